@@ -1,0 +1,63 @@
+/**
+ * The one interface every package format implements. `index.ts` builds the registry from plain
+ * imports; nothing registers itself on import.
+ */
+import type { FormatId, PackageInfo } from "./info/types.ts";
+import type { ConfigBlock } from "./config/block.ts";
+import type { Signer } from "./sign/signer.ts";
+import type { SpoolFactory } from "./spool/spool.ts";
+import type { ByteSource, PackageSpec } from "./spec/types.ts";
+import type { ReadLimits } from "./limits.ts";
+
+/** A non-fatal remark from a writer (for example: zstd debs are unreadable on Debian 11). */
+export interface Warning {
+  code: string;
+  message: string;
+}
+
+/** What a writer may use beside the spec and its options. All optional: defaults are pure and in memory. */
+export interface WriteContext {
+  /** Where parts whose size/digest must come first are buffered (memory below a threshold, temp file above). */
+  spool?: SpoolFactory;
+  /** Signs the package when the format embeds signatures (rpm header, deb _gpgorigin, apk .SIGN). */
+  signer?: Signer;
+  warn?: (w: Warning) => void;
+}
+
+/** What a reader may use. */
+export interface ReadContext {
+  limits?: Partial<ReadLimits>;
+  /** Public keys (armored OpenPGP or PEM) to verify embedded or detached signatures against. */
+  publicKeys?: string[];
+  /** A detached signature lying beside the artifact (Arch `.sig`). */
+  detachedSignature?: Uint8Array;
+  spool?: SpoolFactory;
+}
+
+/** A detached artifact produced beside the package (Arch `FILE.sig`). */
+export interface DetachedArtifact {
+  /** Appended to the package file name, e.g. `.sig`. */
+  suffix: string;
+  bytes: Uint8Array;
+}
+
+/** One package format: naming, validation, writing, reading, and its packyard.yml block. */
+export interface PackageFormat<O = unknown> {
+  id: FormatId;
+  /** Canonical file name, e.g. `hello_1.0.0-1_amd64.deb`. */
+  fileName(spec: PackageSpec, options: O): string;
+  /** Format-specific checks; throws SpecError naming the field. `write` calls it too. */
+  validate(spec: PackageSpec, options: O): void;
+  /** Streams the artifact's bytes. Deterministic: same spec and options, same bytes. */
+  write(spec: PackageSpec, options: O, ctx?: WriteContext): AsyncIterable<Uint8Array>;
+  /** Parses any artifact of this format (ours or a real tool's). */
+  read(source: ByteSource, ctx?: ReadContext): Promise<PackageInfo>;
+  /** Signatures that live beside the artifact rather than inside it (Arch `.sig`). */
+  detachedSignature?(artifact: ByteSource, options: O, signer: Signer): Promise<DetachedArtifact | undefined>;
+  /** Signs an existing artifact (ours or a real tool's), returning the new bytes. */
+  sign?(artifact: ByteSource, signer: Signer, ctx?: WriteContext): AsyncIterable<Uint8Array>;
+  /** True when the first bytes look like this format (for `packyard inspect`). */
+  sniff(head: Uint8Array, fileName: string): boolean;
+  /** This format's block in packyard.yml (nfpm's schema for deb/rpm/archlinux/apk). */
+  config: ConfigBlock<O>;
+}
