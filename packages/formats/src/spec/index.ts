@@ -1,0 +1,6 @@
+export * from "./types.ts";
+export { parseVersion, formatSemver, compareSemver } from "./version.ts";
+export { parseArch } from "./arch.ts";
+export { parseRelation, formatRelationDeb } from "./relation.ts";
+export { normalizeDestination, parentDirs } from "./path.ts";
+export { validateSpec, compareBytes } from "./validate.ts";
