@@ -1,0 +1,140 @@
+/** Small byte helpers shared by every encoder and decoder: sources, collection, text codecs, chunking. */
+import { FormatError, SpecError } from "../errors.ts";
+import type { ByteSource } from "../spec/types.ts";
+
+/** A re-openable {@link ByteSource} over bytes already in memory. */
+export function bytesSource(bytes: Uint8Array): ByteSource {
+  return {
+    size: bytes.length,
+    async *open(range?: { start: number; end: number }): AsyncIterable<Uint8Array> {
+      const start = range?.start ?? 0;
+      const end = range?.end ?? bytes.length;
+      if (end > start) yield bytes.subarray(start, end);
+    },
+  };
+}
+
+/** Joins byte arrays into one new array. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let pos = 0;
+  for (const p of parts) {
+    out.set(p, pos);
+    pos += p.length;
+  }
+  return out;
+}
+
+/**
+ * Collects a whole stream into one array. With `maxBytes`, throws FormatError LIMIT_UNPACKED_BYTES as
+ * soon as the stream goes past it (so a bomb is never held in memory).
+ */
+export async function collect(
+  input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  maxBytes?: number,
+): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  for await (const c of input) {
+    n += c.length;
+    if (maxBytes !== undefined && n > maxBytes) {
+      throw new FormatError("LIMIT_UNPACKED_BYTES", `stream is larger than the limit of ${maxBytes} bytes`, {
+        expected: maxBytes,
+        found: n,
+      });
+    }
+    parts.push(c);
+  }
+  return parts.length === 1 ? parts[0]! : concatBytes(parts);
+}
+
+/**
+ * Test helper: yields `bytes` cut into chunks. `size` is one chunk size, or a list of sizes used in turn
+ * (e.g. random sizes drawn by the test), so every reader can be fed 1, 7, 321 and random-sized chunks.
+ */
+export async function* chunked(
+  bytes: Uint8Array,
+  size: number | readonly number[],
+): AsyncGenerator<Uint8Array> {
+  const sizes = typeof size === "number" ? [size] : size;
+  if (sizes.length === 0 || sizes.some((s) => !(s >= 1))) throw new RangeError("chunk sizes must be >= 1");
+  let pos = 0;
+  let i = 0;
+  while (pos < bytes.length) {
+    const s = sizes[i++ % sizes.length]!;
+    yield bytes.slice(pos, pos + s);
+    pos += s;
+  }
+}
+
+const utf8Encoder = new TextEncoder();
+const utf8Fatal = new TextDecoder("utf-8", { fatal: true });
+
+/** UTF-8 bytes of `s`. */
+export function encodeUtf8(s: string): Uint8Array {
+  return utf8Encoder.encode(s);
+}
+
+/** Decodes UTF-8; throws a TypeError on malformed input (callers wrap it in a FormatError with context). */
+export function decodeUtf8(bytes: Uint8Array): string {
+  return utf8Fatal.decode(bytes);
+}
+
+/** True when every code unit of `s` is 7-bit ASCII. */
+export function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/** ASCII bytes of `s`; throws RangeError on a non-ASCII character (callers validate first). */
+export function encodeAscii(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) throw new RangeError(`non-ASCII character at index ${i}`);
+    out[i] = c;
+  }
+  return out;
+}
+
+/** Decodes bytes as Latin-1/ASCII (one byte per character; never fails). */
+export function decodeAscii(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]!);
+  return s;
+}
+
+/** True when every byte is zero. */
+export function isZero(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
+/** Streams `content` (bytes, a ByteSource or a stream) and checks it yields exactly `size` bytes. */
+export async function* contentStream(
+  content: Uint8Array | ByteSource | AsyncIterable<Uint8Array> | undefined,
+  size: number,
+  where: string,
+): AsyncGenerator<Uint8Array> {
+  let n = 0;
+  if (content !== undefined) {
+    const it: AsyncIterable<Uint8Array> | Iterable<Uint8Array> =
+      content instanceof Uint8Array ? [content] : "open" in content ? content.open() : content;
+    for await (const c of it) {
+      n += c.length;
+      if (n > size) break;
+      if (c.length > 0) yield c;
+    }
+  }
+  if (n !== size) {
+    const found = `${n > size ? "more than " : ""}${n}`;
+    throw new SpecError("INVALID_FIELD", `content of ${where} has ${found} bytes, its size says ${size}`, {
+      field: "size",
+      path: where,
+      expected: size,
+      found: n,
+    });
+  }
+}

@@ -1,0 +1,458 @@
+/**
+ * cpio: encoder and decoder side by side (formats.md §0.2, §2.10, §5.4).
+ *
+ * - newc "070701" (rpm payload): 110-byte header of 8-digit hex fields; header+name padded with NULs to a
+ *   multiple of 4, data padded to 4. "070702" (same + checksum) is read and its checksum verified.
+ * - odc "070707" (macOS Payload): 76-byte header of octal fields, no padding anywhere. odc has one `dev`
+ *   and one `rdev` field; they are mapped to/from major/minor as (major << 8) | minor.
+ * - rpm stripped "07070X": magic + 8 hex digits (the file's index in the rpm header), padded to 4, then data
+ *   padded to 4; the size comes from the rpm header (LONGFILESIZES), so the reader asks `strippedSize`.
+ * Every archive ends with a "TRAILER!!!" entry (rpm writes nlink 1, every other field 0).
+ */
+import { collect, contentStream, decodeAscii, encodeAscii, encodeUtf8 } from "../bytes/bytes.ts";
+import { ByteReader } from "../bytes/reader.ts";
+import { FormatError, SpecError } from "../errors.ts";
+import { type ReadLimits, resolveLimits } from "../limits.ts";
+import type { ByteSource } from "../spec/types.ts";
+
+/** The cpio variants written and read. */
+export type CpioFormat = "newc" | "odc";
+
+/** Magic strings. */
+export const CPIO_MAGIC = { newc: "070701", crc: "070702", odc: "070707", stripped: "07070X" } as const;
+/** Name of the last entry. */
+export const CPIO_TRAILER = "TRAILER!!!";
+/** Header sizes: newc 6 + 13*8, odc 6 + 70, stripped 6 + 8. */
+export const CPIO_HEADER_SIZE = { newc: 110, odc: 76, stripped: 14 } as const;
+
+/** newc field order, each 8 hex digits after the 6-byte magic. */
+const NEWC_FIELDS = [
+  "ino",
+  "mode",
+  "uid",
+  "gid",
+  "nlink",
+  "mtime",
+  "filesize",
+  "devMajor",
+  "devMinor",
+  "rdevMajor",
+  "rdevMinor",
+  "namesize",
+  "check",
+] as const;
+/** odc fields (name, octal width) after the 6-byte magic. */
+const ODC_FIELDS = [
+  ["dev", 6],
+  ["ino", 6],
+  ["mode", 6],
+  ["uid", 6],
+  ["gid", 6],
+  ["nlink", 6],
+  ["rdev", 6],
+  ["mtime", 11],
+  ["namesize", 6],
+  ["filesize", 11],
+] as const;
+
+/** One cpio entry's metadata. `mode` includes the file type bits (0o100000 file, 0o040000 dir, 0o120000 symlink…). */
+export interface CpioHeader {
+  name: string;
+  ino: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  nlink: number;
+  mtime: number;
+  size: number;
+  devMajor: number;
+  devMinor: number;
+  rdevMajor: number;
+  rdevMinor: number;
+}
+
+/** What a writer needs: name, mode and size; every other field defaults to 0 (nlink to 1). */
+export type CpioHeaderInput = Pick<CpioHeader, "name" | "mode" | "size"> & Partial<CpioHeader>;
+
+/** An entry to write; for symlinks the content is the target. */
+export interface CpioWriteEntry {
+  header: CpioHeaderInput;
+  content?: Uint8Array | ByteSource | AsyncIterable<Uint8Array>;
+}
+
+/** Options of {@link writeCpio}. */
+export interface WriteCpioOptions {
+  format: CpioFormat;
+}
+
+function pad4(n: number): number {
+  return (4 - (n % 4)) % 4;
+}
+
+function fill(h: CpioHeaderInput): CpioHeader {
+  return {
+    name: h.name,
+    ino: h.ino ?? 0,
+    mode: h.mode,
+    uid: h.uid ?? 0,
+    gid: h.gid ?? 0,
+    nlink: h.nlink ?? 1,
+    mtime: h.mtime ?? 0,
+    size: h.size,
+    devMajor: h.devMajor ?? 0,
+    devMinor: h.devMinor ?? 0,
+    rdevMajor: h.rdevMajor ?? 0,
+    rdevMinor: h.rdevMinor ?? 0,
+  };
+}
+
+function numberText(value: number, radix: 8 | 16, width: number, field: string, name: string): string {
+  const text = Number.isSafeInteger(value) && value >= 0 ? value.toString(radix) : "";
+  if (text === "" || text.length > width) {
+    throw new SpecError(
+      "INVALID_FIELD",
+      `cpio ${field} ${value} of ${JSON.stringify(name)} does not fit ${width} ${radix === 8 ? "octal" : "hex"} digits`,
+      {
+        field,
+        path: name,
+        found: value,
+      },
+    );
+  }
+  return text.padStart(width, "0");
+}
+
+/** Encodes one header followed by its name (and, for newc, NUL padding to 4). */
+export function encodeCpioHeader(input: CpioHeaderInput, format: CpioFormat): Uint8Array {
+  const h = fill(input);
+  if (h.name.length === 0 || h.name.includes("\0")) {
+    throw new SpecError(
+      "INVALID_FIELD",
+      `cpio entry name ${JSON.stringify(h.name)} must be non-empty without NUL`,
+      { field: "name" },
+    );
+  }
+  const name = encodeUtf8(h.name);
+  const namesize = name.length + 1;
+  let text: string;
+  if (format === "newc") {
+    const values: Record<(typeof NEWC_FIELDS)[number], number> = {
+      ...h,
+      filesize: h.size,
+      namesize,
+      check: 0,
+    };
+    text =
+      CPIO_MAGIC.newc +
+      NEWC_FIELDS.map((f) => numberText(values[f], 16, 8, f, h.name).toUpperCase()).join("");
+  } else {
+    for (const k of ["devMinor", "rdevMinor"] as const) {
+      if (h[k] > 0xff)
+        throw new SpecError("INVALID_FIELD", `cpio odc ${k} ${h[k]} is over 255`, { field: k, path: h.name });
+    }
+    const values: Record<(typeof ODC_FIELDS)[number][0], number> = {
+      ...h,
+      dev: h.devMajor * 256 + h.devMinor,
+      rdev: h.rdevMajor * 256 + h.rdevMinor,
+      filesize: h.size,
+      namesize,
+    };
+    text = CPIO_MAGIC.odc + ODC_FIELDS.map(([f, w]) => numberText(values[f], 8, w, f, h.name)).join("");
+  }
+  const head = encodeAscii(text);
+  const total = head.length + namesize + (format === "newc" ? pad4(head.length + namesize) : 0);
+  const out = new Uint8Array(total);
+  out.set(head, 0);
+  out.set(name, head.length);
+  return out;
+}
+
+/** Encodes the rpm stripped header "07070X" + 8 hex digits of the file index, padded to 4 (16 bytes). */
+export function encodeCpioStrippedHeader(index: number): Uint8Array {
+  const head = encodeAscii(CPIO_MAGIC.stripped + numberText(index, 16, 8, "index", String(index)));
+  const out = new Uint8Array(head.length + pad4(head.length));
+  out.set(head);
+  return out;
+}
+
+/** The trailer entry, as rpm writes it (nlink 1, all other fields 0). */
+export function encodeCpioTrailer(format: CpioFormat): Uint8Array {
+  return encodeCpioHeader({ name: CPIO_TRAILER, mode: 0, size: 0, nlink: 1 }, format);
+}
+
+/** Streams a newc or odc archive ending with the trailer (no 512-byte record padding, as rpm). */
+export async function* writeCpio(
+  entries: Iterable<CpioWriteEntry> | AsyncIterable<CpioWriteEntry>,
+  opts: WriteCpioOptions,
+): AsyncGenerator<Uint8Array> {
+  for await (const e of entries) {
+    yield encodeCpioHeader(e.header, opts.format);
+    yield* contentStream(e.content, e.header.size, e.header.name);
+    const pad = opts.format === "newc" ? pad4(e.header.size) : 0;
+    if (pad > 0) yield new Uint8Array(pad);
+  }
+  yield encodeCpioTrailer(opts.format);
+}
+
+/** An entry of an rpm stripped payload: the file index and its content. */
+export interface CpioStrippedWriteEntry {
+  index: number;
+  size: number;
+  content?: Uint8Array | ByteSource | AsyncIterable<Uint8Array>;
+}
+
+/** Streams an rpm stripped ("07070X") payload, ending with the newc trailer as rpm's writer does. */
+export async function* writeCpioStripped(
+  entries: Iterable<CpioStrippedWriteEntry> | AsyncIterable<CpioStrippedWriteEntry>,
+): AsyncGenerator<Uint8Array> {
+  for await (const e of entries) {
+    yield encodeCpioStrippedHeader(e.index);
+    yield* contentStream(e.content, e.size, `#${e.index}`);
+    const pad = pad4(e.size);
+    if (pad > 0) yield new Uint8Array(pad);
+  }
+  yield encodeCpioTrailer("newc");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// decode
+
+/** A decoded entry; the body is skipped automatically when the consumer moves on. */
+export interface CpioEntry {
+  /** Variant of this entry's header ("crc" = 070702). */
+  format: "newc" | "crc" | "odc" | "stripped";
+  /** For stripped entries only `size` is meaningful (and `name` is ""). */
+  header: CpioHeader;
+  /** File index of a stripped entry. */
+  index?: number;
+  /** Offset of the entry's header. */
+  offset: number;
+  body(): AsyncIterable<Uint8Array>;
+  bytes(): Promise<Uint8Array>;
+}
+
+/** Options of {@link readCpio}. */
+export interface ReadCpioOptions {
+  limits?: Partial<ReadLimits>;
+  /** Size of the file with this index, for rpm stripped entries (from the rpm header's LONGFILESIZES). */
+  strippedSize?: (index: number) => number;
+}
+
+function parseField(text: string, radix: 8 | 16, field: string, offset: number): number {
+  const re = radix === 16 ? /^[0-9a-fA-F]+$/ : /^[0-7]+$/;
+  if (!re.test(text)) {
+    throw new FormatError(
+      "BAD_HEADER",
+      `cpio header at offset ${offset}: ${field} ${JSON.stringify(text)} is not ${radix === 16 ? "hex" : "octal"}`,
+      {
+        offset,
+        field,
+        found: text,
+      },
+    );
+  }
+  return Number.parseInt(text, radix);
+}
+
+/** Reads a newc/crc/odc/stripped cpio stream up to and including its trailer. */
+export async function* readCpio(
+  input: AsyncIterable<Uint8Array>,
+  opts: ReadCpioOptions = {},
+): AsyncGenerator<CpioEntry> {
+  const limits = resolveLimits(opts.limits);
+  const reader = new ByteReader(input);
+  let bodyEnd = 0;
+  let count = 0;
+  let unpacked = 0;
+  while (true) {
+    if (reader.offset < bodyEnd) await reader.skip(bodyEnd - reader.offset);
+    const offset = reader.offset;
+    const magic = decodeAscii(await reader.read(6));
+    let format: CpioEntry["format"];
+    let header: CpioHeader;
+    let index: number | undefined;
+    let dataPad: number;
+    let check = 0;
+    if (magic === CPIO_MAGIC.newc || magic === CPIO_MAGIC.crc) {
+      format = magic === CPIO_MAGIC.newc ? "newc" : "crc";
+      const text = decodeAscii(await reader.read(CPIO_HEADER_SIZE.newc - 6));
+      const v: Record<string, number> = {};
+      NEWC_FIELDS.forEach((f, i) => {
+        v[f] = parseField(text.slice(i * 8, i * 8 + 8), 16, f, offset);
+      });
+      const namesize = v.namesize!;
+      check = v.check!;
+      const name = await readName(reader, namesize, offset, limits);
+      await reader.skip(pad4(CPIO_HEADER_SIZE.newc + namesize));
+      header = {
+        name,
+        ino: v.ino!,
+        mode: v.mode!,
+        uid: v.uid!,
+        gid: v.gid!,
+        nlink: v.nlink!,
+        mtime: v.mtime!,
+        size: v.filesize!,
+        devMajor: v.devMajor!,
+        devMinor: v.devMinor!,
+        rdevMajor: v.rdevMajor!,
+        rdevMinor: v.rdevMinor!,
+      };
+      dataPad = pad4(header.size);
+    } else if (magic === CPIO_MAGIC.odc) {
+      format = "odc";
+      const text = decodeAscii(await reader.read(CPIO_HEADER_SIZE.odc - 6));
+      const v: Record<string, number> = {};
+      let pos = 0;
+      for (const [f, w] of ODC_FIELDS) {
+        v[f] = parseField(text.slice(pos, pos + w), 8, f, offset);
+        pos += w;
+      }
+      const name = await readName(reader, v.namesize!, offset, limits);
+      header = {
+        name,
+        ino: v.ino!,
+        mode: v.mode!,
+        uid: v.uid!,
+        gid: v.gid!,
+        nlink: v.nlink!,
+        mtime: v.mtime!,
+        size: v.filesize!,
+        devMajor: Math.floor(v.dev! / 256),
+        devMinor: v.dev! % 256,
+        rdevMajor: Math.floor(v.rdev! / 256),
+        rdevMinor: v.rdev! % 256,
+      };
+      dataPad = 0;
+    } else if (magic === CPIO_MAGIC.stripped) {
+      format = "stripped";
+      index = parseField(decodeAscii(await reader.read(8)), 16, "index", offset);
+      await reader.skip(pad4(CPIO_HEADER_SIZE.stripped));
+      // rpm lib/cpio.cc: a stripped header with index 0xffffffff also ends the archive
+      if (index === 0xffffffff) return;
+      if (!opts.strippedSize) {
+        throw new FormatError(
+          "UNSUPPORTED",
+          `rpm stripped cpio entry at offset ${offset} needs the file sizes from the rpm header`,
+          { offset },
+        );
+      }
+      const size = opts.strippedSize(index);
+      header = {
+        name: "",
+        ino: 0,
+        mode: 0,
+        uid: 0,
+        gid: 0,
+        nlink: 0,
+        mtime: 0,
+        size,
+        devMajor: 0,
+        devMinor: 0,
+        rdevMajor: 0,
+        rdevMinor: 0,
+      };
+      dataPad = pad4(size);
+    } else {
+      throw new FormatError(
+        "BAD_MAGIC",
+        `expected a cpio header (070701, 070702, 070707 or 07070X) at offset ${offset}, found ${JSON.stringify(magic)}`,
+        {
+          offset,
+          found: magic,
+        },
+      );
+    }
+    if (format !== "stripped" && header.name === CPIO_TRAILER) return;
+    count++;
+    if (count > limits.maxEntries) {
+      throw new FormatError(
+        "LIMIT_ENTRIES",
+        `cpio archive has more than ${limits.maxEntries} entries (offset ${offset})`,
+        { offset },
+      );
+    }
+    unpacked += header.size;
+    if (unpacked > limits.maxUnpackedBytes) {
+      throw new FormatError(
+        "LIMIT_UNPACKED_BYTES",
+        `cpio content exceeds ${limits.maxUnpackedBytes} bytes at ${JSON.stringify(header.name)} (offset ${offset})`,
+        {
+          offset,
+          path: header.name,
+        },
+      );
+    }
+    const dataStart = reader.offset;
+    const size = header.size;
+    bodyEnd = dataStart + size + dataPad;
+    let opened = false;
+    const expectedCheck = format === "crc" ? check : undefined;
+    const body = (): AsyncIterable<Uint8Array> => {
+      if (opened || reader.offset !== dataStart) {
+        throw new Error(
+          `body of cpio entry ${JSON.stringify(header.name)} was already read or skipped (call body() before moving on)`,
+        );
+      }
+      opened = true;
+      const stream = reader.stream(size);
+      return expectedCheck === undefined ? stream : verifyCrc(stream, expectedCheck, offset);
+    };
+    const entry: CpioEntry = { format, header, offset, body, bytes: () => collect(body()) };
+    if (index !== undefined) entry.index = index;
+    yield entry;
+  }
+}
+
+async function readName(
+  reader: ByteReader,
+  namesize: number,
+  offset: number,
+  limits: ReadLimits,
+): Promise<string> {
+  if (namesize > limits.maxHeaderBytes) {
+    throw new FormatError(
+      "LIMIT_HEADER_BYTES",
+      `cpio name at offset ${offset} has ${namesize} bytes, over the limit of ${limits.maxHeaderBytes}`,
+      {
+        offset,
+        found: namesize,
+      },
+    );
+  }
+  if (namesize === 0)
+    throw new FormatError("BAD_HEADER", `cpio header at offset ${offset} has a name size of 0`, { offset });
+  const bytes = await reader.read(namesize);
+  if (bytes[namesize - 1] !== 0) {
+    throw new FormatError("BAD_HEADER", `cpio name at offset ${offset} is not NUL-terminated`, { offset });
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(0, namesize - 1));
+  } catch {
+    return decodeAscii(bytes.subarray(0, namesize - 1));
+  }
+}
+
+/** The 070702 "crc" is the 32-bit sum of the data bytes; verified when the body is fully read. */
+async function* verifyCrc(
+  stream: AsyncIterable<Uint8Array>,
+  expected: number,
+  offset: number,
+): AsyncGenerator<Uint8Array> {
+  let sum = 0;
+  for await (const c of stream) {
+    for (let i = 0; i < c.length; i++) sum = (sum + c[i]!) >>> 0;
+    yield c;
+  }
+  if (sum !== expected) {
+    throw new FormatError(
+      "BAD_CHECKSUM",
+      `cpio 070702 data checksum mismatch for the entry at offset ${offset}`,
+      {
+        offset,
+        expected,
+        found: sum,
+      },
+    );
+  }
+}
