@@ -1,0 +1,77 @@
+/** `packyard build`: config in, packages out (nfpm's `package` flags: -f, -p, -t). */
+import { dirname, relative, resolve } from "node:path";
+import { build, defaultConfigPath, PACKAGERS, packagerFromFileName } from "../build.ts";
+import { resolveBuildDate } from "../build-date.ts";
+import type { Command } from "../command.ts";
+import { UsageError } from "../usage-error.ts";
+
+function list(v: unknown): string[] {
+  const values = Array.isArray(v) ? v : v === undefined ? [] : [v];
+  return values
+    .flatMap((s) => String(s).split(","))
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+}
+
+export const buildCommand: Command = {
+  name: "build",
+  summary: "build packages from packyard.yml (or nfpm.yaml)",
+  help: `Usage: packyard build [-f packyard.yml] -p deb[,rpm,...] [-t dist/] [--json]
+
+Builds one package per packager from the config and writes them into the target folder.
+
+Options:
+  -f, --config FILE     config file (default: packyard.yml, else packyard.yaml, nfpm.yaml, nfpm.yml)
+  -p, --packager LIST   comma-separated packagers: ${PACKAGERS.join(", ")}
+                        (may be repeated; guessed from --target when it is a file name)
+  -t, --target PATH     output folder (default: dist/), or the file name when one packager is built
+      --json            print a manifest [{ format, path, size, sha256 }] on stdout
+      --debug           stack traces, and where the build date came from
+  -h, --help            show this help
+
+The build date is SOURCE_DATE_EPOCH, else the latest git commit time of the config's folder, else now.
+Signing keys named in the config are unlocked with PACKYARD_<FORMAT>_PASSPHRASE or PACKYARD_PASSPHRASE
+(nfpm's NFPM_* names also work).
+
+Examples:
+  packyard build -p deb,rpm
+  packyard build -f nfpm.yaml --packager archlinux --target dist/
+`,
+  options: {
+    config: { type: "string", short: "f" },
+    packager: { type: "string", short: "p", multiple: true },
+    target: { type: "string", short: "t" },
+    json: { type: "boolean" },
+  },
+  positionals: { min: 0, max: 0 },
+  async run(flags, _positionals, io) {
+    const configPath =
+      typeof flags.config === "string" ? resolve(io.cwd, flags.config) : defaultConfigPath(io.cwd);
+    const target = resolve(io.cwd, typeof flags.target === "string" ? flags.target : "dist");
+    const packagers = list(flags.packager);
+    if (packagers.length === 0 && typeof flags.target === "string") {
+      const guessed = packagerFromFileName(flags.target);
+      if (guessed !== undefined) packagers.push(guessed);
+    }
+    if (packagers.length === 0) {
+      throw new UsageError(`which packages? pass -p with one or more of: ${PACKAGERS.join(", ")}`, "build");
+    }
+    const { date, source } = resolveBuildDate(io.env, dirname(configPath));
+    if (io.debug) io.err(`build date ${date} (${new Date(date * 1000).toISOString()}) from ${source}\n`);
+    const artifacts = await build({
+      configPath,
+      packagers,
+      target,
+      env: io.env,
+      date,
+      progress: (line) => io.err(`${line}\n`),
+      warn: (w) => io.err(`warning: ${w.message} [${w.code}]\n`),
+    });
+    if (flags.json === true) {
+      io.out(`${JSON.stringify(artifacts, null, 2)}\n`);
+    } else {
+      for (const a of artifacts) io.err(`built ${relative(io.cwd, a.path) || a.path} (${a.size} bytes)\n`);
+    }
+    return 0;
+  },
+};

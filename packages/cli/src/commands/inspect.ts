@@ -1,0 +1,107 @@
+/** `packyard inspect FILE`: sniffs the format, reads the package, prints a summary or PackageInfo JSON. */
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import type { Command } from "../command.ts";
+import { api, type PackageInfo } from "../formats.ts";
+import { sniffFile } from "../sniff.ts";
+
+function modeString(type: string, mode: number): string {
+  const t = { dir: "d", symlink: "l", hardlink: "h", char: "c", block: "b", fifo: "p" }[type] ?? "-";
+  const bits = "rwxrwxrwx";
+  let s = "";
+  for (let i = 0; i < 9; i++) s += (mode & (0o400 >> i)) !== 0 ? bits[i] : "-";
+  return t + s;
+}
+
+/** A person-readable summary of a PackageInfo. */
+export function summarize(info: PackageInfo): string {
+  const lines: string[] = [];
+  const row = (k: string, v: string | number | undefined): void => {
+    if (v !== undefined && v !== "") lines.push(`${`${k}:`.padEnd(14)}${v}`);
+  };
+  row("Format", info.format);
+  row("Name", info.name);
+  row("Version", info.versionString);
+  row("Arch", info.archString);
+  row("Maintainer", info.maintainer);
+  row("Summary", info.summary);
+  row("Homepage", info.homepage);
+  row("License", info.license);
+  row("Vendor", info.vendor);
+  row("Section", info.section);
+  row("Installed", info.installedSize);
+  if (info.buildDate !== undefined) row("Built", new Date(info.buildDate * 1000).toISOString());
+  row("Size", info.artifact.size);
+  row("SHA-256", info.artifact.digests.sha256);
+  for (const [kind, groups] of Object.entries(info.relations)) {
+    if (groups === undefined || groups.length === 0) continue;
+    const text = groups
+      .map((g) =>
+        g.map((r) => `${r.name}${r.op !== undefined ? ` (${r.op} ${r.version ?? ""})` : ""}`).join(" | "),
+      )
+      .join(", ");
+    row(kind, text);
+  }
+  const scripts = Object.keys(info.scripts);
+  row("Scripts", scripts.length > 0 ? scripts.join(", ") : undefined);
+  for (const s of info.signatures) {
+    const state = s.verified === undefined ? "not checked" : s.verified ? "verified" : "NOT VERIFIED";
+    row(
+      "Signature",
+      `${s.kind} at ${s.location}${(s.fingerprint ?? s.keyId) ? ` by ${s.fingerprint ?? s.keyId}` : ""}, ${state}`,
+    );
+  }
+  if (info.description !== undefined && info.description !== info.summary) {
+    lines.push("Description:");
+    for (const l of info.description.split("\n")) lines.push(`  ${l}`);
+  }
+  lines.push(`Files (${info.files.length}):`);
+  for (const f of info.files) {
+    const owner = `${f.owner.name}/${f.group.name}`;
+    const target = f.target !== undefined ? ` -> ${f.target}` : "";
+    const flags = f.flags?.config === true ? " [config]" : "";
+    lines.push(
+      `  ${modeString(f.type, f.mode)} ${owner.padEnd(11)} ${String(f.size).padStart(10)} ${f.path}${target}${flags}`,
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+export const inspectCommand: Command = {
+  name: "inspect",
+  summary: "print what a package contains (any .deb, .rpm, Arch, .apk, .pkg or archive)",
+  help: `Usage: packyard inspect FILE [--json] [--key PUBLIC_KEY]
+
+Reads a package (made by packyard or by the distribution's own tools) and prints its metadata,
+relations, scripts, signatures and files.
+
+Options:
+      --json       print the full PackageInfo as JSON on stdout
+      --key FILE   public key (armored OpenPGP or PEM) to verify signatures against; may be repeated
+      --debug      stack traces on errors
+  -h, --help       show this help
+
+A detached signature lying beside the package (FILE.sig) is checked too.
+`,
+  options: {
+    json: { type: "boolean" },
+    key: { type: "string", multiple: true },
+  },
+  positionals: { min: 1, max: 1, name: "FILE (the package to inspect)" },
+  async run(flags, positionals, io) {
+    const path = resolve(io.cwd, positionals[0]!);
+    const format = await sniffFile(path);
+    const keys = Array.isArray(flags.key) ? flags.key.map(String) : [];
+    const publicKeys = await Promise.all(keys.map((k) => readFile(resolve(io.cwd, k), "utf8")));
+    const sigPath = `${path}.sig`;
+    const detachedSignature = existsSync(sigPath) ? new Uint8Array(await readFile(sigPath)) : undefined;
+    const fileSource = await api("fileSource");
+    const info = await format.read(await fileSource(path), {
+      ...(publicKeys.length > 0 ? { publicKeys } : {}),
+      ...(detachedSignature !== undefined ? { detachedSignature } : {}),
+    });
+    io.out(flags.json === true ? `${JSON.stringify(info, null, 2)}\n` : summarize(info));
+    return 0;
+  },
+};

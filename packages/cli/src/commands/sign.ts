@@ -1,0 +1,73 @@
+/** `packyard sign FILE --key KEY`: signs an existing package in place, or writes its detached signature. */
+import { relative, resolve } from "node:path";
+import type { Command } from "../command.ts";
+import { api, SpecError } from "../formats.ts";
+import { loadSigner } from "../load-signer.ts";
+import { sniffFile } from "../sniff.ts";
+import { UsageError } from "../usage-error.ts";
+
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}
+
+export const signCommand: Command = {
+  name: "sign",
+  summary: "sign an existing package (embedded signature, or a detached FILE.sig)",
+  help: `Usage: packyard sign FILE --key KEY [--passphrase-env VAR] [--key-id ID]
+
+Signs a package made by packyard or by the distribution's tools. Formats with embedded signatures
+(rpm header, deb _gpgorigin, apk .SIGN) are rewritten in place (atomically); Arch packages get FILE.sig.
+
+Options:
+      --key FILE            OpenPGP secret key (armored or binary) or RSA private key (PEM, for apk)
+      --passphrase-env VAR  env var holding the key's passphrase (default: PACKYARD_<FORMAT>_PASSPHRASE,
+                            PACKYARD_PASSPHRASE, NFPM_<FORMAT>_PASSPHRASE, NFPM_PASSPHRASE)
+      --key-id ID           OpenPGP fingerprint or 16-hex key id of the (sub)key to sign with
+      --key-name NAME       apk key name as installed in /etc/apk/keys (default: from the key)
+      --debug               stack traces on errors
+  -h, --help                show this help
+`,
+  options: {
+    key: { type: "string" },
+    "passphrase-env": { type: "string" },
+    "key-id": { type: "string" },
+    "key-name": { type: "string" },
+  },
+  positionals: { min: 1, max: 1, name: "FILE (the package to sign)" },
+  async run(flags, positionals, io) {
+    if (typeof flags.key !== "string") {
+      throw new UsageError("missing --key", "sign");
+    }
+    const path = resolve(io.cwd, positionals[0]!);
+    const format = await sniffFile(path);
+    const signer = await loadSigner(resolve(io.cwd, flags.key), {
+      env: io.env,
+      format: format.id,
+      ...(typeof flags["passphrase-env"] === "string" ? { passphraseEnv: flags["passphrase-env"] } : {}),
+      ...(typeof flags["key-id"] === "string" ? { keyId: flags["key-id"] } : {}),
+      ...(typeof flags["key-name"] === "string" ? { keyName: flags["key-name"] } : {}),
+    });
+    const fileSource = await api("fileSource");
+    const writeFileAtomic = await api("writeFileAtomic");
+    if (format.sign !== undefined) {
+      await writeFileAtomic(path, format.sign(await fileSource(path), signer), 0o644);
+      io.err(`signed ${relative(io.cwd, path) || path} (${format.id}, in place)\n`);
+      return 0;
+    }
+    if (format.detachedSignature !== undefined) {
+      const options = format.config.parse({}, { field: format.config.key, baseDir: io.cwd });
+      const detached = await format.detachedSignature(await fileSource(path), options, signer);
+      if (detached !== undefined) {
+        const sigPath = path + detached.suffix;
+        await writeFileAtomic(sigPath, once(detached.bytes), 0o644);
+        io.err(`wrote ${relative(io.cwd, sigPath) || sigPath}\n`);
+        return 0;
+      }
+    }
+    throw new SpecError("UNSUPPORTED_FEATURE", `${format.id} packages cannot be signed by packyard`, {
+      path,
+      field: "format",
+      found: format.id,
+    });
+  },
+};

@@ -1,0 +1,71 @@
+/**
+ * Turns an error into what the user reads: one paragraph saying what went wrong, where, and what was
+ * expected and found. Stack traces (and causes) only with --debug.
+ */
+import { isPackyardError } from "./formats.ts";
+import { UsageError } from "./usage-error.ts";
+
+/** ANSI red/bold, or nothing when colour is off (NO_COLOR, or not a terminal). */
+function paint(color: boolean, code: string, text: string): string {
+  return color ? `\x1b[${code}m${text}\x1b[0m` : text;
+}
+
+function show(v: unknown): string {
+  if (typeof v === "string") return v;
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+/** Where the error happened, from its data: `field deb.compression, path bin/hello, offset 512`. */
+function where(data: Record<string, unknown>, message: string): string[] {
+  const parts: string[] = [];
+  for (const key of ["field", "path", "offset"] as const) {
+    const v = data[key];
+    if (v !== undefined && !message.includes(String(v))) parts.push(`${key} ${show(v)}`);
+  }
+  if (!/expected/i.test(message)) {
+    if (data.expected !== undefined) parts.push(`expected ${show(data.expected)}`);
+    if (data.found !== undefined) parts.push(`found ${show(data.found)}`);
+  }
+  return parts;
+}
+
+/** Node's own system errors (ENOENT, EACCES, ...) raised by the CLI's file operations. */
+function isSystemError(e: unknown): e is NodeJS.ErrnoException {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === "string" && "syscall" in e;
+}
+
+/** The text printed to stderr for `e`, ending with a newline. */
+export function formatError(e: unknown, opts: { debug: boolean; color: boolean }): string {
+  const label = paint(opts.color, "1;31", "error:");
+  let text: string;
+  if (e instanceof UsageError) {
+    const help = e.command === undefined ? "packyard --help" : `packyard ${e.command} --help`;
+    text = `${label} ${e.message}\nSee '${help}'.`;
+  } else if (isPackyardError(e)) {
+    const extra = where(e.data, e.message);
+    text = `${label} ${e.message}${extra.length > 0 ? ` (${extra.join("; ")})` : ""} [${e.name} ${e.code}]`;
+  } else if (isSystemError(e)) {
+    text = `${label} ${e.message}`;
+  } else {
+    const msg = e instanceof Error ? e.message : String(e);
+    text = `${label} internal error: ${msg}${opts.debug ? "" : "\nThis is a bug in packyard; run again with --debug for the stack trace and report it."}`;
+  }
+  if (opts.debug && e instanceof Error && !(e instanceof UsageError)) {
+    text += `\n${e.stack ?? ""}`;
+    let cause: unknown = e.cause;
+    while (cause !== undefined) {
+      text += `\ncaused by: ${cause instanceof Error ? (cause.stack ?? cause.message) : show(cause)}`;
+      cause = cause instanceof Error ? cause.cause : undefined;
+    }
+  }
+  return `${text}\n`;
+}
+
+/** Exit code for `e`: 2 for usage errors, 1 for everything else. */
+export function exitCodeOf(e: unknown): number {
+  return e instanceof UsageError ? 2 : 1;
+}
