@@ -7,6 +7,7 @@
  *   and one `rdev` field; they are mapped to/from major/minor as (major << 8) | minor.
  * - rpm stripped "07070X": magic + 8 hex digits (the file's index in the rpm header), padded to 4, then data
  *   padded to 4; the size comes from the rpm header (LONGFILESIZES), so the reader asks `strippedSize`.
+ * Hex digits are lower-case, as rpm (lib/cpio.cc "%8.8lx") and GNU cpio write them.
  * Every archive ends with a "TRAILER!!!" entry (rpm writes nlink 1, every other field 0).
  */
 import { collect, contentStream, decodeAscii, encodeAscii, encodeUtf8 } from "../bytes/bytes.ts";
@@ -142,9 +143,7 @@ export function encodeCpioHeader(input: CpioHeaderInput, format: CpioFormat): Ui
       namesize,
       check: 0,
     };
-    text =
-      CPIO_MAGIC.newc +
-      NEWC_FIELDS.map((f) => numberText(values[f], 16, 8, f, h.name).toUpperCase()).join("");
+    text = CPIO_MAGIC.newc + NEWC_FIELDS.map((f) => numberText(values[f], 16, 8, f, h.name)).join("");
   } else {
     for (const k of ["devMinor", "rdevMinor"] as const) {
       if (h[k] > 0xff)

@@ -226,18 +226,21 @@ function encodeExtension(
   mtime: number,
   flavour: TarFlavour,
 ): Uint8Array {
-  const head = encodeBlock(
-    {
-      name: encodeAscii(name),
-      typeflag,
-      mode: flavour === "gnu" ? 0 : 0o644,
-      uid: 0,
-      gid: 0,
-      size: data.length,
-      mtime,
-    },
-    flavour,
-  );
+  // GNU tar writes its LongLink entries with mode 0644, ids 0 and mtime 0
+  const ext: RawHeader = {
+    name: encodeAscii(name),
+    typeflag,
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    size: data.length,
+    mtime,
+  };
+  if (flavour === "pax") {
+    ext.devmajor = 0;
+    ext.devminor = 0;
+  }
+  const head = encodeBlock(ext, flavour);
   const out = new Uint8Array(TAR_BLOCK + data.length + tarPadding(data.length).length);
   out.set(head, 0);
   out.set(data, TAR_BLOCK);
@@ -252,13 +255,14 @@ function paxRecord(key: string, value: string): Uint8Array {
   return encodeUtf8(`${len}${decodeUtf8(body)}`);
 }
 
-/** Splits an ASCII name over 100 bytes into ustar prefix (<= 155) and name (<= 100) at a "/". */
+/**
+ * Splits an ASCII name over 100 bytes into ustar prefix (<= 155) and name (<= 100) at the first "/" that
+ * leaves a name that fits, as GNU tar does (src/create.c split_long_name), so our headers match its bytes.
+ */
 function splitUstar(name: string): { prefix: string; name: string } | undefined {
   if (name.length <= 100) return { prefix: "", name };
-  for (let i = Math.min(name.length - 1, 155); i > 0; i--) {
-    if (name[i] === "/" && name.length - i - 1 <= 100 && name.length - i - 1 > 0) {
-      return { prefix: name.slice(0, i), name: name.slice(i + 1) };
-    }
+  for (let i = Math.max(1, name.length - 101); i <= Math.min(155, name.length - 2); i++) {
+    if (name[i] === "/") return { prefix: name.slice(0, i), name: name.slice(i + 1) };
   }
   return undefined;
 }
@@ -279,9 +283,10 @@ export function encodeTarHeader(h: TarHeader, flavour: TarFlavour): Uint8Array {
   if ((h.type === "symlink" || h.type === "hardlink") && !h.linkname) {
     throw specError("linkname", `tar ${h.type} ${JSON.stringify(h.name)} needs a linkname`);
   }
-  const isDevice = h.type === "char" || h.type === "block";
-  const devmajor = isDevice ? (h.devmajor ?? 0) : undefined;
-  const devminor = isDevice ? (h.devminor ?? 0) : undefined;
+  // GNU tar leaves the device fields NUL in gnu format for non-devices; POSIX writers always fill them
+  const withDevice = h.type === "char" || h.type === "block" || flavour === "pax";
+  const devmajor = withDevice ? (h.devmajor ?? 0) : undefined;
+  const devminor = withDevice ? (h.devminor ?? 0) : undefined;
   for (const [k, v] of [
     ["devmajor", devmajor],
     ["devminor", devminor],
