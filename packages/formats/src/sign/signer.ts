@@ -5,33 +5,58 @@
 
 export type SignHash = "sha1" | "sha256" | "sha512";
 
+/** Hash algorithms an OpenPGP signer may use for data signatures (SHA-1 is refused by apt, sqv, RHEL 9). */
+export type OpenPGPHash = "sha256" | "sha512";
+
+/** Options shared by the OpenPGP signing calls. */
+export interface OpenPGPSignOptions {
+  /** Overrides the signer's default hash (SHA-256 unless chosen at load time). */
+  hash?: OpenPGPHash;
+  /**
+   * Signature creation time. Pass `SOURCE_DATE_EPOCH` here for reproducible output: with a fixed date, RSA
+   * (PKCS#1 v1.5) and EdDSA signatures are byte-for-byte deterministic. Omitted, openpgp.js uses the
+   * current time. Must not precede the signing key's creation time.
+   */
+  date?: Date;
+}
+
 /** Signs with an OpenPGP secret key (openpgp.js). */
 export interface OpenPGPSigner {
   kind: "openpgp";
   /** Uppercase hex fingerprint of the key that signs (primary or signing subkey). */
   fingerprint: string;
-  /** 16 uppercase hex digits. */
+  /** 16 uppercase hex digits: the id of the key that signs. */
   keyId: string;
-  algorithm: "rsa" | "eddsa";
+  /** Uppercase hex fingerprint of the primary key (what `signed-by`, `pacman-key --lsign-key` and `rpm -qi gpg-pubkey` name). */
+  primaryFingerprint: string;
+  algorithm: "rsa" | "eddsa" | "ecdsa";
+  /** User IDs of the certificate, e.g. `Jane Doe <jane@example.org>`. */
+  userIds: readonly string[];
   /** Armored public key (the whole certificate) to hand to users. */
   publicKeyArmored(): string;
   /** Binary public key (`.gpg`). */
   publicKeyBinary(): Uint8Array;
   /** Detached signature over `data`; binary packet(s) or ASCII-armored text. */
-  detached(data: Uint8Array, options?: { armor?: false; hash?: SignHash }): Promise<Uint8Array>;
-  detached(data: Uint8Array, options: { armor: true; hash?: SignHash }): Promise<string>;
+  detached(data: Uint8Array, options?: OpenPGPSignOptions & { armor?: false }): Promise<Uint8Array>;
+  detached(data: Uint8Array, options: OpenPGPSignOptions & { armor: true }): Promise<string>;
   /** Cleartext-signed message (`-----BEGIN PGP SIGNED MESSAGE-----`), as for APT InRelease. */
-  cleartext(text: string, options?: { hash?: SignHash }): Promise<string>;
+  cleartext(text: string, options?: OpenPGPSignOptions): Promise<string>;
 }
+
+/** Hash algorithms for raw RSA signatures: `.SIGN.RSA.` (SHA-1), `.SIGN.RSA256.`, `.SIGN.RSA512.`. */
+export type RSAHash = "sha1" | "sha256" | "sha512";
 
 /** Signs with a raw RSA key, PKCS#1 v1.5 (Alpine packages and APKINDEX). */
 export interface RSASigner {
   kind: "rsa";
   /** Key name as users place it in /etc/apk/keys/, e.g. `dev@example.org-5f3a1b2c.rsa.pub`. */
   keyName: string;
+  /** Modulus size in bits. */
+  bits: number;
   /** SubjectPublicKeyInfo PEM. */
   publicKeyPem(): string;
-  sign(data: Uint8Array, hash: "sha1" | "sha256"): Promise<Uint8Array>;
+  /** PKCS#1 v1.5 signature over `data`: modulus-length bytes, as `openssl dgst -<hash> -sign` writes. */
+  sign(data: Uint8Array, hash: RSAHash): Promise<Uint8Array>;
 }
 
 export type Signer = OpenPGPSigner | RSASigner;

@@ -1,0 +1,33 @@
+/** Signing keys and signers: OpenPGP (openpgp.js) and raw RSA (node:crypto), behind one Signer interface. */
+export { type KeygenFile, type KeygenOptions, type KeygenResult, keygen } from "./keygen.ts";
+export {
+  type DetachedVerification,
+  type GeneratedOpenPGPKey,
+  type GenerateOpenPGPKeyOptions,
+  generateOpenPGPKey,
+  type LoadOpenPGPSignerOptions,
+  loadOpenPGPSigner,
+  type OpenPGPKeyType,
+  verifyDetached,
+} from "./openpgp.ts";
+export { passphraseEnvNames, resolvePassphrase } from "./passphrase.ts";
+export {
+  apkKeyName,
+  type GeneratedRSAKey,
+  type GenerateRSAKeyOptions,
+  generateRSAKey,
+  type LoadRSASignerOptions,
+  loadRSASigner,
+  rsaKeyFingerprint,
+  verifyRSA,
+} from "./rsa.ts";
+export { readSignatureInfo, type SignatureInfo } from "./signature-info.ts";
+export type {
+  OpenPGPHash,
+  OpenPGPSigner,
+  OpenPGPSignOptions,
+  RSAHash,
+  RSASigner,
+  SignHash,
+  Signer,
+} from "./signer.ts";
