@@ -1,0 +1,405 @@
+/**
+ * The deb reader: any .deb (ours or dpkg-deb's, members gzip/xz/zstd/bzip2/none) into PackageInfo.
+ * Member rules follow dpkg (src/deb/extract.c): `debian-binary` first, `_`-prefixed members skipped,
+ * then control.tar, then data.tar; members after data.tar ignored except `_gpg*` signatures. Tar
+ * member names are normalised as dpkg does ("./x", "x" and "/x" are the same file); ".." is rejected,
+ * and so are pax headers, which dpkg refuses.
+ */
+import { collect, concatBytes, decodeAscii, decodeUtf8 } from "../bytes/bytes.ts";
+import { decompress } from "../compress/decompress.ts";
+import { type ArMember, readAr } from "../container/ar.ts";
+import { normalizeMemberPath, readTar, type TarEntry } from "../container/tar.ts";
+import { FormatError, isPackyardError } from "../errors.ts";
+import type { ReadContext } from "../format.ts";
+import { createHasher, hashing } from "../hash/hasher.ts";
+import type { Digests, FileInfo, PackageInfo, SignatureInfo } from "../info/types.ts";
+import { resolveLimits, type ReadLimits } from "../limits.ts";
+import { verifyDetached } from "../sign/openpgp.ts";
+import { readSignatureInfo } from "../sign/signature-info.ts";
+import { parseRelation } from "../spec/relation.ts";
+import type { ByteSource, Relations, ScriptKind } from "../spec/types.ts";
+import { archFromDeb } from "./arch.ts";
+import { DEB_RELATION_FIELDS } from "./control.ts";
+import { getField, parseStanza, unfoldDescription } from "./deb822.ts";
+import { memberCompression } from "./members.ts";
+import { versionFromDeb } from "./version.ts";
+
+/** Control-archive script names and the spec script kinds they carry. */
+const SCRIPT_KIND: Readonly<Record<string, ScriptKind>> = {
+  preinst: "preinstall",
+  postinst: "postinstall",
+  prerm: "preremove",
+  postrm: "postremove",
+};
+
+/** Control-archive files the reader keeps. */
+const CONTROL_FILES = new Set(["control", "md5sums", "conffiles", "triggers", ...Object.keys(SCRIPT_KIND)]);
+
+interface MemberRange {
+  name: string;
+  start: number;
+  end: number;
+}
+
+function memberRange(m: ArMember): MemberRange {
+  return { name: m.name, start: m.offset + 60, end: m.offset + 60 + m.size };
+}
+
+async function readMemberBytes(m: ArMember, limit: number): Promise<Uint8Array> {
+  if (m.size > limit) {
+    throw new FormatError(
+      "LIMIT_HEADER_BYTES",
+      `deb member ${m.name} at offset ${m.offset} has ${m.size} bytes, over the limit of ${limit}`,
+      {
+        offset: m.offset,
+        path: m.name,
+        expected: limit,
+        found: m.size,
+      },
+    );
+  }
+  return m.bytes();
+}
+
+function rejectPax(entry: TarEntry, member: string, start: number): void {
+  if (entry.format === "pax") {
+    throw new FormatError(
+      "UNSUPPORTED",
+      `${member}: pax extended header before ${JSON.stringify(entry.header.name)} (tar offset ${entry.offset}); dpkg rejects pax headers`,
+      {
+        offset: start,
+        path: member,
+        tarOffset: entry.offset,
+      },
+    );
+  }
+}
+
+/** Reads control.tar: the control files by name (bounded by maxHeaderBytes each). */
+async function readControlTar(m: ArMember, limits: ReadLimits): Promise<Map<string, Uint8Array>> {
+  const algo = memberCompression(m.name, "control.tar");
+  if (algo === undefined || algo === "lzma" || algo === "bzip2") {
+    throw new FormatError(
+      "UNSUPPORTED",
+      `deb member ${m.name} at offset ${m.offset}: unknown control.tar compression`,
+      { offset: m.offset, path: m.name },
+    );
+  }
+  if (m.size === 0)
+    throw new FormatError("TRUNCATED", `deb member ${m.name} at offset ${m.offset} is empty`, {
+      offset: m.offset,
+      path: m.name,
+    });
+  const start = m.offset + 60;
+  const out = new Map<string, Uint8Array>();
+  const stream = decompress(m.body(), algo, { limits, offset: start, path: m.name });
+  for await (const entry of readTar(stream, { limits })) {
+    rejectPax(entry, m.name, start);
+    const name = normalizeMemberPath(entry.header.name, start);
+    if (entry.header.type !== "file" || !CONTROL_FILES.has(name)) continue;
+    if (entry.header.size > limits.maxHeaderBytes) {
+      throw new FormatError(
+        "LIMIT_HEADER_BYTES",
+        `${m.name}: ${name} has ${entry.header.size} bytes, over the limit of ${limits.maxHeaderBytes}`,
+        {
+          offset: start,
+          path: name,
+        },
+      );
+    }
+    out.set(name, await entry.bytes());
+  }
+  return out;
+}
+
+/** Reads data.tar: one FileInfo per entry, md5 of every regular file computed while streaming. */
+async function readDataTar(m: ArMember, limits: ReadLimits): Promise<FileInfo[]> {
+  const algo = memberCompression(m.name, "data.tar");
+  if (algo === undefined || algo === "lzma") {
+    throw new FormatError(
+      "UNSUPPORTED",
+      `deb member ${m.name} at offset ${m.offset}: unsupported data.tar compression`,
+      { offset: m.offset, path: m.name },
+    );
+  }
+  if (m.size === 0)
+    throw new FormatError("TRUNCATED", `deb member ${m.name} at offset ${m.offset} is empty`, {
+      offset: m.offset,
+      path: m.name,
+    });
+  const start = m.offset + 60;
+  const files: FileInfo[] = [];
+  const stream = decompress(m.body(), algo, { limits, offset: start, path: m.name });
+  for await (const entry of readTar(stream, { limits })) {
+    rejectPax(entry, m.name, start);
+    const h = entry.header;
+    const rel = normalizeMemberPath(h.name, start);
+    if (rel === "") continue; // the root "./"
+    const info: FileInfo = {
+      path: `/${rel}`,
+      type: h.type,
+      mode: h.mode,
+      owner: { name: h.uname ?? String(h.uid), id: h.uid },
+      group: { name: h.gname ?? String(h.gid), id: h.gid },
+      size: h.type === "file" ? h.size : 0,
+      mtime: h.mtime,
+      digests: {},
+    };
+    if (h.type === "symlink") info.target = h.linkname ?? "";
+    if (h.type === "hardlink") info.target = `/${normalizeMemberPath(h.linkname ?? "", start)}`;
+    if (h.type === "file") {
+      const hasher = createHasher(["md5"]);
+      for await (const _ of hashing(entry.body(), hasher)) {
+        // streamed through the hasher only
+      }
+      info.digests = hasher.digest();
+    }
+    files.push(info);
+  }
+  return files;
+}
+
+function text(bytes: Uint8Array | undefined, where: string): string | undefined {
+  if (bytes === undefined) return undefined;
+  try {
+    return decodeUtf8(bytes);
+  } catch (cause) {
+    throw new FormatError("INVALID_VALUE", `${where} is not valid UTF-8`, { path: where }, { cause });
+  }
+}
+
+function parseRelations(get: (name: string) => string | undefined): Relations {
+  const out: Relations = {};
+  for (const [field, kind] of DEB_RELATION_FIELDS) {
+    const value = get(field);
+    if (value === undefined || value.trim() === "") continue;
+    try {
+      out[kind] = value
+        .split(",")
+        .map((s) => s.replace(/\s+/g, " ").trim())
+        .filter((s) => s !== "")
+        .map((s) => parseRelation(s, field));
+    } catch (cause) {
+      throw new FormatError(
+        "INVALID_VALUE",
+        `control: cannot parse ${field}: ${(cause as Error).message}`,
+        { field, found: value },
+        { cause },
+      );
+    }
+  }
+  return out;
+}
+
+async function signatureInfo(
+  name: string,
+  bytes: Uint8Array,
+  source: ByteSource,
+  ranges: MemberRange[],
+  ctx: ReadContext,
+): Promise<SignatureInfo> {
+  const sig: SignatureInfo = { kind: "openpgp", location: name };
+  try {
+    const meta = readSignatureInfo(bytes);
+    sig.keyId = meta.keyId;
+    if (meta.fingerprint !== undefined) sig.fingerprint = meta.fingerprint;
+    sig.hash = meta.hash;
+  } catch (e) {
+    if (!isPackyardError(e)) throw e;
+    // an unreadable signature still counts as present; verification (if asked) will fail
+  }
+  if (ctx.publicKeys !== undefined && ctx.publicKeys.length > 0 && name !== "_gpgbuilder") {
+    // debsigs signs debian-binary + control + data, in archive order (members before the signature).
+    const parts: Uint8Array[] = [];
+    for (const r of ranges) parts.push(await collect(source.open({ start: r.start, end: r.end })));
+    const data = concatBytes(parts);
+    sig.verified = false;
+    for (const key of ctx.publicKeys) {
+      try {
+        if ((await verifyDetached(data, bytes, key, { date: null })).valid) {
+          sig.verified = true;
+          break;
+        }
+      } catch (e) {
+        if (!isPackyardError(e)) throw e;
+      }
+    }
+  }
+  return sig;
+}
+
+/** Reads a .deb into PackageInfo; FormatError with offset/path on malformed input, never unbounded memory. */
+export async function readDeb(source: ByteSource, ctx: ReadContext = {}): Promise<PackageInfo> {
+  const limits = resolveLimits(ctx.limits);
+  const artifactHasher = createHasher();
+  let stage: "start" | "binary" | "control" | "data" = "start";
+  let control: Map<string, Uint8Array> | undefined;
+  let files: FileInfo[] | undefined;
+  const members: string[] = [];
+  const signed: MemberRange[] = [];
+  const signatures: { name: string; bytes: Uint8Array }[] = [];
+  let headOffset = 0;
+  try {
+    for await (const m of readAr(hashing(source.open(), artifactHasher), { limits })) {
+      members.push(m.name);
+      headOffset = m.offset;
+      if (stage === "start") {
+        if (m.name === "debian-split") {
+          throw new FormatError(
+            "UNSUPPORTED",
+            "multi-part deb (deb-split(5)): reassemble it with dpkg-split first",
+            { offset: m.offset, path: m.name },
+          );
+        }
+        if (m.name !== "debian-binary") {
+          throw new FormatError(
+            "BAD_MEMBER_ORDER",
+            `deb: expected debian-binary as the first member at offset ${m.offset}, found ${JSON.stringify(m.name)}`,
+            {
+              offset: m.offset,
+              path: m.name,
+              expected: "debian-binary",
+            },
+          );
+        }
+        const bytes = await readMemberBytes(m, 1024);
+        const version = decodeAscii(bytes);
+        if (!version.includes("\n") || !/^2\.[0-9]+\n/.test(version)) {
+          throw new FormatError(
+            "UNSUPPORTED_VERSION",
+            `deb: debian-binary at offset ${m.offset} says ${JSON.stringify(version.slice(0, 16))}, expected "2.x\\n"`,
+            {
+              offset: m.offset + 60,
+              found: version.slice(0, 16),
+            },
+          );
+        }
+        signed.push(memberRange(m));
+        stage = "binary";
+      } else if (m.name.startsWith("_")) {
+        if (m.name.startsWith("_gpg"))
+          signatures.push({ name: m.name, bytes: await readMemberBytes(m, limits.maxHeaderBytes) });
+      } else if (stage === "binary") {
+        if (!m.name.startsWith("control.tar")) {
+          const code = m.name.startsWith("data.tar") ? "BAD_MEMBER_ORDER" : "UNEXPECTED_MEMBER";
+          throw new FormatError(
+            code,
+            `deb: expected control.tar at offset ${m.offset}, found ${JSON.stringify(m.name)} (dpkg: premature member)`,
+            {
+              offset: m.offset,
+              path: m.name,
+              expected: "control.tar",
+            },
+          );
+        }
+        control = await readControlTar(m, limits);
+        signed.push(memberRange(m));
+        stage = "control";
+      } else if (stage === "control") {
+        if (!m.name.startsWith("data.tar")) {
+          const code = m.name.startsWith("control.tar") ? "BAD_MEMBER_ORDER" : "UNEXPECTED_MEMBER";
+          throw new FormatError(
+            code,
+            `deb: expected data.tar at offset ${m.offset}, found ${JSON.stringify(m.name)} (dpkg: premature member)`,
+            {
+              offset: m.offset,
+              path: m.name,
+              expected: "data.tar",
+            },
+          );
+        }
+        files = await readDataTar(m, limits);
+        signed.push(memberRange(m));
+        stage = "data";
+      }
+      // members after data.tar other than _gpg* are ignored, as dpkg does
+    }
+  } catch (e) {
+    if (e instanceof FormatError && e.code === "BAD_MAGIC" && e.data.offset === 0) {
+      throw new FormatError("BAD_MAGIC", `not a deb: ${e.message}`, { ...e.data }, { cause: e });
+    }
+    throw e;
+  }
+  if (control === undefined || files === undefined) {
+    const missing = control === undefined ? "control.tar" : "data.tar";
+    throw new FormatError(
+      "MISSING_MEMBER",
+      `deb: the archive ends without a ${missing} member (last member at offset ${headOffset})`,
+      {
+        offset: source.size,
+        expected: missing,
+      },
+    );
+  }
+  const controlText = text(control.get("control"), "control");
+  if (controlText === undefined) {
+    throw new FormatError("MISSING_MEMBER", "deb: control.tar has no control file", { path: "control" });
+  }
+  const stanza = parseStanza(controlText, "control");
+  const get = (name: string) => getField(stanza, name);
+  for (const required of ["Package", "Version", "Architecture"]) {
+    if (get(required) === undefined) {
+      throw new FormatError("MISSING_MEMBER", `control: the required field ${required} is missing`, {
+        path: "control",
+        field: required,
+      });
+    }
+  }
+  const conffiles = new Set(
+    (text(control.get("conffiles"), "conffiles") ?? "")
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l !== "")
+      .map((l) => l.replace(/^remove-on-upgrade\s+/, "")),
+  );
+  for (const f of files) if (conffiles.has(f.path)) f.flags = { config: true };
+  const scripts: PackageInfo["scripts"] = {};
+  for (const [file, kind] of Object.entries(SCRIPT_KIND)) {
+    const body = text(control.get(file), file);
+    if (body === undefined) continue;
+    const shebang = /^#!\s*(\S+)/.exec(body);
+    scripts[kind] = shebang ? { interpreter: shebang[1]!, body } : { body };
+  }
+  const sigs: SignatureInfo[] = [];
+  for (const s of signatures) sigs.push(await signatureInfo(s.name, s.bytes, source, signed, ctx));
+  const digests = artifactHasher.digest() as Required<Digests>;
+  const versionString = get("Version")!;
+  const archString = get("Architecture")!;
+  const description = get("Description");
+  const info: PackageInfo = {
+    format: "deb",
+    name: get("Package")!,
+    versionString,
+    version: versionFromDeb(versionString),
+    archString,
+    relations: parseRelations(get),
+    files,
+    scripts,
+    signatures: sigs,
+    artifact: {
+      size: source.size,
+      digests: { md5: digests.md5, sha1: digests.sha1, sha256: digests.sha256, sha512: digests.sha512 },
+    },
+    raw: { format: "deb", control: controlText, members },
+  };
+  const arch = archFromDeb(archString);
+  if (arch !== undefined) info.arch = arch;
+  const optional: [keyof PackageInfo & string, string][] = [
+    ["maintainer", "Maintainer"],
+    ["homepage", "Homepage"],
+    ["section", "Section"],
+    ["priority", "Priority"],
+  ];
+  for (const [key, field] of optional) {
+    const v = get(field);
+    if (v !== undefined) (info as unknown as Record<string, unknown>)[key] = v;
+  }
+  if (description !== undefined) {
+    const d = unfoldDescription(description);
+    info.summary = d.synopsis;
+    if (d.extended !== "") info.description = d.extended;
+  }
+  const size = get("Installed-Size");
+  if (size !== undefined && /^[0-9]+$/.test(size)) info.installedSize = Number(size) * 1024;
+  return info;
+}

@@ -1,0 +1,253 @@
+/**
+ * The deb writer: ar with `debian-binary`, `control.tar.gz`, `data.tar.<gz|xz|zst|none>` and an optional
+ * debsigs `_gpg<type>` member (formats.md §1.1, §1.9). data.tar goes through the spool because the ar
+ * header needs its size first; control.tar is small and built in memory.
+ */
+import { collect, encodeUtf8 } from "../bytes/bytes.ts";
+import { compress, compressBytes } from "../compress/compress.ts";
+import type { Compression } from "../compress/compression.ts";
+import { type ArWriteMember, writeAr } from "../container/ar.ts";
+import { type TarHeader, type TarWriteEntry, writeTar } from "../container/tar.ts";
+import { SpecError } from "../errors.ts";
+import type { WriteContext } from "../format.ts";
+import { digestStream } from "../hash/hasher.ts";
+import type { SpoolFactory } from "../spool/spool.ts";
+import { createSpool, spoolStream } from "../spool/index.ts";
+import type { Entry, PackageSpec, ScriptKind } from "../spec/types.ts";
+import { validateSpec } from "../spec/validate.ts";
+import { debArch } from "./arch.ts";
+import { renderControl } from "./control.ts";
+import { debDataEntries, installedSizeKiB } from "./layout.ts";
+import { DEBIAN_BINARY, MEMBER_SUFFIX, signatureMemberName } from "./members.ts";
+import type { DebOptions, DebTriggers } from "./options.ts";
+import { signDebMembers } from "./signature.ts";
+import { validateDeb } from "./validate.ts";
+import { debVersion } from "./version.ts";
+
+/** Default data compression: gzip 9, as dpkg-deb and nfpm; readable by every dpkg in use. */
+export const DEFAULT_DEB_COMPRESSION: Compression = { algo: "gzip", level: 9 };
+
+/** Maintainer script file names in control.tar, by spec script kind. */
+export const DEB_SCRIPTS: Readonly<Partial<Record<ScriptKind, string>>> = {
+  preinstall: "preinst",
+  postinstall: "postinst",
+  preremove: "prerm",
+  postremove: "postrm",
+};
+
+/** Name of an entry in a deb tar: "./usr/bin/x", directories with a trailing "/". */
+export function tarName(path: string, dir: boolean): string {
+  return `.${path}${dir ? "/" : ""}`;
+}
+
+/** Script text as shipped: the body when it starts with "#!", else the interpreter's shebang (default /bin/sh) first. */
+export function scriptText(script: { interpreter?: string; body: string }): string {
+  if (script.body.startsWith("#!")) return script.body;
+  return `#!${script.interpreter ?? "/bin/sh"}\n${script.body}`;
+}
+
+/** Text of the `triggers` control file (deb-triggers(5)), or undefined when there is none. */
+export function renderTriggers(t: DebTriggers | undefined): string | undefined {
+  if (t === undefined) return undefined;
+  const keys: [keyof DebTriggers, string][] = [
+    ["interest", "interest"],
+    ["interestAwait", "interest-await"],
+    ["interestNoawait", "interest-noawait"],
+    ["activate", "activate"],
+    ["activateAwait", "activate-await"],
+    ["activateNoawait", "activate-noawait"],
+  ];
+  let out = "";
+  for (const [k, directive] of keys) for (const name of t[k] ?? []) out += `${directive} ${name}\n`;
+  return out === "" ? undefined : out;
+}
+
+function dataHeader(e: Entry, mtime: number): TarHeader {
+  const h: TarHeader = {
+    name: tarName(e.path, e.type === "dir"),
+    type: e.type,
+    mode: e.mode,
+    uid: e.owner.id,
+    gid: e.group.id,
+    uname: e.owner.name,
+    gname: e.group.name,
+    size: e.type === "file" ? e.content.size : 0,
+    mtime: e.mtime ?? mtime,
+  };
+  if (e.type === "symlink") h.linkname = e.target;
+  if (e.type === "hardlink") h.linkname = tarName(e.target, false);
+  return h;
+}
+
+function controlHeader(name: string, size: number, mode: number, mtime: number, dir = false): TarHeader {
+  return {
+    name,
+    type: dir ? "dir" : "file",
+    mode,
+    uid: 0,
+    gid: 0,
+    uname: "root",
+    gname: "root",
+    size,
+    mtime,
+  };
+}
+
+/** What the writer computed besides the bytes (used by tests and the CLI's summary). */
+export interface DebLayout {
+  version: string;
+  arch: string;
+  entries: Entry[];
+  control: string;
+  /** control.tar files in archive order with their contents. */
+  controlFiles: { name: string; bytes: Uint8Array; mode: number }[];
+}
+
+/** Computes everything of a deb except the data bytes: version, arch, entries, control files. */
+export async function debLayout(
+  spec: PackageSpec,
+  options: DebOptions,
+  ctx: WriteContext = {},
+): Promise<DebLayout> {
+  const version = debVersion(spec.version);
+  const arch = options.arch ?? debArch(spec.arch);
+  const entries = await debDataEntries(spec, version, options.generateDocs !== false);
+  const files = new Map(entries.filter((e) => e.type === "file").map((e) => [e.path, e]));
+  const md5 = new Map<string, string>();
+  for (const e of files.values()) {
+    if (e.type !== "file") continue;
+    const { digests } = await digestStream(e.content.open(), ["md5"]);
+    md5.set(e.path, digests.md5!);
+  }
+  let md5sums = "";
+  for (const e of entries) {
+    const sum = e.type === "file" ? md5.get(e.path) : e.type === "hardlink" ? md5.get(e.target) : undefined;
+    if (sum !== undefined) md5sums += `${sum}  ${e.path.slice(1)}\n`;
+  }
+  const conffiles = entries
+    .filter((e) => e.type === "file" && e.flags?.config)
+    .map((e) => `${e.path}\n`)
+    .join("");
+  if (spec.maintainer === undefined) {
+    ctx.warn?.({
+      code: "DEB_NO_MAINTAINER",
+      message: 'maintainer: not set; writing "Unset Maintainer <unset@localhost>" (lintian flags it)',
+    });
+  }
+  const control = renderControl(spec, options, {
+    version,
+    arch,
+    installedSizeKiB: installedSizeKiB(entries),
+  });
+  const controlFiles: DebLayout["controlFiles"] = [
+    { name: "control", bytes: encodeUtf8(control), mode: 0o644 },
+  ];
+  if (md5sums !== "") controlFiles.push({ name: "md5sums", bytes: encodeUtf8(md5sums), mode: 0o644 });
+  if (conffiles !== "") controlFiles.push({ name: "conffiles", bytes: encodeUtf8(conffiles), mode: 0o644 });
+  const triggers = renderTriggers(options.triggers);
+  if (triggers !== undefined)
+    controlFiles.push({ name: "triggers", bytes: encodeUtf8(triggers), mode: 0o644 });
+  if (options.debconf?.templates !== undefined)
+    controlFiles.push({ name: "templates", bytes: options.debconf.templates, mode: 0o644 });
+  if (options.debconf?.config !== undefined)
+    controlFiles.push({ name: "config", bytes: options.debconf.config, mode: 0o755 });
+  for (const kind of Object.keys(spec.scripts) as ScriptKind[]) {
+    const script = spec.scripts[kind];
+    if (script === undefined) continue;
+    const name = DEB_SCRIPTS[kind];
+    if (name === undefined) {
+      ctx.warn?.({
+        code: "DEB_SCRIPT_IGNORED",
+        message: `scripts.${kind}: deb has no ${kind} script; it is not included`,
+      });
+      continue;
+    }
+    controlFiles.push({ name, bytes: encodeUtf8(scriptText(script)), mode: 0o755 });
+  }
+  controlFiles.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { version, arch, entries, control, controlFiles };
+}
+
+/** Builds control.tar.gz (gzip 9, as dpkg-deb; always gzip so every dpkg reads it). */
+export async function buildControlTar(layout: DebLayout, mtime: number): Promise<Uint8Array> {
+  const entries: TarWriteEntry[] = [{ header: controlHeader("./", 0, 0o755, mtime, true) }];
+  for (const f of layout.controlFiles) {
+    entries.push({ header: controlHeader(`./${f.name}`, f.bytes.length, f.mode, mtime), content: f.bytes });
+  }
+  const tar = await collect(writeTar(entries, { flavour: "gnu" }));
+  return compressBytes(tar, { algo: "gzip", level: 9 });
+}
+
+/** Streams data.tar (GNU flavour, "./" root first) of a layout. */
+export async function* dataTar(layout: DebLayout, mtime: number): AsyncGenerator<Uint8Array> {
+  const root: TarWriteEntry = { header: controlHeader("./", 0, 0o755, mtime, true) };
+  async function* entries(): AsyncGenerator<TarWriteEntry> {
+    yield root;
+    for (const e of layout.entries) {
+      yield e.type === "file"
+        ? { header: dataHeader(e, mtime), content: e.content }
+        : { header: dataHeader(e, mtime) };
+    }
+  }
+  yield* writeTar(entries(), { flavour: "gnu" });
+}
+
+/**
+ * Writes a .deb. Deterministic: same spec and options, same bytes (mtimes default to `spec.date`; a
+ * signature is dated `spec.date` too). With `ctx.signer` (OpenPGP) a `_gpg<type>` member is appended.
+ */
+export async function* writeDeb(
+  input: PackageSpec,
+  options: DebOptions = {},
+  ctx: WriteContext = {},
+): AsyncGenerator<Uint8Array> {
+  const spec = validateSpec(input);
+  validateDeb(spec, options);
+  const compression = options.compression ?? DEFAULT_DEB_COMPRESSION;
+  if (compression.algo === "bzip2") {
+    throw new SpecError("INVALID_FIELD", "deb.compression: bzip2 can be read, not written", {
+      field: "deb.compression",
+    });
+  }
+  if (compression.algo === "zstd") {
+    ctx.warn?.({
+      code: "DEB_ZSTD",
+      message:
+        "deb.compression: zstd data members need dpkg >= 1.21.18; Debian 11 and older cannot install this package",
+    });
+  }
+  const layout = await debLayout(spec, options, ctx);
+  const control = await buildControlTar(layout, spec.date);
+  const spool: SpoolFactory = ctx.spool ?? createSpool();
+  const data = await spoolStream(spool, compress(dataTar(layout, spec.date), compression));
+  try {
+    const debianBinary = encodeUtf8(DEBIAN_BINARY);
+    const members: ArWriteMember[] = [
+      { name: "debian-binary", size: debianBinary.length, content: debianBinary, mtime: spec.date },
+      { name: "control.tar.gz", size: control.length, content: control, mtime: spec.date },
+      {
+        name: `data.tar${MEMBER_SUFFIX[compression.algo]}`,
+        size: data.size,
+        content: data,
+        mtime: spec.date,
+      },
+    ];
+    if (ctx.signer !== undefined) {
+      const signature = await signDebMembers(
+        [debianBinary, control, await collect(data.open())],
+        ctx.signer,
+        new Date(spec.date * 1000),
+        ctx,
+      );
+      members.push({
+        name: signatureMemberName(options.signatureType),
+        size: signature.length,
+        content: signature,
+        mtime: spec.date,
+      });
+    }
+    yield* writeAr(members);
+  } finally {
+    await data.dispose();
+  }
+}
