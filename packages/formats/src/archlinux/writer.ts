@@ -1,0 +1,197 @@
+/**
+ * The Arch writer: one pax-flavoured tar (no `./` prefixes), metadata first — .PKGINFO, .BUILDINFO, .MTREE,
+ * .INSTALL, .CHANGELOG — then the tree, compressed (zstd by default). Two passes over file contents: the
+ * first hashes them for .MTREE, the second streams them into the tar; nothing is buffered whole.
+ */
+import { encodeUtf8 } from "../bytes/bytes.ts";
+import { compress, compressBytes } from "../compress/compress.ts";
+import type { Compression } from "../compress/compression.ts";
+import type { TarHeader, TarWriteEntry } from "../container/tar.ts";
+import { writeTar } from "../container/tar.ts";
+import { SpecError } from "../errors.ts";
+import type { WriteContext } from "../format.ts";
+import { digestStream, hashBytes } from "../hash/hasher.ts";
+import type { Entry, PackageSpec } from "../spec/types.ts";
+import { encodeBuildinfo } from "./buildinfo.ts";
+import { encodeChangelog } from "./changelog.ts";
+import { encodeInstall } from "./install.ts";
+import { encodeMtree, type MtreeEntry } from "./mtree.ts";
+import type { ArchlinuxOptions } from "./options.ts";
+import { encodePkginfo } from "./pkginfo.ts";
+import { type ArchlinuxPlan, planArchlinuxPackage } from "./plan.ts";
+
+/** Default package compression: zstd level 3, what makepkg's `zstd -c -z -q -` gives. */
+export const DEFAULT_COMPRESSION: Compression = { algo: "zstd", level: 3 };
+/** .MTREE is gzip'd like makepkg's `gzip -c -f -n` (level 6, no name, no timestamp). */
+const MTREE_COMPRESSION: Compression = { algo: "gzip", level: 6 };
+
+interface Hashed {
+  md5: string;
+  sha256: string;
+}
+
+/** Symlinks are written 0777: lstat reports that on Linux, so `pacman -Qkk` compares against it. */
+function modeOf(e: Entry): number {
+  return e.type === "symlink" ? 0o777 : e.mode;
+}
+
+function tarName(e: Entry): string {
+  const rel = e.path.slice(1);
+  return e.type === "dir" ? `${rel}/` : rel;
+}
+
+function metaHeader(name: string, size: number, date: number): TarHeader {
+  return { name, type: "file", mode: 0o644, uid: 0, gid: 0, uname: "root", gname: "root", size, mtime: date };
+}
+
+async function hashFiles(entries: readonly Entry[]): Promise<Map<string, Hashed>> {
+  const out = new Map<string, Hashed>();
+  for (const e of entries) {
+    if (e.type !== "file") continue;
+    const { size, digests } = await digestStream(e.content.open(), ["md5", "sha256"]);
+    if (size !== e.content.size) {
+      throw new SpecError(
+        "INVALID_FIELD",
+        `content of ${e.path} has ${size} bytes, its size says ${e.content.size}`,
+        {
+          field: "entries",
+          path: e.path,
+          expected: e.content.size,
+          found: size,
+        },
+      );
+    }
+    out.set(e.path, { md5: digests.md5!, sha256: digests.sha256! });
+  }
+  return out;
+}
+
+function mtreeEntry(
+  e: Entry,
+  date: number,
+  hashes: Map<string, Hashed>,
+  byPath: Map<string, Entry>,
+): MtreeEntry {
+  const base = {
+    path: e.path.slice(1),
+    mode: modeOf(e),
+    uid: e.owner.id,
+    gid: e.group.id,
+    time: e.mtime ?? date,
+  };
+  switch (e.type) {
+    case "dir":
+      return { ...base, type: "dir" };
+    case "symlink":
+      return { ...base, type: "link", link: e.target };
+    case "file": {
+      const h = hashes.get(e.path)!;
+      return { ...base, type: "file", size: e.content.size, md5: h.md5, sha256: h.sha256 };
+    }
+    case "hardlink": {
+      // bsdtar lists a hard link as a regular file with its target's content
+      const t = byPath.get(e.target);
+      const h = hashes.get(e.target)!;
+      const size = t?.type === "file" ? t.content.size : 0;
+      return { ...base, type: "file", size, md5: h.md5, sha256: h.sha256 };
+    }
+  }
+}
+
+function metaMtree(name: string, bytes: Uint8Array, date: number): MtreeEntry {
+  return {
+    path: name,
+    type: "file",
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    time: date,
+    size: bytes.length,
+    md5: hashBytes(bytes, "md5"),
+    sha256: hashBytes(bytes, "sha256"),
+  };
+}
+
+function payloadEntry(e: Entry, date: number): TarWriteEntry {
+  const header: TarHeader = {
+    name: tarName(e),
+    type: e.type,
+    mode: modeOf(e),
+    uid: e.owner.id,
+    gid: e.group.id,
+    uname: e.owner.name,
+    gname: e.group.name,
+    size: e.type === "file" ? e.content.size : 0,
+    mtime: e.mtime ?? date,
+  };
+  if (e.type === "symlink") header.linkname = e.target;
+  if (e.type === "hardlink") header.linkname = e.target.slice(1);
+  return e.type === "file" ? { header, content: e.content } : { header };
+}
+
+/** The metadata members in write order, rendered from the plan and the files' digests. */
+export async function renderMetadata(plan: ArchlinuxPlan): Promise<{ name: string; bytes: Uint8Array }[]> {
+  const { spec } = plan;
+  const date = spec.date;
+  const pkginfo = encodeUtf8(encodePkginfo(plan.pkginfo, "packyard"));
+  const buildinfo = encodeUtf8(
+    encodeBuildinfo({
+      pkgname: spec.name,
+      pkgbase: plan.pkgbase,
+      pkgver: plan.versionString,
+      pkgarch: plan.arch,
+      pkgbuildSha256: hashBytes(pkginfo, "sha256"),
+      packager: plan.packager,
+      builddate: date,
+    }),
+  );
+  const installText = encodeInstall(plan.scripts);
+  const install = installText === undefined ? undefined : encodeUtf8(installText);
+  const changelog = spec.changelog.length > 0 ? encodeUtf8(encodeChangelog(spec.changelog)) : undefined;
+
+  const hashes = await hashFiles(plan.entries);
+  const byPath = new Map(plan.entries.map((e) => [e.path, e]));
+  const mtree: MtreeEntry[] = [metaMtree(".BUILDINFO", buildinfo, date)];
+  if (changelog) mtree.push(metaMtree(".CHANGELOG", changelog, date));
+  if (install) mtree.push(metaMtree(".INSTALL", install, date));
+  mtree.push(metaMtree(".PKGINFO", pkginfo, date));
+  for (const e of plan.entries) mtree.push(mtreeEntry(e, date, hashes, byPath));
+  const mtreeGz = await compressBytes(encodeUtf8(encodeMtree(mtree)), MTREE_COMPRESSION);
+
+  const out = [
+    { name: ".PKGINFO", bytes: pkginfo },
+    { name: ".BUILDINFO", bytes: buildinfo },
+    { name: ".MTREE", bytes: mtreeGz },
+  ];
+  if (install) out.push({ name: ".INSTALL", bytes: install });
+  if (changelog) out.push({ name: ".CHANGELOG", bytes: changelog });
+  return out;
+}
+
+/** The uncompressed tar stream of a planned package. */
+export async function* writeArchlinuxTar(plan: ArchlinuxPlan): AsyncGenerator<Uint8Array> {
+  const meta = await renderMetadata(plan);
+  const date = plan.spec.date;
+  const entries: TarWriteEntry[] = meta.map((m) => ({
+    header: metaHeader(m.name, m.bytes.length, date),
+    content: m.bytes,
+  }));
+  // hard links last: libarchive links to a target that must already be extracted
+  for (const e of plan.entries) if (e.type !== "hardlink") entries.push(payloadEntry(e, date));
+  for (const e of plan.entries) if (e.type === "hardlink") entries.push(payloadEntry(e, date));
+  yield* writeTar(entries, { flavour: "pax" });
+}
+
+/**
+ * Streams a `.pkg.tar.zst` (or .gz/.xz/.tar per `options.compression`). Deterministic: same spec and
+ * options, same bytes. Warnings (dropped ghosts, scripts, relations) go to `ctx.warn`.
+ */
+export async function* writeArchlinux(
+  spec: PackageSpec,
+  options: ArchlinuxOptions = {},
+  ctx: WriteContext = {},
+): AsyncGenerator<Uint8Array> {
+  const plan = planArchlinuxPackage(spec, options);
+  for (const w of plan.warnings) ctx.warn?.(w);
+  yield* compress(writeArchlinuxTar(plan), options.compression ?? DEFAULT_COMPRESSION);
+}
