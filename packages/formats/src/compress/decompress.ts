@@ -1,0 +1,260 @@
+/**
+ * Decompression for readers: gzip (every member), zstd (every frame), xz (every stream, via
+ * xz-decompress), bzip2 (seek-bzip) and none. Output is bounded by `maxUnpackedBytes`; codec failures
+ * become FormatError CORRUPT_COMPRESSED_DATA or TRUNCATED with the cause kept; errors thrown by the input
+ * itself pass through untouched.
+ */
+import { createRequire } from "node:module";
+import zlib from "node:zlib";
+import { FormatError, isPackyardError } from "../errors.ts";
+import { type ReadLimits, resolveLimits } from "../limits.ts";
+import { bunzip2 } from "./bzip2.ts";
+import type { CompressionAlgo } from "./compression.ts";
+import { DETECT_BYTES, detectCompression } from "./detect.ts";
+import { plainBytes, through } from "./through.ts";
+import { ZstdFrameWalker } from "./zstd-frames.ts";
+
+export interface DecompressOptions {
+  limits?: Partial<ReadLimits>;
+  /** Offset of the compressed stream inside the artifact, so error offsets point into the artifact. */
+  offset?: number;
+  /** Member name for error messages (e.g. `data.tar.zst`). */
+  path?: string;
+}
+
+interface XzModule {
+  XzReadableStream: new (input: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>;
+}
+let xzModule: XzModule | undefined;
+function loadXzDecoder(): XzModule {
+  xzModule ??= createRequire(import.meta.url)("xz-decompress") as XzModule;
+  return xzModule;
+}
+
+/** Marks errors raised by the caller's input, so they are never mistaken for codec errors. */
+const inputErrors = new WeakSet<object>();
+
+async function* guarded(
+  input: AsyncIterable<Uint8Array>,
+  onChunk?: (c: Uint8Array) => void,
+): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const chunk of input) {
+      onChunk?.(chunk);
+      yield chunk;
+    }
+  } catch (e) {
+    if (typeof e === "object" && e !== null) inputErrors.add(e);
+    throw e;
+  }
+}
+
+/** Maps a codec error to a FormatError; input errors and packyard errors pass through. */
+function codecError(algo: CompressionAlgo, e: unknown, opts: DecompressOptions): unknown {
+  if (isPackyardError(e) || (typeof e === "object" && e !== null && inputErrors.has(e))) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  const code = (e as { code?: unknown } | null)?.code;
+  // zlib: Z_BUF_ERROR "unexpected end of file"; xz-embedded: XZ_BUF_ERROR = 8 ("no progress possible").
+  const truncated = code === "Z_BUF_ERROR" || /unexpected end|error code 8\b/i.test(msg);
+  const where = opts.path === undefined ? "" : ` in ${opts.path}`;
+  const data = {
+    ...(opts.offset === undefined ? {} : { offset: opts.offset }),
+    ...(opts.path === undefined ? {} : { path: opts.path }),
+    algo,
+    found: msg,
+  };
+  return truncated
+    ? new FormatError("TRUNCATED", `${algo}: compressed data${where} ends early (${msg})`, data, { cause: e })
+    : new FormatError("CORRUPT_COMPRESSED_DATA", `${algo}: corrupt compressed data${where} (${msg})`, data, {
+        cause: e,
+      });
+}
+
+async function* decode(
+  input: AsyncIterable<Uint8Array>,
+  algo: CompressionAlgo,
+  opts: DecompressOptions,
+): AsyncGenerator<Uint8Array> {
+  switch (algo) {
+    case "none":
+      yield* input;
+      return;
+    case "gzip":
+      // Gunzip continues across concatenated members (RFC 1952 §2.2) until the input ends.
+      yield* through(guarded(input), zlib.createGunzip());
+      return;
+    case "zstd":
+      yield* zstdFrames(guarded(input), opts.offset ?? 0);
+      return;
+    case "xz": {
+      const { XzReadableStream } = loadXzDecoder();
+      const stream = new XzReadableStream(ReadableStream.from(guarded(input)));
+      for await (const chunk of stream) yield plainBytes(chunk);
+      return;
+    }
+    case "bzip2": {
+      // seek-bzip is synchronous over a whole buffer: the compressed input is collected first.
+      const parts: Uint8Array[] = [];
+      let total = 0;
+      for await (const chunk of guarded(input)) {
+        parts.push(chunk);
+        total += chunk.length;
+      }
+      const all = new Uint8Array(total);
+      let at = 0;
+      for (const p of parts) {
+        all.set(p, at);
+        at += p.length;
+      }
+      parts.length = 0;
+      yield* bunzip2(all, opts.offset ?? 0);
+      return;
+    }
+  }
+}
+
+/**
+ * node:zlib's zstd decoder stops after the first frame and says nothing about a frame cut short. The
+ * walker finds frame boundaries in the compressed bytes; each frame gets a fresh decoder, and the input
+ * must end exactly at a boundary.
+ */
+async function* zstdFrames(input: AsyncIterable<Uint8Array>, baseOffset: number): AsyncGenerator<Uint8Array> {
+  const walker = new ZstdFrameWalker(baseOffset);
+  const it = input[Symbol.asyncIterator]();
+  let carry: Uint8Array | undefined;
+  let done = false;
+  const next = async (): Promise<Uint8Array | undefined> => {
+    if (carry !== undefined) {
+      const c = carry;
+      carry = undefined;
+      return c;
+    }
+    const r = await it.next();
+    if (r.done) done = true;
+    return r.done ? undefined : r.value;
+  };
+  async function* oneFrame(first: Uint8Array): AsyncGenerator<Uint8Array> {
+    for (let chunk: Uint8Array | undefined = first; chunk !== undefined; chunk = await next()) {
+      if (chunk.length === 0) continue;
+      const used = walker.push(chunk, true);
+      if (used < chunk.length) carry = chunk.subarray(used);
+      yield chunk.subarray(0, used);
+      if (walker.atBoundary) return;
+    }
+  }
+  try {
+    for (let first = await next(); first !== undefined; first = await next()) {
+      if (first.length === 0) continue;
+      yield* through(oneFrame(first), zlib.createZstdDecompress());
+      if (done) break;
+    }
+    walker.end();
+  } finally {
+    if (!done) await it.return?.();
+  }
+}
+
+/** Reads the first bytes of a stream for detection, then replays them in front of the rest. */
+async function peek(
+  input: AsyncIterable<Uint8Array>,
+  n: number,
+): Promise<{ head: Uint8Array; stream: AsyncIterable<Uint8Array> }> {
+  const it = input[Symbol.asyncIterator]();
+  const seen: Uint8Array[] = [];
+  let have = 0;
+  let done = false;
+  while (have < n) {
+    const r = await it.next();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    seen.push(r.value);
+    have += r.value.length;
+  }
+  const head = new Uint8Array(Math.min(have, n));
+  let at = 0;
+  for (const s of seen) {
+    if (at >= head.length) break;
+    const take = s.subarray(0, head.length - at);
+    head.set(take, at);
+    at += take.length;
+  }
+  async function* replay(): AsyncGenerator<Uint8Array> {
+    yield* seen;
+    if (done) return;
+    try {
+      for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+    } finally {
+      await it.return?.();
+    }
+  }
+  return { head, stream: replay() };
+}
+
+/**
+ * Decompresses a stream. `auto` detects by magic and treats unknown data as uncompressed. Output beyond
+ * `limits.maxUnpackedBytes` stops with FormatError LIMIT_UNPACKED_BYTES.
+ */
+export async function* decompress(
+  input: AsyncIterable<Uint8Array>,
+  algo: CompressionAlgo | "auto",
+  opts: DecompressOptions = {},
+): AsyncGenerator<Uint8Array> {
+  const { maxUnpackedBytes } = resolveLimits(opts.limits);
+  let source = input;
+  let chosen: CompressionAlgo;
+  if (algo === "auto") {
+    const { head, stream } = await peek(input, DETECT_BYTES);
+    chosen = detectCompression(head) ?? "none";
+    source = stream;
+  } else {
+    chosen = algo;
+  }
+  let total = 0;
+  try {
+    for await (const chunk of decode(source, chosen, opts)) {
+      total += chunk.length;
+      if (total > maxUnpackedBytes) {
+        const where = opts.path === undefined ? "" : ` of ${opts.path}`;
+        throw new FormatError(
+          "LIMIT_UNPACKED_BYTES",
+          `${chosen}: decompressed size${where} exceeds the limit of ${maxUnpackedBytes} bytes (maxUnpackedBytes)`,
+          {
+            ...(opts.path === undefined ? {} : { path: opts.path }),
+            expected: `<= ${maxUnpackedBytes}`,
+            found: `> ${maxUnpackedBytes}`,
+            limit: "maxUnpackedBytes",
+          },
+        );
+      }
+      yield chunk;
+    }
+  } catch (e) {
+    throw codecError(chosen, e, opts);
+  }
+}
+
+/** Decompresses bytes in memory (bounded by `maxUnpackedBytes`). */
+export async function decompressBytes(
+  bytes: Uint8Array,
+  algo: CompressionAlgo | "auto",
+  opts: DecompressOptions = {},
+): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  async function* one(): AsyncGenerator<Uint8Array> {
+    yield bytes;
+  }
+  for await (const chunk of decompress(one(), algo, opts)) {
+    parts.push(chunk);
+    total += chunk.length;
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

@@ -1,0 +1,17 @@
+/** Compression: the typed setting, writers, readers, detection and gzip member ranges. */
+export {
+  type Compression,
+  type CompressionAlgo,
+  COMPRESSION_ALGOS,
+  DEFAULT_LEVELS,
+  effectiveLevel,
+  type Framing,
+  formatCompression,
+  LEVEL_RANGES,
+  parseCompression,
+} from "./compression.ts";
+export { compress, compressBytes, compressFrame, GZIP_OS_UNIX, rechunk } from "./compress.ts";
+export { type DecompressOptions, decompress, decompressBytes } from "./decompress.ts";
+export { DETECT_BYTES, detectCompression } from "./detect.ts";
+export { type GzipMember, gzipMembers } from "./gzip-members.ts";
+export { XZ_PACKAGE } from "./xz-encoder.ts";

@@ -1,0 +1,2 @@
+/** File-system seam: byte sources over files and atomic writes. */
+export { fileSource, writeFileAtomic } from "./file.ts";

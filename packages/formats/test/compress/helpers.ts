@@ -1,0 +1,50 @@
+/** Test helpers for byte streams. */
+export async function* chunked(bytes: Uint8Array, sizes: number[] | number): AsyncGenerator<Uint8Array> {
+  let at = 0;
+  let i = 0;
+  while (at < bytes.length) {
+    const n = typeof sizes === "number" ? sizes : (sizes[i++ % sizes.length] ?? 1);
+    yield bytes.slice(at, at + Math.max(1, n));
+    at += Math.max(1, n);
+  }
+}
+
+export async function collect(it: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for await (const c of it) {
+    parts.push(c);
+    total += c.length;
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Deterministic, moderately compressible bytes (text-like with noise). */
+export function sampleBytes(n: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed >>> 0 || 1;
+  const words = new TextEncoder().encode("lorem ipsum dolor sit amet consectetur adipiscing elit ");
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out[i] = x % 7 === 0 ? x & 0xff : (words[i % words.length] as number);
+  }
+  return out;
+}
+
+/** Fast byte equality with a readable failure (assert.deepEqual on large arrays is very slow). */
+export function sameBytes(actual: Uint8Array, expected: Uint8Array, what = "bytes"): void {
+  if (actual.length !== expected.length)
+    throw new Error(`${what}: length ${actual.length}, expected ${expected.length}`);
+  for (let i = 0; i < actual.length; i++) {
+    if (actual[i] !== expected[i]) throw new Error(`${what}: first difference at offset ${i}`);
+  }
+}
