@@ -1,0 +1,69 @@
+/**
+ * Dependencies as rpm stores them: NAME/FLAGS/VERSION triplets per kind, built from the spec's relations,
+ * the rpm options, the scriptlet interpreters, the self-provides and the rpmlib() features in use.
+ */
+import { compareBytes } from "../spec/validate.ts";
+import type { Relation, RelationGroup } from "../spec/types.ts";
+import { SENSE, senseOf } from "./sense.ts";
+
+/** One dependency: `name [op version]` with its flags word. */
+export interface Dep {
+  name: string;
+  flags: number;
+  version: string;
+}
+
+/** Renders one relation as rpm dependency text inside a rich dependency (`a >= 1`). */
+function relText(r: Relation): string {
+  return r.op ? `${r.name} ${r.op} ${r.version}` : r.name;
+}
+
+/** An OR-group with one member is a plain dep; several become the rich dependency `(a or b >= 2)`. */
+export function depOf(group: RelationGroup, extraFlags = 0): Dep {
+  if (group.length === 1) {
+    const r = group[0]!;
+    return { name: r.name, flags: senseOf(r.op) | extraFlags, version: r.version ?? "" };
+  }
+  return { name: `(${group.map(relText).join(" or ")})`, flags: extraFlags, version: "" };
+}
+
+/** Sorts and removes exact duplicates, as rpmbuild's dependency sets do (by name, then flags, then version). */
+export function normalizeDeps(deps: Dep[]): Dep[] {
+  const sorted = [...deps].sort(
+    (a, b) => compareBytes(a.name, b.name) || a.flags - b.flags || compareBytes(a.version, b.version),
+  );
+  return sorted.filter(
+    (d, i) =>
+      i === 0 ||
+      d.name !== sorted[i - 1]!.name ||
+      d.flags !== sorted[i - 1]!.flags ||
+      d.version !== sorted[i - 1]!.version,
+  );
+}
+
+/** The rpmlib() features a package relies on (flags RPMLIB|LESS|EQUAL). */
+export const RPMLIB_FEATURES = {
+  CompressedFileNames: "3.0.4-1",
+  FileDigests: "4.6.0-1",
+  PayloadFilesHavePrefix: "4.0-1",
+  PayloadIsXz: "5.2-1",
+  PayloadIsZstd: "5.4.18-1",
+  LargeFiles: "4.12.0-1",
+  RichDependencies: "4.12.0-1",
+  TildeInVersions: "4.10.0-1",
+  CaretInVersions: "4.15.0-1",
+} as const;
+
+/** `rpmlib(Feature) <= version` requirement. */
+export function rpmlibDep(feature: keyof typeof RPMLIB_FEATURES): Dep {
+  return {
+    name: `rpmlib(${feature})`,
+    flags: SENSE.RPMLIB | SENSE.LESS | SENSE.EQUAL,
+    version: RPMLIB_FEATURES[feature],
+  };
+}
+
+/** True when a rich (boolean) dependency is among `deps`. */
+export function hasRich(deps: readonly Dep[]): boolean {
+  return deps.some((d) => d.name.startsWith("("));
+}

@@ -1,0 +1,57 @@
+/** Dependency sense flags (include/rpm/rpmds.h `rpmsenseFlags_e`). */
+import type { RelationOp } from "../spec/types.ts";
+
+export const SENSE = {
+  ANY: 0,
+  LESS: 2,
+  GREATER: 4,
+  EQUAL: 8,
+  POSTTRANS: 1 << 5,
+  PREREQ: 1 << 6,
+  PRETRANS: 1 << 7,
+  INTERP: 1 << 8,
+  SCRIPT_PRE: 1 << 9,
+  SCRIPT_POST: 1 << 10,
+  SCRIPT_PREUN: 1 << 11,
+  SCRIPT_POSTUN: 1 << 12,
+  SCRIPT_VERIFY: 1 << 13,
+  RPMLIB: 1 << 24,
+  CONFIG: 1 << 28,
+} as const;
+
+/** Flags of a comparison operator. */
+export function senseOf(op: RelationOp | undefined): number {
+  switch (op) {
+    case "<":
+      return SENSE.LESS;
+    case "<=":
+      return SENSE.LESS | SENSE.EQUAL;
+    case "=":
+      return SENSE.EQUAL;
+    case ">=":
+      return SENSE.GREATER | SENSE.EQUAL;
+    case ">":
+      return SENSE.GREATER;
+    default:
+      return SENSE.ANY;
+  }
+}
+
+/** The operator of a flags word, or undefined when unversioned. */
+export function opOf(flags: number): RelationOp | undefined {
+  const f = flags & (SENSE.LESS | SENSE.GREATER | SENSE.EQUAL);
+  switch (f) {
+    case SENSE.LESS:
+      return "<";
+    case SENSE.LESS | SENSE.EQUAL:
+      return "<=";
+    case SENSE.EQUAL:
+      return "=";
+    case SENSE.GREATER | SENSE.EQUAL:
+      return ">=";
+    case SENSE.GREATER:
+      return ">";
+    default:
+      return undefined;
+  }
+}
