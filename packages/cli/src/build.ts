@@ -7,9 +7,10 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import {
-  api,
   FORMATS,
-  formatById,
+  fileSource,
+  loadConfig,
+  writeFileAtomic,
   IOError,
   type PackageFormat,
   SpecError,
@@ -66,13 +67,18 @@ export function defaultConfigPath(dir: string): string {
  * The registered format behind a packager name. Archives (`tar.gz`, `zip`, ...) are one `tarball` format
  * whose options say which container and compression to write.
  */
-// biome-ignore lint/suspicious/noExplicitAny: formats carry their own option types.
-export function formatForPackager(packager: string): PackageFormat<any> {
-  const direct = formatById(packager);
+export function formatForPackager(
+  packager: string,
+  // biome-ignore lint/suspicious/noExplicitAny: formats carry their own option types.
+  formats: readonly PackageFormat<any>[] = FORMATS,
+  // biome-ignore lint/suspicious/noExplicitAny: formats carry their own option types.
+): PackageFormat<any> {
+  const byId = (id: string) => formats.find((f) => f.id === id);
+  const direct = byId(packager);
   if (direct !== undefined) return direct;
-  const archive = /^(tar(\.\w+)?|zip)$/.test(packager) ? formatById("tarball") : undefined;
+  const archive = /^(tar(\.\w+)?|zip)$/.test(packager) ? byId("tarball") : undefined;
   if (archive !== undefined) return archive;
-  const known = FORMATS.map((f) => f.id);
+  const known = formats.map((f) => f.id);
   throw new SpecError(
     "UNKNOWN_FORMAT",
     `unknown packager ${JSON.stringify(packager)}: expected one of ${PACKAGERS.join(", ")}` +
@@ -94,6 +100,9 @@ export interface BuildInput {
   date: number;
   progress?: (line: string) => void;
   warn?: (w: Warning) => void;
+  /** The formats to choose from (default: the registry, FORMATS). */
+  // biome-ignore lint/suspicious/noExplicitAny: formats carry their own option types.
+  formats?: readonly PackageFormat<any>[];
 }
 
 /** One file written by {@link build}. */
@@ -159,7 +168,8 @@ export async function build(input: BuildInput): Promise<BuiltArtifact[]> {
       },
     );
   }
-  const formats = input.packagers.map((p) => ({ packager: p, format: formatForPackager(p) }));
+  const registry = input.formats ?? FORMATS;
+  const formats = input.packagers.map((p) => ({ packager: p, format: formatForPackager(p, registry) }));
   const configPath = resolve(input.configPath);
   let text: string;
   try {
@@ -175,16 +185,13 @@ export async function build(input: BuildInput): Promise<BuiltArtifact[]> {
       },
     );
   }
-  const loadConfig = await api("loadConfig");
-  const config = await loadConfig({
+  const config = loadConfig({
     text,
     path: configPath,
     baseDir: dirname(configPath),
     env: input.env,
-    formats: FORMATS,
+    formats: registry,
   });
-  const writeFileAtomic = await api("writeFileAtomic");
-  const fileSource = await api("fileSource");
 
   const targetIsFile = formats.length === 1 && packagerFromFileName(basename(input.target)) !== undefined;
   const outDir = resolve(targetIsFile ? dirname(input.target) : input.target);
@@ -192,7 +199,7 @@ export async function build(input: BuildInput): Promise<BuiltArtifact[]> {
 
   const artifacts: BuiltArtifact[] = [];
   for (const { packager, format } of formats) {
-    const { spec, options } = config.resolve(packager, { date: input.date });
+    const { spec, options } = await config.resolve(packager, { date: input.date });
     const sig = signatureOptions(options);
     let signer: Signer | undefined;
     if (sig?.keyFile !== undefined) {

@@ -3,7 +3,7 @@
  * passphrase comes from an env var the user names, else from passphraseEnvNames(format).
  */
 import { readFile } from "node:fs/promises";
-import { api, resolvePassphrase, SignError, type Signer } from "./formats.ts";
+import { loadOpenPGPSigner, loadRSASigner, resolvePassphrase, SignError, type Signer } from "./formats.ts";
 
 export interface LoadSignerOptions {
   env: Readonly<Record<string, string | undefined>>;
@@ -58,17 +58,18 @@ export async function loadSigner(path: string, opts: LoadSignerOptions): Promise
   }
   const kind = keyKind(bytes);
   if (kind === "openpgp") {
-    const load = await api("loadOpenPGPSigner");
     const text = new TextDecoder().decode(bytes);
     const key = text.includes("-----BEGIN PGP") ? text : bytes;
-    return load(key, {
+    return loadOpenPGPSigner(key, {
       ...(passphrase !== undefined ? { passphrase } : {}),
       ...(opts.keyId !== undefined ? { keyId: opts.keyId } : {}),
     });
   }
   if (kind === "rsa") {
-    const load = await api("loadRSASigner");
-    return load(new TextDecoder().decode(bytes), opts.keyName !== undefined ? { keyName: opts.keyName } : {});
+    return loadRSASigner(new TextDecoder().decode(bytes), {
+      ...(passphrase !== undefined ? { passphrase } : {}),
+      ...(opts.keyName !== undefined ? { keyName: opts.keyName } : {}),
+    });
   }
   throw new SignError(
     "KEY_UNSUPPORTED",

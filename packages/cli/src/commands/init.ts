@@ -1,8 +1,17 @@
 /** `packyard init`: writes a commented packyard.yml to start from. */
 import { writeFile } from "node:fs/promises";
-import { relative, resolve } from "node:path";
+import { basename, dirname, relative, resolve } from "node:path";
 import type { Command } from "../command.ts";
-import { api, IOError } from "../formats.ts";
+import { IOError, initConfigText } from "../formats.ts";
+
+/** A package name guessed from the folder name: lower case, only the characters every format accepts. */
+function packageName(folder: string): string {
+  const name = folder
+    .toLowerCase()
+    .replace(/[^a-z0-9+.-]+/g, "-")
+    .replace(/^[^a-z0-9]+|-+$/g, "");
+  return name === "" ? "my-package" : name;
+}
 
 export const initCommand: Command = {
   name: "init",
@@ -22,9 +31,8 @@ Options:
   positionals: { min: 0, max: 0 },
   async run(flags, _positionals, io) {
     const path = resolve(io.cwd, typeof flags.config === "string" ? flags.config : "packyard.yml");
-    const initConfigText = await api("initConfigText");
     try {
-      await writeFile(path, initConfigText(), { flag: "wx" });
+      await writeFile(path, initConfigText({ name: packageName(basename(dirname(path))) }), { flag: "wx" });
     } catch (e) {
       const exists = (e as NodeJS.ErrnoException).code === "EEXIST";
       throw new IOError(

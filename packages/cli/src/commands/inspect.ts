@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "../command.ts";
-import { api, type PackageInfo } from "../formats.ts";
+import { fileSource, type PackageInfo } from "../formats.ts";
 import { sniffFile } from "../sniff.ts";
 
 function modeString(type: string, mode: number): string {
@@ -96,7 +96,6 @@ A detached signature lying beside the package (FILE.sig) is checked too.
     const publicKeys = await Promise.all(keys.map((k) => readFile(resolve(io.cwd, k), "utf8")));
     const sigPath = `${path}.sig`;
     const detachedSignature = existsSync(sigPath) ? new Uint8Array(await readFile(sigPath)) : undefined;
-    const fileSource = await api("fileSource");
     const info = await format.read(await fileSource(path), {
       ...(publicKeys.length > 0 ? { publicKeys } : {}),
       ...(detachedSignature !== undefined ? { detachedSignature } : {}),

@@ -1,8 +1,9 @@
 /** `packyard keygen`: makes a signing key pair and writes it with safe file modes. */
+import { existsSync } from "node:fs";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import type { Command } from "../command.ts";
-import { api, IOError } from "../formats.ts";
+import { IOError, keygen } from "../formats.ts";
 import { UsageError } from "../usage-error.ts";
 
 const TYPES = ["openpgp", "rsa"] as const;
@@ -21,6 +22,7 @@ Options:
       --name NAME           key owner's name (also the file name stem)
       --email EMAIL         key owner's e-mail
   -o, --output DIR          folder to write into (default: current folder); existing files are never overwritten
+      --algorithm ALGO      OpenPGP only: rsa (default, RSA-4096) or ecc (v4 EdDSA, legacy Ed25519)
       --passphrase-env VAR  protect the OpenPGP secret key with the passphrase in env var VAR
       --debug               stack traces on errors
   -h, --help                show this help
@@ -34,6 +36,7 @@ Example:
     email: { type: "string" },
     output: { type: "string", short: "o" },
     "passphrase-env": { type: "string" },
+    algorithm: { type: "string" },
   },
   positionals: { min: 0, max: 0 },
   async run(flags, _positionals, io) {
@@ -47,6 +50,13 @@ Example:
     if (typeof flags.email !== "string" || flags.email.trim() === "") {
       throw new UsageError("missing --email", "keygen");
     }
+    const algorithm = flags.algorithm;
+    if (algorithm !== undefined && (type !== "openpgp" || (algorithm !== "rsa" && algorithm !== "ecc"))) {
+      throw new UsageError(
+        `--algorithm: expected rsa or ecc with --type openpgp, found '${String(algorithm)}'`,
+        "keygen",
+      );
+    }
     let passphrase: string | undefined;
     const passEnv = flags["passphrase-env"];
     if (typeof passEnv === "string") {
@@ -56,14 +66,25 @@ Example:
       }
     }
     const dir = resolve(io.cwd, typeof flags.output === "string" ? flags.output : ".");
-    const keygen = await api("keygen");
     const result = await keygen({
       type: type as (typeof TYPES)[number],
       name: flags.name,
       email: flags.email,
       ...(passphrase !== undefined ? { passphrase } : {}),
+      ...(algorithm === "rsa" || algorithm === "ecc" ? { algorithm } : {}),
     });
     await mkdir(dir, { recursive: true });
+    // Check every name first, so an existing key never leaves a half-written pair behind.
+    for (const file of result.files) {
+      const path = join(dir, file.name);
+      if (existsSync(path)) {
+        throw new IOError(
+          "WRITE_FAILED",
+          `${path} already exists: packyard keygen never overwrites a key; remove it or choose another --name or -o`,
+          { path },
+        );
+      }
+    }
     for (const file of result.files) {
       const path = join(dir, file.name);
       try {

@@ -1,7 +1,7 @@
 /** `packyard sign FILE --key KEY`: signs an existing package in place, or writes its detached signature. */
 import { relative, resolve } from "node:path";
 import type { Command } from "../command.ts";
-import { api, SpecError } from "../formats.ts";
+import { fileSource, SpecError, writeFileAtomic } from "../formats.ts";
 import { loadSigner } from "../load-signer.ts";
 import { sniffFile } from "../sniff.ts";
 import { UsageError } from "../usage-error.ts";
@@ -47,8 +47,6 @@ Options:
       ...(typeof flags["key-id"] === "string" ? { keyId: flags["key-id"] } : {}),
       ...(typeof flags["key-name"] === "string" ? { keyName: flags["key-name"] } : {}),
     });
-    const fileSource = await api("fileSource");
-    const writeFileAtomic = await api("writeFileAtomic");
     if (format.sign !== undefined) {
       await writeFileAtomic(path, format.sign(await fileSource(path), signer), 0o644);
       io.err(`signed ${relative(io.cwd, path) || path} (${format.id}, in place)\n`);
