@@ -2,6 +2,7 @@
  * A format's block in packyard.yml. Each format declares its keys once here; the loader uses the same
  * definition to parse, to reject unknown keys by name, and to generate the JSON schema.
  */
+import type { PackageSpec, ScriptKind } from "../spec/types.ts";
 
 /** A JSON-schema fragment (draft 2020-12) describing the block, for editor completion. */
 export type JsonSchema = { [key: string]: unknown };
@@ -13,10 +14,32 @@ export interface ConfigContext {
   baseDir: string;
 }
 
+/** What a block's async `resolve` step may use: reading files named in the block. */
+export interface BlockResolveContext extends ConfigContext {
+  /** Reads a file (path relative to baseDir) as UTF-8; a missing file is a SpecError MISSING_SOURCE naming `field`. */
+  readText(path: string, field: string): Promise<string>;
+  /** Reads a file (path relative to baseDir) as bytes; a missing file is a SpecError MISSING_SOURCE naming `field`. */
+  readBytes(path: string, field: string): Promise<Uint8Array>;
+}
+
 export interface ConfigBlock<O> {
   /** Top-level key in packyard.yml, e.g. `deb`. */
   key: string;
   schema: JsonSchema;
-  /** Parses the raw YAML value (already `${VAR}`-expanded) into options; throws SpecError naming bad keys. */
+  /**
+   * Parses the raw YAML value (already `${VAR}`-expanded; `overrides.<packager>.<key>` merged over the
+   * top-level block) into options; throws SpecError naming bad keys. Called with `undefined` when the
+   * config has no block, so defaults live here.
+   */
   parse(raw: unknown, ctx: ConfigContext): O;
+  /**
+   * Script files the block names that nfpm treats as package scripts (rpm pretrans/posttrans/verify,
+   * apk/archlinux preupgrade/postupgrade): paths as written, relative to baseDir. The loader reads them
+   * into `spec.scripts`, over the common `scripts:` of the same kind.
+   */
+  scripts?(options: O): Partial<Record<ScriptKind, string>>;
+  /** An async step with file access (signing key files, debconf templates), run by `resolve`. */
+  resolve?(options: O, ctx: BlockResolveContext): Promise<O>;
+  /** Moves block settings that belong in the shared spec into it (e.g. deb `breaks`, `predepends`). */
+  applyToSpec?(spec: PackageSpec, options: O): PackageSpec;
 }
