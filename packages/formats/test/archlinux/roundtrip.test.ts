@@ -1,0 +1,115 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { test } from "node:test";
+import fc from "fast-check";
+import { archlinuxFormat, readArchlinux, writeArchlinux } from "../../src/archlinux/index.ts";
+import { bytesSource, chunked, collect } from "../../src/bytes/bytes.ts";
+import type { ByteSource } from "../../src/spec/types.ts";
+import { archlinuxSpec } from "../support/arbitrary-archlinux.ts";
+import { exampleSpec } from "./example-spec.ts";
+import { comparable, expectedInfo } from "./expected.ts";
+
+/** A source that serves its bytes in the given chunk sizes, to shake out chunk-boundary bugs. */
+function chunkedSource(bytes: Uint8Array, sizes: number | number[]): ByteSource {
+  return {
+    size: bytes.length,
+    open: (range) => chunked(bytes.subarray(range?.start ?? 0, range?.end ?? bytes.length), sizes),
+  };
+}
+
+test("example: read(write(spec)) equals expectedInfo, artifact digests match", async () => {
+  const spec = exampleSpec();
+  const bytes = await collect(writeArchlinux(spec));
+  const info = await readArchlinux(bytesSource(bytes));
+  assert.deepEqual(comparable(info), await expectedInfo(spec, "archlinux"));
+  assert.equal(info.artifact.size, bytes.length);
+  assert.equal(info.artifact.digests.sha256, createHash("sha256").update(bytes).digest("hex"));
+  assert.equal(info.artifact.digests.md5, createHash("md5").update(bytes).digest("hex"));
+  assert.match(info.raw.format === "archlinux" ? info.raw.pkginfo : "", /^pkgver = 1\.0\.0-1$/m);
+});
+
+test("example: chunked reads of 1, 7, 321 and random sizes give the same info", async () => {
+  const spec = exampleSpec();
+  const bytes = await collect(writeArchlinux(spec));
+  const whole = await readArchlinux(bytesSource(bytes));
+  for (const sizes of [1, 7, 321, [5, 1000, 3, 77, 4096]]) {
+    assert.deepEqual(
+      await readArchlinux(chunkedSource(bytes, sizes)),
+      whole,
+      `chunks ${JSON.stringify(sizes)}`,
+    );
+  }
+});
+
+test("property: read(write(spec)) == expectedInfo(spec) for generated specs", async () => {
+  await fc.assert(
+    fc.asyncProperty(archlinuxSpec, async (spec) => {
+      const bytes = await collect(writeArchlinux(spec));
+      const info = await readArchlinux(bytesSource(bytes));
+      assert.deepEqual(comparable(info), await expectedInfo(spec, "archlinux"));
+    }),
+    { numRuns: 60, seed: 5 },
+  );
+});
+
+test("every compression reads back the same metadata (gzip, xz, none)", async () => {
+  const spec = exampleSpec();
+  const expected = await expectedInfo(spec, "archlinux");
+  for (const algo of ["gzip", "xz", "none"] as const) {
+    const bytes = await collect(writeArchlinux(spec, { compression: { algo } }));
+    assert.deepEqual(comparable(await readArchlinux(bytesSource(bytes))), expected, algo);
+    const suffix = archlinuxFormat.fileName(spec, { compression: { algo } });
+    assert.equal(suffix, `hello-1.0.0-1-x86_64.pkg.tar${{ gzip: ".gz", xz: ".xz", none: "" }[algo]}`);
+    assert.equal(archlinuxFormat.sniff(bytes.subarray(0, 512), suffix), true, `sniff ${algo}`);
+  }
+});
+
+test("file name: name-[epoch:]pkgver-pkgrel-arch.pkg.tar.zst", () => {
+  const spec = exampleSpec();
+  assert.equal(archlinuxFormat.fileName(spec, {}), "hello-1.0.0-1-x86_64.pkg.tar.zst");
+  const v = {
+    ...spec,
+    version: { upstream: "2.0.0", prerelease: "rc.1", epoch: 2, release: "3" },
+    arch: "all" as const,
+  };
+  assert.equal(archlinuxFormat.fileName(v, {}), "hello-2:2.0.0rc.1-3-any.pkg.tar.zst");
+  assert.equal(archlinuxFormat.fileName(spec, { arch: "pentium4" }), "hello-1.0.0-1-pentium4.pkg.tar.zst");
+  assert.equal(archlinuxFormat.sniff(new Uint8Array([0x28, 0xb5, 0x2f, 0xfd]), "x.pkg.tar.zst"), true);
+  assert.equal(archlinuxFormat.sniff(new Uint8Array([0x28, 0xb5, 0x2f, 0xfd]), "x.deb"), false);
+});
+
+// Golden: sha256 of the example package, checked independently by bsdtar/pacman in the interop suite;
+// refresh only on purpose (UPDATE_GOLDEN=1 prints the new value).
+const GOLDEN_SHA256 = "7a01512e490b639cf2aa6b40cc808bf41cecde9a9b0199b87d3ad642dd63ffe2";
+
+test("golden sha256 of the example package", async () => {
+  const bytes = await collect(writeArchlinux(exampleSpec()));
+  const sha = createHash("sha256").update(bytes).digest("hex");
+  if (process.env.UPDATE_GOLDEN === "1") console.log(`archlinux example sha256 ${sha}`);
+  assert.equal(sha, GOLDEN_SHA256);
+});
+
+test("deterministic across processes with different TZ, umask and cwd", () => {
+  const script = `
+    import { writeArchlinux } from ${JSON.stringify(new URL("../../src/archlinux/index.ts", import.meta.url).href)};
+    import { collect } from ${JSON.stringify(new URL("../../src/bytes/bytes.ts", import.meta.url).href)};
+    import { exampleSpec } from ${JSON.stringify(new URL("./example-spec.ts", import.meta.url).href)};
+    import { createHash } from "node:crypto";
+    process.umask(Number(process.argv[1]));
+    const bytes = await collect(writeArchlinux(exampleSpec()));
+    process.stdout.write(createHash("sha256").update(bytes).digest("hex"));
+  `;
+  const runOne = (tz: string, umask: string, cwd: string) => {
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", script, umask], {
+      cwd,
+      env: { ...process.env, TZ: tz },
+    });
+    assert.equal(r.status, 0, r.stderr.toString());
+    return r.stdout.toString();
+  };
+  const a = runOne("UTC", "0o022", "/");
+  const b = runOne("Pacific/Kiritimati", "0o077", "/tmp");
+  assert.match(a, /^[0-9a-f]{64}$/);
+  assert.equal(a, b);
+});
