@@ -32,7 +32,7 @@ export interface RpmOptions {
   requires?: { [P in RequirePhase]?: RelationGroup[] };
   /** Supplements (reverse weak dependency); no PackageSpec counterpart. */
   supplements?: RelationGroup[];
-  /** Script files from the config's `rpm.scripts` (absolute paths); the CLI reads them into spec.scripts. */
+  /** Script files named by the config's `rpm.scripts`, as written (relative to the config); the loader reads them into spec.scripts. */
   scriptFiles?: { pretrans?: string; posttrans?: string; verify?: string };
   /** Where the signing key comes from (the CLI loads it and passes a Signer in the WriteContext). */
   signature?: { keyFile?: string; keyId?: string };
@@ -141,7 +141,7 @@ export function parseRpmOptions(raw: unknown, ctx: ConfigContext): RpmOptions {
     only(s, ["pretrans", "posttrans", "verify"], `${f}.scripts`);
     o.scriptFiles = {};
     for (const k of ["pretrans", "posttrans", "verify"] as const) {
-      if (s[k] !== undefined) o.scriptFiles[k] = resolvePath(str(s[k], `${f}.scripts.${k}`), ctx.baseDir);
+      if (s[k] !== undefined) o.scriptFiles[k] = str(s[k], `${f}.scripts.${k}`);
     }
   }
   if (obj.signature !== undefined) {
@@ -223,4 +223,9 @@ export const RPM_SCHEMA: JsonSchema = {
 };
 
 /** The `rpm:` config block. */
-export const rpmConfig: ConfigBlock<RpmOptions> = { key: "rpm", schema: RPM_SCHEMA, parse: parseRpmOptions };
+export const rpmConfig: ConfigBlock<RpmOptions> = {
+  key: "rpm",
+  schema: RPM_SCHEMA,
+  parse: parseRpmOptions,
+  scripts: (o) => ({ ...o.scriptFiles }),
+};
