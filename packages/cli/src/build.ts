@@ -169,7 +169,6 @@ export async function build(input: BuildInput): Promise<BuiltArtifact[]> {
     );
   }
   const registry = input.formats ?? FORMATS;
-  const formats = input.packagers.map((p) => ({ packager: p, format: formatForPackager(p, registry) }));
   const configPath = resolve(input.configPath);
   let text: string;
   try {
@@ -193,6 +192,8 @@ export async function build(input: BuildInput): Promise<BuiltArtifact[]> {
     formats: registry,
   });
 
+  // Config errors come first: they are what a user fixes first, whatever the packagers.
+  const formats = input.packagers.map((p) => ({ packager: p, format: formatForPackager(p, registry) }));
   const targetIsFile = formats.length === 1 && packagerFromFileName(basename(input.target)) !== undefined;
   const outDir = resolve(targetIsFile ? dirname(input.target) : input.target);
   await mkdir(outDir, { recursive: true });

@@ -3,6 +3,7 @@
  * hands them the environment, the working directory and the output streams.
  */
 import type { ParseArgsOptionsConfig } from "node:util";
+import type { PackageFormat } from "./formats.ts";
 
 /** Where a command writes and what it may read of the host. */
 export interface CommandIo {
@@ -14,6 +15,9 @@ export interface CommandIo {
   cwd: string;
   debug: boolean;
   color: boolean;
+  /** The package formats to build and read (the registry, FORMATS, unless a test injects others). */
+  // biome-ignore lint/suspicious/noExplicitAny: formats carry their own option types.
+  formats: readonly PackageFormat<any>[];
 }
 
 /** Parsed flags as node:util parseArgs returns them. */

@@ -4,6 +4,7 @@
  * is bin/packyard.js, which passes argv and env in.
  */
 import { readFileSync } from "node:fs";
+import { FORMATS, type PackageFormat } from "./formats.ts";
 import { parseArgs } from "node:util";
 import { buildCommand } from "./commands/build.ts";
 import { initCommand } from "./commands/init.ts";
@@ -58,6 +59,8 @@ export async function main(
   env: Readonly<Record<string, string | undefined>>,
   streams: MainStreams = { stdout: process.stdout, stderr: process.stderr },
   cwd: string = process.cwd(),
+  // biome-ignore lint/suspicious/noExplicitAny: formats carry their own option types.
+  formats: readonly PackageFormat<any>[] = FORMATS,
 ): Promise<number> {
   const debug = argv.includes("--debug");
   const color = env.NO_COLOR === undefined && streams.stderr.isTTY === true && env.TERM !== "dumb";
@@ -68,6 +71,7 @@ export async function main(
     cwd,
     debug,
     color,
+    formats,
   };
   try {
     return await dispatch(argv, io);

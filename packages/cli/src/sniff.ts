@@ -24,12 +24,16 @@ async function head(path: string): Promise<Uint8Array> {
 }
 
 /** The format whose `sniff` accepts `path`, or a FormatError BAD_MAGIC naming the formats tried. */
-// biome-ignore lint/suspicious/noExplicitAny: formats carry their own option types.
-export async function sniffFile(path: string): Promise<PackageFormat<any>> {
+export async function sniffFile(
+  path: string,
+  // biome-ignore lint/suspicious/noExplicitAny: formats carry their own option types.
+  formats: readonly PackageFormat<any>[] = FORMATS,
+  // biome-ignore lint/suspicious/noExplicitAny: formats carry their own option types.
+): Promise<PackageFormat<any>> {
   const first = await head(path);
-  const format = FORMATS.find((f) => f.sniff(first, basename(path)));
+  const format = formats.find((f) => f.sniff(first, basename(path)));
   if (format === undefined) {
-    const known = FORMATS.map((f) => f.id).join(", ") || "none yet";
+    const known = formats.map((f) => f.id).join(", ") || "none yet";
     throw new FormatError(
       "BAD_MAGIC",
       `${path}: expected a package packyard reads (formats in this build: ${known}), found unrecognised bytes`,

@@ -64,6 +64,7 @@ Examples:
       target,
       env: io.env,
       date,
+      formats: io.formats,
       progress: (line) => io.err(`${line}\n`),
       warn: (w) => io.err(`warning: ${w.message} [${w.code}]\n`),
     });

@@ -91,7 +91,7 @@ A detached signature lying beside the package (FILE.sig) is checked too.
   positionals: { min: 1, max: 1, name: "FILE (the package to inspect)" },
   async run(flags, positionals, io) {
     const path = resolve(io.cwd, positionals[0]!);
-    const format = await sniffFile(path);
+    const format = await sniffFile(path, io.formats);
     const keys = Array.isArray(flags.key) ? flags.key.map(String) : [];
     const publicKeys = await Promise.all(keys.map((k) => readFile(resolve(io.cwd, k), "utf8")));
     const sigPath = `${path}.sig`;

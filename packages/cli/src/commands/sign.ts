@@ -39,7 +39,7 @@ Options:
       throw new UsageError("missing --key", "sign");
     }
     const path = resolve(io.cwd, positionals[0]!);
-    const format = await sniffFile(path);
+    const format = await sniffFile(path, io.formats);
     const signer = await loadSigner(resolve(io.cwd, flags.key), {
       env: io.env,
       format: format.id,

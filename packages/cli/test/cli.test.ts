@@ -1,0 +1,141 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { needTool, run } from "../../formats/test/support/tools.ts";
+import { isOneParagraph, REPO, spawnCli } from "./run-cli.ts";
+
+const dirs: string[] = [];
+function tmp(): string {
+  const d = mkdtempSync(join(tmpdir(), "packyard-cli-"));
+  dirs.push(d);
+  return d;
+}
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+test("--help exits 0 everywhere, --version prints the package version", () => {
+  const cwd = tmp();
+  const top = spawnCli(["--help"], cwd);
+  assert.equal(top.status, 0);
+  assert.match(top.stdout, /Usage: packyard <command>/);
+  for (const cmd of ["build", "inspect", "keygen", "sign", "init"]) {
+    const r = spawnCli([cmd, "--help"], cwd);
+    assert.equal(r.status, 0, cmd);
+    assert.match(r.stdout, new RegExp(`Usage: packyard ${cmd}`), cmd);
+    assert.equal(spawnCli([cmd, "-h"], cwd).stdout, r.stdout);
+  }
+  const pkg = JSON.parse(readFileSync(join(REPO, "packages/cli/package.json"), "utf8")) as { version: string };
+  assert.equal(spawnCli(["--version"], cwd).stdout.trim(), `packyard ${pkg.version}`);
+});
+
+test("usage errors exit 2 with a pointer to --help", () => {
+  const cwd = tmp();
+  const cases: [string[], RegExp][] = [
+    [[], /Usage: packyard/],
+    [["frobnicate"], /unknown command 'frobnicate'/],
+    [["build", "--frobnicate"], /Unknown option '--frobnicate'[\s\S]*packyard build --help/],
+    [["build", "-f"], /argument missing|requires an argument|-f/],
+    [["inspect"], /missing FILE/],
+    [["inspect", "a", "b"], /unexpected argument 'b'/],
+    [["keygen", "--type", "dsa", "--name", "n", "--email", "e"], /--type: expected openpgp or rsa/],
+    [["sign", "x.deb"], /missing --key/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = spawnCli(args, cwd);
+    assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, pattern, args.join(" "));
+    assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+  }
+});
+
+test("config errors exit 1 with one paragraph naming the problem, and a stack only with --debug", () => {
+  const cwd = tmp();
+  writeFileSync(join(cwd, "packyard.yml"), "name: x\nversion: [1.0\n");
+  const syntax = spawnCli(["build", "-p", "deb"], cwd);
+  assert.equal(syntax.status, 1, syntax.stderr);
+  assert.ok(isOneParagraph(syntax.stderr), syntax.stderr);
+  assert.match(syntax.stderr, /packyard\.yml/);
+  assert.match(syntax.stderr, /CONFIG_SYNTAX/);
+
+  writeFileSync(join(cwd, "unknown.yml"), "name: x\nversion: 1.0.0\narch: all\nfrobnicate: yes\n");
+  const unknown = spawnCli(["build", "-f", "unknown.yml", "-p", "deb"], cwd);
+  assert.equal(unknown.status, 1, unknown.stderr);
+  assert.ok(isOneParagraph(unknown.stderr), unknown.stderr);
+  assert.match(unknown.stderr, /frobnicate/);
+
+  const missing = spawnCli(["build", "-f", "nope.yml", "-p", "deb"], cwd);
+  assert.equal(missing.status, 1);
+  assert.ok(isOneParagraph(missing.stderr), missing.stderr);
+  assert.match(missing.stderr, /nope\.yml/);
+
+  const debug = spawnCli(["build", "-f", "unknown.yml", "-p", "deb", "--debug"], cwd);
+  assert.equal(debug.status, 1);
+  assert.match(debug.stderr, /\n\s+at /, "--debug shows the stack");
+});
+
+test("an invalid SOURCE_DATE_EPOCH is a user error naming the variable", () => {
+  const cwd = tmp();
+  writeFileSync(join(cwd, "packyard.yml"), "name: x\nversion: 1.0.0\narch: all\n");
+  const r = spawnCli(["build", "-p", "deb"], cwd, { SOURCE_DATE_EPOCH: "yesterday" });
+  assert.equal(r.status, 1);
+  assert.ok(isOneParagraph(r.stderr), r.stderr);
+  assert.match(r.stderr, /SOURCE_DATE_EPOCH: expected whole seconds/);
+});
+
+test("keygen --type openpgp writes the pair with 0600 on the secret, and gpg agrees on the fingerprint", (t) => {
+  if (!needTool(t, "gpg")) return;
+  const cwd = tmp();
+  const r = spawnCli(["keygen", "--type", "openpgp", "--name", "Test Key", "--email", "test@example.org", "-o", "keys"], cwd);
+  assert.equal(r.status, 0, r.stderr);
+  const fpr = r.stdout.trim();
+  assert.match(fpr, /^[0-9A-F]{40}$/);
+  assert.equal(statSync(join(cwd, "keys/Test Key.secret.asc")).mode & 0o777, 0o600);
+  assert.equal(statSync(join(cwd, "keys/Test Key.asc")).mode & 0o777, 0o644);
+  const home = tmp();
+  const shown = run("gpg", ["--homedir", home, "--with-colons", "--show-keys", join(cwd, "keys/Test Key.asc")]);
+  const gpgFpr = shown.split("\n").find((l) => l.startsWith("fpr:"))?.split(":")[9];
+  assert.equal(gpgFpr, fpr);
+  assert.match(shown, /Test Key <test@example\.org>/);
+  const secret = run("gpg", ["--homedir", home, "--with-colons", "--show-keys", join(cwd, "keys/Test Key.secret.asc")]);
+  assert.match(secret, /^sec:/m);
+
+  const again = spawnCli(["keygen", "--type", "openpgp", "--name", "Test Key", "--email", "x@example.org", "-o", "keys"], cwd);
+  assert.equal(again.status, 1);
+  assert.match(again.stderr, /already exists/);
+  assert.equal(
+    run("gpg", ["--homedir", home, "--with-colons", "--show-keys", join(cwd, "keys/Test Key.asc")]),
+    shown,
+    "the existing key is untouched",
+  );
+});
+
+test("keygen --type rsa writes NAME.rsa (0600) and NAME.rsa.pub that openssl reads", (t) => {
+  if (!needTool(t, "openssl")) return;
+  const cwd = tmp();
+  const r = spawnCli(["keygen", "--type", "rsa", "--name", "apk", "--email", "test@example.org"], cwd);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout.trim(), /^[0-9a-f]{64}$/);
+  assert.equal(statSync(join(cwd, "apk.rsa")).mode & 0o777, 0o600);
+  assert.equal(statSync(join(cwd, "apk.rsa.pub")).mode & 0o777, 0o644);
+  const pub = run("openssl", ["rsa", "-pubin", "-in", join(cwd, "apk.rsa.pub"), "-noout", "-text"]);
+  assert.match(pub, /Public-Key: \(4096 bit\)/);
+  // The private key's public half is the published one.
+  const fromPrivate = run("openssl", ["rsa", "-in", join(cwd, "apk.rsa"), "-pubout"]);
+  assert.equal(fromPrivate.trim(), readFileSync(join(cwd, "apk.rsa.pub"), "utf8").trim());
+});
+
+test("init writes a packyard.yml the loader accepts and refuses to overwrite it", () => {
+  const cwd = tmp();
+  const r = spawnCli(["init"], cwd);
+  assert.equal(r.status, 0, r.stderr);
+  const text = readFileSync(join(cwd, "packyard.yml"), "utf8");
+  assert.match(text, /^name: /m);
+  const again = spawnCli(["init"], cwd);
+  assert.equal(again.status, 1);
+  assert.ok(isOneParagraph(again.stderr), again.stderr);
+  assert.match(again.stderr, /already exists/);
+  assert.equal(readFileSync(join(cwd, "packyard.yml"), "utf8"), text);
+});
