@@ -261,9 +261,13 @@ async function resolveItem(item: ContentItem, o: ResolveContentsOptions): Promis
   // A matched directory stands for every file below it (nfpm's MatchDirectoryIncludesContents);
   // `dir/**/*` matches both the directory and its files, so keep each file once.
   const found = new Map<string, HostStat>();
+  const links: string[] = [];
   for (const m of matches) {
     const st = await o.host.lstat(m);
     if (st === undefined) continue;
+    // The glob follows links to find them; what lies behind a matched link belongs to its target.
+    if (links.some((l) => m.startsWith(`${l}/`))) continue;
+    if (st.type === "symlink") links.push(m);
     if (st.type !== "dir") found.set(m, st);
     else for (const w of await walk(m, o.host)) if (w.stat.type !== "dir") found.set(w.abs, w.stat);
   }
@@ -276,7 +280,11 @@ async function resolveItem(item: ContentItem, o: ResolveContentsOptions): Promis
   }
   // nfpm: destinations are relative to the source itself, or for a glob to the directory holding the
   // longest common prefix of the matches.
-  if (prefix === undefined) prefix = dirname(commonPrefix(files.map((x) => x.abs)));
+  if (prefix === undefined) {
+    // Go's filepath.Dir: the part before the last `/` (so ".../share/" gives ".../share").
+    const lcp = commonPrefix(files.map((x) => x.abs));
+    prefix = lcp.slice(0, lcp.lastIndexOf("/")) || "/";
+  }
   const entries: Entry[] = [];
   for (const file of files) {
     const rel = relativeTo(prefix, file.abs) ?? basename(file.abs);

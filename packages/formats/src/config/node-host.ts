@@ -1,12 +1,12 @@
 /**
- * The Node implementation of ConfigHost. This is the config loader's only contact with node:fs; it
- * belongs with the other runtime seams (src/source/) and moves there once `fileSource` lands.
+ * The Node implementation of ConfigHost: the config loader's only contact with node:fs. It belongs with
+ * the runtime seams in src/source/ (file contents already come from there); move it when that folder's
+ * owner agrees.
  */
-import { createReadStream } from "node:fs";
 import { lstat, readdir, readFile, readlink, stat } from "node:fs/promises";
 import { glob, isDynamicPattern } from "tinyglobby";
 import { IOError } from "../errors.ts";
-import type { ByteSource } from "../spec/types.ts";
+import { fileSource } from "../source/file.ts";
 import type { ConfigHost, HostStat } from "./host.ts";
 
 function toStat(s: import("node:fs").Stats): HostStat {
@@ -22,22 +22,6 @@ async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
       return undefined;
     throw new IOError("READ_FAILED", `cannot read metadata: ${(e as Error).message}`, {}, { cause: e });
   }
-}
-
-/** A re-openable ByteSource over a local file of known size. */
-export function localFileSource(path: string, size: number): ByteSource {
-  return {
-    size,
-    async *open(range?: { start: number; end: number }): AsyncIterable<Uint8Array> {
-      const start = range?.start ?? 0;
-      const end = range?.end ?? size;
-      if (end <= start) return;
-      for await (const chunk of createReadStream(path, { start, end: end - 1 })) {
-        const b = chunk as Buffer;
-        yield new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-      }
-    },
-  };
 }
 
 /** ConfigHost on the local file system (node:fs and tinyglobby). */
@@ -65,7 +49,7 @@ export const nodeConfigHost: ConfigHost = {
       );
     }
   },
-  file: async (p, size) => localFileSource(p, size),
+  file: (p) => fileSource(p),
   glob: async (pattern, cwd) =>
     (
       await glob(pattern, {
@@ -73,7 +57,7 @@ export const nodeConfigHost: ConfigHost = {
         absolute: true,
         dot: true,
         onlyFiles: false,
-        followSymbolicLinks: false,
+        followSymbolicLinks: true,
         expandDirectories: false,
       })
     ).map((p) => (p.length > 1 ? p.replace(/\/+$/, "") : p)),
