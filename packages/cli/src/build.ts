@@ -157,6 +157,21 @@ async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes;
 }
 
+/** Runs `fn`, tagging a config error that names no file with the config's path (for the CLI's message). */
+function inConfig<T>(configPath: string, fn: () => T): T {
+  const tag = (e: unknown): never => {
+    if (e instanceof SpecError && e.data.path === undefined && !e.message.includes(configPath))
+      e.data.path = configPath;
+    throw e;
+  };
+  try {
+    const r = fn();
+    return (r instanceof Promise ? r.catch(tag) : r) as T;
+  } catch (e) {
+    return tag(e);
+  }
+}
+
 /** Reads the config, builds every requested packager, and writes the artifacts (and detached signatures). */
 export async function build(input: BuildInput): Promise<BuiltArtifact[]> {
   if (input.packagers.length === 0) {
@@ -184,13 +199,9 @@ export async function build(input: BuildInput): Promise<BuiltArtifact[]> {
       },
     );
   }
-  const config = loadConfig({
-    text,
-    path: configPath,
-    baseDir: dirname(configPath),
-    env: input.env,
-    formats: registry,
-  });
+  const config = inConfig(configPath, () =>
+    loadConfig({ text, path: configPath, baseDir: dirname(configPath), env: input.env, formats: registry }),
+  );
 
   // Config errors come first: they are what a user fixes first, whatever the packagers.
   const formats = input.packagers.map((p) => ({ packager: p, format: formatForPackager(p, registry) }));
@@ -200,7 +211,9 @@ export async function build(input: BuildInput): Promise<BuiltArtifact[]> {
 
   const artifacts: BuiltArtifact[] = [];
   for (const { packager, format } of formats) {
-    const { spec, options } = await config.resolve(packager, { date: input.date });
+    const { spec, options } = await inConfig(configPath, () =>
+      config.resolve(packager, { date: input.date }),
+    );
     const sig = signatureOptions(options);
     let signer: Signer | undefined;
     if (sig?.keyFile !== undefined) {

@@ -27,7 +27,9 @@ test("--help exits 0 everywhere, --version prints the package version", () => {
     assert.match(r.stdout, new RegExp(`Usage: packyard ${cmd}`), cmd);
     assert.equal(spawnCli([cmd, "-h"], cwd).stdout, r.stdout);
   }
-  const pkg = JSON.parse(readFileSync(join(REPO, "packages/cli/package.json"), "utf8")) as { version: string };
+  const pkg = JSON.parse(readFileSync(join(REPO, "packages/cli/package.json"), "utf8")) as {
+    version: string;
+  };
   assert.equal(spawnCli(["--version"], cwd).stdout.trim(), `packyard ${pkg.version}`);
 });
 
@@ -88,21 +90,42 @@ test("an invalid SOURCE_DATE_EPOCH is a user error naming the variable", () => {
 test("keygen --type openpgp writes the pair with 0600 on the secret, and gpg agrees on the fingerprint", (t) => {
   if (!needTool(t, "gpg")) return;
   const cwd = tmp();
-  const r = spawnCli(["keygen", "--type", "openpgp", "--name", "Test Key", "--email", "test@example.org", "-o", "keys"], cwd);
+  const r = spawnCli(
+    ["keygen", "--type", "openpgp", "--name", "Test Key", "--email", "test@example.org", "-o", "keys"],
+    cwd,
+  );
   assert.equal(r.status, 0, r.stderr);
   const fpr = r.stdout.trim();
   assert.match(fpr, /^[0-9A-F]{40}$/);
   assert.equal(statSync(join(cwd, "keys/Test Key.secret.asc")).mode & 0o777, 0o600);
   assert.equal(statSync(join(cwd, "keys/Test Key.asc")).mode & 0o777, 0o644);
   const home = tmp();
-  const shown = run("gpg", ["--homedir", home, "--with-colons", "--show-keys", join(cwd, "keys/Test Key.asc")]);
-  const gpgFpr = shown.split("\n").find((l) => l.startsWith("fpr:"))?.split(":")[9];
+  const shown = run("gpg", [
+    "--homedir",
+    home,
+    "--with-colons",
+    "--show-keys",
+    join(cwd, "keys/Test Key.asc"),
+  ]);
+  const gpgFpr = shown
+    .split("\n")
+    .find((l) => l.startsWith("fpr:"))
+    ?.split(":")[9];
   assert.equal(gpgFpr, fpr);
   assert.match(shown, /Test Key <test@example\.org>/);
-  const secret = run("gpg", ["--homedir", home, "--with-colons", "--show-keys", join(cwd, "keys/Test Key.secret.asc")]);
+  const secret = run("gpg", [
+    "--homedir",
+    home,
+    "--with-colons",
+    "--show-keys",
+    join(cwd, "keys/Test Key.secret.asc"),
+  ]);
   assert.match(secret, /^sec:/m);
 
-  const again = spawnCli(["keygen", "--type", "openpgp", "--name", "Test Key", "--email", "x@example.org", "-o", "keys"], cwd);
+  const again = spawnCli(
+    ["keygen", "--type", "openpgp", "--name", "Test Key", "--email", "x@example.org", "-o", "keys"],
+    cwd,
+  );
   assert.equal(again.status, 1);
   assert.match(again.stderr, /already exists/);
   assert.equal(

@@ -55,7 +55,12 @@ export const fakeFormat: PackageFormat<FakeOptions> = {
       signatures: [],
       artifact: {
         size: bytes.length,
-        digests: { md5: digest("md5"), sha1: digest("sha1"), sha256: digest("sha256"), sha512: digest("sha512") },
+        digests: {
+          md5: digest("md5"),
+          sha1: digest("sha1"),
+          sha256: digest("sha256"),
+          sha512: digest("sha512"),
+        },
       },
       raw: { format: "deb", control: "", members: [] },
     };

@@ -15,8 +15,16 @@ export interface CliResult {
 
 /** Spawns `node bin/packyard.js ...args` in `cwd` (NO_COLOR set, SOURCE_DATE_EPOCH cleared unless given). */
 export function spawnCli(args: string[], cwd: string, env: Record<string, string> = {}): CliResult {
-  const base: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1", SOURCE_DATE_EPOCH: undefined };
-  const r = spawnSync(process.execPath, [LAUNCHER, ...args], { cwd, env: { ...base, ...env } as NodeJS.ProcessEnv, encoding: "utf8" });
+  const base: Record<string, string | undefined> = {
+    ...process.env,
+    NO_COLOR: "1",
+    SOURCE_DATE_EPOCH: undefined,
+  };
+  const r = spawnSync(process.execPath, [LAUNCHER, ...args], {
+    cwd,
+    env: { ...base, ...env } as NodeJS.ProcessEnv,
+    encoding: "utf8",
+  });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -1,0 +1,165 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { needTool, run } from "../../formats/test/support/tools.ts";
+import { formatById, keygen } from "../src/formats.ts";
+import { fakeFormat } from "./fake-format.ts";
+import { isOneParagraph, REPO, runMain, spawnCli } from "./run-cli.ts";
+
+const dirs: string[] = [];
+function tmp(): string {
+  const d = mkdtempSync(join(tmpdir(), "packyard-build-"));
+  dirs.push(d);
+  return d;
+}
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const EXAMPLE = join(REPO, "fixtures/example/packyard.yml");
+const formats = [fakeFormat];
+
+test("build -p deb --json on the example project: manifest matches the files written", async () => {
+  const out = tmp();
+  const r = await runMain(["build", "-f", EXAMPLE, "-p", "deb", "-t", out, "--json"], out, formats, {
+    SOURCE_DATE_EPOCH: "1700000000",
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const manifest = JSON.parse(r.stdout) as { format: string; path: string; size: number; sha256: string }[];
+  assert.equal(manifest.length, 1);
+  const [a] = manifest;
+  assert.equal(a!.format, "deb");
+  assert.equal(a!.path, join(out, "hello-packyard_1.0.0_all.fake"));
+  const bytes = readFileSync(a!.path);
+  assert.equal(a!.size, bytes.length);
+  assert.equal(a!.sha256, createHash("sha256").update(bytes).digest("hex"));
+  assert.equal(statSync(a!.path).mode & 0o777, 0o644);
+  assert.match(r.stderr, /deb: writing/, "progress goes to stderr");
+
+  // What the format received: the example's entries, modes, flags, contents and scripts.
+  const text = bytes.toString("utf8");
+  assert.match(text, /^FAKE hello-packyard 1\.0\.0 all date=1700000000\n/);
+  assert.match(text, /^file \/usr\/bin\/hello 755\n/m);
+  assert.ok(text.includes(readFileSync(join(REPO, "fixtures/example/bin/hello"), "utf8")));
+  assert.match(text, /^file \/etc\/hello-packyard\/hello\.conf 644 config noreplace$/m);
+  assert.match(text, /^symlink \/usr\/bin\/hello-packyard 777 -> hello$/m);
+  assert.match(text, /^dir \/var\/lib\/hello-packyard 755$/m);
+  assert.match(text, /^file \/usr\/share\/man\/man1\/hello\.1\.gz 644$/m);
+  for (const s of ["preinstall", "postinstall", "preremove", "postremove"])
+    assert.match(text, new RegExp(`^script ${s}$`, "m"));
+});
+
+test("SOURCE_DATE_EPOCH sets the build date; --debug says where the date came from", async () => {
+  const out = tmp();
+  const r = await runMain(["build", "-f", EXAMPLE, "-p", "deb", "-t", out, "--debug"], out, formats, {
+    SOURCE_DATE_EPOCH: "1234567890",
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /build date 1234567890 .* from SOURCE_DATE_EPOCH/);
+  assert.match(readFileSync(join(out, "hello-packyard_1.0.0_all.fake"), "utf8"), /date=1234567890/);
+});
+
+test("without SOURCE_DATE_EPOCH the date is the last git commit of the config's folder", async (t) => {
+  if (!needTool(t, "git")) return;
+  const out = tmp();
+  const r = await runMain(["build", "-f", EXAMPLE, "-p", "deb", "-t", out, "--debug"], out, formats);
+  assert.equal(r.status, 0, r.stderr);
+  const commit = run("git", ["log", "-1", "--format=%ct", "--", "."], {
+    cwd: join(REPO, "fixtures/example"),
+  }).trim();
+  if (commit === "") {
+    assert.match(r.stderr, /from clock/);
+  } else {
+    assert.match(r.stderr, new RegExp(`build date ${commit} .* from git`));
+  }
+});
+
+test("init, then build: the written config builds", async () => {
+  const cwd = join(tmp(), "my-tool");
+  mkdirSync(cwd);
+  assert.equal((await runMain(["init"], cwd, formats)).status, 0);
+  const r = await runMain(["build", "-p", "deb", "--json"], cwd, formats, {
+    SOURCE_DATE_EPOCH: "1700000000",
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const [a] = JSON.parse(r.stdout) as { path: string }[];
+  assert.match(a!.path, /\/dist\/my-tool_0\.1\.0_amd64\.fake$/);
+});
+
+test("a missing source is a user error: one paragraph naming the file, exit 1", async () => {
+  const cwd = tmp();
+  writeFileSync(
+    join(cwd, "packyard.yml"),
+    "name: x\nversion: 1.0.0\narch: all\ncontents:\n  - src: ./not-there.sh\n    dst: /usr/bin/x\n",
+  );
+  const r = await runMain(["build", "-p", "deb"], cwd, formats, { SOURCE_DATE_EPOCH: "1" });
+  assert.equal(r.status, 1);
+  assert.ok(isOneParagraph(r.stderr), r.stderr);
+  assert.match(r.stderr, /not-there\.sh/);
+  assert.match(r.stderr, /MISSING_SOURCE|GLOB_NO_MATCH/);
+});
+
+test("a packager with no format is a user error listing the packagers", async () => {
+  const r = await runMain(["build", "-f", EXAMPLE, "-p", "rpm", "-t", tmp()], tmp(), formats, {
+    SOURCE_DATE_EPOCH: "1",
+  });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /unknown packager "rpm": expected one of deb, rpm/);
+});
+
+test("signing from the config: the key is unlocked from PACKYARD_DEB_PASSPHRASE and the .sig verifies with gpg", async (t) => {
+  if (!needTool(t, "gpg")) return;
+  const cwd = tmp();
+  const key = await keygen({
+    type: "openpgp",
+    name: "signer",
+    email: "s@example.org",
+    passphrase: "hunter2",
+    algorithm: "ecc",
+  });
+  for (const f of key.files) writeFileSync(join(cwd, f.name), f.contents, { mode: f.mode });
+  const config = readFileSync(EXAMPLE, "utf8").replace(/\.\//g, `${join(REPO, "fixtures/example")}/`);
+  writeFileSync(
+    join(cwd, "packyard.yml"),
+    `${config.replace("changelog: changelog.yml", `changelog: ${join(REPO, "fixtures/example/changelog.yml")}`)}\ndeb:\n  signature:\n    key_file: signer.secret.asc\n`,
+  );
+  const locked = await runMain(["build", "-p", "deb", "-t", "out"], cwd, formats, {
+    SOURCE_DATE_EPOCH: "1700000000",
+  });
+  assert.equal(locked.status, 1, "no passphrase: the key stays locked");
+  assert.ok(isOneParagraph(locked.stderr), locked.stderr);
+
+  const r = await runMain(["build", "-p", "deb", "-t", "out", "--json"], cwd, formats, {
+    SOURCE_DATE_EPOCH: "1700000000",
+    PACKYARD_DEB_PASSPHRASE: "hunter2",
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const manifest = JSON.parse(r.stdout) as { path: string; sha256: string }[];
+  assert.deepEqual(
+    manifest.map((m) => m.path.slice(join(cwd, "out").length)),
+    ["/hello-packyard_1.0.0_all.fake", "/hello-packyard_1.0.0_all.fake.sig"],
+  );
+  const home = tmp();
+  run("gpg", ["--homedir", home, "--batch", "--import", join(cwd, "signer.asc")]);
+  run("gpg", ["--homedir", home, "--batch", "--verify", manifest[1]!.path, manifest[0]!.path]);
+});
+
+test("spawned: build with the real deb format once it is registered", (t) => {
+  if (formatById("deb") === undefined) {
+    t.skip("the deb format is not registered yet");
+    return;
+  }
+  const out = tmp();
+  const r = spawnCli(["build", "-p", "deb", "-t", out, "--json"], join(REPO, "fixtures/example"), {
+    SOURCE_DATE_EPOCH: "1700000000",
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const [a] = JSON.parse(r.stdout) as { path: string; size: number }[];
+  assert.equal(statSync(a!.path).size, a!.size);
+  if (needTool(t, "dpkg-deb")) {
+    assert.match(run("dpkg-deb", ["--field", a!.path, "Package"]), /hello-packyard/);
+  }
+});
