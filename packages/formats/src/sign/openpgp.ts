@@ -267,10 +267,6 @@ interface LiteralPacket {
   setBytes(bytes: Uint8Array, format: openpgp.enums.literal): void;
 }
 const LiteralData = openpgp.LiteralDataPacket as unknown as new (date: Date) => LiteralPacket;
-const Cleartext = openpgp.CleartextMessage as unknown as new (
-  text: string,
-  signature: openpgp.Signature,
-) => openpgp.CleartextMessage;
 /** A literal packet's date is not covered by a detached signature; a constant keeps the clock out. */
 const LITERAL_DATE = new Date(0);
 
@@ -324,13 +320,16 @@ class OpenPGPKeySigner implements OpenPGPSigner {
 
   async cleartext(text: string, options: OpenPGPSignOptions = {}): Promise<string> {
     const hash = options.hash ?? this.#hash;
-    // The CleartextMessage constructor applies RFC 4880 §7.1 canonicalization (trailing spaces, CRLF) to
-    // the text it signs; the literal packet must hold that same text.
-    const unsigned = new Cleartext(text, new openpgp.Signature(new openpgp.PacketList()));
+    // Cleartext signature framework (RFC 4880 §7): the line break before the signature armor is not part
+    // of the signed text, and trailing spaces/tabs are not hashed. The body is written as gpg --clearsign
+    // writes it (LF line ends, whitespace kept, dash-escaped); openpgp.js's own armor would emit CRLF lines,
+    // which would then leak into the Release text apt extracts from an InRelease file.
+    const lines = text.replace(/\r?\n$/, "").split(/\r?\n/);
     const literal = new LiteralData(LITERAL_DATE);
-    literal.setText(unsigned.getText());
+    literal.setText(lines.map((line) => line.replace(/[ \t]+$/, "")).join("\r\n"));
     const signature = await this.#sign(literal, openpgp.enums.signature.text, hash, options.date);
-    return new Cleartext(text, signature).armor(configFor(hash));
+    const body = lines.map((line) => (line.startsWith("-") ? `- ${line}` : line)).join("\n");
+    return `-----BEGIN PGP SIGNED MESSAGE-----\nHash: ${hash.toUpperCase()}\n\n${body}\n${signature.armor(configFor(hash))}`;
   }
 
   /**

@@ -138,7 +138,8 @@ for (const type of ["rsa", "ecc"] as const) {
         // gpg recovers the signed text (dash-escaping undone).
         const out = gpg(["--output", "-", "--decrypt", file]);
         assert.equal(out.status, 0, out.stderr);
-        assert.match(out.stdout, /^-dash line$/m);
+        // gpg outputs the signed text: the input with LF line ends, no CR, minus the unsigned trailing blanks.
+        assert.equal(out.stdout, text.replace(/ +\n/g, "\n"));
       });
     });
   }
@@ -288,4 +289,18 @@ test("readSignatureInfo and verifyDetached read a signature made by gpg itself",
     assert.equal(ok.keyId, info.keyId);
     assert.equal((await verifyDetached(new TextEncoder().encode("other"), sig, pub)).valid, false);
   }
+});
+
+test("cleartext layout matches gpg --clearsign for the same key and text (header and body byte-identical)", async (t) => {
+  if (!needTool(t, "gpg", "gpgconf")) return;
+  const home = scratchFor("clearsign");
+  const gpg = gpgHome(home, []);
+  const secret = readFileSync(join(KEYS_DIR, "gpg-plain.secret.asc"), "utf8");
+  assert.equal(gpg(["--import", home.file("plain.secret.asc", secret)]).status, 0);
+  const text = "Origin: packyard\nLabel: x\n-dash\n\nDescription: two\n paragraphs \n";
+  const made = gpg(["--digest-algo", "SHA256", "--clearsign", "--output", "-", home.file("Release", text)]);
+  assert.equal(made.status, 0, made.stderr);
+  const ours = await (await loadOpenPGPSigner(secret)).cleartext(text);
+  const head = (s: string) => s.slice(0, s.indexOf("-----BEGIN PGP SIGNATURE-----"));
+  assert.equal(head(ours), head(made.stdout));
 });
