@@ -150,6 +150,21 @@ export function planArchlinuxPackage(input: PackageSpec, options: ArchlinuxOptio
     }
     payload.push(e);
   }
+  // a hard link shares its target's inode: mode, owner and time are the target's (pacman -Qkk checks them)
+  const files = new Map(payload.map((e) => [e.path, e]));
+  for (const [i, e] of payload.entries()) {
+    const t = e.type === "hardlink" ? files.get(e.target) : undefined;
+    if (e.type === "hardlink" && t !== undefined) {
+      const { mtime: _m, ...rest } = e;
+      payload[i] = {
+        ...rest,
+        mode: t.mode,
+        owner: t.owner,
+        group: t.group,
+        ...(t.mtime !== undefined ? { mtime: t.mtime } : {}),
+      };
+    }
+  }
   const entries = withParents(payload, spec.date);
 
   const { out: rel, dropped } = toArchlinuxRelations(spec.relations);

@@ -7,7 +7,7 @@ import type { PackageSpec } from "../../src/spec/types.ts";
 
 const root = { name: "root", id: 0 };
 const text = (s: string) => bytesSource(new TextEncoder().encode(s));
-const mark = (what: string) => `mkdir -p /var/lib/hello && echo "${what} $*" >> /var/lib/hello/scripts.log\n`;
+const mark = (what: string) => `echo "${what} $*" >> /tmp/hello-scripts.log\n`;
 
 /** The example spec at a given version (upgrade tests build 1.0.0 and 1.1.0). */
 export function exampleSpec(upstream = "1.0.0", confText = "greeting=hello\n"): PackageSpec {

@@ -97,7 +97,12 @@ export async function expectedInfo(
     }
     if (e.type === "symlink") f.target = e.target;
     if (e.type === "hardlink") {
+      // a hard link shares its target's inode: mode, owner, group and mtime are the target's
       const t = byPath.get(e.target) as Entry & { type: "file" };
+      f.mode = t.mode;
+      f.owner = t.owner;
+      f.group = t.group;
+      f.mtime = t.mtime ?? spec.date;
       f.target = e.target;
       f.size = t.content.size;
       f.digests = digests.get(e.target)!;
