@@ -71,7 +71,10 @@ Examples:
     if (flags.json === true) {
       io.out(`${JSON.stringify(artifacts, null, 2)}\n`);
     } else {
-      for (const a of artifacts) io.err(`built ${relative(io.cwd, a.path) || a.path} (${a.size} bytes)\n`);
+      for (const a of artifacts) {
+        const rel = relative(io.cwd, a.path);
+        io.err(`built ${rel === "" || rel.startsWith("..") ? a.path : rel} (${a.size} bytes)\n`);
+      }
     }
     return 0;
   },
