@@ -71,7 +71,40 @@ export async function debDataEntries(
       }
     }
   }
-  return [...byPath.values()].sort((a, b) => compareBytes(a.path, b.path));
+  return hardlinksAfterTargets([...byPath.values()].sort((a, b) => compareBytes(a.path, b.path)));
+}
+
+/**
+ * In a tar archive a hardlink must come after the file it links to, and entries are sorted by name. So
+ * in each group of paths sharing content, the bytewise-first path carries the content and every other
+ * path links to it (what GNU tar does under dpkg-deb). Each path keeps its own mode, owner and mtime.
+ */
+export function hardlinksAfterTargets(sorted: Entry[]): Entry[] {
+  const groups = new Map<string, string[]>();
+  for (const e of sorted)
+    if (e.type === "hardlink") groups.set(e.target, [...(groups.get(e.target) ?? [e.target]), e.path]);
+  if (groups.size === 0) return sorted;
+  const byPath = new Map(sorted.map((e) => [e.path, e]));
+  const replaced = new Map<string, Entry>();
+  for (const [target, paths] of groups) {
+    const file = byPath.get(target);
+    if (file?.type !== "file") continue;
+    const first = paths.reduce((a, b) => (compareBytes(a, b) <= 0 ? a : b));
+    for (const p of paths) {
+      const {
+        target: _t,
+        content: _c,
+        ...base
+      } = byPath.get(p) as Entry & { target?: string; content?: unknown };
+      replaced.set(
+        p,
+        p === first
+          ? { ...base, type: "file", content: file.content }
+          : { ...base, type: "hardlink", target: first },
+      );
+    }
+  }
+  return sorted.map((e) => replaced.get(e.path) ?? e);
 }
 
 /**

@@ -81,6 +81,20 @@ export async function expectedInfo(
       digests: { md5: sum },
     });
   }
+  // a hardlink group's bytewise-first path carries the content, the others link to it (tar order)
+  const groups = new Map<string, string[]>();
+  for (const e of entries)
+    if (e.type === "hardlink") groups.set(e.target, [...(groups.get(e.target) ?? [e.target]), e.path]);
+  for (const [target, members] of groups) {
+    const first = [...members].sort(sortBytes)[0]!;
+    const content = (entries.find((e) => e.path === target) as Entry & { type: "file" }).content;
+    for (const [i, e] of entries.entries()) {
+      if (!members.includes(e.path)) continue;
+      const { target: _t, content: _c, ...base } = e as Entry & { target?: string; content?: unknown };
+      entries[i] =
+        e.path === first ? { ...base, type: "file", content } : { ...base, type: "hardlink", target: first };
+    }
+  }
   for (const e of entries) {
     if (e.type === "file")
       md5.set(
