@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import fc from "fast-check";
-import { archlinuxFormat, readArchlinux, writeArchlinux } from "../../src/archlinux/index.ts";
+import { archlinuxFormat, readArchlinux } from "../../src/archlinux/index.ts";
 import { bytesSource, collect } from "../../src/bytes/bytes.ts";
 import { generateOpenPGPKey, loadOpenPGPSigner } from "../../src/sign/index.ts";
 import type { OpenPGPSigner } from "../../src/sign/signer.ts";
