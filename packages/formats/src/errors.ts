@@ -75,7 +75,9 @@ export type FormatErrorCode =
   | "LIMIT_HEADER_BYTES"
   | "DUPLICATE_KEY"
   | "UNKNOWN_KEY"
-  | "INVALID_VALUE";
+  | "INVALID_VALUE"
+  | "UNCUT_SEGMENT"
+  | "MISSING_PARENT_DIR";
 
 /** An artifact being read is malformed; `data.offset` and/or `data.path` say where. */
 export class FormatError extends PackyardError<FormatErrorCode> {
