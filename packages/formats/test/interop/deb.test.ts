@@ -35,9 +35,9 @@ after(() => rmSync(work, { recursive: true, force: true }));
 const env = { ...process.env, TZ: "UTC", LC_ALL: "C.UTF-8" };
 
 /** Undoes GNU tar's octal escapes of non-printable bytes in listings. */
-function unescape(name: string): string {
+function unescapeTar(name: string): string {
   const bytes: number[] = [];
-  for (const m of name.matchAll(/\\([0-7]{3})|\\\\|[^]/gu)) {
+  for (const m of name.matchAll(/\\([0-7]{3})|\\\\|[\s\S]/gu)) {
     if (m[1] !== undefined) bytes.push(Number.parseInt(m[1], 8));
     else if (m[0] === "\\\\") bytes.push(0x5c);
     else bytes.push(...Buffer.from(m[0]));
@@ -91,7 +91,7 @@ async function checkWithDpkgDeb(spec: PackageSpec, path: string): Promise<void> 
   const got = listing.map((l) => {
     const m = /^(\S+) (\S+)\s+(\d+) (\d{4}-\d\d-\d\d \d\d:\d\d) (.*)$/.exec(l);
     assert.ok(m, `unexpected listing line ${l}`);
-    return `${m[1]} ${m[2]} ${m[3]} ${unescape(m[5]!)}${m[5] === "./" ? "" : ` @${m[4]}`}`;
+    return `${m[1]} ${m[2]} ${m[3]} ${unescapeTar(m[5]!)}${m[5] === "./" ? "" : ` @${m[4]}`}`;
   });
   assert.deepEqual(got, want);
   // --fsys-tarfile extracted by GNU tar: contents, symlink targets, hardlinks sharing an inode

@@ -1,0 +1,190 @@
+/**
+ * Full dpkg life cycle in a scratch root (dpkg 1.21: --root sets both the install dir and the admin dir
+ * <root>/var/lib/dpkg; maintainer scripts run chrooted, so a static busybox provides /bin/sh there):
+ * install, scripts run, dpkg --verify clean, a modified conffile survives an upgrade, remove and purge
+ * leave nothing behind. Also: our version comparison and translation against dpkg --compare-versions.
+ */
+import assert from "node:assert/strict";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { after, test } from "node:test";
+import fc from "fast-check";
+import { collect } from "../../src/bytes/bytes.ts";
+import { compareDebVersions, debVersion } from "../../src/deb/version.ts";
+import { writeDeb } from "../../src/deb/writer.ts";
+import type { PackageSpec } from "../../src/spec/types.ts";
+import { compareSemver } from "../../src/spec/version.ts";
+import { exampleSpec } from "../deb/example-spec.ts";
+import { arbDebSpec, arbSemverVersion } from "../support/arbitrary-deb.ts";
+import { needTool, run, tryRun } from "../support/tools.ts";
+
+const work = mkdtempSync(join(tmpdir(), "packyard-deb-install-"));
+after(() => rmSync(work, { recursive: true, force: true }));
+const env = { ...process.env, TZ: "UTC", LC_ALL: "C" };
+
+function scratchRoot(name: string): string {
+  const root = join(work, name);
+  mkdirSync(join(root, "var/lib/dpkg/info"), { recursive: true });
+  mkdirSync(join(root, "var/lib/dpkg/updates"), { recursive: true });
+  writeFileSync(join(root, "var/lib/dpkg/status"), "");
+  writeFileSync(join(root, "var/lib/dpkg/available"), "");
+  mkdirSync(join(root, "bin"), { recursive: true });
+  mkdirSync(join(root, "tmp"), { recursive: true });
+  copyFileSync("/bin/busybox", join(root, "bin/busybox"));
+  for (const applet of ["sh", "mkdir", "rm", "cat", "echo"])
+    symlinkSync("busybox", join(root, "bin", applet));
+  return root;
+}
+
+function walk(dir: string, base = dir): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, name.name);
+    out.push(relative(base, p));
+    if (name.isDirectory()) out.push(...walk(p, base));
+  }
+  return out.sort();
+}
+
+function dpkg(root: string, ...args: string[]) {
+  return run(
+    "dpkg",
+    [
+      `--root=${root}`,
+      "--log=/dev/null",
+      "--force-depends",
+      "--force-conflicts",
+      "--force-breaks",
+      "--force-architecture",
+      ...args,
+    ],
+    { env },
+  );
+}
+
+/** Install, verify, modify a conffile, upgrade, check it survived, remove, purge, check nothing is left. */
+async function lifeCycle(spec: PackageSpec, label: string, markers: boolean): Promise<void> {
+  const root = scratchRoot(label);
+  const before = walk(root).filter((p) => !p.startsWith("var/lib/dpkg"));
+  const v1 = join(work, `${label}-1.deb`);
+  const v2 = join(work, `${label}-2.deb`);
+  writeFileSync(v1, await collect(writeDeb(spec)));
+  const upgraded: PackageSpec = { ...spec, version: { ...spec.version, release: "99" } };
+  writeFileSync(v2, await collect(writeDeb(upgraded)));
+  dpkg(root, "-i", v1);
+  assert.equal(dpkg(root, "--verify", spec.name), "", "dpkg --verify is clean after install");
+  if (markers) {
+    assert.equal(
+      readFileSync(join(root, "var/lib/hello-packyard/log"), "utf8"),
+      "preinst install\npostinst configure \n",
+    );
+  }
+  const conffile = spec.entries.find((e) => e.type === "file" && e.flags?.config);
+  if (conffile !== undefined) writeFileSync(join(root, conffile.path), "modified by the admin\n");
+  dpkg(root, "-i", v2);
+  if (conffile !== undefined)
+    assert.equal(readFileSync(join(root, conffile.path), "utf8"), "modified by the admin\n");
+  const status = dpkg(root, "-s", spec.name);
+  assert.match(status, new RegExp(`Version: ${debVersion(upgraded.version).replace(/[.+~]/g, "\\$&")}\n`));
+  dpkg(root, "-r", spec.name);
+  for (const e of spec.entries)
+    if (e.type !== "dir" && !e.flags?.config) assert.ok(!existsSync(join(root, e.path)), `${e.path} removed`);
+  dpkg(root, "-P", spec.name);
+  const left = walk(root).filter((p) => !p.startsWith("var/lib/dpkg"));
+  assert.deepEqual(left, before, "purge leaves nothing behind");
+  assert.equal(tryRun("dpkg", [`--root=${root}`, "-s", spec.name], { env }).status, 1);
+}
+
+test("the example installs, runs its chrooted scripts, verifies, keeps a modified conffile, and purges clean", async (t) => {
+  if (!needTool(t, "dpkg", "busybox")) return;
+  await lifeCycle(await exampleSpec(), "example", true);
+});
+
+test("seeded generated specs go through the same life cycle", async (t) => {
+  if (!needTool(t, "dpkg", "busybox")) return;
+  const specs = fc.sample(arbDebSpec, { numRuns: 4, seed: 7 });
+  for (const [i, s] of specs.entries()) {
+    // scripts that the busybox shell in the root can run
+    const spec: PackageSpec = {
+      ...s,
+      scripts: {
+        postinstall: { body: 'set -e\necho "$1" > /tmp/postinst-ran\n' },
+        postremove: { body: "set -e\nrm -f /tmp/postinst-ran\n" },
+      },
+    };
+    await lifeCycle(spec, `gen${i}`, false);
+  }
+});
+
+/** Runs dpkg --compare-versions for each pair in one shell; returns -1/0/1 per pair. */
+function dpkgCompare(pairs: [string, string][]): number[] {
+  const script =
+    'while IFS=" " read -r a b; do if dpkg --compare-versions "$a" lt "$b"; then echo -1; elif dpkg --compare-versions "$a" eq "$b"; then echo 0; else echo 1; fi; done';
+  const out = run("sh", ["-c", script], { input: pairs.map(([a, b]) => `${a} ${b}`).join("\n") + "\n", env });
+  return out.trim().split("\n").map(Number);
+}
+
+const arbDebVersionString = fc
+  .tuple(
+    fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
+    fc.array(
+      fc.oneof(
+        fc.stringMatching(/^0{0,2}[0-9]{1,3}$/),
+        fc.stringMatching(/^[a-zA-Z]{1,3}$/),
+        fc.constantFrom(".", "~", "+", "~~", ".0"),
+      ),
+      { minLength: 1, maxLength: 6 },
+    ),
+    fc.option(
+      fc.array(fc.oneof(fc.stringMatching(/^0?[0-9]{1,2}$/), fc.constantFrom("a", "~", "+", ".", "b1")), {
+        minLength: 1,
+        maxLength: 3,
+      }),
+      { nil: undefined },
+    ),
+  )
+  .map(
+    ([epoch, up, rev]) =>
+      `${epoch !== undefined ? `${epoch}:` : ""}1${up.join("")}${rev ? `-${rev.join("")}` : ""}`,
+  );
+
+test("compareDebVersions agrees with dpkg --compare-versions on thousands of generated pairs", (t) => {
+  if (!needTool(t, "dpkg")) return;
+  const base = fc.sample(arbDebVersionString, { numRuns: 1500, seed: 99 });
+  const pairs: [string, string][] = base.map((a, i) => {
+    const b = base[(i * 7 + 3) % base.length]!;
+    // every third pair is equal-but-differently-spelled (leading zeros, explicit zero epoch)
+    return i % 3 === 0 ? [a, a.replace(/(^|[^0-9])([1-9])/, "$10$2").replace(/^(?![0-9]+:)/, "0:")] : [a, b];
+  });
+  const want = dpkgCompare(pairs);
+  pairs.forEach(([a, b], i) => assert.equal(Math.sign(compareDebVersions(a, b)), want[i], `${a} vs ${b}`));
+  assert.ok(want.includes(0) && want.includes(-1) && want.includes(1));
+});
+
+test("translated semver versions keep their order in dpkg", (t) => {
+  if (!needTool(t, "dpkg")) return;
+  const vs = fc.sample(arbSemverVersion, { numRuns: 1500, seed: 5 });
+  const pairs: [string, string][] = [];
+  const expected: number[] = [];
+  for (let i = 0; i + 1 < vs.length; i += 1) {
+    const a = vs[i]!;
+    const b = vs[(i * 13 + 1) % vs.length]!;
+    const c = compareSemver(a, b);
+    if (c === 0) continue;
+    pairs.push([debVersion({ ...a, release: "1" }), debVersion({ ...b, release: "1" })]);
+    expected.push(Math.sign(c));
+  }
+  assert.ok(pairs.length > 1000);
+  assert.deepEqual(dpkgCompare(pairs), expected);
+});
