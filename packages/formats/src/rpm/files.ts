@@ -35,9 +35,21 @@ export interface RpmFile {
   ghost: boolean;
 }
 
+/** rpmbuild's `%__docdir_path`: regular files below these are marked %doc automatically. */
+export const DOC_DIRS: readonly string[] = [
+  "/usr/doc/",
+  "/usr/man/",
+  "/usr/info/",
+  "/usr/share/doc/",
+  "/usr/share/man/",
+  "/usr/share/info/",
+];
+
 function entryFlags(e: Entry): number {
   const f = e.flags ?? {};
   let flags = 0;
+  if ((e.type === "file" || e.type === "hardlink") && DOC_DIRS.some((d) => e.path.startsWith(d)))
+    flags |= FILE_FLAG.DOC;
   if (f.config) flags |= FILE_FLAG.CONFIG;
   if (f.config && f.noreplace) flags |= FILE_FLAG.NOREPLACE;
   if (f.config && f.missingok) flags |= FILE_FLAG.MISSINGOK;

@@ -124,14 +124,39 @@ interface PayloadResult {
 }
 
 /** Streams the cpio payload of `files` (newc, or stripped when `large`), recording file digests. */
+/**
+ * Payload order: header order, except that the members of a hardlink set follow each other at the place
+ * of the first one (the last carrying the data). rpm's installer keeps one "first link" open until the
+ * data arrives, so any file between two members would be linked into the set (rpm lib/fsm.c fsmMkfile;
+ * rpmbuild writes the same order, lib/rpmfi.c iterWriteArchiveNext).
+ */
+export function payloadOrder(files: readonly RpmFile[]): number[] {
+  const order: number[] = [];
+  const done = new Set<number>();
+  files.forEach((f, i) => {
+    if (done.has(i) || f.ghost) return;
+    if (f.nlink > 1) {
+      files.forEach((g, j) => {
+        if (g.inode === f.inode && !g.ghost && (g.mode & 0o170000) === 0o100000) {
+          order.push(j);
+          done.add(j);
+        }
+      });
+    } else {
+      order.push(i);
+      done.add(i);
+    }
+  });
+  return order;
+}
+
 async function* cpioStream(
   files: RpmFile[],
   large: boolean,
   fileDigests: string[],
 ): AsyncGenerator<Uint8Array> {
-  for (let i = 0; i < files.length; i++) {
+  for (const i of payloadOrder(files)) {
     const f = files[i]!;
-    if (f.ghost) continue;
     const data = f.carriesData ? f.size : 0;
     if (large) {
       yield encodeCpioStrippedHeader(i);

@@ -9,6 +9,7 @@
  *   provides/requires, interpreter and rpmlib() requires are not relations of the spec.
  * - hardlink sets: the first member in path order is the file, the others hardlinks to it, all with the
  *   metadata of the spec's target file; symlinks are mode 0777; ghosts have size 0 and no digest.
+ * - regular files under /usr/share/{doc,man,info} (and /usr/{doc,man,info}) are %doc, as rpmbuild marks them.
  * - rpm stores owner names only: ids read back as 0 for root, -1 otherwise.
  */
 import { hashBytes } from "../../src/hash/index.ts";
@@ -122,7 +123,16 @@ export async function expectedInfo(spec: PackageSpec, _format: "rpm" = "rpm"): P
     if (fl.config) flags.config = true;
     if (fl.config && fl.noreplace) flags.noreplace = true;
     if (fl.config && fl.missingok) flags.missingok = true;
-    if (fl.doc) flags.doc = true;
+    // rpmbuild's %__docdir_path: regular files under the doc/man/info trees are %doc.
+    const inDocDir = [
+      "/usr/doc/",
+      "/usr/man/",
+      "/usr/info/",
+      "/usr/share/doc/",
+      "/usr/share/man/",
+      "/usr/share/info/",
+    ].some((d) => e.path.startsWith(d));
+    if (fl.doc || ((e.type === "file" || e.type === "hardlink") && inDocDir)) flags.doc = true;
     if (fl.license) flags.license = true;
     if (fl.ghost) flags.ghost = true;
     if (Object.keys(flags).length > 0) f.flags = flags;
