@@ -1,0 +1,29 @@
+/** The apk (v2) PackageFormat: naming, validation, writer, reader, re-signing, sniffing, config block. */
+import type { PackageFormat } from "../format.ts";
+import { validateSpec } from "../spec/validate.ts";
+import { apkConfig } from "./config.ts";
+import { ADB_MAGIC } from "./members.ts";
+import type { ApkOptions } from "./options.ts";
+import { readApk } from "./reader.ts";
+import { signApk } from "./resign.ts";
+import { validateApk } from "./validate.ts";
+import { apkFileName, writeApk } from "./writer.ts";
+
+/** True for a `.apk` file that starts like a v2 (gzip) or v3 (ADB) package. */
+export function sniffApk(head: Uint8Array, fileName: string): boolean {
+  if (!fileName.toLowerCase().endsWith(".apk")) return false;
+  // Android .apk files are zip ("PK"), so the extension alone is not enough.
+  return (head[0] === 0x1f && head[1] === 0x8b) || ADB_MAGIC.every((b, i) => head[i] === b);
+}
+
+/** Alpine .apk (v2): three gzip members, RSA signatures, Gentoo-style versions. */
+export const apkFormat: PackageFormat<ApkOptions> = {
+  id: "apk",
+  fileName: (spec) => apkFileName(spec),
+  validate: (spec, options) => validateApk(validateSpec(spec), options),
+  write: writeApk,
+  read: readApk,
+  sign: signApk,
+  sniff: sniffApk,
+  config: apkConfig,
+};

@@ -1,0 +1,92 @@
+/**
+ * `.PKGINFO` (formats.md §4.5): `key = value` lines, repeated keys for lists, `#` comments. Written in
+ * abuild's key order, with `datahash` last (it is computed from the data member, which comes first).
+ */
+import { FormatError } from "../errors.ts";
+
+/** The fields packyard writes, in order. Lists are written one line per item. */
+export interface PkgInfoFields {
+  pkgname: string;
+  pkgver: string;
+  pkgdesc?: string;
+  url?: string;
+  builddate: number;
+  packager?: string;
+  /** Installed size in bytes; 0 marks a virtual package that installs nothing. */
+  size: number;
+  arch: string;
+  origin?: string;
+  commit?: string;
+  maintainer?: string;
+  license?: string;
+  depend: string[];
+  provides: string[];
+  replaces: string[];
+  installIf: string[];
+  triggers: string[];
+  providerPriority?: number;
+  replacesPriority?: number;
+  /** SHA-256 hex of the compressed data member. */
+  datahash: string;
+}
+
+/** Renders `.PKGINFO` text. Values are single lines (the writer validated them). */
+export function renderPkgInfo(f: PkgInfoFields): string {
+  const lines: string[] = [];
+  const put = (k: string, v: string | number | undefined) => {
+    if (v !== undefined && v !== "") lines.push(`${k} = ${v}`);
+  };
+  put("pkgname", f.pkgname);
+  put("pkgver", f.pkgver);
+  put("pkgdesc", f.pkgdesc);
+  put("url", f.url);
+  put("builddate", f.builddate);
+  put("packager", f.packager);
+  put("size", f.size);
+  put("arch", f.arch);
+  put("origin", f.origin);
+  put("commit", f.commit);
+  put("maintainer", f.maintainer);
+  put("license", f.license);
+  for (const d of f.depend) put("depend", d);
+  for (const p of f.provides) put("provides", p);
+  for (const r of f.replaces) put("replaces", r);
+  // install_if and triggers are one space-separated line each (abuild prepare_metafiles).
+  if (f.installIf.length > 0) put("install_if", f.installIf.join(" "));
+  if (f.triggers.length > 0) put("triggers", f.triggers.join(" "));
+  put("provider_priority", f.providerPriority);
+  put("replaces_priority", f.replacesPriority);
+  put("datahash", f.datahash);
+  return `${lines.join("\n")}\n`;
+}
+
+/** A parsed `.PKGINFO`: every value per key, in file order. */
+export type PkgInfo = Map<string, string[]>;
+
+/**
+ * Parses `.PKGINFO` text. Blank lines and `#` comments are skipped; every other line must be `key = value`.
+ * @throws FormatError INVALID_VALUE naming the line.
+ */
+export function parsePkgInfo(text: string): PkgInfo {
+  const out: PkgInfo = new Map();
+  text.split("\n").forEach((line, i) => {
+    if (line.trim() === "" || line.startsWith("#")) return;
+    const at = line.indexOf(" = ");
+    if (at <= 0) {
+      throw new FormatError(
+        "INVALID_VALUE",
+        `.PKGINFO line ${i + 1}: expected "key = value", found ${JSON.stringify(line.slice(0, 80))}`,
+        {
+          path: ".PKGINFO",
+          field: `line ${i + 1}`,
+          found: line.slice(0, 200),
+        },
+      );
+    }
+    const key = line.slice(0, at);
+    const list = out.get(key) ?? [];
+    list.push(line.slice(at + 3));
+    out.set(key, list);
+  });
+  return out;
+}

@@ -1,0 +1,403 @@
+/**
+ * Reads any v2 apk into PackageInfo: member boundaries, cut segments, `.PKGINFO`, scripts, `datahash`
+ * and per-file `APK-TOOLS.checksum.SHA1` verified, signatures checked against given PEM keys. `raw` keeps
+ * the APKINDEX identity (`C:` = "Q1" + base64 SHA-1 of the raw control member) and the `.PKGINFO` text.
+ */
+import { bytesSource, decodeUtf8 } from "../bytes/bytes.ts";
+import { decompress, decompressBytes } from "../compress/decompress.ts";
+import type { GzipMember } from "../compress/gzip-members.ts";
+import { readTar, type TarEntry } from "../container/tar.ts";
+import { FormatError } from "../errors.ts";
+import type { ReadContext } from "../format.ts";
+import { createHasher, digestStream, hashBytes, hashBytesRaw } from "../hash/hasher.ts";
+import type { FileInfo, PackageInfo, SignatureInfo } from "../info/types.ts";
+import { type ReadLimits, resolveLimits } from "../limits.ts";
+import { verifyRSA } from "../sign/rsa.ts";
+import type { ByteSource, Relations, ScriptKind } from "../spec/types.ts";
+import { archFromApk } from "./arch.ts";
+import { APK_CHECKSUM_SHA1 } from "./data.ts";
+import { listMembers, readRange } from "./members.ts";
+import { type PkgInfo, parsePkgInfo } from "./pkginfo.ts";
+import { parseApkRelation } from "./relations.ts";
+import { APK_SCRIPT_FILES, parseScript } from "./scripts.ts";
+import { tarEnding } from "./segment.ts";
+import { APK_SIGNATURE_TYPES, parseSignatureName } from "./signature.ts";
+import { fromApkVersion } from "./version.ts";
+
+/** One file of a cut segment (signature or control), in memory. */
+interface SegmentFile {
+  name: string;
+  mode: number;
+  bytes: Uint8Array;
+}
+
+/** "Q1" + base64 of a SHA-1: apk's checksum notation (APKINDEX `C:`, installed db `Z:`). */
+export function apkChecksumQ1(sha1: Uint8Array): string {
+  let s = "";
+  for (const b of sha1) s += String.fromCharCode(b);
+  return `Q1${btoa(s)}`;
+}
+
+/** Decompresses and lists a cut segment (signature or control tar), checking that it is cut. */
+async function readSegment(
+  raw: Uint8Array,
+  member: GzipMember,
+  what: string,
+  limits: ReadLimits,
+): Promise<SegmentFile[]> {
+  const tar = await decompressBytes(raw, "gzip", {
+    limits: { maxUnpackedBytes: limits.maxHeaderBytes },
+    offset: member.start,
+    path: what,
+  });
+  const ending = tarEnding(tar);
+  if (ending === "ended") {
+    throw new FormatError(
+      "UNCUT_SEGMENT",
+      `apk: the ${what} tar (gzip member at offset ${member.start}) keeps its end-of-archive blocks; it must be cut so the members form one tar`,
+      {
+        offset: member.start,
+        path: what,
+      },
+    );
+  }
+  if (ending === "ragged") {
+    throw new FormatError(
+      "TRUNCATED",
+      `apk: the ${what} tar (gzip member at offset ${member.start}) stops inside an entry`,
+      { offset: member.start, path: what },
+    );
+  }
+  const files: SegmentFile[] = [];
+  for await (const e of readTar(bytesSource(tar).open(), { allowMissingEnd: true, limits })) {
+    if (e.header.type !== "file") {
+      throw new FormatError(
+        "UNEXPECTED_MEMBER",
+        `apk: the ${what} tar holds a ${e.header.type} "${e.header.name}"; only files belong there`,
+        {
+          offset: member.start,
+          path: e.header.name,
+        },
+      );
+    }
+    files.push({ name: e.header.name, mode: e.header.mode, bytes: await e.bytes() });
+  }
+  return files;
+}
+
+function text(f: SegmentFile): string {
+  try {
+    return decodeUtf8(f.bytes);
+  } catch (cause) {
+    throw new FormatError("INVALID_VALUE", `apk: ${f.name} is not valid UTF-8`, { path: f.name }, { cause });
+  }
+}
+
+function one(info: PkgInfo, key: string): string | undefined {
+  return info.get(key)?.[0];
+}
+
+function required(info: PkgInfo, key: string): string {
+  const v = one(info, key);
+  if (v === undefined || v === "") {
+    throw new FormatError("INVALID_VALUE", `apk: .PKGINFO has no ${key}`, {
+      path: ".PKGINFO",
+      field: key,
+      expected: key,
+    });
+  }
+  return v;
+}
+
+function integer(info: PkgInfo, key: string): number | undefined {
+  const v = one(info, key);
+  if (v === undefined) return undefined;
+  if (!/^[0-9]+$/.test(v))
+    throw new FormatError("INVALID_VALUE", `apk: .PKGINFO ${key} must be a number, found "${v}"`, {
+      path: ".PKGINFO",
+      field: key,
+      found: v,
+    });
+  return Number(v);
+}
+
+/** Rejects names apk treats as malicious ("./", "/", "..") and says where. */
+function checkName(e: TarEntry): string {
+  const name = e.header.name;
+  if (name.startsWith("/") || name.startsWith("./") || name === "." || name.split("/").includes("..")) {
+    throw new FormatError(
+      "UNSAFE_PATH",
+      `apk: data entry "${name}" at offset ${e.offset} starts with "./" or "/" or has a ".." segment; apk ignores such entries`,
+      {
+        offset: e.offset,
+        path: name,
+      },
+    );
+  }
+  const path = name.replace(/\/+$/, "");
+  if (path.startsWith(".")) {
+    throw new FormatError(
+      "UNEXPECTED_MEMBER",
+      `apk: data entry "${name}" at offset ${e.offset} starts with "."; apk reads such names as control files and does not install them`,
+      {
+        offset: e.offset,
+        path: name,
+      },
+    );
+  }
+  return path;
+}
+
+function mismatch(path: string, offset: number, what: string, expected: string, found: string): FormatError {
+  return new FormatError(
+    "DIGEST_MISMATCH",
+    `apk: ${what} of ${path} (entry at offset ${offset}) is ${found}, the package says ${expected}`,
+    { offset, path, expected, found },
+  );
+}
+
+/** Reads the data member: entries, parent directories, checksums. */
+async function readData(source: ByteSource, m: GzipMember, limits: ReadLimits): Promise<FileInfo[]> {
+  const files: FileInfo[] = [];
+  const dirs = new Set<string>();
+  const tarStream = decompress(source.open({ start: m.start, end: m.end }), "gzip", {
+    limits,
+    offset: m.start,
+    path: "data",
+  });
+  for await (const e of readTar(tarStream, { limits })) {
+    const path = checkName(e);
+    const slash = path.lastIndexOf("/");
+    if (slash > 0 && !dirs.has(path.slice(0, slash))) {
+      throw new FormatError(
+        "MISSING_PARENT_DIR",
+        `apk: "${path}" (entry at offset ${e.offset}) comes before any entry for its directory "${path.slice(0, slash)}"; apk fails with "no dirent in archive"`,
+        {
+          offset: e.offset,
+          path,
+          expected: path.slice(0, slash),
+        },
+      );
+    }
+    const h = e.header;
+    const info: FileInfo = {
+      path: `/${path}`,
+      type: h.type,
+      mode: h.mode,
+      owner: { name: h.uname ?? (h.uid === 0 ? "root" : String(h.uid)), id: h.uid },
+      group: { name: h.gname ?? (h.gid === 0 ? "root" : String(h.gid)), id: h.gid },
+      size: h.type === "file" ? h.size : 0,
+      mtime: h.mtime,
+      digests: {},
+    };
+    const recorded = h.pax?.[APK_CHECKSUM_SHA1]?.toLowerCase();
+    if (h.type === "dir") dirs.add(path);
+    if (h.type === "file") {
+      const hasher = createHasher(["md5", "sha1", "sha256"]);
+      for await (const c of e.body()) hasher.update(c);
+      info.digests = hasher.digest();
+      if (recorded !== undefined && recorded !== info.digests.sha1)
+        throw mismatch(info.path, e.offset, `the SHA-1 (${APK_CHECKSUM_SHA1})`, recorded, info.digests.sha1!);
+      const md5 = h.pax?.["APK-TOOLS.checksum.MD5"]?.toLowerCase();
+      if (md5 !== undefined && md5 !== info.digests.md5)
+        throw mismatch(info.path, e.offset, "the MD5 (APK-TOOLS.checksum.MD5)", md5, info.digests.md5!);
+    } else if (h.type === "symlink") {
+      info.target = h.linkname ?? "";
+      const sha1 = hashBytes(new TextEncoder().encode(info.target), "sha1");
+      if (recorded !== undefined && recorded !== sha1)
+        throw mismatch(info.path, e.offset, "the SHA-1 of the link target", recorded, sha1);
+      info.digests = { sha1 };
+    } else if (h.type === "hardlink") {
+      info.target = `/${(h.linkname ?? "").replace(/^\/+/, "")}`;
+    }
+    files.push(info);
+  }
+  return files;
+}
+
+/** True when a reader-supplied key looks like a PEM public key (armored OpenPGP keys are skipped). */
+function isPemPublicKey(k: string): boolean {
+  return /-----BEGIN (RSA )?PUBLIC KEY-----/.test(k);
+}
+
+/** Reads a v2 apk. See the module comment for what is verified. */
+export async function readApk(source: ByteSource, ctx: ReadContext = {}): Promise<PackageInfo> {
+  const limits = resolveLimits(ctx.limits);
+  const members = await listMembers(source, limits);
+  const first = await readRange(source, members[0]!, limits.maxHeaderBytes, "first");
+  const firstFiles = await readSegment(first, members[0]!, "first", limits);
+  const signed = firstFiles.length > 0 && firstFiles.every((f) => f.name.startsWith(".SIGN."));
+  if (signed && members.length !== 3) {
+    throw new FormatError(
+      "MISSING_MEMBER",
+      `apk: a signature member is followed by ${members.length - 1} member(s); expected control and data`,
+      {
+        offset: members[0]!.end,
+        expected: "control, data",
+      },
+    );
+  }
+  if (!signed && members.length === 3) {
+    throw new FormatError(
+      "UNEXPECTED_MEMBER",
+      `apk: three gzip members but the first holds no signature (.SIGN.*); the data must be one member (apk-tools 3 rejects extra boundaries)`,
+      {
+        offset: members[2]!.start,
+      },
+    );
+  }
+  const controlMember = signed ? members[1]! : members[0]!;
+  const dataMember = members[members.length - 1]!;
+  const controlRaw = signed
+    ? await readRange(source, controlMember, limits.maxHeaderBytes, "control")
+    : first;
+  const controlFiles = signed ? await readSegment(controlRaw, controlMember, "control", limits) : firstFiles;
+
+  const byName = new Map<string, SegmentFile>();
+  for (const f of controlFiles) {
+    if (!/^\.[^/]+$/.test(f.name)) {
+      throw new FormatError(
+        "UNEXPECTED_MEMBER",
+        `apk: control entry "${f.name}" is not a dot-name without "/"; data entries belong in the data member`,
+        {
+          offset: controlMember.start,
+          path: f.name,
+        },
+      );
+    }
+    byName.set(f.name, f);
+  }
+  const pkginfoFile = byName.get(".PKGINFO");
+  if (pkginfoFile === undefined) {
+    throw new FormatError("MISSING_MEMBER", "apk: the control member has no .PKGINFO", {
+      offset: controlMember.start,
+      path: ".PKGINFO",
+    });
+  }
+  const pkginfoText = text(pkginfoFile);
+  const pkginfo = parsePkgInfo(pkginfoText);
+  const name = required(pkginfo, "pkgname");
+  const pkgver = required(pkginfo, "pkgver");
+  const size = integer(pkginfo, "size") ?? 0;
+  const datahash = one(pkginfo, "datahash")?.toLowerCase();
+
+  // datahash: SHA-256 of the raw (compressed) data member.
+  if (datahash !== undefined) {
+    const { digests } = await digestStream(source.open({ start: dataMember.start, end: dataMember.end }), [
+      "sha256",
+    ]);
+    if (digests.sha256 !== datahash) {
+      throw new FormatError(
+        "DIGEST_MISMATCH",
+        `apk: datahash in .PKGINFO is ${datahash}, the data member (offset ${dataMember.start}) hashes to ${digests.sha256}`,
+        {
+          offset: dataMember.start,
+          path: "datahash",
+          expected: datahash,
+          found: digests.sha256,
+        },
+      );
+    }
+  }
+  const files = await readData(source, dataMember, limits);
+  if (size === 0 && files.length > 0) {
+    throw new FormatError(
+      "INVALID_VALUE",
+      `apk: .PKGINFO size = 0 marks a virtual package, but the data member holds ${files.length} entries that apk would not install`,
+      {
+        path: ".PKGINFO",
+        field: "size",
+        found: 0,
+      },
+    );
+  }
+
+  // Signatures cover the control member; without datahash (legacy) they cover control and data.
+  const pem = (ctx.publicKeys ?? []).filter(isPemPublicKey);
+  const signatures: SignatureInfo[] = [];
+  for (const f of signed ? firstFiles : []) {
+    const parsed = parseSignatureName(f.name);
+    const hash = parsed === undefined ? undefined : APK_SIGNATURE_TYPES[parsed.type];
+    const s: SignatureInfo = { kind: "rsa", location: f.name };
+    if (parsed !== undefined) s.keyId = parsed.keyName;
+    if (hash !== undefined) s.hash = hash;
+    if (pem.length > 0) {
+      const signedBytes =
+        datahash !== undefined
+          ? controlRaw
+          : await readRange(
+              source,
+              { start: controlMember.start, end: dataMember.end },
+              limits.maxUnpackedBytes,
+              "control and data",
+            );
+      s.verified = hash !== undefined && pem.some((k) => verifyRSA(signedBytes, f.bytes, k, hash));
+    }
+    signatures.push(s);
+  }
+
+  const scripts: PackageInfo["scripts"] = {};
+  for (const [kind, file] of APK_SCRIPT_FILES) {
+    const f = byName.get(file);
+    if (f !== undefined) scripts[kind as ScriptKind] = parseScript(text(f));
+  }
+  const relations: Relations = {};
+  for (const d of pkginfo.get("depend") ?? []) {
+    for (const item of d.split(/\s+/).filter(Boolean)) {
+      const { relation, conflict } = parseApkRelation(item);
+      const kind = conflict ? "conflicts" : "depends";
+      (relations[kind] ??= []).push([relation]);
+    }
+  }
+  for (const kind of ["provides", "replaces"] as const) {
+    for (const line of pkginfo.get(kind) ?? []) {
+      for (const item of line.split(/\s+/).filter(Boolean))
+        (relations[kind] ??= []).push([parseApkRelation(item).relation]);
+    }
+  }
+
+  const artifact = await digestStream(source.open());
+  const archString = one(pkginfo, "arch") ?? "";
+  const arch = archFromApk(archString);
+  const info: PackageInfo = {
+    format: "apk",
+    name,
+    versionString: pkgver,
+    version: fromApkVersion(pkgver),
+    archString,
+    relations,
+    files,
+    scripts,
+    signatures,
+    artifact: {
+      size: artifact.size,
+      digests: {
+        md5: artifact.digests.md5!,
+        sha1: artifact.digests.sha1!,
+        sha256: artifact.digests.sha256!,
+        sha512: artifact.digests.sha512!,
+      },
+    },
+    raw: {
+      format: "apk",
+      controlSha1: apkChecksumQ1(hashBytesRaw(controlRaw, "sha1")),
+      datahash: datahash ?? "",
+      pkginfo: pkginfoText,
+    },
+    installedSize: size,
+  };
+  if (arch !== undefined) info.arch = arch;
+  const optional: Array<[keyof PackageInfo, string]> = [
+    ["maintainer", "maintainer"],
+    ["summary", "pkgdesc"],
+    ["license", "license"],
+    ["homepage", "url"],
+  ];
+  for (const [field, key] of optional) {
+    const v = one(pkginfo, key);
+    if (v !== undefined) (info as unknown as Record<string, unknown>)[field] = v;
+  }
+  const builddate = integer(pkginfo, "builddate");
+  if (builddate !== undefined) info.buildDate = builddate;
+  return info;
+}

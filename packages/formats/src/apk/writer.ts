@@ -1,0 +1,131 @@
+/**
+ * Writes a v2 apk (formats.md §4.1–4.6) in the only order that works: data tar → gzip → SHA-256
+ * (`datahash`) → `.PKGINFO` → control tar (cut) → gzip → RSA signatures over those bytes → signature tar
+ * (cut) → gzip; emitted as signature | control | data, exactly three gzip members (two unsigned).
+ */
+import { encodeUtf8 } from "../bytes/bytes.ts";
+import { compress } from "../compress/compress.ts";
+import { writeTar } from "../container/tar.ts";
+import type { Warning, WriteContext } from "../format.ts";
+import { createSpool } from "../spool/index.ts";
+import type { SpooledBytes } from "../spool/spool.ts";
+import type { PackageSpec } from "../spec/types.ts";
+import { validateSpec } from "../spec/validate.ts";
+import { apkArch } from "./arch.ts";
+import { dataEntries, dataTarEntries, installedSize } from "./data.ts";
+import type { ApkOptions } from "./options.ts";
+import { renderPkgInfo } from "./pkginfo.ts";
+import { apkRelations } from "./relations.ts";
+import { APK_SCRIPT_FILES, APK_UNSUPPORTED_SCRIPTS, renderScript } from "./scripts.ts";
+import { APK_GZIP_LEVEL, gzipMember, writeTarBytes } from "./segment.ts";
+import { resolveKeyName, rsaSigner, signatureTar, signControl } from "./signature.ts";
+import { validateApk } from "./validate.ts";
+import { toApkVersion } from "./version.ts";
+
+/** `<name>-<pkgver>.apk`, e.g. `hello-1.2.0_rc1-r0.apk`. */
+export function apkFileName(spec: PackageSpec): string {
+  return `${spec.name}-${toApkVersion(spec.version)}.apk`;
+}
+
+/** The control tar (cut): `.PKGINFO` first, then the scripts in apk's order, all owned by root. */
+export async function controlTar(pkginfo: string, spec: PackageSpec): Promise<Uint8Array> {
+  const file = (name: string, text: string, mode: number) => {
+    const bytes = encodeUtf8(text);
+    return {
+      header: {
+        name,
+        type: "file" as const,
+        mode,
+        uid: 0,
+        gid: 0,
+        uname: "root",
+        gname: "root",
+        size: bytes.length,
+        mtime: spec.date,
+      },
+      content: bytes,
+    };
+  };
+  const entries = [file(".PKGINFO", pkginfo, 0o644)];
+  for (const [kind, name] of APK_SCRIPT_FILES) {
+    const s = spec.scripts[kind];
+    if (s !== undefined) entries.push(file(name, renderScript(s), 0o755));
+  }
+  return writeTarBytes(entries, false);
+}
+
+/** Streams a v2 apk. See the module comment for the order of computation. */
+export async function* writeApk(
+  input: PackageSpec,
+  options: ApkOptions,
+  ctx: WriteContext = {},
+): AsyncGenerator<Uint8Array> {
+  const spec = validateSpec(input);
+  validateApk(spec, options);
+  const warn = (w: Warning) => ctx.warn?.(w);
+  if (spec.version.metadata !== undefined && spec.version.metadata !== "") {
+    warn({
+      code: "APK_VERSION_METADATA_DROPPED",
+      message: `apk versions have no build metadata: "+${spec.version.metadata}" is not written`,
+    });
+  }
+  for (const kind of APK_UNSUPPORTED_SCRIPTS) {
+    if (spec.scripts[kind] !== undefined)
+      warn({ code: "APK_SCRIPT_DROPPED", message: `apk has no ${kind} script; it is not written` });
+  }
+  const signer = ctx.signer === undefined ? undefined : rsaSigner(ctx.signer);
+  const level = options.gzipLevel ?? APK_GZIP_LEVEL;
+  const entries = dataEntries(spec);
+
+  const writer = (ctx.spool ?? createSpool())();
+  let data: SpooledBytes;
+  try {
+    // One gzip stream, never framed: apk-tools 3 rejects extra member boundaries inside the data part.
+    for await (const chunk of compress(writeTar(dataTarEntries(entries, spec.date), { flavour: "pax" }), {
+      algo: "gzip",
+      level,
+    })) {
+      await writer.write(chunk);
+    }
+    data = await writer.close();
+  } catch (e) {
+    await writer.abort();
+    throw e;
+  }
+  try {
+    const relations = apkRelations(spec.relations, warn);
+    const summary = spec.summary ?? spec.description?.split("\n")[0];
+    const pkginfo = renderPkgInfo({
+      pkgname: spec.name,
+      pkgver: toApkVersion(spec.version),
+      ...(summary !== undefined ? { pkgdesc: summary } : {}),
+      ...(spec.homepage !== undefined ? { url: spec.homepage } : {}),
+      builddate: spec.date,
+      ...((options.packager ?? spec.maintainer) !== undefined
+        ? { packager: (options.packager ?? spec.maintainer)! }
+        : {}),
+      size: installedSize(entries),
+      arch: apkArch(spec.arch, options.arch),
+      origin: options.origin ?? spec.name,
+      ...(options.commit !== undefined ? { commit: options.commit } : {}),
+      ...(spec.maintainer !== undefined ? { maintainer: spec.maintainer } : {}),
+      ...(spec.license !== undefined ? { license: spec.license } : {}),
+      ...relations,
+      installIf: options.installIf ?? [],
+      triggers: options.triggers ?? [],
+      ...(options.providerPriority !== undefined ? { providerPriority: options.providerPriority } : {}),
+      ...(options.replacesPriority !== undefined ? { replacesPriority: options.replacesPriority } : {}),
+      datahash: data.digests.sha256,
+    });
+    const control = await gzipMember(await controlTar(pkginfo, spec), level);
+    if (signer !== undefined) {
+      const keyName = resolveKeyName(signer, spec.maintainer, options.signature?.keyName);
+      const files = await signControl(control, signer, keyName, options.signature?.legacySha1 === true);
+      yield await gzipMember(await signatureTar(files, spec.date), level);
+    }
+    yield control;
+    yield* data.open();
+  } finally {
+    await data.dispose();
+  }
+}
