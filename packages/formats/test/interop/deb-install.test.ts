@@ -165,10 +165,18 @@ test("compareDebVersions agrees with dpkg --compare-versions on thousands of gen
   const pairs: [string, string][] = base.map((a, i) => {
     const b = base[(i * 7 + 3) % base.length]!;
     // every third pair is equal-but-differently-spelled (leading zeros, explicit zero epoch)
-    return i % 3 === 0 ? [a, a.replace(/(^|[^0-9])([1-9])/, "$10$2").replace(/^(?![0-9]+:)/, "0:")] : [a, b];
+    return i % 3 === 0
+      ? [
+          a,
+          a
+            .replace(/(^|[^0-9])([1-9])/, (_m, pre: string, digit: string) => `${pre}0${digit}`)
+            .replace(/^(?![0-9]+:)/, "0:"),
+        ]
+      : [a, b];
   });
   const want = dpkgCompare(pairs);
-  pairs.forEach(([a, b], i) => assert.equal(Math.sign(compareDebVersions(a, b)), want[i], `${a} vs ${b}`));
+  for (const [i, [a, b]] of pairs.entries())
+    assert.equal(Math.sign(compareDebVersions(a, b)), want[i], `${a} vs ${b}`);
   assert.ok(want.includes(0) && want.includes(-1) && want.includes(1));
 });
 
