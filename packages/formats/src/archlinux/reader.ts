@@ -23,6 +23,9 @@ import { METADATA_NAMES } from "./plan.ts";
 import { parseArchlinuxDependency } from "./relations.ts";
 import { archlinuxVersionToVersion } from "./version.ts";
 
+/** Bytes allowed after the tar end blocks (bsdtar pads to a 10240-byte record; anything much larger is not padding). */
+const MAX_TRAILING_BYTES = 1024 * 1024;
+
 type MetadataName = (typeof METADATA_NAMES)[number];
 
 interface Member {
@@ -205,7 +208,8 @@ export async function readArchlinux(source: ByteSource, ctx: ReadContext = {}): 
   let installText: string | undefined;
   const hardlinks: Member[] = [];
   try {
-    const tar = readTar(decompress(source.open(), "auto", { limits }), { limits });
+    const plain = decompress(source.open(), "auto", { limits })[Symbol.asyncIterator]();
+    const tar = readTar({ [Symbol.asyncIterator]: () => ({ next: () => plain.next() }) }, { limits });
     for await (const e of tar) {
       const name = e.header.name;
       if ((METADATA_NAMES as readonly string[]).includes(name)) {
@@ -264,6 +268,18 @@ export async function readArchlinux(source: ByteSource, ctx: ReadContext = {}): 
         hardlinks.push(member);
       }
       members.set(rel, member);
+    }
+    // read to the end so the compressor's checksum is verified; tar record padding is small
+    let trailing = 0;
+    for (let r = await plain.next(); !r.done; r = await plain.next()) {
+      trailing += r.value.length;
+      if (trailing > MAX_TRAILING_BYTES) {
+        throw new FormatError(
+          "UNEXPECTED_MEMBER",
+          `more than ${MAX_TRAILING_BYTES} bytes follow the end of the tar archive`,
+          { expected: MAX_TRAILING_BYTES, found: trailing },
+        );
+      }
     }
   } catch (e) {
     if (isPackyardError(e)) throw e;
