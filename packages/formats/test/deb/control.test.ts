@@ -1,0 +1,130 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { bytesSource, collect } from "../../src/bytes/bytes.ts";
+import { renderControl } from "../../src/deb/control.ts";
+import { foldDescription, parseStanza, unfoldDescription } from "../../src/deb/deb822.ts";
+import { renderChangelog, renderCopyright } from "../../src/deb/docs.ts";
+import { installedSizeKiB } from "../../src/deb/layout.ts";
+import { readDeb } from "../../src/deb/reader.ts";
+import { writeDeb } from "../../src/deb/writer.ts";
+import { type Entry, ROOT } from "../../src/spec/types.ts";
+import { exampleSpec } from "./example-spec.ts";
+
+test("control fields in dpkg-gencontrol's order, relations rendered, Description folded", async () => {
+  const spec = await exampleSpec({
+    relations: {
+      depends: [
+        [{ name: "libc6", op: ">=", version: "2.34" }],
+        [
+          { name: "a1", archQualifier: "any" },
+          { name: "b1", op: "<", version: "2" },
+        ],
+      ],
+      preDepends: [[{ name: "dpkg", op: ">=", version: "1.17" }]],
+    },
+  });
+  const text = renderControl(
+    spec,
+    { multiArch: "foreign", fields: { Bugs: "https://bugs.example/" } },
+    { version: "1.2.3-1", arch: "all", installedSizeKiB: 9 },
+  );
+  // what dpkg-gencontrol writes for the same inputs (field order from Dpkg::Control::FieldsCore)
+  assert.equal(
+    text,
+    [
+      "Package: hello-packyard",
+      "Version: 1.2.3-1",
+      "Architecture: all",
+      "Maintainer: Packyard Maintainers <maintainers@packyard.example>",
+      "Installed-Size: 9",
+      "Pre-Depends: dpkg (>= 1.17)",
+      "Depends: libc6 (>= 2.34), a1:any | b1 (<< 2)",
+      "Section: utils",
+      "Priority: optional",
+      "Multi-Arch: foreign",
+      "Homepage: https://packyard.example/",
+      "Bugs: https://bugs.example/",
+      "Description: friendly greeting program",
+      " hello-packyard prints a configurable greeting.",
+      " .",
+      " It exists to show how packyard builds packages.",
+      "",
+    ].join("\n"),
+  );
+  assert.equal(parseStanza(text, "control").get("Depends"), "libc6 (>= 2.34), a1:any | b1 (<< 2)");
+});
+
+test("Description folding round-trips through the parser", () => {
+  const folded = foldDescription("short", "line one  \n\n\nline two\n\n");
+  assert.equal(folded, "Description: short\n line one\n .\n .\n line two\n");
+  const value = parseStanza(folded, "x").get("Description")!;
+  assert.deepEqual(unfoldDescription(value), { synopsis: "short", extended: "line one\n\n\nline two" });
+});
+
+test("Installed-Size: ceil(size/1024) per file and symlink, 1 per directory and the root", () => {
+  const f = (path: string, size: number): Entry => ({
+    type: "file",
+    path,
+    mode: 0o644,
+    owner: ROOT,
+    group: ROOT,
+    content: bytesSource(new Uint8Array(size)),
+  });
+  const entries: Entry[] = [
+    { type: "dir", path: "/usr", mode: 0o755, owner: ROOT, group: ROOT },
+    f("/usr/a", 0),
+    f("/usr/b", 1),
+    f("/usr/c", 1024),
+    f("/usr/d", 1025),
+    { type: "symlink", path: "/usr/e", mode: 0o777, owner: ROOT, group: ROOT, target: "a" },
+    { type: "hardlink", path: "/usr/f", mode: 0o644, owner: ROOT, group: ROOT, target: "/usr/d" },
+  ];
+  // root 1 + dir 1 + 0 + 1 + 1 + 2 + symlink 1 + hardlink 0
+  assert.equal(installedSizeKiB(entries), 7);
+});
+
+test("generated copyright and changelog say what lintian looks for", async () => {
+  const spec = await exampleSpec();
+  const copyright = renderCopyright(spec);
+  assert.match(
+    copyright,
+    /^Format: https:\/\/www\.debian\.org\/doc\/packaging-manuals\/copyright-format\/1\.0\/\n/,
+  );
+  assert.match(copyright, /\nCopyright: 2024 Packyard\nLicense: MIT\n/);
+  assert.match(
+    renderCopyright({ ...spec, license: "GPL-3.0-or-later" }),
+    /\/usr\/share\/common-licenses\/GPL-3\./,
+  );
+  assert.equal(
+    renderChangelog(spec, "1.2.3-1"),
+    "hello-packyard (1.2.3-1) unstable; urgency=medium\n\n  * Configurable greeting.\n\n -- Packyard Maintainers <maintainers@packyard.example>  Mon, 01 Jan 2024 00:00:00 +0000\n\n" +
+      "hello-packyard (1.2.2-1) unstable; urgency=medium\n\n  * First release.\n\n -- Packyard Maintainers <maintainers@packyard.example>  Fri, 01 Dec 2023 00:00:00 +0000\n",
+  );
+});
+
+test("a native version (no revision) gets changelog.gz; user-shipped docs are not replaced", async () => {
+  const spec = await exampleSpec({ version: { upstream: "2.0" } });
+  const own = {
+    type: "file" as const,
+    path: "/usr/share/doc/hello-packyard/copyright",
+    mode: 0o644,
+    owner: ROOT,
+    group: ROOT,
+    content: bytesSource(new TextEncoder().encode("mine\n")),
+  };
+  const info = await readDeb(
+    bytesSource(await collect(writeDeb({ ...spec, entries: [...spec.entries, own] }))),
+  );
+  const docs = info.files.filter((f) => f.path.startsWith("/usr/share/doc/")).map((f) => [f.path, f.size]);
+  assert.deepEqual(
+    docs.map(([p]) => p),
+    [
+      "/usr/share/doc/hello-packyard",
+      "/usr/share/doc/hello-packyard/changelog.gz",
+      "/usr/share/doc/hello-packyard/copyright",
+    ],
+  );
+  assert.equal(docs[2]![1], 5);
+  const none = await readDeb(bytesSource(await collect(writeDeb(spec, { generateDocs: false }))));
+  assert.equal(none.files.filter((f) => f.path.startsWith("/usr/share/doc")).length, 0);
+});
