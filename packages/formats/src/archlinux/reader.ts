@@ -13,7 +13,6 @@ import { digestStream, hashBytes } from "../hash/hasher.ts";
 import type { FileInfo, PackageInfo, SignatureInfo } from "../info/types.ts";
 import { type ReadLimits, resolveLimits } from "../limits.ts";
 import { readSignatureInfo } from "../sign/signature-info.ts";
-import { verifyDetached } from "../sign/openpgp.ts";
 import type { ByteSource, Relation, Relations } from "../spec/types.ts";
 import { fromArchlinuxArch } from "./arch.ts";
 import { decodeInstall } from "./install.ts";
@@ -182,6 +181,8 @@ async function signatureOf(source: ByteSource, ctx: ReadContext): Promise<Signat
     const data = await collect(source.open());
     info.verified = false;
     for (const key of ctx.publicKeys) {
+      // loaded on demand: openpgp.js is large and only needed when keys are given
+      const { verifyDetached } = await import("../sign/openpgp.ts");
       const v = await verifyDetached(data, ctx.detachedSignature, key, { date: null });
       if (v.valid) {
         info.verified = true;
