@@ -20,11 +20,13 @@ const arbVersionText = fc.array(fc.tuple(segment, sep), { minLength: 1, maxLengt
     .join("")
     .replace(/-x/g, "."),
 );
-const arbEvr = fc.record({
-  epoch: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
-  version: arbVersionText,
-  release: fc.stringMatching(/^[0-9][a-z0-9.~^]{0,4}$/),
-});
+const arbEvr: fc.Arbitrary<RpmEvr> = fc
+  .record({
+    epoch: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
+    version: arbVersionText,
+    release: fc.stringMatching(/^[0-9][a-z0-9.~^]{0,4}$/),
+  })
+  .map(({ epoch, ...rest }) => (epoch === undefined ? rest : { ...rest, epoch }));
 
 function luaString(s: string): string {
   return `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
