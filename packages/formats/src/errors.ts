@@ -77,7 +77,10 @@ export type FormatErrorCode =
   | "UNKNOWN_KEY"
   | "INVALID_VALUE"
   | "UNCUT_SEGMENT"
-  | "MISSING_PARENT_DIR";
+  | "MISSING_PARENT_DIR"
+  | "OFFSET_OUT_OF_RANGE"
+  | "CYCLIC_STRUCTURE"
+  | "UNSUPPORTED_PAYLOAD";
 
 /** An artifact being read is malformed; `data.offset` and/or `data.path` say where. */
 export class FormatError extends PackyardError<FormatErrorCode> {
