@@ -7,9 +7,10 @@ import { archlinuxFormat } from "./archlinux/index.ts";
 import { debFormat } from "./deb/index.ts";
 import type { PackageFormat } from "./format.ts";
 import { rpmFormat } from "./rpm/index.ts";
+import { tarballFormat } from "./tarball/index.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: each format has its own options type; callers narrow by id.
-export const FORMATS: readonly PackageFormat<any>[] = [debFormat, archlinuxFormat, rpmFormat, apkFormat];
+export const FORMATS: readonly PackageFormat<any>[] = [debFormat, archlinuxFormat, rpmFormat, apkFormat, tarballFormat];
 
 /** The format with this id (`deb`, `rpm`, `archlinux`, `apk`, `macos`, `tarball`), or undefined. */
 // biome-ignore lint/suspicious/noExplicitAny: see FORMATS.
