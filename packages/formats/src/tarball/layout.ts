@@ -124,8 +124,11 @@ export function planArchiveEntries(spec: PackageSpec, options: TarballOptions): 
       field,
     );
   });
-  // Parent folders nobody listed: created explicitly so extraction gives the same modes everywhere.
-  for (const path of [...byPath.keys()]) {
+  // Parent folders nobody listed (and the wrap folder, even when empty): created explicitly so extraction
+  // gives the same modes everywhere.
+  const leaves = [...byPath.keys()];
+  if (wrap !== undefined) leaves.push(`${wrap}/.`);
+  for (const path of leaves) {
     const parts = path.split("/");
     for (let n = 1; n < parts.length; n++) {
       const dir = parts.slice(0, n).join("/");

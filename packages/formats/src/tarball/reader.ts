@@ -135,10 +135,11 @@ async function readTarFiles(
 function identity(files: readonly FileInfo[]): { name: string; version: string; arch: string } {
   const tops = new Set(files.map((f) => f.path.split("/")[1]));
   const top = tops.size === 1 ? [...tops][0] : undefined;
+  // the single top name is a folder: listed as one, or something lies below it
   const onlyDir =
     top !== undefined &&
-    files.every((f) => (f.path === `/${top}` ? f.type === "dir" : true)) &&
-    files.some((f) => f.path !== `/${top}`);
+    files.every((f) => f.path !== `/${top}` || f.type === "dir") &&
+    files.some((f) => f.path.startsWith(`/${top}/`) || (f.path === `/${top}` && f.type === "dir"));
   const parsed = onlyDir ? parseArchiveBaseName(top) : undefined;
   if (parsed !== undefined) return parsed;
   return { name: onlyDir ? top : "", version: "", arch: "" };
