@@ -28,6 +28,10 @@ export function* bunzip2(input: Uint8Array, baseOffset = 0): Generator<Uint8Arra
       if (this.pos >= input.length) throw new EndOfInput();
       return input[this.pos++] as number;
     },
+    read(buf: Uint8Array, at: number, length: number): number {
+      for (let i = 0; i < length; i++) buf[at + i] = this.readByte();
+      return length;
+    },
     seek(pos: number) {
       this.pos = pos;
     },

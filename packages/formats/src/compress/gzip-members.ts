@@ -41,8 +41,8 @@ function bytesSource(bytes: Uint8Array): ByteSource {
 
 /** Length of the member header in `head` (which starts at the member), or -1 when more bytes are needed. */
 function headerLength(head: Uint8Array, at: number): number {
-  if (head.length < FIXED_HEADER) return -1;
-  if (head[0] !== 0x1f || head[1] !== 0x8b || head[2] !== 8) {
+  const magic = [0x1f, 0x8b, 8];
+  if (magic.some((b, i) => i < head.length && head[i] !== b)) {
     throw new FormatError(
       "BAD_MAGIC",
       `gzip: expected a member (1f 8b 08) at offset ${at}, found ${Array.from(head.subarray(0, 3), (b) => b.toString(16).padStart(2, "0")).join(" ")}`,
@@ -109,9 +109,11 @@ async function scanMember(
       resolve();
     });
     inflater.on("error", (e) => {
-      failure = e;
+      failure ??= e;
       resolve();
     });
+    // destroy() (on a limit) emits neither end nor error.
+    inflater.on("close", () => resolve());
   });
   inflater.on("data", (d: Uint8Array) => {
     unpackedSoFar.n += d.length;
@@ -129,9 +131,12 @@ async function scanMember(
     }
   });
   const write = (chunk: Uint8Array) =>
-    new Promise<void>((resolve) => {
-      inflater.write(chunk, () => resolve());
-    });
+    Promise.race([
+      finished,
+      new Promise<void>((resolve) => {
+        inflater.write(chunk, () => resolve());
+      }),
+    ]);
   try {
     for await (const chunk of source.open({ start, end: source.size })) {
       if (ended || failure !== undefined) break;

@@ -1,0 +1,178 @@
+/**
+ * Real tools judge our compressed output and supply the input for our decoders: gzip, zstd, xz, bzip2,
+ * python3's zlib (member boundaries) and coreutils' *sum (digests).
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { compressBytes } from "../../src/compress/compress.ts";
+import type { Compression } from "../../src/compress/compression.ts";
+import { decompress, decompressBytes } from "../../src/compress/decompress.ts";
+import { gzipMembers } from "../../src/compress/gzip-members.ts";
+import { FormatError, SpecError } from "../../src/errors.ts";
+import { hashBytes } from "../../src/hash/hasher.ts";
+import { chunked, collect, sameBytes, sampleBytes } from "../compress/helpers.ts";
+import { needTool, run } from "../support/tools.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "packyard-compress-interop-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const data = sampleBytes(1_500_000, 11);
+const dataPath = join(dir, "data.bin");
+writeFileSync(dataPath, data);
+
+function bytesOf(path: string): Uint8Array {
+  return new Uint8Array(readFileSync(path));
+}
+
+/** Runs `cmd args` with stdout captured as bytes. */
+function runBytes(cmd: string, args: string[]): Uint8Array {
+  const out = join(dir, "stdout.bin");
+  run("sh", ["-c", `"$0" "$@" > "${out}"`, cmd, ...args]);
+  return bytesOf(out);
+}
+
+const judges: Array<[Compression, string, string[]]> = [
+  [{ algo: "gzip" }, "gzip", ["-dc"]],
+  [{ algo: "gzip", level: 9, framing: { chunkBytes: 300_000 } }, "gzip", ["-dc"]],
+  [{ algo: "zstd" }, "zstd", ["-dc"]],
+  [{ algo: "zstd", level: 19, framing: { chunkBytes: 400_000 } }, "zstd", ["-dc"]],
+];
+
+for (const [c, tool, decodeArgs] of judges) {
+  test(`${tool} -t and ${tool} ${decodeArgs.join(" ")} accept our ${c.algo}${c.framing ? " (framed)" : ""}`, async (t) => {
+    if (!needTool(t, tool)) return;
+    const out = await collect(
+      (await import("../../src/compress/compress.ts")).compress(chunked(data, 65_536), c),
+    );
+    const file = join(dir, `ours.${c.algo}`);
+    writeFileSync(file, out);
+    run(tool, ["-t", file]);
+    sameBytes(runBytes(tool, [...decodeArgs, file]), data, `${tool} output`);
+  });
+}
+
+test("zcat reads our gzip and reports no timestamp", async (t) => {
+  if (!needTool(t, "zcat", "gzip")) return;
+  const file = join(dir, "ts.gz");
+  writeFileSync(file, await compressBytes(data, { algo: "gzip" }));
+  sameBytes(runBytes("zcat", [file]), data);
+  // Python's gzip module exposes the header's MTIME after reading; GNU gzip -lv would show the file's.
+  if (!needTool(t, "python3")) return;
+  const mtime = run("python3", [
+    "-c",
+    "import gzip,sys; f=gzip.open(sys.argv[1]); f.read(); print(f.mtime)",
+    file,
+  ]).trim();
+  assert.equal(mtime, "0");
+});
+
+test("xz -t and xz -d accept our xz (optional encoder)", async (t) => {
+  if (!needTool(t, "xz")) return;
+  let ours: Uint8Array;
+  try {
+    ours = await compressBytes(data, { algo: "xz" });
+  } catch (e) {
+    if (e instanceof SpecError && e.code === "OPTIONAL_DEPENDENCY_MISSING")
+      return t.skip("@napi-rs/lzma not installed");
+    throw e;
+  }
+  const file = join(dir, "ours.xz");
+  writeFileSync(file, ours);
+  run("xz", ["-t", file]);
+  sameBytes(runBytes("xz", ["-dc", file]), data);
+  const framed = join(dir, "framed.xz");
+  writeFileSync(framed, await compressBytes(data, { algo: "xz", framing: { chunkBytes: 500_000 } }));
+  run("xz", ["-t", framed]);
+  assert.match(run("xz", ["--robot", "-l", framed]), /^totals\t3\t/m);
+});
+
+/** Two CLI-made streams concatenated: gzip members (with file names), zstd frames, xz streams, bzip2 streams. */
+const cliMade: Array<[string, string[], "gzip" | "zstd" | "xz" | "bzip2"]> = [
+  ["gzip", ["-c", "-6"], "gzip"],
+  ["zstd", ["-q", "-c", "-3"], "zstd"],
+  ["xz", ["-c", "-1"], "xz"],
+  ["bzip2", ["-c", "-9"], "bzip2"],
+];
+
+for (const [tool, args, algo] of cliMade) {
+  test(`we read ${tool}-made multi-stream files, chunk by chunk, and type their damage`, async (t) => {
+    if (!needTool(t, tool)) return;
+    const first = join(dir, `first-${tool}`);
+    const second = join(dir, `second-${tool}`);
+    writeFileSync(first, data.subarray(0, 300_000));
+    writeFileSync(second, data.subarray(300_000));
+    const made = new Uint8Array([...runBytes(tool, [...args, first]), ...runBytes(tool, [...args, second])]);
+    for (const chunk of [4093, 1 << 20])
+      sameBytes(
+        await collect(decompress(chunked(made, chunk), "auto")),
+        data,
+        `${tool} in ${chunk}-byte chunks`,
+      );
+    await assert.rejects(
+      decompressBytes(made.subarray(0, made.length - 7), algo),
+      (e: unknown) => e instanceof FormatError && e.code === "TRUNCATED",
+      "truncated",
+    );
+    const bad = made.slice();
+    for (let i = 200; i < 260; i++) bad[i] = (bad[i] as number) ^ 0xa5;
+    await assert.rejects(
+      decompressBytes(bad, algo),
+      (e: unknown) =>
+        e instanceof FormatError &&
+        (e.code === "CORRUPT_COMPRESSED_DATA" || e.code === "BAD_CHECKSUM") &&
+        e.cause !== undefined,
+      "corrupt",
+    );
+    await assert.rejects(
+      decompressBytes(made, algo, { limits: { maxUnpackedBytes: 100_000 } }),
+      (e: unknown) => e instanceof FormatError && e.code === "LIMIT_UNPACKED_BYTES",
+    );
+  });
+}
+
+test("gzip member ranges equal python zlib's unused_data boundaries", async (t) => {
+  if (!needTool(t, "gzip", "python3")) return;
+  const parts = [data.subarray(0, 10), data.subarray(10, 200_000), data.subarray(200_000)];
+  const files = parts.map((p, i) => {
+    const f = join(dir, `m${i}`);
+    writeFileSync(f, p);
+    return runBytes("gzip", ["-c", `-${i + 1}`, f]);
+  });
+  const whole = new Uint8Array(files.reduce((n, f) => n + f.length, 0));
+  let at = 0;
+  for (const f of files) {
+    whole.set(f, at);
+    at += f.length;
+  }
+  const wholePath = join(dir, "members.gz");
+  writeFileSync(wholePath, whole);
+  const py = `
+import sys, zlib
+data = open(sys.argv[1], 'rb').read()
+pos = 0
+while pos < len(data):
+    d = zlib.decompressobj(wbits=31)
+    d.decompress(data[pos:])
+    end = len(data) - len(d.unused_data)
+    print(pos, end)
+    pos = end
+`;
+  const expected = run("python3", ["-c", py, wholePath])
+    .trim()
+    .split("\n")
+    .map((l) => l.split(" ").map(Number));
+  const ours = [];
+  for await (const m of gzipMembers(whole)) ours.push([m.start, m.end]);
+  assert.deepEqual(ours, expected);
+  assert.equal(expected.length, 3);
+});
+
+test("digests equal md5sum, sha1sum, sha256sum, sha512sum", (t) => {
+  if (!needTool(t, "md5sum", "sha1sum", "sha256sum", "sha512sum")) return;
+  for (const algo of ["md5", "sha1", "sha256", "sha512"] as const) {
+    const expected = run(`${algo}sum`, [dataPath]).split(" ")[0];
+    assert.equal(hashBytes(data, algo), expected, algo);
+  }
+});
