@@ -4,7 +4,7 @@
  * the writer reads each file twice (digests for .MTREE, then the tar), as makepkg does.
  */
 import { createReadStream, createWriteStream } from "node:fs";
-import { lstat, readdir, readlink } from "node:fs/promises";
+import { lstat, readdir, readFile, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -12,6 +12,12 @@ import { writeArchlinux } from "../../packages/formats/src/archlinux/index.ts";
 import type { Entry, PackageSpec } from "../../packages/formats/src/spec/types.ts";
 
 const root = { name: "root", id: 0 };
+const SMALL = 256 * 1024;
+
+async function* readWhole(p: string): AsyncGenerator<Uint8Array> {
+  const b = await readFile(p);
+  yield new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
 
 async function walk(base: string, rel: string, out: Entry[]): Promise<void> {
   for (const name of (await readdir(join(base, rel))).sort()) {
@@ -25,13 +31,16 @@ async function walk(base: string, rel: string, out: Entry[]): Promise<void> {
     } else if (st.isSymbolicLink()) {
       out.push({ ...common, type: "symlink", target: await readlink(p) });
     } else if (st.isFile()) {
+      // small files in one read: a stream per file costs a 64 KiB buffer and several thread-pool round trips
       const content = {
         size: st.size,
         open: (range?: { start: number; end: number }) =>
-          createReadStream(
-            p,
-            range === undefined ? {} : { start: range.start, end: range.end - 1 },
-          ) as AsyncIterable<Uint8Array>,
+          st.size <= SMALL && range === undefined
+            ? readWhole(p)
+            : (createReadStream(
+                p,
+                range === undefined ? {} : { start: range.start, end: range.end - 1 },
+              ) as AsyncIterable<Uint8Array>),
       };
       out.push({ ...common, type: "file", content });
     }
