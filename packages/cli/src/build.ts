@@ -7,15 +7,26 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import {
+  ARCHIVE_FORMATS,
+  type ArchiveFormat,
+  type ChecksumOptions,
+  checksumsFile,
+  checksumsName,
   FORMATS,
   fileSource,
-  loadConfig,
-  writeFileAtomic,
+  formatSemver,
   IOError,
+  loadConfig,
   type PackageFormat,
+  type PackageSpec,
+  parseChecksumConfig,
+  resolvePassphrase,
+  SignError,
   SpecError,
   type Signer,
+  signChecksums,
   type Warning,
+  writeFileAtomic,
 } from "./formats.ts";
 import { loadSigner } from "./load-signer.ts";
 
@@ -63,6 +74,11 @@ export function defaultConfigPath(dir: string): string {
   return join(dir, CONFIG_NAMES[0]);
 }
 
+/** True for the `-p` values that are release archives, all written by the one `tarball` format. */
+export function isArchivePackager(packager: string): packager is ArchiveFormat {
+  return (ARCHIVE_FORMATS as readonly string[]).includes(packager);
+}
+
 /**
  * The registered format behind a packager name. Archives (`tar.gz`, `zip`, ...) are one `tarball` format
  * whose options say which container and compression to write.
@@ -76,7 +92,7 @@ export function formatForPackager(
   const byId = (id: string) => formats.find((f) => f.id === id);
   const direct = byId(packager);
   if (direct !== undefined) return direct;
-  const archive = /^(tar(\.\w+)?|zip)$/.test(packager) ? byId("tarball") : undefined;
+  const archive = isArchivePackager(packager) ? byId("tarball") : undefined;
   if (archive !== undefined) return archive;
   const known = formats.map((f) => f.id);
   throw new SpecError(
@@ -107,7 +123,7 @@ export interface BuildInput {
 
 /** One file written by {@link build}. */
 export interface BuiltArtifact {
-  /** Packager name (`deb`, `tar.gz`, ...). */
+  /** Packager name (`deb`, `tar.gz`, ...), or `checksums` for the checksums file and its `.asc`. */
   format: string;
   path: string;
   size: number;
@@ -172,7 +188,85 @@ function inConfig<T>(configPath: string, fn: () => T): T {
   }
 }
 
-/** Reads the config, builds every requested packager, and writes the artifacts (and detached signatures). */
+/**
+ * A format's options with the passphrase of an X.509 `signing` source (macOS) filled from the environment:
+ * the library never reads env, and its config block cannot see it.
+ */
+function withSigningPassphrase(
+  options: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  packager: string,
+): unknown {
+  if (typeof options !== "object" || options === null) return options;
+  const signing = (options as { signing?: unknown }).signing;
+  if (typeof signing !== "object" || signing === null || "passphrase" in signing) return options;
+  const found = resolvePassphrase(env, packager);
+  return found === undefined
+    ? options
+    : { ...options, signing: { ...signing, passphrase: found.passphrase } };
+}
+
+/** Signs a checksums file dated `date`; a key newer than that date signs with the current time instead. */
+async function signChecksumsDated(
+  text: string,
+  name: string,
+  signer: Signer,
+  date: number,
+  warn: ((w: Warning) => void) | undefined,
+): Promise<{ name: string; text: string }> {
+  try {
+    return await signChecksums(text, name, signer, { date: new Date(date * 1000) });
+  } catch (e) {
+    if (!(e instanceof SignError && e.code === "SIGN_FAILED" && e.data.field === "date")) throw e;
+    warn?.({
+      code: "SIGNATURE_UNDATED",
+      message: `${name}.asc: the signing key is newer than the build date (${e.message}); the signature carries the current time and is not reproducible`,
+    });
+    return signChecksums(text, name, signer);
+  }
+}
+
+/** Writes the checksums file over `artifacts` (and its `.asc` with a signer); returns what it wrote. */
+async function writeChecksums(
+  artifacts: readonly BuiltArtifact[],
+  opts: ChecksumOptions,
+  spec: PackageSpec,
+  outDir: string,
+  signer: Signer | undefined,
+  input: BuildInput,
+): Promise<BuiltArtifact[]> {
+  const algo = opts.algorithm ?? "sha256";
+  const list = await Promise.all(
+    artifacts.map(async (a) =>
+      algo === "sha256"
+        ? { name: basename(a.path), digest: a.sha256 }
+        : { name: basename(a.path), source: await fileSource(a.path) },
+    ),
+  );
+  const text = await checksumsFile(list, algo);
+  const name = checksumsName(opts, { name: spec.name, version: formatSemver(spec.version) });
+  const written: BuiltArtifact[] = [];
+  const put = async (fileName: string, content: string): Promise<void> => {
+    const bytes = new TextEncoder().encode(content);
+    const path = join(outDir, fileName);
+    await writeFileAtomic(path, once(bytes), 0o644);
+    const sha256 = createHash("sha256").update(bytes).digest("hex");
+    written.push({ format: "checksums", path, size: bytes.length, sha256 });
+  };
+  input.progress?.(`checksums: writing ${join(outDir, name)}`);
+  await put(name, text);
+  if (signer !== undefined) {
+    const signed = await signChecksumsDated(text, name, signer, input.date, input.warn);
+    await put(signed.name, signed.text);
+    input.progress?.(`checksums: signed ${join(outDir, signed.name)}`);
+  }
+  return written;
+}
+
+/**
+ * Reads the config, builds every requested packager, and writes the artifacts (and detached signatures),
+ * then the checksums file over all of them (and its signature) unless `checksum.disable` is set.
+ */
 export async function build(input: BuildInput): Promise<BuiltArtifact[]> {
   if (input.packagers.length === 0) {
     throw new SpecError(
@@ -185,6 +279,7 @@ export async function build(input: BuildInput): Promise<BuiltArtifact[]> {
   }
   const registry = input.formats ?? FORMATS;
   const configPath = resolve(input.configPath);
+  const baseDir = dirname(configPath);
   let text: string;
   try {
     text = await readFile(configPath, "utf8");
@@ -200,24 +295,45 @@ export async function build(input: BuildInput): Promise<BuiltArtifact[]> {
     );
   }
   const config = inConfig(configPath, () =>
-    loadConfig({ text, path: configPath, baseDir: dirname(configPath), env: input.env, formats: registry }),
+    loadConfig({ text, path: configPath, baseDir, env: input.env, formats: registry }),
+  );
+  const checksum = inConfig(configPath, () =>
+    parseChecksumConfig(config.block("checksum"), { field: "checksum", baseDir }),
   );
 
   // Config errors come first: they are what a user fixes first, whatever the packagers.
   const formats = input.packagers.map((p) => ({ packager: p, format: formatForPackager(p, registry) }));
   const targetIsFile = formats.length === 1 && packagerFromFileName(basename(input.target)) !== undefined;
   const outDir = resolve(targetIsFile ? dirname(input.target) : input.target);
+  // The checksums key is loaded before any package is written, so a locked or missing key fails fast.
+  let checksumSigner: Signer | undefined;
+  const checksumKey = checksum.signature?.keyFile;
+  if (checksum.disable !== true && checksumKey !== undefined) {
+    const keyId = checksum.signature?.keyId;
+    checksumSigner = await loadSigner(resolve(baseDir, checksumKey), {
+      env: input.env,
+      format: "checksum",
+      ...(keyId !== undefined ? { keyId } : {}),
+    });
+  }
   await mkdir(outDir, { recursive: true });
 
   const artifacts: BuiltArtifact[] = [];
+  let firstSpec: PackageSpec | undefined;
   for (const { packager, format } of formats) {
-    const { spec, options } = await inConfig(configPath, () =>
-      config.resolve(packager, { date: input.date }),
-    );
+    const resolved = await inConfig(configPath, () => config.resolve(format.id, { date: input.date }));
+    const spec = resolved.spec;
+    firstSpec ??= spec;
+    // Every archive kind shares the `archives:` block; the packager picks the container and compression.
+    let options =
+      format.id === "tarball" && isArchivePackager(packager)
+        ? { ...(resolved.options as object | undefined), format: packager }
+        : resolved.options;
+    options = withSigningPassphrase(options, input.env, packager);
     const sig = signatureOptions(options);
     let signer: Signer | undefined;
     if (sig?.keyFile !== undefined) {
-      signer = await loadSigner(resolve(dirname(configPath), sig.keyFile), {
+      signer = await loadSigner(resolve(baseDir, sig.keyFile), {
         env: input.env,
         format: packager,
         ...(sig.keyId !== undefined ? { keyId: sig.keyId } : {}),
@@ -245,6 +361,9 @@ export async function build(input: BuildInput): Promise<BuiltArtifact[]> {
         input.progress?.(`${packager}: signed ${sigPath}`);
       }
     }
+  }
+  if (checksum.disable !== true && firstSpec !== undefined) {
+    artifacts.push(...(await writeChecksums(artifacts, checksum, firstSpec, outDir, checksumSigner, input)));
   }
   return artifacts;
 }

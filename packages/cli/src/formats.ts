@@ -15,6 +15,15 @@ export {
 export type { Signer, OpenPGPSigner, RSASigner } from "../../formats/src/sign/signer.ts";
 export { loadConfig, initConfigText, type LoadedConfig } from "../../formats/src/config/index.ts";
 export { fileSource, writeFileAtomic } from "../../formats/src/source/index.ts";
+export {
+  type ChecksumOptions,
+  checksumsFile,
+  checksumsName,
+  parseChecksumConfig,
+  signChecksums,
+} from "../../formats/src/checksums/index.ts";
+export { ARCHIVE_FORMATS, type ArchiveFormat } from "../../formats/src/tarball/index.ts";
+export { formatSemver } from "../../formats/src/spec/version.ts";
 export type { PackageFormat, Warning } from "../../formats/src/format.ts";
 export type { PackageInfo } from "../../formats/src/info/types.ts";
 export type { PackageSpec, ByteSource } from "../../formats/src/spec/types.ts";

@@ -29,8 +29,11 @@ test("build -p deb --json on the example project: manifest matches the files wri
   });
   assert.equal(r.status, 0, r.stderr);
   const manifest = JSON.parse(r.stdout) as { format: string; path: string; size: number; sha256: string }[];
-  assert.equal(manifest.length, 1);
-  const [a] = manifest;
+  assert.deepEqual(
+    manifest.map((m) => m.format),
+    ["deb", "checksums"],
+  );
+  const [a, sums] = manifest;
   assert.equal(a!.format, "deb");
   assert.equal(a!.path, join(out, "hello-packyard_1.0.0_all.fake"));
   const bytes = readFileSync(a!.path);
@@ -38,6 +41,11 @@ test("build -p deb --json on the example project: manifest matches the files wri
   assert.equal(a!.sha256, createHash("sha256").update(bytes).digest("hex"));
   assert.equal(statSync(a!.path).mode & 0o777, 0o644);
   assert.match(r.stderr, /deb: writing/, "progress goes to stderr");
+  // The checksums file lists the package by its name, with the digest the manifest reports.
+  assert.equal(sums!.path, join(out, "SHA256SUMS"));
+  const sumsText = readFileSync(sums!.path, "utf8");
+  assert.equal(sumsText, `${a!.sha256}  hello-packyard_1.0.0_all.fake\n`);
+  assert.equal(sums!.sha256, createHash("sha256").update(sumsText).digest("hex"));
 
   // What the format received: the example's entries, modes, flags, contents and scripts.
   const text = bytes.toString("utf8");
@@ -140,7 +148,7 @@ test("signing from the config: the key is unlocked from PACKYARD_DEB_PASSPHRASE 
   const manifest = JSON.parse(r.stdout) as { path: string; sha256: string }[];
   assert.deepEqual(
     manifest.map((m) => m.path.slice(join(cwd, "out").length)),
-    ["/hello-packyard_1.0.0_all.fake", "/hello-packyard_1.0.0_all.fake.sig"],
+    ["/hello-packyard_1.0.0_all.fake", "/hello-packyard_1.0.0_all.fake.sig", "/SHA256SUMS"],
   );
   const home = tmp();
   run("gpg", ["--homedir", home, "--batch", "--import", join(cwd, "signer.asc")]);

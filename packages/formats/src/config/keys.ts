@@ -223,8 +223,19 @@ export const SCRIPT_KEYS: Readonly<Record<string, string>> = {
   verify: "rpm %verifyscript",
 };
 
-/** Format blocks packyard knows of. Blocks of formats not registered yet are kept raw. */
-export const KNOWN_BLOCKS: readonly string[] = ["deb", "rpm", "archlinux", "apk", "macos", "archives"];
+/** Blocks that apply to the whole build, not to one packager: never under `overrides.<packager>`. */
+export const BUILD_BLOCKS: readonly string[] = ["checksum"];
+
+/** Format blocks packyard knows of, and the build-wide blocks. Blocks of formats not registered yet are kept raw. */
+export const KNOWN_BLOCKS: readonly string[] = [
+  "deb",
+  "rpm",
+  "archlinux",
+  "apk",
+  "macos",
+  "archives",
+  ...BUILD_BLOCKS,
+];
 
 /** nfpm packagers packyard does not build: their blocks and overrides are kept but never applied. */
 export const FOREIGN_PACKAGERS: readonly string[] = ["ipk", "msix", "srpm"];

@@ -27,7 +27,7 @@ import {
   readTime,
 } from "./fields.ts";
 import type { ConfigHost } from "./host.ts";
-import { FOREIGN_PACKAGERS, KNOWN_BLOCKS, type KeyDef, SCRIPT_KEYS, TOP_KEYS } from "./keys.ts";
+import { BUILD_BLOCKS, FOREIGN_PACKAGERS, KNOWN_BLOCKS, type KeyDef, SCRIPT_KEYS, TOP_KEYS } from "./keys.ts";
 import { nodeConfigHost } from "./node-host.ts";
 import { resolvePath } from "./posix-path.ts";
 import { type ConfigNode, type MapNode, parseYamlTree, toPlain } from "./tree.ts";
@@ -60,6 +60,11 @@ export interface LoadedConfig {
   readonly raw: Record<string, unknown>;
   /** Settings that were read but apply to packagers packyard does not build (`overrides.ipk`, `ipk:`). */
   readonly notes: readonly string[];
+  /**
+   * A top-level block as plain data with `$VAR` expanded (as formats receive theirs), or undefined when
+   * absent; for build-wide blocks such as `checksum:` that the caller parses.
+   */
+  block(key: string): unknown;
   /** The spec and options for one format, e.g. `resolve("deb", { date })`; `date` is the default build date. */
   resolve(formatId: string, opts: { date: number }): Promise<ResolvedPackage>;
 }
@@ -127,7 +132,9 @@ export function loadConfig(input: LoadConfigInput): LoadedConfig {
         ...KNOWN_BLOCKS,
         ...FOREIGN_PACKAGERS,
       ]),
-    ];
+    ].filter((k) => !BUILD_BLOCKS.includes(k));
+    // `checksum:` and other build-wide blocks cannot vary per packager.
+    const overrideBlocks = blockKeys.filter((k) => !BUILD_BLOCKS.includes(k));
     for (const [packager, node] of readMap(ovNode, "overrides").entries) {
       const field = `overrides.${packager}`;
       if (!known.includes(packager)) {
@@ -140,7 +147,7 @@ export function loadConfig(input: LoadConfigInput): LoadedConfig {
           },
         );
       }
-      overrides.set(packager, readLayer(readMap(node, field), field, env, blockKeys, true));
+      overrides.set(packager, readLayer(readMap(node, field), field, env, overrideBlocks, true));
       if (FOREIGN_PACKAGERS.includes(packager))
         notes.push(`${field}: packyard does not build ${packager}; ignored`);
     }
@@ -170,6 +177,7 @@ export function loadConfig(input: LoadConfigInput): LoadedConfig {
   return {
     raw: toPlain(root, (s) => s) as Record<string, unknown>,
     notes,
+    block: (key) => blockRaw(top, key),
     async resolve(formatId, opts) {
       const format = input.formats.find((f) => f.id === formatId);
       if (!format) {

@@ -2,9 +2,11 @@
  * The JSON schema of packyard.yml (draft 2020-12), generated from the same key table the loader checks
  * against and from each format's block schema, for editor completion.
  */
+import { checksumConfig } from "../checksums/config.ts";
 import type { PackageFormat } from "../format.ts";
 import type { JsonSchema } from "./block.ts";
 import {
+  BUILD_BLOCKS,
   CONTENT_KEYS,
   FILE_INFO_KEYS,
   FOREIGN_PACKAGERS,
@@ -65,10 +67,14 @@ function properties(
 // biome-ignore lint/suspicious/noExplicitAny: formats of every options type are accepted.
 export function configJsonSchema(formats: readonly PackageFormat<any>[]): JsonSchema {
   const blocks: JsonSchema = {};
-  const byKey = new Map(formats.map((f) => [f.config.key, f]));
+  const byKey = new Map(formats.map((f) => [f.config.key, f.config.schema]));
+  // Build-wide blocks are parsed by the caller of the loader (the CLI), not by a format.
+  byKey.set(checksumConfig.key, checksumConfig.schema);
   for (const key of [...new Set([...KNOWN_BLOCKS, ...byKey.keys()])].sort()) {
-    blocks[key] = byKey.get(key)?.config.schema ?? { type: "object", description: `${key} settings` };
+    blocks[key] = byKey.get(key) ?? { type: "object", description: `${key} settings` };
   }
+  const packagerBlocks: JsonSchema = {};
+  for (const [k, v] of Object.entries(blocks)) if (!BUILD_BLOCKS.includes(k)) packagerBlocks[k] = v;
   for (const key of FOREIGN_PACKAGERS) {
     blocks[key] = { type: "object", description: `nfpm's ${key} settings: accepted, not used by packyard` };
   }
@@ -98,7 +104,7 @@ export function configJsonSchema(formats: readonly PackageFormat<any>[]): JsonSc
       overridables: {
         type: "object",
         additionalProperties: false,
-        properties: { ...properties(TOP_KEYS, (d) => d.overridable === true), ...blocks },
+        properties: { ...properties(TOP_KEYS, (d) => d.overridable === true), ...packagerBlocks },
       },
     },
   };
