@@ -1,0 +1,170 @@
+/**
+ * Bad apk input gives exact typed errors, never a hang or unbounded memory: member counts, uncut
+ * segments, wrong datahash and checksums, missing parent directories, "./" and ".." names, size 0,
+ * gzip bombs, v3 packages, truncation and random bit flips.
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { test } from "node:test";
+import fc from "fast-check";
+import { apkFormat } from "../../src/apk/index.ts";
+import { bytesSource, collect, concatBytes } from "../../src/bytes/bytes.ts";
+import { compressBytes } from "../../src/compress/compress.ts";
+import { type TarWriteEntry, writeTar } from "../../src/container/tar.ts";
+import { FormatError, isPackyardError } from "../../src/errors.ts";
+import type { ReadLimits } from "../../src/limits.ts";
+import { exampleSigner, exampleSpec } from "../apk/example-spec.ts";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const gz = (b: Uint8Array) => compressBytes(b, { algo: "gzip", level: 6 });
+const tar = (entries: TarWriteEntry[], end: boolean) => collect(writeTar(entries, { flavour: "pax", end }));
+const sha1 = (b: Uint8Array) => createHash("sha1").update(b).digest("hex");
+
+function file(name: string, text: string, pax = true): TarWriteEntry {
+  const bytes = enc(text);
+  return {
+    header: {
+      name,
+      type: "file",
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      size: bytes.length,
+      mtime: 0,
+      ...(pax ? { pax: { "APK-TOOLS.checksum.SHA1": sha1(bytes) } } : {}),
+    },
+    content: bytes,
+  };
+}
+function dir(name: string): TarWriteEntry {
+  return { header: { name, type: "dir", mode: 0o755, uid: 0, gid: 0, size: 0, mtime: 0 } };
+}
+
+interface Parts {
+  data?: TarWriteEntry[];
+  size?: number;
+  datahash?: (real: string) => string;
+  cutControl?: boolean;
+  extraMembers?: Uint8Array[];
+  pkginfo?: boolean;
+}
+
+/** Builds an unsigned apk by hand, so each rule can be broken on its own. */
+async function build(p: Parts = {}): Promise<Uint8Array> {
+  const data = await gz(await tar(p.data ?? [dir("usr/"), dir("usr/bin/"), file("usr/bin/x", "x\n")], true));
+  const hash = createHash("sha256").update(data).digest("hex");
+  const info = `pkgname = bad\npkgver = 1.0-r0\nsize = ${p.size ?? 2}\narch = noarch\ndatahash = ${p.datahash ? p.datahash(hash) : hash}\n`;
+  const control = await gz(
+    await tar(
+      p.pkginfo === false ? [file(".post-install", "#!/bin/sh\n", false)] : [file(".PKGINFO", info, false)],
+      p.cutControl === false,
+    ),
+  );
+  return concatBytes([control, data, ...(p.extraMembers ?? [])]);
+}
+
+async function rejects(bytes: Uint8Array, code: string, limits?: Partial<ReadLimits>): Promise<FormatError> {
+  let caught: unknown;
+  try {
+    await apkFormat.read(bytesSource(bytes), limits ? { limits } : {});
+  } catch (e) {
+    caught = e;
+  }
+  assert.ok(caught instanceof FormatError, `expected FormatError ${code}, got ${String(caught)}`);
+  assert.equal(caught.code, code, caught.message);
+  return caught;
+}
+
+test("the hand-built baseline reads fine (so every case below breaks one rule only)", async () => {
+  const info = await apkFormat.read(bytesSource(await build()));
+  assert.deepEqual(
+    info.files.map((f) => f.path),
+    ["/usr", "/usr/bin", "/usr/bin/x"],
+  );
+});
+
+test("member count: a fourth member, a split data part, a lone member", async () => {
+  const signed = await collect(apkFormat.write(await exampleSpec(), {}, { signer: exampleSigner() }));
+  const e = await rejects(concatBytes([signed, await gz(enc("more"))]), "UNEXPECTED_MEMBER");
+  assert.equal(e.data.offset, signed.length, "the fourth member starts where the package ended");
+  await rejects(await build({ extraMembers: [await gz(new Uint8Array(1024))] }), "UNEXPECTED_MEMBER");
+  const four = await build({ extraMembers: [await gz(enc("a")), await gz(enc("b"))] });
+  const four4 = await rejects(four, "UNEXPECTED_MEMBER");
+  assert.ok(typeof four4.data.offset === "number" && four4.data.offset > 0);
+  await rejects(await gz(await tar([file(".PKGINFO", "pkgname = x\n", false)], false)), "MISSING_MEMBER");
+});
+
+test("an uncut control tar is UNCUT_SEGMENT; a control without .PKGINFO is MISSING_MEMBER", async () => {
+  const e = await rejects(await build({ cutControl: false }), "UNCUT_SEGMENT");
+  assert.equal(e.data.offset, 0);
+  await rejects(await build({ pkginfo: false }), "MISSING_MEMBER");
+});
+
+test("wrong datahash and wrong per-file SHA-1 are DIGEST_MISMATCH", async () => {
+  await rejects(await build({ datahash: (h) => (h[0] === "0" ? "1" : "0") + h.slice(1) }), "DIGEST_MISMATCH");
+  const bad = file("usr/bin/x", "x\n");
+  bad.header.pax = { "APK-TOOLS.checksum.SHA1": "0".repeat(40) };
+  const e = await rejects(await build({ data: [dir("usr/"), dir("usr/bin/"), bad] }), "DIGEST_MISMATCH");
+  assert.equal(e.data.path, "/usr/bin/x");
+});
+
+test("missing parent directory entries are MISSING_PARENT_DIR", async () => {
+  const e = await rejects(
+    await build({ data: [dir("usr/"), file("usr/bin/x", "x\n")] }),
+    "MISSING_PARENT_DIR",
+  );
+  assert.equal(e.data.path, "usr/bin/x");
+  await rejects(
+    await build({ data: [file("usr/bin/x", "x\n"), dir("usr/"), dir("usr/bin/")] }),
+    "MISSING_PARENT_DIR",
+  );
+});
+
+test('"./", "/" and ".." names are UNSAFE_PATH; top-level dot names UNEXPECTED_MEMBER', async () => {
+  await rejects(await build({ data: [dir("./"), dir("./usr/"), file("./usr/x", "x\n")] }), "UNSAFE_PATH");
+  await rejects(await build({ data: [dir("usr/"), file("usr/../../etc/passwd", "x\n")] }), "UNSAFE_PATH");
+  await rejects(await build({ data: [dir("/etc/"), file("/etc/x", "x\n")] }), "UNSAFE_PATH");
+  await rejects(await build({ data: [file(".hidden", "x\n")] }), "UNEXPECTED_MEMBER");
+});
+
+test("size = 0 with files to install is INVALID_VALUE", async () => {
+  const e = await rejects(await build({ size: 0 }), "INVALID_VALUE");
+  assert.equal(e.data.field, "size");
+});
+
+test("gzip bombs stop at maxUnpackedBytes, in the data and in the control member", async () => {
+  const zeros = new Uint8Array(8 * 1024 * 1024);
+  const bomb = await gz(zeros);
+  assert.ok(bomb.length < 20_000);
+  const control = await gz(
+    await tar([file(".PKGINFO", "pkgname = b\npkgver = 1-r0\nsize = 1\n", false)], false),
+  );
+  await rejects(concatBytes([control, bomb]), "LIMIT_UNPACKED_BYTES", { maxUnpackedBytes: 1024 * 1024 });
+  await rejects(concatBytes([bomb, control]), "LIMIT_UNPACKED_BYTES", {
+    maxUnpackedBytes: 64 * 1024 * 1024,
+    maxHeaderBytes: 1024 * 1024,
+  });
+});
+
+test("v3 (ADB) packages are UNSUPPORTED_VERSION; other bytes BAD_MAGIC; truncation TRUNCATED", async () => {
+  await rejects(concatBytes([enc("ADBd"), new Uint8Array(64)]), "UNSUPPORTED_VERSION");
+  await rejects(enc("PK\u0003\u0004 an android apk"), "BAD_MAGIC");
+  const good = await build();
+  await rejects(good.subarray(0, good.length - 5), "TRUNCATED");
+});
+
+test("random truncations and bit flips give typed errors or a valid read, never a hang", async () => {
+  const good = await collect(apkFormat.write(await exampleSpec(), {}));
+  await fc.assert(
+    fc.asyncProperty(fc.nat(good.length - 1), fc.nat(255), fc.boolean(), async (at, value, cut) => {
+      const bytes = cut ? good.slice(0, at) : good.slice();
+      if (!cut) bytes[at] = value;
+      try {
+        await apkFormat.read(bytesSource(bytes), { limits: { maxUnpackedBytes: 16 * 1024 * 1024 } });
+      } catch (e) {
+        assert.ok(isPackyardError(e), `untyped error: ${String(e)}`);
+      }
+    }),
+    { numRuns: 300 },
+  );
+});
