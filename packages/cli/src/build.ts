@@ -302,7 +302,10 @@ export async function build(input: BuildInput): Promise<BuiltArtifact[]> {
   );
 
   // Config errors come first: they are what a user fixes first, whatever the packagers.
-  const formats = input.packagers.map((p) => ({ packager: p, format: formatForPackager(p, registry) }));
+  const formats = [...new Set(input.packagers)].map((p) => ({
+    packager: p,
+    format: formatForPackager(p, registry),
+  }));
   const targetIsFile = formats.length === 1 && packagerFromFileName(basename(input.target)) !== undefined;
   const outDir = resolve(targetIsFile ? dirname(input.target) : input.target);
   // The checksums key is loaded before any package is written, so a locked or missing key fails fast.
@@ -316,14 +319,20 @@ export async function build(input: BuildInput): Promise<BuiltArtifact[]> {
       ...(keyId !== undefined ? { keyId } : {}),
     });
   }
-  await mkdir(outDir, { recursive: true });
 
-  const artifacts: BuiltArtifact[] = [];
-  let firstSpec: PackageSpec | undefined;
+  // Resolve, validate and unlock keys for every packager before writing anything, so a version one format
+  // cannot represent or a locked key leaves no half-built set of packages behind.
+  const plans: {
+    packager: string;
+    // biome-ignore lint/suspicious/noExplicitAny: formats carry their own option types.
+    format: PackageFormat<any>;
+    spec: PackageSpec;
+    options: unknown;
+    signer: Signer | undefined;
+    path: string;
+  }[] = [];
   for (const { packager, format } of formats) {
     const resolved = await inConfig(configPath, () => config.resolve(format.id, { date: input.date }));
-    const spec = resolved.spec;
-    firstSpec ??= spec;
     // Every archive kind shares the `archives:` block; the packager picks the container and compression.
     let options =
       format.id === "tarball" && isArchivePackager(packager)
@@ -340,8 +349,14 @@ export async function build(input: BuildInput): Promise<BuiltArtifact[]> {
         ...(sig.keyName !== undefined ? { keyName: sig.keyName } : {}),
       });
     }
-    format.validate(spec, options);
-    const path = targetIsFile ? resolve(input.target) : join(outDir, format.fileName(spec, options));
+    format.validate(resolved.spec, options);
+    const path = targetIsFile ? resolve(input.target) : join(outDir, format.fileName(resolved.spec, options));
+    plans.push({ packager, format, spec: resolved.spec, options, signer, path });
+  }
+  await mkdir(outDir, { recursive: true });
+
+  const artifacts: BuiltArtifact[] = [];
+  for (const { packager, format, spec, options, signer, path } of plans) {
     input.progress?.(`${packager}: writing ${path}`);
     const tally = { size: 0, hash: createHash("sha256") };
     const chunks = format.write(spec, options, {
@@ -362,6 +377,7 @@ export async function build(input: BuildInput): Promise<BuiltArtifact[]> {
       }
     }
   }
+  const firstSpec = plans[0]?.spec;
   if (checksum.disable !== true && firstSpec !== undefined) {
     artifacts.push(...(await writeChecksums(artifacts, checksum, firstSpec, outDir, checksumSigner, input)));
   }

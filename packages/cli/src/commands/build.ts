@@ -18,7 +18,10 @@ export const buildCommand: Command = {
   summary: "build packages from packyard.yml (or nfpm.yaml)",
   help: `Usage: packyard build [-f packyard.yml] -p deb[,rpm,...] [-t dist/] [--json]
 
-Builds one package per packager from the config and writes them into the target folder.
+Builds one package per packager from the config and writes them into the target folder, then a
+checksums file over everything this run wrote (SHA256SUMS; the config's checksum: block chooses the
+algorithm and name, signs it as SHA256SUMS.asc, or disables it). Build every packager in one run: a
+later run writes its own checksums file over the earlier one.
 
 Options:
   -f, --config FILE     config file (default: packyard.yml, else packyard.yaml, nfpm.yaml, nfpm.yml)
@@ -26,6 +29,7 @@ Options:
                         (may be repeated; guessed from --target when it is a file name)
   -t, --target PATH     output folder (default: dist/), or the file name when one packager is built
       --json            print a manifest [{ format, path, size, sha256 }] on stdout
+                        (the checksums file and its .asc have format "checksums")
       --debug           stack traces, and where the build date came from
   -h, --help            show this help
 
@@ -34,7 +38,7 @@ Signing keys named in the config are unlocked with PACKYARD_<FORMAT>_PASSPHRASE 
 (nfpm's NFPM_* names also work).
 
 Examples:
-  packyard build -p deb,rpm
+  packyard build -p deb,rpm,archlinux,apk,tar.gz,zip
   packyard build -f nfpm.yaml --packager archlinux --target dist/
 `,
   options: {
