@@ -29,10 +29,7 @@ function project(extra: string): string {
 const ENV = { SOURCE_DATE_EPOCH: "1700000000" };
 
 test("checksum: sha512 and a templated name with $VAR expansion", async () => {
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: nfpm-style ${VAR} in the YAML, not JavaScript.
-  const cwd = project(
-    'checksum:\n  algorithm: sha512\n  name_template: "{{name}}_{{version}}_${SUMS_KIND}"\n',
-  );
+  const cwd = project('checksum:\n  algorithm: sha512\n  name_template: "{{name}}_{{version}}_$SUMS_KIND"\n');
   const r = await runMain(["build", "-p", "deb", "--json"], cwd, [fakeFormat], {
     ...ENV,
     SUMS_KIND: "SHA512SUMS",

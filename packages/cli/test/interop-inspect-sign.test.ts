@@ -1,0 +1,226 @@
+/**
+ * `packyard inspect` on every format's artifact (ours, and one made by the real tool where a fixture exists),
+ * and `packyard sign` on unsigned packages, the result judged by gpgv, rpmkeys and openssl.
+ */
+import assert from "node:assert/strict";
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { after, before, test } from "node:test";
+import { needTool, run } from "../../formats/test/support/tools.ts";
+import {
+  cleanup,
+  type ExampleKeys,
+  exampleCopy,
+  gpgvKeyring,
+  gpgvVerify,
+  keygenInto,
+  rpmCheckSig,
+  tmp,
+  verifyApkSignature,
+  verifyDebOrigin,
+} from "./interop-support.ts";
+import { FORMATS } from "../src/formats.ts";
+import { isOneParagraph, REPO, runMain, spawnCli } from "./run-cli.ts";
+
+interface Artifact {
+  format: string;
+  path: string;
+  sha256: string;
+}
+
+interface Info {
+  format: string;
+  name: string;
+  versionString: string;
+  files: { path: string; type: string; mode: number; target?: string }[];
+  signatures: { kind: string; location: string; verified?: boolean }[];
+  artifact: { size: number; digests: { sha256: string } };
+}
+
+let cwd = "";
+let keys: ExampleKeys;
+let manifest: Artifact[] = [];
+
+before(() => {
+  cwd = exampleCopy();
+  keys = keygenInto(cwd);
+  const r = spawnCli(["build", "-p", "deb,rpm,archlinux,apk,tar.gz,zip", "--json"], cwd, {
+    SOURCE_DATE_EPOCH: "1700000000",
+  });
+  assert.equal(r.status, 0, r.stderr);
+  manifest = JSON.parse(r.stdout) as Artifact[];
+});
+after(cleanup);
+
+/** `packyard ARGS` in-process (main() with the registry), which saves a Node start per call. */
+function cli(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  return runMain(args, cwd, FORMATS);
+}
+
+async function inspectJson(path: string, ...extra: string[]): Promise<Info> {
+  const r = await cli(["inspect", path, "--json", ...extra]);
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as Info;
+}
+
+/** Our format id for each packager. */
+const FORMAT_OF: Record<string, string> = {
+  deb: "deb",
+  rpm: "rpm",
+  archlinux: "archlinux",
+  apk: "apk",
+  "tar.gz": "tarball",
+  zip: "tarball",
+};
+
+test("inspect and inspect --json read every artifact of the build", async () => {
+  const packages = manifest.filter((m) => m.format !== "checksums");
+  assert.equal(packages.length, 6);
+  for (const m of packages) {
+    const text = await cli(["inspect", m.path]);
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, new RegExp(`^Format: +${FORMAT_OF[m.format]}$`, "m"), m.path);
+    assert.match(text.stdout, new RegExp(`^SHA-256: +${m.sha256}$`, "m"), m.path);
+    assert.match(text.stdout, /^ {2}-rwxr-xr-x root\/root +390 \/?usr\/bin\/hello$/m, m.path);
+    assert.match(
+      text.stdout,
+      /^ {2}lrwxrwxrwx root\/root +\d+ \/?usr\/bin\/hello-packyard -> hello$/m,
+      m.path,
+    );
+
+    const info = await inspectJson(m.path);
+    assert.equal(info.format, FORMAT_OF[m.format]);
+    assert.equal(info.artifact.digests.sha256, m.sha256);
+    const hello = info.files.find((f) => f.path.replace(/^\//, "") === "usr/bin/hello");
+    assert.ok(hello, `${m.path}: usr/bin/hello listed`);
+    assert.equal(hello.mode & 0o7777, 0o755);
+    assert.deepEqual(info.signatures, [], `${m.path} is unsigned`);
+    if (FORMAT_OF[m.format] !== "tarball") {
+      assert.equal(info.name, "hello-packyard");
+    }
+  }
+});
+
+test("inspect reads packages made by the real tools (fixtures) and archives made by bsdtar and Info-ZIP", async (t) => {
+  const fixtures: [string, string, string][] = [
+    ["fixtures/deb/foo-gzip.deb", "deb", "foo"],
+    ["fixtures/rpm/rpmbuild-gzip.rpm", "rpm", "fixture"],
+    ["fixtures/archlinux/hello-makepkg.pkg.tar.zst", "archlinux", "hello-makepkg"],
+    ["fixtures/apk/gnu-hello-1.0_rc2-r3.apk", "apk", "gnu-hello"],
+  ];
+  let read = 0;
+  for (const [rel, format, name] of fixtures) {
+    const path = join(REPO, rel);
+    if (!existsSync(path)) continue; // a fixture still being made by its format's owner
+    const info = await inspectJson(path);
+    assert.equal(info.format, format, rel);
+    assert.equal(info.name, name, rel);
+    assert.ok(info.files.length > 0, rel);
+    read++;
+  }
+  assert.ok(read >= 2, "the committed rpm and Arch fixtures at least");
+  if (!needTool(t, "bsdtar", "zip")) return;
+  const dir = tmp();
+  mkdirSync(join(dir, "root/bin"), { recursive: true });
+  writeFileSync(join(dir, "root/bin/tool"), "#!/bin/sh\necho hi\n", { mode: 0o755 });
+  run("bsdtar", ["-czf", join(dir, "tool_1.0_linux_amd64.tar.gz"), "-C", join(dir, "root"), "bin"]);
+  run("sh", ["-c", `cd '${join(dir, "root")}' && zip -qry '${join(dir, "tool_1.0_linux_amd64.zip")}' bin`]);
+  for (const f of ["tool_1.0_linux_amd64.tar.gz", "tool_1.0_linux_amd64.zip"]) {
+    const info = await inspectJson(join(dir, f));
+    assert.equal(info.format, "tarball", f);
+    const tool = info.files.find((e) => e.path.replace(/^\//, "") === "bin/tool");
+    assert.ok(tool, `${f}: bin/tool listed (${info.files.map((e) => e.path).join(", ")})`);
+    assert.equal(tool.mode & 0o777, 0o755, f);
+  }
+});
+
+/** A copy of the build's artifact for `packager` in a fresh folder (so signing never touches the others). */
+function copyOf(packager: string): string {
+  const a = manifest.find((m) => m.format === packager);
+  assert.ok(a, packager);
+  const path = join(tmp("packyard-sign-"), basename(a.path));
+  copyFileSync(a.path, path);
+  return path;
+}
+
+function sign(path: string, key: string, ...extra: string[]): Promise<{ status: number; stderr: string }> {
+  return cli(["sign", path, "--key", key, ...extra]);
+}
+
+test("sign deb: an in-place _gpgorigin that gpgv verifies and inspect reports verified", async (t) => {
+  if (!needTool(t, "gpg", "gpgv", "ar")) return;
+  const deb = copyOf("deb");
+  const r = await sign(deb, keys.openpgpSecret);
+  assert.equal(r.status, 0, r.stderr);
+  verifyDebOrigin(gpgvKeyring(keys.openpgpPublic), deb);
+  const info = await inspectJson(deb, "--key", keys.openpgpPublic);
+  assert.deepEqual(
+    info.signatures.map((s) => [s.kind, s.location, s.verified]),
+    [["openpgp", "_gpgorigin", true]],
+  );
+});
+
+test("sign rpm: ours and rpmbuild's, checked by rpmkeys -Kv", async (t) => {
+  if (!needTool(t, "rpm", "rpmkeys")) return;
+  const ours = copyOf("rpm");
+  const theirs = join(tmp("packyard-sign-"), "rpmbuild-gzip.rpm");
+  copyFileSync(join(REPO, "fixtures/rpm/rpmbuild-gzip.rpm"), theirs);
+  for (const rpm of [ours, theirs]) {
+    const r = await sign(rpm, keys.openpgpSecret);
+    assert.equal(r.status, 0, r.stderr);
+    const report = rpmCheckSig(rpm, keys.openpgpPublic);
+    assert.match(report, /Header V4 EdDSA\/SHA256 Signature, key ID [0-9a-f]{8}: OK/, rpm);
+    assert.doesNotMatch(report, /NOKEY|BAD/, rpm);
+  }
+});
+
+test("sign archlinux: writes FILE.sig beside ours and makepkg's, checked by gpgv", async (t) => {
+  if (!needTool(t, "gpg", "gpgv")) return;
+  const ring = gpgvKeyring(keys.openpgpPublic);
+  const theirs = join(tmp("packyard-sign-"), "hello-makepkg.pkg.tar.zst");
+  copyFileSync(join(REPO, "fixtures/archlinux/hello-makepkg.pkg.tar.zst"), theirs);
+  for (const pkg of [copyOf("archlinux"), theirs]) {
+    const r = await sign(pkg, keys.openpgpSecret);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /wrote .*\.pkg\.tar\.zst\.sig/);
+    gpgvVerify(ring, `${pkg}.sig`, pkg);
+    // inspect picks the .sig up from beside the package.
+    const info = await inspectJson(pkg, "--key", keys.openpgpPublic);
+    assert.deepEqual(
+      info.signatures.map((s) => s.verified),
+      [true],
+    );
+  }
+});
+
+test("sign apk: --key-name names the .SIGN member; openssl verifies it", async (t) => {
+  if (!needTool(t, "python3", "tar", "openssl")) return;
+  const apk = copyOf("apk");
+  const r = await sign(apk, keys.rsaPrivate, "--key-name", "release@example.org-1.rsa.pub");
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(verifyApkSignature(apk, keys.rsaPublic), "release@example.org-1.rsa.pub");
+  const info = await inspectJson(apk, "--key", keys.rsaPublic);
+  assert.deepEqual(
+    info.signatures.map((s) => [s.kind, s.verified]),
+    [["rsa", true]],
+  );
+});
+
+test("sign refusals are one paragraph with exit 1: an archive, a key of the wrong kind, a locked key", async () => {
+  const cases: [string, string, RegExp][] = [
+    [
+      copyOf("tar.gz"),
+      keys.openpgpSecret,
+      /tarball packages cannot be signed by packyard.*UNSUPPORTED_FEATURE/,
+    ],
+    [copyOf("deb"), keys.rsaPrivate, /KEY_UNSUPPORTED/],
+    [copyOf("apk"), keys.openpgpSecret, /KEY_UNSUPPORTED/],
+    [copyOf("rpm"), join(REPO, "fixtures/keys/gpg-locked.secret.asc"), /KEY_LOCKED/],
+  ];
+  for (const [file, key, message] of cases) {
+    const r = await sign(file, key);
+    assert.equal(r.status, 1, `${file}: ${r.stderr}`);
+    assert.ok(isOneParagraph(r.stderr), r.stderr);
+    assert.match(r.stderr, message);
+  }
+});

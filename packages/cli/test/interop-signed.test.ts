@@ -1,0 +1,144 @@
+/**
+ * `packyard build -f packyard.signed.yml` on a scratch copy of the example project, with keys made by
+ * `packyard keygen`: each signature judged by a real verifier (gpgv for deb `_gpgorigin`, the Arch `.sig`
+ * and SHA256SUMS.asc; rpmkeys -Kv against a scratch rpmdb; openssl for the apk RSA signature).
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { after, before, test } from "node:test";
+import { needTool, run } from "../../formats/test/support/tools.ts";
+import {
+  cleanup,
+  type ExampleKeys,
+  exampleCopy,
+  gpgvKeyring,
+  gpgvVerify,
+  keygenInto,
+  rpmCheckSig,
+  verifyApkSignature,
+  verifyDebOrigin,
+} from "./interop-support.ts";
+import { REPO, spawnCli } from "./run-cli.ts";
+
+interface Artifact {
+  format: string;
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+let cwd = "";
+let keys: ExampleKeys;
+let env: Record<string, string> = {};
+let build: { status: number; stdout: string; stderr: string };
+let manifest: Artifact[] = [];
+
+before(async () => {
+  cwd = exampleCopy();
+  keys = keygenInto(cwd);
+  // Signatures are dated SOURCE_DATE_EPOCH, which must not precede the key's creation: wait for the next second.
+  await new Promise((r) => setTimeout(r, 1100));
+  env = { SOURCE_DATE_EPOCH: String(Math.floor(Date.now() / 1000)) };
+  build = spawnCli(
+    ["build", "-f", "packyard.signed.yml", "-p", "deb,rpm,archlinux,apk,tar.gz,zip", "--json"],
+    cwd,
+    env,
+  );
+  if (build.status === 0) manifest = JSON.parse(build.stdout) as Artifact[];
+});
+after(cleanup);
+
+function artifact(name: string): string {
+  const a = manifest.find((m) => basename(m.path) === name);
+  assert.ok(a, `${name} in the manifest: ${manifest.map((m) => basename(m.path)).join(", ")}`);
+  return a.path;
+}
+
+test("packyard.signed.yml is packyard.yml plus signing blocks", () => {
+  const plain = readFileSync(join(REPO, "fixtures/example/packyard.yml"), "utf8");
+  const signed = readFileSync(join(REPO, "fixtures/example/packyard.signed.yml"), "utf8");
+  const body = (s: string) => s.slice(s.indexOf("\nname:"));
+  const [common, signing] = body(signed).split("\n# --- signing ---\n");
+  assert.equal(`${common}`, body(plain));
+  assert.match(signing ?? "", /^checksum:$/m);
+});
+
+test("the signed build lists packages, the Arch .sig, SHA256SUMS and its .asc; no warnings", () => {
+  assert.equal(build.status, 0, build.stderr);
+  assert.deepEqual(
+    manifest.map((m) => [m.format, basename(m.path)]),
+    [
+      ["deb", "hello-packyard_1.0.0-1_all.deb"],
+      ["rpm", "hello-packyard-1.0.0-1.noarch.rpm"],
+      ["archlinux", "hello-packyard-1.0.0-1-any.pkg.tar.zst"],
+      ["archlinux", "hello-packyard-1.0.0-1-any.pkg.tar.zst.sig"],
+      ["apk", "hello-packyard-1.0.0-r1.apk"],
+      ["tar.gz", "hello-packyard_1.0.0_linux_all.tar.gz"],
+      ["zip", "hello-packyard_1.0.0_linux_all.zip"],
+      ["checksums", "SHA256SUMS"],
+      ["checksums", "SHA256SUMS.asc"],
+    ],
+  );
+  // The keys are older than SOURCE_DATE_EPOCH, so every dated signature could take that date.
+  assert.doesNotMatch(build.stderr, /warning/);
+});
+
+test("deb: gpgv verifies _gpgorigin over the three members", (t) => {
+  if (!needTool(t, "gpg", "gpgv", "ar")) return;
+  verifyDebOrigin(gpgvKeyring(keys.openpgpPublic), artifact("hello-packyard_1.0.0-1_all.deb"));
+});
+
+test("rpm: rpmkeys -Kv checks the header signature with the key imported into a scratch rpmdb", (t) => {
+  if (!needTool(t, "rpm", "rpmkeys")) return;
+  const rpm = artifact("hello-packyard-1.0.0-1.noarch.rpm");
+  const report = rpmCheckSig(rpm, keys.openpgpPublic);
+  assert.match(report, /Header V4 EdDSA\/SHA256 Signature, key ID [0-9a-f]{8}: OK/);
+  assert.doesNotMatch(report, /NOKEY|BAD|NOTTRUSTED/);
+  assert.match(run("rpm", ["-qip", rpm]), /^Signature +: EdDSA\/SHA256, .*Key ID [0-9a-f]{16}$/m);
+});
+
+test("archlinux: gpgv verifies the detached .sig over the package", (t) => {
+  if (!needTool(t, "gpg", "gpgv")) return;
+  const pkg = artifact("hello-packyard-1.0.0-1-any.pkg.tar.zst");
+  gpgvVerify(gpgvKeyring(keys.openpgpPublic), `${pkg}.sig`, pkg);
+});
+
+test("apk: openssl verifies the RSA signature over the control segment; packyard's reader agrees", (t) => {
+  if (!needTool(t, "python3", "tar", "openssl")) return;
+  const apk = artifact("hello-packyard-1.0.0-r1.apk");
+  const keyName = verifyApkSignature(apk, keys.rsaPublic);
+  assert.match(keyName, /^example@packyard\.invalid-[0-9a-f]{8}\.rsa\.pub$/);
+  const r = spawnCli(["inspect", apk, "--json", "--key", keys.rsaPublic], cwd);
+  assert.equal(r.status, 0, r.stderr);
+  const info = JSON.parse(r.stdout) as { signatures: { kind: string; verified?: boolean }[] };
+  assert.deepEqual(
+    info.signatures.map((s) => [s.kind, s.verified]),
+    [["rsa", true]],
+  );
+});
+
+test("checksums: gpgv verifies SHA256SUMS.asc, sha256sum -c checks every artifact and the .sig", (t) => {
+  if (!needTool(t, "gpg", "gpgv", "sha256sum")) return;
+  const sums = artifact("SHA256SUMS");
+  gpgvVerify(gpgvKeyring(keys.openpgpPublic), artifact("SHA256SUMS.asc"), sums);
+  assert.match(readFileSync(`${sums}.asc`, "utf8"), /^-----BEGIN PGP SIGNATURE-----\n/);
+  const out = run("sha256sum", ["-c", "SHA256SUMS"], { cwd: join(cwd, "dist") });
+  assert.equal(out.trim().split("\n").length, 7, out);
+  assert.match(out, /^hello-packyard-1\.0\.0-1-any\.pkg\.tar\.zst\.sig: OK$/m);
+});
+
+test("dated signatures are reproducible: the same build twice gives the same deb, SHA256SUMS and .asc", () => {
+  const again = (target: string) => {
+    const r = spawnCli(
+      ["build", "-f", "packyard.signed.yml", "-p", "deb,zip", "-t", target, "--json"],
+      cwd,
+      env,
+    );
+    assert.equal(r.status, 0, r.stderr);
+    return (JSON.parse(r.stdout) as Artifact[]).map((m) => [basename(m.path), m.sha256]);
+  };
+  const a = again("one");
+  assert.equal(a.length, 4);
+  assert.deepEqual(again("two"), a);
+});
