@@ -20,7 +20,7 @@ import type { ReadContext } from "../format.ts";
 import { createHasher, digestStream } from "../hash/hasher.ts";
 import type { FileInfo, PackageInfo, SignatureInfo } from "../info/types.ts";
 import { resolveLimits } from "../limits.ts";
-import { certificateSubjects, verifyDigestSignature } from "../sign/x509.ts";
+import { certificateMatchesKey, certificateSubjects, verifyDigestSignature } from "../sign/x509.ts";
 import type { ByteSource, ScriptKind } from "../spec/types.ts";
 import { fromMacosArchitectures } from "./arch.ts";
 import { type DistributionXml, parseDistribution } from "./distribution.ts";
@@ -303,8 +303,10 @@ export async function readMacos(
     if (subjects[0]) sig.keyId = subjects[0];
     if (s === archive.signature && s.style === "RSA" && archive.checksum && ctx.publicKeys !== undefined) {
       const leaf = s.certificates[0];
+      // valid under the embedded leaf, and that leaf's key is one the caller trusts
       sig.verified =
         leaf !== undefined &&
+        certificateMatchesKey(leaf, ctx.publicKeys) &&
         verifyDigestSignature(leaf, archive.checksum.bytes, s.bytes.subarray(0, s.size));
     }
     signatures.push(sig);

@@ -9,6 +9,7 @@ import {
   constants,
   createHash,
   createPrivateKey,
+  createPublicKey,
   type KeyObject,
   privateEncrypt,
   publicDecrypt,
@@ -92,6 +93,26 @@ export function verifyDigestSignature(
     return (
       Buffer.from(plain).toString("hex") === DIGEST_INFO_PREFIX[hash] + Buffer.from(digest).toString("hex")
     );
+  } catch {
+    return false;
+  }
+}
+
+/** True when the certificate's public key equals one of `keys` (PEM public keys or certificates). */
+export function certificateMatchesKey(certDer: Uint8Array, keys: readonly string[]): boolean {
+  try {
+    const cert = forge.pki.certificateFromAsn1(forge.asn1.fromDer(toBinary(certDer)));
+    const spki = createPublicKey(forge.pki.publicKeyToPem(cert.publicKey as forge.pki.rsa.PublicKey)).export({
+      type: "spki",
+      format: "der",
+    });
+    return keys.some((k) => {
+      try {
+        return createPublicKey(k).export({ type: "spki", format: "der" }).equals(spki);
+      } catch {
+        return false;
+      }
+    });
   } catch {
     return false;
   }
