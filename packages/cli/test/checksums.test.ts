@@ -8,6 +8,8 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { needTool, run } from "../../formats/test/support/tools.ts";
+import { keygen } from "../src/formats.ts";
 import { fakeFormat } from "./fake-format.ts";
 import { isOneParagraph, REPO, runMain } from "./run-cli.ts";
 
@@ -82,4 +84,54 @@ test("checksum: errors name the field, exit 1, and nothing is built", async () =
     assert.match(r.stderr, message);
     assert.equal(existsSync(join(cwd, "dist")), false, `${extra}: nothing written`);
   }
+});
+
+/** A project whose checksums file is signed by an EdDSA key created at `created` (seconds). */
+async function signedProject(created: number): Promise<{ cwd: string; publicKey: string }> {
+  const cwd = project("checksum:\n  signature:\n    key_file: sums.secret.asc\n");
+  const key = await keygen({
+    type: "openpgp",
+    name: "sums",
+    email: "sums@example.org",
+    algorithm: "ecc",
+    date: new Date(created * 1000),
+  });
+  for (const f of key.files) writeFileSync(join(cwd, f.name), f.contents, { mode: f.mode });
+  return { cwd, publicKey: join(cwd, "sums.asc") };
+}
+
+function gpgv(publicKey: string, dir: string): void {
+  const home = mkdtempSync(join(tmpdir(), "packyard-sums-gpg-"));
+  dirs.push(home);
+  run("gpg", ["--homedir", home, "--batch", "--quiet", "--import", publicKey]);
+  run("sh", ["-c", `gpg --homedir '${home}' --batch --export > '${home}/ring.gpg'`]);
+  run("gpgv", ["--keyring", join(home, "ring.gpg"), join(dir, "SHA256SUMS.asc"), join(dir, "SHA256SUMS")]);
+}
+
+test("checksum.signature: dated SOURCE_DATE_EPOCH when the key is older, so two builds sign alike", async (t) => {
+  if (!needTool(t, "gpg", "gpgv")) return;
+  const { cwd, publicKey } = await signedProject(1_600_000_000);
+  const asc: string[] = [];
+  for (const target of ["one", "two"]) {
+    const r = await runMain(["build", "-p", "deb", "-t", target], cwd, [fakeFormat], ENV);
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /warning/);
+    gpgv(publicKey, join(cwd, target));
+    asc.push(readFileSync(join(cwd, target, "SHA256SUMS.asc"), "utf8"));
+  }
+  assert.equal(asc[0], asc[1]);
+  const packets = run("gpg", ["--batch", "--list-packets", join(cwd, "one", "SHA256SUMS.asc")]);
+  assert.match(packets, /created 1700000000\b/, "the signature carries SOURCE_DATE_EPOCH");
+});
+
+test("checksum.signature: a key newer than SOURCE_DATE_EPOCH signs with the current time and says so", async (t) => {
+  if (!needTool(t, "gpg", "gpgv")) return;
+  const { cwd, publicKey } = await signedProject(1_700_000_100);
+  const r = await runMain(["build", "-p", "deb", "-t", "out"], cwd, [fakeFormat], ENV);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(
+    r.stderr,
+    /warning: SHA256SUMS\.asc: the signing key is newer than the build date .*\[SIGNATURE_UNDATED\]/,
+  );
+  gpgv(publicKey, join(cwd, "out"));
 });
