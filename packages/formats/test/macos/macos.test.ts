@@ -225,3 +225,14 @@ test("deterministic across processes with different TZ, umask and cwd", async ()
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("golden sha256 of the example product archive (UPDATE_GOLDEN=1 to refresh on purpose)", async () => {
+  const { readFileSync, writeFileSync } = await import("node:fs");
+  const { macosExampleSpec } = await import("./example.ts");
+  const golden = new URL("../../../../fixtures/macos/example.sha256", import.meta.url);
+  const sum = createHash("sha256")
+    .update(await writeMacosBytes(await macosExampleSpec()))
+    .digest("hex");
+  if (process.env.UPDATE_GOLDEN === "1") writeFileSync(golden, `${sum}\n`);
+  assert.equal(sum, readFileSync(golden, "utf8").trim());
+});
