@@ -30,4 +30,6 @@ export type {
   RSASigner,
   SignHash,
   Signer,
+  X509Signer,
 } from "./signer.ts";
+export { loadX509Signer, type LoadX509SignerOptions } from "./x509.ts";

@@ -1,3 +1,4 @@
+import type { X509Signer } from "./x509.ts";
 /**
  * One Signer interface for every format and, later, every repository index. A signer is a pure function
  * of bytes and key: no files, no environment.
@@ -59,4 +60,7 @@ export interface RSASigner {
   sign(data: Uint8Array, hash: RSAHash): Promise<Uint8Array>;
 }
 
-export type Signer = OpenPGPSigner | RSASigner;
+/** Signs with an X.509 certificate chain (macOS installer packages: RSA over the xar TOC digest + CMS). */
+export type { X509Signer } from "./x509.ts";
+
+export type Signer = OpenPGPSigner | RSASigner | X509Signer;
