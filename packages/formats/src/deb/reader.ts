@@ -75,6 +75,31 @@ function rejectPax(entry: TarEntry, member: string, start: number): void {
   }
 }
 
+/**
+ * Decompresses a member and hands the tar reader a view that never closes the decompressor; once the
+ * tar has ended, `drain` reads the decompressed rest to its end (still bounded by maxUnpackedBytes), so
+ * the codec has consumed the whole member before the ar reader moves on. Stopping a codec half-way while
+ * it still pulls from the shared ar stream can stall it (seen with xz fed in small chunks).
+ */
+function memberStream(
+  m: ArMember,
+  algo: Exclude<ReturnType<typeof memberCompression>, "lzma" | undefined>,
+  limits: ReadLimits,
+) {
+  const it = decompress(m.body(), algo, { limits, offset: m.offset + 60, path: m.name })[
+    Symbol.asyncIterator
+  ]();
+  const view: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => ({ next: () => it.next() }) };
+  return {
+    view,
+    async drain(): Promise<void> {
+      while (!(await it.next()).done) {
+        // trailing bytes after the tar end blocks: read and dropped
+      }
+    },
+  };
+}
+
 /** Reads control.tar: the control files by name (bounded by maxHeaderBytes each). */
 async function readControlTar(m: ArMember, limits: ReadLimits): Promise<Map<string, Uint8Array>> {
   const algo = memberCompression(m.name, "control.tar");
@@ -92,8 +117,8 @@ async function readControlTar(m: ArMember, limits: ReadLimits): Promise<Map<stri
     });
   const start = m.offset + 60;
   const out = new Map<string, Uint8Array>();
-  const stream = decompress(m.body(), algo, { limits, offset: start, path: m.name });
-  for await (const entry of readTar(stream, { limits })) {
+  const stream = memberStream(m, algo, limits);
+  for await (const entry of readTar(stream.view, { limits })) {
     rejectPax(entry, m.name, start);
     const name = normalizeMemberPath(entry.header.name, start);
     if (entry.header.type !== "file" || !CONTROL_FILES.has(name)) continue;
@@ -109,6 +134,7 @@ async function readControlTar(m: ArMember, limits: ReadLimits): Promise<Map<stri
     }
     out.set(name, await entry.bytes());
   }
+  await stream.drain();
   return out;
 }
 
@@ -129,8 +155,8 @@ async function readDataTar(m: ArMember, limits: ReadLimits): Promise<FileInfo[]>
     });
   const start = m.offset + 60;
   const files: FileInfo[] = [];
-  const stream = decompress(m.body(), algo, { limits, offset: start, path: m.name });
-  for await (const entry of readTar(stream, { limits })) {
+  const stream = memberStream(m, algo, limits);
+  for await (const entry of readTar(stream.view, { limits })) {
     rejectPax(entry, m.name, start);
     const h = entry.header;
     const rel = normalizeMemberPath(h.name, start);
@@ -156,6 +182,7 @@ async function readDataTar(m: ArMember, limits: ReadLimits): Promise<FileInfo[]>
     }
     files.push(info);
   }
+  await stream.drain();
   return files;
 }
 

@@ -186,8 +186,9 @@ test("gzip bomb beyond maxUnpackedBytes: LIMIT_UNPACKED_BYTES, bounded memory", 
   assert.ok(process.memoryUsage().rss - rss < 64 * 1024 * 1024, "stayed under 64 MB");
 });
 
-test("64 MiB of zeros hidden after the tar end blocks is never inflated", async () => {
-  // the tar ends after one small entry; the rest of the gzip stream inflates to 64 MiB but nobody reads it
+test("64 MiB of zeros hidden after the tar end blocks: LIMIT_UNPACKED_BYTES while draining, bounded memory", async () => {
+  // the tar ends after one small entry; the member is still read to its end (as dpkg does), and what
+  // inflates counts against maxUnpackedBytes
   async function* tarStream(): AsyncGenerator<Uint8Array> {
     yield encodeTarHeader(header("./small", 1024), "gnu");
     const chunk = new Uint8Array(1024 * 1024);
@@ -200,16 +201,11 @@ test("64 MiB of zeros hidden after the tar end blocks is never inflated", async 
     { name: "data.tar.gz", bytes: data },
   ];
   const rss = process.memoryUsage().rss;
-  const start = performance.now();
-  const info = await readDeb(bytesSource(await deb(members)), {
-    limits: { maxUnpackedBytes: 4 * 1024 * 1024 },
+  const err = await expectError(await deb(members), "LIMIT_UNPACKED_BYTES", undefined, {
+    maxUnpackedBytes: 4 * 1024 * 1024,
   });
-  assert.ok(performance.now() - start < 1000);
+  assert.equal(err.data.path, "data.tar.gz");
   assert.ok(process.memoryUsage().rss - rss < 64 * 1024 * 1024);
-  assert.deepEqual(
-    info.files.map((f) => [f.path, f.size]),
-    [["/small", 1024]],
-  );
 });
 
 test("every truncation of a real deb gives a typed error quickly", async () => {
