@@ -18,13 +18,14 @@ after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** A copy of the example project with `extra` appended to its packyard.yml. */
-function project(extra: string): string {
+/** A copy of the example project with `extra` appended to its packyard.yml (or `extra` applied to it). */
+function project(extra: string | ((config: string) => string)): string {
   const d = mkdtempSync(join(tmpdir(), "packyard-sums-"));
   dirs.push(d);
   cpSync(join(REPO, "fixtures/example"), d, { recursive: true });
   const config = join(d, "packyard.yml");
-  writeFileSync(config, `${readFileSync(config, "utf8")}\n${extra}`);
+  const text = readFileSync(config, "utf8");
+  writeFileSync(config, typeof extra === "string" ? `${text}\n${extra}` : extra(text));
   return d;
 }
 
@@ -62,7 +63,10 @@ test("checksum.disable: only the packages are written", async () => {
 });
 
 test("checksum: errors name the field, exit 1, and nothing is built", async () => {
-  const cases: [string, RegExp][] = [
+  // The example already has an `overrides:` block; the override cases add to it.
+  const override = (yaml: string) => (config: string) =>
+    config.replace("\noverrides:\n", `\noverrides:\n${yaml}`);
+  const cases: [string | ((config: string) => string), RegExp][] = [
     ["checksum:\n  algorithm: md5\n", /checksum\.algorithm: expected sha256 or sha512.*INVALID_FIELD/],
     ["checksum:\n  split: true\n", /checksum\.split: .*UNSUPPORTED_KEY/],
     [
@@ -71,18 +75,18 @@ test("checksum: errors name the field, exit 1, and nothing is built", async () =
     ],
     // The checksums file covers the whole build, so it cannot vary per packager.
     [
-      "overrides:\n  deb:\n    checksum:\n      disable: true\n",
+      override("  deb:\n    checksum:\n      disable: true\n"),
       /overrides\.deb\.checksum: unknown key.*UNKNOWN_KEY/,
     ],
-    ["overrides:\n  checksum:\n    release: '2'\n", /overrides\.checksum: unknown packager.*UNKNOWN_KEY/],
+    [override("  checksum:\n    release: '2'\n"), /overrides\.checksum: unknown packager.*UNKNOWN_KEY/],
   ];
   for (const [extra, message] of cases) {
     const cwd = project(extra);
     const r = await runMain(["build", "-p", "deb"], cwd, [fakeFormat], ENV);
-    assert.equal(r.status, 1, extra);
+    assert.equal(r.status, 1, String(extra));
     assert.ok(isOneParagraph(r.stderr), r.stderr);
     assert.match(r.stderr, message);
-    assert.equal(existsSync(join(cwd, "dist")), false, `${extra}: nothing written`);
+    assert.equal(existsSync(join(cwd, "dist")), false, `${String(extra)}: nothing written`);
   }
 });
 

@@ -9,7 +9,8 @@ import { basename, join } from "node:path";
 import { after, before, test } from "node:test";
 import { needTool, run, tryRun } from "../../formats/test/support/tools.ts";
 import { cleanup, exampleCopy } from "./interop-support.ts";
-import { isOneParagraph, spawnCli } from "./run-cli.ts";
+import { FORMATS, formatById } from "../src/formats.ts";
+import { isOneParagraph, runMain, spawnCli } from "./run-cli.ts";
 
 interface Artifact {
   format: string;
@@ -127,4 +128,29 @@ test("a version a format cannot represent: exit 1, one paragraph, nothing writte
   const ok = spawnCli(["build", "-p", "deb,rpm,archlinux", "--json"], dir, ENV);
   assert.equal(ok.status, 0, ok.stderr);
   assert.match(ok.stdout, /hello-packyard_1\.0\.0~nightly-1_all\.deb/);
+});
+
+test("macos (when registered): the example's /usr/local override builds a product archive bsdtar lists", async (t) => {
+  if (formatById("macos") === undefined) {
+    t.skip("the macos format is not registered yet");
+    return;
+  }
+  if (!needTool(t, "bsdtar")) return;
+  const r = spawnCli(["build", "-p", "macos", "-t", "mac", "--json"], cwd, ENV);
+  assert.equal(r.status, 0, r.stderr);
+  const [pkg] = JSON.parse(r.stdout) as Artifact[];
+  assert.equal(basename(pkg!.path), "hello-packyard-1.0.0.pkg");
+  // Installer packages have no remove scripts: the build says so instead of dropping them silently.
+  assert.match(r.stderr, /warning: scripts\.preremove: .*\[MACOS_SCRIPT_IGNORED\]/);
+  const listing = run("bsdtar", ["-tf", pkg!.path]);
+  for (const name of [
+    "Distribution",
+    "hello-packyard.pkg/Bom",
+    "hello-packyard.pkg/PackageInfo",
+    "hello-packyard.pkg/Payload",
+  ])
+    assert.match(listing, new RegExp(`^${name.replaceAll(".", "\\.")}$`, "m"));
+  const info = await runMain(["inspect", pkg!.path], cwd, FORMATS);
+  assert.equal(info.status, 0, info.stderr);
+  assert.match(info.stdout, /^ {2}-rwxr-xr-x root\/wheel +390 \/usr\/local\/bin\/hello$/m);
 });
