@@ -1,17 +1,30 @@
 /**
- * Compression writers: gzip and zstd through node:zlib, xz through the optional `@napi-rs/lzma`, `none`
- * as a pass-through. Deterministic: gzip headers carry mtime 0 and OS byte 3 on every platform.
+ * Compression writers: gzip and zstd through node:zlib, xz through the optional `lzma-native`, `none`
+ * as a pass-through. Deterministic: gzip headers carry mtime 0 and OS byte 3 on every platform, and the
+ * output bytes depend only on the input bytes and the setting, never on how the input was chunked.
  *
- * Without framing the output is one stream, compressed as the input arrives. With framing the input is
- * cut every `chunkBytes` of uncompressed bytes and each piece becomes an independent member/frame via
+ * Without framing the output is one stream: the input is re-cut into {@link COMPRESS_PIECE_BYTES} pieces
+ * fed to the codec one at a time ({@link throughPieces}). With framing the input is cut every
+ * `chunkBytes` of uncompressed bytes and each piece becomes an independent member/frame via
  * {@link compressFrame}; only one piece (plus its output) is held in memory at a time.
  */
+import type { Transform } from "node:stream";
 import { promisify } from "node:util";
 import zlib from "node:zlib";
 import { SpecError } from "../errors.ts";
 import { type Compression, effectiveLevel } from "./compression.ts";
-import { plainBytes, through } from "./through.ts";
-import { loadXzEncoder } from "./xz-encoder.ts";
+import { type LzmaNative, loadLzmaNative } from "./lzma-native.ts";
+import { concatBytes, rechunk } from "./rechunk.ts";
+import { plainBytes, throughPieces } from "./through.ts";
+
+export { rechunk } from "./rechunk.ts";
+
+/**
+ * Size of the pieces a single-stream compressor is fed. Measured here, node:zlib's zstd output changed
+ * with input chunking (1-byte vs 64 KiB writes, or one whole write); gzip level 0 too (stored block
+ * boundaries follow the writes). A fixed piece size removes the dependence; 128 KiB is zstd's block size.
+ */
+export const COMPRESS_PIECE_BYTES = 128 * 1024;
 
 /** Offset of the OS byte in a gzip member header (RFC 1952 §2.3). */
 const GZIP_OS_OFFSET = 9;
@@ -57,37 +70,6 @@ async function* pinGzipOs(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uin
   }
 }
 
-/** Cuts a byte stream into pieces of exactly `size` bytes (the last one shorter). Copies only at seams. */
-export async function* rechunk(input: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Uint8Array> {
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
-  for await (let chunk of input) {
-    while (chunk.length > 0) {
-      const take = Math.min(size - pendingBytes, chunk.length);
-      pending.push(chunk.subarray(0, take));
-      pendingBytes += take;
-      chunk = chunk.subarray(take);
-      if (pendingBytes === size) {
-        yield concatBytes(pending, pendingBytes);
-        pending = [];
-        pendingBytes = 0;
-      }
-    }
-  }
-  if (pendingBytes > 0) yield concatBytes(pending, pendingBytes);
-}
-
-function concatBytes(parts: Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1 && parts[0] !== undefined) return parts[0];
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /**
  * Compresses one piece as a complete, independent gzip member / zstd frame / xz stream. This is the unit
  * of framed output: a worker thread running it on piece `i` yields exactly the bytes the sequential path
@@ -107,12 +89,13 @@ export async function compressFrame(piece: Uint8Array, c: Compression): Promise<
       // The frame header records the piece's size (pledged), so readers can size buffers.
       return plainBytes(await zstdAsync(piece, zstdParams(level ?? 3, piece.length)));
     case "xz": {
-      const enc = await loadXzEncoder();
-      if (enc.kind === "buffer") return plainBytes(await enc.compress(piece));
-      const xz = enc.create(level ?? 6);
-      const head = plainBytes(xz.update(piece));
-      const tail = plainBytes(await xz.finish());
-      return concatBytes([head, tail], head.length + tail.length);
+      const parts: Uint8Array[] = [];
+      let total = 0;
+      for await (const out of throughPieces(once(piece), xzEncoder(loadLzmaNative(), level ?? 6))) {
+        parts.push(out);
+        total += out.length;
+      }
+      return concatBytes(parts, total);
     }
     case "bzip2":
       throw unsupportedWrite(c);
@@ -133,54 +116,48 @@ async function* framed(
   if (!any) yield await compressFrame(new Uint8Array(0), c);
 }
 
-async function* xzStream(input: AsyncIterable<Uint8Array>, level: number): AsyncGenerator<Uint8Array> {
-  const enc = await loadXzEncoder();
-  if (enc.kind === "buffer") {
-    // The 1.4.x encoder only takes whole buffers: the input is collected in memory first.
-    const parts: Uint8Array[] = [];
-    let total = 0;
-    for await (const chunk of input) {
-      parts.push(chunk);
-      total += chunk.length;
-    }
-    yield plainBytes(await enc.compress(concatBytes(parts, total)));
-    return;
-  }
-  const xz = enc.create(level);
-  for await (const chunk of input) {
-    const out = xz.update(chunk);
-    if (out.length > 0) yield plainBytes(out).slice();
-  }
-  yield plainBytes(await xz.finish());
+/**
+ * A single-threaded xz stream encoder: LZMA2 at `preset`, CRC64 check (xz's default). Its output equals
+ * `xz -T1 -<preset> -c` byte for byte. Not lzma-native's `createCompressor`: that turns preset 0 into 6
+ * (`preset || PRESET_DEFAULT`), and its multi-threaded mode buffers 3x the dictionary per block.
+ */
+function xzEncoder(lzma: LzmaNative, preset: number): Transform {
+  return lzma.createStream("streamEncoder", {
+    filters: [{ id: lzma.FILTER_LZMA2, options: { preset } }],
+    check: lzma.CHECK_CRC64,
+  });
 }
 
 /**
  * Compresses a byte stream. Throws SpecError UNSUPPORTED_FEATURE for bzip2 (read-only) and
- * OPTIONAL_DEPENDENCY_MISSING for xz without `@napi-rs/lzma`.
+ * OPTIONAL_DEPENDENCY_MISSING for xz without `lzma-native`.
  */
 export async function* compress(
   input: AsyncIterable<Uint8Array>,
   c: Compression,
 ): AsyncGenerator<Uint8Array> {
   if (c.algo === "bzip2") throw unsupportedWrite(c);
-  if (c.algo === "xz") await loadXzEncoder();
+  // Fail before reading any input when the optional xz encoder is missing.
+  if (c.algo === "xz") loadLzmaNative();
   if (c.framing !== undefined) {
     yield* framed(input, c, c.framing.chunkBytes);
     return;
   }
+  if (c.algo === "none") {
+    yield* input;
+    return;
+  }
   const level = effectiveLevel(c);
+  const pieces = rechunk(input, COMPRESS_PIECE_BYTES);
   switch (c.algo) {
-    case "none":
-      yield* input;
-      return;
     case "gzip":
-      yield* pinGzipOs(through(input, zlib.createGzip({ level: level ?? 6 })));
+      yield* pinGzipOs(throughPieces(pieces, zlib.createGzip({ level: level ?? 6 })));
       return;
     case "zstd":
-      yield* through(input, zlib.createZstdCompress(zstdParams(level ?? 3)));
+      yield* throughPieces(pieces, zlib.createZstdCompress(zstdParams(level ?? 3)));
       return;
     case "xz":
-      yield* xzStream(input, level ?? 6);
+      yield* throughPieces(pieces, xzEncoder(loadLzmaNative(), level ?? 6));
       return;
   }
 }

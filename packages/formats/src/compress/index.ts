@@ -10,8 +10,15 @@ export {
   LEVEL_RANGES,
   parseCompression,
 } from "./compression.ts";
-export { compress, compressBytes, compressFrame, GZIP_OS_UNIX, rechunk } from "./compress.ts";
+export {
+  COMPRESS_PIECE_BYTES,
+  compress,
+  compressBytes,
+  compressFrame,
+  GZIP_OS_UNIX,
+  rechunk,
+} from "./compress.ts";
 export { type DecompressOptions, decompress, decompressBytes } from "./decompress.ts";
 export { DETECT_BYTES, detectCompression } from "./detect.ts";
 export { type GzipMember, gzipMembers } from "./gzip-members.ts";
-export { XZ_PACKAGE } from "./xz-encoder.ts";
+export { XZ_PACKAGE } from "./lzma-native.ts";

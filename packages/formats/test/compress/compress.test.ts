@@ -86,18 +86,3 @@ test("framing: empty input still gives one valid member", async () => {
   const out = await compressBytes(new Uint8Array(0), { algo: "gzip", framing: { chunkBytes: 10 } });
   assert.equal(zlib.gunzipSync(out).length, 0);
 });
-
-test("xz through the optional encoder round-trips (when installed)", async (t) => {
-  let out: Uint8Array;
-  try {
-    out = await compressBytes(data, { algo: "xz" });
-  } catch (e) {
-    if (e instanceof SpecError && e.code === "OPTIONAL_DEPENDENCY_MISSING")
-      return t.skip("@napi-rs/lzma not installed");
-    throw e;
-  }
-  assert.deepEqual([...out.subarray(0, 6)], [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0]);
-  sameBytes(await decompressBytes(out, "xz"), data);
-  const framed = await compressBytes(data, { algo: "xz", framing: { chunkBytes: 100_000 } });
-  sameBytes(await decompressBytes(framed, "auto"), data);
-});

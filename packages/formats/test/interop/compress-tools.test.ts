@@ -1,17 +1,18 @@
 /**
- * Real tools judge our compressed output and supply the input for our decoders: gzip, zstd, xz, bzip2,
- * python3's zlib (member boundaries) and coreutils' *sum (digests).
+ * Real tools judge our compressed output and supply the input for our decoders: gzip, zstd, xz (also
+ * byte-for-byte, and its -lvv listing), bzip2, python3's zlib (member boundaries) and coreutils' *sum.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { compressBytes } from "../../src/compress/compress.ts";
+import { compress, compressBytes } from "../../src/compress/compress.ts";
 import type { Compression } from "../../src/compress/compression.ts";
 import { decompress, decompressBytes } from "../../src/compress/decompress.ts";
 import { gzipMembers } from "../../src/compress/gzip-members.ts";
-import { FormatError, SpecError } from "../../src/errors.ts";
+import { setLzmaNativeLoader } from "../../src/compress/lzma-native.ts";
+import { FormatError } from "../../src/errors.ts";
 import { hashBytes } from "../../src/hash/hasher.ts";
 import { chunked, collect, sameBytes, sampleBytes } from "../compress/helpers.ts";
 import { needTool, run } from "../support/tools.ts";
@@ -43,9 +44,7 @@ const judges: Array<[Compression, string, string[]]> = [
 for (const [c, tool, decodeArgs] of judges) {
   test(`${tool} -t and ${tool} ${decodeArgs.join(" ")} accept our ${c.algo}${c.framing ? " (framed)" : ""}`, async (t) => {
     if (!needTool(t, tool)) return;
-    const out = await collect(
-      (await import("../../src/compress/compress.ts")).compress(chunked(data, 65_536), c),
-    );
+    const out = await collect(compress(chunked(data, 65_536), c));
     const file = join(dir, `ours.${c.algo}`);
     writeFileSync(file, out);
     run(tool, ["-t", file]);
@@ -68,24 +67,79 @@ test("zcat reads our gzip and reports no timestamp", async (t) => {
   assert.equal(mtime, "0");
 });
 
-test("xz -t and xz -d accept our xz (optional encoder)", async (t) => {
+test("xz -t, xz -d and xz -lvv accept our xz: CRC64, really compressed", async (t) => {
   if (!needTool(t, "xz")) return;
-  let ours: Uint8Array;
-  try {
-    ours = await compressBytes(data, { algo: "xz" });
-  } catch (e) {
-    if (e instanceof SpecError && e.code === "OPTIONAL_DEPENDENCY_MISSING")
-      return t.skip("@napi-rs/lzma not installed");
-    throw e;
-  }
   const file = join(dir, "ours.xz");
-  writeFileSync(file, ours);
+  writeFileSync(file, await collect(compress(chunked(data, 65_536), { algo: "xz" })));
   run("xz", ["-t", file]);
   sameBytes(runBytes("xz", ["-dc", file]), data);
+  const listing = run("xz", ["-lvv", file]);
+  const ratio = Number(/^\s*Ratio:\s+([\d.]+)/m.exec(listing)?.[1]);
+  assert.ok(ratio > 0 && ratio < 0.5, `xz -lvv ratio ${ratio}:\n${listing}`);
+  assert.match(listing, /^\s*Check:\s+CRC64$/m);
   const framed = join(dir, "framed.xz");
   writeFileSync(framed, await compressBytes(data, { algo: "xz", framing: { chunkBytes: 500_000 } }));
   run("xz", ["-t", framed]);
   assert.match(run("xz", ["--robot", "-l", framed]), /^totals\t3\t/m);
+});
+
+test("our xz equals xz -T1 -<preset> byte for byte (same LZMA2 encoder)", async (t) => {
+  if (!needTool(t, "xz")) return;
+  const sample = data.subarray(0, 400_000);
+  const samplePath = join(dir, "sample.bin");
+  writeFileSync(samplePath, sample);
+  for (const level of [0, 3, 6]) {
+    const ours = await collect(compress(chunked(sample, 10_007), { algo: "xz", level }));
+    sameBytes(ours, runBytes("xz", ["-T1", `-${level}`, "-c", samplePath]), `preset ${level}`);
+  }
+});
+
+test("we read xz --check=sha256/crc32/none streams, with and without lzma-native", async (t) => {
+  if (!needTool(t, "xz")) return;
+  const made = Object.fromEntries(
+    ["sha256", "crc32", "crc64", "none"].map((check) => [
+      check,
+      runBytes("xz", ["-T1", "-3", `--check=${check}`, "-c", dataPath]),
+    ]),
+  );
+  for (const [check, bytes] of Object.entries(made)) {
+    sameBytes(await collect(decompress(chunked(bytes, 4093), "auto")), data, `--check=${check}`);
+    if (check === "none") continue;
+    // Flipping a byte of the check value: the codec verifies it (for none there is nothing to verify).
+    const footer = new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 12, 12);
+    const indexBytes = (footer.getUint32(4, true) + 1) * 4;
+    const checkBytes = { sha256: 32, crc32: 4, crc64: 8 }[check] as number;
+    const bad = bytes.slice();
+    const at = bytes.length - 12 - indexBytes - checkBytes;
+    bad[at] = (bad[at] as number) ^ 1;
+    await assert.rejects(
+      decompressBytes(bad, "xz"),
+      (e: unknown) => e instanceof FormatError && e.code === "CORRUPT_COMPRESSED_DATA",
+      `--check=${check} with a wrong check value`,
+    );
+  }
+  const sha = made.sha256 as Uint8Array;
+  await assert.rejects(
+    decompressBytes(sha.subarray(0, sha.length - 100), "xz"),
+    (e: unknown) => e instanceof FormatError && e.code === "TRUNCATED",
+  );
+  setLzmaNativeLoader(() => {
+    throw new Error("Cannot find module 'lzma-native'");
+  });
+  try {
+    for (const check of ["crc32", "crc64", "none"])
+      sameBytes(
+        await decompressBytes(made[check] as Uint8Array, "xz"),
+        data,
+        `--check=${check} via xz-decompress`,
+      );
+    await assert.rejects(
+      decompressBytes(sha, "xz"),
+      (e: unknown) => e instanceof FormatError && e.code === "UNSUPPORTED" && /lzma-native/.test(e.message),
+    );
+  } finally {
+    setLzmaNativeLoader();
+  }
 });
 
 /** Two CLI-made streams concatenated: gzip members (with file names), zstd frames, xz streams, bzip2 streams. */
