@@ -5,5 +5,5 @@ export { initConfigText } from "./init.ts";
 export { expandEnv } from "./expand.ts";
 export { parseChangelog } from "./changelog.ts";
 export type { ConfigHost, HostStat } from "./host.ts";
-export { nodeConfigHost } from "./node-host.ts";
+export { nodeConfigHost } from "../source/node-config-host.ts";
 export { TOP_KEYS, CONTENT_KEYS, FILE_INFO_KEYS, SCRIPT_KEYS, type KeyDef } from "./keys.ts";

@@ -28,7 +28,7 @@ import {
 } from "./fields.ts";
 import type { ConfigHost } from "./host.ts";
 import { BUILD_BLOCKS, FOREIGN_PACKAGERS, KNOWN_BLOCKS, type KeyDef, SCRIPT_KEYS, TOP_KEYS } from "./keys.ts";
-import { nodeConfigHost } from "./node-host.ts";
+import { nodeConfigHost } from "../source/node-config-host.ts";
 import { resolvePath } from "./posix-path.ts";
 import { type ConfigNode, type MapNode, parseYamlTree, toPlain } from "./tree.ts";
 

@@ -1,13 +1,12 @@
 /**
- * The Node implementation of ConfigHost: the config loader's only contact with node:fs. It belongs with
- * the runtime seams in src/source/ (file contents already come from there); move it when that folder's
- * owner agrees.
+ * The Node implementation of ConfigHost: the config loader's only contact with node:fs, kept here in the
+ * runtime seam (src/source/) beside the file sources it hands out. config/ re-exports it.
  */
 import { lstat, readdir, readFile, readlink, stat } from "node:fs/promises";
 import { glob, isDynamicPattern } from "tinyglobby";
+import type { ConfigHost, HostStat } from "../config/host.ts";
 import { IOError } from "../errors.ts";
-import { fileSource } from "../source/file.ts";
-import type { ConfigHost, HostStat } from "./host.ts";
+import { fileSource } from "./file.ts";
 
 function toStat(s: import("node:fs").Stats): HostStat {
   const type = s.isFile() ? "file" : s.isDirectory() ? "dir" : s.isSymbolicLink() ? "symlink" : "other";
