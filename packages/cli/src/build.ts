@@ -16,7 +16,9 @@ import {
   fileSource,
   formatSemver,
   IOError,
+  type LoadX509SignerOptions,
   loadConfig,
+  loadX509Signer,
   type PackageFormat,
   type PackageSpec,
   parseChecksumConfig,
@@ -189,21 +191,29 @@ function inConfig<T>(configPath: string, fn: () => T): T {
 }
 
 /**
- * A format's options with the passphrase of an X.509 `signing` source (macOS) filled from the environment:
- * the library never reads env, and its config block cannot see it.
+ * A format's options with an X.509 `signing` source (macOS: a .p12, or PEM certificate + key, read by the
+ * config block) turned into `signer`, its passphrase taken from the environment (the library never reads
+ * env). Loading here, before anything is written, makes a wrong passphrase fail like any other key error.
  */
-function withSigningPassphrase(
+function withX509Signer(
   options: unknown,
   env: Readonly<Record<string, string | undefined>>,
   packager: string,
 ): unknown {
-  if (typeof options !== "object" || options === null) return options;
-  const signing = (options as { signing?: unknown }).signing;
-  if (typeof signing !== "object" || signing === null || "passphrase" in signing) return options;
-  const found = resolvePassphrase(env, packager);
-  return found === undefined
-    ? options
-    : { ...options, signing: { ...signing, passphrase: found.passphrase } };
+  if (typeof options !== "object" || options === null || "signer" in options) return options;
+  const signing = (options as { signing?: LoadX509SignerOptions }).signing;
+  if (typeof signing !== "object" || signing === null) return options;
+  const hasMaterial =
+    signing.p12 !== undefined || (signing.certificatePem !== undefined && signing.keyPem !== undefined);
+  if (!hasMaterial) return options;
+  const passphrase = signing.passphrase ?? resolvePassphrase(env, packager)?.passphrase;
+  const signer = loadX509Signer({
+    ...(signing.p12 !== undefined ? { p12: signing.p12 } : {}),
+    ...(signing.certificatePem !== undefined ? { certificatePem: signing.certificatePem } : {}),
+    ...(signing.keyPem !== undefined ? { keyPem: signing.keyPem } : {}),
+    ...(passphrase !== undefined ? { passphrase } : {}),
+  });
+  return { ...options, signer };
 }
 
 /** Signs a checksums file dated `date`; a key newer than that date signs with the current time instead. */
@@ -338,7 +348,7 @@ export async function build(input: BuildInput): Promise<BuiltArtifact[]> {
       format.id === "tarball" && isArchivePackager(packager)
         ? { ...(resolved.options as object | undefined), format: packager }
         : resolved.options;
-    options = withSigningPassphrase(options, input.env, packager);
+    options = withX509Signer(options, input.env, packager);
     const sig = signatureOptions(options);
     let signer: Signer | undefined;
     if (sig?.keyFile !== undefined) {

@@ -42,3 +42,4 @@ export {
   signChecksums,
 } from "@packyard/formats/checksums";
 export { ARCHIVE_FORMATS, type ArchiveFormat } from "@packyard/formats/tarball";
+export { type LoadX509SignerOptions, loadX509Signer } from "@packyard/formats/sign";

@@ -3,7 +3,14 @@
  * passphrase comes from an env var the user names, else from passphraseEnvNames(format).
  */
 import { readFile } from "node:fs/promises";
-import { loadOpenPGPSigner, loadRSASigner, resolvePassphrase, SignError, type Signer } from "./formats.ts";
+import {
+  loadOpenPGPSigner,
+  loadRSASigner,
+  loadX509Signer,
+  resolvePassphrase,
+  SignError,
+  type Signer,
+} from "./formats.ts";
 
 export interface LoadSignerOptions {
   env: Readonly<Record<string, string | undefined>>;
@@ -15,6 +22,29 @@ export interface LoadSignerOptions {
   keyId?: string;
   /** RSA key name as installed in /etc/apk/keys. */
   keyName?: string;
+  /**
+   * PEM certificate chain (leaf first) that goes with a PEM private key: makes an X.509 signer (macOS
+   * packages). A PKCS#12 key file (`.p12`/`.pfx`) carries its own certificates and needs none.
+   */
+  certificate?: string;
+}
+
+/** True for a DER PKCS#12 file named .p12/.pfx (a DER SEQUENCE: 0x30). */
+function isPkcs12(path: string, bytes: Uint8Array): boolean {
+  return /\.(p12|pfx)$/i.test(path) && bytes[0] === 0x30;
+}
+
+async function readText(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (e) {
+    throw new SignError(
+      "KEY_READ",
+      `cannot read ${what} ${path}: ${(e as Error).message}`,
+      { path },
+      { cause: e },
+    );
+  }
 }
 
 /** What kind of key file this is, from its first bytes. */
@@ -56,7 +86,24 @@ export async function loadSigner(path: string, opts: LoadSignerOptions): Promise
   } else {
     passphrase = resolvePassphrase(opts.env, opts.format)?.passphrase;
   }
+  if (isPkcs12(path, bytes)) {
+    return loadX509Signer({ p12: bytes, ...(passphrase !== undefined ? { passphrase } : {}) });
+  }
   const kind = keyKind(bytes);
+  if (opts.certificate !== undefined) {
+    if (kind !== "rsa") {
+      throw new SignError(
+        "KEY_UNSUPPORTED",
+        `${path}: a certificate goes with an RSA private key in PEM, found ${kind === "openpgp" ? "an OpenPGP key" : "neither"}`,
+        { path, expected: "PEM RSA private key" },
+      );
+    }
+    return loadX509Signer({
+      certificatePem: await readText(opts.certificate, "certificate"),
+      keyPem: new TextDecoder().decode(bytes),
+      ...(passphrase !== undefined ? { passphrase } : {}),
+    });
+  }
   if (kind === "openpgp") {
     const text = new TextDecoder().decode(bytes);
     const key = text.includes("-----BEGIN PGP") ? text : bytes;
@@ -73,7 +120,7 @@ export async function loadSigner(path: string, opts: LoadSignerOptions): Promise
   }
   throw new SignError(
     "KEY_UNSUPPORTED",
-    `${path}: expected an OpenPGP secret key (armored or binary) or an RSA private key in PEM, found neither`,
+    `${path}: expected an OpenPGP secret key (armored or binary), an RSA private key in PEM or a PKCS#12 .p12, found none of them`,
     { path },
   );
 }

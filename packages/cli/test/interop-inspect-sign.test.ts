@@ -3,7 +3,7 @@
  * and `packyard sign` on unsigned packages, the result judged by gpgv, rpmkeys and openssl.
  */
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { after, before, test } from "node:test";
 import { needTool, run } from "../../formats/test/support/tools.ts";
@@ -19,7 +19,7 @@ import {
   verifyApkSignature,
   verifyDebOrigin,
 } from "./interop-support.ts";
-import { FORMATS } from "../src/formats.ts";
+import { FORMATS, formatById } from "../src/formats.ts";
 import { isOneParagraph, REPO, runMain, spawnCli } from "./run-cli.ts";
 
 interface Artifact {
@@ -223,4 +223,89 @@ test("sign refusals are one paragraph with exit 1: an archive, a key of the wron
     assert.ok(isOneParagraph(r.stderr), r.stderr);
     assert.match(r.stderr, message);
   }
+});
+
+test("macos (when registered): sign with a PEM key + --certificate, build with a .p12 unlocked from PACKYARD_MACOS_PASSPHRASE", async (t) => {
+  if (formatById("macos") === undefined) {
+    t.skip("the macos format is not registered yet");
+    return;
+  }
+  if (!needTool(t, "openssl")) return;
+  const dir = tmp("packyard-macos-");
+  const key = join(dir, "installer.key.pem");
+  const cert = join(dir, "installer.cert.pem");
+  run("openssl", [
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=Developer ID Installer: Packyard Test",
+    "-keyout",
+    key,
+    "-out",
+    cert,
+  ]);
+  run("openssl", [
+    "pkcs12",
+    "-export",
+    "-inkey",
+    key,
+    "-in",
+    cert,
+    "-passout",
+    "pass:hunter2",
+    "-out",
+    join(cwd, "installer.p12"),
+  ]);
+  const xarSignatures = async (pkg: string) =>
+    (await inspectJson(pkg, "--key", cert)).signatures.map((s) => [s.kind, s.location]);
+
+  const built = await cli(["build", "-p", "macos", "-t", join(dir, "unsigned"), "--json"]);
+  assert.equal(built.status, 0, built.stderr);
+  const pkg = (JSON.parse(built.stdout) as Artifact[])[0]!.path;
+  assert.deepEqual(await xarSignatures(pkg), []);
+  const signed = await sign(pkg, key, "--certificate", cert);
+  assert.equal(signed.status, 0, signed.stderr);
+  const info = await inspectJson(pkg, "--key", cert);
+  assert.deepEqual(
+    info.signatures.map((s) => [s.kind, s.location]),
+    [
+      ["x509", "xar:signature:RSA"],
+      ["x509", "xar:x-signature:CMS"],
+    ],
+  );
+  assert.equal(
+    info.signatures[0]!.verified,
+    true,
+    "the RSA signature over the TOC checks against the certificate",
+  );
+  // Without the certificate an RSA key cannot sign a macOS package: one paragraph, exit 1.
+  const refused = await sign(pkg, key);
+  assert.equal(refused.status, 1);
+  assert.ok(isOneParagraph(refused.stderr), refused.stderr);
+
+  // From the config: macos.signature.p12_file, its passphrase from PACKYARD_MACOS_PASSPHRASE.
+  const config = join(cwd, "packyard.mac.yml");
+  writeFileSync(
+    config,
+    `${readFileSync(join(cwd, "packyard.yml"), "utf8")}\nmacos:\n  signature:\n    p12_file: installer.p12\n`,
+  );
+  const args = ["build", "-f", config, "-p", "macos", "-t", join(dir, "signed"), "--json"];
+  const locked = await runMain(args, cwd, FORMATS, { SOURCE_DATE_EPOCH: "1700000000" });
+  assert.equal(locked.status, 1, "no passphrase, no signing");
+  assert.ok(isOneParagraph(locked.stderr), locked.stderr);
+  const r = await runMain(args, cwd, FORMATS, {
+    SOURCE_DATE_EPOCH: "1700000000",
+    PACKYARD_MACOS_PASSPHRASE: "hunter2",
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const fromConfig = (JSON.parse(r.stdout) as Artifact[])[0]!.path;
+  assert.deepEqual(await xarSignatures(fromConfig), [
+    ["x509", "xar:signature:RSA"],
+    ["x509", "xar:x-signature:CMS"],
+  ]);
 });

@@ -13,13 +13,16 @@ async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
 export const signCommand: Command = {
   name: "sign",
   summary: "sign an existing package (embedded signature, or a detached FILE.sig)",
-  help: `Usage: packyard sign FILE --key KEY [--passphrase-env VAR] [--key-id ID]
+  help: `Usage: packyard sign FILE --key KEY [--certificate CERT] [--passphrase-env VAR] [--key-id ID]
 
 Signs a package made by packyard or by the distribution's tools. Formats with embedded signatures
-(rpm header, deb _gpgorigin, apk .SIGN) are rewritten in place (atomically); Arch packages get FILE.sig.
+(rpm header, deb _gpgorigin, apk .SIGN, macOS .pkg) are rewritten in place (atomically); Arch packages
+get FILE.sig.
 
 Options:
-      --key FILE            OpenPGP secret key (armored or binary) or RSA private key (PEM, for apk)
+      --key FILE            OpenPGP secret key (armored or binary), RSA private key (PEM, for apk), or
+                            for macOS a PKCS#12 .p12 or a PEM RSA key with --certificate
+      --certificate FILE    macOS: PEM certificate chain (leaf first) of the --key
       --passphrase-env VAR  env var holding the key's passphrase (default: PACKYARD_<FORMAT>_PASSPHRASE,
                             PACKYARD_PASSPHRASE, NFPM_<FORMAT>_PASSPHRASE, NFPM_PASSPHRASE)
       --key-id ID           OpenPGP fingerprint or 16-hex key id of the (sub)key to sign with
@@ -32,6 +35,7 @@ Options:
     "passphrase-env": { type: "string" },
     "key-id": { type: "string" },
     "key-name": { type: "string" },
+    certificate: { type: "string" },
   },
   positionals: { min: 1, max: 1, name: "FILE (the package to sign)" },
   async run(flags, positionals, io) {
@@ -46,6 +50,7 @@ Options:
       ...(typeof flags["passphrase-env"] === "string" ? { passphraseEnv: flags["passphrase-env"] } : {}),
       ...(typeof flags["key-id"] === "string" ? { keyId: flags["key-id"] } : {}),
       ...(typeof flags["key-name"] === "string" ? { keyName: flags["key-name"] } : {}),
+      ...(typeof flags.certificate === "string" ? { certificate: resolve(io.cwd, flags.certificate) } : {}),
     });
     if (format.sign !== undefined) {
       await writeFileAtomic(path, format.sign(await fileSource(path), signer), 0o644);
