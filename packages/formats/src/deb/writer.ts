@@ -10,7 +10,7 @@ import { type ArWriteMember, writeAr } from "../container/ar.ts";
 import { type TarHeader, type TarWriteEntry, writeTar } from "../container/tar.ts";
 import { SpecError } from "../errors.ts";
 import type { WriteContext } from "../format.ts";
-import { digestStream } from "../hash/hasher.ts";
+import { createHasher, digestStream, type Hasher, hashing } from "../hash/hasher.ts";
 import type { SpoolFactory } from "../spool/spool.ts";
 import { createSpool, spoolStream } from "../spool/index.ts";
 import type { Entry, PackageSpec, ScriptKind } from "../spec/types.ts";
@@ -23,6 +23,12 @@ import type { DebOptions, DebTriggers } from "./options.ts";
 import { signDebMembers } from "./signature.ts";
 import { validateDeb } from "./validate.ts";
 import { debVersion } from "./version.ts";
+
+/** Files hashed at once in the md5sums pass. */
+const HASH_CONCURRENCY = 16;
+/** Files up to this size are read ahead of the tar writer, up to READ_AHEAD_BYTES in flight. */
+const READ_AHEAD_FILE = 256 * 1024;
+const READ_AHEAD_BYTES = 8 * 1024 * 1024;
 
 /** Default data compression: gzip 9, as dpkg-deb and nfpm; readable by every dpkg in use. */
 export const DEFAULT_DEB_COMPRESSION: Compression = { algo: "gzip", level: 9 };
@@ -108,16 +114,23 @@ export async function debLayout(
   spec: PackageSpec,
   options: DebOptions,
   ctx: WriteContext = {},
+  known?: { entries: Entry[]; md5: Map<string, string> },
 ): Promise<DebLayout> {
   const version = debVersion(spec.version);
   const arch = options.arch ?? debArch(spec.arch);
-  const entries = await debDataEntries(spec, version, options.generateDocs !== false);
-  const files = new Map(entries.filter((e) => e.type === "file").map((e) => [e.path, e]));
-  const md5 = new Map<string, string>();
-  for (const e of files.values()) {
-    if (e.type !== "file") continue;
-    const { digests } = await digestStream(e.content.open(), ["md5"]);
-    md5.set(e.path, digests.md5!);
+  const entries = known?.entries ?? (await debDataEntries(spec, version, options.generateDocs !== false));
+  const md5 = known?.md5 ?? new Map<string, string>();
+  if (known === undefined) {
+    // A separate md5sums pass, in parallel: with many small files, time goes to I/O round trips.
+    const queue = entries.filter((e) => e.type === "file");
+    let next = 0;
+    const worker = async () => {
+      for (let e = queue[next++]; e !== undefined; e = queue[next++]) {
+        const { digests } = await digestStream(e.content.open(), ["md5"]);
+        md5.set(e.path, digests.md5!);
+      }
+    };
+    await Promise.all(Array.from({ length: HASH_CONCURRENCY }, worker));
   }
   let md5sums = "";
   for (const e of entries) {
@@ -178,18 +191,56 @@ export async function buildControlTar(layout: DebLayout, mtime: number): Promise
   return compressBytes(tar, { algo: "gzip", level: 9 });
 }
 
-/** Streams data.tar (GNU flavour, "./" root first) of a layout. */
-export async function* dataTar(layout: DebLayout, mtime: number): AsyncGenerator<Uint8Array> {
+/**
+ * Streams data.tar (GNU flavour, "./" root first). When `md5` is given, each file's md5 is computed as
+ * its content passes (so the writer reads every file once) and stored by path once the stream ends.
+ */
+export async function* dataTar(
+  list: readonly Entry[],
+  mtime: number,
+  md5?: Map<string, string>,
+): AsyncGenerator<Uint8Array> {
   const root: TarWriteEntry = { header: controlHeader("./", 0, 0o755, mtime, true) };
+  // Small files are read ahead (bounded window) so their I/O round trips overlap with compression.
+  const pending = new Map<number, Promise<Uint8Array>>();
+  let ahead = 0;
+  let inFlight = 0;
+  const hashers: [string, Hasher][] = [];
+  const fill = (from: number) => {
+    for (ahead = Math.max(ahead, from); ahead < list.length && inFlight < READ_AHEAD_BYTES; ahead++) {
+      const e = list[ahead]!;
+      if (e.type !== "file" || e.content.size > READ_AHEAD_FILE) continue;
+      inFlight += e.content.size;
+      pending.set(ahead, collect(e.content.open()));
+    }
+  };
   async function* entries(): AsyncGenerator<TarWriteEntry> {
     yield root;
-    for (const e of layout.entries) {
-      yield e.type === "file"
-        ? { header: dataHeader(e, mtime), content: e.content }
-        : { header: dataHeader(e, mtime) };
+    for (const [i, e] of list.entries()) {
+      fill(i);
+      if (e.type !== "file") {
+        yield { header: dataHeader(e, mtime) };
+        continue;
+      }
+      const early = pending.get(i);
+      const hasher = md5 === undefined ? undefined : createHasher(["md5"]);
+      if (hasher !== undefined) hashers.push([e.path, hasher]);
+      if (early === undefined) {
+        const source = e.content;
+        const content =
+          hasher === undefined ? source : { size: source.size, open: () => hashing(source.open(), hasher) };
+        yield { header: dataHeader(e, mtime), content };
+        continue;
+      }
+      pending.delete(i);
+      const bytes = await early;
+      inFlight -= e.content.size;
+      hasher?.update(bytes);
+      yield { header: dataHeader(e, mtime), content: bytes };
     }
   }
   yield* writeTar(entries(), { flavour: "gnu" });
+  if (md5 !== undefined) for (const [path, h] of hashers) md5.set(path, h.digest().md5!);
 }
 
 /**
@@ -216,10 +267,18 @@ export async function* writeDeb(
         "deb.compression: zstd data members need dpkg >= 1.21.18; Debian 11 and older cannot install this package",
     });
   }
-  const layout = await debLayout(spec, options, ctx);
-  const control = await buildControlTar(layout, spec.date);
+  // data.tar first (spooled), hashing each file as it passes; then md5sums and control.tar from those.
+  const entries = await debDataEntries(spec, debVersion(spec.version), options.generateDocs !== false);
+  const md5 = new Map<string, string>();
   const spool: SpoolFactory = ctx.spool ?? createSpool();
-  const data = await spoolStream(spool, compress(dataTar(layout, spec.date), compression));
+  const data = await spoolStream(spool, compress(dataTar(entries, spec.date, md5), compression));
+  let control: Uint8Array;
+  try {
+    control = await buildControlTar(await debLayout(spec, options, ctx, { entries, md5 }), spec.date);
+  } catch (e) {
+    await data.dispose();
+    throw e;
+  }
   try {
     const debianBinary = encodeUtf8(DEBIAN_BINARY);
     const members: ArWriteMember[] = [
