@@ -1,5 +1,5 @@
 /**
- * Child process of determinism.test.ts: writes the example deb plus the files of `srcDir` (listed in
+ * Child process of determinism.test.ts: writes the example project's deb (through the config loader) plus the files of `srcDir` (listed in
  * readdir order, read through fileSource) to `out`. Usage: node build-example.ts <out> [srcDir]
  */
 import { readdirSync, writeFileSync } from "node:fs";
@@ -8,10 +8,11 @@ import { collect } from "../../src/bytes/bytes.ts";
 import { writeDeb } from "../../src/deb/writer.ts";
 import { fileSource } from "../../src/source/file.ts";
 import { type Entry, ROOT } from "../../src/spec/types.ts";
-import { exampleSpec } from "./example-spec.ts";
+import type { DebOptions } from "../../src/deb/options.ts";
+import { exampleFromConfig } from "../support/example.ts";
 
 const [out, srcDir] = process.argv.slice(2);
-const spec = await exampleSpec();
+const { spec, options } = await exampleFromConfig<DebOptions>("deb");
 if (srcDir !== undefined) {
   const extra: Entry[] = [];
   for (const name of readdirSync(srcDir)) {
@@ -26,4 +27,4 @@ if (srcDir !== undefined) {
   }
   spec.entries = [...spec.entries, ...extra];
 }
-writeFileSync(out!, await collect(writeDeb(spec)));
+writeFileSync(out!, await collect(writeDeb(spec, options)));

@@ -7,8 +7,10 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { collect } from "../../src/bytes/bytes.ts";
+import { debFormat } from "../../src/deb/format.ts";
+import type { DebOptions } from "../../src/deb/options.ts";
 import { writeDeb } from "../../src/deb/writer.ts";
-import { exampleSpec } from "./example-spec.ts";
+import { exampleFromConfig } from "../support/example.ts";
 
 const script = fileURLToPath(new URL("./build-example.ts", import.meta.url));
 const golden = fileURLToPath(new URL("../../../../fixtures/deb/example.sha256", import.meta.url));
@@ -54,10 +56,12 @@ test("two processes with different TZ, umask, cwd, source mtimes and readdir ord
   }
 });
 
-test("the example package matches its committed golden sha256 (UPDATE_GOLDEN=1 refreshes it)", async () => {
+test("the example project (through the config loader) matches its committed golden sha256 (UPDATE_GOLDEN=1 refreshes it)", async () => {
+  const { spec, options } = await exampleFromConfig<DebOptions>("deb");
   const sha = createHash("sha256")
-    .update(await collect(writeDeb(await exampleSpec())))
+    .update(await collect(writeDeb(spec, options)))
     .digest("hex");
-  if (process.env.UPDATE_GOLDEN === "1") writeFileSync(golden, `${sha}  hello-packyard_1.2.3-1_all.deb\n`);
+  if (process.env.UPDATE_GOLDEN === "1")
+    writeFileSync(golden, `${sha}  ${debFormat.fileName(spec, options)}\n`);
   assert.equal(readFileSync(golden, "utf8").split(/\s+/)[0], sha);
 });

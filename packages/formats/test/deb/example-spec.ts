@@ -1,7 +1,8 @@
 /**
- * A spec shaped like the example project (fixtures/example: a CLI with a man page, a config file,
- * maintainer scripts and a two-entry changelog). Built here so the deb tests do not depend on the CLI's
- * config loader; the golden sha256 in fixtures/deb/example.sha256 pins its bytes.
+ * A small hand-built spec for deb unit tests of rendering the example project does not exercise: a
+ * `summary` and a `vendor` (Description synopsis, Copyright line), overrides per test. The example
+ * project itself (golden sha256, lintian, dpkg install) is built through the config loader by
+ * test/support/example.ts.
  */
 import { bytesSource } from "../../src/bytes/bytes.ts";
 import { compressBytes } from "../../src/compress/compress.ts";
@@ -9,7 +10,7 @@ import { type PackageSpec, ROOT } from "../../src/spec/types.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
-/** The example package (arch `all`: its program is a shell script). */
+/** The stand-in package (arch `all`: its program is a shell script), with `overrides` applied. */
 export async function exampleSpec(overrides: Partial<PackageSpec> = {}): Promise<PackageSpec> {
   const man = await compressBytes(
     enc(

@@ -6,7 +6,7 @@ import { debFormat } from "../../src/deb/format.ts";
 import { debFileName, debNameProblem } from "../../src/deb/name.ts";
 import { compareDebVersions, debVersion, debVersionProblem, versionFromDeb } from "../../src/deb/version.ts";
 import { SpecError } from "../../src/errors.ts";
-import { exampleSpec } from "./example-spec.ts";
+import { exampleFromConfig } from "../support/example.ts";
 
 test("version translation: epoch, ~prerelease, +metadata, -release (nfpm's rule)", () => {
   assert.equal(
@@ -60,7 +60,9 @@ test("names dpkg-deb refuses are rejected; file name is name_version_arch.deb wi
   for (const bad of ["a", "Hello", "-x", "foo_bar", "foo bar"])
     assert.notEqual(debNameProblem(bad), undefined, bad);
   assert.equal(debFileName("hello", "1:1.0-1", "amd64"), "hello_1.0-1_amd64.deb");
-  assert.equal(debFormat.fileName(await exampleSpec(), {}), "hello-packyard_1.2.3-1_all.deb");
+  // the name fixtures/example/README.md promises for `packyard build -p deb`
+  const { spec, options } = await exampleFromConfig("deb");
+  assert.equal(debFormat.fileName(spec, options), "hello-packyard_1.0.0-1_all.deb");
   assert.equal(debArch("armv7"), "armhf");
   assert.equal(debArch("ppc64le"), "ppc64el");
 });

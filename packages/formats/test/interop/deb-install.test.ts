@@ -22,11 +22,12 @@ import { after, test } from "node:test";
 import fc from "fast-check";
 import { collect } from "../../src/bytes/bytes.ts";
 import { compareDebVersions, debVersion } from "../../src/deb/version.ts";
+import type { DebOptions } from "../../src/deb/options.ts";
 import { writeDeb } from "../../src/deb/writer.ts";
 import type { PackageSpec } from "../../src/spec/types.ts";
 import { compareSemver } from "../../src/spec/version.ts";
-import { exampleSpec } from "../deb/example-spec.ts";
 import { arbDebSpec, arbSemverVersion } from "../support/arbitrary-deb.ts";
+import { exampleFromConfig } from "../support/example.ts";
 import { needTool, run, tryRun } from "../support/tools.ts";
 
 const work = mkdtempSync(join(tmpdir(), "packyard-deb-install-"));
@@ -42,7 +43,7 @@ function scratchRoot(name: string): string {
   mkdirSync(join(root, "bin"), { recursive: true });
   mkdirSync(join(root, "tmp"), { recursive: true });
   copyFileSync("/bin/busybox", join(root, "bin/busybox"));
-  for (const applet of ["sh", "mkdir", "rm", "cat", "echo"])
+  for (const applet of ["sh", "mkdir", "rm", "rmdir", "chmod", "cat", "echo"])
     symlinkSync("busybox", join(root, "bin", applet));
   return root;
 }
@@ -73,42 +74,55 @@ function dpkg(root: string, ...args: string[]) {
   );
 }
 
-/** Install, verify, modify a conffile, upgrade, check it survived, remove, purge, check nothing is left. */
-async function lifeCycle(spec: PackageSpec, label: string, markers: boolean): Promise<void> {
+/**
+ * Install, verify, modify a conffile, upgrade, check it survived, remove, purge, check nothing is left.
+ * `example` adds the example project's own checks: its program runs chrooted and reads the admin's
+ * conffile, and its prerm clears the state folder so that removal can drop it.
+ */
+async function lifeCycle(
+  spec: PackageSpec,
+  label: string,
+  example = false,
+  options: DebOptions = {},
+): Promise<void> {
   const root = scratchRoot(label);
   const before = walk(root).filter((p) => !p.startsWith("var/lib/dpkg"));
   const v1 = join(work, `${label}-1.deb`);
   const v2 = join(work, `${label}-2.deb`);
-  writeFileSync(v1, await collect(writeDeb(spec)));
+  writeFileSync(v1, await collect(writeDeb(spec, options)));
   const upgraded: PackageSpec = { ...spec, version: { ...spec.version, release: "99" } };
-  writeFileSync(v2, await collect(writeDeb(upgraded)));
+  writeFileSync(v2, await collect(writeDeb(upgraded, options)));
   dpkg(root, "-i", v1);
   assert.equal(dpkg(root, "--verify", spec.name), "", "dpkg --verify is clean after install");
-  if (markers) {
-    assert.equal(
-      readFileSync(join(root, "var/lib/hello-packyard/log"), "utf8"),
-      "preinst install\npostinst configure \n",
-    );
-  }
+  const hello = () => run("chroot", [root, "/bin/sh", "/usr/bin/hello-packyard", "deb"], { env });
+  if (example) assert.equal(hello(), "Hello from packyard, deb!\n");
   const conffile = spec.entries.find((e) => e.type === "file" && e.flags?.config);
-  if (conffile !== undefined) writeFileSync(join(root, conffile.path), "modified by the admin\n");
+  // valid sh, since the example's program sources its conffile
+  const edited = '# modified by the admin\ngreeting="Hi from the admin"\n';
+  if (conffile !== undefined) writeFileSync(join(root, conffile.path), edited);
   dpkg(root, "-i", v2);
-  if (conffile !== undefined)
-    assert.equal(readFileSync(join(root, conffile.path), "utf8"), "modified by the admin\n");
+  if (conffile !== undefined) assert.equal(readFileSync(join(root, conffile.path), "utf8"), edited);
   const status = dpkg(root, "-s", spec.name);
   assert.match(status, new RegExp(`Version: ${debVersion(upgraded.version).replace(/[.+~]/g, "\\$&")}\n`));
+  if (example) {
+    assert.equal(hello(), "Hi from the admin, deb!\n", "the upgrade kept the admin's conffile");
+    // what the program may leave behind; the example's prerm removes it, else the folder stays non-empty
+    writeFileSync(join(root, "var/lib/hello-packyard/last-greeting"), "Hi\n");
+  }
   dpkg(root, "-r", spec.name);
   for (const e of spec.entries)
     if (e.type !== "dir" && !e.flags?.config) assert.ok(!existsSync(join(root, e.path)), `${e.path} removed`);
+  if (example) assert.ok(!existsSync(join(root, "var/lib/hello-packyard")), "prerm emptied the state folder");
   dpkg(root, "-P", spec.name);
   const left = walk(root).filter((p) => !p.startsWith("var/lib/dpkg"));
   assert.deepEqual(left, before, "purge leaves nothing behind");
   assert.equal(tryRun("dpkg", [`--root=${root}`, "-s", spec.name], { env }).status, 1);
 }
 
-test("the example installs, runs its chrooted scripts, verifies, keeps a modified conffile, and purges clean", async (t) => {
-  if (!needTool(t, "dpkg", "busybox")) return;
-  await lifeCycle(await exampleSpec(), "example", true);
+test("the example project (through the config loader) installs, runs, verifies, keeps a modified conffile, and purges clean", async (t) => {
+  if (!needTool(t, "dpkg", "busybox", "chroot")) return;
+  const { spec, options } = await exampleFromConfig<DebOptions>("deb");
+  await lifeCycle(spec, "example", true, options);
 });
 
 test("seeded generated specs go through the same life cycle", async (t) => {
@@ -123,7 +137,7 @@ test("seeded generated specs go through the same life cycle", async (t) => {
         postremove: { body: "set -e\nrm -f /tmp/postinst-ran\n" },
       },
     };
-    await lifeCycle(spec, `gen${i}`, false);
+    await lifeCycle(spec, `gen${i}`);
   }
 });
 

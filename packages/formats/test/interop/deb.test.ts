@@ -1,6 +1,6 @@
 /**
  * The deb writer judged by Debian's own tools: dpkg-deb (--info, --contents, --fsys-tarfile) on the
- * example and 20 seeded generated specs, lintian on the example, debsig-verify on a signed package,
+ * example project (through the config loader) and 20 seeded generated specs, lintian on the example, debsig-verify on a signed package,
  * and our reader on dpkg-deb's own output.
  */
 import assert from "node:assert/strict";
@@ -22,12 +22,13 @@ import fc from "fast-check";
 import { bytesSource, collect } from "../../src/bytes/bytes.ts";
 import { readDeb } from "../../src/deb/reader.ts";
 import { resignDeb } from "../../src/deb/resign.ts";
+import type { DebOptions } from "../../src/deb/options.ts";
 import { writeDeb } from "../../src/deb/writer.ts";
 import { generateOpenPGPKey, loadOpenPGPSigner } from "../../src/sign/openpgp.ts";
 import type { PackageSpec } from "../../src/spec/types.ts";
 import { expectedInfo } from "../deb/expected.ts";
-import { exampleSpec } from "../deb/example-spec.ts";
 import { arbDebSpec } from "../support/arbitrary-deb.ts";
+import { exampleFromConfig } from "../support/example.ts";
 import { needTool, run, tryRun } from "../support/tools.ts";
 
 const work = mkdtempSync(join(tmpdir(), "packyard-deb-interop-"));
@@ -120,18 +121,20 @@ function readTarfile(path: string): Uint8Array {
 
 test("dpkg-deb --info/--contents/--fsys-tarfile agree with the spec for the example and 20 seeded specs", async (t) => {
   if (!needTool(t, "dpkg-deb", "tar")) return;
-  const specs = [await exampleSpec(), ...fc.sample(arbDebSpec, { numRuns: 20, seed: 20240601 })];
+  const example = await exampleFromConfig<DebOptions>("deb");
+  const specs = [example.spec, ...fc.sample(arbDebSpec, { numRuns: 20, seed: 20240601 })];
   for (const [i, spec] of specs.entries()) {
     const path = join(work, `spec${i}.deb`);
-    writeFileSync(path, await collect(writeDeb(spec)));
+    writeFileSync(path, await collect(writeDeb(spec, i === 0 ? example.options : {})));
     await checkWithDpkgDeb(spec, path);
   }
 });
 
-test("lintian reports no error and no warning on the example package", async (t) => {
+test("lintian --pedantic --display-info reports no tag at all on the example project built through the config loader", async (t) => {
   if (!needTool(t, "lintian")) return;
+  const { spec, options } = await exampleFromConfig<DebOptions>("deb");
   const path = join(work, "example.deb");
-  writeFileSync(path, await collect(writeDeb(await exampleSpec())));
+  writeFileSync(path, await collect(writeDeb(spec, options)));
   const tolerated = readFileSync(
     new URL("../../../../fixtures/deb/lintian-tolerated.txt", import.meta.url),
     "utf8",
@@ -140,10 +143,10 @@ test("lintian reports no error and no warning on the example package", async (t)
     .map((l) => l.replace(/#.*/, "").trim())
     .filter(Boolean)
     .map((l) => l.split(/\s+/)[0]!);
-  const r = tryRun("lintian", ["--fail-on", "none", path], { env });
+  const r = tryRun("lintian", ["--fail-on", "none", "--pedantic", "--display-info", path], { env });
   const tags = r.stdout
     .split("\n")
-    .filter((l) => /^[EW]: /.test(l))
+    .filter((l) => /^[EWIP]: /.test(l))
     .filter((l) => !tolerated.some((tag) => l.includes(` ${tag}`)));
   assert.deepEqual(tags, [], r.stdout + r.stderr);
 });
@@ -180,7 +183,7 @@ test("debsig-verify accepts the _gpgorigin signature of written and re-signed pa
       ["--policies-dir", join(work, "policies"), "--keyrings-dir", join(work, "keyrings"), p],
       { env },
     );
-  const spec = await exampleSpec();
+  const { spec } = await exampleFromConfig("deb");
   const signedPath = join(work, "signed.deb");
   const bytes = await collect(writeDeb(spec, {}, { signer }));
   writeFileSync(signedPath, bytes);

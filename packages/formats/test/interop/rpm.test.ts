@@ -11,14 +11,13 @@ import { join } from "node:path";
 import { after, before, test, type TestContext } from "node:test";
 import fc from "fast-check";
 import { bytesSource, collect } from "../../src/bytes/bytes.ts";
-import { FORMATS } from "../../src/registry.ts";
 import { readRpm, type RpmOptions, writeRpm } from "../../src/rpm/index.ts";
-import { loadConfig } from "../../src/config/index.ts";
 import type { PackageSpec, RelationGroup } from "../../src/spec/types.ts";
 import { arbRpmSpec } from "../support/arbitrary-rpm.ts";
 import { needTool, run, tryRun } from "../support/tools.ts";
 import { comparable, expectedInfo } from "../rpm/expected.ts";
-import { EXAMPLE_DATE, exampleSpec } from "../rpm/example-spec.ts";
+import { exampleSpec } from "../rpm/example-spec.ts";
+import { exampleFromConfig } from "../support/example.ts";
 import { stubSpec } from "../rpm/stub.ts";
 
 let dir: string;
@@ -232,19 +231,6 @@ test("three seeded specs install, verify clean and erase (relations dropped: the
   }
 });
 
-/** The example project built through the config loader, as `packyard build -p rpm` does. */
-async function exampleFromConfig(): Promise<{ spec: PackageSpec; options: RpmOptions }> {
-  const base = new URL("../../../../fixtures/example/", import.meta.url).pathname;
-  const cfg = loadConfig({
-    text: readFileSync(join(base, "packyard.yml"), "utf8"),
-    baseDir: base,
-    env: {},
-    formats: FORMATS,
-  });
-  const r = await cfg.resolve("rpm", { date: EXAMPLE_DATE });
-  return { spec: r.spec, options: r.options as RpmOptions };
-}
-
 /** rpmlint findings accepted on the example, each with its reason; anything else with " E: " fails. */
 const TOLERATED_ERRORS: Record<string, string> = {
   // The example is built unsigned here; signing is judged by rpm -Kv and dnf in rpm-sign.test.ts.
@@ -253,7 +239,7 @@ const TOLERATED_ERRORS: Record<string, string> = {
 
 test("the example (through the config loader) installs, runs, verifies and erases; rpmlint finds no error", async (t) => {
   if (!needTool(t, "rpm", "rpmlint", "busybox") || !needRoot(t)) return;
-  const { spec, options } = await exampleFromConfig();
+  const { spec, options } = await exampleFromConfig<RpmOptions>("rpm");
   const pkg = await writeTo(spec, "hello-packyard-1.0.0-1.noarch.rpm", options);
   const stub = await writeTo(stubSpec(), "stub.rpm");
   const root = scratchRoot("example", stub);
@@ -276,7 +262,7 @@ test("the example (through the config loader) installs, runs, verifies and erase
 });
 
 test("golden: the example package's sha256 is pinned (refresh on purpose with UPDATE_GOLDEN=1)", async () => {
-  const { spec, options } = await exampleFromConfig();
+  const { spec, options } = await exampleFromConfig<RpmOptions>("rpm");
   const bytes = await collect(writeRpm(spec, options));
   const digest = createHash("sha256").update(bytes).digest("hex");
   const goldenPath = new URL("../../../../fixtures/rpm/example.sha256", import.meta.url).pathname;
