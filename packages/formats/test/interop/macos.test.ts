@@ -1,7 +1,8 @@
 /**
  * macOS packages judged on Linux: libarchive extracts every xar member (TOC and file checksums), python3
  * recomputes the TOC SHA-1, GNU cpio lists the Payload, an independent python Bom parser gives the Bom,
- * and cksum(1) checks every Payload file's CRC — for the example and 20 seeded specs.
+ * and cksum(1) checks every Payload file's CRC — for the example project (through the config loader) and
+ * 20 seeded specs.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -10,10 +11,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import fc from "fast-check";
-import { writeMacosBytes } from "../../src/macos/index.ts";
+import { type MacosOptions, writeMacosBytes } from "../../src/macos/index.ts";
 import type { PackageSpec } from "../../src/spec/types.ts";
-import { macosExampleSpec } from "../macos/example.ts";
 import { macosSpec } from "../support/arbitrary-macos.ts";
+import { exampleFromConfig } from "../support/example.ts";
 import { needTool, run, tryRun } from "../support/tools.ts";
 
 /** Independent xar reader: header by struct, TOC inflated by zlib, member list from the XML, TOC SHA-1. */
@@ -82,8 +83,8 @@ function permString(mode: number): string {
   return t + s;
 }
 
-async function judge(spec: PackageSpec, dir: string): Promise<void> {
-  const bytes = await writeMacosBytes(spec);
+async function judge(spec: PackageSpec, dir: string, options: MacosOptions = {}): Promise<void> {
+  const bytes = await writeMacosBytes(spec, options);
   const pkg = join(dir, "p.pkg");
   writeFileSync(pkg, bytes);
   const comp = `${spec.name}.pkg`;
@@ -155,11 +156,12 @@ function tryRunBinary(args: string[]): Uint8Array {
   return new Uint8Array(r.stdout);
 }
 
-test("the example package: bsdtar, python3 TOC/Bom parsers, GNU cpio and cksum agree", async (t) => {
+test("the example project (through the config loader): bsdtar, python3 TOC/Bom parsers, GNU cpio and cksum agree", async (t) => {
   if (!needTool(t, "bsdtar", "python3", "cpio", "cksum", "gunzip")) return;
   const dir = mkdtempSync(join(tmpdir(), "packyard-macos-"));
   try {
-    await judge(await macosExampleSpec(), dir);
+    const { spec, options } = await exampleFromConfig<MacosOptions>("macos");
+    await judge(spec, dir, options);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

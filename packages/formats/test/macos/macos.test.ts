@@ -16,6 +16,7 @@ import {
   parseMacosConfig,
   planMacos,
   readMacos,
+  type MacosOptions,
   writeMacosBytes,
 } from "../../src/macos/index.ts";
 import { formatById } from "../../src/registry.ts";
@@ -226,12 +227,18 @@ test("deterministic across processes with different TZ, umask and cwd", async ()
   }
 });
 
-test("golden sha256 of the example product archive (UPDATE_GOLDEN=1 to refresh on purpose)", async () => {
+test("golden sha256 of the example project's product archive, through the config loader (UPDATE_GOLDEN=1 to refresh on purpose)", async () => {
   const { readFileSync, writeFileSync } = await import("node:fs");
-  const { macosExampleSpec } = await import("./example.ts");
+  const { exampleFromConfig } = await import("../support/example.ts");
+  const { spec, options } = await exampleFromConfig<MacosOptions>("macos");
+  // overrides.macos in packyard.yml moves everything out of SIP-protected /usr/bin
+  assert.ok(
+    spec.entries.every((e) => e.path.startsWith("/usr/local/")),
+    "every entry under /usr/local",
+  );
   const golden = new URL("../../../../fixtures/macos/example.sha256", import.meta.url);
   const sum = createHash("sha256")
-    .update(await writeMacosBytes(await macosExampleSpec()))
+    .update(await writeMacosBytes(spec, options))
     .digest("hex");
   if (process.env.UPDATE_GOLDEN === "1") writeFileSync(golden, `${sum}\n`);
   assert.equal(sum, readFileSync(golden, "utf8").trim());
