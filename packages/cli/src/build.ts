@@ -23,7 +23,6 @@ import {
   type PackageSpec,
   parseChecksumConfig,
   resolvePassphrase,
-  SignError,
   SpecError,
   type Signer,
   signChecksums,
@@ -216,26 +215,6 @@ function withX509Signer(
   return { ...options, signer };
 }
 
-/** Signs a checksums file dated `date`; a key newer than that date signs with the current time instead. */
-async function signChecksumsDated(
-  text: string,
-  name: string,
-  signer: Signer,
-  date: number,
-  warn: ((w: Warning) => void) | undefined,
-): Promise<{ name: string; text: string }> {
-  try {
-    return await signChecksums(text, name, signer, { date: new Date(date * 1000) });
-  } catch (e) {
-    if (!(e instanceof SignError && e.code === "SIGN_FAILED" && e.data.field === "date")) throw e;
-    warn?.({
-      code: "SIGNATURE_UNDATED",
-      message: `${name}.asc: the signing key is newer than the build date (${e.message}); the signature carries the current time and is not reproducible`,
-    });
-    return signChecksums(text, name, signer);
-  }
-}
-
 /** Writes the checksums file over `artifacts` (and its `.asc` with a signer); returns what it wrote. */
 async function writeChecksums(
   artifacts: readonly BuiltArtifact[],
@@ -266,7 +245,8 @@ async function writeChecksums(
   input.progress?.(`checksums: writing ${join(outDir, name)}`);
   await put(name, text);
   if (signer !== undefined) {
-    const signed = await signChecksumsDated(text, name, signer, input.date, input.warn);
+    // Dated the build date (raised to the key's creation when the key is newer), so builds sign alike.
+    const signed = await signChecksums(text, name, signer, { date: new Date(input.date * 1000) });
     await put(signed.name, signed.text);
     input.progress?.(`checksums: signed ${join(outDir, signed.name)}`);
   }
@@ -370,6 +350,7 @@ export async function build(input: BuildInput): Promise<BuiltArtifact[]> {
     input.progress?.(`${packager}: writing ${path}`);
     const tally = { size: 0, hash: createHash("sha256") };
     const chunks = format.write(spec, options, {
+      date: input.date,
       ...(signer !== undefined ? { signer } : {}),
       ...(input.warn !== undefined ? { warn: input.warn } : {}),
     });
@@ -377,7 +358,9 @@ export async function build(input: BuildInput): Promise<BuiltArtifact[]> {
     artifacts.push({ format: packager, path, size: tally.size, sha256: tally.hash.digest("hex") });
 
     if (signer !== undefined && format.detachedSignature !== undefined) {
-      const detached = await format.detachedSignature(await fileSource(path), options, signer);
+      const detached = await format.detachedSignature(await fileSource(path), options, signer, {
+        date: input.date,
+      });
       if (detached !== undefined) {
         const sigPath = path + detached.suffix;
         await writeFileAtomic(sigPath, once(detached.bytes), 0o644);

@@ -206,6 +206,28 @@ test("sign apk: --key-name names the .SIGN member; openssl verifies it", async (
   );
 });
 
+test("sign with SOURCE_DATE_EPOCH is reproducible: two copies signed alike for rpm, deb, archlinux and apk", async (t) => {
+  if (!needTool(t, "gpg")) return;
+  // 1700000000 precedes the key made in before(): OpenPGP signatures take the key's creation time instead.
+  const env = { SOURCE_DATE_EPOCH: "1700000000" };
+  for (const packager of ["rpm", "deb", "archlinux", "apk"]) {
+    const key = packager === "apk" ? keys.rsaPrivate : keys.openpgpSecret;
+    const signed: Buffer[] = [];
+    for (const _ of [1, 2]) {
+      const path = copyOf(packager);
+      const r = await runMain(["sign", path, "--key", key], cwd, FORMATS, env);
+      assert.equal(r.status, 0, r.stderr);
+      signed.push(readFileSync(packager === "archlinux" ? `${path}.sig` : path));
+    }
+    assert.ok(signed[0]!.equals(signed[1]!), `${packager}: the two signed copies differ`);
+    if (packager === "archlinux") {
+      const packets = run("gpg", ["--batch", "--list-packets"], { input: signed[0]! });
+      const created = /^\s+version 4, created (\d+), md5len/m.exec(packets)?.[1];
+      assert.ok(Number(created) > 1_700_000_000, `dated the key's creation, not before it: ${packets}`);
+    }
+  }
+});
+
 test("sign refusals are one paragraph with exit 1: an archive, a key of the wrong kind, a locked key", async () => {
   const cases: [string, string, RegExp][] = [
     [

@@ -128,10 +128,10 @@ test("checksums: gpgv verifies SHA256SUMS.asc, sha256sum -c checks every artifac
   assert.match(out, /^hello-packyard-1\.0\.0-1-any\.pkg\.tar\.zst\.sig: OK$/m);
 });
 
-test("dated signatures are reproducible: the same build twice gives the same deb, SHA256SUMS and .asc", () => {
+test("dated signatures are reproducible: the same signed build twice gives the same packages, .sig, SHA256SUMS and .asc", () => {
   const again = (target: string) => {
     const r = spawnCli(
-      ["build", "-f", "packyard.signed.yml", "-p", "deb,zip", "-t", target, "--json"],
+      ["build", "-f", "packyard.signed.yml", "-p", "deb,rpm,archlinux,apk,zip", "-t", target, "--json"],
       cwd,
       env,
     );
@@ -139,6 +139,6 @@ test("dated signatures are reproducible: the same build twice gives the same deb
     return (JSON.parse(r.stdout) as Artifact[]).map((m) => [basename(m.path), m.sha256]);
   };
   const a = again("one");
-  assert.equal(a.length, 4);
+  assert.equal(a.length, 8);
   assert.deepEqual(again("two"), a);
 });

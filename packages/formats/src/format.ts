@@ -21,6 +21,14 @@ export interface WriteContext {
   spool?: SpoolFactory;
   /** Signs the package when the format embeds signatures (rpm header, deb _gpgorigin, apk .SIGN). */
   signer?: Signer;
+  /**
+   * When signatures are made, in seconds since the epoch (SOURCE_DATE_EPOCH at the CLI edge). With a fixed
+   * date, OpenPGP (RSA, EdDSA), apk (RSA) and macOS (CMS signingTime) signatures are byte-for-byte
+   * reproducible. Optional: writers then date signatures `spec.date`; `sign` uses a date recorded in the
+   * artifact (build time, member mtime); Arch `.sig` signatures carry the current time. An OpenPGP date
+   * earlier than the signing key's creation is raised to it (verifiers refuse signatures older than the key).
+   */
+  date?: number;
   warn?: (w: Warning) => void;
 }
 
@@ -52,9 +60,17 @@ export interface PackageFormat<O = unknown> {
   write(spec: PackageSpec, options: O, ctx?: WriteContext): AsyncIterable<Uint8Array>;
   /** Parses any artifact of this format (ours or a real tool's). */
   read(source: ByteSource, ctx?: ReadContext): Promise<PackageInfo>;
-  /** Signatures that live beside the artifact rather than inside it (Arch `.sig`). */
-  detachedSignature?(artifact: ByteSource, options: O, signer: Signer): Promise<DetachedArtifact | undefined>;
-  /** Signs an existing artifact (ours or a real tool's), returning the new bytes. */
+  /**
+   * Signatures that live beside the artifact rather than inside it (Arch `.sig`), dated `ctx.date` (pass
+   * the build date for reproducible output).
+   */
+  detachedSignature?(
+    artifact: ByteSource,
+    options: O,
+    signer: Signer,
+    ctx?: WriteContext,
+  ): Promise<DetachedArtifact | undefined>;
+  /** Signs an existing artifact (ours or a real tool's), returning the new bytes; signatures dated `ctx.date`. */
   sign?(artifact: ByteSource, signer: Signer, ctx?: WriteContext): AsyncIterable<Uint8Array>;
   /** True when the first bytes look like this format (for `packyard inspect`). */
   sniff(head: Uint8Array, fileName: string): boolean;

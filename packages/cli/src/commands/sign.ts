@@ -1,5 +1,6 @@
 /** `packyard sign FILE --key KEY`: signs an existing package in place, or writes its detached signature. */
 import { relative, resolve } from "node:path";
+import { sourceDateEpoch } from "../build-date.ts";
 import type { Command } from "../command.ts";
 import { fileSource, SpecError, writeFileAtomic } from "../formats.ts";
 import { loadSigner } from "../load-signer.ts";
@@ -17,7 +18,7 @@ export const signCommand: Command = {
 
 Signs a package made by packyard or by the distribution's tools. Formats with embedded signatures
 (rpm header, deb _gpgorigin, apk .SIGN, macOS .pkg) are rewritten in place (atomically); Arch packages
-get FILE.sig.
+get FILE.sig. Signatures are dated SOURCE_DATE_EPOCH when it is set (reproducible), else now.
 
 Options:
       --key FILE            OpenPGP secret key (armored or binary), RSA private key (PEM, for apk), or
@@ -44,6 +45,8 @@ Options:
     }
     const path = resolve(io.cwd, positionals[0]!);
     const format = await sniffFile(path, io.formats);
+    // The CLI is the one place that reads the clock: SOURCE_DATE_EPOCH makes re-signing reproducible.
+    const date = sourceDateEpoch(io.env) ?? Math.floor(Date.now() / 1000);
     const signer = await loadSigner(resolve(io.cwd, flags.key), {
       env: io.env,
       format: format.id,
@@ -53,13 +56,13 @@ Options:
       ...(typeof flags.certificate === "string" ? { certificate: resolve(io.cwd, flags.certificate) } : {}),
     });
     if (format.sign !== undefined) {
-      await writeFileAtomic(path, format.sign(await fileSource(path), signer), 0o644);
+      await writeFileAtomic(path, format.sign(await fileSource(path), signer, { date }), 0o644);
       io.err(`signed ${relative(io.cwd, path) || path} (${format.id}, in place)\n`);
       return 0;
     }
     if (format.detachedSignature !== undefined) {
       const options = format.config.parse({}, { field: format.config.key, baseDir: io.cwd });
-      const detached = await format.detachedSignature(await fileSource(path), options, signer);
+      const detached = await format.detachedSignature(await fileSource(path), options, signer, { date });
       if (detached !== undefined) {
         const sigPath = path + detached.suffix;
         await writeFileAtomic(sigPath, once(detached.bytes), 0o644);

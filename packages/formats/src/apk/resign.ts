@@ -34,11 +34,14 @@ async function tarFiles(
   return out;
 }
 
-/** Re-signs `artifact` with `signer` (RSA) and streams the new package. */
+/**
+ * Re-signs `artifact` with `signer` (RSA) and streams the new package. The signature files' tar mtime is
+ * `ctx.date`, else the package's builddate: re-signing is reproducible either way.
+ */
 export async function* signApk(
   artifact: ByteSource,
   signer: Signer,
-  _ctx: WriteContext = {},
+  ctx: WriteContext = {},
 ): AsyncGenerator<Uint8Array> {
   const rsa = rsaSigner(signer);
   const limits = resolveLimits();
@@ -76,7 +79,9 @@ export async function* signApk(
   const kept: ApkSignatureFile[] = signed
     ? first.filter((f) => parseSignatureName(f.name)?.keyName !== keyName)
     : [];
-  const mtime = Number(info.get("builddate")?.[0] ?? "0");
+  // RSA PKCS#1 v1.5 signatures are deterministic; the only date is the signature files' tar mtime.
+  const built = Number(info.get("builddate")?.[0] ?? "0");
+  const mtime = ctx.date ?? built;
   yield await gzipMember(
     await signatureTar([...ours, ...kept], Number.isSafeInteger(mtime) ? mtime : 0),
     APK_GZIP_LEVEL,

@@ -121,7 +121,7 @@ export async function* writeApk(
     if (signer !== undefined) {
       const keyName = resolveKeyName(signer, spec.maintainer, options.signature?.keyName);
       const files = await signControl(control, signer, keyName, options.signature?.legacySha1 === true);
-      yield await gzipMember(await signatureTar(files, spec.date), level);
+      yield await gzipMember(await signatureTar(files, ctx.date ?? spec.date), level);
     }
     yield control;
     yield* data.open();

@@ -31,8 +31,8 @@ export const archlinuxFormat: PackageFormat<ArchlinuxOptions> = {
   read(source, ctx) {
     return readArchlinux(source, ctx);
   },
-  async detachedSignature(artifact, _options, signer) {
-    return signArchlinux(artifact, signer);
+  async detachedSignature(artifact, _options, signer, ctx) {
+    return signArchlinux(artifact, signer, ctx);
   },
   sniff(head, fileName) {
     if (!NAME.test(fileName)) return false;

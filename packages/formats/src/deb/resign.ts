@@ -23,7 +23,10 @@ interface Listed {
   mode: number;
 }
 
-/** Re-signs `artifact`; the signature is dated like the debian-binary member (its ar mtime). */
+/**
+ * Re-signs `artifact`; the signature is dated `ctx.date`, else like the debian-binary member (its ar mtime),
+ * so re-signing is reproducible either way.
+ */
 export async function* resignDeb(
   artifact: ByteSource,
   signer: Signer,
@@ -58,7 +61,7 @@ export async function* resignDeb(
   const range = (m: Listed) => artifact.open({ start: m.start, end: m.start + m.size });
   const parts: Uint8Array[] = [];
   for (const m of [binary, listed[controlIdx]!, listed[dataIdx]!]) parts.push(await collect(range(m)));
-  const signature = await signDebMembers([concatBytes(parts)], signer, new Date(binary.mtime * 1000), ctx);
+  const signature = await signDebMembers([concatBytes(parts)], signer, ctx.date ?? binary.mtime);
   const kept: ArWriteMember[] = listed
     .filter((m) => m.name !== sigName)
     .map((m) => ({

@@ -5,18 +5,16 @@
  */
 import { concatBytes, encodeUtf8 } from "../bytes/bytes.ts";
 import { SignError } from "../errors.ts";
-import type { WriteContext } from "../format.ts";
 import type { Signer } from "../sign/signer.ts";
 
 /**
- * Signs the three member contents. The signature is dated `date` (deterministic for RSA and EdDSA keys);
- * when the key is newer than `date`, it is dated by openpgp.js instead and a warning says so.
+ * Signs the three member contents, dated `date` (seconds): deterministic for RSA and EdDSA keys. A date
+ * before the key's creation is raised to it by the signer, so the output stays fixed for a given key.
  */
 export async function signDebMembers(
   parts: readonly Uint8Array[],
   signer: Signer,
-  date: Date,
-  ctx: WriteContext = {},
+  date: number,
 ): Promise<Uint8Array> {
   if (signer.kind !== "openpgp") {
     throw new SignError(
@@ -25,14 +23,5 @@ export async function signDebMembers(
       { expected: "openpgp", found: signer.kind },
     );
   }
-  const data = concatBytes(parts);
-  try {
-    return encodeUtf8(await signer.detached(data, { armor: true, date }));
-  } catch (first) {
-    ctx.warn?.({
-      code: "DEB_SIGNATURE_DATE",
-      message: `the signature could not be dated ${date.toISOString()} (${(first as Error).message}); it carries the current time instead and the package is not reproducible`,
-    });
-    return encodeUtf8(await signer.detached(data, { armor: true }));
-  }
+  return encodeUtf8(await signer.detached(concatBytes(parts), { armor: true, date: new Date(date * 1000) }));
 }

@@ -245,7 +245,7 @@ export async function* dataTar(
 
 /**
  * Writes a .deb. Deterministic: same spec and options, same bytes (mtimes default to `spec.date`; a
- * signature is dated `spec.date` too). With `ctx.signer` (OpenPGP) a `_gpg<type>` member is appended.
+ * signature is dated `ctx.date`, else `spec.date`). With `ctx.signer` (OpenPGP) a `_gpg<type>` member is appended.
  */
 export async function* writeDeb(
   input: PackageSpec,
@@ -295,8 +295,7 @@ export async function* writeDeb(
       const signature = await signDebMembers(
         [debianBinary, control, await collect(data.open())],
         ctx.signer,
-        new Date(spec.date * 1000),
-        ctx,
+        ctx.date ?? spec.date,
       );
       members.push({
         name: signatureMemberName(options.signatureType),

@@ -30,7 +30,7 @@ export const macosFormat: PackageFormat<MacosOptions> = {
   sign(artifact, signer, ctx) {
     // The Signer union has no X.509 member yet: macosSigner checks the kind and refuses others.
     const x509 = macosSigner({}, { ...ctx, signer }) as X509Signer;
-    return signMacos(artifact, x509, 0);
+    return signMacos(artifact, x509, ctx?.date);
   },
   sniff(head, fileName) {
     return fileName.endsWith(".pkg") && XAR.every((b, i) => head[i] === b);

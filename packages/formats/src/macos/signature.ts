@@ -19,12 +19,12 @@ function slice(source: ByteSource, start: number, length: number): ByteSource {
 
 /**
  * Re-signs a flat package: existing signatures are replaced. `signingTime` (seconds) goes into the CMS
- * signed attributes; pass the build date for reproducible output.
+ * signed attributes; omitted, the archive's own creation time (else 0) is used, so output is reproducible.
  */
 export async function* signMacos(
   artifact: ByteSource,
   signer: X509Signer,
-  signingTime: number,
+  signingTime?: number,
 ): AsyncGenerator<Uint8Array> {
   const archive = await readXar(artifact);
   const convert = (n: XarNode): XarWriteNode => {
@@ -60,7 +60,10 @@ export async function* signMacos(
   const creation = archive.creationTime
     ? Date.parse(`${archive.creationTime.replace(/Z?$/, "Z")}`)
     : Number.NaN;
-  const opts: Parameters<typeof writeXar>[1] = { signature: await signatureSlots(signer, signingTime) };
-  if (Number.isFinite(creation)) opts.creationTime = Math.floor(creation / 1000);
+  const created = Number.isFinite(creation) ? Math.floor(creation / 1000) : undefined;
+  const opts: Parameters<typeof writeXar>[1] = {
+    signature: await signatureSlots(signer, signingTime ?? created ?? 0),
+  };
+  if (created !== undefined) opts.creationTime = created;
   yield* writeXar(nodes, opts);
 }

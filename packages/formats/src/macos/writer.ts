@@ -274,7 +274,7 @@ export async function* writeMacos(
       nodes.push(dir(plan.componentName, comp));
     }
     const opts: Parameters<typeof writeXar>[1] = { creationTime: spec.date };
-    if (signer) opts.signature = await signatureSlots(signer, spec.date);
+    if (signer) opts.signature = await signatureSlots(signer, ctx.date ?? spec.date);
     yield* writeXar(nodes, opts);
   } finally {
     await parts.payload.dispose();

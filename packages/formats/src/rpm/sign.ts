@@ -12,10 +12,10 @@ import { hashBytes } from "../hash/index.ts";
 import { resolveLimits } from "../limits.ts";
 import type { Signer } from "../sign/signer.ts";
 import type { ByteSource } from "../spec/types.ts";
-import { headerString } from "./header.ts";
+import { headerNumbers, headerString } from "./header.ts";
 import { readHeaders } from "./read.ts";
 import { fitSignatureHeader, SIGNATURE_TAGS, signatureEntries } from "./signature-header.ts";
-import { REGION_SIGNATURES, SIG } from "./tags.ts";
+import { REGION_SIGNATURES, SIG, TAG } from "./tags.ts";
 
 async function collectRange(source: ByteSource, start: number, end: number): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
@@ -25,12 +25,13 @@ async function collectRange(source: ByteSource, start: number, end: number): Pro
 
 /**
  * Streams `artifact` re-signed with `signer` (an OpenPGP signer: RSA → tag 268, EdDSA → tag 267). A
- * legacy header+payload signature (1002/1005) present before is renewed too.
+ * legacy header+payload signature (1002/1005) present before is renewed too. The signature is dated
+ * `ctx.date`, else the package's build time (so re-signing is reproducible either way), else the current time.
  */
 export async function* signRpm(
   artifact: ByteSource,
   signer: Signer,
-  _ctx: WriteContext = {},
+  ctx: WriteContext = {},
 ): AsyncGenerator<Uint8Array> {
   if (signer.kind !== "openpgp") {
     throw new SpecError(
@@ -60,7 +61,8 @@ export async function* signRpm(
   const legacy = hadLegacy
     ? async () => concatBytes([H, await collectRange(artifact, parsed.payloadStart, artifact.size)])
     : undefined;
-  const sigs = await signatureEntries(signer, H, legacy);
+  const date = ctx.date ?? headerNumbers(parsed.header, TAG.BUILDTIME)?.[0];
+  const sigs = await signatureEntries(signer, H, legacy, date);
   const oldBytes = parsed.headerStart - parsed.signatureStart;
   const sigHeader = fitSignatureHeader(
     [...kept, ...sigs],

@@ -46,18 +46,27 @@ export function fitSignatureHeader(entries: readonly HeaderEntry[], totalBytes: 
   return encodeSignatureHeader(base);
 }
 
-/** Header-only (and, with `legacy`, header+payload) signature entries made by an OpenPGP signer. */
+/**
+ * Header-only (and, with `legacy`, header+payload) signature entries made by an OpenPGP signer, dated `date`
+ * (seconds): with a fixed date, RSA and EdDSA signatures, and so the package, are reproducible.
+ */
 export async function signatureEntries(
   signer: OpenPGPSigner,
   header: Uint8Array,
-  legacyData?: () => Promise<Uint8Array>,
+  legacyData: (() => Promise<Uint8Array>) | undefined,
+  date: number | undefined,
 ): Promise<HeaderEntry[]> {
   const rsa = signer.algorithm === "rsa";
+  const options = {
+    armor: false as const,
+    hash: "sha256" as const,
+    ...(date === undefined ? {} : { date: new Date(date * 1000) }),
+  };
   const out: HeaderEntry[] = [];
-  const sig = await signer.detached(header, { armor: false, hash: "sha256" });
+  const sig = await signer.detached(header, options);
   out.push({ tag: rsa ? SIG.RSA : SIG.DSA, type: RPM_TYPE.BIN, value: sig });
   if (legacyData) {
-    const both = await signer.detached(await legacyData(), { armor: false, hash: "sha256" });
+    const both = await signer.detached(await legacyData(), options);
     out.push({ tag: rsa ? SIG.PGP : SIG.GPG, type: RPM_TYPE.BIN, value: both });
   }
   return out;

@@ -596,7 +596,7 @@ export async function digestEntries(
 
 /**
  * Writes an rpm v4 package. With an OpenPGP signer in `ctx`, the header-only signature (268 RSA / 267
- * EdDSA) is added inside the reserved space, as rpmsign would.
+ * EdDSA) is added inside the reserved space, as rpmsign would, dated `ctx.date` else `spec.date`.
  */
 export async function* writeRpm(
   input: PackageSpec,
@@ -645,7 +645,7 @@ export async function* writeRpm(
       const legacy = options.legacySignature
         ? async () => concatBytes([header, await collectSpool(payload.spooled)])
         : undefined;
-      const sigs = await signatureEntries(signer, header, legacy);
+      const sigs = await signatureEntries(signer, header, legacy, ctx.date ?? spec.date);
       sigHeader = reserve
         ? fitSignatureHeader([...digests, ...sigs], unsigned.length)
         : encodeSignatureHeader([...digests, ...sigs]);

@@ -270,6 +270,17 @@ const LiteralData = openpgp.LiteralDataPacket as unknown as new (date: Date) => 
 /** A literal packet's date is not covered by a detached signature; a constant keeps the clock out. */
 const LITERAL_DATE = new Date(0);
 
+/**
+ * The date a signature is given: the requested one, raised to the signing key's creation time when it is
+ * earlier. A signature older than its key is refused by every verifier (gpg: "key … was created … in the future",
+ * openpgp.js: the key is not valid at that date), so signing with it would fail; the current time would
+ * work but differ from run to run. The key's creation time is a fixed input too, so a build date
+ * (SOURCE_DATE_EPOCH) that predates the key still yields the same bytes on every run.
+ */
+function notBeforeKey(date: Date | undefined, created: Date): Date | undefined {
+  return date !== undefined && date.getTime() < created.getTime() ? created : date;
+}
+
 class OpenPGPKeySigner implements OpenPGPSigner {
   readonly kind = "openpgp";
   readonly fingerprint: string;
@@ -343,14 +354,7 @@ class OpenPGPKeySigner implements OpenPGPSigner {
     hash: OpenPGPHash,
     date: Date | undefined,
   ): Promise<openpgp.Signature> {
-    const created = this.#signingKey.getCreationTime();
-    if (date !== undefined && date.getTime() < created.getTime()) {
-      throw new SignError(
-        "SIGN_FAILED",
-        `OpenPGP signature date ${date.toISOString()} precedes the creation of signing key ${this.keyId} (${created.toISOString()}); verifiers reject such signatures`,
-        { field: "date", found: date.toISOString(), expected: `>= ${created.toISOString()}` },
-      );
-    }
+    date = notBeforeKey(date, this.#signingKey.getCreationTime());
     const config = configFor(hash);
     try {
       // Re-checks that the key is a valid signing key at the signature date (not expired or revoked).

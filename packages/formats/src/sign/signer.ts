@@ -16,7 +16,8 @@ export interface OpenPGPSignOptions {
   /**
    * Signature creation time. Pass `SOURCE_DATE_EPOCH` here for reproducible output: with a fixed date, RSA
    * (PKCS#1 v1.5) and EdDSA signatures are byte-for-byte deterministic. Omitted, openpgp.js uses the
-   * current time. Must not precede the signing key's creation time.
+   * current time. A date before the signing key's creation is raised to that creation time (verifiers
+   * refuse signatures older than their key), which keeps the output fixed for a given key.
    */
   date?: Date;
 }

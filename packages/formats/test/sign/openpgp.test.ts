@@ -293,12 +293,15 @@ describe("signing", () => {
     );
   });
 
-  test("a date before the key's creation → SIGN_FAILED naming both times", async () => {
+  test("a date before the key's creation is raised to it: same bytes for any older date, and valid", async () => {
     const signer = await loadOpenPGPSigner(rsa.secretKeyArmored);
-    await assert.rejects(
-      signer.detached(data, { date: new Date("2029-12-31T00:00:00Z") }),
-      rejectsWith(SignError, "SIGN_FAILED", /2029-12-31.*2030-01-01/),
-    );
+    const early = await signer.detached(data, { date: new Date("2029-12-31T00:00:00Z") });
+    assert.equal(readSignatureInfo(early).created.getTime(), keyDate.getTime());
+    assert.deepEqual(early, await signer.detached(data, { date: new Date(0) }));
+    assert.deepEqual(early, await signer.detached(data, { date: keyDate }));
+    const text = await signer.cleartext("x\n", { date: new Date("2020-01-01T00:00:00Z") });
+    assert.equal(text, await signer.cleartext("x\n", { date: keyDate }));
+    assert.equal((await verifyDetached(data, early, rsa.publicKeyArmored, { date: keyDate })).valid, true);
   });
 
   test("cleartext: signs the canonical text (type 0x01) and dash-escapes", async () => {
