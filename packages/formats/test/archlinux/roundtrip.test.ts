@@ -1,13 +1,20 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
 import { test } from "node:test";
 import fc from "fast-check";
-import { archlinuxFormat, readArchlinux, writeArchlinux } from "../../src/archlinux/index.ts";
+import {
+  type ArchlinuxOptions,
+  archlinuxFormat,
+  readArchlinux,
+  writeArchlinux,
+} from "../../src/archlinux/index.ts";
 import { bytesSource, chunked, collect } from "../../src/bytes/bytes.ts";
 import type { ByteSource } from "../../src/spec/types.ts";
 import { archlinuxSpec } from "../support/arbitrary-archlinux.ts";
-import { exampleSpec } from "./example-spec.ts";
+import { exampleFromConfig } from "../support/example.ts";
+import { fullSpec } from "./full-spec.ts";
 import { comparable, expectedInfo } from "./expected.ts";
 
 /** A source that serves its bytes in the given chunk sizes, to shake out chunk-boundary bugs. */
@@ -18,9 +25,11 @@ function chunkedSource(bytes: Uint8Array, sizes: number | number[]): ByteSource 
   };
 }
 
-test("example: read(write(spec)) equals expectedInfo, artifact digests match", async () => {
-  const spec = exampleSpec();
-  const bytes = await collect(writeArchlinux(spec));
+const example = () => exampleFromConfig<ArchlinuxOptions>("archlinux");
+
+test("example project: read(write(spec)) equals expectedInfo, artifact digests match", async () => {
+  const { spec, options } = await example();
+  const bytes = await collect(writeArchlinux(spec, options));
   const info = await readArchlinux(bytesSource(bytes));
   assert.deepEqual(comparable(info), await expectedInfo(spec, "archlinux"));
   assert.equal(info.artifact.size, bytes.length);
@@ -29,9 +38,18 @@ test("example: read(write(spec)) equals expectedInfo, artifact digests match", a
   assert.match(info.raw.format === "archlinux" ? info.raw.pkginfo : "", /^pkgver = 1\.0\.0-1$/m);
 });
 
-test("example: chunked reads of 1, 7, 321 and random sizes give the same info", async () => {
-  const spec = exampleSpec();
+test("relations and every script function: read(write(spec)) equals expectedInfo", async () => {
+  const spec = fullSpec();
   const bytes = await collect(writeArchlinux(spec));
+  assert.deepEqual(
+    comparable(await readArchlinux(bytesSource(bytes))),
+    await expectedInfo(spec, "archlinux"),
+  );
+});
+
+test("example project: chunked reads of 1, 7, 321 and random sizes give the same info", async () => {
+  const { spec, options } = await example();
+  const bytes = await collect(writeArchlinux(spec, options));
   const whole = await readArchlinux(bytesSource(bytes));
   for (const sizes of [1, 7, 321, [5, 1000, 3, 77, 4096]]) {
     assert.deepEqual(
@@ -54,7 +72,7 @@ test("property: read(write(spec)) == expectedInfo(spec) for generated specs", as
 });
 
 test("every compression reads back the same metadata (gzip, xz, none)", async () => {
-  const spec = exampleSpec();
+  const spec = fullSpec();
   const expected = await expectedInfo(spec, "archlinux");
   for (const algo of ["gzip", "xz", "none"] as const) {
     const bytes = await collect(writeArchlinux(spec, { compression: { algo } }));
@@ -66,7 +84,7 @@ test("every compression reads back the same metadata (gzip, xz, none)", async ()
 });
 
 test("file name: name-[epoch:]pkgver-pkgrel-arch.pkg.tar.zst", () => {
-  const spec = exampleSpec();
+  const spec = fullSpec();
   assert.equal(archlinuxFormat.fileName(spec, {}), "hello-1.0.0-1-x86_64.pkg.tar.zst");
   const v = {
     ...spec,
@@ -79,25 +97,27 @@ test("file name: name-[epoch:]pkgver-pkgrel-arch.pkg.tar.zst", () => {
   assert.equal(archlinuxFormat.sniff(new Uint8Array([0x28, 0xb5, 0x2f, 0xfd]), "x.deb"), false);
 });
 
-// Golden: sha256 of the example package, checked independently by bsdtar/pacman in the interop suite;
-// refresh only on purpose (UPDATE_GOLDEN=1 prints the new value).
-const GOLDEN_SHA256 = "79f354273826861cc1d888512a926d51a0eaa3e79e92ed01304ac3a8b57d08e0";
-
-test("golden sha256 of the example package", async () => {
-  const bytes = await collect(writeArchlinux(exampleSpec()));
+// Golden: sha256 of the example project's package, checked independently by bsdtar/pacman in the interop
+// suite; refresh only on purpose (UPDATE_GOLDEN=1 rewrites fixtures/archlinux/example.sha256).
+test("golden sha256 of the example project's package (through the config loader)", async () => {
+  const { spec, options } = await example();
+  const bytes = await collect(writeArchlinux(spec, options));
   const sha = createHash("sha256").update(bytes).digest("hex");
-  if (process.env.UPDATE_GOLDEN === "1") console.log(`archlinux example sha256 ${sha}`);
-  assert.equal(sha, GOLDEN_SHA256);
+  const golden = new URL("../../../../fixtures/archlinux/example.sha256", import.meta.url);
+  if (process.env.UPDATE_GOLDEN === "1")
+    writeFileSync(golden, `${sha}  ${archlinuxFormat.fileName(spec, options)}\n`);
+  assert.equal(sha, readFileSync(golden, "utf8").split(/\s+/)[0]);
 });
 
 test("deterministic across processes with different TZ, umask and cwd", () => {
   const script = `
     import { writeArchlinux } from ${JSON.stringify(new URL("../../src/archlinux/index.ts", import.meta.url).href)};
     import { collect } from ${JSON.stringify(new URL("../../src/bytes/bytes.ts", import.meta.url).href)};
-    import { exampleSpec } from ${JSON.stringify(new URL("./example-spec.ts", import.meta.url).href)};
+    import { fullSpec } from ${JSON.stringify(new URL("./full-spec.ts", import.meta.url).href)};
     import { createHash } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
     process.umask(Number(process.argv[1]));
-    const bytes = await collect(writeArchlinux(exampleSpec()));
+    const bytes = await collect(writeArchlinux(fullSpec()));
     process.stdout.write(createHash("sha256").update(bytes).digest("hex"));
   `;
   const runOne = (tz: string, umask: string, cwd: string) => {
@@ -115,7 +135,7 @@ test("deterministic across processes with different TZ, umask and cwd", () => {
 });
 
 test("output does not depend on how file contents are chunked by their source", async () => {
-  const spec = exampleSpec();
+  const spec = fullSpec();
   const whole = await collect(writeArchlinux(spec));
   const rechunked = {
     ...spec,

@@ -9,14 +9,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import fc from "fast-check";
-import { archlinuxFormat, readArchlinux } from "../../src/archlinux/index.ts";
+import { type ArchlinuxOptions, archlinuxFormat, readArchlinux } from "../../src/archlinux/index.ts";
 import { bytesSource, collect } from "../../src/bytes/bytes.ts";
 import { generateOpenPGPKey, loadOpenPGPSigner } from "../../src/sign/index.ts";
 import type { OpenPGPSigner } from "../../src/sign/signer.ts";
 import type { PackageSpec } from "../../src/spec/types.ts";
-import { exampleSpec } from "../archlinux/example-spec.ts";
+import { fullSpec } from "../archlinux/full-spec.ts";
 import { makeKeyring, makeRoot } from "../archlinux/pacman-root.ts";
 import { archlinuxSpec } from "../support/arbitrary-archlinux.ts";
+import { exampleFromConfig } from "../support/example.ts";
 import { hasTool, needTool, run } from "../support/tools.ts";
 
 const TOOLS = ["pacman", "pacman-key", "bsdtar", "busybox"];
@@ -37,10 +38,14 @@ after(() => {
 });
 
 /** Writes the package and its .sig (unless `sign` is false) into a fresh folder; returns the package path. */
-async function build(spec: PackageSpec, sign: OpenPGPSigner | false = signer): Promise<string> {
+async function build(
+  spec: PackageSpec,
+  sign: OpenPGPSigner | false = signer,
+  options: ArchlinuxOptions = {},
+): Promise<string> {
   const out = mkdtempSync(join(dir, "pkg-"));
-  const file = join(out, archlinuxFormat.fileName(spec, {}));
-  const bytes = await collect(archlinuxFormat.write(spec, {}));
+  const file = join(out, archlinuxFormat.fileName(spec, options));
+  const bytes = await collect(archlinuxFormat.write(spec, options));
   writeFileSync(file, bytes);
   if (sign) {
     const sig = await archlinuxFormat.detachedSignature!(bytesSource(bytes), {}, sign);
@@ -94,19 +99,68 @@ function field(qi: string, name: string): string {
   return m[1]!.trim();
 }
 
-test("example: bsdtar lists the expected members in order, without ./ prefixes", async (t) => {
+const example = () => exampleFromConfig<ArchlinuxOptions>("archlinux");
+
+test("example project: bsdtar lists the expected members in order, without ./ prefixes", async (t) => {
   if (!needTool(t, ...TOOLS)) return;
-  const spec = exampleSpec();
-  const file = await build(spec, false);
+  const { spec, options } = await example();
+  const file = await build(spec, false, options);
   const listed = bsdtarNames(file);
   assert.deepEqual(listed, expectedMembers(spec));
-  assert.match(run("bsdtar", ["-tvf", file]), /^lrwxrwxrwx .* usr\/bin\/hi -> hello$/m);
+  assert.match(run("bsdtar", ["-tvf", file]), /^lrwxrwxrwx .* usr\/bin\/hello-packyard -> hello$/m);
 });
 
-test("example: signed install, -Qi, -Qkk, scripts, .pacnew on upgrade, .pacsave and removal", async (t) => {
+test("example project (through the config loader): signed install, -Qi, -Qkk, runs chrooted, -Qc, .pacsave on removal", async (t) => {
+  if (!needTool(t, ...TOOLS, "chroot")) return;
+  const { spec, options } = await example();
+  const r = makeRoot(gpgdir);
+  const pkg = await build(spec, signer, options);
+  const install = r.pacman(["-U", pkg]);
+  assert.equal(install.status, 0, install.stderr + install.stdout);
+  assert.doesNotMatch(install.stdout + install.stderr, /error|warning/i, "scriptlets ran cleanly");
+
+  const qi = r.pacman(["-Qi", "hello-packyard"]).stdout;
+  assert.equal(field(qi, "Name"), "hello-packyard");
+  assert.equal(field(qi, "Version"), "1.0.0-1");
+  assert.equal(field(qi, "Description"), "Friendly greeting program (packyard example)");
+  assert.equal(field(qi, "Architecture"), "any");
+  assert.equal(field(qi, "URL"), "https://packyard.invalid/example");
+  assert.equal(field(qi, "Licenses"), "MIT");
+  assert.equal(field(qi, "Packager"), "Packyard Example <example@packyard.invalid>");
+  assert.equal(field(qi, "Install Script"), "Yes");
+  assert.equal(field(qi, "Validated By"), "Signature");
+  const qkk = r.pacman(["-Qkk", "hello-packyard"]);
+  assert.equal(qkk.status, 0, qkk.stderr + qkk.stdout);
+  assert.match(qkk.stdout, /hello-packyard: \d+ total files, 0 altered files/);
+  const qc = r.pacman(["-Qc", "hello-packyard"]).stdout;
+  assert.match(qc, /Stable release; the greeting is read from/);
+  assert.match(qc, /Preview release of the example project/);
+
+  const hello = () => run("chroot", [r.root, "/bin/sh", "/usr/bin/hello-packyard", "arch"]);
+  assert.equal(hello(), "Hello from packyard, arch!\n");
+  const conf = join(r.root, "etc/hello-packyard/hello.conf");
+  writeFileSync(conf, 'greeting="Hi from the admin"\n');
+  assert.equal(hello(), "Hi from the admin, arch!\n");
+
+  // what the program may leave behind; the example's pre_remove deletes it, else the folder stays non-empty
+  writeFileSync(join(r.root, "var/lib/hello-packyard/last-greeting"), "Hi\n");
+  const rm = r.pacman(["-R", "hello-packyard"]);
+  assert.equal(rm.status, 0, rm.stderr + rm.stdout);
+  assert.equal(existsSync(join(r.root, "usr/bin/hello")), false);
+  assert.equal(existsSync(join(r.root, "usr/bin/hello-packyard")), false);
+  assert.equal(readFileSync(`${conf}.pacsave`, "utf8"), 'greeting="Hi from the admin"\n');
+  assert.equal(
+    existsSync(join(r.root, "var/lib/hello-packyard")),
+    false,
+    "pre_remove emptied the state folder",
+  );
+  assert.equal(r.pacman(["-Q", "hello-packyard"]).status, 1);
+});
+
+test("relations and every script function: signed install, -Qi, -Qkk, scripts, .pacnew on upgrade, .pacsave and removal", async (t) => {
   if (!needTool(t, ...TOOLS)) return;
   const r = makeRoot(gpgdir);
-  const v1 = await build(exampleSpec("1.0.0", "greeting=hello\n"));
+  const v1 = await build(fullSpec("1.0.0", "greeting=hello\n"));
   // -dd: the scratch root has no bash/glibc to satisfy dependencies; signatures are still checked
   const install = r.pacman(["-Udd", v1]);
   assert.equal(install.status, 0, install.stderr + install.stdout);
@@ -145,7 +199,7 @@ test("example: signed install, -Qi, -Qkk, scripts, .pacnew on upgrade, .pacsave 
   // the user edits the config file; the upgrade ships a different one: pacman keeps the edit, writes .pacnew
   const conf = join(r.root, "etc/hello/hello.conf");
   writeFileSync(conf, "greeting=edited by the user\n");
-  const v2 = await build(exampleSpec("1.1.0", "greeting=hello again\n"));
+  const v2 = await build(fullSpec("1.1.0", "greeting=hello again\n"));
   const up = r.pacman(["-Udd", v2]);
   assert.equal(up.status, 0, up.stderr + up.stdout);
   assert.match(up.stdout + up.stderr, /installed as .*hello\.conf\.pacnew/);
@@ -168,10 +222,10 @@ test("example: signed install, -Qi, -Qkk, scripts, .pacnew on upgrade, .pacsave 
 
 test("signatures: unsigned, unknown key and corrupted .sig are refused with pacman's messages", async (t) => {
   if (!needTool(t, ...TOOLS)) return;
-  const spec = exampleSpec();
+  const { spec, options } = await example();
   const r = makeRoot(gpgdir);
 
-  const unsigned = await build(spec, false);
+  const unsigned = await build(spec, false, options);
   const a = r.pacman(["-Udd", unsigned]);
   assert.notEqual(a.status, 0);
   assert.match(a.stderr, /package missing required signature/);
@@ -182,7 +236,7 @@ test("signatures: unsigned, unknown key and corrupted .sig are refused with pacm
     email: "stranger@example.org",
     date: new Date(1_600_000_000_000),
   });
-  const strangerSigned = await build(spec, await loadOpenPGPSigner(other.secretKeyArmored));
+  const strangerSigned = await build(spec, await loadOpenPGPSigner(other.secretKeyArmored), options);
   const b = r.pacman(["-Udd", strangerSigned]);
   assert.notEqual(b.status, 0);
   assert.match(
@@ -190,7 +244,7 @@ test("signatures: unsigned, unknown key and corrupted .sig are refused with pacm
     new RegExp(`key "${other.keyId}" could not be looked up remotely|required key missing from keyring`),
   );
 
-  const corrupt = await build(spec);
+  const corrupt = await build(spec, signer, options);
   const sig = readFileSync(`${corrupt}.sig`);
   sig[sig.length - 20]! ^= 0xff;
   writeFileSync(`${corrupt}.sig`, sig);
@@ -198,9 +252,9 @@ test("signatures: unsigned, unknown key and corrupted .sig are refused with pacm
   assert.notEqual(c.status, 0);
   assert.match(c.stderr, /invalid or corrupted package \(PGP signature\)/);
 
-  assert.equal(r.pacman(["-Q", "hello"]).status, 1, "nothing was installed");
+  assert.equal(r.pacman(["-Q", spec.name]).status, 1, "nothing was installed");
   // the reader reports the .sig and checks it against the key
-  const good = await build(spec);
+  const good = await build(spec, signer, options);
   const info = await readArchlinux(bytesSource(new Uint8Array(readFileSync(good))), {
     detachedSignature: new Uint8Array(readFileSync(`${good}.sig`)),
     publicKeys: [signer.publicKeyArmored()],

@@ -1,6 +1,8 @@
 /**
- * The example package (fixtures/example is not there yet): a binary, a config file, a symlink, a doc,
- * scripts for every pacman function, relations of each kind and a changelog.
+ * A hand-built spec with what the example project (fixtures/example, see test/support/example.ts) does
+ * not have: relations of each kind, scripts for every pacman function (pre/post upgrade included) that
+ * log their arguments, an arch-specific build and a config file whose text changes between versions
+ * (.pacnew). Also a binary, a symlink, a doc, an owned directory and a changelog.
  */
 import { bytesSource } from "../../src/bytes/bytes.ts";
 import type { PackageSpec } from "../../src/spec/types.ts";
@@ -9,8 +11,8 @@ const root = { name: "root", id: 0 };
 const text = (s: string) => bytesSource(new TextEncoder().encode(s));
 const mark = (what: string) => `echo "${what} $*" >> /tmp/hello-scripts.log\n`;
 
-/** The example spec at a given version (upgrade tests build 1.0.0 and 1.1.0). */
-export function exampleSpec(upstream = "1.0.0", confText = "greeting=hello\n"): PackageSpec {
+/** The spec at a given version (upgrade tests build 1.0.0 and 1.1.0). */
+export function fullSpec(upstream = "1.0.0", confText = "greeting=hello\n"): PackageSpec {
   return {
     name: "hello",
     version: { upstream, release: "1" },
