@@ -1,7 +1,8 @@
 /**
- * A spec shaped like the example project (fixtures/example: a CLI with a man page, a config file and
- * maintainer scripts), built here so the apk tests do not depend on the CLI's config loader. The golden
- * sha256 in fixtures/apk/example.sha256 pins the bytes of the package signed with fixtures/keys/openssl-pkcs8.rsa.
+ * The key the golden example package is signed with, its file name, and a small hand-built stand-in spec
+ * for unit tests that vary one field at a time (key naming, spec rules, re-signing, odd paths). The
+ * example project itself comes through the config loader (test/support/example.ts); the golden
+ * fixtures/apk/example.sha256 pins its bytes signed with fixtures/keys/openssl-pkcs8.rsa.
  */
 import { readFileSync } from "node:fs";
 import { bytesSource } from "../../src/bytes/bytes.ts";
@@ -15,6 +16,9 @@ const enc = (s: string) => new TextEncoder().encode(s);
 /** Repository root (tests run from anywhere). */
 export const REPO = new URL("../../../../", import.meta.url).pathname;
 
+/** File name of the golden example package (fixtures/apk/), as `packyard build -p apk` names it. */
+export const GOLDEN_NAME = "hello-packyard-1.0.0-r1.apk";
+
 /** The RSA key the golden package is signed with (fixtures/keys, made by openssl). */
 export function exampleSigner(): RSASigner {
   return loadRSASigner(readFileSync(`${REPO}fixtures/keys/openssl-pkcs8.rsa`, "utf8"), {
@@ -22,7 +26,7 @@ export function exampleSigner(): RSASigner {
   });
 }
 
-/** The example package (arch `all`: its program is a shell script). */
+/** The stand-in package (arch `all`: its program is a shell script), with `overrides` applied. */
 export async function exampleSpec(overrides: Partial<PackageSpec> = {}): Promise<PackageSpec> {
   const man = await compressBytes(
     enc(

@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { test } from "node:test";
 import fc from "fast-check";
-import { apkConfig, apkFormat, parsePkgInfo, tarEnding } from "../../src/apk/index.ts";
+import { type ApkOptions, apkConfig, apkFormat, parsePkgInfo, tarEnding } from "../../src/apk/index.ts";
 import { bytesSource, collect } from "../../src/bytes/bytes.ts";
 import { decompressBytes } from "../../src/compress/decompress.ts";
 import { gzipMembers } from "../../src/compress/gzip-members.ts";
@@ -20,7 +20,8 @@ import { generateOpenPGPKey, loadOpenPGPSigner } from "../../src/sign/openpgp.ts
 import { loadRSASigner } from "../../src/sign/rsa.ts";
 import type { ByteSource } from "../../src/spec/types.ts";
 import { arbApkSpec } from "../support/arbitrary-apk.ts";
-import { exampleSigner, exampleSpec, REPO } from "./example-spec.ts";
+import { exampleFromConfig } from "../support/example.ts";
+import { exampleSigner, exampleSpec, GOLDEN_NAME, REPO } from "./example-spec.ts";
 import { expectedInfo } from "./expected.ts";
 
 async function members(bytes: Uint8Array): Promise<Uint8Array[]> {
@@ -63,9 +64,12 @@ function chunkedSource(bytes: Uint8Array, sizes: readonly number[]): ByteSource 
   };
 }
 
-test("signed example: exactly three members, cut signature and control, .PKGINFO first, parents and checksums", async () => {
-  const spec = await exampleSpec();
-  const bytes = await collect(apkFormat.write(spec, {}, { signer: exampleSigner() }));
+/** The example project through the config loader, as `packyard build -p apk` builds it. */
+const example = () => exampleFromConfig<ApkOptions>("apk");
+
+test("signed example project: exactly three members, cut signature and control, .PKGINFO first, parents and checksums", async () => {
+  const { spec, options } = await example();
+  const bytes = await collect(apkFormat.write(spec, options, { signer: exampleSigner() }));
   const [sig, control, data, extra] = await members(bytes);
   assert.equal(extra, undefined);
   for (const [gz, cut] of [
@@ -86,6 +90,7 @@ test("signed example: exactly three members, cut signature and control, .PKGINFO
       [".PKGINFO", "644"],
       [".pre-install", "755"],
       [".post-install", "755"],
+      [".pre-deinstall", "755"],
       [".post-deinstall", "755"],
     ],
   );
@@ -95,15 +100,22 @@ test("signed example: exactly three members, cut signature and control, .PKGINFO
     [
       "etc/",
       "etc/hello-packyard/",
-      "etc/hello-packyard/greeting.conf",
+      "etc/hello-packyard/hello.conf",
       "usr/",
       "usr/bin/",
       "usr/bin/hello",
       "usr/bin/hello-packyard",
       "usr/share/",
+      "usr/share/doc/",
+      "usr/share/doc/hello-packyard/",
+      "usr/share/doc/hello-packyard/README.md",
       "usr/share/man/",
       "usr/share/man/man1/",
       "usr/share/man/man1/hello-packyard.1.gz",
+      "usr/share/man/man1/hello.1.gz",
+      "var/",
+      "var/lib/",
+      "var/lib/hello-packyard/",
     ],
   );
   for (const e of dataEntries)
@@ -134,22 +146,23 @@ test("signed example: exactly three members, cut signature and control, .PKGINFO
       "datahash",
     ],
   );
-  assert.equal(pkginfo.get("pkgver")?.[0], "1.2.3-r1");
+  assert.equal(pkginfo.get("pkgver")?.[0], "1.0.0-r1");
   assert.equal(pkginfo.get("arch")?.[0], "noarch");
   assert.equal(pkginfo.get("datahash")?.[0], createHash("sha256").update(data!).digest("hex"));
-  assert.equal(apkFormat.fileName(spec, {}), "hello-packyard-1.2.3-r1.apk");
+  assert.equal(apkFormat.fileName(spec, options), GOLDEN_NAME);
 });
 
-test("golden: the signed example package's sha256 (UPDATE_GOLDEN=1 rewrites it)", async () => {
-  const bytes = await collect(apkFormat.write(await exampleSpec(), {}, { signer: exampleSigner() }));
+test("golden: the signed example project's sha256 and bytes (UPDATE_GOLDEN=1 rewrites them)", async () => {
+  const { spec, options } = await example();
+  const bytes = await collect(apkFormat.write(spec, options, { signer: exampleSigner() }));
   const sha = createHash("sha256").update(bytes).digest("hex");
   const path = `${REPO}fixtures/apk/example.sha256`;
   if (process.env.UPDATE_GOLDEN === "1") {
-    writeFileSync(path, `${sha}  hello-packyard-1.2.3-r1.apk\n`);
-    writeFileSync(`${REPO}fixtures/apk/hello-packyard-1.2.3-r1.apk`, bytes);
+    writeFileSync(path, `${sha}  ${GOLDEN_NAME}\n`);
+    writeFileSync(`${REPO}fixtures/apk/${GOLDEN_NAME}`, bytes);
   }
   assert.equal(sha, readFileSync(path, "utf8").split(" ")[0]);
-  assert.deepEqual(bytes, new Uint8Array(readFileSync(`${REPO}fixtures/apk/hello-packyard-1.2.3-r1.apk`)));
+  assert.deepEqual(bytes, new Uint8Array(readFileSync(`${REPO}fixtures/apk/${GOLDEN_NAME}`)));
 });
 
 test("round trip: read(write(spec)) equals expectedInfo(spec), read in odd chunk sizes", async () => {

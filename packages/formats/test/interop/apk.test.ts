@@ -11,7 +11,7 @@ import { test } from "node:test";
 import { apkFormat } from "../../src/apk/index.ts";
 import { bytesSource, collect } from "../../src/bytes/bytes.ts";
 import { ROOT } from "../../src/spec/types.ts";
-import { exampleSigner, exampleSpec, REPO } from "../apk/example-spec.ts";
+import { exampleSigner, exampleSpec, GOLDEN_NAME, REPO } from "../apk/example-spec.ts";
 import { needTool, run, tryRun } from "../support/tools.ts";
 
 /** Splits FILE into gzip members with zlib, writes member i as DIR/m<i>.gz and its tar as DIR/m<i>.tar, and walks each tar's header chain. */
@@ -141,24 +141,29 @@ function checkSha1s(
   return checked;
 }
 
-test("golden example: zlib splits three members, openssl verifies, sha256sum = datahash, sha1sum = pax records", (t) => {
+test("golden example project: zlib splits three members, openssl verifies, sha256sum = datahash, sha1sum = pax records", (t) => {
   if (!needTool(t, "python3", "openssl", "sha256sum", "sha1sum", "tar", "zcat")) return;
   const dir = mkdtempSync(join(tmpdir(), "apk-judge-"));
   try {
-    const file = `${REPO}fixtures/apk/hello-packyard-1.2.3-r1.apk`;
+    const file = `${REPO}fixtures/apk/${GOLDEN_NAME}`;
     const { listing, pax } = judge(file, dir, exampleSigner().publicKeyPem());
     for (const line of [
       /-rw-r--r-- root\/root\s+\d+ \S+ \S+ \.PKGINFO/,
       /-rwxr-xr-x root\/root\s+\d+ \S+ \S+ \.pre-install/,
+      /-rwxr-xr-x root\/root\s+\d+ \S+ \S+ \.pre-deinstall/,
       /drwxr-xr-x root\/root\s+0 \S+ \S+ usr\/bin\//,
-      /-rwxr-xr-x root\/root\s+\d+ \S+ \S+ usr\/bin\/hello-packyard/,
-      /lrwxrwxrwx root\/root\s+0 \S+ \S+ usr\/bin\/hello -> hello-packyard/,
+      /-rwxr-xr-x root\/root\s+390 \S+ \S+ usr\/bin\/hello\n/,
+      /-rw-r--r-- root\/root\s+79 \S+ \S+ etc\/hello-packyard\/hello\.conf/,
+      /lrwxrwxrwx root\/root\s+0 \S+ \S+ usr\/bin\/hello-packyard -> hello/,
+      /lrwxrwxrwx root\/root\s+0 \S+ \S+ usr\/share\/man\/man1\/hello-packyard\.1\.gz -> hello\.1\.gz/,
+      /drwxr-xr-x root\/root\s+0 \S+ \S+ var\/lib\/hello-packyard\//,
       /Ignoring unknown extended header keyword 'APK-TOOLS\.checksum\.SHA1'/,
     ]) {
       assert.match(listing, line);
     }
     assert.ok(!/\.\//.test(listing.replace(/\.\.\//g, "")), "no ./ names");
-    assert.equal(checkSha1s(file, dir, pax), 4);
+    // hello, hello.conf, README.md, hello.1.gz and the two symlinks
+    assert.equal(checkSha1s(file, dir, pax), 6);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
