@@ -4,6 +4,7 @@ import { debArch } from "../../src/deb/arch.ts";
 import { parseDebBlock } from "../../src/deb/config.ts";
 import { debFormat } from "../../src/deb/format.ts";
 import { debFileName, debNameProblem } from "../../src/deb/name.ts";
+import type { DebOptions } from "../../src/deb/options.ts";
 import { compareDebVersions, debVersion, debVersionProblem, versionFromDeb } from "../../src/deb/version.ts";
 import { SpecError } from "../../src/errors.ts";
 import { exampleFromConfig } from "../support/example.ts";
@@ -61,7 +62,7 @@ test("names dpkg-deb refuses are rejected; file name is name_version_arch.deb wi
     assert.notEqual(debNameProblem(bad), undefined, bad);
   assert.equal(debFileName("hello", "1:1.0-1", "amd64"), "hello_1.0-1_amd64.deb");
   // the name fixtures/example/README.md promises for `packyard build -p deb`
-  const { spec, options } = await exampleFromConfig("deb");
+  const { spec, options } = await exampleFromConfig<DebOptions>("deb");
   assert.equal(debFormat.fileName(spec, options), "hello-packyard_1.0.0-1_all.deb");
   assert.equal(debArch("armv7"), "armhf");
   assert.equal(debArch("ppc64le"), "ppc64el");
