@@ -14,7 +14,7 @@ import { bytesSource, chunked, collect } from "../../src/bytes/bytes.ts";
 import type { ByteSource } from "../../src/spec/types.ts";
 import { archlinuxSpec } from "../support/arbitrary-archlinux.ts";
 import { exampleFromConfig } from "../support/example.ts";
-import { fullSpec } from "./full-spec.ts";
+import { exampleSpec } from "./example-spec.ts";
 import { comparable, expectedInfo } from "./expected.ts";
 
 /** A source that serves its bytes in the given chunk sizes, to shake out chunk-boundary bugs. */
@@ -39,7 +39,7 @@ test("example project: read(write(spec)) equals expectedInfo, artifact digests m
 });
 
 test("relations and every script function: read(write(spec)) equals expectedInfo", async () => {
-  const spec = fullSpec();
+  const spec = exampleSpec();
   const bytes = await collect(writeArchlinux(spec));
   assert.deepEqual(
     comparable(await readArchlinux(bytesSource(bytes))),
@@ -72,7 +72,7 @@ test("property: read(write(spec)) == expectedInfo(spec) for generated specs", as
 });
 
 test("every compression reads back the same metadata (gzip, xz, none)", async () => {
-  const spec = fullSpec();
+  const spec = exampleSpec();
   const expected = await expectedInfo(spec, "archlinux");
   for (const algo of ["gzip", "xz", "none"] as const) {
     const bytes = await collect(writeArchlinux(spec, { compression: { algo } }));
@@ -84,7 +84,7 @@ test("every compression reads back the same metadata (gzip, xz, none)", async ()
 });
 
 test("file name: name-[epoch:]pkgver-pkgrel-arch.pkg.tar.zst", () => {
-  const spec = fullSpec();
+  const spec = exampleSpec();
   assert.equal(archlinuxFormat.fileName(spec, {}), "hello-1.0.0-1-x86_64.pkg.tar.zst");
   const v = {
     ...spec,
@@ -113,11 +113,11 @@ test("deterministic across processes with different TZ, umask and cwd", () => {
   const script = `
     import { writeArchlinux } from ${JSON.stringify(new URL("../../src/archlinux/index.ts", import.meta.url).href)};
     import { collect } from ${JSON.stringify(new URL("../../src/bytes/bytes.ts", import.meta.url).href)};
-    import { fullSpec } from ${JSON.stringify(new URL("./full-spec.ts", import.meta.url).href)};
+    import { exampleSpec } from ${JSON.stringify(new URL("./example-spec.ts", import.meta.url).href)};
     import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
     process.umask(Number(process.argv[1]));
-    const bytes = await collect(writeArchlinux(fullSpec()));
+    const bytes = await collect(writeArchlinux(exampleSpec()));
     process.stdout.write(createHash("sha256").update(bytes).digest("hex"));
   `;
   const runOne = (tz: string, umask: string, cwd: string) => {
@@ -135,7 +135,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 });
 
 test("output does not depend on how file contents are chunked by their source", async () => {
-  const spec = fullSpec();
+  const spec = exampleSpec();
   const whole = await collect(writeArchlinux(spec));
   const rechunked = {
     ...spec,

@@ -12,7 +12,7 @@ const text = (s: string) => bytesSource(new TextEncoder().encode(s));
 const mark = (what: string) => `echo "${what} $*" >> /tmp/hello-scripts.log\n`;
 
 /** The spec at a given version (upgrade tests build 1.0.0 and 1.1.0). */
-export function fullSpec(upstream = "1.0.0", confText = "greeting=hello\n"): PackageSpec {
+export function exampleSpec(upstream = "1.0.0", confText = "greeting=hello\n"): PackageSpec {
   return {
     name: "hello",
     version: { upstream, release: "1" },
