@@ -1,31 +1,48 @@
 /** File-system byte sources and atomic writes: the runtime seam for reading and writing artifacts. */
 import { randomUUID } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { closeSync, createReadStream, openSync, readSync } from "node:fs";
 import { open, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { IOError, isPackyardError } from "../errors.ts";
 import type { ByteSource } from "../spec/types.ts";
+
+/**
+ * Ranges up to this size are read with one synchronous positioned read into one buffer instead of a read
+ * stream (a 64 KiB buffer and several thread-pool round trips per file): with 50,000 1 KiB files, stream
+ * set-up dominated a build. Larger ranges keep streaming, so memory stays bounded.
+ */
+export const SMALL_READ_BYTES = 1024 * 1024;
 
 function errno(e: unknown): string | undefined {
   const c = (e as { code?: unknown } | null)?.code;
   return typeof c === "string" ? c : undefined;
 }
 
-/** A re-openable source over a file; its size is taken once (a file that changes later reads short). */
-export async function fileSource(path: string): Promise<ByteSource> {
-  let size: number;
+/** The size of a regular file; IOError NOT_FOUND or READ_FAILED otherwise. */
+async function regularFileSize(path: string): Promise<number> {
   try {
     const s = await stat(path);
     if (!s.isFile())
       throw new IOError("READ_FAILED", `${path}: expected a regular file, found another kind of file`, {
         path,
       });
-    size = s.size;
+    return s.size;
   } catch (cause) {
     if (cause instanceof IOError) throw cause;
     const code = errno(cause) === "ENOENT" ? "NOT_FOUND" : "READ_FAILED";
     throw new IOError(code, `${path}: cannot read (${errno(cause) ?? String(cause)})`, { path }, { cause });
   }
+}
+
+/**
+ * A re-openable source over a file; its size is taken once (a file that changes later reads short).
+ * A caller that has just stat'ed the file as a regular file (the config loader) passes `knownSize` and
+ * saves the second stat; the size is then trusted, and a file shorter than it fails on read.
+ */
+export async function fileSource(path: string, knownSize?: number): Promise<ByteSource> {
+  if (knownSize !== undefined && (!Number.isSafeInteger(knownSize) || knownSize < 0))
+    throw new RangeError(`${path}: known size ${knownSize} is not a byte count`);
+  const size = knownSize ?? (await regularFileSize(path));
   return {
     size,
     async *open(range) {
@@ -43,13 +60,21 @@ export async function fileSource(path: string): Promise<ByteSource> {
       if (start === end) return;
       let read = 0;
       try {
-        // createReadStream's `end` is inclusive.
-        for await (const chunk of createReadStream(path, { start, end: end - 1 })) {
-          const b = chunk as Uint8Array;
-          read += b.length;
-          yield new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+        if (end - start <= SMALL_READ_BYTES) {
+          const bytes = readSmall(path, start, end - start);
+          read = bytes.length;
+          // A short read (the file shrank) yields nothing; the check below reports it.
+          if (read === end - start) yield bytes;
+        } else {
+          // createReadStream's `end` is inclusive.
+          for await (const chunk of createReadStream(path, { start, end: end - 1 })) {
+            const b = chunk as Uint8Array;
+            read += b.length;
+            yield new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+          }
         }
       } catch (cause) {
+        if (cause instanceof IOError) throw cause;
         throw new IOError(
           "READ_FAILED",
           `${path}: read failed at offset ${start + read}`,
@@ -71,6 +96,28 @@ export async function fileSource(path: string): Promise<ByteSource> {
       }
     },
   };
+}
+
+/**
+ * Reads `length` bytes at `position` into one buffer (fewer if the file ends first) with synchronous
+ * calls: for a small file the three thread-pool round trips of an asynchronous open/read/close cost ten
+ * times the work itself (measured: 50,000 cached 1 KiB files, ~0.3 s sync against 2.6-4.3 s async,
+ * FileHandle or callbacks). The event loop is held for one small read at a time.
+ */
+function readSmall(path: string, position: number, length: number): Uint8Array {
+  const fd = openSync(path, "r");
+  try {
+    const buf = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(fd, buf, done, length - done, position + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done === length ? buf : buf.subarray(0, done);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

@@ -48,7 +48,8 @@ export const nodeConfigHost: ConfigHost = {
       );
     }
   },
-  file: (p) => fileSource(p),
+  // The loader has just stat'ed the file: its size is passed on instead of a second stat.
+  file: (p, size) => fileSource(p, size),
   glob: async (pattern, cwd) =>
     (
       await glob(pattern, {

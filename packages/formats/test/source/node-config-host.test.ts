@@ -39,7 +39,8 @@ test("nodeConfigHost: stat, lstat, readlink, readdir in byte order", async () =>
 
 test("nodeConfigHost: readFile, file sources, typed read errors", async () => {
   assert.equal(new TextDecoder().decode(await nodeConfigHost.readFile(join(dir, "b.txt"))), "bee");
-  const src = await nodeConfigHost.file(join(dir, "B.txt"));
+  const src = await nodeConfigHost.file(join(dir, "B.txt"), 5);
+  assert.equal(src.size, 5);
   assert.equal(new TextDecoder().decode(await collect(src.open())), "upper");
   await assert.rejects(
     nodeConfigHost.readFile(join(dir, "missing")),
