@@ -11,7 +11,14 @@ import { rpmFormat } from "./rpm/index.ts";
 import { tarballFormat } from "./tarball/index.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: each format has its own options type; callers narrow by id.
-export const FORMATS: readonly PackageFormat<any>[] = [debFormat, archlinuxFormat, rpmFormat, apkFormat, tarballFormat, macosFormat];
+export const FORMATS: readonly PackageFormat<any>[] = [
+  debFormat,
+  archlinuxFormat,
+  rpmFormat,
+  apkFormat,
+  tarballFormat,
+  macosFormat,
+];
 
 /** The format with this id (`deb`, `rpm`, `archlinux`, `apk`, `macos`, `tarball`), or undefined. */
 // biome-ignore lint/suspicious/noExplicitAny: see FORMATS.

@@ -3,7 +3,15 @@
  * package is read twice. Metadata is already in format-neutral shape; `raw` keeps what indexes need
  * verbatim.
  */
-import type { Arch, EntryFlags, EntryType, Principal, Relations, ScriptKind, Version } from "../spec/types.ts";
+import type {
+  Arch,
+  EntryFlags,
+  EntryType,
+  Principal,
+  Relations,
+  ScriptKind,
+  Version,
+} from "../spec/types.ts";
 
 export type FormatId = "deb" | "rpm" | "archlinux" | "apk" | "macos" | "tarball";
 

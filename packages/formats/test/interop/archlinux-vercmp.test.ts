@@ -56,9 +56,9 @@ test("compareArchlinuxVersions agrees with pacman's vercmp on 3000 generated pai
   const pairs = fc.sample(fc.tuple(full, full), { numRuns: 3000, seed: 7 });
   const theirs = vercmpAll(pairs);
   assert.equal(theirs.length, pairs.length);
-  pairs.forEach(([a, b], i) =>
-    assert.equal(compareArchlinuxVersions(a, b), Math.sign(theirs[i]!), `vercmp ${a} ${b}`),
-  );
+  pairs.forEach(([a, b], i) => {
+    assert.equal(compareArchlinuxVersions(a, b), Math.sign(theirs[i]!), `vercmp ${a} ${b}`);
+  });
 });
 
 test("translated semver pairs keep their order under pacman's vercmp (or were rejected)", (t) => {

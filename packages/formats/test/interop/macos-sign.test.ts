@@ -17,7 +17,7 @@ import { helloSpec } from "../macos/hello.ts";
 import { needTool, run, tryRun } from "../support/tools.ts";
 
 /** Cuts the compressed TOC, writes sha1(TOC) (optionally of a flipped copy), the RSA and the CMS slots. */
-const PY_SIG = String.raw`
+const PY_SIG = `
 import hashlib, struct, sys, zlib, xml.etree.ElementTree as ET
 b = open(sys.argv[1], 'rb').read(); out = sys.argv[2]; flip = sys.argv[3] == '1'
 _, hsize, _, clen, ulen, _ = struct.unpack('>4sHHQQI', b[:28])

@@ -31,7 +31,11 @@ export function needTool(t: TestContext, ...names: string[]): boolean {
 }
 
 /** Runs a command, returning stdout; throws with stderr when it exits non-zero. */
-export function run(cmd: string, args: string[], options: { input?: Uint8Array | string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
+export function run(
+  cmd: string,
+  args: string[],
+  options: { input?: Uint8Array | string; cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): string {
   const r = spawnSync(cmd, args, {
     input: options.input,
     cwd: options.cwd,
@@ -40,14 +44,25 @@ export function run(cmd: string, args: string[], options: { input?: Uint8Array |
   });
   if (r.error) throw r.error;
   if (r.status !== 0) {
-    throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}\n${r.stderr.toString()}\n${r.stdout.toString()}`);
+    throw new Error(
+      `${cmd} ${args.join(" ")} exited ${r.status}\n${r.stderr.toString()}\n${r.stdout.toString()}`,
+    );
   }
   return r.stdout.toString();
 }
 
 /** Runs a command and returns status, stdout and stderr without throwing. */
-export function tryRun(cmd: string, args: string[], options: { input?: Uint8Array | string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(cmd, args, { input: options.input, cwd: options.cwd, env: options.env ?? process.env, maxBuffer: 256 * 1024 * 1024 });
+export function tryRun(
+  cmd: string,
+  args: string[],
+  options: { input?: Uint8Array | string; cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(cmd, args, {
+    input: options.input,
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    maxBuffer: 256 * 1024 * 1024,
+  });
   if (r.error) throw r.error;
   return { status: r.status ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }
