@@ -190,8 +190,12 @@ export function planMacos(input: PackageSpec, options: MacosOptions = {}): Macos
         });
     }
   }
+  // Every ancestor of an item is an item (added above), so "has entries below it" is "is some item's
+  // parent": one pass, where testing each item against every key was quadratic (5,000 files: ~1.7 s).
+  const parents = new Set<string>();
+  for (const rel of items.keys()) if (rel !== ".") parents.add(rel.slice(0, rel.lastIndexOf("/")));
   for (const [rel, it] of items) {
-    if (it.type !== "dir" && [...items.keys()].some((k) => k.startsWith(`${rel}/`)))
+    if (it.type !== "dir" && parents.has(rel))
       throw new SpecError("INVALID_PATH", `${rel.slice(1)} is a ${it.type} but has entries below it`, {
         path: rel,
       });
