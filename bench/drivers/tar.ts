@@ -2,13 +2,14 @@
  * Bench driver: `node bench/drivers/tar.ts PAYLOAD_DIR OUT.tar.gz [LEVEL]` writes a gzip-compressed tar of
  * the folder with packyard's tar writer (GNU flavour) and the library's gzip, streaming file content.
  */
-import { createReadStream, createWriteStream } from "node:fs";
+import { createWriteStream } from "node:fs";
 import { lstat, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { compress } from "../../packages/formats/src/compress/compress.ts";
 import { type TarWriteEntry, writeTar } from "../../packages/formats/src/container/tar.ts";
+import { fileSource } from "../../packages/formats/src/source/index.ts";
 
 async function* walk(root: string, rel: string): AsyncGenerator<TarWriteEntry> {
   const names = (await readdir(join(root, rel))).sort();
@@ -31,14 +32,7 @@ async function* walk(root: string, rel: string): AsyncGenerator<TarWriteEntry> {
       yield { header: { ...base, name: `./${r}`, type: "symlink", size: 0, linkname: await readlink(p) } };
     } else if (st.isFile()) {
       const size = st.size;
-      const content = {
-        size,
-        open: (range?: { start: number; end: number }) =>
-          createReadStream(
-            p,
-            range === undefined ? {} : { start: range.start, end: range.end - 1 },
-          ) as AsyncIterable<Uint8Array>,
-      };
+      const content = await fileSource(p, size);
       yield { header: { ...base, name: `./${r}`, type: "file", size }, content };
     }
   }

@@ -1,0 +1,40 @@
+/**
+ * The bench drivers' one tree walker: readdir (sorted) + lstat per entry, as the CLI's config host does,
+ * and file content as the library's `fileSource` with the size lstat already gave (no second stat; its
+ * small-file fast path reads a file of up to 1 MiB with one synchronous positioned read).
+ */
+import { lstat, readdir, readlink } from "node:fs/promises";
+import { join } from "node:path";
+import { fileSource } from "../../packages/formats/src/source/index.ts";
+import { type Entry, ROOT } from "../../packages/formats/src/spec/types.ts";
+
+export interface WalkOptions {
+  /** Top-level names to leave out (e.g. the native side's DEBIAN/ control folder). */
+  skipTop?: readonly string[];
+  /** Path prefix of every entry, without a trailing slash ("" gives "/usr/..."). */
+  prefix?: string;
+  /** Leave directories out of the list (rpm's %files with the root listed owns files only). */
+  noDirs?: boolean;
+}
+
+/** Every entry under `root`, depth first in sorted order, owned by root:root. */
+export async function walkTree(root: string, opts: WalkOptions = {}): Promise<Entry[]> {
+  const out: Entry[] = [];
+  const prefix = opts.prefix ?? "";
+  async function walk(rel: string): Promise<void> {
+    for (const name of (await readdir(join(root, rel))).sort()) {
+      if (rel === "" && opts.skipTop?.includes(name)) continue;
+      const r = `${rel}/${name}`;
+      const p = join(root, r);
+      const st = await lstat(p);
+      const base = { path: `${prefix}${r}`, mode: st.mode & 0o7777, owner: ROOT, group: ROOT };
+      if (st.isDirectory()) {
+        if (opts.noDirs !== true) out.push({ ...base, type: "dir" });
+        await walk(r);
+      } else if (st.isSymbolicLink()) out.push({ ...base, type: "symlink", target: await readlink(p) });
+      else if (st.isFile()) out.push({ ...base, type: "file", content: await fileSource(p, st.size) });
+    }
+  }
+  await walk("");
+  return out;
+}
