@@ -423,17 +423,36 @@ export interface WriteTarOptions {
   end?: boolean;
 }
 
+/** Entries up to this size are yielded as one chunk: header, content and padding together. */
+const SMALL_ENTRY_BYTES = 64 * 1024;
+
 /** Streams a tar archive: headers, content (streamed from its source) and padding, in entry order. */
 export async function* writeTar(
   entries: Iterable<TarWriteEntry> | AsyncIterable<TarWriteEntry>,
   opts: WriteTarOptions,
 ): AsyncGenerator<Uint8Array> {
   for await (const e of entries) {
-    yield encodeTarHeader(e.header, opts.flavour);
-    if (e.header.size > 0 || e.content !== undefined) {
-      yield* contentStream(e.content, e.header.size, e.header.name);
+    const head = encodeTarHeader(e.header, opts.flavour);
+    const size = e.header.size;
+    if (size <= SMALL_ENTRY_BYTES) {
+      // One chunk per small entry (header, content, padding): with thousands of small files, the
+      // per-chunk cost of every consumer downstream (hashing, rechunking, compression) dominates.
+      const out = new Uint8Array(head.length + size + ((TAR_BLOCK - (size % TAR_BLOCK)) % TAR_BLOCK));
+      out.set(head, 0);
+      if (e.content instanceof Uint8Array && e.content.length === size) out.set(e.content, head.length);
+      else if (size > 0 || e.content !== undefined) {
+        let at = head.length;
+        for await (const c of contentStream(e.content, size, e.header.name)) {
+          out.set(c, at);
+          at += c.length;
+        }
+      }
+      yield out;
+      continue;
     }
-    const pad = tarPadding(e.header.size);
+    yield head;
+    yield* contentStream(e.content, size, e.header.name);
+    const pad = tarPadding(size);
     if (pad.length > 0) yield pad;
   }
   if (opts.end !== false) yield TAR_END_BLOCKS;
