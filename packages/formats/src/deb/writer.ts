@@ -10,7 +10,7 @@ import { type ArWriteMember, writeAr } from "../container/ar.ts";
 import { type TarHeader, type TarWriteEntry, writeTar } from "../container/tar.ts";
 import { SpecError } from "../errors.ts";
 import type { WriteContext } from "../format.ts";
-import { createHasher, digestStream, type Hasher, hashing } from "../hash/hasher.ts";
+import { createHasher, digestStream, hashBytes, hashing } from "../hash/hasher.ts";
 import type { SpoolFactory } from "../spool/spool.ts";
 import { createSpool, spoolStream } from "../spool/index.ts";
 import type { Entry, PackageSpec, ScriptKind } from "../spec/types.ts";
@@ -205,7 +205,6 @@ export async function* dataTar(
   const pending = new Map<number, Promise<Uint8Array>>();
   let ahead = 0;
   let inFlight = 0;
-  const hashers: [string, Hasher][] = [];
   const fill = (from: number) => {
     for (ahead = Math.max(ahead, from); ahead < list.length && inFlight < READ_AHEAD_BYTES; ahead++) {
       const e = list[ahead]!;
@@ -223,24 +222,32 @@ export async function* dataTar(
         continue;
       }
       const early = pending.get(i);
-      const hasher = md5 === undefined ? undefined : createHasher(["md5"]);
-      if (hasher !== undefined) hashers.push([e.path, hasher]);
       if (early === undefined) {
         const source = e.content;
+        const path = e.path;
+        // Digested as soon as its last byte passed: no hasher outlives its file.
         const content =
-          hasher === undefined ? source : { size: source.size, open: () => hashing(source.open(), hasher) };
+          md5 === undefined
+            ? source
+            : {
+                size: source.size,
+                async *open() {
+                  const hasher = createHasher(["md5"]);
+                  yield* hashing(source.open(), hasher);
+                  md5.set(path, hasher.digest().md5!);
+                },
+              };
         yield { header: dataHeader(e, mtime), content };
         continue;
       }
       pending.delete(i);
       const bytes = await early;
       inFlight -= e.content.size;
-      hasher?.update(bytes);
+      md5?.set(e.path, hashBytes(bytes, "md5"));
       yield { header: dataHeader(e, mtime), content: bytes };
     }
   }
   yield* writeTar(entries(), { flavour: "gnu" });
-  if (md5 !== undefined) for (const [path, h] of hashers) md5.set(path, h.digest().md5!);
 }
 
 /**
