@@ -4,7 +4,7 @@
  * first hashes them for .MTREE, the second streams them into the tar; nothing is buffered whole.
  */
 import { encodeUtf8 } from "../bytes/bytes.ts";
-import { compress, compressBytes, rechunk } from "../compress/compress.ts";
+import { compress, compressBytes } from "../compress/compress.ts";
 import type { Compression } from "../compress/compression.ts";
 import type { TarHeader, TarWriteEntry } from "../container/tar.ts";
 import { writeTar } from "../container/tar.ts";
@@ -24,9 +24,6 @@ import { type ArchlinuxPlan, planArchlinuxPackage } from "./plan.ts";
 export const DEFAULT_COMPRESSION: Compression = { algo: "zstd", level: 3 };
 /** .MTREE is gzip'd like makepkg's `gzip -c -f -n` (level 6, no name, no timestamp). */
 const MTREE_COMPRESSION: Compression = { algo: "gzip", level: 6 };
-
-/** Size of the pieces handed to the compressor (output does not depend on it: one stream either way). */
-const COMPRESS_INPUT_BYTES = 128 * 1024;
 
 interface Hashed {
   md5: string;
@@ -196,9 +193,6 @@ export async function* writeArchlinux(
 ): AsyncGenerator<Uint8Array> {
   const plan = planArchlinuxPackage(spec, options);
   for (const w of plan.warnings) ctx.warn?.(w);
-  // tar headers come as 512-byte pieces: feeding the compressor 128 KiB at a time cuts its per-call cost
-  yield* compress(
-    rechunk(writeArchlinuxTar(plan), COMPRESS_INPUT_BYTES),
-    options.compression ?? DEFAULT_COMPRESSION,
-  );
+  // compress() cuts its input into 128 KiB pieces itself
+  yield* compress(writeArchlinuxTar(plan), options.compression ?? DEFAULT_COMPRESSION);
 }
