@@ -10,7 +10,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { lstat, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { cpus, release, totalmem, availableParallelism } from "node:os";
+import { availableParallelism, cpus, loadavg, release, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
@@ -36,6 +36,8 @@ export interface PayloadResult {
   payload: PayloadKind;
   payloadBytes: number;
   reps: number;
+  /** 1-minute load average when this payload's repetitions started (other work on the machine). */
+  loadAtStart: number;
   packyard: Sample;
   native: Sample;
 }
@@ -154,20 +156,23 @@ const mb = (bytes: number): string => (bytes / 1e6).toFixed(1);
 export function renderSection(
   scenario: Pick<Scenario, "name" | "description">,
   results: PayloadResult[],
-  meta: { date: string; machine: string; versions: string[]; commit: string },
+  meta: { date: string; machine: string; versions: string[]; commit: string; commands: string[] },
 ): string {
   const rows = results.map((r) => {
     const ratio = r.packyard.wallSeconds / r.native.wallSeconds;
-    return `| ${r.payload} | ${mb(r.payloadBytes)} | ${r.reps} | ${r.packyard.wallSeconds.toFixed(3)} | ${r.native.wallSeconds.toFixed(3)} | ${ratio.toFixed(2)} | ${mib(r.packyard.maxRssKiB)} | ${mib(r.native.maxRssKiB)} | ${mb(r.packyard.outputBytes)} | ${mb(r.native.outputBytes)} |`;
+    return `| ${r.payload} | ${mb(r.payloadBytes)} | ${r.reps} | ${r.loadAtStart.toFixed(2)} | ${r.packyard.wallSeconds.toFixed(3)} | ${r.native.wallSeconds.toFixed(3)} | ${ratio.toFixed(2)} | ${mib(r.packyard.maxRssKiB)} | ${mib(r.native.maxRssKiB)} | ${mb(r.packyard.outputBytes)} | ${mb(r.native.outputBytes)} |`;
   });
   return [
     `## ${scenario.name}`,
     "",
     scenario.description,
     "",
-    "| payload | MB in | reps | packyard s | native s | ratio | packyard peak RSS MiB | native peak RSS MiB | packyard MB out | native MB out |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| payload | MB in | reps | load at start | packyard s | native s | ratio | packyard peak RSS MiB | native peak RSS MiB | packyard MB out | native MB out |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...rows,
+    "",
+    "Commands (PAYLOAD = the staged tree, OUT = the scratch folder):",
+    ...meta.commands.map((c) => `- ${c}`),
     "",
     `Run ${meta.date} at commit ${meta.commit}. Machine: ${meta.machine}.`,
     "",
@@ -212,6 +217,7 @@ async function main(): Promise<void> {
   if (missing.length > 0) fail(`scenario ${scenario.name} needs ${missing.join(", ")} on PATH`);
 
   const results: PayloadResult[] = [];
+  const commands: string[] = [];
   for (const payload of payloads) {
     process.stderr.write(`bench ${scenario.name}: staging ${payload} payload...\n`);
     const payloadDir = await stagePayload(payload, outDir, seed);
@@ -221,6 +227,21 @@ async function main(): Promise<void> {
     const ctx: ScenarioContext = { payloadDir, payload, workDir, repoRoot };
     await scenario.prepare?.(ctx);
     const keep = new Set(await readdir(workDir));
+    const loadAtStart = loadavg()[0] ?? 0;
+    process.stderr.write(`  load average at start: ${loadAtStart.toFixed(2)}\n`);
+    if (commands.length === 0) {
+      const show = (c: BenchCommand): string =>
+        `${c.label}: \`${[
+          ...Object.entries(c.env ?? {}).map(([k, v]) => `${k}=${v}`),
+          c.cmd === process.execPath ? "node" : c.cmd,
+          ...c.args,
+        ]
+          .join(" ")
+          .replaceAll(payloadDir, "PAYLOAD")
+          .replaceAll(workDir, "OUT")
+          .replaceAll(repoRoot, ".")}\``;
+      commands.push(show(scenario.packyard(ctx)), ...scenario.native(ctx).map(show));
+    }
     const samples = { packyard: [] as Sample[], native: [] as Sample[] };
     for (let rep = 0; rep < reps; rep++) {
       const order = rep % 2 === 0 ? (["packyard", "native"] as const) : (["native", "packyard"] as const);
@@ -238,6 +259,7 @@ async function main(): Promise<void> {
       payload,
       payloadBytes: payloadBytes(payload, seed),
       reps,
+      loadAtStart,
       packyard: medianSample(samples.packyard),
       native: medianSample(samples.native),
     });
@@ -249,6 +271,7 @@ async function main(): Promise<void> {
     machine,
     versions,
     commit: gitCommit(),
+    commands,
   });
   process.stdout.write(`${section}\n`);
   const resultsPath = join(benchDir, "RESULTS.md");
