@@ -4,7 +4,7 @@
  * `triggers`, `provider_priority`, `replaces_priority`, `compression`, `signature.legacy_sha1`).
  */
 import type { ConfigBlock, ConfigContext, JsonSchema } from "../config/block.ts";
-import { SpecError } from "../errors.ts";
+import { configError, configPath, onlyKeys, plainBool, plainMap, plainString } from "../config/plain.ts";
 import type { ApkOptions } from "./options.ts";
 
 const TOP = [
@@ -21,6 +21,10 @@ const TOP = [
   "compression",
 ];
 const SIGNATURE = ["key_file", "key_name", "key_id", "legacy_sha1"];
+const SIGNATURE_UNSUPPORTED = {
+  key_id:
+    "apk signatures use raw RSA keys, which have no key id (nfpm ignores it); name the key with key_name",
+};
 
 const SCHEMA: JsonSchema = {
   type: "object",
@@ -88,69 +92,30 @@ const SCHEMA: JsonSchema = {
   },
 };
 
-function fail(
-  code: "INVALID_FIELD" | "UNKNOWN_KEY" | "UNSUPPORTED_KEY",
-  field: string,
-  message: string,
-  found?: unknown,
-): SpecError {
-  return new SpecError(code, `${field}: ${message}`, { field, found });
-}
-
-function mapping(raw: unknown, field: string): Record<string, unknown> {
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
-    throw fail("INVALID_FIELD", field, "expected a mapping", raw);
-  return raw as Record<string, unknown>;
-}
-
-function str(raw: unknown, field: string): string {
-  if (typeof raw !== "string" || raw.trim() === "")
-    throw fail("INVALID_FIELD", field, "expected a non-empty string", raw);
-  return raw.trim();
-}
-
 function strings(raw: unknown, field: string): string[] {
   if (typeof raw === "string") return raw.split(/\s+/).filter(Boolean);
-  if (!Array.isArray(raw)) throw fail("INVALID_FIELD", field, "expected a list of strings", raw);
-  return raw.map((v, i) => str(v, `${field}[${i}]`));
+  if (!Array.isArray(raw)) throw configError("INVALID_FIELD", field, "expected a list of strings", raw);
+  return raw.map((v, i) => plainString(v, `${field}[${i}]`));
 }
 
 function int(raw: unknown, field: string): number {
   const n = typeof raw === "string" && /^[0-9]+$/.test(raw) ? Number(raw) : raw;
   if (typeof n !== "number" || !Number.isInteger(n) || n < 0)
-    throw fail("INVALID_FIELD", field, "expected a non-negative integer", raw);
+    throw configError("INVALID_FIELD", field, "expected a non-negative integer", raw);
   return n;
-}
-
-function bool(raw: unknown, field: string): boolean {
-  if (typeof raw !== "boolean") throw fail("INVALID_FIELD", field, "expected true or false", raw);
-  return raw;
-}
-
-function onlyKeys(o: Record<string, unknown>, allowed: readonly string[], field: string): void {
-  for (const k of Object.keys(o)) {
-    if (!allowed.includes(k))
-      throw fail("UNKNOWN_KEY", `${field}.${k}`, `unknown key; expected one of ${allowed.join(", ")}`, k);
-  }
-}
-
-/** Joins a relative path onto the config folder without touching the file system. */
-function resolvePath(base: string, p: string): string {
-  if (p.startsWith("/") || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith("\\\\")) return p;
-  return `${base.replace(/[\\/]+$/, "")}/${p}`;
 }
 
 /** Parses the `apk:` block; unknown keys throw SpecError UNKNOWN_KEY, nfpm's `signature.key_id` UNSUPPORTED_KEY. */
 export function parseApkConfig(raw: unknown, ctx: ConfigContext): ApkOptions {
   if (raw === undefined || raw === null) return {};
   const f = ctx.field;
-  const o = mapping(raw, f);
+  const o = plainMap(raw, f);
   onlyKeys(o, TOP, f);
   const out: ApkOptions = {};
-  if (o.arch !== undefined) out.arch = str(o.arch, `${f}.arch`);
-  if (o.origin !== undefined) out.origin = str(o.origin, `${f}.origin`);
-  if (o.commit !== undefined) out.commit = str(o.commit, `${f}.commit`);
-  if (o.packager !== undefined) out.packager = str(o.packager, `${f}.packager`);
+  if (o.arch !== undefined) out.arch = plainString(o.arch, `${f}.arch`);
+  if (o.origin !== undefined) out.origin = plainString(o.origin, `${f}.origin`);
+  if (o.commit !== undefined) out.commit = plainString(o.commit, `${f}.commit`);
+  if (o.packager !== undefined) out.packager = plainString(o.packager, `${f}.packager`);
   if (o.install_if !== undefined) out.installIf = strings(o.install_if, `${f}.install_if`);
   if (o.triggers !== undefined) out.triggers = strings(o.triggers, `${f}.triggers`);
   if (o.provider_priority !== undefined)
@@ -158,10 +123,10 @@ export function parseApkConfig(raw: unknown, ctx: ConfigContext): ApkOptions {
   if (o.replaces_priority !== undefined)
     out.replacesPriority = int(o.replaces_priority, `${f}.replaces_priority`);
   if (o.compression !== undefined) {
-    const c = str(o.compression, `${f}.compression`);
+    const c = plainString(o.compression, `${f}.compression`);
     const m = /^gzip(?::([1-9]))?$/.exec(c);
     if (m === null)
-      throw fail(
+      throw configError(
         "INVALID_FIELD",
         `${f}.compression`,
         `apk v2 packages are gzip only; expected gzip or gzip:1..9, found "${c}"`,
@@ -170,35 +135,32 @@ export function parseApkConfig(raw: unknown, ctx: ConfigContext): ApkOptions {
     if (m[1] !== undefined) out.gzipLevel = Number(m[1]);
   }
   if (o.scripts !== undefined && o.scripts !== null) {
-    const s = mapping(o.scripts, `${f}.scripts`);
+    const s = plainMap(o.scripts, `${f}.scripts`);
     onlyKeys(s, ["preupgrade", "postupgrade"], `${f}.scripts`);
     const files: NonNullable<ApkOptions["scriptFiles"]> = {};
     for (const k of ["preupgrade", "postupgrade"] as const) {
-      if (s[k] !== undefined) files[k] = str(s[k], `${f}.scripts.${k}`);
+      if (s[k] !== undefined) files[k] = plainString(s[k], `${f}.scripts.${k}`);
     }
     out.scriptFiles = files;
   }
   if (o.signature !== undefined && o.signature !== null) {
-    const s = mapping(o.signature, `${f}.signature`);
-    onlyKeys(s, SIGNATURE, `${f}.signature`);
-    if (s.key_id !== undefined) {
-      throw fail(
-        "UNSUPPORTED_KEY",
-        `${f}.signature.key_id`,
-        "apk signatures use raw RSA keys, which have no key id (nfpm ignores it); name the key with key_name",
-        s.key_id,
-      );
-    }
+    const s = plainMap(o.signature, `${f}.signature`);
+    onlyKeys(s, SIGNATURE, `${f}.signature`, { unsupported: SIGNATURE_UNSUPPORTED });
     const sig: NonNullable<ApkOptions["signature"]> = {};
     if (s.key_file !== undefined)
-      sig.keyFile = resolvePath(ctx.baseDir, str(s.key_file, `${f}.signature.key_file`));
+      sig.keyFile = configPath(ctx.baseDir, plainString(s.key_file, `${f}.signature.key_file`));
     if (s.key_name !== undefined) {
-      const name = str(s.key_name, `${f}.signature.key_name`);
+      const name = plainString(s.key_name, `${f}.signature.key_name`);
       if (/[/\\]/.test(name))
-        throw fail("INVALID_FIELD", `${f}.signature.key_name`, "expected a file name without slashes", name);
+        throw configError(
+          "INVALID_FIELD",
+          `${f}.signature.key_name`,
+          "expected a file name without slashes",
+          name,
+        );
       sig.keyName = name;
     }
-    if (s.legacy_sha1 !== undefined) sig.legacySha1 = bool(s.legacy_sha1, `${f}.signature.legacy_sha1`);
+    if (s.legacy_sha1 !== undefined) sig.legacySha1 = plainBool(s.legacy_sha1, `${f}.signature.legacy_sha1`);
     out.signature = sig;
   }
   return out;

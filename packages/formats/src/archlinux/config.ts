@@ -1,7 +1,7 @@
 /** The `archlinux:` block of packyard.yml: nfpm's keys, plus `compression` and `signature`. */
 import { parseCompression } from "../compress/compression.ts";
 import type { ConfigBlock, ConfigContext, JsonSchema } from "../config/block.ts";
-import { SpecError } from "../errors.ts";
+import { configError, configPath, onlyKeys, plainMap, plainString } from "../config/plain.ts";
 import type { ArchlinuxOptions } from "./options.ts";
 
 const SCHEMA: JsonSchema = {
@@ -49,74 +49,41 @@ const SCHEMA: JsonSchema = {
   },
 };
 
-function fail(
-  code: "INVALID_FIELD" | "UNKNOWN_KEY",
-  field: string,
-  message: string,
-  found?: unknown,
-): SpecError {
-  return new SpecError(code, `${field}: ${message}`, { field, found });
-}
-
-function object(raw: unknown, field: string): Record<string, unknown> {
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
-    throw fail("INVALID_FIELD", field, "expected a mapping", raw);
-  return raw as Record<string, unknown>;
-}
-
-function str(raw: unknown, field: string): string {
-  if (typeof raw !== "string" || raw.trim() === "")
-    throw fail("INVALID_FIELD", field, "expected a non-empty string", raw);
-  return raw.trim();
-}
-
-function onlyKeys(o: Record<string, unknown>, allowed: readonly string[], field: string): void {
-  for (const k of Object.keys(o)) {
-    if (!allowed.includes(k))
-      throw fail("UNKNOWN_KEY", `${field}.${k}`, `unknown key; expected one of ${allowed.join(", ")}`, k);
-  }
-}
-
-/** Joins a relative path onto the config folder without touching the file system. */
-function resolvePath(base: string, p: string): string {
-  if (p.startsWith("/") || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith("\\\\")) return p;
-  return `${base.replace(/[\\/]+$/, "")}/${p}`;
-}
-
 /** Parses the `archlinux:` block; unknown keys throw SpecError UNKNOWN_KEY naming the key. */
 export function parseArchlinuxConfig(raw: unknown, ctx: ConfigContext): ArchlinuxOptions {
   if (raw === undefined || raw === null) return {};
-  const o = object(raw, ctx.field);
+  const o = plainMap(raw, ctx.field);
   onlyKeys(o, ["arch", "pkgbase", "packager", "scripts", "compression", "signature"], ctx.field);
   const out: ArchlinuxOptions = {};
-  if (o.arch !== undefined) out.arch = str(o.arch, `${ctx.field}.arch`);
-  if (o.pkgbase !== undefined) out.pkgbase = str(o.pkgbase, `${ctx.field}.pkgbase`);
-  if (o.packager !== undefined) out.packager = str(o.packager, `${ctx.field}.packager`);
+  if (o.arch !== undefined) out.arch = plainString(o.arch, `${ctx.field}.arch`);
+  if (o.pkgbase !== undefined) out.pkgbase = plainString(o.pkgbase, `${ctx.field}.pkgbase`);
+  if (o.packager !== undefined) out.packager = plainString(o.packager, `${ctx.field}.packager`);
   if (o.compression !== undefined) {
     out.compression = parseCompression(
-      str(o.compression, `${ctx.field}.compression`),
+      plainString(o.compression, `${ctx.field}.compression`),
       `${ctx.field}.compression`,
     );
   }
   if (o.scripts !== undefined && o.scripts !== null) {
-    const s = object(o.scripts, `${ctx.field}.scripts`);
+    const s = plainMap(o.scripts, `${ctx.field}.scripts`);
     onlyKeys(s, ["preupgrade", "postupgrade"], `${ctx.field}.scripts`);
     const files: NonNullable<ArchlinuxOptions["scriptFiles"]> = {};
     for (const k of ["preupgrade", "postupgrade"] as const) {
-      if (s[k] !== undefined) files[k] = resolvePath(ctx.baseDir, str(s[k], `${ctx.field}.scripts.${k}`));
+      if (s[k] !== undefined)
+        files[k] = configPath(ctx.baseDir, plainString(s[k], `${ctx.field}.scripts.${k}`));
     }
     out.scriptFiles = files;
   }
   if (o.signature !== undefined && o.signature !== null) {
-    const s = object(o.signature, `${ctx.field}.signature`);
+    const s = plainMap(o.signature, `${ctx.field}.signature`);
     onlyKeys(s, ["key_file", "key_id"], `${ctx.field}.signature`);
     const sig: NonNullable<ArchlinuxOptions["signature"]> = {};
     if (s.key_file !== undefined)
-      sig.keyFile = resolvePath(ctx.baseDir, str(s.key_file, `${ctx.field}.signature.key_file`));
+      sig.keyFile = configPath(ctx.baseDir, plainString(s.key_file, `${ctx.field}.signature.key_file`));
     if (s.key_id !== undefined) {
-      const id = str(s.key_id, `${ctx.field}.signature.key_id`);
+      const id = plainString(s.key_id, `${ctx.field}.signature.key_id`);
       if (!/^[0-9A-Fa-f]{16}$/.test(id))
-        throw fail("INVALID_FIELD", `${ctx.field}.signature.key_id`, "expected 16 hex digits", id);
+        throw configError("INVALID_FIELD", `${ctx.field}.signature.key_id`, "expected 16 hex digits", id);
       sig.keyId = id.toUpperCase();
     }
     out.signature = sig;

@@ -4,7 +4,7 @@
  * that signs the file as `<name>.asc`). GoReleaser keys tied to its build graph are rejected by name.
  */
 import type { ConfigBlock, ConfigContext, JsonSchema } from "../config/block.ts";
-import { SpecError } from "../errors.ts";
+import { configError, onlyKeys, plainBool, plainMap, plainString } from "../config/plain.ts";
 import { type ChecksumAlgo, CHECKSUM_ALGOS } from "./checksums.ts";
 
 export interface ChecksumOptions {
@@ -49,68 +49,35 @@ const SCHEMA: JsonSchema = {
   },
 };
 
-function fail(
-  code: "INVALID_FIELD" | "UNKNOWN_KEY" | "UNSUPPORTED_KEY",
-  field: string,
-  message: string,
-  found?: unknown,
-): SpecError {
-  return new SpecError(code, `${field}: ${message}`, { field, found });
-}
-
-function object(raw: unknown, field: string): Record<string, unknown> {
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
-    throw fail("INVALID_FIELD", field, "expected a mapping", raw);
-  return raw as Record<string, unknown>;
-}
-
-function str(raw: unknown, field: string): string {
-  if (typeof raw !== "string" || raw.trim() === "")
-    throw fail("INVALID_FIELD", field, "expected a non-empty string", raw);
-  return raw.trim();
-}
-
 /** Parses the `checksum:` block; unknown keys throw SpecError UNKNOWN_KEY, GoReleaser-only keys UNSUPPORTED_KEY. */
 export function parseChecksumConfig(raw: unknown, ctx: ConfigContext): ChecksumOptions {
   if (raw === undefined || raw === null) return {};
-  const o = object(raw, ctx.field);
+  const o = plainMap(raw, ctx.field);
   const at = (k: string) => `${ctx.field}.${k}`;
-  for (const k of Object.keys(o)) {
-    const why = UNSUPPORTED[k];
-    if (why !== undefined) throw fail("UNSUPPORTED_KEY", at(k), why, k);
-    if (!KEYS.includes(k))
-      throw fail("UNKNOWN_KEY", at(k), `unknown key; expected one of ${KEYS.join(", ")}`, k);
-  }
+  onlyKeys(o, KEYS, ctx.field, { unsupported: UNSUPPORTED });
   const out: ChecksumOptions = {};
   if (o.algorithm !== undefined) {
-    const a = str(o.algorithm, at("algorithm")).toLowerCase();
+    const a = plainString(o.algorithm, at("algorithm")).toLowerCase();
     if (!(CHECKSUM_ALGOS as readonly string[]).includes(a))
-      throw fail("INVALID_FIELD", at("algorithm"), "expected sha256 or sha512", o.algorithm);
+      throw configError("INVALID_FIELD", at("algorithm"), "expected sha256 or sha512", o.algorithm);
     out.algorithm = a as ChecksumAlgo;
   }
   if (o.name_template !== undefined) {
-    const n = str(o.name_template, at("name_template"));
+    const n = plainString(o.name_template, at("name_template"));
     if (/[/\\\0]/.test(n))
-      throw fail("INVALID_FIELD", at("name_template"), "expected a file name without / or \\", n);
+      throw configError("INVALID_FIELD", at("name_template"), "expected a file name without / or \\", n);
     out.nameTemplate = n;
   }
-  if (o.disable !== undefined) {
-    if (typeof o.disable !== "boolean")
-      throw fail("INVALID_FIELD", at("disable"), "expected true or false", o.disable);
-    out.disable = o.disable;
-  }
+  if (o.disable !== undefined) out.disable = plainBool(o.disable, at("disable"));
   if (o.signature !== undefined && o.signature !== null) {
-    const s = object(o.signature, at("signature"));
-    for (const k of Object.keys(s)) {
-      if (k !== "key_file" && k !== "key_id")
-        throw fail("UNKNOWN_KEY", `${at("signature")}.${k}`, "unknown key; expected key_file or key_id", k);
-    }
+    const s = plainMap(o.signature, at("signature"));
+    onlyKeys(s, ["key_file", "key_id"], at("signature"), { expected: "key_file or key_id" });
     const sig: NonNullable<ChecksumOptions["signature"]> = {};
-    if (s.key_file !== undefined) sig.keyFile = str(s.key_file, `${at("signature")}.key_file`);
+    if (s.key_file !== undefined) sig.keyFile = plainString(s.key_file, `${at("signature")}.key_file`);
     if (s.key_id !== undefined) {
-      const id = str(s.key_id, `${at("signature")}.key_id`);
+      const id = plainString(s.key_id, `${at("signature")}.key_id`);
       if (!/^[0-9A-Fa-f]{16}$/.test(id))
-        throw fail("INVALID_FIELD", `${at("signature")}.key_id`, "expected 16 hex digits", id);
+        throw configError("INVALID_FIELD", `${at("signature")}.key_id`, "expected 16 hex digits", id);
       sig.keyId = id.toUpperCase();
     }
     out.signature = sig;

@@ -1,6 +1,7 @@
 /**
  * Typed readers over the ConfigNode tree. Each takes the field path used in messages
- * (`contents[2].file_info.mode`) and throws a SpecError naming it.
+ * (`contents[2].file_info.mode`) and throws a SpecError naming it. Format blocks, which receive the
+ * block as plain objects, use the readers of plain.ts instead.
  */
 import { SpecError } from "../errors.ts";
 import type { KeyDef } from "./keys.ts";

@@ -4,7 +4,7 @@
  */
 import { parseCompression } from "../compress/compression.ts";
 import type { BlockResolveContext, ConfigBlock, ConfigContext, JsonSchema } from "../config/block.ts";
-import { SpecError } from "../errors.ts";
+import { configError, onlyKeys, plainMap } from "../config/plain.ts";
 import { parseRelation } from "../spec/relation.ts";
 import type { RelationGroup } from "../spec/types.ts";
 import type { DebMultiArch, DebOptions, DebSignatureType, DebTriggers } from "./options.ts";
@@ -30,49 +30,27 @@ const TOP = [
   "signature",
   "multi_arch",
 ];
-const UNSUPPORTED: Readonly<Record<string, string>> = {
-  metadata: "deb.metadata was removed from nfpm; use the top-level version_metadata",
-  "scripts.rules":
-    "deb.scripts.rules is not supported: debian/rules belongs to source packages; use scripts.* for maintainer scripts",
-  "signature.signer":
-    "deb.signature.signer only applies to dpkg-sig, which packyard does not write; remove it",
+/** nfpm keys rejected by name, per mapping of the block. */
+const UNSUPPORTED = {
+  top: { metadata: "deb.metadata was removed from nfpm; use the top-level version_metadata" },
+  scripts: {
+    rules:
+      "deb.scripts.rules is not supported: debian/rules belongs to source packages; use scripts.* for maintainer scripts",
+  },
+  signature: {
+    signer: "deb.signature.signer only applies to dpkg-sig, which packyard does not write; remove it",
+  },
 };
-
-function specError(
-  code: "UNKNOWN_KEY" | "UNSUPPORTED_KEY" | "INVALID_FIELD",
-  field: string,
-  message: string,
-  found?: unknown,
-): SpecError {
-  return new SpecError(code, `${field}: ${message}`, { field, found });
-}
-
-function asMap(raw: unknown, field: string): Record<string, unknown> {
-  if (raw === undefined || raw === null) return {};
-  if (typeof raw !== "object" || Array.isArray(raw))
-    throw specError("INVALID_FIELD", field, "expected a mapping", raw);
-  return raw as Record<string, unknown>;
-}
-
-function checkKeys(map: Record<string, unknown>, known: readonly string[], field: string): void {
-  for (const key of Object.keys(map)) {
-    const path = `${field}.${key}`;
-    const unsupported = UNSUPPORTED[path.slice(path.indexOf(".") + 1)];
-    if (unsupported !== undefined) throw specError("UNSUPPORTED_KEY", path, unsupported);
-    if (!known.includes(key))
-      throw specError("UNKNOWN_KEY", path, `unknown key; expected one of ${known.join(", ")}`, key);
-  }
-}
 
 function str(v: unknown, field: string): string {
   if (typeof v === "number" || typeof v === "boolean") return String(v);
-  if (typeof v !== "string") throw specError("INVALID_FIELD", field, "expected a string", v);
+  if (typeof v !== "string") throw configError("INVALID_FIELD", field, "expected a string", v);
   return v;
 }
 
 function strList(v: unknown, field: string): string[] {
   if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw specError("INVALID_FIELD", field, "expected a list of strings", v);
+  if (!Array.isArray(v)) throw configError("INVALID_FIELD", field, "expected a list of strings", v);
   return v.map((x, i) => str(x, `${field}[${i}]`).trim()).filter((s) => s !== "");
 }
 
@@ -83,8 +61,9 @@ function relations(v: unknown, field: string): RelationGroup[] {
 /** Parses the `deb:` block into DebOptions (pure: file paths are read later by `resolve`). */
 export function parseDebBlock(raw: unknown, ctx: ConfigContext): DebOptions {
   const f = ctx.field;
-  const map = asMap(raw, f);
-  checkKeys(map, TOP, f);
+  if (raw === undefined || raw === null) return {};
+  const map = plainMap(raw, f);
+  onlyKeys(map, TOP, f, { unsupported: UNSUPPORTED.top });
   const out: DebOptions = {};
   if (map.arch !== undefined && map.arch !== null) out.arch = str(map.arch, `${f}.arch`).trim();
   if (map.arch_variant !== undefined && map.arch_variant !== null) {
@@ -95,7 +74,7 @@ export function parseDebBlock(raw: unknown, ctx: ConfigContext): DebOptions {
   if (map.compression !== undefined && map.compression !== null) {
     const c = parseCompression(str(map.compression, `${f}.compression`), `${f}.compression`);
     if (c.algo === "bzip2")
-      throw specError("INVALID_FIELD", `${f}.compression`, "expected gzip, xz, zstd or none", "bzip2");
+      throw configError("INVALID_FIELD", `${f}.compression`, "expected gzip, xz, zstd or none", "bzip2");
     out.compression = c;
   }
   const breaks = relations(map.breaks, `${f}.breaks`);
@@ -104,7 +83,7 @@ export function parseDebBlock(raw: unknown, ctx: ConfigContext): DebOptions {
   if (pre.length > 0) out.preDepends = pre;
   if (map.fields !== undefined && map.fields !== null) {
     const fields: Record<string, string> = {};
-    for (const [k, v] of Object.entries(asMap(map.fields, `${f}.fields`))) {
+    for (const [k, v] of Object.entries(plainMap(map.fields, `${f}.fields`))) {
       // nfpm skips fields whose value is empty
       const value = v === null || v === undefined ? "" : str(v, `${f}.fields.${k}`);
       if (value.trim() !== "") fields[k] = value;
@@ -112,8 +91,8 @@ export function parseDebBlock(raw: unknown, ctx: ConfigContext): DebOptions {
     if (Object.keys(fields).length > 0) out.fields = fields;
   }
   if (map.triggers !== undefined && map.triggers !== null) {
-    const t = asMap(map.triggers, `${f}.triggers`);
-    checkKeys(t, Object.keys(TRIGGER_KEYS), `${f}.triggers`);
+    const t = plainMap(map.triggers, `${f}.triggers`);
+    onlyKeys(t, Object.keys(TRIGGER_KEYS), `${f}.triggers`);
     const triggers: DebTriggers = {};
     for (const [k, key] of Object.entries(TRIGGER_KEYS)) {
       const names = strList(t[k], `${f}.triggers.${k}`);
@@ -122,8 +101,8 @@ export function parseDebBlock(raw: unknown, ctx: ConfigContext): DebOptions {
     if (Object.keys(triggers).length > 0) out.triggers = triggers;
   }
   if (map.scripts !== undefined && map.scripts !== null) {
-    const s = asMap(map.scripts, `${f}.scripts`);
-    checkKeys(s, ["templates", "config"], `${f}.scripts`);
+    const s = plainMap(map.scripts, `${f}.scripts`);
+    onlyKeys(s, ["templates", "config"], `${f}.scripts`, { unsupported: UNSUPPORTED.scripts });
     const files: { templates?: string; config?: string } = {};
     if (s.templates !== undefined && s.templates !== null)
       files.templates = str(s.templates, `${f}.scripts.templates`);
@@ -131,13 +110,15 @@ export function parseDebBlock(raw: unknown, ctx: ConfigContext): DebOptions {
     if (Object.keys(files).length > 0) out.debconfFiles = files;
   }
   if (map.signature !== undefined && map.signature !== null) {
-    const s = asMap(map.signature, `${f}.signature`);
-    checkKeys(s, ["method", "key_file", "key_id", "type"], `${f}.signature`);
+    const s = plainMap(map.signature, `${f}.signature`);
+    onlyKeys(s, ["method", "key_file", "key_id", "type"], `${f}.signature`, {
+      unsupported: UNSUPPORTED.signature,
+    });
     const sig: NonNullable<DebOptions["signature"]> = {};
     if (s.method !== undefined && s.method !== null) {
       const method = str(s.method, `${f}.signature.method`);
       if (method === "dpkg-sig") {
-        throw specError(
+        throw configError(
           "UNSUPPORTED_KEY",
           `${f}.signature.method`,
           "dpkg-sig signatures are not written (dpkg-sig left Debian in 12); use debsign (debsigs _gpgorigin)",
@@ -145,7 +126,7 @@ export function parseDebBlock(raw: unknown, ctx: ConfigContext): DebOptions {
         );
       }
       if (method !== "debsign")
-        throw specError("INVALID_FIELD", `${f}.signature.method`, "expected debsign", method);
+        throw configError("INVALID_FIELD", `${f}.signature.method`, "expected debsign", method);
     }
     if (s.key_file !== undefined && s.key_file !== null)
       sig.keyFile = str(s.key_file, `${f}.signature.key_file`);
@@ -153,7 +134,7 @@ export function parseDebBlock(raw: unknown, ctx: ConfigContext): DebOptions {
     if (s.type !== undefined && s.type !== null) {
       const type = str(s.type, `${f}.signature.type`);
       if (type !== "origin" && type !== "maint" && type !== "archive") {
-        throw specError("INVALID_FIELD", `${f}.signature.type`, "expected origin, maint or archive", type);
+        throw configError("INVALID_FIELD", `${f}.signature.type`, "expected origin, maint or archive", type);
       }
       sig.type = type as DebSignatureType;
       out.signatureType = sig.type;
@@ -163,7 +144,7 @@ export function parseDebBlock(raw: unknown, ctx: ConfigContext): DebOptions {
   if (map.multi_arch !== undefined && map.multi_arch !== null) {
     const v = str(map.multi_arch, `${f}.multi_arch`);
     if (!["no", "same", "foreign", "allowed"].includes(v))
-      throw specError("INVALID_FIELD", `${f}.multi_arch`, "expected no, same, foreign or allowed", v);
+      throw configError("INVALID_FIELD", `${f}.multi_arch`, "expected no, same, foreign or allowed", v);
     out.multiArch = v as DebMultiArch;
   }
   return out;

@@ -4,7 +4,7 @@
  * from the environment).
  */
 import type { BlockResolveContext, ConfigBlock, ConfigContext, JsonSchema } from "../config/block.ts";
-import { SpecError } from "../errors.ts";
+import { configError, configPath, onlyKeys, plainBool, plainMap, plainString } from "../config/plain.ts";
 import { checkIdentifier } from "./identifier.ts";
 import type { MacosOptions, MacosResource } from "./options.ts";
 
@@ -79,38 +79,6 @@ const SCHEMA: JsonSchema = {
   },
 };
 
-function fail(
-  code: "INVALID_FIELD" | "UNKNOWN_KEY",
-  field: string,
-  message: string,
-  found?: unknown,
-): SpecError {
-  return new SpecError(code, `${field}: ${message}`, { field, found });
-}
-
-function object(raw: unknown, field: string): Record<string, unknown> {
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
-    throw fail("INVALID_FIELD", field, "expected a mapping", raw);
-  return raw as Record<string, unknown>;
-}
-
-function str(raw: unknown, field: string): string {
-  if (typeof raw !== "string" || raw.trim() === "")
-    throw fail("INVALID_FIELD", field, "expected a non-empty string", raw);
-  return raw.trim();
-}
-
-function onlyKeys(o: Record<string, unknown>, allowed: readonly string[], field: string): void {
-  for (const k of Object.keys(o))
-    if (!allowed.includes(k))
-      throw fail("UNKNOWN_KEY", `${field}.${k}`, `unknown key; expected one of ${allowed.join(", ")}`, k);
-}
-
-function resolvePath(base: string, p: string): string {
-  if (p.startsWith("/") || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith("\\\\")) return p;
-  return `${base.replace(/[\\/]+$/, "")}/${p}`;
-}
-
 function fileName(p: string): string {
   return p.split(/[\\/]/).pop() ?? p;
 }
@@ -119,80 +87,81 @@ function fileName(p: string): string {
 export function parseMacosConfig(raw: unknown, ctx: ConfigContext): MacosOptions {
   if (raw === undefined || raw === null) return {};
   const f = ctx.field;
-  const o = object(raw, f);
+  const o = plainMap(raw, f);
   onlyKeys(o, KEYS, f);
   const out: MacosOptions = {};
   if (o.identifier !== undefined)
-    out.identifier = checkIdentifier(str(o.identifier, `${f}.identifier`), `${f}.identifier`);
+    out.identifier = checkIdentifier(plainString(o.identifier, `${f}.identifier`), `${f}.identifier`);
   if (o.install_location !== undefined)
-    out.installLocation = str(o.install_location, `${f}.install_location`);
+    out.installLocation = plainString(o.install_location, `${f}.install_location`);
   if (o.min_os_version !== undefined) {
     const v =
       typeof o.min_os_version === "number"
         ? String(o.min_os_version)
-        : str(o.min_os_version, `${f}.min_os_version`);
+        : plainString(o.min_os_version, `${f}.min_os_version`);
     if (!/^[0-9]+(\.[0-9]+){0,2}$/.test(v))
-      throw fail("INVALID_FIELD", `${f}.min_os_version`, "expected a version such as 10.13 or 11", v);
+      throw configError("INVALID_FIELD", `${f}.min_os_version`, "expected a version such as 10.13 or 11", v);
     out.minOsVersion = v;
   }
-  if (o.title !== undefined) out.title = str(o.title, `${f}.title`);
-  if (o.component_only !== undefined) {
-    if (typeof o.component_only !== "boolean")
-      throw fail("INVALID_FIELD", `${f}.component_only`, "expected true or false", o.component_only);
-    out.componentOnly = o.component_only;
-  }
+  if (o.title !== undefined) out.title = plainString(o.title, `${f}.title`);
+  if (o.component_only !== undefined) out.componentOnly = plainBool(o.component_only, `${f}.component_only`);
   if (o.auth !== undefined) {
     if (o.auth !== "root" && o.auth !== "none")
-      throw fail("INVALID_FIELD", `${f}.auth`, "expected root or none", o.auth);
+      throw configError("INVALID_FIELD", `${f}.auth`, "expected root or none", o.auth);
     out.auth = o.auth;
   }
   if (o.postinstall_action !== undefined) {
     const a = o.postinstall_action;
     if (a !== "none" && a !== "logout" && a !== "restart" && a !== "shutdown")
-      throw fail("INVALID_FIELD", `${f}.postinstall_action`, "expected none, logout, restart or shutdown", a);
+      throw configError(
+        "INVALID_FIELD",
+        `${f}.postinstall_action`,
+        "expected none, logout, restart or shutdown",
+        a,
+      );
     out.postinstallAction = a;
   }
   if (o.resources !== undefined && o.resources !== null) {
-    const r = object(o.resources, `${f}.resources`);
+    const r = plainMap(o.resources, `${f}.resources`);
     onlyKeys(r, RESOURCE_KINDS, `${f}.resources`);
     const files: NonNullable<MacosOptions["resourceFiles"]> = {};
     for (const k of RESOURCE_KINDS)
-      if (r[k] !== undefined) files[k] = resolvePath(ctx.baseDir, str(r[k], `${f}.resources.${k}`));
+      if (r[k] !== undefined) files[k] = configPath(ctx.baseDir, plainString(r[k], `${f}.resources.${k}`));
     out.resourceFiles = files;
   }
   if (o.scripts !== undefined && o.scripts !== null) {
-    const s = object(o.scripts, `${f}.scripts`);
+    const s = plainMap(o.scripts, `${f}.scripts`);
     onlyKeys(s, ["helpers"], `${f}.scripts`);
     if (s.helpers !== undefined) {
       if (!Array.isArray(s.helpers))
-        throw fail("INVALID_FIELD", `${f}.scripts.helpers`, "expected a list of paths", s.helpers);
+        throw configError("INVALID_FIELD", `${f}.scripts.helpers`, "expected a list of paths", s.helpers);
       out.scriptHelperFiles = s.helpers.map((h, i) =>
-        resolvePath(ctx.baseDir, str(h, `${f}.scripts.helpers[${i}]`)),
+        configPath(ctx.baseDir, plainString(h, `${f}.scripts.helpers[${i}]`)),
       );
     }
   }
   if (o.signature !== undefined && o.signature !== null) {
-    const s = object(o.signature, `${f}.signature`);
+    const s = plainMap(o.signature, `${f}.signature`);
     onlyKeys(s, ["p12_file", "certificate_file", "key_file"], `${f}.signature`);
     const sig: NonNullable<MacosOptions["signing"]> = {};
     if (s.p12_file !== undefined)
-      sig.p12File = resolvePath(ctx.baseDir, str(s.p12_file, `${f}.signature.p12_file`));
+      sig.p12File = configPath(ctx.baseDir, plainString(s.p12_file, `${f}.signature.p12_file`));
     if (s.certificate_file !== undefined)
-      sig.certificateFile = resolvePath(
+      sig.certificateFile = configPath(
         ctx.baseDir,
-        str(s.certificate_file, `${f}.signature.certificate_file`),
+        plainString(s.certificate_file, `${f}.signature.certificate_file`),
       );
     if (s.key_file !== undefined)
-      sig.keyFile = resolvePath(ctx.baseDir, str(s.key_file, `${f}.signature.key_file`));
+      sig.keyFile = configPath(ctx.baseDir, plainString(s.key_file, `${f}.signature.key_file`));
     if (sig.p12File !== undefined && (sig.certificateFile !== undefined || sig.keyFile !== undefined))
-      throw fail(
+      throw configError(
         "INVALID_FIELD",
         `${f}.signature`,
         "give either p12_file or certificate_file + key_file, not both",
         Object.keys(s),
       );
     if (sig.p12File === undefined && (sig.certificateFile === undefined) !== (sig.keyFile === undefined))
-      throw fail(
+      throw configError(
         "INVALID_FIELD",
         `${f}.signature`,
         "certificate_file and key_file go together",

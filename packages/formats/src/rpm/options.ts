@@ -5,7 +5,7 @@
  */
 import { type Compression, parseCompression } from "../compress/compression.ts";
 import type { ConfigBlock, ConfigContext, JsonSchema } from "../config/block.ts";
-import { SpecError } from "../errors.ts";
+import { configError, configPath, onlyKeys, plainBool } from "../config/plain.ts";
 import { parseRelation } from "../spec/relation.ts";
 import type { RelationGroup } from "../spec/types.ts";
 
@@ -63,43 +63,32 @@ const KEYS = [
   "format",
 ];
 
-function fail(
-  code: "UNKNOWN_KEY" | "INVALID_FIELD" | "UNSUPPORTED_KEY" | "UNSUPPORTED_FEATURE",
-  field: string,
-  message: string,
-  found?: unknown,
-): SpecError {
-  return new SpecError(code, `${field}: ${message}`, { field, found });
-}
-
 function record(raw: unknown, field: string): Record<string, unknown> {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw))
-    throw fail("INVALID_FIELD", field, `expected a mapping, found ${JSON.stringify(raw)}`, raw);
+    throw configError("INVALID_FIELD", field, `expected a mapping, found ${JSON.stringify(raw)}`, raw);
   return raw as Record<string, unknown>;
 }
 
 function str(raw: unknown, field: string): string {
   if (typeof raw !== "string" || raw.trim() === "" || /[\r\n]/.test(raw))
-    throw fail("INVALID_FIELD", field, `expected a one-line string, found ${JSON.stringify(raw)}`, raw);
+    throw configError(
+      "INVALID_FIELD",
+      field,
+      `expected a one-line string, found ${JSON.stringify(raw)}`,
+      raw,
+    );
   return raw.trim();
 }
 
 function strList(raw: unknown, field: string): string[] {
   if (!Array.isArray(raw))
-    throw fail("INVALID_FIELD", field, `expected a list of strings, found ${JSON.stringify(raw)}`, raw);
+    throw configError(
+      "INVALID_FIELD",
+      field,
+      `expected a list of strings, found ${JSON.stringify(raw)}`,
+      raw,
+    );
   return raw.map((v, i) => str(v, `${field}[${i}]`));
-}
-
-function only(obj: Record<string, unknown>, keys: readonly string[], field: string): void {
-  for (const k of Object.keys(obj)) {
-    if (!keys.includes(k))
-      throw fail("UNKNOWN_KEY", `${field}.${k}`, `unknown key; expected one of ${keys.join(", ")}`, k);
-  }
-}
-
-function resolvePath(p: string, baseDir: string): string {
-  if (p.startsWith("/")) return p;
-  return `${baseDir.replace(/\/+$/, "")}/${p}`;
 }
 
 /** Parses the `rpm:` block of packyard.yml into RpmOptions; throws SpecError naming the bad key. */
@@ -107,7 +96,7 @@ export function parseRpmOptions(raw: unknown, ctx: ConfigContext): RpmOptions {
   const f = ctx.field;
   if (raw === undefined || raw === null) return {};
   const obj = record(raw, f);
-  only(obj, KEYS, f);
+  onlyKeys(obj, KEYS, f);
   const o: RpmOptions = {};
   if (obj.arch !== undefined) o.arch = str(obj.arch, `${f}.arch`);
   if (obj.summary !== undefined) o.summary = str(obj.summary, `${f}.summary`);
@@ -117,13 +106,18 @@ export function parseRpmOptions(raw: unknown, ctx: ConfigContext): RpmOptions {
   if (obj.compression !== undefined) {
     const c = parseCompression(obj.compression as string, `${f}.compression`);
     if (c.algo === "none" || c.algo === "bzip2")
-      throw fail("INVALID_FIELD", `${f}.compression`, `expected gzip, zstd or xz, found ${c.algo}`, c.algo);
+      throw configError(
+        "INVALID_FIELD",
+        `${f}.compression`,
+        `expected gzip, zstd or xz, found ${c.algo}`,
+        c.algo,
+      );
     o.compression = c;
   }
   if (obj.prefixes !== undefined) o.prefixes = strList(obj.prefixes, `${f}.prefixes`);
   if (obj.requires !== undefined) {
     const req = record(obj.requires, `${f}.requires`);
-    only(req, REQUIRE_PHASES, `${f}.requires`);
+    onlyKeys(req, REQUIRE_PHASES, `${f}.requires`);
     o.requires = {};
     for (const phase of REQUIRE_PHASES) {
       if (req[phase] !== undefined)
@@ -138,7 +132,7 @@ export function parseRpmOptions(raw: unknown, ctx: ConfigContext): RpmOptions {
     );
   if (obj.scripts !== undefined) {
     const s = record(obj.scripts, `${f}.scripts`);
-    only(s, ["pretrans", "posttrans", "verify"], `${f}.scripts`);
+    onlyKeys(s, ["pretrans", "posttrans", "verify"], `${f}.scripts`);
     o.scriptFiles = {};
     for (const k of ["pretrans", "posttrans", "verify"] as const) {
       if (s[k] !== undefined) o.scriptFiles[k] = str(s[k], `${f}.scripts.${k}`);
@@ -146,27 +140,22 @@ export function parseRpmOptions(raw: unknown, ctx: ConfigContext): RpmOptions {
   }
   if (obj.signature !== undefined) {
     const s = record(obj.signature, `${f}.signature`);
-    only(s, ["key_file", "key_id", "key_passphrase"], `${f}.signature`);
-    if (s.key_passphrase !== undefined) {
-      throw fail(
-        "UNSUPPORTED_KEY",
-        `${f}.signature.key_passphrase`,
-        "passphrases are read from NFPM_RPM_PASSPHRASE / NFPM_PASSPHRASE, never from the file",
-      );
-    }
+    onlyKeys(s, ["key_file", "key_id", "key_passphrase"], `${f}.signature`, {
+      unsupported: {
+        key_passphrase:
+          "passphrases are read from NFPM_RPM_PASSPHRASE / NFPM_PASSPHRASE, never from the file",
+      },
+    });
     o.signature = {};
     if (s.key_file !== undefined)
-      o.signature.keyFile = resolvePath(str(s.key_file, `${f}.signature.key_file`), ctx.baseDir);
+      o.signature.keyFile = configPath(ctx.baseDir, str(s.key_file, `${f}.signature.key_file`));
     if (s.key_id !== undefined) o.signature.keyId = str(s.key_id, `${f}.signature.key_id`);
   }
-  if (obj.legacy_signature !== undefined) {
-    if (typeof obj.legacy_signature !== "boolean")
-      throw fail("INVALID_FIELD", `${f}.legacy_signature`, "expected true or false", obj.legacy_signature);
-    o.legacySignature = obj.legacy_signature;
-  }
+  if (obj.legacy_signature !== undefined)
+    o.legacySignature = plainBool(obj.legacy_signature, `${f}.legacy_signature`);
   if (obj.format !== undefined) {
     if (obj.format !== 4 && obj.format !== "4") {
-      throw fail(
+      throw configError(
         "UNSUPPORTED_FEATURE",
         `${f}.format`,
         `only rpm format 4 is written (rpm 6's v6 format is not implemented), found ${JSON.stringify(obj.format)}`,

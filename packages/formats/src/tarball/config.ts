@@ -5,7 +5,7 @@
  */
 import { bytesSource } from "../bytes/bytes.ts";
 import type { BlockResolveContext, ConfigBlock, ConfigContext, JsonSchema } from "../config/block.ts";
-import { SpecError } from "../errors.ts";
+import { configError, onlyKeys, plainBool, plainMap, plainString } from "../config/plain.ts";
 import { normalizeArchivePath } from "./layout.ts";
 import { ARCHIVE_FORMATS, type ArchiveFile, type ArchiveFormat, type TarballOptions } from "./options.ts";
 
@@ -92,32 +92,11 @@ const SCHEMA: JsonSchema = {
   },
 };
 
-function fail(
-  code: "INVALID_FIELD" | "UNKNOWN_KEY" | "UNSUPPORTED_KEY" | "UNSUPPORTED_FEATURE",
-  field: string,
-  message: string,
-  found?: unknown,
-): SpecError {
-  return new SpecError(code, `${field}: ${message}`, { field, found });
-}
-
-function object(raw: unknown, field: string): Record<string, unknown> {
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
-    throw fail("INVALID_FIELD", field, "expected a mapping", raw);
-  return raw as Record<string, unknown>;
-}
-
-function str(raw: unknown, field: string): string {
-  if (typeof raw !== "string" || raw.trim() === "")
-    throw fail("INVALID_FIELD", field, "expected a non-empty string", raw);
-  return raw.trim();
-}
-
 function archiveFormat(raw: unknown, field: string): ArchiveFormat {
-  const s = str(raw, field);
+  const s = plainString(raw, field);
   const f = s === "tgz" ? "tar.gz" : s;
   if (!(ARCHIVE_FORMATS as readonly string[]).includes(f)) {
-    throw fail("INVALID_FIELD", field, `expected one of ${ARCHIVE_FORMATS.join(", ")}`, raw);
+    throw configError("INVALID_FIELD", field, `expected one of ${ARCHIVE_FORMATS.join(", ")}`, raw);
   }
   return f as ArchiveFormat;
 }
@@ -128,7 +107,7 @@ function mode(raw: unknown, field: string): number {
   if (typeof raw === "string" && /^(0o?)?[0-7]{1,4}$/.test(raw.trim()))
     n = Number.parseInt(raw.trim().replace(/^0o/, ""), 8);
   if (n === undefined || n < 0 || n > 0o7777)
-    throw fail("INVALID_FIELD", field, "expected permission bits such as 0o644", raw);
+    throw configError("INVALID_FIELD", field, "expected permission bits such as 0o644", raw);
   return n;
 }
 
@@ -138,7 +117,7 @@ function time(raw: unknown, field: string): number {
     ? Date.parse(s)
     : Number.NaN;
   if (Number.isNaN(ms))
-    throw fail("INVALID_FIELD", field, "expected an RFC 3339 time such as 2024-01-02T03:04:05Z", raw);
+    throw configError("INVALID_FIELD", field, "expected an RFC 3339 time such as 2024-01-02T03:04:05Z", raw);
   return Math.floor(ms / 1000);
 }
 
@@ -148,40 +127,36 @@ function baseName(p: string): string {
 }
 
 function parseFile(raw: unknown, field: string): ArchiveFile {
-  const item = typeof raw === "string" ? { src: raw } : object(raw, field);
-  for (const k of Object.keys(item)) {
-    if (!["src", "dst", "strip_parent", "info"].includes(k))
-      throw fail("UNKNOWN_KEY", `${field}.${k}`, "unknown key; expected src, dst, strip_parent or info", k);
-  }
-  const src = str(item.src, `${field}.src`);
+  const item = typeof raw === "string" ? { src: raw } : plainMap(raw, field);
+  onlyKeys(item, ["src", "dst", "strip_parent", "info"], field, {
+    expected: "src, dst, strip_parent or info",
+  });
+  const src = plainString(item.src, `${field}.src`);
   if (/[*?[{]/.test(src)) {
-    throw fail(
+    throw configError(
       "UNSUPPORTED_FEATURE",
       `${field}.src`,
       "globs are not expanded in archives.files; list each file",
       src,
     );
   }
-  const strip = item.strip_parent;
-  if (strip !== undefined && typeof strip !== "boolean")
-    throw fail("INVALID_FIELD", `${field}.strip_parent`, "expected true or false", strip);
+  const strip =
+    item.strip_parent === undefined ? false : plainBool(item.strip_parent, `${field}.strip_parent`);
   let dst: string;
   if (item.dst !== undefined) {
     // GoReleaser: dst is a folder; the file keeps its name (its base name with strip_parent).
-    const folder = normalizeArchivePath(str(item.dst, `${field}.dst`), `${field}.dst`);
+    const folder = normalizeArchivePath(plainString(item.dst, `${field}.dst`), `${field}.dst`);
     dst = `${folder}/${strip || src.startsWith("/") ? baseName(src) : normalizeArchivePath(src, `${field}.src`)}`;
   } else {
     dst = strip || src.startsWith("/") ? baseName(src) : normalizeArchivePath(src, `${field}.src`);
   }
   const out: ArchiveFile = { src, dst };
   if (item.info !== undefined && item.info !== null) {
-    const info = object(item.info, `${field}.info`);
-    for (const k of Object.keys(info)) {
-      if (k === "owner" || k === "group")
-        throw fail("UNSUPPORTED_KEY", `${field}.info.${k}`, "extra files are owned by root/0", k);
-      if (k !== "mode" && k !== "mtime")
-        throw fail("UNKNOWN_KEY", `${field}.info.${k}`, "unknown key; expected mode or mtime", k);
-    }
+    const info = plainMap(item.info, `${field}.info`);
+    onlyKeys(info, ["mode", "mtime"], `${field}.info`, {
+      unsupported: { owner: "extra files are owned by root/0", group: "extra files are owned by root/0" },
+      expected: "mode or mtime",
+    });
     if (info.mode !== undefined) out.mode = mode(info.mode, `${field}.info.mode`);
     if (info.mtime !== undefined) out.mtime = time(info.mtime, `${field}.info.mtime`);
   }
@@ -191,45 +166,40 @@ function parseFile(raw: unknown, field: string): ArchiveFile {
 /** Parses the `archives:` block; unknown keys throw SpecError UNKNOWN_KEY, GoReleaser-only keys UNSUPPORTED_KEY. */
 export function parseTarballConfig(raw: unknown, ctx: ConfigContext): TarballOptions {
   if (raw === undefined || raw === null) return {};
-  const o = object(raw, ctx.field);
+  const o = plainMap(raw, ctx.field);
   const at = (k: string) => `${ctx.field}.${k}`;
-  for (const k of Object.keys(o)) {
-    const why = UNSUPPORTED[k];
-    if (why !== undefined) throw fail("UNSUPPORTED_KEY", at(k), why, k);
-    if (!(KEYS as readonly string[]).includes(k))
-      throw fail("UNKNOWN_KEY", at(k), `unknown key; expected one of ${KEYS.join(", ")}`, k);
-  }
+  onlyKeys(o, KEYS, ctx.field, { unsupported: UNSUPPORTED });
   const out: TarballOptions = {};
   if (o.formats !== undefined && o.format !== undefined)
-    throw fail("INVALID_FIELD", at("format"), "give either formats or format, not both", o.format);
+    throw configError("INVALID_FIELD", at("format"), "give either formats or format, not both", o.format);
   if (o.formats !== undefined) {
     const list = typeof o.formats === "string" ? [o.formats] : o.formats;
     if (!Array.isArray(list) || list.length === 0)
-      throw fail("INVALID_FIELD", at("formats"), "expected a list of archive formats", o.formats);
+      throw configError("INVALID_FIELD", at("formats"), "expected a list of archive formats", o.formats);
     out.formats = [...new Set(list.map((f, i) => archiveFormat(f, `${at("formats")}[${i}]`)))];
   }
   if (o.format !== undefined) out.formats = [archiveFormat(o.format, at("format"))];
-  if (o.name_template !== undefined) out.nameTemplate = str(o.name_template, at("name_template"));
+  if (o.name_template !== undefined) out.nameTemplate = plainString(o.name_template, at("name_template"));
   if (o.wrap_in_directory !== undefined) {
     const w = o.wrap_in_directory;
     if (typeof w === "boolean") out.wrapInDirectory = w;
     else if (w === "true" || w === "false") out.wrapInDirectory = w === "true";
-    else out.wrapInDirectory = str(w, at("wrap_in_directory"));
+    else out.wrapInDirectory = plainString(w, at("wrap_in_directory"));
   }
   if (o.level !== undefined) {
     if (typeof o.level !== "number" || !Number.isInteger(o.level) || o.level < 0 || o.level > 22) {
-      throw fail("INVALID_FIELD", at("level"), "expected an integer compression level", o.level);
+      throw configError("INVALID_FIELD", at("level"), "expected an integer compression level", o.level);
     }
     out.level = o.level;
   }
-  if (o.os !== undefined) out.os = str(o.os, at("os"));
+  if (o.os !== undefined) out.os = plainString(o.os, at("os"));
   if (o.contents !== undefined) {
     if (o.contents !== "root" && o.contents !== "none")
-      throw fail("INVALID_FIELD", at("contents"), "expected root or none", o.contents);
+      throw configError("INVALID_FIELD", at("contents"), "expected root or none", o.contents);
     out.contents = o.contents;
   }
   if (o.files !== undefined && o.files !== null) {
-    if (!Array.isArray(o.files)) throw fail("INVALID_FIELD", at("files"), "expected a list", o.files);
+    if (!Array.isArray(o.files)) throw configError("INVALID_FIELD", at("files"), "expected a list", o.files);
     out.files = o.files.map((f, i) => parseFile(f, `${at("files")}[${i}]`));
   }
   return out;
