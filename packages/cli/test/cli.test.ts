@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { needTool, run } from "../../formats/test/support/tools.ts";
-import { isOneParagraph, REPO, spawnCli } from "./run-cli.ts";
+import { FORMATS } from "../src/formats.ts";
+import { type CliResult, isOneParagraph, REPO, runMain, spawnCli } from "./run-cli.ts";
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -16,24 +17,43 @@ after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-test("--help exits 0 everywhere, --version prints the package version", () => {
+/** main() in-process with the real formats: what the launcher runs, without a Node start per call. */
+function cli(args: string[], cwd: string, env: Record<string, string> = {}): Promise<CliResult> {
+  return runMain(args, cwd, FORMATS, env);
+}
+
+test("the real launcher: --help exits 0, a usage error 2, a config error 1 with one paragraph", () => {
   const cwd = tmp();
-  const top = spawnCli(["--help"], cwd);
+  const help = spawnCli(["--help"], cwd);
+  assert.equal(help.status, 0, help.stderr);
+  assert.match(help.stdout, /Usage: packyard <command>/);
+  const usage = spawnCli(["frobnicate"], cwd);
+  assert.equal(usage.status, 2, usage.stderr);
+  assert.match(usage.stderr, /unknown command 'frobnicate'/);
+  const missing = spawnCli(["build", "-f", "nope.yml", "-p", "deb"], cwd);
+  assert.equal(missing.status, 1, missing.stderr);
+  assert.ok(isOneParagraph(missing.stderr), missing.stderr);
+  assert.match(missing.stderr, /nope\.yml/);
+});
+
+test("--help exits 0 everywhere, --version prints the package version", async () => {
+  const cwd = tmp();
+  const top = await cli(["--help"], cwd);
   assert.equal(top.status, 0);
   assert.match(top.stdout, /Usage: packyard <command>/);
   for (const cmd of ["build", "inspect", "keygen", "sign", "init"]) {
-    const r = spawnCli([cmd, "--help"], cwd);
+    const r = await cli([cmd, "--help"], cwd);
     assert.equal(r.status, 0, cmd);
     assert.match(r.stdout, new RegExp(`Usage: packyard ${cmd}`), cmd);
-    assert.equal(spawnCli([cmd, "-h"], cwd).stdout, r.stdout);
+    assert.equal((await cli([cmd, "-h"], cwd)).stdout, r.stdout);
   }
   const pkg = JSON.parse(readFileSync(join(REPO, "packages/cli/package.json"), "utf8")) as {
     version: string;
   };
-  assert.equal(spawnCli(["--version"], cwd).stdout.trim(), `packyard ${pkg.version}`);
+  assert.equal((await cli(["--version"], cwd)).stdout.trim(), `packyard ${pkg.version}`);
 });
 
-test("usage errors exit 2 with a pointer to --help", () => {
+test("usage errors exit 2 with a pointer to --help", async () => {
   const cwd = tmp();
   const cases: [string[], RegExp][] = [
     [[], /Usage: packyard/],
@@ -46,51 +66,51 @@ test("usage errors exit 2 with a pointer to --help", () => {
     [["sign", "x.deb"], /missing --key/],
   ];
   for (const [args, pattern] of cases) {
-    const r = spawnCli(args, cwd);
+    const r = await cli(args, cwd);
     assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
     assert.match(r.stderr, pattern, args.join(" "));
     assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
   }
 });
 
-test("config errors exit 1 with one paragraph naming the problem, and a stack only with --debug", () => {
+test("config errors exit 1 with one paragraph naming the problem, and a stack only with --debug", async () => {
   const cwd = tmp();
   writeFileSync(join(cwd, "packyard.yml"), "name: x\nversion: [1.0\n");
-  const syntax = spawnCli(["build", "-p", "deb"], cwd);
+  const syntax = await cli(["build", "-p", "deb"], cwd);
   assert.equal(syntax.status, 1, syntax.stderr);
   assert.ok(isOneParagraph(syntax.stderr), syntax.stderr);
   assert.match(syntax.stderr, /packyard\.yml/);
   assert.match(syntax.stderr, /CONFIG_SYNTAX/);
 
   writeFileSync(join(cwd, "unknown.yml"), "name: x\nversion: 1.0.0\narch: all\nfrobnicate: yes\n");
-  const unknown = spawnCli(["build", "-f", "unknown.yml", "-p", "deb"], cwd);
+  const unknown = await cli(["build", "-f", "unknown.yml", "-p", "deb"], cwd);
   assert.equal(unknown.status, 1, unknown.stderr);
   assert.ok(isOneParagraph(unknown.stderr), unknown.stderr);
   assert.match(unknown.stderr, /frobnicate/);
 
-  const missing = spawnCli(["build", "-f", "nope.yml", "-p", "deb"], cwd);
+  const missing = await cli(["build", "-f", "nope.yml", "-p", "deb"], cwd);
   assert.equal(missing.status, 1);
   assert.ok(isOneParagraph(missing.stderr), missing.stderr);
   assert.match(missing.stderr, /nope\.yml/);
 
-  const debug = spawnCli(["build", "-f", "unknown.yml", "-p", "deb", "--debug"], cwd);
+  const debug = await cli(["build", "-f", "unknown.yml", "-p", "deb", "--debug"], cwd);
   assert.equal(debug.status, 1);
   assert.match(debug.stderr, /\n\s+at /, "--debug shows the stack");
 });
 
-test("an invalid SOURCE_DATE_EPOCH is a user error naming the variable", () => {
+test("an invalid SOURCE_DATE_EPOCH is a user error naming the variable", async () => {
   const cwd = tmp();
   writeFileSync(join(cwd, "packyard.yml"), "name: x\nversion: 1.0.0\narch: all\n");
-  const r = spawnCli(["build", "-p", "deb"], cwd, { SOURCE_DATE_EPOCH: "yesterday" });
+  const r = await cli(["build", "-p", "deb"], cwd, { SOURCE_DATE_EPOCH: "yesterday" });
   assert.equal(r.status, 1);
   assert.ok(isOneParagraph(r.stderr), r.stderr);
   assert.match(r.stderr, /SOURCE_DATE_EPOCH: expected whole seconds/);
 });
 
-test("keygen --type openpgp writes the pair with 0600 on the secret, and gpg agrees on the fingerprint", (t) => {
+test("keygen --type openpgp writes the pair with 0600 on the secret, and gpg agrees on the fingerprint", async (t) => {
   if (!needTool(t, "gpg")) return;
   const cwd = tmp();
-  const r = spawnCli(
+  const r = await cli(
     ["keygen", "--type", "openpgp", "--name", "Test Key", "--email", "test@example.org", "-o", "keys"],
     cwd,
   );
@@ -122,7 +142,7 @@ test("keygen --type openpgp writes the pair with 0600 on the secret, and gpg agr
   ]);
   assert.match(secret, /^sec:/m);
 
-  const again = spawnCli(
+  const again = await cli(
     ["keygen", "--type", "openpgp", "--name", "Test Key", "--email", "x@example.org", "-o", "keys"],
     cwd,
   );
@@ -135,10 +155,10 @@ test("keygen --type openpgp writes the pair with 0600 on the secret, and gpg agr
   );
 });
 
-test("keygen --type rsa writes NAME.rsa (0600) and NAME.rsa.pub that openssl reads", (t) => {
+test("keygen --type rsa writes NAME.rsa (0600) and NAME.rsa.pub that openssl reads", async (t) => {
   if (!needTool(t, "openssl")) return;
   const cwd = tmp();
-  const r = spawnCli(["keygen", "--type", "rsa", "--name", "apk", "--email", "test@example.org"], cwd);
+  const r = await cli(["keygen", "--type", "rsa", "--name", "apk", "--email", "test@example.org"], cwd);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout.trim(), /^[0-9a-f]{64}$/);
   assert.equal(statSync(join(cwd, "apk.rsa")).mode & 0o777, 0o600);
@@ -150,13 +170,13 @@ test("keygen --type rsa writes NAME.rsa (0600) and NAME.rsa.pub that openssl rea
   assert.equal(fromPrivate.trim(), readFileSync(join(cwd, "apk.rsa.pub"), "utf8").trim());
 });
 
-test("init writes a packyard.yml the loader accepts and refuses to overwrite it", () => {
+test("init writes a packyard.yml the loader accepts and refuses to overwrite it", async () => {
   const cwd = tmp();
-  const r = spawnCli(["init"], cwd);
+  const r = await cli(["init"], cwd);
   assert.equal(r.status, 0, r.stderr);
   const text = readFileSync(join(cwd, "packyard.yml"), "utf8");
   assert.match(text, /^name: /m);
-  const again = spawnCli(["init"], cwd);
+  const again = await cli(["init"], cwd);
   assert.equal(again.status, 1);
   assert.ok(isOneParagraph(again.stderr), again.stderr);
   assert.match(again.stderr, /already exists/);
