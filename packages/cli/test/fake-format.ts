@@ -67,9 +67,12 @@ export const fakeFormat: PackageFormat<FakeOptions> = {
     return info;
   },
   sniff: (head) => new TextDecoder().decode(head.subarray(0, 5)) === "FAKE ",
-  async detachedSignature(artifact, _options, signer) {
+  async detachedSignature(artifact, _options, signer, ctx) {
     if (signer.kind !== "openpgp") return undefined;
-    return { suffix: ".sig", bytes: await signer.detached(await collect(artifact.open())) };
+    // The CLI passes the build date; a missing one would be a CLI bug, so it fails here rather than defaulting.
+    if (ctx?.date === undefined) throw new Error("fake format: detachedSignature without ctx.date");
+    const date = new Date(ctx.date * 1000);
+    return { suffix: ".sig", bytes: await signer.detached(artifact.open(), { date }) };
   },
   config: {
     key: "deb",

@@ -24,9 +24,10 @@ export interface WriteContext {
   /**
    * When signatures are made, in seconds since the epoch (SOURCE_DATE_EPOCH at the CLI edge). With a fixed
    * date, OpenPGP (RSA, EdDSA), apk (RSA) and macOS (CMS signingTime) signatures are byte-for-byte
-   * reproducible. Optional: writers then date signatures `spec.date`; `sign` uses a date recorded in the
-   * artifact (build time, member mtime); Arch `.sig` signatures carry the current time. An OpenPGP date
-   * earlier than the signing key's creation is raised to it (verifiers refuse signatures older than the key).
+   * reproducible. Optional: writers then date signatures `spec.date`; `sign` and `detachedSignature` use a
+   * date recorded in the artifact (rpm BUILDTIME, deb member mtime, Arch .PKGINFO builddate) and fail with
+   * SpecError MISSING_FIELD when there is none: library code never reads the clock. An OpenPGP date earlier
+   * than the signing key's creation is raised to it (verifiers refuse signatures older than the key).
    */
   date?: number;
   warn?: (w: Warning) => void;

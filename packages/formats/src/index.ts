@@ -23,6 +23,7 @@ export {
   type RSASigner,
   readSignatureInfo,
   resolvePassphrase,
+  type SignInput,
   type Signer,
   verifyDetached,
   verifyRSA,

@@ -4,7 +4,7 @@
  * listed there with the same type, mode, owner, size, link and digests — pacman takes its file list from
  * .MTREE and `pacman -Qkk` checks against it — and every listed member must exist.
  */
-import { collect, decodeUtf8 } from "../bytes/bytes.ts";
+import { decodeUtf8 } from "../bytes/bytes.ts";
 import { decompress, decompressBytes } from "../compress/decompress.ts";
 import { readTar, type TarEntry } from "../container/tar.ts";
 import { FormatError, isPackyardError } from "../errors.ts";
@@ -177,13 +177,12 @@ async function signatureOf(source: ByteSource, ctx: ReadContext): Promise<Signat
   const info: SignatureInfo = { kind: "openpgp", location: ".sig", keyId: s.keyId, hash: s.hash };
   if (s.fingerprint !== undefined) info.fingerprint = s.fingerprint;
   if (ctx.publicKeys !== undefined && ctx.publicKeys.length > 0) {
-    // openpgp.js verifies over bytes in memory: the whole package is read once more here
-    const data = await collect(source.open());
+    // The package is streamed into the verifier once per key tried: memory stays bounded whatever its size.
     info.verified = false;
     for (const key of ctx.publicKeys) {
       // loaded on demand: openpgp.js is large and only needed when keys are given
       const { verifyDetached } = await import("../sign/openpgp.ts");
-      const v = await verifyDetached(data, ctx.detachedSignature, key, { date: null });
+      const v = await verifyDetached(source.open(), ctx.detachedSignature, key, { date: null });
       if (v.valid) {
         info.verified = true;
         break;

@@ -4,15 +4,15 @@ import { SignError } from "../errors.ts";
 import type { OpenPGPSignOptions, Signer } from "../sign/signer.ts";
 
 /**
- * Signs the exact bytes of a checksums file; returns the `.asc` name and armored text. Pass
- * `options.date` (SOURCE_DATE_EPOCH) for reproducible signatures. Throws SignError KEY_UNSUPPORTED for a
- * non-OpenPGP signer.
+ * Signs the exact bytes of a checksums file; returns the `.asc` name and armored text, dated `options.date`
+ * (the build date, SOURCE_DATE_EPOCH: reproducible for RSA and EdDSA keys). Throws SignError KEY_UNSUPPORTED
+ * for a non-OpenPGP signer.
  */
 export async function signChecksums(
   text: string,
   fileName: string,
   signer: Signer,
-  options: OpenPGPSignOptions = {},
+  options: OpenPGPSignOptions,
 ): Promise<{ name: string; text: string }> {
   if (signer.kind !== "openpgp") {
     throw new SignError(

@@ -5,7 +5,7 @@
  * member names are normalised as dpkg does ("./x", "x" and "/x" are the same file); ".." is rejected,
  * and so are pax headers, which dpkg refuses.
  */
-import { collect, concatBytes, decodeAscii, decodeUtf8 } from "../bytes/bytes.ts";
+import { decodeAscii, decodeUtf8 } from "../bytes/bytes.ts";
 import { decompress } from "../compress/decompress.ts";
 import { type ArMember, readAr } from "../container/ar.ts";
 import { normalizeMemberPath, readTar, type TarEntry } from "../container/tar.ts";
@@ -22,6 +22,7 @@ import { archFromDeb } from "./arch.ts";
 import { DEB_RELATION_FIELDS } from "./control.ts";
 import { getField, parseStanza, unfoldDescription } from "./deb822.ts";
 import { memberCompression } from "./members.ts";
+import { chainParts } from "./signature.ts";
 import { versionFromDeb } from "./version.ts";
 
 /** Control-archive script names and the spec script kinds they carry. */
@@ -237,13 +238,12 @@ async function signatureInfo(
   }
   if (ctx.publicKeys !== undefined && ctx.publicKeys.length > 0 && name !== "_gpgbuilder") {
     // debsigs signs debian-binary + control + data, in archive order (members before the signature).
-    const parts: Uint8Array[] = [];
-    for (const r of ranges) parts.push(await collect(source.open({ start: r.start, end: r.end })));
-    const data = concatBytes(parts);
+    // Streamed from the source for each key tried, so memory stays bounded whatever data.tar's size.
+    const data = () => chainParts(ranges.map((r) => source.open({ start: r.start, end: r.end })));
     sig.verified = false;
     for (const key of ctx.publicKeys) {
       try {
-        if ((await verifyDetached(data, bytes, key, { date: null })).valid) {
+        if ((await verifyDetached(data(), bytes, key, { date: null })).valid) {
           sig.verified = true;
           break;
         }

@@ -1,9 +1,8 @@
 /**
  * Signs an existing .deb (ours or dpkg-deb's): the debsigs signature over debian-binary + control + data
  * is appended as `_gpg<type>`, replacing a previous signature of the same type. Other members are copied
- * byte for byte from the source (re-opened by range, never held whole except for the signing input).
+ * byte for byte from the source, re-opened by range and streamed, also into the signer: never held whole.
  */
-import { collect, concatBytes } from "../bytes/bytes.ts";
 import { type ArWriteMember, readAr, writeAr } from "../container/ar.ts";
 import { FormatError } from "../errors.ts";
 import type { WriteContext } from "../format.ts";
@@ -59,9 +58,8 @@ export async function* resignDeb(
     );
   }
   const range = (m: Listed) => artifact.open({ start: m.start, end: m.start + m.size });
-  const parts: Uint8Array[] = [];
-  for (const m of [binary, listed[controlIdx]!, listed[dataIdx]!]) parts.push(await collect(range(m)));
-  const signature = await signDebMembers([concatBytes(parts)], signer, ctx.date ?? binary.mtime);
+  const parts = [binary, listed[controlIdx]!, listed[dataIdx]!].map(range);
+  const signature = await signDebMembers(parts, signer, ctx.date ?? binary.mtime);
   const kept: ArWriteMember[] = listed
     .filter((m) => m.name !== sigName)
     .map((m) => ({

@@ -3,16 +3,25 @@
  * signature over the concatenation of the debian-binary, control and data member contents, stored as
  * the ar member `_gpgorigin` (or `_gpgmaint`, `_gpgarchive`) after data.tar.
  */
-import { concatBytes, encodeUtf8 } from "../bytes/bytes.ts";
+import { encodeUtf8 } from "../bytes/bytes.ts";
 import { SignError } from "../errors.ts";
-import type { Signer } from "../sign/signer.ts";
+import type { SignInput, Signer } from "../sign/signer.ts";
+
+/** The parts one after the other, as one stream; nothing is held beyond the chunk being hashed. */
+export async function* chainParts(parts: readonly SignInput[]): AsyncGenerator<Uint8Array> {
+  for (const part of parts) {
+    if (part instanceof Uint8Array) yield part;
+    else yield* part;
+  }
+}
 
 /**
  * Signs the three member contents, dated `date` (seconds): deterministic for RSA and EdDSA keys. A date
  * before the key's creation is raised to it by the signer, so the output stays fixed for a given key.
+ * Parts may be streams (a spooled data.tar's `open()`): they are hashed as they arrive, never held whole.
  */
 export async function signDebMembers(
-  parts: readonly Uint8Array[],
+  parts: readonly SignInput[],
   signer: Signer,
   date: number,
 ): Promise<Uint8Array> {
@@ -23,5 +32,5 @@ export async function signDebMembers(
       { expected: "openpgp", found: signer.kind },
     );
   }
-  return encodeUtf8(await signer.detached(concatBytes(parts), { armor: true, date: new Date(date * 1000) }));
+  return encodeUtf8(await signer.detached(chainParts(parts), { armor: true, date: new Date(date * 1000) }));
 }

@@ -4,7 +4,6 @@
  * signature (replacing any old one) and gives up the same number of bytes of RESERVEDSPACE, so the file
  * keeps its size when the reserved space suffices.
  */
-import { concatBytes } from "../bytes/bytes.ts";
 import { ByteReader } from "../bytes/reader.ts";
 import { FormatError, SpecError } from "../errors.ts";
 import type { WriteContext } from "../format.ts";
@@ -17,16 +16,23 @@ import { readHeaders } from "./read.ts";
 import { fitSignatureHeader, SIGNATURE_TAGS, signatureEntries } from "./signature-header.ts";
 import { REGION_SIGNATURES, SIG, TAG } from "./tags.ts";
 
-async function collectRange(source: ByteSource, start: number, end: number): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  for await (const c of source.open({ start, end })) parts.push(c);
-  return concatBytes(parts);
+/** The main header followed by the payload streamed from the source: what a legacy 1002/1005 signature covers. */
+async function* headerAndPayload(
+  header: Uint8Array,
+  source: ByteSource,
+  start: number,
+): AsyncGenerator<Uint8Array> {
+  yield header;
+  yield* source.open({ start, end: source.size });
 }
 
 /**
  * Streams `artifact` re-signed with `signer` (an OpenPGP signer: RSA → tag 268, EdDSA → tag 267). A
- * legacy header+payload signature (1002/1005) present before is renewed too. The signature is dated
- * `ctx.date`, else the package's build time (so re-signing is reproducible either way), else the current time.
+ * legacy header+payload signature (1002/1005) present before is renewed too, over the payload streamed
+ * from `artifact`. The signature is dated `ctx.date`, else the package's build time, so re-signing is
+ * reproducible either way; with neither, no date is made up (the clock would break reproducibility).
+ * @throws SpecError UNSUPPORTED_KEY_TYPE for a non-OpenPGP signer, SpecError MISSING_FIELD (field `date`)
+ * when there is neither `ctx.date` nor a BUILDTIME; FormatError for a damaged package.
  */
 export async function* signRpm(
   artifact: ByteSource,
@@ -58,10 +64,15 @@ export async function* signRpm(
   const kept = parsed.signature.tags
     .filter((t) => t !== REGION_SIGNATURES && t !== SIG.RESERVEDSPACE && !SIGNATURE_TAGS.includes(t))
     .map((t) => parsed.signature.entries.get(t)!);
-  const legacy = hadLegacy
-    ? async () => concatBytes([H, await collectRange(artifact, parsed.payloadStart, artifact.size)])
-    : undefined;
+  const legacy = hadLegacy ? async () => headerAndPayload(H, artifact, parsed.payloadStart) : undefined;
   const date = ctx.date ?? headerNumbers(parsed.header, TAG.BUILDTIME)?.[0];
+  if (date === undefined) {
+    throw new SpecError(
+      "MISSING_FIELD",
+      "rpm: a signature needs a date: expected the build date (WriteContext.date, e.g. SOURCE_DATE_EPOCH) or a BUILDTIME tag in the package header, found neither",
+      { field: "date" },
+    );
+  }
   const sigs = await signatureEntries(signer, H, legacy, date);
   const oldBytes = parsed.headerStart - parsed.signatureStart;
   const sigHeader = fitSignatureHeader(

@@ -3,7 +3,7 @@
  * RESERVEDSPACE placeholder that lets a signature be added later without moving the main header.
  */
 import { FormatError } from "../errors.ts";
-import type { OpenPGPSigner } from "../sign/signer.ts";
+import type { OpenPGPSigner, SignInput } from "../sign/signer.ts";
 import { encodeHeader, type HeaderEntry } from "./header.ts";
 import { REGION_SIGNATURES, RPM_TYPE, SIG } from "./tags.ts";
 
@@ -48,20 +48,17 @@ export function fitSignatureHeader(entries: readonly HeaderEntry[], totalBytes: 
 
 /**
  * Header-only (and, with `legacy`, header+payload) signature entries made by an OpenPGP signer, dated `date`
- * (seconds): with a fixed date, RSA and EdDSA signatures, and so the package, are reproducible.
+ * (seconds): with a fixed date, RSA and EdDSA signatures, and so the package, are reproducible. The legacy
+ * header+payload data may be a stream (hashed as it arrives, never held whole).
  */
 export async function signatureEntries(
   signer: OpenPGPSigner,
   header: Uint8Array,
-  legacyData: (() => Promise<Uint8Array>) | undefined,
-  date: number | undefined,
+  legacyData: (() => Promise<SignInput>) | undefined,
+  date: number,
 ): Promise<HeaderEntry[]> {
   const rsa = signer.algorithm === "rsa";
-  const options = {
-    armor: false as const,
-    hash: "sha256" as const,
-    ...(date === undefined ? {} : { date: new Date(date * 1000) }),
-  };
+  const options = { armor: false as const, hash: "sha256" as const, date: new Date(date * 1000) };
   const out: HeaderEntry[] = [];
   const sig = await signer.detached(header, options);
   out.push({ tag: rsa ? SIG.RSA : SIG.DSA, type: RPM_TYPE.BIN, value: sig });

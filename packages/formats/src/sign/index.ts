@@ -29,6 +29,7 @@ export type {
   RSAHash,
   RSASigner,
   SignHash,
+  SignInput,
   Signer,
   X509Signer,
 } from "./signer.ts";

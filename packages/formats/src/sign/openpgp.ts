@@ -9,8 +9,9 @@
  * and EdDSA are deterministic. Verifiers accept signatures with or without the notation (repos.md §1.2).
  */
 import * as openpgp from "openpgp";
-import { SignError, SpecError } from "../errors.ts";
-import type { OpenPGPHash, OpenPGPSigner, OpenPGPSignOptions } from "./signer.ts";
+import { concatBytes } from "../bytes/bytes.ts";
+import { isPackyardError, SignError, SpecError } from "../errors.ts";
+import type { OpenPGPHash, OpenPGPSigner, OpenPGPSignOptions, SignInput } from "./signer.ts";
 
 /** Key types a caller may ask for; `curve25519` is listed only so that asking for it gets a clear refusal. */
 export type OpenPGPKeyType = "rsa" | "ecc" | "curve25519";
@@ -264,11 +265,64 @@ function signerAlgorithm(algo: number, keyId: string): OpenPGPSigner["algorithm"
 /** The parts of openpgp.js's packet layer we use, whose published declarations mark them private. */
 interface LiteralPacket {
   setText(text: string): void;
-  setBytes(bytes: Uint8Array, format: openpgp.enums.literal): void;
+  setBytes(bytes: Uint8Array | ReadableStream<Uint8Array>, format: openpgp.enums.literal): void;
+  /** After signing over a stream: the stream openpgp.js's passive clone follows (see {@link signStreamed}). */
+  data: ReadableStream<Uint8Array> | Uint8Array | null;
+}
+/** A signature packet signed over a stream: openpgp.js leaves these two fields as a stream and a promise. */
+interface StreamSignedPacket {
+  signedHashValue: Uint8Array | ReadableStream<Uint8Array>;
+  params: unknown;
 }
 const LiteralData = openpgp.LiteralDataPacket as unknown as new (date: Date) => LiteralPacket;
 /** A literal packet's date is not covered by a detached signature; a constant keeps the clock out. */
 const LITERAL_DATE = new Date(0);
+
+/** A web ReadableStream (what openpgp.js streams) over an async iterable, pulled one chunk at a time. */
+function webStream(data: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
+  const it = data[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const { done, value } = await it.next();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      },
+      async cancel(reason) {
+        await it.return?.(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/** Reads a web stream to its end, keeping nothing (or, with `keep`, the chunks). */
+async function drain(stream: ReadableStream<Uint8Array>, keep?: Uint8Array[]): Promise<void> {
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    keep?.push(value);
+  }
+}
+
+/**
+ * Completes a signature packet that openpgp.js signed over a streamed literal packet. openpgp.js hashes a
+ * *passive* clone of the literal data, which only receives chunks as the literal packet's own stream is read;
+ * its public `sign({ detached: true })` drives that by reading the whole message into memory
+ * (`readToEnd`). Here the literal stream is read and each chunk dropped, so memory stays at a few chunks.
+ */
+async function signStreamed(literal: LiteralPacket, packet: openpgp.SignaturePacket): Promise<void> {
+  const p = packet as unknown as StreamSignedPacket;
+  const source = literal.data as ReadableStream<Uint8Array>;
+  const [, params] = await Promise.all([drain(source), p.params]);
+  p.params = params;
+  if (!(p.signedHashValue instanceof Uint8Array)) {
+    const parts: Uint8Array[] = [];
+    await drain(p.signedHashValue, parts);
+    p.signedHashValue = concatBytes(parts);
+  }
+}
 
 /**
  * The date a signature is given: the requested one, raised to the signing key's creation time when it is
@@ -277,8 +331,8 @@ const LITERAL_DATE = new Date(0);
  * work but differ from run to run. The key's creation time is a fixed input too, so a build date
  * (SOURCE_DATE_EPOCH) that predates the key still yields the same bytes on every run.
  */
-function notBeforeKey(date: Date | undefined, created: Date): Date | undefined {
-  return date !== undefined && date.getTime() < created.getTime() ? created : date;
+function notBeforeKey(date: Date, created: Date): Date {
+  return date.getTime() < created.getTime() ? created : date;
 }
 
 class OpenPGPKeySigner implements OpenPGPSigner {
@@ -316,20 +370,20 @@ class OpenPGPKeySigner implements OpenPGPSigner {
     return this.#publicBinary.slice();
   }
 
-  detached(data: Uint8Array, options?: OpenPGPSignOptions & { armor?: false }): Promise<Uint8Array>;
-  detached(data: Uint8Array, options: OpenPGPSignOptions & { armor: true }): Promise<string>;
+  detached(data: SignInput, options: OpenPGPSignOptions & { armor?: false }): Promise<Uint8Array>;
+  detached(data: SignInput, options: OpenPGPSignOptions & { armor: true }): Promise<string>;
   async detached(
-    data: Uint8Array,
-    options: OpenPGPSignOptions & { armor?: boolean } = {},
+    data: SignInput,
+    options: OpenPGPSignOptions & { armor?: boolean },
   ): Promise<Uint8Array | string> {
     const hash = options.hash ?? this.#hash;
     const literal = new LiteralData(LITERAL_DATE);
-    literal.setBytes(data, openpgp.enums.literal.binary);
+    literal.setBytes(data instanceof Uint8Array ? data : webStream(data), openpgp.enums.literal.binary);
     const signature = await this.#sign(literal, openpgp.enums.signature.binary, hash, options.date);
     return options.armor === true ? signature.armor(configFor(hash)) : (signature.write() as Uint8Array);
   }
 
-  async cleartext(text: string, options: OpenPGPSignOptions = {}): Promise<string> {
+  async cleartext(text: string, options: OpenPGPSignOptions): Promise<string> {
     const hash = options.hash ?? this.#hash;
     // Cleartext signature framework (RFC 4880 §7): the line break before the signature armor is not part
     // of the signed text, and trailing spaces/tabs are not hashed. The body is written as gpg --clearsign
@@ -352,7 +406,7 @@ class OpenPGPKeySigner implements OpenPGPSigner {
     literal: LiteralPacket,
     type: openpgp.enums.signature,
     hash: OpenPGPHash,
-    date: Date | undefined,
+    date: Date,
   ): Promise<openpgp.Signature> {
     date = notBeforeKey(date, this.#signingKey.getCreationTime());
     const config = configFor(hash);
@@ -373,10 +427,13 @@ class OpenPGPKeySigner implements OpenPGPSigner {
         config: openpgp.Config,
       ) => Promise<void>;
       await sign.call(packet, signingKey.keyPacket, literal, date, true, config);
+      if (literal.data !== null && !(literal.data instanceof Uint8Array)) await signStreamed(literal, packet);
       const list = new openpgp.PacketList<openpgp.SignaturePacket>();
       list.push(packet);
       return new openpgp.Signature(list);
     } catch (cause) {
+      // A streamed input that fails (IOError, FormatError of a truncated package) keeps its own error.
+      if (isPackyardError(cause)) throw cause;
       throw new SignError(
         "SIGN_FAILED",
         `OpenPGP signing with key ${this.keyId} failed: ${(cause as Error).message}`,
@@ -501,11 +558,14 @@ async function readPublicKeys(key: string | Uint8Array): Promise<openpgp.Key[]> 
 /**
  * Verifies a detached OpenPGP signature (binary or armored) over `data` against a public key (armored or
  * binary, one or several keys). SHA-1 data signatures count as invalid, as apt and sqv treat them.
- * `date` is the verification time (default now; `null` ignores expiry).
- * @throws SignError KEY_READ for an unreadable key; SignError VERIFY_FAILED for an unreadable signature.
+ * Streamed `data` is hashed as it arrives, never held whole; it is read once per call, so a caller trying
+ * several keys opens it again for each. `date` is the verification time (default now, which reads the clock;
+ * `null` ignores expiry, as packyard's readers do).
+ * @throws SignError KEY_READ for an unreadable key; SignError VERIFY_FAILED for an unreadable signature;
+ * a streamed input's own error (IOError, FormatError) as it is.
  */
 export async function verifyDetached(
-  data: Uint8Array,
+  data: SignInput,
   signature: Uint8Array | string,
   publicKey: string | Uint8Array,
   options: { date?: Date | null } = {},
@@ -526,7 +586,8 @@ export async function verifyDetached(
       { cause },
     );
   }
-  const message = await openpgp.createMessage({ binary: data });
+  const streamed = !(data instanceof Uint8Array);
+  const message = await openpgp.createMessage({ binary: streamed ? webStream(data) : data });
   const result = await openpgp.verify({
     message,
     signature: sig,
@@ -534,6 +595,9 @@ export async function verifyDetached(
     format: "binary",
     ...(options.date !== undefined ? { date: options.date } : {}),
   });
+  // Over a stream, each signature's `verified` settles only once the data has been read through; it is
+  // read here chunk by chunk and dropped (openpgp.js hashes a passive clone of it).
+  if (streamed) await drain(result.data as unknown as ReadableStream<Uint8Array>);
   let first: DetachedVerification | undefined;
   for (const [i, s] of result.signatures.entries()) {
     const packet = sig.packets[i];

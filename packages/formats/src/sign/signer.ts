@@ -9,17 +9,24 @@ export type SignHash = "sha1" | "sha256" | "sha512";
 /** Hash algorithms an OpenPGP signer may use for data signatures (SHA-1 is refused by apt, sqv, RHEL 9). */
 export type OpenPGPHash = "sha256" | "sha512";
 
+/**
+ * Bytes to sign or verify: whole in memory, or streamed (a ByteSource's `open()`), in which case memory stays
+ * bounded whatever their size.
+ */
+export type SignInput = Uint8Array | AsyncIterable<Uint8Array>;
+
 /** Options shared by the OpenPGP signing calls. */
 export interface OpenPGPSignOptions {
   /** Overrides the signer's default hash (SHA-256 unless chosen at load time). */
   hash?: OpenPGPHash;
   /**
-   * Signature creation time. Pass `SOURCE_DATE_EPOCH` here for reproducible output: with a fixed date, RSA
-   * (PKCS#1 v1.5) and EdDSA signatures are byte-for-byte deterministic. Omitted, openpgp.js uses the
-   * current time. A date before the signing key's creation is raised to that creation time (verifiers
-   * refuse signatures older than their key), which keeps the output fixed for a given key.
+   * Signature creation time, required: library code never reads the clock, so the caller (the CLI, a build
+   * date such as `SOURCE_DATE_EPOCH`, or a date recorded in the artifact) chooses it. With a fixed date, RSA
+   * (PKCS#1 v1.5) and EdDSA signatures are byte-for-byte deterministic. A date before the signing key's
+   * creation is raised to that creation time (verifiers refuse signatures older than their key), which keeps
+   * the output fixed for a given key.
    */
-  date?: Date;
+  date: Date;
 }
 
 /** Signs with an OpenPGP secret key (openpgp.js). */
@@ -38,11 +45,14 @@ export interface OpenPGPSigner {
   publicKeyArmored(): string;
   /** Binary public key (`.gpg`). */
   publicKeyBinary(): Uint8Array;
-  /** Detached signature over `data`; binary packet(s) or ASCII-armored text. */
-  detached(data: Uint8Array, options?: OpenPGPSignOptions & { armor?: false }): Promise<Uint8Array>;
-  detached(data: Uint8Array, options: OpenPGPSignOptions & { armor: true }): Promise<string>;
+  /**
+   * Detached signature over `data`; binary packet(s) or ASCII-armored text. Streamed data is hashed as it
+   * arrives and never held whole; the signature bytes equal those made over the same bytes in memory.
+   */
+  detached(data: SignInput, options: OpenPGPSignOptions & { armor?: false }): Promise<Uint8Array>;
+  detached(data: SignInput, options: OpenPGPSignOptions & { armor: true }): Promise<string>;
   /** Cleartext-signed message (`-----BEGIN PGP SIGNED MESSAGE-----`), as for APT InRelease. */
-  cleartext(text: string, options?: OpenPGPSignOptions): Promise<string>;
+  cleartext(text: string, options: OpenPGPSignOptions): Promise<string>;
 }
 
 /** Hash algorithms for raw RSA signatures: `.SIGN.RSA.` (SHA-1), `.SIGN.RSA256.`, `.SIGN.RSA512.`. */

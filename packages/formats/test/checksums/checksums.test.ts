@@ -95,14 +95,14 @@ test("signChecksums: armored detached signature over the exact text; RSA signers
   const key = await generateOpenPGPKey({ name: "T", email: "t@example.invalid", type: "ecc" });
   const signer = await loadOpenPGPSigner(key.secretKeyArmored);
   const text = `${sha("a")}  a\n`;
-  const sig = await signChecksums(text, "SHA256SUMS", signer);
+  const sig = await signChecksums(text, "SHA256SUMS", signer, { date: new Date(1_700_000_000_000) });
   assert.equal(sig.name, "SHA256SUMS.asc");
   assert.match(sig.text, /^-----BEGIN PGP SIGNATURE-----\n/);
   assert.equal((await verifyDetached(encodeUtf8(text), sig.text, key.publicKeyArmored)).valid, true);
   assert.equal((await verifyDetached(encodeUtf8(`${text} `), sig.text, key.publicKeyArmored)).valid, false);
   const rsa = { kind: "rsa" } as RSASigner;
   await assert.rejects(
-    signChecksums(text, "SHA256SUMS", rsa),
+    signChecksums(text, "SHA256SUMS", rsa, { date: new Date(1_700_000_000_000) }),
     (e: unknown) => e instanceof SignError && e.code === "KEY_UNSUPPORTED",
   );
 });

@@ -23,6 +23,8 @@ import { needTool, run } from "../support/tools.ts";
 
 const HASH_ALGO_ID: Record<OpenPGPHash, number> = { sha256: 8, sha512: 10 };
 const data = new TextEncoder().encode("Origin: packyard\nLabel: test\nSuite: stable\n");
+/** Signature date; earlier than a key made during the test, so the signer raises it to the key's creation. */
+const date = new Date("2024-01-01T00:00:00Z");
 
 let s: Scratch;
 const signers: Record<"rsa" | "ecc", OpenPGPSigner> = {} as Record<"rsa" | "ecc", OpenPGPSigner>;
@@ -56,7 +58,7 @@ for (const type of ["rsa", "ecc"] as const) {
       test("detached binary signature: gpgv accepts it; list-packets shows the digest algo and non-critical issuer subpackets", async (t) => {
         if (!needTool(t, "gpg", "gpgv")) return;
         const signer = signers[type];
-        const sig = await signer.detached(data, { hash });
+        const sig = await signer.detached(data, { hash, date });
         const keyring = gpgvKeyring(s, `${type}-${hash}-bin`, publicKeys[type]);
         const dataFile = s.file(`${type}-${hash}.data`, data);
         const sigFile = s.file(`${type}-${hash}.sig`, sig);
@@ -96,7 +98,7 @@ for (const type of ["rsa", "ecc"] as const) {
       test("armored detached signature: gpgv and gpg --verify accept it", async (t) => {
         if (!needTool(t, "gpg", "gpgv")) return;
         const signer = signers[type];
-        const sig = await signer.detached(data, { armor: true, hash });
+        const sig = await signer.detached(data, { armor: true, hash, date });
         assert.match(sig, /^-----BEGIN PGP SIGNATURE-----\n\n/);
         assert.doesNotMatch(sig, /^(Version|Comment):/m);
         const keyring = gpgvKeyring(s, `${type}-${hash}-arm`, publicKeys[type]);
@@ -121,7 +123,7 @@ for (const type of ["rsa", "ecc"] as const) {
         if (!needTool(t, "gpg", "gpgv")) return;
         const signer = signers[type];
         const text = "Origin: packyard\nLabel: test\n-dash line\nTrailing: spaces   \n";
-        const signed = await signer.cleartext(text, { hash });
+        const signed = await signer.cleartext(text, { hash, date });
         assert.match(
           signed,
           new RegExp(`^-----BEGIN PGP SIGNED MESSAGE-----\nHash: ${hash.toUpperCase()}\n\n`),
@@ -218,14 +220,19 @@ describe("keys exported by gpg --export-secret-keys (fixtures/keys/make.sh)", ()
       const keyring = gpgvKeyring(s, c.file, pub);
       const dataFile = s.file(`${c.file}.data`, data);
       for (const armor of [false, true]) {
-        const sig = armor ? await signer.detached(data, { armor: true }) : await signer.detached(data);
+        const sig = armor
+          ? await signer.detached(data, { armor: true, date })
+          : await signer.detached(data, { date });
         const r = gpgv(keyring, s.file(`${c.file}.${armor ? "asc" : "sig"}`, sig), dataFile);
         assert.equal(r.status, 0, r.stderr);
         const valid = validSig(r.statusLines);
         assert.equal(valid?.fingerprint, signer.fingerprint);
         assert.equal(valid?.primary, signer.primaryFingerprint);
       }
-      const clear = gpgv(keyring, s.file(`${c.file}.InRelease`, await signer.cleartext("Suite: stable\n")));
+      const clear = gpgv(
+        keyring,
+        s.file(`${c.file}.InRelease`, await signer.cleartext("Suite: stable\n", { date })),
+      );
       assert.equal(clear.status, 0, clear.stderr);
       if (c.file.startsWith("gpg-subkey")) {
         // The signing subkey signs, not the certify-only primary (ids recorded by make.sh from gpg's listing).
@@ -255,7 +262,7 @@ test("a key freshly made by the installed gpg (passphrase + signing subkey) impo
   const signer = await loadOpenPGPSigner(exported.stdout, { passphrase: "s3cret", keyId: primary });
   assert.equal(signer.primaryFingerprint, primary);
   assert.notEqual(signer.fingerprint, primary, "the signing subkey signs");
-  const sigFile = home.file("live.sig", await signer.detached(data, { hash: "sha512" }));
+  const sigFile = home.file("live.sig", await signer.detached(data, { hash: "sha512", date }));
   const v = gpg(["--status-fd", "1", "--verify", sigFile, home.file("live.data", data)]);
   assert.equal(v.status, 0, v.stderr);
   assert.equal(validSig(v.stdout)?.fingerprint, signer.fingerprint);
@@ -300,7 +307,7 @@ test("cleartext layout matches gpg --clearsign for the same key and text (header
   const text = "Origin: packyard\nLabel: x\n-dash\n\nDescription: two\n paragraphs \n";
   const made = gpg(["--digest-algo", "SHA256", "--clearsign", "--output", "-", home.file("Release", text)]);
   assert.equal(made.status, 0, made.stderr);
-  const ours = await (await loadOpenPGPSigner(secret)).cleartext(text);
+  const ours = await (await loadOpenPGPSigner(secret)).cleartext(text, { date });
   const head = (s: string) => s.slice(0, s.indexOf("-----BEGIN PGP SIGNATURE-----"));
   assert.equal(head(ours), head(made.stdout));
 });

@@ -208,7 +208,7 @@ test("sha256sum -c and sha512sum -c accept our checksums files; gpgv verifies SH
   run("sha512sum", ["-c", "SHA512SUMS"], { cwd: dir });
 
   const signer = await loadOpenPGPSigner(readFileSync(new URL("gpg-plain.secret.asc", KEYS), "utf8"));
-  const sig = await signChecksums(sums, "SHA256SUMS", signer);
+  const sig = await signChecksums(sums, "SHA256SUMS", signer, { date: new Date(1_700_000_000_000) });
   assert.equal(sig.name, "SHA256SUMS.asc");
   assert.match(sig.text, /^-----BEGIN PGP SIGNATURE-----/);
   writeFileSync(join(dir, sig.name), sig.text);

@@ -342,3 +342,48 @@ describe("verifyDetached", () => {
     );
   });
 });
+
+describe("streamed input", () => {
+  /** `bytes` in chunks of `size` bytes, as a ByteSource's open() yields them. */
+  async function* chunks(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
+    for (let i = 0; i < bytes.length; i += size) yield bytes.slice(i, i + size);
+  }
+  const big = new Uint8Array(200_003).map((_, i) => (i * 31 + (i >> 9)) & 255);
+
+  for (const which of ["ecc", "rsa"] as const) {
+    test(`${which}: a streamed detached signature equals the one over the same bytes in memory`, async () => {
+      const key = which === "ecc" ? ecc : rsa;
+      const signer = await loadOpenPGPSigner(key.secretKeyArmored, { passphrase: "pw" });
+      const whole = await signer.detached(big, { date });
+      for (const size of [1_000, 7, 65_536]) {
+        const part = big.subarray(0, size === 7 ? 5_000 : big.length);
+        const want = size === 7 ? await signer.detached(part, { date }) : whole;
+        assert.deepEqual(await signer.detached(chunks(part, size), { date }), want, `chunks of ${size}`);
+      }
+      assert.equal(
+        await signer.detached(chunks(big, 4096), { date, armor: true }),
+        await signer.detached(big, { date, armor: true }),
+      );
+      const ok = await verifyDetached(chunks(big, 321), whole, key.publicKeyArmored, { date: null });
+      assert.equal(ok.valid, true);
+      const flipped = big.slice();
+      flipped[100_000]! ^= 1;
+      const bad = await verifyDetached(chunks(flipped, 321), whole, key.publicKeyArmored, { date: null });
+      assert.equal(bad.valid, false);
+    });
+  }
+
+  test("a failing stream keeps its own typed error, when signing and when verifying", async () => {
+    const signer = await loadOpenPGPSigner(rsa.secretKeyArmored);
+    const sig = await signer.detached(data, { date });
+    async function* broken(): AsyncGenerator<Uint8Array> {
+      yield data;
+      throw new SpecError("MISSING_SOURCE", "source vanished", { path: "x" });
+    }
+    await assert.rejects(signer.detached(broken(), { date }), rejectsWith(SpecError, "MISSING_SOURCE"));
+    await assert.rejects(
+      verifyDetached(broken(), sig, rsa.publicKeyArmored, { date: null }),
+      rejectsWith(SpecError, "MISSING_SOURCE"),
+    );
+  });
+});
