@@ -65,7 +65,18 @@ export async function* signApk(
       offset: control.start,
       path: ".PKGINFO",
     });
-  const info = parsePkgInfo(decodeUtf8(pkginfo.bytes));
+  let text: string;
+  try {
+    text = decodeUtf8(pkginfo.bytes);
+  } catch (cause) {
+    throw new FormatError(
+      "INVALID_VALUE",
+      "apk: .PKGINFO is not valid UTF-8 text; refusing to sign it",
+      { offset: control.start, path: ".PKGINFO" },
+      { cause },
+    );
+  }
+  const info = parsePkgInfo(text);
   if (info.get("datahash") === undefined) {
     // Without datahash a signature must cover control and data (legacy); apk-tools 3 rejects such packages anyway.
     throw new FormatError(

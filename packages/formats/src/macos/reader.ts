@@ -45,6 +45,15 @@ export interface MacosDetails {
   bom: BomEntry[];
 }
 
+/** Text of a metadata file (PackageInfo, Distribution, a script); invalid UTF-8 is a FormatError naming it. */
+function utf8Text(bytes: Uint8Array, path: string): string {
+  try {
+    return decodeUtf8(bytes);
+  } catch (cause) {
+    throw new FormatError("INVALID_VALUE", `macos: ${path} is not valid UTF-8 text`, { path }, { cause });
+  }
+}
+
 function member(archive: XarArchive, dir: string, name: string): XarNode | undefined {
   return findXarNode(archive.nodes, dir === "" ? name : `${dir}/${name}`);
 }
@@ -156,11 +165,13 @@ export async function readMacos(
       throw new FormatError("MISSING_MEMBER", `${dir === "" ? "" : `${dir}/`}PackageInfo is missing`, {
         path: `${dir}/PackageInfo`,
       });
-    const xml = decodeUtf8(await xarFileBytes(source, archive, node, { limits }));
+    const xml = utf8Text(await xarFileBytes(source, archive, node, { limits }), node.path);
     return { dir, packageInfo: parsePackageInfo(xml, node.path) };
   };
   if (distNode?.data) {
-    distribution = parseDistribution(decodeUtf8(await xarFileBytes(source, archive, distNode, { limits })));
+    distribution = parseDistribution(
+      utf8Text(await xarFileBytes(source, archive, distNode, { limits }), distNode.path),
+    );
     for (const p of distribution.packages) {
       if (!member(archive, "", p.componentName))
         throw new FormatError(
@@ -284,7 +295,7 @@ export async function readMacos(
     for await (const e of readCpio(payloadCpio(stored, scriptsNode.path, ctx), { limits })) {
       const kind = wanted.get(norm(e.header.name));
       if ((kind === "preinstall" || kind === "postinstall") && e.header.size <= limits.maxHeaderBytes) {
-        const text = decodeUtf8(await e.bytes());
+        const text = utf8Text(await e.bytes(), `${scriptsNode.path}/${e.header.name}`);
         const shebang = /^#!\s*(\S+)/.exec(text);
         scripts[kind as ScriptKind] = shebang ? { interpreter: shebang[1]!, body: text } : { body: text };
       }

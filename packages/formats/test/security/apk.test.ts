@@ -168,3 +168,24 @@ test("random truncations and bit flips give typed errors or a valid read, never 
     { numRuns: 300 },
   );
 });
+
+test(".PKGINFO that is not UTF-8 (ff fe): INVALID_VALUE when read and when re-signed", async () => {
+  const info = concatBytes([enc("pkgname = bad\npkgdesc = "), new Uint8Array([0xff, 0xfe]), enc("\n")]);
+  const pkginfo: TarWriteEntry = {
+    header: { name: ".PKGINFO", type: "file", mode: 0o644, uid: 0, gid: 0, size: info.length, mtime: 0 },
+    content: info,
+  };
+  const data = await gz(await tar([dir("usr/")], true));
+  const bytes = concatBytes([await gz(await tar([pkginfo], false)), data]);
+  const e = await rejects(bytes, "INVALID_VALUE");
+  assert.equal(e.data.path, ".PKGINFO");
+  let caught: unknown;
+  try {
+    await collect(apkFormat.sign!(bytesSource(bytes), exampleSigner(), { date: 1_700_000_000 }));
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(caught instanceof FormatError, `expected FormatError, got ${String(caught)}`);
+  assert.equal(caught.code, "INVALID_VALUE", caught.message);
+  assert.equal(caught.data.path, ".PKGINFO");
+});

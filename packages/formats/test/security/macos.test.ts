@@ -145,3 +145,28 @@ test("a Bom that disagrees with the Payload: DIGEST_MISMATCH / MISSING_MEMBER / 
     code("UNEXPECTED_MEMBER"),
   );
 });
+
+test("PackageInfo or Distribution that is not UTF-8 (ff fe): FormatError INVALID_VALUE naming the file", async () => {
+  const notUtf8 = concatBytes([encodeUtf8("<?xml version="), new Uint8Array([0xff, 0xfe]), encodeUtf8("?>")]);
+  const component = await collect(
+    writeXar([
+      { name: "Bom", type: "file", data: xarZlib(encodeBom([])) },
+      { name: "PackageInfo", type: "file", data: xarZlib(notUtf8) },
+      { name: "Payload", type: "file", data: xarStored(new Uint8Array(0)) },
+    ]),
+  );
+  const product = await collect(writeXar([{ name: "Distribution", type: "file", data: xarZlib(notUtf8) }]));
+  for (const [bytes, path] of [
+    [component, "PackageInfo"],
+    [product, "Distribution"],
+  ] as const) {
+    await timed(() =>
+      assert.rejects(readMacos(bytesSource(bytes)), (e: unknown) => {
+        assert.ok(code("INVALID_VALUE")(e), String(e));
+        assert.equal((e as FormatError).data.path, path);
+        assert.match((e as FormatError).message, /not valid UTF-8/);
+        return true;
+      }),
+    );
+  }
+});
