@@ -104,6 +104,13 @@ async function signedProject(created: number): Promise<{ cwd: string; publicKey:
   return { cwd, publicKey: join(cwd, "sums.asc") };
 }
 
+/** `gpg --list-packets` in a scratch GNUPGHOME (never the user's ~/.gnupg). */
+function listPackets(file: string): string {
+  const home = mkdtempSync(join(tmpdir(), "packyard-sums-gpg-"));
+  dirs.push(home);
+  return run("gpg", ["--homedir", home, "--batch", "--list-packets", file]);
+}
+
 function gpgv(publicKey: string, dir: string): void {
   const home = mkdtempSync(join(tmpdir(), "packyard-sums-gpg-"));
   dirs.push(home);
@@ -124,7 +131,7 @@ test("checksum.signature: dated SOURCE_DATE_EPOCH when the key is older, so two 
     asc.push(readFileSync(join(cwd, target, "SHA256SUMS.asc"), "utf8"));
   }
   assert.equal(asc[0], asc[1]);
-  const packets = run("gpg", ["--batch", "--list-packets", join(cwd, "one", "SHA256SUMS.asc")]);
+  const packets = listPackets(join(cwd, "one", "SHA256SUMS.asc"));
   assert.match(packets, /created 1700000000\b/, "the signature carries SOURCE_DATE_EPOCH");
 });
 
@@ -141,6 +148,6 @@ test("checksum.signature: a key newer than SOURCE_DATE_EPOCH dates the signature
     asc.push(readFileSync(join(cwd, target, "SHA256SUMS.asc"), "utf8"));
   }
   assert.equal(asc[0], asc[1]);
-  const packets = run("gpg", ["--batch", "--list-packets", join(cwd, "one", "SHA256SUMS.asc")]);
+  const packets = listPackets(join(cwd, "one", "SHA256SUMS.asc"));
   assert.match(packets, new RegExp(`created ${created}\\b`), "the signature carries the key's creation time");
 });

@@ -221,7 +221,8 @@ test("sign with SOURCE_DATE_EPOCH is reproducible: two copies signed alike for r
     }
     assert.ok(signed[0]!.equals(signed[1]!), `${packager}: the two signed copies differ`);
     if (packager === "archlinux") {
-      const packets = run("gpg", ["--batch", "--list-packets"], { input: signed[0]! });
+      const home = tmp("packyard-gnupg-");
+      const packets = run("gpg", ["--homedir", home, "--batch", "--list-packets"], { input: signed[0]! });
       const created = /^\s+version 4, created (\d+), md5len/m.exec(packets)?.[1];
       assert.ok(Number(created) > 1_700_000_000, `dated the key's creation, not before it: ${packets}`);
     }

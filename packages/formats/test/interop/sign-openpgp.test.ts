@@ -17,6 +17,7 @@ import {
   KEYS_DIR,
   type Scratch,
   scratch,
+  scratchGnupgHome,
   validSig,
 } from "../sign/judges.ts";
 import { needTool, run } from "../support/tools.ts";
@@ -49,7 +50,7 @@ after(() => s.dispose());
 
 /** Lines of `gpg --list-packets` for the first signature packet. */
 function listPackets(file: string): string {
-  return run("gpg", ["--batch", "--list-packets", file]);
+  return run("gpg", ["--homedir", scratchGnupgHome(s), "--batch", "--list-packets", file]);
 }
 
 for (const type of ["rsa", "ecc"] as const) {
@@ -161,6 +162,8 @@ test("generated keys: v4, no expiry, SHA-512 self-signatures, RSA-4096 / EdDSA l
     if (type === "rsa") assert.equal(pub[2], "4096", "key length");
     assert.equal(pub[6], "", "no expiry");
     const packets = run("gpg", [
+      "--homedir",
+      scratchGnupgHome(s),
       "--batch",
       "--list-packets",
       s.file(`${type}-pub-list.asc`, publicKeys[type]),

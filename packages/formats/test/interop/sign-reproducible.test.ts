@@ -41,15 +41,22 @@ function buildOnce(name: string, date: number): string {
   return out;
 }
 
+/** A scratch GNUPGHOME inside the test folder, so gpg never touches ~/.gnupg. */
+function gnupgHome(): string {
+  const home = join(dir, "gnupg-list");
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  return home;
+}
+
 /** The signature packets' creation times as gpg --list-packets reports them. */
 function gpgCreated(signature: Uint8Array): number[] {
-  const listing = run("gpg", ["--batch", "--list-packets"], { input: signature });
+  const listing = run("gpg", ["--homedir", gnupgHome(), "--batch", "--list-packets"], { input: signature });
   return [...listing.matchAll(/^\s+version 4, created (\d+), md5len/gm)].map((m) => Number(m[1]));
 }
 
 /** Key creation time of the fixture public key, read by gpg. */
 function keyCreated(file: string): number {
-  const listing = run("gpg", ["--batch", "--list-packets", join(keys, file)]);
+  const listing = run("gpg", ["--homedir", gnupgHome(), "--batch", "--list-packets", join(keys, file)]);
   const m = /^:public key packet:\n\s+version 4, algo \d+, created (\d+)/m.exec(listing);
   assert.ok(m, listing);
   return Number(m[1]);

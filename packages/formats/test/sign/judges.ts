@@ -1,7 +1,7 @@
 /**
  * Scratch keyrings for the signature judges (gpgv, gpg, openssl) used by the sign interop tests.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -37,11 +37,18 @@ export function scratch(prefix = "packyard-sign-"): Scratch {
   };
 }
 
+/** The scratch GNUPGHOME of `s` (mode 700), so gpg never reads or writes the user's ~/.gnupg. */
+export function scratchGnupgHome(s: Scratch): string {
+  const home = join(s.dir, "gnupg");
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  return home;
+}
+
 /** Writes a binary keyring (gpg --dearmor of an armored key) usable by `gpgv --keyring`. */
 export function gpgvKeyring(s: Scratch, name: string, armoredPublicKey: string): string {
   const armored = s.file(`${name}.asc`, armoredPublicKey);
   const out = join(s.dir, `${name}.gpg`);
-  run("gpg", ["--batch", "--yes", "--dearmor", "--output", out, armored]);
+  run("gpg", ["--homedir", scratchGnupgHome(s), "--batch", "--yes", "--dearmor", "--output", out, armored]);
   return out;
 }
 
@@ -59,8 +66,7 @@ export function gpgHome(
   s: Scratch,
   armoredPublicKeys: string[],
 ): (args: string[]) => { status: number; stdout: string; stderr: string } {
-  const home = join(s.dir, "gnupg");
-  run("mkdir", ["-p", "-m", "700", home]);
+  const home = scratchGnupgHome(s);
   // gpg-agent otherwise calibrates the S2K count for every protect/unprotect (seconds per call).
   writeFileSync(join(home, "gpg-agent.conf"), "s2k-count 65536\n");
   const gpg = (args: string[]) => tryRun("gpg", ["--homedir", home, "--batch", "--no-tty", ...args]);

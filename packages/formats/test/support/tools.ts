@@ -30,6 +30,17 @@ export function needTool(t: TestContext, ...names: string[]): boolean {
   return false;
 }
 
+/**
+ * Returns true when the tests run as root (what `why` needs, e.g. rpm chrooting into a scratch root to run
+ * scriptlets). Otherwise skips the test (returns false), or throws when CI=true, like {@link needTool}.
+ */
+export function needRoot(t: TestContext, why: string): boolean {
+  if (process.getuid?.() === 0) return true;
+  if (process.env.CI === "true") throw new Error(`CI=true and not root: ${why}`);
+  t.skip(`needs root: ${why}`);
+  return false;
+}
+
 /** Runs a command, returning stdout; throws with stderr when it exits non-zero. */
 export function run(
   cmd: string,
