@@ -300,7 +300,7 @@ export async function* writeDeb(
     ];
     if (ctx.signer !== undefined) {
       const signature = await signDebMembers(
-        [debianBinary, control, await collect(data.open())],
+        [debianBinary, control, data.open()],
         ctx.signer,
         ctx.date ?? spec.date,
       );

@@ -4,7 +4,6 @@
  * Memory: the payload is spooled (`ctx.spool`, default memory below 32 MiB and a temp file above);
  * headers are small and built in memory.
  */
-import { concatBytes } from "../bytes/bytes.ts";
 import { compress } from "../compress/compress.ts";
 import { type Compression, effectiveLevel } from "../compress/compression.ts";
 import { encodeCpioHeader, encodeCpioStrippedHeader, encodeCpioTrailer } from "../container/cpio.ts";
@@ -643,7 +642,7 @@ export async function* writeRpm(
     if (ctx.signer !== undefined) {
       const signer = ctx.signer as OpenPGPSigner;
       const legacy = options.legacySignature
-        ? async () => concatBytes([header, await collectSpool(payload.spooled)])
+        ? async () => headerAndPayload(header, payload.spooled)
         : undefined;
       const sigs = await signatureEntries(signer, header, legacy, ctx.date ?? spec.date);
       sigHeader = reserve
@@ -659,8 +658,8 @@ export async function* writeRpm(
   }
 }
 
-async function collectSpool(s: SpooledBytes): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  for await (const c of s.open()) parts.push(c);
-  return concatBytes(parts);
+/** The main header then the spooled payload, as one stream: what a legacy 1002/1005 signature covers. */
+async function* headerAndPayload(header: Uint8Array, payload: SpooledBytes): AsyncGenerator<Uint8Array> {
+  yield header;
+  yield* payload.open();
 }
