@@ -20,7 +20,7 @@ import { type Dep, depOf, hasRich, normalizeDeps, rpmlibDep } from "./deps.ts";
 import { buildFileList, LARGE_FILE_BYTES, type RpmFile } from "./files.ts";
 import { encodeHeader, type HeaderEntry } from "./header.ts";
 import { encodeLead } from "./lead.ts";
-import type { RpmOptions } from "./options.ts";
+import { REQUIRE_PHASES, type RequirePhase, type RpmOptions } from "./options.ts";
 import { SCRIPT_SLOTS, scriptInterpreter, UNMAPPED_SCRIPT_KINDS } from "./scripts.ts";
 import { SENSE } from "./sense.ts";
 import { encodeSignatureHeader, fitSignatureHeader, signatureEntries } from "./signature-header.ts";
@@ -293,7 +293,7 @@ export function buildDeps(
   const evrText = formatEvr(ctx.evr);
   const requires: Dep[] = (r.depends ?? []).map((g) => depOf(g));
   for (const g of r.preDepends ?? []) requires.push(depOf(g, SENSE.SCRIPT_PRE));
-  const phaseSense = {
+  const phaseSense: Record<RequirePhase, number> = {
     pre: SENSE.SCRIPT_PRE,
     post: SENSE.SCRIPT_POST,
     preun: SENSE.SCRIPT_PREUN,
@@ -301,8 +301,9 @@ export function buildDeps(
     pretrans: SENSE.PRETRANS,
     posttrans: SENSE.POSTTRANS,
   };
-  for (const [phase, groups] of Object.entries(options.requires ?? {})) {
-    for (const g of groups ?? []) requires.push(depOf(g, phaseSense[phase as keyof typeof phaseSense]));
+  // A fixed phase order, not the options object's key order, so nothing depends on how it was built.
+  for (const phase of REQUIRE_PHASES) {
+    for (const g of options.requires?.[phase] ?? []) requires.push(depOf(g, phaseSense[phase]));
   }
   for (const slot of SCRIPT_SLOTS) {
     const s = spec.scripts[slot.kind];
