@@ -11,6 +11,7 @@ import { FormatError } from "../errors.ts";
 import type { ReadContext } from "../format.ts";
 import { createHasher, digestStream, hashBytes, hashBytesRaw } from "../hash/hasher.ts";
 import type { FileInfo, PackageInfo, SignatureInfo } from "../info/types.ts";
+import { fileInfoFromTar } from "../info/file-info-from-tar.ts";
 import { type ReadLimits, resolveLimits } from "../limits.ts";
 import { verifyRSA } from "../sign/rsa.ts";
 import type { ByteSource, Relations, ScriptKind } from "../spec/types.ts";
@@ -180,16 +181,7 @@ async function readData(source: ByteSource, m: GzipMember, limits: ReadLimits): 
       );
     }
     const h = e.header;
-    const info: FileInfo = {
-      path: `/${path}`,
-      type: h.type,
-      mode: h.mode,
-      owner: { name: h.uname ?? (h.uid === 0 ? "root" : String(h.uid)), id: h.uid },
-      group: { name: h.gname ?? (h.gid === 0 ? "root" : String(h.gid)), id: h.gid },
-      size: h.type === "file" ? h.size : 0,
-      mtime: h.mtime,
-      digests: {},
-    };
+    const info = fileInfoFromTar(h, path, (id) => (id === 0 ? "root" : String(id)));
     const recorded = h.pax?.[APK_CHECKSUM_SHA1]?.toLowerCase();
     if (h.type === "dir") dirs.add(path);
     if (h.type === "file") {
@@ -202,8 +194,7 @@ async function readData(source: ByteSource, m: GzipMember, limits: ReadLimits): 
       if (md5 !== undefined && md5 !== info.digests.md5)
         throw mismatch(info.path, e.offset, "the MD5 (APK-TOOLS.checksum.MD5)", md5, info.digests.md5!);
     } else if (h.type === "symlink") {
-      info.target = h.linkname ?? "";
-      const sha1 = hashBytes(new TextEncoder().encode(info.target), "sha1");
+      const sha1 = hashBytes(new TextEncoder().encode(info.target ?? ""), "sha1");
       if (recorded !== undefined && recorded !== sha1)
         throw mismatch(info.path, e.offset, "the SHA-1 of the link target", recorded, sha1);
       info.digests = { sha1 };

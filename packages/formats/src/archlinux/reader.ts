@@ -11,6 +11,7 @@ import { FormatError, isPackyardError } from "../errors.ts";
 import type { ReadContext } from "../format.ts";
 import { digestStream, hashBytes } from "../hash/hasher.ts";
 import type { FileInfo, PackageInfo, SignatureInfo } from "../info/types.ts";
+import { fileInfoFromTar } from "../info/file-info-from-tar.ts";
 import { type ReadLimits, resolveLimits } from "../limits.ts";
 import { readSignatureInfo } from "../sign/signature-info.ts";
 import type { ByteSource, Relation, Relations } from "../spec/types.ts";
@@ -246,21 +247,11 @@ export async function readArchlinux(source: ByteSource, ctx: ReadContext = {}): 
         );
       }
       const h = e.header;
-      const info: FileInfo = {
-        path: `/${rel}`,
-        type: h.type,
-        mode: h.mode,
-        owner: { name: h.uname ?? String(h.uid), id: h.uid },
-        group: { name: h.gname ?? String(h.gid), id: h.gid },
-        size: h.type === "file" ? h.size : 0,
-        mtime: h.mtime,
-        digests: {},
-      };
+      const info = fileInfoFromTar(h, rel);
       if (h.type === "file") {
         const d = await digestStream(e.body(), ["md5", "sha256"]);
         info.digests = d.digests;
       }
-      if (h.type === "symlink") info.target = h.linkname ?? "";
       const member = { name, offset: e.offset, info };
       if (h.type === "hardlink") {
         const target = payloadPath(h.linkname ?? "", e.offset) ?? "";

@@ -13,6 +13,7 @@ import { FormatError, isPackyardError } from "../errors.ts";
 import type { ReadContext } from "../format.ts";
 import { createHasher, hashing } from "../hash/hasher.ts";
 import type { Digests, FileInfo, PackageInfo, SignatureInfo } from "../info/types.ts";
+import { fileInfoFromTar } from "../info/file-info-from-tar.ts";
 import { resolveLimits, type ReadLimits } from "../limits.ts";
 import { verifyDetached } from "../sign/openpgp.ts";
 import { readSignatureInfo } from "../sign/signature-info.ts";
@@ -162,17 +163,7 @@ async function readDataTar(m: ArMember, limits: ReadLimits): Promise<FileInfo[]>
     const h = entry.header;
     const rel = normalizeMemberPath(h.name, start);
     if (rel === "") continue; // the root "./"
-    const info: FileInfo = {
-      path: `/${rel}`,
-      type: h.type,
-      mode: h.mode,
-      owner: { name: h.uname ?? String(h.uid), id: h.uid },
-      group: { name: h.gname ?? String(h.gid), id: h.gid },
-      size: h.type === "file" ? h.size : 0,
-      mtime: h.mtime,
-      digests: {},
-    };
-    if (h.type === "symlink") info.target = h.linkname ?? "";
+    const info = fileInfoFromTar(h, rel);
     if (h.type === "hardlink") info.target = `/${normalizeMemberPath(h.linkname ?? "", start)}`;
     if (h.type === "file") {
       const hasher = createHasher(["md5"]);

@@ -12,6 +12,7 @@ import { FormatError } from "../errors.ts";
 import type { ReadContext } from "../format.ts";
 import { digestStream } from "../hash/hasher.ts";
 import type { FileInfo, PackageInfo } from "../info/types.ts";
+import { fileInfoFromTar } from "../info/file-info-from-tar.ts";
 import { resolveLimits } from "../limits.ts";
 import { parseArch } from "../spec/arch.ts";
 import type { ByteSource, Version } from "../spec/types.ts";
@@ -29,25 +30,8 @@ export function isZipHead(head: Uint8Array): boolean {
   );
 }
 
-function fileInfo(
-  path: string,
-  type: FileInfo["type"],
-  mode: number,
-  size: number,
-  mtime: number,
-  owner: { uid: number; gid: number; uname?: string | undefined; gname?: string | undefined },
-): FileInfo {
-  return {
-    path: `/${path}`,
-    type,
-    mode,
-    owner: { name: owner.uname ?? (owner.uid === 0 ? "root" : ""), id: owner.uid },
-    group: { name: owner.gname ?? (owner.gid === 0 ? "root" : ""), id: owner.gid },
-    size,
-    mtime,
-    digests: {},
-  };
-}
+/** A nameless owner or group: root for id 0 (zip entries are all id 0), else no name. */
+const nameless = (id: number) => (id === 0 ? "root" : "");
 
 async function readZipFiles(source: ByteSource, ctx: ReadContext): Promise<FileInfo[]> {
   const limits = resolveLimits(ctx.limits);
@@ -68,7 +52,11 @@ async function readZipFiles(source: ByteSource, ctx: ReadContext): Promise<FileI
   for (const e of dir.entries) {
     const path = normalizeMemberPath(e.name, e.offset);
     if (path === "") continue;
-    const info = fileInfo(path, e.type, e.mode, e.type === "file" ? e.size : 0, e.mtime, { uid: 0, gid: 0 });
+    const info = fileInfoFromTar(
+      { type: e.type, mode: e.mode, uid: 0, gid: 0, size: e.size, mtime: e.mtime },
+      path,
+      nameless,
+    );
     if (e.type === "symlink") {
       if (e.size > limits.maxHeaderBytes) {
         throw new FormatError(
@@ -122,10 +110,9 @@ async function readTarFiles(
     }
     const path = normalizeMemberPath(h.name, entry.offset);
     if (path === "") continue;
-    const info = fileInfo(path, h.type, h.mode, h.type === "file" ? h.size : 0, h.mtime, h);
+    const info = fileInfoFromTar(h, path, nameless);
     if (h.type === "file") info.digests = (await digestStream(entry.body(), ["sha256"])).digests;
     if (h.type === "hardlink") info.target = `/${normalizeMemberPath(h.linkname ?? "", entry.offset)}`;
-    if (h.type === "symlink") info.target = h.linkname ?? "";
     files.push(info);
   }
   return files;
