@@ -138,3 +138,47 @@ export async function* contentStream(
     });
   }
 }
+
+/**
+ * The first `n` bytes of a stream (fewer when it is shorter), for detection by magic, and the whole
+ * stream replayed from its first byte. Only the chunks that cover the head are held.
+ */
+export async function peekStream(
+  input: AsyncIterable<Uint8Array>,
+  n: number,
+): Promise<{ head: Uint8Array; stream: AsyncIterable<Uint8Array> }> {
+  const it = input[Symbol.asyncIterator]();
+  const seen: Uint8Array[] = [];
+  let have = 0;
+  let done = false;
+  while (have < n) {
+    const r = await it.next();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    seen.push(r.value);
+    have += r.value.length;
+  }
+  const head = new Uint8Array(Math.min(have, n));
+  let at = 0;
+  for (const s of seen) {
+    if (at >= head.length) break;
+    const take = s.subarray(0, head.length - at);
+    head.set(take, at);
+    at += take.length;
+  }
+  async function* replay(): AsyncGenerator<Uint8Array> {
+    if (done) {
+      yield* seen;
+      return;
+    }
+    try {
+      yield* seen;
+      for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+    } finally {
+      await it.return?.(); // also when the consumer stops inside the head
+    }
+  }
+  return { head, stream: replay() };
+}

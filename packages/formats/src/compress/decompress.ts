@@ -6,6 +6,7 @@
  */
 import { createRequire } from "node:module";
 import zlib from "node:zlib";
+import { peekStream } from "../bytes/bytes.ts";
 import { FormatError, isPackyardError } from "../errors.ts";
 import { type ReadLimits, resolveLimits } from "../limits.ts";
 import { bunzip2 } from "./bzip2.ts";
@@ -66,7 +67,7 @@ async function* xzStreams(
   input: AsyncIterable<Uint8Array>,
   opts: DecompressOptions,
 ): AsyncGenerator<Uint8Array> {
-  const { head, stream } = await peek(input, XZ_HEADER_BYTES);
+  const { head, stream } = await peekStream(input, XZ_HEADER_BYTES);
   const check = xzCheckId(head);
   if (check === undefined || XZ_EMBEDDED_CHECKS.has(check)) {
     const { XzReadableStream } = loadXzDecoder();
@@ -215,44 +216,6 @@ async function* zstdFrames(input: AsyncIterable<Uint8Array>, baseOffset: number)
   }
 }
 
-/** Reads the first bytes of a stream for detection, then replays them in front of the rest. */
-async function peek(
-  input: AsyncIterable<Uint8Array>,
-  n: number,
-): Promise<{ head: Uint8Array; stream: AsyncIterable<Uint8Array> }> {
-  const it = input[Symbol.asyncIterator]();
-  const seen: Uint8Array[] = [];
-  let have = 0;
-  let done = false;
-  while (have < n) {
-    const r = await it.next();
-    if (r.done) {
-      done = true;
-      break;
-    }
-    seen.push(r.value);
-    have += r.value.length;
-  }
-  const head = new Uint8Array(Math.min(have, n));
-  let at = 0;
-  for (const s of seen) {
-    if (at >= head.length) break;
-    const take = s.subarray(0, head.length - at);
-    head.set(take, at);
-    at += take.length;
-  }
-  async function* replay(): AsyncGenerator<Uint8Array> {
-    yield* seen;
-    if (done) return;
-    try {
-      for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
-    } finally {
-      await it.return?.();
-    }
-  }
-  return { head, stream: replay() };
-}
-
 /**
  * Decompresses a stream. `auto` detects by magic and treats unknown data as uncompressed. Output beyond
  * `limits.maxUnpackedBytes` stops with FormatError LIMIT_UNPACKED_BYTES.
@@ -266,7 +229,7 @@ export async function* decompress(
   let source = input;
   let chosen: CompressionAlgo;
   if (algo === "auto") {
-    const { head, stream } = await peek(input, DETECT_BYTES);
+    const { head, stream } = await peekStream(input, DETECT_BYTES);
     chosen = detectCompression(head) ?? "none";
     source = stream;
   } else {

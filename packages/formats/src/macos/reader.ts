@@ -3,7 +3,7 @@
  * into PackageInfo: identifier, version, install location, the Payload's files checked against the Bom,
  * scripts, and the xar signatures with their certificate subjects.
  */
-import { concatBytes, decodeUtf8 } from "../bytes/bytes.ts";
+import { decodeUtf8, peekStream } from "../bytes/bytes.ts";
 import { decompress } from "../compress/decompress.ts";
 import { type BomEntry, cksumFinish, cksumUpdate, decodeBom } from "../container/bom.ts";
 import { readCpio } from "../container/cpio.ts";
@@ -60,46 +60,13 @@ function member(archive: XarArchive, dir: string, name: string): XarNode | undef
 
 const GZIP = [0x1f, 0x8b];
 
-/** The first `n` bytes of a stream (fewer when it is shorter) and the whole stream replayed. */
-async function peekHead(
-  input: AsyncIterable<Uint8Array>,
-  n: number,
-): Promise<{ head: Uint8Array; rest: AsyncIterable<Uint8Array> }> {
-  const it = input[Symbol.asyncIterator]();
-  const first: Uint8Array[] = [];
-  let have = 0;
-  let done = false;
-  while (have < n) {
-    const r = await it.next();
-    if (r.done) {
-      done = true;
-      break;
-    }
-    first.push(r.value);
-    have += r.value.length;
-  }
-  const all = concatBytes(first);
-  return {
-    head: all.subarray(0, n),
-    rest: (async function* () {
-      if (all.length > 0) yield all;
-      if (done) return;
-      for (;;) {
-        const r = await it.next();
-        if (r.done) return;
-        yield r.value;
-      }
-    })(),
-  };
-}
-
 /** Decodes a Payload/Scripts stream into its cpio bytes: gzip, pbzx, or plain cpio; Apple Archive is refused. */
 async function* payloadCpio(
   stored: AsyncIterable<Uint8Array>,
   path: string,
   ctx: ReadContext,
 ): AsyncGenerator<Uint8Array> {
-  const { head, rest: rest2 } = await peekHead(stored, 4);
+  const { head, stream: rest2 } = await peekStream(stored, 4);
   const ascii = String.fromCharCode(...head);
   const limits = ctx.limits ?? {};
   if (head[0] === GZIP[0] && head[1] === GZIP[1]) {
