@@ -349,10 +349,20 @@ export async function readRpm(source: ByteSource, ctx: ReadContext = {}): Promis
   const digestAlgo = DIGEST_NAMES[headerNumbers(h, TAG.FILEDIGESTALGO)?.[0] ?? 1];
   const byPath = new Map(rows.map((r, i) => [r.path, i]));
   const seen = new Uint8Array(rows.length);
-  for await (const entry of readCpio(
-    { [Symbol.asyncIterator]: () => plainIt },
-    { limits, strippedSize: (i) => rows[i]?.size ?? 0 },
-  )) {
+  // A stripped entry carries no size: in a hardlink set only the last member (header order) carries the
+  // data and the others have none, as rpm writes and reads it (lib/rpmfi.c rpmfiArchiveHasContent).
+  const carrierOf = new Map<string, number>();
+  rows.forEach((r, i) => {
+    if ((r.mode & 0o170000) === 0o100000 && !(r.flags & FILE_FLAG.GHOST))
+      carrierOf.set(`${r.device}:${r.inode}`, i);
+  });
+  const strippedSize = (i: number): number => {
+    const r = rows[i];
+    if (r === undefined) return 0;
+    const carrier = carrierOf.get(`${r.device}:${r.inode}`);
+    return carrier === undefined || carrier === i ? r.size : 0;
+  };
+  for await (const entry of readCpio({ [Symbol.asyncIterator]: () => plainIt }, { limits, strippedSize })) {
     let i: number | undefined;
     if (entry.format === "stripped") {
       i = entry.index;
