@@ -9,8 +9,11 @@ export const S_IFREG = 0o100000;
 export const S_IFDIR = 0o040000;
 export const S_IFLNK = 0o120000;
 export const S_IFMT = 0o170000;
-/** Files at or above this size need LONGFILESIZES and the stripped payload (formats.md §2.10). */
-export const LARGE_FILE_BYTES = 2 ** 32;
+/**
+ * Files at or above this size need LONGFILESIZES and the stripped payload (formats.md §2.10). rpmbuild
+ * switches at UINT32_MAX itself (`fl_size >= UINT32_MAX`, build/files.c), one byte below 4 GiB: follow it.
+ */
+export const LARGE_FILE_BYTES = 2 ** 32 - 1;
 
 export interface RpmFile {
   path: string;
