@@ -19,28 +19,6 @@ export interface ApkMembers {
   data: GzipMember;
 }
 
-/** Reads `[start, end)` of a source into memory, refusing more than `max` bytes. */
-export async function readRange(
-  source: ByteSource,
-  m: { start: number; end: number },
-  max: number,
-  what: string,
-): Promise<Uint8Array> {
-  if (m.end - m.start > max) {
-    throw new FormatError(
-      "LIMIT_HEADER_BYTES",
-      `apk: the ${what} member at offset ${m.start} has ${m.end - m.start} compressed bytes, over the limit of ${max} (maxHeaderBytes)`,
-      {
-        offset: m.start,
-        path: what,
-        expected: max,
-        found: m.end - m.start,
-      },
-    );
-  }
-  return collect(source.open({ start: m.start, end: m.end }));
-}
-
 /** Throws the right error when `head` is not the start of a v2 apk. */
 export function checkApkMagic(head: Uint8Array): void {
   if (ADB_MAGIC.every((b, i) => head[i] === b)) {

@@ -3,7 +3,7 @@
  * and per-file `APK-TOOLS.checksum.SHA1` verified, signatures checked against given PEM keys. `raw` keeps
  * the APKINDEX identity (`C:` = "Q1" + base64 SHA-1 of the raw control member) and the `.PKGINFO` text.
  */
-import { bytesSource, decodeUtf8 } from "../bytes/bytes.ts";
+import { bytesSource, decodeUtf8, readRange } from "../bytes/bytes.ts";
 import { decompress, decompressBytes } from "../compress/decompress.ts";
 import type { GzipMember } from "../compress/gzip-members.ts";
 import { readTar, type TarEntry } from "../container/tar.ts";
@@ -17,7 +17,7 @@ import { verifyRSA } from "../sign/rsa.ts";
 import type { ByteSource, Relations, ScriptKind } from "../spec/types.ts";
 import { archFromApk } from "./arch.ts";
 import { APK_CHECKSUM_SHA1 } from "./data.ts";
-import { listMembers, readRange } from "./members.ts";
+import { listMembers } from "./members.ts";
 import { type PkgInfo, parsePkgInfo } from "./pkginfo.ts";
 import { parseApkRelation } from "./relations.ts";
 import { APK_SCRIPT_FILES, parseScript } from "./scripts.ts";
@@ -215,7 +215,13 @@ function isPemPublicKey(k: string): boolean {
 export async function readApk(source: ByteSource, ctx: ReadContext = {}): Promise<PackageInfo> {
   const limits = resolveLimits(ctx.limits);
   const members = await listMembers(source, limits);
-  const first = await readRange(source, members[0]!, limits.maxHeaderBytes, "first");
+  const first = await readRange(
+    source,
+    members[0]!.start,
+    members[0]!.end,
+    "apk first member",
+    limits.maxHeaderBytes,
+  );
   const firstFiles = await readSegment(first, members[0]!, "first", limits);
   const signed = firstFiles.length > 0 && firstFiles.every((f) => f.name.startsWith(".SIGN."));
   if (signed && members.length !== 3) {
@@ -240,7 +246,13 @@ export async function readApk(source: ByteSource, ctx: ReadContext = {}): Promis
   const controlMember = signed ? members[1]! : members[0]!;
   const dataMember = members[members.length - 1]!;
   const controlRaw = signed
-    ? await readRange(source, controlMember, limits.maxHeaderBytes, "control")
+    ? await readRange(
+        source,
+        controlMember.start,
+        controlMember.end,
+        "apk control member",
+        limits.maxHeaderBytes,
+      )
     : first;
   const controlFiles = signed ? await readSegment(controlRaw, controlMember, "control", limits) : firstFiles;
 
@@ -318,9 +330,10 @@ export async function readApk(source: ByteSource, ctx: ReadContext = {}): Promis
           ? controlRaw
           : await readRange(
               source,
-              { start: controlMember.start, end: dataMember.end },
+              controlMember.start,
+              dataMember.end,
+              "apk control and data members",
               limits.maxUnpackedBytes,
-              "control and data",
             );
       s.verified = hash !== undefined && pem.some((k) => verifyRSA(signedBytes, f.bytes, k, hash));
     }

@@ -3,7 +3,7 @@
  * followed by the control and data members byte for byte. Signatures by other keys are kept after ours;
  * one by the same key name is replaced.
  */
-import { bytesSource, decodeUtf8 } from "../bytes/bytes.ts";
+import { bytesSource, decodeUtf8, readRange } from "../bytes/bytes.ts";
 import { decompressBytes } from "../compress/decompress.ts";
 import { readTar } from "../container/tar.ts";
 import { FormatError } from "../errors.ts";
@@ -11,7 +11,7 @@ import type { WriteContext } from "../format.ts";
 import { resolveLimits } from "../limits.ts";
 import type { Signer } from "../sign/signer.ts";
 import type { ByteSource } from "../spec/types.ts";
-import { listMembers, readRange } from "./members.ts";
+import { listMembers } from "./members.ts";
 import { parsePkgInfo } from "./pkginfo.ts";
 import { APK_GZIP_LEVEL, gzipMember } from "./segment.ts";
 import {
@@ -47,7 +47,7 @@ export async function* signApk(
   const limits = resolveLimits();
   const members = await listMembers(artifact, limits);
   const first = await tarFiles(
-    await readRange(artifact, members[0]!, limits.maxHeaderBytes, "first"),
+    await readRange(artifact, members[0]!.start, members[0]!.end, "apk first member", limits.maxHeaderBytes),
     limits.maxHeaderBytes,
   );
   const signed = first.length > 0 && first.every((f) => f.name.startsWith(".SIGN."));
@@ -57,7 +57,13 @@ export async function* signApk(
       offset: members[0]!.end,
     });
   }
-  const controlRaw = await readRange(artifact, control, limits.maxHeaderBytes, "control");
+  const controlRaw = await readRange(
+    artifact,
+    control.start,
+    control.end,
+    "apk control member",
+    limits.maxHeaderBytes,
+  );
   const controlFiles = signed ? await tarFiles(controlRaw, limits.maxHeaderBytes) : first;
   const pkginfo = controlFiles.find((f) => f.name === ".PKGINFO");
   if (pkginfo === undefined)

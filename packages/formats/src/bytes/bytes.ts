@@ -51,6 +51,45 @@ export async function collect(
 }
 
 /**
+ * Bytes `[start, end)` of a source, in memory; `what` names the part in errors (`zip central directory`).
+ * Throws FormatError LIMIT_HEADER_BYTES when the range is longer than `maxBytes` (checked before reading,
+ * so a forged size allocates nothing) and TRUNCATED when the source ends before `end`.
+ */
+export async function readRange(
+  source: ByteSource,
+  start: number,
+  end: number,
+  what: string,
+  maxBytes = Number.POSITIVE_INFINITY,
+): Promise<Uint8Array> {
+  const want = end - start;
+  if (want > maxBytes) {
+    throw new FormatError(
+      "LIMIT_HEADER_BYTES",
+      `${what} at offset ${start} has ${want} bytes, over the limit of ${maxBytes}`,
+      { offset: start, path: what, expected: maxBytes, found: want },
+    );
+  }
+  if (end > source.size) {
+    throw new FormatError(
+      "TRUNCATED",
+      `${what} needs bytes ${start}..${end}, the source has ${source.size}`,
+      { offset: start, path: what, expected: end, found: source.size },
+    );
+  }
+  const b = await collect(source.open({ start, end }));
+  if (b.length !== want) {
+    throw new FormatError("TRUNCATED", `${what} at offset ${start} yielded ${b.length} of ${want} bytes`, {
+      offset: start + b.length,
+      path: what,
+      expected: want,
+      found: b.length,
+    });
+  }
+  return b;
+}
+
+/**
  * Test helper: yields `bytes` cut into chunks. `size` is one chunk size, or a list of sizes used in turn
  * (e.g. random sizes drawn by the test), so every reader can be fed 1, 7, 321 and random-sized chunks.
  */

@@ -14,7 +14,7 @@
  * re-openable {@link ByteSource} so it can seek to file data; TOC and file checksums are verified.
  */
 import { Unzlib, zlibSync } from "fflate";
-import { collect, concatBytes, decodeUtf8, encodeUtf8 } from "../bytes/bytes.ts";
+import { collect, concatBytes, decodeUtf8, encodeUtf8, readRange } from "../bytes/bytes.ts";
 import { FormatError, SpecError } from "../errors.ts";
 import { createHasher, type HashAlgo } from "../hash/hasher.ts";
 import { type ReadLimits, resolveLimits } from "../limits.ts";
@@ -429,31 +429,6 @@ export interface ReadXarOptions {
   limits?: Partial<ReadLimits>;
 }
 
-async function readRange(source: ByteSource, start: number, end: number, what: string): Promise<Uint8Array> {
-  if (end > source.size) {
-    throw new FormatError(
-      "TRUNCATED",
-      `xar: ${what} needs bytes ${start}..${end}, the archive has ${source.size}`,
-      {
-        offset: start,
-        expected: end,
-        found: source.size,
-      },
-    );
-  }
-  const b = await collect(source.open({ start, end }));
-  if (b.length !== end - start) {
-    throw new FormatError(
-      "TRUNCATED",
-      `xar: ${what} at ${start} yielded ${b.length} of ${end - start} bytes`,
-      {
-        offset: start,
-      },
-    );
-  }
-  return b;
-}
-
 const STYLES: Record<string, HashAlgo> = { sha1: "sha1", md5: "md5", sha256: "sha256", sha512: "sha512" };
 const DIGEST_SIZE: Record<HashAlgo, number> = { md5: 16, sha1: 20, sha256: 32, sha512: 64 };
 
@@ -592,7 +567,7 @@ async function readSignature(
     if (c.name === "X509Certificate" || c.name.endsWith(":X509Certificate"))
       certs.push(unbase64(c.text, where));
   }
-  const bytes = await readRange(source, heapStart + offset, heapStart + offset + size, where);
+  const bytes = await readRange(source, heapStart + offset, heapStart + offset + size, `xar ${where}`);
   return { style: el.attrs.style ?? "", offset, size, certificates: certs, bytes };
 }
 
@@ -604,7 +579,7 @@ async function readSignature(
  */
 export async function readXar(source: ByteSource, opts: ReadXarOptions = {}): Promise<XarArchive> {
   const limits = resolveLimits(opts.limits);
-  const head = await readRange(source, 0, XAR_HEADER_SIZE, "header");
+  const head = await readRange(source, 0, XAR_HEADER_SIZE, "xar header");
   const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
   if (dv.getUint32(0) !== XAR_MAGIC)
     throw new FormatError(
@@ -643,7 +618,7 @@ export async function readXar(source: ByteSource, opts: ReadXarOptions = {}): Pr
       expected: heapStart,
       found: source.size,
     });
-  const ctoc = await readRange(source, headerSize, heapStart, "TOC");
+  const ctoc = await readRange(source, headerSize, heapStart, "xar TOC");
   let xmlBytes: Uint8Array;
   try {
     xmlBytes = inflateBounded(ctoc, ulen);
@@ -696,7 +671,7 @@ export async function readXar(source: ByteSource, opts: ReadXarOptions = {}): Pr
           offset: heapStart + offset,
         },
       );
-    const stored = await readRange(source, heapStart + offset, heapStart + offset + size, "TOC checksum");
+    const stored = await readRange(source, heapStart + offset, heapStart + offset + size, "xar TOC checksum");
     const actual = sha(ctoc, style);
     if (hex(actual) !== hex(stored)) {
       throw new FormatError(

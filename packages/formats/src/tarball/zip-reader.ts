@@ -5,7 +5,7 @@
  * each entry (fflate) with its declared size as a hard bound and its CRC-32 checked.
  */
 import { Inflate } from "fflate";
-import { collect, decodeAscii, decodeUtf8 } from "../bytes/bytes.ts";
+import { decodeAscii, decodeUtf8, readRange } from "../bytes/bytes.ts";
 import { rechunk } from "../compress/compress.ts";
 import { FormatError } from "../errors.ts";
 import { type ReadLimits, resolveLimits } from "../limits.ts";
@@ -62,20 +62,6 @@ export interface ZipDirectory {
 }
 
 const MAX_COMMENT = 0xffff;
-
-async function readRange(source: ByteSource, start: number, end: number): Promise<Uint8Array> {
-  const b = await collect(source.open({ start, end }));
-  if (b.length !== end - start) {
-    throw new FormatError(
-      "TRUNCATED",
-      `zip: expected ${end - start} bytes at offset ${start}, found ${b.length}`,
-      {
-        offset: start + b.length,
-      },
-    );
-  }
-  return b;
-}
 
 function view(b: Uint8Array): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -164,7 +150,7 @@ export async function readZipDirectory(
     );
   }
   const tailStart = Math.max(0, size - (ZIP_SIZE.end + MAX_COMMENT + ZIP_SIZE.zip64Locator));
-  const tail = await readRange(source, tailStart, size);
+  const tail = await readRange(source, tailStart, size, "zip end of central directory");
   const tv = view(tail);
   let endAt = -1;
   for (let i = tail.length - ZIP_SIZE.end; i >= 0; i--) {
@@ -196,7 +182,7 @@ export async function readZipDirectory(
     const recOffset = u64(tv, locAt + ZIP64_LOCATOR.endOffset, endOffset);
     if (recOffset + ZIP_SIZE.zip64End > tailStart + locAt)
       throw bad("Zip64 end record offset points past its locator", tailStart + locAt);
-    const rec = await readRange(source, recOffset, recOffset + ZIP_SIZE.zip64End);
+    const rec = await readRange(source, recOffset, recOffset + ZIP_SIZE.zip64End, "zip64 end record");
     const rv = view(rec);
     if (rv.getUint32(0, true) !== ZIP_SIG.zip64End)
       throw bad("Zip64 end of central directory record has a bad signature", recOffset);
@@ -247,7 +233,7 @@ export async function readZipDirectory(
       endOffset,
     );
   }
-  const cd = await readRange(source, cdOffset, cdOffset + cdSize);
+  const cd = await readRange(source, cdOffset, cdOffset + cdSize, "zip central directory");
   const cv = view(cd);
   const entries: ZipEntry[] = [];
   let pos = 0;
@@ -355,7 +341,12 @@ export async function readZipDirectory(
         e.offset,
         { path: e.name },
       );
-    const head = await readRange(source, e.offset, e.offset + ZIP_SIZE.local);
+    const head = await readRange(
+      source,
+      e.offset,
+      e.offset + ZIP_SIZE.local,
+      `zip local header of ${JSON.stringify(e.name)}`,
+    );
     const hv = view(head);
     if (hv.getUint32(0, true) !== ZIP_SIG.local)
       throw bad(`local header of ${JSON.stringify(e.name)} has a bad signature`, e.offset, { path: e.name });
@@ -367,7 +358,12 @@ export async function readZipDirectory(
       throw bad(`local header of ${JSON.stringify(e.name)} runs into the next entry`, e.offset, {
         path: e.name,
       });
-    const rest = await readRange(source, e.offset + ZIP_SIZE.local, varEnd);
+    const rest = await readRange(
+      source,
+      e.offset + ZIP_SIZE.local,
+      varEnd,
+      `zip local header of ${JSON.stringify(e.name)}`,
+    );
     const localName = decodeName(rest.subarray(0, nameLength), flags, e.offset);
     const disagree = (field: string, central: unknown, local: unknown): FormatError =>
       bad(
