@@ -91,9 +91,10 @@ export function parseArchlinuxConfig(raw: unknown, ctx: ConfigContext): Archlinu
   return out;
 }
 
-/** The `archlinux:` block: parse and JSON schema. */
+/** The `archlinux:` block: parse, JSON schema, and the upgrade script files the loader reads into the spec. */
 export const archlinuxConfig: ConfigBlock<ArchlinuxOptions> = {
   key: "archlinux",
   schema: SCHEMA,
   parse: parseArchlinuxConfig,
+  scripts: (o) => ({ ...o.scriptFiles }),
 };

@@ -21,7 +21,7 @@ export interface ArchlinuxOptions {
   scripts?: { preupgrade?: Script; postupgrade?: Script };
   /**
    * Paths of nfpm's `archlinux.scripts` files as parsed from packyard.yml (absolute). The writer never reads
-   * files: the caller reads these into `scripts` before writing.
+   * files: the config loader reads them into `spec.scripts` (a library caller may fill `scripts` instead).
    */
   scriptFiles?: { preupgrade?: string; postupgrade?: string };
   /** Default zstd level 3 (makepkg's `zstd -c -z -q -`); gzip, xz and none also work with pacman. */

@@ -204,10 +204,11 @@ export function planArchlinuxPackage(input: PackageSpec, options: ArchlinuxOptio
     (options.scriptFiles.preupgrade ?? options.scriptFiles.postupgrade) !== undefined
   ) {
     for (const k of ["preupgrade", "postupgrade"] as const) {
-      if (options.scriptFiles[k] !== undefined && options.scripts?.[k] === undefined) {
+      // The config loader reads these files into spec.scripts; a library caller reads them into either.
+      if (options.scriptFiles[k] !== undefined && scripts[k] === undefined) {
         throw new SpecError(
           "MISSING_SOURCE",
-          `archlinux.scripts.${k}: the file ${options.scriptFiles[k]} must be read into options.scripts.${k} before writing`,
+          `archlinux.scripts.${k}: the file ${options.scriptFiles[k]} must be read into spec.scripts.${k} or options.scripts.${k} before writing`,
           {
             field: `archlinux.scripts.${k}`,
             path: options.scriptFiles[k],
