@@ -17,6 +17,7 @@
 import { ByteReader } from "../bytes/reader.ts";
 import {
   collect,
+  concatBytes,
   contentStream,
   decodeAscii,
   decodeUtf8,
@@ -383,30 +384,19 @@ export function encodeTarHeader(h: TarHeader, flavour: TarFlavour): Uint8Array {
       records.set(key, h.pax![key]!);
     }
     if (records.size > 0) {
-      const data = concatAll([...records].map(([k, v]) => paxRecord(k, v)));
+      const data = concatBytes([...records].map(([k, v]) => paxRecord(k, v)));
       parts.push(encodeExtension(PAX_HEADER_NAME, "x", data, extMtime, flavour));
     }
   }
-  parts.push(encodeBlock(raw, flavour));
-  return concatAll(parts);
+  const block = encodeBlock(raw, flavour);
+  if (parts.length === 0) return block; // the usual case: no copy on the writer's hot path
+  parts.push(block);
+  return concatBytes(parts);
 }
 
 function concat0(b: Uint8Array): Uint8Array {
   const out = new Uint8Array(b.length + 1);
   out.set(b);
-  return out;
-}
-
-function concatAll(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
   return out;
 }
 

@@ -7,7 +7,7 @@
  * Times: DOS date/time in UTC (clamped to 1980–2107) plus Info-ZIP's "UT" extra with the exact mtime.
  */
 import { Deflate } from "fflate";
-import { contentStream, encodeUtf8, isAscii } from "../bytes/bytes.ts";
+import { concatBytes, contentStream, encodeUtf8, isAscii } from "../bytes/bytes.ts";
 import { rechunk } from "../compress/compress.ts";
 import { createSpool } from "../spool/index.ts";
 import type { SpoolFactory } from "../spool/spool.ts";
@@ -100,25 +100,13 @@ function zip64Extra(values: readonly number[]): Uint8Array {
   return b;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 function externalAttrs(e: ArchiveEntry): number {
   const type = e.type === "dir" ? S_IFDIR : e.type === "symlink" ? S_IFLNK : S_IFREG;
   return (((type | e.mode) << 16) >>> 0) + (e.type === "dir" ? DOS_DIRECTORY : 0);
 }
 
 function localHeader(r: CentralRecord, zip64: boolean): Uint8Array {
-  const extra = concat([
+  const extra = concatBytes([
     zip64 ? zip64Extra([r.size, r.compressedSize]) : new Uint8Array(0),
     timestampExtra(r.mtime),
   ]);
@@ -147,7 +135,7 @@ function centralHeader(r: CentralRecord, force: boolean): Uint8Array {
   if (big(r.size)) z.push(r.size);
   if (big(r.compressedSize)) z.push(r.compressedSize);
   if (big(r.offset)) z.push(r.offset);
-  const extra = concat([z.length > 0 ? zip64Extra(z) : new Uint8Array(0), timestampExtra(r.mtime)]);
+  const extra = concatBytes([z.length > 0 ? zip64Extra(z) : new Uint8Array(0), timestampExtra(r.mtime)]);
   const b = new Uint8Array(ZIP_SIZE.central + r.name.length + extra.length);
   const v = new DataView(b.buffer);
   v.setUint32(0, ZIP_SIG.central, true);
@@ -199,7 +187,7 @@ function endRecords(count: number, cdOffset: number, cdSize: number, force: bool
   v.setUint32(END.cdSize, zip64 ? ZIP64_MARK32 : cdSize, true);
   v.setUint32(END.cdOffset, zip64 ? ZIP64_MARK32 : cdOffset, true);
   parts.push(end);
-  return concat(parts);
+  return concatBytes(parts);
 }
 
 /** Streams a zip of planned entries (sorted, parents present). Hard links become copies of their target. */
