@@ -1,7 +1,8 @@
 /**
  * Bad apk input gives exact typed errors, never a hang or unbounded memory: member counts, uncut
  * segments, wrong datahash and checksums, missing parent directories, "./" and ".." names, size 0,
- * gzip bombs, v3 packages, truncation and random bit flips.
+ * gzip bombs, v3 packages, truncation and random bit flips. Every read runs under expectWithinBudget
+ * (< 1 s, < 64 MB allocated).
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -14,6 +15,7 @@ import { type TarWriteEntry, writeTar } from "../../src/container/tar.ts";
 import { FormatError, isPackyardError } from "../../src/errors.ts";
 import type { ReadLimits } from "../../src/limits.ts";
 import { exampleSigner, exampleSpec } from "../apk/example-spec.ts";
+import { expectWithinBudget } from "../support/budget.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const gz = (b: Uint8Array) => compressBytes(b, { algo: "gzip", level: 6 });
@@ -64,12 +66,11 @@ async function build(p: Parts = {}): Promise<Uint8Array> {
 }
 
 async function rejects(bytes: Uint8Array, code: string, limits?: Partial<ReadLimits>): Promise<FormatError> {
-  let caught: unknown;
-  try {
-    await apkFormat.read(bytesSource(bytes), limits ? { limits } : {});
-  } catch (e) {
-    caught = e;
-  }
+  const caught = await expectWithinBudget(
+    () => apkFormat.read(bytesSource(bytes), limits ? { limits } : {}),
+    undefined,
+    code,
+  );
   assert.ok(caught instanceof FormatError, `expected FormatError ${code}, got ${String(caught)}`);
   assert.equal(caught.code, code, caught.message);
   return caught;
@@ -159,11 +160,12 @@ test("random truncations and bit flips give typed errors or a valid read, never 
     fc.asyncProperty(fc.nat(good.length - 1), fc.nat(255), fc.boolean(), async (at, value, cut) => {
       const bytes = cut ? good.slice(0, at) : good.slice();
       if (!cut) bytes[at] = value;
-      try {
-        await apkFormat.read(bytesSource(bytes), { limits: { maxUnpackedBytes: 16 * 1024 * 1024 } });
-      } catch (e) {
-        assert.ok(isPackyardError(e), `untyped error: ${String(e)}`);
-      }
+      const e = await expectWithinBudget(
+        () => apkFormat.read(bytesSource(bytes), { limits: { maxUnpackedBytes: 16 * 1024 * 1024 } }),
+        undefined,
+        `${cut ? "cut" : "byte"} at ${at}`,
+      );
+      if (e !== undefined) assert.ok(isPackyardError(e), `untyped error: ${String(e)}`);
     }),
     { numRuns: 300 },
   );
@@ -179,12 +181,11 @@ test(".PKGINFO that is not UTF-8 (ff fe): INVALID_VALUE when read and when re-si
   const bytes = concatBytes([await gz(await tar([pkginfo], false)), data]);
   const e = await rejects(bytes, "INVALID_VALUE");
   assert.equal(e.data.path, ".PKGINFO");
-  let caught: unknown;
-  try {
-    await collect(apkFormat.sign!(bytesSource(bytes), exampleSigner(), { date: 1_700_000_000 }));
-  } catch (err) {
-    caught = err;
-  }
+  const caught = await expectWithinBudget(
+    () => collect(apkFormat.sign!(bytesSource(bytes), exampleSigner(), { date: 1_700_000_000 })),
+    undefined,
+    "re-sign",
+  );
   assert.ok(caught instanceof FormatError, `expected FormatError, got ${String(caught)}`);
   assert.equal(caught.code, "INVALID_VALUE", caught.message);
   assert.equal(caught.data.path, ".PKGINFO");
