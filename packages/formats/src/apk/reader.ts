@@ -10,6 +10,7 @@ import { readTar, type TarEntry } from "../container/tar.ts";
 import { FormatError } from "../errors.ts";
 import type { ReadContext } from "../format.ts";
 import { createHasher, digestStream, hashBytes, hashBytesRaw } from "../hash/hasher.ts";
+import { artifactInfo } from "../info/artifact-info.ts";
 import type { FileInfo, PackageInfo, SignatureInfo } from "../info/types.ts";
 import { fileInfoFromTar } from "../info/file-info-from-tar.ts";
 import { type ReadLimits, resolveLimits } from "../limits.ts";
@@ -373,15 +374,7 @@ export async function readApk(source: ByteSource, ctx: ReadContext = {}): Promis
     files,
     scripts,
     signatures,
-    artifact: {
-      size: artifact.size,
-      digests: {
-        md5: artifact.digests.md5!,
-        sha1: artifact.digests.sha1!,
-        sha256: artifact.digests.sha256!,
-        sha512: artifact.digests.sha512!,
-      },
-    },
+    artifact: artifactInfo(artifact.size, artifact.digests),
     raw: {
       format: "apk",
       controlSha1: apkChecksumQ1(hashBytesRaw(controlRaw, "sha1")),

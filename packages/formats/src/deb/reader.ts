@@ -12,7 +12,8 @@ import { normalizeMemberPath, readTar, type TarEntry } from "../container/tar.ts
 import { FormatError, isPackyardError } from "../errors.ts";
 import type { ReadContext } from "../format.ts";
 import { createHasher, hashing } from "../hash/hasher.ts";
-import type { Digests, FileInfo, PackageInfo, SignatureInfo } from "../info/types.ts";
+import { artifactInfo } from "../info/artifact-info.ts";
+import type { FileInfo, PackageInfo, SignatureInfo } from "../info/types.ts";
 import { fileInfoFromTar } from "../info/file-info-from-tar.ts";
 import { resolveLimits, type ReadLimits } from "../limits.ts";
 import { verifyDetached } from "../sign/openpgp.ts";
@@ -380,7 +381,6 @@ export async function readDeb(source: ByteSource, ctx: ReadContext = {}): Promis
   }
   const sigs: SignatureInfo[] = [];
   for (const s of signatures) sigs.push(await signatureInfo(s.name, s.bytes, source, signed, ctx));
-  const digests = artifactHasher.digest() as Required<Digests>;
   const versionString = get("Version")!;
   const archString = get("Architecture")!;
   const description = get("Description");
@@ -394,10 +394,7 @@ export async function readDeb(source: ByteSource, ctx: ReadContext = {}): Promis
     files,
     scripts,
     signatures: sigs,
-    artifact: {
-      size: source.size,
-      digests: { md5: digests.md5, sha1: digests.sha1, sha256: digests.sha256, sha512: digests.sha512 },
-    },
+    artifact: artifactInfo(source.size, artifactHasher.digest()),
     raw: { format: "deb", control: controlText, members },
   };
   const arch = archFromDeb(archString);

@@ -18,6 +18,7 @@ import {
 import { FormatError } from "../errors.ts";
 import type { ReadContext } from "../format.ts";
 import { createHasher, digestStream } from "../hash/hasher.ts";
+import { artifactInfo } from "../info/artifact-info.ts";
 import type { FileInfo, PackageInfo, SignatureInfo } from "../info/types.ts";
 import { resolveLimits } from "../limits.ts";
 import { certificateMatchesKey, certificateSubjects, verifyDigestSignature } from "../sign/x509.ts";
@@ -305,7 +306,7 @@ export async function readMacos(
     scripts,
     signatures,
     installedSize,
-    artifact: { size: artifact.size, digests: artifact.digests as PackageInfo["artifact"]["digests"] },
+    artifact: artifactInfo(artifact.size, artifact.digests),
     raw: { format: "macos", toc: archive.tocXml },
   };
   const arch = fromMacosArchitectures(arches);

@@ -11,6 +11,7 @@ import { readCpio } from "../container/cpio.ts";
 import { FormatError } from "../errors.ts";
 import type { ReadContext } from "../format.ts";
 import { createHasher, type HashAlgo, hashBytes, hashing } from "../hash/index.ts";
+import { artifactInfo } from "../info/artifact-info.ts";
 import type { FileInfo, PackageInfo, SignatureInfo } from "../info/types.ts";
 import { resolveLimits } from "../limits.ts";
 import { verifyDetached } from "../sign/openpgp.ts";
@@ -454,7 +455,7 @@ export async function readRpm(source: ByteSource, ctx: ReadContext = {}): Promis
     parsed,
     rows,
     await signaturesOf(sh, H, ctx),
-    { size: artifactSize, digests: artifact.digest() as PackageInfo["artifact"]["digests"] },
+    artifactInfo(artifactSize, artifact.digest()),
     headerSha256,
   );
 }

@@ -11,6 +11,7 @@ import { normalizeMemberPath, readTar } from "../container/tar.ts";
 import { FormatError } from "../errors.ts";
 import type { ReadContext } from "../format.ts";
 import { digestStream } from "../hash/hasher.ts";
+import { artifactInfo } from "../info/artifact-info.ts";
 import type { FileInfo, PackageInfo } from "../info/types.ts";
 import { fileInfoFromTar } from "../info/file-info-from-tar.ts";
 import { resolveLimits } from "../limits.ts";
@@ -153,15 +154,7 @@ export async function readTarball(source: ByteSource, ctx: ReadContext = {}): Pr
     scripts: {},
     signatures: [],
     installedSize: files.reduce((n, f) => n + (f.type === "file" ? f.size : 0), 0),
-    artifact: {
-      size: artifact.size,
-      digests: {
-        md5: artifact.digests.md5!,
-        sha1: artifact.digests.sha1!,
-        sha256: artifact.digests.sha256!,
-        sha512: artifact.digests.sha512!,
-      },
-    },
+    artifact: artifactInfo(artifact.size, artifact.digests),
     raw: { format: "tarball", container: zip ? "zip" : "tar", compression: zip ? "deflate" : algo },
   };
   if (id.arch !== "") {
