@@ -13,8 +13,9 @@ import { type ArchlinuxOptions, archlinuxFormat, readArchlinux } from "../../src
 import { bytesSource, collect } from "../../src/bytes/bytes.ts";
 import { generateOpenPGPKey, loadOpenPGPSigner } from "../../src/sign/index.ts";
 import type { OpenPGPSigner } from "../../src/sign/signer.ts";
-import type { PackageSpec } from "../../src/spec/types.ts";
+import type { PackageSpec, Relation } from "../../src/spec/types.ts";
 import { exampleSpec } from "../archlinux/example-spec.ts";
+import { expectedInfo } from "../archlinux/expected.ts";
 import { makeKeyring, makeRoot } from "../archlinux/pacman-root.ts";
 import { archlinuxSpec } from "../support/arbitrary-archlinux.ts";
 import { exampleFromConfig } from "../support/example.ts";
@@ -265,10 +266,20 @@ test("signatures: unsigned, unknown key and corrupted .sig are refused with pacm
   );
 });
 
-test("20 seeded specs: bsdtar lists the members; pacman installs (signed), -Qkk is clean, removal works", async (t) => {
+/** pacman -Qi's rendering of a relation list: `name<op>version` joined by two spaces, `None` when empty. */
+function qiList(groups: readonly Relation[][] | undefined): string {
+  const items = (groups ?? []).map((g) => {
+    const r = g[0]!;
+    return r.op ? `${r.name}${r.op}${r.version}` : r.name;
+  });
+  return items.length > 0 ? items.join("  ") : "None";
+}
+
+test("20 seeded specs: bsdtar lists the members; pacman installs (signed), -Qi shows the spec, -Qkk is clean, removal works", async (t) => {
   if (!needTool(t, ...TOOLS)) return;
   const specs = fc.sample(archlinuxSpec, { numRuns: 20, seed: 20 });
   for (const [i, spec] of specs.entries()) {
+    const want = await expectedInfo(spec, "archlinux");
     const file = await build(spec);
     assert.deepEqual(bsdtarNames(file), expectedMembers(spec), `spec ${i}`);
     const arch = archlinuxFormat
@@ -279,6 +290,20 @@ test("20 seeded specs: bsdtar lists the members; pacman installs (signed), -Qkk 
     const r = makeRoot(gpgdir, arch);
     const install = r.pacman(["-Udd", file]);
     assert.equal(install.status, 0, `spec ${i}: ${install.stderr}${install.stdout}`);
+    const qi = r.pacman(["-Qi", spec.name]);
+    assert.equal(qi.status, 0, `spec ${i}: ${qi.stderr}${qi.stdout}`);
+    const at = `spec ${i} (${spec.name}) -Qi:\n${qi.stdout}`;
+    assert.equal(field(qi.stdout, "Name"), spec.name, at);
+    assert.equal(field(qi.stdout, "Version"), want.versionString, at);
+    assert.equal(field(qi.stdout, "Description"), want.summary ?? "None", at);
+    assert.equal(field(qi.stdout, "Architecture"), want.archString, at);
+    assert.equal(field(qi.stdout, "Depends On"), qiList(spec.relations.depends), at);
+    assert.equal(field(qi.stdout, "Provides"), qiList(spec.relations.provides), at);
+    assert.equal(field(qi.stdout, "Conflicts With"), qiList(spec.relations.conflicts), at);
+    assert.equal(field(qi.stdout, "Replaces"), qiList(spec.relations.replaces), at);
+    assert.equal(field(qi.stdout, "Licenses"), spec.license ?? "None", at);
+    assert.equal(field(qi.stdout, "Packager"), spec.maintainer ?? "Unknown Packager", at);
+    assert.equal(field(qi.stdout, "Validated By"), "Signature", at);
     const qkk = r.pacman(["-Qkk", spec.name]);
     assert.equal(qkk.status, 0, `spec ${i}: ${qkk.stderr}${qkk.stdout}`);
     assert.match(qkk.stdout, / 0 altered files/);
