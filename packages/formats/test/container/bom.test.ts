@@ -4,6 +4,7 @@ import fc from "fast-check";
 import { encodeUtf8 } from "../../src/bytes/bytes.ts";
 import { type BomEntry, cksum, decodeBom, encodeBom } from "../../src/container/bom.ts";
 import { FormatError } from "../../src/errors.ts";
+import { expectWithinBudget } from "../support/budget.ts";
 
 const dir = (path: string): BomEntry => ({
   path,
@@ -26,6 +27,12 @@ const file = (path: string, body: string): BomEntry => ({
   checksum: cksum(encodeUtf8(body)),
 });
 const isCode = (code: string) => (e: unknown) => e instanceof FormatError && e.code === code;
+
+/** decodeBom(bytes) throws FormatError `code` within the bad-input budget (< 1 s, < 64 MB allocated). */
+async function bomRejects(bytes: Uint8Array, code: string): Promise<void> {
+  const e = await expectWithinBudget(async () => decodeBom(bytes), undefined, code);
+  assert.ok(isCode(code)(e), `expected ${code}, got ${String(e)}`);
+}
 
 test("POSIX cksum check values (verified with cksum(1) in formats.md §5.6)", () => {
   assert.equal(cksum(encodeUtf8("hello\n")), 3015617425);
@@ -104,14 +111,14 @@ test("property: decode(encode(x)) has the same entries", () => {
   );
 });
 
-test("bad input: block index out of range, cyclic tree, truncated, bad magic", () => {
+test("bad input: block index out of range, cyclic tree, truncated, bad magic; each within the bad-input budget", async () => {
   const b = encodeBom([dir("."), file("./a", "x")]);
   const dv = new DataView(b.buffer);
   const indexOffset = dv.getUint32(16);
   // Paths var -> block index 9999
   const bad = b.slice();
   new DataView(bad.buffer).setUint32(516 + 5 + 7, 9999);
-  assert.throws(() => decodeBom(bad), isCode("OFFSET_OUT_OF_RANGE"));
+  await bomRejects(bad, "OFFSET_OUT_OF_RANGE");
   // a branch node pointing to itself
   const cyc = b.slice();
   const cdv = new DataView(cyc.buffer);
@@ -121,12 +128,12 @@ test("bad input: block index out of range, cyclic tree, truncated, bad magic", (
   const rootOff = cdv.getUint32(indexOffset + 4 + root * 8);
   cdv.setUint16(rootOff, 0); // branch
   cdv.setUint32(rootOff + 12, root);
-  assert.throws(() => decodeBom(cyc), isCode("CYCLIC_STRUCTURE"));
-  assert.throws(() => decodeBom(b.subarray(0, 20)), isCode("TRUNCATED"));
-  assert.throws(() => decodeBom(b.subarray(0, 600)), isCode("OFFSET_OUT_OF_RANGE"));
+  await bomRejects(cyc, "CYCLIC_STRUCTURE");
+  await bomRejects(b.subarray(0, 20), "TRUNCATED");
+  await bomRejects(b.subarray(0, 600), "OFFSET_OUT_OF_RANGE");
   const m = b.slice();
   m[0] = 0;
-  assert.throws(() => decodeBom(m), isCode("BAD_MAGIC"));
+  await bomRejects(m, "BAD_MAGIC");
 });
 
 test("encoder refuses paths without a parent entry", () => {
