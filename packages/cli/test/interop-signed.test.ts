@@ -1,12 +1,14 @@
 /**
  * `packyard build -f packyard.signed.yml` on a scratch copy of the example project, with keys made by
  * `packyard keygen`: each signature judged by a real verifier (gpgv for deb `_gpgorigin`, the Arch `.sig`
- * and SHA256SUMS.asc; rpmkeys -Kv against a scratch rpmdb; openssl for the apk RSA signature).
+ * and SHA256SUMS.asc; pacman installing the Arch package under SigLevel = Required; rpmkeys -Kv against a
+ * scratch rpmdb; openssl for the apk RSA signature).
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { copyFileSync, readFileSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import { after, before, test } from "node:test";
+import { makeKeyring, makeRoot } from "../../formats/test/archlinux/pacman-root.ts";
 import { needTool, run } from "../../formats/test/support/tools.ts";
 import {
   cleanup,
@@ -16,6 +18,7 @@ import {
   gpgvVerify,
   keygenInto,
   rpmCheckSig,
+  tmp,
   verifyApkSignature,
   verifyDebOrigin,
 } from "./interop-support.ts";
@@ -102,6 +105,48 @@ test("archlinux: gpgv verifies the detached .sig over the package", (t) => {
   if (!needTool(t, "gpg", "gpgv")) return;
   const pkg = artifact("hello-packyard-1.0.0-1-any.pkg.tar.zst");
   gpgvVerify(gpgvKeyring(keys.openpgpPublic), `${pkg}.sig`, pkg);
+});
+
+test("archlinux: pacman installs the CLI-signed package under SigLevel = Required and refuses it without its .sig", (t) => {
+  if (!needTool(t, "gpg", "pacman", "pacman-key", "busybox")) return;
+  const pkg = artifact("hello-packyard-1.0.0-1-any.pkg.tar.zst");
+  // The keyring trusts the key `packyard keygen` made (fingerprint as gpg reads it from the public key).
+  const fpr = /^fpr:+([0-9A-F]{40}):/m.exec(
+    run("gpg", [
+      "--homedir",
+      tmp("packyard-gpg-"),
+      "--batch",
+      "--with-colons",
+      "--show-keys",
+      keys.openpgpPublic,
+    ]),
+  )?.[1];
+  assert.ok(fpr, "gpg reads the fingerprint of the generated key");
+  const gpgdir = makeKeyring(tmp("packyard-pacman-keyring-"), readFileSync(keys.openpgpPublic, "utf8"), fpr);
+  const r = makeRoot(gpgdir, "any");
+  try {
+    // An unsigned copy is refused: the scratch root really requires signatures.
+    const bare = join(tmp("packyard-unsigned-"), basename(pkg));
+    copyFileSync(pkg, bare);
+    const refused = r.pacman(["-Udd", bare]);
+    assert.notEqual(refused.status, 0, refused.stdout);
+    assert.match(refused.stderr, /missing required signature/);
+
+    // The CLI's package with its FILE.sig beside it installs (-dd: the scratch root has no sh package).
+    const install = r.pacman(["-Udd", pkg]);
+    assert.equal(install.status, 0, install.stderr + install.stdout);
+    const qi = r.pacman(["-Qi", "hello-packyard"]).stdout;
+    assert.match(qi, /^Validated By\s*: Signature$/m);
+    assert.match(qi, /^Version\s*: 1\.0\.0-1$/m);
+    assert.equal(
+      readFileSync(join(r.root, "usr/bin/hello"), "utf8"),
+      readFileSync(join(cwd, "bin/hello"), "utf8"),
+    );
+    const qkk = r.pacman(["-Qkk", "hello-packyard"]);
+    assert.equal(qkk.status, 0, qkk.stderr + qkk.stdout);
+  } finally {
+    rmSync(r.root, { recursive: true, force: true });
+  }
 });
 
 test("apk: openssl verifies the RSA signature over the control segment; packyard's reader agrees", (t) => {
