@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { test } from "node:test";
 import { gunzipSync, gzipSync, zlibSync } from "fflate";
 import { bytesSource, collect, concatBytes, encodeUtf8 } from "../../src/bytes/bytes.ts";
+import { compressBytes } from "../../src/compress/compress.ts";
 import { decodeBom, encodeBom } from "../../src/container/bom.ts";
 import { findXarNode, readXar, writeXar, xarFileBytes, xarStored, xarZlib } from "../../src/container/xar.ts";
 import { FormatError } from "../../src/errors.ts";
@@ -419,3 +420,58 @@ test(
       );
   },
 );
+
+/**
+ * A pbzx stream as formats.md §5.4 and macos/pbzx.ts describe it: "pbzx", a u64 BE flags/chunk size, then
+ * per chunk a u64 BE uncompressed size, a u64 BE stored size and the stored bytes (an xz stream).
+ */
+async function pbzx(plain: Uint8Array, chunk: number): Promise<Uint8Array> {
+  const u64 = (n: number) => {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, BigInt(n));
+    return b;
+  };
+  const parts = [encodeUtf8("pbzx"), u64(chunk)];
+  for (let at = 0; at < plain.length; at += chunk) {
+    const piece = plain.subarray(at, at + chunk);
+    const xz = await compressBytes(piece, { algo: "xz" });
+    assert.deepEqual([...xz.subarray(0, 6)], [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], "an xz stream");
+    parts.push(u64(piece.length), u64(xz.length), xz);
+  }
+  return concatBytes(parts);
+}
+
+test("pbzx Payload (xz chunks): the same file list as the gzip Payload; truncated pbzx: exact codes", async () => {
+  const { payload, bom, cpio } = await helloLayers();
+  const expected = await readMacos(bytesSource(await componentWith(payload, bom)));
+  // three chunks, so chunk boundaries fall inside cpio headers and file data
+  const chunk = Math.ceil(cpio.length / 3);
+  const stream = await pbzx(cpio, chunk);
+  const info = await readMacos(bytesSource(await componentWith(stream, bom)));
+  assert.deepEqual(info.files, expected.files);
+  assert.ok(info.files.some((f) => f.path === "/usr/local/bin/hello" && f.digests.sha256));
+  // chunk 2's header starts after "pbzx", the flags and chunk 1
+  const first = Number(new DataView(stream.buffer, stream.byteOffset).getBigUint64(12 + 8));
+  const second = 12 + 16 + first;
+  for (const [n, label] of [
+    [8, "inside the flags"],
+    [second + 4, "inside chunk 2's sizes"],
+    [second + 16 + 10, "inside chunk 2's xz data"],
+    [stream.length - 1, "last byte"],
+  ] as const) {
+    // offsets count in the pbzx stream: the input ended at the cut
+    await rejectsWith(
+      await componentWith(stream.subarray(0, n), bom),
+      "TRUNCATED",
+      { offset: n },
+      `pbzx cut ${n}: ${label}`,
+    );
+  }
+  // bad xz data inside a chunk: named at the start of that chunk's xz stream
+  await rejectsWith(
+    await componentWith(flipped(stream, second + 16 + 20), bom),
+    "CORRUPT_COMPRESSED_DATA",
+    { path: "Payload", algo: "xz", offset: second + 16 },
+    "flip in chunk 2",
+  );
+});
