@@ -413,86 +413,22 @@ function mainHeaderEntries(
     e.push(argv.length === 1 ? str(slot.prog, argv[0]!) : strs(slot.prog, argv));
   }
   if (files.length > 0) {
-    if (large)
-      e.push(
-        int64(
-          TAG.LONGFILESIZES,
-          files.map((f) => f.size),
-        ),
-      );
-    else
-      e.push(
-        int32(
-          TAG.FILESIZES,
-          files.map((f) => f.size),
-        ),
-      );
+    const column = <K extends keyof RpmFile>(key: K): RpmFile[K][] => files.map((f) => f[key]);
+    const every = <T>(value: T): T[] => files.map(() => value);
     e.push(
-      int16(
-        TAG.FILEMODES,
-        files.map((f) => f.mode),
-      ),
-    );
-    e.push(
-      int16(
-        TAG.FILERDEVS,
-        files.map(() => 0),
-      ),
-    );
-    e.push(
-      int32(
-        TAG.FILEMTIMES,
-        files.map((f) => f.mtime),
-      ),
-    );
-    e.push(strs(TAG.FILEDIGESTS, payload.fileDigests));
-    e.push(
-      strs(
-        TAG.FILELINKTOS,
-        files.map((f) => f.linkTo),
-      ),
-    );
-    e.push(
-      int32(
-        TAG.FILEFLAGS,
-        files.map((f) => f.flags),
-      ),
-    );
-    e.push(
-      strs(
-        TAG.FILEUSERNAME,
-        files.map((f) => f.user),
-      ),
-    );
-    e.push(
-      strs(
-        TAG.FILEGROUPNAME,
-        files.map((f) => f.group),
-      ),
-    );
-    e.push(
-      int32(
-        TAG.FILEVERIFYFLAGS,
-        files.map(() => 0xffffffff),
-      ),
-    );
-    e.push(
-      int32(
-        TAG.FILEDEVICES,
-        files.map(() => 1),
-      ),
-    );
-    e.push(
-      int32(
-        TAG.FILEINODES,
-        files.map((f) => f.inode),
-      ),
-    );
-    e.push(
-      strs(
-        TAG.FILELANGS,
-        files.map((f) => f.lang),
-      ),
+      large ? int64(TAG.LONGFILESIZES, column("size")) : int32(TAG.FILESIZES, column("size")),
+      int16(TAG.FILEMODES, column("mode")),
+      int16(TAG.FILERDEVS, every(0)),
+      int32(TAG.FILEMTIMES, column("mtime")),
+      strs(TAG.FILEDIGESTS, payload.fileDigests),
+      strs(TAG.FILELINKTOS, column("linkTo")),
+      int32(TAG.FILEFLAGS, column("flags")),
+      strs(TAG.FILEUSERNAME, column("user")),
+      strs(TAG.FILEGROUPNAME, column("group")),
+      int32(TAG.FILEVERIFYFLAGS, every(0xffffffff)),
+      int32(TAG.FILEDEVICES, every(1)),
+      int32(TAG.FILEINODES, column("inode")),
+      strs(TAG.FILELANGS, column("lang")),
     );
     const dirs: string[] = [];
     const dirIndex = new Map<string, number>();
@@ -505,14 +441,7 @@ function mainHeaderEntries(
       }
       return i;
     });
-    e.push(
-      int32(TAG.DIRINDEXES, indexes),
-      strs(
-        TAG.BASENAMES,
-        files.map((f) => f.basename),
-      ),
-      strs(TAG.DIRNAMES, dirs),
-    );
+    e.push(int32(TAG.DIRINDEXES, indexes), strs(TAG.BASENAMES, column("basename")), strs(TAG.DIRNAMES, dirs));
     e.push(int32(TAG.FILEDIGESTALGO, [DIGEST_ALGO.SHA256]));
   }
   e.push(str(TAG.SOURCERPM, `${spec.name}-${evr.version}-${evr.release}.src.rpm`));
