@@ -48,6 +48,19 @@ function memberRange(m: ArMember): MemberRange {
   return { name: m.name, start: m.offset + 60, end: m.offset + 60 + m.size };
 }
 
+/**
+ * Throws unless `m` is the `want` member (`control.tar*`, `data.tar*`): BAD_MEMBER_ORDER when it is the
+ * `other` one instead, UNEXPECTED_MEMBER when it is anything else (dpkg: premature member).
+ */
+function expectMember(m: ArMember, want: string, other: string): void {
+  if (m.name.startsWith(want)) return;
+  throw new FormatError(
+    m.name.startsWith(other) ? "BAD_MEMBER_ORDER" : "UNEXPECTED_MEMBER",
+    `deb: expected ${want} at offset ${m.offset}, found ${JSON.stringify(m.name)} (dpkg: premature member)`,
+    { offset: m.offset, path: m.name, expected: want },
+  );
+}
+
 async function readMemberBytes(m: ArMember, limit: number): Promise<Uint8Array> {
   if (m.size > limit) {
     throw new FormatError(
@@ -299,34 +312,12 @@ export async function readDeb(source: ByteSource, ctx: ReadContext = {}): Promis
         if (m.name.startsWith("_gpg"))
           signatures.push({ name: m.name, bytes: await readMemberBytes(m, limits.maxHeaderBytes) });
       } else if (stage === "binary") {
-        if (!m.name.startsWith("control.tar")) {
-          const code = m.name.startsWith("data.tar") ? "BAD_MEMBER_ORDER" : "UNEXPECTED_MEMBER";
-          throw new FormatError(
-            code,
-            `deb: expected control.tar at offset ${m.offset}, found ${JSON.stringify(m.name)} (dpkg: premature member)`,
-            {
-              offset: m.offset,
-              path: m.name,
-              expected: "control.tar",
-            },
-          );
-        }
+        expectMember(m, "control.tar", "data.tar");
         control = await readControlTar(m, limits);
         signed.push(memberRange(m));
         stage = "control";
       } else if (stage === "control") {
-        if (!m.name.startsWith("data.tar")) {
-          const code = m.name.startsWith("control.tar") ? "BAD_MEMBER_ORDER" : "UNEXPECTED_MEMBER";
-          throw new FormatError(
-            code,
-            `deb: expected data.tar at offset ${m.offset}, found ${JSON.stringify(m.name)} (dpkg: premature member)`,
-            {
-              offset: m.offset,
-              path: m.name,
-              expected: "data.tar",
-            },
-          );
-        }
+        expectMember(m, "data.tar", "control.tar");
         files = await readDataTar(m, limits);
         signed.push(memberRange(m));
         stage = "data";
