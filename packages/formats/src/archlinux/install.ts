@@ -3,6 +3,7 @@
  * chrooted into the install root (PKGBUILD(5)). packyard wraps each script unchanged in a here-document
  * fed to its interpreter, so any body (exit, functions, a lone `}`) keeps its meaning and reads back exactly.
  */
+import { scriptInterpreter } from "../spec/script.ts";
 import type { Script, ScriptKind } from "../spec/types.ts";
 
 /** pacman's function name per packyard script kind; on upgrade only the *_upgrade pair runs. */
@@ -45,7 +46,7 @@ export function encodeInstall(scripts: Partial<Record<InstallScriptKind, Script>
   for (const kind of ORDER) {
     const script = scripts[kind];
     if (script === undefined) continue;
-    const interpreter = script.interpreter ?? DEFAULT_INTERPRETER;
+    const interpreter = scriptInterpreter(script) ?? DEFAULT_INTERPRETER;
     const body = normalizeScriptBody(script.body);
     const d = delimiterFor(body);
     s += `${INSTALL_FUNCTIONS[kind]}() {\n\t${interpreter} ${stdinFlag(interpreter)} "$@" <<'${d}'\n${body}${d}\n}\n\n`;

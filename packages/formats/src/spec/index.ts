@@ -4,3 +4,4 @@ export { parseArch } from "./arch.ts";
 export { parseRelation, formatRelationDeb } from "./relation.ts";
 export { normalizeDestination, parentDirs } from "./path.ts";
 export { validateSpec, compareBytes } from "./validate.ts";
+export { scriptInterpreter } from "./script.ts";
