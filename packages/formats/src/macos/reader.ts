@@ -104,6 +104,30 @@ async function* checkCpio(input: AsyncIterable<Uint8Array>, path: string): Async
   }
 }
 
+/**
+ * Lets a consumer (readCpio) stop at the cpio trailer without closing the decoder, so `drain()` can read
+ * the rest: gzip's CRC and length (and pbzx's last chunk) are only checked at the end of the stream.
+ */
+function drainable(input: AsyncIterable<Uint8Array>): {
+  stream: AsyncIterable<Uint8Array>;
+  drain(): Promise<void>;
+} {
+  const it = input[Symbol.asyncIterator]();
+  return {
+    stream: {
+      [Symbol.asyncIterator]: () => ({
+        next: () => it.next(),
+        return: async () => ({ done: true as const, value: undefined }),
+      }),
+    },
+    async drain() {
+      while (!(await it.next()).done) {
+        // keep reading: the decoder verifies its trailer when it reaches the end
+      }
+    },
+  };
+}
+
 function norm(name: string): string {
   if (name === "." || name === "./") return ".";
   const n = name.startsWith("./") ? name : `./${name.replace(/^\/+/, "")}`;
@@ -174,7 +198,8 @@ export async function readMacos(
   let installedSize = 0;
   if (payloadNode?.data) {
     const stored = xarFileStream(source, archive, payloadNode, { limits });
-    for await (const e of readCpio(payloadCpio(stored, payloadNode.path, ctx), { limits })) {
+    const payload = drainable(payloadCpio(stored, payloadNode.path, ctx));
+    for await (const e of readCpio(payload.stream, { limits })) {
       const rel = norm(e.header.name);
       const where = `${payloadNode.path}:${rel}`;
       if (rel.split("/").some((p) => p === ".."))
@@ -249,6 +274,7 @@ export async function readMacos(
       }
       if (rel !== ".") files.push(info);
     }
+    await payload.drain();
     for (const p of bomByPath.keys())
       if (!seen.has(p))
         throw new FormatError("MISSING_MEMBER", `${primary.dir}/Bom lists ${p}, which the Payload lacks`, {
@@ -260,7 +286,8 @@ export async function readMacos(
   if (scriptsNode?.data && pi.scripts.length > 0) {
     const wanted = new Map(pi.scripts.map((s) => [norm(s.file), s.kind]));
     const stored = xarFileStream(source, archive, scriptsNode, { limits });
-    for await (const e of readCpio(payloadCpio(stored, scriptsNode.path, ctx), { limits })) {
+    const scriptsCpio = drainable(payloadCpio(stored, scriptsNode.path, ctx));
+    for await (const e of readCpio(scriptsCpio.stream, { limits })) {
       const kind = wanted.get(norm(e.header.name));
       if ((kind === "preinstall" || kind === "postinstall") && e.header.size <= limits.maxHeaderBytes) {
         const text = utf8Text(await e.bytes(), `${scriptsNode.path}/${e.header.name}`);
@@ -268,6 +295,7 @@ export async function readMacos(
         scripts[kind as ScriptKind] = shebang ? { interpreter: shebang[1]!, body: text } : { body: text };
       }
     }
+    await scriptsCpio.drain();
   }
   const signatures: SignatureInfo[] = [];
   let subjects: string[] = [];

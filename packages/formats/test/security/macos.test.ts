@@ -404,22 +404,16 @@ test("a corrupted Payload (gzip and cpio layers, xar checksums recomputed): exac
     );
 });
 
-test(
-  "a Payload whose gzip trailer (CRC-32, size) is cut off is refused",
-  {
-    todo: "macos/reader.ts stops at the cpio TRAILER!!! and never drains the gzip stream, so its end is not checked",
-  },
-  async () => {
-    const { payload, bom } = await helloLayers();
-    for (const n of [payload.length - 8, payload.length - 1])
-      await rejectsWith(
-        await componentWith(payload.subarray(0, n), bom),
-        "TRUNCATED",
-        { path: "Payload" },
-        `cut ${n}`,
-      );
-  },
-);
+test("a Payload whose gzip trailer (CRC-32, size) is cut off is refused", async () => {
+  const { payload, bom } = await helloLayers();
+  for (const n of [payload.length - 8, payload.length - 1])
+    await rejectsWith(
+      await componentWith(payload.subarray(0, n), bom),
+      "TRUNCATED",
+      { path: "Payload" },
+      `cut ${n}`,
+    );
+});
 
 /**
  * A pbzx stream as formats.md §5.4 and macos/pbzx.ts describe it: "pbzx", a u64 BE flags/chunk size, then
