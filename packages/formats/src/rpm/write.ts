@@ -541,6 +541,14 @@ export async function* writeRpm(
         message: `scripts.${kind}: rpm has no ${kind} scriptlet; it is not written`,
       });
   }
+  // rpmvercmp ranks a numeric segment above an alphabetic one, semver the other way round: `1.0.0-1`
+  // sorts after `1.0.0-alpha` in rpm. Written as nfpm does, but said out loud when the prerelease starts
+  // with a number (later identifiers, as in the common `rc.1`, only matter against `rc.beta`-style tags).
+  if (/^\d/.test(spec.version.prerelease ?? ""))
+    ctx.warn?.({
+      code: "RPM_PRERELEASE_ORDER",
+      message: `version: prerelease "${spec.version.prerelease}" has a numeric identifier; rpm sorts it after alphabetic prereleases (1.0.0-1 > 1.0.0-alpha in rpm, < in semver)`,
+    });
   if (ctx.signer !== undefined && ctx.signer.kind !== "openpgp") {
     throw new SpecError(
       "UNSUPPORTED_KEY_TYPE",
