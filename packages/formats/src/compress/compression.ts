@@ -23,7 +23,15 @@ export const COMPRESSION_ALGOS: readonly CompressionAlgo[] = Object.freeze([
  */
 export interface Framing {
   chunkBytes: number;
+  /**
+   * Worker threads compressing frames side by side; absent: {@link defaultFrameThreads}. 1 compresses on
+   * the calling thread. Never changes the output bytes, only how fast they come.
+   */
+  threads?: number;
 }
+
+/** Most worker threads a framed compression starts, whatever the machine or the setting says. */
+export const MAX_FRAME_THREADS = 16;
 
 export interface Compression {
   algo: CompressionAlgo;
@@ -89,19 +97,73 @@ function checkLevel(
   return level;
 }
 
+/** Binary size units accepted in a frame size (`8MiB`, `8M`, `8m`, `512KiB`, `512k`, `1GiB`; no unit: bytes). */
+const SIZE_UNITS: Readonly<Record<string, number>> = Object.freeze({
+  "": 1,
+  k: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gib: 1024 ** 3,
+});
+
+/** Smallest frame accepted from the string form: below this the per-frame header and lost context dominate. */
+export const MIN_FRAME_BYTES = 64 * 1024;
+
+function checkFraming(
+  algo: CompressionAlgo,
+  chunk: unknown,
+  threads: unknown,
+  field: string,
+  found: unknown,
+): Framing {
+  if (algo === "none" || algo === "bzip2") throw invalid(field, `no framing for ${algo}`, found);
+  if (typeof chunk !== "number" || !Number.isSafeInteger(chunk) || chunk < 1) {
+    throw invalid(`${field}.chunkBytes`, "a positive integer number of bytes", chunk);
+  }
+  const out: Framing = { chunkBytes: chunk };
+  if (threads !== undefined) {
+    if (
+      typeof threads !== "number" ||
+      !Number.isInteger(threads) ||
+      threads < 1 ||
+      threads > MAX_FRAME_THREADS
+    )
+      throw invalid(`${field}.threads`, `an integer from 1 to ${MAX_FRAME_THREADS}`, threads);
+    out.threads = threads;
+  }
+  return out;
+}
+
 /**
- * Parses `gzip`, `gzip:9`, `zstd`, `zstd:19`, `xz`, `xz:6`, `bzip2`, `none` or a {@link Compression}
- * object; throws SpecError INVALID_FIELD naming `field` otherwise.
+ * Parses `gzip`, `gzip:9`, `zstd`, `zstd:19`, `xz`, `xz:6`, `bzip2`, `none`, a framed form
+ * `ALGO[:LEVEL]/SIZE` (`zstd:3/8MiB`: independent frames of 8 MiB of uncompressed input, compressed on
+ * worker threads; SIZE in bytes or with k/KiB, m/MiB, g/GiB, at least {@link MIN_FRAME_BYTES}) or a
+ * {@link Compression} object; throws SpecError INVALID_FIELD naming `field` otherwise.
  * @example parseCompression("zstd:19", "archlinux.compression") // { algo: "zstd", level: 19 }
+ * @example parseCompression("zstd:3/8MiB", "archlinux.compression") // { algo: "zstd", level: 3, framing: { chunkBytes: 8388608 } }
  */
 export function parseCompression(input: string | Compression, field: string): Compression {
-  const expected = `one of ${COMPRESSION_ALGOS.join(", ")}, optionally ":level" (e.g. "zstd:19")`;
+  const expected = `one of ${COMPRESSION_ALGOS.join(", ")}, optionally ":level" and "/frame size" (e.g. "zstd:19", "zstd:3/8MiB")`;
   if (typeof input === "string") {
-    const m = /^([a-z0-9]+)(?::(-?\d+))?$/.exec(input.trim());
+    const m = /^([a-z0-9]+)(?::(-?\d+))?(?:\/(\d+)([a-zA-Z]*))?$/.exec(input.trim());
     if (m === null || !isAlgo(m[1])) throw invalid(field, expected, input);
     const algo = m[1];
     const level = checkLevel(algo, m[2] === undefined ? undefined : Number(m[2]), field, input);
-    return level === undefined ? { algo } : { algo, level };
+    const out: Compression = level === undefined ? { algo } : { algo, level };
+    if (m[3] !== undefined) {
+      const unit = SIZE_UNITS[(m[4] ?? "").toLowerCase()];
+      const bytes = unit === undefined ? Number.NaN : Number(m[3]) * unit;
+      if (!Number.isSafeInteger(bytes) || bytes < MIN_FRAME_BYTES)
+        throw invalid(
+          `${field}`,
+          `a frame size of at least ${MIN_FRAME_BYTES / 1024}KiB after "/", in bytes or with a unit k/KiB, m/MiB, g/GiB (e.g. "zstd:3/8MiB")`,
+          input,
+        );
+      out.framing = checkFraming(algo, bytes, undefined, field, input);
+    }
+    return out;
   }
   if (typeof input !== "object" || input === null) throw invalid(field, expected, input);
   for (const key of Object.keys(input)) {
@@ -114,18 +176,19 @@ export function parseCompression(input: string | Compression, field: string): Co
   const level = checkLevel(input.algo, input.level, `${field}.level`);
   if (level !== undefined) out.level = level;
   if (input.framing !== undefined) {
-    const chunk = (input.framing as { chunkBytes?: unknown } | null)?.chunkBytes;
-    if (typeof chunk !== "number" || !Number.isSafeInteger(chunk) || chunk < 1) {
-      throw invalid(`${field}.framing.chunkBytes`, "a positive integer number of bytes", chunk);
+    const f = input.framing as Partial<Framing> | null;
+    if (typeof f === "object" && f !== null) {
+      for (const key of Object.keys(f))
+        if (key !== "chunkBytes" && key !== "threads")
+          throw invalid(`${field}.framing.${key}`, "chunkBytes or threads", key);
     }
-    if (input.algo === "none" || input.algo === "bzip2")
-      throw invalid(`${field}.framing`, `no framing for ${input.algo}`, input.framing);
-    out.framing = { chunkBytes: chunk };
+    out.framing = checkFraming(input.algo, f?.chunkBytes, f?.threads, `${field}.framing`, input.framing);
   }
   return out;
 }
 
-/** Renders a compression back to its short string form (`zstd:19`), without framing. */
+/** Renders a compression back to its short string form (`zstd:19`, `zstd:3/8388608`); threads are not part of it. */
 export function formatCompression(c: Compression): string {
-  return c.level === undefined ? c.algo : `${c.algo}:${c.level}`;
+  const base = c.level === undefined ? c.algo : `${c.algo}:${c.level}`;
+  return c.framing === undefined ? base : `${base}/${c.framing.chunkBytes}`;
 }

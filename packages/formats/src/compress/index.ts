@@ -8,8 +8,11 @@ export {
   type Framing,
   formatCompression,
   LEVEL_RANGES,
+  MAX_FRAME_THREADS,
+  MIN_FRAME_BYTES,
   parseCompression,
 } from "./compression.ts";
+export { defaultFrameThreads } from "./frame-pool.ts";
 export {
   COMPRESS_PIECE_BYTES,
   compress,

@@ -57,3 +57,57 @@ test("rejects bad object fields with the nested field name", () => {
     (e: unknown) => e instanceof SpecError && e.data.field === "c.speed",
   );
 });
+
+test("parses the framed string form ALGO[:LEVEL]/SIZE", () => {
+  assert.deepEqual(parseCompression("zstd:3/8MiB", "f"), {
+    algo: "zstd",
+    level: 3,
+    framing: { chunkBytes: 8 * 1024 * 1024 },
+  });
+  assert.deepEqual(parseCompression("gzip/512k", "f"), { algo: "gzip", framing: { chunkBytes: 512 * 1024 } });
+  assert.deepEqual(parseCompression("xz:6/1g", "f"), {
+    algo: "xz",
+    level: 6,
+    framing: { chunkBytes: 1024 ** 3 },
+  });
+  assert.deepEqual(parseCompression("zstd/1048576", "f"), { algo: "zstd", framing: { chunkBytes: 1048576 } });
+  assert.deepEqual(parseCompression({ algo: "zstd", framing: { chunkBytes: 4096, threads: 3 } }, "f"), {
+    algo: "zstd",
+    framing: { chunkBytes: 4096, threads: 3 },
+  });
+});
+
+for (const bad of [
+  "zstd:3/",
+  "zstd:3/8MB",
+  "zstd:3/1k",
+  "zstd/0",
+  "none/8MiB",
+  "bzip2/8MiB",
+  "zstd:3/8MiB/2",
+  "zstd/-8m",
+]) {
+  test(`rejects framed ${JSON.stringify(bad)} naming the field`, () => {
+    assert.throws(
+      () => parseCompression(bad, "archlinux.compression"),
+      (e: unknown) =>
+        e instanceof SpecError &&
+        e.code === "INVALID_FIELD" &&
+        e.data.field === "archlinux.compression" &&
+        e.data.found === bad,
+    );
+  });
+}
+
+test("rejects bad framing threads with the nested field name", () => {
+  for (const threads of [0, 1.5, 17, "2"]) {
+    assert.throws(
+      () => parseCompression({ algo: "zstd", framing: { chunkBytes: 4096, threads } } as never, "c"),
+      (e: unknown) => e instanceof SpecError && e.data.field === "c.framing.threads",
+    );
+  }
+  assert.throws(
+    () => parseCompression({ algo: "zstd", framing: { chunkBytes: 4096, workers: 2 } } as never, "c"),
+    (e: unknown) => e instanceof SpecError && e.data.field === "c.framing.workers",
+  );
+});
