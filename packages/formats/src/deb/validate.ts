@@ -12,7 +12,7 @@ const ARCH_NAME = /^[a-z0-9][a-z0-9-]*$/;
 const TRIGGER_NAME = /^[^\s#]+$/;
 
 function fail(
-  code: "INVALID_FIELD" | "INVALID_RELATION" | "INVALID_PATH" | "INVALID_ARCH",
+  code: "INVALID_FIELD" | "INVALID_RELATION" | "INVALID_PATH" | "INVALID_ARCH" | "UNSUPPORTED_FEATURE",
   field: string,
   message: string,
   found?: unknown,
@@ -49,6 +49,17 @@ export function validateDeb(spec: PackageSpec, options: DebOptions): void {
       "deb.compression",
       "expected gzip, xz, zstd or none (bzip2 can be read, not written)",
       "bzip2",
+    );
+  }
+  const c = options.compression;
+  if (c?.framing !== undefined && c.algo !== "gzip") {
+    // Measured with dpkg 1.21.23: its built-in zstd and xz decoders stop after the first frame/stream, so
+    // dpkg-deb -x fails with "Unexpected EOF in archive"; multi-member gzip is read to the end.
+    fail(
+      "UNSUPPORTED_FEATURE",
+      "deb.compression",
+      `framing (independent frames) works only with gzip for deb: dpkg reads just the first ${c.algo} ${c.algo === "xz" ? "stream" : "frame"} of data.tar; found ${c.algo} with frames of ${c.framing.chunkBytes} bytes`,
+      c,
     );
   }
   for (const kind of RELATION_KINDS) {
