@@ -1,7 +1,7 @@
 /**
  * expectedInfo(spec, 'archlinux'): the reviewed projection of a spec onto what reading our Arch package
  * must give back (everything but `artifact` and `raw`, which tests check separately). Written from the
- * mapping rules in src/archlinux/README.md, not from the writer's code.
+ * mapping rules in the top README (Arch Linux section), not from the writer's code.
  */
 import { createHash } from "node:crypto";
 import type { FileInfo, PackageInfo } from "../../src/info/types.ts";
