@@ -123,6 +123,20 @@ export function validateDeb(spec: PackageSpec, options: DebOptions): void {
       );
     }
   }
+  // Measured with dpkg 1.21.23: an admin's edit to a conffile that shares its inode with another packaged
+  // file is lost on upgrade, so a conffile may not be the target of a hardlink.
+  const conffiles = new Set(
+    spec.entries.filter((e) => e.type === "file" && e.flags?.config).map((e) => e.path),
+  );
+  for (const [i, e] of spec.entries.entries()) {
+    if (e.type === "hardlink" && conffiles.has(e.target))
+      fail(
+        "INVALID_PATH",
+        `entries[${i}].target`,
+        `"${e.path}" hardlinks the conffile "${e.target}"; dpkg would not keep an admin's edit to it on upgrade`,
+        e.target,
+      );
+  }
   const t = options.triggers ?? {};
   for (const [key, names] of Object.entries(t)) {
     for (const name of names ?? []) {
