@@ -11,13 +11,7 @@ import { needTool, run, tryRun } from "../../formats/test/support/tools.ts";
 import { cleanup, exampleCopy } from "./interop-support.ts";
 import { FORMATS } from "../src/formats.ts";
 import { isOneParagraph, runMain, spawnCli } from "./run-cli.ts";
-
-interface Artifact {
-  format: string;
-  path: string;
-  size: number;
-  sha256: string;
-}
+import type { BuiltArtifact as Artifact } from "../src/build.ts";
 
 const ENV = { SOURCE_DATE_EPOCH: "1700000000" };
 let cwd = "";

@@ -21,12 +21,7 @@ import {
 } from "./interop-support.ts";
 import { FORMATS } from "../src/formats.ts";
 import { isOneParagraph, REPO, runMain, spawnCli } from "./run-cli.ts";
-
-interface Artifact {
-  format: string;
-  path: string;
-  sha256: string;
-}
+import type { BuiltArtifact as Artifact } from "../src/build.ts";
 
 interface Info {
   format: string;

@@ -23,13 +23,7 @@ import {
   verifyDebOrigin,
 } from "./interop-support.ts";
 import { REPO, spawnCli } from "./run-cli.ts";
-
-interface Artifact {
-  format: string;
-  path: string;
-  size: number;
-  sha256: string;
-}
+import type { BuiltArtifact as Artifact } from "../src/build.ts";
 
 let cwd = "";
 let keys: ExampleKeys;

@@ -16,7 +16,7 @@
 import { Unzlib, zlibSync } from "fflate";
 import { collect, concatBytes, decodeUtf8, encodeUtf8, readRange } from "../bytes/bytes.ts";
 import { FormatError, SpecError } from "../errors.ts";
-import { createHasher, type HashAlgo } from "../hash/hasher.ts";
+import { createHasher, type HashAlgo, type Hasher } from "../hash/hasher.ts";
 import { type ReadLimits, resolveLimits } from "../limits.ts";
 import type { ByteSource } from "../spec/types.ts";
 import { escapeXml, parseXml, type XmlElement, xmlChild, xmlChildren } from "./xml.ts";
@@ -728,6 +728,28 @@ export function findXarNode(nodes: readonly XarNode[], path: string): XarNode | 
   return found;
 }
 
+/** Compares a file's archived or extracted checksum with the TOC; BAD_CHECKSUM names both values. */
+function checkChecksum(
+  path: string,
+  which: "archived" | "extracted",
+  want: XarChecksum,
+  h: Hasher,
+  offset?: number,
+): void {
+  const got = h.digest()[want.style];
+  if (got !== want.hex)
+    throw new FormatError(
+      "BAD_CHECKSUM",
+      `xar file ${path}: ${which} ${want.style} ${got}, the TOC says ${want.hex}`,
+      {
+        path,
+        ...(offset !== undefined ? { offset } : {}),
+        expected: want.hex,
+        found: got,
+      },
+    );
+}
+
 /** Streams the stored (archived) bytes of a file node, verifying the archived checksum at the end. */
 export async function* xarStoredStream(
   source: ByteSource,
@@ -749,20 +771,7 @@ export async function* xarStoredStream(
       path: node.path,
       offset: start,
     });
-  if (d.archived && h) {
-    const got = h.digest()[d.archived.style]!;
-    if (got !== d.archived.hex)
-      throw new FormatError(
-        "BAD_CHECKSUM",
-        `xar file ${node.path}: archived ${d.archived.style} ${got}, the TOC says ${d.archived.hex}`,
-        {
-          path: node.path,
-          offset: start,
-          expected: d.archived.hex,
-          found: got,
-        },
-      );
-  }
+  if (d.archived && h) checkChecksum(node.path, "archived", d.archived, h, start);
 }
 
 /**
@@ -850,19 +859,7 @@ export async function* xarFileStream(
         found: n,
       },
     );
-  if (d.extracted && h) {
-    const got = h.digest()[d.extracted.style]!;
-    if (got !== d.extracted.hex)
-      throw new FormatError(
-        "BAD_CHECKSUM",
-        `xar file ${node.path}: extracted ${d.extracted.style} ${got}, the TOC says ${d.extracted.hex}`,
-        {
-          path: node.path,
-          expected: d.extracted.hex,
-          found: got,
-        },
-      );
-  }
+  if (d.extracted && h) checkChecksum(node.path, "extracted", d.extracted, h);
 }
 
 /** A file node's decoded bytes in memory, bounded by `max` (default maxHeaderBytes: for metadata files). */
