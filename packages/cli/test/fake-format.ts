@@ -66,6 +66,8 @@ export const fakeFormat: PackageFormat<FakeOptions> = {
     };
     return info;
   },
+  compareVersions: (a, b) => (a < b ? -1 : a > b ? 1 : 0),
+  newest: (packages) => packages[0],
   sniff: (head) => new TextDecoder().decode(head.subarray(0, 5)) === "FAKE ",
   async detachedSignature(artifact, _options, signer, ctx) {
     if (signer.kind !== "openpgp") return undefined;

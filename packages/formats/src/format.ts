@@ -73,6 +73,10 @@ export interface PackageFormat<O = unknown> {
   ): Promise<DetachedArtifact | undefined>;
   /** Signs an existing artifact (ours or a real tool's), returning the new bytes; signatures dated `ctx.date`. */
   sign?(artifact: ByteSource, signer: Signer, ctx?: WriteContext): AsyncIterable<Uint8Array>;
+  /** Orders two version strings as this format's package manager does (PackageInfo.versionString): negative, 0, positive. */
+  compareVersions(a: string, b: string): number;
+  /** The newest of `packages` by compareVersions (the first wins a tie), or undefined when empty. */
+  newest<P extends { versionString: string }>(packages: readonly P[]): P | undefined;
   /** True when the first bytes look like this format (for `packyard inspect`). */
   sniff(head: Uint8Array, fileName: string): boolean;
   /** This format's block in packyard.yml (nfpm's schema for deb/rpm/archlinux/apk). */

@@ -1,12 +1,14 @@
 /** The apk (v2) PackageFormat: naming, validation, writer, reader, re-signing, sniffing, config block. */
 import type { PackageFormat } from "../format.ts";
 import { validateSpec } from "../spec/validate.ts";
+import { versionOrder } from "../version-order.ts";
 import { apkConfig } from "./config.ts";
 import { ADB_MAGIC } from "./members.ts";
 import type { ApkOptions } from "./options.ts";
 import { readApk } from "./reader.ts";
 import { signApk } from "./resign.ts";
 import { validateApk } from "./validate.ts";
+import { compareApkVersions } from "./version.ts";
 import { apkFileName, writeApk } from "./writer.ts";
 
 /** True for a `.apk` file that starts like a v2 (gzip) or v3 (ADB) package. */
@@ -24,6 +26,8 @@ export const apkFormat: PackageFormat<ApkOptions> = {
   write: writeApk,
   read: readApk,
   sign: signApk,
+  // apk-tools' version order (apk-package(5)): suffixes, letters, `-rN`
+  ...versionOrder(compareApkVersions),
   sniff: sniffApk,
   config: apkConfig,
 };

@@ -1,11 +1,13 @@
 /** The Arch Linux PackageFormat: naming, validation, writing, reading, `.sig` signatures and the config block. */
 import { detectCompression } from "../compress/detect.ts";
 import type { PackageFormat } from "../format.ts";
+import { versionOrder } from "../version-order.ts";
 import { archlinuxConfig } from "./config.ts";
 import type { ArchlinuxOptions } from "./options.ts";
 import { planArchlinuxPackage } from "./plan.ts";
 import { readArchlinux } from "./reader.ts";
 import { signArchlinux } from "./signature.ts";
+import { compareArchlinuxVersions } from "./version.ts";
 import { writeArchlinux } from "./writer.ts";
 
 const NAME = /\.pkg\.tar(\.(zst|xz|gz|bz2))?$/;
@@ -34,6 +36,8 @@ export const archlinuxFormat: PackageFormat<ArchlinuxOptions> = {
   async detachedSignature(artifact, _options, signer, ctx) {
     return signArchlinux(artifact, signer, ctx);
   },
+  // pacman's vercmp (libalpm alpm_pkg_vercmp)
+  ...versionOrder(compareArchlinuxVersions),
   sniff(head, fileName) {
     if (!NAME.test(fileName)) return false;
     const algo = detectCompression(head);

@@ -2,6 +2,7 @@
 import type { PackageFormat } from "../format.ts";
 import type { PackageSpec } from "../spec/types.ts";
 import { validateSpec } from "../spec/validate.ts";
+import { versionOrder } from "../version-order.ts";
 import { debArch } from "./arch.ts";
 import { debConfig } from "./config.ts";
 import { debFileName } from "./name.ts";
@@ -9,7 +10,7 @@ import type { DebOptions } from "./options.ts";
 import { readDeb } from "./reader.ts";
 import { resignDeb } from "./resign.ts";
 import { validateDeb } from "./validate.ts";
-import { debVersion } from "./version.ts";
+import { compareDebVersions, debVersion } from "./version.ts";
 import { writeDeb } from "./writer.ts";
 
 /** "!<arch>\ndebian-binary" — how every deb starts (the first member's name follows the ar magic). */
@@ -26,6 +27,8 @@ export const debFormat: PackageFormat<DebOptions> = {
   },
   write: writeDeb,
   read: readDeb,
+  // dpkg --compare-versions (lib/dpkg/version.c)
+  ...versionOrder(compareDebVersions),
   sign(artifact, signer, ctx) {
     return resignDeb(artifact, signer, "origin", ctx);
   },

@@ -1,6 +1,7 @@
 /** The macOS PackageFormat: naming, validation, writing, reading, signing and the `macos:` config block. */
 import type { PackageFormat } from "../format.ts";
 import type { X509Signer } from "../sign/x509.ts";
+import { compareSemverStrings, versionOrder } from "../version-order.ts";
 import { macosConfig } from "./config.ts";
 import type { MacosOptions } from "./options.ts";
 import { planMacos } from "./plan.ts";
@@ -32,6 +33,11 @@ export const macosFormat: PackageFormat<MacosOptions> = {
     const x509 = macosSigner({}, { ...ctx, signer }) as X509Signer;
     return signMacos(artifact, x509, ctx?.date);
   },
+  // macOS keeps no package database order of its own: pkgutil only records the PackageInfo version, and
+  // Installer JS's system.compareVersions compares dotted numbers. Semver precedence is that order plus
+  // "a prerelease sorts before its release", which keeps the order of the `upstream[-prerelease]` strings
+  // packyard writes (compareMacosVersions is the same rule; this one also accepts an empty string).
+  ...versionOrder(compareSemverStrings),
   sniff(head, fileName) {
     return fileName.endsWith(".pkg") && XAR.every((b, i) => head[i] === b);
   },

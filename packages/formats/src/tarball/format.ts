@@ -1,6 +1,7 @@
 /** The release-archive PackageFormat (`tarball`): one format, the container and compression chosen by `options.format`. */
 import { detectCompression } from "../compress/detect.ts";
 import type { PackageFormat } from "../format.ts";
+import { compareSemverStrings, versionOrder } from "../version-order.ts";
 import { tarballConfig } from "./config.ts";
 import { archiveFileName } from "./name.ts";
 import type { TarballOptions } from "./options.ts";
@@ -24,6 +25,10 @@ export const tarballFormat: PackageFormat<TarballOptions> = {
   read(source, ctx) {
     return readTarball(source, ctx);
   },
+  // No package manager orders release archives; their versions are the spec's semver text (GoReleaser
+  // names them from the git tag), so semver precedence is the order a person expects. A name that does
+  // not parse gives an empty version, which sorts first.
+  ...versionOrder(compareSemverStrings),
   sniff(head, fileName) {
     // Arch packages are tars too; their format claims `.pkg.tar.*`.
     if (!NAME.test(fileName) || /\.pkg\.tar(\.\w+)?$/.test(fileName)) return false;

@@ -19,6 +19,8 @@ export function fakeFormat(id: FormatId, key: string = id): PackageFormat<FakeOp
     validate: () => {},
     async *write() {},
     read: () => Promise.reject(new Error("not implemented")),
+    compareVersions: (a, b) => (a < b ? -1 : a > b ? 1 : 0),
+    newest: (packages) => packages[0],
     sniff: () => false,
     config: {
       key,
