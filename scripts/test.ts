@@ -1,4 +1,6 @@
-// Runs the whole suite: type check, lint, then every node:test file (unit and interop).
+// Runs the whole suite: build (the emitted JavaScript the CLI's launcher and installed packages run), type
+// check, lint, then every node:test file (unit and interop). Tests import the TypeScript sources through
+// the `@packyard/source` export condition; spawned CLIs run the build.
 // `--unit` skips files under test/interop/ for a fast edit loop.
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
@@ -30,9 +32,10 @@ function collect(dir: string, out: string[]): void {
 }
 
 const bin = join(root, "node_modules/.bin");
+run(join(bin, "tsc"), ["-b", "packages/formats/tsconfig.build.json", "packages/cli/tsconfig.build.json"]);
 run(join(bin, "tsc"), ["-p", "tsconfig.json", "--noEmit"]);
 run(join(bin, "biome"), ["check", "."]);
 const files: string[] = [];
 for (const pkg of readdirSync(join(root, "packages"))) collect(join(root, "packages", pkg, "test"), files);
 collect(join(root, "bench", "test"), files);
-run(process.execPath, ["--test", "--test-concurrency=2", "--test-timeout=600000", ...files]);
+run(process.execPath, ["--conditions=@packyard/source", "--test", "--test-concurrency=2", "--test-timeout=600000", ...files]);

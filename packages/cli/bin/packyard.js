@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// Launcher: the CLI's sources are TypeScript, run through Node's built-in type stripping
-// (on by default from Node 22.18 / 23.6). Workspace symlinks resolve to packages/cli/src, outside
-// node_modules, where Node refuses to strip types.
-if (!process.features.typescript) {
-  process.stderr.write(
-    `packyard: this Node (${process.version}) cannot run TypeScript sources; use Node >= 22.18 or 24 (or run with --experimental-strip-types)\n`,
-  );
-  process.exit(1);
+// Launcher: runs the CLI's emitted JavaScript (dist/, built by `npm run build`, which `npm ci`, `npm test`
+// and `npm pack` run). No TypeScript is stripped at run time.
+let cli;
+try {
+  cli = await import("../dist/main.js");
+} catch (e) {
+  if (e?.code === "ERR_MODULE_NOT_FOUND" && String(e.message).includes("dist/main.js")) {
+    process.stderr.write("packyard: the CLI is not built (no dist/main.js); run `npm run build` first\n");
+    process.exit(1);
+  }
+  throw e;
 }
-const { main } = await import("../src/main.ts");
-process.exitCode = await main(process.argv.slice(2), process.env);
+process.exitCode = await cli.main(process.argv.slice(2), process.env);

@@ -21,6 +21,10 @@ export {
   fileSource,
   writeFileAtomic,
   formatSemver,
+  build,
+  PACKAGERS,
+  packagerFromFileName,
+  signerFromKeyFile,
 } from "@packyard/formats";
 export type {
   PackyardErrorAny,
@@ -33,6 +37,8 @@ export type {
   PackageInfo,
   PackageSpec,
   ByteSource,
+  BuildProgress,
+  BuildWarning,
 } from "@packyard/formats";
 export {
   type ChecksumOptions,

@@ -80,5 +80,7 @@ export const fakeFormat: PackageFormat<FakeOptions> = {
     key: "deb",
     schema: {},
     parse: (raw) => (raw ?? {}) as FakeOptions,
+    signing: (o) =>
+      o.signature?.key_file !== undefined ? { kind: "key-file", keyFile: o.signature.key_file } : undefined,
   },
 };

@@ -8,12 +8,19 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { collect, formatById, type PackageFormat } from "@packyard/formats";
+import { formatById, type PackageFormat } from "@packyard/formats";
 import { compress, compressBytes } from "@packyard/formats/compress";
 import { writeAr } from "@packyard/formats/container/ar";
 import { encodeTarHeader, type TarHeader, writeTar } from "@packyard/formats/container/tar";
 import { FORMATS } from "../src/formats.ts";
 import { type CliResult, isOneParagraph, REPO, runMain, spawnCli } from "./run-cli.ts";
+
+/** All chunks of a stream in one array. */
+async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const c of chunks) parts.push(c);
+  return new Uint8Array(Buffer.concat(parts));
+}
 
 const dirs: string[] = [];
 function tmp(): string {

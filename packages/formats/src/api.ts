@@ -2,10 +2,10 @@
  * The programmatic build API: write or read any package by format id, without picking a folder.
  */
 import { collect } from "./bytes/bytes.ts";
-import { SpecError } from "./errors.ts";
+import { FormatError, SpecError } from "./errors.ts";
 import type { ReadContext, WriteContext } from "./format.ts";
 import type { FormatId, PackageInfo } from "./info/types.ts";
-import { FORMATS, formatById } from "./registry.ts";
+import { FORMATS, type FormatOptionsMap, formatById } from "./registry.ts";
 import type { ByteSource, PackageSpec } from "./spec/types.ts";
 
 /** How many leading bytes `sniff` needs to recognise every format. */
@@ -16,10 +16,10 @@ export const SNIFF_BYTES = 512;
  * @example
  * for await (const chunk of writePackage("deb", spec, { compression: "gzip" })) out.write(chunk);
  */
-export function writePackage(
-  format: FormatId,
+export function writePackage<F extends FormatId>(
+  format: F,
   spec: PackageSpec,
-  options: unknown = undefined,
+  options?: FormatOptionsMap[F],
   ctx?: WriteContext,
 ): AsyncIterable<Uint8Array> {
   const f = requireFormat(format);
@@ -27,7 +27,11 @@ export function writePackage(
 }
 
 /** The canonical file name of the package `writePackage` would write. */
-export function packageFileName(format: FormatId, spec: PackageSpec, options: unknown = undefined): string {
+export function packageFileName<F extends FormatId>(
+  format: F,
+  spec: PackageSpec,
+  options?: FormatOptionsMap[F],
+): string {
   const f = requireFormat(format);
   return f.fileName(spec, options ?? f.config.parse(undefined, { field: f.config.key, baseDir: "." }));
 }
@@ -43,7 +47,6 @@ export async function readPackage(
 ): Promise<PackageInfo> {
   const format = await detectFormat(source, fileName);
   if (format === undefined) {
-    const { FormatError } = await import("./errors.ts");
     throw new FormatError("UNSUPPORTED", `${fileName || "input"}: not a package format packyard reads`, {
       path: fileName,
       offset: 0,

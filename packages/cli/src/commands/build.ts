@@ -1,6 +1,7 @@
 /** `packyard build`: config in, packages out (nfpm's `package` flags: -f, -p, -t). */
 import { dirname, relative, resolve } from "node:path";
-import { build, defaultConfigPath, PACKAGERS, packagerFromFileName } from "../build.ts";
+import { build, defaultConfigPath } from "../build.ts";
+import { type BuildProgress, PACKAGERS, packagerFromFileName } from "../formats.ts";
 import { resolveBuildDate } from "../build-date.ts";
 import type { Command } from "../command.ts";
 import { UsageError } from "../usage-error.ts";
@@ -11,6 +12,26 @@ function list(v: unknown): string[] {
     .flatMap((s) => String(s).split(","))
     .map((s) => s.trim())
     .filter((s) => s !== "");
+}
+
+/** A path relative to the working folder when it lies inside it, else absolute. */
+function shown(cwd: string, path: string): string {
+  const rel = relative(cwd, path);
+  return rel === "" || rel.startsWith("..") ? path : rel;
+}
+
+/** The log line for a build event (one per file written; none for byte counts). */
+function progressLine(e: BuildProgress): string | undefined {
+  switch (e.kind) {
+    case "start":
+      return `${e.packager}: writing ${e.path}`;
+    case "signed":
+      return `${e.packager}: signed ${e.path}`;
+    case "checksums":
+      return `checksums: writing ${e.path}`;
+    default:
+      return undefined;
+  }
 }
 
 export const buildCommand: Command = {
@@ -62,23 +83,26 @@ Examples:
     }
     const { date, source } = resolveBuildDate(io.env, dirname(configPath));
     if (io.debug) io.err(`build date ${date} (${new Date(date * 1000).toISOString()}) from ${source}\n`);
-    const artifacts = await build({
+    const { artifacts, manifestPath } = await build({
       configPath,
       packagers,
       target,
       env: io.env,
       date,
       formats: io.formats,
-      progress: (line) => io.err(`${line}\n`),
+      progress: (event) => {
+        const line = progressLine(event);
+        if (line !== undefined) io.err(`${line}\n`);
+      },
       warn: (w) => io.err(`warning: ${w.message} [${w.code}]\n`),
     });
     if (flags.json === true) {
       io.out(`${JSON.stringify(artifacts, null, 2)}\n`);
     } else {
       for (const a of artifacts) {
-        const rel = relative(io.cwd, a.path);
-        io.err(`built ${rel === "" || rel.startsWith("..") ? a.path : rel} (${a.size} bytes)\n`);
+        io.err(`built ${shown(io.cwd, a.path)} (${a.size} bytes)\n`);
       }
+      if (manifestPath !== undefined) io.err(`manifest ${shown(io.cwd, manifestPath)}\n`);
     }
     return 0;
   },

@@ -6,6 +6,7 @@
 import type { ConfigBlock, ConfigContext, JsonSchema } from "../config/block.ts";
 import { configError, configPath, onlyKeys, plainBool, plainMap, plainString } from "../config/plain.ts";
 import type { ApkOptions } from "./options.ts";
+import { keyFileSigning } from "../config/signing.ts";
 
 const TOP = [
   "arch",
@@ -171,6 +172,7 @@ export const apkConfig: ConfigBlock<ApkOptions> = {
   key: "apk",
   schema: SCHEMA,
   parse: parseApkConfig,
+  signing: (o) => keyFileSigning(o.signature),
   scripts: (o) => ({
     ...(o.scriptFiles?.preupgrade !== undefined ? { preupgrade: o.scriptFiles.preupgrade } : {}),
     ...(o.scriptFiles?.postupgrade !== undefined ? { postupgrade: o.scriptFiles.postupgrade } : {}),

@@ -3,6 +3,7 @@ import { parseCompression } from "../compress/compression.ts";
 import type { ConfigBlock, ConfigContext, JsonSchema } from "../config/block.ts";
 import { configError, configPath, onlyKeys, plainMap, plainString } from "../config/plain.ts";
 import type { ArchlinuxOptions } from "./options.ts";
+import { keyFileSigning } from "../config/signing.ts";
 
 const SCHEMA: JsonSchema = {
   type: "object",
@@ -96,5 +97,6 @@ export const archlinuxConfig: ConfigBlock<ArchlinuxOptions> = {
   key: "archlinux",
   schema: SCHEMA,
   parse: parseArchlinuxConfig,
+  signing: (o) => keyFileSigning(o.signature),
   scripts: (o) => ({ ...o.scriptFiles }),
 };

@@ -6,6 +6,7 @@
 import type { ConfigBlock, ConfigContext, JsonSchema } from "../config/block.ts";
 import { configError, onlyKeys, plainBool, plainMap, plainString } from "../config/plain.ts";
 import { type ChecksumAlgo, CHECKSUM_ALGOS } from "./checksums.ts";
+import { keyFileSigning } from "../config/signing.ts";
 
 export interface ChecksumOptions {
   algorithm?: ChecksumAlgo;
@@ -99,4 +100,5 @@ export const checksumConfig: ConfigBlock<ChecksumOptions> = {
   key: "checksum",
   schema: SCHEMA,
   parse: parseChecksumConfig,
+  signing: (o) => (o.disable === true ? undefined : keyFileSigning(o.signature)),
 };

@@ -16,7 +16,11 @@ const IN_FLIGHT_PER_THREAD = 2;
 /** Default cap: more threads than this rarely pays for the memory (2 pieces each) on a build machine. */
 const DEFAULT_THREAD_CAP = 8;
 
-const WORKER_URL = new URL("./frame-worker.ts", import.meta.url);
+// The worker is a sibling module: `.ts` when running the sources (tests), `.js` in the emitted build.
+const WORKER_URL = new URL(
+  import.meta.url.endsWith(".ts") ? "./frame-worker.ts" : "./frame-worker.js",
+  import.meta.url,
+);
 
 let live = 0;
 

@@ -22,6 +22,15 @@ export interface BlockResolveContext extends ConfigContext {
   readBytes(path: string, field: string): Promise<Uint8Array>;
 }
 
+/**
+ * The signing material a block's options name, for the build to load before anything is written: an
+ * nfpm `signature:` key file (OpenPGP or PEM RSA; its passphrase comes from the environment), or X.509
+ * material the block already read (macOS `signing:`).
+ */
+export type SigningMaterial =
+  | { kind: "key-file"; keyFile: string; keyId?: string; keyName?: string }
+  | { kind: "x509"; p12?: Uint8Array; certificatePem?: string; keyPem?: string; passphrase?: string };
+
 export interface ConfigBlock<O> {
   /** Top-level key in packyard.yml, e.g. `deb`. */
   key: string;
@@ -40,6 +49,8 @@ export interface ConfigBlock<O> {
   scripts?(options: O): Partial<Record<ScriptKind, string>>;
   /** An async step with file access (signing key files, debconf templates), run by `resolve`. */
   resolve?(options: O, ctx: BlockResolveContext): Promise<O>;
+  /** The signing key these options name, if any (typed per block; the build loads it into a Signer). */
+  signing?(options: O): SigningMaterial | undefined;
   /** Moves block settings that belong in the shared spec into it (e.g. deb `breaks`, `predepends`). */
   applyToSpec?(spec: PackageSpec, options: O): PackageSpec;
 }

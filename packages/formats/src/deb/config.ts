@@ -8,6 +8,7 @@ import { configError, onlyKeys, plainMap } from "../config/plain.ts";
 import { parseRelation } from "../spec/relation.ts";
 import type { RelationGroup } from "../spec/types.ts";
 import type { DebMultiArch, DebOptions, DebSignatureType, DebTriggers } from "./options.ts";
+import { keyFileSigning } from "../config/signing.ts";
 
 const TRIGGER_KEYS: Readonly<Record<string, keyof DebTriggers>> = {
   interest: "interest",
@@ -231,5 +232,6 @@ export const debConfig: ConfigBlock<DebOptions> = {
   key: "deb",
   schema: DEB_SCHEMA,
   parse: parseDebBlock,
+  signing: (o) => keyFileSigning(o.signature),
   resolve: resolveDebBlock,
 };

@@ -7,6 +7,7 @@ import type { BlockResolveContext, ConfigBlock, ConfigContext, JsonSchema } from
 import { configError, configPath, onlyKeys, plainBool, plainMap, plainString } from "../config/plain.ts";
 import { checkIdentifier } from "./identifier.ts";
 import type { MacosOptions, MacosResource } from "./options.ts";
+import { x509Signing } from "../config/signing.ts";
 
 const RESOURCE_KINDS = ["welcome", "readme", "license", "background"] as const;
 const KEYS = [
@@ -215,5 +216,6 @@ export const macosConfig: ConfigBlock<MacosOptions> = {
   key: "macos",
   schema: SCHEMA,
   parse: parseMacosConfig,
+  signing: (o) => x509Signing(o.signing),
   resolve: resolveMacosConfig,
 };

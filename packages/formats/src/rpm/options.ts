@@ -8,6 +8,7 @@ import type { ConfigBlock, ConfigContext, JsonSchema } from "../config/block.ts"
 import { configError, configPath, onlyKeys, plainBool } from "../config/plain.ts";
 import { parseRelation } from "../spec/relation.ts";
 import type { RelationGroup } from "../spec/types.ts";
+import { keyFileSigning } from "../config/signing.ts";
 
 /** Scriptlet phases a `Requires(phase)` may name. */
 export const REQUIRE_PHASES = ["pre", "post", "preun", "postun", "pretrans", "posttrans"] as const;
@@ -216,5 +217,6 @@ export const rpmConfig: ConfigBlock<RpmOptions> = {
   key: "rpm",
   schema: RPM_SCHEMA,
   parse: parseRpmOptions,
+  signing: (o) => keyFileSigning(o.signature),
   scripts: (o) => ({ ...o.scriptFiles }),
 };

@@ -10,6 +10,7 @@ export {
   type OpenPGPKeyType,
   verifyDetached,
 } from "./openpgp.ts";
+export { type KeyFileInput, keyFileKind, signerFromKeyFile } from "./key-file.ts";
 export { passphraseEnvNames, resolvePassphrase } from "./passphrase.ts";
 export {
   apkKeyName,

@@ -1,0 +1,458 @@
+/**
+ * The build API: a config (or a spec) in, packages, detached signatures, a checksums file and
+ * `packyard-build.json` on disk out, with a typed manifest of what was written and each package's
+ * PackageInfo. `packyard build` is argv and progress over this; the server builds through it too.
+ *
+ * I/O is injected (BuildHost; the environment; the build date): the library reads no process.env and no
+ * clock. Everything is validated, and every key unlocked, before the first file is written; every file is
+ * written to a temp file and renamed, so a failed build leaves nothing half-written.
+ */
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
+import { checksumsFile } from "../checksums/checksums.ts";
+import {
+  type ChecksumOptions,
+  checksumConfig,
+  checksumsName,
+  parseChecksumConfig,
+} from "../checksums/config.ts";
+import { signChecksums } from "../checksums/sign.ts";
+import type { SigningMaterial } from "../config/block.ts";
+import { loadConfig } from "../config/load.ts";
+import { IOError, SignError, SpecError } from "../errors.ts";
+import type { PackageFormat, Warning } from "../format.ts";
+import { createHasher, type Hasher } from "../hash/hasher.ts";
+import type { PackageInfo } from "../info/types.ts";
+import { FORMATS, type FormatOptionsMap } from "../registry.ts";
+import { signerFromKeyFile } from "../sign/key-file.ts";
+import { resolvePassphrase } from "../sign/passphrase.ts";
+import type { Signer } from "../sign/signer.ts";
+import { loadX509Signer } from "../sign/x509.ts";
+import { formatSemver } from "../spec/version.ts";
+import type { PackageSpec } from "../spec/types.ts";
+import type { SpoolFactory } from "../spool/spool.ts";
+import { nodeBuildHost } from "../source/node-build-host.ts";
+import type { BuildHost } from "./host.ts";
+import {
+  BUILD_MANIFEST_NAME,
+  BUILD_MANIFEST_SCHEMA,
+  type BuildArtifact,
+  type BuildManifest,
+  serializeBuildManifest,
+} from "./manifest.ts";
+import { formatForPackager, isArchivePackager, PACKAGERS, packagerFromFileName } from "./packagers.ts";
+
+// biome-ignore lint/suspicious/noExplicitAny: formats carry their own option types.
+type AnyFormat = PackageFormat<any>;
+
+/** Per-format options for a spec-based build (defaults: each format block's defaults). */
+export type BuildFormatOptions = { [F in keyof FormatOptionsMap]?: FormatOptionsMap[F] };
+
+/** What to build from: a config file, config text, or a ready PackageSpec with per-format options. */
+export type BuildSource =
+  | {
+      /** Path of packyard.yml / nfpm.yaml; relative paths inside resolve against its folder. */
+      configPath: string;
+    }
+  | {
+      configText: string;
+      /** Folder that relative paths in the config resolve against (absolute). */
+      baseDir: string;
+      /** Name for messages (default `packyard.yml`). */
+      configPath?: string;
+    }
+  | {
+      spec: PackageSpec;
+      options?: BuildFormatOptions;
+      /** The checksums file's settings (default: SHA256SUMS, unsigned). */
+      checksum?: ChecksumOptions;
+      /** Folder that relative key file paths in `options` resolve against (default: as given). */
+      baseDir?: string;
+    };
+
+/** Progress of a build, for bars and logs (the CLI renders it; libraries may ignore it). */
+export type BuildProgress =
+  | {
+      kind: "start";
+      packager: string;
+      path: string;
+      /** Files and bytes of content the package holds (its input). */
+      files: number;
+      bytes: number;
+    }
+  | {
+      kind: "write";
+      packager: string;
+      path: string /** Bytes of the artifact written so far. */;
+      written: number;
+    }
+  | { kind: "done"; packager: string; path: string; artifact: BuildArtifact }
+  | { kind: "signed"; packager: string; path: string }
+  | { kind: "checksums"; path: string }
+  | { kind: "manifest"; path: string };
+
+/** A writer's warning, with the packager it came from. */
+export interface BuildWarning extends Warning {
+  packager: string;
+}
+
+export interface BuildOptions {
+  /** Packager names: `deb`, `rpm`, `archlinux`, `apk`, `macos`, `tar.gz`, `tar.zst`, `tar.xz`, `zip`. */
+  formats: readonly string[];
+  /** Output folder; or, with exactly one packager, a file path whose extension names it (`dist/x.deb`). */
+  target: string;
+  /** The build date in seconds since the epoch (SOURCE_DATE_EPOCH): default mtime, signature dates. */
+  date: number;
+  /** Environment for `$VAR` expansion in the config and for key passphrases (PACKYARD_<FORMAT>_PASSPHRASE...). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Signers by packager name (`deb`, `rpm`, ..., or `checksums`), used instead of the key files the config
+   * names; a packager with neither is not signed.
+   */
+  signers?: Readonly<Partial<Record<string, Signer>>>;
+  /** File access (default: the local file system). */
+  host?: BuildHost;
+  /** Where writers buffer parts whose size must come first (default: memory, then temp files). */
+  spool?: SpoolFactory;
+  /** The formats to choose from (default: FORMATS). */
+  registry?: readonly AnyFormat[];
+  onProgress?: (event: BuildProgress) => void;
+  onWarning?: (warning: BuildWarning) => void;
+  /** Write `packyard-build.json` into the output folder (default true). */
+  writeManifest?: boolean;
+}
+
+/** What {@link build} returns: the manifest, the folder its `file` names are relative to, and where it was written. */
+export interface BuildResult {
+  manifest: BuildManifest;
+  /** Absolute output folder. */
+  dir: string;
+  /** Absolute path of `packyard-build.json`, when written. */
+  manifestPath?: string;
+}
+
+/** One packager's resolved work, checked and with its signer unlocked, before anything is written. */
+interface Plan {
+  packager: string;
+  format: AnyFormat;
+  spec: PackageSpec;
+  options: unknown;
+  signer: Signer | undefined;
+  path: string;
+}
+
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}
+
+/** Runs `fn`, tagging a config error that names no file with the config's path. */
+async function inConfig<T>(configPath: string | undefined, fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (
+      configPath !== undefined &&
+      e instanceof SpecError &&
+      e.data.path === undefined &&
+      !e.message.includes(configPath)
+    )
+      e.data.path = configPath;
+    throw e;
+  }
+}
+
+/** Where the build's inputs come from, normalised: a resolver per format, and the checksum settings. */
+interface Inputs {
+  configPath?: string;
+  baseDir?: string;
+  checksum: ChecksumOptions;
+  resolve(format: AnyFormat): Promise<{ spec: PackageSpec; options: unknown }>;
+}
+
+async function inputsOf(source: BuildSource, opts: BuildOptions, host: BuildHost): Promise<Inputs> {
+  const registry = opts.registry ?? FORMATS;
+  const env = opts.env ?? {};
+  if ("spec" in source) {
+    return {
+      ...(source.baseDir !== undefined ? { baseDir: source.baseDir } : {}),
+      checksum: source.checksum ?? {},
+      resolve: async (format) => {
+        const given = (source.options as Record<string, unknown> | undefined)?.[format.id];
+        const options =
+          given ??
+          format.config.parse(undefined, { field: format.config.key, baseDir: source.baseDir ?? "." });
+        return { spec: source.spec, options };
+      },
+    };
+  }
+  let text: string;
+  let configPath: string;
+  let baseDir: string;
+  if ("configText" in source) {
+    text = source.configText;
+    configPath = source.configPath ?? "packyard.yml";
+    baseDir = source.baseDir;
+  } else {
+    configPath = resolve(source.configPath);
+    baseDir = dirname(configPath);
+    text = new TextDecoder().decode(await host.readFile(configPath));
+  }
+  const config = await inConfig(configPath, () =>
+    loadConfig({ text, path: configPath, baseDir, env: { ...env }, formats: registry, host: host.config }),
+  );
+  const checksum = await inConfig(configPath, () =>
+    parseChecksumConfig(config.block("checksum"), { field: "checksum", baseDir }),
+  );
+  return {
+    configPath,
+    baseDir,
+    checksum,
+    resolve: (format) => inConfig(configPath, () => config.resolve(format.id, { date: opts.date })),
+  };
+}
+
+/** Loads the signing material a block names into a Signer (passphrases from `env`). */
+async function loadMaterial(
+  material: SigningMaterial,
+  packager: string,
+  baseDir: string | undefined,
+  opts: BuildOptions,
+  host: BuildHost,
+): Promise<Signer> {
+  const env = opts.env ?? {};
+  if (material.kind === "x509") {
+    const passphrase = material.passphrase ?? resolvePassphrase(env, packager)?.passphrase;
+    return loadX509Signer({
+      ...(material.p12 !== undefined ? { p12: material.p12 } : {}),
+      ...(material.certificatePem !== undefined ? { certificatePem: material.certificatePem } : {}),
+      ...(material.keyPem !== undefined ? { keyPem: material.keyPem } : {}),
+      ...(passphrase !== undefined ? { passphrase } : {}),
+    });
+  }
+  const path =
+    baseDir !== undefined && !isAbsolute(material.keyFile)
+      ? resolve(baseDir, material.keyFile)
+      : material.keyFile;
+  let bytes: Uint8Array;
+  try {
+    bytes = await host.readFile(path);
+  } catch (e) {
+    throw new SignError(
+      "KEY_READ",
+      `cannot read signing key ${path}: ${(e as Error).message}`,
+      { path },
+      { cause: e },
+    );
+  }
+  return signerFromKeyFile({
+    path,
+    bytes,
+    env,
+    format: packager,
+    ...(material.keyId !== undefined ? { keyId: material.keyId } : {}),
+    ...(material.keyName !== undefined ? { keyName: material.keyName } : {}),
+  });
+}
+
+function contentTotals(spec: PackageSpec): { files: number; bytes: number } {
+  let files = 0;
+  let bytes = 0;
+  for (const e of spec.entries) {
+    if (e.type !== "file") continue;
+    files++;
+    bytes += e.content.size;
+  }
+  return { files, bytes };
+}
+
+/** Streams `chunks` through, counting and hashing them, and reporting progress at most every 4 MiB. */
+async function* measured(
+  chunks: AsyncIterable<Uint8Array>,
+  tally: { size: number; hash: Hasher },
+  report: (written: number) => void,
+): AsyncGenerator<Uint8Array> {
+  let next = 4 << 20;
+  for await (const c of chunks) {
+    tally.size += c.length;
+    tally.hash.update(c);
+    if (tally.size >= next) {
+      report(tally.size);
+      next = tally.size + (4 << 20);
+    }
+    yield c;
+  }
+}
+
+/**
+ * Builds every requested packager from `source` into `opts.target`: the packages, detached signatures
+ * (Arch `.sig`), a checksums file over them (and its `.asc` when a checksums key is set) unless
+ * `checksum.disable`, then `packyard-build.json`. Returns the manifest, each package with its PackageInfo.
+ *
+ * @example
+ * const { manifest } = await build({ configPath: "packyard.yml" }, { formats: ["deb", "rpm"], target: "dist", date: 1700000000 });
+ * for (const a of manifest.artifacts) console.log(a.file, a.info?.versionString);
+ */
+export async function build(source: BuildSource, opts: BuildOptions): Promise<BuildResult> {
+  if (opts.formats.length === 0) {
+    throw new SpecError(
+      "MISSING_FIELD",
+      `no packager given: expected one or more of ${PACKAGERS.join(", ")}`,
+      {
+        field: "packager",
+      },
+    );
+  }
+  const host = opts.host ?? nodeBuildHost;
+  const registry = opts.registry ?? FORMATS;
+  const inputs = await inputsOf(source, opts, host);
+
+  // Config errors come first: they are what a user fixes first, whatever the packagers.
+  const packagers = [...new Set(opts.formats)].map((p) => ({
+    packager: p,
+    format: formatForPackager(p, registry),
+  }));
+  const targetIsFile = packagers.length === 1 && packagerFromFileName(basename(opts.target)) !== undefined;
+  const dir = resolve(targetIsFile ? dirname(opts.target) : opts.target);
+
+  // Keys are loaded, and every packager resolved and validated, before anything is written: a version one
+  // format cannot represent or a locked key leaves no half-built set of packages behind.
+  const checksum = inputs.checksum;
+  let checksumSigner: Signer | undefined;
+  if (checksum.disable !== true) {
+    checksumSigner = opts.signers?.checksums;
+    const material = checksumSigner === undefined ? checksumConfig.signing?.(checksum) : undefined;
+    if (material !== undefined)
+      checksumSigner = await loadMaterial(material, "checksum", inputs.baseDir, opts, host);
+  }
+  const plans: Plan[] = [];
+  for (const { packager, format } of packagers) {
+    const resolved = await inputs.resolve(format);
+    // Every archive kind shares the `archives:` block; the packager picks the container and compression.
+    const options =
+      format.id === "tarball" && isArchivePackager(packager)
+        ? { ...(resolved.options as object | undefined), format: packager }
+        : resolved.options;
+    let signer = opts.signers?.[packager];
+    if (signer === undefined) {
+      const material = format.config.signing?.(options);
+      if (material !== undefined) signer = await loadMaterial(material, packager, inputs.baseDir, opts, host);
+    }
+    await inConfig(inputs.configPath, () => format.validate(resolved.spec, options));
+    const path = targetIsFile ? resolve(opts.target) : join(dir, format.fileName(resolved.spec, options));
+    plans.push({ packager, format, spec: resolved.spec, options, signer, path });
+  }
+  await host.mkdir(dir);
+
+  const artifacts: BuildArtifact[] = [];
+  const put = async (
+    path: string,
+    chunks: AsyncIterable<Uint8Array>,
+    fields: Omit<BuildArtifact, "file" | "size" | "sha256">,
+    report: (written: number) => void = () => undefined,
+  ): Promise<BuildArtifact> => {
+    const tally = { size: 0, hash: createHasher(["sha256"]) };
+    await host.writeFileAtomic(path, measured(chunks, tally, report), 0o644);
+    const artifact: BuildArtifact = {
+      file: basename(path),
+      ...fields,
+      size: tally.size,
+      sha256: tally.hash.digest().sha256 ?? "",
+    };
+    artifacts.push(artifact);
+    return artifact;
+  };
+
+  for (const { packager, format, spec, options, signer, path } of plans) {
+    opts.onProgress?.({ kind: "start", packager, path, ...contentTotals(spec) });
+    const chunks = format.write(spec, options, {
+      date: opts.date,
+      ...(signer !== undefined ? { signer } : {}),
+      ...(opts.spool !== undefined ? { spool: opts.spool } : {}),
+      ...(opts.onWarning !== undefined ? { warn: (w: Warning) => opts.onWarning?.({ ...w, packager }) } : {}),
+    });
+    const pkg = await put(path, chunks, { packager, kind: "package" }, (written) =>
+      opts.onProgress?.({ kind: "write", packager, path, written }),
+    );
+
+    let detachedSignature: Uint8Array | undefined;
+    if (signer !== undefined && format.detachedSignature !== undefined) {
+      const detached = await format.detachedSignature(await host.fileSource(path), options, signer, {
+        date: opts.date,
+      });
+      if (detached !== undefined) {
+        detachedSignature = detached.bytes;
+        const sigPath = path + detached.suffix;
+        await put(sigPath, once(detached.bytes), { packager, kind: "signature", signs: pkg.file });
+        opts.onProgress?.({ kind: "signed", packager, path: sigPath });
+      }
+    }
+    pkg.info = await readBack(format, await host.fileSource(path), detachedSignature);
+    opts.onProgress?.({ kind: "done", packager, path, artifact: pkg });
+  }
+
+  const first = plans[0]?.spec;
+  const version = first !== undefined ? formatSemver(first.version) : "";
+  if (checksum.disable !== true && first !== undefined) {
+    const algo = checksum.algorithm ?? "sha256";
+    const list = await Promise.all(
+      artifacts.map(async (a) =>
+        algo === "sha256"
+          ? { name: a.file, digest: a.sha256 }
+          : { name: a.file, source: await host.fileSource(join(dir, a.file)) },
+      ),
+    );
+    const text = await checksumsFile(list, algo);
+    const name = checksumsName(checksum, { name: first.name, version });
+    const sumsPath = join(dir, name);
+    opts.onProgress?.({ kind: "checksums", path: sumsPath });
+    const sums = await put(sumsPath, once(new TextEncoder().encode(text)), {
+      packager: "checksums",
+      kind: "checksums",
+    });
+    if (checksumSigner !== undefined) {
+      // Dated the build date (raised to the key's creation when the key is newer), so builds sign alike.
+      const signed = await signChecksums(text, name, checksumSigner, { date: new Date(opts.date * 1000) });
+      const ascPath = join(dir, signed.name);
+      await put(ascPath, once(new TextEncoder().encode(signed.text)), {
+        packager: "checksums",
+        kind: "signature",
+        signs: sums.file,
+      });
+      opts.onProgress?.({ kind: "signed", packager: "checksums", path: ascPath });
+    }
+  }
+
+  const manifest: BuildManifest = {
+    schema: BUILD_MANIFEST_SCHEMA,
+    name: first?.name ?? "",
+    version,
+    date: opts.date,
+    artifacts,
+  };
+  if (opts.writeManifest === false) return { manifest, dir };
+  const manifestPath = join(dir, BUILD_MANIFEST_NAME);
+  await host.writeFileAtomic(
+    manifestPath,
+    once(new TextEncoder().encode(serializeBuildManifest(manifest))),
+    0o644,
+  );
+  opts.onProgress?.({ kind: "manifest", path: manifestPath });
+  return { manifest, dir, manifestPath };
+}
+
+/** Reads a package just written, so the manifest carries its PackageInfo; a failure here is a bug, said so. */
+async function readBack(
+  format: AnyFormat,
+  source: Awaited<ReturnType<BuildHost["fileSource"]>>,
+  detachedSignature: Uint8Array | undefined,
+): Promise<PackageInfo> {
+  try {
+    return await format.read(source, detachedSignature !== undefined ? { detachedSignature } : {});
+  } catch (e) {
+    throw new IOError(
+      "READ_FAILED",
+      `reading back the ${format.id} package just written failed: ${(e as Error).message}`,
+      {},
+      { cause: e },
+    );
+  }
+}

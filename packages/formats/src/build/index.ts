@@ -1,0 +1,28 @@
+/** The build API: config or spec in; packages, signatures, checksums and `packyard-build.json` out. */
+export {
+  type BuildFormatOptions,
+  type BuildOptions,
+  type BuildProgress,
+  type BuildResult,
+  type BuildSource,
+  type BuildWarning,
+  build,
+} from "./build.ts";
+export type { BuildHost } from "./host.ts";
+export {
+  type ArtifactKind,
+  BUILD_MANIFEST_NAME,
+  BUILD_MANIFEST_SCHEMA,
+  type BuildArtifact,
+  type BuildManifest,
+  parseBuildManifest,
+  serializeBuildManifest,
+} from "./manifest.ts";
+export {
+  formatForPackager,
+  isArchivePackager,
+  type Packager,
+  PACKAGERS,
+  packagerFromFileName,
+} from "./packagers.ts";
+export { nodeBuildHost } from "../source/node-build-host.ts";
