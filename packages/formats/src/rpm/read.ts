@@ -3,6 +3,8 @@
  * OLDFILENAMES layout) into PackageInfo. One sequential pass over the artifact: lead, signature header,
  * main header, then the payload streamed through its digests, the decompressor and the cpio reader, so
  * memory stays bounded by the headers plus one cpio chunk. Every digest present is verified.
+ * Besides the neutral metadata it reports what RPM-MD indexes need verbatim in `raw` (SOURCERPM,
+ * BUILDHOST, the uncompressed payload size, every dependency list with its flags) and the changelog.
  */
 import { ByteReader } from "../bytes/reader.ts";
 import type { CompressionAlgo } from "../compress/compression.ts";
@@ -12,19 +14,14 @@ import { FormatError } from "../errors.ts";
 import type { ReadContext } from "../format.ts";
 import { createHasher, type HashAlgo, hashBytes, hashing } from "../hash/index.ts";
 import { artifactInfo } from "../info/artifact-info.ts";
-import type { FileInfo, PackageInfo, SignatureInfo } from "../info/types.ts";
+import type { FileInfo, PackageInfo, RawInfo, SignatureInfo } from "../info/types.ts";
 import { resolveLimits } from "../limits.ts";
 import { verifyDetached } from "../sign/openpgp.ts";
 import { readSignatureInfo } from "../sign/signature-info.ts";
-import type {
-  ByteSource,
-  EntryFlags,
-  Relation,
-  RelationGroup,
-  Relations,
-  ScriptKind,
-} from "../spec/types.ts";
+import type { ByteSource, EntryFlags, ScriptKind } from "../spec/types.ts";
 import { archFromRpm } from "./arch.ts";
+import { readChangelog } from "./changelog-info.ts";
+import { readDependencies, relationsOf } from "./deps-info.ts";
 import {
   type DecodedHeader,
   decodeHeader,
@@ -37,7 +34,6 @@ import {
 } from "./header.ts";
 import { decodeLead, LEAD_BYTES } from "./lead.ts";
 import { SCRIPT_SLOTS } from "./scripts.ts";
-import { opOf, SENSE } from "./sense.ts";
 import { checkSignatureTypes, signaturePadding } from "./signature-header.ts";
 import { FILE_FLAG, REGION_IMMUTABLE, REGION_SIGNATURES, SIG, TAG } from "./tags.ts";
 
@@ -111,70 +107,6 @@ function mismatch(
 
 function hexOf(b: Uint8Array): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-}
-
-/** Parses a rich dependency `(a or b >= 2)` back into an OR-group; other rich forms stay one name. */
-function groupOf(name: string, flags: number, version: string): RelationGroup {
-  const m = /^\((.*)\)$/.exec(name);
-  if (m && !m[1]!.includes("(") && / or /.test(m[1]!) && !/ (and|if|unless|with|without|else) /.test(m[1]!)) {
-    return m[1]!.split(" or ").map((alt) => {
-      const p = /^(\S+)(?: (<=|>=|=|<|>) (\S+))?$/.exec(alt.trim());
-      if (!p) return { name: alt.trim() };
-      const r: Relation = { name: p[1]! };
-      if (p[2] !== undefined) {
-        r.op = p[2] as Relation["op"] & string;
-        r.version = p[3]!;
-      }
-      return r;
-    });
-  }
-  const r: Relation = { name };
-  const op = opOf(flags);
-  if (op !== undefined && version !== "") {
-    r.op = op;
-    r.version = version;
-  }
-  return [r];
-}
-
-function deps(
-  h: DecodedHeader,
-  nameTag: number,
-  flagsTag: number,
-  versionTag: number,
-): { name: string; flags: number; version: string }[] {
-  const names = headerStrings(h, nameTag) ?? [];
-  const flags = headerNumbers(h, flagsTag) ?? [];
-  const versions = headerStrings(h, versionTag) ?? [];
-  return names.map((name, i) => ({ name, flags: flags[i] ?? 0, version: versions[i] ?? "" }));
-}
-
-function relationsOf(h: DecodedHeader, name: string): Relations {
-  const out: Relations = {};
-  const put = (kind: keyof Relations, g: RelationGroup) => {
-    (out[kind] ??= []).push(g);
-  };
-  for (const d of deps(h, TAG.REQUIRENAME, TAG.REQUIREFLAGS, TAG.REQUIREVERSION)) {
-    if (d.flags & (SENSE.RPMLIB | SENSE.INTERP | SENSE.CONFIG) || d.name.startsWith("rpmlib(")) continue;
-    put(d.flags & SENSE.SCRIPT_PRE ? "preDepends" : "depends", groupOf(d.name, d.flags, d.version));
-  }
-  const isSelf = (n: string) =>
-    n === name ||
-    (n.startsWith(`${name}(`) && n.endsWith(")") && !n.slice(name.length + 1, -1).includes("("));
-  for (const d of deps(h, TAG.PROVIDENAME, TAG.PROVIDEFLAGS, TAG.PROVIDEVERSION)) {
-    if (d.flags & SENSE.CONFIG || (isSelf(d.name) && (d.flags & 0xf) === SENSE.EQUAL)) continue;
-    put("provides", groupOf(d.name, d.flags, d.version));
-  }
-  const simple: [keyof Relations, number, number, number][] = [
-    ["conflicts", TAG.CONFLICTNAME, TAG.CONFLICTFLAGS, TAG.CONFLICTVERSION],
-    ["replaces", TAG.OBSOLETENAME, TAG.OBSOLETEFLAGS, TAG.OBSOLETEVERSION],
-    ["recommends", TAG.RECOMMENDNAME, TAG.RECOMMENDFLAGS, TAG.RECOMMENDVERSION],
-    ["suggests", TAG.SUGGESTNAME, TAG.SUGGESTFLAGS, TAG.SUGGESTVERSION],
-    ["enhances", TAG.ENHANCENAME, TAG.ENHANCEFLAGS, TAG.ENHANCEVERSION],
-  ];
-  for (const [kind, n, f, v] of simple)
-    for (const d of deps(h, n, f, v)) put(kind, groupOf(d.name, d.flags, d.version));
-  return out;
 }
 
 interface FileRow {
@@ -443,13 +375,21 @@ export async function readRpm(source: ByteSource, ctx: ReadContext = {}): Promis
       { expected: sizeWant, found: H.length + payloadSize },
     );
   }
-  const plainWant = headerNumbers(sh, SIG.PAYLOADSIZE)?.[0] ?? headerNumbers(sh, SIG.LONGARCHIVESIZE)?.[0];
-  if (plainWant !== undefined && plainWant !== plainSize) {
-    throw new FormatError(
-      "BAD_HEADER",
-      `rpm signature PAYLOADSIZE says ${plainWant} bytes, the payload decompresses to ${plainSize}`,
-      { expected: plainWant, found: plainSize },
-    );
+  // The uncompressed payload size: rpm 4.x writes PAYLOADSIZE (LONGARCHIVESIZE from 4 GiB) in the
+  // signature header and reports it as %{ARCHIVESIZE} / %{LONGARCHIVESIZE}. Checked against the bytes, so
+  // raw.archiveSize (the bytes counted) is what rpm reports, and still the true size when no tag says.
+  for (const [tag, what] of [
+    [SIG.PAYLOADSIZE, "PAYLOADSIZE"],
+    [SIG.LONGARCHIVESIZE, "LONGARCHIVESIZE"],
+  ] as const) {
+    const plainWant = headerNumbers(sh, tag)?.[0];
+    if (plainWant !== undefined && plainWant !== plainSize) {
+      throw new FormatError(
+        "BAD_HEADER",
+        `rpm signature ${what} says ${plainWant} bytes, the payload decompresses to ${plainSize}`,
+        { expected: plainWant, found: plainSize },
+      );
+    }
   }
   return buildInfo(
     parsed,
@@ -457,6 +397,7 @@ export async function readRpm(source: ByteSource, ctx: ReadContext = {}): Promis
     await signaturesOf(sh, H, ctx),
     artifactInfo(artifactSize, artifact.digest()),
     headerSha256,
+    plainSize,
   );
 }
 
@@ -507,6 +448,7 @@ function buildInfo(
   signatures: SignatureInfo[],
   artifact: PackageInfo["artifact"],
   headerSha256: string,
+  archiveSize: number,
 ): PackageInfo {
   const h = parsed.header;
   const name = headerString(h, TAG.NAME) ?? "";
@@ -578,18 +520,32 @@ function buildInfo(
     if (prog !== undefined) s.interpreter = prog.join(" ");
     scripts[slot.kind as ScriptKind] = s;
   }
+  const dependencies = readDependencies(h);
+  const raw: RawInfo & { format: "rpm" } = {
+    format: "rpm",
+    headerStart: parsed.headerStart,
+    headerEnd: parsed.payloadStart,
+    headerSha256,
+    archiveSize,
+    dependencies,
+  };
+  const sourcerpm = headerString(h, TAG.SOURCERPM);
+  if (sourcerpm !== undefined) raw.sourcerpm = sourcerpm;
+  const buildhost = headerString(h, TAG.BUILDHOST);
+  if (buildhost !== undefined) raw.buildhost = buildhost;
   const info: PackageInfo = {
     format: "rpm",
     name,
     versionString: `${epoch !== undefined ? `${epoch}:` : ""}${version}-${release}`,
     version: structured,
     archString,
-    relations: relationsOf(h, name),
+    relations: relationsOf(dependencies, name),
+    changelog: readChangelog(h),
     files,
     scripts,
     signatures,
     artifact,
-    raw: { format: "rpm", headerStart: parsed.headerStart, headerEnd: parsed.payloadStart, headerSha256 },
+    raw,
   };
   const arch = archFromRpm(archString);
   if (arch !== undefined) info.arch = arch;

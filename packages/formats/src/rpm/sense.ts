@@ -1,4 +1,5 @@
 /** Dependency sense flags (include/rpm/rpmds.h `rpmsenseFlags_e`). */
+import type { RpmPhase } from "../info/types.ts";
 import type { RelationOp } from "../spec/types.ts";
 
 export const SENSE = {
@@ -54,4 +55,27 @@ export function opOf(flags: number): RelationOp | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * Phase bits and their names, in RpmPhase's order (scriptlets in install/erase order, then the
+ * transaction ones, verify, interp). PREREQ, RPMLIB, CONFIG, MISSINGOK are not phases.
+ */
+const PHASE_SENSE: readonly (readonly [RpmPhase, number])[] = [
+  ["pre", SENSE.SCRIPT_PRE],
+  ["post", SENSE.SCRIPT_POST],
+  ["preun", SENSE.SCRIPT_PREUN],
+  ["postun", SENSE.SCRIPT_POSTUN],
+  ["pretrans", SENSE.PRETRANS],
+  ["posttrans", SENSE.POSTTRANS],
+  ["verify", SENSE.SCRIPT_VERIFY],
+  ["interp", SENSE.INTERP],
+];
+
+/**
+ * The scriptlet phases named by a flags word (`Requires(pre,postun)` has SCRIPT_PRE|SCRIPT_POSTUN).
+ * @example phasesOf(0x1800) // ["preun", "postun"]
+ */
+export function phasesOf(flags: number): RpmPhase[] {
+  return PHASE_SENSE.filter(([, bit]) => flags & bit).map(([phase]) => phase);
 }
