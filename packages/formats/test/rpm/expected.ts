@@ -185,6 +185,12 @@ export async function expectedInfo(spec: PackageSpec, _format: "rpm" = "rpm"): P
     installedSize: installed,
     buildDate: spec.date,
     relations,
+    changelog: spec.changelog.map((c) => ({
+      author: c.author,
+      date: c.date,
+      version: c.version,
+      text: c.changes.map((l) => `- ${l}`).join("\n"),
+    })),
     files,
     scripts,
   };
