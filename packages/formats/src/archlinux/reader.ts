@@ -2,7 +2,8 @@
  * The Arch reader: any `.pkg.tar{,.zst,.xz,.gz,.bz2}` (packyard's, makepkg's, nfpm's) into PackageInfo.
  * Member order is free (nfpm writes .PKGINFO last). When .MTREE is present, every payload member must be
  * listed there with the same type, mode, owner, size, link and digests — pacman takes its file list from
- * .MTREE and `pacman -Qkk` checks against it — and every listed member must exist.
+ * .MTREE and `pacman -Qkk` checks against it — and every listed member must exist. .CHANGELOG becomes
+ * `changelog` (changelog.ts decodeChangelog), and the caller's detached `.sig` is kept in `raw.signature`.
  */
 import { decodeUtf8 } from "../bytes/bytes.ts";
 import { decompress, decompressBytes } from "../compress/decompress.ts";
@@ -17,6 +18,7 @@ import { type ReadLimits, resolveLimits } from "../limits.ts";
 import { readSignatureInfo } from "../sign/signature-info.ts";
 import type { ByteSource, Relation, Relations } from "../spec/types.ts";
 import { fromArchlinuxArch } from "./arch.ts";
+import { decodeChangelog } from "./changelog.ts";
 import { decodeInstall } from "./install.ts";
 import { decodeMtree, type MtreeEntry } from "./mtree.ts";
 import { decodePkginfo, type Pkginfo } from "./pkginfo.ts";
@@ -195,10 +197,14 @@ async function signatureOf(source: ByteSource, ctx: ReadContext): Promise<Signat
 }
 
 /**
- * Reads an Arch package. Bad input gives FormatError: UNSAFE_PATH (absolute or `..` names), MISSING_MEMBER
- * (no .PKGINFO, or a .MTREE line without member), UNEXPECTED_MEMBER (a member missing from .MTREE, or twice
- * in the archive), DIGEST_MISMATCH (.MTREE disagrees), DUPLICATE_KEY/UNKNOWN_KEY/INVALID_VALUE (.PKGINFO),
- * plus the tar and decompression codes; limits from `ctx.limits`.
+ * Reads an Arch package. `changelog` holds the .CHANGELOG entries when it is in the shape packyard writes
+ * (changelog.ts); a foreign free-text .CHANGELOG becomes one entry with the whole text, author "" and
+ * the package's builddate as date (0 without one); no .CHANGELOG gives []. `raw.signature` is
+ * `ctx.detachedSignature` when the caller passed one (absent otherwise). Bad input gives FormatError:
+ * UNSAFE_PATH (absolute or `..` names), MISSING_MEMBER (no .PKGINFO, or a .MTREE line without member),
+ * UNEXPECTED_MEMBER (a member missing from .MTREE, or twice in the archive), DIGEST_MISMATCH (.MTREE
+ * disagrees), DUPLICATE_KEY/UNKNOWN_KEY/INVALID_VALUE (.PKGINFO), plus the tar and decompression codes;
+ * limits from `ctx.limits`.
  */
 export async function readArchlinux(source: ByteSource, ctx: ReadContext = {}): Promise<PackageInfo> {
   const limits = resolveLimits(ctx.limits);
@@ -208,6 +214,7 @@ export async function readArchlinux(source: ByteSource, ctx: ReadContext = {}): 
   let pkginfoText: string | undefined;
   let mtree: MtreeEntry[] | undefined;
   let installText: string | undefined;
+  let changelogText: string | undefined;
   const hardlinks: Member[] = [];
   try {
     const plain = decompress(source.open(), "auto", { limits })[Symbol.asyncIterator]();
@@ -229,6 +236,7 @@ export async function readArchlinux(source: ByteSource, ctx: ReadContext = {}): 
         const meta = name as MetadataName;
         if (meta === ".PKGINFO") pkginfoText = text(bytes, name, e.offset);
         else if (meta === ".INSTALL") installText = text(bytes, name, e.offset);
+        else if (meta === ".CHANGELOG") changelogText = text(bytes, name, e.offset);
         else if (meta === ".MTREE") {
           const plain = await decompressBytes(bytes, "auto", {
             limits: { maxUnpackedBytes: limits.maxHeaderBytes },
@@ -326,11 +334,15 @@ export async function readArchlinux(source: ByteSource, ctx: ReadContext = {}): 
     version: archlinuxVersionToVersion(p.pkgver),
     archString: p.arch ?? "",
     relations: relationsOf(p),
+    changelog: changelogText === undefined ? [] : decodeChangelog(changelogText, p.builddate ?? 0),
     files,
     scripts,
     signatures: await signatureOf(source, ctx),
     artifact: artifactInfo(artifact.size, artifact.digests),
-    raw: { format: "archlinux", pkginfo: pkginfoText },
+    raw:
+      ctx.detachedSignature === undefined
+        ? { format: "archlinux", pkginfo: pkginfoText }
+        : { format: "archlinux", pkginfo: pkginfoText, signature: ctx.detachedSignature.slice() },
   };
   const arch = p.arch === undefined ? undefined : fromArchlinuxArch(p.arch);
   if (arch !== undefined) info.arch = arch;

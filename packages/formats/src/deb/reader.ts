@@ -3,17 +3,18 @@
  * Member rules follow dpkg (src/deb/extract.c): `debian-binary` first, `_`-prefixed members skipped,
  * then control.tar, then data.tar; members after data.tar ignored except `_gpg*` signatures. Tar
  * member names are normalised as dpkg does ("./x", "x" and "/x" are the same file); ".." is rejected,
- * and so are pax headers, which dpkg refuses.
+ * and so are pax headers, which dpkg refuses. The package's debian/changelog is read from data.tar into
+ * `changelog` (see {@link readDeb} for which file and how much of it).
  */
-import { decodeAscii, decodeUtf8 } from "../bytes/bytes.ts";
-import { decompress } from "../compress/decompress.ts";
+import { concatBytes, decodeAscii, decodeUtf8 } from "../bytes/bytes.ts";
+import { decompress, decompressBytes } from "../compress/decompress.ts";
 import { type ArMember, readAr } from "../container/ar.ts";
 import { normalizeMemberPath, readTar, type TarEntry } from "../container/tar.ts";
 import { FormatError, isPackyardError } from "../errors.ts";
 import type { ReadContext } from "../format.ts";
 import { createHasher, hashing } from "../hash/hasher.ts";
 import { artifactInfo } from "../info/artifact-info.ts";
-import type { FileInfo, PackageInfo, SignatureInfo } from "../info/types.ts";
+import type { ChangelogInfo, FileInfo, PackageInfo, SignatureInfo } from "../info/types.ts";
 import { fileInfoFromTar } from "../info/file-info-from-tar.ts";
 import { resolveLimits, type ReadLimits } from "../limits.ts";
 import { verifyDetached } from "../sign/openpgp.ts";
@@ -21,8 +22,10 @@ import { readSignatureInfo } from "../sign/signature-info.ts";
 import { parseRelation } from "../spec/relation.ts";
 import type { ByteSource, Relations, ScriptKind } from "../spec/types.ts";
 import { archFromDeb } from "./arch.ts";
+import { decodeDebianChangelog } from "./changelog.ts";
 import { DEB_RELATION_FIELDS } from "./control.ts";
 import { getField, parseStanza, unfoldDescription } from "./deb822.ts";
+import { debDocPaths } from "./layout.ts";
 import { memberCompression } from "./members.ts";
 import { chainParts } from "./signature.ts";
 import { versionFromDeb } from "./version.ts";
@@ -34,6 +37,14 @@ const SCRIPT_KIND: Readonly<Record<string, ScriptKind>> = {
   prerm: "preremove",
   postrm: "postremove",
 };
+
+/**
+ * Largest debian/changelog the reader parses, compressed and uncompressed (and never more than
+ * `limits.maxHeaderBytes`). Real ones are far smaller: of 836 on a Debian 12 system the longest,
+ * linux-libc-dev's, is 1.2 MB gzipped and 3.4 MB uncompressed. A larger one is left out of `changelog`,
+ * not an error: dpkg does not read the file either.
+ */
+export const MAX_DEB_CHANGELOG_BYTES = 16 * 1024 * 1024;
 
 /** Control-archive files the reader keeps. */
 const CONTROL_FILES = new Set(["control", "md5sums", "conffiles", "triggers", ...Object.keys(SCRIPT_KIND)]);
@@ -154,8 +165,50 @@ async function readControlTar(m: ArMember, limits: ReadLimits): Promise<Map<stri
   return out;
 }
 
-/** Reads data.tar: one FileInfo per entry, md5 of every regular file computed while streaming. */
-async function readDataTar(m: ArMember, limits: ReadLimits): Promise<FileInfo[]> {
+/**
+ * Where the package's debian/changelog may sit, best first: the name deb/layout.ts gives it
+ * (`changelog.Debian.gz`, or `changelog.gz` for a native package, whose version has no revision), then
+ * the uncompressed spelling. A native package's `changelog.Debian(.gz)` is accepted after those; a
+ * non-native package's `changelog.gz` is the upstream changelog and is never read.
+ */
+function changelogCandidates(name: string, version: string): string[] {
+  const first = debDocPaths(name, version).changelog;
+  const dir = first.slice(0, first.lastIndexOf("/") + 1);
+  const names = first.endsWith("/changelog.gz")
+    ? ["changelog.gz", "changelog", "changelog.Debian.gz", "changelog.Debian"]
+    : ["changelog.Debian.gz", "changelog.Debian"];
+  return names.map((n) => dir + n);
+}
+
+/** The changelog candidates for the package the control file names; [] when it does not parse (reported later). */
+function changelogCandidatesOf(control: Map<string, Uint8Array>): string[] {
+  try {
+    const stanza = parseStanza(decodeUtf8(control.get("control") ?? new Uint8Array()), "control");
+    const name = getField(stanza, "Package");
+    const version = getField(stanza, "Version");
+    return name && version ? changelogCandidates(name, version) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** The captured changelog file: its rank among the candidates and its (possibly gzipped) bytes. */
+interface ChangelogFile {
+  rank: number;
+  path: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * Reads data.tar: one FileInfo per entry, md5 of every regular file computed while streaming. The best
+ * of the `changelog` candidate paths (a regular file of at most `changelogMax` bytes) is kept in memory.
+ */
+async function readDataTar(
+  m: ArMember,
+  limits: ReadLimits,
+  changelog: readonly string[],
+  changelogMax: number,
+): Promise<{ files: FileInfo[]; changelog?: ChangelogFile }> {
   const algo = memberCompression(m.name, "data.tar");
   if (algo === undefined || algo === "lzma") {
     throw new FormatError(
@@ -171,6 +224,7 @@ async function readDataTar(m: ArMember, limits: ReadLimits): Promise<FileInfo[]>
     });
   const start = m.offset + 60;
   const files: FileInfo[] = [];
+  let best: ChangelogFile | undefined;
   const stream = memberStream(m, algo, limits);
   for await (const entry of readTar(stream.view, { limits })) {
     rejectPax(entry, m.name, start);
@@ -181,15 +235,39 @@ async function readDataTar(m: ArMember, limits: ReadLimits): Promise<FileInfo[]>
     if (h.type === "hardlink") info.target = `/${normalizeMemberPath(h.linkname ?? "", start)}`;
     if (h.type === "file") {
       const hasher = createHasher(["md5"]);
-      for await (const _ of hashing(entry.body(), hasher)) {
-        // streamed through the hasher only
+      const rank = h.size <= changelogMax ? changelog.indexOf(info.path) : -1;
+      const keep = rank >= 0 && (best === undefined || rank < best.rank);
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of hashing(entry.body(), hasher)) {
+        // streamed through the hasher; only the changelog is kept
+        if (keep) chunks.push(chunk);
       }
       info.digests = hasher.digest();
+      if (keep) best = { rank, path: info.path, bytes: concatBytes(chunks) };
     }
     files.push(info);
   }
   await stream.drain();
-  return files;
+  return best === undefined ? { files } : { files, changelog: best };
+}
+
+/**
+ * The changelog file's entries; [] when it is not valid gzip, inflates past `max` bytes, or holds no
+ * debian/changelog entry (a broken changelog does not make the package unreadable, as for dpkg). Bytes
+ * that are not UTF-8 (old Latin-1 changelogs) become U+FFFD.
+ */
+async function changelogEntries(file: ChangelogFile | undefined, max: number): Promise<ChangelogInfo[]> {
+  if (file === undefined) return [];
+  let bytes = file.bytes;
+  if (file.path.endsWith(".gz")) {
+    try {
+      bytes = await decompressBytes(bytes, "gzip", { limits: { maxUnpackedBytes: max }, path: file.path });
+    } catch (e) {
+      if (isPackyardError(e)) return [];
+      throw e;
+    }
+  }
+  return decodeDebianChangelog(new TextDecoder().decode(bytes));
 }
 
 function text(bytes: Uint8Array | undefined, where: string): string | undefined {
@@ -260,13 +338,21 @@ async function signatureInfo(
   return sig;
 }
 
-/** Reads a .deb into PackageInfo; FormatError with offset/path on malformed input, never unbounded memory. */
+/**
+ * Reads a .deb into PackageInfo; FormatError with offset/path on malformed input, never unbounded memory.
+ * `changelog` comes from `/usr/share/doc/<Package>/changelog.Debian.gz` (`changelog.gz` for a native
+ * package; uncompressed spellings accepted), read only when it is a regular file of at most
+ * {@link MAX_DEB_CHANGELOG_BYTES} (and `limits.maxHeaderBytes`) compressed and uncompressed; otherwise,
+ * or when it is a symlink into another package's doc directory, `changelog` is [].
+ */
 export async function readDeb(source: ByteSource, ctx: ReadContext = {}): Promise<PackageInfo> {
   const limits = resolveLimits(ctx.limits);
   const artifactHasher = createHasher();
   let stage: "start" | "binary" | "control" | "data" = "start";
   let control: Map<string, Uint8Array> | undefined;
   let files: FileInfo[] | undefined;
+  let changelogFile: ChangelogFile | undefined;
+  const changelogMax = Math.min(MAX_DEB_CHANGELOG_BYTES, limits.maxHeaderBytes);
   const members: string[] = [];
   const signed: MemberRange[] = [];
   const signatures: { name: string; bytes: Uint8Array }[] = [];
@@ -318,7 +404,9 @@ export async function readDeb(source: ByteSource, ctx: ReadContext = {}): Promis
         stage = "control";
       } else if (stage === "control") {
         expectMember(m, "data.tar", "control.tar");
-        files = await readDataTar(m, limits);
+        const data = await readDataTar(m, limits, changelogCandidatesOf(control!), changelogMax);
+        files = data.files;
+        changelogFile = data.changelog;
         signed.push(memberRange(m));
         stage = "data";
       }
@@ -382,6 +470,7 @@ export async function readDeb(source: ByteSource, ctx: ReadContext = {}): Promis
     version: versionFromDeb(versionString),
     archString,
     relations: parseRelations(get),
+    changelog: await changelogEntries(changelogFile, changelogMax),
     files,
     scripts,
     signatures: sigs,

@@ -154,6 +154,13 @@ export async function expectedInfo(
     installedSize: files.filter((f) => f.type === "file").reduce((n, f) => n + f.size, 0),
     buildDate: spec.date,
     relations,
+    // .CHANGELOG blocks: the header's day at midnight UTC, changes as "- " lines continued by "  "
+    changelog: spec.changelog.map((e) => ({
+      author: e.author.trim(),
+      date: Math.floor(e.date / 86400) * 86400,
+      version: e.version.trim(),
+      text: e.changes.map((c) => `- ${c.replace(/\n/g, "\n  ")}`).join("\n"),
+    })),
     files,
     scripts,
     signatures: [],

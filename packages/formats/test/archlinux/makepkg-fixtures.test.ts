@@ -42,6 +42,7 @@ const expected = {
   section: "utils",
   installedSize: 39,
   buildDate: t0,
+  changelog: [],
   relations: {
     depends: [[{ name: "bash" }], [{ name: "glibc", op: ">=" as const, version: "2.30" }]],
     recommends: [[{ name: "python", description: "for the helper" }], [{ name: "perl" }]],

@@ -7,7 +7,8 @@ import { createHash } from "node:crypto";
 import { collect } from "../../src/bytes/bytes.ts";
 import { compressChangelog, renderChangelog, renderCopyright } from "../../src/deb/docs.ts";
 import type { DebOptions } from "../../src/deb/options.ts";
-import type { FileInfo, PackageInfo } from "../../src/info/types.ts";
+import type { ChangelogInfo, FileInfo, PackageInfo } from "../../src/info/types.ts";
+import { parseVersion } from "../../src/spec/version.ts";
 import type { Arch, Entry, PackageSpec, Relations, RelationGroup } from "../../src/spec/types.ts";
 
 /** Debian architecture names (formats.md §6.2). */
@@ -33,6 +34,41 @@ export type ExpectedDebInfo = Omit<PackageInfo, "artifact" | "raw"> & {
 
 function sortBytes(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/**
+ * The generated changelog.Debian as the reader returns it: the spec's entries, or one "Release <version>."
+ * entry by the maintainer at the spec's date; each change is a `  * ` line, its further lines indented by
+ * four spaces (blank ones kept empty); an entry version gets the package's epoch and release when it has
+ * none; author and date come from the ` -- Name <email>  date` trailer.
+ */
+function expectedChangelog(spec: PackageSpec, versionString: string): ChangelogInfo[] {
+  const maintainer = spec.maintainer ?? "Unset Maintainer <unset@localhost>";
+  const entries =
+    spec.changelog.length > 0
+      ? spec.changelog
+      : [{ version: "", date: spec.date, author: maintainer, changes: [`Release ${versionString}.`] }];
+  return entries.map((e) => {
+    let version = versionString;
+    if (e.version !== "") {
+      const v = parseVersion(e.version);
+      const epoch = v.epoch ?? spec.version.epoch;
+      const release = v.release ?? spec.version.release;
+      version =
+        (epoch ? `${epoch}:` : "") +
+        v.upstream +
+        (v.prerelease ? `~${v.prerelease}` : "") +
+        (v.metadata ? `+${v.metadata}` : "") +
+        (release ? `-${release}` : "");
+    }
+    const lines = e.changes.flatMap((c) => {
+      const [first = "", ...rest] = c.replace(/\r\n?/g, "\n").split("\n");
+      return [`  * ${first}`.trimEnd(), ...rest.map((l) => (l.trim() === "" ? "" : `    ${l.trim()}`))];
+    });
+    while (lines.at(-1) === "") lines.pop();
+    const signed = /^.* <.*>$/.test(e.author);
+    return { author: signed ? e.author : "", date: signed ? e.date : 0, version, text: lines.join("\n") };
+  });
 }
 
 /** Builds the expected PackageInfo of the deb written from `spec` with `options`. */
@@ -203,6 +239,10 @@ export async function expectedInfo(
     priority: spec.priority ?? "optional",
     installedSize: kib * 1024,
     relations,
+    // read back from the generated changelog; none is generated without docs or when the spec ships one
+    changelog: gen.some((g) => g.path.startsWith(`${docDir}/changelog`))
+      ? expectedChangelog(spec, versionString)
+      : [],
     files,
     scripts,
     signatures: [],
