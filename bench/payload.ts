@@ -12,7 +12,7 @@ import type { PayloadKind } from "./scenario.ts";
 /** Bumped when the generator's output changes, so stale staged payloads are rebuilt. */
 export const GENERATOR_VERSION = 2;
 export const DEFAULT_SEED = 0x5eed;
-export const PAYLOAD_KINDS: readonly PayloadKind[] = ["binary20mb", "electron5k", "small50k"];
+export const PAYLOAD_KINDS: readonly PayloadKind[] = ["binary20mb", "electron5k", "small50k", "tiny"];
 
 const MiB = 1024 * 1024;
 
@@ -111,6 +111,10 @@ export function payloadFiles(kind: PayloadKind, seed: number = DEFAULT_SEED): Pa
       }
       break;
     }
+    case "tiny":
+      // One small program: what a build costs when start-up is everything (the CLI start-up scenarios).
+      add("usr/bin/bench-tiny", 4 * 1024);
+      break;
     case "small50k":
       for (let i = 0; i < 50_000; i++) {
         add(

@@ -159,8 +159,12 @@ export function renderSection(
   meta: { date: string; machine: string; versions: string[]; commit: string; commands: string[] },
 ): string {
   const rows = results.map((r) => {
-    const ratio = r.packyard.wallSeconds / r.native.wallSeconds;
-    return `| ${r.payload} | ${mb(r.payloadBytes)} | ${r.reps} | ${r.loadAtStart.toFixed(2)} | ${r.packyard.wallSeconds.toFixed(3)} | ${r.native.wallSeconds.toFixed(3)} | ${ratio.toFixed(2)} | ${mib(r.packyard.maxRssKiB)} | ${mib(r.native.maxRssKiB)} | ${mb(r.packyard.outputBytes)} | ${mb(r.native.outputBytes)} |`;
+    // /usr/bin/time reports 10 ms steps: a native run under that has no meaningful ratio.
+    const ratio =
+      r.native.wallSeconds > 0
+        ? (r.packyard.wallSeconds / r.native.wallSeconds).toFixed(2)
+        : `> ${(r.packyard.wallSeconds / 0.01).toFixed(0)} (native < 10 ms)`;
+    return `| ${r.payload} | ${mb(r.payloadBytes)} | ${r.reps} | ${r.loadAtStart.toFixed(2)} | ${r.packyard.wallSeconds.toFixed(3)} | ${r.native.wallSeconds.toFixed(3)} | ${ratio} | ${mib(r.packyard.maxRssKiB)} | ${mib(r.native.maxRssKiB)} | ${mb(r.packyard.outputBytes)} | ${mb(r.native.outputBytes)} |`;
   });
   return [
     `## ${scenario.name}`,

@@ -4,7 +4,6 @@ import { build, defaultConfigPath } from "../build.ts";
 import { type BuildProgress, PACKAGERS, packagerFromFileName } from "../formats.ts";
 import { resolveBuildDate } from "../build-date.ts";
 import type { Command } from "../command.ts";
-import { UsageError } from "../usage-error.ts";
 
 function list(v: unknown): string[] {
   const values = Array.isArray(v) ? v : v === undefined ? [] : [v];
@@ -13,6 +12,12 @@ function list(v: unknown): string[] {
     .map((s) => s.trim())
     .filter((s) => s !== "");
 }
+
+/**
+ * What `packyard build` without `-p` builds: one package per format and the two archive kinds users
+ * download most (tar.zst and tar.xz repeat tar.gz's content; xz needs the optional lzma-native).
+ */
+const DEFAULT_PACKAGERS = ["deb", "rpm", "archlinux", "apk", "macos", "tar.gz", "zip"] as const;
 
 /** A path relative to the working folder when it lies inside it, else absolute. */
 function shown(cwd: string, path: string): string {
@@ -37,17 +42,19 @@ function progressLine(e: BuildProgress): string | undefined {
 export const buildCommand: Command = {
   name: "build",
   summary: "build packages from packyard.yml (or nfpm.yaml)",
-  help: `Usage: packyard build [-f packyard.yml] -p deb[,rpm,...] [-t dist/] [--json]
+  help: `Usage: packyard build [-f packyard.yml] [-p deb[,rpm,...]] [-t dist/] [--json]
 
 Builds one package per packager from the config and writes them into the target folder, then a
 checksums file over everything this run wrote (SHA256SUMS; the config's checksum: block chooses the
-algorithm and name, signs it as SHA256SUMS.asc, or disables it). Build every packager in one run: a
-later run writes its own checksums file over the earlier one.
+algorithm and name, signs it as SHA256SUMS.asc, or disables it), and last packyard-build.json: the
+manifest of every file written, with each package's metadata, which publishing reads. Build every
+packager in one run: a later run writes its own checksums file and manifest over the earlier ones.
 
 Options:
   -f, --config FILE     config file (default: packyard.yml, else packyard.yaml, nfpm.yaml, nfpm.yml)
   -p, --packager LIST   comma-separated packagers: ${PACKAGERS.join(", ")}
-                        (may be repeated; guessed from --target when it is a file name)
+                        (may be repeated; guessed from --target when it is a file name;
+                        default: ${DEFAULT_PACKAGERS.join(",")})
   -t, --target PATH     output folder (default: dist/), or the file name when one packager is built
       --json            print a manifest [{ format, path, size, sha256 }] on stdout
                         (the checksums file and its .asc have format "checksums")
@@ -78,9 +85,7 @@ Examples:
       const guessed = packagerFromFileName(flags.target);
       if (guessed !== undefined) packagers.push(guessed);
     }
-    if (packagers.length === 0) {
-      throw new UsageError(`which packages? pass -p with one or more of: ${PACKAGERS.join(", ")}`, "build");
-    }
+    if (packagers.length === 0) packagers.push(...DEFAULT_PACKAGERS);
     const { date, source } = resolveBuildDate(io.env, dirname(configPath));
     if (io.debug) io.err(`build date ${date} (${new Date(date * 1000).toISOString()}) from ${source}\n`);
     const { artifacts, manifestPath } = await build({
