@@ -113,6 +113,19 @@ export class ByteReader {
     return out;
   }
 
+  /**
+   * Stops reading: drops what is buffered and returns the input iterator, so a generator feeding it runs
+   * its `finally` (a decompressor frees its codec state) instead of staying suspended. Later reads see
+   * the end of input. Nothing is done when the input has already ended.
+   */
+  async close(): Promise<void> {
+    if (this.#done) return;
+    this.#done = true;
+    this.#chunks = [];
+    this.#buffered = 0;
+    await this.#it.return?.();
+  }
+
   /** True when no byte is left. */
   async atEnd(): Promise<boolean> {
     return (await this.#fill(1)) === 0;

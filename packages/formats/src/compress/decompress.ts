@@ -1,10 +1,9 @@
 /**
- * Decompression for readers: gzip (every member), zstd (every frame), xz (every stream, via xz-decompress,
- * or lzma-native for the checks xz-decompress lacks), bzip2 (seek-bzip) and none. Output is bounded by `maxUnpackedBytes`; codec failures
- * become FormatError CORRUPT_COMPRESSED_DATA or TRUNCATED with the cause kept; errors thrown by the input
- * itself pass through untouched.
+ * Decompression for readers: gzip (every member), zstd (every frame), xz (every stream, via xz-decompress's
+ * xz-embedded, or lzma-native for the checks xz-embedded lacks), bzip2 (seek-bzip) and none. Output is
+ * bounded by `maxUnpackedBytes`; codec failures become FormatError CORRUPT_COMPRESSED_DATA or TRUNCATED
+ * with the cause kept; errors thrown by the input itself pass through untouched.
  */
-import { createRequire } from "node:module";
 import zlib from "node:zlib";
 import { peekStream } from "../bytes/bytes.ts";
 import { FormatError, isPackyardError } from "../errors.ts";
@@ -14,7 +13,8 @@ import type { CompressionAlgo } from "./compression.ts";
 import { DETECT_BYTES, detectCompression } from "./detect.ts";
 import { tryLoadLzmaNative, XZ_PACKAGE } from "./lzma-native.ts";
 import { rechunk } from "./rechunk.ts";
-import { plainBytes, through, throughPieces } from "./through.ts";
+import { through, throughPieces } from "./through.ts";
+import { xzEmbeddedDecode } from "./xz-embedded.ts";
 import { ZstdFrameWalker } from "./zstd-frames.ts";
 
 export interface DecompressOptions {
@@ -23,15 +23,6 @@ export interface DecompressOptions {
   offset?: number;
   /** Member name for error messages (e.g. `data.tar.zst`). */
   path?: string;
-}
-
-interface XzModule {
-  XzReadableStream: new (input: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>;
-}
-let xzModule: XzModule | undefined;
-function loadXzDecoder(): XzModule {
-  xzModule ??= createRequire(import.meta.url)("xz-decompress") as XzModule;
-  return xzModule;
 }
 
 /** xz stream header (xz-file-format §2.1.1): 6 magic bytes, 2 flag bytes (check ID in the low nibble of the second), CRC32. */
@@ -70,8 +61,7 @@ async function* xzStreams(
   const { head, stream } = await peekStream(input, XZ_HEADER_BYTES);
   const check = xzCheckId(head);
   if (check === undefined || XZ_EMBEDDED_CHECKS.has(check)) {
-    const { XzReadableStream } = loadXzDecoder();
-    for await (const chunk of new XzReadableStream(ReadableStream.from(stream))) yield plainBytes(chunk);
+    yield* xzEmbeddedDecode(stream);
     return;
   }
   const lzma = tryLoadLzmaNative();

@@ -629,14 +629,26 @@ function magicOf(block: Uint8Array): "gnu" | "ustar" | "v7" {
 
 /**
  * Reads a tar stream entry by entry (v7, ustar, GNU, pax). Verifies header checksums, enforces limits,
- * stops at the end blocks (a lone zero block followed by end of input is accepted).
+ * stops at the end blocks (a lone zero block followed by end of input is accepted). However it stops (end
+ * blocks, an error, or the consumer leaving early) it returns `input`'s iterator, so a decompressor
+ * feeding it is closed rather than left suspended; a caller that must read on after the end blocks passes
+ * an iterable whose iterator has no `return`.
  */
 export async function* readTar(
   input: AsyncIterable<Uint8Array>,
   opts: ReadTarOptions = {},
 ): AsyncGenerator<TarEntry> {
-  const limits = resolveLimits(opts.limits);
   const reader = new ByteReader(input);
+  try {
+    yield* readEntries(reader, opts);
+  } finally {
+    // The input is no longer needed; a failure while closing it says nothing about the tar.
+    await reader.close().catch(() => undefined);
+  }
+}
+
+async function* readEntries(reader: ByteReader, opts: ReadTarOptions): AsyncGenerator<TarEntry> {
+  const limits = resolveLimits(opts.limits);
   let globals = new Map<string, string>();
   let sawGlobal = false;
   let entries = 0;
