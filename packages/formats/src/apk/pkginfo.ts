@@ -1,8 +1,9 @@
 /**
- * `.PKGINFO` (formats.md §4.5): `key = value` lines, repeated keys for lists, `#` comments. Written in
- * abuild's key order, with `datahash` last (it is computed from the data member, which comes first).
+ * `.PKGINFO` (formats.md §4.5): `key = value` lines, repeated keys for lists, `#` comments — the grammar
+ * of text/kv.ts, shared with Arch. Written in abuild's key order, with `datahash` last (it is computed
+ * from the data member, which comes first).
  */
-import { FormatError } from "../errors.ts";
+import { decodeKeyValues, encodeKeyValues, type KeyValue } from "../text/kv.ts";
 
 /** The fields packyard writes, in order. Lists are written one line per item. */
 export interface PkgInfoFields {
@@ -32,9 +33,9 @@ export interface PkgInfoFields {
 
 /** Renders `.PKGINFO` text. Values are single lines (the writer validated them). */
 export function renderPkgInfo(f: PkgInfoFields): string {
-  const lines: string[] = [];
-  const put = (k: string, v: string | number | undefined) => {
-    if (v !== undefined && v !== "") lines.push(`${k} = ${v}`);
+  const pairs: KeyValue[] = [];
+  const put = (key: string, v: string | number | undefined) => {
+    if (v !== undefined && v !== "") pairs.push({ key, value: String(v) });
   };
   put("pkgname", f.pkgname);
   put("pkgver", f.pkgver);
@@ -57,7 +58,7 @@ export function renderPkgInfo(f: PkgInfoFields): string {
   put("provider_priority", f.providerPriority);
   put("replaces_priority", f.replacesPriority);
   put("datahash", f.datahash);
-  return `${lines.join("\n")}\n`;
+  return encodeKeyValues([], pairs);
 }
 
 /** A parsed `.PKGINFO`: every value per key, in file order. */
@@ -65,28 +66,14 @@ export type PkgInfo = Map<string, string[]>;
 
 /**
  * Parses `.PKGINFO` text. Blank lines and `#` comments are skipped; every other line must be `key = value`.
- * @throws FormatError INVALID_VALUE naming the line.
+ * @throws FormatError BAD_HEADER naming the line.
  */
 export function parsePkgInfo(text: string): PkgInfo {
   const out: PkgInfo = new Map();
-  text.split("\n").forEach((line, i) => {
-    if (line.trim() === "" || line.startsWith("#")) return;
-    const at = line.indexOf(" = ");
-    if (at <= 0) {
-      throw new FormatError(
-        "INVALID_VALUE",
-        `.PKGINFO line ${i + 1}: expected "key = value", found ${JSON.stringify(line.slice(0, 80))}`,
-        {
-          path: ".PKGINFO",
-          field: `line ${i + 1}`,
-          found: line.slice(0, 200),
-        },
-      );
-    }
-    const key = line.slice(0, at);
-    const list = out.get(key) ?? [];
-    list.push(line.slice(at + 3));
-    out.set(key, list);
-  });
+  for (const { key, value } of decodeKeyValues(text, ".PKGINFO")) {
+    const list = out.get(key);
+    if (list === undefined) out.set(key, [value]);
+    else list.push(value);
+  }
   return out;
 }

@@ -1,5 +1,5 @@
 /** .BUILDINFO format 2 (BUILDINFO(5)); pacman ignores it, reproducible-build tooling reads it. Deterministic. */
-import { encodeKeyValues, type KeyValue } from "./kv.ts";
+import { encodeKeyValues, type KeyValue } from "../text/kv.ts";
 
 /** Build tool name and version written in .BUILDINFO. */
 export const BUILDTOOL = { name: "packyard", version: "0.1.0" } as const;

@@ -1,6 +1,6 @@
 /** .PKGINFO: the metadata pacman reads from a package (makepkg write_pkginfo; libalpm parse_descfile). */
 import { FormatError } from "../errors.ts";
-import { decodeKeyValues, encodeKeyValues, type KeyValue } from "./kv.ts";
+import { decodeKeyValues, encodeKeyValues, type KeyValue } from "../text/kv.ts";
 
 /** What .PKGINFO says, with repeatable keys as arrays. */
 export interface Pkginfo {

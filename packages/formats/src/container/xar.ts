@@ -19,7 +19,7 @@ import { FormatError, SpecError } from "../errors.ts";
 import { createHasher, type HashAlgo, type Hasher } from "../hash/hasher.ts";
 import { type ReadLimits, resolveLimits } from "../limits.ts";
 import type { ByteSource } from "../spec/types.ts";
-import { escapeXml, parseXml, type XmlElement, xmlChild, xmlChildren } from "./xml.ts";
+import { escapeXml, parseXml, type XmlElement, xmlChild, xmlChildren } from "../text/xml.ts";
 
 /** Header layout (offset, size). */
 export const XAR_HEADER = {

@@ -5,7 +5,7 @@
 import { SpecError } from "../errors.ts";
 import { formatRelationDeb } from "../spec/relation.ts";
 import type { PackageSpec, RelationGroup, RelationKind } from "../spec/types.ts";
-import { foldDescription, isFieldName, singleLineField } from "./deb822.ts";
+import { foldDescription, isFieldName, singleLineField } from "../text/deb822.ts";
 import type { DebOptions } from "./options.ts";
 
 /** Relation fields in dpkg-gencontrol's order, with the spec's relation kind each comes from. */

@@ -1,6 +1,6 @@
 /** Distribution XML of a product archive (formats.md §5.7): rendered by the writer, parsed by the reader. */
 import { FormatError } from "../errors.ts";
-import { escapeXml, parseXml, xmlChild, xmlChildren, xmlTag } from "../container/xml.ts";
+import { escapeXml, parseXml, xmlChild, xmlChildren, xmlTag } from "../text/xml.ts";
 
 export interface DistributionXml {
   title: string;

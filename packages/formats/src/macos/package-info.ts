@@ -1,6 +1,6 @@
 /** PackageInfo XML of a component package (formats.md §5.3): rendered by the writer, parsed by the reader. */
 import { FormatError } from "../errors.ts";
-import { escapeXml, parseXml, xmlChild, xmlTag } from "../container/xml.ts";
+import { escapeXml, parseXml, xmlChild, xmlTag } from "../text/xml.ts";
 
 export interface PackageInfoXml {
   identifier: string;

@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { bytesSource, collect } from "../../src/bytes/bytes.ts";
 import { renderControl } from "../../src/deb/control.ts";
-import { foldDescription, parseStanza, unfoldDescription } from "../../src/deb/deb822.ts";
 import { renderChangelog, renderCopyright } from "../../src/deb/docs.ts";
 import { installedSizeKiB } from "../../src/deb/layout.ts";
 import { readDeb } from "../../src/deb/reader.ts";
 import { writeDeb } from "../../src/deb/writer.ts";
 import { type Entry, ROOT } from "../../src/spec/types.ts";
+import { parseStanza } from "../../src/text/deb822.ts";
 import { exampleSpec } from "./example-spec.ts";
 
 test("control fields in dpkg-gencontrol's order, relations rendered, Description folded", async () => {
@@ -52,13 +52,6 @@ test("control fields in dpkg-gencontrol's order, relations rendered, Description
     ].join("\n"),
   );
   assert.equal(parseStanza(text, "control").get("Depends"), "libc6 (>= 2.34), a1:any | b1 (<< 2)");
-});
-
-test("Description folding round-trips through the parser", () => {
-  const folded = foldDescription("short", "line one  \n\n\nline two\n\n");
-  assert.equal(folded, "Description: short\n line one\n .\n .\n line two\n");
-  const value = parseStanza(folded, "x").get("Description")!;
-  assert.deepEqual(unfoldDescription(value), { synopsis: "short", extended: "line one\n\n\nline two" });
 });
 
 test("Installed-Size: ceil(size/1024) per file and symlink, 1 per directory and the root", () => {

@@ -1,6 +1,6 @@
 /**
  * A small, strict XML reader and writer for the documents packyard writes and reads itself: the xar TOC,
- * macOS PackageInfo and Distribution. No DTDs, no external entities, no namespaces processing (prefixed
+ * macOS PackageInfo and Distribution, and the XML of repository indexes. No DTDs, no external entities, no namespaces processing (prefixed
  * names are kept verbatim, e.g. `ds:X509Certificate`). Element depth is bounded so hostile input cannot
  * exhaust the stack.
  */

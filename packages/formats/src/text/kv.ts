@@ -1,6 +1,7 @@
 /**
- * The `key = value` text shared by .PKGINFO and .BUILDINFO (libalpm be_package.c parse_descfile):
- * one pair per line with exactly " = ", `#` comments, arrays by repeating the key.
+ * The `key = value` text of Arch's .PKGINFO and .BUILDINFO (libalpm be_package.c parse_descfile) and
+ * Alpine's .PKGINFO (apk-tools package.c read_info_line): one pair per line split at the first " = ",
+ * `#` comments, arrays by repeating the key.
  */
 import { FormatError } from "../errors.ts";
 

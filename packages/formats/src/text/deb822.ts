@@ -1,6 +1,7 @@
 /**
  * deb822 stanzas (deb822(5), deb-control(5)): single-line field rendering, Description folding, and a
- * strict parser for the control file of a binary package.
+ * strict parser for one stanza (a binary package's control file). Shared by the deb format and the
+ * indexes built from deb822 text (Packages, Release).
  */
 import { FormatError, SpecError } from "../errors.ts";
 
