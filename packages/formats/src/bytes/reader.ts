@@ -4,6 +4,8 @@
  *
  * Buffering: only the bytes asked for by `read`/`peek` are held; `stream` and `skip` pass data through
  * chunk by chunk. Returned arrays may alias the input chunks (no copy when a read fits in one chunk).
+ * Counts usually come from headers being parsed, so one that is not a byte length (negative, fractional,
+ * past 2^53) is FormatError BAD_HEADER.
  */
 import { FormatError } from "../errors.ts";
 
@@ -74,6 +76,19 @@ export class ByteReader {
     return out;
   }
 
+  /**
+   * Rejects a count that is not a byte length (negative, fractional, NaN, past 2^53). Counts come from
+   * headers being read, so a bad one is the input's fault: FormatError BAD_HEADER, not a TypeError later.
+   */
+  #checkCount(n: number): void {
+    if (Number.isSafeInteger(n) && n >= 0) return;
+    throw new FormatError(
+      "BAD_HEADER",
+      `a length read from the input is not a byte count: expected an integer from 0 to ${Number.MAX_SAFE_INTEGER}, found ${n} (at offset ${this.#offset})`,
+      { offset: this.#offset, expected: `0..${Number.MAX_SAFE_INTEGER}`, found: n },
+    );
+  }
+
   #truncated(n: number, got: number): FormatError {
     return new FormatError(
       "TRUNCATED",
@@ -84,6 +99,7 @@ export class ByteReader {
 
   /** Reads exactly `n` bytes; throws FormatError TRUNCATED (with the offset where input ended) if it ends first. */
   async read(n: number): Promise<Uint8Array> {
+    this.#checkCount(n);
     const got = await this.#fill(n);
     if (got < n) throw this.#truncated(n, got);
     return this.#take(n);
@@ -91,12 +107,14 @@ export class ByteReader {
 
   /** Reads up to `n` bytes; fewer only when the input ends. */
   async readUpTo(n: number): Promise<Uint8Array> {
+    this.#checkCount(n);
     const got = await this.#fill(n);
     return this.#take(Math.min(n, got));
   }
 
   /** Returns up to `n` upcoming bytes without consuming them (fewer only at the end of input). */
   async peek(n: number): Promise<Uint8Array> {
+    this.#checkCount(n);
     const got = await this.#fill(n);
     const k = Math.min(n, got);
     if (k === 0) return EMPTY;
@@ -133,6 +151,7 @@ export class ByteReader {
 
   /** Discards exactly `n` bytes without holding them; TRUNCATED if the input ends first. */
   async skip(n: number): Promise<void> {
+    this.#checkCount(n);
     for await (const _ of this.stream(n)) {
       // discarded
     }
@@ -143,6 +162,7 @@ export class ByteReader {
    * TRUNCATED if the input ends first. Stopping early leaves the unread rest in the input.
    */
   async *stream(n: number): AsyncGenerator<Uint8Array, void, undefined> {
+    this.#checkCount(n);
     let left = n;
     while (left > 0) {
       if (this.#buffered === 0) {

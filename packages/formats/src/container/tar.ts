@@ -498,7 +498,11 @@ function badHeader(message: string, offset: number, extra: Record<string, unknow
   return new FormatError("BAD_HEADER", `${message} (tar header at offset ${offset})`, { offset, ...extra });
 }
 
-/** Reads an octal (spaces/NUL terminated) or GNU base-256 number. */
+/**
+ * Reads an octal (spaces/NUL terminated) or GNU base-256 number. Base-256 can say anything from -2^95 to
+ * 2^95: only mtime may be negative (a date before 1970, GNU tar src/list.c); every field must fit a
+ * safe integer.
+ */
 function parseNumber(block: Uint8Array, field: FieldName, headerOffset: number): number {
   const b = fieldBytes(block, field);
   const first = b[0]!;
@@ -506,15 +510,23 @@ function parseNumber(block: Uint8Array, field: FieldName, headerOffset: number):
     if (first !== 0x80 && first !== 0xff) {
       throw badHeader(`${field} has an unknown base-256 marker 0x${first.toString(16)}`, headerOffset, {
         field,
+        found: first,
       });
     }
     let v = 0n;
     for (const byte of b) v = (v << 8n) | BigInt(byte);
     const bits = BigInt(8 * b.length);
     v = first === 0xff ? BigInt.asIntN(Number(bits), v) : v - (0x80n << (bits - 8n));
-    const n = Number(v);
-    if (!Number.isSafeInteger(n)) throw badHeader(`${field} value is out of range`, headerOffset, { field });
-    return n;
+    const min = field === "mtime" ? -Number.MAX_SAFE_INTEGER : 0;
+    if (v < BigInt(min) || v > BigInt(Number.MAX_SAFE_INTEGER)) {
+      const expected = `a number from ${min} to ${Number.MAX_SAFE_INTEGER}`;
+      throw badHeader(`${field} field holds ${v} in GNU base-256; expected ${expected}`, headerOffset, {
+        field,
+        expected,
+        found: v.toString(),
+      });
+    }
+    return Number(v);
   }
   let i = 0;
   while (i < b.length && (b[i] === 0x20 || b[i] === 0)) {
