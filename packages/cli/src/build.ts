@@ -27,6 +27,8 @@ export function defaultConfigPath(dir: string): string {
 export interface BuildInput {
   /** Path of packyard.yml (or nfpm.yaml). */
   configPath: string;
+  /** Folder relative paths in the config resolve against: the working directory, as nfpm does. */
+  baseDir: string;
   /** Packager names as `-p` takes them. */
   packagers: readonly string[];
   /** Output folder; or, with exactly one packager, the artifact's file path. */
@@ -56,7 +58,7 @@ export async function build(
   input: BuildInput,
 ): Promise<{ artifacts: BuiltArtifact[]; manifestPath?: string }> {
   const { manifest, dir, manifestPath } = await buildPackages(
-    { configPath: resolve(input.configPath) },
+    { configPath: resolve(input.configPath), baseDir: input.baseDir },
     {
       formats: input.packagers,
       target: input.target,

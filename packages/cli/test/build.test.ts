@@ -19,12 +19,14 @@ after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-const EXAMPLE = join(REPO, "fixtures/example/packyard.yml");
+const EXAMPLE_DIR = join(REPO, "fixtures/example");
+/** The example's config; builds run in its folder, since relative paths resolve against the working directory. */
+const EXAMPLE = join(EXAMPLE_DIR, "packyard.yml");
 const formats = [fakeFormat];
 
 test("build -p deb --json on the example project: manifest matches the files written", async () => {
   const out = tmp();
-  const r = await runMain(["build", "-f", EXAMPLE, "-p", "deb", "-t", out, "--json"], out, formats, {
+  const r = await runMain(["build", "-f", EXAMPLE, "-p", "deb", "-t", out, "--json"], EXAMPLE_DIR, formats, {
     SOURCE_DATE_EPOCH: "1700000000",
   });
   assert.equal(r.status, 0, r.stderr);
@@ -62,7 +64,7 @@ test("build -p deb --json on the example project: manifest matches the files wri
 
 test("SOURCE_DATE_EPOCH sets the build date; --debug says where the date came from", async () => {
   const out = tmp();
-  const r = await runMain(["build", "-f", EXAMPLE, "-p", "deb", "-t", out, "--debug"], out, formats, {
+  const r = await runMain(["build", "-f", EXAMPLE, "-p", "deb", "-t", out, "--debug"], EXAMPLE_DIR, formats, {
     SOURCE_DATE_EPOCH: "1234567890",
   });
   assert.equal(r.status, 0, r.stderr);
@@ -73,7 +75,7 @@ test("SOURCE_DATE_EPOCH sets the build date; --debug says where the date came fr
 test("without SOURCE_DATE_EPOCH the date is the last git commit of the config's folder", async (t) => {
   if (!needTool(t, "git")) return;
   const out = tmp();
-  const r = await runMain(["build", "-f", EXAMPLE, "-p", "deb", "-t", out, "--debug"], out, formats);
+  const r = await runMain(["build", "-f", EXAMPLE, "-p", "deb", "-t", out, "--debug"], EXAMPLE_DIR, formats);
   assert.equal(r.status, 0, r.stderr);
   const commit = run("git", ["log", "-1", "--format=%ct", "--", "."], {
     cwd: join(REPO, "fixtures/example"),

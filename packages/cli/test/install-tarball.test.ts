@@ -225,7 +225,17 @@ for (const [label, node] of Object.entries(NODES)) {
     assert.deepEqual(
       r.packages.map((p) => [p.format, p.name, p.versionString, p.files]),
       [
-        ["deb", "scratch-hello", "2.0.1-3", ["/usr/bin/scratch-hello"]],
+        // A deb gets the copyright and changelog files Debian policy asks for when the spec ships none.
+        [
+          "deb",
+          "scratch-hello",
+          "2.0.1-3",
+          [
+            "/usr/bin/scratch-hello",
+            "/usr/share/doc/scratch-hello/changelog.Debian.gz",
+            "/usr/share/doc/scratch-hello/copyright",
+          ],
+        ],
         ["rpm", "scratch-hello", "2.0.1-3", ["/usr/bin/scratch-hello"]],
       ],
     );

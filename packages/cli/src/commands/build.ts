@@ -61,6 +61,8 @@ Options:
       --debug           stack traces, and where the build date came from
   -h, --help            show this help
 
+Relative paths in the config (contents, scripts, changelog, key files) resolve against the working
+directory, as nfpm's do: run the build from the folder the paths are written from.
 The build date is SOURCE_DATE_EPOCH, else the latest git commit time of the config's folder, else now.
 Signing keys named in the config are unlocked with PACKYARD_<FORMAT>_PASSPHRASE or PACKYARD_PASSPHRASE
 (nfpm's NFPM_* names also work).
@@ -90,6 +92,7 @@ Examples:
     if (io.debug) io.err(`build date ${date} (${new Date(date * 1000).toISOString()}) from ${source}\n`);
     const { artifacts, manifestPath } = await build({
       configPath,
+      baseDir: io.cwd,
       packagers,
       target,
       env: io.env,

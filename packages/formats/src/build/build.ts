@@ -50,8 +50,13 @@ export type BuildFormatOptions = { [F in keyof FormatOptionsMap]?: FormatOptions
 /** What to build from: a config file, config text, or a ready PackageSpec with per-format options. */
 export type BuildSource =
   | {
-      /** Path of packyard.yml / nfpm.yaml; relative paths inside resolve against its folder. */
+      /** Path of packyard.yml / nfpm.yaml. */
       configPath: string;
+      /**
+       * Folder that relative paths in the config (contents, scripts, changelog, key files) resolve against.
+       * Default: the config file's folder. The CLI passes its working directory, as nfpm does.
+       */
+      baseDir?: string;
     }
   | {
       configText: string;
@@ -193,7 +198,7 @@ async function inputsOf(source: BuildSource, opts: BuildOptions, host: BuildHost
     baseDir = source.baseDir;
   } else {
     configPath = resolve(source.configPath);
-    baseDir = dirname(configPath);
+    baseDir = resolve(source.baseDir ?? dirname(configPath));
     text = new TextDecoder().decode(await host.readFile(configPath));
   }
   const config = await inConfig(configPath, () =>
