@@ -357,7 +357,7 @@ export async function readApk(source: ByteSource, ctx: ReadContext = {}): Promis
   for (const kind of ["provides", "replaces"] as const) {
     for (const line of pkginfo.get(kind) ?? []) {
       for (const item of line.split(/\s+/).filter(Boolean))
-        (relations[kind] ??= []).push([parseApkRelation(item).relation]);
+        (relations[kind] ??= []).push([parseApkRelation(item, kind).relation]);
     }
   }
 

@@ -2,7 +2,7 @@
  * Relations in apk syntax (formats.md §4.7, §6.3): one `depend =` line per dependency, `!name` for a
  * conflict, `provides = name=ver`, `replaces = name`. apk has no alternatives and no weak dependencies.
  */
-import { SpecError } from "../errors.ts";
+import { FormatError, SpecError } from "../errors.ts";
 import type { Warning } from "../format.ts";
 import { parseVersion } from "../spec/version.ts";
 import type { Relation, RelationOp, Relations } from "../spec/types.ts";
@@ -37,13 +37,33 @@ export function formatApkRelation(r: Relation, field: string): string {
   return `${r.name}${r.op}${relationVersion(r.version, field)}`;
 }
 
-/** Parses one apk dependency (`!foo>=1.0`, `so:libc.musl-x86_64.so.1`, `bar~1.2`) back into a Relation. */
-export function parseApkRelation(text: string): { relation: Relation; conflict: boolean } {
+const RELATION_SYNTAX = "a package name, optionally followed by <, <=, =, >=, >, ~, <~ or >~ and a version";
+
+/**
+ * Parses one apk dependency (`!foo>=1.0`, `so:libc.musl-x86_64.so.1`, `bar~1.2`) back into a Relation.
+ * `field` is the `.PKGINFO` key it came from, for the error.
+ * @throws FormatError INVALID_VALUE when there is no name (empty, `!` alone, or starting with `<>=~`) or an
+ * operator has no version after it.
+ */
+export function parseApkRelation(text: string, field = "depend"): { relation: Relation; conflict: boolean } {
   const conflict = text.startsWith("!");
   const body = conflict ? text.slice(1) : text;
-  const m = /^([^<>=~]+)(<=|>=|<~|>~|=|<|>|~)?(.*)$/.exec(body)!;
+  const m = /^([^<>=~]+)(<=|>=|<~|>~|=|<|>|~)?(.*)$/.exec(body);
+  if (m === null || (m[2] !== undefined && m[3] === "")) {
+    const what =
+      m !== null
+        ? "has an operator but no version"
+        : body === ""
+          ? "has no package name"
+          : "starts with an operator, not a package name";
+    throw new FormatError(
+      "INVALID_VALUE",
+      `apk: .PKGINFO ${field} ${JSON.stringify(text)} ${what}; expected ${RELATION_SYNTAX}`,
+      { path: ".PKGINFO", field, expected: RELATION_SYNTAX, found: text },
+    );
+  }
   const relation: Relation = { name: m[1]! };
-  if (m[2] !== undefined && m[3] !== "") {
+  if (m[2] !== undefined) {
     // apk's fuzzy forms have no neutral operator: `~` (prefix match) reads as `=`, `<~`/`>~` as `<=`/`>=`.
     relation.op = FUZZY_OPS[m[2]] ?? (m[2] as RelationOp);
     relation.version = m[3]!;

@@ -49,13 +49,15 @@ interface Parts {
   cutControl?: boolean;
   extraMembers?: Uint8Array[];
   pkginfo?: boolean;
+  /** Lines appended to .PKGINFO. */
+  extraInfo?: string;
 }
 
 /** Builds an unsigned apk by hand, so each rule can be broken on its own. */
 async function build(p: Parts = {}): Promise<Uint8Array> {
   const data = await gz(await tar(p.data ?? [dir("usr/"), dir("usr/bin/"), file("usr/bin/x", "x\n")], true));
   const hash = createHash("sha256").update(data).digest("hex");
-  const info = `pkgname = bad\npkgver = 1.0-r0\nsize = ${p.size ?? 2}\narch = noarch\ndatahash = ${p.datahash ? p.datahash(hash) : hash}\n`;
+  const info = `pkgname = bad\npkgver = 1.0-r0\nsize = ${p.size ?? 2}\narch = noarch\ndatahash = ${p.datahash ? p.datahash(hash) : hash}\n${p.extraInfo ?? ""}`;
   const control = await gz(
     await tar(
       p.pkginfo === false ? [file(".post-install", "#!/bin/sh\n", false)] : [file(".PKGINFO", info, false)],
@@ -107,6 +109,22 @@ test("wrong datahash and wrong per-file SHA-1 are DIGEST_MISMATCH", async () => 
   bad.header.pax = { "APK-TOOLS.checksum.SHA1": "0".repeat(40) };
   const e = await rejects(await build({ data: [dir("usr/"), dir("usr/bin/"), bad] }), "DIGEST_MISMATCH");
   assert.equal(e.data.path, "/usr/bin/x");
+});
+
+test("a depend, provides or replaces value without a package name is INVALID_VALUE, not a TypeError", async () => {
+  for (const line of ["depend = !", "depend = <1.0", "depend = foo >=2", "provides = =1", "replaces = ~1"]) {
+    const e = await rejects(await build({ extraInfo: `${line}\n` }), "INVALID_VALUE");
+    assert.equal(e.data.path, ".PKGINFO", line);
+    assert.equal(e.data.field, line.split(" ")[0], line);
+  }
+  const ok = await apkFormat.read(
+    bytesSource(await build({ extraInfo: "depend = so:libc.so !bar>=1 baz~2\n" })),
+  );
+  assert.deepEqual(ok.relations.depends, [
+    [{ name: "so:libc.so" }],
+    [{ name: "baz", op: "=", version: "2" }],
+  ]);
+  assert.deepEqual(ok.relations.conflicts, [[{ name: "bar", op: ">=", version: "1" }]]);
 });
 
 test("missing parent directory entries are MISSING_PARENT_DIR", async () => {
