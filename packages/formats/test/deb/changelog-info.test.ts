@@ -147,51 +147,49 @@ function dpkgParse(file: string): ChangelogInfo[] {
     });
 }
 
-test("a dpkg-deb package's hand-written changelog.Debian.gz reads as dpkg-parsechangelog reads it", (t) => {
+/**
+ * Builds package `foo` at `version` with dpkg-deb, with `docs` (name -> content) in /usr/share/doc/foo,
+ * and reads it back; `dir` is a scratch folder the caller removes.
+ */
+async function dpkgDebRead(dir: string, version: string, docs: Record<string, string | Uint8Array>) {
+  const root = join(dir, "root");
+  mkdirSync(join(root, "DEBIAN"), { recursive: true });
+  mkdirSync(join(root, "usr/share/doc/foo"), { recursive: true });
+  writeFileSync(
+    join(root, "DEBIAN/control"),
+    `Package: foo\nVersion: ${version}\nArchitecture: all\nMaintainer: Jane Doe <jane@example.org>\nDescription: changelog fixture\n`,
+  );
+  for (const [name, content] of Object.entries(docs))
+    writeFileSync(join(root, "usr/share/doc/foo", name), content);
+  run("dpkg-deb", ["--root-owner-group", "-Zxz", "-b", root, join(dir, "foo.deb")]);
+  return readDeb(bytesSource(new Uint8Array(readFileSync(join(dir, "foo.deb")))));
+}
+
+test("a dpkg-deb package's hand-written changelog.Debian.gz reads as dpkg-parsechangelog reads it", async (t) => {
   if (!needTool(t, "dpkg-deb", "dpkg-parsechangelog")) return;
   const dir = mkdtempSync(join(tmpdir(), "packyard-deb-changelog-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const root = join(dir, "root");
-  mkdirSync(join(root, "DEBIAN"), { recursive: true });
-  mkdirSync(join(root, "usr/share/doc/foo"), { recursive: true });
-  writeFileSync(
-    join(root, "DEBIAN/control"),
-    "Package: foo\nVersion: 1:2.0~rc1-3\nArchitecture: all\nMaintainer: Jane Doe <jane@example.org>\nDescription: changelog fixture\n",
-  );
   writeFileSync(join(dir, "changelog"), HAND_WRITTEN);
-  writeFileSync(join(root, "usr/share/doc/foo/changelog.Debian.gz"), gzipSync(HAND_WRITTEN, { level: 9 }));
-  // the upstream changelog of a non-native package is not debian/changelog and is not read
-  writeFileSync(join(root, "usr/share/doc/foo/changelog.gz"), gzipSync("2024-01-01 upstream notes\n"));
-  run("dpkg-deb", ["--root-owner-group", "-Zxz", "-b", root, join(dir, "foo.deb")]);
   const theirs = dpkgParse(join(dir, "changelog"));
   assert.equal(theirs.length, 3);
-  return (async () => {
-    const info = await readDeb(bytesSource(new Uint8Array(readFileSync(join(dir, "foo.deb")))));
-    assert.deepEqual(info.changelog, theirs);
-    assert.equal(info.changelog?.[1]?.date, Date.UTC(2023, 1, 3, 23, 59, 59) / 1000 + 5.5 * 3600);
-  })();
+  const info = await dpkgDebRead(dir, "1:2.0~rc1-3", {
+    "changelog.Debian.gz": gzipSync(HAND_WRITTEN, { level: 9 }),
+    // the upstream changelog of a non-native package is not debian/changelog and is not read
+    "changelog.gz": gzipSync("2024-01-01 upstream notes\n"),
+  });
+  assert.deepEqual(info.changelog, theirs);
+  assert.equal(info.changelog?.[1]?.date, Date.UTC(2023, 1, 3, 23, 59, 59) / 1000 + 5.5 * 3600);
 });
 
-test("an uncompressed changelog.Debian is read too", (t) => {
+test("an uncompressed changelog.Debian is read too", async (t) => {
   if (!needTool(t, "dpkg-deb")) return;
   const dir = mkdtempSync(join(tmpdir(), "packyard-deb-changelog-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const root = join(dir, "root");
-  mkdirSync(join(root, "DEBIAN"), { recursive: true });
-  mkdirSync(join(root, "usr/share/doc/foo"), { recursive: true });
-  writeFileSync(
-    join(root, "DEBIAN/control"),
-    "Package: foo\nVersion: 1.0-1\nArchitecture: all\nMaintainer: A <a@b>\nDescription: x\n",
+  const info = await dpkgDebRead(dir, "1.0-1", { "changelog.Debian": HAND_WRITTEN });
+  assert.deepEqual(
+    info.changelog?.map((c) => c.version),
+    ["1:2.0~rc1-3", "1:2.0~rc1-2", "1.0-1"],
   );
-  writeFileSync(join(root, "usr/share/doc/foo/changelog.Debian"), HAND_WRITTEN);
-  run("dpkg-deb", ["--root-owner-group", "-b", root, join(dir, "foo.deb")]);
-  return (async () => {
-    const info = await readDeb(bytesSource(new Uint8Array(readFileSync(join(dir, "foo.deb")))));
-    assert.deepEqual(
-      info.changelog?.map((c) => c.version),
-      ["1:2.0~rc1-3", "1:2.0~rc1-2", "1.0-1"],
-    );
-  })();
 });
 
 test("decodeDebianChangelog: a missing or unreadable trailer keeps the entry with author '' and date 0", () => {
