@@ -3,9 +3,9 @@
  * and per-file `APK-TOOLS.checksum.SHA1` verified, signatures checked against given PEM keys. `raw` keeps
  * the APKINDEX identity (`C:` = "Q1" + base64 SHA-1 of the raw control member) and the `.PKGINFO` text.
  */
-import { bytesSource, decodeUtf8, readRange } from "../bytes/bytes.ts";
+import { bytesSource, collect, decodeUtf8, readRange } from "../bytes/bytes.ts";
 import { decompress, decompressBytes } from "../compress/decompress.ts";
-import type { GzipMember } from "../compress/gzip-members.ts";
+import { type GzipMember, gzipMemberAt } from "../compress/gzip-members.ts";
 import { readTar, type TarEntry } from "../container/tar.ts";
 import { FormatError } from "../errors.ts";
 import type { ReadContext } from "../format.ts";
@@ -18,7 +18,7 @@ import { verifyRSA } from "../sign/rsa.ts";
 import type { ByteSource, Relations, ScriptKind } from "../spec/types.ts";
 import { archFromApk } from "./arch.ts";
 import { APK_CHECKSUM_SHA1 } from "./data.ts";
-import { listMembers } from "./members.ts";
+import { checkApkMagic } from "./members.ts";
 import { type PkgInfo, parsePkgInfo } from "./pkginfo.ts";
 import { parseApkRelation } from "./relations.ts";
 import { APK_SCRIPT_FILES, parseScript } from "./scripts.ts";
@@ -212,40 +212,72 @@ function isPemPublicKey(k: string): boolean {
   return /-----BEGIN (RSA )?PUBLIC KEY-----/.test(k);
 }
 
-/** Reads a v2 apk. See the module comment for what is verified. */
+/** FormatError MISSING_MEMBER for a package whose last member ends at `end`, with no data member after it. */
+function missingData(end: number, signed: boolean): FormatError {
+  return signed
+    ? new FormatError(
+        "MISSING_MEMBER",
+        "apk: a signature member is followed by 1 member(s); expected control and data",
+        { offset: end, expected: "control, data" },
+      )
+    : new FormatError("MISSING_MEMBER", "apk: expected a control and a data gzip member, found 1 member(s)", {
+        offset: end,
+        expected: "control, data",
+        found: 1,
+      });
+}
+
+/**
+ * Finds the data member, which starts at `start` and must run to the end of the package: another gzip
+ * member after it is UNEXPECTED_MEMBER (bytes that are no gzip member, BAD_MAGIC).
+ */
+async function dataMemberAt(
+  source: ByteSource,
+  start: number,
+  signed: boolean,
+  limits: ReadLimits,
+  metaLimits: ReadLimits,
+): Promise<GzipMember> {
+  const data = await gzipMemberAt(source, start, limits);
+  if (data.end === source.size) return data;
+  const extra = await gzipMemberAt(source, data.end, metaLimits);
+  throw new FormatError(
+    "UNEXPECTED_MEMBER",
+    signed
+      ? `apk: expected at most three gzip members (signature, control, data), found a fourth at offset ${extra.start}`
+      : `apk: a third gzip member at offset ${extra.start}, but the first holds no signature (.SIGN.*); the data must be one member (apk-tools 3 rejects extra boundaries)`,
+    { offset: extra.start, expected: signed ? 3 : 2 },
+  );
+}
+
+/**
+ * Reads a v2 apk. See the module comment for what is verified. Only the signature and control members are
+ * inflated before `datahash` is checked (bounded by maxHeaderBytes, like the metadata they hold); the data
+ * member is inflated only once its stored bytes match, so a bomb with a wrong datahash costs one hash.
+ */
 export async function readApk(source: ByteSource, ctx: ReadContext = {}): Promise<PackageInfo> {
   const limits = resolveLimits(ctx.limits);
-  const members = await listMembers(source, limits);
+  const metaLimits = {
+    ...limits,
+    maxUnpackedBytes: Math.min(limits.maxUnpackedBytes, limits.maxHeaderBytes),
+  };
+  checkApkMagic(await collect(source.open({ start: 0, end: Math.min(4, source.size) })));
+  const firstMember = await gzipMemberAt(source, 0, metaLimits);
+  if (firstMember.end === source.size) throw missingData(firstMember.end, false);
   const first = await readRange(
     source,
-    members[0]!.start,
-    members[0]!.end,
+    firstMember.start,
+    firstMember.end,
     "apk first member",
     limits.maxHeaderBytes,
   );
-  const firstFiles = await readSegment(first, members[0]!, "first", limits);
+  const firstFiles = await readSegment(first, firstMember, "first", limits);
   const signed = firstFiles.length > 0 && firstFiles.every((f) => f.name.startsWith(".SIGN."));
-  if (signed && members.length !== 3) {
-    throw new FormatError(
-      "MISSING_MEMBER",
-      `apk: a signature member is followed by ${members.length - 1} member(s); expected control and data`,
-      {
-        offset: members[0]!.end,
-        expected: "control, data",
-      },
-    );
-  }
-  if (!signed && members.length === 3) {
-    throw new FormatError(
-      "UNEXPECTED_MEMBER",
-      `apk: three gzip members but the first holds no signature (.SIGN.*); the data must be one member (apk-tools 3 rejects extra boundaries)`,
-      {
-        offset: members[2]!.start,
-      },
-    );
-  }
-  const controlMember = signed ? members[1]! : members[0]!;
-  const dataMember = members[members.length - 1]!;
+  const controlMember = signed ? await gzipMemberAt(source, firstMember.end, metaLimits) : firstMember;
+  if (signed && controlMember.end === source.size) throw missingData(firstMember.end, true);
+  // The data part is everything after the control member: what apk-tools hashes for datahash (extract_v2.c
+  // counts every block after the control one as data). Its member boundary is found later, by inflating.
+  const dataStart = controlMember.end;
   const controlRaw = signed
     ? await readRange(
         source,
@@ -285,17 +317,15 @@ export async function readApk(source: ByteSource, ctx: ReadContext = {}): Promis
   const size = integer(pkginfo, "size") ?? 0;
   const datahash = one(pkginfo, "datahash")?.toLowerCase();
 
-  // datahash: SHA-256 of the raw (compressed) data member.
+  // datahash: SHA-256 of the data as stored (compressed), checked before a byte of it is inflated.
   if (datahash !== undefined) {
-    const { digests } = await digestStream(source.open({ start: dataMember.start, end: dataMember.end }), [
-      "sha256",
-    ]);
+    const { digests } = await digestStream(source.open({ start: dataStart, end: source.size }), ["sha256"]);
     if (digests.sha256 !== datahash) {
       throw new FormatError(
         "DIGEST_MISMATCH",
-        `apk: datahash in .PKGINFO is ${datahash}, the data member (offset ${dataMember.start}) hashes to ${digests.sha256}`,
+        `apk: datahash in .PKGINFO is ${datahash}, the data member (offset ${dataStart}) hashes to ${digests.sha256}`,
         {
-          offset: dataMember.start,
+          offset: dataStart,
           path: "datahash",
           expected: datahash,
           found: digests.sha256,
@@ -303,6 +333,7 @@ export async function readApk(source: ByteSource, ctx: ReadContext = {}): Promis
       );
     }
   }
+  const dataMember = await dataMemberAt(source, dataStart, signed, limits, metaLimits);
   const files = await readData(source, dataMember, limits);
   if (size === 0 && files.length > 0) {
     throw new FormatError(

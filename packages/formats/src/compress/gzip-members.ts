@@ -162,6 +162,9 @@ async function scanMember(
       }
       fed += rest.length;
       if (rest.length > 0) await write(rest);
+      // Stop before pulling another chunk: what follows the member is not read (the reader may be a hash
+      // that must see the next member first, or a caller refusing to inflate it).
+      if (ended || failure !== undefined) break;
     }
     if (hlen < 0) throw truncated(source.size, "a gzip member header");
     if (!ended && failure === undefined) inflater.end();
@@ -194,6 +197,18 @@ async function scanMember(
     crc32: view.getUint32(0, true),
     isize: view.getUint32(4, true),
   };
+}
+
+/**
+ * The one member that starts at `start`, found by inflating it (output discarded; at most
+ * `limits.maxUnpackedBytes`). For readers that must check something before touching the next member.
+ */
+export function gzipMemberAt(
+  source: ByteSource,
+  start: number,
+  limits: Partial<ReadLimits> = {},
+): Promise<GzipMember> {
+  return scanMember(source, start, resolveLimits(limits), { n: 0 });
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import zlib from "node:zlib";
 import { test } from "node:test";
 import fc from "fast-check";
 import { apkFormat } from "../../src/apk/index.ts";
@@ -14,6 +15,7 @@ import { compressBytes } from "../../src/compress/compress.ts";
 import { type TarWriteEntry, writeTar } from "../../src/container/tar.ts";
 import { FormatError, isPackyardError } from "../../src/errors.ts";
 import type { ReadLimits } from "../../src/limits.ts";
+import type { ByteSource } from "../../src/spec/types.ts";
 import { exampleSigner, exampleSpec } from "../apk/example-spec.ts";
 import { expectWithinBudget } from "../support/budget.ts";
 
@@ -51,20 +53,37 @@ interface Parts {
   pkginfo?: boolean;
   /** Lines appended to .PKGINFO. */
   extraInfo?: string;
+  /** The data member's bytes as stored, instead of the gzipped tar of `data`. */
+  dataMember?: Uint8Array;
+  /** A first member (a signature's place), before control. */
+  signatureMember?: Uint8Array;
+  /** Leave datahash out of .PKGINFO. */
+  noDatahash?: boolean;
 }
 
 /** Builds an unsigned apk by hand, so each rule can be broken on its own. */
 async function build(p: Parts = {}): Promise<Uint8Array> {
-  const data = await gz(await tar(p.data ?? [dir("usr/"), dir("usr/bin/"), file("usr/bin/x", "x\n")], true));
-  const hash = createHash("sha256").update(data).digest("hex");
-  const info = `pkgname = bad\npkgver = 1.0-r0\nsize = ${p.size ?? 2}\narch = noarch\ndatahash = ${p.datahash ? p.datahash(hash) : hash}\n${p.extraInfo ?? ""}`;
+  const data =
+    p.dataMember ??
+    (await gz(await tar(p.data ?? [dir("usr/"), dir("usr/bin/"), file("usr/bin/x", "x\n")], true)));
+  // apk-tools hashes everything after the control member, extra members included.
+  const hash = createHash("sha256")
+    .update(concatBytes([data, ...(p.extraMembers ?? [])]))
+    .digest("hex");
+  const datahash = p.noDatahash ? "" : `datahash = ${p.datahash ? p.datahash(hash) : hash}\n`;
+  const info = `pkgname = bad\npkgver = 1.0-r0\nsize = ${p.size ?? 2}\narch = noarch\n${datahash}${p.extraInfo ?? ""}`;
   const control = await gz(
     await tar(
       p.pkginfo === false ? [file(".post-install", "#!/bin/sh\n", false)] : [file(".PKGINFO", info, false)],
       p.cutControl === false,
     ),
   );
-  return concatBytes([control, data, ...(p.extraMembers ?? [])]);
+  return concatBytes([
+    ...(p.signatureMember ? [p.signatureMember] : []),
+    control,
+    data,
+    ...(p.extraMembers ?? []),
+  ]);
 }
 
 async function rejects(bytes: Uint8Array, code: string, limits?: Partial<ReadLimits>): Promise<FormatError> {
@@ -87,9 +106,22 @@ test("the hand-built baseline reads fine (so every case below breaks one rule on
 });
 
 test("member count: a fourth member, a split data part, a lone member", async () => {
+  // A member appended to a signed package changes what datahash covers (everything after control).
   const signed = await collect(apkFormat.write(await exampleSpec(), {}, { signer: exampleSigner() }));
-  const e = await rejects(concatBytes([signed, await gz(enc("more"))]), "UNEXPECTED_MEMBER");
-  assert.equal(e.data.offset, signed.length, "the fourth member starts where the package ended");
+  const appended = await rejects(concatBytes([signed, await gz(enc("more"))]), "DIGEST_MISMATCH");
+  assert.equal(appended.data.path, "datahash");
+  // With datahash covering it, the fourth member itself is refused.
+  const sig = await gz(await tar([file(".SIGN.RSA.key.rsa.pub", "not checked without keys", false)], false));
+  const more = await gz(enc("more"));
+  const fourth = await rejects(
+    await build({ signatureMember: sig, extraMembers: [more] }),
+    "UNEXPECTED_MEMBER",
+  );
+  assert.equal(
+    fourth.data.offset,
+    (await build({ signatureMember: sig, extraMembers: [more] })).length - more.length,
+  );
+  await rejects(await build({ signatureMember: sig, extraMembers: [enc("junk")] }), "BAD_MAGIC");
   await rejects(await build({ extraMembers: [await gz(new Uint8Array(1024))] }), "UNEXPECTED_MEMBER");
   const four = await build({ extraMembers: [await gz(enc("a")), await gz(enc("b"))] });
   const four4 = await rejects(four, "UNEXPECTED_MEMBER");
@@ -165,11 +197,72 @@ test("gzip bombs stop at maxUnpackedBytes, in the data and in the control member
   });
 });
 
+/**
+ * `mib` MiB of zeros as one gzip member of about mib KiB, made without holding the zeros: a deflate block of
+ * 1 MiB of zeros ended by a full flush (byte-aligned, no references back past it) repeated `mib` times,
+ * then an empty final block (RFC 1951 §3.2.3) and the trailer.
+ */
+function gzipBombOfZeros(mib: number): Uint8Array {
+  const zeros = new Uint8Array(1024 * 1024);
+  const block = zlib.deflateRawSync(zeros, { level: 9, finishFlush: zlib.constants.Z_FULL_FLUSH });
+  const final = zlib.deflateRawSync(new Uint8Array(0));
+  let crc = 0;
+  for (let i = 0; i < mib; i++) crc = zlib.crc32(zeros, crc);
+  const trailer = new Uint8Array(8);
+  new DataView(trailer.buffer).setUint32(0, crc, true);
+  new DataView(trailer.buffer).setUint32(4, (mib * zeros.length) >>> 0, true);
+  const header = new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]);
+  return concatBytes([header, ...new Array<Uint8Array>(mib).fill(block), final, trailer]);
+}
+
+/** A source serving `chunk`-byte pieces that counts the bytes its readers actually pulled. */
+function countingSource(bytes: Uint8Array, chunk = 64 * 1024): { source: ByteSource; pulled: () => number } {
+  let pulled = 0;
+  const source: ByteSource = {
+    size: bytes.length,
+    async *open(range) {
+      const end = range?.end ?? bytes.length;
+      for (let at = range?.start ?? 0; at < end; at += chunk) {
+        const piece = bytes.subarray(at, Math.min(end, at + chunk));
+        pulled += piece.length;
+        yield piece;
+      }
+    },
+  };
+  return { source, pulled: () => pulled };
+}
+
+test("a 1 GiB gzip bomb as data with a wrong datahash is DIGEST_MISMATCH, refused before any inflating", async () => {
+  const bomb = gzipBombOfZeros(1024);
+  assert.ok(bomb.length < 1.1 * 1024 * 1024, `bomb is ${bomb.length} bytes`);
+  const bytes = await build({ dataMember: bomb, datahash: (h) => (h[0] === "0" ? "1" : "0") + h.slice(1) });
+  const dataStart = bytes.length - bomb.length;
+  const { source, pulled } = countingSource(bytes);
+  const e = await expectWithinBudget(() => apkFormat.read(source), undefined, "bomb");
+  assert.ok(e instanceof FormatError, String(e));
+  assert.equal(e.code, "DIGEST_MISMATCH", e.message);
+  assert.equal(e.data.path, "datahash");
+  assert.equal(e.data.offset, dataStart);
+  // The hash reads the data member once. Finding where the member ends means inflating it, which reads it
+  // again: more than one pass over the file (plus a chunk of read-ahead per open) means it was inflated.
+  assert.ok(
+    pulled() <= bytes.length + 2 * 64 * 1024,
+    `pulled ${pulled()} bytes of a ${bytes.length}-byte file`,
+  );
+  // Inflating with a 1 MiB limit would stop with LIMIT_UNPACKED_BYTES; the datahash answers first.
+  await rejects(bytes, "DIGEST_MISMATCH", { maxUnpackedBytes: 1024 * 1024 });
+  // With the right datahash the bomb is inflated, and the limit stops it.
+  await rejects(await build({ dataMember: bomb }), "LIMIT_UNPACKED_BYTES", { maxUnpackedBytes: 1024 * 1024 });
+});
+
 test("v3 (ADB) packages are UNSUPPORTED_VERSION; other bytes BAD_MAGIC; truncation TRUNCATED", async () => {
   await rejects(concatBytes([enc("ADBd"), new Uint8Array(64)]), "UNSUPPORTED_VERSION");
   await rejects(enc("PK\u0003\u0004 an android apk"), "BAD_MAGIC");
+  // A cut package fails its datahash, which is checked before the data is inflated; without one, TRUNCATED.
   const good = await build();
-  await rejects(good.subarray(0, good.length - 5), "TRUNCATED");
+  await rejects(good.subarray(0, good.length - 5), "DIGEST_MISMATCH");
+  const plain = await build({ noDatahash: true });
+  await rejects(plain.subarray(0, plain.length - 5), "TRUNCATED");
 });
 
 test("random truncations and bit flips give typed errors or a valid read, never a hang", async () => {
