@@ -107,7 +107,7 @@ export {
 
 // Config: packyard.yml / nfpm.yaml.
 export type { ConfigBlock, ConfigContext, JsonSchema, SigningMaterial } from "./config/block.ts";
-export type { ConfigHost, HostStat } from "./config/host.ts";
+export type { ConfigHost, HostStat } from "./source/host.ts";
 export { type LoadConfigInput, type LoadedConfig, loadConfig, type ResolvedPackage } from "./config/load.ts";
 export { configJsonSchema } from "./config/schema.ts";
 export { initConfigText } from "./config/init.ts";

@@ -31,7 +31,7 @@ import { formatSemver } from "../spec/version.ts";
 import type { PackageSpec } from "../spec/types.ts";
 import type { SpoolFactory } from "../spool/spool.ts";
 import { nodeBuildHost } from "../source/node-build-host.ts";
-import type { BuildHost } from "./host.ts";
+import type { BuildHost } from "../source/host.ts";
 import {
   BUILD_MANIFEST_NAME,
   BUILD_MANIFEST_SCHEMA,

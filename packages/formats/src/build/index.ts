@@ -8,7 +8,7 @@ export {
   type BuildWarning,
   build,
 } from "./build.ts";
-export type { BuildHost } from "./host.ts";
+export type { BuildHost } from "../source/host.ts";
 export {
   type ArtifactKind,
   BUILD_MANIFEST_NAME,

@@ -31,6 +31,13 @@ export type SigningMaterial =
   | { kind: "key-file"; keyFile: string; keyId?: string; keyName?: string }
   | { kind: "x509"; p12?: Uint8Array; certificatePem?: string; keyPem?: string; passphrase?: string };
 
+/** What the config loader and the schema need of a format: its id and its block (a PackageFormat is one). */
+export interface ConfigurableFormat {
+  id: string;
+  // biome-ignore lint/suspicious/noExplicitAny: every format's block, whatever its options type.
+  config: ConfigBlock<any>;
+}
+
 export interface ConfigBlock<O> {
   /** Top-level key in packyard.yml, e.g. `deb`. */
   key: string;

@@ -8,7 +8,7 @@ import { compareBytes } from "../spec/validate.ts";
 import { type Entry, type EntryFlags, type Principal, ROOT } from "../spec/types.ts";
 import { expandEnv } from "./expand.ts";
 import { checkKeys, invalid, isNull, readBool, readMap, readOctal, readString, readTime } from "./fields.ts";
-import type { ConfigHost, HostStat } from "./host.ts";
+import type { ConfigHost, HostStat } from "../source/host.ts";
 import { CONTENT_KEYS, FILE_INFO_KEYS } from "./keys.ts";
 import { basename, dirname, relativeTo, resolvePath } from "./posix-path.ts";
 import type { ConfigNode } from "./tree.ts";

@@ -4,6 +4,6 @@ export { configJsonSchema } from "./schema.ts";
 export { initConfigText } from "./init.ts";
 export { expandEnv } from "./expand.ts";
 export { parseChangelog } from "./changelog.ts";
-export type { ConfigHost, HostStat } from "./host.ts";
+export type { ConfigHost, HostStat } from "../source/host.ts";
 export { nodeConfigHost } from "../source/node-config-host.ts";
 export { TOP_KEYS, CONTENT_KEYS, FILE_INFO_KEYS, SCRIPT_KEYS, type KeyDef } from "./keys.ts";

@@ -4,14 +4,13 @@
  * name), format blocks parsed by their formats. `resolve(format)` then applies `overrides.<packager>`,
  * `packager:` filters, globbing and file reads, and returns the PackageSpec and the format's options.
  */
-import type { PackageFormat } from "../format.ts";
 import { SpecError } from "../errors.ts";
 import { parseArch } from "../spec/arch.ts";
 import { parseRelation } from "../spec/relation.ts";
 import type { PackageSpec, RelationKind, Relations, ScriptKind, Scripts, Version } from "../spec/types.ts";
 import { validateSpec } from "../spec/validate.ts";
 import { parseVersion } from "../spec/version.ts";
-import type { BlockResolveContext } from "./block.ts";
+import type { BlockResolveContext, ConfigurableFormat } from "./block.ts";
 import { parseChangelog } from "./changelog.ts";
 import { type ContentItem, parseContents, resolveContents } from "./contents.ts";
 import { expandEnv } from "./expand.ts";
@@ -26,14 +25,13 @@ import {
   readStrings,
   readTime,
 } from "./fields.ts";
-import type { ConfigHost } from "./host.ts";
+import type { ConfigHost } from "../source/host.ts";
 import { BUILD_BLOCKS, FOREIGN_PACKAGERS, KNOWN_BLOCKS, type KeyDef, SCRIPT_KEYS, TOP_KEYS } from "./keys.ts";
 import { nodeConfigHost } from "../source/node-config-host.ts";
 import { resolvePath } from "./posix-path.ts";
 import { type ConfigNode, type MapNode, parseYamlTree, toPlain } from "./tree.ts";
 
-// biome-ignore lint/suspicious/noExplicitAny: formats of every options type are accepted.
-type AnyFormat = PackageFormat<any>;
+type AnyFormat = ConfigurableFormat;
 
 export interface LoadConfigInput {
   text: string;

@@ -2,9 +2,7 @@
  * The JSON schema of packyard.yml (draft 2020-12), generated from the same key table the loader checks
  * against and from each format's block schema, for editor completion.
  */
-import { checksumConfig } from "../checksums/config.ts";
-import type { PackageFormat } from "../format.ts";
-import type { JsonSchema } from "./block.ts";
+import type { ConfigBlock, ConfigurableFormat, JsonSchema } from "./block.ts";
 import {
   BUILD_BLOCKS,
   CONTENT_KEYS,
@@ -63,13 +61,18 @@ function properties(
   return out;
 }
 
-/** The packyard.yml JSON schema for the given formats' blocks. */
-// biome-ignore lint/suspicious/noExplicitAny: formats of every options type are accepted.
-export function configJsonSchema(formats: readonly PackageFormat<any>[]): JsonSchema {
+/**
+ * The packyard.yml JSON schema for the given formats' blocks and the build-wide blocks (`checksum:`), which
+ * the build parses itself rather than a format: pass `[checksumConfig]` for packyard's full schema.
+ */
+export function configJsonSchema(
+  formats: readonly ConfigurableFormat[],
+  // biome-ignore lint/suspicious/noExplicitAny: blocks of every options type.
+  buildBlocks: readonly ConfigBlock<any>[] = [],
+): JsonSchema {
   const blocks: JsonSchema = {};
   const byKey = new Map(formats.map((f) => [f.config.key, f.config.schema]));
-  // Build-wide blocks are parsed by the caller of the loader (the CLI), not by a format.
-  byKey.set(checksumConfig.key, checksumConfig.schema);
+  for (const b of buildBlocks) byKey.set(b.key, b.schema);
   for (const key of [...new Set([...KNOWN_BLOCKS, ...byKey.keys()])].sort()) {
     blocks[key] = byKey.get(key) ?? { type: "object", description: `${key} settings` };
   }

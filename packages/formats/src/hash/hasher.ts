@@ -1,6 +1,13 @@
 /** One-pass digests over streamed bytes (node:crypto), as lowercase hex. */
 import { createHash, type Hash } from "node:crypto";
-import type { Digests } from "../info/types.ts";
+
+/** Digests as lowercase hex. */
+export interface Digests {
+  md5?: string;
+  sha1?: string;
+  sha256?: string;
+  sha512?: string;
+}
 
 export type HashAlgo = "md5" | "sha1" | "sha256" | "sha512";
 

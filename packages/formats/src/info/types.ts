@@ -3,6 +3,7 @@
  * package is read twice. Metadata is already in format-neutral shape; `raw` keeps what indexes need
  * verbatim.
  */
+import type { Digests } from "../hash/hasher.ts";
 import type {
   Arch,
   EntryFlags,
@@ -16,13 +17,8 @@ import type {
 
 export type FormatId = "deb" | "rpm" | "archlinux" | "apk" | "macos" | "tarball";
 
-/** Digests as lowercase hex. */
-export interface Digests {
-  md5?: string;
-  sha1?: string;
-  sha256?: string;
-  sha512?: string;
-}
+/** Digests as lowercase hex (defined with the hasher that makes them). */
+export type { Digests };
 
 export interface FileInfo {
   /** Absolute path as installed (`/usr/bin/foo`). */

@@ -1,6 +1,6 @@
 /** The Node implementation of BuildHost: node:fs behind the runtime seam, like nodeConfigHost. */
 import { mkdir, readFile } from "node:fs/promises";
-import type { BuildHost } from "../build/host.ts";
+import type { BuildHost } from "./host.ts";
 import { IOError } from "../errors.ts";
 import { fileSource, writeFileAtomic } from "./file.ts";
 import { nodeConfigHost } from "./node-config-host.ts";

@@ -4,7 +4,7 @@
  */
 import { lstat, readdir, readFile, readlink, stat } from "node:fs/promises";
 import { glob, isDynamicPattern } from "tinyglobby";
-import type { ConfigHost, HostStat } from "../config/host.ts";
+import type { ConfigHost, HostStat } from "./host.ts";
 import { IOError } from "../errors.ts";
 import { fileSource } from "./file.ts";
 

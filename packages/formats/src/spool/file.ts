@@ -7,7 +7,7 @@ import { createReadStream } from "node:fs";
 import { type FileHandle, open, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { IOError } from "../errors.ts";
-import type { Digests } from "../info/types.ts";
+import type { Digests } from "../hash/hasher.ts";
 import { checkRange } from "./memory.ts";
 import type { SpooledBytes } from "./spool.ts";
 

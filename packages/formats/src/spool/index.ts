@@ -5,7 +5,7 @@
 import { tmpdir } from "node:os";
 import { IOError } from "../errors.ts";
 import { createHasher } from "../hash/hasher.ts";
-import type { Digests } from "../info/types.ts";
+import type { Digests } from "../hash/hasher.ts";
 import { createTempFile, fileSpooled, type TempFile } from "./file.ts";
 import { memorySpooled } from "./memory.ts";
 import type { SpooledBytes, SpoolFactory, SpoolWriter } from "./spool.ts";

@@ -1,6 +1,6 @@
 /** Spooled bytes held in memory as the list of written chunks (no concatenation). */
 import { IOError } from "../errors.ts";
-import type { Digests } from "../info/types.ts";
+import type { Digests } from "../hash/hasher.ts";
 import type { SpooledBytes } from "./spool.ts";
 
 /** Checks a replay range against the size; returns [start, end). */

@@ -2,7 +2,7 @@
  * Spool: write once, then know size and digests, then replay. Memory below a threshold, a temp file above
  * it. The interface is pure; the file-backed implementation lives behind the runtime seam.
  */
-import type { Digests } from "../info/types.ts";
+import type { Digests } from "../hash/hasher.ts";
 
 export interface SpoolWriter {
   write(chunk: Uint8Array): Promise<void>;

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { test } from "node:test";
 import { build } from "../../src/build/build.ts";
-import type { BuildHost } from "../../src/build/host.ts";
+import type { BuildHost } from "../../src/source/host.ts";
 import { BUILD_MANIFEST_NAME, parseBuildManifest, serializeBuildManifest } from "../../src/build/manifest.ts";
 import { bytesSource } from "../../src/bytes/bytes.ts";
 import { FormatError, SpecError } from "../../src/errors.ts";

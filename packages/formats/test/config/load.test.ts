@@ -8,6 +8,7 @@ import { after, test } from "node:test";
 import { initConfigText } from "../../src/config/init.ts";
 import { TOP_KEYS } from "../../src/config/keys.ts";
 import { loadConfig } from "../../src/config/load.ts";
+import { checksumConfig } from "../../src/checksums/config.ts";
 import { configJsonSchema } from "../../src/config/schema.ts";
 import { FORMATS } from "../../src/registry.ts";
 import { FAKE_FORMATS, fakeFormat } from "./fake-format.ts";
@@ -318,7 +319,11 @@ test("wrong types are INVALID_FIELD naming the field", async () => {
 
 test("the committed packyard.schema.json is generated from the key table and registered formats", () => {
   const committed = readFileSync(new URL("../../../../packyard.schema.json", import.meta.url), "utf8");
-  assert.equal(committed, `${JSON.stringify(configJsonSchema(FORMATS), null, 2)}\n`, "run `npm run schema`");
+  assert.equal(
+    committed,
+    `${JSON.stringify(configJsonSchema(FORMATS, [checksumConfig]), null, 2)}\n`,
+    "run `npm run schema`",
+  );
   const schema = configJsonSchema(FAKE_FORMATS) as { properties: Record<string, unknown> };
   for (const [k, d] of Object.entries(TOP_KEYS)) assert.equal(k in schema.properties, !d.unsupported, k);
   assert.deepEqual(schema.properties.deb, FAKE_FORMATS[0]?.config.schema);
