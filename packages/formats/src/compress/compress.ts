@@ -10,15 +10,22 @@
  * worker threads compress up to 2 pieces each ({@link compressFramesInWorkers}) and the frames are
  * emitted in input order, so the bytes are the same for any thread count.
  */
-import type { Transform } from "node:stream";
-import { promisify } from "node:util";
 import zlib from "node:zlib";
-import { SpecError } from "../errors.ts";
 import { type Compression, effectiveLevel, type Framing } from "./compression.ts";
+import {
+  compressFrame,
+  GZIP_OS_OFFSET,
+  GZIP_OS_UNIX,
+  unsupportedWrite,
+  xzEncoder,
+  zstdParams,
+} from "./frame.ts";
 import { compressFramesInWorkers, defaultFrameThreads } from "./frame-pool.ts";
-import { type LzmaNative, loadLzmaNative } from "./lzma-native.ts";
+import { loadLzmaNative } from "./lzma-native.ts";
 import { concatBytes, rechunk } from "./rechunk.ts";
-import { plainBytes, throughPieces } from "./through.ts";
+import { throughPieces } from "./through.ts";
+
+export { compressFrame, GZIP_OS_UNIX } from "./frame.ts";
 
 export { rechunk } from "./rechunk.ts";
 
@@ -29,39 +36,6 @@ export { rechunk } from "./rechunk.ts";
  */
 export const COMPRESS_PIECE_BYTES = 128 * 1024;
 
-/** Offset of the OS byte in a gzip member header (RFC 1952 §2.3). */
-const GZIP_OS_OFFSET = 9;
-/**
- * OS byte written in every gzip header: 3 (Unix), what GNU gzip and zlib write on Linux. zlib itself
- * writes a platform-dependent value (10 on Windows, 19 on macOS), so it is pinned here.
- */
-export const GZIP_OS_UNIX = 3;
-
-const gzipAsync = promisify(zlib.gzip);
-const zstdAsync = promisify(zlib.zstdCompress);
-
-function zstdParams(level: number, pledgedSize?: number): zlib.ZstdOptions {
-  const params: Record<number, number> = {
-    [zlib.constants.ZSTD_c_compressionLevel]: level,
-    // 4-byte XXH64 content checksum at the end of each frame, as the zstd CLI writes by default.
-    [zlib.constants.ZSTD_c_checksumFlag]: 1,
-  };
-  // Never ZSTD_c_nbWorkers: it crashes Node 24 on large inputs (nodejs/node#59899). Parallelism = framing.
-  return pledgedSize === undefined ? { params } : { params, pledgedSrcSize: pledgedSize };
-}
-
-function unsupportedWrite(c: Compression): SpecError {
-  return new SpecError(
-    "UNSUPPORTED_FEATURE",
-    `compression: ${c.algo} can be read but not written; choose gzip, zstd, xz or none`,
-    {
-      field: "compression",
-      expected: "gzip, zstd, xz or none",
-      found: c.algo,
-    },
-  );
-}
-
 /** Pins the OS byte of a gzip stream as it flows past (the header may be split across chunks). */
 async function* pinGzipOs(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
   let seen = 0;
@@ -70,39 +44,6 @@ async function* pinGzipOs(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uin
       chunk[GZIP_OS_OFFSET - seen] = GZIP_OS_UNIX;
     seen += chunk.length;
     yield chunk;
-  }
-}
-
-/**
- * Compresses one piece as a complete, independent gzip member / zstd frame / xz stream. This is the unit
- * of framed output: a worker thread running it on piece `i` yields exactly the bytes the sequential path
- * yields. Measured here, node:zlib's zstd output differs between zstdCompressSync and zstdCompress, and
- * with the output chunkSize, so the workers call this very function rather than a synchronous twin.
- */
-export async function compressFrame(piece: Uint8Array, c: Compression): Promise<Uint8Array> {
-  const level = effectiveLevel(c);
-  switch (c.algo) {
-    case "none":
-      return piece;
-    case "gzip": {
-      const out = plainBytes(await gzipAsync(piece, { level: level ?? 6 }));
-      out[GZIP_OS_OFFSET] = GZIP_OS_UNIX;
-      return out;
-    }
-    case "zstd":
-      // The frame header records the piece's size (pledged), so readers can size buffers.
-      return plainBytes(await zstdAsync(piece, zstdParams(level ?? 3, piece.length)));
-    case "xz": {
-      const parts: Uint8Array[] = [];
-      let total = 0;
-      for await (const out of throughPieces(once(piece), xzEncoder(loadLzmaNative(), level ?? 6))) {
-        parts.push(out);
-        total += out.length;
-      }
-      return concatBytes(parts, total);
-    }
-    case "bzip2":
-      throw unsupportedWrite(c);
   }
 }
 
@@ -132,18 +73,6 @@ async function* framed(
     return;
   }
   for await (const piece of pieces) yield await compressFrame(piece, c);
-}
-
-/**
- * A single-threaded xz stream encoder: LZMA2 at `preset`, CRC64 check (xz's default). Its output equals
- * `xz -T1 -<preset> -c` byte for byte. Not lzma-native's `createCompressor`: that turns preset 0 into 6
- * (`preset || PRESET_DEFAULT`), and its multi-threaded mode buffers 3x the dictionary per block.
- */
-function xzEncoder(lzma: LzmaNative, preset: number): Transform {
-  return lzma.createStream("streamEncoder", {
-    filters: [{ id: lzma.FILTER_LZMA2, options: { preset } }],
-    check: lzma.CHECK_CRC64,
-  });
 }
 
 /**

@@ -6,7 +6,7 @@
  * the worker schedules: with 2 workers × 2 pieces, up to 4 frames compress at once.
  */
 import { parentPort } from "node:worker_threads";
-import { compressFrame } from "./compress.ts";
+import { compressFrame } from "./frame.ts";
 import type { Compression } from "./compression.ts";
 
 /** A piece to compress: `id` orders the answers, `piece` is transferred. */

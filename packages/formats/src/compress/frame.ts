@@ -1,0 +1,95 @@
+/**
+ * One independent gzip member / zstd frame / xz stream per piece: the unit of framed output, shared by the
+ * one-thread path (compress.ts) and the worker threads (frame-worker.ts), so both give the same bytes.
+ * Also the codec settings the single-stream path uses (gzip OS byte, zstd parameters, the xz encoder).
+ */
+import type { Transform } from "node:stream";
+import { promisify } from "node:util";
+import zlib from "node:zlib";
+import { SpecError } from "../errors.ts";
+import { type Compression, effectiveLevel } from "./compression.ts";
+import { type LzmaNative, loadLzmaNative } from "./lzma-native.ts";
+import { concatBytes } from "./rechunk.ts";
+import { plainBytes, throughPieces } from "./through.ts";
+
+/** Offset of the OS byte in a gzip member header (RFC 1952 §2.3). */
+export const GZIP_OS_OFFSET = 9;
+/**
+ * OS byte written in every gzip header: 3 (Unix), what GNU gzip and zlib write on Linux. zlib itself
+ * writes a platform-dependent value (10 on Windows, 19 on macOS), so it is pinned here.
+ */
+export const GZIP_OS_UNIX = 3;
+
+const gzipAsync = promisify(zlib.gzip);
+const zstdAsync = promisify(zlib.zstdCompress);
+
+export function zstdParams(level: number, pledgedSize?: number): zlib.ZstdOptions {
+  const params: Record<number, number> = {
+    [zlib.constants.ZSTD_c_compressionLevel]: level,
+    // 4-byte XXH64 content checksum at the end of each frame, as the zstd CLI writes by default.
+    [zlib.constants.ZSTD_c_checksumFlag]: 1,
+  };
+  // Never ZSTD_c_nbWorkers: it crashes Node 24 on large inputs (nodejs/node#59899). Parallelism = framing.
+  return pledgedSize === undefined ? { params } : { params, pledgedSrcSize: pledgedSize };
+}
+
+export function unsupportedWrite(c: Compression): SpecError {
+  return new SpecError(
+    "UNSUPPORTED_FEATURE",
+    `compression: ${c.algo} can be read but not written; choose gzip, zstd, xz or none`,
+    {
+      field: "compression",
+      expected: "gzip, zstd, xz or none",
+      found: c.algo,
+    },
+  );
+}
+
+/**
+ * Compresses one piece as a complete, independent gzip member / zstd frame / xz stream. This is the unit
+ * of framed output: a worker thread running it on piece `i` yields exactly the bytes the sequential path
+ * yields. Measured here, node:zlib's zstd output differs between zstdCompressSync and zstdCompress, and
+ * with the output chunkSize, so the workers call this very function rather than a synchronous twin.
+ */
+export async function compressFrame(piece: Uint8Array, c: Compression): Promise<Uint8Array> {
+  const level = effectiveLevel(c);
+  switch (c.algo) {
+    case "none":
+      return piece;
+    case "gzip": {
+      const out = plainBytes(await gzipAsync(piece, { level: level ?? 6 }));
+      out[GZIP_OS_OFFSET] = GZIP_OS_UNIX;
+      return out;
+    }
+    case "zstd":
+      // The frame header records the piece's size (pledged), so readers can size buffers.
+      return plainBytes(await zstdAsync(piece, zstdParams(level ?? 3, piece.length)));
+    case "xz": {
+      const parts: Uint8Array[] = [];
+      let total = 0;
+      for await (const out of throughPieces(once(piece), xzEncoder(loadLzmaNative(), level ?? 6))) {
+        parts.push(out);
+        total += out.length;
+      }
+      return concatBytes(parts, total);
+    }
+    case "bzip2":
+      throw unsupportedWrite(c);
+  }
+}
+
+/**
+ * A single-threaded xz stream encoder: LZMA2 at `preset`, CRC64 check (xz's default). Its output equals
+ * `xz -T1 -<preset> -c` byte for byte. Not lzma-native's `createCompressor`: that turns preset 0 into 6
+ * (`preset || PRESET_DEFAULT`), and its multi-threaded mode buffers 3x the dictionary per block.
+ */
+export function xzEncoder(lzma: LzmaNative, preset: number): Transform {
+  return lzma.createStream("streamEncoder", {
+    filters: [{ id: lzma.FILTER_LZMA2, options: { preset } }],
+    check: lzma.CHECK_CRC64,
+  });
+}
+
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}
