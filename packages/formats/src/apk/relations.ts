@@ -4,6 +4,7 @@
  */
 import { FormatError, SpecError } from "../errors.ts";
 import type { Warning } from "../format.ts";
+import { refuseRichRelation } from "../spec/relation.ts";
 import { parseVersion } from "../spec/version.ts";
 import type { Relation, RelationOp, Relations } from "../spec/types.ts";
 import { isValidApkVersion, toApkVersion } from "./version.ts";
@@ -79,6 +80,12 @@ export function parseApkRelation(text: string, field = "depend"): { relation: Re
  */
 export function apkRelations(relations: Relations, warn: (w: Warning) => void): ApkRelationLines {
   const out: ApkRelationLines = { depend: [], provides: [], replaces: [] };
+  // apk has no boolean dependencies: an rpm rich dependency among the kinds apk writes is refused.
+  for (const kind of ["preDepends", "depends", "conflicts", "breaks", "provides", "replaces"] as const) {
+    relations[kind]?.forEach((g, i) => {
+      for (const r of g) refuseRichRelation(r, kind, `relations.${kind}[${i}]`, "apk");
+    });
+  }
   const single = (kind: string, i: number, group: Relation[]): Relation => {
     if (group.length !== 1) {
       throw invalid(

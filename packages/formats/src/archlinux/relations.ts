@@ -1,5 +1,6 @@
 /** Dependency strings as pacman spells them: `name`, `name>=1.2`, optdepends `name: why` (alpm_dep_from_string). */
 import { SpecError } from "../errors.ts";
+import { refuseRichRelation } from "../spec/relation.ts";
 import type { Relation, RelationGroup, RelationKind, RelationOp, Relations } from "../spec/types.ts";
 
 /** The .PKGINFO keys that carry relations. */
@@ -88,6 +89,7 @@ export function toArchlinuxRelations(relations: Relations): {
     const key = KEY[kind]!;
     (relations[kind] ?? []).forEach((group: RelationGroup, i) => {
       const field = `relations.${kind}[${i}]`;
+      for (const r of group) refuseRichRelation(r, kind, field, "archlinux (pacman)");
       if (group.length !== 1) {
         throw new SpecError(
           "INVALID_RELATION",

@@ -1,5 +1,6 @@
 /** Checks a validated spec against Debian's rules; throws SpecError naming the field and the reason. */
 import { SpecError } from "../errors.ts";
+import { refuseRichRelation } from "../spec/relation.ts";
 import { RELATION_KINDS, type PackageSpec } from "../spec/types.ts";
 import { assertExtraFields, debRelations } from "./control.ts";
 import { assertDebName } from "./name.ts";
@@ -66,6 +67,13 @@ export function validateDeb(spec: PackageSpec, options: DebOptions): void {
     debRelations(spec, options, kind).forEach((group, i) => {
       group.forEach((r, j) => {
         const field = `relations.${kind}[${i}][${j}]`;
+        refuseRichRelation(
+          r,
+          kind,
+          `relations.${kind}[${i}]`,
+          "deb",
+          'deb writes alternatives as "a | b (>= 2)"',
+        );
         if (!RELATION_NAME.test(r.name)) {
           fail(
             "INVALID_RELATION",

@@ -2,8 +2,12 @@
  * Dependencies as rpm stores them: NAME/FLAGS/VERSION triplets per kind, built from the spec's relations,
  * the rpm options, the scriptlet interpreters, the self-provides and the rpmlib() features in use.
  */
+import { SpecError } from "../errors.ts";
+import { assertRichRelation, isRichRelation } from "../spec/relation.ts";
+import type { Relation, RelationGroup, RelationKind, Relations } from "../spec/types.ts";
 import { compareBytes } from "../spec/validate.ts";
-import type { Relation, RelationGroup } from "../spec/types.ts";
+import type { RpmOptions } from "./options.ts";
+import { type RichContext, richDependencyError } from "./rich.ts";
 import { SENSE, senseOf } from "./sense.ts";
 
 /** One dependency: `name [op version]` with its flags word. */
@@ -16,6 +20,63 @@ export interface Dep {
 /** Renders one relation as rpm dependency text inside a rich dependency (`a >= 1`). */
 function relText(r: Relation): string {
   return r.op ? `${r.name} ${r.op} ${r.version}` : r.name;
+}
+
+/**
+ * Where each relation kind lands among rpm's tags, for rich dependencies: the requirement-like tags allow
+ * `if`, the reverse ones (Conflicts, Supplements, Enhances) `unless`, and Provides/Obsoletes none at all
+ * (rpm build/parseReqs.c: "No rich dependencies allowed for this type").
+ */
+const RICH_CONTEXT: Record<RelationKind, RichContext | "none"> = {
+  depends: "requires",
+  preDepends: "requires",
+  recommends: "requires",
+  suggests: "requires",
+  enhances: "reverse",
+  conflicts: "reverse",
+  breaks: "reverse",
+  replaces: "none",
+  provides: "none",
+};
+
+function richError(field: string, name: string, why: string): SpecError {
+  return new SpecError(
+    "INVALID_RELATION",
+    `${field}: rpm cannot use the rich dependency "${name}": ${why} (rpmbuild refuses it the same way)`,
+    { field, found: name },
+  );
+}
+
+function checkRichGroups(
+  groups: readonly RelationGroup[] | undefined,
+  field: string,
+  context: RichContext | "none",
+) {
+  groups?.forEach((group, i) => {
+    // The options' requires and supplements do not pass validateSpec: check the shape here too.
+    assertRichRelation(group, `${field}[${i}]`);
+    for (const r of group) {
+      if (!isRichRelation(r)) continue;
+      if (context === "none")
+        throw richError(`${field}[${i}]`, r.name, "No rich dependencies allowed for this type");
+      const why = richDependencyError(r.name, context);
+      if (why !== undefined) throw richError(`${field}[${i}]`, r.name, why);
+    }
+  });
+}
+
+/**
+ * Refuses the rich dependencies rpmbuild refuses, where nfpm would write them anyway: bad grammar, an
+ * operator in the wrong context, or any in provides/replaces. The context rule matters: measured with rpm
+ * 4.18, a requirement `(a unless b)` (meaning "a or b") installs only with a present and b absent.
+ * Throws SpecError INVALID_RELATION naming the field and quoting rpm's reason.
+ */
+export function assertRpmRichRelations(relations: Relations, options: RpmOptions): void {
+  for (const kind of Object.keys(RICH_CONTEXT) as RelationKind[])
+    checkRichGroups(relations[kind], `relations.${kind}`, RICH_CONTEXT[kind]);
+  for (const [phase, groups] of Object.entries(options.requires ?? {}))
+    checkRichGroups(groups, `rpm.requires.${phase}`, "requires");
+  checkRichGroups(options.supplements, "rpm.supplements", "reverse");
 }
 
 /** An OR-group with one member is a plain dep; several become the rich dependency `(a or b >= 2)`. */

@@ -16,7 +16,7 @@ import type { SpooledBytes } from "../spool/spool.ts";
 import type { PackageSpec } from "../spec/types.ts";
 import { validateSpec } from "../spec/validate.ts";
 import { rpmArch, rpmIsa } from "./arch.ts";
-import { type Dep, depOf, hasRich, normalizeDeps, rpmlibDep } from "./deps.ts";
+import { assertRpmRichRelations, type Dep, depOf, hasRich, normalizeDeps, rpmlibDep } from "./deps.ts";
 import { buildFileList, LARGE_FILE_BYTES, type RpmFile } from "./files.ts";
 import { encodeHeader, type HeaderEntry } from "./header.ts";
 import { encodeLead } from "./lead.ts";
@@ -57,6 +57,7 @@ export function validateRpm(spec: PackageSpec, options: RpmOptions): void {
     );
   }
   rpmEvr(spec.version);
+  assertRpmRichRelations(spec.relations, options);
   if (options.arch !== undefined && !/^[A-Za-z0-9_]+$/.test(options.arch)) {
     throw new SpecError(
       "INVALID_ARCH",

@@ -44,6 +44,11 @@ export type RelationOp = "<" | "<=" | "=" | ">=" | ">";
 
 /** One package named in a relation, optionally versioned. */
 export interface Relation {
+  /**
+   * The package or capability name. A name starting with `(` is an rpm rich (boolean) dependency, the
+   * whole expression verbatim (`(bash >= 4.4 or fish)`, `(a if b)`): it has no op or version of its own,
+   * stands alone in its group, and only rpm writes it (the other formats refuse it).
+   */
   name: string;
   op?: RelationOp;
   version?: string;

@@ -1,5 +1,6 @@
 import { SpecError } from "../errors.ts";
 import { normalizeDestination } from "./path.ts";
+import { assertRichRelation, isRichRelation } from "./relation.ts";
 import { ARCHES, type Entry, type PackageSpec, RELATION_KINDS, SCRIPT_KINDS } from "./types.ts";
 
 /**
@@ -78,6 +79,11 @@ export function validateSpec(spec: PackageSpec): PackageSpec {
         );
       }
       group.forEach((r, j) => {
+        // An rpm rich dependency holds spaces by nature; its shape is checked on its own.
+        if (isRichRelation(r)) {
+          assertRichRelation(group, `relations.${kind}[${i}]`);
+          return;
+        }
         if (!r.name || /[\s,|]/.test(r.name) || (r.op === undefined) !== (r.version === undefined)) {
           throw new SpecError(
             "INVALID_RELATION",
