@@ -4,7 +4,7 @@
  * is bin/packyard.js, which passes argv and env in.
  */
 import { readFileSync } from "node:fs";
-import { FORMATS, type PackageFormat } from "./formats.ts";
+import { FORMATS, IOError, type PackageFormat } from "./formats.ts";
 import { parseArgs } from "node:util";
 import { buildCommand } from "./commands/build.ts";
 import { initCommand } from "./commands/init.ts";
@@ -47,10 +47,46 @@ Environment:
 `;
 }
 
+/** One stream the CLI writes to: process.stdout/stderr, or what a test passes. */
+export interface OutStream {
+  write(s: string): unknown;
+  isTTY?: boolean;
+  /** Terminal width, for progress bars. */
+  columns?: number;
+  /** Node streams report write failures (EPIPE when the reader went away) as `error` events. */
+  on?(event: "error", listener: (e: Error) => void): unknown;
+}
+
 /** Streams the CLI writes to; tests may pass their own. */
 export interface MainStreams {
-  stdout: { write(s: string): unknown; isTTY?: boolean };
-  stderr: { write(s: string): unknown; isTTY?: boolean };
+  stdout: OutStream;
+  stderr: OutStream;
+}
+
+/**
+ * A writer that stops writing once the reader has gone: `packyard inspect x.deb | head -1` closes the
+ * pipe early, which is what the reader wanted, not an error (EPIPE; SIGPIPE is ignored by Node). Any other
+ * write failure is kept, for main() to report.
+ */
+function guarded(stream: OutStream): { write(s: string): void; failure(): Error | undefined } {
+  let closed = false;
+  let failure: Error | undefined;
+  const fail = (e: Error): void => {
+    closed = true;
+    if ((e as NodeJS.ErrnoException).code !== "EPIPE") failure ??= e;
+  };
+  stream.on?.("error", fail);
+  return {
+    write(s) {
+      if (closed) return;
+      try {
+        stream.write(s);
+      } catch (e) {
+        fail(e as Error);
+      }
+    },
+    failure: () => failure,
+  };
 }
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
@@ -64,21 +100,35 @@ export async function main(
 ): Promise<number> {
   const debug = argv.includes("--debug");
   const color = env.NO_COLOR === undefined && streams.stderr.isTTY === true && env.TERM !== "dumb";
+  const stdout = guarded(streams.stdout);
+  const stderr = guarded(streams.stderr);
   const io: CommandIo = {
-    out: (s) => streams.stdout.write(s),
-    err: (s) => streams.stderr.write(s),
+    out: (s) => stdout.write(s),
+    err: (s) => stderr.write(s),
     env,
     cwd,
     debug,
     color,
     formats,
   };
+  let status: number;
   try {
-    return await dispatch(argv, io);
+    status = await dispatch(argv, io);
   } catch (e) {
     io.err(formatError(e, { debug, color }));
-    return exitCodeOf(e);
+    status = exitCodeOf(e);
   }
+  const lost = stdout.failure();
+  if (lost !== undefined && status === 0) {
+    io.err(
+      formatError(
+        new IOError("WRITE_FAILED", `cannot write to stdout: ${lost.message}`, {}, { cause: lost }),
+        { debug, color },
+      ),
+    );
+    return 1;
+  }
+  return status;
 }
 
 async function dispatch(argv: string[], io: CommandIo): Promise<number> {

@@ -2,7 +2,7 @@
  * Turns an error into what the user reads: one paragraph saying what went wrong, where, and what was
  * expected and found. Stack traces (and causes) only with --debug.
  */
-import { isPackyardError } from "./formats.ts";
+import { FormatError, isPackyardError, type PackyardErrorAny } from "./formats.ts";
 import { UsageError } from "./usage-error.ts";
 
 /** ANSI red/bold, or nothing when colour is off (NO_COLOR, or not a terminal). */
@@ -19,16 +19,24 @@ function show(v: unknown): string {
   }
 }
 
-/** Where the error happened, from its data: `field deb.compression, path bin/hello, offset 512`. */
-function where(data: Record<string, unknown>, message: string): string[] {
+/**
+ * Where the error happened, from its data: `field deb.compression`, `path bin/hello`, `offset 512`. A
+ * reader's FormatError names a member or entry of the package in `path` (`data.tar.xz`, `./usr/bin/x`):
+ * that is shown as `in data.tar.xz`.
+ */
+function where(e: PackyardErrorAny, message: string): string[] {
+  const data = e.data;
   const parts: string[] = [];
   for (const key of ["field", "path", "offset"] as const) {
     const v = data[key];
-    if (v !== undefined && !message.includes(String(v))) parts.push(`${key} ${show(v)}`);
+    if (v === undefined || message.includes(String(v))) continue;
+    parts.push(`${key === "path" && e instanceof FormatError ? "in" : key} ${show(v)}`);
   }
   if (!/expected/i.test(message)) {
-    if (data.expected !== undefined) parts.push(`expected ${show(data.expected)}`);
-    if (data.found !== undefined) parts.push(`found ${show(data.found)}`);
+    for (const key of ["expected", "found"] as const) {
+      const v = data[key];
+      if (v !== undefined && !message.includes(show(v))) parts.push(`${key} ${show(v)}`);
+    }
   }
   return parts;
 }
@@ -46,8 +54,10 @@ export function formatError(e: unknown, opts: { debug: boolean; color: boolean }
     const help = e.command === undefined ? "packyard --help" : `packyard ${e.command} --help`;
     text = `${label} ${e.message}\nSee '${help}'.`;
   } else if (isPackyardError(e)) {
-    const extra = where(e.data, e.message);
-    text = `${label} ${e.message}${extra.length > 0 ? ` (${extra.join("; ")})` : ""} [${e.name} ${e.code}]`;
+    const extra = where(e, e.message);
+    const file =
+      typeof e.data.file === "string" && !e.message.includes(e.data.file) ? `${e.data.file}: ` : "";
+    text = `${label} ${file}${e.message}${extra.length > 0 ? ` (${extra.join("; ")})` : ""} [${e.name} ${e.code}]`;
   } else if (isSystemError(e)) {
     text = `${label} ${e.message}`;
   } else {
@@ -63,6 +73,15 @@ export function formatError(e: unknown, opts: { debug: boolean; color: boolean }
     }
   }
   return `${text}\n`;
+}
+
+/**
+ * `e`, marked as being about the package file `file` (as the user typed it), so its message starts with
+ * `FILE: `: a reader's error names the member, not the file the user gave. Returns `e` for rethrowing.
+ */
+export function aboutFile(file: string, e: unknown): unknown {
+  if (isPackyardError(e) && e.data.file === undefined) e.data.file = file;
+  return e;
 }
 
 /** Exit code for `e`: 2 for usage errors, 1 for everything else. */

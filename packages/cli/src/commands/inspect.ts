@@ -4,7 +4,20 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "../command.ts";
 import { fileSource, type PackageInfo } from "../formats.ts";
-import { sniffFile } from "../sniff.ts";
+import { aboutFile } from "../report.ts";
+import { readError, sniffFile } from "../sniff.ts";
+
+async function readBytes(path: string, name: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (e) {
+    throw readError(name, e);
+  }
+}
+
+async function readText(path: string, name: string): Promise<string> {
+  return new TextDecoder().decode(await readBytes(path, name));
+}
 
 function modeString(type: string, mode: number): string {
   const t = { dir: "d", symlink: "l", hardlink: "h", char: "c", block: "b", fifo: "p" }[type] ?? "-";
@@ -90,16 +103,22 @@ A detached signature lying beside the package (FILE.sig) is checked too.
   },
   positionals: { min: 1, max: 1, name: "FILE (the package to inspect)" },
   async run(flags, positionals, io) {
-    const path = resolve(io.cwd, positionals[0]!);
-    const format = await sniffFile(path, io.formats);
+    const name = positionals[0]!;
+    const path = resolve(io.cwd, name);
     const keys = Array.isArray(flags.key) ? flags.key.map(String) : [];
-    const publicKeys = await Promise.all(keys.map((k) => readFile(resolve(io.cwd, k), "utf8")));
-    const sigPath = `${path}.sig`;
-    const detachedSignature = existsSync(sigPath) ? new Uint8Array(await readFile(sigPath)) : undefined;
-    const info = await format.read(await fileSource(path), {
-      ...(publicKeys.length > 0 ? { publicKeys } : {}),
-      ...(detachedSignature !== undefined ? { detachedSignature } : {}),
-    });
+    const publicKeys = await Promise.all(keys.map((k) => readText(resolve(io.cwd, k), k)));
+    let info: PackageInfo;
+    try {
+      const format = await sniffFile(path, io.formats, name);
+      const sigPath = `${path}.sig`;
+      const detachedSignature = existsSync(sigPath) ? await readBytes(sigPath, `${name}.sig`) : undefined;
+      info = await format.read(await fileSource(path), {
+        ...(publicKeys.length > 0 ? { publicKeys } : {}),
+        ...(detachedSignature !== undefined ? { detachedSignature } : {}),
+      });
+    } catch (e) {
+      throw aboutFile(name, e);
+    }
     io.out(flags.json === true ? `${JSON.stringify(info, null, 2)}\n` : summarize(info));
     return 0;
   },

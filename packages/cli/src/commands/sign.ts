@@ -4,6 +4,7 @@ import { sourceDateEpoch } from "../build-date.ts";
 import type { Command } from "../command.ts";
 import { fileSource, SpecError, writeFileAtomic } from "../formats.ts";
 import { loadSigner } from "../load-signer.ts";
+import { aboutFile } from "../report.ts";
 import { sniffFile } from "../sniff.ts";
 import { UsageError } from "../usage-error.ts";
 
@@ -43,8 +44,9 @@ Options:
     if (typeof flags.key !== "string") {
       throw new UsageError("missing --key", "sign");
     }
-    const path = resolve(io.cwd, positionals[0]!);
-    const format = await sniffFile(path, io.formats);
+    const name = positionals[0]!;
+    const path = resolve(io.cwd, name);
+    const format = await sniffFile(path, io.formats, name);
     // The CLI is the one place that reads the clock: SOURCE_DATE_EPOCH makes re-signing reproducible.
     const date = sourceDateEpoch(io.env) ?? Math.floor(Date.now() / 1000);
     const signer = await loadSigner(resolve(io.cwd, flags.key), {
@@ -56,13 +58,21 @@ Options:
       ...(typeof flags.certificate === "string" ? { certificate: resolve(io.cwd, flags.certificate) } : {}),
     });
     if (format.sign !== undefined) {
-      await writeFileAtomic(path, format.sign(await fileSource(path), signer, { date }), 0o644);
+      try {
+        await writeFileAtomic(path, format.sign(await fileSource(path), signer, { date }), 0o644);
+      } catch (e) {
+        throw aboutFile(name, e);
+      }
       io.err(`signed ${relative(io.cwd, path) || path} (${format.id}, in place)\n`);
       return 0;
     }
     if (format.detachedSignature !== undefined) {
       const options = format.config.parse({}, { field: format.config.key, baseDir: io.cwd });
-      const detached = await format.detachedSignature(await fileSource(path), options, signer, { date });
+      const detached = await format
+        .detachedSignature(await fileSource(path), options, signer, { date })
+        .catch((e: unknown) => {
+          throw aboutFile(name, e);
+        });
       if (detached !== undefined) {
         const sigPath = path + detached.suffix;
         await writeFileAtomic(sigPath, once(detached.bytes), 0o644);
