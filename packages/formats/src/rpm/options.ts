@@ -27,7 +27,10 @@ export interface RpmOptions {
   buildhost?: string;
   /** Payload compression: gzip (default, level 6), zstd, xz. */
   compression?: Compression;
-  /** Relocation prefixes (PREFIXES); every file must lie under one of them. */
+  /**
+   * Relocation prefixes (PREFIXES): files under one of them move with `rpm -i --prefix`/`--relocate`; files
+   * outside every prefix are allowed, as rpmbuild allows them, and install where they are.
+   */
   prefixes?: string[];
   /** `Requires(pre)` etc.: dependencies needed while a scriptlet runs. */
   requires?: { [P in RequirePhase]?: RelationGroup[] };

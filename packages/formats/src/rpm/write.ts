@@ -92,18 +92,8 @@ export function validateRpm(spec: PackageSpec, options: RpmOptions): void {
         found: p,
       });
   }
-  if (options.prefixes?.length) {
-    const prefixes = options.prefixes.map((p) => p.replace(/\/+$/, ""));
-    for (const e of spec.entries) {
-      if (!prefixes.some((p) => e.path === p || e.path.startsWith(`${p}/`))) {
-        throw new SpecError(
-          "INVALID_PATH",
-          `rpm.prefixes: ${e.path} is not under any prefix (${prefixes.join(", ")})`,
-          { field: "rpm.prefixes", path: e.path },
-        );
-      }
-    }
-  }
+  // Files outside every prefix are allowed, as rpmbuild allows them: rpm -i --prefix/--relocate moves the
+  // files under a prefix and leaves the others where they are (lib/relocation.c).
   for (const e of spec.entries) {
     if (
       e.type === "file" &&
