@@ -18,16 +18,22 @@ function timeV(args: string[]): string {
   }
 }
 
-test("parses real /usr/bin/time -v output: wall time, peak RSS, exit status", (t) => {
+test("parses real /usr/bin/time -v output: wall time, CPU time, peak RSS, exit status", (t) => {
   if (!needTool(t, "/usr/bin/time")) return;
-  // Touch 64 MiB and stay busy for 300 ms, so both numbers have a known floor.
+  // Touch 64 MiB and stay busy until both 300 ms of wall time and 300 ms of CPU time have passed, so every
+  // number has a known floor however loaded the machine is (a loaded machine only raises them).
   const script =
-    "const b = Buffer.alloc(64 * 1024 * 1024, 1); const t = Date.now(); while (Date.now() - t < 300); if (b[5] !== 1) process.exit(9);";
+    "const b = Buffer.alloc(64 * 1024 * 1024, 1); const t = Date.now(); const c = process.cpuUsage(); const cpu = () => { const u = process.cpuUsage(c); return u.user + u.system; }; while (Date.now() - t < 300 || cpu() < 300000); if (b[5] !== 1) process.exit(9);";
+  const before = process.hrtime.bigint();
   const r = parseTimeV(timeV([process.execPath, "-e", script]));
+  const outerSeconds = Number(process.hrtime.bigint() - before) / 1e9;
   assert.equal(r.exitStatus, 0);
-  assert.ok(r.wallSeconds >= 0.3 && r.wallSeconds < 30, `wall ${r.wallSeconds}`);
+  assert.ok(r.wallSeconds >= 0.3, `wall ${r.wallSeconds}`);
+  // Not a budget: time's own figure must fit inside the span this test saw around the same run (it would
+  // not if, say, seconds were read as minutes). time -v prints hundredths, hence the rounding slack.
+  assert.ok(r.wallSeconds <= outerSeconds + 0.01, `wall ${r.wallSeconds} > ${outerSeconds} s around the run`);
   assert.ok(r.maxRssKiB >= 64 * 1024, `rss ${r.maxRssKiB}`);
-  assert.ok(r.userSeconds + r.systemSeconds > 0.1);
+  assert.ok(r.userSeconds + r.systemSeconds >= 0.29, `cpu ${r.userSeconds} + ${r.systemSeconds}`);
 
   const small = parseTimeV(timeV(["true"]));
   assert.ok(small.maxRssKiB < r.maxRssKiB);

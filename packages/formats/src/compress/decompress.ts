@@ -14,6 +14,7 @@ import { DETECT_BYTES, detectCompression } from "./detect.ts";
 import { tryLoadLzmaNative, XZ_PACKAGE } from "./lzma-native.ts";
 import { rechunk } from "./rechunk.ts";
 import { through, throughPieces } from "./through.ts";
+import { reportUnpacked } from "./unpacked-channel.ts";
 import { xzEmbeddedDecode } from "./xz-embedded.ts";
 import { ZstdFrameWalker } from "./zstd-frames.ts";
 
@@ -229,6 +230,7 @@ export async function* decompress(
   try {
     for await (const chunk of decode(source, chosen, opts)) {
       total += chunk.length;
+      if (chosen !== "none") reportUnpacked(chosen, chunk.length);
       if (total > maxUnpackedBytes) {
         const where = opts.path === undefined ? "" : ` of ${opts.path}`;
         throw new FormatError(

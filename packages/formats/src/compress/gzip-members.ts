@@ -8,6 +8,7 @@ import zlib from "node:zlib";
 import { FormatError } from "../errors.ts";
 import { type ReadLimits, resolveLimits } from "../limits.ts";
 import type { ByteSource } from "../spec/types.ts";
+import { reportUnpacked } from "./unpacked-channel.ts";
 
 /** One gzip member (RFC 1952 §2.3). Offsets are absolute in the source; `end` is exclusive. */
 export interface GzipMember {
@@ -117,6 +118,7 @@ async function scanMember(
   });
   inflater.on("data", (d: Uint8Array) => {
     unpackedSoFar.n += d.length;
+    reportUnpacked("gzip", d.length);
     if (unpackedSoFar.n > limits.maxUnpackedBytes && failure === undefined) {
       failure = new FormatError(
         "LIMIT_UNPACKED_BYTES",

@@ -28,7 +28,7 @@ const file = (path: string, body: string): BomEntry => ({
 });
 const isCode = (code: string) => (e: unknown) => e instanceof FormatError && e.code === code;
 
-/** decodeBom(bytes) throws FormatError `code` within the bad-input budget (< 1 s, < 64 MB allocated). */
+/** decodeBom(bytes) throws FormatError `code` within the bad-input budget (support/budget.ts). */
 async function bomRejects(bytes: Uint8Array, code: string): Promise<void> {
   const e = await expectWithinBudget(async () => decodeBom(bytes), undefined, code);
   assert.ok(isCode(code)(e), `expected ${code}, got ${String(e)}`);

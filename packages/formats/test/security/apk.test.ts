@@ -2,7 +2,7 @@
  * Bad apk input gives exact typed errors, never a hang or unbounded memory: member counts, uncut
  * segments, wrong datahash and checksums, missing parent directories, "./" and ".." names, size 0,
  * gzip bombs, v3 packages, truncation and random bit flips. Every read runs under expectWithinBudget
- * (< 1 s, < 64 MB allocated).
+ * (support/budget.ts: at most 64 MiB decompressed, under 64 MB allocated).
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";

@@ -1,6 +1,6 @@
 /**
  * Bad .debs: truncated, bit-flipped and crafted archives. Each crafted case asserts its exact error
- * code and offset; every read runs under expectWithinBudget (< 1 s, < 64 MB allocated).
+ * code and offset; every read runs under expectWithinBudget (support/budget.ts).
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";

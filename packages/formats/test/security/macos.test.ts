@@ -18,7 +18,7 @@ import { expectWithinBudget } from "../support/budget.ts";
 const typed = (e: unknown) => e instanceof FormatError;
 const code = (c: string) => (e: unknown) => e instanceof FormatError && e.code === c;
 
-/** Runs `f` (which asserts on its own) within the bad-input budget: < 1 s, < 64 MB allocated. */
+/** Runs `f` (which asserts on its own) within the bad-input budget (support/budget.ts). */
 async function timed(f: () => Promise<unknown>): Promise<void> {
   const e = await expectWithinBudget(f);
   if (e !== undefined) throw e;

@@ -12,7 +12,7 @@ const info = await readRpm(bytesSource(good));
 const headerStart = info.raw.format === "rpm" ? info.raw.headerStart : 0;
 const payloadStart = info.raw.format === "rpm" ? info.raw.headerEnd : 0;
 
-/** Reading `bytes` fails with FormatError `code` within the bad-input budget (< 1 s, < 64 MB). */
+/** Reading `bytes` fails with FormatError `code` within the bad-input budget (support/budget.ts). */
 async function expectCode(
   bytes: Uint8Array,
   code: string,

@@ -1,6 +1,7 @@
 /**
  * Bad input for the release-archive readers: traversal names, disagreeing zip headers, overlaps, bombs,
- * truncation. Every case gives its exact code within the bad-input budget (< 1 s, < 64 MB allocated).
+ * truncation. Every case gives its exact code within the bad-input budget (support/budget.ts: at most
+ * 64 MiB decompressed, under 64 MB allocated).
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";

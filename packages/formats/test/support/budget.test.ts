@@ -1,7 +1,16 @@
-/** The budget helper can fail: it sees allocations that are alive during a read, and slow reads. */
+/**
+ * The budget helper can fail: it sees allocations that are alive during a read, and decompression work
+ * even when the output is dropped as it streams by.
+ */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import diagnosticsChannel from "node:diagnostics_channel";
+import { compressBytes } from "../../src/compress/compress.ts";
+import { decompress } from "../../src/compress/decompress.ts";
+import { gzipMemberAt } from "../../src/compress/gzip-members.ts";
+import { bytesSource, concatBytes } from "../../src/bytes/bytes.ts";
+import { UNPACKED_CHANNEL } from "../../src/compress/unpacked-channel.ts";
 import { expectWithinBudget, MiB, measureBudget } from "./budget.ts";
 
 test("a read that holds 96 MiB of buffers exceeds 64 MiB; one that holds 8 MiB does not", async () => {
@@ -26,11 +35,47 @@ test("a read that holds 96 MiB of buffers exceeds 64 MiB; one that holds 8 MiB d
   assert.ok(small.bytes >= 5 * MiB && small.bytes < 64 * MiB, `measured ${small.bytes}`);
 });
 
-test("time over budget fails; the thrown error is returned, not rethrown", async () => {
+/** `mib` MiB of zeros as `mib` concatenated members/frames/streams of 1 MiB each (all three codecs read on). */
+async function zeros(mib: number, algo: "gzip" | "zstd" | "xz" = "gzip"): Promise<Uint8Array> {
+  const one = await compressBytes(new Uint8Array(MiB), { algo, level: 1 });
+  return concatBytes(new Array<Uint8Array>(mib).fill(one));
+}
+
+test("decompressing 96 MiB, even streamed and dropped, exceeds 64 MiB of work; every codec is counted", async () => {
+  const drain = (bytes: Uint8Array, algo: "gzip" | "zstd" | "xz") => async () => {
+    for await (const _ of decompress(bytesSource(bytes).open(), algo)) {
+      // dropped: nothing is held, only work is done
+    }
+  };
+  // 96 MiB streamed and dropped: memory alone would not notice, the work count does.
+  const big = await zeros(96);
+  const r = await measureBudget(drain(big, "gzip"));
+  assert.equal(r.unpackedBytes, 96 * MiB);
+  assert.ok(r.bytes < 64 * MiB, `streamed, so memory stays low (${r.bytes})`);
   await assert.rejects(
-    expectWithinBudget(() => sleep(60), { ms: 50, bytes: 64 * MiB }),
-    /took \d+ ms \(budget 50 ms\)/,
+    expectWithinBudget(drain(big, "gzip"), undefined, "gzip"),
+    /gzip: decompressed 96\.0 MiB \(budget 64\.0 MiB\)/,
   );
+  // Every codec reports: 8 MiB is counted exactly, within the default budget, over a 4 MiB one.
+  for (const algo of ["gzip", "zstd", "xz"] as const) {
+    const eight = await zeros(8, algo);
+    assert.equal((await measureBudget(drain(eight, algo))).unpackedBytes, 8 * MiB, algo);
+    assert.equal(await expectWithinBudget(drain(eight, algo)), undefined, algo);
+    await assert.rejects(
+      expectWithinBudget(drain(eight, algo), { unpackedBytes: 4 * MiB, bytes: 64 * MiB }, algo),
+      new RegExp(`${algo}: decompressed 8\\.0 MiB \\(budget 4\\.0 MiB\\)`),
+    );
+  }
+  // The gzip member scan (apk) inflates without going through decompress; it is counted too (the first
+  // of three members: 1 MiB).
+  const three = await zeros(3);
+  const scanned = await measureBudget(() => gzipMemberAt(bytesSource(three), 0));
+  assert.equal(scanned.unpackedBytes, MiB);
+  // The helper stops listening when the read ends.
+  assert.equal(diagnosticsChannel.channel(UNPACKED_CHANNEL).hasSubscribers, false);
+});
+
+test("the thrown error is returned, not rethrown", async () => {
   const boom = new Error("boom");
   assert.equal(
     await expectWithinBudget(async () => {
