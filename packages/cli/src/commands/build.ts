@@ -1,9 +1,10 @@
 /** `packyard build`: config in, packages out (nfpm's `package` flags: -f, -p, -t). */
-import { dirname, relative, resolve } from "node:path";
+import { basename, dirname, relative, resolve } from "node:path";
 import { build, defaultConfigPath } from "../build.ts";
 import { type BuildProgress, PACKAGERS, packagerFromFileName } from "../formats.ts";
 import { resolveBuildDate } from "../build-date.ts";
 import type { Command } from "../command.ts";
+import { UsageError } from "../usage-error.ts";
 
 function list(v: unknown): string[] {
   const values = Array.isArray(v) ? v : v === undefined ? [] : [v];
@@ -88,12 +89,26 @@ Examples:
       if (guessed !== undefined) packagers.push(guessed);
     }
     if (packagers.length === 0) packagers.push(...DEFAULT_PACKAGERS);
+    const unknown = packagers.find((p) => !(PACKAGERS as readonly string[]).includes(p));
+    if (unknown !== undefined) {
+      throw new UsageError(
+        `-p: unknown packager '${unknown}' (expected one of: ${PACKAGERS.join(", ")})`,
+        "build",
+      );
+    }
+    const chosen = [...new Set(packagers)];
+    if (typeof flags.target === "string" && chosen.length > 1 && packagerFromFileName(basename(target))) {
+      throw new UsageError(
+        `-t ${flags.target} names one package file, but ${chosen.length} packagers were asked for (${chosen.join(", ")}); give -t a folder, or one packager`,
+        "build",
+      );
+    }
     const { date, source } = resolveBuildDate(io.env, dirname(configPath));
     if (io.debug) io.err(`build date ${date} (${new Date(date * 1000).toISOString()}) from ${source}\n`);
     const { artifacts, manifestPath } = await build({
       configPath,
       baseDir: io.cwd,
-      packagers,
+      packagers: chosen,
       target,
       env: io.env,
       date,

@@ -1,0 +1,94 @@
+/**
+ * `build`'s -p and -t as a command line: a packager name that does not exist and a file target for
+ * several packagers are usage errors (exit 2) before anything is read; a file target puts the checksums
+ * file and packyard-build.json beside the package it names.
+ */
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { PACKAGERS } from "../src/formats.ts";
+import { fakeFormat } from "./fake-format.ts";
+import { REPO, runMain, spawnCli } from "./run-cli.ts";
+
+const dirs: string[] = [];
+function tmp(): string {
+  const d = mkdtempSync(join(tmpdir(), "packyard-build-args-"));
+  dirs.push(d);
+  return d;
+}
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const EXAMPLE_DIR = join(REPO, "fixtures/example");
+const ENV = { SOURCE_DATE_EPOCH: "1700000000" };
+
+test("an unknown -p value is a usage error (exit 2) listing every packager, and nothing is written", async () => {
+  const out = tmp();
+  for (const p of ["debian", "deb,rmp", "tar.bz2"]) {
+    const r = await runMain(["build", "-p", p, "-t", out], EXAMPLE_DIR, [fakeFormat], ENV);
+    assert.equal(r.status, 2, `${p}: ${r.stderr}`);
+    assert.match(r.stderr, /^error: -p: unknown packager '(debian|rmp|tar\.bz2)'/, r.stderr);
+    assert.ok(r.stderr.includes(`expected one of: ${PACKAGERS.join(", ")}`), r.stderr);
+    assert.match(r.stderr, /See 'packyard build --help'/);
+  }
+  assert.deepEqual(readdirSync(out), []);
+  // The real launcher agrees.
+  const spawned = spawnCli(["build", "-p", "debian", "-t", out], EXAMPLE_DIR, ENV);
+  assert.equal(spawned.status, 2, spawned.stderr);
+  assert.match(spawned.stderr, /unknown packager 'debian'/);
+});
+
+test("-t naming a package file with several packagers is a usage error (exit 2); with one it is the file", async () => {
+  const out = tmp();
+  const file = join(out, "some/dir/x.deb");
+  const many = await runMain(["build", "-p", "deb,rpm", "-t", file], EXAMPLE_DIR, [fakeFormat], ENV);
+  assert.equal(many.status, 2, many.stderr);
+  assert.match(
+    many.stderr,
+    /-t .*x\.deb names one package file, but 2 packagers were asked for \(deb, rpm\)/,
+  );
+  assert.ok(!existsSync(join(out, "some")), "nothing written, no folder named x.deb");
+  // -p repeated with the same name is one packager.
+  const twice = await runMain(
+    ["build", "-p", "deb", "-p", "deb", "-t", file],
+    EXAMPLE_DIR,
+    [fakeFormat],
+    ENV,
+  );
+  assert.equal(twice.status, 0, twice.stderr);
+});
+
+test("-t some/dir/x.deb: SHA256SUMS and packyard-build.json are written beside x.deb", async () => {
+  const out = tmp();
+  const r = await runMain(
+    ["build", "-t", join(out, "some/dir/x.deb"), "--json"],
+    EXAMPLE_DIR,
+    [fakeFormat],
+    ENV,
+  );
+  assert.equal(r.status, 0, r.stderr);
+  checkBeside(out, JSON.parse(r.stdout) as { format: string; path: string }[]);
+});
+
+function checkBeside(out: string, manifest: { format: string; path: string }[]): void {
+  const dir = join(out, "some/dir");
+  assert.deepEqual(
+    manifest.map((m) => [m.format, m.path]),
+    [
+      ["deb", join(dir, "x.deb")],
+      ["checksums", join(dir, "SHA256SUMS")],
+    ],
+  );
+  assert.deepEqual(readdirSync(dir).sort(), ["SHA256SUMS", "packyard-build.json", "x.deb"]);
+  assert.match(readFileSync(join(dir, "SHA256SUMS"), "utf8"), /^[0-9a-f]{64} {2}x\.deb\n$/);
+  const built = JSON.parse(readFileSync(join(dir, "packyard-build.json"), "utf8")) as {
+    artifacts: { file: string }[];
+  };
+  assert.deepEqual(
+    built.artifacts.map((a) => a.file),
+    ["x.deb", "SHA256SUMS"],
+  );
+}
