@@ -1,6 +1,7 @@
 /**
  * Decompression for readers: gzip (every member), zstd (every frame), xz (every stream, via xz-decompress's
- * xz-embedded, or lzma-native for the checks xz-embedded lacks), bzip2 (seek-bzip) and none. Output is
+ * xz-embedded, or lzma-native for the checks xz-embedded lacks; rpm's legacy .lzma too, via lzma-native),
+ * bzip2 (seek-bzip) and none. Output is
  * bounded by `maxUnpackedBytes`; codec failures become FormatError CORRUPT_COMPRESSED_DATA or TRUNCATED
  * with the cause kept; errors thrown by the input itself pass through untouched.
  */
@@ -11,6 +12,7 @@ import { type ReadLimits, resolveLimits } from "../limits.ts";
 import { bunzip2 } from "./bzip2.ts";
 import type { CompressionAlgo } from "./compression.ts";
 import { DETECT_BYTES, detectCompression } from "./detect.ts";
+import { isLzmaAloneHeader, LZMA_ALONE_HEADER_BYTES } from "./lzma-alone.ts";
 import { tryLoadLzmaNative, XZ_PACKAGE } from "./lzma-native.ts";
 import { rechunk } from "./rechunk.ts";
 import { through, throughPieces } from "./through.ts";
@@ -59,8 +61,12 @@ async function* xzStreams(
   input: AsyncIterable<Uint8Array>,
   opts: DecompressOptions,
 ): AsyncGenerator<Uint8Array> {
-  const { head, stream } = await peekStream(input, XZ_HEADER_BYTES);
+  const { head, stream } = await peekStream(input, Math.max(XZ_HEADER_BYTES, LZMA_ALONE_HEADER_BYTES));
   const check = xzCheckId(head);
+  if (check === undefined && isLzmaAloneHeader(head)) {
+    yield* lzmaAloneStream(stream, opts);
+    return;
+  }
   if (check === undefined || XZ_EMBEDDED_CHECKS.has(check)) {
     yield* xzEmbeddedDecode(stream);
     return;
@@ -81,6 +87,31 @@ async function* xzStreams(
     );
   }
   const decoder = lzma.createStream("streamDecoder", { memlimit: XZ_NATIVE_MEMLIMIT, synchronous: true });
+  yield* throughPieces(rechunk(stream, XZ_NATIVE_PIECE_BYTES), decoder);
+}
+
+/**
+ * rpm's legacy `.lzma` (LZMA_alone), which rpm reads through the same liblzma auto decoder as xz (rpmio
+ * lzopen_internal): only lzma-native decodes it, else FormatError UNSUPPORTED naming the package.
+ */
+async function* lzmaAloneStream(
+  stream: AsyncIterable<Uint8Array>,
+  opts: DecompressOptions,
+): AsyncGenerator<Uint8Array> {
+  const lzma = tryLoadLzmaNative();
+  if (lzma === undefined) {
+    throw new FormatError(
+      "UNSUPPORTED",
+      `lzma: ${opts.path ?? "the data"} is legacy .lzma (LZMA_alone), which only the optional package ${XZ_PACKAGE} reads; install it with \`npm install ${XZ_PACKAGE}\``,
+      {
+        ...(opts.offset === undefined ? {} : { offset: opts.offset }),
+        ...(opts.path === undefined ? {} : { path: opts.path }),
+        expected: `xz, or ${XZ_PACKAGE} installed`,
+        found: "lzma",
+      },
+    );
+  }
+  const decoder = lzma.createStream("aloneDecoder", { memlimit: XZ_NATIVE_MEMLIMIT, synchronous: true });
   yield* throughPieces(rechunk(stream, XZ_NATIVE_PIECE_BYTES), decoder);
 }
 

@@ -1,7 +1,7 @@
 /**
  * The optional dependency `lzma-native` (liblzma through N-API, with prebuilds for linux, darwin and
- * win32), loaded on first use. It writes xz, and reads the xz streams that xz-decompress cannot (SHA-256
- * checks, which rpmbuild writes). It is CommonJS, so it is loaded with `require`; tests replace the loader
+ * win32), loaded on first use. It writes xz and rpm's legacy `.lzma` (LZMA_alone), reads the xz streams
+ * that xz-decompress cannot (SHA-256 checks, which rpmbuild writes), and reads `.lzma`. It is CommonJS, so it is loaded with `require`; tests replace the loader
  * with {@link setLzmaNativeLoader} instead of uninstalling the package.
  */
 import { createRequire } from "node:module";
@@ -17,6 +17,9 @@ export interface LzmaNative {
     options: { filters: Array<{ id: string; options: { preset: number } }>; check: number },
   ): Transform;
   createStream(coder: "streamDecoder", options: { memlimit: number; synchronous: boolean }): Transform;
+  /** LZMA_alone (`.lzma`) encoder at an xz preset: liblzma's lzma_alone_encoder, as `xz --format=lzma`. */
+  createStream(coder: "aloneEncoder", options: { preset: number }): Transform;
+  createStream(coder: "aloneDecoder", options: { memlimit: number; synchronous: boolean }): Transform;
   FILTER_LZMA2: string;
   CHECK_CRC64: number;
 }
@@ -66,14 +69,17 @@ export function tryLoadLzmaNative(): LzmaNative | undefined {
   return "module" in r ? r.module : undefined;
 }
 
-/** lzma-native, or SpecError OPTIONAL_DEPENDENCY_MISSING naming the package and how to install it. */
-export function loadLzmaNative(field = "compression"): LzmaNative {
+/**
+ * lzma-native, or SpecError OPTIONAL_DEPENDENCY_MISSING naming the package and how to install it; `algo`
+ * (`xz`, or rpm's `lzma`) names the output that needs it.
+ */
+export function loadLzmaNative(field = "compression", algo: "xz" | "lzma" = "xz"): LzmaNative {
   const r = load();
   if ("module" in r) return r.module;
   const reason = r.failure instanceof Error ? r.failure.message.split("\n")[0] : String(r.failure);
   throw new SpecError(
     "OPTIONAL_DEPENDENCY_MISSING",
-    `${field}: xz output needs the optional package ${XZ_PACKAGE}, which could not be loaded (${reason}); install it with \`npm install ${XZ_PACKAGE}\` or choose gzip or zstd`,
+    `${field}: ${algo} output needs the optional package ${XZ_PACKAGE}, which could not be loaded (${reason}); install it with \`npm install ${XZ_PACKAGE}\` or choose gzip or zstd`,
     { field, expected: XZ_PACKAGE, found: "not loadable" },
     { cause: r.failure },
   );

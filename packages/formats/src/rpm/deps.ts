@@ -109,6 +109,7 @@ export const RPMLIB_FEATURES = {
   PayloadFilesHavePrefix: "4.0-1",
   PayloadIsXz: "5.2-1",
   PayloadIsZstd: "5.4.18-1",
+  PayloadIsLzma: "4.4.6-1",
   LargeFiles: "4.12.0-1",
   RichDependencies: "4.12.0-1",
   TildeInVersions: "4.10.0-1",

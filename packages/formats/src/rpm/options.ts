@@ -3,7 +3,7 @@
  * (nfpm's schema: arch, summary, group, packager, compression, prefixes, buildhost, scripts, requires,
  * signature) that parses into it.
  */
-import { type Compression, parseCompression } from "../compress/compression.ts";
+import { type Compression, LEVEL_RANGES, parseCompression } from "../compress/compression.ts";
 import type { ConfigBlock, ConfigContext, JsonSchema } from "../config/block.ts";
 import { configError, configPath, onlyKeys, plainBool } from "../config/plain.ts";
 import { parseRelation } from "../spec/relation.ts";
@@ -13,6 +13,13 @@ import { keyFileSigning } from "../config/signing.ts";
 /** Scriptlet phases a `Requires(phase)` may name. */
 export const REQUIRE_PHASES = ["pre", "post", "preun", "postun", "pretrans", "posttrans"] as const;
 export type RequirePhase = (typeof REQUIRE_PHASES)[number];
+
+/**
+ * An rpm payload compression: the shared {@link Compression} (gzip, zstd, xz), or rpm's legacy `.lzma`
+ * (LZMA_alone, PAYLOADCOMPRESSOR `lzma`, nfpm's `lzma`) at an xz preset level 0..9, default 6. `lzma` is
+ * rpm's alone, so it stays out of the shared type.
+ */
+export type RpmCompression = Compression | { algo: "lzma"; level?: number };
 
 export interface RpmOptions {
   /** rpm arch string written verbatim (overrides the mapping of `spec.arch`). */
@@ -25,8 +32,8 @@ export interface RpmOptions {
   packager?: string;
   /** BUILDHOST tag; never the machine's hostname. Default `localhost`. */
   buildhost?: string;
-  /** Payload compression: gzip (default, level 6), zstd, xz. */
-  compression?: Compression;
+  /** Payload compression: gzip (default, level 6), zstd, xz, or the legacy lzma; xz and lzma need lzma-native. */
+  compression?: RpmCompression;
   /**
    * Relocation prefixes (PREFIXES): files under one of them move with `rpm -i --prefix`/`--relocate`; files
    * outside every prefix are allowed, as rpmbuild allows them, and install where they are.
@@ -95,6 +102,32 @@ function strList(raw: unknown, field: string): string[] {
   return raw.map((v, i) => str(v, `${field}[${i}]`));
 }
 
+/**
+ * Parses `rpm.compression`: what {@link parseCompression} reads for gzip, zstd and xz, plus `lzma` and
+ * `lzma:<0-9>` (rpm only). Throws SpecError INVALID_FIELD naming `field`.
+ * @example parseRpmCompression("lzma:9", "rpm.compression") // { algo: "lzma", level: 9 }
+ */
+export function parseRpmCompression(raw: unknown, field: string): RpmCompression {
+  const lzma = typeof raw === "string" ? /^lzma(?::(\d+))?$/.exec(raw.trim()) : null;
+  if (lzma !== null) {
+    if (lzma[1] === undefined) return { algo: "lzma" };
+    const level = Number(lzma[1]);
+    const [lo, hi] = LEVEL_RANGES.xz;
+    if (level < lo || level > hi)
+      throw configError(
+        "INVALID_FIELD",
+        field,
+        `expected an lzma level from ${lo} to ${hi}, found ${JSON.stringify(raw)}`,
+        raw,
+      );
+    return { algo: "lzma", level };
+  }
+  const c = parseCompression(raw as string, field);
+  if (c.algo === "none" || c.algo === "bzip2")
+    throw configError("INVALID_FIELD", field, `expected gzip, zstd, xz or lzma, found ${c.algo}`, c.algo);
+  return c;
+}
+
 /** Parses the `rpm:` block of packyard.yml into RpmOptions; throws SpecError naming the bad key. */
 export function parseRpmOptions(raw: unknown, ctx: ConfigContext): RpmOptions {
   const f = ctx.field;
@@ -107,17 +140,7 @@ export function parseRpmOptions(raw: unknown, ctx: ConfigContext): RpmOptions {
   if (obj.group !== undefined) o.group = str(obj.group, `${f}.group`);
   if (obj.packager !== undefined) o.packager = str(obj.packager, `${f}.packager`);
   if (obj.buildhost !== undefined) o.buildhost = str(obj.buildhost, `${f}.buildhost`);
-  if (obj.compression !== undefined) {
-    const c = parseCompression(obj.compression as string, `${f}.compression`);
-    if (c.algo === "none" || c.algo === "bzip2")
-      throw configError(
-        "INVALID_FIELD",
-        `${f}.compression`,
-        `expected gzip, zstd or xz, found ${c.algo}`,
-        c.algo,
-      );
-    o.compression = c;
-  }
+  if (obj.compression !== undefined) o.compression = parseRpmCompression(obj.compression, `${f}.compression`);
   if (obj.prefixes !== undefined) o.prefixes = strList(obj.prefixes, `${f}.prefixes`);
   if (obj.requires !== undefined) {
     const req = record(obj.requires, `${f}.requires`);
@@ -186,8 +209,8 @@ export const RPM_SCHEMA: JsonSchema = {
     buildhost: { type: "string", description: "Build host recorded in the header; default localhost" },
     compression: {
       type: "string",
-      pattern: "^(gzip|zstd|xz)(:\\d+)?$",
-      description: "payload compression, default gzip:6",
+      pattern: "^(gzip|zstd|xz|lzma)(:\\d+)?$",
+      description: "payload compression, default gzip:6; lzma is rpm's legacy .lzma payload",
     },
     prefixes: { ...stringList, description: "relocation prefixes" },
     requires: {

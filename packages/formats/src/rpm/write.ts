@@ -5,7 +5,8 @@
  * headers are small and built in memory.
  */
 import { compress } from "../compress/compress.ts";
-import { type Compression, effectiveLevel } from "../compress/compression.ts";
+import { type Compression, DEFAULT_LEVELS, effectiveLevel, LEVEL_RANGES } from "../compress/compression.ts";
+import { compressLzmaAlone } from "../compress/lzma-alone.ts";
 import { encodeCpioHeader, encodeCpioStrippedHeader, encodeCpioTrailer } from "../container/cpio.ts";
 import { SpecError } from "../errors.ts";
 import type { WriteContext } from "../format.ts";
@@ -20,7 +21,7 @@ import { assertRpmRichRelations, type Dep, depOf, hasRich, normalizeDeps, rpmlib
 import { buildFileList, LARGE_FILE_BYTES, type RpmFile } from "./files.ts";
 import { encodeHeader, type HeaderEntry } from "./header.ts";
 import { encodeLead } from "./lead.ts";
-import { REQUIRE_PHASES, type RequirePhase, type RpmOptions } from "./options.ts";
+import { REQUIRE_PHASES, type RequirePhase, type RpmCompression, type RpmOptions } from "./options.ts";
 import { SCRIPT_SLOTS, scriptInterpreter, UNMAPPED_SCRIPT_KINDS } from "./scripts.ts";
 import { SENSE } from "./sense.ts";
 import { encodeSignatureHeader, fitSignatureHeader, signatureEntries } from "./signature-header.ts";
@@ -31,7 +32,12 @@ const DEFAULT_COMPRESSION: Compression = { algo: "gzip", level: 6 };
 const U32_MAX = 0xffffffff;
 
 /** rpm's compressor names (PAYLOADCOMPRESSOR). */
-const COMPRESSOR_NAME = { gzip: "gzip", zstd: "zstd", xz: "xz" } as const;
+const COMPRESSOR_NAME = { gzip: "gzip", zstd: "zstd", xz: "xz", lzma: "lzma" } as const;
+
+/** The level rpm records in PAYLOADFLAGS (rpmbuild writes the digit of `w6.xzdio`). */
+function payloadLevel(c: RpmCompression): number | undefined {
+  return c.algo === "lzma" ? (c.level ?? DEFAULT_LEVELS.xz) : effectiveLevel(c);
+}
 
 /** Resolved naming of a package: EVR, arch string and `N-V-R.A.rpm`. */
 export function rpmNaming(
@@ -66,14 +72,26 @@ export function validateRpm(spec: PackageSpec, options: RpmOptions): void {
     );
   }
   const c = options.compression;
-  if (c !== undefined && c.algo !== "gzip" && c.algo !== "zstd" && c.algo !== "xz") {
+  if (c !== undefined && c.algo !== "gzip" && c.algo !== "zstd" && c.algo !== "xz" && c.algo !== "lzma") {
     throw new SpecError(
       "UNSUPPORTED_FEATURE",
-      `rpm.compression: expected gzip, zstd or xz, found ${c.algo}`,
+      `rpm.compression: expected gzip, zstd, xz or lzma, found ${c.algo}`,
       { field: "rpm.compression", found: c.algo },
     );
   }
-  if (c?.framing !== undefined) {
+  if (c?.algo === "lzma" && c.level !== undefined) {
+    const [lo, hi] = LEVEL_RANGES.xz;
+    if (!Number.isInteger(c.level) || c.level < lo || c.level > hi)
+      throw new SpecError(
+        "INVALID_FIELD",
+        `rpm.compression: expected an lzma level from ${lo} to ${hi}, found ${c.level}`,
+        {
+          field: "rpm.compression",
+          found: c.level,
+        },
+      );
+  }
+  if (c !== undefined && "framing" in c && c.framing !== undefined) {
     throw new SpecError(
       "UNSUPPORTED_FEATURE",
       "rpm.compression: framing is not used for rpm payloads (rpm reads one stream)",
@@ -201,7 +219,7 @@ async function* cpioStream(
 async function writePayload(
   files: RpmFile[],
   large: boolean,
-  compression: Compression,
+  compression: RpmCompression,
   ctx: WriteContext,
 ): Promise<PayloadResult> {
   const fileDigests: string[] = files.map(() => "");
@@ -215,7 +233,11 @@ async function writePayload(
   });
   const writer = (ctx.spool ?? createSpool())();
   try {
-    for await (const chunk of compress(plain, compression)) await writer.write(chunk);
+    const compressed =
+      compression.algo === "lzma"
+        ? compressLzmaAlone(plain, compression.level ?? DEFAULT_LEVELS.xz)
+        : compress(plain, compression);
+    for await (const chunk of compressed) await writer.write(chunk);
   } catch (e) {
     await writer.abort();
     throw e;
@@ -268,7 +290,7 @@ function depEntries(deps: Dep[], nameTag: number, flagsTag: number, versionTag: 
 export function buildDeps(
   spec: PackageSpec,
   options: RpmOptions,
-  ctx: { evr: RpmEvr; arch: string; compression: Compression; large: boolean; hasConfig: boolean },
+  ctx: { evr: RpmEvr; arch: string; compression: RpmCompression; large: boolean; hasConfig: boolean },
 ): Record<
   | "requires"
   | "provides"
@@ -335,6 +357,7 @@ export function buildDeps(
   );
   if (ctx.compression.algo === "xz") requires.push(rpmlibDep("PayloadIsXz"));
   if (ctx.compression.algo === "zstd") requires.push(rpmlibDep("PayloadIsZstd"));
+  if (ctx.compression.algo === "lzma") requires.push(rpmlibDep("PayloadIsLzma"));
   if (ctx.large) requires.push(rpmlibDep("LargeFiles"));
   if (hasRich(all)) requires.push(rpmlibDep("RichDependencies"));
   const versions = [
@@ -367,7 +390,7 @@ function mainHeaderEntries(
   options: RpmOptions,
   files: RpmFile[],
   payload: PayloadResult,
-  compression: Compression,
+  compression: RpmCompression,
   large: boolean,
 ): HeaderEntry[] {
   const { evr, arch } = rpmNaming(spec, options);
@@ -480,7 +503,7 @@ function mainHeaderEntries(
     );
   e.push(str(TAG.PAYLOADFORMAT, "cpio"));
   e.push(str(TAG.PAYLOADCOMPRESSOR, COMPRESSOR_NAME[compression.algo as keyof typeof COMPRESSOR_NAME]));
-  e.push(str(TAG.PAYLOADFLAGS, String(effectiveLevel(compression) ?? "")));
+  e.push(str(TAG.PAYLOADFLAGS, String(payloadLevel(compression) ?? "")));
   e.push(str(TAG.ENCODING, "utf-8"));
   e.push(strs(TAG.PAYLOADDIGEST, [payload.spooled.digests.sha256]));
   e.push(int32(TAG.PAYLOADDIGESTALGO, [DIGEST_ALGO.SHA256]));
@@ -547,7 +570,7 @@ export async function* writeRpm(
       { field: "rpm.signature" },
     );
   }
-  const compression = options.compression ?? DEFAULT_COMPRESSION;
+  const compression: RpmCompression = options.compression ?? DEFAULT_COMPRESSION;
   const files = buildFileList(spec);
   const large = files.some((f) => f.size >= LARGE_FILE_BYTES);
   const payload = await writePayload(files, large, compression, ctx);
