@@ -15,6 +15,10 @@ export interface CommandIo {
   cwd: string;
   debug: boolean;
   color: boolean;
+  /** stderr is a terminal (and TERM is not `dumb`): progress may redraw a line in place. */
+  tty: boolean;
+  /** The terminal's width, when stderr is one. */
+  columns?: number;
   /** The package formats to build and read (the registry, FORMATS, unless a test injects others). */
   // biome-ignore lint/suspicious/noExplicitAny: formats carry their own option types.
   formats: readonly PackageFormat<any>[];

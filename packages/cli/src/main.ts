@@ -99,7 +99,8 @@ export async function main(
   formats: readonly PackageFormat<any>[] = FORMATS,
 ): Promise<number> {
   const debug = argv.includes("--debug");
-  const color = env.NO_COLOR === undefined && streams.stderr.isTTY === true && env.TERM !== "dumb";
+  const tty = streams.stderr.isTTY === true && env.TERM !== "dumb";
+  const color = env.NO_COLOR === undefined && tty;
   const stdout = guarded(streams.stdout);
   const stderr = guarded(streams.stderr);
   const io: CommandIo = {
@@ -109,6 +110,8 @@ export async function main(
     cwd,
     debug,
     color,
+    tty,
+    ...(streams.stderr.columns !== undefined ? { columns: streams.stderr.columns } : {}),
     formats,
   };
   let status: number;

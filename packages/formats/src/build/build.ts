@@ -28,7 +28,7 @@ import { resolvePassphrase } from "../sign/passphrase.ts";
 import type { Signer } from "../sign/signer.ts";
 import { loadX509Signer } from "../sign/x509.ts";
 import { formatSemver } from "../spec/version.ts";
-import type { PackageSpec } from "../spec/types.ts";
+import type { ByteSource, PackageSpec } from "../spec/types.ts";
 import type { SpoolFactory } from "../spool/spool.ts";
 import { nodeBuildHost } from "../source/node-build-host.ts";
 import type { BuildHost } from "../source/host.ts";
@@ -85,9 +85,30 @@ export type BuildProgress =
       bytes: number;
     }
   | {
+      /**
+       * What the writer has read of the package's file contents: emitted when a file is first opened,
+       * when a file is read from its start again, and every 1 MiB read. Writers that hash a file before
+       * writing it (Arch, apk) or store an incompressible file after trying to deflate it (zip) read it
+       * twice: `bytes` (each file counted once) then reaches the total before the package is written,
+       * and `pass`/`passBytes` follow the second reading.
+       */
+      kind: "read";
+      packager: string;
+      path: string;
+      /** Distinct files opened so far (at most the start event's `files`). */
+      files: number;
+      /** Bytes read so far, each file's counted once (at most the start event's `bytes`). */
+      bytes: number;
+      /** The most times one file has been read from its start so far: 1, or 2 during a second reading. */
+      pass: number;
+      /** Bytes read by the readings numbered `pass` (at most the start event's `bytes`). */
+      passBytes: number;
+    }
+  | {
       kind: "write";
       packager: string;
-      path: string /** Bytes of the artifact written so far. */;
+      path: string;
+      /** Bytes of the artifact written so far (emitted every 4 MiB). */
       written: number;
     }
   | { kind: "done"; packager: string; path: string; artifact: BuildArtifact }
@@ -269,19 +290,119 @@ function contentTotals(spec: PackageSpec): { files: number; bytes: number } {
   return { files, bytes };
 }
 
+/** Bytes written between two `write` progress events of one packager. */
+const PROGRESS_BYTES = 4 << 20;
+
+/** Bytes read between two `read` progress events of one packager. */
+const READ_PROGRESS_BYTES = 1 << 20;
+
+/** Tallies what a writer has read of a package's file contents, for `read` progress events. */
+class ReadTally {
+  files = 0;
+  bytes = 0;
+  pass = 0;
+  /** Bytes read by each pass: the first readings of files, the second readings, ... */
+  private readonly perPass: number[] = [];
+  private readonly total: number;
+  private reported = 0;
+  private readonly emit: (tally: ReadTally) => void;
+  constructor(total: number, emit: (tally: ReadTally) => void) {
+    this.total = total;
+    this.emit = emit;
+  }
+
+  get passBytes(): number {
+    return this.perPass[this.pass - 1] ?? 0;
+  }
+
+  /** A file was opened: for the first time (`first`), and/or from its start for the `reading`-th time. */
+  opened(first: boolean, reading: number): void {
+    if (first) this.files++;
+    const again = reading > this.pass;
+    if (again) this.pass = reading;
+    if (first || again) this.report();
+  }
+
+  /** The `reading`-th reading of a file read `n` bytes, `fresh` of them never read before. */
+  read(reading: number, n: number, fresh: number): void {
+    this.perPass[reading - 1] = Math.min((this.perPass[reading - 1] ?? 0) + n, this.total);
+    this.bytes += fresh;
+    if (this.bytes + this.passBytes - this.reported >= READ_PROGRESS_BYTES) this.report();
+  }
+
+  private report(): void {
+    this.reported = this.bytes + this.passBytes;
+    this.emit(this);
+  }
+}
+
+/**
+ * A file's content that reports to a ReadTally how far into it any reading has got; the bytes pass
+ * through unchanged. Re-reading a part already read adds nothing, so the tally never passes the total.
+ */
+class CountedSource implements ByteSource {
+  readonly size: number;
+  private readonly inner: ByteSource;
+  private readonly tally: ReadTally;
+  private opens = 0;
+  private fromStart = 0;
+  /** How far into the file the furthest reading has got. */
+  private reached = 0;
+  constructor(inner: ByteSource, tally: ReadTally) {
+    this.inner = inner;
+    this.tally = tally;
+    this.size = inner.size;
+  }
+
+  open(range?: { start: number; end: number }): AsyncIterable<Uint8Array> {
+    const start = range?.start ?? 0;
+    // A reading from the start is a new pass over the file; a later range continues the current one.
+    if (start === 0 || this.fromStart === 0) this.fromStart++;
+    this.tally.opened(this.opens++ === 0, this.fromStart);
+    return this.counted(this.inner.open(range), start, this.fromStart);
+  }
+
+  private async *counted(
+    chunks: AsyncIterable<Uint8Array>,
+    start: number,
+    reading: number,
+  ): AsyncGenerator<Uint8Array> {
+    let at = start;
+    for await (const c of chunks) {
+      at += c.length;
+      const reached = Math.min(at, this.size);
+      const fresh = Math.max(0, reached - this.reached);
+      this.reached += fresh;
+      this.tally.read(reading, c.length, fresh);
+      yield c;
+    }
+  }
+}
+
+/** `spec` with every file's content counted into one ReadTally (built only when progress is wanted). */
+function countingReads(spec: PackageSpec, emit: (tally: ReadTally) => void): PackageSpec {
+  const tally = new ReadTally(contentTotals(spec).bytes, emit);
+  return {
+    ...spec,
+    entries: spec.entries.map((e) =>
+      e.type === "file" ? { ...e, content: new CountedSource(e.content, tally) } : e,
+    ),
+  };
+}
+
 /** Streams `chunks` through, counting and hashing them, and reporting progress at most every 4 MiB. */
 async function* measured(
   chunks: AsyncIterable<Uint8Array>,
   tally: { size: number; hash: Hasher },
   report: (written: number) => void,
 ): AsyncGenerator<Uint8Array> {
-  let next = 4 << 20;
+  let next = PROGRESS_BYTES;
   for await (const c of chunks) {
     tally.size += c.length;
     tally.hash.update(c);
     if (tally.size >= next) {
       report(tally.size);
-      next = tally.size + (4 << 20);
+      next = tally.size + PROGRESS_BYTES;
     }
     yield c;
   }
@@ -367,8 +488,15 @@ export async function build(source: BuildSource, opts: BuildOptions): Promise<Bu
   };
 
   for (const { packager, format, spec, options, signer, path } of plans) {
-    opts.onProgress?.({ kind: "start", packager, path, ...contentTotals(spec) });
-    const chunks = format.write(spec, options, {
+    const onProgress = opts.onProgress;
+    onProgress?.({ kind: "start", packager, path, ...contentTotals(spec) });
+    const input =
+      onProgress === undefined
+        ? spec
+        : countingReads(spec, ({ files, bytes, pass, passBytes }) =>
+            onProgress({ kind: "read", packager, path, files, bytes, pass, passBytes }),
+          );
+    const chunks = format.write(input, options, {
       date: opts.date,
       ...(signer !== undefined ? { signer } : {}),
       ...(opts.spool !== undefined ? { spool: opts.spool } : {}),
