@@ -281,7 +281,11 @@ test("macos: sign with a PEM key + --certificate, build with a .p12 unlocked fro
   const built = await cli(["build", "-p", "macos", "-t", join(dir, "unsigned"), "--json"]);
   assert.equal(built.status, 0, built.stderr);
   const pkg = (JSON.parse(built.stdout) as Artifact[])[0]!.path;
-  assert.deepEqual(await xarSignatures(pkg), []);
+  assert.deepEqual((await inspectJson(pkg)).signatures, []);
+  // With --key, an unsigned package fails verification, as gpgv does.
+  const unsigned = await cli(["inspect", pkg, "--key", cert]);
+  assert.equal(unsigned.status, 1, unsigned.stderr);
+  assert.match(unsigned.stderr, /found none \(the package is unsigned\).*\[SignError VERIFY_FAILED\]/);
   const signed = await sign(pkg, key, "--certificate", cert);
   assert.equal(signed.status, 0, signed.stderr);
   const info = await inspectJson(pkg, "--key", cert);

@@ -3,7 +3,9 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "../command.ts";
-import { fileSource, type PackageInfo } from "../formats.ts";
+import { fileSource, type PackageInfo, SignError } from "../formats.ts";
+import { humanBytes } from "../human-bytes.ts";
+import { relationText } from "../relation-text.ts";
 import { aboutFile } from "../report.ts";
 import { readError, sniffFile } from "../sniff.ts";
 
@@ -43,18 +45,13 @@ export function summarize(info: PackageInfo): string {
   row("License", info.license);
   row("Vendor", info.vendor);
   row("Section", info.section);
-  row("Installed", info.installedSize);
+  if (info.installedSize !== undefined) row("Installed", humanBytes(info.installedSize));
   if (info.buildDate !== undefined) row("Built", new Date(info.buildDate * 1000).toISOString());
-  row("Size", info.artifact.size);
+  row("Size", humanBytes(info.artifact.size));
   row("SHA-256", info.artifact.digests.sha256);
   for (const [kind, groups] of Object.entries(info.relations)) {
     if (groups === undefined || groups.length === 0) continue;
-    const text = groups
-      .map((g) =>
-        g.map((r) => `${r.name}${r.op !== undefined ? ` (${r.op} ${r.version ?? ""})` : ""}`).join(" | "),
-      )
-      .join(", ");
-    row(kind, text);
+    row(kind, groups.map((g) => relationText(info.format, g)).join(", "));
   }
   const scripts = Object.keys(info.scripts);
   row("Scripts", scripts.length > 0 ? scripts.join(", ") : undefined);
@@ -81,6 +78,32 @@ export function summarize(info: PackageInfo): string {
   return `${lines.join("\n")}\n`;
 }
 
+/**
+ * With --key, the package must be signed and verify, as gpgv decides: a SignError VERIFY_FAILED (exit 1)
+ * when a signature does not verify with the given keys, or when none does (an unsigned package included).
+ * A signature the reader cannot check (macOS's CMS x-signature) does not fail on its own.
+ */
+function checkVerified(name: string, info: PackageInfo): void {
+  const where = (s: PackageInfo["signatures"][number]) => `${s.kind} signature at ${s.location}`;
+  const failed = info.signatures.filter((s) => s.verified === false);
+  if (failed.length > 0) {
+    throw new SignError(
+      "VERIFY_FAILED",
+      `${name}: ${failed.map(where).join(", ")} ${failed.length === 1 ? "does" : "do"} not verify with the given keys`,
+      { path: name, found: failed.map((s) => s.location) },
+    );
+  }
+  if (!info.signatures.some((s) => s.verified === true)) {
+    throw new SignError(
+      "VERIFY_FAILED",
+      info.signatures.length === 0
+        ? `${name}: expected a signature to verify with the given keys, found none (the package is unsigned)`
+        : `${name}: no signature could be checked against the given keys (${info.signatures.map(where).join(", ")})`,
+      { path: name },
+    );
+  }
+}
+
 export const inspectCommand: Command = {
   name: "inspect",
   summary: "print what a package contains (any .deb, .rpm, Arch, .apk, .pkg or archive)",
@@ -91,7 +114,8 @@ relations, scripts, signatures and files.
 
 Options:
       --json       print the full PackageInfo as JSON on stdout
-      --key FILE   public key (armored OpenPGP or PEM) to verify signatures against; may be repeated
+      --key FILE   public key (armored OpenPGP or PEM) to verify signatures against; may be repeated.
+                   Exit status 1 when a signature does not verify, or none does (as gpgv)
       --debug      stack traces on errors
   -h, --help       show this help
 
@@ -120,6 +144,7 @@ A detached signature lying beside the package (FILE.sig) is checked too.
       throw aboutFile(name, e);
     }
     io.out(flags.json === true ? `${JSON.stringify(info, null, 2)}\n` : summarize(info));
+    if (keys.length > 0) checkVerified(name, info);
     return 0;
   },
 };
