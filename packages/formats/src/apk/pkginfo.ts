@@ -31,7 +31,10 @@ export interface PkgInfoFields {
   datahash: string;
 }
 
-/** Renders `.PKGINFO` text. Values are single lines (the writer validated them). */
+/**
+ * Renders `.PKGINFO` text, with pkgdesc and url always (empty when unset), as abuild writes them. Values
+ * are single lines (the writer validated them).
+ */
 export function renderPkgInfo(f: PkgInfoFields): string {
   const pairs: KeyValue[] = [];
   const put = (key: string, v: string | number | undefined) => {
@@ -39,8 +42,8 @@ export function renderPkgInfo(f: PkgInfoFields): string {
   };
   put("pkgname", f.pkgname);
   put("pkgver", f.pkgver);
-  put("pkgdesc", f.pkgdesc);
-  put("url", f.url);
+  // abuild writes both even when the APKBUILD leaves them empty (prepare_metafiles: "pkgdesc = $pkgdesc").
+  pairs.push({ key: "pkgdesc", value: f.pkgdesc ?? "" }, { key: "url", value: f.url ?? "" });
   put("builddate", f.builddate);
   put("packager", f.packager);
   put("size", f.size);
@@ -64,13 +67,18 @@ export function renderPkgInfo(f: PkgInfoFields): string {
 /** A parsed `.PKGINFO`: every value per key, in file order. */
 export type PkgInfo = Map<string, string[]>;
 
+/** Keys abuild writes even when unset; their empty value means "not set". */
+const EMPTY_MEANS_UNSET: ReadonlySet<string> = new Set(["pkgdesc", "url"]);
+
 /**
  * Parses `.PKGINFO` text. Blank lines and `#` comments are skipped; every other line must be `key = value`.
+ * An empty pkgdesc or url is left out, as unset.
  * @throws FormatError BAD_HEADER naming the line.
  */
 export function parsePkgInfo(text: string): PkgInfo {
   const out: PkgInfo = new Map();
   for (const { key, value } of decodeKeyValues(text, ".PKGINFO")) {
+    if (value === "" && EMPTY_MEANS_UNSET.has(key)) continue;
     const list = out.get(key);
     if (list === undefined) out.set(key, [value]);
     else list.push(value);

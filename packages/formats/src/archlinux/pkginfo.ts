@@ -79,7 +79,7 @@ export function emptyPkginfo(pkgname: string, pkgver: string): Pkginfo {
   };
 }
 
-/** Renders .PKGINFO in makepkg's key order, with a packyard header comment. */
+/** Renders .PKGINFO in makepkg's key order, with a packyard header comment; pkgdesc and url always, as makepkg. */
 export function encodePkginfo(p: Pkginfo, generator: string): string {
   const pairs: KeyValue[] = [];
   const one = (key: string, v: string | number | undefined) => {
@@ -92,8 +92,9 @@ export function encodePkginfo(p: Pkginfo, generator: string): string {
   one("pkgbase", p.pkgbase);
   many("xdata");
   one("pkgver", p.pkgver);
-  one("pkgdesc", p.pkgdesc);
-  one("url", p.url);
+  // makepkg writes both even when the PKGBUILD sets neither: "pkgdesc = " and "url = " (write_pkginfo).
+  one("pkgdesc", p.pkgdesc ?? "");
+  one("url", p.url ?? "");
   one("builddate", p.builddate);
   one("packager", p.packager);
   one("size", p.size);
@@ -126,7 +127,7 @@ function bad(
 /**
  * Parses .PKGINFO strictly: a single-valued key given twice is DUPLICATE_KEY, a key pacman does not know is
  * UNKNOWN_KEY, a missing pkgname/pkgver or a pkgver without `-pkgrel` (pacman: "invalid package version")
- * is INVALID_VALUE; numbers must be decimal.
+ * is INVALID_VALUE; numbers must be decimal. An empty pkgdesc or url reads as unset.
  */
 export function decodePkginfo(text: string): Pkginfo {
   const seen = new Map<string, string>();
@@ -162,9 +163,14 @@ export function decodePkginfo(text: string): Pkginfo {
     );
   p.pkgname = name;
   p.pkgver = ver;
-  for (const k of ["pkgbase", "pkgdesc", "url", "packager", "arch"] as const) {
+  for (const k of ["pkgbase", "packager", "arch"] as const) {
     const v = get(k);
     if (v !== undefined) p[k] = v;
+  }
+  // An empty pkgdesc or url is makepkg's way of saying "not set" (it always writes both).
+  for (const k of ["pkgdesc", "url"] as const) {
+    const v = get(k);
+    if (v !== undefined && v !== "") p[k] = v;
   }
   const builddate = num("builddate");
   if (builddate !== undefined) p.builddate = builddate;

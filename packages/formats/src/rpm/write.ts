@@ -413,7 +413,8 @@ function mainHeaderEntries(
   if (total > U32_MAX) e.push(int64(TAG.LONGSIZE, [total]));
   else e.push(int32(TAG.SIZE, [total]));
   if (spec.vendor) e.push(str(TAG.VENDOR, spec.vendor));
-  if (spec.license) e.push(str(TAG.LICENSE, spec.license));
+  // Always present, empty when unset: rpmbuild refuses a spec without License, and nfpm (rpmpack) writes "".
+  e.push(str(TAG.LICENSE, spec.license ?? ""));
   const packager = options.packager ?? spec.maintainer;
   if (packager) e.push(str(TAG.PACKAGER, packager));
   e.push(i18n(TAG.GROUP, options.group ?? spec.section ?? "Unspecified"));
