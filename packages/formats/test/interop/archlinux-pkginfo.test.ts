@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { writeArchlinux } from "../../src/archlinux/index.ts";
-import { bytesSource, collect } from "../../src/bytes/bytes.ts";
-import { type PackageSpec, ROOT } from "../../src/spec/types.ts";
+import { collect } from "../../src/bytes/bytes.ts";
+import { bareSpec } from "../support/bare-spec.ts";
 import { needRoot, needTool, run } from "../support/tools.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "packyard-arch-pkginfo-"));
@@ -27,26 +27,6 @@ x
 EOS
 }
 `;
-
-const SPEC: PackageSpec = {
-  name: "bare",
-  version: { upstream: "1.0", release: "1" },
-  arch: "all",
-  date: 1_700_000_000,
-  relations: {},
-  entries: [
-    {
-      type: "file",
-      path: "/usr/share/bare/x",
-      mode: 0o644,
-      owner: ROOT,
-      group: ROOT,
-      content: bytesSource(new TextEncoder().encode("x\n")),
-    },
-  ],
-  scripts: {},
-  changelog: [],
-};
 
 /** The non-comment lines of a .PKGINFO, keyed for comparison. */
 const pkginfoLines = (pkg: string) =>
@@ -84,7 +64,7 @@ test("no pkgdesc or url: our .PKGINFO has makepkg's `pkgdesc = ` and `url = ` li
   );
   const theirs = join(dir, readdirSync(dir).find((f) => f.endsWith(".pkg.tar.gz"))!);
   const ours = join(dir, "ours.pkg.tar.zst");
-  writeFileSync(ours, await collect(writeArchlinux(SPEC, {})));
+  writeFileSync(ours, await collect(writeArchlinux(bareSpec(), {})));
 
   const a = pkginfoLines(ours);
   const b = pkginfoLines(theirs);

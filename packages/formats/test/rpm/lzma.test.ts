@@ -11,13 +11,14 @@ import { decompressBytes } from "../../src/compress/decompress.ts";
 import { compressLzmaAlone, isLzmaAloneHeader } from "../../src/compress/lzma-alone.ts";
 import { setLzmaNativeLoader } from "../../src/compress/lzma-native.ts";
 import { FormatError, SpecError } from "../../src/errors.ts";
-import { decodeHeader, headerString } from "../../src/rpm/header.ts";
+import { headerString } from "../../src/rpm/header.ts";
 import { readRpm, writeRpm } from "../../src/rpm/index.ts";
 import { parseRpmOptions } from "../../src/rpm/options.ts";
-import { REGION_IMMUTABLE, TAG } from "../../src/rpm/tags.ts";
+import { TAG } from "../../src/rpm/tags.ts";
 import type { ByteSource } from "../../src/spec/types.ts";
 import { comparable, expectedInfo } from "./expected.ts";
 import { exampleSpec } from "./example-spec.ts";
+import { readMainHeader } from "./main-header.ts";
 
 afterEach(() => setLzmaNativeLoader());
 const missing = () => {
@@ -33,19 +34,12 @@ async function once(bytes: Uint8Array): Promise<Uint8Array> {
 
 /** The main header's PAYLOADCOMPRESSOR and PAYLOADFLAGS, and the payload bytes. */
 async function payloadOf(bytes: Uint8Array) {
-  const info = await readRpm(bytesSource(bytes));
-  assert.ok(info.raw.format === "rpm");
-  if (info.raw.format !== "rpm") throw new Error("not rpm");
-  const h = decodeHeader(
-    bytes.subarray(info.raw.headerStart, info.raw.headerEnd),
-    info.raw.headerStart,
-    REGION_IMMUTABLE,
-  );
+  const { info, header, payload } = await readMainHeader(bytes);
   return {
     info,
-    compressor: headerString(h, TAG.PAYLOADCOMPRESSOR),
-    flags: headerString(h, TAG.PAYLOADFLAGS),
-    payload: bytes.subarray(info.raw.headerEnd),
+    compressor: headerString(header, TAG.PAYLOADCOMPRESSOR),
+    flags: headerString(header, TAG.PAYLOADFLAGS),
+    payload,
   };
 }
 
