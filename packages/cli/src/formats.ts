@@ -25,6 +25,7 @@ export {
   PACKAGERS,
   packagerFromFileName,
   signerFromKeyFile,
+  apkKeyName,
 } from "@packyard/formats";
 export type {
   PackyardErrorAny,

@@ -15,7 +15,14 @@ import type { Command, CommandIo, Flags } from "./command.ts";
 import { exitCodeOf, formatError } from "./report.ts";
 import { UsageError } from "./usage-error.ts";
 
-const COMMANDS: readonly Command[] = [buildCommand, inspectCommand, keygenCommand, signCommand, initCommand];
+/** Every `packyard <command>`, in the order `--help` lists them. */
+export const COMMANDS: readonly Command[] = [
+  buildCommand,
+  inspectCommand,
+  keygenCommand,
+  signCommand,
+  initCommand,
+];
 
 /** The CLI's version, from its package.json. */
 export function cliVersion(): string {
@@ -36,7 +43,7 @@ Commands:
 ${lines.join("\n")}
 
 Options:
-  -h, --help     show help (also after a command: packyard build --help)
+  -h, --help     show help (also after a command: packyard build --help, or packyard help build)
       --version  print the version
       --debug    print stack traces and diagnostic details
 
@@ -134,14 +141,34 @@ export async function main(
   return status;
 }
 
+function unknownCommand(name: string): UsageError {
+  return new UsageError(
+    `unknown command '${name}' (expected one of: ${COMMANDS.map((c) => c.name).join(", ")})`,
+  );
+}
+
 async function dispatch(argv: string[], io: CommandIo): Promise<number> {
   const first = argv.find((a) => a !== "--debug");
   if (first === undefined) {
     io.err(topHelp());
     return 2;
   }
-  if (first === "--help" || first === "-h" || first === "help") {
+  if (first === "--help" || first === "-h") {
     io.out(topHelp());
+    return 0;
+  }
+  if (first === "help") {
+    // `packyard help build` is `packyard build --help`, as git and npm have it.
+    const [topic, extra] = argv.slice(argv.indexOf(first) + 1).filter((a) => a !== "--debug");
+    if (extra !== undefined)
+      throw new UsageError(`unexpected argument '${extra}' (usage: packyard help [COMMAND])`);
+    if (topic === undefined) {
+      io.out(topHelp());
+      return 0;
+    }
+    const command = COMMANDS.find((c) => c.name === topic);
+    if (command === undefined) throw unknownCommand(topic);
+    io.out(command.help);
     return 0;
   }
   if (first === "--version" || first === "-v") {
@@ -150,10 +177,7 @@ async function dispatch(argv: string[], io: CommandIo): Promise<number> {
   }
   if (first.startsWith("-")) throw new UsageError(`unknown option '${first}' (expected a command first)`);
   const command = COMMANDS.find((c) => c.name === first);
-  if (command === undefined) {
-    const known = COMMANDS.map((c) => c.name).join(", ");
-    throw new UsageError(`unknown command '${first}' (expected one of: ${known})`);
-  }
+  if (command === undefined) throw unknownCommand(first);
   const rest = argv.slice(argv.indexOf(first) + 1);
   let flags: Flags;
   let positionals: string[];

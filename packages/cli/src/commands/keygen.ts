@@ -11,11 +11,12 @@ const TYPES = ["openpgp", "rsa"] as const;
 export const keygenCommand: Command = {
   name: "keygen",
   summary: "generate an OpenPGP or RSA signing key",
-  help: `Usage: packyard keygen --type openpgp|rsa --name NAME --email EMAIL [-o DIR] [--passphrase-env VAR]
+  help: `Usage: packyard keygen --type openpgp|rsa --name NAME --email EMAIL [-o DIR] [--algorithm rsa|ecc] [--passphrase-env VAR]
 
 Generates a signing key and prints its fingerprint.
   openpgp   v4 RSA-4096 key (accepted by apt, dnf/rpm and pacman): NAME.asc (public), NAME.secret.asc (0600)
-  rsa       RSA key for Alpine apk: NAME.rsa (private, 0600) and NAME.rsa.pub
+  rsa       RSA key for Alpine apk: NAME.rsa (private, 0600) and NAME.rsa.pub, and prints the apk key name
+            (EMAIL-<8 hex>.rsa.pub): the file name under which apk trusts it in /etc/apk/keys/
 
 Options:
       --type TYPE           openpgp or rsa
@@ -103,6 +104,14 @@ Example:
         );
       }
       io.err(`wrote ${relative(io.cwd, path) || path} (mode ${file.mode.toString(8).padStart(4, "0")})\n`);
+    }
+    if (result.apkKeyName !== undefined) {
+      const pub = result.files.find((f) => f.name.endsWith(".pub"));
+      io.err(
+        `apk key name: ${result.apkKeyName}\n` +
+          `  packages whose maintainer e-mail is ${flags.email.trim()} are signed under this name (else set\n` +
+          `  apk.signature.key_name); install the public key with: cp ${pub?.name ?? `${flags.name}.rsa.pub`} /etc/apk/keys/${result.apkKeyName}\n`,
+      );
     }
     io.out(`${result.fingerprint}\n`);
     return 0;

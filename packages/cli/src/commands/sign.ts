@@ -15,7 +15,7 @@ async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
 export const signCommand: Command = {
   name: "sign",
   summary: "sign an existing package (embedded signature, or a detached FILE.sig)",
-  help: `Usage: packyard sign FILE --key KEY [--certificate CERT] [--passphrase-env VAR] [--key-id ID]
+  help: `Usage: packyard sign FILE --key KEY [--certificate CERT] [--passphrase-env VAR] [--key-id ID] [--key-name NAME]
 
 Signs a package made by packyard or by the distribution's tools. Formats with embedded signatures
 (rpm header, deb _gpgorigin, apk .SIGN, macOS .pkg) are rewritten in place (atomically); Arch packages
