@@ -57,13 +57,45 @@ export function checkKeys(
         ),
         ...extra,
       ];
+      const line = map.keyPos?.get(key)?.line ?? value.pos.line;
       throw new SpecError(
         "UNKNOWN_KEY",
-        `${path}: unknown key (line ${value.pos.line}); expected one of ${known.join(", ")}`,
-        { field: path, line: value.pos.line, expected: known },
+        `${path}: unknown key; expected one of ${known.join(", ")}${didYouMean(key, known)} (line ${line})`,
+        { field: path, line, expected: known },
       );
     }
   }
+}
+
+/**
+ * `; did you mean \`compression\`?` when exactly one of `known` is within two edits of `key` (a letter
+ * added, dropped, changed, or two letters swapped), else "": a guess among several would mislead. A short
+ * key allows fewer edits (one per three letters), so `a` does not become `apk`.
+ */
+export function didYouMean(key: string, known: readonly string[]): string {
+  const most = Math.min(2, Math.floor(key.length / 3));
+  const close = [...new Set(known)].filter(
+    (k) => k !== key && editDistance(key.toLowerCase(), k.toLowerCase()) <= most,
+  );
+  return close.length === 1 ? `; did you mean \`${close[0]}\`?` : "";
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps. */
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3;
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
+    }
+  }
+  return d[a.length]![b.length]!;
 }
 
 function scalar(node: ConfigNode, field: string, what: string): ScalarNode {

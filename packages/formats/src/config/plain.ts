@@ -5,6 +5,8 @@
  * of the common keys are in fields.ts.
  */
 import { SpecError } from "../errors.ts";
+import { didYouMean } from "./fields.ts";
+import { keyLine } from "./tree.ts";
 
 /** The SpecError codes a block parser throws. */
 export type ConfigErrorCode = "INVALID_FIELD" | "UNKNOWN_KEY" | "UNSUPPORTED_KEY" | "UNSUPPORTED_FEATURE";
@@ -63,7 +65,14 @@ export function onlyKeys(
       throw configError("UNSUPPORTED_KEY", `${field}.${k}`, String(unsupported[k]), k);
     if (!allowed.includes(k)) {
       const expected = options.expected ?? `one of ${allowed.join(", ")}`;
-      throw configError("UNKNOWN_KEY", `${field}.${k}`, `unknown key; expected ${expected}`, k);
+      const line = keyLine(o, k);
+      const at = line !== undefined ? ` (line ${line})` : "";
+      throw configError(
+        "UNKNOWN_KEY",
+        `${field}.${k}`,
+        `unknown key; expected ${expected}${didYouMean(k, allowed)}${at}`,
+        k,
+      );
     }
   }
 }
