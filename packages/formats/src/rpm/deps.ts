@@ -4,11 +4,14 @@
  */
 import { SpecError } from "../errors.ts";
 import { assertRichRelation, isRichRelation } from "../spec/relation.ts";
-import type { Relation, RelationGroup, RelationKind, Relations } from "../spec/types.ts";
+import type { PackageSpec, Relation, RelationGroup, RelationKind, Relations } from "../spec/types.ts";
 import { compareBytes } from "../spec/validate.ts";
-import type { RpmOptions } from "./options.ts";
+import { rpmIsa } from "./arch.ts";
+import { REQUIRE_PHASES, type RequirePhase, type RpmCompression, type RpmOptions } from "./options.ts";
 import { type RichContext, richDependencyError } from "./rich.ts";
+import { SCRIPT_SLOTS, scriptInterpreter } from "./scripts.ts";
 import { SENSE, senseOf } from "./sense.ts";
+import { formatEvr, type RpmEvr } from "./version.ts";
 
 /** One dependency: `name [op version]` with its flags word. */
 export interface Dep {
@@ -128,4 +131,98 @@ export function rpmlibDep(feature: keyof typeof RPMLIB_FEATURES): Dep {
 /** True when a rich (boolean) dependency is among `deps`. */
 export function hasRich(deps: readonly Dep[]): boolean {
   return deps.some((d) => d.name.startsWith("("));
+}
+
+/** All dependency sets of the package, rpmlib() features included. */
+export function buildDeps(
+  spec: PackageSpec,
+  options: RpmOptions,
+  ctx: { evr: RpmEvr; arch: string; compression: RpmCompression; large: boolean; hasConfig: boolean },
+): Record<
+  | "requires"
+  | "provides"
+  | "conflicts"
+  | "obsoletes"
+  | "recommends"
+  | "suggests"
+  | "supplements"
+  | "enhances",
+  Dep[]
+> {
+  const r = spec.relations;
+  const evrText = formatEvr(ctx.evr);
+  const requires: Dep[] = (r.depends ?? []).map((g) => depOf(g));
+  for (const g of r.preDepends ?? []) requires.push(depOf(g, SENSE.SCRIPT_PRE));
+  const phaseSense: Record<RequirePhase, number> = {
+    pre: SENSE.SCRIPT_PRE,
+    post: SENSE.SCRIPT_POST,
+    preun: SENSE.SCRIPT_PREUN,
+    postun: SENSE.SCRIPT_POSTUN,
+    pretrans: SENSE.PRETRANS,
+    posttrans: SENSE.POSTTRANS,
+  };
+  // A fixed phase order, not the options object's key order, so nothing depends on how it was built.
+  for (const phase of REQUIRE_PHASES) {
+    for (const g of options.requires?.[phase] ?? []) requires.push(depOf(g, phaseSense[phase]));
+  }
+  for (const slot of SCRIPT_SLOTS) {
+    const s = spec.scripts[slot.kind];
+    if (s === undefined) continue;
+    const prog = scriptInterpreter(s)[0]!;
+    if (prog.startsWith("/")) requires.push({ name: prog, flags: SENSE.INTERP | slot.sense, version: "" });
+  }
+  const provides: Dep[] = (r.provides ?? []).map((g) => depOf(g));
+  provides.push({ name: spec.name, flags: SENSE.EQUAL, version: evrText });
+  const isa = rpmIsa(ctx.arch);
+  if (isa !== undefined)
+    provides.push({ name: `${spec.name}(${isa})`, flags: SENSE.EQUAL, version: evrText });
+  if (ctx.hasConfig) {
+    const config = { name: `config(${spec.name})`, flags: SENSE.CONFIG | SENSE.EQUAL, version: evrText };
+    provides.push(config);
+    requires.push(config);
+  }
+  const conflicts = [...(r.conflicts ?? []), ...(r.breaks ?? [])].map((g) => depOf(g));
+  const obsoletes = (r.replaces ?? []).map((g) => depOf(g));
+  const recommends = (r.recommends ?? []).map((g) => depOf(g));
+  const suggests = (r.suggests ?? []).map((g) => depOf(g));
+  const supplements = (options.supplements ?? []).map((g) => depOf(g));
+  const enhances = (r.enhances ?? []).map((g) => depOf(g));
+  const all = [
+    ...requires,
+    ...provides,
+    ...conflicts,
+    ...obsoletes,
+    ...recommends,
+    ...suggests,
+    ...supplements,
+    ...enhances,
+  ];
+  requires.push(
+    rpmlibDep("CompressedFileNames"),
+    rpmlibDep("FileDigests"),
+    rpmlibDep("PayloadFilesHavePrefix"),
+  );
+  if (ctx.compression.algo === "xz") requires.push(rpmlibDep("PayloadIsXz"));
+  if (ctx.compression.algo === "zstd") requires.push(rpmlibDep("PayloadIsZstd"));
+  if (ctx.compression.algo === "lzma") requires.push(rpmlibDep("PayloadIsLzma"));
+  if (ctx.large) requires.push(rpmlibDep("LargeFiles"));
+  if (hasRich(all)) requires.push(rpmlibDep("RichDependencies"));
+  const versions = [
+    ctx.evr.version,
+    ctx.evr.release,
+    ...all.map((d) => d.version),
+    ...all.filter((d) => d.name.startsWith("(")).map((d) => d.name),
+  ];
+  if (versions.some((v) => v.includes("~"))) requires.push(rpmlibDep("TildeInVersions"));
+  if (versions.some((v) => v.includes("^"))) requires.push(rpmlibDep("CaretInVersions"));
+  return {
+    requires: normalizeDeps(requires),
+    provides: normalizeDeps(provides),
+    conflicts: normalizeDeps(conflicts),
+    obsoletes: normalizeDeps(obsoletes),
+    recommends: normalizeDeps(recommends),
+    suggests: normalizeDeps(suggests),
+    supplements: normalizeDeps(supplements),
+    enhances: normalizeDeps(enhances),
+  };
 }

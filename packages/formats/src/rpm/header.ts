@@ -27,6 +27,41 @@ export type HeaderEntry =
   | { tag: number; type: typeof RPM_TYPE.BIN; value: Uint8Array }
   | { tag: number; type: typeof RPM_TYPE.STRING_ARRAY | typeof RPM_TYPE.I18NSTRING; value: string[] };
 
+/** Values above this need the 64-bit tags (LONGSIZE, LONGFILESIZES, LONGARCHIVESIZE). */
+export const U32_MAX = 0xffffffff;
+
+/** Entry constructors, one per type the writers use. */
+export const stringEntry = (tag: number, value: string): HeaderEntry => ({
+  tag,
+  type: RPM_TYPE.STRING,
+  value,
+});
+export const i18nEntry = (tag: number, value: string): HeaderEntry => ({
+  tag,
+  type: RPM_TYPE.I18NSTRING,
+  value: [value],
+});
+export const stringArrayEntry = (tag: number, value: string[]): HeaderEntry => ({
+  tag,
+  type: RPM_TYPE.STRING_ARRAY,
+  value,
+});
+export const int32Entry = (tag: number, value: number[]): HeaderEntry => ({
+  tag,
+  type: RPM_TYPE.INT32,
+  value,
+});
+export const int16Entry = (tag: number, value: number[]): HeaderEntry => ({
+  tag,
+  type: RPM_TYPE.INT16,
+  value,
+});
+export const int64Entry = (tag: number, value: number[]): HeaderEntry => ({
+  tag,
+  type: RPM_TYPE.INT64,
+  value: value.map((v) => BigInt(v)),
+});
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: false });
 

@@ -12,19 +12,14 @@ import { resolveLimits } from "../limits.ts";
 import type { Signer } from "../sign/signer.ts";
 import type { ByteSource } from "../spec/types.ts";
 import { headerNumbers, headerString } from "./header.ts";
-import { readHeaders } from "./read.ts";
-import { fitSignatureHeader, SIGNATURE_TAGS, signatureEntries } from "./signature-header.ts";
+import { readHeaders } from "./reader.ts";
+import {
+  fitSignatureHeader,
+  headerAndPayload,
+  SIGNATURE_TAGS,
+  signatureEntries,
+} from "./signature-header.ts";
 import { REGION_SIGNATURES, SIG, TAG } from "./tags.ts";
-
-/** The main header followed by the payload streamed from the source: what a legacy 1002/1005 signature covers. */
-async function* headerAndPayload(
-  header: Uint8Array,
-  source: ByteSource,
-  start: number,
-): AsyncGenerator<Uint8Array> {
-  yield header;
-  yield* source.open({ start, end: source.size });
-}
 
 /**
  * Streams `artifact` re-signed with `signer` (an OpenPGP signer: RSA → tag 268, EdDSA → tag 267). A
@@ -64,7 +59,9 @@ export async function* signRpm(
   const kept = parsed.signature.tags
     .filter((t) => t !== REGION_SIGNATURES && t !== SIG.RESERVEDSPACE && !SIGNATURE_TAGS.includes(t))
     .map((t) => parsed.signature.entries.get(t)!);
-  const legacy = hadLegacy ? async () => headerAndPayload(H, artifact, parsed.payloadStart) : undefined;
+  const legacy = hadLegacy
+    ? async () => headerAndPayload(H, artifact.open({ start: parsed.payloadStart, end: artifact.size }))
+    : undefined;
   const date = ctx.date ?? headerNumbers(parsed.header, TAG.BUILDTIME)?.[0];
   if (date === undefined) {
     throw new SpecError(

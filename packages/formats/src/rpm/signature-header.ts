@@ -3,8 +3,10 @@
  * RESERVEDSPACE placeholder that lets a signature be added later without moving the main header.
  */
 import { FormatError } from "../errors.ts";
+import { createHasher, hashBytes } from "../hash/index.ts";
 import type { OpenPGPSigner, SignInput } from "../sign/signer.ts";
-import { encodeHeader, type HeaderEntry } from "./header.ts";
+import type { SpooledBytes } from "../spool/spool.ts";
+import { encodeHeader, type HeaderEntry, int32Entry, int64Entry, stringEntry, U32_MAX } from "./header.ts";
 import { REGION_SIGNATURES, RPM_TYPE, SIG } from "./tags.ts";
 
 /** Bytes after the signature header so that the main header starts on an 8-byte boundary. */
@@ -95,4 +97,39 @@ export function checkSignatureTypes(entries: Map<number, HeaderEntry>, offset: n
       );
     }
   }
+}
+
+/** Digest entries of the signature header for main header `header` and payload `payload`. */
+export async function digestEntries(
+  header: Uint8Array,
+  payload: SpooledBytes | Uint8Array,
+  uncompressedSize: number,
+): Promise<HeaderEntry[]> {
+  const md5 = createHasher(["md5"]);
+  md5.update(header);
+  if (payload instanceof Uint8Array) md5.update(payload);
+  else for await (const chunk of payload.open()) md5.update(chunk);
+  const size = header.length + (payload instanceof Uint8Array ? payload.length : payload.size);
+  const hex = md5.digest().md5!;
+  const md5Bytes = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) md5Bytes[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  const e: HeaderEntry[] = [
+    stringEntry(SIG.SHA1, hashBytes(header, "sha1")),
+    stringEntry(SIG.SHA256, hashBytes(header, "sha256")),
+  ];
+  if (size > U32_MAX) e.push(int64Entry(SIG.LONGSIZE, [size]));
+  else e.push(int32Entry(SIG.SIZE, [size]));
+  e.push({ tag: SIG.MD5, type: RPM_TYPE.BIN, value: md5Bytes });
+  if (uncompressedSize > U32_MAX) e.push(int64Entry(SIG.LONGARCHIVESIZE, [uncompressedSize]));
+  else e.push(int32Entry(SIG.PAYLOADSIZE, [uncompressedSize]));
+  return e;
+}
+
+/** The main header, then the payload: what a legacy header+payload signature (1002/1005) covers. */
+export async function* headerAndPayload(
+  header: Uint8Array,
+  payload: AsyncIterable<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
+  yield header;
+  yield* payload;
 }

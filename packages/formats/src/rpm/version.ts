@@ -141,3 +141,14 @@ export function parseEvr(s: string): { epoch?: number; version: string; release?
   if (epoch !== undefined) out.epoch = epoch;
   return out;
 }
+
+/**
+ * Orders `[E:]V-R` strings as rpm orders packages (lib/rpmver.c rpmverCmp, what Lua's `rpm.vercmp` runs):
+ * epoch (absent = 0), version, release. A side without a release compares as an empty release, so
+ * `1.0` < `1.0-1`, unlike a dependency range, where a missing release matches any.
+ */
+export function compareRpmVersionStrings(a: string, b: string): number {
+  const x = parseEvr(a);
+  const y = parseEvr(b);
+  return compareRpmEvr({ ...x, release: x.release ?? "" }, { ...y, release: y.release ?? "" });
+}

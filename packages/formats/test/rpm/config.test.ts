@@ -1,6 +1,6 @@
 /**
  * The `rpm:` block of packyard.yml, parsed from YAML by the real loader with the real format registry:
- * every key of the block (src/rpm/options.ts, the README's options table) lands in RpmOptions, script
+ * every key of the block (src/rpm/config.ts, the README's options table) lands in RpmOptions, script
  * files are read into the spec, and unknown or refused keys fail with their own code naming the key.
  */
 import assert from "node:assert/strict";
@@ -11,7 +11,8 @@ import { after, test } from "node:test";
 import { loadConfig } from "../../src/config/index.ts";
 import { SpecError } from "../../src/errors.ts";
 import { FORMATS } from "../../src/registry.ts";
-import { RPM_SCHEMA, type RpmOptions } from "../../src/rpm/options.ts";
+import { RPM_SCHEMA } from "../../src/rpm/config.ts";
+import type { RpmOptions } from "../../src/rpm/options.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "packyard-rpm-config-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -13,7 +13,7 @@ import { setLzmaNativeLoader } from "../../src/compress/lzma-native.ts";
 import { FormatError, SpecError } from "../../src/errors.ts";
 import { headerString } from "../../src/rpm/header.ts";
 import { readRpm, writeRpm } from "../../src/rpm/index.ts";
-import { parseRpmOptions } from "../../src/rpm/options.ts";
+import { parseRpmOptions } from "../../src/rpm/config.ts";
 import { TAG } from "../../src/rpm/tags.ts";
 import type { ByteSource } from "../../src/spec/types.ts";
 import { comparable, expectedInfo } from "./expected.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Warning } from "../../src/format.ts";
-import { writeRpm } from "../../src/rpm/write.ts";
+import { writeRpm } from "../../src/rpm/writer.ts";
 import { exampleSpec } from "./example-spec.ts";
 
 async function warningsFor(prerelease: string | undefined): Promise<string[]> {
