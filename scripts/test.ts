@@ -1,10 +1,15 @@
 // Runs the whole suite: build (the emitted JavaScript the CLI's launcher and installed packages run), type
 // check, lint, then every node:test file (unit and interop). Tests import the TypeScript sources through
 // the `@packyard/source` export condition; spawned CLIs run the build.
-// `--unit` skips files under test/interop/ for a fast edit loop.
+//
+// `--unit` is the fast edit loop: it runs no test that calls an external program. The rule that makes
+// that checkable: a test file that runs anything but this Node (dpkg, rpm, gpg, script, npm, git, sh...)
+// lives under a folder named `interop/`; test/support/tools.ts (needTool, run, tryRun) is how such a file
+// calls its tools. `--unit` skips every `interop/` folder, and also skips, naming it, any other test file
+// that uses needTool/needRoot or imports support/tools.ts: it is in the wrong folder.
 import { spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
 
 const unitOnly = process.argv.includes("--unit");
 const root = new URL("..", import.meta.url).pathname;
@@ -14,7 +19,8 @@ function run(cmd: string, args: string[]): void {
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
-function collect(dir: string, out: string[]): void {
+/** The test files under `dir`, and whether each is an interop test (under an `interop/` folder). */
+function collect(dir: string, out: { path: string; interop: boolean }[], interop = false): void {
   let names: string[];
   try {
     names = readdirSync(dir).sort();
@@ -24,18 +30,33 @@ function collect(dir: string, out: string[]): void {
   for (const name of names) {
     const p = join(dir, name);
     if (name === "node_modules" || name === "fixtures") continue;
-    if (statSync(p).isDirectory()) {
-      if (unitOnly && name === "interop") continue;
-      collect(p, out);
-    } else if (name.endsWith(".test.ts")) out.push(p);
+    if (statSync(p).isDirectory()) collect(p, out, interop || name === "interop");
+    else if (name.endsWith(".test.ts")) out.push({ path: p, interop });
   }
 }
+
+/** A test file outside interop/ that still calls an external tool the way tests do. */
+const CALLS_TOOLS = /\bneed(Tool|Root)\(|support\/tools\.ts["']/;
 
 const bin = join(root, "node_modules/.bin");
 run(join(bin, "tsc"), ["-b", "packages/formats/tsconfig.build.json", "packages/cli/tsconfig.build.json"]);
 run(join(bin, "tsc"), ["-p", "tsconfig.json", "--noEmit"]);
 run(join(bin, "biome"), ["check", "."]);
-const files: string[] = [];
-for (const pkg of readdirSync(join(root, "packages"))) collect(join(root, "packages", pkg, "test"), files);
-collect(join(root, "bench", "test"), files);
-run(process.execPath, ["--conditions=@packyard/source", "--test", "--test-concurrency=2", "--test-timeout=600000", ...files]);
+const found: { path: string; interop: boolean }[] = [];
+for (const pkg of readdirSync(join(root, "packages"))) collect(join(root, "packages", pkg, "test"), found);
+collect(join(root, "bench", "test"), found);
+const misplaced = found.filter((f) => !f.interop && CALLS_TOOLS.test(readFileSync(f.path, "utf8")));
+if (misplaced.length > 0) {
+  process.stderr.write(
+    `These tests call external tools but are not under an interop/ folder${unitOnly ? " (skipped by --unit)" : ""}:\n` +
+      misplaced.map((f) => `  ${relative(root, f.path)}\n`).join(""),
+  );
+}
+const files = found.filter((f) => !unitOnly || (!f.interop && !misplaced.includes(f))).map((f) => f.path);
+run(process.execPath, [
+  "--conditions=@packyard/source",
+  "--test",
+  "--test-concurrency=2",
+  "--test-timeout=600000",
+  ...files,
+]);

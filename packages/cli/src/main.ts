@@ -50,7 +50,8 @@ Options:
 Environment:
   SOURCE_DATE_EPOCH   build date in seconds (default: the latest git commit of the config's folder, else now)
   PACKYARD_PASSPHRASE, PACKYARD_<FORMAT>_PASSPHRASE (and nfpm's NFPM_PASSPHRASE names): key passphrases
-  NO_COLOR            disable colours
+  NO_COLOR            disable colours (when set and not empty)
+  PACKYARD_PROGRESS_INTERVAL  seconds between build progress lines when stderr is not a terminal (5)
 `;
 }
 
@@ -107,7 +108,8 @@ export async function main(
 ): Promise<number> {
   const debug = argv.includes("--debug");
   const tty = streams.stderr.isTTY === true && env.TERM !== "dumb";
-  const color = env.NO_COLOR === undefined && tty;
+  // no-color.org: NO_COLOR turns colour off when it is set and not empty; NO_COLOR= keeps it.
+  const color = (env.NO_COLOR === undefined || env.NO_COLOR === "") && tty;
   const stdout = guarded(streams.stdout);
   const stderr = guarded(streams.stderr);
   const io: CommandIo = {

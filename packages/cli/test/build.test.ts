@@ -4,10 +4,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { needTool, run } from "../../formats/test/support/tools.ts";
-import { keygen } from "../src/formats.ts";
 import { fakeFormat } from "./fake-format.ts";
-import { isOneParagraph, REPO, runMain, spawnCli } from "./run-cli.ts";
+import { isOneParagraph, REPO, runMain } from "./run-cli.ts";
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -72,21 +70,6 @@ test("SOURCE_DATE_EPOCH sets the build date; --debug says where the date came fr
   assert.match(readFileSync(join(out, "hello-packyard_1.0.0_all.fake"), "utf8"), /date=1234567890/);
 });
 
-test("without SOURCE_DATE_EPOCH the date is the last git commit of the config's folder", async (t) => {
-  if (!needTool(t, "git")) return;
-  const out = tmp();
-  const r = await runMain(["build", "-f", EXAMPLE, "-p", "deb", "-t", out, "--debug"], EXAMPLE_DIR, formats);
-  assert.equal(r.status, 0, r.stderr);
-  const commit = run("git", ["log", "-1", "--format=%ct", "--", "."], {
-    cwd: join(REPO, "fixtures/example"),
-  }).trim();
-  if (commit === "") {
-    assert.match(r.stderr, /from clock/);
-  } else {
-    assert.match(r.stderr, new RegExp(`build date ${commit} .* from git`));
-  }
-});
-
 test("init, then build: the written config builds", async () => {
   const cwd = join(tmp(), "my-tool");
   mkdirSync(cwd);
@@ -118,54 +101,4 @@ test("a packager with no format is a user error listing the packagers", async ()
   });
   assert.equal(r.status, 1);
   assert.match(r.stderr, /unknown packager "rpm": expected one of deb, rpm/);
-});
-
-test("signing from the config: the key is unlocked from PACKYARD_DEB_PASSPHRASE and the .sig verifies with gpg", async (t) => {
-  if (!needTool(t, "gpg")) return;
-  const cwd = tmp();
-  const key = await keygen({
-    type: "openpgp",
-    name: "signer",
-    email: "s@example.org",
-    passphrase: "hunter2",
-    algorithm: "ecc",
-  });
-  for (const f of key.files) writeFileSync(join(cwd, f.name), f.contents, { mode: f.mode });
-  const config = readFileSync(EXAMPLE, "utf8").replace(/\.\//g, `${join(REPO, "fixtures/example")}/`);
-  writeFileSync(
-    join(cwd, "packyard.yml"),
-    `${config.replace("changelog: changelog.yml", `changelog: ${join(REPO, "fixtures/example/changelog.yml")}`)}\ndeb:\n  signature:\n    key_file: signer.secret.asc\n`,
-  );
-  const locked = await runMain(["build", "-p", "deb", "-t", "out"], cwd, formats, {
-    SOURCE_DATE_EPOCH: "1700000000",
-  });
-  assert.equal(locked.status, 1, "no passphrase: the key stays locked");
-  assert.ok(isOneParagraph(locked.stderr), locked.stderr);
-
-  const r = await runMain(["build", "-p", "deb", "-t", "out", "--json"], cwd, formats, {
-    SOURCE_DATE_EPOCH: "1700000000",
-    PACKYARD_DEB_PASSPHRASE: "hunter2",
-  });
-  assert.equal(r.status, 0, r.stderr);
-  const manifest = JSON.parse(r.stdout) as { path: string; sha256: string }[];
-  assert.deepEqual(
-    manifest.map((m) => m.path.slice(join(cwd, "out").length)),
-    ["/hello-packyard_1.0.0_all.fake", "/hello-packyard_1.0.0_all.fake.sig", "/SHA256SUMS"],
-  );
-  const home = tmp();
-  run("gpg", ["--homedir", home, "--batch", "--import", join(cwd, "signer.asc")]);
-  run("gpg", ["--homedir", home, "--batch", "--verify", manifest[1]!.path, manifest[0]!.path]);
-});
-
-test("spawned: build with the real deb format", (t) => {
-  const out = tmp();
-  const r = spawnCli(["build", "-p", "deb", "-t", out, "--json"], join(REPO, "fixtures/example"), {
-    SOURCE_DATE_EPOCH: "1700000000",
-  });
-  assert.equal(r.status, 0, r.stderr);
-  const [a] = JSON.parse(r.stdout) as { path: string; size: number }[];
-  assert.equal(statSync(a!.path).size, a!.size);
-  if (needTool(t, "dpkg-deb")) {
-    assert.match(run("dpkg-deb", ["--field", a!.path, "Package"]), /hello-packyard/);
-  }
 });

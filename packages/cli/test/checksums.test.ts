@@ -1,6 +1,7 @@
 /**
  * The checksums file `build` writes over its artifacts, driven by the `checksum:` block (with the fake
- * format, so these run without any real format or tool).
+ * format, so these run without any real format or tool). Signed checksums, judged by gpgv, are in
+ * interop/checksums-signed.test.ts.
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -8,8 +9,6 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { needTool, run } from "../../formats/test/support/tools.ts";
-import { keygen } from "../src/formats.ts";
 import { fakeFormat } from "./fake-format.ts";
 import { isOneParagraph, REPO, runMain } from "./run-cli.ts";
 
@@ -88,66 +87,4 @@ test("checksum: errors name the field, exit 1, and nothing is built", async () =
     assert.match(r.stderr, message);
     assert.equal(existsSync(join(cwd, "dist")), false, `${String(extra)}: nothing written`);
   }
-});
-
-/** A project whose checksums file is signed by an EdDSA key created at `created` (seconds). */
-async function signedProject(created: number): Promise<{ cwd: string; publicKey: string }> {
-  const cwd = project("checksum:\n  signature:\n    key_file: sums.secret.asc\n");
-  const key = await keygen({
-    type: "openpgp",
-    name: "sums",
-    email: "sums@example.org",
-    algorithm: "ecc",
-    date: new Date(created * 1000),
-  });
-  for (const f of key.files) writeFileSync(join(cwd, f.name), f.contents, { mode: f.mode });
-  return { cwd, publicKey: join(cwd, "sums.asc") };
-}
-
-/** `gpg --list-packets` in a scratch GNUPGHOME (never the user's ~/.gnupg). */
-function listPackets(file: string): string {
-  const home = mkdtempSync(join(tmpdir(), "packyard-sums-gpg-"));
-  dirs.push(home);
-  return run("gpg", ["--homedir", home, "--batch", "--list-packets", file]);
-}
-
-function gpgv(publicKey: string, dir: string): void {
-  const home = mkdtempSync(join(tmpdir(), "packyard-sums-gpg-"));
-  dirs.push(home);
-  run("gpg", ["--homedir", home, "--batch", "--quiet", "--import", publicKey]);
-  run("sh", ["-c", `gpg --homedir '${home}' --batch --export > '${home}/ring.gpg'`]);
-  run("gpgv", ["--keyring", join(home, "ring.gpg"), join(dir, "SHA256SUMS.asc"), join(dir, "SHA256SUMS")]);
-}
-
-test("checksum.signature: dated SOURCE_DATE_EPOCH when the key is older, so two builds sign alike", async (t) => {
-  if (!needTool(t, "gpg", "gpgv")) return;
-  const { cwd, publicKey } = await signedProject(1_600_000_000);
-  const asc: string[] = [];
-  for (const target of ["one", "two"]) {
-    const r = await runMain(["build", "-p", "deb", "-t", target], cwd, [fakeFormat], ENV);
-    assert.equal(r.status, 0, r.stderr);
-    assert.doesNotMatch(r.stderr, /warning/);
-    gpgv(publicKey, join(cwd, target));
-    asc.push(readFileSync(join(cwd, target, "SHA256SUMS.asc"), "utf8"));
-  }
-  assert.equal(asc[0], asc[1]);
-  const packets = listPackets(join(cwd, "one", "SHA256SUMS.asc"));
-  assert.match(packets, /created 1700000000\b/, "the signature carries SOURCE_DATE_EPOCH");
-});
-
-test("checksum.signature: a key newer than SOURCE_DATE_EPOCH dates the signature at its creation, so builds still sign alike", async (t) => {
-  if (!needTool(t, "gpg", "gpgv")) return;
-  const created = 1_700_000_100;
-  const { cwd, publicKey } = await signedProject(created);
-  const asc: string[] = [];
-  for (const target of ["one", "two"]) {
-    const r = await runMain(["build", "-p", "deb", "-t", target], cwd, [fakeFormat], ENV);
-    assert.equal(r.status, 0, r.stderr);
-    assert.doesNotMatch(r.stderr, /warning/);
-    gpgv(publicKey, join(cwd, target));
-    asc.push(readFileSync(join(cwd, target, "SHA256SUMS.asc"), "utf8"));
-  }
-  assert.equal(asc[0], asc[1]);
-  const packets = listPackets(join(cwd, "one", "SHA256SUMS.asc"));
-  assert.match(packets, new RegExp(`created ${created}\\b`), "the signature carries the key's creation time");
 });

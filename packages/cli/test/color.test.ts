@@ -1,6 +1,6 @@
 /**
  * Colour: the CLI colours one thing, the `error:` label on stderr (report.ts), and only when stderr is a
- * terminal, NO_COLOR is unset and TERM is not "dumb" (main.ts). stdout is never coloured, so piped
+ * terminal, NO_COLOR is unset or empty and TERM is not "dumb" (main.ts). stdout is never coloured, so piped
  * output and --json stay plain.
  */
 import assert from "node:assert/strict";
@@ -59,14 +59,18 @@ test("on a terminal without NO_COLOR the error label is red; nothing else is col
   assert.ok(usage.stderr.startsWith(`${RED_LABEL} `), JSON.stringify(usage.stderr));
 });
 
-test("NO_COLOR (any value) turns the colour off on a terminal", async () => {
+test("NO_COLOR with any non-empty value turns the colour off on a terminal; NO_COLOR= (empty) does not", async () => {
   const cwd = tmp();
-  for (const value of ["1", "true", "0"]) {
+  for (const value of ["1", "true", "0", " "]) {
     const r = await runTty(["inspect", "nope.deb"], { NO_COLOR: value }, true, cwd);
     assert.equal(r.status, 1, r.stderr);
     assert.ok(r.stderr.startsWith("error: "), `NO_COLOR=${value}: ${JSON.stringify(r.stderr)}`);
     assert.ok(!r.stderr.includes("\x1b"), `NO_COLOR=${value}: no escapes in ${JSON.stringify(r.stderr)}`);
   }
+  // no-color.org: "when present and not an empty string"
+  const empty = await runTty(["inspect", "nope.deb"], { NO_COLOR: "" }, true, cwd);
+  assert.equal(empty.status, 1);
+  assert.ok(empty.stderr.startsWith(`${RED_LABEL} `), JSON.stringify(empty.stderr));
 });
 
 test("no colour when stderr is not a terminal or TERM=dumb", async () => {

@@ -48,6 +48,7 @@ test("the same config run from its own folder fails naming the missing source", 
   const r = spawnCli(
     ["build", "-f", "core.layout.yaml", "-p", "deb", "-t", join(work, "fail")],
     join(ROOT, "testdata/acceptance"),
+    { SOURCE_DATE_EPOCH: "1700000000" },
   );
   assert.equal(r.status, 1, r.stderr);
   assert.ok(isOneParagraph(r.stderr), r.stderr);

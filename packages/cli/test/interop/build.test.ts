@@ -7,11 +7,11 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { after, before, test } from "node:test";
-import { needTool, run, tryRun } from "../../formats/test/support/tools.ts";
-import { cleanup, exampleCopy } from "./interop-support.ts";
-import { FORMATS } from "../src/formats.ts";
-import { isOneParagraph, runMain, spawnCli } from "./run-cli.ts";
-import type { BuiltArtifact as Artifact } from "../src/build.ts";
+import { needTool, run, tryRun } from "../../../formats/test/support/tools.ts";
+import { cleanup, exampleCopy } from "./support.ts";
+import { FORMATS } from "../../src/formats.ts";
+import { isOneParagraph, runMain, spawnCli } from "../run-cli.ts";
+import type { BuiltArtifact as Artifact } from "../../src/build.ts";
 
 const ENV = { SOURCE_DATE_EPOCH: "1700000000" };
 let cwd = "";

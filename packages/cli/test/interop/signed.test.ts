@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import { copyFileSync, readFileSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import { after, before, test } from "node:test";
-import { makeKeyring, makeRoot } from "../../formats/test/archlinux/pacman-root.ts";
-import { needTool, run } from "../../formats/test/support/tools.ts";
+import { makeKeyring, makeRoot } from "../../../formats/test/archlinux/pacman-root.ts";
+import { needTool, run } from "../../../formats/test/support/tools.ts";
 import {
   cleanup,
   type ExampleKeys,
@@ -21,9 +21,9 @@ import {
   tmp,
   verifyApkSignature,
   verifyDebOrigin,
-} from "./interop-support.ts";
-import { REPO, spawnCli } from "./run-cli.ts";
-import type { BuiltArtifact as Artifact } from "../src/build.ts";
+} from "./support.ts";
+import { REPO, spawnCli } from "../run-cli.ts";
+import type { BuiltArtifact as Artifact } from "../../src/build.ts";
 
 let cwd = "";
 let keys: ExampleKeys;

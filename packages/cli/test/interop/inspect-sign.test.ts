@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { after, before, test } from "node:test";
-import { needTool, run } from "../../formats/test/support/tools.ts";
+import { needTool, run } from "../../../formats/test/support/tools.ts";
 import {
   cleanup,
   type ExampleKeys,
@@ -18,10 +18,10 @@ import {
   tmp,
   verifyApkSignature,
   verifyDebOrigin,
-} from "./interop-support.ts";
-import { FORMATS } from "../src/formats.ts";
-import { isOneParagraph, REPO, runMain, spawnCli } from "./run-cli.ts";
-import type { BuiltArtifact as Artifact } from "../src/build.ts";
+} from "./support.ts";
+import { FORMATS } from "../../src/formats.ts";
+import { isOneParagraph, REPO, runMain, spawnCli } from "../run-cli.ts";
+import type { BuiltArtifact as Artifact } from "../../src/build.ts";
 
 interface Info {
   format: string;

@@ -13,7 +13,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writ
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
-import { REPO } from "./run-cli.ts";
+import { REPO } from "../run-cli.ts";
 
 const NODES = {
   pinned: join(REPO, "node_modules/.bin/node"),
