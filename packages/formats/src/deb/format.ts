@@ -5,11 +5,10 @@ import { validateSpec } from "../spec/validate.ts";
 import { versionOrder } from "../version-order.ts";
 import { debArch } from "./arch.ts";
 import { debConfig } from "./config.ts";
-import { debFileName } from "./name.ts";
+import { debFileName, validateDeb } from "./name.ts";
 import type { DebOptions } from "./options.ts";
 import { readDeb } from "./reader.ts";
-import { resignDeb } from "./resign.ts";
-import { validateDeb } from "./validate.ts";
+import { resignDeb } from "./sign.ts";
 import { compareDebVersions, debVersion } from "./version.ts";
 import { writeDeb } from "./writer.ts";
 

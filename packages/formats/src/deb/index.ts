@@ -3,11 +3,10 @@ export { archFromDeb, debArch } from "./arch.ts";
 export { debConfig, parseDebBlock } from "./config.ts";
 export { renderControl } from "./control.ts";
 export { debFormat } from "./format.ts";
-export { assertDebName, debFileName, debNameProblem } from "./name.ts";
+export { assertDebName, debFileName, debNameProblem, validateDeb } from "./name.ts";
 export type { DebMultiArch, DebOptions, DebSignatureType, DebTriggers } from "./options.ts";
 export { readDeb } from "./reader.ts";
-export { resignDeb } from "./resign.ts";
-export { validateDeb } from "./validate.ts";
+export { resignDeb } from "./sign.ts";
 export {
   assertDebVersion,
   compareDebVersions,

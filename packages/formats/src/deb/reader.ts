@@ -27,7 +27,7 @@ import { decodeDebianChangelog } from "./changelog.ts";
 import { DEB_RELATION_FIELDS } from "./control.ts";
 import { debDocPaths } from "./layout.ts";
 import { memberCompression } from "./members.ts";
-import { chainParts } from "./signature.ts";
+import { chainParts } from "./sign.ts";
 import { versionFromDeb } from "./version.ts";
 
 /** Control-archive script names and the spec script kinds they carry. */

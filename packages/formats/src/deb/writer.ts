@@ -20,8 +20,8 @@ import { renderControl } from "./control.ts";
 import { debDataEntries, installedSizeKiB } from "./layout.ts";
 import { DEBIAN_BINARY, MEMBER_SUFFIX, signatureMemberName } from "./members.ts";
 import type { DebOptions, DebTriggers } from "./options.ts";
-import { signDebMembers } from "./signature.ts";
-import { validateDeb } from "./validate.ts";
+import { signDebMembers } from "./sign.ts";
+import { validateDeb } from "./name.ts";
 import { debVersion } from "./version.ts";
 
 /** Files hashed at once in the md5sums pass. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { bytesSource } from "../../src/bytes/bytes.ts";
-import { validateDeb } from "../../src/deb/validate.ts";
+import { validateDeb } from "../../src/deb/name.ts";
 import { SpecError } from "../../src/errors.ts";
 import { type PackageSpec, ROOT } from "../../src/spec/types.ts";
 

@@ -93,7 +93,7 @@ for (const setting of ["gzip:9/64KiB"]) {
 }
 
 // Why deb refuses framed zstd and xz: dpkg's own decoders stop after the first frame/stream. If a newer
-// dpkg reads them all, this test fails and the refusal in deb/validate.ts can go.
+// dpkg reads them all, this test fails and the refusal in deb/name.ts can go.
 for (const setting of ["zstd:3/64KiB", "xz:1/256KiB"]) {
   test(`dpkg-deb reads only the first frame of a framed ${setting} data.tar, so writeDeb refuses it`, async (t) => {
     if (!needTool(t, "dpkg-deb", "ar", "tar")) return;

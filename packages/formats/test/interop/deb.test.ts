@@ -21,7 +21,7 @@ import { after, test } from "node:test";
 import fc from "fast-check";
 import { bytesSource, collect } from "../../src/bytes/bytes.ts";
 import { readDeb } from "../../src/deb/reader.ts";
-import { resignDeb } from "../../src/deb/resign.ts";
+import { resignDeb } from "../../src/deb/sign.ts";
 import type { DebOptions } from "../../src/deb/options.ts";
 import { writeDeb } from "../../src/deb/writer.ts";
 import { generateOpenPGPKey, loadOpenPGPSigner } from "../../src/sign/openpgp.ts";

@@ -1,16 +1,47 @@
 /**
- * Signs an existing .deb (ours or dpkg-deb's): the debsigs signature over debian-binary + control + data
- * is appended as `_gpg<type>`, replacing a previous signature of the same type. Other members are copied
- * byte for byte from the source, re-opened by range and streamed, also into the signer: never held whole.
+ * Signing debs, debsigs-style (what nfpm's default deb signing writes): an ASCII-armored detached OpenPGP
+ * signature over the concatenation of the debian-binary, control and data member contents, stored as
+ * the ar member `_gpgorigin` (or `_gpgmaint`, `_gpgarchive`) after data.tar. The writer signs as it
+ * writes; resignDeb signs an existing .deb (ours or dpkg-deb's), appending `_gpg<type>` and replacing a
+ * previous signature of the same type. Other members are copied byte for byte from the source, re-opened
+ * by range and streamed, also into the signer: never held whole.
  */
+import { encodeUtf8 } from "../bytes/bytes.ts";
 import { type ArWriteMember, readAr, writeAr } from "../container/ar.ts";
-import { FormatError } from "../errors.ts";
+import { FormatError, SignError } from "../errors.ts";
 import type { WriteContext } from "../format.ts";
-import type { Signer } from "../sign/signer.ts";
+import type { SignInput, Signer } from "../sign/signer.ts";
 import type { ByteSource } from "../spec/types.ts";
 import { signatureMemberName } from "./members.ts";
 import type { DebSignatureType } from "./options.ts";
-import { signDebMembers } from "./signature.ts";
+
+/** The parts one after the other, as one stream; nothing is held beyond the chunk being hashed. */
+export async function* chainParts(parts: readonly SignInput[]): AsyncGenerator<Uint8Array> {
+  for (const part of parts) {
+    if (part instanceof Uint8Array) yield part;
+    else yield* part;
+  }
+}
+
+/**
+ * Signs the three member contents, dated `date` (seconds): deterministic for RSA and EdDSA keys. A date
+ * before the key's creation is raised to it by the signer, so the output stays fixed for a given key.
+ * Parts may be streams (a spooled data.tar's `open()`): they are hashed as they arrive, never held whole.
+ */
+export async function signDebMembers(
+  parts: readonly SignInput[],
+  signer: Signer,
+  date: number,
+): Promise<Uint8Array> {
+  if (signer.kind !== "openpgp") {
+    throw new SignError(
+      "KEY_UNSUPPORTED",
+      `deb signatures are OpenPGP (debsigs); found a ${signer.kind} signer`,
+      { expected: "openpgp", found: signer.kind },
+    );
+  }
+  return encodeUtf8(await signer.detached(chainParts(parts), { armor: true, date: new Date(date * 1000) }));
+}
 
 interface Listed {
   name: string;
