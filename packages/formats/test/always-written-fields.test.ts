@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { decodePkginfo } from "../src/archlinux/pkginfo.ts";
 import { readArchlinux, writeArchlinux } from "../src/archlinux/index.ts";
-import { parsePkgInfo } from "../src/apk/pkginfo.ts";
+import { decodePkginfo as decodeApkPkginfo } from "../src/apk/pkginfo.ts";
 import { readApk, writeApk } from "../src/apk/index.ts";
 import { bytesSource, collect } from "../src/bytes/bytes.ts";
 import { headerString } from "../src/rpm/header.ts";
@@ -53,10 +53,10 @@ test("apk: pkgdesc and url are written empty, after pkgver as abuild orders them
   assert.match(text, /^pkgname = bare\npkgver = 1\.0-r1\npkgdesc = \nurl = \nbuilddate = /m);
   assert.equal(info.summary, undefined);
   assert.equal(info.homepage, undefined);
-  const parsed = parsePkgInfo(text);
+  const parsed = decodeApkPkginfo(text);
   assert.equal(parsed.has("pkgdesc"), false);
   assert.equal(parsed.has("url"), false);
-  assert.deepEqual(parsePkgInfo("pkgdesc = A thing\nurl = u\n").get("pkgdesc"), ["A thing"]);
+  assert.deepEqual(decodeApkPkginfo("pkgdesc = A thing\nurl = u\n").get("pkgdesc"), ["A thing"]);
 });
 
 test("rpm: LICENSE is always in the main header, empty when unset, and reads back as unset", async () => {

@@ -4,12 +4,12 @@ import { validateSpec } from "../spec/validate.ts";
 import { versionOrder } from "../version-order.ts";
 import { apkConfig } from "./config.ts";
 import { ADB_MAGIC } from "./members.ts";
+import { apkFileName, validateApk } from "./name.ts";
 import type { ApkOptions } from "./options.ts";
 import { readApk } from "./reader.ts";
-import { signApk } from "./resign.ts";
-import { validateApk } from "./validate.ts";
+import { signApk } from "./sign.ts";
 import { compareApkVersions } from "./version.ts";
-import { apkFileName, writeApk } from "./writer.ts";
+import { writeApk } from "./writer.ts";
 
 /** True for a `.apk` file that starts like a v2 (gzip) or v3 (ADB) package. */
 export function sniffApk(head: Uint8Array, fileName: string): boolean {

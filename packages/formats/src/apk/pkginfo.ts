@@ -6,7 +6,7 @@
 import { decodeKeyValues, encodeKeyValues, type KeyValue } from "../text/kv.ts";
 
 /** The fields packyard writes, in order. Lists are written one line per item. */
-export interface PkgInfoFields {
+export interface PkginfoFields {
   pkgname: string;
   pkgver: string;
   pkgdesc?: string;
@@ -32,10 +32,10 @@ export interface PkgInfoFields {
 }
 
 /**
- * Renders `.PKGINFO` text, with pkgdesc and url always (empty when unset), as abuild writes them. Values
+ * Encodes `.PKGINFO` text, with pkgdesc and url always (empty when unset), as abuild writes them. Values
  * are single lines (the writer validated them).
  */
-export function renderPkgInfo(f: PkgInfoFields): string {
+export function encodePkginfo(f: PkginfoFields): string {
   const pairs: KeyValue[] = [];
   const put = (key: string, v: string | number | undefined) => {
     if (v !== undefined && v !== "") pairs.push({ key, value: String(v) });
@@ -65,18 +65,18 @@ export function renderPkgInfo(f: PkgInfoFields): string {
 }
 
 /** A parsed `.PKGINFO`: every value per key, in file order. */
-export type PkgInfo = Map<string, string[]>;
+export type Pkginfo = Map<string, string[]>;
 
 /** Keys abuild writes even when unset; their empty value means "not set". */
 const EMPTY_MEANS_UNSET: ReadonlySet<string> = new Set(["pkgdesc", "url"]);
 
 /**
- * Parses `.PKGINFO` text. Blank lines and `#` comments are skipped; every other line must be `key = value`.
+ * Decodes `.PKGINFO` text. Blank lines and `#` comments are skipped; every other line must be `key = value`.
  * An empty pkgdesc or url is left out, as unset.
  * @throws FormatError BAD_HEADER naming the line.
  */
-export function parsePkgInfo(text: string): PkgInfo {
-  const out: PkgInfo = new Map();
+export function decodePkginfo(text: string): Pkginfo {
+  const out: Pkginfo = new Map();
   for (const { key, value } of decodeKeyValues(text, ".PKGINFO")) {
     if (value === "" && EMPTY_MEANS_UNSET.has(key)) continue;
     const list = out.get(key);

@@ -17,13 +17,13 @@ import { type ReadLimits, resolveLimits } from "../limits.ts";
 import { verifyRSA } from "../sign/rsa.ts";
 import type { ByteSource, Relations, ScriptKind } from "../spec/types.ts";
 import { archFromApk } from "./arch.ts";
-import { APK_CHECKSUM_SHA1 } from "./data.ts";
+import { APK_CHECKSUM_SHA1 } from "./layout.ts";
 import { checkApkMagic } from "./members.ts";
-import { type PkgInfo, parsePkgInfo } from "./pkginfo.ts";
+import { type Pkginfo, decodePkginfo } from "./pkginfo.ts";
 import { parseApkRelation } from "./relations.ts";
 import { APK_SCRIPT_FILES, parseScript } from "./scripts.ts";
 import { tarEnding } from "./segment.ts";
-import { APK_SIGNATURE_TYPES, parseSignatureName } from "./signature.ts";
+import { APK_SIGNATURE_TYPES, parseSignatureName } from "./sign.ts";
 import { fromApkVersion } from "./version.ts";
 
 /** One file of a cut segment (signature or control), in memory. */
@@ -95,11 +95,11 @@ function text(f: SegmentFile): string {
   }
 }
 
-function one(info: PkgInfo, key: string): string | undefined {
+function one(info: Pkginfo, key: string): string | undefined {
   return info.get(key)?.[0];
 }
 
-function required(info: PkgInfo, key: string): string {
+function required(info: Pkginfo, key: string): string {
   const v = one(info, key);
   if (v === undefined || v === "") {
     throw new FormatError("INVALID_VALUE", `apk: .PKGINFO has no ${key}`, {
@@ -111,7 +111,7 @@ function required(info: PkgInfo, key: string): string {
   return v;
 }
 
-function integer(info: PkgInfo, key: string): number | undefined {
+function integer(info: Pkginfo, key: string): number | undefined {
   const v = one(info, key);
   if (v === undefined) return undefined;
   if (!/^[0-9]+$/.test(v))
@@ -311,7 +311,7 @@ export async function readApk(source: ByteSource, ctx: ReadContext = {}): Promis
     });
   }
   const pkginfoText = text(pkginfoFile);
-  const pkginfo = parsePkgInfo(pkginfoText);
+  const pkginfo = decodePkginfo(pkginfoText);
   const name = required(pkginfo, "pkgname");
   const pkgver = required(pkginfo, "pkgver");
   const size = integer(pkginfo, "size") ?? 0;

@@ -12,20 +12,15 @@ import type { SpooledBytes } from "../spool/spool.ts";
 import type { PackageSpec } from "../spec/types.ts";
 import { validateSpec } from "../spec/validate.ts";
 import { apkArch } from "./arch.ts";
-import { dataEntries, dataTarEntries, installedSize } from "./data.ts";
+import { dataEntries, dataTarEntries, installedSize } from "./layout.ts";
+import { validateApk } from "./name.ts";
 import type { ApkOptions } from "./options.ts";
-import { renderPkgInfo } from "./pkginfo.ts";
+import { encodePkginfo } from "./pkginfo.ts";
 import { apkRelations } from "./relations.ts";
 import { APK_SCRIPT_FILES, APK_UNSUPPORTED_SCRIPTS, renderScript } from "./scripts.ts";
 import { APK_GZIP_LEVEL, gzipMember, writeTarBytes } from "./segment.ts";
-import { resolveKeyName, rsaSigner, signatureTar, signControl } from "./signature.ts";
-import { validateApk } from "./validate.ts";
+import { resolveKeyName, rsaSigner, signatureTar, signControl } from "./sign.ts";
 import { toApkVersion } from "./version.ts";
-
-/** `<name>-<pkgver>.apk`, e.g. `hello-1.2.0_rc1-r0.apk`. */
-export function apkFileName(spec: PackageSpec): string {
-  return `${spec.name}-${toApkVersion(spec.version)}.apk`;
-}
 
 /** The control tar (cut): `.PKGINFO` first, then the scripts in apk's order, all owned by root. */
 export async function controlTar(pkginfo: string, spec: PackageSpec): Promise<Uint8Array> {
@@ -95,7 +90,7 @@ export async function* writeApk(
   try {
     const relations = apkRelations(spec.relations, warn);
     const summary = spec.summary ?? spec.description?.split("\n")[0];
-    const pkginfo = renderPkgInfo({
+    const pkginfo = encodePkginfo({
       pkgname: spec.name,
       pkgver: toApkVersion(spec.version),
       ...(summary !== undefined ? { pkgdesc: summary } : {}),

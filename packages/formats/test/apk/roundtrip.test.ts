@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { test } from "node:test";
 import fc from "fast-check";
-import { type ApkOptions, apkConfig, apkFormat, parsePkgInfo, tarEnding } from "../../src/apk/index.ts";
+import { type ApkOptions, apkConfig, apkFormat, decodePkginfo, tarEnding } from "../../src/apk/index.ts";
 import { bytesSource, collect } from "../../src/bytes/bytes.ts";
 import { decompressBytes } from "../../src/compress/decompress.ts";
 import { gzipMembers } from "../../src/compress/gzip-members.ts";
@@ -121,7 +121,7 @@ test("signed example project: exactly three members, cut signature and control, 
   for (const e of dataEntries)
     assert.equal(e.pax?.["APK-TOOLS.checksum.SHA1"] !== undefined, e.type !== "dir", e.name);
   const pkginfoTar = await decompressBytes(control!, "gzip");
-  const pkginfo = parsePkgInfo(
+  const pkginfo = decodePkginfo(
     new TextDecoder().decode(
       pkginfoTar.subarray(
         512,

@@ -1,7 +1,7 @@
 /** text/kv: the `key = value` grammar of Arch and Alpine .PKGINFO and Arch .BUILDINFO. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parsePkgInfo, renderPkgInfo } from "../../src/apk/pkginfo.ts";
+import { decodePkginfo, encodePkginfo } from "../../src/apk/pkginfo.ts";
 import { FormatError } from "../../src/errors.ts";
 import { decodeKeyValues, encodeKeyValues } from "../../src/text/index.ts";
 
@@ -36,7 +36,7 @@ test("a line without ' = ' is BAD_HEADER naming the file and line", () => {
 });
 
 test("apk .PKGINFO uses the same grammar: repeated keys gather into lists", () => {
-  const text = renderPkgInfo({
+  const text = encodePkginfo({
     pkgname: "foo",
     pkgver: "1.0-r0",
     builddate: 1700000000,
@@ -49,11 +49,11 @@ test("apk .PKGINFO uses the same grammar: repeated keys gather into lists", () =
     triggers: [],
     datahash: "ab",
   });
-  const info = parsePkgInfo(text);
+  const info = decodePkginfo(text);
   assert.deepEqual(info.get("depend"), ["so:libc.musl-x86_64.so.1", "bar>=2"]);
   assert.deepEqual(info.get("pkgver"), ["1.0-r0"]);
   assert.throws(
-    () => parsePkgInfo("pkgname foo\n"),
+    () => decodePkginfo("pkgname foo\n"),
     (e: unknown) => e instanceof FormatError,
   );
 });

@@ -1,10 +1,15 @@
-/** apk-specific checks on a spec and its options; `write` runs them after validateSpec. */
+/** apk naming and validation: `<name>-<pkgver>.apk`, and the apk-specific checks `write` runs after validateSpec. */
 import { SpecError } from "../errors.ts";
 import type { PackageSpec } from "../spec/types.ts";
 import { apkArch } from "./arch.ts";
 import type { ApkOptions } from "./options.ts";
 import { apkRelations } from "./relations.ts";
 import { toApkVersion } from "./version.ts";
+
+/** `<name>-<pkgver>.apk`, e.g. `hello-1.2.0_rc1-r0.apk`. */
+export function apkFileName(spec: PackageSpec): string {
+  return `${spec.name}-${toApkVersion(spec.version)}.apk`;
+}
 
 /** apk package names: `[a-zA-Z0-9._+-]`, starting with a letter or digit (apk-package(5)). */
 export const APK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._+-]*$/;
