@@ -4,9 +4,9 @@
 //
 // `--unit` is the fast edit loop: it runs no test that calls an external program. The rule that makes
 // that checkable: a test file that runs anything but this Node (dpkg, rpm, gpg, script, npm, git, sh...)
-// lives under a folder named `interop/`; test/support/tools.ts (needTool, run, tryRun) is how such a file
+// lives under a folder named `interop/`; @packyard/testkit/tools (needTool, run, tryRun) is how such a file
 // calls its tools. `--unit` skips every `interop/` folder, and also skips, naming it, any other test file
-// that uses needTool/needRoot or imports support/tools.ts: it is in the wrong folder.
+// that uses needTool/needRoot or imports @packyard/testkit/tools: it is in the wrong folder.
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -36,7 +36,7 @@ function collect(dir: string, out: { path: string; interop: boolean }[], interop
 }
 
 /** A test file outside interop/ that still calls an external tool the way tests do. */
-const CALLS_TOOLS = /\bneed(Tool|Root)\(|support\/tools\.ts["']/;
+const CALLS_TOOLS = /\bneed(Tool|Root)\(|@packyard\/testkit\/tools["']/;
 
 const bin = join(root, "node_modules/.bin");
 run(join(bin, "tsc"), ["-b", "packages/formats/tsconfig.build.json", "packages/cli/tsconfig.build.json"]);

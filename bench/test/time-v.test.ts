@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { needTool } from "../../packages/formats/test/support/tools.ts";
+import { needTool } from "@packyard/testkit/tools";
 import { parseElapsed, parseTimeV } from "../time-v.ts";
 
 function timeV(args: string[]): string {

@@ -12,7 +12,7 @@ import { FORMATS } from "../src/registry.ts";
 import { rpmFormat } from "../src/rpm/index.ts";
 import { tarballFormat } from "../src/tarball/index.ts";
 import { dpkgCompareAll, rpmCompareAll, vercmpAll } from "./support/version-judges.ts";
-import { needTool } from "./support/tools.ts";
+import { needTool } from "@packyard/testkit/tools";
 
 /** Every pair and its mirror image. */
 function bothWays(pairs: [string, string][]): [string, string][] {

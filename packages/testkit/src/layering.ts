@@ -40,13 +40,17 @@ export const NODE_SEAMS: Readonly<Record<string, readonly string[] | "*">> = {
   build: ["node:path"],
 };
 
-/** Which workspace package may import which (by package folder name); anything not listed is refused. */
+/**
+ * Which workspace package may import which (by package folder name); anything not listed is refused. The
+ * test kit sits beside the chain: it builds test inputs through the public entries of the packages it
+ * serves, and only tests import it.
+ */
 export const PACKAGE_RULES: Readonly<Record<string, readonly string[]>> = {
   formats: [],
   repo: ["formats"],
   server: ["formats", "repo"],
   cli: ["formats", "repo", "server"],
-  testkit: [],
+  testkit: ["formats", "repo", "server"],
 };
 
 export interface Violation {
@@ -78,7 +82,7 @@ function tsFiles(dir: string): string[] {
   const out: string[] = [];
   for (const name of readdirSync(dir).sort()) {
     const p = join(dir, name);
-    if (name === "node_modules" || name === "dist") continue;
+    if (name === "node_modules" || name === "dist" || name === "fixtures") continue;
     if (statSync(p).isDirectory()) out.push(...tsFiles(p));
     else if (name.endsWith(".ts") && !name.endsWith(".d.ts")) out.push(p);
   }
@@ -180,8 +184,9 @@ export function checkFormatsLayering(src: string): Violation[] {
 
 /**
  * Checks the workspace packages under `packagesDir` (each a folder with package.json and src/, test/):
- * a package imports another only as PACKAGE_RULES allows, and only through that package's public entries
- * (its package.json `exports`), never by a relative path into it.
+ * a package imports another only as PACKAGE_RULES allows (its tests may also import the test kit), and only
+ * through that package's public entries (its package.json `exports`), never by a relative path into it, so a
+ * test never reaches into another package's tests or sources for a helper.
  */
 export function checkPackageLayering(packagesDir: string): Violation[] {
   const root = resolve(packagesDir);
@@ -201,15 +206,16 @@ export function checkPackageLayering(packagesDir: string): Violation[] {
     entries.set(d, new Set(typeof exp === "object" && exp !== null ? Object.keys(exp) : ["."]));
   }
   for (const d of folders) {
-    const src = join(root, d, "src");
-    let files: string[];
-    try {
-      files = tsFiles(src);
-    } catch {
-      continue;
+    const files: { file: string; allowed: readonly string[] }[] = [];
+    for (const [dir, allowed] of [
+      ["src", PACKAGE_RULES[d] ?? []],
+      ["test", [...(PACKAGE_RULES[d] ?? []), "testkit"]],
+    ] as const) {
+      try {
+        for (const file of tsFiles(join(root, d, dir))) files.push({ file, allowed });
+      } catch {}
     }
-    const allowed = PACKAGE_RULES[d] ?? [];
-    for (const file of files) {
+    for (const { file, allowed } of files) {
       const rel = relative(root, file);
       for (const spec of importsOf(readFileSync(file, "utf8"))) {
         if (spec.startsWith(".")) {

@@ -14,7 +14,7 @@ test("@packyard/formats keeps its layering: no format imports another, blocks im
   assert.deepEqual(checkFormatsLayering(`${PACKAGES}formats/src`), []);
 });
 
-test("the workspace packages import each other only downward and only through public entries", () => {
+test("the workspace packages import each other only downward and only through public entries; tests too, and they share helpers only through the test kit", () => {
   assert.deepEqual(checkPackageLayering(PACKAGES), []);
 });
 
@@ -30,13 +30,15 @@ test("the wrong-import fixture breaks every formats rule, and the checker names 
   ]);
 });
 
-test("the wrong-package fixture: upward imports, private entries and relative paths into another package", () => {
+test("the wrong-package fixture: upward imports, private entries and relative paths into another package, from sources and tests", () => {
   const found = checkPackageLayering(`${FIXTURES}packages`).map((v) => `${v.rule} ${v.from} -> ${v.to}`);
   assert.deepEqual(found.sort(), [
     "package-direction formats/src/index.ts -> @packyard/repo",
     "package-direction repo/src/index.ts -> ../../formats/src/index.ts",
     "package-direction repo/src/index.ts -> @packyard/server",
+    "package-direction repo/test/helper.test.ts -> ../../formats/test/support/tools.ts",
     "private-entry repo/src/index.ts -> @packyard/formats/src/deb/writer.ts",
+    "private-entry repo/test/helper.test.ts -> @packyard/formats/src/deb/writer.ts",
   ]);
 });
 

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { needTool, run } from "../../../formats/test/support/tools.ts";
+import { needTool, run } from "@packyard/testkit/tools";
 import { keygen } from "../../src/formats.ts";
 import { fakeFormat } from "../fake-format.ts";
 import { isOneParagraph, REPO, runMain, spawnCli } from "../run-cli.ts";

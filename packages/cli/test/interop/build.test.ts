@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { after, before, test } from "node:test";
-import { needTool, run, tryRun } from "../../../formats/test/support/tools.ts";
+import { needTool, run, tryRun } from "@packyard/testkit/tools";
 import { cleanup, exampleCopy } from "./support.ts";
 import { FORMATS } from "../../src/formats.ts";
 import { isOneParagraph, runMain, spawnCli } from "../run-cli.ts";

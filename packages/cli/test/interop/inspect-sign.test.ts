@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { after, before, test } from "node:test";
-import { needTool, run } from "../../../formats/test/support/tools.ts";
+import { needTool, run } from "@packyard/testkit/tools";
 import {
   cleanup,
   type ExampleKeys,

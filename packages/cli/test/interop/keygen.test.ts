@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { needTool, run } from "../../../formats/test/support/tools.ts";
+import { needTool, run } from "@packyard/testkit/tools";
 import { FORMATS } from "../../src/formats.ts";
 import { type CliResult, runMain } from "../run-cli.ts";
 

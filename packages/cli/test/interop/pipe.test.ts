@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
-import { needTool, tryRun } from "../../../formats/test/support/tools.ts";
+import { needTool, tryRun } from "@packyard/testkit/tools";
 import { LAUNCHER, REPO } from "../run-cli.ts";
 
 const sh = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;

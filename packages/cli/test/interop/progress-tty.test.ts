@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { needTool, tryRun } from "../../../formats/test/support/tools.ts";
+import { needTool, tryRun } from "@packyard/testkit/tools";
 import { LAUNCHER } from "../run-cli.ts";
 
 const work = mkdtempSync(join(tmpdir(), "packyard-tty-"));

@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import { copyFileSync, readFileSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import { after, before, test } from "node:test";
-import { makeKeyring, makeRoot } from "../../../formats/test/archlinux/pacman-root.ts";
-import { needTool, run } from "../../../formats/test/support/tools.ts";
+import { makeKeyring, makeRoot } from "@packyard/testkit/pacman-root";
+import { needTool, run } from "@packyard/testkit/tools";
 import {
   cleanup,
   type ExampleKeys,

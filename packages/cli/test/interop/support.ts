@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { run } from "../../../formats/test/support/tools.ts";
+import { run } from "@packyard/testkit/tools";
 import { REPO, spawnCli } from "../run-cli.ts";
 
 const dirs: string[] = [];

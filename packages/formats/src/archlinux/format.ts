@@ -6,7 +6,7 @@ import { archlinuxConfig } from "./config.ts";
 import type { ArchlinuxOptions } from "./options.ts";
 import { planArchlinuxPackage } from "./plan.ts";
 import { readArchlinux } from "./reader.ts";
-import { signArchlinux } from "./signature.ts";
+import { signArchlinux } from "./sign.ts";
 import { compareArchlinuxVersions } from "./version.ts";
 import { writeArchlinux } from "./writer.ts";
 

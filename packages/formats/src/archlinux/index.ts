@@ -5,7 +5,7 @@ export { archlinuxFormat } from "./format.ts";
 export type { ArchlinuxOptions, ArchlinuxSignatureOptions } from "./options.ts";
 export { type ArchlinuxPlan, packageSuffix, planArchlinuxPackage } from "./plan.ts";
 export { readArchlinux } from "./reader.ts";
-export { signArchlinux } from "./signature.ts";
+export { signArchlinux } from "./sign.ts";
 export {
   type ArchlinuxVersion,
   archlinuxVersionToVersion,

@@ -6,8 +6,8 @@ import { macosConfig } from "./config.ts";
 import type { MacosOptions } from "./options.ts";
 import { planMacos } from "./plan.ts";
 import { readMacos } from "./reader.ts";
-import { signMacos } from "./signature.ts";
-import { macosSigner } from "./signer.ts";
+import { signMacos } from "./sign.ts";
+import { macosSigner } from "./sign.ts";
 import { writeMacos } from "./writer.ts";
 
 /** "xar!" */

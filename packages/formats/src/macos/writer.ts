@@ -22,8 +22,8 @@ import { createSpool, type SpooledBytes, spoolStream } from "../spool/index.ts";
 import { renderDistribution } from "./distribution.ts";
 import type { MacosOptions, MacosResource } from "./options.ts";
 import { renderPackageInfo } from "./package-info.ts";
-import { macosSigner } from "./signer.ts";
 import { type MacosPlan, type PayloadItem, planMacos } from "./plan.ts";
+import { macosSigner, signatureSlots } from "./sign.ts";
 
 /** gzip level of Payload and Scripts (zlib's default, as pkgbuild). */
 export const PAYLOAD_GZIP_LEVEL = 6;
@@ -171,23 +171,6 @@ export function componentNodes(parts: ComponentParts, mtime: number): XarWriteNo
   if (parts.scripts) nodes.push(f("Scripts", xarStored(parts.scripts)));
   nodes.push(f("Payload", xarStored(parts.payload, parts.payload.digests.sha1)));
   return nodes;
-}
-
-/** Signature slots for an X.509 signer: RSA over DigestInfo(SHA-1, TOC checksum), CMS over the checksum. */
-export async function signatureSlots(signer: X509Signer, signingTime: number): Promise<XarSignatureSlots> {
-  // The CMS size does not depend on the content (fixed-size digest, fixed-length RSA): a trial gives it.
-  const trial = await signer.cms(new Uint8Array(20), { signingTime });
-  return {
-    rsaSize: signer.rsaSize,
-    cmsSize: trial.length,
-    certificates: signer.certificates,
-    async sign(checksum) {
-      return {
-        rsa: await signer.signDigest(checksum, "sha1"),
-        cms: await signer.cms(checksum, { signingTime }),
-      };
-    },
-  };
 }
 
 function resourceNode(r: MacosResource, mtime: number): XarWriteNode {

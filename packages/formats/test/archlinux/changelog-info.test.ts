@@ -12,7 +12,7 @@ import { archlinuxFormat } from "../../src/archlinux/index.ts";
 import { bytesSource, chunked, collect } from "../../src/bytes/bytes.ts";
 import { generateOpenPGPKey, loadOpenPGPSigner } from "../../src/sign/openpgp.ts";
 import type { PackageSpec } from "../../src/spec/types.ts";
-import { needTool, run } from "../support/tools.ts";
+import { needTool, run } from "@packyard/testkit/tools";
 import { exampleSpec } from "./example-spec.ts";
 
 const DAY = 86400;

@@ -14,7 +14,7 @@ import { readDeb } from "../../src/deb/reader.ts";
 import { writeDeb } from "../../src/deb/writer.ts";
 import type { ChangelogInfo } from "../../src/info/types.ts";
 import { type PackageSpec, ROOT } from "../../src/spec/types.ts";
-import { needTool, run } from "../support/tools.ts";
+import { needTool, run } from "@packyard/testkit/tools";
 import { exampleSpec } from "./example-spec.ts";
 
 const DAY = 86400;

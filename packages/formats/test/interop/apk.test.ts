@@ -12,7 +12,7 @@ import { apkFormat } from "../../src/apk/index.ts";
 import { bytesSource, collect } from "../../src/bytes/bytes.ts";
 import { ROOT } from "../../src/spec/types.ts";
 import { exampleSigner, exampleSpec, GOLDEN_NAME, REPO } from "../apk/example-spec.ts";
-import { needTool, run, tryRun } from "../support/tools.ts";
+import { needTool, run, tryRun } from "@packyard/testkit/tools";
 
 /** Splits FILE into gzip members with zlib, writes member i as DIR/m<i>.gz and its tar as DIR/m<i>.tar, and walks each tar's header chain. */
 const SPLIT = `

@@ -11,7 +11,7 @@ import { after, test } from "node:test";
 import { writeArchlinux } from "../../src/archlinux/index.ts";
 import { collect } from "../../src/bytes/bytes.ts";
 import { bareSpec } from "../support/bare-spec.ts";
-import { needRoot, needTool, run } from "../support/tools.ts";
+import { needRoot, needTool, run } from "@packyard/testkit/tools";
 
 const dir = mkdtempSync(join(tmpdir(), "packyard-arch-pkginfo-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -9,7 +9,7 @@ import {
 } from "../../src/archlinux/index.ts";
 import { compareSemver } from "../../src/spec/version.ts";
 import { archVersion } from "../support/arbitrary-archlinux.ts";
-import { needTool, run } from "../support/tools.ts";
+import { needTool, run } from "@packyard/testkit/tools";
 
 /** Runs pacman's vercmp on every pair in one shell (one fork per pair, no node spawn each). */
 function vercmpAll(pairs: [string, string][]): number[] {

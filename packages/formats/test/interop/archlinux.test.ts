@@ -16,10 +16,10 @@ import type { OpenPGPSigner } from "../../src/sign/signer.ts";
 import type { PackageSpec, Relation } from "../../src/spec/types.ts";
 import { exampleSpec } from "../archlinux/example-spec.ts";
 import { expectedInfo } from "../archlinux/expected.ts";
-import { makeKeyring, makeRoot } from "../archlinux/pacman-root.ts";
+import { makeKeyring, makeRoot } from "@packyard/testkit/pacman-root";
 import { archlinuxSpec } from "../support/arbitrary-archlinux.ts";
 import { exampleFromConfig } from "../support/example.ts";
-import { hasTool, needTool, run } from "../support/tools.ts";
+import { hasTool, needTool, run } from "@packyard/testkit/tools";
 
 const TOOLS = ["pacman", "pacman-key", "bsdtar", "busybox"];
 const KEY = new URL("../../../../fixtures/keys/gpg-plain.secret.asc", import.meta.url);

@@ -17,7 +17,7 @@ import { writeDeb } from "../../src/deb/writer.ts";
 import type { PackageSpec } from "../../src/spec/types.ts";
 import { sampleBytes } from "../compress/helpers.ts";
 import { SpecError } from "../../src/errors.ts";
-import { needTool, run, tryRun } from "../support/tools.ts";
+import { needTool, run, tryRun } from "@packyard/testkit/tools";
 
 const dir = mkdtempSync(join(tmpdir(), "packyard-framed-interop-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

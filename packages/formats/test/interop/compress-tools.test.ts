@@ -15,7 +15,7 @@ import { setLzmaNativeLoader } from "../../src/compress/lzma-native.ts";
 import { FormatError } from "../../src/errors.ts";
 import { hashBytes } from "../../src/hash/hasher.ts";
 import { chunked, collect, sameBytes, sampleBytes } from "../compress/helpers.ts";
-import { needTool, run } from "../support/tools.ts";
+import { needTool, run } from "@packyard/testkit/tools";
 
 const dir = mkdtempSync(join(tmpdir(), "packyard-compress-interop-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

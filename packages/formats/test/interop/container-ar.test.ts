@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { chunked, collect, encodeUtf8 } from "../../src/bytes/bytes.ts";
 import { readAr, writeAr } from "../../src/container/ar.ts";
-import { needTool, run } from "../support/tools.ts";
+import { needTool, run } from "@packyard/testkit/tools";
 
 test("ar t / ar p read our archives", async (t) => {
   if (!needTool(t, "ar")) return;

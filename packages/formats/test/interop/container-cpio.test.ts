@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { chunked, collect, encodeUtf8 } from "../../src/bytes/bytes.ts";
 import { type CpioFormat, readCpio, writeCpio } from "../../src/container/cpio.ts";
-import { needTool, run } from "../support/tools.ts";
+import { needTool, run } from "@packyard/testkit/tools";
 
 const entries = [
   { header: { name: ".", mode: 0o040755, size: 0, ino: 1, nlink: 2, mtime: 1700000000 } },

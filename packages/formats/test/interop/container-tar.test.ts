@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { chunked, collect, encodeUtf8 } from "../../src/bytes/bytes.ts";
 import { readTar, type TarFlavour, type TarHeader, writeTar } from "../../src/container/tar.ts";
-import { needTool, run } from "../support/tools.ts";
+import { needTool, run } from "@packyard/testkit/tools";
 
 const MTIME = 1700000000;
 const deep = `${"deep-directory-".repeat(6)}/${"x".repeat(120)}`; // > 100 bytes, no ustar split
@@ -223,7 +223,7 @@ test("GNU tar lists our 8 GiB+ headers (base-256 in gnu, pax size record) with t
       { name: "big", type: "file", mode: 0o644, uid: 0, gid: 0, size: 9 * 1024 ** 3, mtime: MTIME },
       flavour,
     );
-    const r = (await import("../support/tools.ts")).tryRun("tar", ["-tvf", "-"], { input: header });
+    const r = (await import("@packyard/testkit/tools")).tryRun("tar", ["-tvf", "-"], { input: header });
     assert.match(r.stdout, /9663676416 .* big/, `${flavour}: ${r.stdout} ${r.stderr}`);
   }
 });

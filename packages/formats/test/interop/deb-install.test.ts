@@ -32,7 +32,7 @@ import type { PackageSpec, Scripts } from "../../src/spec/types.ts";
 import { compareSemver } from "../../src/spec/version.ts";
 import { arbDebSpec, arbSemverVersion } from "../support/arbitrary-deb.ts";
 import { EXAMPLE_DATE, EXAMPLE_DIR, exampleFromConfig } from "../support/example.ts";
-import { needTool, run, tryRun } from "../support/tools.ts";
+import { needTool, run, tryRun } from "@packyard/testkit/tools";
 
 const work = mkdtempSync(join(tmpdir(), "packyard-deb-install-"));
 after(() => rmSync(work, { recursive: true, force: true }));

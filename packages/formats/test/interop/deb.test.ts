@@ -29,7 +29,7 @@ import type { PackageSpec } from "../../src/spec/types.ts";
 import { expectedInfo } from "../deb/expected.ts";
 import { arbDebSpec } from "../support/arbitrary-deb.ts";
 import { exampleFromConfig } from "../support/example.ts";
-import { needTool, run, tryRun } from "../support/tools.ts";
+import { needTool, run, tryRun } from "@packyard/testkit/tools";
 
 const work = mkdtempSync(join(tmpdir(), "packyard-deb-interop-"));
 after(() => rmSync(work, { recursive: true, force: true }));

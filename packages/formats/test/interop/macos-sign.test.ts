@@ -14,7 +14,7 @@ import { SignError } from "../../src/errors.ts";
 import { macosFormat, readMacos, writeMacosBytes } from "../../src/macos/index.ts";
 import { loadX509Signer, type X509Signer } from "../../src/sign/x509.ts";
 import { helloSpec } from "../macos/hello.ts";
-import { needTool, run, tryRun } from "../support/tools.ts";
+import { needTool, run, tryRun } from "@packyard/testkit/tools";
 
 /** Cuts the compressed TOC, writes sha1(TOC) (optionally of a flipped copy), the RSA and the CMS slots. */
 const PY_SIG = `

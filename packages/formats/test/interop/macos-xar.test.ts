@@ -14,7 +14,7 @@ import {
   xarStored,
   xarZlib,
 } from "../../src/container/xar.ts";
-import { needTool, run, tryRun } from "../support/tools.ts";
+import { needTool, run, tryRun } from "@packyard/testkit/tools";
 
 const nodes = (): XarWriteNode[] => [
   {

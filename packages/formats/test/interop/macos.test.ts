@@ -15,7 +15,7 @@ import { type MacosOptions, writeMacosBytes } from "../../src/macos/index.ts";
 import type { PackageSpec } from "../../src/spec/types.ts";
 import { macosSpec } from "../support/arbitrary-macos.ts";
 import { exampleFromConfig } from "../support/example.ts";
-import { needTool, run, tryRun } from "../support/tools.ts";
+import { needTool, run, tryRun } from "@packyard/testkit/tools";
 
 /** Independent xar reader: header by struct, TOC inflated by zlib, member list from the XML, TOC SHA-1. */
 const PY_XAR = String.raw`

@@ -16,7 +16,7 @@ import { type RpmOptions, writeRpm } from "../../src/rpm/index.ts";
 import { type PackageSpec, ROOT } from "../../src/spec/types.ts";
 import { expectedInfo } from "../rpm/expected.ts";
 import { exampleFromConfig } from "../support/example.ts";
-import { needTool, run } from "../support/tools.ts";
+import { needTool, run } from "@packyard/testkit/tools";
 
 const dir = mkdtempSync(join(tmpdir(), "packyard-rpm-deps-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -12,7 +12,7 @@ import { after, type TestContext, test } from "node:test";
 import { bytesSource } from "../../src/bytes/bytes.ts";
 import type { PackageInfo, RpmDependencies, RpmPhase } from "../../src/info/types.ts";
 import { readRpm } from "../../src/rpm/index.ts";
-import { needTool, run } from "../support/tools.ts";
+import { needTool, run } from "@packyard/testkit/tools";
 
 const dir = mkdtempSync(join(tmpdir(), "packyard-rpm-info-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -27,7 +27,7 @@ import { after, before, type TestContext, test } from "node:test";
 import { collect } from "../../src/bytes/bytes.ts";
 import { writeRpm } from "../../src/rpm/index.ts";
 import { LARGE_OPTIONS, LARGE_SIZE, largeSpec } from "../rpm/large-file-spec.ts";
-import { needRoot, needTool, run, tryRun } from "../support/tools.ts";
+import { needRoot, needTool, run, tryRun } from "@packyard/testkit/tools";
 
 const GOLDEN = new URL("../../../../fixtures/rpm/large.sha256", import.meta.url).pathname;
 const NEED_FREE_BYTES = 10 * 2 ** 30;

@@ -14,7 +14,7 @@ import { bytesSource, collect } from "../../src/bytes/bytes.ts";
 import { readRpm, writeRpm } from "../../src/rpm/index.ts";
 import { exampleSpec } from "../rpm/example-spec.ts";
 import { stubSpec } from "../rpm/stub.ts";
-import { needRoot, needTool, run, tryRun } from "../support/tools.ts";
+import { needRoot, needTool, run, tryRun } from "@packyard/testkit/tools";
 
 const dir = mkdtempSync(join(tmpdir(), "packyard-rpm-lzma-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

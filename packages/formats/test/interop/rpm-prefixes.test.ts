@@ -19,7 +19,7 @@ import { after, test } from "node:test";
 import { bytesSource, collect } from "../../src/bytes/bytes.ts";
 import { type RpmOptions, writeRpm } from "../../src/rpm/index.ts";
 import { type PackageSpec, ROOT } from "../../src/spec/types.ts";
-import { needRoot, needTool, run, tryRun } from "../support/tools.ts";
+import { needRoot, needTool, run, tryRun } from "@packyard/testkit/tools";
 
 const dir = mkdtempSync(join(tmpdir(), "packyard-rpm-prefixes-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -14,7 +14,7 @@ import { collect } from "../../src/bytes/bytes.ts";
 import { type RpmOptions, writeRpm } from "../../src/rpm/index.ts";
 import { richDependencyError } from "../../src/rpm/rich.ts";
 import type { PackageSpec, Relations } from "../../src/spec/types.ts";
-import { needRoot, needTool, run, tryRun } from "../support/tools.ts";
+import { needRoot, needTool, run, tryRun } from "@packyard/testkit/tools";
 
 const dir = mkdtempSync(join(tmpdir(), "packyard-rpm-rich-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

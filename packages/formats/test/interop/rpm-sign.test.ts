@@ -13,7 +13,7 @@ import { loadOpenPGPSigner } from "../../src/sign/openpgp.ts";
 import type { OpenPGPSigner } from "../../src/sign/signer.ts";
 import { exampleSpec } from "../rpm/example-spec.ts";
 import { stubSpec } from "../rpm/stub.ts";
-import { needRoot, needTool, run, tryRun } from "../support/tools.ts";
+import { needRoot, needTool, run, tryRun } from "@packyard/testkit/tools";
 
 const keys = new URL("../../../../fixtures/keys/", import.meta.url).pathname;
 let dir: string;

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import fc from "fast-check";
 import { compareRpmEvr, compareRpmVersions, formatEvr, parseEvr, type RpmEvr } from "../../src/rpm/index.ts";
-import { needTool, run } from "../support/tools.ts";
+import { needTool, run } from "@packyard/testkit/tools";
 
 const segment = fc.oneof(
   fc.stringMatching(/^[0-9]{1,3}$/),

@@ -14,7 +14,7 @@ import { bytesSource, collect } from "../../src/bytes/bytes.ts";
 import { readRpm, type RpmOptions, writeRpm } from "../../src/rpm/index.ts";
 import type { PackageSpec, RelationGroup } from "../../src/spec/types.ts";
 import { arbRpmSpec } from "../support/arbitrary-rpm.ts";
-import { needRoot, needTool, run, tryRun } from "../support/tools.ts";
+import { needRoot, needTool, run, tryRun } from "@packyard/testkit/tools";
 import { comparable, expectedInfo } from "../rpm/expected.ts";
 import { exampleSpec } from "../rpm/example-spec.ts";
 import { exampleFromConfig } from "../support/example.ts";

@@ -20,7 +20,7 @@ import {
   scratchGnupgHome,
   validSig,
 } from "../sign/judges.ts";
-import { needTool, run } from "../support/tools.ts";
+import { needTool, run } from "@packyard/testkit/tools";
 
 const HASH_ALGO_ID: Record<OpenPGPHash, number> = { sha256: 8, sha512: 10 };
 const data = new TextEncoder().encode("Origin: packyard\nLabel: test\nSuite: stable\n");

@@ -19,7 +19,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { EXAMPLE_DATE } from "../rpm/example-spec.ts";
-import { needTool, run } from "../support/tools.ts";
+import { needTool, run } from "@packyard/testkit/tools";
 
 const keys = new URL("../../../../fixtures/keys/", import.meta.url).pathname;
 const child = new URL("./sign-reproducible-build.ts", import.meta.url).pathname;

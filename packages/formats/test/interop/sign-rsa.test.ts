@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { generateRSAKey, loadRSASigner, verifyRSA } from "../../src/sign/rsa.ts";
 import type { RSASigner } from "../../src/sign/signer.ts";
 import { FIXTURE_PASSPHRASE, KEYS_DIR, type Scratch, scratch } from "../sign/judges.ts";
-import { needTool, run, tryRun } from "../support/tools.ts";
+import { needTool, run, tryRun } from "@packyard/testkit/tools";
 
 const data = new TextEncoder().encode("control.tar.gz member bytes, as apk signs them\n");
 let s: Scratch;

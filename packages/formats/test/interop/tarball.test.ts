@@ -29,7 +29,7 @@ import type { ArchiveFormat, TarballOptions } from "../../src/tarball/options.ts
 import { readTarball } from "../../src/tarball/reader.ts";
 import { writeTarball } from "../../src/tarball/writer.ts";
 import { writeZip } from "../../src/tarball/zip-writer.ts";
-import { needTool, run, tryRun } from "../support/tools.ts";
+import { needTool, run, tryRun } from "@packyard/testkit/tools";
 
 const KEYS = new URL("../../../../fixtures/keys/", import.meta.url);
 const FORMATS: ArchiveFormat[] = ["tar.gz", "tar.zst", "tar.xz", "zip"];

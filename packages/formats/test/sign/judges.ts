@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { run, tryRun } from "../support/tools.ts";
+import { run, tryRun } from "@packyard/testkit/tools";
 
 /** fixtures/keys/ in the repository. */
 export const KEYS_DIR = fileURLToPath(new URL("../../../../fixtures/keys/", import.meta.url));

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { run } from "./tools.ts";
+import { run } from "@packyard/testkit/tools";
 
 /** `dpkg --compare-versions` for each pair, in one shell. */
 export function dpkgCompareAll(pairs: readonly (readonly [string, string])[]): number[] {

@@ -1,12 +1,66 @@
 /**
- * Signing macOS flat packages: the signer from options (a resolved `.p12` or PEM pair) and re-signing an
+ * Signing macOS flat packages: the X.509 signer of a build (given directly, loaded from the resolved
+ * `signature` material, or from the write context), the xar signature slots it fills, and re-signing an
  * existing archive (ours or pkgbuild's): the TOC is rewritten with RSA/CMS slots, every file's stored bytes
  * are copied unchanged at their shifted heap offsets.
  */
-import { readXar, type XarNode, type XarWriteNode, writeXar } from "../container/xar.ts";
-import type { X509Signer } from "../sign/x509.ts";
+import {
+  readXar,
+  type XarNode,
+  type XarSignatureSlots,
+  type XarWriteNode,
+  writeXar,
+} from "../container/xar.ts";
+import { SignError } from "../errors.ts";
+import type { WriteContext } from "../format.ts";
+import { loadX509Signer, type X509Signer } from "../sign/x509.ts";
 import type { ByteSource } from "../spec/types.ts";
-import { signatureSlots } from "./writer.ts";
+import type { MacosOptions } from "./options.ts";
+
+/**
+ * The signer to use: `options.signer`, else the context's (the build loads the block's `signing` material
+ * into it, with the passphrase from the environment), else one loaded from `options.signing` material.
+ */
+export function macosSigner(options: MacosOptions, ctx: WriteContext = {}): X509Signer | undefined {
+  if (options.signer) return options.signer;
+  const c = ctx.signer as { kind: string } | undefined;
+  if (c !== undefined) {
+    if (c.kind !== "x509")
+      throw new SignError(
+        "KEY_UNSUPPORTED",
+        `macOS packages are signed with an X.509 certificate and RSA key, not a ${c.kind} key`,
+        { found: c.kind },
+      );
+    return c as unknown as X509Signer;
+  }
+  const s = options.signing;
+  if (s && (s.p12 !== undefined || (s.certificatePem !== undefined && s.keyPem !== undefined))) {
+    const o: Parameters<typeof loadX509Signer>[0] = {};
+    if (s.p12 !== undefined) o.p12 = s.p12;
+    if (s.certificatePem !== undefined) o.certificatePem = s.certificatePem;
+    if (s.keyPem !== undefined) o.keyPem = s.keyPem;
+    if (s.passphrase !== undefined) o.passphrase = s.passphrase;
+    return loadX509Signer(o);
+  }
+  return undefined;
+}
+
+/** Signature slots for an X.509 signer: RSA over DigestInfo(SHA-1, TOC checksum), CMS over the checksum. */
+export async function signatureSlots(signer: X509Signer, signingTime: number): Promise<XarSignatureSlots> {
+  // The CMS size does not depend on the content (fixed-size digest, fixed-length RSA): a trial gives it.
+  const trial = await signer.cms(new Uint8Array(20), { signingTime });
+  return {
+    rsaSize: signer.rsaSize,
+    cmsSize: trial.length,
+    certificates: signer.certificates,
+    async sign(checksum) {
+      return {
+        rsa: await signer.signDigest(checksum, "sha1"),
+        cms: await signer.cms(checksum, { signingTime }),
+      };
+    },
+  };
+}
 
 function slice(source: ByteSource, start: number, length: number): ByteSource {
   return {

@@ -6,7 +6,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { run, tryRun } from "../support/tools.ts";
+import { run, tryRun } from "./tools.ts";
 
 /** A keyring made with pacman-key, holding and locally signing the given armored public key. */
 export function makeKeyring(dir: string, publicKeyArmored: string, fingerprint: string): string {
