@@ -89,25 +89,6 @@ export async function readRange(
   return b;
 }
 
-/**
- * Test helper: yields `bytes` cut into chunks. `size` is one chunk size, or a list of sizes used in turn
- * (e.g. random sizes drawn by the test), so every reader can be fed 1, 7, 321 and random-sized chunks.
- */
-export async function* chunked(
-  bytes: Uint8Array,
-  size: number | readonly number[],
-): AsyncGenerator<Uint8Array> {
-  const sizes = typeof size === "number" ? [size] : size;
-  if (sizes.length === 0 || sizes.some((s) => !(s >= 1))) throw new RangeError("chunk sizes must be >= 1");
-  let pos = 0;
-  let i = 0;
-  while (pos < bytes.length) {
-    const s = sizes[i++ % sizes.length]!;
-    yield bytes.slice(pos, pos + s);
-    pos += s;
-  }
-}
-
 const utf8Encoder = new TextEncoder();
 const utf8Fatal = new TextDecoder("utf-8", { fatal: true });
 

@@ -11,6 +11,7 @@ import { test } from "node:test";
 import fc from "fast-check";
 import { type ApkOptions, apkConfig, apkFormat, decodePkginfo, tarEnding } from "../../src/apk/index.ts";
 import { bytesSource, collect } from "../../src/bytes/bytes.ts";
+import { chunkedSource } from "@packyard/testkit/chunked";
 import { decompressBytes } from "../../src/compress/decompress.ts";
 import { gzipMembers } from "../../src/compress/gzip-members.ts";
 import { readTar } from "../../src/container/tar.ts";
@@ -18,7 +19,6 @@ import { SpecError, SignError } from "../../src/errors.ts";
 import type { Warning } from "../../src/format.ts";
 import { generateOpenPGPKey, loadOpenPGPSigner } from "../../src/sign/openpgp.ts";
 import { loadRSASigner } from "../../src/sign/rsa.ts";
-import type { ByteSource } from "../../src/spec/types.ts";
 import { arbApkSpec } from "../support/arbitrary-apk.ts";
 import { exampleFromConfig } from "../support/example.ts";
 import { exampleSigner, exampleSpec, GOLDEN_NAME, REPO } from "./example-spec.ts";
@@ -44,24 +44,6 @@ async function tarNames(
       ...(e.header.pax ? { pax: e.header.pax } : {}),
     });
   return out;
-}
-
-/** A ByteSource that hands out `bytes` in pieces of the given sizes, to test readers on odd chunking. */
-function chunkedSource(bytes: Uint8Array, sizes: readonly number[]): ByteSource {
-  return {
-    size: bytes.length,
-    async *open(range) {
-      const start = range?.start ?? 0;
-      const end = range?.end ?? bytes.length;
-      let p = start;
-      let i = 0;
-      while (p < end) {
-        const n = Math.min(sizes[i++ % sizes.length]!, end - p);
-        yield bytes.slice(p, p + n);
-        p += n;
-      }
-    },
-  };
 }
 
 /** The example project through the config loader, as `packyard build -p apk` builds it. */

@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { decodeChangelog, encodeChangelog } from "../../src/archlinux/changelog.ts";
 import { archlinuxFormat } from "../../src/archlinux/index.ts";
-import { bytesSource, chunked, collect } from "../../src/bytes/bytes.ts";
+import { bytesSource, collect } from "../../src/bytes/bytes.ts";
+import { chunkedSource } from "@packyard/testkit/chunked";
 import { generateOpenPGPKey, loadOpenPGPSigner } from "../../src/sign/openpgp.ts";
 import type { PackageSpec } from "../../src/spec/types.ts";
 import { needTool, run } from "@packyard/testkit/tools";
@@ -20,10 +21,7 @@ const T = 1704067200; // 2024-01-01T00:00:00Z
 
 async function writeAndRead(spec: PackageSpec) {
   const bytes = await collect(archlinuxFormat.write(spec, {}));
-  return archlinuxFormat.read({
-    size: bytes.length,
-    open: (r) => chunked(bytes.subarray(r?.start ?? 0, r?.end ?? bytes.length), 7),
-  });
+  return archlinuxFormat.read(chunkedSource(bytes, 7));
 }
 
 test("our writer's .CHANGELOG reads back entry by entry, newest first, dated the day at 00:00 UTC", async () => {

@@ -10,20 +10,12 @@ import {
   readArchlinux,
   writeArchlinux,
 } from "../../src/archlinux/index.ts";
-import { bytesSource, chunked, collect } from "../../src/bytes/bytes.ts";
-import type { ByteSource } from "../../src/spec/types.ts";
+import { bytesSource, collect } from "../../src/bytes/bytes.ts";
+import { chunkedSource } from "@packyard/testkit/chunked";
 import { archlinuxSpec } from "../support/arbitrary-archlinux.ts";
 import { exampleFromConfig } from "../support/example.ts";
 import { exampleSpec } from "./example-spec.ts";
 import { comparable, expectedInfo } from "./expected.ts";
-
-/** A source that serves its bytes in the given chunk sizes, to shake out chunk-boundary bugs. */
-function chunkedSource(bytes: Uint8Array, sizes: number | number[]): ByteSource {
-  return {
-    size: bytes.length,
-    open: (range) => chunked(bytes.subarray(range?.start ?? 0, range?.end ?? bytes.length), sizes),
-  };
-}
 
 const example = () => exampleFromConfig<ArchlinuxOptions>("archlinux");
 

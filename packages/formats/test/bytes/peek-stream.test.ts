@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { chunked, collect, peekStream } from "../../src/bytes/bytes.ts";
+import { collect, peekStream } from "../../src/bytes/bytes.ts";
+import { chunked } from "@packyard/testkit/chunked";
 
 const bytes = Uint8Array.from({ length: 50 }, (_, i) => i + 1);
 

@@ -6,7 +6,8 @@ import { compress, compressBytes, compressFrame } from "../../src/compress/compr
 import type { Compression } from "../../src/compress/compression.ts";
 import { decompressBytes } from "../../src/compress/decompress.ts";
 import { SpecError } from "../../src/errors.ts";
-import { chunked, collect, sameBytes, sampleBytes } from "./helpers.ts";
+import { collect, sameBytes, sampleBytes } from "./helpers.ts";
+import { chunked } from "@packyard/testkit/chunked";
 
 const data = sampleBytes(300_000);
 

@@ -5,7 +5,8 @@ import { compressBytes } from "../../src/compress/compress.ts";
 import { decompress, decompressBytes } from "../../src/compress/decompress.ts";
 import { detectCompression } from "../../src/compress/detect.ts";
 import { FormatError, IOError } from "../../src/errors.ts";
-import { chunked, collect, sameBytes, sampleBytes } from "./helpers.ts";
+import { collect, sameBytes, sampleBytes } from "./helpers.ts";
+import { chunked } from "@packyard/testkit/chunked";
 
 const data = sampleBytes(200_000, 3);
 

@@ -9,7 +9,8 @@ import fc from "fast-check";
 import { compress, compressBytes, COMPRESS_PIECE_BYTES } from "../../src/compress/compress.ts";
 import type { Compression } from "../../src/compress/compression.ts";
 import { decompressBytes } from "../../src/compress/decompress.ts";
-import { chunked, collect, sameBytes, sampleBytes } from "./helpers.ts";
+import { collect, sameBytes, sampleBytes } from "./helpers.ts";
+import { chunked } from "@packyard/testkit/chunked";
 
 /** Text-like bytes up to ~2.5 pieces, with a random binary patch, so both matches and literals occur. */
 const content = fc

@@ -10,7 +10,8 @@ import { compress, compressFrame } from "../../src/compress/compress.ts";
 import type { Compression } from "../../src/compress/compression.ts";
 import { decompressBytes } from "../../src/compress/decompress.ts";
 import { liveFrameWorkers } from "../../src/compress/frame-pool.ts";
-import { chunked, collect, sameBytes, sampleBytes } from "./helpers.ts";
+import { collect, sameBytes, sampleBytes } from "./helpers.ts";
+import { chunked } from "@packyard/testkit/chunked";
 
 const content = fc
   .record({

@@ -1,14 +1,4 @@
-/** Test helpers for byte streams. */
-export async function* chunked(bytes: Uint8Array, sizes: number[] | number): AsyncGenerator<Uint8Array> {
-  let at = 0;
-  let i = 0;
-  while (at < bytes.length) {
-    const n = typeof sizes === "number" ? sizes : (sizes[i++ % sizes.length] ?? 1);
-    yield bytes.slice(at, at + Math.max(1, n));
-    at += Math.max(1, n);
-  }
-}
-
+/** Test helpers for byte streams (chunked input comes from @packyard/testkit/chunked). */
 export async function collect(it: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   let total = 0;

@@ -9,7 +9,8 @@ import { compress, compressBytes, compressFrame } from "../../src/compress/compr
 import { decompress, decompressBytes } from "../../src/compress/decompress.ts";
 import { setLzmaNativeLoader, tryLoadLzmaNative, XZ_PACKAGE } from "../../src/compress/lzma-native.ts";
 import { FormatError, SpecError } from "../../src/errors.ts";
-import { chunked, collect, sameBytes, sampleBytes } from "./helpers.ts";
+import { collect, sameBytes, sampleBytes } from "./helpers.ts";
+import { chunked } from "@packyard/testkit/chunked";
 
 const data = sampleBytes(300_000, 4);
 const XZ_MAGIC = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0];

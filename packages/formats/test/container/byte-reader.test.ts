@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { bytesSource, chunked, collect, concatBytes } from "../../src/bytes/bytes.ts";
+import { bytesSource, collect, concatBytes } from "../../src/bytes/bytes.ts";
+import { chunked } from "@packyard/testkit/chunked";
 import { ByteReader } from "../../src/bytes/reader.ts";
 import { FormatError } from "../../src/errors.ts";
 

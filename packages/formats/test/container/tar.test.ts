@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { chunked, collect, decodeAscii, encodeUtf8 } from "../../src/bytes/bytes.ts";
+import { collect, decodeAscii, encodeUtf8 } from "../../src/bytes/bytes.ts";
+import { chunked } from "@packyard/testkit/chunked";
 import { FormatError, SpecError } from "../../src/errors.ts";
 import {
   encodeTarHeader,

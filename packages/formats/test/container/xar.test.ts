@@ -14,7 +14,7 @@ import {
   xarZlib,
 } from "../../src/container/xar.ts";
 import { FormatError } from "../../src/errors.ts";
-import { chunkedSource } from "../macos/chunked-source.ts";
+import { chunkedSource } from "@packyard/testkit/chunked";
 
 const tree = (): XarWriteNode[] => [
   { name: "Distribution", type: "file", mode: 0o644, data: xarZlib(encodeUtf8("<installer-gui-script/>\n")) },

@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { gzipSync } from "node:zlib";
-import { bytesSource, chunked, collect } from "../../src/bytes/bytes.ts";
+import { bytesSource, collect } from "../../src/bytes/bytes.ts";
+import { chunkedSource } from "@packyard/testkit/chunked";
 import { decodeDebianChangelog } from "../../src/deb/changelog.ts";
 import { readDeb } from "../../src/deb/reader.ts";
 import { writeDeb } from "../../src/deb/writer.ts";
@@ -23,10 +24,7 @@ const T = 1704067200; // 2024-01-01T00:00:00Z
 async function writeAndRead(spec: PackageSpec, limits?: { maxHeaderBytes: number }) {
   const bytes = await collect(writeDeb(spec, {}));
   // 7-byte chunks: the changelog is collected across chunk boundaries
-  return readDeb(
-    { size: bytes.length, open: (r) => chunked(bytes.subarray(r?.start ?? 0, r?.end ?? bytes.length), 7) },
-    limits ? { limits } : {},
-  );
+  return readDeb(chunkedSource(bytes, 7), limits ? { limits } : {});
 }
 
 test("our writer's changelog.Debian.gz reads back entry by entry, newest first", async () => {

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { bytesSource, chunked } from "../../src/bytes/bytes.ts";
+import { bytesSource } from "../../src/bytes/bytes.ts";
+import { chunkedSource } from "@packyard/testkit/chunked";
 import { readDeb } from "../../src/deb/reader.ts";
 
 const md5 = (s: string) => createHash("md5").update(s).digest("hex");
@@ -31,10 +32,7 @@ for (const z of ["gzip", "xz", "zstd", "none"]) {
     const bytes = new Uint8Array(
       readFileSync(new URL(`../../../../fixtures/deb/foo-${z}.deb`, import.meta.url)),
     );
-    const info = await readDeb({
-      size: bytes.length,
-      open: (r) => chunked(bytes.subarray(r?.start ?? 0, r?.end ?? bytes.length), 7),
-    });
+    const info = await readDeb(chunkedSource(bytes, 7));
     assert.equal(info.name, "foo");
     assert.equal(info.versionString, "1:2.0~rc1-3");
     assert.deepEqual(info.version, { upstream: "2.0", prerelease: "rc1", epoch: 1, release: "3" });

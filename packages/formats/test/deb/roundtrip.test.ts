@@ -2,23 +2,13 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { test } from "node:test";
 import fc from "fast-check";
-import { chunked, collect } from "../../src/bytes/bytes.ts";
+import { collect } from "../../src/bytes/bytes.ts";
+import { chunkedSource } from "@packyard/testkit/chunked";
 import { readDeb } from "../../src/deb/reader.ts";
 import { writeDeb } from "../../src/deb/writer.ts";
 import type { PackageInfo } from "../../src/info/types.ts";
-import type { ByteSource } from "../../src/spec/types.ts";
 import { arbDebSpec } from "../support/arbitrary-deb.ts";
 import { expectedInfo } from "./expected.ts";
-
-/** A source that yields its bytes in chunks of the given sizes, to exercise every reader boundary. */
-function chunkedSource(bytes: Uint8Array, sizes: number | number[]): ByteSource {
-  return {
-    size: bytes.length,
-    open(range) {
-      return chunked(bytes.subarray(range?.start ?? 0, range?.end ?? bytes.length), sizes);
-    },
-  };
-}
 
 function comparable(info: PackageInfo) {
   const { artifact: _a, raw, ...rest } = info;

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createHasher, digestStream, hashBytes, hashBytesRaw, hashing } from "../../src/hash/hasher.ts";
-import { chunked, collect, sameBytes } from "../compress/helpers.ts";
+import { collect, sameBytes } from "../compress/helpers.ts";
+import { chunked } from "@packyard/testkit/chunked";
 
 const abc = new TextEncoder().encode("abc");
 

@@ -14,7 +14,8 @@ import { gzipMembers } from "../../src/compress/gzip-members.ts";
 import { setLzmaNativeLoader } from "../../src/compress/lzma-native.ts";
 import { FormatError } from "../../src/errors.ts";
 import { hashBytes } from "../../src/hash/hasher.ts";
-import { chunked, collect, sameBytes, sampleBytes } from "../compress/helpers.ts";
+import { collect, sameBytes, sampleBytes } from "../compress/helpers.ts";
+import { chunked } from "@packyard/testkit/chunked";
 import { needTool, run } from "@packyard/testkit/tools";
 
 const dir = mkdtempSync(join(tmpdir(), "packyard-compress-interop-"));

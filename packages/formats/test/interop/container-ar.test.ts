@@ -4,7 +4,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { chunked, collect, encodeUtf8 } from "../../src/bytes/bytes.ts";
+import { collect, encodeUtf8 } from "../../src/bytes/bytes.ts";
+import { chunked } from "@packyard/testkit/chunked";
 import { readAr, writeAr } from "../../src/container/ar.ts";
 import { needTool, run } from "@packyard/testkit/tools";
 

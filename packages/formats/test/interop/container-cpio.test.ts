@@ -4,7 +4,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, w
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { chunked, collect, encodeUtf8 } from "../../src/bytes/bytes.ts";
+import { collect, encodeUtf8 } from "../../src/bytes/bytes.ts";
+import { chunked } from "@packyard/testkit/chunked";
 import { type CpioFormat, readCpio, writeCpio } from "../../src/container/cpio.ts";
 import { needTool, run } from "@packyard/testkit/tools";
 

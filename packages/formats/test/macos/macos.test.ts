@@ -21,7 +21,7 @@ import {
 } from "../../src/macos/index.ts";
 import { formatById } from "../../src/registry.ts";
 import { macosSpec } from "../support/arbitrary-macos.ts";
-import { chunkedSource } from "./chunked-source.ts";
+import { chunkedSource } from "@packyard/testkit/chunked";
 import { helloSpec } from "./hello.ts";
 import { expectedInfo } from "./expected.ts";
 

@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { afterEach, test } from "node:test";
-import { bytesSource, chunked, collect } from "../../src/bytes/bytes.ts";
+import { bytesSource, collect } from "../../src/bytes/bytes.ts";
+import { chunked } from "@packyard/testkit/chunked";
 import { decompressBytes } from "../../src/compress/decompress.ts";
 import { compressLzmaAlone, isLzmaAloneHeader } from "../../src/compress/lzma-alone.ts";
 import { setLzmaNativeLoader } from "../../src/compress/lzma-native.ts";

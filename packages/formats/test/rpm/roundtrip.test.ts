@@ -3,24 +3,12 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { test } from "node:test";
 import fc from "fast-check";
-import { bytesSource, chunked, collect } from "../../src/bytes/bytes.ts";
-import type { ByteSource } from "../../src/spec/types.ts";
+import { bytesSource, collect } from "../../src/bytes/bytes.ts";
+import { chunkedSource } from "@packyard/testkit/chunked";
 import { readRpm, rpmFormat, writeRpm } from "../../src/rpm/index.ts";
 import { arbRpmSpec } from "../support/arbitrary-rpm.ts";
 import { comparable, expectedInfo } from "./expected.ts";
 import { exampleSpec } from "./example-spec.ts";
-
-/** A source that yields its bytes in the given chunk sizes, to shake out boundary bugs. */
-function chunkedSource(bytes: Uint8Array, sizes: number[]): ByteSource {
-  return {
-    size: bytes.length,
-    open(range) {
-      const start = range?.start ?? 0;
-      const end = range?.end ?? bytes.length;
-      return chunked(bytes.subarray(start, end), sizes);
-    },
-  };
-}
 
 test("read(write(spec)) equals the reviewed projection (property)", async () => {
   await fc.assert(

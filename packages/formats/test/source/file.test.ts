@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { FormatError, IOError } from "../../src/errors.ts";
 import { fileSource, SMALL_READ_BYTES, writeFileAtomic } from "../../src/source/file.ts";
-import { chunked, collect, sameBytes, sampleBytes } from "../compress/helpers.ts";
+import { collect, sameBytes, sampleBytes } from "../compress/helpers.ts";
+import { chunked } from "@packyard/testkit/chunked";
 
 const dir = mkdtempSync(join(tmpdir(), "packyard-source-test-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

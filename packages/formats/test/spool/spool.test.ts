@@ -6,7 +6,8 @@ import { after, test } from "node:test";
 import { IOError } from "../../src/errors.ts";
 import { hashBytes } from "../../src/hash/hasher.ts";
 import { createSpool, memorySpool, spoolStream } from "../../src/spool/index.ts";
-import { chunked, collect, sameBytes, sampleBytes } from "../compress/helpers.ts";
+import { collect, sameBytes, sampleBytes } from "../compress/helpers.ts";
+import { chunked } from "@packyard/testkit/chunked";
 
 const dir = mkdtempSync(join(tmpdir(), "packyard-spool-test-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -6,8 +6,9 @@ import { join } from "node:path";
 import { test } from "node:test";
 import fc from "fast-check";
 import { bytesSource, collect, encodeUtf8 } from "../../src/bytes/bytes.ts";
+import { chunkedSource } from "@packyard/testkit/chunked";
 import type { FileInfo } from "../../src/info/types.ts";
-import { ROOT, type ByteSource, type PackageSpec } from "../../src/spec/types.ts";
+import { ROOT, type PackageSpec } from "../../src/spec/types.ts";
 import { tarballFormat } from "../../src/tarball/format.ts";
 import type { ArchiveFormat, TarballOptions } from "../../src/tarball/options.ts";
 import { readTarball } from "../../src/tarball/reader.ts";
@@ -32,18 +33,6 @@ function project(files: FileInfo[]): ExpectedFile[] {
       return e;
     })
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-}
-
-/** A ByteSource that yields its bytes in chunks of the given sizes (readers must not care). */
-function chunkedSource(bytes: Uint8Array, size: number): ByteSource {
-  return {
-    size: bytes.length,
-    async *open(range) {
-      const start = range?.start ?? 0;
-      const end = range?.end ?? bytes.length;
-      for (let p = start; p < end; p += size) yield bytes.slice(p, Math.min(end, p + size));
-    },
-  };
 }
 
 for (const format of ["tar.gz", "tar.zst", "zip"] as const satisfies readonly ArchiveFormat[]) {
