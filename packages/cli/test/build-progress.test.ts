@@ -10,7 +10,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { type BuildProgress, type ByteSource, build, type PackageSpec, ROOT } from "@packyard/formats";
+import { type BuildProgress, build, type PackageSpec, ROOT } from "@packyard/formats";
+import { chunkedSource } from "@packyard/testkit/chunked";
 import { spawnCli } from "./run-cli.ts";
 
 const work = mkdtempSync(join(tmpdir(), "packyard-progress-"));
@@ -19,18 +20,6 @@ after(() => rmSync(work, { recursive: true, force: true }));
 const MiB = 1024 * 1024;
 const ENV = { SOURCE_DATE_EPOCH: "1700000000" };
 
-/** A source that hands out `bytes` in 64 KiB chunks, as a file does. */
-function chunked(bytes: Uint8Array): ByteSource {
-  return {
-    size: bytes.length,
-    async *open(range) {
-      const end = range?.end ?? bytes.length;
-      for (let at = range?.start ?? 0; at < end; at += 65536)
-        yield bytes.subarray(at, Math.min(end, at + 65536));
-    },
-  };
-}
-
 function spec(): PackageSpec {
   const file = (path: string, bytes: Uint8Array) => ({
     type: "file" as const,
@@ -38,7 +27,7 @@ function spec(): PackageSpec {
     mode: 0o644,
     owner: ROOT,
     group: ROOT,
-    content: chunked(bytes),
+    content: chunkedSource(bytes, 65536), // as a file hands it out
   });
   return {
     name: "progress-test",
