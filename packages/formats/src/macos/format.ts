@@ -6,8 +6,7 @@ import { macosConfig } from "./config.ts";
 import type { MacosOptions } from "./options.ts";
 import { planMacos } from "./plan.ts";
 import { readMacos } from "./reader.ts";
-import { signMacos } from "./sign.ts";
-import { macosSigner } from "./sign.ts";
+import { macosSigner, signMacos } from "./sign.ts";
 import { writeMacos } from "./writer.ts";
 
 /** "xar!" */

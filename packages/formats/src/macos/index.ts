@@ -9,7 +9,6 @@ export { type PackageInfoXml, parsePackageInfo, renderPackageInfo } from "./pack
 export { isSipProtected, type MacosPlan, macosFileName, planMacos } from "./plan.ts";
 export { isPbzx, readPbzx } from "./pbzx.ts";
 export { type MacosComponent, type MacosDetails, readMacos } from "./reader.ts";
-export { signMacos } from "./sign.ts";
-export { macosSigner } from "./sign.ts";
+export { macosSigner, signMacos } from "./sign.ts";
 export { compareMacosVersions, formatMacosVersion, parseMacosVersion } from "./version.ts";
 export { buildComponent, PAYLOAD_GZIP_LEVEL, writeMacos, writeMacosBytes } from "./writer.ts";

@@ -7,16 +7,8 @@ import { collect, encodeUtf8 } from "../bytes/bytes.ts";
 import { compress } from "../compress/compress.ts";
 import { type BomEntry, cksumFinish, cksumUpdate, encodeBom } from "../container/bom.ts";
 import { type CpioWriteEntry, writeCpio } from "../container/cpio.ts";
-import {
-  writeXar,
-  type XarSignatureSlots,
-  type XarWriteData,
-  type XarWriteNode,
-  xarStored,
-  xarZlib,
-} from "../container/xar.ts";
+import { writeXar, type XarWriteData, type XarWriteNode, xarStored, xarZlib } from "../container/xar.ts";
 import type { WriteContext } from "../format.ts";
-import type { X509Signer } from "../sign/x509.ts";
 import type { PackageSpec } from "../spec/types.ts";
 import { createSpool, type SpooledBytes, spoolStream } from "../spool/index.ts";
 import { renderDistribution } from "./distribution.ts";

@@ -6,7 +6,7 @@
 import { bytesSource } from "../bytes/bytes.ts";
 import type { BlockResolveContext, ConfigBlock, ConfigContext, JsonSchema } from "../config/block.ts";
 import { configError, onlyKeys, plainBool, plainMap, plainString } from "../config/plain.ts";
-import { normalizeArchivePath } from "./layout.ts";
+import { normalizeArchivePath } from "./plan.ts";
 import { ARCHIVE_FORMATS, type ArchiveFile, type ArchiveFormat, type TarballOptions } from "./options.ts";
 
 /** GoReleaser `archives` keys packyard recognises but does not implement, with what to do instead. */

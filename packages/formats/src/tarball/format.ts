@@ -5,8 +5,9 @@ import { compareSemverStrings, versionOrder } from "../version-order.ts";
 import { tarballConfig } from "./config.ts";
 import { archiveFileName } from "./name.ts";
 import type { TarballOptions } from "./options.ts";
+import { validateTarball } from "./plan.ts";
 import { isZipHead, readTarball } from "./reader.ts";
-import { validateTarball, writeTarball } from "./writer.ts";
+import { writeTarball } from "./writer.ts";
 
 const NAME = /\.(tar\.gz|tgz|tar\.zst|tar\.xz|tar\.bz2|tar|zip)$/;
 

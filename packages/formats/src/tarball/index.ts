@@ -2,7 +2,6 @@
 export { parseTarballConfig, resolveTarballConfig, tarballConfig } from "./config.ts";
 export { crc32 } from "./crc32.ts";
 export { tarballFormat } from "./format.ts";
-export { type ArchiveEntry, normalizeArchivePath, planArchiveEntries } from "./layout.ts";
 export {
   archiveBaseName,
   archiveExtension,
@@ -14,8 +13,9 @@ export {
   wrapDirectory,
 } from "./name.ts";
 export { ARCHIVE_FORMATS, type ArchiveFile, type ArchiveFormat, type TarballOptions } from "./options.ts";
+export { type ArchiveEntry, normalizeArchivePath, planArchiveEntries, validateTarball } from "./plan.ts";
 export { isZipHead, readTarball } from "./reader.ts";
-export { TAR_COMPRESSION, tarCompression, validateTarball, writeTarball } from "./writer.ts";
+export { TAR_COMPRESSION, tarCompression, writeTarball } from "./writer.ts";
 export {
   checkZipName,
   readZipDirectory,

@@ -12,7 +12,7 @@ import { rechunk } from "../compress/compress.ts";
 import { createSpool } from "../spool/index.ts";
 import type { SpoolFactory } from "../spool/spool.ts";
 import { crc32 } from "./crc32.ts";
-import type { ArchiveEntry } from "./layout.ts";
+import type { ArchiveEntry } from "./plan.ts";
 import {
   CENTRAL,
   DOS_DIRECTORY,

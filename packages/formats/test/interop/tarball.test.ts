@@ -23,7 +23,7 @@ import { checksumsFile } from "../../src/checksums/checksums.ts";
 import { signChecksums } from "../../src/checksums/sign.ts";
 import { loadOpenPGPSigner } from "../../src/sign/openpgp.ts";
 import { ROOT, type PackageSpec } from "../../src/spec/types.ts";
-import { planArchiveEntries } from "../../src/tarball/layout.ts";
+import { planArchiveEntries } from "../../src/tarball/plan.ts";
 import { tarballFormat } from "../../src/tarball/format.ts";
 import type { ArchiveFormat, TarballOptions } from "../../src/tarball/options.ts";
 import { readTarball } from "../../src/tarball/reader.ts";

@@ -9,7 +9,7 @@ import { bytesSource, collect, encodeUtf8 } from "../../src/bytes/bytes.ts";
 import { compressBytes } from "../../src/compress/compress.ts";
 import { writeTar } from "../../src/container/tar.ts";
 import { FormatError } from "../../src/errors.ts";
-import type { ArchiveEntry } from "../../src/tarball/layout.ts";
+import type { ArchiveEntry } from "../../src/tarball/plan.ts";
 import { readTarball } from "../../src/tarball/reader.ts";
 import { CENTRAL, END, LOCAL, ZIP_SIZE } from "../../src/tarball/zip-layout.ts";
 import { readZipDirectory } from "../../src/tarball/zip-reader.ts";

@@ -6,7 +6,7 @@ import { ROOT, type PackageSpec } from "../../src/spec/types.ts";
 import { parseTarballConfig, resolveTarballConfig } from "../../src/tarball/config.ts";
 import { crc32 } from "../../src/tarball/crc32.ts";
 import { tarballFormat } from "../../src/tarball/format.ts";
-import { planArchiveEntries } from "../../src/tarball/layout.ts";
+import { planArchiveEntries } from "../../src/tarball/plan.ts";
 import { archiveFileName, parseArchiveBaseName, renderNameTemplate } from "../../src/tarball/name.ts";
 import { decodeDosDateTime, encodeDosDateTime } from "../../src/tarball/zip-layout.ts";
 

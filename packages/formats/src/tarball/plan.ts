@@ -1,13 +1,14 @@
 /**
- * The archive's entry list: package contents at their install paths (relative), extra files at the root,
- * all below the optional wrap folder; missing parent folders added (0755 root), sorted bytewise, hard links
- * last (an extractor links to a target that must already exist).
+ * The archive plan: the options checked against the spec (validateTarball), and the entry list: package
+ * contents at their install paths (relative), extra files at the root, all below the optional wrap folder;
+ * missing parent folders added (0755 root), sorted bytewise, hard links last (an extractor links to a
+ * target that must already exist).
  */
 import { SpecError } from "../errors.ts";
 import type { ByteSource, PackageSpec } from "../spec/types.ts";
 import { compareBytes } from "../spec/validate.ts";
 import { wrapDirectory } from "./name.ts";
-import type { TarballOptions } from "./options.ts";
+import { ARCHIVE_FORMATS, type ArchiveFormat, type TarballOptions } from "./options.ts";
 
 /** One entry as it goes into a tar or zip. */
 export interface ArchiveEntry {
@@ -159,4 +160,42 @@ export function planArchiveEntries(spec: PackageSpec, options: TarballOptions): 
   }
   const sorted = [...byPath.values()].sort((a, b) => compareBytes(a.path, b.path));
   return [...sorted.filter((e) => e.type !== "hardlink"), ...sorted.filter((e) => e.type === "hardlink")];
+}
+
+/** Level ranges per archive kind (gzip and zip deflate 0–9, zstd 1–22, xz 0–9). */
+const LEVELS: Readonly<Record<ArchiveFormat, readonly [number, number]>> = {
+  "tar.gz": [0, 9],
+  "tar.zst": [1, 22],
+  "tar.xz": [0, 9],
+  zip: [0, 9],
+};
+
+/** Checks the options against the spec; throws SpecError naming the field. */
+export function validateTarball(spec: PackageSpec, options: TarballOptions): ArchiveEntry[] {
+  const format = options.format ?? "tar.gz";
+  if (!(ARCHIVE_FORMATS as readonly string[]).includes(format)) {
+    throw new SpecError(
+      "INVALID_FIELD",
+      `archives.format: expected one of ${ARCHIVE_FORMATS.join(", ")}, found ${JSON.stringify(format)}`,
+      {
+        field: "archives.format",
+        found: format,
+        expected: ARCHIVE_FORMATS,
+      },
+    );
+  }
+  if (options.level !== undefined) {
+    const [lo, hi] = LEVELS[format];
+    if (!Number.isInteger(options.level) || options.level < lo || options.level > hi) {
+      throw new SpecError(
+        "INVALID_FIELD",
+        `archives.level: expected an integer ${format} level from ${lo} to ${hi}, found ${options.level}`,
+        {
+          field: "archives.level",
+          found: options.level,
+        },
+      );
+    }
+  }
+  return planArchiveEntries(spec, options);
 }
