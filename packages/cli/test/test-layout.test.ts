@@ -1,7 +1,7 @@
 /**
  * The rule `npm run test:unit` relies on (scripts/test.ts): a test that runs an external program lives
  * under an `interop/` folder. Here it is checked for the CLI's tests: no file outside test/interop/ calls
- * needTool/needRoot or imports the tools helper, and nothing outside it spawns anything but this Node.
+ * needTool/needRoot or imports @packyard/testkit/tools, and nothing outside it spawns anything but this Node.
  */
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
@@ -17,7 +17,11 @@ test("CLI tests that call external tools are all under test/interop/", () => {
   for (const name of unit) {
     const text = readFileSync(join(HERE, name), "utf8");
     // The same pattern scripts/test.ts uses to find misplaced tests.
-    assert.doesNotMatch(text, /\bneed(Tool|Root)\(|support\/tools\.ts["']/, `${name} calls external tools`);
+    assert.doesNotMatch(
+      text,
+      /\bneed(Tool|Root)\(|@packyard\/testkit\/tools["']/,
+      `${name} calls external tools`,
+    );
     // Spawning is allowed for the launcher (process.execPath) only.
     for (const m of text.matchAll(/\bspawn(Sync)?\(\s*([^,\s]+)/g)) {
       assert.equal(m[2], "process.execPath", `${name} spawns ${m[2]}`);
