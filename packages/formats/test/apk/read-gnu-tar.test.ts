@@ -11,7 +11,7 @@ import { apkFormat } from "../../src/apk/index.ts";
 import { bytesSource } from "../../src/bytes/bytes.ts";
 import { gzipMembers } from "../../src/compress/gzip-members.ts";
 import { FormatError } from "../../src/errors.ts";
-import { REPO } from "./example-spec.ts";
+import { REPO } from "@packyard/testkit/repo";
 
 const bytes = new Uint8Array(readFileSync(`${REPO}fixtures/apk/gnu-hello-1.0_rc2-r3.apk`));
 const pub = readFileSync(`${REPO}fixtures/keys/openssl-pkcs8.rsa.pub`, "utf8");

@@ -20,8 +20,10 @@ import type { Warning } from "../../src/format.ts";
 import { generateOpenPGPKey, loadOpenPGPSigner } from "../../src/sign/openpgp.ts";
 import { loadRSASigner } from "../../src/sign/rsa.ts";
 import { arbApkSpec } from "../support/arbitrary-apk.ts";
-import { exampleFromConfig } from "../support/example.ts";
-import { exampleSigner, exampleSpec, GOLDEN_NAME, REPO } from "./example-spec.ts";
+import { exampleFromConfig } from "@packyard/testkit/example";
+import { exampleSpec } from "@packyard/testkit/example";
+import { REPO } from "@packyard/testkit/repo";
+import { exampleSigner, GOLDEN_NAME } from "./example-signer.ts";
 import { expectedInfo } from "./expected.ts";
 
 async function members(bytes: Uint8Array): Promise<Uint8Array[]> {
@@ -174,7 +176,7 @@ test("round trip: read(write(spec)) equals expectedInfo(spec), read in odd chunk
 });
 
 test("signatures: verified with the right key, not with another; legacy SHA-1 on request; raw C: identity", async () => {
-  const spec = await exampleSpec();
+  const spec = exampleSpec();
   const signer = exampleSigner();
   const bytes = await collect(apkFormat.write(spec, { signature: { legacySha1: true } }, { signer }));
   const other = readFileSync(`${REPO}fixtures/keys/openssl-pkcs1.rsa.pub`, "utf8");
@@ -206,7 +208,7 @@ test("signatures: verified with the right key, not with another; legacy SHA-1 on
 test("key naming: option > chosen signer name > maintainer e-mail > anonymous", async () => {
   const pem = readFileSync(`${REPO}fixtures/keys/openssl-pkcs8.rsa`, "utf8");
   const name = async (opts: object, signerOpts: object, maintainer?: string) => {
-    const spec = await exampleSpec(
+    const spec = exampleSpec(
       maintainer === undefined ? { maintainer: undefined as unknown as string } : { maintainer },
     );
     if (maintainer === undefined) delete (spec as { maintainer?: string }).maintainer;
@@ -227,7 +229,7 @@ test("key naming: option > chosen signer name > maintainer e-mail > anonymous", 
 });
 
 test("re-signing an unsigned package gives the same bytes as signing at build time", async () => {
-  const spec = await exampleSpec();
+  const spec = exampleSpec();
   const signer = exampleSigner();
   const unsigned = await collect(apkFormat.write(spec, {}));
   const signed = await collect(apkFormat.write(spec, {}, { signer }));
@@ -241,14 +243,14 @@ test("OpenPGP signers are refused with KEY_UNSUPPORTED", async () => {
   const key = await generateOpenPGPKey({ type: "ecc", name: "t", email: "t@example.org" });
   const signer = await loadOpenPGPSigner(key.secretKeyArmored);
   await assert.rejects(
-    collect(apkFormat.write(await exampleSpec(), {}, { signer })),
+    collect(apkFormat.write(exampleSpec(), {}, { signer })),
     (e: unknown) => e instanceof SignError && e.code === "KEY_UNSUPPORTED",
   );
 });
 
 test("spec rules: names, arches, relations, triggers, dot paths, warnings", async () => {
   const rejects = async (over: object, opts: object, code: string, field: string) => {
-    const spec = await exampleSpec(over);
+    const spec = exampleSpec(over);
     assert.throws(
       () => apkFormat.validate(spec, opts),
       (e: unknown) => e instanceof SpecError && e.code === code && e.data.field === field,
@@ -297,10 +299,10 @@ test("spec rules: names, arches, relations, triggers, dot paths, warnings", asyn
     "INVALID_PATH",
     "entries[0].path",
   );
-  assert.equal(apkFormat.fileName(await exampleSpec(), { arch: "x86_64" }), "hello-packyard-1.2.3-r1.apk");
+  assert.equal(apkFormat.fileName(exampleSpec(), { arch: "x86_64" }), "hello-packyard-1.0.0-r1.apk");
 
   const warnings: Warning[] = [];
-  const spec = await exampleSpec({
+  const spec = exampleSpec({
     version: { upstream: "1.2.3", metadata: "git.abc" },
     relations: {
       recommends: [[{ name: "bash" }]],
@@ -399,17 +401,18 @@ test("determinism across processes: different TZ, umask and cwd give the same by
   const script = `
     import { apkFormat } from ${JSON.stringify(`${REPO}packages/formats/src/apk/index.ts`)};
     import { collect } from ${JSON.stringify(`${REPO}packages/formats/src/bytes/bytes.ts`)};
-    import { exampleSpec, exampleSigner } from ${JSON.stringify(`${REPO}packages/formats/test/apk/example-spec.ts`)};
+    import { exampleSpec } from ${JSON.stringify(`${REPO}packages/testkit/src/example.ts`)};
+    import { exampleSigner } from ${JSON.stringify(`${REPO}packages/formats/test/apk/example-signer.ts`)};
     import { createHash } from "node:crypto";
     process.umask(Number(process.argv[1]));
-    const b = await collect(apkFormat.write(await exampleSpec(), {}, { signer: exampleSigner() }));
+    const b = await collect(apkFormat.write(exampleSpec(), {}, { signer: exampleSigner() }));
     process.stdout.write(createHash("sha256").update(b).digest("hex"));`;
   const runOnce = (tz: string, umask: string, cwd: string) => {
-    const r = spawnSync(process.execPath, ["--input-type=module", "-e", script, umask], {
-      cwd,
-      env: { ...process.env, TZ: tz },
-      encoding: "utf8",
-    });
+    const r = spawnSync(
+      process.execPath,
+      ["--conditions=@packyard/source", "--input-type=module", "-e", script, umask],
+      { cwd, env: { ...process.env, TZ: tz }, encoding: "utf8" },
+    );
     assert.equal(r.status, 0, r.stderr);
     return r.stdout;
   };

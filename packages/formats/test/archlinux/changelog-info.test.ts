@@ -14,7 +14,7 @@ import { chunkedSource } from "@packyard/testkit/chunked";
 import { generateOpenPGPKey, loadOpenPGPSigner } from "../../src/sign/openpgp.ts";
 import type { PackageSpec } from "../../src/spec/types.ts";
 import { needTool, run } from "@packyard/testkit/tools";
-import { exampleSpec } from "./example-spec.ts";
+import { helloSpec } from "./hello.ts";
 
 const DAY = 86400;
 const T = 1704067200; // 2024-01-01T00:00:00Z
@@ -26,7 +26,7 @@ async function writeAndRead(spec: PackageSpec) {
 
 test("our writer's .CHANGELOG reads back entry by entry, newest first, dated the day at 00:00 UTC", async () => {
   const spec: PackageSpec = {
-    ...exampleSpec("1.2.0"),
+    ...helloSpec("1.2.0"),
     changelog: [
       {
         version: "1.2.0-1",
@@ -50,7 +50,7 @@ test("our writer's .CHANGELOG reads back entry by entry, newest first, dated the
     { author: "John <john@example.org>", date: T, version: "1.0.0-1", text: "- Initial release." },
   ]);
   // no .CHANGELOG (no spec entries): []
-  assert.deepEqual((await writeAndRead({ ...exampleSpec(), changelog: [] })).changelog, []);
+  assert.deepEqual((await writeAndRead({ ...helloSpec(), changelog: [] })).changelog, []);
 });
 
 test("decodeChangelog: foreign free text is one entry with the whole text, author '' and the fallback date", () => {
@@ -139,7 +139,7 @@ test("raw.signature is the .sig passed in ctx.detachedSignature, and absent with
     date: new Date("2020-01-01T00:00:00Z"),
   });
   const signer = await loadOpenPGPSigner(key.secretKeyArmored);
-  const spec = exampleSpec();
+  const spec = helloSpec();
   const bytes = await collect(archlinuxFormat.write(spec, {}));
   const sig = await archlinuxFormat.detachedSignature!(bytesSource(bytes), {}, signer, { date: spec.date });
   assert.ok(sig !== undefined);

@@ -13,8 +13,8 @@ import {
 import { bytesSource, collect } from "../../src/bytes/bytes.ts";
 import { chunkedSource } from "@packyard/testkit/chunked";
 import { archlinuxSpec } from "../support/arbitrary-archlinux.ts";
-import { exampleFromConfig } from "../support/example.ts";
-import { exampleSpec } from "./example-spec.ts";
+import { exampleFromConfig } from "@packyard/testkit/example";
+import { helloSpec } from "./hello.ts";
 import { comparable, expectedInfo } from "./expected.ts";
 
 const example = () => exampleFromConfig<ArchlinuxOptions>("archlinux");
@@ -31,7 +31,7 @@ test("example project: read(write(spec)) equals expectedInfo, artifact digests m
 });
 
 test("relations and every script function: read(write(spec)) equals expectedInfo", async () => {
-  const spec = exampleSpec();
+  const spec = helloSpec();
   const bytes = await collect(writeArchlinux(spec));
   assert.deepEqual(
     comparable(await readArchlinux(bytesSource(bytes))),
@@ -64,7 +64,7 @@ test("property: read(write(spec)) == expectedInfo(spec) for generated specs", as
 });
 
 test("every compression reads back the same metadata (gzip, xz, none)", async () => {
-  const spec = exampleSpec();
+  const spec = helloSpec();
   const expected = await expectedInfo(spec, "archlinux");
   for (const algo of ["gzip", "xz", "none"] as const) {
     const bytes = await collect(writeArchlinux(spec, { compression: { algo } }));
@@ -76,7 +76,7 @@ test("every compression reads back the same metadata (gzip, xz, none)", async ()
 });
 
 test("file name: name-[epoch:]pkgver-pkgrel-arch.pkg.tar.zst", () => {
-  const spec = exampleSpec();
+  const spec = helloSpec();
   assert.equal(archlinuxFormat.fileName(spec, {}), "hello-1.0.0-1-x86_64.pkg.tar.zst");
   const v = {
     ...spec,
@@ -105,11 +105,11 @@ test("deterministic across processes with different TZ, umask and cwd", () => {
   const script = `
     import { writeArchlinux } from ${JSON.stringify(new URL("../../src/archlinux/index.ts", import.meta.url).href)};
     import { collect } from ${JSON.stringify(new URL("../../src/bytes/bytes.ts", import.meta.url).href)};
-    import { exampleSpec } from ${JSON.stringify(new URL("./example-spec.ts", import.meta.url).href)};
+    import { helloSpec } from ${JSON.stringify(new URL("./hello.ts", import.meta.url).href)};
     import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
     process.umask(Number(process.argv[1]));
-    const bytes = await collect(writeArchlinux(exampleSpec()));
+    const bytes = await collect(writeArchlinux(helloSpec()));
     process.stdout.write(createHash("sha256").update(bytes).digest("hex"));
   `;
   const runOne = (tz: string, umask: string, cwd: string) => {
@@ -127,7 +127,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 });
 
 test("output does not depend on how file contents are chunked by their source", async () => {
-  const spec = exampleSpec();
+  const spec = helloSpec();
   const whole = await collect(writeArchlinux(spec));
   const rechunked = {
     ...spec,

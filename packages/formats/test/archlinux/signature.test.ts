@@ -7,7 +7,7 @@ import { writeTar } from "../../src/container/tar.ts";
 import { FormatError, SpecError } from "../../src/errors.ts";
 import { generateOpenPGPKey, loadOpenPGPSigner, verifyDetached } from "../../src/sign/openpgp.ts";
 import { readSignatureInfo } from "../../src/sign/signature-info.ts";
-import { exampleSpec } from "./example-spec.ts";
+import { helloSpec } from "./hello.ts";
 
 const key = await generateOpenPGPKey({
   type: "ecc",
@@ -33,7 +33,7 @@ async function tarWithPkginfo(text: string): Promise<Uint8Array> {
 }
 
 test("without ctx.date the signature is dated the package's builddate, and verifies streamed", async () => {
-  const spec = { ...exampleSpec(), date: 1_650_000_000 };
+  const spec = { ...helloSpec(), date: 1_650_000_000 };
   const pkg = bytesSource(await collect(archlinuxFormat.write(spec, {})));
   const sig = await archlinuxFormat.detachedSignature!(pkg, {}, signer);
   assert.ok(sig);

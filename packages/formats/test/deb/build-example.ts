@@ -9,7 +9,7 @@ import { writeDeb } from "../../src/deb/writer.ts";
 import { fileSource } from "../../src/source/file.ts";
 import { type Entry, ROOT } from "../../src/spec/types.ts";
 import type { DebOptions } from "../../src/deb/options.ts";
-import { exampleFromConfig } from "../support/example.ts";
+import { exampleFromConfig } from "@packyard/testkit/example";
 
 const [out, srcDir] = process.argv.slice(2);
 const { spec, options } = await exampleFromConfig<DebOptions>("deb");

@@ -16,7 +16,7 @@ import { writeDeb } from "../../src/deb/writer.ts";
 import type { ChangelogInfo } from "../../src/info/types.ts";
 import { type PackageSpec, ROOT } from "../../src/spec/types.ts";
 import { needTool, run } from "@packyard/testkit/tools";
-import { exampleSpec } from "./example-spec.ts";
+import { exampleSpec } from "@packyard/testkit/example";
 
 const DAY = 86400;
 const T = 1704067200; // 2024-01-01T00:00:00Z
@@ -28,7 +28,7 @@ async function writeAndRead(spec: PackageSpec, limits?: { maxHeaderBytes: number
 }
 
 test("our writer's changelog.Debian.gz reads back entry by entry, newest first", async () => {
-  const spec = await exampleSpec({
+  const spec = exampleSpec({
     version: { upstream: "1.2.3", release: "2", epoch: 1 },
     changelog: [
       {
@@ -65,11 +65,11 @@ test("our writer's changelog.Debian.gz reads back entry by entry, newest first",
 });
 
 test("without spec entries the generated one-entry changelog is read; a native package's is changelog.gz", async () => {
-  const native = await writeAndRead(await exampleSpec({ version: { upstream: "3.0" }, changelog: [] }));
+  const native = await writeAndRead(exampleSpec({ version: { upstream: "3.0" }, changelog: [] }));
   assert.ok(native.files.some((f) => f.path === "/usr/share/doc/hello-packyard/changelog.gz"));
   assert.deepEqual(native.changelog, [
     {
-      author: "Packyard Maintainers <maintainers@packyard.example>",
+      author: "Packyard Example <example@packyard.invalid>",
       date: T,
       version: "3.0",
       text: "  * Release 3.0.",
@@ -78,17 +78,17 @@ test("without spec entries the generated one-entry changelog is read; a native p
 });
 
 test("changelog is [] with no changelog file, and [] above the size limit instead of an error", async () => {
-  const none = await collect(writeDeb(await exampleSpec(), { generateDocs: false }));
+  const none = await collect(writeDeb(exampleSpec(), { generateDocs: false }));
   assert.deepEqual((await readDeb(bytesSource(none))).changelog, []);
   const entry = (change: string) => [{ version: "1.2.3", date: T, author: "A <a@b>", changes: [change] }];
   // a bomb: a few hundred bytes of gzip that inflate past the limit
-  const bomb = await exampleSpec({ changelog: entry("x".repeat(50_000)) });
+  const bomb = exampleSpec({ changelog: entry("x".repeat(50_000)) });
   assert.equal((await writeAndRead(bomb)).changelog?.length, 1);
   assert.deepEqual((await writeAndRead(bomb, { maxHeaderBytes: 4000 })).changelog, []);
   // over the limit compressed already: not even kept in memory
   let noise = "";
   for (let i = 0; noise.length < 20_000; i++) noise += ((i * 2654435761) >>> 0).toString(36);
-  const big = await exampleSpec({ changelog: entry(noise) });
+  const big = exampleSpec({ changelog: entry(noise) });
   const read = await writeAndRead(big);
   assert.equal(read.changelog?.length, 1);
   assert.ok(read.files.find((f) => f.path.endsWith("/changelog.Debian.gz"))!.size > 4000);
@@ -205,7 +205,7 @@ test("decodeDebianChangelog: a missing or unreadable trailer keeps the entry wit
 });
 
 test("a symlinked changelog (a doc directory shared with another package) is not followed", async () => {
-  const spec = await exampleSpec({
+  const spec = exampleSpec({
     entries: [
       {
         type: "symlink",

@@ -8,10 +8,13 @@ import { readDeb } from "../../src/deb/reader.ts";
 import { writeDeb } from "../../src/deb/writer.ts";
 import { type Entry, ROOT } from "../../src/spec/types.ts";
 import { parseStanza } from "../../src/text/deb822.ts";
-import { exampleSpec } from "./example-spec.ts";
+import { exampleSpec } from "@packyard/testkit/example";
 
-test("control fields in dpkg-gencontrol's order, relations rendered, Description folded", async () => {
-  const spec = await exampleSpec({
+test("control fields in dpkg-gencontrol's order, relations rendered, Description folded", () => {
+  const spec = exampleSpec({
+    summary: "friendly greeting program",
+    description:
+      "hello-packyard prints a configurable greeting.\n\nIt exists to show how packyard builds packages.",
     relations: {
       depends: [
         [{ name: "libc6", op: ">=", version: "2.34" }],
@@ -35,14 +38,14 @@ test("control fields in dpkg-gencontrol's order, relations rendered, Description
       "Package: hello-packyard",
       "Version: 1.2.3-1",
       "Architecture: all",
-      "Maintainer: Packyard Maintainers <maintainers@packyard.example>",
+      "Maintainer: Packyard Example <example@packyard.invalid>",
       "Installed-Size: 9",
       "Pre-Depends: dpkg (>= 1.17)",
       "Depends: libc6 (>= 2.34), a1:any | b1 (<< 2)",
       "Section: utils",
       "Priority: optional",
       "Multi-Arch: foreign",
-      "Homepage: https://packyard.example/",
+      "Homepage: https://packyard.invalid/example",
       "Bugs: https://bugs.example/",
       "Description: friendly greeting program",
       " hello-packyard prints a configurable greeting.",
@@ -76,8 +79,15 @@ test("Installed-Size: ceil(size/1024) per file and symlink, 1 per directory and 
   assert.equal(installedSizeKiB(entries), 7);
 });
 
-test("generated copyright and changelog say what lintian looks for", async () => {
-  const spec = await exampleSpec();
+test("generated copyright and changelog say what lintian looks for", () => {
+  const author = "Packyard Maintainers <maintainers@packyard.example>";
+  const spec = exampleSpec({
+    vendor: "Packyard",
+    changelog: [
+      { version: "1.2.3", date: 1704067200, author, changes: ["Configurable greeting."] },
+      { version: "1.2.2", date: 1701388800, author, changes: ["First release."] },
+    ],
+  });
   const copyright = renderCopyright(spec);
   assert.match(
     copyright,
@@ -96,7 +106,7 @@ test("generated copyright and changelog say what lintian looks for", async () =>
 });
 
 test("a native version (no revision) gets changelog.gz; user-shipped docs are not replaced", async () => {
-  const spec = await exampleSpec({ version: { upstream: "2.0" } });
+  const spec = exampleSpec({ version: { upstream: "2.0" } });
   const own = {
     type: "file" as const,
     path: "/usr/share/doc/hello-packyard/copyright",
@@ -113,11 +123,16 @@ test("a native version (no revision) gets changelog.gz; user-shipped docs are no
     docs.map(([p]) => p),
     [
       "/usr/share/doc/hello-packyard",
+      "/usr/share/doc/hello-packyard/README.md",
       "/usr/share/doc/hello-packyard/changelog.gz",
       "/usr/share/doc/hello-packyard/copyright",
     ],
   );
-  assert.equal(docs[2]![1], 5);
+  assert.equal(docs[3]![1], 5);
+  // without generated docs only the example's own README.md is there
   const none = await readDeb(bytesSource(await collect(writeDeb(spec, { generateDocs: false }))));
-  assert.equal(none.files.filter((f) => f.path.startsWith("/usr/share/doc")).length, 0);
+  assert.deepEqual(
+    none.files.filter((f) => f.path.startsWith("/usr/share/doc/") && f.type === "file").map((f) => f.path),
+    ["/usr/share/doc/hello-packyard/README.md"],
+  );
 });

@@ -10,7 +10,7 @@ import { collect } from "../../src/bytes/bytes.ts";
 import { debFormat } from "../../src/deb/format.ts";
 import type { DebOptions } from "../../src/deb/options.ts";
 import { writeDeb } from "../../src/deb/writer.ts";
-import { exampleFromConfig } from "../support/example.ts";
+import { exampleFromConfig } from "@packyard/testkit/example";
 
 const script = fileURLToPath(new URL("./build-example.ts", import.meta.url));
 const golden = fileURLToPath(new URL("../../../../fixtures/deb/example.sha256", import.meta.url));
@@ -33,7 +33,7 @@ test("two processes with different TZ, umask, cwd, source mtimes and readdir ord
         "sh",
         [
           "-c",
-          `umask ${i ? "077" : "022"} && cd "$1" && exec "$2" "$3" "$4" "$5"`,
+          `umask ${i ? "077" : "022"} && cd "$1" && exec "$2" --conditions=@packyard/source "$3" "$4" "$5"`,
           "sh",
           i ? dir : "/",
           process.execPath,

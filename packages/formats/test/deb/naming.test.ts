@@ -7,7 +7,7 @@ import { debFileName, debNameProblem } from "../../src/deb/name.ts";
 import type { DebOptions } from "../../src/deb/options.ts";
 import { compareDebVersions, debVersion, debVersionProblem, versionFromDeb } from "../../src/deb/version.ts";
 import { SpecError } from "../../src/errors.ts";
-import { exampleFromConfig } from "../support/example.ts";
+import { exampleFromConfig } from "@packyard/testkit/example";
 
 test("version translation: epoch, ~prerelease, +metadata, -release (nfpm's rule)", () => {
   assert.equal(

@@ -27,8 +27,8 @@ import { REGION_IMMUTABLE, REGION_SIGNATURES, RPM_TYPE, SIG, TAG } from "../../s
 import { writeRpm } from "../../src/rpm/writer.ts";
 import { readZipDirectory, zipEntryContent } from "../../src/tarball/zip-reader.ts";
 import { writeTarball } from "../../src/tarball/writer.ts";
-import { exampleSigner } from "../apk/example-spec.ts";
-import { exampleFromConfig } from "../support/example.ts";
+import { exampleSigner } from "../apk/example-signer.ts";
+import { exampleFromConfig } from "@packyard/testkit/example";
 
 /** Part name (the golden's file name, `control.txt`) to its text, in the order the parts were made. */
 export type Dump = Map<string, string>;

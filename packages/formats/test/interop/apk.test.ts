@@ -11,7 +11,9 @@ import { test } from "node:test";
 import { apkFormat } from "../../src/apk/index.ts";
 import { bytesSource, collect } from "../../src/bytes/bytes.ts";
 import { ROOT } from "../../src/spec/types.ts";
-import { exampleSigner, exampleSpec, GOLDEN_NAME, REPO } from "../apk/example-spec.ts";
+import { exampleSpec } from "@packyard/testkit/example";
+import { REPO } from "@packyard/testkit/repo";
+import { exampleSigner, GOLDEN_NAME } from "../apk/example-signer.ts";
 import { needTool, run, tryRun } from "@packyard/testkit/tools";
 
 /** Splits FILE into gzip members with zlib, writes member i as DIR/m<i>.gz and its tar as DIR/m<i>.tar, and walks each tar's header chain. */
@@ -175,7 +177,7 @@ test("long, unicode and deep paths, hardlinks, legacy SHA-1 signature: judged th
   try {
     const enc = (s: string) => bytesSource(new TextEncoder().encode(s));
     const long = `/usr/share/${"d".repeat(120)}/${"f".repeat(99)}`;
-    const spec = await exampleSpec({
+    const spec = exampleSpec({
       entries: [
         { type: "file", path: long, mode: 0o644, owner: ROOT, group: ROOT, content: enc("long\n") },
         {
@@ -238,7 +240,7 @@ test("unsigned package: two members, the control cut, judged without signatures"
   const dir = mkdtempSync(join(tmpdir(), "apk-judge-"));
   try {
     const file = join(dir, "pkg.apk");
-    writeFileSync(file, await collect(apkFormat.write(await exampleSpec(), {})));
+    writeFileSync(file, await collect(apkFormat.write(exampleSpec(), {})));
     judge(file, dir, undefined);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -14,11 +14,11 @@ import { bytesSource, collect } from "../../src/bytes/bytes.ts";
 import { generateOpenPGPKey, loadOpenPGPSigner } from "../../src/sign/index.ts";
 import type { OpenPGPSigner } from "../../src/sign/signer.ts";
 import type { PackageSpec, Relation } from "../../src/spec/types.ts";
-import { exampleSpec } from "../archlinux/example-spec.ts";
+import { helloSpec } from "../archlinux/hello.ts";
 import { expectedInfo } from "../archlinux/expected.ts";
 import { makeKeyring, makeRoot } from "@packyard/testkit/pacman-root";
 import { archlinuxSpec } from "../support/arbitrary-archlinux.ts";
-import { exampleFromConfig } from "../support/example.ts";
+import { exampleFromConfig } from "@packyard/testkit/example";
 import { hasTool, needTool, run } from "@packyard/testkit/tools";
 
 const TOOLS = ["pacman", "pacman-key", "bsdtar", "busybox"];
@@ -161,7 +161,7 @@ test("example project (through the config loader): signed install, -Qi, -Qkk, ru
 test("relations and every script function: signed install, -Qi, -Qkk, scripts, .pacnew on upgrade, .pacsave and removal", async (t) => {
   if (!needTool(t, ...TOOLS)) return;
   const r = makeRoot(gpgdir);
-  const v1 = await build(exampleSpec("1.0.0", "greeting=hello\n"));
+  const v1 = await build(helloSpec("1.0.0", "greeting=hello\n"));
   // -dd: the scratch root has no bash/glibc to satisfy dependencies; signatures are still checked
   const install = r.pacman(["-Udd", v1]);
   assert.equal(install.status, 0, install.stderr + install.stdout);
@@ -200,7 +200,7 @@ test("relations and every script function: signed install, -Qi, -Qkk, scripts, .
   // the user edits the config file; the upgrade ships a different one: pacman keeps the edit, writes .pacnew
   const conf = join(r.root, "etc/hello/hello.conf");
   writeFileSync(conf, "greeting=edited by the user\n");
-  const v2 = await build(exampleSpec("1.1.0", "greeting=hello again\n"));
+  const v2 = await build(helloSpec("1.1.0", "greeting=hello again\n"));
   const up = r.pacman(["-Udd", v2]);
   assert.equal(up.status, 0, up.stderr + up.stdout);
   assert.match(up.stdout + up.stderr, /installed as .*hello\.conf\.pacnew/);

@@ -31,7 +31,7 @@ import { writeDeb } from "../../src/deb/writer.ts";
 import type { PackageSpec, Scripts } from "../../src/spec/types.ts";
 import { compareSemver } from "../../src/spec/version.ts";
 import { arbDebSpec, arbSemverVersion } from "../support/arbitrary-deb.ts";
-import { EXAMPLE_DATE, EXAMPLE_DIR, exampleFromConfig } from "../support/example.ts";
+import { EXAMPLE_DATE, EXAMPLE_DIR, exampleFromConfig } from "@packyard/testkit/example";
 import { needTool, run, tryRun } from "@packyard/testkit/tools";
 
 const work = mkdtempSync(join(tmpdir(), "packyard-deb-install-"));

@@ -28,7 +28,7 @@ import { generateOpenPGPKey, loadOpenPGPSigner } from "../../src/sign/openpgp.ts
 import type { PackageSpec } from "../../src/spec/types.ts";
 import { expectedInfo } from "../deb/expected.ts";
 import { arbDebSpec } from "../support/arbitrary-deb.ts";
-import { exampleFromConfig } from "../support/example.ts";
+import { exampleFromConfig } from "@packyard/testkit/example";
 import { needTool, run, tryRun } from "@packyard/testkit/tools";
 
 const work = mkdtempSync(join(tmpdir(), "packyard-deb-interop-"));

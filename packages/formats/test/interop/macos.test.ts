@@ -14,7 +14,7 @@ import fc from "fast-check";
 import { type MacosOptions, writeMacosBytes } from "../../src/macos/index.ts";
 import type { PackageSpec } from "../../src/spec/types.ts";
 import { macosSpec } from "../support/arbitrary-macos.ts";
-import { exampleFromConfig } from "../support/example.ts";
+import { exampleFromConfig } from "@packyard/testkit/example";
 import { needTool, run, tryRun } from "@packyard/testkit/tools";
 
 /** Independent xar reader: header by struct, TOC inflated by zlib, member list from the XML, TOC SHA-1. */

@@ -15,7 +15,7 @@ import { bytesSource, collect } from "../../src/bytes/bytes.ts";
 import { type RpmOptions, writeRpm } from "../../src/rpm/index.ts";
 import { type PackageSpec, ROOT } from "../../src/spec/types.ts";
 import { expectedInfo } from "../rpm/expected.ts";
-import { exampleFromConfig } from "../support/example.ts";
+import { exampleFromConfig } from "@packyard/testkit/example";
 import { needTool, run } from "@packyard/testkit/tools";
 
 const dir = mkdtempSync(join(tmpdir(), "packyard-rpm-deps-"));

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { bytesSource, collect } from "../../src/bytes/bytes.ts";
 import { readRpm, writeRpm } from "../../src/rpm/index.ts";
-import { exampleSpec } from "../rpm/example-spec.ts";
+import { exampleSpec } from "@packyard/testkit/example";
 import { stubSpec } from "../rpm/stub.ts";
 import { needRoot, needTool, run, tryRun } from "@packyard/testkit/tools";
 

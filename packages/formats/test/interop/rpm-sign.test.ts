@@ -11,7 +11,7 @@ import { bytesSource, collect } from "../../src/bytes/bytes.ts";
 import { readRpm, signRpm, writeRpm } from "../../src/rpm/index.ts";
 import { loadOpenPGPSigner } from "../../src/sign/openpgp.ts";
 import type { OpenPGPSigner } from "../../src/sign/signer.ts";
-import { exampleSpec } from "../rpm/example-spec.ts";
+import { exampleSpec } from "@packyard/testkit/example";
 import { stubSpec } from "../rpm/stub.ts";
 import { needRoot, needTool, run, tryRun } from "@packyard/testkit/tools";
 

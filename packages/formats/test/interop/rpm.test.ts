@@ -16,8 +16,7 @@ import type { PackageSpec, RelationGroup } from "../../src/spec/types.ts";
 import { arbRpmSpec } from "../support/arbitrary-rpm.ts";
 import { needRoot, needTool, run, tryRun } from "@packyard/testkit/tools";
 import { comparable, expectedInfo } from "../rpm/expected.ts";
-import { exampleSpec } from "../rpm/example-spec.ts";
-import { exampleFromConfig } from "../support/example.ts";
+import { exampleFromConfig, exampleSpec } from "@packyard/testkit/example";
 import { stubSpec } from "../rpm/stub.ts";
 
 let dir: string;

@@ -14,7 +14,7 @@ import { rpmFormat } from "../../src/rpm/index.ts";
 import { loadOpenPGPSigner } from "../../src/sign/openpgp.ts";
 import { loadRSASigner } from "../../src/sign/rsa.ts";
 import type { Signer } from "../../src/sign/signer.ts";
-import { exampleSpec } from "../rpm/example-spec.ts";
+import { exampleSpec } from "@packyard/testkit/example";
 
 const keys = new URL("../../../../fixtures/keys/", import.meta.url).pathname;
 const [out, dateArg] = process.argv.slice(2);

@@ -18,7 +18,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { EXAMPLE_DATE } from "../rpm/example-spec.ts";
+import { EXAMPLE_DATE } from "@packyard/testkit/example";
 import { needTool, run } from "@packyard/testkit/tools";
 
 const keys = new URL("../../../../fixtures/keys/", import.meta.url).pathname;
@@ -36,7 +36,9 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 function buildOnce(name: string, date: number): string {
   const out = join(dir, name);
   mkdirSync(out);
-  const r = spawnSync(process.execPath, [child, out, String(date)], { encoding: "utf8" });
+  const r = spawnSync(process.execPath, ["--conditions=@packyard/source", child, out, String(date)], {
+    encoding: "utf8",
+  });
   assert.equal(r.status, 0, r.stderr);
   return out;
 }

@@ -229,7 +229,7 @@ test("deterministic across processes with different TZ, umask and cwd", async ()
 
 test("golden sha256 of the example project's product archive, through the config loader (UPDATE_GOLDEN=1 to refresh on purpose)", async () => {
   const { readFileSync, writeFileSync } = await import("node:fs");
-  const { exampleFromConfig } = await import("../support/example.ts");
+  const { exampleFromConfig } = await import("@packyard/testkit/example");
   const { spec, options } = await exampleFromConfig<MacosOptions>("macos");
   // overrides.macos in packyard.yml moves everything out of SIP-protected /usr/bin
   assert.ok(

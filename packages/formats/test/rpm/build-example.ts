@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import { collect } from "../../src/bytes/bytes.ts";
 import { writeRpm } from "../../src/rpm/index.ts";
-import { exampleSpec } from "./example-spec.ts";
+import { exampleSpec } from "@packyard/testkit/example";
 
 const bytes = await collect(writeRpm(exampleSpec(), {}));
 process.stdout.write(`${createHash("sha256").update(bytes).digest("hex")}\n`);

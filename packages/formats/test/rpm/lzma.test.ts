@@ -18,7 +18,7 @@ import { parseRpmOptions } from "../../src/rpm/config.ts";
 import { TAG } from "../../src/rpm/tags.ts";
 import type { ByteSource } from "../../src/spec/types.ts";
 import { comparable, expectedInfo } from "./expected.ts";
-import { exampleSpec } from "./example-spec.ts";
+import { exampleSpec } from "@packyard/testkit/example";
 import { readMainHeader } from "./main-header.ts";
 
 afterEach(() => setLzmaNativeLoader());

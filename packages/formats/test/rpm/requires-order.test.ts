@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { collect } from "../../src/bytes/bytes.ts";
 import { type RpmOptions, writeRpm } from "../../src/rpm/index.ts";
 import { parseRelation } from "../../src/spec/relation.ts";
-import { exampleSpec } from "./example-spec.ts";
+import { exampleSpec } from "@packyard/testkit/example";
 
 test("rpm.requires: the package bytes do not depend on the order of the phase keys", async () => {
   const pre = [parseRelation("shadow-utils"), parseRelation("coreutils >= 8")];

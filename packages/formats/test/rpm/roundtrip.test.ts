@@ -8,7 +8,7 @@ import { chunkedSource } from "@packyard/testkit/chunked";
 import { readRpm, rpmFormat, writeRpm } from "../../src/rpm/index.ts";
 import { arbRpmSpec } from "../support/arbitrary-rpm.ts";
 import { comparable, expectedInfo } from "./expected.ts";
-import { exampleSpec } from "./example-spec.ts";
+import { exampleSpec } from "@packyard/testkit/example";
 
 test("read(write(spec)) equals the reviewed projection (property)", async () => {
   await fc.assert(
@@ -66,11 +66,15 @@ test("output is identical across processes with different TZ, umask and cwd", ()
     { TZ: "UTC", umask: "022", cwd: "/" },
     { TZ: "Asia/Kolkata", umask: "077", cwd: "/tmp" },
   ].map(({ TZ, umask, cwd }) => {
-    const r = spawnSync("sh", ["-c", `umask ${umask} && exec "${process.execPath}" "${script}"`], {
-      cwd,
-      env: { ...process.env, TZ },
-      encoding: "utf8",
-    });
+    const r = spawnSync(
+      "sh",
+      ["-c", `umask ${umask} && exec "${process.execPath}" --conditions=@packyard/source "${script}"`],
+      {
+        cwd,
+        env: { ...process.env, TZ },
+        encoding: "utf8",
+      },
+    );
     assert.equal(r.status, 0, r.stderr);
     return r.stdout.trim();
   });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Warning } from "../../src/format.ts";
 import { writeRpm } from "../../src/rpm/writer.ts";
-import { exampleSpec } from "./example-spec.ts";
+import { exampleSpec } from "@packyard/testkit/example";
 
 async function warningsFor(prerelease: string | undefined): Promise<string[]> {
   const spec = exampleSpec();

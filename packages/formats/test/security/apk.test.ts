@@ -16,7 +16,8 @@ import { type TarWriteEntry, writeTar } from "../../src/container/tar.ts";
 import { FormatError, isPackyardError } from "../../src/errors.ts";
 import type { ReadLimits } from "../../src/limits.ts";
 import type { ByteSource } from "../../src/spec/types.ts";
-import { exampleSigner, exampleSpec } from "../apk/example-spec.ts";
+import { exampleSpec } from "@packyard/testkit/example";
+import { exampleSigner } from "../apk/example-signer.ts";
 import { expectWithinBudget } from "../support/budget.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -107,7 +108,7 @@ test("the hand-built baseline reads fine (so every case below breaks one rule on
 
 test("member count: a fourth member, a split data part, a lone member", async () => {
   // A member appended to a signed package changes what datahash covers (everything after control).
-  const signed = await collect(apkFormat.write(await exampleSpec(), {}, { signer: exampleSigner() }));
+  const signed = await collect(apkFormat.write(exampleSpec(), {}, { signer: exampleSigner() }));
   const appended = await rejects(concatBytes([signed, await gz(enc("more"))]), "DIGEST_MISMATCH");
   assert.equal(appended.data.path, "datahash");
   // With datahash covering it, the fourth member itself is refused.
@@ -266,7 +267,7 @@ test("v3 (ADB) packages are UNSUPPORTED_VERSION; other bytes BAD_MAGIC; truncati
 });
 
 test("random truncations and bit flips give typed errors or a valid read, never a hang", async () => {
-  const good = await collect(apkFormat.write(await exampleSpec(), {}));
+  const good = await collect(apkFormat.write(exampleSpec(), {}));
   await fc.assert(
     fc.asyncProperty(fc.nat(good.length - 1), fc.nat(255), fc.boolean(), async (at, value, cut) => {
       const bytes = cut ? good.slice(0, at) : good.slice();

@@ -11,7 +11,7 @@ import { compress, compressBytes } from "../../src/compress/compress.ts";
 import { type TarHeader, writeTar } from "../../src/container/tar.ts";
 import { FormatError, isPackyardError } from "../../src/errors.ts";
 import type { ReadLimits } from "../../src/limits.ts";
-import { exampleSpec } from "../archlinux/example-spec.ts";
+import { helloSpec } from "../archlinux/hello.ts";
 import { expectWithinBudget } from "../support/budget.ts";
 
 const PKGINFO = "pkgname = evil\npkgver = 1.0-1\narch = any\n";
@@ -246,14 +246,14 @@ test("zstd bombs stop at the limits: a huge .PKGINFO, a huge file, trailing zero
 });
 
 test("truncated packages give TRUNCATED or CORRUPT_COMPRESSED_DATA", async () => {
-  const bytes = await collect(writeArchlinux(exampleSpec()));
+  const bytes = await collect(writeArchlinux(helloSpec()));
   for (let cut = 0; cut < bytes.length; cut += Math.max(1, Math.floor(bytes.length / 40))) {
     await rejects(bytes.subarray(0, cut), ["TRUNCATED", "CORRUPT_COMPRESSED_DATA"]);
   }
 });
 
 test("bit flips never escape as untyped errors and never pass unnoticed in the payload", async () => {
-  const bytes = await collect(writeArchlinux(exampleSpec()));
+  const bytes = await collect(writeArchlinux(helloSpec()));
   await fc.assert(
     fc.asyncProperty(fc.nat(bytes.length - 1), fc.integer({ min: 1, max: 255 }), async (pos, mask) => {
       const bad = bytes.slice();

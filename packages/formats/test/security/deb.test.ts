@@ -13,7 +13,7 @@ import { readDeb } from "../../src/deb/reader.ts";
 import { writeDeb } from "../../src/deb/writer.ts";
 import { FormatError, type FormatErrorCode } from "../../src/errors.ts";
 import type { ReadLimits } from "../../src/limits.ts";
-import { exampleSpec } from "../deb/example-spec.ts";
+import { exampleSpec } from "@packyard/testkit/example";
 import { expectWithinBudget } from "../support/budget.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -205,7 +205,7 @@ test("64 MiB of zeros hidden after the tar end blocks: LIMIT_UNPACKED_BYTES whil
 });
 
 test("every truncation of a real deb gives a typed error quickly", async () => {
-  const bytes = await collect(writeDeb(await exampleSpec()));
+  const bytes = await collect(writeDeb(exampleSpec()));
   for (let cut = 0; cut < bytes.length; cut += Math.max(1, Math.floor(bytes.length / 97))) {
     const err = await expectWithinBudget(
       () => readDeb(bytesSource(bytes.subarray(0, cut))),
@@ -218,7 +218,7 @@ test("every truncation of a real deb gives a typed error quickly", async () => {
 });
 
 test("bit flips give a typed error or a successful read, never a crash or a hang", async () => {
-  const bytes = await collect(writeDeb(await exampleSpec()));
+  const bytes = await collect(writeDeb(exampleSpec()));
   await fc.assert(
     fc.asyncProperty(fc.integer({ min: 0, max: bytes.length * 8 - 1 }), async (bit) => {
       const flipped = bytes.slice();

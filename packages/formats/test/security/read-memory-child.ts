@@ -7,7 +7,7 @@
 import v8 from "node:v8";
 import { bytesSource, collect } from "../../src/bytes/bytes.ts";
 import { readRpm, writeRpm } from "../../src/rpm/index.ts";
-import { exampleSpec } from "../rpm/example-spec.ts";
+import { exampleSpec } from "@packyard/testkit/example";
 
 const reads = Number(process.env.READS ?? 20_000);
 const checkpoints = new Set((process.env.CHECKPOINTS ?? "2000,20000").split(",").map(Number));

@@ -33,7 +33,7 @@ interface Checkpoint {
 }
 
 function run(env: Record<string, string>): Checkpoint[] {
-  const r = spawnSync(process.execPath, ["--expose-gc", CHILD], {
+  const r = spawnSync(process.execPath, ["--expose-gc", "--conditions=@packyard/source", CHILD], {
     env: { ...process.env, ...env },
     encoding: "utf8",
   });

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import { bytesSource, collect } from "../../src/bytes/bytes.ts";
 import { FormatError } from "../../src/errors.ts";
 import { encodeHeader, readRpm, writeRpm } from "../../src/rpm/index.ts";
-import { exampleSpec } from "../rpm/example-spec.ts";
+import { exampleSpec } from "@packyard/testkit/example";
 import { expectWithinBudget } from "../support/budget.ts";
 
 const good = await collect(writeRpm(exampleSpec(), {}));

@@ -17,8 +17,8 @@ import { readTar, TAR_END_BLOCKS, writeTar } from "../../src/container/tar.ts";
 import { readDeb } from "../../src/deb/reader.ts";
 import { writeDeb } from "../../src/deb/writer.ts";
 import { FormatError } from "../../src/errors.ts";
-import { exampleSpec as archSpec } from "../archlinux/example-spec.ts";
-import { exampleSpec as debSpec } from "../deb/example-spec.ts";
+import { helloSpec as archSpec } from "../archlinux/hello.ts";
+import { exampleSpec as debSpec } from "@packyard/testkit/example";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 /** Generous: the whole file takes a few seconds; a wedged read never finishes. */
@@ -88,7 +88,7 @@ test(
     // Twice, so a second failure after the first does not wedge either.
     await assert.rejects(readDeb(bytesSource(bad)), FormatError);
 
-    const deb = await collect(writeDeb(await debSpec(), { compression: { algo: "xz" } }));
+    const deb = await collect(writeDeb(debSpec(), { compression: { algo: "xz" } }));
     const debInfo = await readDeb(bytesSource(deb));
     assert.ok(debInfo.files.some((f) => f.path === "/usr/bin/hello-packyard"));
 

@@ -1,8 +1,9 @@
 /**
- * A hand-built spec with what the example project (fixtures/example, see test/support/example.ts) does
- * not have: relations of each kind, scripts for every pacman function (pre/post upgrade included) that
- * log their arguments, an arch-specific build and a config file whose text changes between versions
- * (.pacnew). Also a binary, a symlink, a doc, an owned directory and a changelog.
+ * The small spec most Arch tests use, for what the example project (@packyard/testkit/example) does not
+ * have: relations of each kind, scripts for every pacman function (pre/post upgrade included) that log
+ * their arguments, an arch-specific build and a config file whose text changes between versions
+ * (.pacnew), at any version (upgrade tests build 1.0.0 and 1.1.0). Also a binary, a symlink, a doc, an
+ * owned directory and a changelog.
  */
 import { bytesSource } from "../../src/bytes/bytes.ts";
 import type { PackageSpec } from "../../src/spec/types.ts";
@@ -12,7 +13,7 @@ const text = (s: string) => bytesSource(new TextEncoder().encode(s));
 const mark = (what: string) => `echo "${what} $*" >> /tmp/hello-scripts.log\n`;
 
 /** The spec at a given version (upgrade tests build 1.0.0 and 1.1.0). */
-export function exampleSpec(upstream = "1.0.0", confText = "greeting=hello\n"): PackageSpec {
+export function helloSpec(upstream = "1.0.0", confText = "greeting=hello\n"): PackageSpec {
   return {
     name: "hello",
     version: { upstream, release: "1" },
