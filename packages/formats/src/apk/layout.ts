@@ -5,7 +5,8 @@
  * the target); hardlinks carry none and come after every file so that their targets exist.
  */
 import { encodeUtf8 } from "../bytes/bytes.ts";
-import type { TarHeader, TarWriteEntry } from "../container/tar.ts";
+import type { TarWriteEntry } from "../container/tar.ts";
+import { entryTarMember } from "../container/tar-member.ts";
 import { digestStream, hashBytes } from "../hash/hasher.ts";
 import { parentDirs } from "../spec/path.ts";
 import { compareBytes } from "../spec/validate.ts";
@@ -48,21 +49,6 @@ export function installedSize(entries: readonly Entry[]): number {
   return n === 0 && entries.length > 0 ? 1 : n;
 }
 
-function header(e: Entry, date: number): TarHeader {
-  const rel = e.path.slice(1);
-  return {
-    name: e.type === "dir" ? `${rel}/` : rel,
-    type: e.type,
-    mode: e.mode,
-    uid: e.owner.id,
-    gid: e.group.id,
-    uname: e.owner.name,
-    gname: e.group.name,
-    size: e.type === "file" ? e.content.size : 0,
-    mtime: e.mtime ?? date,
-  };
-}
-
 /**
  * Tar entries of the data member. Each file is read twice: once for its SHA-1 (the pax record precedes
  * the content), once while the tar is written.
@@ -72,20 +58,14 @@ export async function* dataTarEntries(
   date: number,
 ): AsyncGenerator<TarWriteEntry> {
   for (const e of entries) {
-    const h = header(e, date);
+    // Names without the leading "/" (abuild-tar, apk's io_archive.c).
+    const member = entryTarMember(e, { name: (path) => path.slice(1), mtime: date });
     if (e.type === "file") {
       const { digests } = await digestStream(e.content.open(), ["sha1"]);
-      h.pax = { [APK_CHECKSUM_SHA1]: digests.sha1! };
-      yield { header: h, content: e.content };
+      member.header.pax = { [APK_CHECKSUM_SHA1]: digests.sha1! };
     } else if (e.type === "symlink") {
-      h.linkname = e.target;
-      h.pax = { [APK_CHECKSUM_SHA1]: hashBytes(encodeUtf8(e.target), "sha1") };
-      yield { header: h };
-    } else if (e.type === "hardlink") {
-      h.linkname = e.target.slice(1);
-      yield { header: h };
-    } else {
-      yield { header: h };
+      member.header.pax = { [APK_CHECKSUM_SHA1]: hashBytes(encodeUtf8(e.target), "sha1") };
     }
+    yield member;
   }
 }

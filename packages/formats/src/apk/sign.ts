@@ -9,6 +9,7 @@
 import { bytesSource, decodeUtf8, readRange } from "../bytes/bytes.ts";
 import { decompressBytes } from "../compress/decompress.ts";
 import { readTar } from "../container/tar.ts";
+import { rootFileMember } from "../container/tar-member.ts";
 import { FormatError, SignError } from "../errors.ts";
 import type { WriteContext } from "../format.ts";
 import { resolveLimits } from "../limits.ts";
@@ -94,20 +95,7 @@ export async function signControl(
 /** The signature tar (cut: no end blocks), uncompressed. Mode 0644, owner 0/0, as abuild-sign writes. */
 export async function signatureTar(files: readonly ApkSignatureFile[], mtime: number): Promise<Uint8Array> {
   return writeTarBytes(
-    files.map((f) => ({
-      header: {
-        name: f.name,
-        type: "file" as const,
-        mode: 0o644,
-        uid: 0,
-        gid: 0,
-        uname: "root",
-        gname: "root",
-        size: f.bytes.length,
-        mtime,
-      },
-      content: f.bytes,
-    })),
+    files.map((f) => rootFileMember(f.name, f.bytes, 0o644, mtime)),
     false,
   );
 }

@@ -6,6 +6,7 @@
 import { encodeUtf8 } from "../bytes/bytes.ts";
 import { compress } from "../compress/compress.ts";
 import { writeTar } from "../container/tar.ts";
+import { rootFileMember } from "../container/tar-member.ts";
 import type { Warning, WriteContext } from "../format.ts";
 import { createSpool } from "../spool/index.ts";
 import type { SpooledBytes } from "../spool/spool.ts";
@@ -24,23 +25,8 @@ import { toApkVersion } from "./version.ts";
 
 /** The control tar (cut): `.PKGINFO` first, then the scripts in apk's order, all owned by root. */
 export async function controlTar(pkginfo: string, spec: PackageSpec): Promise<Uint8Array> {
-  const file = (name: string, text: string, mode: number) => {
-    const bytes = encodeUtf8(text);
-    return {
-      header: {
-        name,
-        type: "file" as const,
-        mode,
-        uid: 0,
-        gid: 0,
-        uname: "root",
-        gname: "root",
-        size: bytes.length,
-        mtime: spec.date,
-      },
-      content: bytes,
-    };
-  };
+  const file = (name: string, text: string, mode: number) =>
+    rootFileMember(name, encodeUtf8(text), mode, spec.date);
   const entries = [file(".PKGINFO", pkginfo, 0o644)];
   for (const [kind, name] of APK_SCRIPT_FILES) {
     const s = spec.scripts[kind];

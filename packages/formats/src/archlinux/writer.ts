@@ -6,8 +6,8 @@
 import { encodeUtf8 } from "../bytes/bytes.ts";
 import { compress, compressBytes } from "../compress/compress.ts";
 import type { Compression } from "../compress/compression.ts";
-import type { TarHeader, TarWriteEntry } from "../container/tar.ts";
-import { writeTar } from "../container/tar.ts";
+import { type TarWriteEntry, writeTar } from "../container/tar.ts";
+import { entryTarMember, rootFileMember } from "../container/tar-member.ts";
 import { SpecError } from "../errors.ts";
 import type { WriteContext } from "../format.ts";
 import { digestStream, hashBytes } from "../hash/hasher.ts";
@@ -33,15 +33,6 @@ interface Hashed {
 /** Symlinks are written 0777: lstat reports that on Linux, so `pacman -Qkk` compares against it. */
 function modeOf(e: Entry): number {
   return e.type === "symlink" ? 0o777 : e.mode;
-}
-
-function tarName(e: Entry): string {
-  const rel = e.path.slice(1);
-  return e.type === "dir" ? `${rel}/` : rel;
-}
-
-function metaHeader(name: string, size: number, date: number): TarHeader {
-  return { name, type: "file", mode: 0o644, uid: 0, gid: 0, uname: "root", gname: "root", size, mtime: date };
 }
 
 async function hashFiles(entries: readonly Entry[]): Promise<Map<string, Hashed>> {
@@ -112,21 +103,9 @@ function metaMtree(name: string, bytes: Uint8Array, date: number): MtreeEntry {
   };
 }
 
+/** A payload member: named without the leading "/", as makepkg's bsdtar writes them; symlinks 0777 (modeOf). */
 function payloadEntry(e: Entry, date: number): TarWriteEntry {
-  const header: TarHeader = {
-    name: tarName(e),
-    type: e.type,
-    mode: modeOf(e),
-    uid: e.owner.id,
-    gid: e.group.id,
-    uname: e.owner.name,
-    gname: e.group.name,
-    size: e.type === "file" ? e.content.size : 0,
-    mtime: e.mtime ?? date,
-  };
-  if (e.type === "symlink") header.linkname = e.target;
-  if (e.type === "hardlink") header.linkname = e.target.slice(1);
-  return e.type === "file" ? { header, content: e.content } : { header };
+  return entryTarMember(e, { name: (path) => path.slice(1), mtime: date, symlinkMode: 0o777 });
 }
 
 /** The metadata members in write order, rendered from the plan and the files' digests. */
@@ -172,10 +151,7 @@ export async function renderMetadata(plan: ArchlinuxPlan): Promise<{ name: strin
 export async function* writeArchlinuxTar(plan: ArchlinuxPlan): AsyncGenerator<Uint8Array> {
   const meta = await renderMetadata(plan);
   const date = plan.spec.date;
-  const entries: TarWriteEntry[] = meta.map((m) => ({
-    header: metaHeader(m.name, m.bytes.length, date),
-    content: m.bytes,
-  }));
+  const entries: TarWriteEntry[] = meta.map((m) => rootFileMember(m.name, m.bytes, 0o644, date));
   // hard links last: libarchive links to a target that must already be extracted
   for (const e of plan.entries) if (e.type !== "hardlink") entries.push(payloadEntry(e, date));
   for (const e of plan.entries) if (e.type === "hardlink") entries.push(payloadEntry(e, date));

@@ -8,6 +8,7 @@ import { compress, compressBytes } from "../compress/compress.ts";
 import type { Compression } from "../compress/compression.ts";
 import { type ArWriteMember, writeAr } from "../container/ar.ts";
 import { type TarHeader, type TarWriteEntry, writeTar } from "../container/tar.ts";
+import { entryTarMember, rootDirMember, rootFileMember } from "../container/tar-member.ts";
 import { SpecError } from "../errors.ts";
 import type { WriteContext } from "../format.ts";
 import { createHasher, digestStream, hashBytes, hashing } from "../hash/hasher.ts";
@@ -41,9 +42,9 @@ export const DEB_SCRIPTS: Readonly<Partial<Record<ScriptKind, string>>> = {
   postremove: "postrm",
 };
 
-/** Name of an entry in a deb tar: "./usr/bin/x", directories with a trailing "/". */
-export function tarName(path: string, dir: boolean): string {
-  return `.${path}${dir ? "/" : ""}`;
+/** The header of an entry in data.tar: named "./usr/bin/x" as dpkg-deb names them, directories with a trailing "/". */
+function dataHeader(e: Entry, mtime: number): TarHeader {
+  return entryTarMember(e, { name: (path) => `.${path}`, mtime }).header;
 }
 
 /** Script text as shipped: the body when it starts with "#!", else the interpreter's shebang (default /bin/sh) first. */
@@ -66,37 +67,6 @@ export function renderTriggers(t: DebTriggers | undefined): string | undefined {
   let out = "";
   for (const [k, directive] of keys) for (const name of t[k] ?? []) out += `${directive} ${name}\n`;
   return out === "" ? undefined : out;
-}
-
-function dataHeader(e: Entry, mtime: number): TarHeader {
-  const h: TarHeader = {
-    name: tarName(e.path, e.type === "dir"),
-    type: e.type,
-    mode: e.mode,
-    uid: e.owner.id,
-    gid: e.group.id,
-    uname: e.owner.name,
-    gname: e.group.name,
-    size: e.type === "file" ? e.content.size : 0,
-    mtime: e.mtime ?? mtime,
-  };
-  if (e.type === "symlink") h.linkname = e.target;
-  if (e.type === "hardlink") h.linkname = tarName(e.target, false);
-  return h;
-}
-
-function controlHeader(name: string, size: number, mode: number, mtime: number, dir = false): TarHeader {
-  return {
-    name,
-    type: dir ? "dir" : "file",
-    mode,
-    uid: 0,
-    gid: 0,
-    uname: "root",
-    gname: "root",
-    size,
-    mtime,
-  };
 }
 
 /** What the writer computed besides the bytes (used by tests and the CLI's summary). */
@@ -183,9 +153,9 @@ export async function debLayout(
 
 /** Builds control.tar.gz (gzip 9, as dpkg-deb; always gzip so every dpkg reads it). */
 export async function buildControlTar(layout: DebLayout, mtime: number): Promise<Uint8Array> {
-  const entries: TarWriteEntry[] = [{ header: controlHeader("./", 0, 0o755, mtime, true) }];
+  const entries: TarWriteEntry[] = [rootDirMember("./", 0o755, mtime)];
   for (const f of layout.controlFiles) {
-    entries.push({ header: controlHeader(`./${f.name}`, f.bytes.length, f.mode, mtime), content: f.bytes });
+    entries.push(rootFileMember(`./${f.name}`, f.bytes, f.mode, mtime));
   }
   const tar = await collect(writeTar(entries, { flavour: "gnu" }));
   return compressBytes(tar, { algo: "gzip", level: 9 });
@@ -200,7 +170,7 @@ export async function* dataTar(
   mtime: number,
   md5?: Map<string, string>,
 ): AsyncGenerator<Uint8Array> {
-  const root: TarWriteEntry = { header: controlHeader("./", 0, 0o755, mtime, true) };
+  const root = rootDirMember("./", 0o755, mtime);
   // Small files are read ahead (bounded window) so their I/O round trips overlap with compression.
   const pending = new Map<number, Promise<Uint8Array>>();
   let ahead = 0;

@@ -4,7 +4,8 @@
  */
 import { compress } from "../compress/compress.ts";
 import type { Compression } from "../compress/compression.ts";
-import { type TarHeader, type TarWriteEntry, writeTar } from "../container/tar.ts";
+import { type TarWriteEntry, writeTar } from "../container/tar.ts";
+import { entryTarMember } from "../container/tar-member.ts";
 import type { WriteContext } from "../format.ts";
 import type { PackageSpec } from "../spec/types.ts";
 import { validateSpec } from "../spec/validate.ts";
@@ -19,20 +20,11 @@ export const TAR_COMPRESSION: Readonly<Record<Exclude<ArchiveFormat, "zip">, Com
   "tar.xz": "xz",
 };
 
+/** A planned entry as a tar member (its path and link target are archive paths already). */
 function tarEntry(e: ArchiveEntry): TarWriteEntry {
-  const header: TarHeader = {
-    name: e.type === "dir" ? `${e.path}/` : e.path,
-    type: e.type,
-    mode: e.mode,
-    uid: e.uid,
-    gid: e.gid,
-    uname: e.uname,
-    gname: e.gname,
-    size: e.type === "file" ? e.size : 0,
-    mtime: e.mtime,
-  };
-  if (e.target !== undefined) header.linkname = e.target;
-  return e.type === "file" && e.content !== undefined ? { header, content: e.content } : { header };
+  const owner = { id: e.uid, name: e.uname };
+  const group = { id: e.gid, name: e.gname };
+  return entryTarMember({ ...e, owner, group }, { name: (path) => path, mtime: e.mtime });
 }
 
 /** The compression a tar-based kind uses with the options' level. */
