@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -102,19 +102,6 @@ test("inspect and sign on a folder, a missing file, a dangling link or a path th
   }
   const key = await runMain(["inspect", "plain.deb", "--key", "missing.asc"], cwd, FORMATS);
   assertIOError(key, "NOT_FOUND", "missing.asc");
-});
-
-test("a file without read permission is READ_FAILED naming it (skipped as root, who may read it)", async (t) => {
-  if (process.getuid?.() === 0) {
-    t.skip("root reads files whatever their mode");
-    return;
-  }
-  const cwd = tmp();
-  writeFileSync(join(cwd, "locked.deb"), readFileSync(DEB));
-  chmodSync(join(cwd, "locked.deb"), 0o000);
-  const r = await runMain(["inspect", "locked.deb"], cwd, FORMATS);
-  assertIOError(r, "READ_FAILED", "locked.deb");
-  assert.match(r.stderr, /permission denied/);
 });
 
 /** `DEB` with 40 bytes inside its data.tar.gz member flipped. */
