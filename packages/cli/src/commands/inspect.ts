@@ -104,6 +104,11 @@ function checkVerified(name: string, info: PackageInfo): void {
   }
 }
 
+/** JSON replacer: byte arrays (the Arch .sig in raw.signature) as `{ "base64": ... }`, as packyard-build.json has them. */
+function bytesAsBase64(_key: string, value: unknown): unknown {
+  return value instanceof Uint8Array ? { base64: Buffer.from(value).toString("base64") } : value;
+}
+
 export const inspectCommand: Command = {
   name: "inspect",
   summary: "print what a package contains (any .deb, .rpm, Arch, .apk, .pkg or archive)",
@@ -143,7 +148,7 @@ A detached signature lying beside the package (FILE.sig) is checked too.
     } catch (e) {
       throw aboutFile(name, e);
     }
-    io.out(flags.json === true ? `${JSON.stringify(info, null, 2)}\n` : summarize(info));
+    io.out(flags.json === true ? `${JSON.stringify(info, bytesAsBase64, 2)}\n` : summarize(info));
     if (keys.length > 0) checkVerified(name, info);
     return 0;
   },

@@ -101,6 +101,18 @@ test("archlinux: gpgv verifies the detached .sig over the package", (t) => {
   gpgvVerify(gpgvKeyring(keys.openpgpPublic), `${pkg}.sig`, pkg);
 });
 
+test("archlinux: inspect --json shows the .sig beside the package as raw.signature in base64, and verifies it", () => {
+  const pkg = artifact("hello-packyard-1.0.0-1-any.pkg.tar.zst");
+  const r = spawnCli(["inspect", pkg, "--json", "--key", keys.openpgpPublic], cwd);
+  assert.equal(r.status, 0, r.stderr);
+  const info = JSON.parse(r.stdout) as {
+    raw: { signature?: { base64: string } };
+    signatures: { verified?: boolean }[];
+  };
+  assert.equal(info.raw.signature?.base64, readFileSync(`${pkg}.sig`).toString("base64"));
+  assert.ok(info.signatures.some((s) => s.verified === true));
+});
+
 test("archlinux: pacman installs the CLI-signed package under SigLevel = Required and refuses it without its .sig", (t) => {
   if (!needTool(t, "gpg", "pacman", "pacman-key", "busybox")) return;
   const pkg = artifact("hello-packyard-1.0.0-1-any.pkg.tar.zst");
