@@ -3,8 +3,8 @@
  * has an apk form, Alpine arches, files (empty, binary, multi-block), directories, symlinks (long
  * targets), hardlinks, deep and long paths, owners, setuid modes, relations apk can express, scripts.
  */
+import { arbEntries } from "@packyard/testkit/entries";
 import fc from "fast-check";
-import { bytesSource } from "../../src/bytes/bytes.ts";
 import type { Arch, Entry, PackageSpec, Principal, RelationGroup, Version } from "../../src/spec/types.ts";
 
 export const arbApkName: fc.Arbitrary<string> = fc
@@ -46,55 +46,31 @@ const arbArch: fc.Arbitrary<Arch> = fc.constantFrom(
   "loong64",
   "all",
 );
-const segment = fc.oneof(
-  fc.stringMatching(/^[a-z0-9_-]{1,12}$/),
-  fc.constantFrom("überlong-ñame", "a".repeat(90), "with space"),
-);
-const arbPath = fc.array(segment, { minLength: 1, maxLength: 5 }).map((s) => `/opt/${s.join("/")}`);
 const arbOwner: fc.Arbitrary<Principal> = fc.oneof(
   fc.constant({ name: "root", id: 0 }),
   fc.record({ name: fc.constantFrom("daemon", "nobody", "app"), id: fc.integer({ min: 1, max: 70000 }) }),
 );
-const arbContent = fc.oneof(
-  fc.uint8Array({ maxLength: 64 }),
-  fc.uint8Array({ minLength: 500, maxLength: 3000 }),
-  fc.constant(new Uint8Array(0)),
-);
 
-const arbEntry: fc.Arbitrary<Entry> = fc.oneof(
-  fc
-    .record({
-      path: arbPath,
-      mode: fc.constantFrom(0o644, 0o755, 0o4755, 0o600),
-      owner: arbOwner,
-      group: arbOwner,
-      content: arbContent,
-    })
-    .map((e) => ({
-      type: "file" as const,
-      path: e.path,
-      mode: e.mode,
-      owner: e.owner,
-      group: e.group,
-      content: bytesSource(e.content),
-    })),
-  fc
-    .record({ path: arbPath, mode: fc.constantFrom(0o755, 0o700, 0o1777), owner: arbOwner })
-    .map((e) => ({ type: "dir" as const, path: e.path, mode: e.mode, owner: e.owner, group: e.owner })),
-  fc
-    .record({
-      path: arbPath,
-      target: fc.oneof(fc.stringMatching(/^[a-z./]{1,20}$/), fc.constant(`../${"t".repeat(150)}`)),
-    })
-    .map((e) => ({
-      type: "symlink" as const,
-      path: e.path,
-      target: e.target,
-      mode: 0o777,
-      owner: { name: "root", id: 0 },
-      group: { name: "root", id: 0 },
-    })),
-);
+/** Entries under /opt: deep and long paths, owners and groups apart, files empty, small or multi-block. */
+const arbApkEntries: fc.Arbitrary<Entry[]> = arbEntries({
+  roots: ["/opt"],
+  segment: fc.oneof(
+    fc.stringMatching(/^[a-z0-9_-]{1,12}$/),
+    fc.constantFrom("überlong-ñame", "a".repeat(90), "with space"),
+  ),
+  depth: { min: 1, max: 5 },
+  fileMode: fc.constantFrom(0o644, 0o755, 0o4755, 0o600),
+  dirMode: fc.constantFrom(0o755, 0o700, 0o1777),
+  owner: arbOwner,
+  group: arbOwner,
+  content: fc.oneof(
+    fc.uint8Array({ maxLength: 64 }),
+    fc.uint8Array({ minLength: 500, maxLength: 3000 }),
+    fc.constant(new Uint8Array(0)),
+  ),
+  target: fc.oneof(fc.stringMatching(/^[a-z./]{1,20}$/), fc.constant(`../${"t".repeat(150)}`)),
+  flags: fc.constant(undefined),
+});
 
 const relation = fc
   .record({
@@ -113,29 +89,6 @@ const relation = fc
     ],
   );
 
-/** Removes entries that clash (same path, or a path under a non-directory) and adds hardlinks to files. */
-function tidy(entries: Entry[], linkTo: number[]): Entry[] {
-  const out = new Map<string, Entry>();
-  for (const e of entries) {
-    const clash = [...out.values()].some(
-      (o) =>
-        o.path === e.path ||
-        (e.path.startsWith(`${o.path}/`) && o.type !== "dir") ||
-        (o.path.startsWith(`${e.path}/`) && e.type !== "dir"),
-    );
-    if (!clash) out.set(e.path, e);
-  }
-  const files = [...out.values()].filter((e) => e.type === "file");
-  for (const i of linkTo) {
-    const t = files[i % Math.max(files.length, 1)];
-    if (t === undefined) break;
-    const path = `/usr/lib/links/l${i}`;
-    if (!out.has(path))
-      out.set(path, { type: "hardlink", path, target: t.path, mode: t.mode, owner: t.owner, group: t.group });
-  }
-  return [...out.values()];
-}
-
 /** An apk-representable spec. */
 export const arbApkSpec: fc.Arbitrary<PackageSpec> = fc
   .record({
@@ -147,8 +100,7 @@ export const arbApkSpec: fc.Arbitrary<PackageSpec> = fc
       fc.stringMatching(/^[ -~]{1,60}$/).filter((s) => s.trim() !== ""),
       { nil: undefined },
     ),
-    entries: fc.array(arbEntry, { maxLength: 8 }),
-    links: fc.array(fc.nat(10), { maxLength: 2 }),
+    entries: arbApkEntries,
     depends: fc.array(relation, { maxLength: 3 }),
     conflicts: fc.array(relation, { maxLength: 2 }),
     postinstall: fc.option(fc.stringMatching(/^[ -~\n]{0,80}$/), { nil: undefined }),
@@ -163,7 +115,7 @@ export const arbApkSpec: fc.Arbitrary<PackageSpec> = fc
       ...(r.depends.length > 0 ? { depends: r.depends } : {}),
       ...(r.conflicts.length > 0 ? { conflicts: r.conflicts } : {}),
     },
-    entries: tidy(r.entries, r.links),
+    entries: r.entries,
     scripts:
       r.postinstall !== undefined && !r.postinstall.startsWith("#!")
         ? { postinstall: { body: r.postinstall } }

@@ -3,8 +3,8 @@
  * prerelease vercmp keeps in order, unique paths (some long, some with spaces or UTF-8, to exercise pax
  * and mtree escaping), files, dirs, symlinks, hard links, config files, single-package relations and scripts.
  */
+import { arbEntries } from "@packyard/testkit/entries";
 import fc from "fast-check";
-import { bytesSource } from "../../src/bytes/bytes.ts";
 import type { Arch, Entry, PackageSpec, Principal, Relation, Script } from "../../src/spec/types.ts";
 
 const ROOT: Principal = { name: "root", id: 0 };
@@ -66,66 +66,23 @@ const relation = (withDescription: boolean): fc.Arbitrary<Relation[]> =>
       return [out];
     });
 
-interface RawEntry {
-  kind: "file" | "dir" | "symlink" | "config";
-  path: string[];
-  content: Uint8Array;
-  mode: number;
-  owner: Principal;
-  mtime: number | undefined;
-}
-
-const rawEntry: fc.Arbitrary<RawEntry> = fc.record({
-  kind: fc.constantFrom("file", "file", "dir", "symlink", "config"),
-  path: fc.array(segment, { minLength: 1, maxLength: 3 }),
-  content: fc.uint8Array({ maxLength: 3000 }),
-  mode: fc.constantFrom(0o644, 0o755, 0o600, 0o4755, 0o700),
+/**
+ * Entries under /usr and /etc: some names with spaces, `#`, `=`, tabs and backslashes (mtree escaping),
+ * config files, symlinks whose targets are made of such names.
+ */
+const archEntries: fc.Arbitrary<Entry[]> = arbEntries({
+  roots: ["/usr", "/etc"],
+  segment,
+  depth: { min: 1, max: 3 },
+  maxEntries: 14,
+  fileMode: fc.constantFrom(0o644, 0o755, 0o600, 0o4755, 0o700),
+  dirMode: fc.constant(0o755),
   owner,
+  content: fc.uint8Array({ maxLength: 3000 }),
+  target: fc.array(segment, { minLength: 1, maxLength: 3 }).map((p) => p.join("-")),
   mtime: fc.option(fc.integer({ min: 0, max: 2 ** 31 - 1 }), { nil: undefined }),
+  flags: fc.constantFrom(undefined, undefined, undefined, { config: true }),
 });
-
-function toEntries(raws: RawEntry[], hardlinks: number[]): Entry[] {
-  const out: Entry[] = [];
-  const seen = new Set<string>();
-  for (const r of raws) {
-    const top = r.kind === "config" ? "etc" : "usr";
-    const path = `/${[top, ...r.path].join("/")}`;
-    // a path that is also another entry's parent would need to be a dir: keep it simple, skip prefixes
-    if ([...seen].some((p) => p === path || p.startsWith(`${path}/`) || path.startsWith(`${p}/`))) continue;
-    seen.add(path);
-    const base = {
-      path,
-      owner: r.owner,
-      group: r.owner,
-      ...(r.mtime !== undefined ? { mtime: r.mtime } : {}),
-    };
-    if (r.kind === "dir") out.push({ ...base, type: "dir", mode: 0o755 });
-    else if (r.kind === "symlink")
-      out.push({ ...base, type: "symlink", mode: 0o777, target: r.path.join("-") });
-    else
-      out.push({
-        ...base,
-        type: "file",
-        mode: r.mode,
-        content: bytesSource(r.content),
-        ...(r.kind === "config" ? { flags: { config: true } } : {}),
-      });
-  }
-  const files = out.filter((e) => e.type === "file");
-  hardlinks.forEach((k, i) => {
-    const t = files[k % Math.max(files.length, 1)];
-    if (t === undefined) return;
-    out.push({
-      type: "hardlink",
-      path: `/opt/hardlink-${i}`,
-      mode: t.mode,
-      owner: ROOT,
-      group: ROOT,
-      target: t.path,
-    });
-  });
-  return out;
-}
 
 /** A spec the Arch writer must accept. */
 export const archlinuxSpec: fc.Arbitrary<PackageSpec> = fc
@@ -143,8 +100,7 @@ export const archlinuxSpec: fc.Arbitrary<PackageSpec> = fc
     license: fc.option(fc.constantFrom("MIT", "GPL-2.0-or-later", "Apache-2.0 OR MIT"), { nil: undefined }),
     homepage: fc.option(fc.constant("https://example.org/x"), { nil: undefined }),
     section: fc.option(fc.constantFrom("utils", "devel"), { nil: undefined }),
-    raws: fc.array(rawEntry, { maxLength: 12 }),
-    hardlinks: fc.array(fc.nat(20), { maxLength: 2 }),
+    entries: archEntries,
     depends: fc.array(relation(false), { maxLength: 3 }),
     recommends: fc.array(relation(true), { maxLength: 2 }),
     conflicts: fc.array(relation(false), { maxLength: 2 }),
@@ -172,7 +128,7 @@ export const archlinuxSpec: fc.Arbitrary<PackageSpec> = fc
       arch: r.arch,
       date: r.date,
       relations: {},
-      entries: toEntries(r.raws, r.hardlinks),
+      entries: r.entries,
       scripts: r.scripts,
       changelog: [],
     };

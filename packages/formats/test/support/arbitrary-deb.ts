@@ -1,22 +1,12 @@
 /**
- * fast-check generators of PackageSpecs for format round trips: names, unicode and very long paths
- * (over 100 and 255 bytes), empty files and directories, symlinks with long targets, hardlinks,
- * setuid/setgid/sticky modes, config files, every relation shape, scripts and changelogs.
- * General-purpose: the deb tests use it; other formats may copy it.
+ * fast-check generators of PackageSpecs for format round trips: dpkg names and versions, every relation
+ * shape, scripts and changelogs; the entries (unicode and very long paths, empty files and directories,
+ * symlinks with long targets, hardlinks, setuid/setgid/sticky modes, config files) are the test kit's
+ * general-purpose ones under /opt/<name>.
  */
+import { arbEntries } from "@packyard/testkit/entries";
 import fc from "fast-check";
-import { bytesSource } from "../../src/bytes/bytes.ts";
-import type {
-  Entry,
-  PackageSpec,
-  Principal,
-  Relation,
-  RelationGroup,
-  Relations,
-  Version,
-} from "../../src/spec/types.ts";
-
-const encoder = new TextEncoder();
+import type { PackageSpec, Relation, RelationGroup, Relations, Version } from "../../src/spec/types.ts";
 
 /** Lowercase package names valid for dpkg (2+ chars, starts alphanumeric). */
 export const arbDebName: fc.Arbitrary<string> = fc
@@ -103,113 +93,6 @@ export const arbRelations: fc.Arbitrary<Relations> = fc
   )
   .map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v.length > 0)) as Relations);
 
-/** Path segments: ASCII, unicode, and long ones so full paths pass 100 and 255 bytes. */
-const arbSegment = fc.oneof(
-  { weight: 5, arbitrary: fc.stringMatching(/^[a-z0-9_][a-z0-9_.-]{0,10}$/) },
-  { weight: 2, arbitrary: fc.constantFrom("héllo", "日本語", "naïve file", "emoji-🎉", "Ünïcödé") },
-  { weight: 1, arbitrary: fc.stringMatching(/^[a-z]{60,120}$/) },
-);
-
-const principals: Principal[] = [
-  { name: "root", id: 0 },
-  { name: "daemon", id: 1 },
-  { name: "nobody", id: 65534 },
-];
-
-interface Shape {
-  paths: string[];
-  kinds: ("file" | "dir" | "symlink" | "hardlink")[];
-}
-
-/** Data entries (without implicit parents), rooted under /opt/<pkg> so they never collide with generated docs. */
-export function arbEntries(root: string): fc.Arbitrary<Entry[]> {
-  return fc
-    .uniqueArray(
-      fc.array(arbSegment, { minLength: 1, maxLength: 4 }).map((segs) => `${root}/${segs.join("/")}`),
-      { maxLength: 10 },
-    )
-    .chain((paths) =>
-      fc.record({
-        paths: fc.constant(paths),
-        kinds: fc.array(fc.constantFrom("file", "file", "dir", "symlink", "hardlink" as const), {
-          minLength: paths.length,
-          maxLength: paths.length,
-        }),
-        modes: fc.array(fc.constantFrom(0o644, 0o755, 0o600, 0o4755, 0o2755, 0o1777, 0o444), {
-          minLength: paths.length,
-          maxLength: paths.length,
-        }),
-        sizes: fc.array(fc.constantFrom(0, 1, 100, 1023, 1024, 1025, 5000), {
-          minLength: paths.length,
-          maxLength: paths.length,
-        }),
-        owners: fc.array(fc.constantFrom(...principals), {
-          minLength: paths.length,
-          maxLength: paths.length,
-        }),
-        config: fc.array(fc.boolean(), { minLength: paths.length, maxLength: paths.length }),
-        targets: fc.array(
-          fc.oneof(fc.constant("../x"), fc.stringMatching(/^[a-z/]{120,300}$/), fc.constant("/usr/bin/env")),
-          {
-            minLength: paths.length,
-            maxLength: paths.length,
-          },
-        ),
-        mtimes: fc.array(fc.option(fc.integer({ min: 0, max: 2 ** 32 }), { nil: undefined }), {
-          minLength: paths.length,
-          maxLength: paths.length,
-        }),
-      }),
-    )
-    .map((g) => {
-      const shape: Shape = { paths: g.paths, kinds: g.kinds };
-      // a path that is the parent of another must be a directory
-      const parents = new Set<string>();
-      for (const p of shape.paths) {
-        const parts = p.split("/");
-        for (let i = 2; i < parts.length; i++) parents.add(parts.slice(0, i).join("/"));
-      }
-      const entries: Entry[] = [];
-      const files: string[] = [];
-      shape.paths.forEach((path, i) => {
-        const kind = parents.has(path) ? "dir" : shape.kinds[i]!;
-        const base = {
-          path,
-          owner: g.owners[i]!,
-          group: g.owners[i]!,
-          ...(g.mtimes[i] !== undefined ? { mtime: g.mtimes[i] } : {}),
-        };
-        if (kind === "file") {
-          const content = encoder
-            .encode("x".repeat(g.sizes[i]!).slice(0, g.sizes[i]!) + path)
-            .subarray(0, g.sizes[i]!);
-          entries.push({
-            ...base,
-            type: "file",
-            mode: g.modes[i]!,
-            content: bytesSource(content),
-            ...(g.config[i] ? { flags: { config: true } } : {}),
-          });
-          // dpkg loses an admin's edit to a hardlinked conffile, so validateDeb refuses that: link plain files only
-          if (!g.config[i]) files.push(path);
-        } else if (kind === "dir") {
-          entries.push({ ...base, type: "dir", mode: g.modes[i]! | 0o700 });
-        } else if (kind === "symlink") {
-          entries.push({ ...base, type: "symlink", mode: 0o777, target: g.targets[i]! });
-        } else {
-          entries.push({ ...base, type: "hardlink", mode: g.modes[i]!, target: "" });
-        }
-      });
-      // hardlinks point at a plain (non-config) file of the package; without one they become empty files
-      return entries.map((e, i): Entry => {
-        if (e.type !== "hardlink") return e;
-        const target = files[i % Math.max(files.length, 1)];
-        if (target === undefined) return { ...e, type: "file", content: bytesSource(new Uint8Array(0)) };
-        return { ...e, target };
-      });
-    });
-}
-
 const descLine = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9 ,.:()'-]{0,40}[A-Za-z0-9.]$/);
 
 /** A complete spec for Debian-style formats. */
@@ -230,7 +113,7 @@ export const arbDebSpec: fc.Arbitrary<PackageSpec> = arbDebName.chain((name) =>
         section: fc.constantFrom("utils", "net", "devel"),
         priority: fc.constantFrom("optional", "extra"),
         relations: arbRelations,
-        entries: arbEntries(`/opt/${name}`),
+        entries: arbEntries({ roots: [`/opt/${name}`] }),
         scripts: fc.record(
           {
             preinstall: fc.constant({ body: "set -e\necho pre\n" }),

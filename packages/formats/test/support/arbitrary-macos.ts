@@ -3,8 +3,8 @@
  * and /Library (never SIP-protected paths), files, dirs, symlinks, hard links, owners root/wheel or
  * root/admin (gid 80), pre/postinstall scripts, arch amd64/arm64/all.
  */
+import { arbEntries } from "@packyard/testkit/entries";
 import fc from "fast-check";
-import { bytesSource } from "../../src/bytes/bytes.ts";
 import type { Arch, Entry, PackageSpec, Principal } from "../../src/spec/types.ts";
 
 const ROOT: Principal = { name: "root", id: 0 };
@@ -16,53 +16,22 @@ const segment = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom("with space", "café", "Info.plist") },
 );
 
-interface RawEntry {
-  kind: "file" | "dir" | "symlink";
-  top: number;
-  path: string[];
-  content: Uint8Array;
-  mode: number;
-  admin: boolean;
-  mtime: number | undefined;
-}
-
-const rawEntry: fc.Arbitrary<RawEntry> = fc.record({
-  kind: fc.constantFrom("file", "file", "dir", "symlink"),
-  top: fc.nat(TOPS.length - 1),
-  path: fc.array(segment, { minLength: 1, maxLength: 3 }),
+/** Entries under TOPS, owned by root, in group wheel (root) or admin. */
+const macosEntries: fc.Arbitrary<Entry[]> = arbEntries({
+  roots: TOPS,
+  segment,
+  depth: { min: 1, max: 3 },
+  maxEntries: 14,
+  fileMode: fc.constantFrom(0o644, 0o755, 0o600, 0o700),
+  dirMode: fc.constant(0o755),
+  symlinkMode: 0o755,
+  owner: fc.constant(ROOT),
+  group: fc.constantFrom(ROOT, ADMIN),
   content: fc.uint8Array({ maxLength: 3000 }),
-  mode: fc.constantFrom(0o644, 0o755, 0o600, 0o700),
-  admin: fc.boolean(),
+  target: fc.array(segment, { minLength: 1, maxLength: 3 }).map((p) => p.join("-")),
   mtime: fc.option(fc.integer({ min: 0, max: 2 ** 31 - 1 }), { nil: undefined }),
+  flags: fc.constant(undefined),
 });
-
-function toEntries(raws: RawEntry[], hardlinks: number): Entry[] {
-  const out: Entry[] = [];
-  const seen = new Set<string>();
-  for (const r of raws) {
-    const path = `${TOPS[r.top]}/${r.path.join("/")}`;
-    if ([...seen].some((p) => p === path || p.startsWith(`${path}/`) || path.startsWith(`${p}/`))) continue;
-    seen.add(path);
-    const group = r.admin ? ADMIN : ROOT;
-    const base = { path, owner: ROOT, group, ...(r.mtime !== undefined ? { mtime: r.mtime } : {}) };
-    if (r.kind === "dir") out.push({ ...base, type: "dir", mode: 0o755 });
-    else if (r.kind === "symlink")
-      out.push({ ...base, type: "symlink", mode: 0o755, target: r.path.join("-") });
-    else out.push({ ...base, type: "file", mode: r.mode, content: bytesSource(r.content) });
-  }
-  const files = out.filter((e) => e.type === "file");
-  for (let i = 0; i < hardlinks && files.length > 0; i++) {
-    out.push({
-      type: "hardlink",
-      path: `/usr/local/lib/hl-${i}`,
-      mode: 0o644,
-      owner: ROOT,
-      group: ROOT,
-      target: files[i % files.length]!.path,
-    });
-  }
-  return out;
-}
 
 /** Specs for the macOS writer. */
 export const macosSpec: fc.Arbitrary<PackageSpec> = fc
@@ -73,8 +42,7 @@ export const macosSpec: fc.Arbitrary<PackageSpec> = fc
     arch: fc.constantFrom<Arch>("amd64", "arm64", "all"),
     date: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
     homepage: fc.option(fc.constantFrom("https://example.org/p", "https://www.acme.io"), { nil: undefined }),
-    raws: fc.array(rawEntry, { maxLength: 12 }),
-    hardlinks: fc.nat(2),
+    entries: macosEntries,
     pre: fc.option(fc.constantFrom("echo pre\n", "#!/bin/bash\nexit 0\n"), { nil: undefined }),
     post: fc.option(fc.constantFrom("echo post\n", "true"), { nil: undefined }),
   })
@@ -87,7 +55,7 @@ export const macosSpec: fc.Arbitrary<PackageSpec> = fc
       relations: {},
       changelog: [],
       scripts: {},
-      entries: toEntries(r.raws, r.hardlinks),
+      entries: r.entries,
     };
     if (r.homepage) spec.homepage = r.homepage;
     if (r.pre) spec.scripts.preinstall = { body: r.pre };

@@ -4,20 +4,17 @@
  * with config/noreplace/missingok/doc/license/ghost flags and %lang, hardlinks, symlinks, explicit
  * directories, all seven scriptlets (some with a `#!` interpreter) and changelogs.
  */
+import { arbEntries } from "@packyard/testkit/entries";
 import fc from "fast-check";
-import { bytesSource } from "../../src/bytes/bytes.ts";
 import type {
   Entry,
   EntryFlags,
   PackageSpec,
-  Principal,
   Relation,
   RelationGroup,
   Relations,
   Version,
 } from "../../src/spec/types.ts";
-
-const encoder = new TextEncoder();
 
 /** rpm package names: letters, digits, `_ + . -`, not starting with `-`. */
 export const arbRpmName: fc.Arbitrary<string> = fc
@@ -88,18 +85,6 @@ export const arbRpmRelations: fc.Arbitrary<Relations> = fc
   )
   .map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v.length > 0)) as Relations);
 
-const arbSegment = fc.oneof(
-  { weight: 5, arbitrary: fc.stringMatching(/^[a-z0-9_][a-z0-9_.-]{0,10}$/) },
-  { weight: 1, arbitrary: fc.constantFrom("héllo", "日本語", "naïve file", "emoji-🎉") },
-  { weight: 1, arbitrary: fc.stringMatching(/^[a-z]{60,120}$/) },
-);
-
-const principals: Principal[] = [
-  { name: "root", id: 0 },
-  { name: "daemon", id: 1 },
-  { name: "nobody", id: 65534 },
-];
-
 const arbFlags: fc.Arbitrary<EntryFlags | undefined> = fc.constantFrom<EntryFlags | undefined>(
   undefined,
   undefined,
@@ -112,73 +97,23 @@ const arbFlags: fc.Arbitrary<EntryFlags | undefined> = fc.constantFrom<EntryFlag
   { ghost: true },
 );
 
-/** Entries rooted under `root`; parents of other entries become directories. */
+const rpmModes = [0o644, 0o755, 0o600, 0o4755, 0o2755, 0o444];
+
+/**
+ * Entries rooted under `root` with rpm's file flags and `%lang`; mtimes fit rpm's 32-bit field; a hardlink
+ * may point at any file that is shipped (not a ghost).
+ */
 export function arbRpmEntries(root: string): fc.Arbitrary<Entry[]> {
-  return fc
-    .uniqueArray(
-      fc.array(arbSegment, { minLength: 1, maxLength: 4 }).map((segs) => `${root}/${segs.join("/")}`),
-      { maxLength: 10 },
-    )
-    .chain((paths) => {
-      const n = paths.length;
-      const each = <T>(a: fc.Arbitrary<T>) => fc.array(a, { minLength: n, maxLength: n });
-      return fc.record({
-        paths: fc.constant(paths),
-        kinds: each(fc.constantFrom("file", "file", "dir", "symlink", "hardlink" as const)),
-        modes: each(fc.constantFrom(0o644, 0o755, 0o600, 0o4755, 0o2755, 0o444)),
-        sizes: each(fc.constantFrom(0, 1, 100, 1023, 4097)),
-        owners: each(fc.constantFrom(...principals)),
-        flags: each(arbFlags),
-        langs: each(fc.constantFrom(undefined, undefined, "de", "fr")),
-        targets: each(
-          fc.oneof(fc.constant("../x"), fc.stringMatching(/^[a-z/]{1,200}$/), fc.constant("/usr/bin/env")),
-        ),
-        mtimes: each(fc.option(fc.integer({ min: 0, max: 2 ** 31 }), { nil: undefined })),
-      });
-    })
-    .map((g) => {
-      const parents = new Set<string>();
-      for (const p of g.paths) {
-        const parts = p.split("/");
-        for (let i = 2; i < parts.length; i++) parents.add(parts.slice(0, i).join("/"));
-      }
-      const entries: Entry[] = [];
-      const files: string[] = [];
-      g.paths.forEach((path, i) => {
-        const kind = parents.has(path) ? "dir" : g.kinds[i]!;
-        const base = {
-          path,
-          owner: g.owners[i]!,
-          group: g.owners[i]!,
-          ...(g.mtimes[i] !== undefined ? { mtime: g.mtimes[i] } : {}),
-          ...(g.langs[i] !== undefined ? { lang: g.langs[i] } : {}),
-        };
-        if (kind === "file") {
-          const flags = g.flags[i];
-          const content = encoder.encode("x".repeat(g.sizes[i]!) + path).subarray(0, g.sizes[i]!);
-          entries.push({
-            ...base,
-            type: "file",
-            mode: g.modes[i]!,
-            content: bytesSource(content),
-            ...(flags ? { flags } : {}),
-          });
-          if (!flags?.ghost) files.push(path);
-        } else if (kind === "dir") {
-          entries.push({ ...base, type: "dir", mode: g.modes[i]! | 0o700 });
-        } else if (kind === "symlink") {
-          entries.push({ ...base, type: "symlink", mode: 0o777, target: g.targets[i]! });
-        } else {
-          entries.push({ ...base, type: "hardlink", mode: g.modes[i]!, target: "" });
-        }
-      });
-      return entries.map((e, i): Entry => {
-        if (e.type !== "hardlink") return e;
-        const target = files[i % Math.max(files.length, 1)];
-        if (target === undefined) return { ...e, type: "file", content: bytesSource(new Uint8Array(0)) };
-        return { ...e, target };
-      });
-    });
+  return arbEntries({
+    roots: [root],
+    fileMode: fc.constantFrom(...rpmModes),
+    dirMode: fc.constantFrom(...rpmModes).map((m) => m | 0o700),
+    flags: arbFlags,
+    lang: fc.constantFrom(undefined, undefined, "de", "fr"),
+    target: fc.oneof(fc.constant("../x"), fc.stringMatching(/^[a-z/]{1,200}$/), fc.constant("/usr/bin/env")),
+    mtime: fc.option(fc.integer({ min: 0, max: 2 ** 31 }), { nil: undefined }),
+    linkable: (f) => !f.flags?.ghost,
+  });
 }
 
 const descLine = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9 ,.:()'-]{0,40}[A-Za-z0-9.]$/);
