@@ -1,0 +1,105 @@
+/**
+ * README's examples run as written: the quick start's commands, the build API example and the
+ * write-and-read example are taken out of README.md and run verbatim, in a scratch folder inside the
+ * repository (so `@packyard/formats` resolves to the workspace package, as it would from an install).
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { bytesSource, readPackage } from "@packyard/formats";
+import { REPO } from "../run-cli.ts";
+
+const README = readFileSync(join(REPO, "README.md"), "utf8");
+const work = mkdtempSync(join(REPO, ".tmp-readme-"));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+/** The first fenced block of `lang` after the heading `heading`. */
+function block(heading: string, lang: string): string {
+  const at = README.indexOf(`\n${heading}\n`);
+  assert.ok(at >= 0, `README has the heading ${heading}`);
+  const open = README.indexOf(`\n\`\`\`${lang}\n`, at);
+  assert.ok(open >= 0, `a ${lang} block after ${heading}`);
+  const start = open + lang.length + 5;
+  return README.slice(start, README.indexOf("\n```", start));
+}
+
+const PATH = { PATH: `${join(REPO, "node_modules/.bin")}:${process.env.PATH ?? ""}` };
+
+function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}) {
+  const r = spawnSync(cmd, args, { cwd, encoding: "utf8", env: { ...process.env, ...PATH, ...env } });
+  assert.equal(r.status, 0, `${cmd} ${args.join(" ")}\n${r.stdout}\n${r.stderr}`);
+  return r;
+}
+
+test("the quick start's commands run in fixtures/example", () => {
+  const lines = block("## Quick start", "sh")
+    .split("\n")
+    .map((l) => l.replace(/\s+#.*$/, "").trim())
+    .filter((l) => l !== "" && !l.startsWith("#"));
+  assert.equal(lines[0], "npm ci", "the set-up line (already done for this test run)");
+  assert.equal(lines[1], "cd fixtures/example");
+  const example = join(work, "example");
+  cpSync(join(REPO, "fixtures/example"), example, { recursive: true });
+  rmSync(join(example, "dist"), { recursive: true, force: true });
+  const commands = lines.slice(2);
+  assert.ok(commands.length >= 2, commands.join("\n"));
+  for (const line of commands) {
+    const [cmd, ...args] = line.split(/\s+/);
+    run(cmd!, args, example, { SOURCE_DATE_EPOCH: "1704067200" });
+  }
+  for (const f of ["hello-packyard_1.0.0-1_all.deb", "SHA256SUMS", "packyard-build.json"])
+    assert.ok(existsSync(join(example, "dist", f)), f);
+});
+
+test("the build API example runs verbatim on the example project", () => {
+  const example = join(work, "api");
+  cpSync(join(REPO, "fixtures/example"), example, { recursive: true });
+  rmSync(join(example, "dist"), { recursive: true, force: true });
+  // The example is TypeScript with erasable syntax only: run it as a .ts module.
+  writeFileSync(join(example, "example.ts"), block("### Build API", "ts"));
+  const r = run(process.execPath, ["example.ts"], example, { SOURCE_DATE_EPOCH: "1704067200" });
+  const lines = r.stdout.trim().split("\n");
+  assert.ok(
+    lines.some((l) => /^package hello-packyard_1\.0\.0-1_all\.deb [0-9a-f]{64} 1\.0\.0-1$/.test(l)),
+    r.stdout,
+  );
+  assert.ok(
+    lines.some((l) => l.startsWith("checksums SHA256SUMS ")),
+    r.stdout,
+  );
+  assert.ok(existsSync(join(example, "dist", "packyard-build.json")));
+});
+
+test("the write-and-read example runs verbatim with a key from packyard keygen", async () => {
+  const dir = join(work, "write");
+  mkdirSync(join(dir, "build"), { recursive: true });
+  writeFileSync(join(dir, "build/hello"), "#!/bin/sh\necho hello\n");
+  run(
+    process.execPath,
+    [
+      join(REPO, "packages/cli/bin/packyard.js"),
+      "keygen",
+      "--type",
+      "openpgp",
+      "--name",
+      "key",
+      "--email",
+      "key@example.org",
+      "--algorithm",
+      "ecc",
+    ],
+    dir,
+  );
+  assert.ok(existsSync(join(dir, "key.secret.asc")), "keygen wrote key.secret.asc");
+  writeFileSync(join(dir, "example.ts"), block("### Writing and reading one package", "ts"));
+  run(process.execPath, ["example.ts"], dir, { SOURCE_DATE_EPOCH: "1704067200" });
+  const info = await readPackage(
+    bytesSource(new Uint8Array(readFileSync(join(dir, "hello.deb")))),
+    "hello.deb",
+  );
+  assert.equal(info.name, "hello");
+  assert.equal(info.versionString, "1.2.3~rc.1-1");
+  assert.ok(info.signatures.some((s) => s.location === "_gpgorigin"));
+});
