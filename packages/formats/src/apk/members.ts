@@ -3,6 +3,7 @@
  * control, data — never more. A v3 package (ADB) is recognised by its magic and reported on its own.
  */
 import { collect } from "../bytes/bytes.ts";
+import { encodeHex } from "../bytes/encoding.ts";
 import { type GzipMember, gzipMembers } from "../compress/gzip-members.ts";
 import { FormatError } from "../errors.ts";
 import type { ReadLimits } from "../limits.ts";
@@ -35,7 +36,7 @@ export function checkApkMagic(head: Uint8Array): void {
   if (head[0] !== 0x1f || head[1] !== 0x8b) {
     throw new FormatError(
       "BAD_MAGIC",
-      `apk: expected a gzip member (1f 8b) at offset 0, found ${Array.from(head.subarray(0, 2), (b) => b.toString(16).padStart(2, "0")).join(" ") || "nothing"}`,
+      `apk: expected a gzip member (1f 8b) at offset 0, found ${encodeHex(head.subarray(0, 2), " ") || "nothing"}`,
       {
         offset: 0,
         expected: "1f 8b",

@@ -4,6 +4,7 @@
  * the APKINDEX identity (`C:` = "Q1" + base64 SHA-1 of the raw control member) and the `.PKGINFO` text.
  */
 import { bytesSource, collect, decodeUtf8, readRange } from "../bytes/bytes.ts";
+import { encodeBase64 } from "../bytes/encoding.ts";
 import { decompress, decompressBytes } from "../compress/decompress.ts";
 import { type GzipMember, gzipMemberAt } from "../compress/gzip-members.ts";
 import { readTar, type TarEntry } from "../container/tar.ts";
@@ -35,9 +36,7 @@ interface SegmentFile {
 
 /** "Q1" + base64 of a SHA-1: apk's checksum notation (APKINDEX `C:`, installed db `Z:`). */
 export function apkChecksumQ1(sha1: Uint8Array): string {
-  let s = "";
-  for (const b of sha1) s += String.fromCharCode(b);
-  return `Q1${btoa(s)}`;
+  return `Q1${encodeBase64(sha1)}`;
 }
 
 /** Decompresses and lists a cut segment (signature or control tar), checking that it is cut. */

@@ -11,6 +11,7 @@
  *   `checksums`; `signs` the file a signature is over; `info` the package's PackageInfo (packages only).
  *   Byte arrays inside `info` (the Arch `.sig` in `raw.signature`) are written as `{ "base64": "..." }`.
  */
+import { decodeBase64, encodeBase64 } from "../bytes/encoding.ts";
 import { FormatError } from "../errors.ts";
 import type { PackageInfo } from "../info/types.ts";
 
@@ -47,23 +48,10 @@ export interface BuildManifest {
   artifacts: BuildArtifact[];
 }
 
-function toBase64(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
-}
-
-function fromBase64(text: string): Uint8Array {
-  const s = atob(text);
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
-
 /** The manifest as JSON text (two-space indented, a final newline). */
 export function serializeBuildManifest(manifest: BuildManifest): string {
   const replacer = (_key: string, value: unknown) =>
-    value instanceof Uint8Array ? { base64: toBase64(value) } : value;
+    value instanceof Uint8Array ? { base64: encodeBase64(value) } : value;
   return `${JSON.stringify(manifest, replacer, 2)}\n`;
 }
 
@@ -89,7 +77,7 @@ export function parseBuildManifest(text: string, path = BUILD_MANIFEST_NAME): Bu
       !Array.isArray(value) &&
       Object.keys(value).length === 1 &&
       typeof (value as { base64?: unknown }).base64 === "string"
-        ? fromBase64((value as { base64: string }).base64)
+        ? decodeBase64((value as { base64: string }).base64)
         : value,
     );
   } catch (e) {

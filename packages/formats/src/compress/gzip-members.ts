@@ -5,6 +5,7 @@
  * small, and reading stops right after each member.
  */
 import zlib from "node:zlib";
+import { encodeHex } from "../bytes/encoding.ts";
 import { FormatError } from "../errors.ts";
 import { type ReadLimits, resolveLimits } from "../limits.ts";
 import type { ByteSource } from "../spec/types.ts";
@@ -46,7 +47,7 @@ function headerLength(head: Uint8Array, at: number): number {
   if (magic.some((b, i) => i < head.length && head[i] !== b)) {
     throw new FormatError(
       "BAD_MAGIC",
-      `gzip: expected a member (1f 8b 08) at offset ${at}, found ${Array.from(head.subarray(0, 3), (b) => b.toString(16).padStart(2, "0")).join(" ")}`,
+      `gzip: expected a member (1f 8b 08) at offset ${at}, found ${encodeHex(head.subarray(0, 3), " ")}`,
       {
         offset: at,
         expected: "1f 8b 08",

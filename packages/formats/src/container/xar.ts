@@ -15,6 +15,7 @@
  */
 import { Unzlib, zlibSync } from "fflate";
 import { collect, concatBytes, decodeUtf8, encodeUtf8, readRange } from "../bytes/bytes.ts";
+import { decodeBase64, decodeHex, encodeBase64, encodeHex } from "../bytes/encoding.ts";
 import { FormatError, SpecError } from "../errors.ts";
 import { createHasher, type HashAlgo, type Hasher } from "../hash/hasher.ts";
 import { type ReadLimits, resolveLimits } from "../limits.ts";
@@ -92,8 +93,8 @@ export function xarZlib(content: Uint8Array): XarWriteData {
     encoding: XAR_ENCODING.zlib,
     stored,
     size: content.length,
-    archived: { style: "sha1", hex: hex(sha(stored, "sha1")) },
-    extracted: { style: "sha1", hex: hex(sha(content, "sha1")) },
+    archived: { style: "sha1", hex: encodeHex(sha(stored, "sha1")) },
+    extracted: { style: "sha1", hex: encodeHex(sha(content, "sha1")) },
   };
 }
 
@@ -119,25 +120,7 @@ export interface WriteXarOptions {
 function sha(bytes: Uint8Array, algo: HashAlgo): Uint8Array {
   const h = createHasher([algo]);
   h.update(bytes);
-  return unhex(h.digest()[algo]!);
-}
-
-function hex(b: Uint8Array): string {
-  let s = "";
-  for (const x of b) s += x.toString(16).padStart(2, "0");
-  return s;
-}
-
-function unhex(s: string): Uint8Array {
-  const out = new Uint8Array(s.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(s.slice(i * 2, i * 2 + 2), 16);
-  return out;
-}
-
-function base64(b: Uint8Array): string {
-  let s = "";
-  for (const x of b) s += String.fromCharCode(x);
-  return btoa(s);
+  return decodeHex(h.digest()[algo]!);
 }
 
 /** ISO-8601 UTC without fractions, as xar writes times. */
@@ -176,7 +159,7 @@ async function fillChecksums(
 }
 
 function keyInfo(certs: Uint8Array[]): string {
-  const inner = certs.map((c) => `<X509Certificate>${base64(c)}</X509Certificate>`).join("");
+  const inner = certs.map((c) => `<X509Certificate>${encodeBase64(c)}</X509Certificate>`).join("");
   return `<KeyInfo xmlns="${XMLDSIG_NS}"><X509Data>${inner}</X509Data></KeyInfo>`;
 }
 
@@ -532,10 +515,7 @@ function parseNodes(
 function unbase64(s: string, where: string): Uint8Array {
   const clean = s.replace(/\s+/g, "");
   try {
-    const bin = atob(clean);
-    const out = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-    return out;
+    return decodeBase64(clean);
   } catch {
     throw bad(`${where}: X509Certificate is not base64`, { path: where });
   }
@@ -673,14 +653,14 @@ export async function readXar(source: ByteSource, opts: ReadXarOptions = {}): Pr
       );
     const stored = await readRange(source, heapStart + offset, heapStart + offset + size, "xar TOC checksum");
     const actual = sha(ctoc, style);
-    if (hex(actual) !== hex(stored)) {
+    if (encodeHex(actual) !== encodeHex(stored)) {
       throw new FormatError(
         "BAD_CHECKSUM",
-        `xar TOC ${style} mismatch: heap has ${hex(stored)}, the TOC hashes to ${hex(actual)}`,
+        `xar TOC ${style} mismatch: heap has ${encodeHex(stored)}, the TOC hashes to ${encodeHex(actual)}`,
         {
           offset: heapStart + offset,
-          expected: hex(actual),
-          found: hex(stored),
+          expected: encodeHex(actual),
+          found: encodeHex(stored),
         },
       );
     }

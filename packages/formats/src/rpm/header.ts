@@ -4,6 +4,7 @@
  * 16-byte trailer closes the data store. Encoder and decoder side by side; the ordering and alignment
  * rules are the ones rpm's lib/header.cc (hdrblobVerifyInfo, hdrblobVerifyRegion) enforces.
  */
+import { encodeHex } from "../bytes/encoding.ts";
 import { FormatError } from "../errors.ts";
 import { RPM_TYPE, type RpmType } from "./tags.ts";
 
@@ -168,7 +169,7 @@ export function headerByteLength(intro: Uint8Array, offset: number, maxBytes: nu
     if (intro[i] !== HEADER_MAGIC[i]) {
       throw new FormatError(
         "BAD_MAGIC",
-        `rpm header at offset ${offset}: expected magic 8eade801 00000000, found ${hex(intro.subarray(0, 8))}`,
+        `rpm header at offset ${offset}: expected magic 8eade801 00000000, found ${encodeHex(intro.subarray(0, 8))}`,
         {
           offset,
         },
@@ -355,10 +356,6 @@ export function decodeHeader(bytes: Uint8Array, offset: number, regionTag: numbe
     tags.push(tag);
   }
   return { entries, tags, bytes };
-}
-
-function hex(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 }
 
 /** Typed getters over decoded entries, tolerant of rpm's STRING / I18NSTRING / STRING_ARRAY mix. */

@@ -2,6 +2,7 @@
  * The signature header: digests of the main header and payload, the optional OpenPGP signatures, and the
  * RESERVEDSPACE placeholder that lets a signature be added later without moving the main header.
  */
+import { decodeHex } from "../bytes/encoding.ts";
 import { FormatError } from "../errors.ts";
 import { createHasher, hashBytes } from "../hash/index.ts";
 import type { OpenPGPSigner, SignInput } from "../sign/signer.ts";
@@ -110,9 +111,7 @@ export async function digestEntries(
   if (payload instanceof Uint8Array) md5.update(payload);
   else for await (const chunk of payload.open()) md5.update(chunk);
   const size = header.length + (payload instanceof Uint8Array ? payload.length : payload.size);
-  const hex = md5.digest().md5!;
-  const md5Bytes = new Uint8Array(16);
-  for (let i = 0; i < 16; i++) md5Bytes[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  const md5Bytes = decodeHex(md5.digest().md5!);
   const e: HeaderEntry[] = [
     stringEntry(SIG.SHA1, hashBytes(header, "sha1")),
     stringEntry(SIG.SHA256, hashBytes(header, "sha256")),

@@ -3,6 +3,7 @@
  * payload entry against the header's file list and file digests, the payload digests (PAYLOADDIGEST, its
  * ALT over the uncompressed bytes, MD5 over header+payload), the recorded sizes, and the OpenPGP signatures.
  */
+import { encodeHex } from "../bytes/encoding.ts";
 import { readCpio } from "../container/cpio.ts";
 import { FormatError } from "../errors.ts";
 import type { ReadContext } from "../format.ts";
@@ -26,10 +27,6 @@ function mismatch(
     `rpm: ${what} does not match: expected ${expected}, found ${found}`,
     { expected, found, ...data },
   );
-}
-
-function hexOf(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 }
 
 /** Checks the signature header's SHA1 and SHA256 of main header `H`; returns the header's SHA-256. */
@@ -176,8 +173,8 @@ export function checkPayloadDigests(
     throw mismatch("payload SHA256 ALT digest", alt, altGot, { offset: payloadStart });
   const md5Want = headerBinary(sh, SIG.MD5);
   const md5Got = counts.md5;
-  if (md5Want !== undefined && hexOf(md5Want) !== md5Got)
-    throw mismatch("MD5 digest", hexOf(md5Want), md5Got);
+  if (md5Want !== undefined && encodeHex(md5Want) !== md5Got)
+    throw mismatch("MD5 digest", encodeHex(md5Want), md5Got);
   const sizeWant = headerNumbers(sh, SIG.SIZE)?.[0] ?? headerNumbers(sh, SIG.LONGSIZE)?.[0];
   if (sizeWant !== undefined && sizeWant !== H.length + payloadSize) {
     throw new FormatError(

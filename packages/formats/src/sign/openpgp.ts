@@ -10,6 +10,7 @@
  */
 import * as openpgp from "openpgp";
 import { concatBytes } from "../bytes/bytes.ts";
+import { encodeHex } from "../bytes/encoding.ts";
 import { isPackyardError, SignError, SpecError } from "../errors.ts";
 import type { OpenPGPHash, OpenPGPSigner, OpenPGPSignOptions, SignInput } from "./signer.ts";
 
@@ -603,10 +604,7 @@ export async function verifyDetached(
     const packet = sig.packets[i];
     const entry: DetachedVerification = { valid: false, keyId: s.keyID.toHex().toUpperCase() };
     if (packet?.issuerFingerprint)
-      entry.fingerprint = [...packet.issuerFingerprint]
-        .map((b) => b.toString(16).padStart(2, "0"))
-        .join("")
-        .toUpperCase();
+      entry.fingerprint = encodeHex(Uint8Array.from(packet.issuerFingerprint)).toUpperCase();
     try {
       entry.valid = await s.verified;
     } catch (cause) {

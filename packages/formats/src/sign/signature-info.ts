@@ -3,6 +3,7 @@
  * report for deb `_gpgorigin`, Arch `.sig` and rpm header signatures (RFC 4880 §4–5.2, RFC 9580 §5.2).
  * Pure and synchronous: no openpgp.js, so a reader can list signatures of thousands of packages cheaply.
  */
+import { decodeBase64, encodeHex } from "../bytes/encoding.ts";
 import { FormatError } from "../errors.ts";
 
 /** Hash algorithm names by RFC 4880/9580 id. */
@@ -53,10 +54,9 @@ export interface SignatureInfo {
   created: Date;
 }
 
+/** Key ids and fingerprints are shown in uppercase hex, as gpg prints them. */
 function hex(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += b.toString(16).padStart(2, "0");
-  return s.toUpperCase();
+  return encodeHex(bytes).toUpperCase();
 }
 
 function truncated(what: string, offset: number): FormatError {
@@ -89,9 +89,8 @@ function dearmor(text: string): Uint8Array {
     if (line.startsWith("=") || line.startsWith("-----END")) break;
     b64 += line;
   }
-  let binary: string;
   try {
-    binary = atob(b64);
+    return decodeBase64(b64);
   } catch (cause) {
     throw new FormatError(
       "BAD_HEADER",
@@ -100,9 +99,6 @@ function dearmor(text: string): Uint8Array {
       { cause },
     );
   }
-  const out = new Uint8Array(binary.length);
-  for (let k = 0; k < binary.length; k++) out[k] = binary.charCodeAt(k);
-  return out;
 }
 
 /** Walks the packet stream and returns the body of the first signature packet. */
