@@ -95,8 +95,8 @@ export function gpgvKeyring(
   const home = scratchGnupgHome(d);
   const keys = typeof armoredPublicKeys === "string" ? [armoredPublicKeys] : armoredPublicKeys;
   const parts = keys.map((armored, i) => {
-    const input = join(d, `${name}.${i}.asc`);
-    const output = join(d, `${name}.${i}.gpg`);
+    const input = join(home, `${name}.${i}.asc`);
+    const output = join(home, `${name}.${i}.gpg`);
     writeFileSync(input, armored);
     run("gpg", ["--homedir", home, "--batch", "--yes", "--dearmor", "--output", output, input]);
     return readFileSync(output);

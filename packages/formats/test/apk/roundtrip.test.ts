@@ -17,7 +17,6 @@ import { gzipMembers } from "../../src/compress/gzip-members.ts";
 import { readTar } from "../../src/container/tar.ts";
 import { SpecError, SignError } from "../../src/errors.ts";
 import type { Warning } from "../../src/format.ts";
-import { generateOpenPGPKey, loadOpenPGPSigner } from "../../src/sign/openpgp.ts";
 import { loadRSASigner } from "../../src/sign/rsa.ts";
 import { arbApkSpec } from "../support/arbitrary-apk.ts";
 import { exampleFromConfig } from "@packyard/testkit/example";
@@ -25,6 +24,7 @@ import { exampleSpec } from "@packyard/testkit/example";
 import { REPO } from "@packyard/testkit/repo";
 import { exampleSigner, GOLDEN_NAME } from "./example-signer.ts";
 import { expectedInfo } from "./expected.ts";
+import { openpgpTestKey } from "@packyard/testkit/keyrings";
 
 async function members(bytes: Uint8Array): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
@@ -240,8 +240,7 @@ test("re-signing an unsigned package gives the same bytes as signing at build ti
 });
 
 test("OpenPGP signers are refused with KEY_UNSUPPORTED", async () => {
-  const key = await generateOpenPGPKey({ type: "ecc", name: "t", email: "t@example.org" });
-  const signer = await loadOpenPGPSigner(key.secretKeyArmored);
+  const { signer } = await openpgpTestKey({ type: "ecc", name: "t", email: "t@example.org" });
   await assert.rejects(
     collect(apkFormat.write(exampleSpec(), {}, { signer })),
     (e: unknown) => e instanceof SignError && e.code === "KEY_UNSUPPORTED",

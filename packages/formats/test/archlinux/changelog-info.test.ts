@@ -11,10 +11,10 @@ import { decodeChangelog, encodeChangelog } from "../../src/archlinux/changelog.
 import { archlinuxFormat } from "../../src/archlinux/index.ts";
 import { bytesSource, collect } from "../../src/bytes/bytes.ts";
 import { chunkedSource } from "@packyard/testkit/chunked";
-import { generateOpenPGPKey, loadOpenPGPSigner } from "../../src/sign/openpgp.ts";
 import type { PackageSpec } from "../../src/spec/types.ts";
 import { needTool, run } from "@packyard/testkit/tools";
 import { helloSpec } from "./hello.ts";
+import { openpgpTestKey } from "@packyard/testkit/keyrings";
 
 const DAY = 86400;
 const T = 1704067200; // 2024-01-01T00:00:00Z
@@ -132,13 +132,12 @@ test("a bsdtar-assembled package with a .CHANGELOG in packyard's shape gives one
 });
 
 test("raw.signature is the .sig passed in ctx.detachedSignature, and absent without one", async () => {
-  const key = await generateOpenPGPKey({
+  const { key, signer } = await openpgpTestKey({
     type: "ecc",
     name: "Arch Signer",
     email: "arch@example.org",
     date: new Date("2020-01-01T00:00:00Z"),
   });
-  const signer = await loadOpenPGPSigner(key.secretKeyArmored);
   const spec = helloSpec();
   const bytes = await collect(archlinuxFormat.write(spec, {}));
   const sig = await archlinuxFormat.detachedSignature!(bytesSource(bytes), {}, signer, { date: spec.date });

@@ -5,17 +5,17 @@ import { archlinuxFormat } from "../../src/archlinux/index.ts";
 import { bytesSource, collect } from "../../src/bytes/bytes.ts";
 import { writeTar } from "../../src/container/tar.ts";
 import { FormatError, SpecError } from "../../src/errors.ts";
-import { generateOpenPGPKey, loadOpenPGPSigner, verifyDetached } from "../../src/sign/openpgp.ts";
+import { verifyDetached } from "../../src/sign/openpgp.ts";
 import { readSignatureInfo } from "../../src/sign/signature-info.ts";
 import { helloSpec } from "./hello.ts";
+import { openpgpTestKey } from "@packyard/testkit/keyrings";
 
-const key = await generateOpenPGPKey({
+const { key, signer } = await openpgpTestKey({
   type: "ecc",
   name: "Arch Signer",
   email: "arch@example.org",
   date: new Date("2020-01-01T00:00:00Z"),
 });
-const signer = await loadOpenPGPSigner(key.secretKeyArmored);
 
 /** An uncompressed tar holding only `.PKGINFO` with this text (enough for the date lookup). */
 async function tarWithPkginfo(text: string): Promise<Uint8Array> {

@@ -12,9 +12,9 @@ import { BUILD_MANIFEST_NAME, parseBuildManifest, serializeBuildManifest } from 
 import { bytesSource } from "../../src/bytes/bytes.ts";
 import { FormatError, SpecError } from "../../src/errors.ts";
 import { readPackage } from "../../src/api.ts";
-import { generateOpenPGPKey, loadOpenPGPSigner } from "../../src/sign/openpgp.ts";
 import { ROOT, type PackageSpec } from "../../src/spec/types.ts";
 import { validateSpec } from "../../src/spec/validate.ts";
+import { openpgpTestKey } from "@packyard/testkit/keyrings";
 
 const DATE = 1704067200;
 
@@ -143,13 +143,12 @@ test("a spec build through an in-memory host: every artifact written through the
 });
 
 test("a signed Arch package: the .sig is an artifact, its bytes are in PackageInfo raw and survive the JSON manifest", async () => {
-  const key = await generateOpenPGPKey({
+  const { signer } = await openpgpTestKey({
     name: "Build API",
     email: "api@example.org",
     type: "ecc",
     date: new Date(0),
   });
-  const signer = await loadOpenPGPSigner(key.secretKeyArmored);
   const host = memoryHost();
   const { manifest, manifestPath } = await build(
     { spec: spec() },

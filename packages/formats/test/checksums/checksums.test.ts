@@ -6,8 +6,9 @@ import { checksumsFile, parseChecksums } from "../../src/checksums/checksums.ts"
 import { checksumsName, parseChecksumConfig } from "../../src/checksums/config.ts";
 import { signChecksums } from "../../src/checksums/sign.ts";
 import { FormatError, SignError, SpecError } from "../../src/errors.ts";
-import { generateOpenPGPKey, loadOpenPGPSigner, verifyDetached } from "../../src/sign/openpgp.ts";
+import { verifyDetached } from "../../src/sign/openpgp.ts";
 import type { RSASigner } from "../../src/sign/signer.ts";
+import { openpgpTestKey } from "@packyard/testkit/keyrings";
 
 const sha = (s: string, a = "sha256") => createHash(a).update(s).digest("hex");
 
@@ -92,8 +93,7 @@ test("checksum: block", () => {
 });
 
 test("signChecksums: armored detached signature over the exact text; RSA signers refused", async () => {
-  const key = await generateOpenPGPKey({ name: "T", email: "t@example.invalid", type: "ecc" });
-  const signer = await loadOpenPGPSigner(key.secretKeyArmored);
+  const { key, signer } = await openpgpTestKey({ name: "T", email: "t@example.invalid", type: "ecc" });
   const text = `${sha("a")}  a\n`;
   const sig = await signChecksums(text, "SHA256SUMS", signer, { date: new Date(1_700_000_000_000) });
   assert.equal(sig.name, "SHA256SUMS.asc");

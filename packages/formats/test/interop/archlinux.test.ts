@@ -11,7 +11,7 @@ import { after, before, test } from "node:test";
 import fc from "fast-check";
 import { type ArchlinuxOptions, archlinuxFormat, readArchlinux } from "../../src/archlinux/index.ts";
 import { bytesSource, collect } from "../../src/bytes/bytes.ts";
-import { generateOpenPGPKey, loadOpenPGPSigner } from "../../src/sign/index.ts";
+import { loadOpenPGPSigner } from "../../src/sign/index.ts";
 import type { OpenPGPSigner } from "../../src/sign/signer.ts";
 import type { PackageSpec, Relation } from "../../src/spec/types.ts";
 import { helloSpec } from "../archlinux/hello.ts";
@@ -20,6 +20,7 @@ import { makeKeyring, makeRoot } from "@packyard/testkit/pacman-root";
 import { archlinuxSpec } from "../support/arbitrary-archlinux.ts";
 import { exampleFromConfig } from "@packyard/testkit/example";
 import { hasTool, needTool, run } from "@packyard/testkit/tools";
+import { openpgpTestKey } from "@packyard/testkit/keyrings";
 
 const TOOLS = ["pacman", "pacman-key", "bsdtar", "busybox"];
 const KEY = new URL("../../../../fixtures/keys/gpg-plain.secret.asc", import.meta.url);
@@ -231,18 +232,17 @@ test("signatures: unsigned, unknown key and corrupted .sig are refused with pacm
   assert.notEqual(a.status, 0);
   assert.match(a.stderr, /package missing required signature/);
 
-  const other = await generateOpenPGPKey({
-    type: "ecc",
+  const other = await openpgpTestKey({
     name: "Stranger",
     email: "stranger@example.org",
     date: new Date(1_600_000_000_000),
   });
-  const strangerSigned = await build(spec, await loadOpenPGPSigner(other.secretKeyArmored), options);
+  const strangerSigned = await build(spec, other.signer, options);
   const b = r.pacman(["-Udd", strangerSigned]);
   assert.notEqual(b.status, 0);
   assert.match(
     b.stderr,
-    new RegExp(`key "${other.keyId}" could not be looked up remotely|required key missing from keyring`),
+    new RegExp(`key "${other.key.keyId}" could not be looked up remotely|required key missing from keyring`),
   );
 
   const corrupt = await build(spec, signer, options);

@@ -24,12 +24,12 @@ import { readDeb } from "../../src/deb/reader.ts";
 import { resignDeb } from "../../src/deb/sign.ts";
 import type { DebOptions } from "../../src/deb/options.ts";
 import { writeDeb } from "../../src/deb/writer.ts";
-import { generateOpenPGPKey, loadOpenPGPSigner } from "../../src/sign/openpgp.ts";
 import type { PackageSpec } from "../../src/spec/types.ts";
 import { expectedInfo } from "../deb/expected.ts";
 import { arbDebSpec } from "../support/arbitrary-deb.ts";
 import { exampleFromConfig } from "@packyard/testkit/example";
 import { needTool, run, tryRun } from "@packyard/testkit/tools";
+import { openpgpTestKey } from "@packyard/testkit/keyrings";
 
 const work = mkdtempSync(join(tmpdir(), "packyard-deb-interop-"));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -153,13 +153,13 @@ test("lintian --pedantic --display-info reports no tag at all on the example pro
 
 test("debsig-verify accepts the _gpgorigin signature of written and re-signed packages; our reader verifies it", async (t) => {
   if (!needTool(t, "debsig-verify", "dpkg-deb")) return;
-  const key = await generateOpenPGPKey({
+  const { signer } = await openpgpTestKey({
+    type: "rsa",
     name: "Packyard Test",
     email: "test@packyard.example",
     rsaBits: 2048,
     date: new Date("2000-01-01T00:00:00Z"),
   });
-  const signer = await loadOpenPGPSigner(key.secretKeyArmored);
   const id = signer.keyId;
   const policies = join(work, "policies", id);
   const keyrings = join(work, "keyrings", id);

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { generateOpenPGPKey, loadOpenPGPSigner, verifyDetached } from "../../src/sign/openpgp.ts";
+import { loadOpenPGPSigner, verifyDetached } from "../../src/sign/openpgp.ts";
 import { readSignatureInfo } from "../../src/sign/signature-info.ts";
 import type { OpenPGPHash, OpenPGPSigner } from "../../src/sign/signer.ts";
 import {
@@ -15,11 +15,12 @@ import {
   gpgv,
   gpgvKeyring,
   KEYS_DIR,
-  type Scratch,
+  openpgpTestKey,
   scratch,
   scratchGnupgHome,
+  type Scratch,
   validSig,
-} from "../sign/judges.ts";
+} from "@packyard/testkit/keyrings";
 import { needTool, run } from "@packyard/testkit/tools";
 
 const HASH_ALGO_ID: Record<OpenPGPHash, number> = { sha256: 8, sha512: 10 };
@@ -35,13 +36,13 @@ before(async () => {
   s = scratch();
   // One RSA-4096 key per file (about a second with native RSA keygen) and one legacy EdDSA key.
   for (const type of ["rsa", "ecc"] as const) {
-    const key = await generateOpenPGPKey({
+    const { key, signer } = await openpgpTestKey({
       type,
       name: `Packyard ${type}`,
       email: `${type}@example.org`,
       passphrase: "pw",
     });
-    signers[type] = await loadOpenPGPSigner(key.secretKeyArmored, { passphrase: "pw" });
+    signers[type] = signer;
     publicKeys[type] = key.publicKeyArmored;
     assert.equal(signers[type].fingerprint, key.fingerprint);
   }

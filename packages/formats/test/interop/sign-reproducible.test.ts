@@ -19,9 +19,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { EXAMPLE_DATE } from "@packyard/testkit/example";
+import { gpgvKeyring, gpgvVerify, KEYS_DIR } from "@packyard/testkit/keyrings";
 import { needTool, run } from "@packyard/testkit/tools";
 
-const keys = new URL("../../../../fixtures/keys/", import.meta.url).pathname;
+const keys = KEYS_DIR;
 const child = new URL("./sign-reproducible-build.ts", import.meta.url).pathname;
 /** 2027-01-15, after the fixture keys were made (2026-11-22). */
 const AFTER_KEYS = 1_800_000_000;
@@ -65,21 +66,13 @@ function keyCreated(file: string): number {
 }
 
 let keyring = "";
-function gpgvKeyring(): string {
-  if (keyring !== "") return keyring;
-  const home = join(dir, "gnupg");
-  mkdirSync(home, { mode: 0o700 });
-  for (const k of ["gpg-plain.asc", "gpg-locked.asc"])
-    run("gpg", ["--homedir", home, "--batch", "--quiet", "--import", join(keys, k)]);
-  keyring = join(home, "ring.gpg");
-  run("gpg", ["--homedir", home, "--batch", "--output", keyring, "--export"]);
-  return keyring;
-}
-
+/** gpgv's verdict on `signature` over `data`, with both fixture keys in the keyring. */
 function gpgv(signature: string, data: string): void {
-  const r = spawnSync("gpgv", ["--keyring", gpgvKeyring(), signature, data], { encoding: "utf8" });
-  assert.equal(r.status, 0, `gpgv ${signature}: ${r.stderr}`);
-  assert.match(r.stderr, /Good signature from/);
+  if (keyring === "") {
+    const armored = ["gpg-plain.asc", "gpg-locked.asc"].map((k) => readFileSync(join(keys, k), "utf8"));
+    keyring = gpgvKeyring(dir, "fixture-keys", armored);
+  }
+  gpgvVerify(keyring, signature, data);
 }
 
 /** rpm's signature report, with both fixture keys imported into a scratch rpmdb. */

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { generateRSAKey, loadRSASigner, verifyRSA } from "../../src/sign/rsa.ts";
 import type { RSASigner } from "../../src/sign/signer.ts";
-import { FIXTURE_PASSPHRASE, KEYS_DIR, type Scratch, scratch } from "../sign/judges.ts";
+import { FIXTURE_PASSPHRASE, KEYS_DIR, type Scratch, scratch } from "@packyard/testkit/keyrings";
 import { needTool, run, tryRun } from "@packyard/testkit/tools";
 
 const data = new TextEncoder().encode("control.tar.gz member bytes, as apk signs them\n");

@@ -29,6 +29,7 @@ import type { ArchiveFormat, TarballOptions } from "../../src/tarball/options.ts
 import { readTarball } from "../../src/tarball/reader.ts";
 import { writeTarball } from "../../src/tarball/writer.ts";
 import { writeZip } from "../../src/tarball/zip-writer.ts";
+import { gpgv, gpgvKeyring, gpgvVerify } from "@packyard/testkit/keyrings";
 import { needTool, run, tryRun } from "@packyard/testkit/tools";
 
 const KEYS = new URL("../../../../fixtures/keys/", import.meta.url);
@@ -212,22 +213,8 @@ test("sha256sum -c and sha512sum -c accept our checksums files; gpgv verifies SH
   assert.equal(sig.name, "SHA256SUMS.asc");
   assert.match(sig.text, /^-----BEGIN PGP SIGNATURE-----/);
   writeFileSync(join(dir, sig.name), sig.text);
-  const keyring = join(dir, "keyring.gpg");
-  const home = join(dir, "gnupg");
-  mkdirSync(home, { mode: 0o700 });
-  run("gpg", [
-    "--homedir",
-    home,
-    "--batch",
-    "--yes",
-    "--dearmor",
-    "-o",
-    keyring,
-    new URL("gpg-plain.asc", KEYS).pathname,
-  ]);
-  const good = tryRun("gpgv", ["--keyring", keyring, join(dir, "SHA256SUMS.asc"), join(dir, "SHA256SUMS")]);
-  assert.equal(good.status, 0, good.stderr);
-  assert.match(good.stderr, /Good signature/);
+  const keyring = gpgvKeyring(dir, "keyring", readFileSync(new URL("gpg-plain.asc", KEYS), "utf8"));
+  gpgvVerify(keyring, join(dir, "SHA256SUMS.asc"), join(dir, "SHA256SUMS"));
 
   // the judges can fail: a tampered file is caught by both
   writeFileSync(
@@ -235,8 +222,5 @@ test("sha256sum -c and sha512sum -c accept our checksums files; gpgv verifies SH
     sums.replace(/^./, (c) => (c === "0" ? "1" : "0")),
   );
   assert.notEqual(tryRun("sha256sum", ["-c", "--quiet", "SHA256SUMS"], { cwd: dir }).status, 0);
-  assert.notEqual(
-    tryRun("gpgv", ["--keyring", keyring, join(dir, "SHA256SUMS.asc"), join(dir, "SHA256SUMS")]).status,
-    0,
-  );
+  assert.notEqual(gpgv(keyring, join(dir, "SHA256SUMS.asc"), join(dir, "SHA256SUMS")).status, 0);
 });

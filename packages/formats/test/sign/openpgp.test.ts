@@ -11,7 +11,7 @@ import {
   verifyDetached,
 } from "../../src/sign/openpgp.ts";
 import { readSignatureInfo } from "../../src/sign/signature-info.ts";
-import { FIXTURE_PASSPHRASE, KEYS_DIR } from "./judges.ts";
+import { FIXTURE_PASSPHRASE, KEYS_DIR } from "@packyard/testkit/keyrings";
 
 const data = new TextEncoder().encode("some package bytes\n");
 const date = new Date("2031-05-06T07:08:09Z");

@@ -12,7 +12,7 @@ import {
   rsaKeyFingerprint,
   verifyRSA,
 } from "../../src/sign/rsa.ts";
-import { FIXTURE_PASSPHRASE, KEYS_DIR } from "./judges.ts";
+import { FIXTURE_PASSPHRASE, KEYS_DIR } from "@packyard/testkit/keyrings";
 
 const data = new TextEncoder().encode("APKINDEX.tar.gz bytes");
 let key: GeneratedRSAKey;
