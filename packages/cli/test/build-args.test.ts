@@ -8,9 +8,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { EXAMPLE_DIR } from "@packyard/testkit/example";
 import { PACKAGERS } from "../src/formats.ts";
 import { fakeFormat } from "./fake-format.ts";
-import { REPO, runMain, spawnCli } from "./run-cli.ts";
+import { runMain, spawnCli } from "./run-cli.ts";
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -22,7 +23,6 @@ after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-const EXAMPLE_DIR = join(REPO, "fixtures/example");
 const ENV = { SOURCE_DATE_EPOCH: "1700000000" };
 
 test("an unknown -p value is a usage error (exit 2) listing every packager, and nothing is written", async () => {

@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { EXAMPLE_DIR } from "@packyard/testkit/example";
 import { fakeFormat } from "./fake-format.ts";
 import { isOneParagraph, REPO, runMain } from "./run-cli.ts";
 
@@ -17,7 +18,6 @@ after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-const EXAMPLE_DIR = join(REPO, "fixtures/example");
 /** The example's config; builds run in its folder, since relative paths resolve against the working directory. */
 const EXAMPLE = join(EXAMPLE_DIR, "packyard.yml");
 const formats = [fakeFormat];

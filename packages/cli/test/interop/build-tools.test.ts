@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { needTool, run } from "@packyard/testkit/tools";
+import { EXAMPLE_DIR } from "@packyard/testkit/example";
 import { keygen } from "../../src/formats.ts";
 import { fakeFormat } from "../fake-format.ts";
 import { isOneParagraph, REPO, runMain, spawnCli } from "../run-cli.ts";
@@ -22,7 +23,6 @@ after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-const EXAMPLE_DIR = join(REPO, "fixtures/example");
 const EXAMPLE = join(EXAMPLE_DIR, "packyard.yml");
 const formats = [fakeFormat];
 

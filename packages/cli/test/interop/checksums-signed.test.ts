@@ -7,6 +7,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { gpgvKeyring, gpgvVerify } from "@packyard/testkit/keyrings";
 import { needTool, run } from "@packyard/testkit/tools";
 import { keygen } from "../../src/formats.ts";
 import { fakeFormat } from "../fake-format.ts";
@@ -50,12 +51,12 @@ function listPackets(file: string): string {
   return run("gpg", ["--homedir", home, "--batch", "--list-packets", file]);
 }
 
+/** gpgv accepts `dir`/SHA256SUMS.asc over SHA256SUMS with the key at `publicKey`. */
 function gpgv(publicKey: string, dir: string): void {
   const home = mkdtempSync(join(tmpdir(), "packyard-sums-gpg-"));
   dirs.push(home);
-  run("gpg", ["--homedir", home, "--batch", "--quiet", "--import", publicKey]);
-  run("sh", ["-c", `gpg --homedir '${home}' --batch --export > '${home}/ring.gpg'`]);
-  run("gpgv", ["--keyring", join(home, "ring.gpg"), join(dir, "SHA256SUMS.asc"), join(dir, "SHA256SUMS")]);
+  const ring = gpgvKeyring(home, "sums", readFileSync(publicKey, "utf8"));
+  gpgvVerify(ring, join(dir, "SHA256SUMS.asc"), join(dir, "SHA256SUMS"), "sums <sums@example.org>");
 }
 
 test("checksum.signature: dated SOURCE_DATE_EPOCH when the key is older, so two builds sign alike", async (t) => {

@@ -6,15 +6,16 @@ import assert from "node:assert/strict";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { after, before, test } from "node:test";
+import { gpgvVerify } from "@packyard/testkit/keyrings";
 import { needTool, run } from "@packyard/testkit/tools";
 import {
   cleanup,
   type ExampleKeys,
   exampleCopy,
-  gpgvKeyring,
-  gpgvVerify,
   keygenInto,
   rpmCheckSig,
+  SIGNER,
+  signerKeyring,
   tmp,
   verifyApkSignature,
   verifyDebOrigin,
@@ -147,7 +148,7 @@ test("sign deb: an in-place _gpgorigin that gpgv verifies and inspect reports ve
   const deb = copyOf("deb");
   const r = await sign(deb, keys.openpgpSecret);
   assert.equal(r.status, 0, r.stderr);
-  verifyDebOrigin(gpgvKeyring(keys.openpgpPublic), deb);
+  verifyDebOrigin(signerKeyring(keys), deb);
   const info = await inspectJson(deb, "--key", keys.openpgpPublic);
   assert.deepEqual(
     info.signatures.map((s) => [s.kind, s.location, s.verified]),
@@ -171,14 +172,14 @@ test("sign rpm: ours and rpmbuild's, checked by rpmkeys -Kv", async (t) => {
 
 test("sign archlinux: writes FILE.sig beside ours and makepkg's, checked by gpgv", async (t) => {
   if (!needTool(t, "gpg", "gpgv")) return;
-  const ring = gpgvKeyring(keys.openpgpPublic);
+  const ring = signerKeyring(keys);
   const theirs = join(tmp("packyard-sign-"), "hello-makepkg.pkg.tar.zst");
   copyFileSync(join(REPO, "fixtures/archlinux/hello-makepkg.pkg.tar.zst"), theirs);
   for (const pkg of [copyOf("archlinux"), theirs]) {
     const r = await sign(pkg, keys.openpgpSecret);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /wrote .*\.pkg\.tar\.zst\.sig/);
-    gpgvVerify(ring, `${pkg}.sig`, pkg);
+    gpgvVerify(ring, `${pkg}.sig`, pkg, SIGNER);
     // inspect picks the .sig up from beside the package.
     const info = await inspectJson(pkg, "--key", keys.openpgpPublic);
     assert.deepEqual(

@@ -9,15 +9,16 @@ import { copyFileSync, readFileSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import { after, before, test } from "node:test";
 import { makeKeyring, makeRoot } from "@packyard/testkit/pacman-root";
+import { gpgvVerify } from "@packyard/testkit/keyrings";
 import { needTool, run } from "@packyard/testkit/tools";
 import {
   cleanup,
   type ExampleKeys,
   exampleCopy,
-  gpgvKeyring,
-  gpgvVerify,
   keygenInto,
   rpmCheckSig,
+  SIGNER,
+  signerKeyring,
   tmp,
   verifyApkSignature,
   verifyDebOrigin,
@@ -83,7 +84,7 @@ test("the signed build lists packages, the Arch .sig, SHA256SUMS and its .asc; n
 
 test("deb: gpgv verifies _gpgorigin over the three members", (t) => {
   if (!needTool(t, "gpg", "gpgv", "ar")) return;
-  verifyDebOrigin(gpgvKeyring(keys.openpgpPublic), artifact("hello-packyard_1.0.0-1_all.deb"));
+  verifyDebOrigin(signerKeyring(keys), artifact("hello-packyard_1.0.0-1_all.deb"));
 });
 
 test("rpm: rpmkeys -Kv checks the header signature with the key imported into a scratch rpmdb", (t) => {
@@ -98,7 +99,7 @@ test("rpm: rpmkeys -Kv checks the header signature with the key imported into a 
 test("archlinux: gpgv verifies the detached .sig over the package", (t) => {
   if (!needTool(t, "gpg", "gpgv")) return;
   const pkg = artifact("hello-packyard-1.0.0-1-any.pkg.tar.zst");
-  gpgvVerify(gpgvKeyring(keys.openpgpPublic), `${pkg}.sig`, pkg);
+  gpgvVerify(signerKeyring(keys), `${pkg}.sig`, pkg, SIGNER);
 });
 
 test("archlinux: inspect --json shows the .sig beside the package as raw.signature in base64, and verifies it", () => {
@@ -172,7 +173,7 @@ test("apk: openssl verifies the RSA signature over the control segment; packyard
 test("checksums: gpgv verifies SHA256SUMS.asc, sha256sum -c checks every artifact and the .sig", (t) => {
   if (!needTool(t, "gpg", "gpgv", "sha256sum")) return;
   const sums = artifact("SHA256SUMS");
-  gpgvVerify(gpgvKeyring(keys.openpgpPublic), artifact("SHA256SUMS.asc"), sums);
+  gpgvVerify(signerKeyring(keys), artifact("SHA256SUMS.asc"), sums, SIGNER);
   assert.match(readFileSync(`${sums}.asc`, "utf8"), /^-----BEGIN PGP SIGNATURE-----\n/);
   const out = run("sha256sum", ["-c", "SHA256SUMS"], { cwd: join(cwd, "dist") });
   assert.equal(out.trim().split("\n").length, 7, out);

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gpgvKeyring, gpgvVerify } from "@packyard/testkit/keyrings";
 import { run } from "@packyard/testkit/tools";
 import { REPO, spawnCli } from "../run-cli.ts";
 
@@ -56,20 +57,12 @@ export function keygenInto(dir: string): ExampleKeys {
   };
 }
 
-/** A binary keyring (for gpgv) holding the armored public key at `publicKey`. */
-export function gpgvKeyring(publicKey: string): string {
-  const home = tmp("packyard-gnupg-");
-  run("gpg", ["--homedir", home, "--batch", "--quiet", "--import", publicKey]);
-  const ring = join(home, "ring.gpg");
-  run("sh", ["-c", `gpg --homedir '${home}' --batch --export > '${ring}'`]);
-  return ring;
-}
+/** The user ID `keygenInto` gives the OpenPGP key, as gpgv names the signer. */
+export const SIGNER = "signer <signer@packyard.invalid>";
 
-/** gpgv's verdict on a detached signature over `data` (a file path); throws when it is not good. */
-export function gpgvVerify(ring: string, signature: string, data: string): string {
-  const r = run("sh", ["-c", `gpgv --keyring '${ring}' '${signature}' '${data}' 2>&1`]);
-  assert.match(r, /Good signature from "signer <signer@packyard\.invalid>"/);
-  return r;
+/** A gpgv keyring holding the OpenPGP public key `keygenInto` wrote. */
+export function signerKeyring(keys: ExampleKeys): string {
+  return gpgvKeyring(tmp("packyard-gnupg-"), "signer", text(keys.openpgpPublic));
 }
 
 /**
@@ -84,7 +77,7 @@ export function verifyDebOrigin(ring: string, deb: string): void {
   const signed = members.filter((m) => m !== "_gpgorigin").map((m) => `'${m}'`);
   assert.deepEqual(signed.length, 3);
   run("sh", ["-c", `cd '${work}' && cat ${signed.join(" ")} > signed.bin`]);
-  gpgvVerify(ring, join(work, "_gpgorigin"), join(work, "signed.bin"));
+  gpgvVerify(ring, join(work, "_gpgorigin"), join(work, "signed.bin"), SIGNER);
 }
 
 /** Splits a file of concatenated gzip members (an .apk) with Python's zlib; returns the member files. */
