@@ -9,7 +9,7 @@
 import { collect, contentStream, decodeAscii, encodeAscii } from "../bytes/bytes.ts";
 import { ByteReader } from "../bytes/reader.ts";
 import { FormatError, SpecError } from "../errors.ts";
-import { type ReadLimits, resolveLimits } from "../limits.ts";
+import { entryBudget, type ReadLimits, resolveLimits } from "../limits.ts";
 import type { ByteSource } from "../spec/types.ts";
 
 /** "!<arch>\n" */
@@ -169,8 +169,7 @@ export async function* readAr(
     );
   }
   let bodyEnd = reader.offset;
-  let count = 0;
-  let unpacked = 0;
+  const count = entryBudget(limits, "ar archive");
   while (true) {
     if (reader.offset < bodyEnd) await reader.skip(bodyEnd - reader.offset);
     // a member with odd size is followed by "\n"; tolerate its absence at the very end (some writers)
@@ -207,25 +206,7 @@ export async function* readAr(
       gid: parseDecimal(get("gid"), "gid", offset, 10),
       mode: parseDecimal(get("mode"), "mode", offset, 8),
     };
-    count++;
-    if (count > limits.maxEntries) {
-      throw new FormatError(
-        "LIMIT_ENTRIES",
-        `ar archive has more than ${limits.maxEntries} members (offset ${offset})`,
-        { offset },
-      );
-    }
-    unpacked += size;
-    if (unpacked > limits.maxUnpackedBytes) {
-      throw new FormatError(
-        "LIMIT_UNPACKED_BYTES",
-        `ar members exceed ${limits.maxUnpackedBytes} bytes at ${JSON.stringify(name)} (offset ${offset})`,
-        {
-          offset,
-          path: name,
-        },
-      );
-    }
+    count(name, size, offset);
     const dataStart = reader.offset;
     bodyEnd = dataStart + size;
     let opened = false;

@@ -13,7 +13,7 @@
 import { collect, contentStream, decodeAscii, encodeAscii, encodeUtf8 } from "../bytes/bytes.ts";
 import { ByteReader } from "../bytes/reader.ts";
 import { FormatError, SpecError } from "../errors.ts";
-import { type ReadLimits, resolveLimits } from "../limits.ts";
+import { entryBudget, type ReadLimits, resolveLimits } from "../limits.ts";
 import type { ByteSource } from "../spec/types.ts";
 
 /** The cpio variants written and read. */
@@ -261,8 +261,7 @@ export async function* readCpio(
   const limits = resolveLimits(opts.limits);
   const reader = new ByteReader(input);
   let bodyEnd = 0;
-  let count = 0;
-  let unpacked = 0;
+  const count = entryBudget(limits, "cpio archive");
   while (true) {
     if (reader.offset < bodyEnd) await reader.skip(bodyEnd - reader.offset);
     const offset = reader.offset;
@@ -363,25 +362,7 @@ export async function* readCpio(
       );
     }
     if (format !== "stripped" && header.name === CPIO_TRAILER) return;
-    count++;
-    if (count > limits.maxEntries) {
-      throw new FormatError(
-        "LIMIT_ENTRIES",
-        `cpio archive has more than ${limits.maxEntries} entries (offset ${offset})`,
-        { offset },
-      );
-    }
-    unpacked += header.size;
-    if (unpacked > limits.maxUnpackedBytes) {
-      throw new FormatError(
-        "LIMIT_UNPACKED_BYTES",
-        `cpio content exceeds ${limits.maxUnpackedBytes} bytes at ${JSON.stringify(header.name)} (offset ${offset})`,
-        {
-          offset,
-          path: header.name,
-        },
-      );
-    }
+    count(header.name, header.size, offset);
     const dataStart = reader.offset;
     const size = header.size;
     bodyEnd = dataStart + size + dataPad;

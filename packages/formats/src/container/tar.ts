@@ -27,7 +27,7 @@ import {
   isZero,
 } from "../bytes/bytes.ts";
 import { FormatError, SpecError } from "../errors.ts";
-import { type ReadLimits, resolveLimits } from "../limits.ts";
+import { entryBudget, type ReadLimits, resolveLimits } from "../limits.ts";
 import type { ByteSource } from "../spec/types.ts";
 
 /** `gnu` for deb (dpkg rejects pax), `pax` for Arch and apk. */
@@ -663,8 +663,7 @@ async function* readEntries(reader: ByteReader, opts: ReadTarOptions): AsyncGene
   const limits = resolveLimits(opts.limits);
   let globals = new Map<string, string>();
   let sawGlobal = false;
-  let entries = 0;
-  let unpacked = 0;
+  const count = entryBudget(limits, "tar");
   let bodyEnd = 0;
   // pending extensions for the next real entry
   let pax: Map<string, string> | undefined;
@@ -784,27 +783,7 @@ async function* readEntries(reader: ByteReader, opts: ReadTarOptions): AsyncGene
     entryStart = undefined;
 
     if (header.size !== size) bodyEnd = dataStart + header.size + tarPadding(header.size).length;
-    entries++;
-    if (entries > limits.maxEntries) {
-      throw new FormatError(
-        "LIMIT_ENTRIES",
-        `tar has more than ${limits.maxEntries} entries (offset ${first})`,
-        { offset: first, expected: limits.maxEntries },
-      );
-    }
-    unpacked += header.size;
-    if (unpacked > limits.maxUnpackedBytes) {
-      throw new FormatError(
-        "LIMIT_UNPACKED_BYTES",
-        `tar content exceeds ${limits.maxUnpackedBytes} bytes at entry ${JSON.stringify(name)} (offset ${first})`,
-        {
-          offset: first,
-          path: name,
-          expected: limits.maxUnpackedBytes,
-          found: unpacked,
-        },
-      );
-    }
+    count(name, header.size, first);
     const bodySize = header.size;
     let opened = false;
     const body = (): AsyncIterable<Uint8Array> => {
