@@ -8,7 +8,7 @@
  */
 import { concatBytes, decodeAscii, decodeUtf8 } from "../bytes/bytes.ts";
 import { decompress, decompressBytes } from "../compress/decompress.ts";
-import { type ArMember, readAr } from "../container/ar.ts";
+import { AR_HEADER_SIZE, type ArMember, readAr } from "../container/ar.ts";
 import { normalizeMemberPath, readTar, type TarEntry } from "../container/tar.ts";
 import { FormatError, isPackyardError } from "../errors.ts";
 import type { ReadContext } from "../format.ts";
@@ -56,7 +56,7 @@ interface MemberRange {
 }
 
 function memberRange(m: ArMember): MemberRange {
-  return { name: m.name, start: m.offset + 60, end: m.offset + 60 + m.size };
+  return { name: m.name, start: m.offset + AR_HEADER_SIZE, end: m.offset + AR_HEADER_SIZE + m.size };
 }
 
 /**
@@ -113,7 +113,7 @@ function memberStream(
   algo: Exclude<ReturnType<typeof memberCompression>, "lzma" | undefined>,
   limits: ReadLimits,
 ) {
-  const it = decompress(m.body(), algo, { limits, offset: m.offset + 60, path: m.name })[
+  const it = decompress(m.body(), algo, { limits, offset: m.offset + AR_HEADER_SIZE, path: m.name })[
     Symbol.asyncIterator
   ]();
   const view: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => ({ next: () => it.next() }) };
@@ -142,7 +142,7 @@ async function readControlTar(m: ArMember, limits: ReadLimits): Promise<Map<stri
       offset: m.offset,
       path: m.name,
     });
-  const start = m.offset + 60;
+  const start = m.offset + AR_HEADER_SIZE;
   const out = new Map<string, Uint8Array>();
   const stream = memberStream(m, algo, limits);
   for await (const entry of readTar(stream.view, { limits })) {
@@ -222,7 +222,7 @@ async function readDataTar(
       offset: m.offset,
       path: m.name,
     });
-  const start = m.offset + 60;
+  const start = m.offset + AR_HEADER_SIZE;
   const files: FileInfo[] = [];
   let best: ChangelogFile | undefined;
   const stream = memberStream(m, algo, limits);
@@ -387,7 +387,7 @@ export async function readDeb(source: ByteSource, ctx: ReadContext = {}): Promis
             "UNSUPPORTED_VERSION",
             `deb: debian-binary at offset ${m.offset} says ${JSON.stringify(version.slice(0, 16))}, expected "2.x\\n"`,
             {
-              offset: m.offset + 60,
+              offset: m.offset + AR_HEADER_SIZE,
               found: version.slice(0, 16),
             },
           );

@@ -7,7 +7,7 @@
  * by range and streamed, also into the signer: never held whole.
  */
 import { encodeUtf8 } from "../bytes/bytes.ts";
-import { type ArWriteMember, readAr, writeAr } from "../container/ar.ts";
+import { AR_HEADER_SIZE, type ArWriteMember, readAr, writeAr } from "../container/ar.ts";
 import { FormatError, SignError } from "../errors.ts";
 import type { WriteContext } from "../format.ts";
 import type { SignInput, Signer } from "../sign/signer.ts";
@@ -68,7 +68,7 @@ export async function* resignDeb(
   for await (const m of readAr(artifact.open())) {
     listed.push({
       name: m.name,
-      start: m.offset + 60,
+      start: m.offset + AR_HEADER_SIZE,
       size: m.size,
       mtime: m.mtime,
       uid: m.uid,
