@@ -158,6 +158,22 @@ export class ByteReader {
   }
 
   /**
+   * The `body()` of an archive entry whose `n` bytes of data start at `start`: it may be called once, and
+   * only while the reader still stands at `start` (before the archive reader moves on); otherwise it throws
+   * an Error naming `what` (`tar entry "x"`).
+   */
+  entryBody(start: number, n: number, what: string): () => AsyncIterable<Uint8Array> {
+    let opened = false;
+    return () => {
+      if (opened || this.offset !== start) {
+        throw new Error(`body of ${what} was already read or skipped (call body() before moving on)`);
+      }
+      opened = true;
+      return this.stream(n);
+    };
+  }
+
+  /**
    * Yields exactly `n` bytes as they arrive, chunk by chunk, without buffering them all; throws
    * TRUNCATED if the input ends first. Stopping early leaves the unread rest in the input.
    */

@@ -209,16 +209,7 @@ export async function* readAr(
     count(name, size, offset);
     const dataStart = reader.offset;
     bodyEnd = dataStart + size;
-    let opened = false;
-    const body = (): AsyncIterable<Uint8Array> => {
-      if (opened || reader.offset !== dataStart) {
-        throw new Error(
-          `body of ar member ${JSON.stringify(name)} was already read or skipped (call body() before moving on)`,
-        );
-      }
-      opened = true;
-      return reader.stream(size);
-    };
+    const body = reader.entryBody(dataStart, size, `ar member ${JSON.stringify(name)}`);
     yield { ...member, body, bytes: () => collect(body()) };
   }
 }

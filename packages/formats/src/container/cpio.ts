@@ -366,18 +366,10 @@ export async function* readCpio(
     const dataStart = reader.offset;
     const size = header.size;
     bodyEnd = dataStart + size + dataPad;
-    let opened = false;
     const expectedCheck = format === "crc" ? check : undefined;
-    const body = (): AsyncIterable<Uint8Array> => {
-      if (opened || reader.offset !== dataStart) {
-        throw new Error(
-          `body of cpio entry ${JSON.stringify(header.name)} was already read or skipped (call body() before moving on)`,
-        );
-      }
-      opened = true;
-      const stream = reader.stream(size);
-      return expectedCheck === undefined ? stream : verifyCrc(stream, expectedCheck, offset);
-    };
+    const data = reader.entryBody(dataStart, size, `cpio entry ${JSON.stringify(header.name)}`);
+    const body = (): AsyncIterable<Uint8Array> =>
+      expectedCheck === undefined ? data() : verifyCrc(data(), expectedCheck, offset);
     const entry: CpioEntry = { format, header, offset, body, bytes: () => collect(body()) };
     if (index !== undefined) entry.index = index;
     yield entry;

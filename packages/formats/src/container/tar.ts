@@ -784,17 +784,7 @@ async function* readEntries(reader: ByteReader, opts: ReadTarOptions): AsyncGene
 
     if (header.size !== size) bodyEnd = dataStart + header.size + tarPadding(header.size).length;
     count(name, header.size, first);
-    const bodySize = header.size;
-    let opened = false;
-    const body = (): AsyncIterable<Uint8Array> => {
-      if (opened || reader.offset !== dataStart) {
-        throw new Error(
-          `body of tar entry ${JSON.stringify(name)} was already read or skipped (call body() before moving on)`,
-        );
-      }
-      opened = true;
-      return reader.stream(bodySize);
-    };
+    const body = reader.entryBody(dataStart, header.size, `tar entry ${JSON.stringify(name)}`);
     yield { header, format, offset: first, body, bytes: () => collect(body()) };
   }
 }
