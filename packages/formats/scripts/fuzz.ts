@@ -10,7 +10,8 @@
 // --expose-gc) that runs the cases and reports each over IPC, writing the index of the case it is on to a
 // progress file first, so a crash or a hang names its case. A case over the time limit or a child whose
 // peak RSS passes the limit is only a suspect until a fresh process ("verify") confirms it on that one case
-// alone; confirmed violations, and every untyped error, are written to test/fuzz/reproducers/ (one per cause).
+// alone; confirmed violations, and every untyped error, are written to test/fuzz/reproducers/ (one per cause;
+// an untyped error's input is first reduced, in another fresh process, to the smallest that fails alike).
 // The parent makes the cases again itself (they are deterministic in run seed, format and index) but never
 // reads them.
 import { spawn } from "node:child_process";
@@ -193,6 +194,51 @@ async function verify(dir: string, runs: number): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// minimize: the smallest input that still throws the same untyped error, in a fresh process
+
+async function minimize(dir: string, format: FuzzFormat): Promise<void> {
+  const meta = JSON.parse(readFileSync(join(dir, "case.json"), "utf8")) as {
+    fileName: string;
+    chunk: number;
+  };
+  let best = new Uint8Array(readFileSync(join(dir, "case.bin")));
+  const key = async (b: Uint8Array): Promise<string | undefined> => {
+    const r = await readUnderContract(b, meta.fileName, meta.chunk, FUZZ_LIMITS);
+    const v = reportViolations({ index: 0, outcome: r.outcome, ms: 0, unpackedBytes: r.unpackedBytes });
+    const untyped = v.find((x) => x.kind === "untyped");
+    return untyped === undefined ? undefined : signatureOf(format, untyped);
+  };
+  const want = await key(best);
+  if (want === undefined) return;
+  const deadline = performance.now() + 20_000;
+  let tries = 0;
+  const attempt = async (b: Uint8Array): Promise<boolean> => {
+    if (tries++ > 600 || performance.now() > deadline) return false;
+    if ((await key(b)) !== want) return false;
+    best = b;
+    return true;
+  };
+  // cut the end: the shortest prefix that still fails
+  let lo = 0;
+  let hi = best.length;
+  while (lo + 1 < hi && tries < 600) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (await attempt(best.slice(0, mid))) hi = mid;
+    else lo = mid;
+  }
+  // then remove ranges, halving their size
+  for (let size = Math.floor(best.length / 2); size >= 1 && tries < 600; size = Math.floor(size / 2)) {
+    for (let at = 0; at + size <= best.length && tries < 600; ) {
+      const b = new Uint8Array(best.length - size);
+      b.set(best.subarray(0, at));
+      b.set(best.subarray(at + size), at);
+      if (!(await attempt(b))) at += size;
+    }
+  }
+  writeFileSync(join(dir, "min.bin"), best);
+}
+
+// ---------------------------------------------------------------------------------------------------
 // parent
 
 function nodeArgs(o: Options): string[] {
@@ -235,6 +281,22 @@ function runNode(
 
 /** Time a fresh process gets for one case before it counts as a hang. */
 const HANG_MS = 30_000;
+
+/** `c` reduced by a fresh process ({@link minimize}), or undefined when that fails. */
+async function reduce(o: Options, format: FuzzFormat, c: FuzzCase): Promise<Uint8Array | undefined> {
+  const dir = mkdtempSync(join(tmpdir(), "packyard-fuzz-"));
+  try {
+    writeFileSync(join(dir, "case.bin"), c.bytes);
+    writeFileSync(join(dir, "case.json"), JSON.stringify({ fileName: c.fileName, chunk: c.chunk }));
+    const r = await runNode(o, ["--minimize", dir, "--format", format], 60_000);
+    if (r.code !== 0) return undefined;
+    return new Uint8Array(readFileSync(join(dir, "min.bin")));
+  } catch {
+    return undefined;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 async function confirm(o: Options, c: FuzzCase, s: Suspect): Promise<Violation | undefined> {
   const dir = mkdtempSync(join(tmpdir(), "packyard-fuzz-"));
@@ -304,7 +366,8 @@ async function fuzzFormat(o: Options, format: FuzzFormat): Promise<FormatStats> 
       if (existing !== undefined) entry.reproducer = `${existing.file} (already kept)`;
       else {
         const kase = c ?? (await makeCase(format, o.seed, index, seeds));
-        const s = writeReproducer(kase, v);
+        const reduced = v.kind === "untyped" ? await reduce(o, format, kase) : undefined;
+        const s = writeReproducer(kase, v, reduced);
         known.set(signature, s);
         entry.reproducer = s.file;
         log(`  ${format} case ${index}: ${v.kind} — ${v.detail.slice(0, 160)} -> reproducers/${s.file}`);
@@ -486,6 +549,8 @@ const { values, positionals } = parseArgs({
     progress: { type: "string" },
     verify: { type: "string" },
     runs: { type: "string" },
+    minimize: { type: "string" },
+    format: { type: "string" },
     help: { type: "boolean", short: "h" },
   },
 });
@@ -502,6 +567,8 @@ function int(v: string | undefined, fallback: number, name: string): number {
 
 if (values.help) {
   console.log(USAGE);
+} else if (values.minimize !== undefined) {
+  await minimize(values.minimize, (values.format ?? "deb") as FuzzFormat);
 } else if (values.verify !== undefined) {
   await verify(values.verify, int(values.runs, 1, "runs"));
 } else if (values.child !== undefined) {

@@ -43,6 +43,11 @@ export interface Sidecar {
   violation: Violation;
   /** Short key grouping violations with the same cause (kind, error, first frame in src/). */
   signature: string;
+  /**
+   * Size of the case as the mutations made it, when the kept input is a reduced one (cut and cleared
+   * down to the smallest input that still breaks the contract the same way).
+   */
+  minimizedFrom?: number;
   /** What was done about it (the fix's commit subject), once fixed. */
   fixed?: string;
 }
@@ -89,8 +94,10 @@ export function reproducerBytes(s: Sidecar): Uint8Array {
   return new Uint8Array(readFileSync(REPRODUCERS_DIR + s.file));
 }
 
-/** Writes `c` and its sidecar; returns the sidecar. An existing reproducer of the same bytes is kept. */
-export function writeReproducer(c: FuzzCase, found: Violation): Sidecar {
+/**
+ * Writes `c` (or `reduced`, a smaller input that fails the same way) and its sidecar; returns the sidecar.
+ */
+export function writeReproducer(c: FuzzCase, found: Violation, reduced?: Uint8Array): Sidecar {
   mkdirSync(REPRODUCERS_DIR, { recursive: true });
   // stack frames without this machine's checkout path
   const violation =
@@ -106,7 +113,8 @@ export function writeReproducer(c: FuzzCase, found: Violation): Sidecar {
           },
         }
       : found;
-  const hash = createHash("sha256").update(c.bytes).digest("hex").slice(0, 12);
+  const bytes = reduced ?? c.bytes;
+  const hash = createHash("sha256").update(bytes).digest("hex").slice(0, 12);
   const base = `${c.format}-${hash}`;
   const file = `${base}.${extensionOf(c.fileName)}`;
   const sidecar: Sidecar = {
@@ -121,7 +129,8 @@ export function writeReproducer(c: FuzzCase, found: Violation): Sidecar {
     violation,
     signature: signatureOf(c.format, violation),
   };
-  writeFileSync(REPRODUCERS_DIR + file, c.bytes);
+  if (reduced !== undefined && reduced.length < c.bytes.length) sidecar.minimizedFrom = c.bytes.length;
+  writeFileSync(REPRODUCERS_DIR + file, bytes);
   writeFileSync(`${REPRODUCERS_DIR}${base}.json`, `${JSON.stringify(sidecar, null, 2)}\n`);
   return sidecar;
 }
