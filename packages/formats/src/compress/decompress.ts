@@ -122,14 +122,30 @@ async function* guarded(
   input: AsyncIterable<Uint8Array>,
   onChunk?: (c: Uint8Array) => void,
 ): AsyncGenerator<Uint8Array> {
+  const it = input[Symbol.asyncIterator]();
+  let finished = false;
   try {
-    for await (const chunk of input) {
-      onChunk?.(chunk);
-      yield chunk;
+    for (;;) {
+      let r: IteratorResult<Uint8Array>;
+      try {
+        r = await it.next();
+      } catch (e) {
+        finished = true;
+        if (typeof e === "object" && e !== null) inputErrors.add(e);
+        throw e;
+      }
+      if (r.done) {
+        finished = true;
+        return;
+      }
+      onChunk?.(r.value);
+      // Only errors from `it.next()` are the input's. One thrown in at this yield is the codec's: the
+      // pipeline in through.ts destroys its Readable.from(guarded) with the codec's error, which calls
+      // throw(error) on this generator; marking it would let a zlib error pass through untyped.
+      yield r.value;
     }
-  } catch (e) {
-    if (typeof e === "object" && e !== null) inputErrors.add(e);
-    throw e;
+  } finally {
+    if (!finished) await it.return?.();
   }
 }
 
