@@ -1,4 +1,4 @@
-/** Alpine architecture names (formats.md §6.2, peers.md §1.5). */
+/** Alpine architecture names (abuild functions.sh arch_to_hostspec; nfpm apk/apk.go archToAlpine). */
 import { SpecError } from "../errors.ts";
 import type { Arch } from "../spec/types.ts";
 

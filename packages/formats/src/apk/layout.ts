@@ -1,6 +1,7 @@
 /**
- * The data member's tar entries (formats.md §4.6): pax flavour ("ustar" magic on every header), names
- * without "./" or "/", every parent directory as its own entry before its children, and an
+ * The data member's tar entries (abuild create_apks and abuild-tar --hash; apk-tools src/io_archive.c): pax
+ * flavour ("ustar" magic on every header), names without "./" or "/", every parent directory as its own entry
+ * before its children, and an
  * `APK-TOOLS.checksum.SHA1` pax record on every regular file (SHA-1 of the content) and symlink (SHA-1 of
  * the target); hardlinks carry none and come after every file so that their targets exist.
  */

@@ -1,6 +1,7 @@
 /**
- * Finds the gzip members of a v2 apk and classifies them (formats.md §4.1): signature (optional),
- * control, data — never more. A v3 package (ADB) is recognised by its magic and reported on its own.
+ * Finds the gzip members of a v2 apk and classifies them (apk-v2(5); apk-tools src/io_gunzip.c reports each
+ * member boundary): signature (optional), control, data — never more. A v3 package (ADB) is recognised by its
+ * magic and reported on its own.
  */
 import { collect } from "../bytes/bytes.ts";
 import { encodeHex } from "../bytes/encoding.ts";

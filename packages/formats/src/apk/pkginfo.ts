@@ -1,7 +1,7 @@
 /**
- * `.PKGINFO` (formats.md §4.5): `key = value` lines, repeated keys for lists, `#` comments — the grammar
- * of text/kv.ts, shared with Arch. Written in abuild's key order, with `datahash` last (it is computed
- * from the data member, which comes first).
+ * `.PKGINFO` (apk-package(5); abuild prepare_metafiles, apk-tools src/package.c read_info_line): `key =
+ * value` lines, repeated keys for lists, `#` comments — the grammar of text/kv.ts, shared with Arch. Written
+ * in abuild's key order, with `datahash` last (it is computed from the data member, which comes first).
  */
 import { decodeKeyValues, encodeKeyValues, type KeyValue } from "../text/kv.ts";
 

@@ -1,5 +1,5 @@
 /**
- * Relations in apk syntax (formats.md §4.7, §6.3): one `depend =` line per dependency, `!name` for a
+ * Relations in apk syntax (apk-package(5), apk-world(5)): one `depend =` line per dependency, `!name` for a
  * conflict, `provides = name=ver`, `replaces = name`. apk has no alternatives and no weak dependencies.
  */
 import { FormatError, SpecError } from "../errors.ts";

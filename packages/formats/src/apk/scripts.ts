@@ -1,7 +1,7 @@
 /**
- * Maintainer scripts (formats.md §4.4, §6.5): control-member files run by apk, chrooted, with cwd "/".
- * Arguments: pre/post-install `<new>`; pre/post-upgrade `<new> <old>`; pre/post-deinstall `<old>`;
- * trigger: the matched directories.
+ * Maintainer scripts (apk-package(5); apk-tools src/package.c apk_script_types): control-member files run by
+ * apk, chrooted, with cwd "/". Arguments: pre/post-install `<new>`; pre/post-upgrade `<new> <old>`;
+ * pre/post-deinstall `<old>`; trigger: the matched directories.
  */
 import type { Script, ScriptKind } from "../spec/types.ts";
 

@@ -1,7 +1,7 @@
 /**
- * The three segments of a v2 apk (formats.md §4.1): each is a tar compressed as one gzip member, and the
- * concatenated decompressed streams form one tar — so the signature and control tars are "cut" (no end
- * blocks) and only the data tar ends the archive.
+ * The three segments of a v2 apk (apk-v2(5); abuild-tar --cut): each is a tar compressed as one gzip member,
+ * and the concatenated decompressed streams form one tar — so the signature and control tars are "cut" (no
+ * end blocks) and only the data tar ends the archive.
  */
 import { collect } from "../bytes/bytes.ts";
 import { compressBytes } from "../compress/compress.ts";

@@ -1,10 +1,10 @@
 /**
- * Package signatures (formats.md §4.2, §4.4): RSA PKCS#1 v1.5 over the raw bytes of the compressed
- * control member, stored as `.SIGN.RSA256.<keyname>` (SHA-256) and, on request, `.SIGN.RSA.<keyname>`
- * (SHA-1, for apk-tools < 2.7) in a cut tar that is its own gzip member. The writer signs as it writes;
- * signApk signs an existing v2 apk (ours or abuild's): a new signature member over the unchanged control
- * member, followed by the control and data members byte for byte. Signatures by other keys are kept after
- * ours; one by the same key name is replaced.
+ * Package signatures (apk-v2(5); apk-tools src/package.c apk_sign_ctx_*, abuild-sign): RSA PKCS#1 v1.5 over
+ * the raw bytes of the compressed control member, stored as `.SIGN.RSA256.<keyname>` (SHA-256) and, on
+ * request, `.SIGN.RSA.<keyname>` (SHA-1, for apk-tools < 2.7) in a cut tar that is its own gzip member. The
+ * writer signs as it writes; signApk signs an existing v2 apk (ours or abuild's): a new signature member over
+ * the unchanged control member, followed by the control and data members byte for byte. Signatures by other
+ * keys are kept after ours; one by the same key name is replaced.
  */
 import { bytesSource, decodeUtf8, readRange } from "../bytes/bytes.ts";
 import { decompressBytes } from "../compress/decompress.ts";

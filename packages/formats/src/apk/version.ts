@@ -1,5 +1,6 @@
 /**
- * Alpine versions (apk-package(5), formats.md §4.7): `number{.number}…{letter}{_suffix{number}}…{~hash}{-rN}`.
+ * Alpine versions (apk-package(5), apk-tools src/version.c):
+ * `number{.number}…{letter}{_suffix{number}}…{~hash}{-rN}`.
  * Translation from packyard's semver-like Version, validation, and comparison by apk's documented rules.
  */
 import { SpecError } from "../errors.ts";

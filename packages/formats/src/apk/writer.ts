@@ -1,5 +1,5 @@
 /**
- * Writes a v2 apk (formats.md §4.1–4.6) in the only order that works: data tar → gzip → SHA-256
+ * Writes a v2 apk (apk-v2(5); abuild create_apks) in the only order that works: data tar → gzip → SHA-256
  * (`datahash`) → `.PKGINFO` → control tar (cut) → gzip → RSA signatures over those bytes → signature tar
  * (cut) → gzip; emitted as signature | control | data, exactly three gzip members (two unsigned).
  */

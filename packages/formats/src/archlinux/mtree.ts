@@ -2,7 +2,7 @@
  * .MTREE: libarchive's mtree text (gzip'd in the package) listing every member with type, mode, owner,
  * time, size and digests. pacman takes the package's file list from it: a member missing here is skipped
  * at install ("file not found in file list"), so the writer lists every directory and file
- * (formats.md §3.5, pitfall 16).
+ * (libalpm be_package.c build_filelist_from_mtree; the gap nfpm had, goreleaser/nfpm#638).
  */
 import { decodeAscii, decodeUtf8, encodeUtf8 } from "../bytes/bytes.ts";
 import { FormatError } from "../errors.ts";

@@ -1,5 +1,5 @@
 /**
- * ar (the deb container): encoder and decoder side by side (formats.md §1.1).
+ * ar (the deb container): encoder and decoder side by side (deb(5); dpkg lib/dpkg/ar.c).
  *
  * Written as dpkg-deb writes it: global header "!<arch>\n", 60-byte member headers with the name
  * left-justified and space-padded without a trailing "/", decimal mtime, uid and gid "0" by default,

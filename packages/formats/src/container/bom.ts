@@ -1,6 +1,7 @@
 /**
- * Bom ("bill of materials", BOMStore): encoder and decoder side by side (formats.md §5.6), laid out as
- * bomutils' mkbom writes it, whose output macOS Installer accepts.
+ * Bom ("bill of materials", BOMStore): encoder and decoder side by side (bomutils src/bom.h, src/mkbom.cpp;
+ * apple-platform-rs apple-bom src/format.rs), laid out as bomutils' mkbom writes it, whose output macOS
+ * Installer accepts.
  *
  * ```
  * 0..31    "BOMStore", u32 version 1, u32 non-null blocks, u32 indexOffset, u32 indexLength,

@@ -1,5 +1,6 @@
 /**
- * cpio: encoder and decoder side by side (formats.md §0.2, §2.10, §5.4).
+ * cpio: encoder and decoder side by side (libarchive cpio(5) for newc and odc; rpm lib/cpio.cc for rpm's
+ * payload and its stripped 07070X entries).
  *
  * - newc "070701" (rpm payload): 110-byte header of 8-digit hex fields; header+name padded with NULs to a
  *   multiple of 4, data padded to 4. "070702" (same + checksum) is read and its checksum verified.

@@ -1,7 +1,8 @@
 /**
  * tar: encoder and decoder side by side.
  *
- * Flavours written (formats.md §0.1, §1.2, §3.2, §4.3):
+ * Flavours written (the ustar and pax formats of POSIX pax(1); GNU tar src/tar.h; what dpkg lib/dpkg/tarfn.c,
+ * libarchive and apk-tools src/io_archive.c apk_tar_parse accept):
  * - `gnu` (deb: dpkg rejects pax): magic "ustar  \0", GNU 'L'/'K' `././@LongLink` entries for names and
  *   link targets over 100 bytes, GNU base-256 for numbers past the octal range (size >= 8 GiB). The ustar
  *   prefix field is not used (GNU tar keeps other data there).
@@ -61,7 +62,10 @@ export const TAR_BLOCK = 512;
 /** The two zero blocks that end an archive. */
 export const TAR_END_BLOCKS: Uint8Array = new Uint8Array(2 * TAR_BLOCK);
 
-/** Header field layout (offset, size) of a 512-byte tar header (formats.md §0.1). */
+/**
+ * Header field layout (offset, size) of a 512-byte tar header (POSIX pax(1) ustar; GNU tar src/tar.h
+ * posix_header).
+ */
 export const TAR_FIELD = {
   name: { offset: 0, size: 100 },
   mode: { offset: 100, size: 8 },

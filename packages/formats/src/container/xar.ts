@@ -1,5 +1,6 @@
 /**
- * xar: encoder and decoder side by side (formats.md §5.1, §5.8).
+ * xar: encoder and decoder side by side (xar include/xar.h.in, lib/archive.c; apple-platform-rs apple-xar
+ * src/format.rs, src/signing.rs).
  *
  * ```
  * 0          header, 28 bytes big-endian: "xar!", u16 28, u16 1, u64 toc compressed, u64 toc plain, u32 algo
@@ -98,7 +99,10 @@ export function xarZlib(content: Uint8Array): XarWriteData {
   };
 }
 
-/** Signature slots reserved in the heap right after the TOC checksum (formats.md §5.8). */
+/**
+ * Signature slots reserved in the heap right after the TOC checksum (xar lib/archive.c; apple-xar
+ * src/signing.rs).
+ */
 export interface XarSignatureSlots {
   /** Bytes of the RSA signature (the key's modulus length). */
   rsaSize: number;

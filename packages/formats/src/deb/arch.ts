@@ -1,4 +1,7 @@
-/** Architecture names of Debian (formats.md §6.2) to and from packyard's canonical vocabulary. */
+/**
+ * Architecture names of Debian (dpkg data/cputable, dpkg-architecture(1)) to and from packyard's canonical
+ * vocabulary.
+ */
 import type { Arch } from "../spec/types.ts";
 
 const TO_DEB: Record<Arch, string> = {

@@ -1,7 +1,7 @@
 /**
  * The deb writer: ar with `debian-binary`, `control.tar.gz`, `data.tar.<gz|xz|zst|none>` and an optional
- * debsigs `_gpg<type>` member (formats.md §1.1, §1.9). data.tar goes through the spool because the ar
- * header needs its size first; control.tar is small and built in memory.
+ * debsigs `_gpg<type>` member (deb(5); laid out as dpkg-deb src/deb/build.c writes it). data.tar goes through
+ * the spool because the ar header needs its size first; control.tar is small and built in memory.
  */
 import { collect, encodeUtf8 } from "../bytes/bytes.ts";
 import { compress, compressBytes } from "../compress/compress.ts";

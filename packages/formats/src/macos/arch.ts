@@ -1,4 +1,7 @@
-/** Architectures: Distribution `hostArchitectures` from the spec's arch (formats.md §6.2). */
+/**
+ * Architectures: Distribution `hostArchitectures` from the spec's arch (Apple's Distribution XML reference,
+ * `options`).
+ */
 import { SpecError } from "../errors.ts";
 import type { Arch } from "../spec/types.ts";
 

@@ -1,4 +1,7 @@
-/** Distribution XML of a product archive (formats.md §5.7): rendered by the writer, parsed by the reader. */
+/**
+ * Distribution XML of a product archive (Apple's Distribution XML reference, productbuild(1)): written and
+ * read.
+ */
 import { FormatError } from "../errors.ts";
 import { escapeXml, parseXml, xmlChild, xmlChildren, xmlTag } from "../text/xml.ts";
 

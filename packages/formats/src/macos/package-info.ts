@@ -1,4 +1,7 @@
-/** PackageInfo XML of a component package (formats.md §5.3): rendered by the writer, parsed by the reader. */
+/**
+ * PackageInfo XML of a component package (apple-flat-package src/package_info.rs, pkgbuild(1)): written and
+ * read.
+ */
 import { FormatError } from "../errors.ts";
 import { escapeXml, parseXml, xmlChild, xmlTag } from "../text/xml.ts";
 

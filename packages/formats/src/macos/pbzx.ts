@@ -1,6 +1,7 @@
 /**
- * pbzx payloads (Apple's own packages; read only, formats.md §5.4): "pbzx", u64 BE chunk size, then
- * chunks of { u64 flags, u64 length, data } where data is an xz stream (FD 37 7A 58 5A 00) or raw bytes.
+ * pbzx payloads (Apple's own packages; read only, as the pbzx stream parser reads them, NiklasRosenstein/pbzx
+ * pbzx.c): "pbzx", u64 BE chunk size, then chunks of { u64 flags, u64 length, data } where data is an xz
+ * stream (FD 37 7A 58 5A 00) or raw bytes.
  */
 import { ByteReader } from "../bytes/reader.ts";
 import { decompress } from "../compress/decompress.ts";

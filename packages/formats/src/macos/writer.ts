@@ -1,7 +1,8 @@
 /**
- * The macOS flat package writer (formats.md §5.8a): Payload (gzip'd cpio odc) spooled while each file's
- * POSIX cksum is taken, a Bom from the same entries, Scripts, PackageInfo, then either a component package
- * or a product archive with Distribution and Resources; optionally signed (RSA + CMS slots).
+ * The macOS flat package writer (the layout pkgbuild and productbuild write, as bomutils' tutorial rebuilds
+ * it: hogliux.github.io/bomutils/tutorial.html): Payload (gzip'd cpio odc) spooled while each file's POSIX
+ * cksum is taken, a Bom from the same entries, Scripts, PackageInfo, then either a component package or a
+ * product archive with Distribution and Resources; optionally signed (RSA + CMS slots).
  */
 import { collect, encodeUtf8 } from "../bytes/bytes.ts";
 import { compress } from "../compress/compress.ts";
@@ -145,7 +146,10 @@ export async function buildComponent(
   }
 }
 
-/** The xar nodes of a component: Bom, PackageInfo, Scripts, Payload (heap order as formats.md §5.8a). */
+/**
+ * The xar nodes of a component in heap order: Bom, PackageInfo, Scripts, Payload (xar reads any order by
+ * `<offset>`).
+ */
 export function componentNodes(parts: ComponentParts, mtime: number): XarWriteNode[] {
   const f = (name: string, data: XarWriteData): XarWriteNode => ({
     name,

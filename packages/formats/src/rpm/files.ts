@@ -1,6 +1,7 @@
 /**
- * The rpm file list: one record per spec entry (sorted by path), from which both the header's file arrays
- * and the cpio payload are generated, so the two can never disagree (formats.md §7 pitfall 11).
+ * The rpm file list: one record per spec entry (sorted by path), from which both the header's file arrays and
+ * the cpio payload are generated, so the two can never disagree (when they do, rpm stops installing with
+ * "Missing file(s)", RPMERR_MISSING_FILE in lib/rpmarchive.h).
  */
 import type { ByteSource, Entry, PackageSpec } from "../spec/types.ts";
 import { FILE_FLAG } from "./tags.ts";
@@ -10,8 +11,9 @@ export const S_IFDIR = 0o040000;
 export const S_IFLNK = 0o120000;
 export const S_IFMT = 0o170000;
 /**
- * Files at or above this size need LONGFILESIZES and the stripped payload (formats.md §2.10). rpmbuild
- * switches at UINT32_MAX itself (`fl_size >= UINT32_MAX`, build/files.c), one byte below 4 GiB: follow it.
+ * Files at or above this size need LONGFILESIZES and the stripped payload (rpm docs/manual/large_files.md).
+ * rpmbuild switches at UINT32_MAX itself (`fl_size >= UINT32_MAX`, build/files.c), one byte below 4 GiB:
+ * follow it.
  */
 export const LARGE_FILE_BYTES = 2 ** 32 - 1;
 

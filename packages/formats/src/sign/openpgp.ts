@@ -1,12 +1,15 @@
 /**
  * OpenPGP keys and signatures through openpgp.js, limited to what every verifier in the support window
- * accepts (reference/repos.md §1): v4 keys, RSA or legacy EdDSA (algo 22), SHA-256/512 data signatures.
- * RFC 9580 keys (`curve25519` = algo 27, v6) are refused: gpgv 2.2 (apt on Debian 12), pacman/GPGME,
- * librepo and rpm 4.18 reject them.
+ * accepts (apt methods/gpgv.cc and methods/sqv.cc, GPGME under dnf and pacman, rpm ≥ 4.14; EdDSA only from
+ * rpm 4.16, commit 92c87b971): v4 keys, RSA or legacy EdDSA (algo 22), SHA-256/512 data signatures. RFC 9580
+ * keys (`curve25519` = algo 27, v6) are refused: gpgv 2.2 (apt on Debian 12), pacman/GPGME, librepo and rpm
+ * 4.18 reject them.
  *
- * Reproducibility: openpgp.js adds a random `salt@notations.openpgpjs.org` notation to every v4 signature
- * by default. We turn it off, so a signature is a pure function of (key, data, hash, date): RSA PKCS#1 v1.5
- * and EdDSA are deterministic. Verifiers accept signatures with or without the notation (repos.md §1.2).
+ * Reproducibility: openpgp.js adds a random `salt@notations.openpgpjs.org` notation to every v4 signature by
+ * default. We turn it off, so a signature is a pure function of (key, data, hash, date): RSA PKCS#1 v1.5 and
+ * EdDSA are deterministic. Verifiers accept signatures with or without the notation: openpgp.js marks it
+ * non-critical (src/config.ts nonDeterministicSignaturesViaNotation), and RFC 4880 §5.2.3.1 lets a verifier
+ * ignore a non-critical subpacket.
  */
 import * as openpgp from "openpgp";
 import { concatBytes } from "../bytes/bytes.ts";

@@ -1,7 +1,8 @@
 /**
  * Raw RSA keys and PKCS#1 v1.5 signatures through node:crypto, for Alpine: `.SIGN.RSA.` (SHA-1),
- * `.SIGN.RSA256.` and `.SIGN.RSA512.` members of packages and APKINDEX (reference/formats.md §4.2,
- * repos.md §5.3). The signature is exactly what `openssl dgst -<hash> -sign key.pem` writes.
+ * `.SIGN.RSA256.` and `.SIGN.RSA512.` members of packages and APKINDEX (apk-tools src/package.c over the raw
+ * gzip member bytes src/io_gunzip.c passes it; abuild-sign). The signature is exactly what
+ * `openssl dgst -<hash> -sign key.pem` writes.
  */
 import {
   createHash,

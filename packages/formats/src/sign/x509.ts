@@ -1,9 +1,9 @@
 /**
- * X.509 signing for macOS flat packages (formats.md §5.8): a certificate chain and RSA key from PEM or
- * PKCS#12 (including the legacy 3DES/RC2 `.p12` files macOS Keychain exports), the raw RSA PKCS#1 v1.5
- * signature over a digest (xar's `signature` slot) and a detached CMS SignedData (xar's `x-signature`).
- * PKCS#12 and CMS come from node-forge (pure JS, handles the legacy ciphers OpenSSL 3 no longer loads by
- * default); raw RSA uses node:crypto.
+ * X.509 signing for macOS flat packages (xar lib/archive.c, apple-xar src/signing.rs): a certificate chain
+ * and RSA key from PEM or PKCS#12 (including the legacy 3DES/RC2 `.p12` files macOS Keychain exports), the
+ * raw RSA PKCS#1 v1.5 signature over a digest (xar's `signature` slot) and a detached CMS SignedData (xar's
+ * `x-signature`). PKCS#12 and CMS come from node-forge (pure JS, handles the legacy ciphers OpenSSL 3 no
+ * longer loads by default); raw RSA uses node:crypto.
  */
 import {
   constants,

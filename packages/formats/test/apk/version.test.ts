@@ -1,8 +1,8 @@
 /**
- * apk version rules. The ordered pairs below were written from apk-package(5) and formats.md §4.7 (facts
- * only): numbers compare numerically, a component with a leading zero compares as a string, one letter
- * after the numbers sorts after the bare number, pre-release suffixes alpha < beta < pre < rc sort before
- * the release, post-release suffixes cvs < svn < git < hg < p after it, `-rN` breaks ties.
+ * apk version rules. The ordered pairs below were written from apk-package(5) and apk-tools src/version.c
+ * (facts only): numbers compare numerically, a component with a leading zero compares as a string, one letter
+ * after the numbers sorts after the bare number, pre-release suffixes alpha < beta < pre < rc sort before the
+ * release, post-release suffixes cvs < svn < git < hg < p after it, `-rN` breaks ties.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";

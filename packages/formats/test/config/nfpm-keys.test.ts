@@ -1,10 +1,10 @@
 /**
- * Every nfpm configuration key is implemented or rejected by name. The list below is nfpm's schema as
- * researched in /work/shared/reference/peers.md §1.2 (nfpm.go structs, www/content/docs/configuration.md):
- * top-level keys, scripts, contents[] keys, file_info keys, overrides, and the deb, rpm, archlinux and apk
- * blocks. Each key is loaded with a plausible value through the real formats' blocks; it must either
- * load and reach the spec or the format's options (never accepted and dropped), or fail with SpecError
- * UNSUPPORTED_KEY naming it (never UNKNOWN_KEY).
+ * Every nfpm configuration key is implemented or rejected by name. The list below is nfpm's schema as nfpm
+ * defines it (nfpm.go structs, files/files.go, www/content/docs/configuration.md): top-level keys, scripts,
+ * contents[] keys, file_info keys, overrides, and the deb, rpm, archlinux and apk blocks. Each key is loaded
+ * with a plausible value through the real formats' blocks; it must either load and reach the spec or the
+ * format's options (never accepted and dropped), or fail with SpecError UNSUPPORTED_KEY naming it (never
+ * UNKNOWN_KEY).
  */
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -77,7 +77,7 @@ const TRIGGERS = {
   activate_noawait: "activateNoawait",
 } as const;
 
-// peers.md §1.2, key by key.
+// nfpm.go's structs, key by key.
 const CASES: KeyCase[] = [
   // --- top level (Info) ---
   { key: "name", yaml: BASE, reached: (r) => assert.equal(r.spec.name, "app") },
@@ -581,7 +581,7 @@ function fieldOf(e: SpecError): string {
   return String(e.data.field ?? "").replace(/\[\d+\]/g, "[]");
 }
 
-test("every nfpm key of peers.md §1.2 is implemented (and reaches the spec/options) or rejected by name", async () => {
+test("every nfpm key of nfpm.go's structs is implemented (and reaches the spec/options) or rejected by name", async () => {
   const rejected: string[] = [];
   const failures: string[] = [];
   for (const c of CASES) {
@@ -630,7 +630,7 @@ test("every nfpm key of peers.md §1.2 is implemented (and reaches the spec/opti
   assert.deepEqual(rejected, REJECTED);
 });
 
-test("the key walk covers every top-level, contents[], file_info and scripts key of §1.2", () => {
+test("the key walk covers every top-level, contents[], file_info and scripts key of nfpm.go", () => {
   const keys = new Set(CASES.map((c) => c.key));
   const top = [
     ...["name", "arch", "platform", "version", "version_schema", "epoch", "release", "prerelease"],
@@ -667,7 +667,7 @@ test("platform takes effect: darwin is refused for deb (only the macos format bu
   });
 });
 
-test("every contents[].type value of §1.2 loads: rpm gets its flags, other formats drop the rpm-only types as nfpm does", async () => {
+test("every contents[].type value of nfpm's files.go loads: rpm gets its flags, other formats drop the rpm-only types as nfpm does", async () => {
   // value -> [entry path, expected type, expected rpm flags]
   const types: Record<string, [string, Entry["type"], string]> = {
     "": ["/usr/bin/app", "file", ""],

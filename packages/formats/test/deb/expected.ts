@@ -1,7 +1,8 @@
 /**
- * expectedInfo(spec, 'deb'): the reviewed projection of a spec onto what a deb reader must return. Each
- * rule is restated here from formats.md §1 rather than imported from the writer, except the contents of
- * the two generated documentation files (their text is tested on its own and judged by lintian).
+ * expectedInfo(spec, 'deb'): the reviewed projection of a spec onto what a deb reader must return. Each rule
+ * is restated here from deb(5), deb-control(5) and dpkg-deb (src/deb/build.c) rather than imported from the
+ * writer, except the contents of the two generated documentation files (their text is tested on its own and
+ * judged by lintian).
  */
 import { createHash } from "node:crypto";
 import { collect } from "../../src/bytes/bytes.ts";
@@ -11,7 +12,7 @@ import type { ChangelogInfo, FileInfo, PackageInfo } from "../../src/info/types.
 import { parseVersion } from "../../src/spec/version.ts";
 import type { Arch, Entry, PackageSpec, Relations, RelationGroup } from "../../src/spec/types.ts";
 
-/** Debian architecture names (formats.md §6.2). */
+/** Debian architecture names (dpkg data/cputable). */
 const DEB_ARCH: Record<Arch, string> = {
   amd64: "amd64",
   arm64: "arm64",

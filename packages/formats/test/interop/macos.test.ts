@@ -41,7 +41,7 @@ def walk(el, prefix):
 walk(root, '')
 `;
 
-/** Independent Bom lister (formats.md §5.6): path, st_mode octal, uid, gid, size, checksum, link. */
+/** Independent Bom lister (bomutils src/bom.h): path, st_mode octal, uid, gid, size, checksum, link. */
 const PY_BOM = String.raw`
 import struct, sys
 b = open(sys.argv[1], 'rb').read()

@@ -75,7 +75,8 @@ for (const type of ["rsa", "ecc"] as const) {
         const packets = listPackets(sigFile);
         assert.match(packets, new RegExp(`digest algo ${HASH_ALGO_ID[hash]},`));
         assert.match(packets, /version 4, created/);
-        // rpm <= 4.16 fails on a critical issuer subpacket (formats.md §2.13): both must be present and non-critical.
+        // rpm <= 4.16 fails on a critical issuer subpacket (its own parser, rpmio/rpmpgp.c; rpm-rs
+        // commit 0793e0c): both must be present and non-critical.
         assert.match(
           packets,
           new RegExp(`^\\s*hashed subpkt 33 len 21 \\(issuer fpr v4 ${signer.fingerprint}\\)`, "m"),

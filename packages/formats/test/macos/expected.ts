@@ -1,7 +1,8 @@
 /**
  * expectedInfo(spec, 'macos'): the reviewed projection of a spec onto what readMacos returns, restated from
- * formats.md §5 (Payload relative to install location "/" with every ancestor directory root/wheel 0755,
- * hard links stored as copies, scripts with a `#!/bin/sh` line added when missing, only pre/postinstall).
+ * the bomutils tutorial and pkgbuild(1) (Payload relative to install location "/" with every ancestor
+ * directory root/wheel 0755, hard links stored as copies, scripts with a `#!/bin/sh` line added when missing,
+ * only pre/postinstall).
  */
 import { createHash } from "node:crypto";
 import { collect } from "../../src/bytes/bytes.ts";

@@ -1,9 +1,9 @@
 /**
- * The rpm large-file path (formats.md §0.2, §2.10): a file of 4 GiB + 1 byte switches the writer to
- * LONGFILESIZES / LONGSIZE, the signature header to LONGARCHIVESIZE, adds rpmlib(LargeFiles)
+ * The rpm large-file path (rpm docs/manual/large_files.md, lib/cpio.cc): a file of 4 GiB + 1 byte switches
+ * the writer to LONGFILESIZES / LONGSIZE, the signature header to LONGARCHIVESIZE, adds rpmlib(LargeFiles)
  * and writes every payload entry as a stripped `07070X` header. The 4 GiB are generated lazily (see
- * large-file-spec.ts): writing takes about 9 s here (two SHA-256 passes over 4 GiB and zstd -1) and
- * holds only the 137 KB result; reading it back (zstd -d, two SHA-256 passes) about 12 s.
+ * large-file-spec.ts): writing takes about 9 s here (two SHA-256 passes over 4 GiB and zstd -1) and holds
+ * only the 137 KB result; reading it back (zstd -d, two SHA-256 passes) about 12 s.
  *
  * What pins what:
  * - the sha256 of the whole package (fixtures/rpm/large.sha256, refresh with UPDATE_GOLDEN=1); the same
@@ -101,7 +101,8 @@ test("main header: LONGFILESIZES and LONGSIZE as INT64, no FILESIZES or SIZE, rp
 
 test("signature header: LONGARCHIVESIZE as INT64 instead of PAYLOADSIZE; SIZE stays 32-bit", async () => {
   const { signature: s, header: h, payload } = await headersOf(bytes);
-  // SIZE counts the compressed payload (137 KB here), so it stays INT32: LONG* only at >= 4 GiB (§2.10)
+  // SIZE counts the compressed payload (137 KB here), so it stays INT32: LONG* only at >= 4 GiB
+  // (rpm docs/manual/large_files.md)
   assert.equal(typeOf(s, SIG.SIZE), RPM_TYPE.INT32);
   assert.deepEqual(headerNumbers(s, SIG.SIZE), [h.bytes.length + payload.length]);
   assert.equal(typeOf(s, SIG.LONGSIZE), undefined);

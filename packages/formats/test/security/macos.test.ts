@@ -416,8 +416,8 @@ test("a Payload whose gzip trailer (CRC-32, size) is cut off is refused", async 
 });
 
 /**
- * A pbzx stream as formats.md §5.4 and macos/pbzx.ts describe it: "pbzx", a u64 BE flags/chunk size, then
- * per chunk a u64 BE uncompressed size, a u64 BE stored size and the stored bytes (an xz stream).
+ * A pbzx stream as pbzx.c (NiklasRosenstein/pbzx) and macos/pbzx.ts read it: "pbzx", a u64 BE flags/chunk
+ * size, then per chunk a u64 BE uncompressed size, a u64 BE stored size and the stored bytes (an xz stream).
  */
 async function pbzx(plain: Uint8Array, chunk: number): Promise<Uint8Array> {
   const u64 = (n: number) => {

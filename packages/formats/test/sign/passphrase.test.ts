@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { passphraseEnvNames, resolvePassphrase } from "../../src/sign/passphrase.ts";
 
-test("env names in precedence order, nfpm's names last (peers.md §1.2: NFPM_<FORMAT>_PASSPHRASE, then NFPM_PASSPHRASE)", () => {
+test("env names in precedence order, nfpm's names last (nfpm www/content/docs/configuration.md: NFPM_<FORMAT>_PASSPHRASE, then NFPM_PASSPHRASE)", () => {
   assert.deepEqual(passphraseEnvNames("deb"), [
     "PACKYARD_DEB_PASSPHRASE",
     "PACKYARD_PASSPHRASE",
