@@ -28,7 +28,7 @@ import {
   type Violation,
   writeReproducer,
 } from "../test/fuzz/reproducers.ts";
-import { outcomeKey, reportViolations, runRange } from "../test/fuzz/run.ts";
+import { outcomeKey, readExtras, reportViolations, runRange } from "../test/fuzz/run.ts";
 import { buildSeeds, FUZZ_FORMATS, type FuzzFormat } from "../test/fuzz/seeds.ts";
 
 const MiB = 1024 * 1024;
@@ -162,6 +162,35 @@ async function child(
 }
 
 // ---------------------------------------------------------------------------------------------------
+// one case handed to a fresh process: case.bin and case.json in a temporary folder
+
+interface CaseMeta {
+  fileName: string;
+  chunk: number;
+  keys: boolean;
+  detached?: Uint8Array;
+}
+
+function writeMeta(dir: string, c: FuzzCase): void {
+  writeFileSync(join(dir, "case.bin"), c.bytes);
+  const detached = c.detached === undefined ? undefined : Buffer.from(c.detached).toString("base64");
+  writeFileSync(
+    join(dir, "case.json"),
+    JSON.stringify({ fileName: c.fileName, chunk: c.chunk, keys: c.keys, detached }),
+  );
+}
+
+function readMeta(dir: string): CaseMeta {
+  const m = JSON.parse(readFileSync(join(dir, "case.json"), "utf8")) as Omit<CaseMeta, "detached"> & {
+    detached?: string;
+  };
+  const { detached, ...rest } = m;
+  return detached === undefined
+    ? rest
+    : { ...rest, detached: new Uint8Array(Buffer.from(detached, "base64")) };
+}
+
+// ---------------------------------------------------------------------------------------------------
 // verify: one case, alone, in a fresh process
 
 interface VerifyResult {
@@ -172,17 +201,14 @@ interface VerifyResult {
 }
 
 async function verify(dir: string, runs: number): Promise<void> {
-  const meta = JSON.parse(readFileSync(join(dir, "case.json"), "utf8")) as {
-    fileName: string;
-    chunk: number;
-  };
+  const meta = readMeta(dir);
   const bytes = new Uint8Array(readFileSync(join(dir, "case.bin")));
   const baseline = process.resourceUsage().maxRSS * 1024;
   const ms: number[] = [];
   let outcome = "";
   for (let k = 0; k < runs; k++) {
     const t = performance.now();
-    const r = await readUnderContract(bytes, meta.fileName, meta.chunk, FUZZ_LIMITS);
+    const r = await readUnderContract(bytes, meta.fileName, meta.chunk, FUZZ_LIMITS, readExtras(meta));
     ms.push(performance.now() - t);
     outcome = outcomeKey(r.outcome);
   }
@@ -199,13 +225,10 @@ async function verify(dir: string, runs: number): Promise<void> {
 // minimize: the smallest input that still throws the same untyped error, in a fresh process
 
 async function minimize(dir: string, format: FuzzFormat): Promise<void> {
-  const meta = JSON.parse(readFileSync(join(dir, "case.json"), "utf8")) as {
-    fileName: string;
-    chunk: number;
-  };
-  let best = new Uint8Array(readFileSync(join(dir, "case.bin")));
+  const meta = readMeta(dir);
+  let best: Uint8Array = new Uint8Array(readFileSync(join(dir, "case.bin")));
   const key = async (b: Uint8Array): Promise<string | undefined> => {
-    const r = await readUnderContract(b, meta.fileName, meta.chunk, FUZZ_LIMITS);
+    const r = await readUnderContract(b, meta.fileName, meta.chunk, FUZZ_LIMITS, readExtras(meta));
     const v = reportViolations({ index: 0, outcome: r.outcome, ms: 0, unpackedBytes: r.unpackedBytes });
     const untyped = v.find((x) => x.kind === "untyped");
     return untyped === undefined ? undefined : signatureOf(format, untyped);
@@ -288,8 +311,7 @@ const HANG_MS = 30_000;
 async function reduce(o: Options, format: FuzzFormat, c: FuzzCase): Promise<Uint8Array | undefined> {
   const dir = mkdtempSync(join(tmpdir(), "packyard-fuzz-"));
   try {
-    writeFileSync(join(dir, "case.bin"), c.bytes);
-    writeFileSync(join(dir, "case.json"), JSON.stringify({ fileName: c.fileName, chunk: c.chunk }));
+    writeMeta(dir, c);
     const r = await runNode(o, ["--minimize", dir, "--format", format], 60_000);
     if (r.code !== 0) return undefined;
     return new Uint8Array(readFileSync(join(dir, "min.bin")));
@@ -303,8 +325,7 @@ async function reduce(o: Options, format: FuzzFormat, c: FuzzCase): Promise<Uint
 async function confirm(o: Options, c: FuzzCase, s: Suspect): Promise<Violation | undefined> {
   const dir = mkdtempSync(join(tmpdir(), "packyard-fuzz-"));
   try {
-    writeFileSync(join(dir, "case.bin"), c.bytes);
-    writeFileSync(join(dir, "case.json"), JSON.stringify({ fileName: c.fileName, chunk: c.chunk }));
+    writeMeta(dir, c);
     const runs = s.kind === "slow" ? 3 : 1;
     const r = await runNode(o, ["--verify", dir, "--runs", String(runs)], HANG_MS * runs);
     if (r.timedOut)

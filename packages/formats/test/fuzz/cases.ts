@@ -9,6 +9,7 @@ import { debStrategy } from "./formats/deb.ts";
 import { macosStrategy } from "./formats/macos.ts";
 import { rpmStrategy } from "./formats/rpm.ts";
 import { tarballStrategy } from "./formats/tarball.ts";
+import { havoc } from "./mutate/bytes.ts";
 import { Rng } from "./rng.ts";
 import type { FuzzFormat, Seed } from "./seeds.ts";
 import type { Strategy } from "./strategy.ts";
@@ -42,6 +43,10 @@ export interface FuzzCase {
   mutations: AppliedMutation[];
   /** Size of the chunks the reader is fed; 0 means the whole input as one chunk. */
   chunk: number;
+  /** Read with the fuzz public keys (seeds.ts fuzzPublicKeys), so signatures are verified. */
+  keys: boolean;
+  /** A detached signature handed to the reader (Arch): the seed's, a damaged one, or garbage. */
+  detached?: Uint8Array;
 }
 
 /** Makes case `index` of a run: deterministic in (runSeed, format, index) and the seeds' bytes. */
@@ -74,5 +79,23 @@ export async function makeCase(
     [1, 65_536],
     [1, rng.range(1, 9000)],
   ] as const);
-  return { format, runSeed, index, seed: seed.name, fileName: seed.fileName, bytes, mutations, chunk };
+  const keys = rng.chance(0.3);
+  const c: FuzzCase = {
+    format,
+    runSeed,
+    index,
+    seed: seed.name,
+    fileName: seed.fileName,
+    bytes,
+    mutations,
+    chunk,
+    keys,
+  };
+  if (format === "archlinux") {
+    const pick = rng.int(10);
+    if (seed.detached !== undefined && pick < 3)
+      c.detached = pick === 0 ? havoc(rng, seed.detached).bytes : seed.detached;
+    else if (pick === 3) c.detached = rng.bytes(rng.range(0, 300));
+  }
+  return c;
 }

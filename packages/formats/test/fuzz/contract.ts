@@ -69,12 +69,16 @@ export function classify(e: unknown): Outcome {
   };
 }
 
-/** Reads `bytes` as `fileName` with readPackage under `limits`, counting decompressed bytes. */
+/**
+ * Reads `bytes` as `fileName` with readPackage under `limits` (and public keys or a detached signature when
+ * given), counting decompressed bytes.
+ */
 export async function readUnderContract(
   bytes: Uint8Array,
   fileName: string,
   chunk = 0,
   limits: ReadLimits = FUZZ_LIMITS,
+  extra: { publicKeys?: string[]; detachedSignature?: Uint8Array } = {},
 ): Promise<ReadResult> {
   let unpacked = 0;
   const count = (message: unknown) => {
@@ -82,7 +86,7 @@ export async function readUnderContract(
   };
   diagnosticsChannel.subscribe(UNPACKED_CHANNEL, count);
   try {
-    const info = await readPackage(fuzzSource(bytes, chunk), fileName, { limits });
+    const info = await readPackage(fuzzSource(bytes, chunk), fileName, { ...extra, limits });
     return { outcome: { kind: "info", files: info.files.length }, unpackedBytes: unpacked };
   } catch (e) {
     return { outcome: classify(e), unpackedBytes: unpacked };

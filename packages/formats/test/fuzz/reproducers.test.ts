@@ -11,7 +11,8 @@ import { readPackage } from "../../src/api.ts";
 import { isPackyardError } from "../../src/errors.ts";
 import { expectWithinBudget } from "../support/budget.ts";
 import { fuzzSource, FUZZ_LIMITS } from "./contract.ts";
-import { listReproducers, reproducerBytes } from "./reproducers.ts";
+import { listReproducers, reproducerBytes, sidecarCase } from "./reproducers.ts";
+import { readExtras } from "./run.ts";
 
 const reproducers = listReproducers();
 
@@ -27,7 +28,11 @@ for (const s of reproducers) {
   test(`${s.file} (${s.violation.kind} before: ${s.violation.detail.slice(0, 80)}) keeps the contract`, async () => {
     const bytes = reproducerBytes(s);
     const e = await expectWithinBudget(
-      () => readPackage(fuzzSource(bytes, s.chunk), s.fileName, { limits: FUZZ_LIMITS }),
+      () =>
+        readPackage(fuzzSource(bytes, s.chunk), s.fileName, {
+          ...readExtras(sidecarCase(s)),
+          limits: FUZZ_LIMITS,
+        }),
       undefined,
       s.file,
     );

@@ -39,6 +39,10 @@ export interface Sidecar {
   runSeed: string;
   index: number;
   chunk: number;
+  /** Read with the fuzz public keys. */
+  keys?: boolean;
+  /** The detached signature the reader was given, base64. */
+  detachedSignature?: string;
   mutations: AppliedMutation[];
   violation: Violation;
   /** Short key grouping violations with the same cause (kind, error, first frame in src/). */
@@ -89,6 +93,16 @@ export function listReproducers(): Sidecar[] {
     .map((n) => JSON.parse(readFileSync(REPRODUCERS_DIR + n, "utf8")) as Sidecar);
 }
 
+/** What the reader of a reproducer is given besides its bytes: keys and a detached signature, as recorded. */
+export function sidecarCase(s: Sidecar): { keys: boolean; detached?: Uint8Array } {
+  return {
+    keys: s.keys === true,
+    ...(s.detachedSignature !== undefined
+      ? { detached: new Uint8Array(Buffer.from(s.detachedSignature, "base64")) }
+      : {}),
+  };
+}
+
 /** The bytes of a reproducer. */
 export function reproducerBytes(s: Sidecar): Uint8Array {
   return new Uint8Array(readFileSync(REPRODUCERS_DIR + s.file));
@@ -129,6 +143,8 @@ export function writeReproducer(c: FuzzCase, found: Violation, reduced?: Uint8Ar
     violation,
     signature: signatureOf(c.format, violation),
   };
+  if (c.keys) sidecar.keys = true;
+  if (c.detached !== undefined) sidecar.detachedSignature = Buffer.from(c.detached).toString("base64");
   if (reduced !== undefined && reduced.length < c.bytes.length) sidecar.minimizedFrom = c.bytes.length;
   writeFileSync(REPRODUCERS_DIR + file, bytes);
   writeFileSync(`${REPRODUCERS_DIR}${base}.json`, `${JSON.stringify(sidecar, null, 2)}\n`);

@@ -7,7 +7,7 @@
 import { type FuzzCase, makeCase } from "./cases.ts";
 import { FUZZ_LIMITS, FUZZ_WORK_BUDGET, type Outcome, readUnderContract } from "./contract.ts";
 import type { Violation } from "./reproducers.ts";
-import type { FuzzFormat, Seed } from "./seeds.ts";
+import { type FuzzFormat, fuzzPublicKeys, type Seed } from "./seeds.ts";
 import type { ReadLimits } from "../../src/limits.ts";
 
 /** What one case did. */
@@ -41,11 +41,24 @@ export async function runRange(o: RunRangeOptions): Promise<void> {
     o.onStart?.(i);
     const c = await makeCase(o.format, o.runSeed, i, o.seeds);
     const t = performance.now();
-    const r = await readUnderContract(c.bytes, c.fileName, c.chunk, o.limits ?? FUZZ_LIMITS);
+    const r = await readUnderContract(c.bytes, c.fileName, c.chunk, o.limits ?? FUZZ_LIMITS, readExtras(c));
     const ms = performance.now() - t;
     const go = await o.onDone({ index: i, outcome: r.outcome, ms, unpackedBytes: r.unpackedBytes }, c);
     if (go === false) return;
   }
+}
+
+const publicKeys = fuzzPublicKeys();
+
+/** The keys and detached signature case `c` is read with. */
+export function readExtras(c: Pick<FuzzCase, "keys" | "detached">): {
+  publicKeys?: string[];
+  detachedSignature?: Uint8Array;
+} {
+  return {
+    ...(c.keys ? { publicKeys } : {}),
+    ...(c.detached !== undefined ? { detachedSignature: c.detached } : {}),
+  };
 }
 
 /** The outcome as one word for statistics: `info`, an error code, or `untyped`. */

@@ -36,6 +36,17 @@ export interface Seed {
   /** The name it is read under (readPackage sniffs by name too). */
   fileName: string;
   bytes: Uint8Array;
+  /** A detached signature made beside it (Arch `.sig`), for readers given one. */
+  detached?: Uint8Array;
+}
+
+/**
+ * Public keys a fraction of the cases are read with, so the verifying paths run too: the OpenPGP key deb,
+ * rpm and Arch seeds are signed with, the RSA key of the apk seed, and the key of the macOS certificate.
+ * Every reader gets all three (and must cope with the ones that are not its kind).
+ */
+export function fuzzPublicKeys(): string[] {
+  return [keys("gpg-plain.asc"), keys("openssl-pkcs8.rsa.pub"), keys("openssl-pkcs1.rsa.pub")];
 }
 
 const ROOT: Principal = { name: "root", id: 0 };
@@ -164,7 +175,7 @@ const VARIANTS: Record<FuzzFormat, Variant[]> = {
     { name: "gzip-signed", options: { compression: "gzip" }, signer: openpgp },
   ],
   archlinux: [
-    { name: "zstd", options: { compression: "zstd" } },
+    { name: "zstd", options: { compression: "zstd" }, signer: openpgp },
     { name: "gzip", options: { compression: "gzip" } },
     { name: "xz", options: { compression: "xz" } },
   ],
@@ -208,7 +219,12 @@ export async function buildSeeds(format: FuzzFormat): Promise<Seed[]> {
     const options = { ...f.config.parse(v.options, { field: format, baseDir: REPO }), ...v.extra };
     const ctx = v.signer ? { signer: await v.signer(), date: DATE } : { date: DATE };
     const bytes = await collect(f.write(spec, options, ctx));
-    seeds.push({ format, name: `writer:${v.name}`, fileName: f.fileName(spec, options), bytes });
+    const seed: Seed = { format, name: `writer:${v.name}`, fileName: f.fileName(spec, options), bytes };
+    if (ctx.signer !== undefined && f.detachedSignature !== undefined) {
+      const d = await f.detachedSignature(bytesSource(bytes), options, ctx.signer, ctx);
+      if (d !== undefined) seed.detached = d.bytes;
+    }
+    seeds.push(seed);
   }
   const fx = REAL_TOOL[format];
   let names: string[] = [];

@@ -74,6 +74,64 @@ export const macosStrategy: Strategy = {
         };
       },
     },
+    {
+      name: "heap offsets",
+      weight: 3,
+      run: (rng, b) => {
+        const p = splitXar(b);
+        const all = p === undefined ? [] : dataElements(p.xml);
+        if (p === undefined || all.length === 0) return havoc(rng, b);
+        const d = rng.pick(all);
+        const other = rng.pick(all);
+        const heap = p.heap.length;
+        const field = rng.pick(["offset", "length", "size"] as const);
+        const value = rng.pick([
+          0,
+          1,
+          heap,
+          heap - 1,
+          heap + 1,
+          other.offset,
+          other.offset + 1,
+          2 ** 32,
+          2 ** 53,
+          2 ** 63,
+        ]);
+        const body = p.xml
+          .slice(d.start, d.end)
+          .replace(new RegExp(`<${field}>\\s*\\d+\\s*</${field}>`), `<${field}>${value}</${field}>`);
+        const xml = p.xml.slice(0, d.start) + body + p.xml.slice(d.end);
+        return {
+          bytes: joinXar({ ...p, xml }),
+          what: `${d.name} <${field}> = ${value} (heap ${heap} bytes)`,
+        };
+      },
+    },
+    {
+      name: "certificates",
+      weight: 1,
+      run: (rng, b) => {
+        const p = splitXar(b);
+        const certs =
+          p === undefined ? [] : [...p.xml.matchAll(/<X509Certificate>([^<]*)<\/X509Certificate>/g)];
+        if (p === undefined || certs.length === 0) return havoc(rng, b);
+        const m = rng.pick(certs);
+        const der = new Uint8Array(Buffer.from(m[1]!, "base64"));
+        const kind = rng.int(3);
+        const text =
+          kind === 0
+            ? Buffer.from(havoc(rng, der, 3).bytes).toString("base64")
+            : kind === 1
+              ? Buffer.from(der.subarray(0, rng.int(der.length))).toString("base64")
+              : rng.pick(["", "!!!", "AAAA", "MIIB", "=".repeat(10)]);
+        const start = (m.index ?? 0) + "<X509Certificate>".length;
+        const xml = p.xml.slice(0, start) + text + p.xml.slice(start + m[1]!.length);
+        return {
+          bytes: joinXar({ ...p, xml }),
+          what: `an X509Certificate ${["damaged", "cut", "replaced"][kind]}`,
+        };
+      },
+    },
     { name: "header", weight: 2, run: (rng, b) => mutateXarHeader(rng, b) },
     { name: "payload", weight: 6, run: (rng, b) => member(rng, b, /^(Payload|Scripts)$/) },
     {
