@@ -186,10 +186,15 @@ async function signatureOf(source: ByteSource, ctx: ReadContext): Promise<Signat
     for (const key of ctx.publicKeys) {
       // loaded on demand: openpgp.js is large and only needed when keys are given
       const { verifyDetached } = await import("../sign/openpgp.ts");
-      const v = await verifyDetached(source.open(), ctx.detachedSignature, key, { date: null });
-      if (v.valid) {
-        info.verified = true;
-        break;
+      try {
+        const v = await verifyDetached(source.open(), ctx.detachedSignature, key, { date: null });
+        if (v.valid) {
+          info.verified = true;
+          break;
+        }
+      } catch (e) {
+        // a key that is not an OpenPGP key (an apk or macOS key given alongside) does not verify it; as deb
+        if (!isPackyardError(e)) throw e;
       }
     }
   }
