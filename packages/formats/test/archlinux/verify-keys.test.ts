@@ -16,7 +16,9 @@ const rsaPem = readFileSync(`${KEYS_DIR}openssl-pkcs8.rsa.pub`, "utf8");
 
 test("a PEM key among the keys is skipped: the OpenPGP key after it verifies the .sig", async () => {
   const bytes = await collect(archlinuxFormat.write(helloSpec(), {}));
-  const sig = await archlinuxFormat.detachedSignature!(bytesSource(bytes), {}, signer, { date: 1_700_000_000 });
+  const sig = await archlinuxFormat.detachedSignature!(bytesSource(bytes), {}, signer, {
+    date: 1_700_000_000,
+  });
   assert.ok(sig);
   const read = (publicKeys: string[]) =>
     archlinuxFormat.read(bytesSource(bytes), { publicKeys, detachedSignature: sig.bytes });
