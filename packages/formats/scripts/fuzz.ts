@@ -20,7 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type FuzzCase, makeCase } from "../test/fuzz/cases.ts";
-import { FUZZ_LIMITS, readUnderContract } from "../test/fuzz/contract.ts";
+import { LIMIT_SETS, type LimitSet, readUnderContract } from "../test/fuzz/contract.ts";
 import {
   listReproducers,
   signatureOf,
@@ -42,6 +42,7 @@ const USAGE = `usage: npm run fuzz -- [format...] [options]
   --time-ms T       per-case time limit (default 1000)
   --rss-mib M       RSS limit (default 256)
   --heap-mib H      the child's --max-old-space-size (default 256)
+  --limits L        read limits: fuzz (default, FUZZ_LIMITS) or sample (SAMPLE_LIMITS, as npm test's sample)
   --json FILE       also write the summary as JSON`;
 
 interface Options {
@@ -52,6 +53,7 @@ interface Options {
   timeMs: number;
   rssMiB: number;
   heapMiB: number;
+  limits: LimitSet;
   json?: string;
 }
 
@@ -93,6 +95,7 @@ async function child(
   end: number,
   progress: string,
   rssLimit: number,
+  limits: LimitSet,
 ) {
   const send = (m: ChildMessage) => process.send?.(m);
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -129,7 +132,7 @@ async function child(
     start,
     end,
     seeds,
-    limits: FUZZ_LIMITS,
+    limits: LIMIT_SETS[limits],
     onStart(i) {
       current = i;
       writeFileSync(fd, String(i));
@@ -168,15 +171,16 @@ interface CaseMeta {
   fileName: string;
   chunk: number;
   keys: boolean;
+  limits: LimitSet;
   detached?: Uint8Array;
 }
 
-function writeMeta(dir: string, c: FuzzCase): void {
+function writeMeta(dir: string, c: FuzzCase, limits: LimitSet): void {
   writeFileSync(join(dir, "case.bin"), c.bytes);
   const detached = c.detached === undefined ? undefined : Buffer.from(c.detached).toString("base64");
   writeFileSync(
     join(dir, "case.json"),
-    JSON.stringify({ fileName: c.fileName, chunk: c.chunk, keys: c.keys, detached }),
+    JSON.stringify({ fileName: c.fileName, chunk: c.chunk, keys: c.keys, limits, detached }),
   );
 }
 
@@ -208,7 +212,13 @@ async function verify(dir: string, runs: number): Promise<void> {
   let outcome = "";
   for (let k = 0; k < runs; k++) {
     const t = performance.now();
-    const r = await readUnderContract(bytes, meta.fileName, meta.chunk, FUZZ_LIMITS, readExtras(meta));
+    const r = await readUnderContract(
+      bytes,
+      meta.fileName,
+      meta.chunk,
+      LIMIT_SETS[meta.limits],
+      readExtras(meta),
+    );
     ms.push(performance.now() - t);
     outcome = outcomeKey(r.outcome);
   }
@@ -228,7 +238,13 @@ async function minimize(dir: string, format: FuzzFormat): Promise<void> {
   const meta = readMeta(dir);
   let best: Uint8Array = new Uint8Array(readFileSync(join(dir, "case.bin")));
   const key = async (b: Uint8Array): Promise<string | undefined> => {
-    const r = await readUnderContract(b, meta.fileName, meta.chunk, FUZZ_LIMITS, readExtras(meta));
+    const r = await readUnderContract(
+      b,
+      meta.fileName,
+      meta.chunk,
+      LIMIT_SETS[meta.limits],
+      readExtras(meta),
+    );
     const v = reportViolations({ index: 0, outcome: r.outcome, ms: 0, unpackedBytes: r.unpackedBytes });
     const untyped = v.find((x) => x.kind === "untyped");
     return untyped === undefined ? undefined : signatureOf(format, untyped);
@@ -311,7 +327,7 @@ const HANG_MS = 30_000;
 async function reduce(o: Options, format: FuzzFormat, c: FuzzCase): Promise<Uint8Array | undefined> {
   const dir = mkdtempSync(join(tmpdir(), "packyard-fuzz-"));
   try {
-    writeMeta(dir, c);
+    writeMeta(dir, c, o.limits);
     const r = await runNode(o, ["--minimize", dir, "--format", format], 60_000);
     if (r.code !== 0) return undefined;
     return new Uint8Array(readFileSync(join(dir, "min.bin")));
@@ -325,7 +341,7 @@ async function reduce(o: Options, format: FuzzFormat, c: FuzzCase): Promise<Uint
 async function confirm(o: Options, c: FuzzCase, s: Suspect): Promise<Violation | undefined> {
   const dir = mkdtempSync(join(tmpdir(), "packyard-fuzz-"));
   try {
-    writeMeta(dir, c);
+    writeMeta(dir, c, o.limits);
     const runs = s.kind === "slow" ? 3 : 1;
     const r = await runNode(o, ["--verify", dir, "--runs", String(runs)], HANG_MS * runs);
     if (r.timedOut)
@@ -390,7 +406,7 @@ async function fuzzFormat(o: Options, format: FuzzFormat): Promise<FormatStats> 
       else {
         const kase = c ?? (await makeCase(format, o.seed, index, seeds));
         const reduced = v.kind === "untyped" ? await reduce(o, format, kase) : undefined;
-        const s = writeReproducer(kase, v, reduced);
+        const s = writeReproducer(kase, v, reduced, o.limits);
         known.set(signature, s);
         entry.reproducer = s.file;
         log(`  ${format} case ${index}: ${v.kind} — ${v.detail.slice(0, 160)} -> reproducers/${s.file}`);
@@ -406,7 +422,7 @@ async function fuzzFormat(o: Options, format: FuzzFormat): Promise<FormatStats> 
     const start = next;
     const outcome = await new Promise<{ ended: boolean; suspect?: Suspect }>((resolve) => {
       const args = ["--child", format, "--seed", o.seed, "--start", String(start), "--end", String(end)];
-      args.push("--progress", progress, "--rss-mib", String(o.rssMiB));
+      args.push("--progress", progress, "--rss-mib", String(o.rssMiB), "--limits", o.limits);
       const p = spawn(process.execPath, [...nodeArgs(o), SELF, ...args], {
         stdio: ["ignore", "inherit", "pipe", "ipc"],
       });
@@ -568,6 +584,7 @@ const { values, positionals } = parseArgs({
     "rss-mib": { type: "string" },
     "heap-mib": { type: "string" },
     json: { type: "string" },
+    limits: { type: "string" },
     child: { type: "string" },
     progress: { type: "string" },
     verify: { type: "string" },
@@ -588,6 +605,15 @@ function int(v: string | undefined, fallback: number, name: string): number {
   return n;
 }
 
+function limitSet(v: string | undefined): LimitSet {
+  if (v === undefined) return "fuzz";
+  if (v in LIMIT_SETS) return v as LimitSet;
+  console.error(
+    `--limits: expected ${Object.keys(LIMIT_SETS).join(" or ")}, found ${JSON.stringify(v)}\n${USAGE}`,
+  );
+  process.exit(2);
+}
+
 if (values.help) {
   console.log(USAGE);
 } else if (values.minimize !== undefined) {
@@ -602,6 +628,7 @@ if (values.help) {
     int(values.end, 0, "end"),
     values.progress ?? join(tmpdir(), "packyard-fuzz-index"),
     int(values["rss-mib"], 256, "rss-mib") * MiB,
+    limitSet(values.limits),
   );
 } else {
   const unknown = positionals.filter((p) => !(FUZZ_FORMATS as readonly string[]).includes(p));
@@ -617,6 +644,7 @@ if (values.help) {
     timeMs: int(values["time-ms"], 1000, "time-ms"),
     rssMiB: int(values["rss-mib"], 256, "rss-mib"),
     heapMiB: int(values["heap-mib"], 256, "heap-mib"),
+    limits: limitSet(values.limits),
     ...(values.json !== undefined ? { json: values.json } : {}),
   };
   const all: FormatStats[] = [];

@@ -35,6 +35,10 @@ export const SAMPLE_LIMITS: ReadLimits = Object.freeze({
   maxEntries: 2_000,
 });
 
+/** The limit sets by name: `fuzz` for `npm run fuzz`, `sample` for the sample in `npm test`. */
+export const LIMIT_SETS = { fuzz: FUZZ_LIMITS, sample: SAMPLE_LIMITS } as const;
+export type LimitSet = keyof typeof LIMIT_SETS;
+
 /** Most bytes one read may decompress (the bad-input budget of test/support/budget.ts). */
 export const FUZZ_WORK_BUDGET = 64 * MiB;
 

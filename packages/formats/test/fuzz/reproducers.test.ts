@@ -10,7 +10,7 @@ import { test } from "node:test";
 import { readPackage } from "../../src/api.ts";
 import { isPackyardError } from "../../src/errors.ts";
 import { expectWithinBudget } from "../support/budget.ts";
-import { fuzzSource, FUZZ_LIMITS } from "./contract.ts";
+import { fuzzSource, LIMIT_SETS } from "./contract.ts";
 import { listReproducers, reproducerBytes, sidecarCase } from "./reproducers.ts";
 import { readExtras } from "./run.ts";
 
@@ -31,7 +31,7 @@ for (const s of reproducers) {
       () =>
         readPackage(fuzzSource(bytes, s.chunk), s.fileName, {
           ...readExtras(sidecarCase(s)),
-          limits: FUZZ_LIMITS,
+          limits: LIMIT_SETS[s.limits ?? "fuzz"],
         }),
       undefined,
       s.file,

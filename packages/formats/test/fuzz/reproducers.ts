@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { AppliedMutation, FuzzCase } from "./cases.ts";
-import type { Outcome } from "./contract.ts";
+import type { LimitSet, Outcome } from "./contract.ts";
 import type { FuzzFormat } from "./seeds.ts";
 
 /** The folder of reproducers (test/fuzz/reproducers/). */
@@ -41,6 +41,8 @@ export interface Sidecar {
   chunk: number;
   /** Read with the fuzz public keys. */
   keys?: boolean;
+  /** The limits it was read under when not FUZZ_LIMITS (a case of the sample in npm test). */
+  limits?: LimitSet;
   /** The detached signature the reader was given, base64. */
   detachedSignature?: string;
   mutations: AppliedMutation[];
@@ -111,7 +113,12 @@ export function reproducerBytes(s: Sidecar): Uint8Array {
 /**
  * Writes `c` (or `reduced`, a smaller input that fails the same way) and its sidecar; returns the sidecar.
  */
-export function writeReproducer(c: FuzzCase, found: Violation, reduced?: Uint8Array): Sidecar {
+export function writeReproducer(
+  c: FuzzCase,
+  found: Violation,
+  reduced?: Uint8Array,
+  limits: LimitSet = "fuzz",
+): Sidecar {
   mkdirSync(REPRODUCERS_DIR, { recursive: true });
   // stack frames without this machine's checkout path
   const violation =
@@ -144,6 +151,7 @@ export function writeReproducer(c: FuzzCase, found: Violation, reduced?: Uint8Ar
     signature: signatureOf(c.format, violation),
   };
   if (c.keys) sidecar.keys = true;
+  if (limits !== "fuzz") sidecar.limits = limits;
   if (c.detached !== undefined) sidecar.detachedSignature = Buffer.from(c.detached).toString("base64");
   if (reduced !== undefined && reduced.length < c.bytes.length) sidecar.minimizedFrom = c.bytes.length;
   writeFileSync(REPRODUCERS_DIR + file, bytes);
