@@ -50,6 +50,21 @@ export function renderDistribution(d: DistributionXml): string {
   return `<?xml version="1.0" encoding="utf-8"?>\n<installer-gui-script minSpecVersion="2">\n${l.join("\n")}\n</installer-gui-script>\n`;
 }
 
+/** The component a `<pkg-ref>` names (`#hello.pkg`, `file:hello%20world.pkg`), its %-escapes decoded. */
+function componentName(text: string): string {
+  const ref = text.replace(/^file:/, "").replace(/^#/, "");
+  try {
+    return decodeURIComponent(ref);
+  } catch (cause) {
+    throw new FormatError(
+      "INVALID_VALUE",
+      `Distribution: <pkg-ref> ${JSON.stringify(text)} is not a package reference: expected %-escapes of UTF-8 bytes (%20), found a malformed one`,
+      { path: "Distribution", field: "pkg-ref", expected: "a URL reference such as #hello.pkg", found: text },
+      { cause },
+    );
+  }
+}
+
 /** Parses Distribution: title, host architectures, allowed OS, resources and the `#name.pkg` references. */
 export function parseDistribution(xml: string): DistributionXml {
   const root = parseXml(xml, "Distribution");
@@ -81,7 +96,7 @@ export function parseDistribution(xml: string): DistributionXml {
   for (const ref of xmlChildren(root, "pkg-ref")) {
     const text = ref.text.trim();
     if (!text) continue;
-    const name = decodeURIComponent(text.replace(/^file:/, "").replace(/^#/, ""));
+    const name = componentName(text);
     d.packages.push({
       identifier: ref.attrs.id ?? "",
       version: ref.attrs.version ?? "",
