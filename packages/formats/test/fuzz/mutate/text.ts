@@ -34,6 +34,13 @@ const VALUES = [
   "cmd:sh",
   "__proto__",
   "constructor",
+  "%",
+  "%zz",
+  "#%E0%A4%A.pkg",
+  "%00",
+  "file:%2e%2e%2f",
+  "\\x",
+  "$(id)",
 ];
 
 function latin1OrUtf8(bytes: Uint8Array): string {
