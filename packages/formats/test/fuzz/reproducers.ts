@@ -128,7 +128,7 @@ export function writeReproducer(
           outcome: {
             ...found.outcome,
             stack: found.outcome.stack.replace(
-              /(\(|at )(file:\/\/)?\/[^()\s]*?\/(packages|node_modules)\//g,
+              /(\(|at |async )(file:\/\/)?\/[^()\s]*?\/(packages|node_modules)\//g,
               "$1$3/",
             ),
           },
