@@ -7,7 +7,7 @@
  * --requires, --provides and --scripts and compared with its spec.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -17,6 +17,7 @@ import { type PackageSpec, ROOT } from "../../src/spec/types.ts";
 import { expectedInfo } from "../rpm/expected.ts";
 import { exampleFromConfig } from "@packyard/testkit/example";
 import { needTool, run } from "@packyard/testkit/tools";
+import { AS_INSTALLED, dependencyRows, rpmbuild, rpmQuery } from "./rpm-tools.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "packyard-rpm-deps-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -131,8 +132,6 @@ const QUERIES = [
   "enhances",
 ] as const;
 
-const lines = (s: string) => s.split("\n").filter((l) => l !== "");
-
 let ours: string | undefined;
 async function ourPackage(): Promise<string> {
   if (ours === undefined) {
@@ -145,7 +144,7 @@ async function ourPackage(): Promise<string> {
 test("rpm -qp --requires/--provides/--conflicts/--obsoletes and the weak-dependency queries show every relation kind", async (t) => {
   if (!needTool(t, "rpm")) return;
   const pkg = await ourPackage();
-  const q = (mode: string) => lines(run("rpm", ["-qp", `--${mode}`, pkg]));
+  const q = (mode: string) => rpmQuery(pkg, `--${mode}`);
   const EVR = "2:2.5.0-3";
 
   const requires = q("requires");
@@ -183,7 +182,7 @@ test("rpm -qp --requires/--provides/--conflicts/--obsoletes and the weak-depende
 test("REQUIREFLAGS:deptype: Requires(pre/post/preun/postun), interp on the scriptlet interpreters, config and rpmlib", async (t) => {
   if (!needTool(t, "rpm")) return;
   const pkg = await ourPackage();
-  const rows = lines(run("rpm", ["-qp", "--qf", "[%{REQUIRENAME} %{REQUIREFLAGS:deptype}\\n]", pkg]));
+  const rows = rpmQuery(pkg, "--qf", "[%{REQUIRENAME} %{REQUIREFLAGS:deptype}\\n]");
   const flagsOf = (name: string) =>
     rows
       .filter((r) => r.startsWith(`${name} `))
@@ -204,29 +203,14 @@ test("REQUIREFLAGS:deptype: Requires(pre/post/preun/postun), interp on the scrip
 test("rpmbuild writes the same dependency sets and flags for the equivalent .spec", async (t) => {
   if (!needTool(t, "rpm", "rpmbuild")) return;
   const pkg = await ourPackage();
-  const top = join(dir, "rpmbuild");
-  mkdirSync(top, { recursive: true });
-  writeFileSync(join(top, "deps-demo.spec"), RPMBUILD_SPEC);
-  run("rpmbuild", [
-    "-bb",
-    "--quiet",
-    "--target",
-    "x86_64",
-    "--define",
-    `_topdir ${top}`,
-    "--define",
-    "__os_install_post %{nil}",
-    "--define",
-    "debug_package %{nil}",
-    "--define",
-    "_binary_payload w6.gzdio",
-    join(top, "deps-demo.spec"),
-  ]);
-  const theirs = join(top, "RPMS", "x86_64", readdirSync(join(top, "RPMS", "x86_64"))[0]!);
+  const theirs = rpmbuild(join(dir, "rpmbuild"), RPMBUILD_SPEC, {
+    target: "x86_64",
+    defines: { ...AS_INSTALLED, _binary_payload: "w6.gzdio" },
+  });
   for (const mode of QUERIES) {
-    const a = lines(run("rpm", ["-qp", `--${mode}`, theirs])).sort();
+    const a = rpmQuery(theirs, `--${mode}`).sort();
     assert.ok(a.length > 0, `rpmbuild's package has ${mode}`);
-    assert.deepEqual(lines(run("rpm", ["-qp", `--${mode}`, pkg])).sort(), a, `--${mode}`);
+    assert.deepEqual(rpmQuery(pkg, `--${mode}`).sort(), a, `--${mode}`);
   }
   // Flags as numbers, for every dependency tag rpm has.
   for (const tag of [
@@ -238,14 +222,8 @@ test("rpmbuild writes the same dependency sets and flags for the equivalent .spe
     "SUGGEST",
     "SUPPLEMENT",
     "ENHANCE",
-  ]) {
-    const qf = `[%{${tag}NAME} %{${tag}FLAGS} %{${tag}VERSION}\\n]`;
-    assert.deepEqual(
-      lines(run("rpm", ["-qp", "--qf", qf, pkg])).sort(),
-      lines(run("rpm", ["-qp", "--qf", qf, theirs])).sort(),
-      tag,
-    );
-  }
+  ])
+    assert.deepEqual(dependencyRows(pkg, tag), dependencyRows(theirs, tag), tag);
 });
 
 test("the example (through the config loader): rpm -qip, --dump, --requires, --provides and --scripts match its spec", async (t) => {
@@ -278,7 +256,7 @@ test("the example (through the config loader): rpm -qip, --dump, --requires, --p
   assert.equal(description.trimEnd(), spec.description?.trimEnd());
 
   // --dump: path size mtime digest mode owner group isconfig isdoc rdev linkto, one row per spec entry.
-  const rows = lines(run("rpm", ["-qp", "--dump", pkg])).map((l) => l.split(" "));
+  const rows = rpmQuery(pkg, "--dump").map((l) => l.split(" "));
   const entries = [...spec.entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   assert.deepEqual(
     rows.map((r) => r[0]),
@@ -308,7 +286,7 @@ test("the example (through the config loader): rpm -qip, --dump, --requires, --p
   }
 
   // No relations in the example: requires are the interpreter, config() and rpmlib() features only.
-  const requires = lines(run("rpm", ["-qp", "--requires", pkg]));
+  const requires = rpmQuery(pkg, "--requires");
   assert.deepEqual(
     requires.filter((r) => !r.startsWith("rpmlib(")),
     ["/bin/sh", "/bin/sh", "/bin/sh", "/bin/sh", "config(hello-packyard) = 1.0.0-1"],
@@ -316,7 +294,7 @@ test("the example (through the config loader): rpm -qip, --dump, --requires, --p
   assert.ok(requires.includes("rpmlib(CompressedFileNames) <= 3.0.4-1"));
   assert.ok(!requires.includes("rpmlib(RichDependencies) <= 4.12.0-1"), "no OR-group, no rich deps");
   // noarch: no arch-qualified self-provide.
-  assert.deepEqual(lines(run("rpm", ["-qp", "--provides", pkg])).sort(), [
+  assert.deepEqual(rpmQuery(pkg, "--provides").sort(), [
     "config(hello-packyard) = 1.0.0-1",
     "hello-packyard = 1.0.0-1",
   ]);

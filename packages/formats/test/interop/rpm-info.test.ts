@@ -5,7 +5,7 @@
  * changelog (`--changelog` and the three CHANGELOG tags). rpm's output is parsed and compared with ours.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, type TestContext, test } from "node:test";
@@ -13,6 +13,7 @@ import { bytesSource } from "../../src/bytes/bytes.ts";
 import type { PackageInfo, RpmDependencies, RpmPhase } from "../../src/info/types.ts";
 import { readRpm } from "../../src/rpm/index.ts";
 import { needTool, run } from "@packyard/testkit/tools";
+import { AS_INSTALLED, rpmbuild, rpmQuery } from "./rpm-tools.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "packyard-rpm-info-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -76,24 +77,9 @@ const built = new Map<Payload, { path: string; info: PackageInfo }>();
 async function rpmbuilt(payload: Payload): Promise<{ path: string; info: PackageInfo }> {
   let b = built.get(payload);
   if (b === undefined) {
-    const top = join(dir, payload);
-    mkdirSync(top, { recursive: true });
-    writeFileSync(join(top, "info-demo.spec"), SPEC);
-    run("rpmbuild", [
-      "-bb",
-      "--quiet",
-      "--define",
-      `_topdir ${top}`,
-      "--define",
-      "__os_install_post %{nil}",
-      "--define",
-      "debug_package %{nil}",
-      "--define",
-      `_binary_payload ${PAYLOADS[payload]}`,
-      join(top, "info-demo.spec"),
-    ]);
-    const rpms = join(top, "RPMS", "noarch");
-    const path = join(rpms, readdirSync(rpms)[0]!);
+    const path = rpmbuild(join(dir, payload), SPEC, {
+      defines: { ...AS_INSTALLED, _binary_payload: PAYLOADS[payload] },
+    });
     b = { path, info: await readRpm(bytesSource(new Uint8Array(readFileSync(path)))) };
     built.set(payload, b);
   }
@@ -145,10 +131,11 @@ test("dependencies: every list verbatim and in order, as rpm's NAME/FLAGS/VERSIO
   eachPayload(t, (path, info, payload) => {
     const deps = rawOf(info).dependencies;
     for (const [kind, tag] of KINDS) {
-      const rows = qf(path, `[%{${tag}NAME}\\t%{${tag}FLAGS}\\t%{${tag}VERSION}\\t%{${tag}FLAGS:deptype}\\n]`)
-        .split("\n")
-        .filter((l) => l !== "")
-        .map((l) => l.split("\t"));
+      const rows = rpmQuery(
+        path,
+        "--qf",
+        `[%{${tag}NAME}\\t%{${tag}FLAGS}\\t%{${tag}VERSION}\\t%{${tag}FLAGS:deptype}\\n]`,
+      ).map((l) => l.split("\t"));
       assert.ok(rows.length > 0, `${payload}: rpmbuild's package has ${kind}`);
       assert.deepEqual(
         deps[kind].map((d) => [d.name, String(d.flags), d.version]),
@@ -185,10 +172,7 @@ test("relations.supplements: what rpm -qp --supplements lists", (t) =>
     const text = (info.relations.supplements ?? []).map((g) =>
       g.map((r) => (r.op ? `${r.name} ${r.op} ${r.version}` : r.name)).join(" or "),
     );
-    const want = run("rpm", ["-qp", "--supplements", path])
-      .split("\n")
-      .filter((l) => l !== "");
-    assert.deepEqual(text, want);
+    assert.deepEqual(text, rpmQuery(path, "--supplements"));
   }));
 
 test("sourcerpm, buildhost and archiveSize: %{SOURCERPM}, %{BUILDHOST}, %{LONGARCHIVESIZE}", (t) =>

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -15,6 +15,7 @@ import { readRpm, writeRpm } from "../../src/rpm/index.ts";
 import { exampleSpec } from "@packyard/testkit/example";
 import { stubSpec } from "../rpm/stub.ts";
 import { needRoot, needTool, run, tryRun } from "@packyard/testkit/tools";
+import { rpmbuild, rpmQuery, rpmRoot } from "./rpm-tools.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "packyard-rpm-lzma-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,18 +29,18 @@ async function ours(): Promise<string> {
   return pkg;
 }
 
-const lines = (s: string) => s.split("\n").filter((l) => l !== "");
-
 test("rpm -qp and rpm -K accept it; rpm2cpio | cpio -t lists the payload; the payload is xz --format=lzma -6 of it", async (t) => {
   if (!needTool(t, "rpm", "rpm2cpio", "cpio", "xz")) return;
   const path = await ours();
   assert.equal(run("rpm", ["-qp", "--qf", "%{PAYLOADCOMPRESSOR} %{PAYLOADFLAGS}", path]), "lzma 6");
   assert.match(run("rpm", ["-qip", path]), /^Name {8}: hello-packyard$/m);
-  assert.ok(lines(run("rpm", ["-qp", "--requires", path])).includes("rpmlib(PayloadIsLzma) <= 4.4.6-1"));
+  assert.ok(rpmQuery(path, "--requires").includes("rpmlib(PayloadIsLzma) <= 4.4.6-1"));
   assert.equal(run("rpm", ["-K", path]).trim(), `${path}: digests OK`);
   const cpio = spawnSync("rpm2cpio", [path], { maxBuffer: 64 << 20 });
   assert.equal(cpio.status, 0, cpio.stderr.toString());
-  const listed = lines(run("cpio", ["-t", "--quiet"], { input: cpio.stdout }));
+  const listed = run("cpio", ["-t", "--quiet"], { input: cpio.stdout })
+    .split("\n")
+    .filter((l) => l !== "");
   const want = exampleSpec()
     .entries.map((e) => `.${e.path}`)
     .sort();
@@ -58,9 +59,7 @@ test("installs into a scratch root, verifies clean and erases", async (t) => {
   const path = await ours();
   const stub = join(dir, "stub.rpm");
   writeFileSync(stub, await collect(writeRpm(stubSpec(), {})));
-  const root = join(dir, "root");
-  run("rpm", ["--root", root, "--initdb"]);
-  run("rpm", ["--root", root, "-i", stub]);
+  const root = rpmRoot(join(dir, "root"), stub);
   run("rpm", ["--root", root, "-i", path]);
   const verify = tryRun("rpm", ["--root", root, "-V", "hello-packyard"]);
   assert.equal(verify.stdout, "");
@@ -74,10 +73,8 @@ test("installs into a scratch root, verifies clean and erases", async (t) => {
 
 test("an rpmbuild w6.lzdio package reads with our reader; its payload tags and rpmlib() match ours", async (t) => {
   if (!needTool(t, "rpm", "rpmbuild")) return;
-  const top = join(dir, "rpmbuild");
-  mkdirSync(top, { recursive: true });
-  writeFileSync(
-    join(top, "lz.spec"),
+  const theirs = rpmbuild(
+    join(dir, "rpmbuild"),
     `Name: lz
 Version: 1.0
 Release: 1
@@ -92,17 +89,8 @@ printf 'hello lzma\\n' > %{buildroot}/usr/share/lz/hello.txt
 %files
 /usr/share/lz/hello.txt
 `,
+    { defines: { _binary_payload: "w6.lzdio" } },
   );
-  run("rpmbuild", [
-    "-bb",
-    "--quiet",
-    "--define",
-    `_topdir ${top}`,
-    "--define",
-    "_binary_payload w6.lzdio",
-    join(top, "lz.spec"),
-  ]);
-  const theirs = join(top, "RPMS", "noarch", readdirSync(join(top, "RPMS", "noarch"))[0]!);
   const info = await readRpm(bytesSource(readFileSync(theirs)));
   assert.deepEqual(
     info.files.map((f) => [f.path, f.size]),
@@ -111,7 +99,6 @@ printf 'hello lzma\\n' > %{buildroot}/usr/share/lz/hello.txt
   const path = await ours();
   const qf = "%{PAYLOADCOMPRESSOR} %{PAYLOADFLAGS}";
   assert.equal(run("rpm", ["-qp", "--qf", qf, path]), run("rpm", ["-qp", "--qf", qf, theirs]));
-  const rpmlib = (p: string) =>
-    lines(run("rpm", ["-qp", "--requires", p])).filter((r) => r.startsWith("rpmlib("));
+  const rpmlib = (p: string) => rpmQuery(p, "--requires").filter((r) => r.startsWith("rpmlib("));
   assert.deepEqual(rpmlib(path), rpmlib(theirs));
 });

@@ -4,15 +4,7 @@
  * PREFIXES tag equals rpmbuild's for the same .spec.
  */
 import assert from "node:assert/strict";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -20,6 +12,7 @@ import { bytesSource, collect } from "../../src/bytes/bytes.ts";
 import { type RpmOptions, writeRpm } from "../../src/rpm/index.ts";
 import { type PackageSpec, ROOT } from "../../src/spec/types.ts";
 import { needRoot, needTool, run, tryRun } from "@packyard/testkit/tools";
+import { rpmbuild, rpmRoot } from "./rpm-tools.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "packyard-rpm-prefixes-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -69,18 +62,12 @@ async function ours(): Promise<string> {
 
 const ROOT_FOR = "rpm --root installs into a scratch root";
 
-function scratch(name: string): string {
-  const root = join(dir, name);
-  run("rpm", ["--root", root, "--initdb"]);
-  return root;
-}
-
 const read = (root: string, p: string) => readFileSync(join(root, p), "utf8");
 
 test("rpm -i --relocate moves the files under each prefix and leaves the others where they were", async (t) => {
   if (!needTool(t, "rpm") || !needRoot(t, ROOT_FOR)) return;
   const pkg = await ours();
-  const root = scratch("relocate");
+  const root = rpmRoot(join(dir, "relocate"));
   run("rpm", [
     "--root",
     root,
@@ -113,7 +100,7 @@ test("rpm -i --prefix with one prefix: the file under it moves, the file outside
   if (!needTool(t, "rpm") || !needRoot(t, ROOT_FOR)) return;
   const path = join(dir, "relo-one.rpm");
   writeFileSync(path, await collect(writeRpm(SPEC, { prefixes: ["/opt/relo"] })));
-  const root = scratch("prefix");
+  const root = rpmRoot(join(dir, "prefix"));
   run("rpm", ["--root", root, "-i", "--prefix", "/opt/elsewhere", path]);
   assert.equal(read(root, "opt/elsewhere/bin/relo"), "#!/bin/sh\necho relo\n");
   assert.equal(existsSync(join(root, "opt/relo")), false);
@@ -128,10 +115,8 @@ test("rpm -i --prefix with one prefix: the file under it moves, the file outside
 test("PREFIXES and the file list equal rpmbuild's for the same .spec (which builds with files outside the prefixes)", async (t) => {
   if (!needTool(t, "rpm", "rpmbuild")) return;
   const pkg = await ours();
-  const top = join(dir, "rpmbuild");
-  mkdirSync(top, { recursive: true });
-  writeFileSync(
-    join(top, "relo.spec"),
+  const theirs = rpmbuild(
+    join(dir, "rpmbuild"),
     `Name: relo
 Version: 1.0
 Release: 1
@@ -156,8 +141,6 @@ printf 'readme\\n' > %{buildroot}/usr/share/relo/README
 /usr/share/relo/README
 `,
   );
-  run("rpmbuild", ["-bb", "--quiet", "--define", `_topdir ${top}`, join(top, "relo.spec")]);
-  const theirs = join(top, "RPMS", "noarch", readdirSync(join(top, "RPMS", "noarch"))[0]!);
   for (const qf of ["[%{PREFIXES}\\n]", "[%{FILENAMES}\\n]"])
     assert.equal(run("rpm", ["-qp", "--qf", qf, pkg]), run("rpm", ["-qp", "--qf", qf, theirs]), qf);
 });

@@ -5,7 +5,7 @@
  * a `with` against installed packages, and dnf --installroot resolving one.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -15,6 +15,7 @@ import { type RpmOptions, writeRpm } from "../../src/rpm/index.ts";
 import { richDependencyError } from "../../src/rpm/rich.ts";
 import type { PackageSpec, Relations } from "../../src/spec/types.ts";
 import { needRoot, needTool, run, tryRun } from "@packyard/testkit/tools";
+import { dependencyRows, rpmbuild, rpmQuery, rpmRoot } from "./rpm-tools.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "packyard-rpm-rich-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,8 +40,6 @@ async function write(s: PackageSpec, options: RpmOptions = {}): Promise<string> 
   writeFileSync(path, await collect(writeRpm(s, options)));
   return path;
 }
-
-const lines = (s: string) => s.split("\n").filter((l) => l !== "");
 
 /** rpmspec's verdict on `tag: expr`: undefined when it parses, else rpm's message. */
 function rpmspecVerdict(expr: string, tag: "Requires" | "Conflicts"): string | undefined {
@@ -159,10 +158,8 @@ test("rpm -qp shows the rich dependencies verbatim with rpmlib(RichDependencies)
     }),
     { requires: { pre: [[{ name: "(useradd or busybox)" }]] } },
   );
-  const top = join(dir, "rpmbuild");
-  mkdirSync(top, { recursive: true });
-  writeFileSync(
-    join(top, "rich-demo.spec"),
+  const theirs = rpmbuild(
+    join(dir, "rpmbuild"),
     `Name: rich-demo
 Version: 1.0
 Release: 1
@@ -179,9 +176,7 @@ x
 %files
 `,
   );
-  run("rpmbuild", ["-bb", "--quiet", "--define", `_topdir ${top}`, join(top, "rich-demo.spec")]);
-  const theirs = join(top, "RPMS", "noarch", readdirSync(join(top, "RPMS", "noarch"))[0]!);
-  const requires = lines(run("rpm", ["-qp", "--requires", ours]));
+  const requires = rpmQuery(ours, "--requires");
   for (const want of [
     "(bash >= 4.4 or fish)",
     "(a if b else c)",
@@ -189,14 +184,8 @@ x
     "rpmlib(RichDependencies) <= 4.12.0-1",
   ])
     assert.ok(requires.includes(want), `${want} in ${requires.join(" | ")}`);
-  for (const tag of ["REQUIRE", "RECOMMEND", "CONFLICT"]) {
-    const qf = `[%{${tag}NAME} %{${tag}FLAGS} "%{${tag}VERSION}"\\n]`;
-    assert.deepEqual(
-      lines(run("rpm", ["-qp", "--qf", qf, ours])).sort(),
-      lines(run("rpm", ["-qp", "--qf", qf, theirs])).sort(),
-      tag,
-    );
-  }
+  for (const tag of ["REQUIRE", "RECOMMEND", "CONFLICT"])
+    assert.deepEqual(dependencyRows(ours, tag), dependencyRows(theirs, tag), tag);
 });
 
 const ROOT_FOR = "rpm --root and dnf --installroot install into a scratch root";
@@ -213,12 +202,7 @@ test("rpm -i --test in a scratch root resolves or, if and with against what is i
   const withPkg = await write(
     spec("needs-with", "1.0", { depends: [[{ name: "(bash-alt >= 4.4 with bash-alt < 5)" }]] }),
   );
-  const root = (name: string, ...installed: string[]) => {
-    const r = join(dir, name);
-    run("rpm", ["--root", r, "--initdb"]);
-    if (installed.length > 0) run("rpm", ["--root", r, "-i", ...installed]);
-    return r;
-  };
+  const root = (name: string, ...installed: string[]) => rpmRoot(join(dir, name), ...installed);
   const test_ = (r: string, pkg: string) => tryRun("rpm", ["--root", r, "-i", "--test", pkg]);
   const empty = root("empty");
   const failed = test_(empty, orPkg);
@@ -253,22 +237,16 @@ test("dnf --installroot resolves a rich dependency: refused alone, installed wit
       "install",
       ...pkgs,
     ]);
-  const fresh = (name: string) => {
-    const r = join(dir, name);
-    run("rpm", ["--root", r, "--initdb"]);
-    return r;
-  };
-  const alone = fresh("dnf-alone");
+  const alone = rpmRoot(join(dir, "dnf-alone"));
   const r1 = dnf(alone, orPkg);
   assert.notEqual(r1.status, 0, r1.stdout);
   assert.match(r1.stdout + r1.stderr, /nothing provides \(bash-alt >= 4\.4 or fish-alt\)/);
-  const withFish = fresh("dnf-fish");
+  const withFish = rpmRoot(join(dir, "dnf-fish"));
   const r2 = dnf(withFish, orPkg, fish);
   assert.equal(r2.status, 0, r2.stdout + r2.stderr);
   assert.equal(run("rpm", ["--root", withFish, "-q", "needs-or"]).trim(), "needs-or-1.0-1.noarch");
   // Against an installed provider too.
-  const installed = fresh("dnf-installed");
-  run("rpm", ["--root", installed, "-i", fish]);
+  const installed = rpmRoot(join(dir, "dnf-installed"), fish);
   const r3 = dnf(installed, orPkg);
   assert.equal(r3.status, 0, r3.stdout + r3.stderr);
 });

@@ -13,6 +13,7 @@ import { loadOpenPGPSigner } from "../../src/sign/openpgp.ts";
 import type { OpenPGPSigner } from "../../src/sign/signer.ts";
 import { exampleSpec } from "@packyard/testkit/example";
 import { stubSpec } from "../rpm/stub.ts";
+import { rpmRoot } from "./rpm-tools.ts";
 import { needRoot, needTool, run, tryRun } from "@packyard/testkit/tools";
 
 const keys = new URL("../../../../fixtures/keys/", import.meta.url).pathname;
@@ -98,8 +99,7 @@ test("a flipped payload byte gives a BAD payload digest and rpm refuses to insta
     lines.find((l) => l.startsWith("    Payload SHA256 digest:"))!,
     /^ {4}Payload SHA256 digest: BAD \(Expected [0-9a-f]{64} != [0-9a-f]{64}\)$/,
   );
-  const root = join(dir, "refuse-root");
-  run("rpm", ["--root", root, "--initdb"]);
+  const root = rpmRoot(join(dir, "refuse-root"));
   const r = tryRun("rpm", ["--root", root, "-i", "--nodeps", "--noscripts", bad]);
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /Payload SHA256 digest: BAD|does not verify/);
@@ -166,12 +166,7 @@ test("dnf install with gpgcheck and localpkg_gpgcheck: succeeds with the key imp
       "install",
       pkg,
     ]);
-  const prepared = (name: string) => {
-    const root = join(dir, name);
-    run("rpm", ["--root", root, "--initdb"]);
-    run("rpm", ["--root", root, "-i", stub]);
-    return root;
-  };
+  const prepared = (name: string) => rpmRoot(join(dir, name), stub);
   const without = prepared("dnf-nokey");
   const r1 = dnf(without);
   assert.notEqual(r1.status, 0, r1.stdout);

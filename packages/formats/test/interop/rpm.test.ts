@@ -18,6 +18,7 @@ import { needRoot, needTool, run, tryRun } from "@packyard/testkit/tools";
 import { comparable, expectedInfo } from "../rpm/expected.ts";
 import { exampleFromConfig, exampleSpec } from "@packyard/testkit/example";
 import { stubSpec } from "../rpm/stub.ts";
+import { rpmRoot } from "./rpm-tools.ts";
 
 let dir: string;
 before(() => {
@@ -138,18 +139,10 @@ test("20 seeded specs: rpm -qip, --dump, --requires, --provides and --scripts ag
   }
 });
 
-/** A scratch root with the stub installed. */
-function scratchRoot(name: string, stub: string): string {
-  const root = join(dir, name);
-  run("rpm", ["--root", root, "--initdb"]);
-  run("rpm", ["--root", root, "-i", stub]);
-  return root;
-}
-
 test("install, verify, upgrade with a modified noreplace config, erase: scriptlets get the documented $1", async (t) => {
   if (!needTool(t, "rpm", "busybox") || !needRoot(t, ROOT_FOR)) return;
   const stub = await writeTo(stubSpec(), "stub.rpm");
-  const root = scratchRoot("cycle", stub);
+  const root = rpmRoot(join(dir, "cycle"), stub);
   const log = "/var/log/cycle.log";
   const script = (label: string) => ({ body: `echo "${label} $1" >> ${log}\n` });
   const make = (version: string, conf: string): PackageSpec => ({
@@ -214,7 +207,7 @@ test("install, verify, upgrade with a modified noreplace config, erase: scriptle
 test("three seeded specs install, verify clean and erase (relations dropped: their names do not exist)", async (t) => {
   if (!needTool(t, "rpm", "busybox") || !needRoot(t, ROOT_FOR)) return;
   const stub = await writeTo(stubSpec(), "stub.rpm");
-  const root = scratchRoot("seeded", stub);
+  const root = rpmRoot(join(dir, "seeded"), stub);
   for (const [i, spec] of SEEDED.slice(0, 3).entries()) {
     const path = await writeTo({ ...spec, arch: "amd64", relations: {} }, `seeded-install-${i}.rpm`);
     run("rpm", ["--root", root, "-i", path]);
@@ -236,7 +229,7 @@ test("the example (through the config loader) installs, runs, verifies and erase
   const { spec, options } = await exampleFromConfig<RpmOptions>("rpm");
   const pkg = await writeTo(spec, "hello-packyard-1.0.0-1.noarch.rpm", options);
   const stub = await writeTo(stubSpec(), "stub.rpm");
-  const root = scratchRoot("example", stub);
+  const root = rpmRoot(join(dir, "example"), stub);
   run("rpm", ["--root", root, "-i", pkg]);
   const verify = tryRun("rpm", ["--root", root, "-V", "hello-packyard"]);
   assert.equal(verify.stdout, "");
