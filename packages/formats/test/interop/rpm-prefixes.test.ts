@@ -8,50 +8,16 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { bytesSource, collect } from "../../src/bytes/bytes.ts";
+import { collect } from "../../src/bytes/bytes.ts";
 import { type RpmOptions, writeRpm } from "../../src/rpm/index.ts";
-import { type PackageSpec, ROOT } from "../../src/spec/types.ts";
 import { needRoot, needTool, run, tryRun } from "@packyard/testkit/tools";
+import { reloSpec } from "../rpm/relo-spec.ts";
 import { rpmbuild, rpmRoot } from "./rpm-tools.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "packyard-rpm-prefixes-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const own = { owner: ROOT, group: ROOT };
-const text = (s: string) => bytesSource(new TextEncoder().encode(s));
-
-/** Files under /opt/relo and /var/lib/relo (the prefixes) and in /etc and /usr/share (outside both). */
-const SPEC: PackageSpec = {
-  name: "relo",
-  version: { upstream: "1.0", release: "1" },
-  arch: "all",
-  date: 1_700_000_000,
-  description: "relocatable demo",
-  license: "MIT",
-  relations: {},
-  entries: [
-    { type: "dir", path: "/opt/relo", mode: 0o755, ...own },
-    {
-      type: "file",
-      path: "/opt/relo/bin/relo",
-      mode: 0o755,
-      ...own,
-      content: text("#!/bin/sh\necho relo\n"),
-    },
-    { type: "file", path: "/var/lib/relo/state", mode: 0o644, ...own, content: text("state\n") },
-    {
-      type: "file",
-      path: "/etc/relo.conf",
-      mode: 0o644,
-      ...own,
-      flags: { config: true },
-      content: text("conf\n"),
-    },
-    { type: "file", path: "/usr/share/relo/README", mode: 0o644, ...own, content: text("readme\n") },
-  ],
-  scripts: {},
-  changelog: [],
-};
+const SPEC = reloSpec();
 const OPTIONS: RpmOptions = { prefixes: ["/opt/relo", "/var/lib/relo/"] };
 
 async function ours(): Promise<string> {
