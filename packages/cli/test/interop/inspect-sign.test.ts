@@ -7,6 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { basename, join } from "node:path";
 import { after, before, test } from "node:test";
 import { gpgvVerify } from "@packyard/testkit/keyrings";
+import { verifyApkSignature, verifyDebOrigin } from "@packyard/testkit/signatures";
 import { needTool, run } from "@packyard/testkit/tools";
 import {
   cleanup,
@@ -17,8 +18,6 @@ import {
   SIGNER,
   signerKeyring,
   tmp,
-  verifyApkSignature,
-  verifyDebOrigin,
 } from "./support.ts";
 import { FORMATS } from "../../src/formats.ts";
 import { isOneParagraph, REPO, runMain, spawnCli } from "../run-cli.ts";
@@ -148,7 +147,7 @@ test("sign deb: an in-place _gpgorigin that gpgv verifies and inspect reports ve
   const deb = copyOf("deb");
   const r = await sign(deb, keys.openpgpSecret);
   assert.equal(r.status, 0, r.stderr);
-  verifyDebOrigin(signerKeyring(keys), deb);
+  verifyDebOrigin(signerKeyring(keys), deb, tmp("packyard-deb-"), SIGNER);
   const info = await inspectJson(deb, "--key", keys.openpgpPublic);
   assert.deepEqual(
     info.signatures.map((s) => [s.kind, s.location, s.verified]),
@@ -194,7 +193,10 @@ test("sign apk: --key-name names the .SIGN member; openssl verifies it", async (
   const apk = copyOf("apk");
   const r = await sign(apk, keys.rsaPrivate, "--key-name", "release@example.org-1.rsa.pub");
   assert.equal(r.status, 0, r.stderr);
-  assert.equal(verifyApkSignature(apk, keys.rsaPublic), "release@example.org-1.rsa.pub");
+  assert.equal(
+    verifyApkSignature(apk, keys.rsaPublic, tmp("packyard-apk-")).keyName,
+    "release@example.org-1.rsa.pub",
+  );
   const info = await inspectJson(apk, "--key", keys.rsaPublic);
   assert.deepEqual(
     info.signatures.map((s) => [s.kind, s.verified]),

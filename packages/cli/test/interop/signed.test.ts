@@ -10,6 +10,7 @@ import { basename, join } from "node:path";
 import { after, before, test } from "node:test";
 import { makeKeyring, makeRoot } from "@packyard/testkit/pacman-root";
 import { gpgvVerify } from "@packyard/testkit/keyrings";
+import { verifyApkSignature, verifyDebOrigin } from "@packyard/testkit/signatures";
 import { needTool, run } from "@packyard/testkit/tools";
 import {
   cleanup,
@@ -20,8 +21,6 @@ import {
   SIGNER,
   signerKeyring,
   tmp,
-  verifyApkSignature,
-  verifyDebOrigin,
 } from "./support.ts";
 import { REPO, spawnCli } from "../run-cli.ts";
 import type { BuiltArtifact as Artifact } from "../../src/build.ts";
@@ -84,7 +83,12 @@ test("the signed build lists packages, the Arch .sig, SHA256SUMS and its .asc; n
 
 test("deb: gpgv verifies _gpgorigin over the three members", (t) => {
   if (!needTool(t, "gpg", "gpgv", "ar")) return;
-  verifyDebOrigin(signerKeyring(keys), artifact("hello-packyard_1.0.0-1_all.deb"));
+  verifyDebOrigin(
+    signerKeyring(keys),
+    artifact("hello-packyard_1.0.0-1_all.deb"),
+    tmp("packyard-deb-"),
+    SIGNER,
+  );
 });
 
 test("rpm: rpmkeys -Kv checks the header signature with the key imported into a scratch rpmdb", (t) => {
@@ -159,7 +163,7 @@ test("archlinux: pacman installs the CLI-signed package under SigLevel = Require
 test("apk: openssl verifies the RSA signature over the control segment; packyard's reader agrees", (t) => {
   if (!needTool(t, "python3", "tar", "openssl")) return;
   const apk = artifact("hello-packyard-1.0.0-r1.apk");
-  const keyName = verifyApkSignature(apk, keys.rsaPublic);
+  const { keyName } = verifyApkSignature(apk, keys.rsaPublic, tmp("packyard-apk-"));
   assert.match(keyName, /^example@packyard\.invalid-[0-9a-f]{8}\.rsa\.pub$/);
   const r = spawnCli(["inspect", apk, "--json", "--key", keys.rsaPublic], cwd);
   assert.equal(r.status, 0, r.stderr);
