@@ -4,24 +4,16 @@
  * file and packyard-build.json beside the package it names.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { EXAMPLE_DIR } from "@packyard/testkit/example";
 import { PACKAGERS } from "../src/formats.ts";
 import { fakeFormat } from "./fake-format.ts";
 import { runMain, spawnCli } from "./run-cli.ts";
+import { tempDirs } from "./temp-dirs.ts";
 
-const dirs: string[] = [];
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), "packyard-build-args-"));
-  dirs.push(d);
-  return d;
-}
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs("packyard-build-args-");
 
 const ENV = { SOURCE_DATE_EPOCH: "1700000000" };
 

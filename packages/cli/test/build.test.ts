@@ -1,22 +1,14 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { EXAMPLE_DIR } from "@packyard/testkit/example";
 import { fakeFormat } from "./fake-format.ts";
 import { isOneParagraph, REPO, runMain } from "./run-cli.ts";
+import { tempDirs } from "./temp-dirs.ts";
 
-const dirs: string[] = [];
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), "packyard-build-"));
-  dirs.push(d);
-  return d;
-}
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs("packyard-build-");
 
 /** The example's config; builds run in its folder, since relative paths resolve against the working directory. */
 const EXAMPLE = join(EXAMPLE_DIR, "packyard.yml");

@@ -5,22 +5,18 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { fakeFormat } from "./fake-format.ts";
 import { isOneParagraph, REPO, runMain } from "./run-cli.ts";
+import { tempDirs } from "./temp-dirs.ts";
 
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs("packyard-sums-");
 
 /** A copy of the example project with `extra` appended to its packyard.yml (or `extra` applied to it). */
 function project(extra: string | ((config: string) => string)): string {
-  const d = mkdtempSync(join(tmpdir(), "packyard-sums-"));
-  dirs.push(d);
+  const d = tmp();
   cpSync(join(REPO, "fixtures/example"), d, { recursive: true });
   const config = join(d, "packyard.yml");
   const text = readFileSync(config, "utf8");

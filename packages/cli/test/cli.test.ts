@@ -1,20 +1,12 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { FORMATS } from "../src/formats.ts";
 import { type CliResult, isOneParagraph, REPO, runMain, spawnCli } from "./run-cli.ts";
+import { tempDirs } from "./temp-dirs.ts";
 
-const dirs: string[] = [];
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), "packyard-cli-"));
-  dirs.push(d);
-  return d;
-}
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs("packyard-cli-");
 
 /** main() in-process with the real formats: what the launcher runs, without a Node start per call. */
 function cli(args: string[], cwd: string, env: Record<string, string> = {}): Promise<CliResult> {

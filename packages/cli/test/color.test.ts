@@ -4,23 +4,14 @@
  * output and --json stay plain.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { FORMATS } from "../src/formats.ts";
 import { main } from "../src/main.ts";
 import { REPO } from "./run-cli.ts";
+import { tempDirs } from "./temp-dirs.ts";
 
-const dirs: string[] = [];
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), "packyard-cli-color-"));
-  dirs.push(d);
-  return d;
-}
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs("packyard-cli-color-");
 
 const ESC = "\x1b[";
 const RED_LABEL = "\x1b[1;31merror:\x1b[0m";

@@ -4,18 +4,15 @@
  * trust the key.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { apkKeyName, FORMATS } from "../src/formats.ts";
 import { COMMANDS } from "../src/main.ts";
 import { REPO, runMain, spawnCli } from "./run-cli.ts";
+import { tempDirs } from "./temp-dirs.ts";
 
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs("packyard-keygen-");
 
 test("packyard help COMMAND prints what COMMAND --help prints; help alone is the top help", async () => {
   for (const c of COMMANDS) {
@@ -56,8 +53,7 @@ test("every flag a command declares is in its usage line and in its options list
 });
 
 test("keygen --type rsa prints the apk key name: the /etc/apk/keys file name packages are signed under", async () => {
-  const cwd = mkdtempSync(join(tmpdir(), "packyard-keygen-"));
-  dirs.push(cwd);
+  const cwd = tmp();
   const r = await runMain(
     ["keygen", "--type", "rsa", "--name", "release", "--email", "dev@example.org"],
     cwd,

@@ -4,16 +4,16 @@
  * stack trace only with --debug.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { formatById, type PackageFormat } from "@packyard/formats";
 import { compress, compressBytes } from "@packyard/formats/compress";
 import { writeAr } from "@packyard/formats/container/ar";
 import { encodeTarHeader, type TarHeader, writeTar } from "@packyard/formats/container/tar";
 import { FORMATS } from "../src/formats.ts";
 import { type CliResult, isOneParagraph, REPO, runMain, spawnCli } from "./run-cli.ts";
+import { tempDirs } from "./temp-dirs.ts";
 
 /** All chunks of a stream in one array. */
 async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
@@ -22,15 +22,7 @@ async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   return new Uint8Array(Buffer.concat(parts));
 }
 
-const dirs: string[] = [];
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), "packyard-cli-inspect-"));
-  dirs.push(d);
-  return d;
-}
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs("packyard-cli-inspect-");
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const CONTROL =

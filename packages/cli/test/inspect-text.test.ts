@@ -4,23 +4,15 @@
  * sizes for people. And `inspect --key` answers like gpgv: exit 1 unless the signatures verify.
  */
 import assert from "node:assert/strict";
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { FORMATS } from "../src/formats.ts";
 import { relationText } from "../src/relation-text.ts";
 import { isOneParagraph, REPO, runMain } from "./run-cli.ts";
+import { tempDirs } from "./temp-dirs.ts";
 
-const dirs: string[] = [];
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), "packyard-inspect-text-"));
-  dirs.push(d);
-  return d;
-}
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs("packyard-inspect-text-");
 
 const fixture = (p: string) => join(REPO, "fixtures", p);
 

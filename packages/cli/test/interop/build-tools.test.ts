@@ -3,25 +3,17 @@
  * set, gpg checks a signature made from the config's key, dpkg-deb reads a package the launcher built.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { needTool, run } from "@packyard/testkit/tools";
 import { EXAMPLE_DIR } from "@packyard/testkit/example";
 import { keygen } from "../../src/formats.ts";
 import { fakeFormat } from "../fake-format.ts";
 import { isOneParagraph, REPO, runMain, spawnCli } from "../run-cli.ts";
+import { tempDirs } from "../temp-dirs.ts";
 
-const dirs: string[] = [];
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), "packyard-build-"));
-  dirs.push(d);
-  return d;
-}
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs("packyard-build-");
 
 const EXAMPLE = join(EXAMPLE_DIR, "packyard.yml");
 const formats = [fakeFormat];

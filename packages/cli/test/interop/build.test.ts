@@ -6,9 +6,9 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { after, before, test } from "node:test";
+import { before, test } from "node:test";
 import { needTool, run, tryRun } from "@packyard/testkit/tools";
-import { cleanup, exampleCopy } from "./support.ts";
+import { exampleCopy } from "./support.ts";
 import { FORMATS } from "../../src/formats.ts";
 import { isOneParagraph, runMain, spawnCli } from "../run-cli.ts";
 import type { BuiltArtifact as Artifact } from "../../src/build.ts";
@@ -23,7 +23,6 @@ before(() => {
   build = spawnCli(["build", "-p", "deb,rpm,archlinux,apk,tar.gz,zip", "--json"], cwd, ENV);
   if (build.status === 0) manifest = JSON.parse(build.stdout) as Artifact[];
 });
-after(cleanup);
 
 function artifact(format: string): string {
   const a = manifest.find((m) => m.format === format);

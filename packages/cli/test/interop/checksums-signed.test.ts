@@ -3,25 +3,21 @@
  * `gpg --list-packets`: dated SOURCE_DATE_EPOCH, or the key's creation when the key is newer.
  */
 import assert from "node:assert/strict";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { gpgvKeyring, gpgvVerify } from "@packyard/testkit/keyrings";
 import { needTool, run } from "@packyard/testkit/tools";
 import { keygen } from "../../src/formats.ts";
 import { fakeFormat } from "../fake-format.ts";
 import { REPO, runMain } from "../run-cli.ts";
+import { tempDirs } from "../temp-dirs.ts";
 
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs("packyard-sums-");
 
 /** A copy of the example project with `extra` appended to its packyard.yml. */
 function project(extra: string): string {
-  const d = mkdtempSync(join(tmpdir(), "packyard-sums-"));
-  dirs.push(d);
+  const d = tmp();
   cpSync(join(REPO, "fixtures/example"), d, { recursive: true });
   const config = join(d, "packyard.yml");
   writeFileSync(config, `${readFileSync(config, "utf8")}\n${extra}`);
@@ -46,15 +42,13 @@ async function signedProject(created: number): Promise<{ cwd: string; publicKey:
 
 /** `gpg --list-packets` in a scratch GNUPGHOME (never the user's ~/.gnupg). */
 function listPackets(file: string): string {
-  const home = mkdtempSync(join(tmpdir(), "packyard-sums-gpg-"));
-  dirs.push(home);
+  const home = tmp("packyard-sums-gpg-");
   return run("gpg", ["--homedir", home, "--batch", "--list-packets", file]);
 }
 
 /** gpgv accepts `dir`/SHA256SUMS.asc over SHA256SUMS with the key at `publicKey`. */
 function gpgv(publicKey: string, dir: string): void {
-  const home = mkdtempSync(join(tmpdir(), "packyard-sums-gpg-"));
-  dirs.push(home);
+  const home = tmp("packyard-sums-gpg-");
   const ring = gpgvKeyring(home, "sums", readFileSync(publicKey, "utf8"));
   gpgvVerify(ring, join(dir, "SHA256SUMS.asc"), join(dir, "SHA256SUMS"), "sums <sums@example.org>");
 }

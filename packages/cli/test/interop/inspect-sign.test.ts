@@ -5,12 +5,11 @@
 import assert from "node:assert/strict";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { after, before, test } from "node:test";
+import { before, test } from "node:test";
 import { gpgvVerify } from "@packyard/testkit/keyrings";
 import { verifyApkSignature, verifyDebOrigin } from "@packyard/testkit/signatures";
 import { needTool, run } from "@packyard/testkit/tools";
 import {
-  cleanup,
   type ExampleKeys,
   exampleCopy,
   keygenInto,
@@ -45,7 +44,6 @@ before(() => {
   assert.equal(r.status, 0, r.stderr);
   manifest = JSON.parse(r.stdout) as Artifact[];
 });
-after(cleanup);
 
 /** `packyard ARGS` in-process (main() with the registry), which saves a Node start per call. */
 function cli(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {

@@ -3,23 +3,15 @@
  * the fingerprint, openssl reads the apk RSA pair.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { needTool, run } from "@packyard/testkit/tools";
 import { FORMATS } from "../../src/formats.ts";
 import { type CliResult, runMain } from "../run-cli.ts";
+import { tempDirs } from "../temp-dirs.ts";
 
-const dirs: string[] = [];
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), "packyard-keygen-"));
-  dirs.push(d);
-  return d;
-}
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs("packyard-keygen-");
 
 function cli(args: string[], cwd: string): Promise<CliResult> {
   return runMain(args, cwd, FORMATS);

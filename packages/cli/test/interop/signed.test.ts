@@ -7,13 +7,12 @@
 import assert from "node:assert/strict";
 import { copyFileSync, readFileSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
-import { after, before, test } from "node:test";
+import { before, test } from "node:test";
 import { makeKeyring, makeRoot } from "@packyard/testkit/pacman-root";
 import { gpgvVerify } from "@packyard/testkit/keyrings";
 import { verifyApkSignature, verifyDebOrigin } from "@packyard/testkit/signatures";
 import { needTool, run } from "@packyard/testkit/tools";
 import {
-  cleanup,
   type ExampleKeys,
   exampleCopy,
   keygenInto,
@@ -44,7 +43,6 @@ before(() => {
   );
   if (build.status === 0) manifest = JSON.parse(build.stdout) as Artifact[];
 });
-after(cleanup);
 
 function artifact(name: string): string {
   const a = manifest.find((m) => basename(m.path) === name);

@@ -4,26 +4,15 @@
  * with it (the deb and apk judges are @packyard/testkit/signatures).
  */
 import assert from "node:assert/strict";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gpgvKeyring } from "@packyard/testkit/keyrings";
 import { run } from "@packyard/testkit/tools";
 import { REPO, spawnCli } from "../run-cli.ts";
+import { tempDirs } from "../temp-dirs.ts";
 
-const dirs: string[] = [];
-
-/** A fresh temp folder, removed by {@link cleanup}. */
-export function tmp(prefix = "packyard-interop-"): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(d);
-  return d;
-}
-
-/** Removes every folder made by {@link tmp}. */
-export function cleanup(): void {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-}
+/** A fresh temp folder, removed after the tests of the file that imports this module. */
+export const tmp = tempDirs("packyard-interop-");
 
 /** A scratch copy of fixtures/example (so keys and dist/ land outside the repository). */
 export function exampleCopy(): string {
