@@ -5,24 +5,18 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { exampleProject } from "@packyard/testkit/example";
 import { fakeFormat } from "./fake-format.ts";
-import { isOneParagraph, REPO, runMain } from "./run-cli.ts";
+import { isOneParagraph, runMain } from "./run-cli.ts";
 import { tempDirs } from "./temp-dirs.ts";
 
 const tmp = tempDirs("packyard-sums-");
 
 /** A copy of the example project with `extra` appended to its packyard.yml (or `extra` applied to it). */
-function project(extra: string | ((config: string) => string)): string {
-  const d = tmp();
-  cpSync(join(REPO, "fixtures/example"), d, { recursive: true });
-  const config = join(d, "packyard.yml");
-  const text = readFileSync(config, "utf8");
-  writeFileSync(config, typeof extra === "string" ? `${text}\n${extra}` : extra(text));
-  return d;
-}
+const project = (extra: string | ((config: string) => string)) => exampleProject(tmp(), extra);
 
 const ENV = { SOURCE_DATE_EPOCH: "1700000000" };
 

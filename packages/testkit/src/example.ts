@@ -3,9 +3,11 @@
  * `packyard build -p <format>` builds it (its packyard.yml through the config loader and the real format
  * registry, at a fixed build date), so tests that judge "the example" judge what users get from the
  * README's quick start; and the same package as a PackageSpec written out by hand from its files, for unit
- * tests that must not depend on the config loader and vary one field at a time.
+ * tests that must not depend on the config loader and vary one field at a time. Tests that run the CLI
+ * in the project get a scratch copy of its folder.
  */
-import { readFileSync } from "node:fs";
+import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { bytesSource, FORMATS, loadConfig, type PackageSpec, ROOT } from "@packyard/formats";
 import { FIXTURES } from "./repo.ts";
 
@@ -14,6 +16,22 @@ export const EXAMPLE_DIR = `${FIXTURES}example/`;
 
 /** 2024-01-01T00:00:00Z, the date of the example's newest changelog entry, used as the build date. */
 export const EXAMPLE_DATE = 1704067200;
+
+/**
+ * Copies the example project into `dir` (made if missing; a dist/ a local build left in fixtures/example is
+ * not carried over), so keys and build output land outside the repository. `config`, when given, is
+ * appended to the copy's packyard.yml after a newline, or (a function) rewrites its text. Returns `dir`.
+ */
+export function exampleProject(dir: string, config?: string | ((text: string) => string)): string {
+  cpSync(EXAMPLE_DIR, dir, { recursive: true });
+  rmSync(join(dir, "dist"), { recursive: true, force: true });
+  if (config !== undefined) {
+    const file = join(dir, "packyard.yml");
+    const text = readFileSync(file, "utf8");
+    writeFileSync(file, typeof config === "string" ? `${text}\n${config}` : config(text));
+  }
+  return dir;
+}
 
 /** The example's spec and format options for one format id (`deb`, `rpm`, `archlinux`, `apk`, `macos`, ...). */
 export async function exampleFromConfig<O = unknown>(

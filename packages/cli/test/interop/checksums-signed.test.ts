@@ -3,32 +3,24 @@
  * `gpg --list-packets`: dated SOURCE_DATE_EPOCH, or the key's creation when the key is newer.
  */
 import assert from "node:assert/strict";
-import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { exampleProject } from "@packyard/testkit/example";
 import { gpgvKeyring, gpgvVerify } from "@packyard/testkit/keyrings";
 import { needTool, run } from "@packyard/testkit/tools";
 import { keygen } from "../../src/formats.ts";
 import { fakeFormat } from "../fake-format.ts";
-import { REPO, runMain } from "../run-cli.ts";
+import { runMain } from "../run-cli.ts";
 import { tempDirs } from "../temp-dirs.ts";
 
 const tmp = tempDirs("packyard-sums-");
-
-/** A copy of the example project with `extra` appended to its packyard.yml. */
-function project(extra: string): string {
-  const d = tmp();
-  cpSync(join(REPO, "fixtures/example"), d, { recursive: true });
-  const config = join(d, "packyard.yml");
-  writeFileSync(config, `${readFileSync(config, "utf8")}\n${extra}`);
-  return d;
-}
 
 const ENV = { SOURCE_DATE_EPOCH: "1700000000" };
 
 /** A project whose checksums file is signed by an EdDSA key created at `created` (seconds). */
 async function signedProject(created: number): Promise<{ cwd: string; publicKey: string }> {
-  const cwd = project("checksum:\n  signature:\n    key_file: sums.secret.asc\n");
+  const cwd = exampleProject(tmp(), "checksum:\n  signature:\n    key_file: sums.secret.asc\n");
   const key = await keygen({
     type: "openpgp",
     name: "sums",

@@ -9,10 +9,11 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
+import { exampleProject } from "@packyard/testkit/example";
 import { REPO } from "../run-cli.ts";
 
 const NODES = {
@@ -254,9 +255,7 @@ test("npx packyard build runs from the installed CLI under both Nodes and writes
   const digests: Record<string, Record<string, string>> = {};
   for (const [label, node] of Object.entries(NODES)) {
     // Inside the scratch project, so npx finds the installed bin in its node_modules/.bin.
-    const project = join(app, `example-${label}`);
-    cpSync(join(REPO, "fixtures/example"), project, { recursive: true });
-    rmSync(join(project, "dist"), { recursive: true, force: true });
+    const project = exampleProject(join(app, `example-${label}`));
     run("npx", ["--offline", "packyard", "build", "-p", "deb,rpm,archlinux,apk,macos,tar.gz,zip"], project, {
       ...pathWith(node),
       SOURCE_DATE_EPOCH: EPOCH,

@@ -5,10 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { bytesSource, readPackage } from "@packyard/formats";
+import { exampleProject } from "@packyard/testkit/example";
 import { REPO } from "../run-cli.ts";
 
 const README = readFileSync(join(REPO, "README.md"), "utf8");
@@ -40,9 +41,7 @@ test("the quick start's commands run in fixtures/example", () => {
     .filter((l) => l !== "" && !l.startsWith("#"));
   assert.equal(lines[0], "npm ci", "the set-up line (already done for this test run)");
   assert.equal(lines[1], "cd fixtures/example");
-  const example = join(work, "example");
-  cpSync(join(REPO, "fixtures/example"), example, { recursive: true });
-  rmSync(join(example, "dist"), { recursive: true, force: true });
+  const example = exampleProject(join(work, "example"));
   const commands = lines.slice(2);
   assert.ok(commands.length >= 2, commands.join("\n"));
   for (const line of commands) {
@@ -54,9 +53,7 @@ test("the quick start's commands run in fixtures/example", () => {
 });
 
 test("the build API example runs verbatim on the example project", () => {
-  const example = join(work, "api");
-  cpSync(join(REPO, "fixtures/example"), example, { recursive: true });
-  rmSync(join(example, "dist"), { recursive: true, force: true });
+  const example = exampleProject(join(work, "api"));
   // The example is TypeScript with erasable syntax only: run it as a .ts module.
   writeFileSync(join(example, "example.ts"), block("### Build API", "ts"));
   const r = run(process.execPath, ["example.ts"], example, { SOURCE_DATE_EPOCH: "1704067200" });

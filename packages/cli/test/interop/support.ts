@@ -4,22 +4,19 @@
  * with it (the deb and apk judges are @packyard/testkit/signatures).
  */
 import assert from "node:assert/strict";
-import { cpSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { exampleProject } from "@packyard/testkit/example";
 import { gpgvKeyring } from "@packyard/testkit/keyrings";
 import { run } from "@packyard/testkit/tools";
-import { REPO, spawnCli } from "../run-cli.ts";
+import { spawnCli } from "../run-cli.ts";
 import { tempDirs } from "../temp-dirs.ts";
 
 /** A fresh temp folder, removed after the tests of the file that imports this module. */
 export const tmp = tempDirs("packyard-interop-");
 
 /** A scratch copy of fixtures/example (so keys and dist/ land outside the repository). */
-export function exampleCopy(): string {
-  const d = tmp("packyard-example-");
-  cpSync(join(REPO, "fixtures/example"), d, { recursive: true });
-  return d;
-}
+export const exampleCopy = (): string => exampleProject(tmp("packyard-example-"));
 
 /** Paths of the keys `packyard keygen` wrote into `<dir>/keys` as packyard.signed.yml expects them. */
 export interface ExampleKeys {

@@ -10,7 +10,6 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import {
   copyFileSync,
-  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -31,7 +30,7 @@ import { writeDeb } from "../../src/deb/writer.ts";
 import type { PackageSpec, Scripts } from "../../src/spec/types.ts";
 import { compareSemver } from "../../src/spec/version.ts";
 import { arbDebSpec, arbSemverVersion } from "../support/arbitrary-deb.ts";
-import { EXAMPLE_DATE, EXAMPLE_DIR, exampleFromConfig } from "@packyard/testkit/example";
+import { EXAMPLE_DATE, exampleFromConfig, exampleProject } from "@packyard/testkit/example";
 import { needTool, run, tryRun } from "@packyard/testkit/tools";
 
 const work = mkdtempSync(join(tmpdir(), "packyard-deb-install-"));
@@ -188,8 +187,7 @@ const REPO = new URL("../../../../", import.meta.url).pathname;
 
 test("the README's quick start: `packyard build -p deb` in a copy of fixtures/example gives the golden bytes, and that file installs, runs and purges clean", (t) => {
   if (!needTool(t, "dpkg", "busybox", "chroot")) return;
-  const project = join(work, "cli-example");
-  cpSync(EXAMPLE_DIR, project, { recursive: true });
+  const project = exampleProject(join(work, "cli-example"));
   const out = join(work, "cli-out");
   const built = JSON.parse(
     run(
