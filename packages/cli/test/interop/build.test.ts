@@ -8,20 +8,19 @@ import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { before, test } from "node:test";
 import { needTool, run, tryRun } from "@packyard/testkit/tools";
-import { exampleCopy } from "./support.ts";
+import { buildJson, exampleCopy, LINUX_PACKAGERS } from "./support.ts";
 import { FORMATS } from "../../src/formats.ts";
-import { isOneParagraph, runMain, spawnCli } from "../run-cli.ts";
+import { type CliResult, isOneParagraph, runMain, spawnCli } from "../run-cli.ts";
 import type { BuiltArtifact as Artifact } from "../../src/build.ts";
 
 const ENV = { SOURCE_DATE_EPOCH: "1700000000" };
 let cwd = "";
-let build: { status: number; stdout: string; stderr: string };
+let build: CliResult;
 let manifest: Artifact[] = [];
 
 before(() => {
   cwd = exampleCopy();
-  build = spawnCli(["build", "-p", "deb,rpm,archlinux,apk,tar.gz,zip", "--json"], cwd, ENV);
-  if (build.status === 0) manifest = JSON.parse(build.stdout) as Artifact[];
+  ({ result: build, manifest } = buildJson(cwd, ["-p", LINUX_PACKAGERS]));
 });
 
 function artifact(format: string): string {

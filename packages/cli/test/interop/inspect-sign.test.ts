@@ -10,8 +10,10 @@ import { gpgvVerify } from "@packyard/testkit/keyrings";
 import { verifyApkSignature, verifyDebOrigin } from "@packyard/testkit/signatures";
 import { needTool, run } from "@packyard/testkit/tools";
 import {
+  buildJson,
   type ExampleKeys,
   exampleCopy,
+  LINUX_PACKAGERS,
   keygenInto,
   rpmCheckSig,
   SIGNER,
@@ -19,7 +21,7 @@ import {
   tmp,
 } from "./support.ts";
 import { FORMATS } from "../../src/formats.ts";
-import { isOneParagraph, REPO, runMain, spawnCli } from "../run-cli.ts";
+import { isOneParagraph, REPO, runMain } from "../run-cli.ts";
 import type { BuiltArtifact as Artifact } from "../../src/build.ts";
 
 interface Info {
@@ -38,11 +40,9 @@ let manifest: Artifact[] = [];
 before(() => {
   cwd = exampleCopy();
   keys = keygenInto(cwd);
-  const r = spawnCli(["build", "-p", "deb,rpm,archlinux,apk,tar.gz,zip", "--json"], cwd, {
-    SOURCE_DATE_EPOCH: "1700000000",
-  });
-  assert.equal(r.status, 0, r.stderr);
-  manifest = JSON.parse(r.stdout) as Artifact[];
+  const build = buildJson(cwd, ["-p", LINUX_PACKAGERS]);
+  assert.equal(build.result.status, 0, build.result.stderr);
+  manifest = build.manifest;
 });
 
 /** `packyard ARGS` in-process (main() with the registry), which saves a Node start per call. */

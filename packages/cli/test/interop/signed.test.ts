@@ -13,35 +13,30 @@ import { gpgvVerify } from "@packyard/testkit/keyrings";
 import { verifyApkSignature, verifyDebOrigin } from "@packyard/testkit/signatures";
 import { needTool, run } from "@packyard/testkit/tools";
 import {
+  buildJson,
   type ExampleKeys,
   exampleCopy,
+  LINUX_PACKAGERS,
   keygenInto,
   rpmCheckSig,
   SIGNER,
   signerKeyring,
   tmp,
 } from "./support.ts";
-import { REPO, spawnCli } from "../run-cli.ts";
+import { type CliResult, REPO, spawnCli } from "../run-cli.ts";
 import type { BuiltArtifact as Artifact } from "../../src/build.ts";
 
 let cwd = "";
 let keys: ExampleKeys;
-let env: Record<string, string> = {};
-let build: { status: number; stdout: string; stderr: string };
+let build: CliResult;
 let manifest: Artifact[] = [];
 
 before(() => {
   cwd = exampleCopy();
   keys = keygenInto(cwd);
-  // A build date older than the keys just made: the OpenPGP signer raises it to the key's creation time
-  // (verifiers refuse signatures older than their key), so this also covers that path through the CLI.
-  env = { SOURCE_DATE_EPOCH: "1700000000" };
-  build = spawnCli(
-    ["build", "-f", "packyard.signed.yml", "-p", "deb,rpm,archlinux,apk,tar.gz,zip", "--json"],
-    cwd,
-    env,
-  );
-  if (build.status === 0) manifest = JSON.parse(build.stdout) as Artifact[];
+  // buildJson dates the build before the keys just made: the OpenPGP signer raises the date to the key's
+  // creation time (verifiers refuse signatures older than their key), so this also covers that path.
+  ({ result: build, manifest } = buildJson(cwd, ["-f", "packyard.signed.yml", "-p", LINUX_PACKAGERS]));
 });
 
 function artifact(name: string): string {
@@ -184,13 +179,16 @@ test("checksums: gpgv verifies SHA256SUMS.asc, sha256sum -c checks every artifac
 
 test("dated signatures are reproducible: the same signed build twice gives the same packages, .sig, SHA256SUMS and .asc", () => {
   const again = (target: string) => {
-    const r = spawnCli(
-      ["build", "-f", "packyard.signed.yml", "-p", "deb,rpm,archlinux,apk,zip", "-t", target, "--json"],
-      cwd,
-      env,
-    );
-    assert.equal(r.status, 0, r.stderr);
-    return (JSON.parse(r.stdout) as Artifact[]).map((m) => [basename(m.path), m.sha256]);
+    const { result, manifest } = buildJson(cwd, [
+      "-f",
+      "packyard.signed.yml",
+      "-p",
+      "deb,rpm,archlinux,apk,zip",
+      "-t",
+      target,
+    ]);
+    assert.equal(result.status, 0, result.stderr);
+    return manifest.map((m) => [basename(m.path), m.sha256]);
   };
   const a = again("one");
   assert.equal(a.length, 8);

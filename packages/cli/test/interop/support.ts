@@ -1,7 +1,8 @@
 /**
- * Shared steps of the CLI interop tests: a scratch copy of the example project, keys made by
- * `packyard keygen`, the gpgv keyring and user ID of its OpenPGP key, and rpmkeys' check of an rpm signed
- * with it (the deb and apk judges are @packyard/testkit/signatures).
+ * Shared steps of the CLI interop tests: a scratch copy of the example project, a dated
+ * `packyard build --json` and its manifest, keys made by `packyard keygen`, the gpgv keyring and user ID
+ * of its OpenPGP key, and rpmkeys' check of an rpm signed with it (the deb and apk judges are
+ * @packyard/testkit/signatures).
  */
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync } from "node:fs";
@@ -9,7 +10,8 @@ import { join } from "node:path";
 import { exampleProject } from "@packyard/testkit/example";
 import { gpgvKeyring } from "@packyard/testkit/keyrings";
 import { run } from "@packyard/testkit/tools";
-import { spawnCli } from "../run-cli.ts";
+import type { BuiltArtifact as Artifact } from "../../src/build.ts";
+import { type CliResult, spawnCli } from "../run-cli.ts";
 import { tempDirs } from "../temp-dirs.ts";
 
 /** A fresh temp folder, removed after the tests of the file that imports this module. */
@@ -17,6 +19,19 @@ export const tmp = tempDirs("packyard-interop-");
 
 /** A scratch copy of fixtures/example (so keys and dist/ land outside the repository). */
 export const exampleCopy = (): string => exampleProject(tmp("packyard-example-"));
+
+/** Every packager the example builds on Linux, as `-p` takes them. */
+export const LINUX_PACKAGERS = "deb,rpm,archlinux,apk,tar.gz,zip";
+
+/**
+ * `packyard build ARGS --json` through the launcher in `cwd`, with SOURCE_DATE_EPOCH=1700000000: the
+ * launcher's result and the manifest it printed (empty when the build failed, so that the tests asserting
+ * on the result say why).
+ */
+export function buildJson(cwd: string, args: string[]): { result: CliResult; manifest: Artifact[] } {
+  const result = spawnCli(["build", ...args, "--json"], cwd, { SOURCE_DATE_EPOCH: "1700000000" });
+  return { result, manifest: result.status === 0 ? (JSON.parse(result.stdout) as Artifact[]) : [] };
+}
 
 /** Paths of the keys `packyard keygen` wrote into `<dir>/keys` as packyard.signed.yml expects them. */
 export interface ExampleKeys {
