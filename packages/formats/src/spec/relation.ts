@@ -38,6 +38,10 @@ export function parseRelation(input: string, field = "depends"): RelationGroup {
   return alternatives.map((alt) => parseOne(alt, input, field));
 }
 
+/** Debian's architecture qualifiers (`any`, `native`) and architecture names, as after `name:` in a relation. */
+const DEB_QUALIFIER =
+  /^(any|native|all|amd64|arm64|armhf|armel|i386|ppc64el|ppc64|s390x|riscv64|loong64|mips64el|mipsel|powerpc|hppa|sparc64|alpha|ia64|m68k|sh4|x32)$/;
+
 function parseOne(text: string, whole: string, field: string): Relation {
   let name = text;
   let rest = "";
@@ -55,7 +59,10 @@ function parseOne(text: string, whole: string, field: string): Relation {
   }
   const rel: Relation = { name };
   const colon = /^([^:()]+):([a-z0-9-]+)$/.exec(name);
-  if (colon && !name.startsWith("so:") && !name.startsWith("cmd:") && !name.startsWith("pc:")) {
+  // apk's provider names (`so:libc.so.6`, `cmd:sh`, `pc:zlib`) are names, not Debian's `name:arch`; but a
+  // package that is itself called so, cmd or pc keeps its qualifier (`pc:any`, `cmd:native`, `so:amd64`).
+  const apkProvider = /^(so|cmd|pc):/.test(name) && !DEB_QUALIFIER.test(colon?.[2] ?? "");
+  if (colon && !apkProvider) {
     rel.name = colon[1]!;
     rel.archQualifier = colon[2]!;
   }

@@ -88,6 +88,11 @@ test("parseRelation reads nfpm's verbatim strings", () => {
   ]);
   assert.deepEqual(parseRelation("/bin/sh"), [{ name: "/bin/sh" }]);
   assert.deepEqual(parseRelation("so:libc.musl-x86_64.so.1"), [{ name: "so:libc.musl-x86_64.so.1" }]);
+  assert.deepEqual(parseRelation("pc:zlib"), [{ name: "pc:zlib" }]);
+  assert.deepEqual(parseRelation("cmd:sh"), [{ name: "cmd:sh" }]);
+  // A Debian package called pc, cmd or so keeps its qualifier (found by the deb round-trip property).
+  assert.deepEqual(parseRelation("pc:any"), [{ name: "pc", archQualifier: "any" }]);
+  assert.deepEqual(parseRelation("so:amd64"), [{ name: "so", archQualifier: "amd64" }]);
   assert.equal(
     code(() => parseRelation("a |")),
     "INVALID_RELATION",
