@@ -6,7 +6,8 @@
  */
 import { arbEntries } from "@packyard/testkit/entries";
 import fc from "fast-check";
-import type { PackageSpec, Relation, RelationGroup, Relations, Version } from "../../src/spec/types.ts";
+import type { PackageSpec, Relation, Relations, Version } from "../../src/spec/types.ts";
+import { ABOUT_FIELDS, arbRelationsOf, withoutUndefined } from "./arbitrary-neutral.ts";
 
 /** Lowercase package names valid for dpkg (2+ chars, starts alphanumeric). */
 export const arbDebName: fc.Arbitrary<string> = fc
@@ -70,30 +71,14 @@ const arbRelation: fc.Arbitrary<Relation> = fc
     return out;
   });
 
-const arbGroups = (alternatives: boolean): fc.Arbitrary<RelationGroup[]> =>
-  fc.array(fc.array(arbRelation, { minLength: 1, maxLength: alternatives ? 3 : 1 }), { maxLength: 3 });
-
-/** Relations of every kind; `provides` only with "=" (deb-control(5)). */
-export const arbRelations: fc.Arbitrary<Relations> = fc
-  .record(
-    {
-      depends: arbGroups(true),
-      preDepends: arbGroups(true),
-      recommends: arbGroups(true),
-      suggests: arbGroups(true),
-      enhances: arbGroups(true),
-      conflicts: arbGroups(false),
-      breaks: arbGroups(false),
-      replaces: arbGroups(false),
-      provides: arbGroups(false).map((gs) =>
-        gs.map((g) => g.map((r) => (r.op ? { ...r, op: "=" as const } : r))),
-      ),
-    },
-    { requiredKeys: [] },
-  )
-  .map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v.length > 0)) as Relations);
-
-const descLine = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9 ,.:()'-]{0,40}[A-Za-z0-9.]$/);
+/** Relations of every kind; OR-groups in the dependency kinds, as dpkg allows (deb-control(5)). */
+export const arbRelations: fc.Arbitrary<Relations> = arbRelationsOf(arbRelation, [
+  "depends",
+  "preDepends",
+  "recommends",
+  "suggests",
+  "enhances",
+]);
 
 /** A complete spec for Debian-style formats. */
 export const arbDebSpec: fc.Arbitrary<PackageSpec> = arbDebName.chain((name) =>
@@ -103,13 +88,7 @@ export const arbDebSpec: fc.Arbitrary<PackageSpec> = arbDebName.chain((name) =>
         version: arbVersion,
         arch: fc.constantFrom("amd64", "arm64", "armv7", "i386", "all" as const),
         date: fc.integer({ min: 0, max: 2 ** 31 }),
-        maintainer: fc.constantFrom("Jane Doe <jane@example.org>", "Ünïcödé Maintainer <u@example.org>"),
-        summary: descLine,
-        description: fc
-          .array(fc.oneof(descLine, fc.constant("")), { maxLength: 5 })
-          .map((ls) => ls.join("\n")),
-        license: fc.constantFrom("MIT", "Apache-2.0", "GPL-3.0-or-later"),
-        homepage: fc.constant("https://example.org/"),
+        ...ABOUT_FIELDS,
         section: fc.constantFrom("utils", "net", "devel"),
         priority: fc.constantFrom("optional", "extra"),
         relations: arbRelations,
@@ -126,9 +105,5 @@ export const arbDebSpec: fc.Arbitrary<PackageSpec> = arbDebName.chain((name) =>
       },
       { requiredKeys: ["version", "arch", "date", "relations", "entries", "scripts"] },
     )
-    .map((r) => {
-      const spec: PackageSpec = { name, changelog: [], ...r } as PackageSpec;
-      for (const k of Object.keys(spec) as (keyof PackageSpec)[]) if (spec[k] === undefined) delete spec[k];
-      return spec;
-    }),
+    .map((r) => withoutUndefined({ name, changelog: [], ...r } as PackageSpec)),
 );

@@ -6,15 +6,8 @@
  */
 import { arbEntries } from "@packyard/testkit/entries";
 import fc from "fast-check";
-import type {
-  Entry,
-  EntryFlags,
-  PackageSpec,
-  Relation,
-  RelationGroup,
-  Relations,
-  Version,
-} from "../../src/spec/types.ts";
+import type { Entry, EntryFlags, PackageSpec, Relation, Relations, Version } from "../../src/spec/types.ts";
+import { ABOUT_FIELDS, arbDescLine, arbRelationsOf, withoutUndefined } from "./arbitrary-neutral.ts";
 
 /** rpm package names: letters, digits, `_ + . -`, not starting with `-`. */
 export const arbRpmName: fc.Arbitrary<string> = fc
@@ -62,28 +55,11 @@ const arbRelation: fc.Arbitrary<Relation> = fc
       : { name: r.name, op: r.cmp[0] as Relation["op"] & string, version: r.cmp[1] },
   );
 
-const arbGroups = (alternatives: boolean): fc.Arbitrary<RelationGroup[]> =>
-  fc.array(fc.array(arbRelation, { minLength: 1, maxLength: alternatives ? 3 : 1 }), { maxLength: 3 });
-
-/** Relations of every kind rpm writes (no Debian arch qualifiers). */
-export const arbRpmRelations: fc.Arbitrary<Relations> = fc
-  .record(
-    {
-      depends: arbGroups(true),
-      preDepends: arbGroups(false),
-      recommends: arbGroups(true),
-      suggests: arbGroups(false),
-      enhances: arbGroups(false),
-      conflicts: arbGroups(false),
-      breaks: arbGroups(false),
-      replaces: arbGroups(false),
-      provides: arbGroups(false).map((gs) =>
-        gs.map((g) => g.map((r) => (r.op ? { ...r, op: "=" as const } : r))),
-      ),
-    },
-    { requiredKeys: [] },
-  )
-  .map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v.length > 0)) as Relations);
+/** Relations of every kind rpm writes (no Debian arch qualifiers); OR-groups (rich deps) in depends and recommends. */
+export const arbRpmRelations: fc.Arbitrary<Relations> = arbRelationsOf(arbRelation, [
+  "depends",
+  "recommends",
+]);
 
 const arbFlags: fc.Arbitrary<EntryFlags | undefined> = fc.constantFrom<EntryFlags | undefined>(
   undefined,
@@ -116,8 +92,6 @@ export function arbRpmEntries(root: string): fc.Arbitrary<Entry[]> {
   });
 }
 
-const descLine = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9 ,.:()'-]{0,40}[A-Za-z0-9.]$/);
-
 /** A complete spec for rpm. */
 export const arbRpmSpec: fc.Arbitrary<PackageSpec> = arbRpmName.chain((name) =>
   fc
@@ -126,13 +100,7 @@ export const arbRpmSpec: fc.Arbitrary<PackageSpec> = arbRpmName.chain((name) =>
         version: arbRpmVersion,
         arch: fc.constantFrom("amd64", "arm64", "armv7", "i386", "ppc64le", "all" as const),
         date: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
-        maintainer: fc.constantFrom("Jane Doe <jane@example.org>", "Ünïcödé Maintainer <u@example.org>"),
-        summary: descLine,
-        description: fc
-          .array(fc.oneof(descLine, fc.constant("")), { maxLength: 5 })
-          .map((ls) => ls.join("\n")),
-        license: fc.constantFrom("MIT", "Apache-2.0", "GPL-3.0-or-later"),
-        homepage: fc.constant("https://example.org/"),
+        ...ABOUT_FIELDS,
         vendor: fc.constant("Example Corp"),
         section: fc.constantFrom("Applications/System", "Development/Tools"),
         relations: arbRpmRelations,
@@ -154,16 +122,12 @@ export const arbRpmSpec: fc.Arbitrary<PackageSpec> = arbRpmName.chain((name) =>
             version: fc.constantFrom("1.0.0", "0.9.0"),
             date: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
             author: fc.constant("Jane Doe <jane@example.org>"),
-            changes: fc.array(descLine, { minLength: 1, maxLength: 3 }),
+            changes: fc.array(arbDescLine, { minLength: 1, maxLength: 3 }),
           }),
           { maxLength: 2 },
         ),
       },
       { requiredKeys: ["version", "arch", "date", "relations", "entries", "scripts", "changelog"] },
     )
-    .map((r) => {
-      const spec: PackageSpec = { name, ...r } as PackageSpec;
-      for (const k of Object.keys(spec) as (keyof PackageSpec)[]) if (spec[k] === undefined) delete spec[k];
-      return spec;
-    }),
+    .map((r) => withoutUndefined({ name, ...r } as PackageSpec)),
 );
