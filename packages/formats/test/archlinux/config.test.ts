@@ -16,6 +16,7 @@ import { loadConfig } from "../../src/config/index.ts";
 import { readTar } from "../../src/container/tar.ts";
 import { SpecError } from "../../src/errors.ts";
 import { FORMATS } from "../../src/registry.ts";
+import { specErrorOf } from "../support/spec-error.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "packyard-arch-config-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -56,15 +57,9 @@ async function resolveArch(block: string) {
   return { spec: r.spec, options: r.options as ArchlinuxOptions };
 }
 
-function loadError(block: string): string {
-  try {
-    loadConfig({ text: HEAD + block, baseDir: dir, env: {}, formats: FORMATS });
-    return "ok";
-  } catch (e) {
-    if (e instanceof SpecError) return `${e.code} ${String(e.data.field)}`;
-    throw e;
-  }
-}
+/** The code and field of the SpecError that loading `block` throws, or "ok". */
+const loadError = (block: string): string =>
+  specErrorOf(() => loadConfig({ text: HEAD + block, baseDir: dir, env: {}, formats: FORMATS }));
 
 /** The named members of an Arch package, decompressed with the given algorithm. */
 async function members(bytes: Uint8Array, algo: "xz" | "zstd"): Promise<Map<string, string>> {

@@ -7,6 +7,7 @@ import { debFileName, debNameProblem } from "../../src/deb/name.ts";
 import type { DebOptions } from "../../src/deb/options.ts";
 import { compareDebVersions, debVersion, debVersionProblem, versionFromDeb } from "../../src/deb/version.ts";
 import { SpecError } from "../../src/errors.ts";
+import { specErrorOf } from "../support/spec-error.ts";
 import { exampleFromConfig } from "@packyard/testkit/example";
 
 test("version translation: epoch, ~prerelease, +metadata, -release (nfpm's rule)", () => {
@@ -82,16 +83,8 @@ function fakeSpec() {
 }
 
 test("validation: Provides only '=', relation names, conffiles must be files, extra fields", () => {
-  const code = (f: () => void) => {
-    try {
-      f();
-      return "ok";
-    } catch (e) {
-      return e instanceof SpecError ? `${e.code} ${e.data.field}` : String(e);
-    }
-  };
   assert.equal(
-    code(() =>
+    specErrorOf(() =>
       debFormat.validate(
         { ...fakeSpec(), relations: { provides: [[{ name: "bar", op: ">=", version: "1" }]] } },
         {},
@@ -100,15 +93,17 @@ test("validation: Provides only '=', relation names, conffiles must be files, ex
     "INVALID_RELATION relations.provides[0][0]",
   );
   assert.equal(
-    code(() => debFormat.validate({ ...fakeSpec(), relations: { depends: [[{ name: "/bin/sh" }]] } }, {})),
+    specErrorOf(() =>
+      debFormat.validate({ ...fakeSpec(), relations: { depends: [[{ name: "/bin/sh" }]] } }, {}),
+    ),
     "INVALID_RELATION relations.depends[0][0]",
   );
   assert.equal(
-    code(() => debFormat.validate(fakeSpec(), { fields: { Package: "x" } })),
+    specErrorOf(() => debFormat.validate(fakeSpec(), { fields: { Package: "x" } })),
     "INVALID_FIELD deb.fields.Package",
   );
   assert.equal(
-    code(() => debFormat.validate(fakeSpec(), { fields: { "X-Multi": "a\nb" } })),
+    specErrorOf(() => debFormat.validate(fakeSpec(), { fields: { "X-Multi": "a\nb" } })),
     "INVALID_FIELD deb.fields.X-Multi",
   );
   const dir = {
@@ -120,11 +115,11 @@ test("validation: Provides only '=', relation names, conffiles must be files, ex
     flags: { config: true },
   };
   assert.equal(
-    code(() => debFormat.validate({ ...fakeSpec(), entries: [dir] }, {})),
+    specErrorOf(() => debFormat.validate({ ...fakeSpec(), entries: [dir] }, {})),
     "INVALID_FIELD entries[0].flags.config",
   );
   assert.equal(
-    code(() => debFormat.validate({ ...fakeSpec(), summary: "two\nlines" }, {})),
+    specErrorOf(() => debFormat.validate({ ...fakeSpec(), summary: "two\nlines" }, {})),
     "INVALID_FIELD summary",
   );
 });
@@ -157,14 +152,7 @@ test("the deb: block: nfpm keys implemented, dpkg-sig and rules rejected by name
       debconfFiles: { templates: "debian/templates" },
     },
   );
-  const err = (raw: unknown) => {
-    try {
-      parseDebBlock(raw, ctx);
-      return "ok";
-    } catch (e) {
-      return e instanceof SpecError ? `${e.code} ${e.data.field}` : String(e);
-    }
-  };
+  const err = (raw: unknown) => specErrorOf(() => parseDebBlock(raw, ctx));
   assert.equal(err({ signature: { method: "dpkg-sig" } }), "UNSUPPORTED_KEY deb.signature.method");
   assert.equal(err({ signature: { signer: "me" } }), "UNSUPPORTED_KEY deb.signature.signer");
   assert.equal(err({ scripts: { rules: "x" } }), "UNSUPPORTED_KEY deb.scripts.rules");

@@ -13,6 +13,7 @@ import { SpecError } from "../../src/errors.ts";
 import { FORMATS } from "../../src/registry.ts";
 import { RPM_SCHEMA } from "../../src/rpm/config.ts";
 import type { RpmOptions } from "../../src/rpm/options.ts";
+import { specErrorOf } from "../support/spec-error.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "packyard-rpm-config-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -35,15 +36,8 @@ async function resolveRpm(block: string): Promise<{ options: RpmOptions; scripts
 }
 
 /** The code and field of the SpecError that loading `block` throws, or "ok". */
-function loadError(block: string): string {
-  try {
-    loadConfig({ text: HEAD + block, baseDir: dir, env: {}, formats: FORMATS });
-    return "ok";
-  } catch (e) {
-    if (e instanceof SpecError) return `${e.code} ${String(e.data.field)}`;
-    throw e;
-  }
-}
+const loadError = (block: string): string =>
+  specErrorOf(() => loadConfig({ text: HEAD + block, baseDir: dir, env: {}, formats: FORMATS }));
 
 const FULL_BLOCK = `rpm:
   arch: armv7hl
