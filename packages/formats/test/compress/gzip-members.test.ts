@@ -1,20 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import zlib from "node:zlib";
+import { concatBytes } from "../../src/bytes/bytes.ts";
 import { gzipMembers } from "../../src/compress/gzip-members.ts";
 import { FormatError } from "../../src/errors.ts";
 import type { ByteSource } from "../../src/spec/types.ts";
 import { sampleBytes } from "./helpers.ts";
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** A source that yields odd-sized chunks, like a file read. */
 function source(bytes: Uint8Array, chunk: number): ByteSource {
@@ -30,7 +21,7 @@ function source(bytes: Uint8Array, chunk: number): ByteSource {
 
 const parts = [sampleBytes(10, 1), sampleBytes(7_000, 2), new Uint8Array(0), sampleBytes(30_000, 3)];
 const members = parts.map((p, i) => new Uint8Array(zlib.gzipSync(p, { level: i + 1 })));
-const whole = concat(...members);
+const whole = concatBytes(members);
 
 for (const chunk of [1, 7, 321, 1 << 20]) {
   test(`member ranges are exact with ${chunk}-byte reads`, async () => {
@@ -52,17 +43,17 @@ for (const chunk of [1, 7, 321, 1 << 20]) {
 test("optional header fields (FNAME, FEXTRA, FCOMMENT, FHCRC) are skipped", async () => {
   const plain = new Uint8Array(zlib.gzipSync(sampleBytes(1000)));
   // flags: FHCRC|FEXTRA|FNAME|FCOMMENT, extra of 3 bytes, name "a.txt", comment "hi", header CRC (not checked).
-  const header = concat(
+  const header = concatBytes([
     plain.subarray(0, 3),
     new Uint8Array([0x1e]),
     plain.subarray(4, 10),
     new Uint8Array([3, 0, 9, 9, 9]),
     new TextEncoder().encode("a.txt\0hi\0"),
     new Uint8Array([0, 0]),
-  );
-  const member = concat(header, plain.subarray(10));
+  ]);
+  const member = concatBytes([header, plain.subarray(10)]);
   const found = [];
-  for await (const m of gzipMembers(concat(member, plain))) found.push(m);
+  for await (const m of gzipMembers(concatBytes([member, plain]))) found.push(m);
   assert.equal(found[0]?.deflateStart, header.length);
   assert.equal(found[0]?.end, member.length);
   assert.equal(found[1]?.end, member.length + plain.length);
@@ -73,7 +64,7 @@ test("trailing garbage, truncation and corruption are typed errors", async () =>
     for await (const _ of gzipMembers(b));
   };
   await assert.rejects(
-    collect(concat(whole, new Uint8Array([1, 2, 3]))),
+    collect(concatBytes([whole, new Uint8Array([1, 2, 3])])),
     (e: unknown) => e instanceof FormatError && e.code === "BAD_MAGIC" && e.data.offset === whole.length,
   );
   await assert.rejects(

@@ -1,19 +1,8 @@
-/** Test helpers for byte streams (chunked input comes from @packyard/testkit/chunked). */
-export async function collect(it: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for await (const c of it) {
-    parts.push(c);
-    total += c.length;
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+/**
+ * Test helpers for byte streams (chunked input comes from @packyard/testkit/chunked; `collect` is the
+ * library's, re-exported for the tests that import it from here).
+ */
+export { collect } from "../../src/bytes/bytes.ts";
 
 /** Deterministic, moderately compressible bytes (text-like with noise). */
 export function sampleBytes(n: number, seed = 1): Uint8Array {

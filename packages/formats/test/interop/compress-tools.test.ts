@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { concatBytes } from "../../src/bytes/bytes.ts";
 import { compress, compressBytes } from "../../src/compress/compress.ts";
 import type { Compression } from "../../src/compress/compression.ts";
 import { decompress, decompressBytes } from "../../src/compress/decompress.ts";
@@ -195,12 +196,7 @@ test("gzip member ranges equal python zlib's unused_data boundaries", async (t) 
     writeFileSync(f, p);
     return runBytes("gzip", ["-c", `-${i + 1}`, f]);
   });
-  const whole = new Uint8Array(files.reduce((n, f) => n + f.length, 0));
-  let at = 0;
-  for (const f of files) {
-    whole.set(f, at);
-    at += f.length;
-  }
+  const whole = concatBytes(files);
   const wholePath = join(dir, "members.gz");
   writeFileSync(wholePath, whole);
   const py = `

@@ -1,7 +1,7 @@
 /** Bad rpms: truncated, bit-flipped and crafted inputs give exact FormatError codes, fast, in bounded memory. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { bytesSource, collect } from "../../src/bytes/bytes.ts";
+import { bytesSource, collect, concatBytes } from "../../src/bytes/bytes.ts";
 import { FormatError } from "../../src/errors.ts";
 import { encodeHeader, readRpm, writeRpm } from "../../src/rpm/index.ts";
 import { exampleSpec } from "@packyard/testkit/example";
@@ -166,24 +166,18 @@ function newc(name: string, size: number, data = new Uint8Array(size)): Uint8Arr
   return out;
 }
 const trailer = () => newc("TRAILER!!!", 0);
-const cat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
 
 test("cpio names with .. are UNSAFE_PATH; names not in the header UNEXPECTED_MEMBER; missing ones MISSING_MEMBER", async () => {
   await expectCode(
-    await withPayload([{ path: "/etc/passwd", size: 1 }], cat(newc("./../../etc/passwd", 1), trailer())),
+    await withPayload(
+      [{ path: "/etc/passwd", size: 1 }],
+      concatBytes([newc("./../../etc/passwd", 1), trailer()]),
+    ),
     "UNSAFE_PATH",
     "dotdot",
   );
   await expectCode(
-    await withPayload([{ path: "/a", size: 1 }], cat(newc("./b", 1), trailer())),
+    await withPayload([{ path: "/a", size: 1 }], concatBytes([newc("./b", 1), trailer()])),
     "UNEXPECTED_MEMBER",
     "unmapped",
   );
@@ -193,6 +187,9 @@ test("cpio names with .. are UNSAFE_PATH; names not in the header UNEXPECTED_MEM
 test("a payload bomb stops at the unpack limit without holding it", async () => {
   const big = 200 * 1024 * 1024;
   const zeros = new Uint8Array(big);
-  const pkg = await withPayload([{ path: "/z", size: big }], cat(newc("./z", big, zeros), trailer()));
+  const pkg = await withPayload(
+    [{ path: "/z", size: big }],
+    concatBytes([newc("./z", big, zeros), trailer()]),
+  );
   await expectCode(pkg, "LIMIT_UNPACKED_BYTES", "bomb", { maxUnpackedBytes: 16 * 1024 * 1024 });
 });
