@@ -47,22 +47,16 @@ export function run(
   args: string[],
   options: { input?: Uint8Array | string; cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ): string {
-  const r = spawnSync(cmd, args, {
-    input: options.input,
-    cwd: options.cwd,
-    env: options.env ?? process.env,
-    maxBuffer: 256 * 1024 * 1024,
-  });
-  if (r.error) throw r.error;
-  if (r.status !== 0) {
-    throw new Error(
-      `${cmd} ${args.join(" ")} exited ${r.status}\n${r.stderr.toString()}\n${r.stdout.toString()}`,
-    );
-  }
-  return r.stdout.toString();
+  const r = tryRun(cmd, args, options);
+  if (r.status !== 0)
+    throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}\n${r.stderr}\n${r.stdout}`);
+  return r.stdout;
 }
 
-/** Runs a command and returns status, stdout and stderr without throwing. */
+/**
+ * Runs a command and returns status (-1 when a signal ended it), stdout and stderr without throwing;
+ * throws only when it could not be started.
+ */
 export function tryRun(
   cmd: string,
   args: string[],
