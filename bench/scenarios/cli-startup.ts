@@ -4,9 +4,10 @@
  * installed launcher (bin/packyard.js → the emitted dist/), `cli-startup-src` the TypeScript sources through
  * type stripping, as the launcher did before the emitted build; each gets its own RESULTS.md section.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { BenchCommand, Scenario, ScenarioContext } from "../scenario.ts";
+import { writeDebControl } from "./deb.ts";
 
 function configPath(ctx: ScenarioContext): string {
   return join(dirname(ctx.payloadDir), "cli-startup.yml");
@@ -23,11 +24,7 @@ export function cliStartupScenario(name: string, from: "dist" | "src"): Scenario
     payloads: ["tiny"],
     nativeTools: ["dpkg-deb"],
     async prepare(ctx) {
-      await mkdir(join(ctx.payloadDir, "DEBIAN"), { recursive: true });
-      await writeFile(
-        join(ctx.payloadDir, "DEBIAN/control"),
-        "Package: bench\nVersion: 1.0.0-1\nArchitecture: amd64\nMaintainer: Bench <bench@example.org>\nDescription: bench payload\n",
-      );
+      await writeDebControl(ctx.payloadDir);
       await writeFile(
         configPath(ctx),
         [

@@ -8,6 +8,15 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Scenario } from "../scenario.ts";
 
+/** dpkg-deb needs DEBIAN/control inside the tree it builds; the packyard drivers skip that folder. */
+export async function writeDebControl(payloadDir: string): Promise<void> {
+  await mkdir(join(payloadDir, "DEBIAN"), { recursive: true });
+  await writeFile(
+    join(payloadDir, "DEBIAN/control"),
+    "Package: bench\nVersion: 1.0.0-1\nArchitecture: amd64\nMaintainer: Bench <bench@example.org>\nDescription: bench payload\n",
+  );
+}
+
 /** The deb scenario for one data.tar compression and level, named `name` (its RESULTS.md section). */
 export function debScenario(name: string, algo: "gzip" | "zstd", level: number): Scenario {
   const ext = algo === "zstd" ? "zst" : "gz";
@@ -16,14 +25,7 @@ export function debScenario(name: string, algo: "gzip" | "zstd", level: number):
     description: `Debian .deb, data.tar.${ext} level ${level}: packyard vs \`dpkg-deb --root-owner-group -Z${algo} -z${level} --build\`.`,
     payloads: ["binary20mb", "electron5k", "small50k"],
     nativeTools: ["dpkg-deb"],
-    async prepare(ctx) {
-      // dpkg-deb needs DEBIAN/control inside the tree; the packyard driver skips that folder.
-      await mkdir(join(ctx.payloadDir, "DEBIAN"), { recursive: true });
-      await writeFile(
-        join(ctx.payloadDir, "DEBIAN/control"),
-        "Package: bench\nVersion: 1.0.0-1\nArchitecture: amd64\nMaintainer: Bench <bench@example.org>\nDescription: bench payload\n",
-      );
-    },
+    prepare: (ctx) => writeDebControl(ctx.payloadDir),
     packyard: (ctx) => ({
       label: "packyard",
       cmd: process.execPath,
