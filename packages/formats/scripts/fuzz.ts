@@ -547,10 +547,14 @@ function printSummary(o: Options, all: FormatStats[]): void {
       .join(", ");
     lines.push(`${s.format}: ${outcomes}`);
     const unconfirmed = s.suspects.filter((x) => !x.confirmed);
-    if (unconfirmed.length > 0)
-      lines.push(
-        `  ${unconfirmed.length} suspect(s) not confirmed by a fresh process: ${unconfirmed.map((x) => `${x.kind}@${x.index}`).join(", ")}`,
-      );
+    if (unconfirmed.length > 0) {
+      const kinds = [...new Set(unconfirmed.map((x) => x.kind))].map((k) => {
+        const of = unconfirmed.filter((x) => x.kind === k);
+        const first = of.slice(0, 5).map((x) => x.index);
+        return `${k} ${of.length} (cases ${first.join(", ")}${of.length > 5 ? ", ..." : ""})`;
+      });
+      lines.push(`  suspects a fresh process did not confirm: ${kinds.join("; ")}`);
+    }
     for (const v of s.violations)
       lines.push(
         `  VIOLATION x${v.count} (first case ${v.first}): ${v.detail.slice(0, 200)}\n    ${v.signature}\n    reproducer: ${v.reproducer ?? "-"}`,
