@@ -1,5 +1,5 @@
 /**
- * A fixed sample of the fuzzer in `npm test`: 1,500 mutated packages per format (deb, rpm, archlinux, apk,
+ * A fixed sample of the fuzzer in `npm test`: 2,000 mutated packages per format (deb, rpm, archlinux, apk,
  * macos, tarball), made from the same seeds and by the same structure-aware mutators as `npm run fuzz`
  * (scripts/fuzz.ts), each read with readPackage. The contract: PackageInfo or a packyard typed error with a
  * code, never an untyped error. Work is counted, not timed: every read runs under SAMPLE_LIMITS and must
@@ -17,7 +17,7 @@ import { outcomeKey, runRange } from "./run.ts";
 import { buildSeeds, FUZZ_FORMATS } from "./seeds.ts";
 
 /** Cases per format and the run seed of the sample. */
-export const SAMPLE_CASES = 1500;
+export const SAMPLE_CASES = 2000;
 export const SAMPLE_SEED = "sample-1";
 
 for (const format of FUZZ_FORMATS) {
