@@ -1,0 +1,10 @@
+/** What the APT index builders produce: files to write, each with its storage key and content. */
+
+/** One file an index builder produced. */
+export interface BuiltFile {
+  /** Storage key relative to the repository root (`deb/dists/stable/main/binary-amd64/Packages.gz`). */
+  key: string;
+  bytes: Uint8Array;
+  /** `blob`: immutable (by-hash copies); `index`: a canonical second-level index, rewritten in place. */
+  kind: "blob" | "index";
+}

@@ -1,0 +1,105 @@
+/** What `publish` and the other repository operations take and return. */
+import type { ByteSource, OpenPGPSigner, PackageInfo } from "@packyard/formats";
+import type { PublishLock } from "./lock.ts";
+
+/** A package to add: what a reader found in it (PackageInfo) and its bytes. */
+export interface PublishInput {
+  info: PackageInfo;
+  /** The package file (re-openable). Read once, while copying it into the pool. */
+  source: ByteSource;
+  /** The file's name, for messages (`dist/hello_1.0.0_amd64.deb`). */
+  name?: string;
+  /** A detached signature that travels with the package (Arch `.sig`). */
+  signature?: Uint8Array;
+}
+
+/** Which held packages an operation applies to; absent fields match anything. */
+export interface PackageSelector {
+  name: string;
+  version?: string;
+  arch?: string;
+  component?: string;
+}
+
+/** APT settings of the suite being published (new suites take these; existing ones keep theirs unless changed here). */
+export interface AptPublishSettings {
+  /** The suite (`stable`, `bookworm`, `bookworm/updates`); default `stable`. */
+  suite?: string;
+  /** Codename (default: the suite). Persistent: changing it needs `changeIdentity`. */
+  codename?: string;
+  /** Origin and Label. Persistent: changing them needs `changeIdentity`. */
+  origin?: string;
+  label?: string;
+  version?: string;
+  description?: string;
+  /** The component packages are added to (default `main`). */
+  component?: string;
+  /** Components listed in Release; the component added to is always included. */
+  components?: string[];
+  /** Architectures (default: those of the added packages, `all` excluded; amd64 when only `all`). */
+  architectures?: string[];
+  /** Also write `Packages.xz` (needs lzma-native; MISSING_ENCODER otherwise). */
+  xz?: boolean;
+  /** Also list SHA512 (with by-hash/SHA512 copies and SHA512 in stanzas). */
+  sha512?: boolean;
+  /** Write `Contents-<arch>.gz` for apt-file. */
+  contents?: boolean;
+  /** Seconds from Date to Valid-Until (absent: no Valid-Until; `0` removes it from an existing suite). */
+  validFor?: number;
+  /** Allow Origin, Label or Codename of an existing suite to change (apt users then need --allow-releaseinfo-change). */
+  changeIdentity?: boolean;
+}
+
+/** What a publish reports as it goes. */
+export interface PublishProgress {
+  step: "plan" | "blobs" | "indexes" | "states" | "top" | "pointers" | "prune";
+  /** Writes done and planned in this step. */
+  done: number;
+  total: number;
+  /** Bytes written so far in the whole publish. */
+  bytes: number;
+  key?: string;
+}
+
+/** Options of {@link publish}. */
+export interface PublishOptions {
+  add?: readonly PublishInput[];
+  remove?: readonly PackageSelector[];
+  /** Keep only the N newest versions per (name, architecture, suite, component). */
+  keep?: number;
+  /** Overwrite a held name/version/architecture whose content differs (otherwise REPO_CONFLICT). */
+  replace?: boolean;
+  /** APT suite settings. */
+  apt?: AptPublishSettings;
+  /** One or two OpenPGP signers (two while rotating keys). */
+  signers: readonly OpenPGPSigner[];
+  /** The lock; default: the lock beside the repository (`.packyard/lock/`). `false`: no lock (`--no-lock`). */
+  lock?: PublishLock | false;
+  /** How long to wait for another publisher's lock (default 10 minutes). */
+  lockTimeoutMs?: number;
+  /** How long an unreferenced blob stays before it is deleted (default 2 days). */
+  graceMs?: number;
+  /** The clock (default: `new Date()`); Release dates never run ahead of it. */
+  clock?: () => Date;
+  /** How to wait (default: setTimeout); tests inject a fake. */
+  sleep?: (ms: number) => Promise<void>;
+  onProgress?: (p: PublishProgress) => void;
+}
+
+/** What a publish did. */
+export interface PublishResult {
+  /** Packages added, as `name version arch` in the suite/component they went to. */
+  added: PackageSelector[];
+  /** Packages already held with the same identity (no-ops). */
+  unchanged: PackageSelector[];
+  /** Packages removed (by `remove` or `keep`). */
+  removed: PackageSelector[];
+  /** Mutable keys whose content changed (top files, canonical indexes): what a CDN must invalidate. */
+  changedKeys: string[];
+  /** Blobs deleted because their grace period had passed. */
+  deleted: string[];
+  /** Every key written, in write order. */
+  written: string[];
+  /** The roots this publish changed (`deb/stable`). */
+  roots: string[];
+}

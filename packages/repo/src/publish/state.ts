@@ -1,0 +1,119 @@
+/**
+ * The state of one index root (an APT suite; later an RPM-MD directory, a pacman repo/arch, an APKINDEX
+ * directory): every package it serves with what its index needs, the root's persistent identity and
+ * settings, the index files its top file lists, and tombstones of blobs awaiting deletion.
+ *
+ * A state is written immutable and content-addressed (`.packyard/states/<root>/<top sha256>.<state
+ * sha256>.json`) before its top file, and records that top file's SHA-256; the root's pointer
+ * (`.packyard/roots/<root>.json`) names the current one. After a crash the state whose recorded hash
+ * matches the live top file wins, so the next publish continues from what clients see.
+ *
+ * Schema `packyard-state/1` (JSON, two-space indented). Times are ISO-8601 UTC strings.
+ */
+
+/** The schema id this version writes and reads. */
+export const STATE_SCHEMA = "packyard-state/1";
+
+/** Repository families: one folder each under the repository root. */
+export type Family = "deb" | "rpm" | "archlinux" | "alpine";
+
+/** Digests of a stored blob, lowercase hex. */
+export interface BlobDigests {
+  md5: string;
+  sha1: string;
+  sha256: string;
+  sha512: string;
+}
+
+/** One package a root serves. */
+export interface PackageRecord {
+  /** Package name, version (as the format spells it, epoch included) and architecture (the format's name). */
+  name: string;
+  version: string;
+  arch: string;
+  /** APT component (`main`); absent for families without components. */
+  component?: string;
+  /** Storage key of the package file, relative to the repository root (`deb/pool/main/h/hello/...`). */
+  key: string;
+  size: number;
+  digests: BlobDigests;
+  /**
+   * What makes two uploads "the same package" (deb: the file's SHA-256; rpm: the main header's SHA-256;
+   * apk: control+data members), so re-publishing is a no-op and a different build is a conflict.
+   */
+  identity: string;
+  /** When it was added to this root. */
+  added: string;
+  /** Index material taken from PackageInfo at publish (never re-read from the package). */
+  deb?: DebIndexInfo;
+}
+
+/** What the APT indexes need of a .deb: its control stanza verbatim, and its paths when Contents is on. */
+export interface DebIndexInfo {
+  /** The control file exactly as in the package (ends with a newline). */
+  control: string;
+  /** Installed paths without the leading `/` (files and symlinks), for Contents-<arch>; only when Contents is on. */
+  paths?: string[];
+}
+
+/** A blob no index names any more, deleted once `due` has passed. */
+export interface Tombstone {
+  key: string;
+  due: string;
+}
+
+/** An index file the root's top file lists (canonical name and by-hash copy share one entry). */
+export interface IndexFileRecord {
+  /** Storage key of the canonical file. */
+  key: string;
+  size: number;
+  sha256: string;
+  /** Storage key of its by-hash copy, when by-hash is on. */
+  byHash?: string;
+}
+
+/** An APT suite's persistent identity and index settings. */
+export interface AptSettings {
+  suite: string;
+  codename: string;
+  origin?: string;
+  label?: string;
+  version?: string;
+  description?: string;
+  components: string[];
+  /** dpkg architecture names (`amd64`, `i386`, ...); `all` packages are folded into each. */
+  architectures: string[];
+  /** Index compressions besides the uncompressed `Packages`: `gz` always, `xz` on request. */
+  compressions: ("gz" | "xz")[];
+  /** Release hash lists: `SHA256` always; `SHA512` on request (with by-hash/SHA512 copies). */
+  hashes: ("SHA256" | "SHA512")[];
+  /** Write Contents-<arch>.gz per component (apt-file). */
+  contents: boolean;
+  /** Seconds from Date to Valid-Until; absent: no Valid-Until. */
+  validFor?: number;
+  /** Acquire-By-Hash (default on). */
+  byHash: boolean;
+}
+
+/** The state document of one root. */
+export interface RootState {
+  schema: typeof STATE_SCHEMA;
+  family: Family;
+  /** The root's id, also its path under `.packyard/roots/` and `.packyard/states/`: `deb/stable`. */
+  root: string;
+  /** 1 for the first publish, +1 for each publish of this root. */
+  generation: number;
+  /** The date the top file carries (APT `Date`). */
+  date: string;
+  apt?: AptSettings;
+  /** Packages, sorted by name, version, arch, component. */
+  packages: PackageRecord[];
+  /** Index files the top file lists. */
+  indexes: IndexFileRecord[];
+  /** Blobs to delete once due. */
+  tombstones: Tombstone[];
+  /** The top file (APT: InRelease) and its SHA-256, as written right after this state. */
+  top: { key: string; sha256: string };
+  /** Whether the store honours conditional creates (probed once, then remembered). */
+  conditionalCreate?: boolean;
+}
