@@ -7,3 +7,5 @@ export { parseChangelog } from "./changelog.ts";
 export type { ConfigHost, HostStat } from "../source/host.ts";
 export { nodeConfigHost } from "../source/node-config-host.ts";
 export { TOP_KEYS, CONTENT_KEYS, FILE_INFO_KEYS, SCRIPT_KEYS, type KeyDef } from "./keys.ts";
+export { type PublishConfig, parsePublishConfig, publishConfig } from "./publish.ts";
+export { DURATION_EXAMPLES, parseDuration } from "./duration.ts";

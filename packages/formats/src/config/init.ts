@@ -107,5 +107,15 @@ contents:
 # Format blocks: deb, rpm, archlinux, apk, macos, archives (see each format's README section).
 # deb:
 #   compression: zstd
+
+# Where \`packyard publish\` sends what \`packyard build\` wrote: a signed APT repository in a
+# folder or at s3://bucket/prefix (flags of packyard publish override these).
+# publish:
+#   to: public/repo
+#   key: repo.secret.asc
+#   suite: stable
+#   component: main
+#   keep: 3
+#   valid_for: 7d
 `;
 }

@@ -223,8 +223,8 @@ export const SCRIPT_KEYS: Readonly<Record<string, string>> = {
   verify: "rpm %verifyscript",
 };
 
-/** Blocks that apply to the whole build, not to one packager: never under `overrides.<packager>`. */
-export const BUILD_BLOCKS: readonly string[] = ["checksum"];
+/** Blocks that apply to the whole build or release, not to one packager: never under `overrides.<packager>`. */
+export const BUILD_BLOCKS: readonly string[] = ["checksum", "publish"];
 
 /** Format blocks packyard knows of, and the build-wide blocks. Blocks of formats not registered yet are kept raw. */
 export const KNOWN_BLOCKS: readonly string[] = [

@@ -29,6 +29,7 @@ import type { ConfigHost } from "../source/host.ts";
 import { BUILD_BLOCKS, FOREIGN_PACKAGERS, KNOWN_BLOCKS, type KeyDef, SCRIPT_KEYS, TOP_KEYS } from "./keys.ts";
 import { nodeConfigHost } from "../source/node-config-host.ts";
 import { resolvePath } from "./posix-path.ts";
+import { type PublishConfig, parsePublishConfig } from "./publish.ts";
 import { type ConfigNode, type MapNode, parseYamlTree, toPlain } from "./tree.ts";
 
 type AnyFormat = ConfigurableFormat;
@@ -63,6 +64,8 @@ export interface LoadedConfig {
    * absent; for build-wide blocks such as `checksum:` that the caller parses.
    */
   block(key: string): unknown;
+  /** The `publish:` block, parsed (absent when the config has none): what `packyard publish` defaults to. */
+  readonly publish?: PublishConfig;
   /** The spec and options for one format, e.g. `resolve("deb", { date })`; `date` is the default build date. */
   resolve(formatId: string, opts: { date: number }): Promise<ResolvedPackage>;
 }
@@ -169,12 +172,20 @@ export function loadConfig(input: LoadConfigInput): LoadedConfig {
     }
   }
 
+  // Parsed here, not by the publisher, so a typo in it fails `packyard build` too, before anything is written.
+  const publishRaw = blockRaw(top, "publish");
+  const publish =
+    publishRaw === undefined
+      ? undefined
+      : parsePublishConfig(publishRaw, { field: "publish", baseDir: input.baseDir });
+
   const readText = async (p: string, field: string): Promise<string> =>
     new TextDecoder().decode(await readSource(host, input.baseDir, p, field));
 
   return {
     raw: toPlain(root, (s) => s) as Record<string, unknown>,
     notes,
+    ...(publish !== undefined ? { publish } : {}),
     block: (key) => blockRaw(top, key),
     async resolve(formatId, opts) {
       const format = input.formats.find((f) => f.id === formatId);

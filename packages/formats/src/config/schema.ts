@@ -13,6 +13,7 @@ import {
   SCRIPT_KEYS,
   TOP_KEYS,
 } from "./keys.ts";
+import { publishConfig } from "./publish.ts";
 
 function keySchema(def: KeyDef): JsonSchema {
   const s: JsonSchema = { description: def.description };
@@ -63,7 +64,8 @@ function properties(
 
 /**
  * The packyard.yml JSON schema for the given formats' blocks and the build-wide blocks (`checksum:`), which
- * the build parses itself rather than a format: pass `[checksumConfig]` for packyard's full schema.
+ * the build parses itself rather than a format: pass `[checksumConfig]` for packyard's full schema (the
+ * `publish:` block, which the loader parses, is always included).
  */
 export function configJsonSchema(
   formats: readonly ConfigurableFormat[],
@@ -72,6 +74,8 @@ export function configJsonSchema(
 ): JsonSchema {
   const blocks: JsonSchema = {};
   const byKey = new Map(formats.map((f) => [f.config.key, f.config.schema]));
+  // The publish block lives with the config loader, which parses it: its schema is always known.
+  byKey.set(publishConfig.key, publishConfig.schema);
   for (const b of buildBlocks) byKey.set(b.key, b.schema);
   for (const key of [...new Set([...KNOWN_BLOCKS, ...byKey.keys()])].sort()) {
     blocks[key] = byKey.get(key) ?? { type: "object", description: `${key} settings` };

@@ -342,7 +342,7 @@ test("packyard init's template shows every common key and loads without error", 
   // Uncommenting every optional key (and its indented lines) still gives a config the loader accepts.
   const keys = Object.keys(TOP_KEYS).join("|");
   const all = text
-    .replace(new RegExp(`^# ((?:${keys}|deb):.*)$`, "gm"), "$1")
+    .replace(new RegExp(`^# ((?:${keys}|deb|publish):.*)$`, "gm"), "$1")
     .replace(/^#( {2,}\S.*)$/gm, "$1");
   assert.notEqual(all, text);
   const loaded = loadConfig({ text: all, baseDir: dir, env: {}, formats: [] });

@@ -1,0 +1,189 @@
+/**
+ * The `publish:` block of packyard.yml: where `packyard publish` sends the packages `packyard build` wrote
+ * and how the repository is laid out (the same settings as its command-line flags, snake_case like the rest
+ * of the config; flags override them). Parsed when the config loads, so a typo fails before a build.
+ */
+import type { ConfigBlock, ConfigContext, JsonSchema } from "./block.ts";
+import { DURATION_EXAMPLES, parseDuration } from "./duration.ts";
+import { configError, onlyKeys, plainBool, plainMap, plainString } from "./plain.ts";
+
+/** The `publish:` block, parsed (durations in whole seconds). */
+export interface PublishConfig {
+  /** A folder path or `s3://bucket/prefix`. */
+  to?: string;
+  /** S3 endpoint URL (MinIO, R2, ...). */
+  endpoint?: string;
+  region?: string;
+  /** Path-style S3 addressing (`https://host/bucket/key`). */
+  pathStyle?: boolean;
+  /** OpenPGP secret key files that sign the repository: one, or two while rotating keys. */
+  keys?: string[];
+  /** Stem of the public key files written under `keys/` (`<name>.asc`, `<name>.gpg`). */
+  keyName?: string;
+  suite?: string;
+  codename?: string;
+  component?: string;
+  origin?: string;
+  label?: string;
+  architectures?: string[];
+  /** Keep only the N newest versions of each package. */
+  keep?: number;
+  xz?: boolean;
+  contents?: boolean;
+  sha512?: boolean;
+  /** Seconds from Date to Valid-Until (0: none). */
+  validForSeconds?: number;
+  /** How long to wait for another publisher's lock. */
+  lockTimeoutSeconds?: number;
+  /** How long an unreferenced file stays before it is deleted. */
+  graceSeconds?: number;
+  /** A shell command run after a successful publish. */
+  afterPublish?: string;
+}
+
+const STRINGS = {
+  to: "to",
+  endpoint: "endpoint",
+  region: "region",
+  key_name: "keyName",
+  suite: "suite",
+  codename: "codename",
+  component: "component",
+  origin: "origin",
+  label: "label",
+  after_publish: "afterPublish",
+} as const;
+const BOOLS = { path_style: "pathStyle", xz: "xz", contents: "contents", sha512: "sha512" } as const;
+const DURATIONS = {
+  valid_for: "validForSeconds",
+  lock_timeout: "lockTimeoutSeconds",
+  grace: "graceSeconds",
+} as const;
+const KEYS = [
+  ...Object.keys(STRINGS),
+  ...Object.keys(BOOLS),
+  ...Object.keys(DURATIONS),
+  "key",
+  "architectures",
+  "keep",
+];
+
+const str = (description: string, examples?: string[]): JsonSchema => ({
+  type: "string",
+  description,
+  ...(examples !== undefined ? { examples } : {}),
+});
+const duration = (description: string, examples: string[]): JsonSchema => ({
+  type: "string",
+  pattern: "^(0|([0-9]+[smhdwSMHDW])+)$",
+  description,
+  examples,
+});
+
+const SCHEMA: JsonSchema = {
+  type: "object",
+  description:
+    "Where `packyard publish` sends the built packages (a signed APT repository); its flags override these.",
+  additionalProperties: false,
+  properties: {
+    to: str("Repository: a folder, or s3://bucket/prefix", ["s3://my-bucket/repo", "public/repo"]),
+    endpoint: str("S3 endpoint URL (MinIO, Cloudflare R2, ...); default AWS", ["http://127.0.0.1:9000"]),
+    region: str("S3 region", ["us-east-1"]),
+    path_style: {
+      type: "boolean",
+      description: "Path-style S3 URLs (https://host/bucket/key), as MinIO needs",
+    },
+    key: {
+      oneOf: [{ type: "string" }, { type: "array", items: { type: "string" }, minItems: 1, maxItems: 2 }],
+      description:
+        "OpenPGP secret key file that signs the repository (two while rotating keys); passphrase from PACKYARD_REPO_PASSPHRASE or PACKYARD_PASSPHRASE",
+      examples: ["keys/repo.secret.asc"],
+    },
+    key_name: str("Name of the public key files under keys/ (default repository)", ["repository"]),
+    suite: str("APT suite (default stable)", ["stable", "testing"]),
+    codename: str("APT codename (default: the suite)"),
+    component: str("APT component packages go to (default main)", ["main"]),
+    origin: str("APT Origin"),
+    label: str("APT Label"),
+    architectures: {
+      type: "array",
+      items: { type: "string" },
+      description: "Architectures the suite lists (default: those of its packages)",
+      examples: [["amd64", "arm64"]],
+    },
+    keep: { type: "integer", minimum: 1, description: "Keep only the N newest versions of each package" },
+    xz: { type: "boolean", description: "Also write Packages.xz" },
+    contents: { type: "boolean", description: "Write Contents-<arch>.gz for apt-file" },
+    sha512: { type: "boolean", description: "Also list SHA512 sums in Release" },
+    valid_for: duration("Time from Date to Valid-Until (0: none)", ["7d"]),
+    lock_timeout: duration("How long to wait for another publisher's lock (default 10m)", ["10m"]),
+    grace: duration("How long unreferenced files stay before deletion (default 2d)", ["2d"]),
+    after_publish: str(
+      "Shell command run after a successful publish; changed keys on stdin and in PACKYARD_CHANGED_KEYS",
+      ["./invalidate-cdn.sh"],
+    ),
+  },
+};
+
+/** Parses the `publish:` block; unknown keys throw SpecError UNKNOWN_KEY, bad values INVALID_FIELD. */
+export function parsePublishConfig(raw: unknown, ctx: ConfigContext): PublishConfig {
+  if (raw === undefined || raw === null) return {};
+  const o = plainMap(raw, ctx.field);
+  const at = (k: string) => `${ctx.field}.${k}`;
+  onlyKeys(o, KEYS, ctx.field);
+  const out: PublishConfig = {};
+  for (const [k, name] of Object.entries(STRINGS)) {
+    if (o[k] !== undefined && o[k] !== null) out[name] = plainString(o[k], at(k));
+  }
+  for (const [k, name] of Object.entries(BOOLS)) {
+    if (o[k] !== undefined && o[k] !== null) out[name] = plainBool(o[k], at(k));
+  }
+  for (const [k, name] of Object.entries(DURATIONS)) {
+    if (o[k] === undefined || o[k] === null) continue;
+    // YAML reads a bare 0 as a number; every other duration is text with a unit.
+    const text = o[k] === 0 ? "0" : plainString(o[k], at(k));
+    const seconds = parseDuration(text);
+    if (seconds === undefined)
+      throw configError("INVALID_FIELD", at(k), `expected ${DURATION_EXAMPLES}`, o[k]);
+    out[name] = seconds;
+  }
+  if (o.key !== undefined && o.key !== null) {
+    const list = Array.isArray(o.key) ? o.key : [o.key];
+    if (list.length === 0 || list.length > 2)
+      throw configError(
+        "INVALID_FIELD",
+        at("key"),
+        "expected one key file, or a list of two while rotating keys",
+        o.key,
+      );
+    out.keys = list.map((k, i) => plainString(k, Array.isArray(o.key) ? `${at("key")}[${i}]` : at("key")));
+  }
+  if (o.architectures !== undefined && o.architectures !== null) {
+    if (!Array.isArray(o.architectures))
+      throw configError(
+        "INVALID_FIELD",
+        at("architectures"),
+        "expected a list such as [amd64, arm64]",
+        o.architectures,
+      );
+    out.architectures = o.architectures.map((a, i) => plainString(a, `${at("architectures")}[${i}]`));
+  }
+  if (o.keep !== undefined && o.keep !== null) {
+    if (typeof o.keep !== "number" || !Number.isSafeInteger(o.keep) || o.keep < 1)
+      throw configError(
+        "INVALID_FIELD",
+        at("keep"),
+        "expected a whole number of versions, 1 or more",
+        o.keep,
+      );
+    out.keep = o.keep;
+  }
+  return out;
+}
+
+/** The `publish:` block (top-level key `publish`). */
+export const publishConfig: ConfigBlock<PublishConfig> = {
+  key: "publish",
+  schema: SCHEMA,
+  parse: parsePublishConfig,
+};
