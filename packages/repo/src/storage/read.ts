@@ -1,0 +1,33 @@
+/** Whole-object reads: the small objects (states, pointers, indexes) callers want as bytes, not streams. */
+import type { Storage } from "./storage.ts";
+
+/** Joins a stream of byte chunks into one array (the chunk itself when there is only one). */
+export async function collectBytes(
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of chunks) {
+    parts.push(chunk);
+    total += chunk.length;
+  }
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(total);
+  let pos = 0;
+  for (const part of parts) {
+    out.set(part, pos);
+    pos += part.length;
+  }
+  return out;
+}
+
+/**
+ * The bytes of the object at `key`, or `undefined` when it is absent. Holds the whole object in memory:
+ * meant for states, pointers and indexes, not packages.
+ *
+ * @example const state = await readObject(storage, ".packyard/roots/deb.json");
+ */
+export async function readObject(storage: Storage, key: string): Promise<Uint8Array | undefined> {
+  const body = await storage.get(key);
+  return body === undefined ? undefined : collectBytes(body);
+}
