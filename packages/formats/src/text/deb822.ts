@@ -128,3 +128,33 @@ export function getField(stanza: Stanza, name: string): string | undefined {
   for (const [k, v] of stanza) if (k.toLowerCase() === lower) return v;
   return undefined;
 }
+
+/**
+ * Parses a file of stanzas separated by blank lines (Packages, Sources, a deb822 sources file), each as
+ * strictly as {@link parseStanza}. Runs of blank lines and blank lines at either end are allowed; an empty
+ * text gives no stanza. Errors carry the byte offset inside the whole text.
+ * @example parseStanzas("Package: a\n\nPackage: b\n", "Packages").length // 2
+ */
+export function parseStanzas(text: string, where: string): Stanza[] {
+  const out: Stanza[] = [];
+  const encoder = new TextEncoder();
+  let chunk = "";
+  let chunkStart = 0;
+  let offset = 0;
+  const flush = () => {
+    if (chunk !== "") out.push(parseStanza(chunk, where, chunkStart));
+    chunk = "";
+  };
+  // Split keeping each line's "\n", so the last line's missing newline reaches parseStanza as such.
+  for (const line of text.split(/(?<=\n)/)) {
+    if (line.trim() === "") {
+      flush();
+    } else {
+      if (chunk === "") chunkStart = offset;
+      chunk += line;
+    }
+    offset += encoder.encode(line).length;
+  }
+  flush();
+  return out;
+}

@@ -9,6 +9,7 @@ export {
   getField,
   isFieldName,
   parseStanza,
+  parseStanzas,
   type Stanza,
   singleLineField,
   unfoldDescription,

@@ -1,0 +1,177 @@
+/**
+ * Every second-level index of an APT suite, built whole from its state: per component × architecture
+ * `binary-<arch>/Packages` (with the `all` packages folded in, Debian's practice, repos.md §2.5) plus its
+ * `.gz` and optional `.xz`, optional `Contents-<arch>.gz` per component, and with Acquire-By-Hash a copy
+ * of each under `by-hash/SHA256/<hex>` (and `SHA512/<hex>` when listed), which is what apt fetches
+ * (repos.md §2.6). A pure function of the state: same state, same bytes.
+ */
+import { createHash } from "node:crypto";
+import { type Compression, compressBytes } from "@packyard/formats/compress";
+import { isPackyardError } from "@packyard/formats";
+import { RepoError } from "../errors.ts";
+import type { AptSettings, IndexFileRecord, PackageRecord, RootState } from "../publish/state.ts";
+import { contentsFile } from "./contents.ts";
+import { packagesFile } from "./packages.ts";
+import type { ReleaseFile } from "./release.ts";
+import { validateAptSettings } from "./settings.ts";
+import type { BuiltFile } from "./types.ts";
+
+/** Options of {@link buildAptIndexes}. */
+export interface AptIndexOptions {
+  /** The compressor (default: @packyard/formats' `compressBytes`); tests inject one whose xz is missing. */
+  compress?: (bytes: Uint8Array, compression: Compression) => Promise<Uint8Array>;
+}
+
+/** What {@link buildAptIndexes} produces. */
+export interface AptIndexes {
+  /** Canonical indexes (`kind: "index"`) and their by-hash copies (`kind: "blob"`); write the blobs first. */
+  files: BuiltFile[];
+  /** One record per canonical file, in the order of `files`. */
+  indexes: IndexFileRecord[];
+  /** The Release file list (paths relative to `dists/<suite>/`), ready for `releaseText`. */
+  releaseFiles: ReleaseFile[];
+}
+
+// Debian compresses its indexes with gzip -9 and xz -6.
+const GZIP: Compression = { algo: "gzip", level: 9 };
+const XZ: Compression = { algo: "xz", level: 6 };
+
+const encoder = new TextEncoder();
+
+/** `deb/dists/<suite>/`: the folder of a suite's Release files and indexes, relative to the repository root. */
+export function aptDistsDir(suite: string): string {
+  return `deb/dists/${suite}/`;
+}
+
+function hex(bytes: Uint8Array, algo: "sha256" | "sha512"): string {
+  return createHash(algo).update(bytes).digest("hex");
+}
+
+function corrupt(record: PackageRecord, expected: string, found: unknown): RepoError {
+  return new RepoError(
+    "CORRUPT_STATE",
+    `APT state: ${record.name} ${record.version} ${record.arch}: expected ${expected}, found ${JSON.stringify(found)}`,
+    { key: record.key, expected, found },
+  );
+}
+
+/** Refuses records the suite cannot index, rather than silently leaving them out of every Packages. */
+function checkRecord(settings: AptSettings, record: PackageRecord): void {
+  if (record.deb === undefined) throw corrupt(record, "the control stanza (deb)", undefined);
+  if (record.component === undefined || !settings.components.includes(record.component))
+    throw corrupt(record, `a component of ${settings.components.join(", ")}`, record.component);
+  if (record.arch !== "all" && !settings.architectures.includes(record.arch))
+    throw new RepoError(
+      "ARCH_NOT_IN_REPO",
+      `APT suite ${settings.suite}: ${record.name} ${record.version} is for ${record.arch}, which is not one of the suite's architectures (${settings.architectures.join(", ")})`,
+      { key: record.key, expected: settings.architectures, found: record.arch },
+    );
+}
+
+async function compressIndex(
+  compress: NonNullable<AptIndexOptions["compress"]>,
+  bytes: Uint8Array,
+  compression: Compression,
+  key: string,
+): Promise<Uint8Array> {
+  try {
+    return await compress(bytes, compression);
+  } catch (cause) {
+    if (isPackyardError(cause) && cause.code === "OPTIONAL_DEPENDENCY_MISSING")
+      throw new RepoError(
+        "MISSING_ENCODER",
+        `${key}: ${compression.algo} compression needs the optional package lzma-native, which is not installed (${cause.message}); install it or publish without xz`,
+        { key, expected: "lzma-native" },
+        { cause },
+      );
+    throw cause;
+  }
+}
+
+/**
+ * The hashes lists of Release for the canonical files among `files` (kind `index`): paths relative to
+ * `dists/<suite>/`, size, SHA-256, and SHA-512 when the suite lists it.
+ */
+export function aptReleaseFiles(settings: AptSettings, files: readonly BuiltFile[]): ReleaseFile[] {
+  const dir = aptDistsDir(settings.suite);
+  const withSha512 = settings.hashes.includes("SHA512");
+  return files
+    .filter((f) => f.kind === "index" && f.key.startsWith(dir))
+    .map((f) => {
+      const entry: ReleaseFile = {
+        path: f.key.slice(dir.length),
+        size: f.bytes.length,
+        sha256: hex(f.bytes, "sha256"),
+      };
+      if (withSha512) entry.sha512 = hex(f.bytes, "sha512");
+      return entry;
+    });
+}
+
+/**
+ * Builds every index of the suite in `state.apt` from `state.packages`. Empty Packages files are written
+ * too (apt then sees an empty architecture rather than a missing one).
+ * @throws RepoError CORRUPT_STATE (no APT settings, a record without control stanza or with an unknown
+ * component), ARCH_NOT_IN_REPO, INVALID_SETTING (see `validateAptSettings`), MISSING_ENCODER (xz asked for
+ * without lzma-native).
+ */
+export async function buildAptIndexes(state: RootState, options: AptIndexOptions = {}): Promise<AptIndexes> {
+  const settings = state.apt;
+  if (settings === undefined)
+    throw new RepoError("CORRUPT_STATE", `state of ${state.root}: expected APT settings (apt), found none`, {
+      key: state.root,
+    });
+  validateAptSettings(settings);
+  for (const r of state.packages) checkRecord(settings, r);
+  const compress = options.compress ?? compressBytes;
+  const dists = aptDistsDir(settings.suite);
+  const files = new Map<string, BuiltFile>();
+  const indexes: IndexFileRecord[] = [];
+  const releaseFiles: ReleaseFile[] = [];
+  const withSha512 = settings.hashes.includes("SHA512");
+
+  const add = (key: string, bytes: Uint8Array) => {
+    const sha256 = hex(bytes, "sha256");
+    const sha512 = withSha512 ? hex(bytes, "sha512") : undefined;
+    files.set(key, { key, bytes, kind: "index" });
+    const record: IndexFileRecord = { key, size: bytes.length, sha256 };
+    if (settings.byHash) {
+      const dir = key.slice(0, key.lastIndexOf("/") + 1);
+      record.byHash = `${dir}by-hash/SHA256/${sha256}`;
+      // Equal contents in one folder (two empty Contents) share a by-hash object: a Map keeps one.
+      files.set(record.byHash, { key: record.byHash, bytes, kind: "blob" });
+      if (sha512 !== undefined) {
+        const k = `${dir}by-hash/SHA512/${sha512}`;
+        files.set(k, { key: k, bytes, kind: "blob" });
+      }
+    }
+    indexes.push(record);
+    const entry: ReleaseFile = { path: key.slice(dists.length), size: bytes.length, sha256 };
+    if (sha512 !== undefined) entry.sha512 = sha512;
+    releaseFiles.push(entry);
+  };
+
+  for (const component of settings.components) {
+    for (const arch of settings.architectures) {
+      const records = state.packages.filter(
+        (r) => r.component === component && (r.arch === arch || r.arch === "all"),
+      );
+      const base = `${dists}${component}/binary-${arch}/Packages`;
+      const plain = encoder.encode(packagesFile(records, settings.hashes));
+      add(base, plain);
+      add(`${base}.gz`, await compressIndex(compress, plain, GZIP, `${base}.gz`));
+      if (settings.compressions.includes("xz"))
+        add(`${base}.xz`, await compressIndex(compress, plain, XZ, `${base}.xz`));
+    }
+    if (settings.contents) {
+      for (const arch of settings.architectures) {
+        const records = state.packages.filter(
+          (r) => r.component === component && (r.arch === arch || r.arch === "all"),
+        );
+        const key = `${dists}${component}/Contents-${arch}.gz`;
+        add(key, await compressIndex(compress, encoder.encode(contentsFile(records)), GZIP, key));
+      }
+    }
+  }
+  return { files: [...files.values()], indexes, releaseFiles };
+}
