@@ -34,4 +34,35 @@ export type {
   PublishProgress,
   PublishResult,
 } from "./publish/options.ts";
-export type { PublishLock } from "./publish/lock.ts";
+
+// Storage drivers.
+export { memoryStorage } from "./storage/memory.ts";
+export { folderStorage } from "./storage/fs.ts";
+export { readObject } from "./storage/read.ts";
+
+// The publish engine.
+export { publish } from "./publish/publish.ts";
+export {
+  type CopyOptions,
+  copyPackages,
+  pruneRepository,
+  type RefreshOptions,
+  readRepository,
+  refreshRepository,
+} from "./publish/operations.ts";
+export type { EngineOptions } from "./publish/engine.ts";
+export {
+  isStorageLock,
+  type LockRecord,
+  type PublishLock,
+  type StorageLock,
+  type StorageLockOptions,
+  storageLock,
+} from "./publish/lock.ts";
+
+// APT.
+export { debPoolKey, escapeKeySegment } from "./apt/pool.ts";
+export { packagesFile, packagesStanza } from "./apt/packages.ts";
+export { formatAptDate, releaseText } from "./apt/release.ts";
+export { buildAptIndexes } from "./apt/indexes.ts";
+export { signRelease } from "./apt/sign.ts";

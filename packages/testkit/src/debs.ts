@@ -54,11 +54,14 @@ export async function testDeb(options: TestDebOptions = {}): Promise<TestDeb> {
     arch: (options.arch ?? "amd64") as PackageSpec["arch"],
     date: 1704067200,
     maintainer: "Packyard Test <test@packyard.invalid>",
-    description: `Test package ${name}\nA package made by the repository tests.`,
+    summary: `Test package ${name}`,
+    description: "A package made by the repository tests.",
     license: "MIT",
     section: "utils",
     priority: "optional",
     relations: {},
+    scripts: {},
+    changelog: [],
     entries: [
       { type: "file", path: `/usr/share/${name}/data`, mode: 0o644, ...own, content: bytesSource(data) },
       ...(options.files ?? []).map((p) => ({

@@ -60,6 +60,8 @@ export interface DebIndexInfo {
 export interface Tombstone {
   key: string;
   due: string;
+  /** SHA-256 of the blob, when known (a package re-added before `due` reuses it). */
+  sha256?: string;
 }
 
 /** An index file the root's top file lists (canonical name and by-hash copy share one entry). */
@@ -70,6 +72,8 @@ export interface IndexFileRecord {
   sha256: string;
   /** Storage key of its by-hash copy, when by-hash is on. */
   byHash?: string;
+  /** Storage keys of every by-hash copy (SHA256, and SHA512 when listed); the engine fills it. */
+  byHashKeys?: string[];
 }
 
 /** An APT suite's persistent identity and index settings. */

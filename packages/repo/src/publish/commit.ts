@@ -1,0 +1,366 @@
+/**
+ * Committing new root states: builds each root's indexes from its state, diffs them against the previous
+ * generation, signs the top files, and applies the writes in the order that keeps every signed index
+ * pointing at files that exist — (1) immutable blobs (packages, by-hash copies) and public keys, (2)
+ * changed canonical indexes, (3) per root its content-addressed state, then its top files (InRelease,
+ * Release, Release.gpg), (4) the pointers, (5) due deletions of blobs nothing references. The lock is
+ * asserted before every write, so a publisher that lost it stops before its next one.
+ */
+import { createHash } from "node:crypto";
+import type { OpenPGPSigner } from "@packyard/formats";
+import { buildAptIndexes } from "../apt/indexes.ts";
+import { releaseText } from "../apt/release.ts";
+import { signRelease } from "../apt/sign.ts";
+import { RepoError } from "../errors.ts";
+import { contentTypeFor, IMMUTABLE_CACHE, MUTABLE_CACHE, type Storage } from "../storage/storage.ts";
+import type { PoolWrite } from "./apt-change.ts";
+import { aptTopKeys, pointerKey, publicKeyKeys } from "./layout.ts";
+import type { PublishLock } from "./lock.ts";
+import type { PublishProgress } from "./options.ts";
+import type { IndexFileRecord, RootState, Tombstone } from "./state.ts";
+import { encodePointer, encodeState, type LoadedRoot, sha256Hex } from "./state-io.ts";
+
+/** What every operation on a repository shares. */
+export interface EngineContext {
+  storage: Storage;
+  lock: PublishLock | undefined;
+  clock: () => Date;
+  sleep: (ms: number) => Promise<void>;
+  graceMs: number;
+  signers: readonly OpenPGPSigner[];
+  keyName: string;
+  conditionalCreate: boolean | undefined;
+  onProgress: ((p: PublishProgress) => void) | undefined;
+}
+
+/** One root to commit: its previous state (if any) and the new packages/settings/tombstones. */
+export interface RootPlan {
+  root: string;
+  prev: LoadedRoot | undefined;
+  /** The new state without generation, date, indexes and top (the commit fills them). */
+  draft: Pick<RootState, "family" | "root" | "apt" | "packages" | "tombstones">;
+  poolWrites: PoolWrite[];
+}
+
+/** What a commit did. */
+export interface CommitResult {
+  written: string[];
+  changedKeys: string[];
+  deleted: string[];
+  states: Map<string, LoadedRoot>;
+}
+
+type Body = Uint8Array | (() => AsyncIterable<Uint8Array>);
+
+interface Write {
+  key: string;
+  body: Body;
+  step: PublishProgress["step"];
+  mutable: boolean;
+  /** For streamed pool blobs: what the bytes must hash to. */
+  expect?: { size: number; sha256: string; where: string };
+}
+
+const encoder = new TextEncoder();
+
+/** The next top-file date: the clock's second, later than `prev` by ≥ 1 s (waits for the clock when needed). */
+export async function nextDate(
+  prev: string | undefined,
+  ctx: Pick<EngineContext, "clock" | "sleep">,
+): Promise<Date> {
+  const floor = (d: Date) => Math.floor(d.getTime() / 1000) * 1000;
+  const min = prev === undefined ? 0 : floor(new Date(prev)) + 1000;
+  for (;;) {
+    const now = floor(ctx.clock());
+    if (now >= min) return new Date(now);
+    await ctx.sleep(min - ctx.clock().getTime());
+  }
+}
+
+function dueFrom(now: Date, graceMs: number): string {
+  return new Date(now.getTime() + graceMs).toISOString();
+}
+
+/** Keys a state keeps alive: its packages, indexes and their by-hash copies. */
+export function referencedKeys(state: RootState): Set<string> {
+  const out = new Set<string>();
+  for (const p of state.packages) out.add(p.key);
+  for (const i of state.indexes) {
+    out.add(i.key);
+    if (i.byHash !== undefined) out.add(i.byHash);
+    for (const k of i.byHashKeys ?? []) out.add(k);
+  }
+  return out;
+}
+
+function byHashOwner(key: string): { dir: string; hex: string } | undefined {
+  const m = /^(.*)\/by-hash\/(?:SHA256|SHA512|MD5Sum|SHA1)\/([0-9a-f]+)$/.exec(key);
+  return m === null ? undefined : { dir: m[1]!, hex: m[2]! };
+}
+
+async function buildRoot(
+  plan: RootPlan,
+  ctx: EngineContext,
+): Promise<{
+  state: RootState;
+  key: string;
+  bytes: Uint8Array;
+  writes: Write[];
+  tops: Write[];
+  due: string[];
+}> {
+  const prev = plan.prev?.state;
+  const date = await nextDate(prev?.date, ctx);
+  const now = ctx.clock();
+  const settings = plan.draft.apt;
+  if (settings === undefined) throw new Error(`root ${plan.root}: only APT roots are built so far`);
+  const draft: RootState = {
+    schema: "packyard-state/1",
+    family: plan.draft.family,
+    root: plan.root,
+    generation: (prev?.generation ?? 0) + 1,
+    date: date.toISOString(),
+    apt: settings,
+    packages: plan.draft.packages,
+    indexes: [],
+    tombstones: [],
+    top: { key: aptTopKeys(settings.suite).inRelease, sha256: "" },
+  };
+  if (ctx.conditionalCreate !== undefined) draft.conditionalCreate = ctx.conditionalCreate;
+  else if (prev?.conditionalCreate !== undefined) draft.conditionalCreate = prev.conditionalCreate;
+  const built = await buildAptIndexes(draft);
+  const prevIndexes = new Map((prev?.indexes ?? []).map((i) => [i.key, i]));
+  const writes: Write[] = [];
+  const blobsByDir = new Map<string, { key: string; bytes: Uint8Array; hex: string }[]>();
+  for (const f of built.files) {
+    if (f.kind !== "blob") continue;
+    const owner = byHashOwner(f.key);
+    if (owner === undefined) continue;
+    blobsByDir.set(owner.dir, [
+      ...(blobsByDir.get(owner.dir) ?? []),
+      { key: f.key, bytes: f.bytes, hex: owner.hex },
+    ]);
+  }
+  const releaseFiles: { path: string; size: number; sha256: string; sha512: string }[] = [];
+  const dists = `deb/dists/${settings.suite}/`;
+  for (const f of built.files) {
+    if (f.kind !== "index") continue;
+    const sha256 = sha256Hex(f.bytes);
+    const sha512 = createHash("sha512").update(f.bytes).digest("hex");
+    const dir = f.key.slice(0, f.key.lastIndexOf("/"));
+    const copies = (blobsByDir.get(dir) ?? []).filter((b) => b.hex === sha256 || b.hex === sha512);
+    const record: IndexFileRecord = { key: f.key, size: f.bytes.length, sha256 };
+    const sha256Copy = copies.find((c) => c.hex === sha256);
+    if (sha256Copy !== undefined) record.byHash = sha256Copy.key;
+    if (copies.length > 0) record.byHashKeys = copies.map((c) => c.key).sort();
+    draft.indexes.push(record);
+    releaseFiles.push({ path: f.key.slice(dists.length), size: f.bytes.length, sha256, sha512 });
+    const old = prevIndexes.get(f.key);
+    if (old !== undefined && old.sha256 === sha256 && old.size === f.bytes.length) continue;
+    for (const c of copies) writes.push({ key: c.key, body: c.bytes, step: "blobs", mutable: false });
+    writes.push({ key: f.key, body: f.bytes, step: "indexes", mutable: true });
+  }
+  // Tombstones: what the previous generation referenced and this one does not, plus the previous state.
+  const keep = referencedKeys(draft);
+  const tombstones = new Map<string, Tombstone>();
+  const due: string[] = [];
+  for (const t of prev?.tombstones ?? []) {
+    if (keep.has(t.key)) continue;
+    // Due ones leave the state and are deleted at the end of this commit (deleting again is harmless).
+    if (Date.parse(t.due) <= now.getTime()) due.push(t.key);
+    else tombstones.set(t.key, t);
+  }
+  for (const t of plan.draft.tombstones) if (!keep.has(t.key)) tombstones.set(t.key, t);
+  if (prev !== undefined) {
+    const prevRecords = new Map(prev.packages.map((p) => [p.key, p]));
+    for (const k of referencedKeys(prev)) {
+      if (keep.has(k) || tombstones.has(k)) continue;
+      const t: Tombstone = { key: k, due: dueFrom(now, ctx.graceMs) };
+      const rec = prevRecords.get(k);
+      if (rec !== undefined) t.sha256 = rec.identity;
+      tombstones.set(k, t);
+    }
+    if (plan.prev !== undefined)
+      tombstones.set(plan.prev.key, { key: plan.prev.key, due: dueFrom(now, ctx.graceMs) });
+  }
+  draft.tombstones = [...tombstones.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const release = releaseText(settings, { date, files: releaseFiles });
+  const signed = await signRelease(release, ctx.signers, date);
+  const topKeys = aptTopKeys(settings.suite);
+  const inRelease = encoder.encode(signed.inRelease);
+  draft.top = { key: topKeys.inRelease, sha256: sha256Hex(inRelease) };
+  const { key, bytes } = encodeState(draft);
+  const tops: Write[] = [
+    { key, body: bytes, step: "states", mutable: false },
+    { key: topKeys.inRelease, body: inRelease, step: "top", mutable: true },
+    { key: topKeys.release, body: encoder.encode(release), step: "top", mutable: true },
+    { key: topKeys.releaseGpg, body: encoder.encode(signed.releaseGpg), step: "top", mutable: true },
+  ];
+  for (const w of plan.poolWrites) {
+    writes.unshift({
+      key: w.key,
+      body: () => w.input.source.open(),
+      step: "blobs",
+      mutable: false,
+      expect: { size: w.record.size, sha256: w.record.identity, where: w.input.name ?? w.key },
+    });
+  }
+  return { state: draft, key, bytes, writes, tops, due };
+}
+
+async function* verifying(
+  input: AsyncIterable<Uint8Array>,
+  sink: { size: number; hash: ReturnType<typeof createHash> },
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of input) {
+    sink.size += chunk.length;
+    sink.hash.update(chunk);
+    yield chunk;
+  }
+}
+
+/** Writes the public keys when they differ from what the repository holds. */
+async function keyWrites(ctx: EngineContext): Promise<Write[]> {
+  const primary = ctx.signers[0]!;
+  const keys = publicKeyKeys(ctx.keyName);
+  let armored = primary.publicKeyArmored();
+  let binary = primary.publicKeyBinary();
+  if (ctx.signers.length > 1) {
+    // During a rotation both keys are handed out: one keyring file with both certificates.
+    armored = ctx.signers.map((s) => s.publicKeyArmored().trimEnd()).join("\n") + "\n";
+    const parts = ctx.signers.map((s) => s.publicKeyBinary());
+    binary = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      binary.set(p, at);
+      at += p.length;
+    }
+  }
+  const out: Write[] = [];
+  for (const [key, bytes] of [
+    [keys.asc, encoder.encode(armored)],
+    [keys.gpg, binary],
+  ] as const) {
+    const held = await ctx.storage.head(key);
+    if (held !== undefined && held.size === bytes.length) {
+      const { readObject } = await import("../storage/read.ts");
+      const current = await readObject(ctx.storage, key);
+      if (current !== undefined && sha256Hex(current) === sha256Hex(bytes)) continue;
+    }
+    out.push({ key, body: bytes, step: "blobs", mutable: true });
+  }
+  return out;
+}
+
+/**
+ * Commits `plans` (roots whose packages or settings changed, or that are re-signed) and then deletes due,
+ * unreferenced blobs of every root in `others`.
+ */
+export async function commitRoots(
+  ctx: EngineContext,
+  plans: readonly RootPlan[],
+  others: ReadonlyMap<string, LoadedRoot>,
+): Promise<CommitResult> {
+  const built = [];
+  for (const plan of plans) built.push({ plan, ...(await buildRoot(plan, ctx)) });
+  const blobs: Write[] = [];
+  const indexes: Write[] = [];
+  for (const b of built) {
+    for (const w of b.writes) (w.step === "indexes" ? indexes : blobs).push(w);
+  }
+  if (plans.length > 0) blobs.push(...(await keyWrites(ctx)));
+  const tops = built.flatMap((b) => b.tops);
+  const pointers: Write[] = built.map((b) => ({
+    key: pointerKey(b.plan.root),
+    body: encodePointer(b.plan.root, b.key, b.state),
+    step: "pointers",
+    mutable: true,
+  }));
+  const plan = [...dedupe(blobs), ...indexes, ...tops, ...pointers];
+  const result: CommitResult = { written: [], changedKeys: [], deleted: [], states: new Map(others) };
+  let bytes = 0;
+  const totals = new Map<string, number>();
+  for (const w of plan) totals.set(w.step, (totals.get(w.step) ?? 0) + 1);
+  const done = new Map<string, number>();
+  for (const w of plan) {
+    if (ctx.lock !== undefined) await ctx.lock.assertHeld();
+    const options = {
+      contentType: contentTypeFor(w.key),
+      cacheControl: w.mutable ? MUTABLE_CACHE : IMMUTABLE_CACHE,
+    };
+    if (w.body instanceof Uint8Array) {
+      await ctx.storage.put(w.key, w.body, options);
+      bytes += w.body.length;
+    } else {
+      const sink = { size: 0, hash: createHash("sha256") };
+      await ctx.storage.put(w.key, verifying(w.body(), sink), options);
+      bytes += sink.size;
+      const digest = sink.hash.digest("hex");
+      if (w.expect !== undefined && (sink.size !== w.expect.size || digest !== w.expect.sha256)) {
+        await ctx.storage.delete(w.key).catch(() => {});
+        throw new RepoError(
+          "CHECKSUM_MISMATCH",
+          `${w.expect.where}: expected ${w.expect.size} bytes with sha256 ${w.expect.sha256}, read ${sink.size} bytes with sha256 ${digest}; the file changed after it was read`,
+          { path: w.expect.where, expected: w.expect.sha256, found: digest },
+        );
+      }
+    }
+    result.written.push(w.key);
+    if (w.mutable && w.step !== "pointers") result.changedKeys.push(w.key);
+    done.set(w.step, (done.get(w.step) ?? 0) + 1);
+    ctx.onProgress?.({
+      step: w.step,
+      done: done.get(w.step)!,
+      total: totals.get(w.step)!,
+      bytes,
+      key: w.key,
+    });
+  }
+  for (const b of built) result.states.set(b.plan.root, { state: b.state, key: b.key });
+  result.deleted = await deleteDue(
+    ctx,
+    result.states,
+    built.flatMap((b) => b.due),
+  );
+  return result;
+}
+
+function dedupe(writes: Write[]): Write[] {
+  const seen = new Set<string>();
+  return writes.filter((w) => {
+    if (seen.has(w.key)) return false;
+    seen.add(w.key);
+    return true;
+  });
+}
+
+/**
+ * Deletes blobs whose tombstones are due and that no current state references (a shared pool file stays
+ * while any suite lists it). Tombstones stay in the states until the next state is written: deleting is
+ * idempotent, so a publisher stopped midway leaves nothing a later one cannot finish.
+ */
+export async function deleteDue(
+  ctx: EngineContext,
+  states: ReadonlyMap<string, LoadedRoot>,
+  alsoDue: readonly string[] = [],
+): Promise<string[]> {
+  const now = ctx.clock().getTime();
+  const referenced = new Set<string>();
+  for (const { state, key } of states.values()) {
+    for (const k of referencedKeys(state)) referenced.add(k);
+    referenced.add(key);
+  }
+  const due = new Set<string>(alsoDue.filter((k) => !referenced.has(k)));
+  for (const { state } of states.values()) {
+    for (const t of state.tombstones) if (Date.parse(t.due) <= now && !referenced.has(t.key)) due.add(t.key);
+  }
+  const deleted: string[] = [];
+  const total = due.size;
+  for (const key of [...due].sort()) {
+    if (ctx.lock !== undefined) await ctx.lock.assertHeld();
+    await ctx.storage.delete(key);
+    deleted.push(key);
+    ctx.onProgress?.({ step: "prune", done: deleted.length, total, bytes: 0, key });
+  }
+  return deleted;
+}

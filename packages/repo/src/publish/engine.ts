@@ -1,0 +1,133 @@
+/**
+ * What every repository operation does around its work: checks the signers, picks the lock (probing the
+ * store for conditional creates once, then remembering the answer in the states), waits for it, and
+ * always releases it.
+ */
+import type { OpenPGPSigner } from "@packyard/formats";
+import { RepoError } from "../errors.ts";
+import type { Storage } from "../storage/storage.ts";
+import type { EngineContext } from "./commit.ts";
+import { isStorageLock, type PublishLock, storageLock } from "./lock.ts";
+import type { PublishProgress } from "./options.ts";
+import { loadFamily } from "./state-io.ts";
+
+/** Options every operation shares. */
+export interface EngineOptions {
+  lock?: PublishLock | false;
+  lockTimeoutMs?: number;
+  graceMs?: number;
+  clock?: () => Date;
+  sleep?: (ms: number) => Promise<void>;
+  onProgress?: (p: PublishProgress) => void;
+  /** Name of the public key files under `keys/` (default `repository`). */
+  keyName?: string;
+}
+
+const DEFAULT_LOCK_TIMEOUT_MS = 10 * 60_000;
+const DEFAULT_GRACE_MS = 2 * 24 * 3600_000;
+
+/** Refuses anything but one or two OpenPGP signers. */
+export function checkSigners(signers: readonly unknown[] | undefined): readonly OpenPGPSigner[] {
+  const list = (signers ?? []) as readonly { kind?: unknown }[];
+  if (list.length === 0) {
+    throw new RepoError(
+      "MISSING_KEY",
+      "a repository is signed, and no signing key was given; make one with `packyard keygen --type openpgp`, then pass it with --key (or publish.key in packyard.yml)",
+      { expected: "an OpenPGP secret key" },
+    );
+  }
+  if (list.length > 2) {
+    throw new RepoError(
+      "INVALID_SETTING",
+      `expected one signing key, or two while rotating keys, found ${list.length}`,
+      {
+        field: "signers",
+        found: list.length,
+      },
+    );
+  }
+  for (const s of list) {
+    if (s?.kind !== "openpgp") {
+      throw new RepoError(
+        "BAD_KEY",
+        `expected an OpenPGP secret key to sign the repository, found a ${String(s?.kind)} key`,
+        { expected: "openpgp", found: s?.kind },
+      );
+    }
+  }
+  return list as readonly OpenPGPSigner[];
+}
+
+function keyNameOf(name: string | undefined): string {
+  const n = name ?? "repository";
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(n)) {
+    throw new RepoError(
+      "INVALID_SETTING",
+      `keyName: expected letters, digits, . _ -, found ${JSON.stringify(n)}`,
+      {
+        field: "keyName",
+        found: n,
+      },
+    );
+  }
+  return n;
+}
+
+/**
+ * Runs `work` holding the repository's lock. With the default storage lock the store is probed for
+ * conditional creates unless a state already records that it honours them; a store that does not makes
+ * this refuse with LOCK_UNSUPPORTED (pass `lock: false` to publish without a lock).
+ */
+export async function withEngine<T>(
+  storage: Storage,
+  options: EngineOptions,
+  signers: readonly OpenPGPSigner[],
+  work: (ctx: EngineContext) => Promise<T>,
+): Promise<T> {
+  const keyName = keyNameOf(options.keyName);
+  let lock: PublishLock | undefined;
+  let conditionalCreate: boolean | undefined;
+  if (options.lock === false) lock = undefined;
+  else {
+    lock = options.lock ?? storageLock(storage);
+    if (isStorageLock(lock)) {
+      const roots = await loadFamily(storage, "deb");
+      const known = [...roots.values()].some((r) => r.state.conditionalCreate === true);
+      if (!known) {
+        if (!(await lock.probe())) {
+          throw new RepoError(
+            "LOCK_UNSUPPORTED",
+            `${storage.description} does not honour conditional creates (a second create of the same key succeeded), so two publishers could not be kept apart; publish from one place at a time and give --no-lock`,
+            {
+              expected: "If-None-Match: * to be refused on an existing key",
+              found: "the object was overwritten",
+            },
+          );
+        }
+        conditionalCreate = true;
+      }
+    }
+  }
+  const ctx: EngineContext = {
+    storage,
+    lock,
+    clock: options.clock ?? (() => new Date()),
+    sleep: options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)))),
+    graceMs: options.graceMs ?? DEFAULT_GRACE_MS,
+    signers,
+    keyName,
+    conditionalCreate,
+    onProgress: options.onProgress,
+  };
+  if (!Number.isFinite(ctx.graceMs) || ctx.graceMs < 0)
+    throw new RepoError("INVALID_SETTING", `grace: expected a duration ≥ 0, found ${ctx.graceMs}`, {
+      field: "grace",
+    });
+  if (lock === undefined) return work(ctx);
+  await lock.acquire({ timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS });
+  try {
+    return await work(ctx);
+  } finally {
+    await lock.release().catch(() => {});
+  }
+}

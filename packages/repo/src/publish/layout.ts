@@ -1,0 +1,59 @@
+/**
+ * Where the engine keeps its own objects under `.packyard/`, and the keys of each root's top file. Index
+ * builders own the keys of what clients read (`deb/dists/...`, `deb/pool/...`).
+ */
+import type { Family } from "./state.ts";
+
+/** The folder of engine objects at the repository root. */
+export const ENGINE_PREFIX = ".packyard/";
+
+/** The pointer naming a root's current state. */
+export function pointerKey(root: string): string {
+  return `${ENGINE_PREFIX}roots/${root}.json`;
+}
+
+/** The folder of a root's immutable states (`<top sha256>.<state sha256>.json`). */
+export function statesPrefix(root: string): string {
+  return `${ENGINE_PREFIX}states/${root}/`;
+}
+
+/** The content-addressed key of a state: findable by the top file's hash it records. */
+export function stateKey(root: string, topSha256: string, stateSha256: string): string {
+  return `${statesPrefix(root)}${topSha256}.${stateSha256}.json`;
+}
+
+/** The prefix under which the storage lock's generations live. */
+export const LOCK_PREFIX = `${ENGINE_PREFIX}lock/`;
+
+/** The root id of an APT suite. */
+export function aptRoot(suite: string): string {
+  return `deb/${suite}`;
+}
+
+/** The family of a root id (`deb/stable` → `deb`). */
+export function familyOf(root: string): Family {
+  return root.slice(0, root.indexOf("/")) as Family;
+}
+
+/** The key of an APT suite's top file, the one a crash recovery compares. */
+export function aptTopKey(suite: string): string {
+  return `deb/dists/${suite}/InRelease`;
+}
+
+/** The top file of any root (the one its state records the hash of). */
+export function topKeyOf(root: string): string {
+  const family = familyOf(root);
+  if (family === "deb") return aptTopKey(root.slice("deb/".length));
+  throw new Error(`no top file defined yet for the ${family} family (root ${root})`);
+}
+
+/** The keys of an APT suite's three top files, in write order. */
+export function aptTopKeys(suite: string): { inRelease: string; release: string; releaseGpg: string } {
+  const dir = `deb/dists/${suite}`;
+  return { inRelease: `${dir}/InRelease`, release: `${dir}/Release`, releaseGpg: `${dir}/Release.gpg` };
+}
+
+/** Public keys handed to users: `keys/<name>.asc` (armored) and `keys/<name>.gpg` (binary, not a keybox). */
+export function publicKeyKeys(name: string): { asc: string; gpg: string } {
+  return { asc: `keys/${name}.asc`, gpg: `keys/${name}.gpg` };
+}

@@ -1,0 +1,214 @@
+/**
+ * The other repository operations: list (`repo ls`), copy between suites without re-reading packages
+ * (`repo copy`, aptly's snapshot-and-switch), re-sign top files (`repo refresh`, before Valid-Until
+ * lapses) and delete due blobs (`repo prune`).
+ */
+import { RepoError } from "../errors.ts";
+import type { Storage } from "../storage/storage.ts";
+import { matches, mergeAptSettings, selectorOf, sortRecords, suiteOf } from "./apt-change.ts";
+import { commitRoots, deleteDue, type RootPlan } from "./commit.ts";
+import { checkSigners, type EngineOptions, withEngine } from "./engine.ts";
+import { aptRoot } from "./layout.ts";
+import type { AptPublishSettings, PackageSelector, PublishResult } from "./options.ts";
+import type { OpenPGPSigner } from "@packyard/formats";
+import type { PackageRecord, RootState } from "./state.ts";
+import { loadFamily } from "./state-io.ts";
+import { poolIndex } from "./publish.ts";
+
+/** The current state of every root of the repository (APT suites so far), sorted by root. */
+export async function readRepository(storage: Storage): Promise<RootState[]> {
+  const roots = await loadFamily(storage, "deb");
+  return [...roots.values()].map((r) => r.state).sort((a, b) => (a.root < b.root ? -1 : 1));
+}
+
+function emptyResult(): PublishResult {
+  return { added: [], unchanged: [], removed: [], changedKeys: [], deleted: [], written: [], roots: [] };
+}
+
+/** Options of {@link copyPackages}. */
+export interface CopyOptions extends EngineOptions {
+  /** The suite packages are taken from. */
+  fromSuite: string;
+  /** The target suite and its settings (`apt.suite`). */
+  apt: AptPublishSettings;
+  /** Which packages (default: all of the source suite). */
+  select?: readonly PackageSelector[];
+  signers: readonly OpenPGPSigner[];
+  replace?: boolean;
+}
+
+/**
+ * Copies held packages from one suite to another — the same pool files, no package read or written —
+ * and commits the target suite.
+ */
+export async function copyPackages(storage: Storage, options: CopyOptions): Promise<PublishResult> {
+  const signers = checkSigners(options.signers);
+  const from = aptRoot(suiteOf({ suite: options.fromSuite }));
+  const to = aptRoot(suiteOf(options.apt));
+  if (from === to) {
+    throw new RepoError(
+      "INVALID_SETTING",
+      `copy: the source and target suite are both ${options.fromSuite}`,
+      {
+        field: "suite",
+      },
+    );
+  }
+  return withEngine(storage, options, signers, async (ctx) => {
+    const roots = await loadFamily(storage, "deb");
+    const source = roots.get(from);
+    if (source === undefined) {
+      throw new RepoError("NOT_FOUND", `copy: the repository has no suite ${options.fromSuite}`, {
+        key: from,
+        found: [...roots.keys()],
+      });
+    }
+    const picked = source.state.packages.filter(
+      (r) =>
+        options.select === undefined ||
+        options.select.length === 0 ||
+        options.select.some((s) => matches(r, s)),
+    );
+    if (picked.length === 0) {
+      throw new RepoError("NOT_FOUND", `copy: no package of suite ${options.fromSuite} matches`, {
+        found: options.select,
+      });
+    }
+    const prev = roots.get(to);
+    const settings = mergeAptSettings(
+      prev?.state.apt,
+      {
+        ...options.apt,
+        components: [...(options.apt.components ?? []), ...new Set(picked.map((p) => p.component ?? "main"))],
+      },
+      picked.map((p) => p.arch),
+    );
+    const result = emptyResult();
+    let packages = [...(prev?.state.packages ?? [])];
+    const pool = poolIndex(roots);
+    for (const r of picked) {
+      if (r.arch !== "all" && !settings.architectures.includes(r.arch)) {
+        throw new RepoError(
+          "ARCH_NOT_IN_REPO",
+          `copy: ${r.name} ${r.version} is for ${r.arch}, not one of suite ${settings.suite}'s architectures (${settings.architectures.join(", ")})`,
+          { found: r.arch, expected: settings.architectures },
+        );
+      }
+      const same = packages.find(
+        (p) =>
+          p.name === r.name && p.version === r.version && p.arch === r.arch && p.component === r.component,
+      );
+      if (same?.identity === r.identity) {
+        result.unchanged.push(selectorOf(r));
+        continue;
+      }
+      if (same !== undefined && !options.replace) {
+        throw new RepoError(
+          "REPO_CONFLICT",
+          `copy: suite ${settings.suite} already holds ${r.name} ${r.version} ${r.arch} with other content; give --replace`,
+          { key: same.key },
+        );
+      }
+      const held = pool.get(r.key);
+      if (held !== undefined && held.identity !== r.identity) {
+        throw new RepoError("REPO_CONFLICT", `copy: ${r.key} is held with other content by ${held.root}`, {
+          key: r.key,
+        });
+      }
+      if (same !== undefined) {
+        packages = packages.filter((p) => p !== same);
+        result.removed.push(selectorOf(same));
+      }
+      const copy: PackageRecord = { ...r, added: ctx.clock().toISOString() };
+      if (settings.contents && copy.deb !== undefined && copy.deb.paths === undefined) {
+        // Contents needs paths the source suite did not keep; the copy is listed without them.
+      }
+      packages.push(copy);
+      result.added.push(selectorOf(r));
+    }
+    if (
+      result.added.length === 0 &&
+      prev !== undefined &&
+      JSON.stringify(prev.state.apt) === JSON.stringify(settings)
+    ) {
+      return result;
+    }
+    const plan: RootPlan = {
+      root: to,
+      prev,
+      draft: { family: "deb", root: to, apt: settings, packages: sortRecords(packages), tombstones: [] },
+      poolWrites: [],
+    };
+    const others = new Map(roots);
+    others.delete(to);
+    const commit = await commitRoots(ctx, [plan], others);
+    return {
+      ...result,
+      changedKeys: commit.changedKeys,
+      deleted: commit.deleted,
+      written: commit.written,
+      roots: [to],
+    };
+  });
+}
+
+/** Options of {@link refreshRepository}. */
+export interface RefreshOptions extends EngineOptions {
+  signers: readonly OpenPGPSigner[];
+  /** One suite (default: every suite). */
+  suite?: string;
+  /** Change Valid-Until while at it (seconds; 0 removes it). */
+  validFor?: number;
+}
+
+/** Re-signs the top files of every suite (or one) with a new Date, e.g. before Valid-Until lapses. */
+export async function refreshRepository(storage: Storage, options: RefreshOptions): Promise<PublishResult> {
+  const signers = checkSigners(options.signers);
+  return withEngine(storage, options, signers, async (ctx) => {
+    const roots = await loadFamily(storage, "deb");
+    const wanted =
+      options.suite === undefined ? [...roots.keys()] : [aptRoot(suiteOf({ suite: options.suite }))];
+    const plans: RootPlan[] = [];
+    for (const root of wanted) {
+      const prev = roots.get(root);
+      if (prev === undefined) {
+        throw new RepoError("NOT_FOUND", `refresh: the repository has no suite ${root.slice(4)}`, {
+          key: root,
+          found: [...roots.keys()],
+        });
+      }
+      const apt = { suite: prev.state.apt!.suite } as AptPublishSettings;
+      if (options.validFor !== undefined) apt.validFor = options.validFor;
+      const settings = mergeAptSettings(prev.state.apt, apt, []);
+      plans.push({
+        root,
+        prev,
+        draft: { family: "deb", root, apt: settings, packages: prev.state.packages, tombstones: [] },
+        poolWrites: [],
+      });
+    }
+    const others = new Map(roots);
+    for (const p of plans) others.delete(p.root);
+    const commit = await commitRoots(ctx, plans, others);
+    return {
+      ...emptyResult(),
+      changedKeys: commit.changedKeys,
+      deleted: commit.deleted,
+      written: commit.written,
+      roots: plans.map((p) => p.root),
+    };
+  });
+}
+
+/** Deletes blobs whose grace period has passed and that no suite references. */
+export async function pruneRepository(
+  storage: Storage,
+  options: EngineOptions = {},
+): Promise<{ deleted: string[] }> {
+  // Pruning signs nothing: the lock and clock are all it needs.
+  const placeholder = [{ kind: "openpgp" }] as unknown as readonly OpenPGPSigner[];
+  return withEngine(storage, options, placeholder, async (ctx) => {
+    const roots = await loadFamily(storage, "deb");
+    return { deleted: await deleteDue(ctx, roots) };
+  });
+}
