@@ -1,6 +1,6 @@
 /**
  * The CLI's one seam onto @packyard/formats: everything the commands use comes through here, from the
- * package's public entry points (the root, and the `checksums` and `tarball` subpaths for what the root
+ * package's public entry points (the root, and the `checksums`, `tarball`, `sign` and `config` subpaths for what the root
  * leaves to them), never from its internal files.
  */
 export {
@@ -26,6 +26,12 @@ export {
   packagerFromFileName,
   signerFromKeyFile,
   apkKeyName,
+  BUILD_MANIFEST_NAME,
+  parseBuildManifest,
+  detectFormat,
+  readPackage,
+  verifyDetached,
+  parseChecksums,
 } from "@packyard/formats";
 export type {
   PackyardErrorAny,
@@ -40,6 +46,8 @@ export type {
   ByteSource,
   BuildProgress,
   BuildWarning,
+  BuildManifest,
+  BuildArtifact,
 } from "@packyard/formats";
 export {
   type ChecksumOptions,
@@ -50,3 +58,4 @@ export {
 } from "@packyard/formats/checksums";
 export { ARCHIVE_FORMATS, type ArchiveFormat } from "@packyard/formats/tarball";
 export { type LoadX509SignerOptions, loadX509Signer } from "@packyard/formats/sign";
+export { DURATION_EXAMPLES, type PublishConfig, parseDuration } from "@packyard/formats/config";

@@ -10,6 +10,8 @@ import { buildCommand } from "./commands/build.ts";
 import { initCommand } from "./commands/init.ts";
 import { inspectCommand } from "./commands/inspect.ts";
 import { keygenCommand } from "./commands/keygen.ts";
+import { publishCommand } from "./commands/publish.ts";
+import { repoCommand } from "./commands/repo.ts";
 import { signCommand } from "./commands/sign.ts";
 import type { Command, CommandIo, Flags } from "./command.ts";
 import { exitCodeOf, formatError } from "./report.ts";
@@ -21,6 +23,8 @@ export const COMMANDS: readonly Command[] = [
   inspectCommand,
   keygenCommand,
   signCommand,
+  publishCommand,
+  repoCommand,
   initCommand,
 ];
 
@@ -35,7 +39,7 @@ export function cliVersion(): string {
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
-  return `packyard: build, sign and inspect Linux and macOS packages from one config
+  return `packyard: build, sign, inspect and publish Linux and macOS packages from one config
 
 Usage: packyard <command> [options]
 
@@ -50,6 +54,8 @@ Options:
 Environment:
   SOURCE_DATE_EPOCH   build date in seconds (default: the latest git commit of the config's folder, else now)
   PACKYARD_PASSPHRASE, PACKYARD_<FORMAT>_PASSPHRASE (and nfpm's NFPM_PASSPHRASE names): key passphrases
+                      (PACKYARD_REPO_PASSPHRASE: the repository key of publish and repo)
+  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ...: S3 credentials of publish and repo
   NO_COLOR            disable colours (when set and not empty)
   PACKYARD_PROGRESS_INTERVAL  seconds between build progress lines when stderr is not a terminal (5)
 `;

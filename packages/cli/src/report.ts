@@ -3,6 +3,7 @@
  * expected and found. Stack traces (and causes) only with --debug.
  */
 import { FormatError, isPackyardError, type PackyardErrorAny } from "./formats.ts";
+import { isRepoError, type RepoError } from "./repo.ts";
 import { UsageError } from "./usage-error.ts";
 
 /** ANSI red/bold, or nothing when colour is off (NO_COLOR, or not a terminal). */
@@ -20,14 +21,14 @@ function show(v: unknown): string {
 }
 
 /**
- * Where the error happened, from its data: `field deb.compression`, `path bin/hello`, `offset 512`. A
- * reader's FormatError names a member or entry of the package in `path` (`data.tar.xz`, `./usr/bin/x`):
- * that is shown as `in data.tar.xz`.
+ * Where the error happened, from its data: `field deb.compression`, `path bin/hello`, `offset 512`, and
+ * for a repository error the storage `key` and `suite`. A reader's FormatError names a member or entry of
+ * the package in `path` (`data.tar.xz`, `./usr/bin/x`): that is shown as `in data.tar.xz`.
  */
-function where(e: PackyardErrorAny, message: string): string[] {
+function where(e: PackyardErrorAny | RepoError, message: string): string[] {
   const data = e.data;
   const parts: string[] = [];
-  for (const key of ["field", "path", "offset"] as const) {
+  for (const key of ["field", "path", "offset", "key", "suite"] as const) {
     const v = data[key];
     if (v === undefined || message.includes(String(v))) continue;
     parts.push(`${key === "path" && e instanceof FormatError ? "in" : key} ${show(v)}`);
@@ -53,7 +54,7 @@ export function formatError(e: unknown, opts: { debug: boolean; color: boolean }
   if (e instanceof UsageError) {
     const help = e.command === undefined ? "packyard --help" : `packyard ${e.command} --help`;
     text = `${label} ${e.message}\nSee '${help}'.`;
-  } else if (isPackyardError(e)) {
+  } else if (isPackyardError(e) || isRepoError(e)) {
     const extra = where(e, e.message);
     const file =
       typeof e.data.file === "string" && !e.message.includes(e.data.file) ? `${e.data.file}: ` : "";
@@ -80,8 +81,16 @@ export function formatError(e: unknown, opts: { debug: boolean; color: boolean }
  * `FILE: `: a reader's error names the member, not the file the user gave. Returns `e` for rethrowing.
  */
 export function aboutFile(file: string, e: unknown): unknown {
-  if (isPackyardError(e) && e.data.file === undefined) e.data.file = file;
+  if ((isPackyardError(e) || isRepoError(e)) && e.data.file === undefined) e.data.file = file;
   return e;
+}
+
+/**
+ * One `error:` paragraph for a failure the command reports itself and then exits 1 on (a hook that
+ * failed after the publish was done), ending with a newline.
+ */
+export function formatFailure(message: string, opts: { color: boolean }): string {
+  return `${paint(opts.color, "1;31", "error:")} ${message}\n`;
 }
 
 /** Exit code for `e`: 2 for usage errors, 1 for everything else. */

@@ -1,0 +1,304 @@
+/**
+ * `packyard repo ls|rm|prune|refresh|copy --to …`: looks after a repository `packyard publish` made —
+ * lists it, removes packages, deletes files whose grace period is over, re-signs it before Valid-Until
+ * runs out, and promotes packages from one suite to another without reading them again.
+ */
+import type { Command, CommandIo, Flags } from "../command.ts";
+import { parseSelector } from "../package-selector.ts";
+import { findPublishConfig } from "../publish-config.ts";
+import { loadRepoSigners } from "../publish-keys.ts";
+import {
+  KEY_HELP,
+  KEY_OPTIONS,
+  LOCK_HELP,
+  LOCK_OPTIONS,
+  RUN_OPTIONS,
+  SUITE_HELP,
+  SUITE_OPTIONS,
+  TARGET_HELP,
+  TARGET_OPTIONS,
+} from "../publish-options.ts";
+import { finishPublish, openRepository, withProgress } from "../publish-run.ts";
+import { type RepoSettings, repoSettings, stringFlag } from "../publish-settings.ts";
+import type { OpenPGPSigner } from "../formats.ts";
+import {
+  copyPackages,
+  type PackageSelector,
+  publish,
+  pruneRepository,
+  readRepository,
+  refreshRepository,
+  type RootState,
+} from "../repo.ts";
+import { UsageError } from "../usage-error.ts";
+
+const SUBCOMMANDS = ["ls", "rm", "prune", "refresh", "copy"] as const;
+type Subcommand = (typeof SUBCOMMANDS)[number];
+
+const TARGET = ["config", "to", "endpoint", "region", "path-style"];
+const KEYS = ["key", "key-name", "passphrase-env"];
+const LOCK = ["lock-timeout", "no-lock"];
+const SUITE = Object.keys(SUITE_OPTIONS);
+const OUTPUT = ["json", "quiet"];
+
+/** The flags each subcommand takes (parseArgs accepts the union; the others are refused by name). */
+const ALLOWED: Readonly<Record<Subcommand, readonly string[]>> = {
+  ls: [...TARGET, "suite", "json"],
+  rm: [...TARGET, ...KEYS, ...LOCK, ...SUITE, ...OUTPUT, "grace", "after-publish"],
+  prune: [...TARGET, ...LOCK, ...OUTPUT, "grace"],
+  refresh: [...TARGET, ...KEYS, ...LOCK, ...OUTPUT, "suite", "after-publish"],
+  copy: [...TARGET, ...KEYS, ...LOCK, ...SUITE, ...OUTPUT, "from-suite", "replace", "grace", "after-publish"],
+};
+
+/** Positionals after the subcommand: package selectors for rm (at least one) and copy (none: all). */
+const POSITIONALS: Readonly<Record<Subcommand, { min: number; max: number }>> = {
+  ls: { min: 0, max: 0 },
+  rm: { min: 1, max: Number.POSITIVE_INFINITY },
+  prune: { min: 0, max: 0 },
+  refresh: { min: 0, max: 0 },
+  copy: { min: 0, max: Number.POSITIVE_INFINITY },
+};
+
+function checkFlags(sub: Subcommand, flags: Flags): void {
+  for (const [name, value] of Object.entries(flags)) {
+    if (value === undefined || name === "help" || name === "debug") continue;
+    if (!ALLOWED[sub].includes(name)) {
+      throw new UsageError(`--${name} does not apply to packyard repo ${sub}`, "repo");
+    }
+  }
+}
+
+/** One root as `repo ls --json` prints it. */
+export interface ListedRoot {
+  root: string;
+  family: string;
+  generation: number;
+  date: string;
+  suite?: string;
+  codename?: string;
+  components?: string[];
+  architectures?: string[];
+  validFor?: number;
+  packages: {
+    name: string;
+    version: string;
+    arch: string;
+    component?: string;
+    key: string;
+    size: number;
+    sha256: string;
+  }[];
+}
+
+/** The listing of one root: its settings and packages, without the engine's bookkeeping. */
+export function listedRoot(state: RootState): ListedRoot {
+  const apt = state.apt;
+  return {
+    root: state.root,
+    family: state.family,
+    generation: state.generation,
+    date: state.date,
+    ...(apt !== undefined
+      ? {
+          suite: apt.suite,
+          codename: apt.codename,
+          components: apt.components,
+          architectures: apt.architectures,
+          ...(apt.validFor !== undefined ? { validFor: apt.validFor } : {}),
+        }
+      : {}),
+    packages: state.packages.map((p) => ({
+      name: p.name,
+      version: p.version,
+      arch: p.arch,
+      ...(p.component !== undefined ? { component: p.component } : {}),
+      key: p.key,
+      size: p.size,
+      sha256: p.digests.sha256,
+    })),
+  };
+}
+
+/** `repo ls` for people: a header per root, a row per package. */
+export function listingText(roots: readonly ListedRoot[]): string {
+  const lines: string[] = [];
+  for (const r of roots) {
+    const about = [
+      ...(r.suite !== undefined ? [`suite ${r.suite}`] : []),
+      ...(r.codename !== undefined && r.codename !== r.suite ? [`codename ${r.codename}`] : []),
+      ...(r.components !== undefined ? [`components ${r.components.join(" ")}`] : []),
+      ...(r.architectures !== undefined ? [`architectures ${r.architectures.join(" ")}`] : []),
+      `${r.packages.length} package${r.packages.length === 1 ? "" : "s"}`,
+      `updated ${r.date}`,
+    ];
+    lines.push(`${r.root}: ${about.join(", ")}`);
+    const width = (f: (p: ListedRoot["packages"][number]) => string) =>
+      Math.max(0, ...r.packages.map((p) => f(p).length));
+    const wc = width((p) => p.component ?? "");
+    const wn = width((p) => p.name);
+    const wv = width((p) => p.version);
+    for (const p of r.packages) {
+      const cells = [
+        ...(wc > 0 ? [(p.component ?? "").padEnd(wc)] : []),
+        p.name.padEnd(wn),
+        p.version.padEnd(wv),
+        p.arch,
+      ];
+      lines.push(`  ${cells.join("  ")}`);
+    }
+  }
+  return lines.length > 0 ? `${lines.join("\n")}\n` : "";
+}
+
+async function signersFor(settings: RepoSettings, io: CommandIo, sub: Subcommand): Promise<OpenPGPSigner[]> {
+  return loadRepoSigners(settings.keys, {
+    cwd: io.cwd,
+    env: io.env,
+    command: `repo ${sub}`,
+    ...(settings.passphraseEnv !== undefined ? { passphraseEnv: settings.passphraseEnv } : {}),
+  });
+}
+
+function selectors(positionals: readonly string[], flags: Flags): PackageSelector[] {
+  const component = stringFlag(flags, "component");
+  return positionals.map((p) => parseSelector(p, "repo", component));
+}
+
+export const repoCommand: Command = {
+  name: "repo",
+  summary: "list a published repository, remove, promote or prune packages, re-sign it",
+  help: `Usage: packyard repo <ls|rm|prune|refresh|copy> --to <folder | s3://bucket/prefix> [-f packyard.yml] [--endpoint URL] [--region R] [--path-style] [--key KEY] [--key-name NAME] [--passphrase-env VAR] [--from-suite S] [--suite S] [--codename C] [--component C] [--origin O] [--label L] [--arch A] [--xz] [--contents] [--sha512] [--valid-for D] [--change-identity] [--replace] [--grace D] [--lock-timeout D] [--no-lock] [--after-publish CMD] [--json] [-q] [NAME[=VERSION][/ARCH]...]
+
+  ls                          the suites, components, architectures and packages with their versions
+  rm NAME[=VERSION][/ARCH]... remove packages from a suite (--suite, default stable), re-sign it
+  prune                       delete files no index names any more once their grace period is over
+  refresh                     re-sign the top files with a new Date (run it before Valid-Until passes)
+  copy [NAME[=VERSION][/ARCH]...] --from-suite S
+                              promote packages (default: all) from suite S to --suite without reading
+                              them again (the pool is shared)
+
+The target and keys come from the publish: block of packyard.yml as for packyard publish; flags override it.
+
+Options:
+${TARGET_HELP}
+${KEY_HELP}
+      --from-suite S      copy: the suite to take packages from
+${SUITE_HELP}
+      --replace           copy: overwrite a package of the target suite with the same name/version/arch
+      --grace D           how long unreferenced files stay before deletion (default 2d)
+${LOCK_HELP}
+      --after-publish CMD rm, copy, refresh: run CMD after the change, as packyard publish does
+      --json              print the listing, or the result, as JSON on stdout
+  -q, --quiet             no progress and no summary on stderr
+      --debug             stack traces on errors
+  -h, --help              show this help
+
+Examples:
+  packyard repo ls --to public/repo
+  packyard repo rm --to public/repo --suite testing hello=1.0.0-1 hello-doc/all
+  packyard repo copy --to s3://apt/repo --from-suite testing --suite stable hello --key repo.secret.asc
+  packyard repo refresh --to s3://apt/repo --key repo.secret.asc
+  packyard repo prune --to public/repo --grace 1d
+`,
+  options: {
+    ...TARGET_OPTIONS,
+    ...KEY_OPTIONS,
+    ...SUITE_OPTIONS,
+    "from-suite": { type: "string" },
+    replace: { type: "boolean" },
+    grace: { type: "string" },
+    ...LOCK_OPTIONS,
+    ...RUN_OPTIONS,
+  },
+  positionals: { min: 1, max: Number.POSITIVE_INFINITY, name: `subcommand (${SUBCOMMANDS.join(", ")})` },
+  async run(flags, positionals, io) {
+    const [name, ...rest] = positionals;
+    const sub = SUBCOMMANDS.find((s) => s === name);
+    if (sub === undefined) {
+      throw new UsageError(
+        `unknown subcommand '${name}' (expected one of: ${SUBCOMMANDS.join(", ")})`,
+        "repo",
+      );
+    }
+    checkFlags(sub, flags);
+    const { min, max } = POSITIONALS[sub];
+    if (rest.length < min) throw new UsageError(`repo ${sub}: missing NAME[=VERSION][/ARCH]`, "repo");
+    if (rest.length > max) throw new UsageError(`repo ${sub}: unexpected argument '${rest[max]}'`, "repo");
+    const settings = repoSettings(flags, await findPublishConfig(flags, io), "repo");
+    const json = flags.json === true;
+    const quiet = flags.quiet === true;
+    const { storage, locking } = openRepository(settings, io);
+    switch (sub) {
+      case "ls": {
+        const suite = stringFlag(flags, "suite");
+        const roots = (await readRepository(storage))
+          .map(listedRoot)
+          .filter((r) => suite === undefined || r.suite === suite);
+        if (json) io.out(`${JSON.stringify(roots, null, 2)}\n`);
+        else if (roots.length === 0)
+          io.err(
+            `${settings.target.to}: no ${suite !== undefined ? `suite ${suite}` : "suites"} published here\n`,
+          );
+        else io.out(listingText(roots));
+        return 0;
+      }
+      case "prune": {
+        const result = await pruneRepository(storage, {
+          ...locking,
+          ...(settings.graceMs !== undefined ? { graceMs: settings.graceMs } : {}),
+        });
+        if (json) io.out(`${JSON.stringify(result, null, 2)}\n`);
+        else if (!quiet)
+          io.err(
+            `pruned ${settings.target.to}: ${result.deleted.length} file${result.deleted.length === 1 ? "" : "s"} deleted\n`,
+          );
+        return 0;
+      }
+      case "refresh": {
+        const signers = await signersFor(settings, io, sub);
+        const suite = stringFlag(flags, "suite");
+        const result = await refreshRepository(storage, {
+          signers,
+          ...locking,
+          ...(suite !== undefined ? { suite } : {}),
+        });
+        return finishPublish(result, settings, io, { json, quiet, verb: "re-signed" });
+      }
+      case "rm": {
+        const remove = selectors(rest, flags);
+        const signers = await signersFor(settings, io, sub);
+        const result = await withProgress(io, quiet, (onProgress) =>
+          publish(storage, {
+            remove,
+            signers,
+            apt: settings.apt,
+            ...locking,
+            ...(settings.graceMs !== undefined ? { graceMs: settings.graceMs } : {}),
+            ...(settings.keyName !== undefined ? { keyName: settings.keyName } : {}),
+            ...(onProgress !== undefined ? { onProgress } : {}),
+          }),
+        );
+        return finishPublish(result, settings, io, { json, quiet, verb: "removed from" });
+      }
+      case "copy": {
+        const fromSuite = stringFlag(flags, "from-suite");
+        if (fromSuite === undefined) throw new UsageError("repo copy: missing --from-suite", "repo");
+        const target = settings.apt.suite ?? "stable";
+        if (fromSuite === target) {
+          throw new UsageError(`repo copy: --from-suite and --suite are both '${target}'`, "repo");
+        }
+        const select = selectors(rest, flags);
+        const signers = await signersFor(settings, io, sub);
+        const result = await copyPackages(storage, {
+          fromSuite,
+          apt: settings.apt,
+          signers,
+          replace: settings.replace,
+          ...locking,
+          ...(select.length > 0 ? { select } : {}),
+        });
+        return finishPublish(result, settings, io, { json, quiet, verb: `copied from ${fromSuite} to` });
+      }
+    }
+  },
+};

@@ -1,0 +1,364 @@
+/**
+ * What `packyard publish` adds: the packages `packyard build` wrote (its `packyard-build.json`, whose
+ * PackageInfo means no package is read again; each file's size and SHA-256 checked against it), or the
+ * files named on the command line, sorted into packages, their detached `.sig` files and checksums files
+ * (`SHA256SUMS`, verified against the given files, and its `.asc`, checked with the repository key).
+ *
+ * The engine indexes APT only for now: a manifest's other packages are left out and named in one line;
+ * a non-deb package named explicitly is an error.
+ */
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { readFile, stat } from "node:fs/promises";
+import { basename, dirname, join, relative, resolve } from "node:path";
+import {
+  BUILD_MANIFEST_NAME,
+  type BuildManifest,
+  detectFormat,
+  fileSource,
+  IOError,
+  type OpenPGPSigner,
+  type PackageInfo,
+  parseBuildManifest,
+  parseChecksums,
+  readPackage,
+  verifyDetached,
+} from "./formats.ts";
+import { type PublishInput, RepoError } from "./repo.ts";
+import { aboutFile } from "./report.ts";
+import { readError } from "./sniff.ts";
+
+/** Package formats the engine publishes today. */
+export const PUBLISHED_FORMATS: readonly string[] = ["deb"];
+
+/** Formats whose repositories come in later parts; the others (archives, macOS) have no index at all. */
+const LATER_FORMATS: readonly string[] = ["rpm", "archlinux", "apk"];
+
+/** A package left out of this publish. */
+export interface LeftOut {
+  /** The file as shown to the user. */
+  file: string;
+  /** Its format (`rpm`) or packager (`tar.gz`). */
+  format: string;
+}
+
+/** The packages to add, and what was said or left out on the way. */
+export interface GatheredInputs {
+  inputs: PublishInput[];
+  /** Packages of a manifest that this publish does not index (rpm, Arch, apk, archives, macOS). */
+  leftOut: LeftOut[];
+  /** Remarks for stderr: checksums verified, signatures checked. */
+  notes: string[];
+}
+
+/** Where a file is, and how to name it to the user. */
+interface Named {
+  path: string;
+  shown: string;
+}
+
+/** The default manifest, relative to the working folder. */
+export const DEFAULT_MANIFEST = join("dist", BUILD_MANIFEST_NAME);
+
+/** The file's SHA-256 (or SHA-512), lowercase hex, streamed. */
+async function digestOf(file: Named, algo: "sha256" | "sha512" = "sha256"): Promise<string> {
+  const hash = createHash(algo);
+  try {
+    for await (const chunk of createReadStream(file.path)) hash.update(chunk as Buffer);
+  } catch (e) {
+    throw readError(file.shown, e);
+  }
+  return hash.digest("hex");
+}
+
+async function readText(file: Named): Promise<string> {
+  try {
+    return await readFile(file.path, "utf8");
+  } catch (e) {
+    throw readError(file.shown, e);
+  }
+}
+
+/**
+ * The line that names what a publish from a manifest left out, e.g. `left for later parts: x.rpm (rpm),
+ * x.apk (apk); no repository index: x.tar.gz (tar.gz)`; undefined when nothing was.
+ */
+export function leftOutLine(leftOut: readonly LeftOut[]): string | undefined {
+  if (leftOut.length === 0) return undefined;
+  const show = (l: LeftOut) => `${l.file} (${l.format})`;
+  const later = leftOut.filter((l) => LATER_FORMATS.includes(l.format));
+  const none = leftOut.filter((l) => !LATER_FORMATS.includes(l.format));
+  const parts = [
+    ...(later.length > 0
+      ? [
+          `not published (packyard publish writes APT repositories only, for now): ${later.map(show).join(", ")}`,
+        ]
+      : []),
+    ...(none.length > 0 ? [`no repository index for: ${none.map(show).join(", ")}`] : []),
+  ];
+  return parts.join("; ");
+}
+
+/** The file `a` of a manifest, checked: its size and SHA-256 must be what the manifest says. */
+async function checkArtifact(
+  file: Named,
+  expected: { size: number; sha256: string },
+  manifest: string,
+): Promise<void> {
+  let size: number;
+  try {
+    size = (await stat(file.path)).size;
+  } catch (e) {
+    throw readError(file.shown, e);
+  }
+  const sha256 = size === expected.size ? await digestOf(file) : undefined;
+  if (size !== expected.size || sha256 !== expected.sha256) {
+    throw new RepoError(
+      "CHECKSUM_MISMATCH",
+      `${file.shown}: ${manifest} lists ${expected.size} bytes with sha256 ${expected.sha256}, but the file has ${size} bytes${sha256 !== undefined ? ` with sha256 ${sha256}` : ""}; it changed after the build (run packyard build again)`,
+      { path: file.shown, expected: expected.sha256, ...(sha256 !== undefined ? { found: sha256 } : {}) },
+    );
+  }
+}
+
+/** The packages of a `packyard-build.json`: deb packages to add, others left out, every file checked. */
+export async function inputsFromManifest(manifestFile: Named, cwd: string): Promise<GatheredInputs> {
+  let text: string;
+  try {
+    text = await readFile(manifestFile.path, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") {
+      throw new IOError(
+        "NOT_FOUND",
+        `${manifestFile.shown} not found: run packyard build first, or name the packages to publish (packyard publish dist/*.deb)`,
+        { path: manifestFile.shown },
+        { cause: e },
+      );
+    }
+    throw readError(manifestFile.shown, e);
+  }
+  const manifest: BuildManifest = parseBuildManifest(text, manifestFile.shown);
+  const dir = dirname(manifestFile.path);
+  const shownOf = (name: string): Named => {
+    const path = join(dir, name);
+    const rel = relative(cwd, path);
+    return { path, shown: rel === "" || rel.startsWith("..") ? path : rel };
+  };
+  const out: GatheredInputs = { inputs: [], leftOut: [], notes: [] };
+  const byFile = new Map<string, PublishInput>();
+  for (const a of manifest.artifacts) {
+    if (a.kind !== "package" || a.info === undefined) continue;
+    const file = shownOf(a.file);
+    const info: PackageInfo = a.info;
+    if (!PUBLISHED_FORMATS.includes(info.format)) {
+      out.leftOut.push({ file: file.shown, format: info.format === "tarball" ? a.packager : info.format });
+      continue;
+    }
+    await checkArtifact(file, a, manifestFile.shown);
+    const input: PublishInput = { info, source: await fileSource(file.path, a.size), name: file.shown };
+    out.inputs.push(input);
+    byFile.set(a.file, input);
+  }
+  // A detached signature travels with its package (Arch `.sig`; a deb has none today).
+  for (const a of manifest.artifacts) {
+    const input = a.kind === "signature" && a.signs !== undefined ? byFile.get(a.signs) : undefined;
+    if (input === undefined) continue;
+    const file = shownOf(a.file);
+    await checkArtifact(file, a, manifestFile.shown);
+    input.signature = new Uint8Array(await readFile(file.path));
+  }
+  return out;
+}
+
+/** What one command-line file is. */
+type Kind = "manifest" | "checksums" | "checksums-signature" | "signature" | "package";
+
+function kindOf(name: string, names: ReadonlySet<string>, isDir: boolean): Kind {
+  if (isDir || name === BUILD_MANIFEST_NAME) return "manifest";
+  if (/SUMS$/.test(name)) return "checksums";
+  if (/SUMS\.asc$/.test(name)) return "checksums-signature";
+  if (name.endsWith(".sig") && names.has(name.slice(0, -".sig".length))) return "signature";
+  return "package";
+}
+
+/**
+ * A checksums file's lines, checked against the given files it lists (by name): a digest that differs is
+ * CHECKSUM_MISMATCH. Returns how many were checked.
+ */
+async function verifySums(sums: Named, text: string, given: ReadonlyMap<string, Named>): Promise<number> {
+  let parsed: ReturnType<typeof parseChecksums>;
+  try {
+    parsed = parseChecksums(text);
+  } catch (e) {
+    throw aboutFile(sums.shown, e);
+  }
+  const { algo, lines } = parsed;
+  let checked = 0;
+  for (const line of lines) {
+    const file = given.get(basename(line.name));
+    if (file === undefined) continue;
+    const digest = await digestOf(file, algo);
+    if (digest !== line.digest) {
+      throw new RepoError(
+        "CHECKSUM_MISMATCH",
+        `${file.shown}: ${sums.shown} lists ${algo} ${line.digest}, but the file has ${digest}`,
+        { path: file.shown, expected: line.digest, found: digest },
+      );
+    }
+    checked++;
+  }
+  return checked;
+}
+
+/**
+ * Checks `SHA256SUMS.asc` over its checksums file with the repository keys: good → a note; made by one of
+ * those keys but bad → CHECKSUM_MISMATCH; made by another key → a note that it was not checked.
+ */
+async function verifySumsSignature(
+  asc: Named,
+  sums: Named,
+  data: Uint8Array,
+  signers: readonly OpenPGPSigner[],
+): Promise<string> {
+  const signature = await readText(asc);
+  let issuer: string | undefined;
+  for (const signer of signers) {
+    const result = await verifyDetached(data, signature, signer.publicKeyArmored(), { date: null }).catch(
+      (e: unknown) => {
+        throw aboutFile(asc.shown, e);
+      },
+    );
+    if (result.valid) return `${asc.shown}: good signature by ${result.fingerprint ?? signer.fingerprint}`;
+    issuer = result.fingerprint ?? result.keyId;
+    const ours = [signer.fingerprint, signer.primaryFingerprint, signer.keyId].some(
+      (id) => issuer !== undefined && (id.endsWith(issuer) || issuer.endsWith(id)),
+    );
+    if (ours) {
+      throw new RepoError(
+        "CHECKSUM_MISMATCH",
+        `${asc.shown}: the signature by the repository key ${signer.fingerprint} does not match ${sums.shown}${result.reason !== undefined ? ` (${result.reason})` : ""}`,
+        { path: asc.shown, expected: signer.fingerprint },
+      );
+    }
+  }
+  return `${asc.shown}: signed by key ${issuer ?? "(unknown)"}, not a repository key: signature not checked`;
+}
+
+/**
+ * The inputs from command-line files (paths relative to `cwd`): packages (read once each, format
+ * checked first), `.sig` files beside them, checksums files and their `.asc` (verified, not published),
+ * and manifests or folders holding one.
+ */
+export async function inputsFromFiles(
+  files: readonly string[],
+  opts: { cwd: string; signers: readonly OpenPGPSigner[] },
+): Promise<GatheredInputs> {
+  const named: Named[] = [];
+  const seen = new Set<string>();
+  for (const f of files) {
+    const path = resolve(opts.cwd, f);
+    if (seen.has(path)) continue;
+    seen.add(path);
+    named.push({ path, shown: f });
+  }
+  const names = new Set(named.map((n) => basename(n.path)));
+  const kinds = new Map<Named, Kind>();
+  for (const n of named) {
+    let isDir = false;
+    try {
+      isDir = (await stat(n.path)).isDirectory();
+    } catch (e) {
+      throw readError(n.shown, e);
+    }
+    kinds.set(n, kindOf(basename(n.path), names, isDir));
+  }
+  const of = (k: Kind) => named.filter((n) => kinds.get(n) === k);
+  const out: GatheredInputs = { inputs: [], leftOut: [], notes: [] };
+
+  // Every package's format first, so a wrong file fails before anything is read whole.
+  const packages: { file: Named; source: Awaited<ReturnType<typeof fileSource>> }[] = [];
+  for (const file of of("package")) {
+    const source = await fileSource(file.path).catch((e: unknown) => {
+      throw aboutFile(file.shown, e);
+    });
+    const format = await detectFormat(source, basename(file.path));
+    if (format === undefined) {
+      throw new RepoError(
+        "NOT_A_PACKAGE",
+        `${file.shown}: not a package packyard reads (expected a .deb, a package's .sig beside it, SHA256SUMS or its .asc, or ${BUILD_MANIFEST_NAME})`,
+        { path: file.shown },
+      );
+    }
+    if (!PUBLISHED_FORMATS.includes(format)) {
+      throw new RepoError(
+        "UNSUPPORTED_PACKAGE",
+        `${file.shown}: a package of format ${format}; packyard publish writes APT repositories only, for now (rpm, Arch and apk repositories come later)`,
+        { path: file.shown, expected: PUBLISHED_FORMATS.join(", "), found: format },
+      );
+    }
+    packages.push({ file, source });
+  }
+  for (const asc of of("checksums-signature")) {
+    if (!names.has(basename(asc.path).slice(0, -".asc".length))) {
+      throw new RepoError(
+        "NOT_A_PACKAGE",
+        `${asc.shown}: the signature of a checksums file, but ${basename(asc.path).slice(0, -".asc".length)} is not among the files`,
+        { path: asc.shown },
+      );
+    }
+  }
+
+  // Checksums files: every given file they list must match.
+  const given = new Map(named.filter((n) => kinds.get(n) !== "manifest").map((n) => [basename(n.path), n]));
+  for (const sums of of("checksums")) {
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await readFile(sums.path));
+    } catch (e) {
+      throw readError(sums.shown, e);
+    }
+    const checked = await verifySums(sums, new TextDecoder().decode(bytes), given);
+    out.notes.push(`${sums.shown}: ${checked} of the given files listed, and their checksums match`);
+    const asc = named.find((n) => n.path === `${sums.path}.asc`);
+    if (asc !== undefined) {
+      out.notes.push(
+        opts.signers.length > 0
+          ? await verifySumsSignature(asc, sums, bytes, opts.signers)
+          : `${asc.shown}: not checked (no key)`,
+      );
+    }
+  }
+
+  for (const { file, source } of packages) {
+    const info = await readPackage(source, basename(file.path)).catch((e: unknown) => {
+      throw aboutFile(file.shown, e);
+    });
+    const sig = named.find((n) => n.path === `${file.path}.sig`);
+    out.inputs.push({
+      info,
+      source,
+      name: file.shown,
+      ...(sig !== undefined ? { signature: new Uint8Array(await readFile(sig.path)) } : {}),
+    });
+  }
+  for (const m of of("manifest")) {
+    const isDir = basename(m.path) !== BUILD_MANIFEST_NAME || (await stat(m.path)).isDirectory();
+    const manifest = isDir
+      ? { path: join(m.path, BUILD_MANIFEST_NAME), shown: join(m.shown, BUILD_MANIFEST_NAME) }
+      : m;
+    const got = await inputsFromManifest(manifest, opts.cwd);
+    out.inputs.push(...got.inputs);
+    out.leftOut.push(...got.leftOut);
+    out.notes.push(...got.notes);
+  }
+  return out;
+}
+
+/** The inputs for `packyard publish [FILES…]`: the files, or without any, `dist/packyard-build.json`. */
+export async function gatherInputs(
+  files: readonly string[],
+  opts: { cwd: string; signers: readonly OpenPGPSigner[] },
+): Promise<GatheredInputs> {
+  if (files.length > 0) return inputsFromFiles(files, opts);
+  return inputsFromManifest({ path: resolve(opts.cwd, DEFAULT_MANIFEST), shown: DEFAULT_MANIFEST }, opts.cwd);
+}

@@ -1,0 +1,88 @@
+/**
+ * The flags `packyard publish` and `packyard repo …` share (parseArgs definitions and their `--help`
+ * lines), so both commands spell them alike.
+ */
+import type { ParseArgsOptionsConfig } from "node:util";
+
+/** Where the repository is and how to reach it. */
+export const TARGET_OPTIONS: ParseArgsOptionsConfig = {
+  config: { type: "string", short: "f" },
+  to: { type: "string" },
+  endpoint: { type: "string" },
+  region: { type: "string" },
+  "path-style": { type: "boolean" },
+};
+
+/** The signing keys. */
+export const KEY_OPTIONS: ParseArgsOptionsConfig = {
+  key: { type: "string", multiple: true },
+  "key-name": { type: "string" },
+  "passphrase-env": { type: "string" },
+};
+
+/** The lock. */
+export const LOCK_OPTIONS: ParseArgsOptionsConfig = {
+  "lock-timeout": { type: "string" },
+  "no-lock": { type: "boolean" },
+};
+
+/** The APT suite's settings. */
+export const SUITE_OPTIONS: ParseArgsOptionsConfig = {
+  suite: { type: "string" },
+  codename: { type: "string" },
+  component: { type: "string" },
+  origin: { type: "string" },
+  label: { type: "string" },
+  arch: { type: "string", multiple: true },
+  xz: { type: "boolean" },
+  contents: { type: "boolean" },
+  sha512: { type: "boolean" },
+  "valid-for": { type: "string" },
+  "change-identity": { type: "boolean" },
+};
+
+/** Output and the hook. */
+export const RUN_OPTIONS: ParseArgsOptionsConfig = {
+  json: { type: "boolean" },
+  quiet: { type: "boolean", short: "q" },
+  "after-publish": { type: "string" },
+};
+
+/** `--help` lines of the target flags. */
+export const TARGET_HELP = `  -f, --config FILE       config whose publish: block gives defaults (default: packyard.yml, else
+                          packyard.yaml, nfpm.yaml, nfpm.yml, when one exists)
+      --to TARGET         the repository: a folder, or s3://bucket/prefix (or publish.to)
+      --endpoint URL      S3 endpoint (MinIO, R2, ...; default AWS); credentials come from the usual
+                          AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_PROFILE
+      --region R          S3 region
+      --path-style        path-style S3 URLs (https://host/bucket/key), as MinIO needs`;
+
+/** `--help` lines of the key flags. */
+export const KEY_HELP = `      --key FILE          OpenPGP secret key that signs the repository (or publish.key); give it twice
+                          while rotating keys. Passphrase: PACKYARD_REPO_PASSPHRASE, PACKYARD_PASSPHRASE
+      --passphrase-env V  env var holding the key's passphrase instead
+      --key-name NAME     public key files written as keys/NAME.asc and keys/NAME.gpg (default repository)`;
+
+/** `--help` lines of the lock flags. */
+export const LOCK_HELP = `      --lock-timeout D    how long to wait for another publisher's lock (default 10m)
+      --no-lock           take no lock (a store without conditional writes; one publisher only!)`;
+
+/** `--help` lines of the suite flags. */
+export const SUITE_HELP = `      --suite S           APT suite (default stable)
+      --codename C        APT codename (default: the suite)
+      --component C       component the packages go to (default main)
+      --origin O          Release Origin
+      --label L           Release Label
+      --arch A            the suite's architectures (repeatable or comma-separated; default: its packages')
+      --xz                also write Packages.xz
+      --contents          write Contents-<arch>.gz for apt-file
+      --sha512            also list SHA512 sums
+      --valid-for D       Valid-Until this long after Date (0: none); refresh before it runs out
+      --change-identity   allow Origin, Label or Codename of an existing suite to change`;
+
+/** `--help` lines of the output flags. */
+export const RUN_HELP = `      --after-publish CMD run CMD with the shell after a successful publish: the changed keys (what a
+                          CDN must purge) one per line on stdin and in PACKYARD_CHANGED_KEYS, the
+                          repository in PACKYARD_REPOSITORY; its failure exits 1 (the publish stays done)
+      --json              print the result as JSON on stdout
+  -q, --quiet             no progress and no summary on stderr`;

@@ -1,0 +1,118 @@
+/**
+ * What `packyard publish` and the changing `packyard repo` commands share around the engine call: the
+ * storage and lock from the settings, progress on stderr, the result as JSON or one summary line, and the
+ * `--after-publish` hook.
+ */
+import { runAfterPublish } from "./after-publish.ts";
+import type { CommandIo } from "./command.ts";
+import { PublishProgressView } from "./publish-progress.ts";
+import type { RepoSettings } from "./publish-settings.ts";
+import { formatFailure } from "./report.ts";
+import {
+  type PublishLock,
+  type PublishProgress,
+  type PublishResult,
+  type Storage,
+  storageFromUrl,
+  storageLock,
+} from "./repo.ts";
+
+/** The repository the settings name, and how to lock it. */
+export interface OpenedRepository {
+  storage: Storage;
+  locking: { lock: PublishLock | false; lockTimeoutMs?: number };
+}
+
+/** Opens the storage `--to` names (S3 options from the flags) and its lock (`--no-lock`: none). */
+export function openRepository(settings: RepoSettings, io: CommandIo): OpenedRepository {
+  const t = settings.target;
+  const storage = storageFromUrl(t.to, {
+    cwd: io.cwd,
+    ...(t.endpoint !== undefined ? { endpoint: t.endpoint } : {}),
+    ...(t.region !== undefined ? { region: t.region } : {}),
+    ...(t.pathStyle !== undefined ? { pathStyle: t.pathStyle } : {}),
+  });
+  return {
+    storage,
+    locking: {
+      lock: settings.lock ? storageLock(storage) : false,
+      ...(settings.lockTimeoutMs !== undefined ? { lockTimeoutMs: settings.lockTimeoutMs } : {}),
+    },
+  };
+}
+
+/** Runs `operation` with a progress view on stderr (a terminal only), cleared when it ends. */
+export async function withProgress<T>(
+  io: CommandIo,
+  quiet: boolean,
+  operation: (onProgress: ((p: PublishProgress) => void) | undefined) => Promise<T>,
+): Promise<T> {
+  if (quiet || !io.tty) return operation(undefined);
+  const view = new PublishProgressView({
+    write: io.err,
+    tty: io.tty,
+    ...(io.columns !== undefined ? { columns: io.columns } : {}),
+  });
+  try {
+    return await operation((p) => view.event(p));
+  } finally {
+    view.finish();
+  }
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
+/**
+ * One line about a result: `published to repo/ (deb/stable): 1 added, 0 unchanged, 0 removed; 6 keys
+ * changed`, with the old files deleted when there were any.
+ */
+export function summaryLine(verb: string, to: string, r: PublishResult): string {
+  const roots = r.roots.length > 0 ? ` (${r.roots.join(", ")})` : "";
+  const deleted = r.deleted.length > 0 ? `, ${count(r.deleted.length, "old file")} deleted` : "";
+  const nothing = r.written.length === 0 ? " (nothing to change)" : "";
+  return `${verb} ${to}${roots}: ${r.added.length} added, ${r.unchanged.length} unchanged, ${r.removed.length} removed; ${count(r.changedKeys.length, "key")} changed${deleted}${nothing}\n`;
+}
+
+/**
+ * Reports a finished publish (JSON on stdout with `--json`, else the summary line on stderr unless
+ * quiet), then runs the after-publish hook. Returns the exit code: 1 when the hook failed, the publish
+ * itself being done.
+ */
+export async function finishPublish(
+  result: PublishResult,
+  settings: RepoSettings,
+  io: CommandIo,
+  opts: { json: boolean; quiet: boolean; verb: string },
+): Promise<number> {
+  if (opts.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
+  else if (!opts.quiet) io.err(summaryLine(opts.verb, settings.target.to, result));
+  const command = settings.afterPublish;
+  if (command === undefined) return 0;
+  const done = `the publish itself is done (${count(result.changedKeys.length, "changed key")})`;
+  try {
+    const outcome = await runAfterPublish({
+      command,
+      changedKeys: result.changedKeys,
+      repository: settings.target.to,
+      env: io.env,
+      cwd: io.cwd,
+      output: io.err,
+    });
+    if (outcome.status === 0) return 0;
+    const how =
+      outcome.signal !== null ? `was ended by ${outcome.signal}` : `exited with status ${outcome.status}`;
+    io.err(formatFailure(`after-publish command \`${command}\` ${how}; ${done}`, { color: io.color }));
+  } catch (e) {
+    io.err(
+      formatFailure(
+        `after-publish command \`${command}\` could not be run (${(e as Error).message}); ${done}`,
+        {
+          color: io.color,
+        },
+      ),
+    );
+  }
+  return 1;
+}

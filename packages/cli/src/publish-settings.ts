@@ -1,0 +1,146 @@
+/**
+ * The settings of `packyard publish` and `packyard repo …`: the `publish:` block of packyard.yml with the
+ * command-line flags over it (a flag given wins; a boolean flag can only turn a setting on). Pure: flags
+ * and the parsed block in, settings out; usage errors name the flag.
+ */
+import type { Flags } from "./command.ts";
+import { DURATION_EXAMPLES, type PublishConfig, parseDuration } from "./formats.ts";
+import type { AptPublishSettings } from "./repo.ts";
+import { UsageError } from "./usage-error.ts";
+
+/** Where the repository lives, as storageFromUrl takes it. */
+export interface TargetSettings {
+  /** A folder path or `s3://bucket/prefix`, as given. */
+  to: string;
+  endpoint?: string;
+  region?: string;
+  pathStyle?: boolean;
+}
+
+/** Everything a publish, removal, copy or refresh needs besides the packages. */
+export interface RepoSettings {
+  target: TargetSettings;
+  /** Signing key files as given (relative to the working folder). */
+  keys: string[];
+  keyName?: string;
+  /** Env var holding the keys' passphrase (else PACKYARD_REPO_PASSPHRASE, PACKYARD_PASSPHRASE, ...). */
+  passphraseEnv?: string;
+  apt: AptPublishSettings;
+  keep?: number;
+  replace: boolean;
+  /** False with `--no-lock`. */
+  lock: boolean;
+  lockTimeoutMs?: number;
+  graceMs?: number;
+  afterPublish?: string;
+}
+
+/** The string value of `--name`, if given. */
+export function stringFlag(flags: Flags, name: string): string | undefined {
+  const v = flags[name];
+  if (Array.isArray(v)) {
+    const last = v[v.length - 1];
+    return typeof last === "string" ? last : undefined;
+  }
+  return typeof v === "string" ? v : undefined;
+}
+
+/** The values of a repeatable `--name`, each also split at commas (`--arch amd64,arm64 --arch i386`). */
+export function listFlag(flags: Flags, name: string): string[] {
+  const v = flags[name];
+  const values = Array.isArray(v) ? v : v === undefined ? [] : [v];
+  return values
+    .flatMap((s) => String(s).split(","))
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+}
+
+/** Seconds of a duration flag (`--grace 2d`), or a UsageError naming the flag. */
+export function durationFlag(flags: Flags, name: string, command: string): number | undefined {
+  const text = stringFlag(flags, name);
+  if (text === undefined) return undefined;
+  const seconds = parseDuration(text);
+  if (seconds === undefined) {
+    throw new UsageError(`--${name}: expected ${DURATION_EXAMPLES}, found '${text}'`, command);
+  }
+  return seconds;
+}
+
+/** A whole number of at least `min` from `--name`, or a UsageError naming the flag. */
+export function countFlag(flags: Flags, name: string, command: string, min = 1): number | undefined {
+  const text = stringFlag(flags, name);
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min) {
+    throw new UsageError(`--${name}: expected a whole number, ${min} or more, found '${text}'`, command);
+  }
+  return n;
+}
+
+const on = (flags: Flags, name: string): boolean | undefined => (flags[name] === true ? true : undefined);
+
+/** Copies the defined values of `from` into a fresh object (exactOptionalPropertyTypes: no `undefined`s). */
+function defined<T extends object>(from: { [K in keyof T]: T[K] | undefined }): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(from)) if (v !== undefined) out[k] = v;
+  return out as T;
+}
+
+/**
+ * The settings for `command` from its flags over the config's `publish:` block. `--to` (or `publish.to`)
+ * is required; at most two keys (two while rotating).
+ */
+export function repoSettings(flags: Flags, config: PublishConfig | undefined, command: string): RepoSettings {
+  const c = config ?? {};
+  const to = stringFlag(flags, "to") ?? c.to;
+  if (to === undefined || to.trim() === "") {
+    throw new UsageError(
+      "missing --to (a folder or s3://bucket/prefix; or publish.to in packyard.yml)",
+      command,
+    );
+  }
+  const keys = listFlag(flags, "key");
+  if (keys.length > 2) {
+    throw new UsageError(
+      `--key: expected one key, or two while rotating keys, found ${keys.length}`,
+      command,
+    );
+  }
+  const archs = listFlag(flags, "arch");
+  const validFor = durationFlag(flags, "valid-for", command);
+  const lockTimeout = durationFlag(flags, "lock-timeout", command);
+  const grace = durationFlag(flags, "grace", command);
+  const apt = defined<AptPublishSettings>({
+    suite: stringFlag(flags, "suite") ?? c.suite,
+    codename: stringFlag(flags, "codename") ?? c.codename,
+    component: stringFlag(flags, "component") ?? c.component,
+    origin: stringFlag(flags, "origin") ?? c.origin,
+    label: stringFlag(flags, "label") ?? c.label,
+    architectures: archs.length > 0 ? archs : c.architectures,
+    xz: on(flags, "xz") ?? c.xz,
+    contents: on(flags, "contents") ?? c.contents,
+    sha512: on(flags, "sha512") ?? c.sha512,
+    validFor: validFor ?? c.validForSeconds,
+    changeIdentity: on(flags, "change-identity"),
+  });
+  const lockTimeoutSeconds = lockTimeout ?? c.lockTimeoutSeconds;
+  const graceSeconds = grace ?? c.graceSeconds;
+  return defined<RepoSettings>({
+    target: defined<TargetSettings>({
+      to,
+      endpoint: stringFlag(flags, "endpoint") ?? c.endpoint,
+      region: stringFlag(flags, "region") ?? c.region,
+      pathStyle: on(flags, "path-style") ?? c.pathStyle,
+    }),
+    keys: keys.length > 0 ? keys : (c.keys ?? []),
+    keyName: stringFlag(flags, "key-name") ?? c.keyName,
+    passphraseEnv: stringFlag(flags, "passphrase-env"),
+    apt,
+    keep: countFlag(flags, "keep", command) ?? c.keep,
+    replace: flags.replace === true,
+    lock: flags["no-lock"] !== true,
+    lockTimeoutMs: lockTimeoutSeconds === undefined ? undefined : lockTimeoutSeconds * 1000,
+    graceMs: graceSeconds === undefined ? undefined : graceSeconds * 1000,
+    afterPublish: stringFlag(flags, "after-publish") ?? c.afterPublish,
+  });
+}
