@@ -1,6 +1,13 @@
 /** Whole-object reads: the small objects (states, pointers, indexes) callers want as bytes, not streams. */
 import type { Storage } from "./storage.ts";
 
+/** The bytes of `chunk` as a plain Uint8Array (a view, no copy): Node hands out Buffers, callers compare bytes. */
+export function plainBytes(chunk: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(chunk) === Uint8Array.prototype
+    ? chunk
+    : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
 /** Joins a stream of byte chunks into one array (the chunk itself when there is only one). */
 export async function collectBytes(
   chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
