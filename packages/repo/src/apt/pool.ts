@@ -8,7 +8,17 @@ import { RepoError } from "../errors.ts";
 import { isAptArchitecture } from "./settings.ts";
 
 const SAFE = /^[A-Za-z0-9.-]$/;
-const encoder = new TextEncoder();
+
+/**
+ * UTF-8 bytes of a code point. Written out rather than TextEncoder, which turns every lone surrogate
+ * into U+FFFD and would make two different (malformed) strings escape alike; here they stay distinct.
+ */
+function utf8Bytes(cp: number): number[] {
+  if (cp < 0x80) return [cp];
+  if (cp < 0x800) return [0xc0 | (cp >> 6), 0x80 | (cp & 0x3f)];
+  if (cp < 0x10000) return [0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f)];
+  return [0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 0x3f), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f)];
+}
 
 /**
  * Escapes one key segment: each character outside `[A-Za-z0-9.-]` — `_` included, so the escape stays
@@ -25,7 +35,7 @@ export function escapeKeySegment(s: string): string {
       out += ch;
       continue;
     }
-    for (const byte of encoder.encode(ch)) out += `_${byte.toString(16).padStart(2, "0")}`;
+    for (const byte of utf8Bytes(ch.codePointAt(0) ?? 0)) out += `_${byte.toString(16).padStart(2, "0")}`;
   }
   return out;
 }

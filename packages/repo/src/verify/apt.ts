@@ -11,7 +11,8 @@ import { aptDistsDir } from "../apt/indexes.ts";
 import { RepoError } from "../errors.ts";
 import type { Storage } from "../storage/storage.ts";
 import { parseCleartext } from "./cleartext.ts";
-import { digestBytes, digestObject, type ObjectDigests, readObject } from "./read.ts";
+import { readObject } from "../storage/read.ts";
+import { digestBytes, digestObject, type ObjectDigests } from "./digests.ts";
 
 /** One thing a client would trip on: the storage key concerned and what is wrong with it. */
 export interface VerifyProblem {
@@ -210,6 +211,7 @@ async function checkPackages(
   reader: Reader,
   packagesKey: string,
   text: string,
+  poolReported: Set<string>,
 ): Promise<void> {
   let stanzas: Stanza[];
   try {
@@ -238,12 +240,18 @@ async function checkPackages(
     }
     const poolKey = ARCHIVE_ROOT + filename;
     const digests = await reader.digests(poolKey);
+    // An `all` package is named by every architecture's Packages: its problems are reported once, by the first.
+    const report = (what: string, problem: string) => {
+      if (poolReported.has(`${poolKey}\n${what}`)) return;
+      poolReported.add(`${poolKey}\n${what}`);
+      problems.add(poolKey, problem);
+    };
     if (digests === undefined) {
-      problems.add(poolKey, `missing: ${packagesKey} lists it for ${who}`);
+      report("missing", `missing: ${packagesKey} lists it for ${who}`);
       continue;
     }
     if (String(digests.size) !== size)
-      problems.add(poolKey, `size ${digests.size}, ${packagesKey} gives ${size} for ${who}`);
+      report("Size", `size ${digests.size}, ${packagesKey} gives ${size} for ${who}`);
     const hashes: [string, keyof ObjectDigests][] = [
       ["SHA256", "sha256"],
       ["SHA512", "sha512"],
@@ -253,8 +261,8 @@ async function checkPackages(
     for (const [field, algo] of hashes) {
       const want = getField(stanza, field);
       if (want !== undefined && want.toLowerCase() !== digests[algo])
-        problems.add(
-          poolKey,
+        report(
+          field,
           `${field} ${short(String(digests[algo]))}, ${packagesKey} gives ${short(want)} for ${who}`,
         );
     }
@@ -269,6 +277,7 @@ async function checkRelease(
   releaseKey: string,
   text: string,
   now: Date | undefined,
+  poolReported: Set<string>,
 ): Promise<void> {
   const dir = aptDistsDir(suite);
   let stanza: Stanza;
@@ -371,7 +380,8 @@ async function checkRelease(
       else if (text !== reference.text)
         problems.add(key, `decompresses to other text than ${reference.key} (${dir}${base})`);
     }
-    if (reference !== undefined) await checkPackages(problems, reader, reference.key, reference.text);
+    if (reference !== undefined)
+      await checkPackages(problems, reader, reference.key, reference.text, poolReported);
   }
 }
 
@@ -432,6 +442,8 @@ export async function verifyAptSuite(
     problems.add(releaseKey, "missing beside Release.gpg");
   }
 
-  for (const r of releases) await checkRelease(problems, reader, suite, r.key, r.text, options.now);
+  const poolReported = new Set<string>();
+  for (const r of releases)
+    await checkRelease(problems, reader, suite, r.key, r.text, options.now, poolReported);
   return problems.list;
 }

@@ -1,4 +1,4 @@
-/** Reading stored objects for the verifier: whole (small indexes) or hashed as they stream (packages). */
+/** Digests for the verifier: of indexes read whole, and of packages hashed as they stream. */
 import { createHash } from "node:crypto";
 import type { Storage } from "../storage/storage.ts";
 
@@ -9,25 +9,6 @@ export interface ObjectDigests {
   sha1: string;
   sha256: string;
   sha512: string;
-}
-
-/** The object's bytes, or undefined when it is absent. */
-export async function readObject(storage: Storage, key: string): Promise<Uint8Array | undefined> {
-  const stream = await storage.get(key);
-  if (stream === undefined) return undefined;
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of stream) {
-    parts.push(chunk);
-    total += chunk.length;
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** Digests of bytes in memory. */
