@@ -188,13 +188,19 @@ async function buildRoot(
   const signed = await signRelease(release, ctx.signers, date);
   const topKeys = aptTopKeys(settings.suite);
   const inRelease = encoder.encode(signed.inRelease);
-  draft.top = { key: topKeys.inRelease, sha256: sha256Hex(inRelease) };
+  const releaseBytes = encoder.encode(release);
+  const releaseGpgBytes = encoder.encode(signed.releaseGpg);
+  draft.top = {
+    key: topKeys.inRelease,
+    sha256: sha256Hex(inRelease),
+    others: { [topKeys.release]: sha256Hex(releaseBytes), [topKeys.releaseGpg]: sha256Hex(releaseGpgBytes) },
+  };
   const { key, bytes } = encodeState(draft);
   const tops: Write[] = [
     { key, body: bytes, step: "states", mutable: false },
     { key: topKeys.inRelease, body: inRelease, step: "top", mutable: true },
-    { key: topKeys.release, body: encoder.encode(release), step: "top", mutable: true },
-    { key: topKeys.releaseGpg, body: encoder.encode(signed.releaseGpg), step: "top", mutable: true },
+    { key: topKeys.release, body: releaseBytes, step: "top", mutable: true },
+    { key: topKeys.releaseGpg, body: releaseGpgBytes, step: "top", mutable: true },
   ];
   for (const w of plan.poolWrites) {
     writes.unshift({
@@ -351,7 +357,9 @@ export async function deleteDue(
     referenced.add(key);
   }
   const due = new Set<string>(alsoDue.filter((k) => !referenced.has(k)));
-  for (const { state } of states.values()) {
+  for (const { state, stale } of states.values()) {
+    // A root whose last publish stopped midway may still serve top files naming what its state tombstoned.
+    if (stale === true) continue;
     for (const t of state.tombstones) if (Date.parse(t.due) <= now && !referenced.has(t.key)) due.add(t.key);
   }
   const deleted: string[] = [];

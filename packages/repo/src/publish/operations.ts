@@ -129,6 +129,7 @@ export async function copyPackages(storage: Storage, options: CopyOptions): Prom
     if (
       result.added.length === 0 &&
       prev !== undefined &&
+      prev.stale !== true &&
       JSON.stringify(prev.state.apt) === JSON.stringify(settings)
     ) {
       return result;

@@ -85,7 +85,8 @@ export async function publish(
       change.added.length > 0 ||
       change.removed.length > 0 ||
       !sameSettings(prev?.state.apt, settings) ||
-      prev === undefined;
+      prev === undefined ||
+      prev.stale === true;
     if (!changed) {
       result.deleted = await deleteDue(ctx, roots);
       return result;

@@ -27,6 +27,11 @@ export interface Pointer {
 export interface LoadedRoot {
   state: RootState;
   key: string;
+  /**
+   * The last publish of this root stopped after its top file: a later top file (Release, Release.gpg) or
+   * the pointer is not the one the state records. The next publish of the root commits it again.
+   */
+  stale?: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -162,6 +167,19 @@ async function stateForTop(storage: Storage, root: string, topSha: string): Prom
  * file the pointer's state stands (a publish stopped before its first top file: nothing is served yet).
  */
 export async function loadRoot(storage: Storage, root: string): Promise<LoadedRoot | undefined> {
+  const found = await findRoot(storage, root);
+  if (found === undefined) return undefined;
+  const pointer = await readObject(storage, pointerKey(root));
+  let stale = pointer === undefined || parsePointer(pointerKey(root), pointer).state !== found.key;
+  for (const [key, sha] of Object.entries(found.state.top.others ?? {})) {
+    if (stale) break;
+    const live = await liveTopSha(storage, key);
+    stale = live !== sha;
+  }
+  return stale ? { ...found, stale } : found;
+}
+
+async function findRoot(storage: Storage, root: string): Promise<LoadedRoot | undefined> {
   const pkey = pointerKey(root);
   const pbytes = await readObject(storage, pkey);
   const pointer = pbytes === undefined ? undefined : parsePointer(pkey, pbytes);

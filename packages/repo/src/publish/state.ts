@@ -116,8 +116,12 @@ export interface RootState {
   indexes: IndexFileRecord[];
   /** Blobs to delete once due. */
   tombstones: Tombstone[];
-  /** The top file (APT: InRelease) and its SHA-256, as written right after this state. */
-  top: { key: string; sha256: string };
+  /**
+   * The top file (APT: InRelease) and its SHA-256, as written right after this state; `others` are the
+   * SHA-256 of the top files written after it (APT: Release, Release.gpg), so that a publish stopped
+   * between them is noticed and finished.
+   */
+  top: { key: string; sha256: string; others?: Record<string, string> };
   /** Whether the store honours conditional creates (probed once, then remembered). */
   conditionalCreate?: boolean;
 }
