@@ -19,11 +19,12 @@ import {
   TARGET_OPTIONS,
 } from "../publish-options.ts";
 import { finishPublish, openRepository, withProgress } from "../publish-run.ts";
-import { type RepoSettings, repoSettings, stringFlag } from "../publish-settings.ts";
+import { durationFlag, type RepoSettings, repoSettings, stringFlag } from "../publish-settings.ts";
 import type { OpenPGPSigner } from "../formats.ts";
 import {
   copyPackages,
   type PackageSelector,
+  type PublishProgress,
   publish,
   pruneRepository,
   readRepository,
@@ -46,7 +47,7 @@ const ALLOWED: Readonly<Record<Subcommand, readonly string[]>> = {
   ls: [...TARGET, "suite", "json"],
   rm: [...TARGET, ...KEYS, ...LOCK, ...SUITE, ...OUTPUT, "grace", "after-publish"],
   prune: [...TARGET, ...LOCK, ...OUTPUT, "grace"],
-  refresh: [...TARGET, ...KEYS, ...LOCK, ...OUTPUT, "suite", "after-publish"],
+  refresh: [...TARGET, ...KEYS, ...LOCK, ...OUTPUT, "suite", "valid-for", "grace", "after-publish"],
   copy: [...TARGET, ...KEYS, ...LOCK, ...SUITE, ...OUTPUT, "from-suite", "replace", "grace", "after-publish"],
 };
 
@@ -159,6 +160,18 @@ async function signersFor(settings: RepoSettings, io: CommandIo, sub: Subcommand
   });
 }
 
+/** The grace period, key name and progress callback, when there are any. */
+function engineOptions(
+  settings: RepoSettings,
+  onProgress: ((p: PublishProgress) => void) | undefined,
+): { graceMs?: number; keyName?: string; onProgress?: (p: PublishProgress) => void } {
+  return {
+    ...(settings.graceMs !== undefined ? { graceMs: settings.graceMs } : {}),
+    ...(settings.keyName !== undefined ? { keyName: settings.keyName } : {}),
+    ...(onProgress !== undefined ? { onProgress } : {}),
+  };
+}
+
 function selectors(positionals: readonly string[], flags: Flags): PackageSelector[] {
   const component = stringFlag(flags, "component");
   return positionals.map((p) => parseSelector(p, "repo", component));
@@ -172,7 +185,8 @@ export const repoCommand: Command = {
   ls                          the suites, components, architectures and packages with their versions
   rm NAME[=VERSION][/ARCH]... remove packages from a suite (--suite, default stable), re-sign it
   prune                       delete files no index names any more once their grace period is over
-  refresh                     re-sign the top files with a new Date (run it before Valid-Until passes)
+  refresh                     re-sign the top files with a new Date (run it before Valid-Until passes;
+                              every suite, or --suite; --valid-for changes Valid-Until too)
   copy [NAME[=VERSION][/ARCH]...] --from-suite S
                               promote packages (default: all) from suite S to --suite without reading
                               them again (the pool is shared)
@@ -256,12 +270,19 @@ Examples:
       }
       case "refresh": {
         const signers = await signersFor(settings, io, sub);
+        // Only a suite given here narrows the refresh: publish.suite names where publishes go, and
+        // Valid-Until must be renewed on every suite.
         const suite = stringFlag(flags, "suite");
-        const result = await refreshRepository(storage, {
-          signers,
-          ...locking,
-          ...(suite !== undefined ? { suite } : {}),
-        });
+        const validFor = durationFlag(flags, "valid-for", "repo");
+        const result = await withProgress(io, quiet, (onProgress) =>
+          refreshRepository(storage, {
+            signers,
+            ...locking,
+            ...engineOptions(settings, onProgress),
+            ...(suite !== undefined ? { suite } : {}),
+            ...(validFor !== undefined ? { validFor } : {}),
+          }),
+        );
         return finishPublish(result, settings, io, { json, quiet, verb: "re-signed" });
       }
       case "rm": {
@@ -273,9 +294,7 @@ Examples:
             signers,
             apt: settings.apt,
             ...locking,
-            ...(settings.graceMs !== undefined ? { graceMs: settings.graceMs } : {}),
-            ...(settings.keyName !== undefined ? { keyName: settings.keyName } : {}),
-            ...(onProgress !== undefined ? { onProgress } : {}),
+            ...engineOptions(settings, onProgress),
           }),
         );
         return finishPublish(result, settings, io, { json, quiet, verb: "removed from" });
@@ -289,14 +308,17 @@ Examples:
         }
         const select = selectors(rest, flags);
         const signers = await signersFor(settings, io, sub);
-        const result = await copyPackages(storage, {
-          fromSuite,
-          apt: settings.apt,
-          signers,
-          replace: settings.replace,
-          ...locking,
-          ...(select.length > 0 ? { select } : {}),
-        });
+        const result = await withProgress(io, quiet, (onProgress) =>
+          copyPackages(storage, {
+            fromSuite,
+            apt: settings.apt,
+            signers,
+            replace: settings.replace,
+            ...locking,
+            ...engineOptions(settings, onProgress),
+            ...(select.length > 0 ? { select } : {}),
+          }),
+        );
         return finishPublish(result, settings, io, { json, quiet, verb: `copied from ${fromSuite} to` });
       }
     }

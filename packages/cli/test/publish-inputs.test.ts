@@ -1,0 +1,182 @@
+/**
+ * What `packyard publish` adds, before the engine sees anything: the packages of packyard-build.json
+ * (their PackageInfo taken from it, every file checked against its size and SHA-256, the non-deb ones
+ * named and left out), or command-line files sorted into packages, `.sig` files, checksums files
+ * (verified) and their `.asc` (checked with the repository key).
+ */
+import assert from "node:assert/strict";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { IOError, parseBuildManifest } from "../src/formats.ts";
+import { gatherInputs, inputsFromFiles, leftOutLine } from "../src/publish-inputs.ts";
+import { loadRepoSigners } from "../src/publish-keys.ts";
+import { isRepoError } from "../src/repo.ts";
+import { builtExample, DEB, KEY, OTHER_KEY, OTHER_PASSPHRASE } from "./publish/support.ts";
+import { tempDirs } from "./temp-dirs.ts";
+
+const tmp = tempDirs("packyard-publish-inputs-");
+const signers = await loadRepoSigners([KEY], { cwd: "/", env: {}, command: "publish" });
+const otherSigners = await loadRepoSigners([OTHER_KEY], {
+  cwd: "/",
+  env: { PACKYARD_REPO_PASSPHRASE: OTHER_PASSPHRASE },
+  command: "publish",
+});
+
+/** A built example with deb, rpm and tar.gz, and its checksums signed by KEY. */
+const project = await builtExample(
+  tmp(),
+  "deb,rpm,tar.gz",
+  `checksum:\n  signature:\n    key_file: ${KEY}\n`,
+);
+const dist = (name: string) => join(project, "dist", name);
+
+/** Asserts that `promise` rejects with RepoError `code` whose message matches `pattern`. */
+async function rejectsRepo(promise: Promise<unknown>, code: string, pattern: RegExp): Promise<void> {
+  await assert.rejects(promise, (e: unknown) => {
+    assert.ok(isRepoError(e), String(e));
+    assert.equal(e.code, code, e.message);
+    assert.match(e.message, pattern);
+    return true;
+  });
+}
+
+test("from the manifest: the deb with the manifest's PackageInfo, the rest named in one line", async () => {
+  const got = await gatherInputs([], { cwd: project, signers });
+  const manifest = parseBuildManifest(readFileSync(dist("packyard-build.json"), "utf8"));
+  const deb = manifest.artifacts.find((a) => a.file === DEB)!;
+  assert.equal(got.inputs.length, 1);
+  const [input] = got.inputs;
+  assert.deepEqual(input!.info, deb.info, "the manifest's PackageInfo, not a new reading");
+  assert.equal(input!.name, join("dist", DEB));
+  assert.equal(input!.source.size, deb.size);
+  assert.deepEqual(
+    got.leftOut.map((l) => [l.file, l.format]),
+    [
+      [join("dist", "hello-packyard-1.0.0-1.noarch.rpm"), "rpm"],
+      [join("dist", "hello-packyard_1.0.0_linux_all.tar.gz"), "tar.gz"],
+    ],
+  );
+  assert.equal(
+    leftOutLine(got.leftOut),
+    "not published (packyard publish writes APT repositories only, for now): dist/hello-packyard-1.0.0-1.noarch.rpm (rpm); no repository index for: dist/hello-packyard_1.0.0_linux_all.tar.gz (tar.gz)",
+  );
+  assert.equal(leftOutLine([]), undefined);
+});
+
+test("from the manifest: a package changed after the build is CHECKSUM_MISMATCH (size, or same size and sha256)", async () => {
+  const cwd = await builtExample(tmp());
+  const path = join(cwd, "dist", DEB);
+  const bytes = readFileSync(path);
+  // Same size, one byte flipped: only the digest tells.
+  const flipped = Buffer.from(bytes);
+  flipped[flipped.length - 1]! ^= 0xff;
+  writeFileSync(path, flipped);
+  await rejectsRepo(
+    gatherInputs([], { cwd, signers }),
+    "CHECKSUM_MISMATCH",
+    new RegExp(
+      `^dist/${DEB}: dist/packyard-build.json lists ${bytes.length} bytes with sha256 [0-9a-f]{64}, but the file has ${bytes.length} bytes with sha256 [0-9a-f]{64}; it changed after the build`,
+    ),
+  );
+  appendFileSync(path, "x");
+  await rejectsRepo(
+    gatherInputs([], { cwd, signers }),
+    "CHECKSUM_MISMATCH",
+    new RegExp(`but the file has ${bytes.length + 1} bytes; it changed after the build`),
+  );
+});
+
+test("no files and no manifest: NOT_FOUND saying to build first or name the packages", async () => {
+  await assert.rejects(gatherInputs([], { cwd: tmp(), signers }), (e: unknown) => {
+    assert.ok(e instanceof IOError);
+    assert.equal(e.code, "NOT_FOUND");
+    assert.match(
+      e.message,
+      /^dist\/packyard-build\.json not found: run packyard build first, or name the packages/,
+    );
+    return true;
+  });
+});
+
+test("files: a .deb is read once into PackageInfo; its .sig travels with it; a folder means its manifest", async () => {
+  writeFileSync(dist(`${DEB}.sig`), "signature bytes");
+  const got = await inputsFromFiles([`dist/${DEB}`, `dist/${DEB}.sig`], { cwd: project, signers });
+  assert.equal(got.inputs.length, 1);
+  assert.equal(got.inputs[0]!.info.name, "hello-packyard");
+  assert.equal(got.inputs[0]!.info.versionString, "1.0.0-1");
+  assert.equal(got.inputs[0]!.name, `dist/${DEB}`);
+  assert.deepEqual(got.inputs[0]!.signature, new TextEncoder().encode("signature bytes"));
+  const viaFolder = await inputsFromFiles(["dist"], { cwd: project, signers });
+  assert.deepEqual(
+    viaFolder.inputs.map((i) => i.name),
+    [join("dist", DEB)],
+  );
+  assert.equal(viaFolder.leftOut.length, 2);
+});
+
+test("files: not a package is NOT_A_PACKAGE; an rpm named explicitly is UNSUPPORTED_PACKAGE naming its format", async () => {
+  await rejectsRepo(
+    inputsFromFiles(["packyard.yml"], { cwd: project, signers }),
+    "NOT_A_PACKAGE",
+    /^packyard\.yml: not a package packyard reads \(expected a \.deb/,
+  );
+  // A .sig without its package beside it is no package either.
+  writeFileSync(join(project, "stray.deb.sig"), "x");
+  await rejectsRepo(
+    inputsFromFiles(["stray.deb.sig"], { cwd: project, signers }),
+    "NOT_A_PACKAGE",
+    /^stray\.deb\.sig: /,
+  );
+  await rejectsRepo(
+    inputsFromFiles([`dist/${DEB}`, "dist/hello-packyard-1.0.0-1.noarch.rpm"], { cwd: project, signers }),
+    "UNSUPPORTED_PACKAGE",
+    /^dist\/hello-packyard-1\.0\.0-1\.noarch\.rpm: a package of format rpm; packyard publish writes APT repositories only/,
+  );
+  await rejectsRepo(
+    inputsFromFiles(["dist/SHA256SUMS.asc"], { cwd: project, signers }),
+    "NOT_A_PACKAGE",
+    /^dist\/SHA256SUMS\.asc: the signature of a checksums file, but SHA256SUMS is not among the files/,
+  );
+});
+
+test("files: SHA256SUMS is checked against the given files and not published; its .asc with the key", async () => {
+  const files = [`dist/${DEB}`, "dist/SHA256SUMS", "dist/SHA256SUMS.asc"];
+  const good = await inputsFromFiles(files, { cwd: project, signers });
+  assert.equal(good.inputs.length, 1, "only the package is an input");
+  assert.equal(good.notes[0], "dist/SHA256SUMS: 1 of the given files listed, and their checksums match");
+  assert.match(
+    good.notes[1]!,
+    new RegExp(`^dist/SHA256SUMS\\.asc: good signature by ${signers[0]!.fingerprint}$`),
+  );
+  const other = await inputsFromFiles(files, { cwd: project, signers: otherSigners });
+  assert.match(
+    other.notes[1]!,
+    /^dist\/SHA256SUMS\.asc: signed by key [0-9A-F]+, not a repository key: signature not checked$/,
+  );
+  const none = await inputsFromFiles(files, { cwd: project, signers: [] });
+  assert.equal(none.notes[1], "dist/SHA256SUMS.asc: not checked (no key)");
+});
+
+test("files: a listed sum that differs, or a signature by the key over other sums, is CHECKSUM_MISMATCH", async () => {
+  const cwd = await builtExample(tmp(), "deb", `checksum:\n  signature:\n    key_file: ${KEY}\n`);
+  const sums = join(cwd, "dist/SHA256SUMS");
+  const text = readFileSync(sums, "utf8");
+  // Another file listed: the given deb still matches, but the signature is over the old text.
+  writeFileSync(sums, `${text}${"0".repeat(64)}  other.deb\n`);
+  const files = [`dist/${DEB}`, "dist/SHA256SUMS", "dist/SHA256SUMS.asc"];
+  await rejectsRepo(
+    inputsFromFiles(files, { cwd, signers }),
+    "CHECKSUM_MISMATCH",
+    new RegExp(
+      `^dist/SHA256SUMS\\.asc: the signature by the repository key ${signers[0]!.fingerprint} does not match dist/SHA256SUMS`,
+    ),
+  );
+  const [digest] = text.split(" ");
+  writeFileSync(sums, text.replace(digest!, "f".repeat(64)));
+  await rejectsRepo(
+    inputsFromFiles(files.slice(0, 2), { cwd, signers }),
+    "CHECKSUM_MISMATCH",
+    new RegExp(`^dist/${DEB}: dist/SHA256SUMS lists sha256 f{64}, but the file has ${digest}$`),
+  );
+});
