@@ -143,18 +143,19 @@ export interface Published {
 
 /**
  * Writes a suite as a publish would: pool files, by-hash blobs, canonical indexes, then Release, Release.gpg
- * and InRelease, into `storage` (a fresh memory store by default).
+ * and InRelease, into `storage` (a fresh memory store by default), dated `date` (default {@link DATE}).
  */
 export async function publishToMemory(
   state: RootState,
   packages: readonly TestPackage[],
   signers: readonly OpenPGPSigner[],
   storage: Storage = memoryStorage(),
+  date: Date = DATE,
 ): Promise<Published> {
   const settings = state.apt!;
   const built = await buildAptIndexes(state);
-  const release = releaseText(settings, { date: DATE, files: built.releaseFiles });
-  const signed = await signRelease(release, signers, DATE);
+  const release = releaseText(settings, { date, files: built.releaseFiles });
+  const signed = await signRelease(release, signers, date);
   for (const p of packages) await storage.put(p.record.key, p.bytes);
   for (const f of built.files) if (f.kind === "blob") await storage.put(f.key, f.bytes);
   for (const f of built.files) if (f.kind === "index") await storage.put(f.key, f.bytes);
