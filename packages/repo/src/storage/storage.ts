@@ -58,23 +58,39 @@ export interface Storage {
   delete(key: string): Promise<void>;
 }
 
-/** Content types of the objects a repository holds, by file name. */
+/**
+ * Content types of the objects a repository holds, by key. Public keys (`keys/*.asc`, `keys/*.gpg`) are
+ * `application/pgp-keys`, which browsers offer as a key import; other `.asc`/`.gpg`/`.sig` files are
+ * signatures. Drivers that keep a Content-Type use it when `put` is given none.
+ *
+ * @example contentTypeFor("deb/dists/stable/InRelease"); // "text/plain; charset=utf-8"
+ */
 export function contentTypeFor(key: string): string {
-  const name = key.slice(key.lastIndexOf("/") + 1);
+  const slash = key.lastIndexOf("/");
+  const name = key.slice(slash + 1);
+  const folder = key.slice(0, slash + 1);
+  const inKeys = folder === "keys/" || folder.endsWith("/keys/");
+  if (inKeys && (name.endsWith(".asc") || name.endsWith(".gpg"))) return "application/pgp-keys";
+  if (name.endsWith(".pem") || name.endsWith(".rsa.pub")) return "application/x-pem-file";
   if (name.endsWith(".deb") || name.endsWith(".udeb")) return "application/vnd.debian.binary-package";
   if (name.endsWith(".rpm")) return "application/x-rpm";
   if (name.endsWith(".gz")) return "application/gzip";
   if (name.endsWith(".xz")) return "application/x-xz";
+  if (name.endsWith(".bz2")) return "application/x-bzip2";
   if (name.endsWith(".zst")) return "application/zstd";
-  if (name.endsWith(".asc") || name === "Release.gpg") return "application/pgp-signature";
-  if (name.endsWith(".gpg") || name.endsWith(".sig")) return "application/pgp-signature";
+  if (name.endsWith(".tar")) return "application/x-tar";
+  if (name.endsWith(".asc") || name.endsWith(".gpg") || name.endsWith(".sig"))
+    return "application/pgp-signature";
   if (name.endsWith(".json")) return "application/json";
   if (name.endsWith(".xml")) return "application/xml";
   if (name.endsWith(".html")) return "text/html; charset=utf-8";
   if (name.endsWith(".sh")) return "text/x-shellscript; charset=utf-8";
+  if (name.endsWith(".txt") || name.endsWith(".repo") || name.endsWith(".list") || name.endsWith(".sources"))
+    return "text/plain; charset=utf-8";
   if (
     name === "InRelease" ||
     name === "Release" ||
+    name === "SHA256SUMS" ||
     name.startsWith("Packages") ||
     name.startsWith("Contents")
   )
