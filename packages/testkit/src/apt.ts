@@ -99,8 +99,11 @@ export interface ScratchApt {
    * `<root>/var/lib/dpkg/status` and runs `dpkg --root=<root>`. For packages without maintainer scripts.
    */
   installInto(root: string, pkg: string): Promise<AptResult>;
-  /** `apt-file search <path>` against the scratch lists (`apt-file update` is `update()`); `matches` are `pkg: path` lines. */
-  fileSearch(path: string): Promise<AptResult & { matches: string[] }>;
+  /**
+   * `apt-file search` for an exact path in the scratch lists' Contents (`update()` fetches them) of the
+   * native architecture, or of `arch`; `matches` are its `pkg: path` lines.
+   */
+  fileSearch(path: string, arch?: string): Promise<AptResult & { matches: string[] }>;
   /** Removes the folder. */
   dispose(): void;
 }
@@ -225,8 +228,13 @@ export function scratchApt(options: ScratchAptOptions): ScratchApt {
         pkg,
       ]);
     },
-    async fileSearch(path) {
-      const r = await run("apt-file", ["search", "--fixed-string", path]);
+    async fileSearch(path, arch) {
+      const r = await run("apt-file", [
+        ...(arch === undefined ? [] : ["-a", arch]),
+        "search",
+        "--fixed-string",
+        path,
+      ]);
       const matches = r.stdout.split("\n").filter((l) => l.includes(": "));
       return { ...r, matches };
     },
