@@ -5,16 +5,17 @@
  * indexes (the canonical names are deleted first, so only by-hash can succeed), SHA512, escaped pool paths.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { chmodSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { loadOpenPGPSigner, type OpenPGPSigner } from "@packyard/formats";
 import { gpgv, gpgvKeyring, KEYS_DIR, openpgpTestKey, scratch } from "@packyard/testkit/keyrings";
+import { scratchApt } from "@packyard/testkit/apt";
+import { serveFolder } from "@packyard/testkit/http";
 import { needTool } from "@packyard/testkit/tools";
 import { aptDistsDir } from "../../src/apt/indexes.ts";
 import { readObject } from "../../src/storage/read.ts";
+import { folderStorage } from "../../src/storage/fs.ts";
 import type { Storage } from "../../src/storage/storage.ts";
 import { verifyAptSuite } from "../../src/verify/apt.ts";
 import { publishToMemory, testPackage, testSettings, testState, threePackages } from "../apt/support.ts";
@@ -99,50 +100,12 @@ async function suiteFiles(
   };
 }
 
-/** Serves `storage` over HTTP on 127.0.0.1 (404 for absent keys), as a static host would. */
-async function serve(storage: Storage): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
-    const key = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname.slice(1));
-    readObject(storage, key).then(
-      (bytes) => {
-        if (bytes === undefined) {
-          res.writeHead(404).end();
-          return;
-        }
-        res.writeHead(200, { "content-length": bytes.length }).end(bytes);
-      },
-      () => res.writeHead(400).end(),
-    );
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  assert.ok(address !== null && typeof address === "object");
-  return { server, url: `http://127.0.0.1:${address.port}` };
-}
-
-/** Runs apt-get with a private configuration (no system sources, state or keys) without blocking the server. */
-function aptGet(
-  root: string,
-  args: string[],
-  cwd: string,
-): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      "apt-get",
-      args,
-      { cwd, env: { ...process.env, APT_CONFIG: join(root, "apt.conf"), LC_ALL: "C" } },
-      (error, stdout, stderr) => {
-        const status = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
-        resolve({ status, stdout, stderr });
-      },
-    );
-  });
-}
-
 test("apt-get update and download accept a by-hash, SHA512, two-key suite (canonical indexes deleted)", async (t) => {
   if (!needTool(t, "apt-get", "gpgv")) return;
   const s = scratch("packyard-apt-get-");
   t.after(() => s.dispose());
+  // apt's methods run as _apt: the served folder and the key file must be readable by it.
+  chmodSync(s.dir, 0o755);
   const keys = [await rsaSigner(), (await openpgpTestKey()).signer];
   const odd = testPackage({ name: "libodd++", version: "1:2.0+git~1-1", arch: "amd64" });
   const packages = [...threePackages(), odd];
@@ -151,63 +114,33 @@ test("apt-get update and download accept a by-hash, SHA512, two-key suite (canon
     compressions: ["gz", "xz"],
     validFor: 10 * 365 * 86400,
   });
+  const storage = folderStorage(join(s.dir, "repo"));
   // Dated now: apt refuses a Release dated in the future or past its Valid-Until.
-  const { storage, files } = await publishToMemory(
-    testState(settings, packages),
-    packages,
-    keys,
-    undefined,
-    new Date(),
-  );
+  const { files } = await publishToMemory(testState(settings, packages), packages, keys, storage, new Date());
   for (const f of files) if (f.kind === "index") await storage.delete(f.key);
   // Our verifier flags the deleted canonical names (clients without by-hash need them), nothing else.
   for (const p of await verifyAptSuite(storage, "stable"))
     assert.match(`${p.key} ${p.problem}`, /\/Packages\.(gz|xz) missing: .*without by-hash/);
-  const { server, url } = await serve(storage);
-  t.after(() => server.close());
 
-  const root = s.dir;
-  for (const d of [
-    "etc/apt/sources.list.d",
-    "etc/apt/apt.conf.d",
-    "etc/apt/preferences.d",
-    "var/lib/apt/lists/partial",
-    "var/cache/apt/archives/partial",
-    "var/lib/dpkg",
-    "out",
-  ])
-    mkdirSync(join(root, d), { recursive: true });
-  writeFileSync(join(root, "var/lib/dpkg/status"), "");
+  const server = await serveFolder(join(s.dir, "repo"));
+  t.after(() => server.stop());
   // The second key alone: the rotation case that matters (users who already switched to the new key).
-  const keyFile = s.file("new-key.asc", keys[1]!.publicKeyArmored());
-  writeFileSync(
-    join(root, "etc/apt/sources.list.d/packyard.sources"),
-    `Types: deb\nURIs: ${url}/deb\nSuites: stable\nComponents: main\nSigned-By: ${keyFile}\n`,
+  const apt = scratchApt({
+    sources: { uri: `${server.url}/deb`, signedBy: s.file("new-key.asc", keys[1]!.publicKeyArmored()) },
+  });
+  t.after(() => apt.dispose());
+  const update = await apt.update();
+  assert.equal(update.code, 0, `${update.stdout}\n${update.stderr}`);
+  assert.deepEqual([...update.warnings, ...update.errors, ...update.failed, ...update.ignored], []);
+  assert.ok(
+    server.log.some((r) => /\/by-hash\/SHA512\/[0-9a-f]{128}$/.test(r.path) && r.status === 200),
+    "apt fetched an index by its SHA512",
   );
-  writeFileSync(
-    join(root, "apt.conf"),
-    [
-      `Dir "${root}/";`,
-      `Dir::State::status "${root}/var/lib/dpkg/status";`,
-      'Debug::NoLocking "true";',
-      'APT::Sandbox::User "root";',
-      'APT::Architecture "amd64";',
-      'APT::Architectures { "amd64"; };',
-      'Acquire::Languages "none";',
-      'Acquire::Retries "0";',
-      "",
-    ].join("\n"),
-  );
-  const update = await aptGet(root, ["update"], root);
-  assert.equal(update.status, 0, `${update.stdout}\n${update.stderr}`);
-  assert.doesNotMatch(`${update.stdout}\n${update.stderr}`, /^(W|E|Err):/m, update.stdout + update.stderr);
 
-  const download = await aptGet(root, ["download", "libodd++", "hello-doc"], join(root, "out"));
-  assert.equal(download.status, 0, `${download.stdout}\n${download.stderr}`);
-  const out = readdirSync(join(root, "out")).sort();
-  assert.equal(out.length, 2, out.join(" "));
-  assert.deepEqual(
-    new Uint8Array(readFileSync(join(root, "out", out.find((n) => n.startsWith("libodd"))!))),
-    odd.bytes,
-  );
+  for (const p of [odd, packages[2]!]) {
+    const got = await apt.download(p.record.name);
+    assert.equal(got.code, 0, `${got.stdout}\n${got.stderr}`);
+    assert.equal(got.files.length, 1);
+    assert.deepEqual(new Uint8Array(readFileSync(got.files[0]!)), p.bytes);
+  }
 });
