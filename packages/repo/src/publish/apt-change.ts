@@ -189,6 +189,10 @@ export function selectorOf(r: PackageRecord): PackageSelector {
   return s;
 }
 
+function recordId(name: string, version: string, arch: string, component: string): string {
+  return `${name}\0${version}\0${arch}\0${component}`;
+}
+
 /** A pool blob a publish must write. */
 export interface PoolWrite {
   key: string;
@@ -227,7 +231,7 @@ export function changeAptPackages(args: {
   now: Date;
 }): AptPackageChange {
   const { settings, component } = args;
-  let packages = [...args.prev];
+  const held = new Map(args.prev.map((r) => [recordId(r.name, r.version, r.arch, r.component ?? ""), r]));
   const added: PackageRecord[] = [];
   const unchanged: PackageRecord[] = [];
   const removed: PackageRecord[] = [];
@@ -246,13 +250,8 @@ export function changeAptPackages(args: {
       );
     }
     const identity = info.artifact.digests.sha256;
-    const same = packages.find(
-      (r) =>
-        r.name === info.name &&
-        r.version === info.versionString &&
-        r.arch === arch &&
-        r.component === component,
-    );
+    const id = recordId(info.name, info.versionString, arch, component);
+    const same = held.get(id);
     if (same !== undefined && same.identity === identity) {
       unchanged.push(same);
       continue;
@@ -262,15 +261,6 @@ export function changeAptPackages(args: {
         "REPO_CONFLICT",
         `${where}: suite ${settings.suite} already holds ${info.name} ${info.versionString} ${arch} with other content (sha256 ${same.identity.slice(0, 16)}…, this one ${identity.slice(0, 16)}…); bump the version, or give --replace`,
         { path: where, key: same.key, expected: same.identity, found: identity },
-      );
-    }
-    if (added.some((r) => r.key === debPoolKey(component, info.name, info.versionString, arch))) {
-      throw new RepoError(
-        "REPO_CONFLICT",
-        `${where}: the same package is given twice with different content`,
-        {
-          path: where,
-        },
       );
     }
     let key = debPoolKey(component, info.name, info.versionString, arch);
@@ -304,16 +294,17 @@ export function changeAptPackages(args: {
       deb: settings.contents ? { control, paths: contentsPaths(info) } : { control },
     };
     if (same !== undefined) {
-      packages = packages.filter((r) => r !== same);
-      removed.push(same);
+      if (added.includes(same)) added.splice(added.indexOf(same), 1);
+      else removed.push(same);
     }
-    packages.push(record);
+    held.set(id, record);
     added.push(record);
     const present =
       heldElsewhere?.identity === identity ||
       (tomb !== undefined && tomb.sha256 === identity && Date.parse(tomb.due) > args.now.getTime());
     if (!present) writes.push({ key, input, record });
   }
+  let packages = [...held.values()];
   for (const sel of args.remove) {
     const hit = packages.filter((r) => matches(r, sel));
     packages = packages.filter((r) => !hit.includes(r));
@@ -326,12 +317,13 @@ export function changeAptPackages(args: {
       const g = `${r.name}\0${r.arch}\0${r.component ?? ""}`;
       groups.set(g, [...(groups.get(g) ?? []), r]);
     }
+    const drop = new Set<PackageRecord>();
     for (const group of groups.values()) {
       group.sort((a, b) => compareDebVersions(b.version, a.version));
-      const drop = group.slice(args.keep);
-      packages = packages.filter((r) => !drop.includes(r));
-      removed.push(...drop);
+      for (const r of group.slice(args.keep)) drop.add(r);
     }
+    packages = packages.filter((r) => !drop.has(r));
+    removed.push(...drop);
   }
   return { packages: sortRecords(packages), added, unchanged, removed, writes };
 }

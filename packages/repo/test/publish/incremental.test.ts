@@ -1,0 +1,109 @@
+// Incremental publishing: adding one package to a 5,000-package suite reads no package and writes exactly
+// the package, the Packages files it changes (with their by-hash copies), the three Release files, the
+// state and its pointer; every other object stays byte-identical.
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { test } from "node:test";
+import { memoryStorage, publish, readObject, type Storage } from "@packyard/repo";
+import { openpgpTestKey } from "@packyard/testkit/keyrings";
+import { listAll } from "../../src/publish/state-io.ts";
+import { fakeDeb } from "./fake-debs.ts";
+
+interface Op {
+  op: "get" | "head" | "list" | "put" | "create" | "delete";
+  key: string;
+}
+
+function recording(inner: Storage, ops: Op[]): Storage {
+  return {
+    description: inner.description,
+    get: (key, o) => (ops.push({ op: "get", key }), inner.get(key, o)),
+    head: (key) => (ops.push({ op: "head", key }), inner.head(key)),
+    list: (key, o) => (ops.push({ op: "list", key }), inner.list(key, o)),
+    put: (key, b, o) => (ops.push({ op: "put", key }), inner.put(key, b, o)),
+    create: (key, b, o) => (ops.push({ op: "create", key }), inner.create(key, b, o)),
+    delete: (key) => (ops.push({ op: "delete", key }), inner.delete(key)),
+  };
+}
+
+async function snapshot(storage: Storage): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const key of await listAll(storage, "")) {
+    if (key.startsWith(".packyard/lock/")) continue;
+    out.set(
+      key,
+      createHash("sha256")
+        .update((await readObject(storage, key))!)
+        .digest("hex"),
+    );
+  }
+  return out;
+}
+
+/** A clock that moves two seconds per call, so no publish waits for a later Release date. */
+function steppingClock(): () => Date {
+  let t = Date.parse("2026-12-01T00:00:00Z");
+  return () => new Date((t += 2000));
+}
+
+const N = 5000;
+
+for (const arch of ["amd64", "all"] as const) {
+  test(`adding one ${arch} package to a ${N}-package suite reads no package and writes exactly what changed`, async () => {
+    const { signer } = await openpgpTestKey();
+    const storage = memoryStorage();
+    const clock = steppingClock();
+    const apt = { architectures: ["amd64", "arm64", "i386"] };
+    const many = Array.from({ length: N }, (_, i) =>
+      fakeDeb(`pkg${String(i).padStart(5, "0")}`, "1.0-1", ["amd64", "arm64", "all"][i % 3]!),
+    );
+    await publish(storage, { add: many, signers: [signer], apt, clock });
+    const before = await snapshot(storage);
+    const ops: Op[] = [];
+    const result = await publish(recording(storage, ops), {
+      add: [fakeDeb("newcomer", "2.0-1", arch)],
+      signers: [signer],
+      apt,
+      clock,
+    });
+    assert.deepEqual(
+      result.added.map((a) => a.name),
+      ["newcomer"],
+    );
+    const poolReads = ops.filter(
+      (o) => ["get", "head", "list"].includes(o.op) && o.key.startsWith("deb/pool"),
+    );
+    assert.deepEqual(poolReads, [], "reads under deb/pool/");
+    const writes = ops.filter(
+      (o) => ["put", "create", "delete"].includes(o.op) && !o.key.startsWith(".packyard/lock/"),
+    );
+    const affected = arch === "all" ? ["amd64", "arm64", "i386"] : [arch];
+    const written = writes.map((w) => w.key.replace(/[0-9a-f]{64}/g, "<sha256>"));
+    const expected = [
+      `deb/pool/main/n/newcomer/newcomer_2.0-1_${arch}.deb`,
+      ...affected.flatMap((a) => [
+        `deb/dists/stable/main/binary-${a}/by-hash/SHA256/<sha256>`,
+        `deb/dists/stable/main/binary-${a}/by-hash/SHA256/<sha256>`,
+      ]),
+      ...affected.flatMap((a) => [
+        `deb/dists/stable/main/binary-${a}/Packages`,
+        `deb/dists/stable/main/binary-${a}/Packages.gz`,
+      ]),
+      ".packyard/states/deb/stable/<sha256>.<sha256>.json",
+      "deb/dists/stable/InRelease",
+      "deb/dists/stable/Release",
+      "deb/dists/stable/Release.gpg",
+      ".packyard/roots/deb/stable.json",
+    ];
+    assert.deepEqual(written, expected);
+    assert.ok(
+      writes.every((w) => w.op === "put"),
+      "only puts: nothing is deleted before its grace period",
+    );
+    const after = await snapshot(storage);
+    const changed = new Set(writes.map((w) => w.key));
+    for (const [key, sha] of before) {
+      if (!changed.has(key)) assert.equal(after.get(key), sha, `${key} changed`);
+    }
+  });
+}
