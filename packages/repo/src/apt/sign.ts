@@ -86,16 +86,6 @@ function splitCleartext(cleartext: string): { head: string; signature: string } 
   return { head: cleartext.slice(0, at + 1), signature: cleartext.slice(at + 1) };
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /**
  * Signs a Release text with one OpenPGP key, or two while rotating: `InRelease` (cleartext-signed) and
  * `Release.gpg` (armored detached over the UTF-8 bytes of `release`). With two keys both signatures use
@@ -133,7 +123,7 @@ export async function signRelease(
       { found: [first.primaryFingerprint, second.primaryFingerprint] },
     );
   const joined = (x: string, y: string, where: string) =>
-    armorSignature(concat([dearmorSignature(x, where), dearmorSignature(y, where)]));
+    armorSignature(Buffer.concat([dearmorSignature(x, where), dearmorSignature(y, where)]));
   return {
     inRelease: a.head + joined(a.signature, b.signature, "InRelease"),
     releaseGpg: joined(firstDetached, secondDetached, "Release.gpg"),

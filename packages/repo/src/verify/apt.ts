@@ -59,31 +59,32 @@ class Problems {
   }
 }
 
+/** `load` with one call per key: the promise of the first call is kept and handed to later ones. */
+function once<T>(load: (key: string) => Promise<T>): (key: string) => Promise<T> {
+  const cache = new Map<string, Promise<T>>();
+  return (key) => {
+    let p = cache.get(key);
+    if (p === undefined) {
+      p = load(key);
+      cache.set(key, p);
+    }
+    return p;
+  };
+}
+
 /** Reads each key once, whatever the number of Release files and Packages naming it. */
-class Reader {
-  readonly #storage: Storage;
-  readonly #bytes = new Map<string, Promise<Uint8Array | undefined>>();
-  readonly #digests = new Map<string, Promise<ObjectDigests | undefined>>();
-  constructor(storage: Storage) {
-    this.#storage = storage;
-  }
-  bytes(key: string): Promise<Uint8Array | undefined> {
-    let p = this.#bytes.get(key);
-    if (p === undefined) {
-      p = readObject(this.#storage, key);
-      this.#bytes.set(key, p);
-    }
-    return p;
-  }
+interface Reader {
+  /** The whole object (indexes: small). */
+  bytes(key: string): Promise<Uint8Array | undefined>;
   /** Digests of a (possibly large) object, streamed. */
-  digests(key: string): Promise<ObjectDigests | undefined> {
-    let p = this.#digests.get(key);
-    if (p === undefined) {
-      p = digestObject(this.#storage, key);
-      this.#digests.set(key, p);
-    }
-    return p;
-  }
+  digests(key: string): Promise<ObjectDigests | undefined>;
+}
+
+function readerOf(storage: Storage): Reader {
+  return {
+    bytes: once((key) => readObject(storage, key)),
+    digests: once((key) => digestObject(storage, key)),
+  };
 }
 
 function message(e: unknown): string {
@@ -400,7 +401,7 @@ export async function verifyAptSuite(
   options: VerifyOptions = {},
 ): Promise<VerifyProblem[]> {
   const problems = new Problems();
-  const reader = new Reader(storage);
+  const read = readerOf(storage);
   const dir = aptDistsDir(suite);
   const keys = options.publicKeys;
   const inReleaseKey = `${dir}InRelease`;
@@ -408,7 +409,7 @@ export async function verifyAptSuite(
   const gpgKey = `${dir}Release.gpg`;
 
   const releases: { key: string; text: string }[] = [];
-  const inRelease = await reader.bytes(inReleaseKey);
+  const inRelease = await read.bytes(inReleaseKey);
   let inReleaseText: string | undefined;
   if (inRelease === undefined) {
     problems.add(inReleaseKey, "missing (apt fetches InRelease first)");
@@ -425,8 +426,8 @@ export async function verifyAptSuite(
     }
   }
 
-  const release = await reader.bytes(releaseKey);
-  const gpg = await reader.bytes(gpgKey);
+  const release = await read.bytes(releaseKey);
+  const gpg = await read.bytes(gpgKey);
   if (release !== undefined) {
     const text = new TextDecoder().decode(release);
     if (gpg === undefined) {
@@ -444,6 +445,6 @@ export async function verifyAptSuite(
 
   const poolReported = new Set<string>();
   for (const r of releases)
-    await checkRelease(problems, reader, suite, r.key, r.text, options.now, poolReported);
+    await checkRelease(problems, read, suite, r.key, r.text, options.now, poolReported);
   return problems.list;
 }
