@@ -165,6 +165,25 @@ describe("s3Storage", () => {
     await rejectsWith(storage.list(""), "STORAGE_FAILED", /NoSuchBucket/);
   });
 
+  it("without credentials or region it takes the SDK's chains (here: the environment) and a default region", async () => {
+    const names = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_DEFAULT_REGION"] as const;
+    const saved = names.map((name) => process.env[name]);
+    process.env.AWS_ACCESS_KEY_ID = s3.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = s3.secretAccessKey;
+    delete process.env.AWS_REGION;
+    delete process.env.AWS_DEFAULT_REGION;
+    try {
+      const storage = s3Storage({ bucket: s3.bucket, prefix: "chains", endpoint: s3.endpoint });
+      await storage.put("k", text("from the environment"));
+      assert.deepEqual(await readObject(storage, "k"), text("from the environment"));
+    } finally {
+      names.forEach((name, i) => {
+        if (saved[i] === undefined) delete process.env[name];
+        else process.env[name] = saved[i];
+      });
+    }
+  });
+
   it("storageFromUrl reaches the bucket from s3://bucket/prefix", async () => {
     const storage = storageFromUrl(`s3://${s3.bucket}/from-url/`, {
       endpoint: s3.endpoint,
