@@ -9,7 +9,7 @@ import type { PublishProgress } from "./repo.ts";
 /** What each step of a publish does, in words. */
 const STEP_WORDS: Readonly<Record<PublishProgress["step"], string>> = {
   plan: "planning",
-  blobs: "uploading packages",
+  blobs: "writing files",
   indexes: "writing indexes",
   states: "writing state",
   top: "signing",

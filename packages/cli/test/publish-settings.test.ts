@@ -262,6 +262,6 @@ test("the summary line counts what changed; the progress line names the step, wr
   );
   assert.equal(
     publishProgressLine({ step: "blobs", done: 2, total: 5, bytes: 3 * 1024 * 1024, key: "deb/pool/x.deb" }),
-    "uploading packages      2/5  3.0 MiB written  deb/pool/x.deb",
+    "writing files           2/5  3.0 MiB written  deb/pool/x.deb",
   );
 });
