@@ -33,17 +33,25 @@ export interface ByteRange {
   end?: number;
 }
 
-/** A repository's storage. Every method throws RepoError (STORAGE_UNREACHABLE, ACCESS_DENIED, STORAGE_FAILED). */
+/**
+ * A repository's storage. Every method throws RepoError (STORAGE_UNREACHABLE, ACCESS_DENIED, STORAGE_FAILED),
+ * and INVALID_SETTING for a key that is not a valid key (see `checkKey` in key.ts) before touching the store.
+ */
 export interface Storage {
   /** Where this is, for messages: `folder /srv/repo`, `s3://bucket/prefix`, `memory`. */
   readonly description: string;
-  /** The object's bytes as a stream (optionally a range of them), or `undefined` when the key is absent. */
+  /**
+   * The object's bytes as a stream (optionally a range of them, clamped to the object: a range past its end
+   * yields nothing), or `undefined` when the key is absent. Read the stream to its end or stop iterating it:
+   * until then it holds an open file or connection.
+   */
   get(key: string, options?: { range?: ByteRange }): Promise<AsyncIterable<Uint8Array> | undefined>;
   /** Size and tag of the object, or `undefined` when absent. */
   head(key: string): Promise<ObjectInfo | undefined>;
   /**
    * Writes the object whole (readers see the old bytes or the new, never a part): from bytes, or from a
-   * stream of unknown length (S3: multipart upload).
+   * stream of unknown length (S3: multipart upload). When the stream throws, its error is rethrown as it is
+   * and the old object (or its absence) stays.
    */
   put(key: string, body: Uint8Array | AsyncIterable<Uint8Array>, options?: PutOptions): Promise<void>;
   /**
@@ -52,7 +60,11 @@ export interface Storage {
    * publish lock probes for that before relying on it.
    */
   create(key: string, body: Uint8Array, options?: PutOptions): Promise<boolean>;
-  /** Keys starting with `prefix` (a plain string prefix, not only folders), ascending, paginated. */
+  /**
+   * Keys starting with `prefix` (a plain string prefix, not only folders), ascending, paginated: a page holds
+   * at most `limit` objects (default and S3's maximum 1,000) and, when more follow, a `cursor` to pass back
+   * as is (opaque: the last key on disk and in memory, a continuation token on S3).
+   */
   list(prefix: string, options?: { cursor?: string; limit?: number }): Promise<ListPage>;
   /** Removes the object; absent keys are not an error. */
   delete(key: string): Promise<void>;

@@ -218,6 +218,15 @@ export function storageContract(
       assert.notEqual(second?.etag, first?.etag);
     });
 
+    it("put and create write exactly the bytes of a view into a larger buffer", async () => {
+      const { storage } = await open();
+      const whole = text("0123456789abcdef");
+      await storage.put("view", whole.subarray(4, 10));
+      assert.deepEqual(await readObject(storage, "view"), text("456789"));
+      assert.equal(await storage.create("view2", whole.subarray(10)), true);
+      assert.deepEqual(await readObject(storage, "view2"), text("abcdef"));
+    });
+
     it("put keeps its own copy of the bytes", async () => {
       const { storage } = await open();
       const bytes = text("abc");
