@@ -26,6 +26,11 @@ export interface VerifyOptions {
   publicKeys?: readonly string[];
   /** With it, a Release dated more than 10 s after it or whose Valid-Until has passed is a problem (apt's rules). */
   now?: Date;
+  /**
+   * Also check `Release` + `Release.gpg` when InRelease is present and valid (apt then never reads them).
+   * Off by default, which is apt's view; on, it asserts a publish that finished.
+   */
+  strict?: boolean;
 }
 
 /** The archive root apt's sources line names: `Filename:` values are relative to it. */
@@ -389,8 +394,8 @@ async function checkRelease(
 /**
  * Verifies the APT suite `suite` in `storage` (keys relative to the repository root, the suite under
  * `deb/dists/<suite>/`): `InRelease` (framing, and with `publicKeys` its signature), `Release` and
- * `Release.gpg` when present (checked on their own: armored, signed, and their list when it differs from
- * InRelease's), each listed index (its by-hash copies with Acquire-By-Hash, else the canonical file; size,
+ * `Release.gpg` when InRelease is missing or broken, or always with `strict` (checked on their own:
+ * armored, signed, and their list when it differs from InRelease's), each listed index (its by-hash copies with Acquire-By-Hash, else the canonical file; size,
  * SHA256 and SHA512), and each package every Packages names (present, Size, SHA256/SHA512/SHA1/MD5sum).
  * Returns the problems found, `[]` when a client would see a healthy suite.
  * @throws RepoError INVALID_SETTING when a public key given cannot be read; storage errors as they come.
@@ -426,8 +431,11 @@ export async function verifyAptSuite(
     }
   }
 
-  const release = await read.bytes(releaseKey);
-  const gpg = await read.bytes(gpgKey);
+  // apt reads Release + Release.gpg only when InRelease is absent (repos.md §2.7); a publisher stopped
+  // between its Release and Release.gpg writes leaves that pair out of step while InRelease serves.
+  const pairMatters = options.strict === true || inReleaseText === undefined;
+  const release = pairMatters ? await read.bytes(releaseKey) : undefined;
+  const gpg = pairMatters ? await read.bytes(gpgKey) : undefined;
   if (release !== undefined) {
     const text = new TextDecoder().decode(release);
     if (gpg === undefined) {

@@ -88,7 +88,7 @@ test("a freshly written suite verifies clean, in every setting combination", asy
   for (const v of variants) {
     const storage = await published(v);
     assert.deepEqual(
-      await verifyAptSuite(storage, "stable", { publicKeys, now: DATE }),
+      await verifyAptSuite(storage, "stable", { strict: true, publicKeys, now: DATE }),
       [],
       JSON.stringify(v),
     );
@@ -100,7 +100,7 @@ test("a deleted canonical index is reported, with or without by-hash", async () 
   for (const byHash of [true, false]) {
     const storage = await published({ byHash });
     await storage.delete(PGZ);
-    one(await verifyAptSuite(storage, "stable"), PGZ, /missing/);
+    one(await verifyAptSuite(storage, "stable", { strict: true }), PGZ, /missing/);
   }
 });
 
@@ -108,12 +108,12 @@ test("a deleted by-hash copy is reported (SHA256, and SHA512 when listed)", asyn
   const storage = await published();
   const copy = await byHashKey(storage, PGZ);
   await storage.delete(copy);
-  one(await verifyAptSuite(storage, "stable"), copy, /missing.*Acquire-By-Hash/);
+  one(await verifyAptSuite(storage, "stable", { strict: true }), copy, /missing.*Acquire-By-Hash/);
 
   const strong = await published({ hashes: ["SHA256", "SHA512"] });
   const copy512 = await byHashKey(strong, PGZ, "SHA512");
   await strong.delete(copy512);
-  one(await verifyAptSuite(strong, "stable"), copy512, /missing.*SHA512/);
+  one(await verifyAptSuite(strong, "stable", { strict: true }), copy512, /missing.*SHA512/);
 });
 
 test("a stale or wrong by-hash copy is reported", async () => {
@@ -122,7 +122,7 @@ test("a stale or wrong by-hash copy is reported", async () => {
   // Another generation's bytes under this hash's name.
   await storage.put(copy, await get(storage, `${D}main/binary-arm64/Packages.gz`));
   one(
-    await verifyAptSuite(storage, "stable"),
+    await verifyAptSuite(storage, "stable", { strict: true }),
     copy,
     /by-hash copy of main\/binary-amd64\/Packages\.gz: (size|SHA256)/,
   );
@@ -131,19 +131,19 @@ test("a stale or wrong by-hash copy is reported", async () => {
 test("with by-hash the canonical name may lag; without, a wrong size or hash is reported", async () => {
   const lagging = await published();
   await lagging.put(PGZ, await get(lagging, `${D}main/binary-arm64/Packages.gz`));
-  assert.deepEqual(await verifyAptSuite(lagging, "stable"), []);
+  assert.deepEqual(await verifyAptSuite(lagging, "stable", { strict: true }), []);
 
   const plain = await published({ byHash: false });
   const packages = `${D}main/binary-amd64/Packages`;
   const bytes = await get(plain, packages);
   await plain.put(packages, bytes.subarray(0, bytes.length - 1));
-  one(await verifyAptSuite(plain, "stable"), packages, /^size \d+, .*InRelease lists \d+$/);
+  one(await verifyAptSuite(plain, "stable", { strict: true }), packages, /^size \d+, .*InRelease lists \d+$/);
 
   const sameSize = await published({ byHash: false });
   const flipped = (await get(sameSize, packages)).slice();
   flipped[0] = flipped[0]! ^ 0x20;
   await sameSize.put(packages, flipped);
-  one(await verifyAptSuite(sameSize, "stable"), packages, /^SHA256 /);
+  one(await verifyAptSuite(sameSize, "stable", { strict: true }), packages, /^SHA256 /);
 });
 
 test("an absent uncompressed Packages is fine when its compressed variant is there", async () => {
@@ -152,14 +152,18 @@ test("an absent uncompressed Packages is fine when its compressed variant is the
     const packages = `${D}main/binary-amd64/Packages`;
     if (byHash) await storage.delete(await byHashKey(storage, packages));
     await storage.delete(packages);
-    assert.deepEqual(await verifyAptSuite(storage, "stable"), [], `byHash ${byHash}`);
+    assert.deepEqual(await verifyAptSuite(storage, "stable", { strict: true }), [], `byHash ${byHash}`);
   }
 });
 
 test("a missing pool file is reported once, whatever the number of Packages naming it", async () => {
   const storage = await published();
   await storage.delete(DOC);
-  one(await verifyAptSuite(storage, "stable"), DOC, /missing: .*Packages lists it for hello-doc 1\.0-1 all/);
+  one(
+    await verifyAptSuite(storage, "stable", { strict: true }),
+    DOC,
+    /missing: .*Packages lists it for hello-doc 1\.0-1 all/,
+  );
 });
 
 test("a pool file whose bytes disagree with its Packages entry is reported", async () => {
@@ -167,14 +171,14 @@ test("a pool file whose bytes disagree with its Packages entry is reported", asy
   const bytes = (await get(storage, HELLO)).slice();
   bytes[0] = bytes[0]! ^ 1;
   await storage.put(HELLO, bytes);
-  const problems = await verifyAptSuite(storage, "stable");
+  const problems = await verifyAptSuite(storage, "stable", { strict: true });
   assert.deepEqual(keysOf(problems), [HELLO, HELLO]);
   assert.match(problems[0]!.problem, /^SHA256 /);
   assert.match(problems[1]!.problem, /^MD5sum /);
 
   const grown = await published({ hashes: ["SHA256", "SHA512"] });
   await grown.put(HELLO, utf8(`${text(await get(grown, HELLO))}!`));
-  const sizes = await verifyAptSuite(grown, "stable");
+  const sizes = await verifyAptSuite(grown, "stable", { strict: true });
   assert.ok(sizes.some((p) => p.key === HELLO && /^size /.test(p.problem)));
   assert.ok(sizes.some((p) => p.key === HELLO && /^SHA512 /.test(p.problem)));
 });
@@ -188,7 +192,7 @@ test("a Packages entry with a wrong hash (a bad state) is reported on the pool f
   const state = testState(testSettings(), [wrong, ...packages.slice(1)]);
   const { storage } = await publishToMemory(state, [wrong, ...packages.slice(1)], [signer]);
   one(
-    await verifyAptSuite(storage, "stable"),
+    await verifyAptSuite(storage, "stable", { strict: true }),
     HELLO,
     /^SHA256 [0-9a-f]{16}…, .*Packages gives 0000000000000000… for hello 1\.0-1 amd64$/,
   );
@@ -206,7 +210,11 @@ test("Packages stanzas without Filename, Size or SHA256 are reported", async () 
   const signed = await signRelease(release, [signer], DATE);
   await storage.put(packages, body);
   await storage.put(`${D}InRelease`, utf8(signed.inRelease));
-  one(await verifyAptSuite(storage, "stable"), packages, /x 1 amd64: no Size, SHA256 field/);
+  one(
+    await verifyAptSuite(storage, "stable", { strict: true }),
+    packages,
+    /x 1 amd64: no Size, SHA256 field/,
+  );
 });
 
 test("signatures: tampered InRelease, a Release.gpg by another key, binary Release.gpg, junk after the block", async () => {
@@ -216,23 +224,23 @@ test("signatures: tampered InRelease, a Release.gpg by another key, binary Relea
     `${D}InRelease`,
     utf8(inRelease.replace("Label: Packyard Test", "Label: Packyard Evil")),
   );
-  const problems = await verifyAptSuite(tampered, "stable", { publicKeys });
+  const problems = await verifyAptSuite(tampered, "stable", { strict: true, publicKeys });
   assert.deepEqual(keysOf(problems), [`${D}InRelease`]);
   assert.match(problems[0]!.problem, /no signature in it verifies/);
   // Without keys the signatures are not checked, only the framing.
-  assert.deepEqual(await verifyAptSuite(tampered, "stable"), []);
+  assert.deepEqual(await verifyAptSuite(tampered, "stable", { strict: true }), []);
 
   const foreign = await published();
   const release = await get(foreign, `${D}Release`);
   await foreign.put(`${D}Release.gpg`, utf8(await other.detached(release, { date: DATE, armor: true })));
   one(
-    await verifyAptSuite(foreign, "stable", { publicKeys }),
+    await verifyAptSuite(foreign, "stable", { strict: true, publicKeys }),
     `${D}Release.gpg`,
     /no signature in it verifies/,
   );
   // The other key alone accepts Release.gpg but not InRelease.
   one(
-    await verifyAptSuite(foreign, "stable", { publicKeys: [other.publicKeyArmored()] }),
+    await verifyAptSuite(foreign, "stable", { strict: true, publicKeys: [other.publicKeyArmored()] }),
     `${D}InRelease`,
     /no signature in it verifies/,
   );
@@ -243,34 +251,44 @@ test("signatures: tampered InRelease, a Release.gpg by another key, binary Relea
     await signer.detached(await get(binary, `${D}Release`), { date: DATE }),
   );
   one(
-    await verifyAptSuite(binary, "stable", { publicKeys }),
+    await verifyAptSuite(binary, "stable", { strict: true, publicKeys }),
     `${D}Release.gpg`,
     /not an ASCII-armored signature/,
   );
 
   const junk = await published();
   await junk.put(`${D}InRelease`, utf8(`${text(await get(junk, `${D}InRelease`))}trailing junk\n`));
-  one(await verifyAptSuite(junk, "stable"), `${D}InRelease`, /nothing after the signature block/);
+  one(
+    await verifyAptSuite(junk, "stable", { strict: true }),
+    `${D}InRelease`,
+    /nothing after the signature block/,
+  );
 });
 
 test("two signers: either key alone verifies the suite", async () => {
   const packages = threePackages();
   const { storage } = await publishToMemory(testState(testSettings(), packages), packages, [signer, other]);
   for (const key of [signer, other])
-    assert.deepEqual(await verifyAptSuite(storage, "stable", { publicKeys: [key.publicKeyArmored()] }), []);
+    assert.deepEqual(
+      await verifyAptSuite(storage, "stable", { strict: true, publicKeys: [key.publicKeyArmored()] }),
+      [],
+    );
   const stranger = await openpgpTestKey();
-  const problems = await verifyAptSuite(storage, "stable", { publicKeys: [stranger.key.publicKeyArmored] });
+  const problems = await verifyAptSuite(storage, "stable", {
+    strict: true,
+    publicKeys: [stranger.key.publicKeyArmored],
+  });
   assert.deepEqual(keysOf(problems), [`${D}InRelease`, `${D}Release.gpg`]);
 });
 
 test("missing InRelease, Release without Release.gpg, and a Release that differs are all checked", async () => {
   const noTop = await published();
   await noTop.delete(`${D}InRelease`);
-  one(await verifyAptSuite(noTop, "stable"), `${D}InRelease`, /missing/);
+  one(await verifyAptSuite(noTop, "stable", { strict: true }), `${D}InRelease`, /missing/);
 
   const noSig = await published();
   await noSig.delete(`${D}Release.gpg`);
-  one(await verifyAptSuite(noSig, "stable"), `${D}Release.gpg`, /missing beside Release/);
+  one(await verifyAptSuite(noSig, "stable", { strict: true }), `${D}Release.gpg`, /missing beside Release/);
 
   // A Release left from an older generation lists indexes whose by-hash copies are gone.
   const old = await published();
@@ -281,7 +299,7 @@ test("missing InRelease, Release without Release.gpg, and a Release that differs
   await old.put(`${D}Release`, utf8(stale));
   await old.put(`${D}Release.gpg`, utf8((await signRelease(stale, [signer], DATE)).releaseGpg));
   one(
-    await verifyAptSuite(old, "stable", { publicKeys }),
+    await verifyAptSuite(old, "stable", { strict: true, publicKeys }),
     `${D}main/binary-amd64/by-hash/SHA256/${"1".repeat(64)}`,
     /listed|missing/,
   );
@@ -289,14 +307,14 @@ test("missing InRelease, Release without Release.gpg, and a Release that differs
 
 test("dates: a Release from the future or past its Valid-Until is reported when `now` is given", async () => {
   const storage = await published({ validFor: 3600 });
-  assert.deepEqual(await verifyAptSuite(storage, "stable", { now: DATE }), []);
+  assert.deepEqual(await verifyAptSuite(storage, "stable", { strict: true, now: DATE }), []);
   one(
-    await verifyAptSuite(storage, "stable", { now: new Date(DATE.getTime() - 60_000) }),
+    await verifyAptSuite(storage, "stable", { strict: true, now: new Date(DATE.getTime() - 60_000) }),
     `${D}InRelease`,
     /in the future/,
   );
   one(
-    await verifyAptSuite(storage, "stable", { now: new Date(DATE.getTime() + 3600_000) }),
+    await verifyAptSuite(storage, "stable", { strict: true, now: new Date(DATE.getTime() + 3600_000) }),
     `${D}InRelease`,
     /Valid-Until .* has passed/,
   );
@@ -305,7 +323,7 @@ test("dates: a Release from the future or past its Valid-Until is reported when 
 test("an unreadable public key is the caller's error", async () => {
   const storage = await published();
   await assert.rejects(
-    verifyAptSuite(storage, "stable", { publicKeys: ["not a key"] }),
+    verifyAptSuite(storage, "stable", { strict: true, publicKeys: ["not a key"] }),
     (e) => isRepoError(e) && e.code === "INVALID_SETTING",
   );
 });

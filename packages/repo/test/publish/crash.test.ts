@@ -77,7 +77,7 @@ function crashSuite(driver: () => Driver, key: () => { secret: string; publicKey
         `write ${k}: the publish after the kill failed: ${JSON.stringify(again.out)}`,
       );
       assert.deepEqual(
-        await verifyRepository(storage, { publicKeys: [publicKey] }),
+        await verifyRepository(storage, { publicKeys: [publicKey], strict: true }),
         [],
         `after the publish that followed write ${k}`,
       );
