@@ -161,8 +161,8 @@ export function s3Storage(options: S3StorageOptions): Storage {
     );
   const base = normalizePrefix(options.prefix);
   const endpoint = options.endpoint;
-  const description =
-    `s3://${bucket}/${base.replace(/\/$/, "")}`.replace(/\/$/, "") + (endpoint ? ` at ${endpoint}` : "");
+  const location = base === "" ? `s3://${bucket}` : `s3://${bucket}/${base.slice(0, -1)}`;
+  const description = endpoint === undefined ? location : `${location} at ${endpoint}`;
   const endpointText = endpoint ?? "the AWS S3 endpoint";
 
   const client =
@@ -188,8 +188,7 @@ export function s3Storage(options: S3StorageOptions): Storage {
       key,
       bucket,
       ...(endpoint === undefined ? {} : { endpoint }),
-      ...(status === undefined ? {} : { status }),
-      s3Code: code,
+      ...(status === undefined ? {} : { status, s3Code: code }),
     };
     const what = `${key} in s3://${bucket}/${base}`;
     if (isNetworkError(e))
