@@ -263,14 +263,14 @@ export async function inputsFromFiles(
   }
   const names = new Set(named.map((n) => basename(n.path)));
   const kinds = new Map<Named, Kind>();
+  const folders = new Set<Named>();
   for (const n of named) {
-    let isDir = false;
     try {
-      isDir = (await stat(n.path)).isDirectory();
+      if ((await stat(n.path)).isDirectory()) folders.add(n);
     } catch (e) {
       throw readError(n.shown, e);
     }
-    kinds.set(n, kindOf(basename(n.path), names, isDir));
+    kinds.set(n, kindOf(basename(n.path), names, folders.has(n)));
   }
   const of = (k: Kind) => named.filter((n) => kinds.get(n) === k);
   const out: GatheredInputs = { inputs: [], leftOut: [], notes: [] };
@@ -342,8 +342,7 @@ export async function inputsFromFiles(
     });
   }
   for (const m of of("manifest")) {
-    const isDir = basename(m.path) !== BUILD_MANIFEST_NAME || (await stat(m.path)).isDirectory();
-    const manifest = isDir
+    const manifest = folders.has(m)
       ? { path: join(m.path, BUILD_MANIFEST_NAME), shown: join(m.shown, BUILD_MANIFEST_NAME) }
       : m;
     const got = await inputsFromManifest(manifest, opts.cwd);
