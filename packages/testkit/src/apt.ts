@@ -115,7 +115,7 @@ const APT_FILE_CONF = "/etc/apt/apt.conf.d/50apt-file.conf";
  * Creates a scratch apt environment for the given sources.
  * @example
  * const apt = scratchApt({ sources: { uri: `file:${repo}/deb`, signedBy: `${repo}/keys/repository.asc` } });
- * assert.deepEqual(apt.update().warnings, []);
+ * assert.deepEqual((await apt.update()).warnings, []);
  */
 export function scratchApt(options: ScratchAptOptions): ScratchApt {
   const dir = mkdtempSync(join(tmpdir(), "packyard-apt-"));
@@ -145,6 +145,7 @@ export function scratchApt(options: ScratchAptOptions): ScratchApt {
       `Dir::Log "${dir}/log";`,
       `Dir::Etc "${etc}";`,
       `Dir::Etc::main "${etc}/apt.conf";`,
+      // the host's parts (hooks such as DPkg::Pre-Invoke, proxies, pins) are not read
       `Dir::Etc::parts "${etc}/apt.conf.d";`,
       `Dir::Etc::sourcelist "${etc}/sources.list";`,
       `Dir::Etc::sourceparts "${etc}/sources.list.d";`,
@@ -154,7 +155,6 @@ export function scratchApt(options: ScratchAptOptions): ScratchApt {
       `Dir::Etc::preferencesparts "${etc}/preferences.d";`,
       `APT::Architecture "${archs[0] ?? "amd64"}";`,
       `APT::Architectures { ${archs.map((a) => `"${a}";`).join(" ")} };`,
-      // the host's hooks (DPkg::Pre-Invoke, APT::Update::Post-Invoke...) live in the parts dir we replaced
       options.config ?? "",
       "",
     ].join("\n"),
@@ -223,7 +223,7 @@ export function scratchApt(options: ScratchAptOptions): ScratchApt {
         `-oDir::State::status=${root}/var/lib/dpkg/status`,
         `-oDPkg::Options::=--root=${root}`,
         "-oDPkg::Options::=--log=/dev/null",
-        // dpkg's multiarch check and the status file must be the scratch root's, not the host's
+        // dpkg 1.21's --root implies this admindir; said explicitly so no dpkg run can reach the host's
         `-oDPkg::Options::=--admindir=${root}/var/lib/dpkg`,
         pkg,
       ]);
