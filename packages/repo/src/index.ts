@@ -36,9 +36,11 @@ export type {
 } from "./publish/options.ts";
 
 // Storage drivers.
-export { memoryStorage } from "./storage/memory.ts";
 export { folderStorage } from "./storage/fs.ts";
-export { readObject } from "./storage/read.ts";
+export { memoryStorage } from "./storage/memory.ts";
+export { collectBytes, readObject } from "./storage/read.ts";
+export { type S3Credentials, type S3StorageOptions, s3Storage } from "./storage/s3.ts";
+export { type StorageUrlOptions, storageFromUrl } from "./storage/url.ts";
 
 // The publish engine.
 export { publish } from "./publish/publish.ts";
@@ -60,9 +62,15 @@ export {
   storageLock,
 } from "./publish/lock.ts";
 
+// Verifying a published repository (what apt would trip on).
+export { listAptSuites, verifyRepository } from "./verify/repository.ts";
+export { type VerifyOptions, type VerifyProblem, verifyAptSuite } from "./verify/apt.ts";
+
 // APT.
 export { debPoolKey, escapeKeySegment } from "./apt/pool.ts";
 export { packagesFile, packagesStanza } from "./apt/packages.ts";
-export { formatAptDate, releaseText } from "./apt/release.ts";
-export { buildAptIndexes } from "./apt/indexes.ts";
-export { signRelease } from "./apt/sign.ts";
+export { contentsFile } from "./apt/contents.ts";
+export { formatAptDate, type ReleaseFile, type ReleaseOptions, releaseText } from "./apt/release.ts";
+export { type AptIndexes, type AptIndexOptions, buildAptIndexes } from "./apt/indexes.ts";
+export { type SignedRelease, signRelease } from "./apt/sign.ts";
+export type { BuiltFile } from "./apt/types.ts";
