@@ -20,8 +20,7 @@ import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import * as repo from "@packyard/repo";
-import type { Storage } from "@packyard/repo";
+import { type Storage, s3Storage } from "@packyard/repo";
 
 /** One request the proxy forwarded (or answered itself). */
 export interface S3Request {
@@ -63,16 +62,6 @@ export interface StartS3Options {
 const BUCKET = "packyard-test";
 const ACCESS_KEY = "S3RVER";
 const REGION = "us-east-1";
-
-/** The factory of @packyard/repo's S3 driver, reached through the namespace until the package's index names it. */
-type S3StorageFactory = (options: {
-  bucket: string;
-  prefix?: string;
-  endpoint: string;
-  region: string;
-  forcePathStyle: boolean;
-  credentials: { accessKeyId: string; secretAccessKey: string };
-}) => Storage;
 
 /** Waits for the child's first stdout line (the endpoints) or its early exit. */
 function readyLine(child: ChildProcess, stderr: () => string): Promise<string> {
@@ -134,8 +123,6 @@ export async function startS3(options: StartS3Options = {}): Promise<S3Server> {
     region: REGION,
     url: (key) => `${endpoint}/${BUCKET}/${key.split("/").map(encodeURIComponent).join("/")}`,
     storage(prefix) {
-      const s3Storage = (repo as unknown as { s3Storage?: S3StorageFactory }).s3Storage;
-      if (s3Storage === undefined) throw new Error("@packyard/repo does not export s3Storage");
       return s3Storage({
         bucket: BUCKET,
         ...(prefix === undefined ? {} : { prefix }),

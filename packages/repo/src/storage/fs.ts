@@ -88,6 +88,7 @@ export function folderStorage(root: string): Storage {
   /** Writes `body` to a new fsynced temporary file beside `path` and returns its name. */
   const writeTemp = async (path: string, body: Uint8Array | AsyncIterable<Uint8Array>): Promise<string> => {
     const { temp, handle } = await openTemp(path);
+    const chunks = body instanceof Uint8Array ? undefined : body[Symbol.asyncIterator]();
     try {
       const writeAll = async (chunk: Uint8Array): Promise<void> => {
         let done = 0;
@@ -96,9 +97,8 @@ export function folderStorage(root: string): Storage {
           done += bytesWritten;
         }
       };
-      if (body instanceof Uint8Array) await writeAll(body);
+      if (chunks === undefined) await writeAll(body as Uint8Array);
       else {
-        const chunks = body[Symbol.asyncIterator]();
         for (;;) {
           let next: IteratorResult<Uint8Array>;
           try {
@@ -114,6 +114,8 @@ export function folderStorage(root: string): Storage {
       await handle.close();
       return temp;
     } catch (e) {
+      // A write that failed stops the caller's stream too, so its files or connections are released.
+      if (chunks !== undefined && !(e instanceof SourceFailure)) await chunks.return?.()?.catch(() => {});
       await handle.close().catch(() => {});
       await unlink(temp).catch(() => {});
       throw e;

@@ -300,18 +300,26 @@ export function s3Storage(options: S3StorageOptions): Storage {
         return;
       }
       // The caller's stream failing is the caller's error: rethrown as it was, not as a storage failure.
+      // An iterator without `throw`, so that destroying the Readable returns the caller's stream rather
+      // than throwing an AbortError into it (which would then look like the stream's own failure).
       let sourceError: { error: unknown } | undefined;
-      const guarded = (async function* () {
-        try {
-          yield* body;
-        } catch (e) {
-          sourceError = { error: e };
-          throw e;
-        }
-      })();
+      const chunks = body[Symbol.asyncIterator]();
+      const guarded: AsyncIterableIterator<Uint8Array> = {
+        [Symbol.asyncIterator]: () => guarded,
+        async next() {
+          try {
+            return await chunks.next();
+          } catch (e) {
+            sourceError = { error: e };
+            throw e;
+          }
+        },
+        return: async () => (await chunks.return?.()) ?? { done: true, value: undefined },
+      };
+      const stream = Readable.from(guarded);
       const upload = new Upload({
         client,
-        params: { ...params, Body: Readable.from(guarded) },
+        params: { ...params, Body: stream },
         partSize: PART_SIZE,
         queueSize: QUEUE_SIZE,
         leavePartsOnError: false,
@@ -319,6 +327,8 @@ export function s3Storage(options: S3StorageOptions): Storage {
       try {
         await upload.done();
       } catch (e) {
+        // Stops the caller's stream too (Readable.from returns its iterator when destroyed).
+        stream.destroy();
         if (sourceError !== undefined) throw sourceError.error;
         throw fail(e, "write", key);
       }
