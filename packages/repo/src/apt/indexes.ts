@@ -151,6 +151,16 @@ export async function buildAptIndexes(state: RootState, options: AptIndexOptions
     releaseFiles.push(entry);
   };
 
+  const listOnly = (key: string, bytes: Uint8Array) => {
+    const entry: ReleaseFile = {
+      path: key.slice(dists.length),
+      size: bytes.length,
+      sha256: hex(bytes, "sha256"),
+    };
+    if (withSha512) entry.sha512 = hex(bytes, "sha512");
+    releaseFiles.push(entry);
+  };
+
   for (const component of settings.components) {
     for (const arch of settings.architectures) {
       const records = state.packages.filter(
@@ -168,8 +178,12 @@ export async function buildAptIndexes(state: RootState, options: AptIndexOptions
         const records = state.packages.filter(
           (r) => r.component === component && (r.arch === arch || r.arch === "all"),
         );
-        const key = `${dists}${component}/Contents-${arch}.gz`;
-        add(key, await compressIndex(compress, encoder.encode(contentsFile(records)), GZIP, key));
+        const key = `${dists}${component}/Contents-${arch}`;
+        const plain = encoder.encode(contentsFile(records));
+        add(`${key}.gz`, await compressIndex(compress, plain, GZIP, `${key}.gz`));
+        // Listed, not written (Debian's practice): apt 2.6 fetches an index target only when Release also
+        // lists its uncompressed name, then takes the .gz it finds beside it.
+        listOnly(key, plain);
       }
     }
   }

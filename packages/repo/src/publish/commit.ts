@@ -141,8 +141,6 @@ async function buildRoot(
       { key: f.key, bytes: f.bytes, hex: owner.hex },
     ]);
   }
-  const releaseFiles: { path: string; size: number; sha256: string; sha512: string }[] = [];
-  const dists = `deb/dists/${settings.suite}/`;
   for (const f of built.files) {
     if (f.kind !== "index") continue;
     const sha256 = sha256Hex(f.bytes);
@@ -154,7 +152,6 @@ async function buildRoot(
     if (sha256Copy !== undefined) record.byHash = sha256Copy.key;
     if (copies.length > 0) record.byHashKeys = copies.map((c) => c.key).sort();
     draft.indexes.push(record);
-    releaseFiles.push({ path: f.key.slice(dists.length), size: f.bytes.length, sha256, sha512 });
     const old = prevIndexes.get(f.key);
     if (old !== undefined && old.sha256 === sha256 && old.size === f.bytes.length) continue;
     for (const c of copies) writes.push({ key: c.key, body: c.bytes, step: "blobs", mutable: false });
@@ -184,7 +181,7 @@ async function buildRoot(
       tombstones.set(plan.prev.key, { key: plan.prev.key, due: dueFrom(now, ctx.graceMs) });
   }
   draft.tombstones = [...tombstones.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const release = releaseText(settings, { date, files: releaseFiles });
+  const release = releaseText(settings, { date, files: built.releaseFiles });
   const signed = await signRelease(release, ctx.signers, date);
   const topKeys = aptTopKeys(settings.suite);
   const inRelease = encoder.encode(signed.inRelease);
