@@ -65,6 +65,7 @@ function drain(req: http.IncomingMessage): Promise<void> {
 /** Sends `req` on to s3rver and its answer back; resolves when the answer has been passed on whole. */
 function forward(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   return new Promise((resolve) => {
+    res.on("close", resolve);
     const headers = { ...req.headers };
     delete headers.expect; // this proxy already answered 100-continue
     const upstream = http.request(
@@ -73,7 +74,6 @@ function forward(req: http.IncomingMessage, res: http.ServerResponse): Promise<v
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
         answer.on("end", resolve);
-        res.on("close", resolve);
       },
     );
     upstream.on("error", () => {
@@ -81,7 +81,9 @@ function forward(req: http.IncomingMessage, res: http.ServerResponse): Promise<v
       res.end();
       resolve();
     });
-    req.on("aborted", () => upstream.destroy());
+    req.on("close", () => {
+      if (!req.complete) upstream.destroy(); // the client went away mid-request
+    });
     req.pipe(upstream);
   });
 }
@@ -107,7 +109,8 @@ const queues = new Map<string, Promise<void>>();
 async function serialized(path: string, work: () => Promise<void>): Promise<void> {
   const before = queues.get(path) ?? Promise.resolve();
   let done!: () => void;
-  const mine = before.then(() => new Promise<void>((resolve) => (done = resolve)));
+  const turn = new Promise<void>((resolve) => (done = resolve));
+  const mine = before.then(() => turn);
   queues.set(path, mine);
   await before;
   try {
