@@ -8,9 +8,8 @@
  * does not verify SigV4 signatures: a wrong secret is accepted. An unknown access key id is refused with
  * 403 InvalidAccessKeyId — use `accessKeyId: "WRONG"` to get ACCESS_DENIED. A multipart upload's ETag is the
  * plain MD5 of the whole object (no `-<parts>` suffix); count the parts with `requests()` instead.
- * Listings come back in ascending order except when one key is a prefix of a folder-like key beside a
- * sibling (`a/x` is listed before `a-b`, since s3rver walks folders): tests that page keep to keys of equal
- * shape.
+ * s3rver lists in folder-walk order, not string order (`a/x` before `a-b`): s3Storage sorts each page, but
+ * across pages such keys can be skipped, so tests that page through a listing use keys of one shape.
  *
  * @example const s3 = await startS3(); const storage = s3.storage("t1"); ...; await s3.stop();
  */
