@@ -6,9 +6,10 @@ import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { folderStorage, readRepository, type Storage } from "@packyard/repo";
+import { folderStorage, readObject, readRepository, type Storage } from "@packyard/repo";
 import { openpgpTestKey } from "@packyard/testkit/keyrings";
 import { startS3, type S3Server } from "@packyard/testkit/s3";
+import { listAll } from "../../src/publish/state-io.ts";
 import { verifyRepository } from "../../src/verify/repository.ts";
 import type { ChildPlan } from "./fixtures/child.ts";
 import { runChild } from "./child-run.ts";
@@ -119,6 +120,12 @@ describe("crash safety on the S3 driver", () => {
   let s3: S3Server;
   before(async () => {
     s3 = await startS3();
+    const r = await runChild({
+      storage: { kind: "s3", endpoint: s3.endpoint, bucket: s3.bucket, prefix: "base" },
+      key: secret,
+      ...BASE,
+    });
+    assert.equal(r.code, 0, JSON.stringify(r.out));
   });
   after(async () => {
     await s3?.stop();
@@ -127,12 +134,18 @@ describe("crash safety on the S3 driver", () => {
     () => ({
       name: "s3",
       async copyBase(k) {
-        // Each k gets its own prefix in the bucket, filled by a base publish.
+        // Each k gets its own prefix in the bucket, a copy of the base repository.
         const prefix = `crash-${k}`;
-        const plan = { kind: "s3" as const, endpoint: s3.endpoint, bucket: s3.bucket, prefix };
-        const r = await runChild({ storage: plan, key: secret, ...BASE });
-        assert.equal(r.code, 0, JSON.stringify(r.out));
-        return { plan, storage: s3.storage(prefix) };
+        const from = s3.storage("base");
+        const to = s3.storage(prefix);
+        for (const key of await listAll(from, "")) {
+          if (key.startsWith(".packyard/lock/")) continue;
+          await to.put(key, (await readObject(from, key))!);
+        }
+        return {
+          plan: { kind: "s3" as const, endpoint: s3.endpoint, bucket: s3.bucket, prefix },
+          storage: to,
+        };
       },
     }),
     () => ({ secret, publicKey }),
