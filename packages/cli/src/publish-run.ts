@@ -10,6 +10,7 @@ import type { RepoSettings } from "./publish-settings.ts";
 import { formatFailure } from "./report.ts";
 import {
   type PublishLock,
+  type S3Credentials,
   type PublishProgress,
   type PublishResult,
   type Storage,
@@ -23,14 +24,30 @@ export interface OpenedRepository {
   locking: { lock: PublishLock | false; lockTimeoutMs?: number };
 }
 
+/**
+ * S3 credentials from the command's environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+ * AWS_SESSION_TOKEN), so the environment main() was given is the one used; without them the SDK's own
+ * chain (profiles, SSO, instance roles) applies.
+ */
+function envCredentials(env: CommandIo["env"]): S3Credentials | undefined {
+  const accessKeyId = env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
+  if (accessKeyId === undefined || accessKeyId === "" || secretAccessKey === undefined) return undefined;
+  const sessionToken = env.AWS_SESSION_TOKEN;
+  return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
+}
+
 /** Opens the storage `--to` names (S3 options from the flags) and its lock (`--no-lock`: none). */
 export function openRepository(settings: RepoSettings, io: CommandIo): OpenedRepository {
   const t = settings.target;
+  const credentials = envCredentials(io.env);
+  const region = t.region ?? (io.env.AWS_REGION || io.env.AWS_DEFAULT_REGION || undefined);
   const storage = storageFromUrl(t.to, {
     cwd: io.cwd,
     ...(t.endpoint !== undefined ? { endpoint: t.endpoint } : {}),
-    ...(t.region !== undefined ? { region: t.region } : {}),
+    ...(region !== undefined ? { region } : {}),
     ...(t.pathStyle !== undefined ? { pathStyle: t.pathStyle } : {}),
+    ...(credentials !== undefined ? { credentials } : {}),
   });
   return {
     storage,

@@ -23,5 +23,6 @@ export type {
   PublishResult,
   RepoErrorCode,
   RootState,
+  S3Credentials,
   Storage,
 } from "@packyard/repo";
