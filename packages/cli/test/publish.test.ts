@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { folderStorage, storageLock } from "@packyard/repo";
 import { keygenCommand } from "../src/commands/keygen.ts";
 import { KEYGEN_HINT } from "../src/publish-keys.ts";
 import type { PublishResult } from "../src/repo.ts";
@@ -140,4 +141,23 @@ test("a build with no .deb: the other packages named in one line, then UNSUPPORT
     error!,
     /^error: nothing to publish: dist\/packyard-build\.json lists no \.deb package .*\[RepoError UNSUPPORTED_PACKAGE\]\n$/,
   );
+});
+
+test("the lock: another publisher's lock held past --lock-timeout is LOCK_TIMEOUT; --no-lock takes none", async () => {
+  const cwd = await builtExample(tmp());
+  const repo = join(cwd, "repo");
+  const other = storageLock(folderStorage(repo), { owner: "another publisher", leaseMs: 600_000 });
+  await other.acquire({ timeoutMs: 1000 });
+  try {
+    const waited = await cli(["publish", "--to", repo, "--key", KEY, "--lock-timeout", "1s"], cwd);
+    assert.equal(waited.status, 1);
+    assert.ok(isOneParagraph(waited.stderr), waited.stderr);
+    assert.match(waited.stderr, /\[RepoError LOCK_TIMEOUT\]\n$/);
+    assert.ok(!existsSync(join(repo, "deb")), "nothing published");
+    const unlocked = await cli(["publish", "--to", repo, "--key", KEY, "--no-lock"], cwd);
+    assert.equal(unlocked.status, 0, unlocked.stderr);
+    assert.ok(existsSync(join(repo, "deb/dists/stable/InRelease")));
+  } finally {
+    await other.release();
+  }
 });
