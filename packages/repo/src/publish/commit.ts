@@ -12,6 +12,7 @@ import { buildAptIndexes } from "../apt/indexes.ts";
 import { releaseText } from "../apt/release.ts";
 import { signRelease } from "../apt/sign.ts";
 import { RepoError } from "../errors.ts";
+import { readObject } from "../storage/read.ts";
 import { contentTypeFor, IMMUTABLE_CACHE, MUTABLE_CACHE, type Storage } from "../storage/storage.ts";
 import type { PoolWrite } from "./apt-change.ts";
 import { aptTopKeys, pointerKey, publicKeyKeys } from "./layout.ts";
@@ -246,7 +247,6 @@ async function keyWrites(ctx: EngineContext): Promise<Write[]> {
   ] as const) {
     const held = await ctx.storage.head(key);
     if (held !== undefined && held.size === bytes.length) {
-      const { readObject } = await import("../storage/read.ts");
       const current = await readObject(ctx.storage, key);
       if (current !== undefined && sha256Hex(current) === sha256Hex(bytes)) continue;
     }

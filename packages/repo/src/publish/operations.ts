@@ -11,7 +11,7 @@ import { checkSigners, type EngineOptions, withEngine } from "./engine.ts";
 import { aptRoot } from "./layout.ts";
 import type { AptPublishSettings, PackageSelector, PublishResult } from "./options.ts";
 import type { OpenPGPSigner } from "@packyard/formats";
-import type { PackageRecord, RootState } from "./state.ts";
+import type { RootState } from "./state.ts";
 import { loadFamily } from "./state-io.ts";
 import { poolIndex } from "./publish.ts";
 
@@ -119,11 +119,8 @@ export async function copyPackages(storage: Storage, options: CopyOptions): Prom
         packages = packages.filter((p) => p !== same);
         result.removed.push(selectorOf(same));
       }
-      const copy: PackageRecord = { ...r, added: ctx.clock().toISOString() };
-      if (settings.contents && copy.deb !== undefined && copy.deb.paths === undefined) {
-        // Contents needs paths the source suite did not keep; the copy is listed without them.
-      }
-      packages.push(copy);
+      // A record copied from a suite without Contents has no paths: its Contents lines stay empty.
+      packages.push({ ...r, added: ctx.clock().toISOString() });
       result.added.push(selectorOf(r));
     }
     if (
