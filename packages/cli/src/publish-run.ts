@@ -82,14 +82,14 @@ function count(n: number, noun: string): string {
 }
 
 /**
- * One line about a result: `published to repo/ (deb/stable): 1 added, 0 unchanged, 0 removed; 6 keys
+ * One line about a result: `published to repo/ (deb/stable): 1 added, 0 unchanged, 0 removed; 6 files
  * changed`, with the old files deleted when there were any.
  */
 export function summaryLine(verb: string, to: string, r: PublishResult): string {
   const roots = r.roots.length > 0 ? ` (${r.roots.join(", ")})` : "";
   const deleted = r.deleted.length > 0 ? `, ${count(r.deleted.length, "old file")} deleted` : "";
   const nothing = r.written.length === 0 ? " (nothing to change)" : "";
-  return `${verb} ${to}${roots}: ${r.added.length} added, ${r.unchanged.length} unchanged, ${r.removed.length} removed; ${count(r.changedKeys.length, "key")} changed${deleted}${nothing}\n`;
+  return `${verb} ${to}${roots}: ${r.added.length} added, ${r.unchanged.length} unchanged, ${r.removed.length} removed; ${count(r.changedKeys.length, "file")} changed${deleted}${nothing}\n`;
 }
 
 /**
@@ -107,7 +107,7 @@ export async function finishPublish(
   else if (!opts.quiet) io.err(summaryLine(opts.verb, settings.target.to, result));
   const command = settings.afterPublish;
   if (command === undefined) return 0;
-  const done = `the publish itself is done (${count(result.changedKeys.length, "changed key")})`;
+  const done = `the publish itself is done (${count(result.changedKeys.length, "changed file")})`;
   try {
     const outcome = await runAfterPublish({
       command,

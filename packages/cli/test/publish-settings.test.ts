@@ -247,7 +247,7 @@ test("the summary line counts what changed; the progress line names the step, wr
   };
   assert.equal(
     summaryLine("published to", "repo", result),
-    "published to repo (deb/stable): 1 added, 0 unchanged, 0 removed; 2 keys changed, 1 old file deleted\n",
+    "published to repo (deb/stable): 1 added, 0 unchanged, 0 removed; 2 files changed, 1 old file deleted\n",
   );
   assert.equal(
     summaryLine("published to", "repo", {
@@ -258,7 +258,7 @@ test("the summary line counts what changed; the progress line names the step, wr
       written: [],
       roots: [],
     }),
-    "published to repo: 0 added, 0 unchanged, 0 removed; 0 keys changed (nothing to change)\n",
+    "published to repo: 0 added, 0 unchanged, 0 removed; 0 files changed (nothing to change)\n",
   );
   assert.equal(
     publishProgressLine({ step: "blobs", done: 2, total: 5, bytes: 3 * 1024 * 1024, key: "deb/pool/x.deb" }),

@@ -43,7 +43,7 @@ test("build -p deb, then publish --to a folder: a signed suite, the key beside i
   assert.equal(again.status, 0, again.stderr);
   assert.equal(
     again.stderr,
-    `published to ${repo}: 0 added, 1 unchanged, 0 removed; 0 keys changed (nothing to change)\n`,
+    `published to ${repo}: 0 added, 1 unchanged, 0 removed; 0 files changed (nothing to change)\n`,
   );
   assert.equal(again.stdout, "");
 });
@@ -58,7 +58,7 @@ test("the publish: block gives target, key and suite; flags override them; relat
   assert.equal(fromConfig.status, 0, fromConfig.stderr);
   assert.match(
     fromConfig.stderr,
-    /^published to public\/repo \(deb\/testing\): 1 added, 0 unchanged, 0 removed; \d+ keys changed\n$/,
+    /^published to public\/repo \(deb\/testing\): 1 added, 0 unchanged, 0 removed; \d+ files changed\n$/,
   );
   assert.match(
     readFileSync(join(cwd, "public/repo/deb/dists/testing/Release"), "utf8"),

@@ -118,7 +118,7 @@ test("repo copy promotes without reading; repo rm removes; with --grace 0 the po
   assert.equal(rm.status, 0, rm.stderr);
   assert.match(
     rm.stderr,
-    /^removed from .*repo \(deb\/stable\): 0 added, 0 unchanged, 1 removed; \d+ keys changed(, \d+ old files? deleted)?\n$/,
+    /^removed from .*repo \(deb\/stable\): 0 added, 0 unchanged, 1 removed; \d+ files changed(, \d+ old files? deleted)?\n$/,
   );
   assert.deepEqual(
     (await ls(cwd, repo)).map((r) => [r.suite, r.packages.length]),

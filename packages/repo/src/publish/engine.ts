@@ -32,7 +32,7 @@ export function checkSigners(signers: readonly unknown[] | undefined): readonly 
   if (list.length === 0) {
     throw new RepoError(
       "MISSING_KEY",
-      "a repository is signed, and no signing key was given; make one with `packyard keygen --type openpgp`, then pass it with --key (or publish.key in packyard.yml)",
+      "a repository is signed, and no signing key was given; make one with `packyard keygen --type openpgp --name repo --email you@example.org`, then pass it with --key (or publish.key in packyard.yml)",
       { expected: "an OpenPGP secret key" },
     );
   }

@@ -42,7 +42,7 @@ test("a failing hook: exit 1 with a message; the publish itself is done", async 
   assert.equal(r.status, 1);
   assert.match(
     r.stderr,
-    /^published to repo \(deb\/stable\): 1 added.*\npurge failed\nerror: after-publish command `echo purge failed >&2; exit 3` exited with status 3; the publish itself is done \(\d+ changed keys\)\n$/,
+    /^published to repo \(deb\/stable\): 1 added.*\npurge failed\nerror: after-publish command `echo purge failed >&2; exit 3` exited with status 3; the publish itself is done \(\d+ changed files\)\n$/,
   );
   assert.ok(existsSync(join(cwd, "repo/deb/dists/stable/InRelease")));
 });
