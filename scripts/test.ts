@@ -39,7 +39,12 @@ function collect(dir: string, out: { path: string; interop: boolean }[], interop
 const CALLS_TOOLS = /\bneed(Tool|Root)\(|@packyard\/testkit\/tools["']/;
 
 const bin = join(root, "node_modules/.bin");
-run(join(bin, "tsc"), ["-b", "packages/formats/tsconfig.build.json", "packages/repo/tsconfig.build.json", "packages/cli/tsconfig.build.json"]);
+run(join(bin, "tsc"), [
+  "-b",
+  "packages/formats/tsconfig.build.json",
+  "packages/repo/tsconfig.build.json",
+  "packages/cli/tsconfig.build.json",
+]);
 run(join(bin, "tsc"), ["-p", "tsconfig.json", "--noEmit"]);
 run(join(bin, "biome"), ["check", "."]);
 const found: { path: string; interop: boolean }[] = [];

@@ -15,14 +15,35 @@ interface Op {
 }
 
 function recording(inner: Storage, ops: Op[]): Storage {
+  const note = (op: Op["op"], key: string) => {
+    ops.push({ op, key });
+  };
   return {
     description: inner.description,
-    get: (key, o) => (ops.push({ op: "get", key }), inner.get(key, o)),
-    head: (key) => (ops.push({ op: "head", key }), inner.head(key)),
-    list: (key, o) => (ops.push({ op: "list", key }), inner.list(key, o)),
-    put: (key, b, o) => (ops.push({ op: "put", key }), inner.put(key, b, o)),
-    create: (key, b, o) => (ops.push({ op: "create", key }), inner.create(key, b, o)),
-    delete: (key) => (ops.push({ op: "delete", key }), inner.delete(key)),
+    get(key, o) {
+      note("get", key);
+      return inner.get(key, o);
+    },
+    head(key) {
+      note("head", key);
+      return inner.head(key);
+    },
+    list(key, o) {
+      note("list", key);
+      return inner.list(key, o);
+    },
+    put(key, b, o) {
+      note("put", key);
+      return inner.put(key, b, o);
+    },
+    create(key, b, o) {
+      note("create", key);
+      return inner.create(key, b, o);
+    },
+    delete(key) {
+      note("delete", key);
+      return inner.delete(key);
+    },
   };
 }
 

@@ -265,7 +265,10 @@ describe("publish", () => {
     const ignoring: Storage = {
       ...lax,
       description: lax.description,
-      create: async (k, b, o) => (await lax.put(k, b, o), true),
+      create: async (k, b, o) => {
+        await lax.put(k, b, o);
+        return true;
+      },
     };
     await rejectsWith(ignoring, "LOCK_UNSUPPORTED", () =>
       publish(ignoring, { add: [fakeDeb("a")], signers: [signer], clock }),
