@@ -66,7 +66,7 @@ function scratchLock(tarballs: Record<string, string>): object {
   };
   const todo: string[] = [];
   for (const [name, file] of Object.entries(tarballs)) {
-    const dir = name === "packyard" ? "cli" : "formats";
+    const dir = name === "packyard" ? "cli" : name.slice("@packyard/".length);
     const pkg = JSON.parse(readFileSync(join(REPO, "packages", dir, "package.json"), "utf8")) as {
       version: string;
       dependencies?: Record<string, string>;
@@ -161,16 +161,31 @@ before(() => {
   mkdirSync(tgz);
   run(
     "npm",
-    ["pack", "--workspace", "packages/formats", "--workspace", "packages/cli", "--pack-destination", tgz],
+    [
+      "pack",
+      "--workspace",
+      "packages/formats",
+      "--workspace",
+      "packages/repo",
+      "--workspace",
+      "packages/cli",
+      "--pack-destination",
+      tgz,
+    ],
     REPO,
   );
   const files = readdirSync(tgz);
   const formatsTgz = files.find((f) => f.startsWith("packyard-formats-"));
+  const repoTgz = files.find((f) => f.startsWith("packyard-repo-"));
   const cliTgz = files.find((f) => /^packyard-\d/.test(f));
-  assert.ok(formatsTgz && cliTgz, `npm pack made ${files.join(", ")}`);
+  assert.ok(formatsTgz && repoTgz && cliTgz, `npm pack made ${files.join(", ")}`);
   app = join(work, "app");
   mkdirSync(app);
-  const tarballs = { "@packyard/formats": `../tgz/${formatsTgz}`, packyard: `../tgz/${cliTgz}` };
+  const tarballs = {
+    "@packyard/formats": `../tgz/${formatsTgz}`,
+    "@packyard/repo": `../tgz/${repoTgz}`,
+    packyard: `../tgz/${cliTgz}`,
+  };
   writeFileSync(
     join(app, "package.json"),
     JSON.stringify({
@@ -187,11 +202,13 @@ before(() => {
 
 test("the packed tarballs ship dist/ and no TypeScript sources or tests", () => {
   const formats = join(app, "node_modules/@packyard/formats");
+  const repo = join(app, "node_modules/@packyard/repo");
   const cli = join(app, "node_modules/packyard");
   const list = (dir: string): string[] =>
     readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => !f.includes("node_modules"));
   for (const [dir, main] of [
     [formats, "dist/index.js"],
+    [repo, "dist/index.js"],
     [cli, "dist/main.js"],
   ] as const) {
     const names = list(dir);

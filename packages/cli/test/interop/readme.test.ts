@@ -50,6 +50,13 @@ test("the quick start's commands run in fixtures/example", () => {
   }
   for (const f of ["hello-packyard_1.0.0-1_all.deb", "SHA256SUMS", "packyard-build.json"])
     assert.ok(existsSync(join(example, "dist", f)), f);
+  // The quick start ends by publishing the .deb into a signed APT repository.
+  for (const f of [
+    "deb/dists/stable/InRelease",
+    "keys/repository.asc",
+    "deb/pool/main/h/hello-packyard/hello-packyard_1.0.0-1_all.deb",
+  ])
+    assert.ok(existsSync(join(example, "public", f)), f);
 });
 
 test("the build API example runs verbatim on the example project", () => {
