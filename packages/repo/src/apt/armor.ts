@@ -1,8 +1,9 @@
 /**
  * ASCII armor of OpenPGP signature blocks (RFC 4880 §6.2; RFC 9580 §6.2): what lets two signers' packets
  * be joined into one `-----BEGIN PGP SIGNATURE-----` block, which is how a Release carries two signatures
- * while a key is rotated (apt accepts it when any one verifies, repos.md §1.3). Only the SIGNATURE block
- * type is handled: that is all an APT suite needs.
+ * while a key is rotated (apt accepts it when any one verifies, repos.md §1.3), and how the two public
+ * keys of a rotation become one `PGP PUBLIC KEY BLOCK` (a keyring of both certificates, as `gpg --export
+ * -a A B` writes it). Dearmoring handles the SIGNATURE type only: that is all a verifier needs.
  */
 import { RepoError } from "../errors.ts";
 
@@ -24,14 +25,22 @@ export function crc24(bytes: Uint8Array): number {
   return crc & 0xffffff;
 }
 
-/** Armors signature packets: BEGIN line, blank line, base64 in 64-column lines, `=` CRC-24, END line. */
-export function armorSignature(packets: Uint8Array): string {
+/**
+ * Armors OpenPGP packets as one block of the given type: BEGIN line, blank line, base64 in 64-column lines,
+ * `=` CRC-24, END line.
+ */
+export function armorBlock(packets: Uint8Array, type: "SIGNATURE" | "PUBLIC KEY BLOCK"): string {
   const b64 = Buffer.from(packets.buffer, packets.byteOffset, packets.byteLength).toString("base64");
   const lines: string[] = [];
   for (let i = 0; i < b64.length; i += LINE) lines.push(b64.slice(i, i + LINE));
   const crc = crc24(packets);
   const crcB64 = Buffer.from([(crc >> 16) & 0xff, (crc >> 8) & 0xff, crc & 0xff]).toString("base64");
-  return `${BEGIN}\n\n${lines.join("\n")}\n=${crcB64}\n${END}\n`;
+  return `-----BEGIN PGP ${type}-----\n\n${lines.join("\n")}\n=${crcB64}\n-----END PGP ${type}-----\n`;
+}
+
+/** Armors signature packets as one `PGP SIGNATURE` block. */
+export function armorSignature(packets: Uint8Array): string {
+  return armorBlock(packets, "SIGNATURE");
 }
 
 function bad(where: string, expected: string, found: string): RepoError {

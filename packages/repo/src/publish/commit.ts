@@ -8,6 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import type { OpenPGPSigner } from "@packyard/formats";
+import { armorBlock } from "../apt/armor.ts";
 import { buildAptIndexes } from "../apt/indexes.ts";
 import { releaseText } from "../apt/release.ts";
 import { signRelease } from "../apt/sign.ts";
@@ -230,8 +231,7 @@ async function keyWrites(ctx: EngineContext): Promise<Write[]> {
   let armored = primary.publicKeyArmored();
   let binary = primary.publicKeyBinary();
   if (ctx.signers.length > 1) {
-    // During a rotation both keys are handed out: one keyring file with both certificates.
-    armored = ctx.signers.map((s) => s.publicKeyArmored().trimEnd()).join("\n") + "\n";
+    // One keyring of both certificates, binary and armored as one block (what `gpg --export [-a] A B` writes).
     const parts = ctx.signers.map((s) => s.publicKeyBinary());
     binary = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
     let at = 0;
@@ -239,6 +239,7 @@ async function keyWrites(ctx: EngineContext): Promise<Write[]> {
       binary.set(p, at);
       at += p.length;
     }
+    armored = armorBlock(binary, "PUBLIC KEY BLOCK");
   }
   const out: Write[] = [];
   for (const [key, bytes] of [
