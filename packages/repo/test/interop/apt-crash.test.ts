@@ -7,12 +7,15 @@
 import assert from "node:assert/strict";
 import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { before, describe, test } from "node:test";
-import { folderStorage, verifyRepository } from "@packyard/repo";
+import { before, describe, type TestContext, test } from "node:test";
+import { folderStorage, readObject, type Storage, verifyRepository } from "@packyard/repo";
 import { scratchApt } from "@packyard/testkit/apt";
 import { openpgpTestKey } from "@packyard/testkit/keyrings";
+import { startS3 } from "@packyard/testkit/s3";
 import { needTool } from "@packyard/testkit/tools";
+import { listAll } from "../../src/publish/state-io.ts";
 import { runChild } from "../publish/child-run.ts";
+import type { ChildPlan } from "../publish/fixtures/child.ts";
 import { assertClean, scratchDir } from "./apt-repo.ts";
 
 const work = scratchDir("packyard-apt-crash-");
@@ -43,50 +46,82 @@ before(async () => {
   assert.equal(r.code, 0, JSON.stringify(r.out));
 });
 
-describe("apt after a publisher was killed", () => {
-  test("at four chosen writes, a client updates cleanly and downloads what the indexes list", async (t) => {
-    if (!needTool(t, "apt-get", "apt-cache")) return;
-    // One complete run shows where each phase's writes are.
-    const probe = join(work, "probe");
-    cpSync(base, probe, { recursive: true });
-    const full = await runChild({ storage: { kind: "folder", path: probe }, key: secret, ...CHANGE });
-    assert.equal(full.code, 0, JSON.stringify(full.out));
-    const log = full.out!.log as string[];
-    const at = (pred: (k: string) => boolean) => log.findIndex(pred) + 1; // 1-based write number
-    const firstIndex = at((k) => /\/binary-[^/]+\/Packages(\.gz)?$/.test(k));
-    const chosen = {
-      "after the blobs": firstIndex - 1,
-      "mid-indexes": firstIndex + 1,
-      "after InRelease": at((k) => k.endsWith("/InRelease")),
-      "after the pointer": at((k) => k.startsWith(".packyard/roots/")),
-    };
-    for (const [what, k] of Object.entries(chosen)) {
-      assert.ok(k > 0 && k < log.length, `${what}: write ${k} of ${log.length}`);
-      const dir = join(work, what.replaceAll(" ", "-"));
-      cpSync(base, dir, { recursive: true });
-      const apt = scratchApt({
-        sources: { uri: `file:${dir}/deb`, signedBy: join(dir, "keys/repository.asc") },
-      });
-      t.after(() => apt.dispose());
-      assertClean(await apt.update(), `${what}: apt-get update before the publish`);
-      const killed = await runChild({
-        storage: { kind: "folder", path: dir },
-        key: secret,
-        ...CHANGE,
-        killAfterWrite: k,
-      });
-      assert.equal(
-        killed.signal,
-        "SIGKILL",
-        `${what}: the publisher was to be killed after write ${k} (${log[k - 1]})`,
-      );
-      assertClean(await apt.update(), `${what}: apt-get update after the kill`);
-      for (const pkg of ["hello", "docs"]) {
-        const got = await apt.download(pkg);
-        assert.equal(got.code, 0, `${what}: apt-get download ${pkg}\n${got.stdout}\n${got.stderr}`);
-      }
-      assert.deepEqual(await verifyRepository(folderStorage(dir), { publicKeys: [publicKey] }), [], what);
+/** Where a crash case runs: a fresh copy of the base repository, how the child reaches it, apt's URI. */
+interface Target {
+  copyBase(name: string): Promise<{ plan: ChildPlan["storage"]; storage: Storage; uri: string; key: string }>;
+}
+
+async function fourWrites(t: TestContext, target: Target): Promise<void> {
+  if (!needTool(t, "apt-get", "apt-cache")) return;
+  // One complete run shows where each phase's writes are.
+  const probe = await target.copyBase("probe");
+  const full = await runChild({ storage: probe.plan, key: secret, ...CHANGE });
+  assert.equal(full.code, 0, JSON.stringify(full.out));
+  const log = full.out!.log as string[];
+  const at = (pred: (k: string) => boolean) => log.findIndex(pred) + 1; // 1-based write number
+  const firstIndex = at((k) => /\/binary-[^/]+\/Packages(\.gz)?$/.test(k));
+  const chosen = {
+    "after the blobs": firstIndex - 1,
+    "mid-indexes": firstIndex + 1,
+    "after InRelease": at((k) => k.endsWith("/InRelease")),
+    "after the pointer": at((k) => k.startsWith(".packyard/roots/")),
+  };
+  for (const [what, k] of Object.entries(chosen)) {
+    assert.ok(k > 0 && k < log.length, `${what}: write ${k} of ${log.length}`);
+    const { plan, storage, uri, key } = await target.copyBase(what.replaceAll(" ", "-"));
+    const apt = scratchApt({ sources: { uri, signedBy: key } });
+    t.after(() => apt.dispose());
+    assertClean(await apt.update(), `${what}: apt-get update before the publish`);
+    const killed = await runChild({ storage: plan, key: secret, ...CHANGE, killAfterWrite: k });
+    assert.equal(
+      killed.signal,
+      "SIGKILL",
+      `${what}: the publisher was to be killed after write ${k} (${log[k - 1]})`,
+    );
+    assertClean(await apt.update(), `${what}: apt-get update after the kill`);
+    for (const pkg of ["hello", "docs"]) {
+      const got = await apt.download(pkg);
+      assert.equal(got.code, 0, `${what}: apt-get download ${pkg}\n${got.stdout}\n${got.stderr}`);
     }
+    assert.deepEqual(await verifyRepository(storage, { publicKeys: [publicKey] }), [], what);
+  }
+}
+
+describe("apt after a publisher was killed", () => {
+  test("on the folder driver, at four chosen writes, a client updates cleanly and downloads what the indexes list", async (t) => {
+    await fourWrites(t, {
+      async copyBase(name) {
+        const dir = join(work, name);
+        cpSync(base, dir, { recursive: true });
+        return {
+          plan: { kind: "folder", path: dir },
+          storage: folderStorage(dir),
+          uri: `file:${dir}/deb`,
+          key: join(dir, "keys/repository.asc"),
+        };
+      },
+    });
+  });
+
+  test("on S3 read over HTTP, at four chosen writes, a client updates cleanly and downloads what the indexes list", async (t) => {
+    const s3 = await startS3();
+    t.after(() => s3.stop());
+    await fourWrites(t, {
+      async copyBase(name) {
+        const prefix = `crash-${name}`;
+        const to = s3.storage(prefix);
+        const from = folderStorage(base);
+        for (const key of await listAll(from, "")) {
+          if (!key.startsWith(".packyard/lock/")) await to.put(key, (await readObject(from, key))!);
+        }
+        return {
+          plan: { kind: "s3", endpoint: s3.endpoint, bucket: s3.bucket, prefix },
+          storage: to,
+          uri: s3.url(`${prefix}/deb`),
+          key: join(base, "keys/repository.asc"),
+        };
+      },
+    });
   });
 });
 
