@@ -33,6 +33,8 @@ export type RepoErrorCode =
   | "IDENTITY_CHANGE"
   /** A setting is invalid (suite name, component, architecture, grace period, ...). */
   | "INVALID_SETTING"
+  /** The publisher's clock is far behind the suite's last Release Date (see MAX_CLOCK_WAIT_MS). */
+  | "CLOCK_BEHIND"
   /** A checksum of a file given to publish disagrees with what its manifest or SHA256SUMS says. */
   | "CHECKSUM_MISMATCH"
   /** The storage endpoint could not be reached (connection refused, DNS, TLS, timeout). */

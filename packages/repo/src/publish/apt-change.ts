@@ -7,7 +7,7 @@ import { debFormat, type PackageInfo } from "@packyard/formats";
 import { debPoolKey } from "../apt/pool.ts";
 import { RepoError } from "../errors.ts";
 import type { AptPublishSettings, PackageSelector, PublishInput } from "./options.ts";
-import type { AptSettings, PackageRecord, Tombstone } from "./state.ts";
+import type { AptSettings, PackageRecord } from "./state.ts";
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9.+~_/-]*$/;
 
@@ -210,7 +210,15 @@ export interface AptPackageChange {
 }
 
 /** Which blob every other root holds at a key (to spot a same-key, other-content conflict across suites). */
-export type PoolIndex = ReadonlyMap<string, { identity: string; root: string }>;
+export interface PoolIndex {
+  /** Pool keys other suites list now, with the identity they hold. */
+  held: ReadonlyMap<string, { identity: string; root: string }>;
+  /**
+   * Pool keys any suite (this one too) ever served: the SHA-256 they held, and whether the file is still
+   * there (a tombstone whose grace period runs).
+   */
+  ever: ReadonlyMap<string, { sha256: string; present: boolean }>;
+}
 
 /**
  * Applies adds, removes and `keep` to a suite's package list. Adding a held identity is a no-op; the same
@@ -221,7 +229,6 @@ export function changeAptPackages(args: {
   root: string;
   settings: AptSettings;
   prev: readonly PackageRecord[];
-  tombstones: readonly Tombstone[];
   add: readonly PublishInput[];
   remove: readonly PackageSelector[];
   keep: number | undefined;
@@ -236,7 +243,6 @@ export function changeAptPackages(args: {
   const unchanged: PackageRecord[] = [];
   const removed: PackageRecord[] = [];
   const writes: PoolWrite[] = [];
-  const tombstoned = new Map(args.tombstones.map((t) => [t.key, t]));
   for (const input of args.add) {
     const control = debControlOf(input);
     const info = input.info;
@@ -264,20 +270,21 @@ export function changeAptPackages(args: {
       );
     }
     let key = debPoolKey(component, info.name, info.versionString, arch);
-    const heldElsewhere = args.pool.get(key);
-    const tomb = tombstoned.get(key);
-    const takenByOther =
+    const heldElsewhere = args.pool.held.get(key);
+    const conflict =
       (heldElsewhere !== undefined && heldElsewhere.identity !== identity) ||
-      (same !== undefined && same.key === key) ||
-      (tomb !== undefined && tomb.sha256 !== identity && Date.parse(tomb.due) > args.now.getTime());
-    if (takenByOther) {
-      if (!args.replace) {
-        throw new RepoError(
-          "REPO_CONFLICT",
-          `${where}: ${key} is held by ${heldElsewhere?.root ?? args.root} with other content; bump the version, or give --replace`,
-          { path: where, key, found: identity },
-        );
-      }
+      (same !== undefined && same.key === key);
+    if (conflict && !args.replace) {
+      throw new RepoError(
+        "REPO_CONFLICT",
+        `${where}: ${key} is held by ${heldElsewhere?.root ?? args.root} with other content; bump the version, or give --replace`,
+        { path: where, key, found: identity },
+      );
+    }
+    // A pool path served once keeps its content for the life of the repository (clients and CDNs cache
+    // it as immutable): other content goes to a content-qualified path.
+    const once = args.pool.ever.get(key);
+    if (conflict || (once !== undefined && once.sha256 !== identity)) {
       const slash = key.lastIndexOf("/");
       key = `${key.slice(0, slash)}/${identity.slice(0, 16)}${key.slice(slash)}`;
     }
@@ -300,14 +307,14 @@ export function changeAptPackages(args: {
     held.set(id, record);
     added.push(record);
     const present =
-      heldElsewhere?.identity === identity ||
-      (tomb !== undefined && tomb.sha256 === identity && Date.parse(tomb.due) > args.now.getTime());
+      args.pool.held.get(key)?.identity === identity ||
+      (args.pool.ever.get(key)?.sha256 === identity && args.pool.ever.get(key)?.present === true);
     if (!present) writes.push({ key, input, record });
   }
   let packages = [...held.values()];
   for (const sel of args.remove) {
-    const hit = packages.filter((r) => matches(r, sel));
-    packages = packages.filter((r) => !hit.includes(r));
+    const hit = new Set(packages.filter((r) => matches(r, sel)));
+    packages = packages.filter((r) => !hit.has(r));
     removed.push(...hit);
   }
   if (args.keep !== undefined) {
@@ -315,7 +322,9 @@ export function changeAptPackages(args: {
     const groups = new Map<string, PackageRecord[]>();
     for (const r of packages) {
       const g = `${r.name}\0${r.arch}\0${r.component ?? ""}`;
-      groups.set(g, [...(groups.get(g) ?? []), r]);
+      const group = groups.get(g);
+      if (group === undefined) groups.set(g, [r]);
+      else group.push(r);
     }
     const drop = new Set<PackageRecord>();
     for (const group of groups.values()) {
@@ -325,5 +334,15 @@ export function changeAptPackages(args: {
     packages = packages.filter((r) => !drop.has(r));
     removed.push(...drop);
   }
-  return { packages: sortRecords(packages), added, unchanged, removed, writes };
+  // A package added and dropped again (by `keep` or `remove`) in the same publish is neither written nor
+  // reported as added.
+  const kept = new Set(packages);
+  const addedKept = added.filter((r) => kept.has(r));
+  return {
+    packages: sortRecords(packages),
+    added: addedKept,
+    unchanged,
+    removed: removed.filter((r) => !added.includes(r)),
+    writes: writes.filter((w) => kept.has(w.record)),
+  };
 }

@@ -20,7 +20,7 @@ import { aptTopKeys, pointerKey, publicKeyKeys } from "./layout.ts";
 import type { PublishLock } from "./lock.ts";
 import type { PublishProgress } from "./options.ts";
 import type { IndexFileRecord, RootState, Tombstone } from "./state.ts";
-import { encodePointer, encodeState, type LoadedRoot, sha256Hex } from "./state-io.ts";
+import { encodePointer, encodeState, type LoadedRoot, parseState, sha256Hex } from "./state-io.ts";
 
 /** What every operation on a repository shares. */
 export interface EngineContext {
@@ -65,7 +65,14 @@ interface Write {
 
 const encoder = new TextEncoder();
 
-/** The next top-file date: the clock's second, later than `prev` by ≥ 1 s (waits for the clock when needed). */
+/** How far behind the suite's last Date a publisher's clock may be before it refuses instead of waiting. */
+export const MAX_CLOCK_WAIT_MS = 5 * 60_000;
+
+/**
+ * The next top-file date: the clock's second, later than `prev` by ≥ 1 s. A clock up to
+ * {@link MAX_CLOCK_WAIT_MS} behind is waited for; further behind, it refuses (CLOCK_BEHIND) rather than
+ * hold the lock for hours or publish a Date apt would ignore.
+ */
 export async function nextDate(
   prev: string | undefined,
   ctx: Pick<EngineContext, "clock" | "sleep">,
@@ -75,7 +82,15 @@ export async function nextDate(
   for (;;) {
     const now = floor(ctx.clock());
     if (now >= min) return new Date(now);
-    await ctx.sleep(min - ctx.clock().getTime());
+    const behind = min - ctx.clock().getTime();
+    if (behind > MAX_CLOCK_WAIT_MS) {
+      throw new RepoError(
+        "CLOCK_BEHIND",
+        `this machine's clock (${ctx.clock().toISOString()}) is ${Math.round(behind / 1000)} s behind the suite's last Release Date (${prev}); apt ignores a Release older than the one it has, so fix the clock (NTP) and publish again`,
+        { expected: `a time after ${prev}`, found: ctx.clock().toISOString() },
+      );
+    }
+    await ctx.sleep(behind);
   }
 }
 
@@ -120,7 +135,8 @@ async function buildRoot(
     schema: "packyard-state/1",
     family: plan.draft.family,
     root: plan.root,
-    generation: (prev?.generation ?? 0) + 1,
+    // After the highest generation any publish of this root wrote, abandoned ones included.
+    generation: (plan.prev?.maxGeneration ?? 0) + 1,
     date: date.toISOString(),
     apt: settings,
     packages: plan.draft.packages,
@@ -132,6 +148,7 @@ async function buildRoot(
   else if (prev?.conditionalCreate !== undefined) draft.conditionalCreate = prev.conditionalCreate;
   const built = await buildAptIndexes(draft);
   const prevIndexes = new Map((prev?.indexes ?? []).map((i) => [i.key, i]));
+  const dirty = (plan.prev?.abandoned?.length ?? 0) > 0;
   const writes: Write[] = [];
   const blobsByDir = new Map<string, { key: string; bytes: Uint8Array; hex: string }[]>();
   for (const f of built.files) {
@@ -155,9 +172,14 @@ async function buildRoot(
     if (copies.length > 0) record.byHashKeys = copies.map((c) => c.key).sort();
     draft.indexes.push(record);
     const old = prevIndexes.get(f.key);
-    if (old !== undefined && old.sha256 === sha256 && old.size === f.bytes.length) continue;
-    for (const c of copies) writes.push({ key: c.key, body: c.bytes, step: "blobs", mutable: false });
-    writes.push({ key: f.key, body: f.bytes, step: "indexes", mutable: true });
+    // A publish that stopped after its state may have rewritten any canonical index: rewrite them all.
+    const unchanged = !dirty && old !== undefined && old.sha256 === sha256 && old.size === f.bytes.length;
+    const held = new Set(unchanged ? (old.byHashKeys ?? (old.byHash === undefined ? [] : [old.byHash])) : []);
+    // By-hash copies the previous generation lacked (SHA512 just turned on) are written even when the
+    // canonical file is unchanged.
+    for (const c of copies)
+      if (!held.has(c.key)) writes.push({ key: c.key, body: c.bytes, step: "blobs", mutable: false });
+    if (!unchanged) writes.push({ key: f.key, body: f.bytes, step: "indexes", mutable: true });
   }
   // Tombstones: what the previous generation referenced and this one does not, plus the previous state.
   const keep = referencedKeys(draft);
@@ -165,8 +187,10 @@ async function buildRoot(
   const due: string[] = [];
   for (const t of prev?.tombstones ?? []) {
     if (keep.has(t.key)) continue;
-    // Due ones leave the state and are deleted at the end of this commit (deleting again is harmless).
-    if (Date.parse(t.due) <= now.getTime()) due.push(t.key);
+    // Due at the previous commit, so deleted at its end: it leaves the state now, and is deleted once more
+    // at the end of this commit in case that one stopped first. Tombstones due since stay one more
+    // generation (deleted at the end of this commit).
+    if (Date.parse(t.due) <= Date.parse(prev!.date)) due.push(t.key);
     else tombstones.set(t.key, t);
   }
   for (const t of plan.draft.tombstones) if (!keep.has(t.key)) tombstones.set(t.key, t);
@@ -182,6 +206,27 @@ async function buildRoot(
     if (plan.prev !== undefined)
       tombstones.set(plan.prev.key, { key: plan.prev.key, due: dueFrom(now, ctx.graceMs) });
   }
+  // States of publishes that stopped before their top file, and what they alone named.
+  for (const abandonedKey of plan.prev?.abandoned ?? []) {
+    const later = (t: Tombstone) => {
+      if (!keep.has(t.key) && !tombstones.has(t.key)) tombstones.set(t.key, t);
+    };
+    later({ key: abandonedKey, due: dueFrom(now, ctx.graceMs) });
+    const bytes = await readObject(ctx.storage, abandonedKey);
+    if (bytes === undefined) continue;
+    const other = parseState(abandonedKey, bytes, plan.root);
+    const identities = new Map(other.packages.map((p) => [p.key, p.identity]));
+    for (const k of referencedKeys(other)) {
+      const t: Tombstone = { key: k, due: dueFrom(now, ctx.graceMs) };
+      const sha = identities.get(k);
+      if (sha !== undefined) t.sha256 = sha;
+      later(t);
+    }
+  }
+  const retired = { ...(prev?.retired ?? {}) };
+  for (const t of tombstones.values())
+    if (t.sha256 !== undefined && t.key.startsWith("deb/pool/")) retired[t.key] = t.sha256;
+  if (Object.keys(retired).length > 0) draft.retired = retired;
   draft.tombstones = [...tombstones.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const release = releaseText(settings, { date, files: built.releaseFiles });
   const signed = await signRelease(release, ctx.signers, date);
@@ -196,12 +241,11 @@ async function buildRoot(
   };
   const { key, bytes } = encodeState(draft);
   const tops: Write[] = [
-    { key, body: bytes, step: "states", mutable: false },
     { key: topKeys.inRelease, body: inRelease, step: "top", mutable: true },
     { key: topKeys.release, body: releaseBytes, step: "top", mutable: true },
     { key: topKeys.releaseGpg, body: releaseGpgBytes, step: "top", mutable: true },
   ];
-  for (const w of plan.poolWrites) {
+  for (const w of [...plan.poolWrites].reverse()) {
     writes.unshift({
       key: w.key,
       body: () => w.input.source.open(),
@@ -210,6 +254,9 @@ async function buildRoot(
       expect: { size: w.record.size, sha256: w.record.identity, where: w.input.name ?? w.key },
     });
   }
+  // The state goes first of all: an immutable blob naming a top file not yet written, it is what makes a
+  // publish that stops at any later write visible to the next one (LoadedRoot.abandoned).
+  writes.unshift({ key, body: bytes, step: "states", mutable: false });
   return { state: draft, key, bytes, writes, tops, due };
 }
 
@@ -320,7 +367,8 @@ export async function commitRoots(
       key: w.key,
     });
   }
-  for (const b of built) result.states.set(b.plan.root, { state: b.state, key: b.key });
+  for (const b of built)
+    result.states.set(b.plan.root, { state: b.state, key: b.key, maxGeneration: b.state.generation });
   result.deleted = await deleteDue(
     ctx,
     result.states,
@@ -354,11 +402,21 @@ export async function deleteDue(
     for (const k of referencedKeys(state)) referenced.add(k);
     referenced.add(key);
   }
-  const due = new Set<string>(alsoDue.filter((k) => !referenced.has(k)));
+  // A key may be tombstoned by several suites: it goes when the latest of their grace periods is over.
+  // A root whose last publish stopped midway may still serve top files naming what its state tombstoned:
+  // those keys wait until it is committed again.
+  const latest = new Map<string, number>();
+  const blocked = new Set<string>();
   for (const { state, stale } of states.values()) {
-    // A root whose last publish stopped midway may still serve top files naming what its state tombstoned.
-    if (stale === true) continue;
-    for (const t of state.tombstones) if (Date.parse(t.due) <= now && !referenced.has(t.key)) due.add(t.key);
+    for (const t of state.tombstones) {
+      if (stale === true) blocked.add(t.key);
+      latest.set(t.key, Math.max(latest.get(t.key) ?? 0, Date.parse(t.due)));
+    }
+  }
+  const due = new Set<string>();
+  for (const key of [...alsoDue, ...latest.keys()]) {
+    if (referenced.has(key) || blocked.has(key)) continue;
+    if ((latest.get(key) ?? 0) <= now) due.add(key);
   }
   const deleted: string[] = [];
   const total = due.size;

@@ -12,14 +12,27 @@ export function pointerKey(root: string): string {
   return `${ENGINE_PREFIX}roots/${root}.json`;
 }
 
-/** The folder of a root's immutable states (`<top sha256>.<state sha256>.json`). */
+/** The folder of a root's immutable states (`<generation>.<top sha256>.<state sha256>.json`). */
 export function statesPrefix(root: string): string {
   return `${ENGINE_PREFIX}states/${root}/`;
 }
 
-/** The content-addressed key of a state: findable by the top file's hash it records. */
-export function stateKey(root: string, topSha256: string, stateSha256: string): string {
-  return `${statesPrefix(root)}${topSha256}.${stateSha256}.json`;
+const GENERATION_DIGITS = 10;
+
+/**
+ * The content-addressed key of a state, findable by its generation and by the top file's hash it
+ * records: `.packyard/states/deb/stable/0000000007.<InRelease sha256>.<state sha256>.json`.
+ */
+export function stateKey(root: string, generation: number, topSha256: string, stateSha256: string): string {
+  return `${statesPrefix(root)}${String(generation).padStart(GENERATION_DIGITS, "0")}.${topSha256}.${stateSha256}.json`;
+}
+
+/** The generation and top-file hash a state key names, or undefined for another kind of key. */
+export function parseStateKey(root: string, key: string): { generation: number; top: string } | undefined {
+  const prefix = statesPrefix(root);
+  if (!key.startsWith(prefix)) return undefined;
+  const m = /^(\d+)\.([0-9a-f]{64})\.[0-9a-f]{64}\.json$/.exec(key.slice(prefix.length));
+  return m === null ? undefined : { generation: Number(m[1]), top: m[2]! };
 }
 
 /** The prefix under which the storage lock's generations live. */

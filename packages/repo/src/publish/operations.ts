@@ -13,7 +13,6 @@ import type { AptPublishSettings, PackageSelector, PublishResult } from "./optio
 import type { OpenPGPSigner } from "@packyard/formats";
 import type { RootState } from "./state.ts";
 import { loadFamily } from "./state-io.ts";
-import { poolIndex } from "./publish.ts";
 
 /** The current state of every root of the repository (APT suites so far), sorted by root. */
 export async function readRepository(storage: Storage): Promise<RootState[]> {
@@ -84,8 +83,10 @@ export async function copyPackages(storage: Storage, options: CopyOptions): Prom
       picked.map((p) => p.arch),
     );
     const result = emptyResult();
-    let packages = [...(prev?.state.packages ?? [])];
-    const pool = poolIndex(roots);
+    const id = (p: { name: string; version: string; arch: string; component?: string }) =>
+      `${p.name}\0${p.version}\0${p.arch}\0${p.component ?? ""}`;
+    const target = new Map((prev?.state.packages ?? []).map((p) => [id(p), p]));
+    const now = ctx.clock().toISOString();
     for (const r of picked) {
       if (r.arch !== "all" && !settings.architectures.includes(r.arch)) {
         throw new RepoError(
@@ -94,10 +95,7 @@ export async function copyPackages(storage: Storage, options: CopyOptions): Prom
           { found: r.arch, expected: settings.architectures },
         );
       }
-      const same = packages.find(
-        (p) =>
-          p.name === r.name && p.version === r.version && p.arch === r.arch && p.component === r.component,
-      );
+      const same = target.get(id(r));
       if (same?.identity === r.identity) {
         result.unchanged.push(selectorOf(r));
         continue;
@@ -109,20 +107,13 @@ export async function copyPackages(storage: Storage, options: CopyOptions): Prom
           { key: same.key },
         );
       }
-      const held = pool.get(r.key);
-      if (held !== undefined && held.identity !== r.identity) {
-        throw new RepoError("REPO_CONFLICT", `copy: ${r.key} is held with other content by ${held.root}`, {
-          key: r.key,
-        });
-      }
-      if (same !== undefined) {
-        packages = packages.filter((p) => p !== same);
-        result.removed.push(selectorOf(same));
-      }
-      // A record copied from a suite without Contents has no paths: its Contents lines stay empty.
-      packages.push({ ...r, added: ctx.clock().toISOString() });
+      if (same !== undefined) result.removed.push(selectorOf(same));
+      // The same pool file: a pool key holds one content for the life of the repository, so sharing it is
+      // safe. A record copied from a suite without Contents has no paths: its Contents lines stay empty.
+      target.set(id(r), { ...r, added: now });
       result.added.push(selectorOf(r));
     }
+    const packages = [...target.values()];
     if (
       result.added.length === 0 &&
       prev !== undefined &&

@@ -17,14 +17,26 @@ import type { AptSettings } from "./state.ts";
 import { debControlOf } from "./apt-change.ts";
 import { type LoadedRoot, loadFamily } from "./state-io.ts";
 
-/** Which blob each root holds at each pool key. */
-export function poolIndex(roots: ReadonlyMap<string, LoadedRoot>, except?: string): PoolIndex {
-  const out = new Map<string, { identity: string; root: string }>();
+/** Which blob each root holds at each pool key, and what every pool key ever held. */
+export function poolIndex(
+  roots: ReadonlyMap<string, LoadedRoot>,
+  except: string | undefined,
+  now: Date,
+): PoolIndex {
+  const held = new Map<string, { identity: string; root: string }>();
+  const ever = new Map<string, { sha256: string; present: boolean }>();
   for (const [root, { state }] of roots) {
+    for (const [key, sha256] of Object.entries(state.retired ?? {}))
+      if (!ever.has(key)) ever.set(key, { sha256, present: false });
+    for (const t of state.tombstones) {
+      if (t.sha256 === undefined) continue;
+      const present = Date.parse(t.due) > now.getTime() || ever.get(t.key)?.present === true;
+      ever.set(t.key, { sha256: t.sha256, present });
+    }
     if (root === except) continue;
-    for (const p of state.packages) out.set(p.key, { identity: p.identity, root });
+    for (const p of state.packages) held.set(p.key, { identity: p.identity, root });
   }
-  return out;
+  return { held, ever };
 }
 
 function sameSettings(a: AptSettings | undefined, b: AptSettings): boolean {
@@ -63,13 +75,12 @@ export async function publish(
       root,
       settings,
       prev: prev?.state.packages ?? [],
-      tombstones: prev?.state.tombstones ?? [],
       add,
       remove,
       keep: options.keep,
       replace: options.replace ?? false,
       component,
-      pool: poolIndex(roots, root),
+      pool: poolIndex(roots, root, now),
       now,
     });
     const result: PublishResult = {

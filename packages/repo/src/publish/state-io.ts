@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { RepoError } from "../errors.ts";
 import { readObject } from "../storage/read.ts";
 import type { Storage } from "../storage/storage.ts";
-import { ENGINE_PREFIX, pointerKey, stateKey, statesPrefix, topKeyOf } from "./layout.ts";
+import { ENGINE_PREFIX, parseStateKey, pointerKey, stateKey, statesPrefix, topKeyOf } from "./layout.ts";
 import { type Family, type RootState, STATE_SCHEMA } from "./state.ts";
 
 /** The schema id of pointers. */
@@ -28,10 +28,19 @@ export interface LoadedRoot {
   state: RootState;
   key: string;
   /**
-   * The last publish of this root stopped after its top file: a later top file (Release, Release.gpg) or
-   * the pointer is not the one the state records. The next publish of the root commits it again.
+   * The last publish of this root stopped midway: a later top file (Release, Release.gpg), the live top
+   * file or the pointer is not the one the state records, or a newer state was written whose top file
+   * never was. The next publish of the root commits it again.
    */
   stale?: boolean;
+  /**
+   * States of publishes that stopped before their top file (newer than the current one). Such a publish
+   * may have rewritten canonical indexes: the next commit rewrites them all, and tombstones these states
+   * and what they alone name.
+   */
+  abandoned?: string[];
+  /** The highest generation among the root's states (the next commit takes the one after). */
+  maxGeneration: number;
 }
 
 const encoder = new TextEncoder();
@@ -44,7 +53,7 @@ export function sha256Hex(bytes: Uint8Array): string {
 /** A state as the bytes stored, and its content-addressed key. */
 export function encodeState(state: RootState): { key: string; bytes: Uint8Array } {
   const bytes = encoder.encode(`${JSON.stringify(state, null, 2)}\n`);
-  return { key: stateKey(state.root, state.top.sha256, sha256Hex(bytes)), bytes };
+  return { key: stateKey(state.root, state.generation, state.top.sha256, sha256Hex(bytes)), bytes };
 }
 
 /** A pointer as the bytes stored. */
@@ -146,62 +155,43 @@ async function liveTopSha(storage: Storage, key: string): Promise<string | undef
   return bytes === undefined ? undefined : sha256Hex(bytes);
 }
 
-async function stateForTop(storage: Storage, root: string, topSha: string): Promise<LoadedRoot | undefined> {
-  const prefix = `${statesPrefix(root)}${topSha}.`;
-  const keys = (await listAll(storage, prefix)).filter((k) => !k.slice(prefix.length).includes("/"));
-  let best: LoadedRoot | undefined;
-  for (const key of keys) {
-    const bytes = await readObject(storage, key);
-    if (bytes === undefined) continue;
-    const state = parseState(key, bytes, root);
-    // Several states can record the same top (a prune rewrites the state, not the top): the newest wins.
-    if (best === undefined || state.generation > best.state.generation || key > best.key)
-      best = { state, key };
-  }
-  return best;
-}
-
 /**
- * The current state of one root: the pointer's when the live top file is the one it records, else the
- * state recording the live top file's hash (a publish stopped after its top file). With no live top
- * file the pointer's state stands (a publish stopped before its first top file: nothing is served yet).
+ * The current state of one root. Among the root's states, the one whose recorded top-file hash matches
+ * the live top file wins (the pointer's when it is one of them, else the newest: a publish stopped
+ * between its top file and its pointer); with no live top file, or one no state records, the pointer's
+ * state stands. Whatever is out of step is reported as `stale`, newer states as `abandoned`.
  */
 export async function loadRoot(storage: Storage, root: string): Promise<LoadedRoot | undefined> {
-  const found = await findRoot(storage, root);
-  if (found === undefined) return undefined;
-  const pointer = await readObject(storage, pointerKey(root));
-  let stale = pointer === undefined || parsePointer(pointerKey(root), pointer).state !== found.key;
-  for (const [key, sha] of Object.entries(found.state.top.others ?? {})) {
-    if (stale) break;
-    const live = await liveTopSha(storage, key);
-    stale = live !== sha;
-  }
-  return stale ? { ...found, stale } : found;
-}
-
-async function findRoot(storage: Storage, root: string): Promise<LoadedRoot | undefined> {
   const pkey = pointerKey(root);
   const pbytes = await readObject(storage, pkey);
   const pointer = pbytes === undefined ? undefined : parsePointer(pkey, pbytes);
+  const states = (await listAll(storage, statesPrefix(root)))
+    .map((key) => ({ key, ...parseStateKey(root, key) }))
+    .filter((e): e is { key: string; generation: number; top: string } => e.generation !== undefined);
   const live = await liveTopSha(storage, pointer?.top.key ?? topKeyOf(root));
-  if (pointer !== undefined && (live === undefined || live === pointer.top.sha256)) {
-    const bytes = await readObject(storage, pointer.state);
-    if (bytes === undefined) corrupt(pointer.state, "the state the pointer names", "no such object");
-    const state = parseState(pointer.state, bytes, root);
-    // A prune may have written a newer state for the same top file before its pointer.
-    const newer = live === undefined ? undefined : await stateForTop(storage, root, live);
-    return newer !== undefined && newer.state.generation >= state.generation && newer.key !== pointer.state
-      ? newer
-      : { state, key: pointer.state };
-  }
+  let chosen: string | undefined;
   if (live !== undefined) {
-    const found = await stateForTop(storage, root, live);
-    if (found !== undefined) return found;
+    const matching = states
+      .filter((e) => e.top === live)
+      .sort((a, b) => b.generation - a.generation || (a.key < b.key ? 1 : -1));
+    chosen = matching.some((e) => e.key === pointer?.state) ? pointer!.state : matching[0]?.key;
   }
-  if (pointer === undefined) return undefined;
-  const bytes = await readObject(storage, pointer.state);
-  if (bytes === undefined) corrupt(pointer.state, "the state the pointer names", "no such object");
-  return { state: parseState(pointer.state, bytes, root), key: pointer.state };
+  chosen ??= pointer?.state;
+  if (chosen === undefined) return undefined;
+  const bytes = await readObject(storage, chosen);
+  if (bytes === undefined) corrupt(chosen, "the state the pointer names", "no such object");
+  const state = parseState(chosen, bytes, root);
+  const abandoned = states.filter((e) => e.generation > state.generation).map((e) => e.key);
+  const maxGeneration = Math.max(state.generation, ...states.map((e) => e.generation));
+  let stale = pointer?.state !== chosen || live !== state.top.sha256 || abandoned.length > 0;
+  for (const [key, sha] of Object.entries(state.top.others ?? {})) {
+    if (stale) break;
+    stale = (await liveTopSha(storage, key)) !== sha;
+  }
+  const loaded: LoadedRoot = { state, key: chosen, maxGeneration };
+  if (stale) loaded.stale = true;
+  if (abandoned.length > 0) loaded.abandoned = abandoned;
+  return loaded;
 }
 
 /**

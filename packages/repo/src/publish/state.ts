@@ -117,6 +117,12 @@ export interface RootState {
   /** Blobs to delete once due. */
   tombstones: Tombstone[];
   /**
+   * Pool keys this root once served, with the SHA-256 they held. A pool key is immutable for the life of
+   * the repository (clients and CDNs cache it for a year): a later package with other content under the
+   * same name, version and architecture goes to a content-qualified path instead.
+   */
+  retired?: Record<string, string>;
+  /**
    * The top file (APT: InRelease) and its SHA-256, as written right after this state; `others` are the
    * SHA-256 of the top files written after it (APT: Release, Release.gpg), so that a publish stopped
    * between them is noticed and finished.

@@ -101,6 +101,7 @@ for (const arch of ["amd64", "all"] as const) {
     const affected = arch === "all" ? ["amd64", "arm64", "i386"] : [arch];
     const written = writes.map((w) => w.key.replace(/[0-9a-f]{64}/g, "<sha256>"));
     const expected = [
+      ".packyard/states/deb/stable/0000000002.<sha256>.<sha256>.json",
       `deb/pool/main/n/newcomer/newcomer_2.0-1_${arch}.deb`,
       ...affected.flatMap((a) => [
         `deb/dists/stable/main/binary-${a}/by-hash/SHA256/<sha256>`,
@@ -110,7 +111,6 @@ for (const arch of ["amd64", "all"] as const) {
         `deb/dists/stable/main/binary-${a}/Packages`,
         `deb/dists/stable/main/binary-${a}/Packages.gz`,
       ]),
-      ".packyard/states/deb/stable/<sha256>.<sha256>.json",
       "deb/dists/stable/InRelease",
       "deb/dists/stable/Release",
       "deb/dists/stable/Release.gpg",

@@ -233,7 +233,7 @@ describe("publish", () => {
     assert.deepEqual(
       r.written.map((k) => k.replace(/[0-9a-f]{64}/g, "<sha>")),
       [
-        ".packyard/states/deb/stable/<sha>.<sha>.json",
+        ".packyard/states/deb/stable/0000000002.<sha>.<sha>.json",
         "deb/dists/stable/InRelease",
         "deb/dists/stable/Release",
         "deb/dists/stable/Release.gpg",
