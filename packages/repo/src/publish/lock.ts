@@ -12,6 +12,7 @@
  * on the same host. A holder whose generation is no longer the newest, or whose lease ran out before a
  * renewal, has lost the lock: `assertHeld` then throws LOCK_LOST before its next write.
  */
+import { readlinkSync } from "node:fs";
 import { hostname } from "node:os";
 import { RepoError } from "../errors.ts";
 import { readObject } from "../storage/read.ts";
@@ -36,6 +37,11 @@ export interface LockRecord {
   owner: string;
   host: string;
   pid: number;
+  /**
+   * The holder's PID namespace (`pid:[4026531836]`), when known: containers sharing a host name have
+   * their own pids, so a pid is only checked for life within the same namespace.
+   */
+  pidns?: string;
   /** Lease end, ISO-8601. */
   expires: string;
   released: boolean;
@@ -66,6 +72,18 @@ export interface StorageLock extends PublishLock {
 }
 
 const GEN_DIGITS = 12;
+/** How often `assertHeld` asks the store whether the lock was taken over (ms). */
+const REMOTE_CHECK_MS = 1000;
+/** Generations kept behind the newest: a stalled holder must still find the one after its own. */
+const KEEP_GENERATIONS = 16;
+
+function pidNamespace(): string | undefined {
+  try {
+    return readlinkSync("/proc/self/ns/pid");
+  } catch {
+    return undefined;
+  }
+}
 
 function genKey(gen: number): string {
   return `${LOCK_PREFIX}${String(gen).padStart(GEN_DIGITS, "0")}`;
@@ -89,14 +107,17 @@ export function storageLock(storage: Storage, options: StorageLockOptions = {}):
   const host = options.host ?? hostname();
   const pid = options.pid ?? process.pid;
   const owner = options.owner ?? "packyard";
+  const pidns = options.host === undefined ? pidNamespace() : undefined;
   const now = options.now ?? Date.now;
   let held: number | undefined;
   let validUntil = 0;
   let lost: string | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
+  let checkedAt = Number.NEGATIVE_INFINITY;
 
   const record = (released = false): Uint8Array => {
     const r: LockRecord = { owner, host, pid, expires: new Date(now() + leaseMs).toISOString(), released };
+    if (pidns !== undefined) r.pidns = pidns;
     return encoder.encode(`${JSON.stringify(r)}\n`);
   };
 
@@ -140,6 +161,10 @@ export function storageLock(storage: Storage, options: StorageLockOptions = {}):
     if (lost !== undefined) lose(lost);
     if (now() >= validUntil)
       lose(`its lease ran out at ${new Date(validUntil).toISOString()} before it was renewed`);
+    // The lease (renewed every third of it) is what keeps others out; the store is asked at most once a
+    // second whether someone took over anyway (hosts whose clocks disagree), not before every write.
+    if (now() - checkedAt < REMOTE_CHECK_MS) return;
+    if ((await storage.head(genKey(held))) === undefined) lose("its lock record was removed");
     if ((await storage.head(genKey(held + 1))) !== undefined) {
       const next = await readObject(storage, genKey(held + 1));
       let by = "another publisher";
@@ -151,6 +176,7 @@ export function storageLock(storage: Storage, options: StorageLockOptions = {}):
       } catch {}
       lose(`${by} took it over`);
     }
+    checkedAt = now();
   }
 
   const lock: StorageLock = {
@@ -179,7 +205,11 @@ export function storageLock(storage: Storage, options: StorageLockOptions = {}):
           top.record === undefined ||
           top.record.released ||
           Date.parse(top.record.expires) <= now() ||
-          (top.record.host === host && top.record.pid !== pid && !isAlive(top.record.pid));
+          (top.record.host === host &&
+            top.record.pidns !== undefined &&
+            top.record.pidns === pidns &&
+            top.record.pid !== pid &&
+            !isAlive(top.record.pid));
         if (free) {
           const gen = (top?.gen ?? 0) + 1;
           const start = now();
@@ -197,7 +227,8 @@ export function storageLock(storage: Storage, options: StorageLockOptions = {}):
             // Older generations are history now; removing them keeps listings short.
             for (const key of await listAll(storage, LOCK_PREFIX)) {
               const n = Number(key.slice(LOCK_PREFIX.length));
-              if (Number.isInteger(n) && n < gen - 1) await storage.delete(key).catch(() => {});
+              if (Number.isInteger(n) && n < gen - KEEP_GENERATIONS)
+                await storage.delete(key).catch(() => {});
             }
             return;
           }
