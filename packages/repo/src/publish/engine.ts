@@ -9,7 +9,7 @@ import type { Storage } from "../storage/storage.ts";
 import type { EngineContext } from "./commit.ts";
 import { isStorageLock, type PublishLock, storageLock } from "./lock.ts";
 import type { PublishProgress } from "./options.ts";
-import { loadFamily } from "./state-io.ts";
+import { type LoadedRoot, loadFamily } from "./state-io.ts";
 
 /** Options every operation shares. */
 export interface EngineOptions {
@@ -74,40 +74,19 @@ function keyNameOf(name: string | undefined): string {
 }
 
 /**
- * Runs `work` holding the repository's lock. With the default storage lock the store is probed for
- * conditional creates unless a state already records that it honours them; a store that does not makes
- * this refuse with LOCK_UNSUPPORTED (pass `lock: false` to publish without a lock).
+ * Runs `work` holding the repository's lock, with the current state of every root. With the default
+ * storage lock the store is probed for conditional creates unless a state already records that it honours
+ * them; a store that does not makes this refuse with LOCK_UNSUPPORTED (pass `lock: false` to publish
+ * without a lock).
  */
 export async function withEngine<T>(
   storage: Storage,
   options: EngineOptions,
   signers: readonly OpenPGPSigner[],
-  work: (ctx: EngineContext) => Promise<T>,
+  work: (ctx: EngineContext, roots: Map<string, LoadedRoot>) => Promise<T>,
 ): Promise<T> {
   const keyName = keyNameOf(options.keyName);
-  let lock: PublishLock | undefined;
-  let conditionalCreate: boolean | undefined;
-  if (options.lock === false) lock = undefined;
-  else {
-    lock = options.lock ?? storageLock(storage);
-    if (isStorageLock(lock)) {
-      const roots = await loadFamily(storage, "deb");
-      const known = [...roots.values()].some((r) => r.state.conditionalCreate === true);
-      if (!known) {
-        if (!(await lock.probe())) {
-          throw new RepoError(
-            "LOCK_UNSUPPORTED",
-            `${storage.description} does not honour conditional creates (a second create of the same key succeeded), so two publishers could not be kept apart; publish from one place at a time and give --no-lock`,
-            {
-              expected: "If-None-Match: * to be refused on an existing key",
-              found: "the object was overwritten",
-            },
-          );
-        }
-        conditionalCreate = true;
-      }
-    }
-  }
+  const lock = options.lock === false ? undefined : (options.lock ?? storageLock(storage));
   const ctx: EngineContext = {
     storage,
     lock,
@@ -116,17 +95,32 @@ export async function withEngine<T>(
     graceMs: options.graceMs ?? DEFAULT_GRACE_MS,
     signers,
     keyName,
-    conditionalCreate,
+    conditionalCreate: undefined,
     onProgress: options.onProgress,
   };
   if (!Number.isFinite(ctx.graceMs) || ctx.graceMs < 0)
     throw new RepoError("INVALID_SETTING", `grace: expected a duration ≥ 0, found ${ctx.graceMs}`, {
       field: "grace",
     });
-  if (lock === undefined) return work(ctx);
+  if (lock === undefined) return work(ctx, await loadFamily(storage, "deb"));
   await lock.acquire({ timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS });
   try {
-    return await work(ctx);
+    const roots = await loadFamily(storage, "deb");
+    if (isStorageLock(lock) && ![...roots.values()].some((r) => r.state.conditionalCreate === true)) {
+      // Only now is it known whether the create that took the lock meant anything.
+      if (!(await lock.probe())) {
+        throw new RepoError(
+          "LOCK_UNSUPPORTED",
+          `${storage.description} does not honour conditional creates (a second create of the same key succeeded), so two publishers could not be kept apart; publish from one place at a time and give --no-lock`,
+          {
+            expected: "If-None-Match: * to be refused on an existing key",
+            found: "the object was overwritten",
+          },
+        );
+      }
+      ctx.conditionalCreate = true;
+    }
+    return await work(ctx, roots);
   } finally {
     await lock.release().catch(() => {});
   }

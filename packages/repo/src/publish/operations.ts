@@ -53,8 +53,7 @@ export async function copyPackages(storage: Storage, options: CopyOptions): Prom
       },
     );
   }
-  return withEngine(storage, options, signers, async (ctx) => {
-    const roots = await loadFamily(storage, "deb");
+  return withEngine(storage, options, signers, async (ctx, roots) => {
     const source = roots.get(from);
     if (source === undefined) {
       throw new RepoError("NOT_FOUND", `copy: the repository has no suite ${options.fromSuite}`, {
@@ -153,8 +152,7 @@ export interface RefreshOptions extends EngineOptions {
 /** Re-signs the top files of every suite (or one) with a new Date, e.g. before Valid-Until lapses. */
 export async function refreshRepository(storage: Storage, options: RefreshOptions): Promise<PublishResult> {
   const signers = checkSigners(options.signers);
-  return withEngine(storage, options, signers, async (ctx) => {
-    const roots = await loadFamily(storage, "deb");
+  return withEngine(storage, options, signers, async (ctx, roots) => {
     const wanted =
       options.suite === undefined ? [...roots.keys()] : [aptRoot(suiteOf({ suite: options.suite }))];
     const plans: RootPlan[] = [];
@@ -196,8 +194,7 @@ export async function pruneRepository(
 ): Promise<{ deleted: string[] }> {
   // Pruning signs nothing: the lock and clock are all it needs.
   const placeholder = [{ kind: "openpgp" }] as unknown as readonly OpenPGPSigner[];
-  return withEngine(storage, options, placeholder, async (ctx) => {
-    const roots = await loadFamily(storage, "deb");
+  return withEngine(storage, options, placeholder, async (ctx, roots) => {
     return { deleted: await deleteDue(ctx, roots) };
   });
 }

@@ -3,6 +3,7 @@ import { RepoError } from "../errors.ts";
 import type { Storage } from "../storage/storage.ts";
 import {
   changeAptPackages,
+  debControlOf,
   componentOf,
   mergeAptSettings,
   type PoolIndex,
@@ -14,8 +15,7 @@ import { checkSigners, type EngineOptions, withEngine } from "./engine.ts";
 import { aptRoot } from "./layout.ts";
 import type { PublishOptions, PublishResult } from "./options.ts";
 import type { AptSettings } from "./state.ts";
-import { debControlOf } from "./apt-change.ts";
-import { type LoadedRoot, loadFamily } from "./state-io.ts";
+import type { LoadedRoot } from "./state-io.ts";
 
 /** Which blob each root holds at each pool key, and what every pool key ever held. */
 export function poolIndex(
@@ -61,8 +61,7 @@ export async function publish(
   for (const input of add) debControlOf(input);
   const suite = suiteOf(options.apt);
   const component = componentOf(options.apt);
-  return withEngine(storage, options, signers, async (ctx) => {
-    const roots = await loadFamily(storage, "deb");
+  return withEngine(storage, options, signers, async (ctx, roots) => {
     const root = aptRoot(suite);
     const prev = roots.get(root);
     const settings = mergeAptSettings(
