@@ -2,12 +2,11 @@
 // the package, the Packages files it changes (with their by-hash copies), the three Release files, the
 // state and its pointer; every other object stays byte-identical.
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { test } from "node:test";
-import { memoryStorage, publish, readObject, type Storage } from "@packyard/repo";
+import { memoryStorage, publish, type Storage } from "@packyard/repo";
 import { openpgpTestKey } from "@packyard/testkit/keyrings";
-import { listAll } from "../../src/publish/state-io.ts";
 import { fakeDeb } from "./fake-debs.ts";
+import { snapshot } from "./storage-snapshot.ts";
 
 interface Op {
   op: "get" | "head" | "list" | "put" | "create" | "delete";
@@ -45,20 +44,6 @@ function recording(inner: Storage, ops: Op[]): Storage {
       return inner.delete(key);
     },
   };
-}
-
-async function snapshot(storage: Storage): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (const key of await listAll(storage, "")) {
-    if (key.startsWith(".packyard/lock/")) continue;
-    out.set(
-      key,
-      createHash("sha256")
-        .update((await readObject(storage, key))!)
-        .digest("hex"),
-    );
-  }
-  return out;
 }
 
 /** A clock that moves two seconds per call, so no publish waits for a later Release date. */

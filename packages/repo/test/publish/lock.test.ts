@@ -13,6 +13,7 @@ import { type S3Server, startS3 } from "@packyard/testkit/s3";
 import { listAll } from "../../src/publish/state-io.ts";
 import { verifyRepository } from "../../src/verify/repository.ts";
 import { runChild } from "./child-run.ts";
+import { snapshot } from "./storage-snapshot.ts";
 import type { ChildPlan } from "./fixtures/child.ts";
 
 let secret = "";
@@ -33,14 +34,6 @@ async function lockRecords(storage: Storage): Promise<LockRecord[]> {
   for (const key of await listAll(storage, ".packyard/lock/")) {
     if (!/\/\d+$/.test(key)) continue;
     out.push(JSON.parse(new TextDecoder().decode((await readObject(storage, key))!)) as LockRecord);
-  }
-  return out;
-}
-
-async function snapshot(storage: Storage): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (const key of await listAll(storage, "")) {
-    out.set(key, Buffer.from((await readObject(storage, key)) ?? new Uint8Array()).toString("base64"));
   }
   return out;
 }
@@ -122,12 +115,16 @@ function lockSuite(fresh: () => Promise<{ plan: ChildPlan["storage"]; storage: S
     await until("the first publisher to stop", () => pid !== 0 && stopped(pid));
     const second = await runChild({ storage: plan, key: secret, add: [{ name: "beta" }] });
     assert.equal(second.code, 0, JSON.stringify(second.out));
-    const before = await snapshot(storage);
+    const before = await snapshot(storage, { withLock: true });
     process.kill(pid, "SIGCONT");
     const end = await first;
     assert.equal(end.code, 3);
     assert.equal(end.out?.code, "LOCK_LOST", JSON.stringify(end.out));
-    assert.deepEqual(await snapshot(storage), before, "the stopped publisher wrote after it resumed");
+    assert.deepEqual(
+      await snapshot(storage, { withLock: true }),
+      before,
+      "the stopped publisher wrote after it resumed",
+    );
     assert.deepEqual(await names(storage), ["beta"]);
     assert.deepEqual(await verifyRepository(storage, { publicKeys: [publicKey] }), []);
   });

@@ -2,7 +2,6 @@
 // identity fields, architectures, dates, several suites over one pool, copy, refresh, prune, and bad
 // input — each failure typed, and the repository unchanged by it.
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { before, describe, test } from "node:test";
 import type { OpenPGPSigner } from "@packyard/formats";
 import {
@@ -19,6 +18,7 @@ import {
 import { openpgpTestKey } from "@packyard/testkit/keyrings";
 import { listAll } from "../../src/publish/state-io.ts";
 import { fakeDeb } from "./fake-debs.ts";
+import { snapshot } from "./storage-snapshot.ts";
 
 let signer: OpenPGPSigner;
 before(async () => {
@@ -33,20 +33,6 @@ function clockAt(start = "2026-12-01T00:00:00Z") {
       t += ms;
     },
   });
-}
-
-async function snapshot(storage: Storage): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (const key of await listAll(storage, "")) {
-    if (key.startsWith(".packyard/lock/")) continue;
-    out.set(
-      key,
-      createHash("sha256")
-        .update((await readObject(storage, key))!)
-        .digest("hex"),
-    );
-  }
-  return out;
 }
 
 async function rejectsWith(storage: Storage, code: string, run: () => Promise<unknown>): Promise<void> {
