@@ -46,7 +46,13 @@ export type RepoErrorCode =
   /** An object the repository needs is missing (a package or index named by a state). */
   | "NOT_FOUND"
   /** Verification of a published repository found a broken link (see `verifyRepository`). */
-  | "VERIFY_FAILED";
+  | "VERIFY_FAILED"
+  /** A distro target id is not in the catalogue (the message lists the known ones). */
+  | "UNKNOWN_TARGET"
+  /** A package is already signed by a key other than the repository's (give `resign` to replace it). */
+  | "REPO_FOREIGN_SIGNATURE"
+  /** A package file is damaged (an rpm header that does not parse or whose digest disagrees). */
+  | "CORRUPT_PACKAGE";
 
 /** A repository, storage, lock or publish failure; `data.key` names the storage key when there is one. */
 export class RepoError extends Error {

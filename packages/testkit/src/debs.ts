@@ -45,6 +45,24 @@ const enc = new TextEncoder();
 
 /** Writes and reads back one small .deb (deterministic for given options). */
 export async function testDeb(options: TestDebOptions = {}): Promise<TestDeb> {
+  return testPackage("deb", options);
+}
+
+/**
+ * Writes and reads back one small .rpm (deterministic for given options); `version` is
+ * `[epoch:]version-release`, `arch` an rpm architecture (default x86_64, or noarch).
+ */
+export async function testRpm(options: TestDebOptions = {}): Promise<TestDeb> {
+  return testPackage("rpm", { ...options, arch: rpmArch(options.arch ?? "x86_64") });
+}
+
+function rpmArch(arch: string): string {
+  // The spec speaks the canonical vocabulary (amd64, arm64, all); rpm names them x86_64, aarch64, noarch.
+  return ({ x86_64: "amd64", aarch64: "arm64", noarch: "all" } as Record<string, string>)[arch] ?? arch;
+}
+
+/** Writes and reads back one small package of `format` (deterministic for given options). */
+export async function testPackage(format: "deb" | "rpm", options: TestDebOptions = {}): Promise<TestDeb> {
   const name = options.name ?? "hello";
   const own = { owner: { name: "root", id: 0 }, group: { name: "root", id: 0 } };
   const data = enc.encode(`${name} ${options.version ?? "1.0-1"} ${options.payload ?? ""}\n`);
@@ -74,7 +92,7 @@ export async function testDeb(options: TestDebOptions = {}): Promise<TestDeb> {
     ],
   } as PackageSpec;
   const parts: Uint8Array[] = [];
-  for await (const c of writePackage("deb", spec)) parts.push(c);
+  for await (const c of writePackage(format, spec)) parts.push(c);
   const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
@@ -82,6 +100,6 @@ export async function testDeb(options: TestDebOptions = {}): Promise<TestDeb> {
     at += p.length;
   }
   const source = bytesSource(bytes);
-  const info = await readPackage(source, "x.deb");
-  return { info, source, name: packageFileName("deb", spec), bytes };
+  const info = await readPackage(source, `x.${format}`);
+  return { info, source, name: packageFileName(format, spec), bytes };
 }

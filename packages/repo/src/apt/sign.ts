@@ -129,3 +129,23 @@ export async function signRelease(
     releaseGpg: joined(firstDetached, secondDetached, "Release.gpg"),
   };
 }
+
+/**
+ * An armored detached signature over `bytes` by one key, or by two while rotating (both signature packets
+ * in one armor block, as `Release.gpg`): RPM-MD's `repomd.xml.asc`.
+ * @throws RepoError as {@link signRelease}.
+ */
+export async function signDetachedArmored(
+  bytes: Uint8Array,
+  signers: readonly OpenPGPSigner[],
+  date: Date,
+  what: string,
+): Promise<string> {
+  const keys = checkSigners(signers);
+  const first = keys[0]!;
+  const one = await signing(first, what, () => first.detached(bytes, { date, armor: true }));
+  const second = keys[1];
+  if (second === undefined) return one;
+  const two = await signing(second, what, () => second.detached(bytes, { date, armor: true }));
+  return armorSignature(Buffer.concat([dearmorSignature(one, what), dearmorSignature(two, what)]));
+}

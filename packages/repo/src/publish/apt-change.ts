@@ -133,7 +133,7 @@ export function debControlOf(input: PublishInput): string {
   if (info.format !== "deb" || info.raw.format !== "deb") {
     throw new RepoError(
       "UNSUPPORTED_PACKAGE",
-      `${where}: expected a .deb package for the APT repository, found a ${info.format} package (RPM-MD, pacman and APKINDEX publishing come later)`,
+      `${where}: expected a .deb package for the APT repository, found a ${info.format} package (an .rpm goes to RPM-MD roots; pacman and APKINDEX publishing come later)`,
       { path: where, expected: "deb", found: info.format },
     );
   }

@@ -11,15 +11,25 @@ import type { OpenPGPSigner } from "@packyard/formats";
 import { armorBlock } from "../apt/armor.ts";
 import { buildAptIndexes } from "../apt/indexes.ts";
 import { releaseText } from "../apt/release.ts";
-import { signRelease } from "../apt/sign.ts";
+import { signDetachedArmored, signRelease } from "../apt/sign.ts";
 import { RepoError } from "../errors.ts";
 import { readObject } from "../storage/read.ts";
 import { contentTypeFor, IMMUTABLE_CACHE, MUTABLE_CACHE, type Storage } from "../storage/storage.ts";
 import type { PoolWrite } from "./apt-change.ts";
-import { aptTopKeys, pointerKey, publicKeyKeys } from "./layout.ts";
+import { buildRpmMetadata } from "../rpmmd/repomd.ts";
+import {
+  aptTopKeys,
+  pointerKey,
+  publicKeyKeys,
+  rpmHref,
+  rpmPublicKeyKey,
+  rpmRepoFileKey,
+  rpmTopKeys,
+  topKeyOf,
+} from "./layout.ts";
 import type { PublishLock } from "./lock.ts";
 import type { PublishProgress } from "./options.ts";
-import type { IndexFileRecord, RootState, Tombstone } from "./state.ts";
+import type { IndexFileRecord, RootState, RpmSettings, Tombstone } from "./state.ts";
 import { encodePointer, encodeState, type LoadedRoot, parseState, sha256Hex } from "./state-io.ts";
 
 /** What every operation on a repository shares. */
@@ -40,7 +50,7 @@ export interface RootPlan {
   root: string;
   prev: LoadedRoot | undefined;
   /** The new state without generation, date, indexes and top (the commit fills them). */
-  draft: Pick<RootState, "family" | "root" | "apt" | "packages" | "tombstones">;
+  draft: Pick<RootState, "family" | "root" | "apt" | "rpm" | "packages" | "tombstones">;
   poolWrites: PoolWrite[];
 }
 
@@ -115,6 +125,118 @@ function byHashOwner(key: string): { dir: string; hex: string } | undefined {
   return m === null ? undefined : { dir: m[1]!, hex: m[2]! };
 }
 
+/** An index file a family writes: canonical (mutable) or content-addressed, with its by-hash copies. */
+interface IndexOutput {
+  key: string;
+  bytes: Uint8Array;
+  mutable: boolean;
+  copies: { key: string; bytes: Uint8Array }[];
+}
+
+/** What a family builds from a draft state: the files its top file lists, and the top files in write order. */
+interface FamilyOutput {
+  indexes: IndexOutput[];
+  /** The first is the one the state records (InRelease, repomd.xml); the others follow it. */
+  tops: { key: string; bytes: Uint8Array }[];
+}
+
+async function aptOutput(draft: RootState, date: Date, ctx: EngineContext): Promise<FamilyOutput> {
+  const settings = draft.apt!;
+  const built = await buildAptIndexes(draft);
+  const blobsByDir = new Map<string, { key: string; bytes: Uint8Array; hex: string }[]>();
+  for (const f of built.files) {
+    if (f.kind !== "blob") continue;
+    const owner = byHashOwner(f.key);
+    if (owner === undefined) continue;
+    blobsByDir.set(owner.dir, [
+      ...(blobsByDir.get(owner.dir) ?? []),
+      { key: f.key, bytes: f.bytes, hex: owner.hex },
+    ]);
+  }
+  const indexes: IndexOutput[] = [];
+  for (const f of built.files) {
+    if (f.kind !== "index") continue;
+    const sha256 = sha256Hex(f.bytes);
+    const sha512 = createHash("sha512").update(f.bytes).digest("hex");
+    const dir = f.key.slice(0, f.key.lastIndexOf("/"));
+    const copies = (blobsByDir.get(dir) ?? [])
+      .filter((b) => b.hex === sha256 || b.hex === sha512)
+      .map((b) => ({ key: b.key, bytes: b.bytes }));
+    indexes.push({ key: f.key, bytes: f.bytes, mutable: true, copies });
+  }
+  const release = releaseText(settings, { date, files: built.releaseFiles });
+  const signed = await signRelease(release, ctx.signers, date);
+  const keys = aptTopKeys(settings.suite);
+  return {
+    indexes,
+    tops: [
+      { key: keys.inRelease, bytes: encoder.encode(signed.inRelease) },
+      { key: keys.release, bytes: encoder.encode(release) },
+      { key: keys.releaseGpg, bytes: encoder.encode(signed.releaseGpg) },
+    ],
+  };
+}
+
+async function rpmOutput(draft: RootState, date: Date, ctx: EngineContext): Promise<FamilyOutput> {
+  const settings = draft.rpm!;
+  const seconds = Math.floor(date.getTime() / 1000);
+  const md = await buildRpmMetadata(
+    draft.packages.map((p) => ({
+      info: p.rpm!,
+      pkgid: p.digests.sha256,
+      size: p.size,
+      href: rpmHref(draft.root, p.key),
+      fileTime: Math.floor(Date.parse(p.added) / 1000),
+    })),
+    { compression: settings.compression, revision: seconds, timestamp: seconds },
+  );
+  const repomd = encoder.encode(md.repomd);
+  const asc = await signDetachedArmored(repomd, ctx.signers, date, "repomd.xml.asc");
+  const keys = rpmTopKeys(draft.root);
+  const tops = [
+    { key: keys.repomd, bytes: repomd },
+    { key: keys.asc, bytes: encoder.encode(asc) },
+    { key: keys.key, bytes: encoder.encode(publicKeys(ctx.signers).armored) },
+  ];
+  if (settings.baseUrl !== undefined) {
+    tops.push({
+      key: rpmRepoFileKey(settings.path, settings.name),
+      bytes: encoder.encode(repoFileText(settings)),
+    });
+  }
+  return {
+    indexes: md.files.map((f) => ({
+      key: `${draft.root}/${f.href}`,
+      bytes: f.bytes,
+      mutable: false,
+      copies: [],
+    })),
+    tops,
+  };
+}
+
+/** The `.repo` file users put in /etc/yum.repos.d/ (dnf, yum; zypper reads it too). */
+export function repoFileText(settings: RpmSettings): string {
+  const base = settings.baseUrl!;
+  return [
+    `[${settings.name}]`,
+    `name=${settings.name} (${settings.target})`,
+    `baseurl=${base}/rpm/${settings.path}/$basearch/`,
+    "enabled=1",
+    "type=rpm-md",
+    "gpgcheck=1",
+    "repo_gpgcheck=1",
+    `gpgkey=${base}/${rpmPublicKeyKey(settings.name)}`,
+    "metadata_expire=3600",
+    "",
+  ].join("\n");
+}
+
+/** Where a family keeps its package files. */
+function isPoolKey(key: string): boolean {
+  return key.startsWith("deb/pool/") || key.startsWith("rpm/pool/");
+}
+
 async function buildRoot(
   plan: RootPlan,
   ctx: EngineContext,
@@ -129,8 +251,8 @@ async function buildRoot(
   const prev = plan.prev?.state;
   const date = await nextDate(prev?.date, ctx);
   const now = ctx.clock();
-  const settings = plan.draft.apt;
-  if (settings === undefined) throw new Error(`root ${plan.root}: only APT roots are built so far`);
+  if (plan.draft.apt === undefined && plan.draft.rpm === undefined)
+    throw new Error(`root ${plan.root}: no settings of a family this version builds`);
   const draft: RootState = {
     schema: "packyard-state/1",
     family: plan.draft.family,
@@ -138,48 +260,38 @@ async function buildRoot(
     // After the highest generation any publish of this root wrote, abandoned ones included.
     generation: (plan.prev?.maxGeneration ?? 0) + 1,
     date: date.toISOString(),
-    apt: settings,
     packages: plan.draft.packages,
     indexes: [],
     tombstones: [],
-    top: { key: aptTopKeys(settings.suite).inRelease, sha256: "" },
+    top: { key: topKeyOf(plan.root), sha256: "" },
   };
+  if (plan.draft.apt !== undefined) draft.apt = plan.draft.apt;
+  if (plan.draft.rpm !== undefined) draft.rpm = plan.draft.rpm;
   if (ctx.conditionalCreate !== undefined) draft.conditionalCreate = ctx.conditionalCreate;
   else if (prev?.conditionalCreate !== undefined) draft.conditionalCreate = prev.conditionalCreate;
-  const built = await buildAptIndexes(draft);
+  const output = draft.rpm !== undefined ? await rpmOutput(draft, date, ctx) : await aptOutput(draft, date, ctx);
   const prevIndexes = new Map((prev?.indexes ?? []).map((i) => [i.key, i]));
   const dirty = (plan.prev?.abandoned?.length ?? 0) > 0;
   const writes: Write[] = [];
-  const blobsByDir = new Map<string, { key: string; bytes: Uint8Array; hex: string }[]>();
-  for (const f of built.files) {
-    if (f.kind !== "blob") continue;
-    const owner = byHashOwner(f.key);
-    if (owner === undefined) continue;
-    blobsByDir.set(owner.dir, [
-      ...(blobsByDir.get(owner.dir) ?? []),
-      { key: f.key, bytes: f.bytes, hex: owner.hex },
-    ]);
-  }
-  for (const f of built.files) {
-    if (f.kind !== "index") continue;
+  for (const f of output.indexes) {
     const sha256 = sha256Hex(f.bytes);
-    const sha512 = createHash("sha512").update(f.bytes).digest("hex");
-    const dir = f.key.slice(0, f.key.lastIndexOf("/"));
-    const copies = (blobsByDir.get(dir) ?? []).filter((b) => b.hex === sha256 || b.hex === sha512);
     const record: IndexFileRecord = { key: f.key, size: f.bytes.length, sha256 };
-    const sha256Copy = copies.find((c) => c.hex === sha256);
+    const sha256Copy = f.copies.find((c) => c.key.endsWith(`/${sha256}`));
     if (sha256Copy !== undefined) record.byHash = sha256Copy.key;
-    if (copies.length > 0) record.byHashKeys = copies.map((c) => c.key).sort();
+    if (f.copies.length > 0) record.byHashKeys = f.copies.map((c) => c.key).sort();
     draft.indexes.push(record);
     const old = prevIndexes.get(f.key);
     // A publish that stopped after its state may have rewritten any canonical index: rewrite them all.
-    const unchanged = !dirty && old !== undefined && old.sha256 === sha256 && old.size === f.bytes.length;
+    // Content-addressed files cannot have been rewritten with other bytes.
+    const unchanged =
+      (!dirty || !f.mutable) && old !== undefined && old.sha256 === sha256 && old.size === f.bytes.length;
     const held = new Set(unchanged ? (old.byHashKeys ?? (old.byHash === undefined ? [] : [old.byHash])) : []);
     // By-hash copies the previous generation lacked (SHA512 just turned on) are written even when the
     // canonical file is unchanged.
-    for (const c of copies)
+    for (const c of f.copies)
       if (!held.has(c.key)) writes.push({ key: c.key, body: c.bytes, step: "blobs", mutable: false });
-    if (!unchanged) writes.push({ key: f.key, body: f.bytes, step: "indexes", mutable: true });
+    if (!unchanged)
+      writes.push({ key: f.key, body: f.bytes, step: f.mutable ? "indexes" : "blobs", mutable: f.mutable });
   }
   // Tombstones: what the previous generation referenced and this one does not, plus the previous state.
   const keep = referencedKeys(draft);
@@ -200,7 +312,7 @@ async function buildRoot(
       if (keep.has(k) || tombstones.has(k)) continue;
       const t: Tombstone = { key: k, due: dueFrom(now, ctx.graceMs) };
       const rec = prevRecords.get(k);
-      if (rec !== undefined) t.sha256 = rec.identity;
+      if (rec !== undefined) t.sha256 = rec.digests.sha256;
       tombstones.set(k, t);
     }
     if (plan.prev !== undefined)
@@ -215,43 +327,34 @@ async function buildRoot(
     const bytes = await readObject(ctx.storage, abandonedKey);
     if (bytes === undefined) continue;
     const other = parseState(abandonedKey, bytes, plan.root);
-    const identities = new Map(other.packages.map((p) => [p.key, p.identity]));
+    const hashes = new Map(other.packages.map((p) => [p.key, p.digests.sha256]));
     for (const k of referencedKeys(other)) {
       const t: Tombstone = { key: k, due: dueFrom(now, ctx.graceMs) };
-      const sha = identities.get(k);
+      const sha = hashes.get(k);
       if (sha !== undefined) t.sha256 = sha;
       later(t);
     }
   }
   const retired = { ...(prev?.retired ?? {}) };
   for (const t of tombstones.values())
-    if (t.sha256 !== undefined && t.key.startsWith("deb/pool/")) retired[t.key] = t.sha256;
+    if (t.sha256 !== undefined && isPoolKey(t.key)) retired[t.key] = t.sha256;
   if (Object.keys(retired).length > 0) draft.retired = retired;
   draft.tombstones = [...tombstones.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const release = releaseText(settings, { date, files: built.releaseFiles });
-  const signed = await signRelease(release, ctx.signers, date);
-  const topKeys = aptTopKeys(settings.suite);
-  const inRelease = encoder.encode(signed.inRelease);
-  const releaseBytes = encoder.encode(release);
-  const releaseGpgBytes = encoder.encode(signed.releaseGpg);
+  const [first, ...rest] = output.tops;
   draft.top = {
-    key: topKeys.inRelease,
-    sha256: sha256Hex(inRelease),
-    others: { [topKeys.release]: sha256Hex(releaseBytes), [topKeys.releaseGpg]: sha256Hex(releaseGpgBytes) },
+    key: first!.key,
+    sha256: sha256Hex(first!.bytes),
+    others: Object.fromEntries(rest.map((t) => [t.key, sha256Hex(t.bytes)])),
   };
   const { key, bytes } = encodeState(draft);
-  const tops: Write[] = [
-    { key: topKeys.inRelease, body: inRelease, step: "top", mutable: true },
-    { key: topKeys.release, body: releaseBytes, step: "top", mutable: true },
-    { key: topKeys.releaseGpg, body: releaseGpgBytes, step: "top", mutable: true },
-  ];
+  const tops: Write[] = output.tops.map((t) => ({ key: t.key, body: t.bytes, step: "top", mutable: true }));
   for (const w of [...plan.poolWrites].reverse()) {
     writes.unshift({
       key: w.key,
       body: () => w.input.source.open(),
       step: "blobs",
       mutable: false,
-      expect: { size: w.record.size, sha256: w.record.identity, where: w.input.name ?? w.key },
+      expect: { size: w.record.size, sha256: w.record.digests.sha256, where: w.input.name ?? w.key },
     });
   }
   // The state goes first of all: an immutable blob naming a top file not yet written, it is what makes a
@@ -271,28 +374,31 @@ async function* verifying(
   }
 }
 
-/** Writes the public keys when they differ from what the repository holds. */
-async function keyWrites(ctx: EngineContext): Promise<Write[]> {
-  const primary = ctx.signers[0]!;
-  const keys = publicKeyKeys(ctx.keyName);
-  let armored = primary.publicKeyArmored();
-  let binary = primary.publicKeyBinary();
-  if (ctx.signers.length > 1) {
-    // One keyring of both certificates, binary and armored as one block (what `gpg --export [-a] A B` writes).
-    const parts = ctx.signers.map((s) => s.publicKeyBinary());
-    binary = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      binary.set(p, at);
-      at += p.length;
-    }
-    armored = armorBlock(binary, "PUBLIC KEY BLOCK");
+/** The repository's public keys: one certificate, or both while rotating (as `gpg --export [-a] A B`). */
+export function publicKeys(signers: readonly OpenPGPSigner[]): { armored: string; binary: Uint8Array } {
+  const primary = signers[0]!;
+  if (signers.length === 1) return { armored: primary.publicKeyArmored(), binary: primary.publicKeyBinary() };
+  const parts = signers.map((s) => s.publicKeyBinary());
+  const binary = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    binary.set(p, at);
+    at += p.length;
   }
+  return { armored: armorBlock(binary, "PUBLIC KEY BLOCK"), binary };
+}
+
+/** Writes the public keys when they differ from what the repository holds. */
+async function keyWrites(ctx: EngineContext, rpmNames: readonly string[]): Promise<Write[]> {
+  const keys = publicKeyKeys(ctx.keyName);
+  const { armored, binary } = publicKeys(ctx.signers);
   const out: Write[] = [];
-  for (const [key, bytes] of [
+  const files: [string, Uint8Array][] = [
     [keys.asc, encoder.encode(armored)],
     [keys.gpg, binary],
-  ] as const) {
+    ...rpmNames.map((n): [string, Uint8Array] => [rpmPublicKeyKey(n), encoder.encode(armored)]),
+  ];
+  for (const [key, bytes] of files) {
     const held = await ctx.storage.head(key);
     if (held !== undefined && held.size === bytes.length) {
       const current = await readObject(ctx.storage, key);
@@ -319,7 +425,10 @@ export async function commitRoots(
   for (const b of built) {
     for (const w of b.writes) (w.step === "indexes" ? indexes : blobs).push(w);
   }
-  if (plans.length > 0) blobs.push(...(await keyWrites(ctx)));
+  if (plans.length > 0) {
+    const rpmNames = [...new Set(built.flatMap((b) => (b.state.rpm === undefined ? [] : [b.state.rpm.name])))];
+    blobs.push(...(await keyWrites(ctx, rpmNames)));
+  }
   const tops = built.flatMap((b) => b.tops);
   const pointers: Write[] = built.map((b) => ({
     key: pointerKey(b.plan.root),

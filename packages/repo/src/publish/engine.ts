@@ -9,7 +9,7 @@ import type { Storage } from "../storage/storage.ts";
 import type { EngineContext } from "./commit.ts";
 import { isStorageLock, type PublishLock, storageLock } from "./lock.ts";
 import type { PublishProgress } from "./options.ts";
-import { type LoadedRoot, loadFamily } from "./state-io.ts";
+import { type LoadedRoot, loadRepository } from "./state-io.ts";
 
 /** Options every operation shares. */
 export interface EngineOptions {
@@ -102,10 +102,10 @@ export async function withEngine<T>(
     throw new RepoError("INVALID_SETTING", `grace: expected a duration ≥ 0, found ${ctx.graceMs}`, {
       field: "grace",
     });
-  if (lock === undefined) return work(ctx, await loadFamily(storage, "deb"));
+  if (lock === undefined) return work(ctx, await loadRepository(storage));
   await lock.acquire({ timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS });
   try {
-    const roots = await loadFamily(storage, "deb");
+    const roots = await loadRepository(storage);
     if (isStorageLock(lock) && ![...roots.values()].some((r) => r.state.conditionalCreate === true)) {
       // Only now is it known whether the create that took the lock meant anything.
       if (!(await lock.probe())) {

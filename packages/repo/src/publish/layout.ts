@@ -57,7 +57,38 @@ export function aptTopKey(suite: string): string {
 export function topKeyOf(root: string): string {
   const family = familyOf(root);
   if (family === "deb") return aptTopKey(root.slice("deb/".length));
+  if (family === "rpm") return rpmTopKeys(root).repomd;
   throw new Error(`no top file defined yet for the ${family} family (root ${root})`);
+}
+
+/** The root id of an RPM-MD directory: `rpm/<target path>/<basearch>` (`rpm/el/9/x86_64`). */
+export function rpmRoot(path: string, arch: string): string {
+  return `rpm/${path}/${arch}`;
+}
+
+/** The keys of an RPM-MD root's top files, in write order: repomd.xml, its signature, its key. */
+export function rpmTopKeys(root: string): { repomd: string; asc: string; key: string } {
+  const dir = `${root}/repodata`;
+  return { repomd: `${dir}/repomd.xml`, asc: `${dir}/repomd.xml.asc`, key: `${dir}/repomd.xml.key` };
+}
+
+/** The `.repo` file of an RPM-MD target, beside its architecture folders: `rpm/el/9/<name>.repo`. */
+export function rpmRepoFileKey(path: string, name: string): string {
+  return `rpm/${path}/${name}.repo`;
+}
+
+/**
+ * The `location href` of a pool file as seen from an RPM-MD root: `../` up to `rpm/`, then the pool path
+ * (dnf and zypper resolve it against the baseurl; verified with both).
+ */
+export function rpmHref(root: string, key: string): string {
+  const depth = root.split("/").length - 1;
+  return `${"../".repeat(depth)}${key.slice("rpm/".length)}`;
+}
+
+/** The public key for rpm users (`gpgkey=`, `rpm --import`): `keys/RPM-GPG-KEY-<name>`. */
+export function rpmPublicKeyKey(name: string): string {
+  return `keys/RPM-GPG-KEY-${name}`;
 }
 
 /** The keys of an APT suite's three top files, in write order. */

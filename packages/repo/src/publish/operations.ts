@@ -12,11 +12,11 @@ import { aptRoot } from "./layout.ts";
 import type { AptPublishSettings, PackageSelector, PublishResult } from "./options.ts";
 import type { OpenPGPSigner } from "@packyard/formats";
 import type { RootState } from "./state.ts";
-import { loadFamily } from "./state-io.ts";
+import { loadRepository } from "./state-io.ts";
 
-/** The current state of every root of the repository (APT suites so far), sorted by root. */
+/** The current state of every root of the repository (APT suites, RPM-MD roots), sorted by root. */
 export async function readRepository(storage: Storage): Promise<RootState[]> {
-  const roots = await loadFamily(storage, "deb");
+  const roots = await loadRepository(storage);
   return [...roots.values()].map((r) => r.state).sort((a, b) => (a.root < b.root ? -1 : 1));
 }
 
@@ -149,7 +149,10 @@ export interface RefreshOptions extends EngineOptions {
   validFor?: number;
 }
 
-/** Re-signs the top files of every suite (or one) with a new Date, e.g. before Valid-Until lapses. */
+/**
+ * Re-signs the top files of every root (or one APT suite) with a new Date, e.g. before Valid-Until lapses
+ * or after a key rotation (RPM-MD roots get the new `repomd.xml.key` too).
+ */
 export async function refreshRepository(storage: Storage, options: RefreshOptions): Promise<PublishResult> {
   const signers = checkSigners(options.signers);
   return withEngine(storage, options, signers, async (ctx, roots) => {
@@ -163,6 +166,15 @@ export async function refreshRepository(storage: Storage, options: RefreshOption
           key: root,
           found: [...roots.keys()],
         });
+      }
+      if (prev.state.rpm !== undefined) {
+        plans.push({
+          root,
+          prev,
+          draft: { family: "rpm", root, rpm: prev.state.rpm, packages: prev.state.packages, tombstones: [] },
+          poolWrites: [],
+        });
+        continue;
       }
       const apt = { suite: prev.state.apt!.suite } as AptPublishSettings;
       if (options.validFor !== undefined) apt.validFor = options.validFor;

@@ -19,6 +19,35 @@ export interface PackageSelector {
   version?: string;
   arch?: string;
   component?: string;
+  /** RPM-MD: the catalogue target (`el-9`); absent matches every target. */
+  target?: string;
+}
+
+/**
+ * RPM-MD settings of a publish. Each (target, base architecture) is one root, `rpm/<path>/<arch>/`, with
+ * its own `repodata/`; rpm files live once in `rpm/pool/` and every root's `location href` points there.
+ */
+export interface RpmPublishSettings {
+  /**
+   * Catalogue targets rpms go to (`el-9`, `fedora-41`, `opensuse-15.6`, ...). Default: every target the
+   * repository already serves; with none, publishing an rpm is refused with the known ids listed.
+   */
+  targets?: string[];
+  /**
+   * Base architectures of new roots (default: those of the added packages, `noarch` excluded; `x86_64`
+   * when only noarch). An existing target keeps its roots; these add more.
+   */
+  architectures?: string[];
+  /** zstd-compressed metadata (`.xml.zst`) instead of gz. EL7 yum cannot read it. */
+  zstd?: boolean;
+  /** Changelog entries kept per package in other.xml (default 10). */
+  changelogLimit?: number;
+  /** The URL users fetch the repository root from; when given (or held), `<name>.repo` files are written. */
+  baseUrl?: string;
+  /** Name of the `.repo` file and section (default: the key name). */
+  name?: string;
+  /** Replace the signature of an rpm already signed by another key (otherwise REPO_FOREIGN_SIGNATURE). */
+  resign?: boolean;
 }
 
 /** APT settings of the suite being published (new suites take these; existing ones keep theirs unless changed here). */
@@ -71,6 +100,8 @@ export interface PublishOptions {
   replace?: boolean;
   /** APT suite settings. */
   apt?: AptPublishSettings;
+  /** RPM-MD settings (targets, architectures, metadata options). */
+  rpm?: RpmPublishSettings;
   /** One or two OpenPGP signers (two while rotating keys). */
   signers: readonly OpenPGPSigner[];
   /** The lock; default: the lock beside the repository (`.packyard/lock/`). `false`: no lock (`--no-lock`). */

@@ -1,4 +1,4 @@
-/** `publish`: add and remove packages of one APT suite, and write what changed. */
+/** `publish`: add and remove packages of one APT suite and of RPM-MD roots, and write what changed. */
 import { RepoError } from "../errors.ts";
 import type { Storage } from "../storage/storage.ts";
 import {
@@ -13,8 +13,9 @@ import {
 import { commitRoots, deleteDue, type RootPlan } from "./commit.ts";
 import { checkSigners, type EngineOptions, withEngine } from "./engine.ts";
 import { aptRoot } from "./layout.ts";
-import type { PublishOptions, PublishResult } from "./options.ts";
-import type { AptSettings } from "./state.ts";
+import type { PublishInput, PublishOptions, PublishResult } from "./options.ts";
+import { changeRpmRoots, checkRpmOptions, planTargets, rpmInfoOf } from "./rpm-change.ts";
+import type { AptSettings, PackageRecord } from "./state.ts";
 import type { LoadedRoot } from "./state-io.ts";
 
 /** Which blob each root holds at each pool key, and what every pool key ever held. */
@@ -44,9 +45,11 @@ function sameSettings(a: AptSettings | undefined, b: AptSettings): boolean {
 }
 
 /**
- * Publishes to an APT suite: adds packages (copying each into the pool once; a held identical package is a
- * no-op), removes selected ones, keeps the newest `keep` versions, rewrites only the indexes that changed,
- * signs the top files and deletes blobs whose grace period has passed. Reads no package already held.
+ * Publishes packages: .deb files to an APT suite, .rpm files to the RPM-MD roots of their targets (signed
+ * with the repository key first unless they carry it), in one commit under one lock. Adds packages
+ * (copying each into the pool once; a held identical package is a no-op), removes selected ones, keeps
+ * the newest `keep` versions, rewrites only the indexes that changed, signs the top files and deletes
+ * blobs whose grace period has passed. Reads no package already held.
  * @example
  * await publish(folderStorage("public"), { add: [{ info, source: fileSource(path) }], signers: [signer] });
  */
@@ -57,63 +60,132 @@ export async function publish(
   const signers = checkSigners(options.signers);
   const add = options.add ?? [];
   const remove = options.remove ?? [];
+  const debs: PublishInput[] = [];
+  const rpms: PublishInput[] = [];
   // Checked before the lock is taken: bad input leaves the repository untouched.
-  for (const input of add) debControlOf(input);
+  for (const input of add) {
+    if (input.info.format === "rpm") {
+      rpmInfoOf(input);
+      rpms.push(input);
+    } else {
+      debControlOf(input);
+      debs.push(input);
+    }
+  }
+  checkRpmOptions(options.rpm);
   const suite = suiteOf(options.apt);
   const component = componentOf(options.apt);
+  const rpmInvolved = rpms.length > 0 || options.rpm !== undefined;
   return withEngine(storage, options, signers, async (ctx, roots) => {
-    const root = aptRoot(suite);
-    const prev = roots.get(root);
-    const settings = mergeAptSettings(
-      prev?.state.apt,
-      { ...options.apt, component },
-      add.map((a) => a.info.archString),
-    );
     const now = ctx.clock();
-    const change = changeAptPackages({
-      root,
-      settings,
-      prev: prev?.state.packages ?? [],
-      add,
-      remove,
-      keep: options.keep,
-      replace: options.replace ?? false,
-      component,
-      pool: poolIndex(roots, root, now),
-      now,
-    });
     const result: PublishResult = {
-      added: change.added.map(selectorOf),
-      unchanged: change.unchanged.map(selectorOf),
-      removed: change.removed.map(selectorOf),
+      added: [],
+      unchanged: [],
+      removed: [],
       changedKeys: [],
       deleted: [],
       written: [],
       roots: [],
     };
-    const changed =
-      change.added.length > 0 ||
-      change.removed.length > 0 ||
-      !sameSettings(prev?.state.apt, settings) ||
-      prev === undefined ||
-      prev.stale === true;
-    if (!changed) {
+    const plans: RootPlan[] = [];
+    const root = aptRoot(suite);
+    const prev = roots.get(root);
+    if (debs.length > 0 || options.apt !== undefined || prev !== undefined || !rpmInvolved) {
+      const settings = mergeAptSettings(
+        prev?.state.apt,
+        { ...options.apt, component },
+        debs.map((a) => a.info.archString),
+      );
+      const change = changeAptPackages({
+        root,
+        settings,
+        prev: prev?.state.packages ?? [],
+        add: debs,
+        remove: remove.filter((r) => r.target === undefined),
+        keep: options.keep,
+        replace: options.replace ?? false,
+        component,
+        pool: poolIndex(roots, root, now),
+        now,
+      });
+      result.added.push(...change.added.map(selectorOf));
+      result.unchanged.push(...change.unchanged.map(selectorOf));
+      result.removed.push(...change.removed.map(selectorOf));
+      const changed =
+        change.added.length > 0 ||
+        change.removed.length > 0 ||
+        !sameSettings(prev?.state.apt, settings) ||
+        prev === undefined ||
+        prev.stale === true;
+      if (changed) {
+        plans.push({
+          root,
+          prev,
+          draft: { family: "deb", root, apt: settings, packages: change.packages, tombstones: [] },
+          poolWrites: change.writes,
+        });
+      }
+    }
+    const hasRpmRoots = [...roots.values()].some((r) => r.state.rpm !== undefined);
+    if (rpmInvolved || (hasRpmRoots && (remove.length > 0 || options.keep !== undefined))) {
+      const targets = planTargets(
+        roots,
+        options.rpm,
+        rpms.map((r) => r.info.archString),
+        rpms.length > 0,
+      );
+      const change = await changeRpmRoots({
+        roots,
+        targets,
+        options: options.rpm,
+        add: rpms,
+        remove: remove.filter((r) => r.component === undefined),
+        keep: options.keep,
+        replace: options.replace ?? false,
+        signers,
+        keyName: ctx.keyName,
+        ever: poolIndex(roots, undefined, now).ever,
+        now,
+      });
+      const writesByKey = new Map(change.writes.map((w) => [w.key, w]));
+      const written = new Set<string>();
+      for (const c of change.roots) {
+        const sel = (r: PackageRecord) => ({ ...selectorOf(r), target: c.settings.target });
+        result.added.push(...c.added.map(sel));
+        result.unchanged.push(...c.unchanged.map(sel));
+        result.removed.push(...c.removed.map(sel));
+        const before = roots.get(c.root);
+        const changed =
+          c.added.length > 0 ||
+          c.removed.length > 0 ||
+          before === undefined ||
+          before.stale === true ||
+          JSON.stringify(before.state.rpm) !== JSON.stringify(c.settings);
+        if (!changed) continue;
+        // Each new pool file is written once, by the first root that lists it.
+        const poolWrites = c.packages
+          .map((p) => writesByKey.get(p.key))
+          .filter((w): w is NonNullable<typeof w> => w !== undefined && !written.has(w.key));
+        for (const w of poolWrites) written.add(w.key);
+        plans.push({
+          root: c.root,
+          prev: before,
+          draft: { family: "rpm", root: c.root, rpm: c.settings, packages: c.packages, tombstones: [] },
+          poolWrites,
+        });
+      }
+    }
+    if (plans.length === 0) {
       result.deleted = await deleteDue(ctx, roots);
       return result;
     }
-    const plan: RootPlan = {
-      root,
-      prev,
-      draft: { family: "deb", root, apt: settings, packages: change.packages, tombstones: [] },
-      poolWrites: change.writes,
-    };
     const others = new Map(roots);
-    others.delete(root);
-    const commit = await commitRoots(ctx, [plan], others);
+    for (const p of plans) others.delete(p.root);
+    const commit = await commitRoots(ctx, plans, others);
     result.changedKeys = commit.changedKeys;
     result.deleted = commit.deleted;
     result.written = commit.written;
-    result.roots = [root];
+    result.roots = plans.map((p) => p.root);
     return result;
   });
 }

@@ -124,6 +124,7 @@ export function parseState(key: string, bytes: Uint8Array, root?: string): RootS
     }
   }
   if (data.family === "deb" && !isObject(data.apt)) corrupt(key, "apt settings", data.apt);
+  if (data.family === "rpm" && !isObject(data.rpm)) corrupt(key, "rpm settings", data.rpm);
   return data as unknown as RootState;
 }
 
@@ -218,6 +219,18 @@ export async function loadFamily(storage: Storage, family: Family): Promise<Map<
   for (const root of await listRoots(storage, family)) {
     const loaded = await loadRoot(storage, root);
     if (loaded !== undefined) out.set(root, loaded);
+  }
+  return out;
+}
+
+/** The families this version publishes. */
+export const PUBLISHED_FAMILIES: readonly Family[] = ["deb", "rpm"];
+
+/** The current state of every root of every family this version publishes. */
+export async function loadRepository(storage: Storage): Promise<Map<string, LoadedRoot>> {
+  const out = new Map<string, LoadedRoot>();
+  for (const family of PUBLISHED_FAMILIES) {
+    for (const [root, loaded] of await loadFamily(storage, family)) out.set(root, loaded);
   }
   return out;
 }

@@ -46,6 +46,66 @@ export interface PackageRecord {
   added: string;
   /** Index material taken from PackageInfo at publish (never re-read from the package). */
   deb?: DebIndexInfo;
+  rpm?: RpmIndexInfo;
+}
+
+/** One dependency entry as RPM-MD lists it (`<rpm:entry name= flags= epoch= ver= rel= pre=>`). */
+export interface RpmDepEntry {
+  name: string;
+  flags?: "EQ" | "LT" | "LE" | "GT" | "GE";
+  epoch?: string;
+  ver?: string;
+  rel?: string;
+  /** `pre="1"`: needed by a scriptlet before install (PREREQ, SCRIPT_PRE/POST, PRETRANS, POSTTRANS). */
+  pre?: boolean;
+}
+
+/** The dependency lists of RPM-MD primary, already filtered as createrepo_c does. */
+export interface RpmDepLists {
+  provides: RpmDepEntry[];
+  requires: RpmDepEntry[];
+  conflicts: RpmDepEntry[];
+  obsoletes: RpmDepEntry[];
+  suggests: RpmDepEntry[];
+  enhances: RpmDepEntry[];
+  recommends: RpmDepEntry[];
+  supplements: RpmDepEntry[];
+}
+
+/**
+ * What the RPM-MD documents need of an .rpm, taken from PackageInfo when it is published (of the file as
+ * stored, i.e. after signing): primary, filelists and other are rebuilt from these records alone.
+ * The pkgid is the record's `digests.sha256`, the size its `size`.
+ */
+export interface RpmIndexInfo {
+  name: string;
+  arch: string;
+  /** `"0"` when the package has no epoch. */
+  epoch: string;
+  ver: string;
+  rel: string;
+  summary: string;
+  description: string;
+  packager: string;
+  url: string;
+  /** RPMTAG_BUILDTIME (Unix seconds). */
+  buildTime: number;
+  /** RPMTAG_SIZE. */
+  installedSize: number;
+  /** Uncompressed payload size. */
+  archiveSize: number;
+  license: string;
+  vendor: string;
+  group: string;
+  buildhost: string;
+  sourcerpm: string;
+  /** Byte range of the main header in the stored file (start = 96 + signature header size). */
+  headerRange: { start: number; end: number };
+  deps: RpmDepLists;
+  /** Every path the package owns, sorted as createrepo_c lists them; `dir` and `ghost` typed. */
+  files: { path: string; type?: "dir" | "ghost" }[];
+  /** Changelog entries, at most the root's limit, in the order other.xml lists them. */
+  changelog: { author: string; date: number; text: string }[];
 }
 
 /** What the APT indexes need of a .deb: its control stanza verbatim, and its paths when Contents is on. */
@@ -99,6 +159,24 @@ export interface AptSettings {
   byHash: boolean;
 }
 
+/** An RPM-MD root's settings: which catalogue target and base architecture it serves, and how. */
+export interface RpmSettings {
+  /** Catalogue id of the distro release (`el-9`, `fedora-41`, `opensuse-15.6`). */
+  target: string;
+  /** The target's folder under `rpm/` (`el/9`), from the catalogue. */
+  path: string;
+  /** Base architecture (`x86_64`, `aarch64`); `noarch` packages are listed in every one. */
+  arch: string;
+  /** Metadata compression: `gz` (every client) unless `zst` is asked for (EL7 yum cannot read it). */
+  compression: "gz" | "zst";
+  /** Changelog entries kept per package in other.xml (createrepo_c's default is 10). */
+  changelogLimit: number;
+  /** The URL users fetch the repository root from (for `<name>.repo`); absent: no .repo file is written. */
+  baseUrl?: string;
+  /** Name of the `.repo` file, its section id and `RPM-GPG-KEY-<name>`. */
+  name: string;
+}
+
 /** The state document of one root. */
 export interface RootState {
   schema: typeof STATE_SCHEMA;
@@ -110,6 +188,7 @@ export interface RootState {
   /** The date the top file carries (APT `Date`). */
   date: string;
   apt?: AptSettings;
+  rpm?: RpmSettings;
   /** Packages, sorted by name, version, arch, component. */
   packages: PackageRecord[];
   /** Index files the top file lists. */

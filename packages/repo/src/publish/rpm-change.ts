@@ -1,0 +1,537 @@
+/**
+ * How RPM-MD roots change in a publish: which roots an rpm goes to (its architecture's root of every
+ * target; `noarch` to each of them), the root settings, the pool key, the signature an rpm gets before its
+ * checksum enters primary (signed with the repository key unless it already carries one of the
+ * repository's keys), conflicts, removals and `keep`. Identity is the main header's SHA-256, so the same
+ * build signed or not is one package; the file stored is the signed one.
+ */
+import { createHash } from "node:crypto";
+import { type OpenPGPSigner, type PackageInfo, rpmFormat, signRpm } from "@packyard/formats";
+import { escapeKeySegment, poolPrefix } from "../apt/pool.ts";
+import { type CatalogueTarget, catalogueTarget, targetsOf } from "../catalogue/index.ts";
+import { RepoError } from "../errors.ts";
+import { rpmIndexInfo } from "../rpmmd/info.ts";
+import type { PoolWrite } from "./apt-change.ts";
+import { rpmRoot } from "./layout.ts";
+import type { PackageSelector, PublishInput, RpmPublishSettings } from "./options.ts";
+import type { BlobDigests, PackageRecord, RpmSettings } from "./state.ts";
+import type { LoadedRoot } from "./state-io.ts";
+
+/** createrepo_c's default `--changelog-limit`. */
+export const DEFAULT_CHANGELOG_LIMIT = 10;
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+function invalid(field: string, expected: string, found: unknown): never {
+  throw new RepoError("INVALID_SETTING", `${field}: expected ${expected}, found ${JSON.stringify(found)}`, {
+    field,
+    expected,
+    found,
+  });
+}
+
+/** The folder of a catalogue target under `rpm/`. */
+export function targetPath(t: CatalogueTarget): string {
+  const layout = t.layout as { path?: string } | undefined;
+  if (t.family !== "rpm" || layout?.path === undefined)
+    invalid("rpm.targets", "an RPM-MD target of the catalogue", t.id);
+  return layout.path;
+}
+
+/** Checks the rpm settings a publish gives (before the lock is taken). */
+export function checkRpmOptions(o: RpmPublishSettings | undefined): void {
+  if (o === undefined) return;
+  for (const id of o.targets ?? []) {
+    const t = catalogueTarget(id);
+    if (t.family !== "rpm") {
+      throw new RepoError(
+        "UNKNOWN_TARGET",
+        `rpm.targets: ${id} is a ${t.family} target; expected one of ${targetsOf("rpm")
+          .map((x) => x.id)
+          .join(", ")}`,
+        { found: id, expected: targetsOf("rpm").map((x) => x.id) },
+      );
+    }
+  }
+  for (const a of o.architectures ?? []) {
+    if (!/^[a-z0-9_]+$/.test(a) || a === "noarch")
+      invalid("rpm.architectures", "rpm base architectures such as x86_64 or aarch64", a);
+  }
+  if (o.changelogLimit !== undefined && (!Number.isInteger(o.changelogLimit) || o.changelogLimit < 0))
+    invalid("rpm.changelogLimit", "a whole number ≥ 0", o.changelogLimit);
+  if (o.name !== undefined && !NAME_RE.test(o.name))
+    invalid("rpm.name", "letters, digits, . _ - (a .repo file name)", o.name);
+  if (o.baseUrl !== undefined) checkBaseUrl(o.baseUrl);
+}
+
+function checkBaseUrl(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    invalid("baseUrl", "an http(s) URL such as https://packages.example.org", url);
+  }
+  if (u.protocol !== "https:" && u.protocol !== "http:")
+    invalid("baseUrl", "an http(s) URL such as https://packages.example.org", url);
+  if (u.search !== "" || u.hash !== "") invalid("baseUrl", "a URL without ?query or #fragment", url);
+  return url.replace(/\/+$/, "");
+}
+
+/** A root's settings after this publish: a new root takes what is asked, an existing one keeps the rest. */
+export function mergeRpmSettings(
+  prev: RpmSettings | undefined,
+  target: CatalogueTarget,
+  arch: string,
+  o: RpmPublishSettings | undefined,
+  keyName: string,
+): RpmSettings {
+  const next: RpmSettings = prev
+    ? { ...prev }
+    : {
+        target: target.id,
+        path: targetPath(target),
+        arch,
+        compression: "gz",
+        changelogLimit: DEFAULT_CHANGELOG_LIMIT,
+        name: keyName,
+      };
+  if (o?.zstd !== undefined) next.compression = o.zstd ? "zst" : "gz";
+  if (o?.changelogLimit !== undefined) next.changelogLimit = o.changelogLimit;
+  if (o?.name !== undefined) next.name = o.name;
+  if (o?.baseUrl !== undefined) next.baseUrl = checkBaseUrl(o.baseUrl);
+  return next;
+}
+
+/** The pool key of an rpm: `rpm/pool/<prefix>/<name>/<name>-<ver>-<rel>.<arch>.rpm`, every part escaped. */
+export function rpmPoolKey(info: { name: string; ver: string; rel: string; arch: string }): string {
+  const n = escapeKeySegment(info.name);
+  const file = escapeKeySegment(`${info.name}-${info.ver}-${info.rel}.${info.arch}.rpm`);
+  return `rpm/pool/${escapeKeySegment(poolPrefix(info.name))}/${n}/${file}`;
+}
+
+/** Checks that a package can go into an RPM-MD repository. */
+export function rpmInfoOf(input: PublishInput): PackageInfo & { raw: { format: "rpm" } } {
+  const info = input.info;
+  const where = input.name ?? `${info.name} ${info.versionString}`;
+  if (info.format !== "rpm" || info.raw.format !== "rpm") {
+    throw new RepoError("UNSUPPORTED_PACKAGE", `${where}: expected an .rpm, found a ${info.format} package`, {
+      path: where,
+      expected: "rpm",
+      found: info.format,
+    });
+  }
+  if (input.source.size !== info.artifact.size) {
+    throw new RepoError(
+      "CHECKSUM_MISMATCH",
+      `${where}: expected ${info.artifact.size} bytes (what was read of it), found ${input.source.size}`,
+      { path: where, expected: info.artifact.size, found: input.source.size },
+    );
+  }
+  return info as PackageInfo & { raw: { format: "rpm" } };
+}
+
+/** The rpm signatures a package carries (header-only and legacy). */
+function rpmSignatures(info: PackageInfo) {
+  return info.signatures.filter((s) => s.location.startsWith("rpm:"));
+}
+
+function ours(s: { keyId?: string; fingerprint?: string }, signers: readonly OpenPGPSigner[]): boolean {
+  return signers.some(
+    (k) =>
+      (s.fingerprint !== undefined &&
+        [k.fingerprint, k.primaryFingerprint].includes(s.fingerprint.toUpperCase())) ||
+      (s.keyId !== undefined && s.keyId.toUpperCase() === k.keyId),
+  );
+}
+
+/** An rpm as it will be stored: signed (or kept), with the digests and header start of those bytes. */
+export interface PreparedRpm {
+  input: PublishInput;
+  info: PackageInfo & { raw: { format: "rpm" } };
+  identity: string;
+  size: number;
+  digests: BlobDigests;
+  headerStart: number;
+  /** The stored bytes (the input re-signed, or the input itself). */
+  open: () => AsyncIterable<Uint8Array>;
+  /** True when signed at publish. */
+  signed: boolean;
+}
+
+/**
+ * Decides an rpm's signature: kept when every rpm signature it carries is by one of the repository's
+ * keys, made with the first key when it has none (or with `resign`), refused (REPO_FOREIGN_SIGNATURE)
+ * when another key signed it. A signed copy is hashed here (one read) and streamed again at commit.
+ */
+export async function prepareRpm(
+  input: PublishInput,
+  signers: readonly OpenPGPSigner[],
+  resign: boolean,
+): Promise<PreparedRpm> {
+  const info = rpmInfoOf(input);
+  const where = input.name ?? `${info.name}-${info.versionString}.${info.archString}.rpm`;
+  const sigs = rpmSignatures(info);
+  const foreign = sigs.filter((s) => !ours(s, signers));
+  const base = { input, info, identity: info.raw.headerSha256 };
+  if (sigs.length > 0 && foreign.length === 0) {
+    return {
+      ...base,
+      size: info.artifact.size,
+      digests: { ...info.artifact.digests },
+      headerStart: info.raw.headerStart,
+      open: () => input.source.open(),
+      signed: false,
+    };
+  }
+  if (foreign.length > 0 && !resign) {
+    const who = foreign.map((s) => s.fingerprint ?? s.keyId ?? "an unknown key").join(", ");
+    throw new RepoError(
+      "REPO_FOREIGN_SIGNATURE",
+      `${where}: expected an unsigned rpm or one signed by the repository key (${signers[0]!.primaryFingerprint}), found a signature by ${who}; give --resign to replace it with the repository's`,
+      { path: where, expected: signers.map((s) => s.primaryFingerprint), found: who },
+    );
+  }
+  const signer = signers[0]!;
+  const open = () => signRpm(input.source, signer);
+  const hashes = {
+    md5: createHash("md5"),
+    sha1: createHash("sha1"),
+    sha256: createHash("sha256"),
+    sha512: createHash("sha512"),
+  };
+  let size = 0;
+  try {
+    for await (const chunk of open()) {
+      size += chunk.length;
+      for (const h of Object.values(hashes)) h.update(chunk);
+    }
+  } catch (e) {
+    throw new RepoError(
+      "CORRUPT_PACKAGE",
+      `${where}: could not be signed: ${(e as Error).message}`,
+      { path: where },
+      { cause: e },
+    );
+  }
+  // Everything after the signature header is copied byte for byte, so the main header moved by the
+  // difference in size.
+  const headerStart = info.raw.headerStart + (size - info.artifact.size);
+  return {
+    ...base,
+    size,
+    digests: {
+      md5: hashes.md5.digest("hex"),
+      sha1: hashes.sha1.digest("hex"),
+      sha256: hashes.sha256.digest("hex"),
+      sha512: hashes.sha512.digest("hex"),
+    },
+    headerStart,
+    open,
+    signed: true,
+  };
+}
+
+/** rpm version order, newest last. */
+export function compareRpmVersions(a: string, b: string): number {
+  return rpmFormat.compareVersions(a, b);
+}
+
+/** Sorts records by name, version (rpm order), architecture. */
+export function sortRpmRecords(records: PackageRecord[]): PackageRecord[] {
+  return records.sort(
+    (a, b) =>
+      (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) ||
+      compareRpmVersions(a.version, b.version) ||
+      (a.arch < b.arch ? -1 : a.arch > b.arch ? 1 : 0),
+  );
+}
+
+/** The roots of an RPM-MD target that exist, and the architectures a publish adds to it. */
+export interface TargetRoots {
+  target: CatalogueTarget;
+  path: string;
+  /** Base architectures of the target after this publish, sorted. */
+  arches: string[];
+}
+
+/**
+ * Which targets and architectures this publish touches: the targets asked for (else the repository's),
+ * each with its existing roots plus the asked architectures (a new target: the added packages'
+ * architectures, x86_64 when they are all noarch).
+ */
+export function planTargets(
+  roots: ReadonlyMap<string, LoadedRoot>,
+  o: RpmPublishSettings | undefined,
+  addedArches: readonly string[],
+  needed: boolean,
+): TargetRoots[] {
+  const existing = new Map<string, Set<string>>();
+  for (const { state } of roots.values()) {
+    if (state.rpm === undefined) continue;
+    const set = existing.get(state.rpm.target) ?? new Set<string>();
+    set.add(state.rpm.arch);
+    existing.set(state.rpm.target, set);
+  }
+  const ids = o?.targets ?? [...existing.keys()].sort();
+  if (ids.length === 0 && needed) {
+    throw new RepoError(
+      "INVALID_SETTING",
+      `rpm packages need a distro target for their repository: give --rpm-target (or publish.rpm.targets), one of ${targetsOf(
+        "rpm",
+      )
+        .map((t) => t.id)
+        .join(", ")}`,
+      { field: "rpm.targets", expected: targetsOf("rpm").map((t) => t.id) },
+    );
+  }
+  const derived = [...new Set(addedArches.filter((a) => a !== "noarch"))];
+  return ids.map((id) => {
+    const target = catalogueTarget(id);
+    const path = targetPath(target);
+    const held = existing.get(id);
+    const asked = o?.architectures ?? (held === undefined ? (derived.length > 0 ? derived : ["x86_64"]) : []);
+    for (const a of asked) {
+      if (!target.architectures.includes(a)) {
+        throw new RepoError(
+          "ARCH_NOT_IN_REPO",
+          `rpm.architectures: ${target.name} (${id}) has no architecture ${a}; expected one of ${target.architectures.join(", ")}`,
+          { expected: target.architectures, found: a },
+        );
+      }
+    }
+    return { target, path, arches: [...new Set([...(held ?? []), ...asked])].sort() };
+  });
+}
+
+function matchesRecord(r: PackageRecord, s: PackageSelector, target: string): boolean {
+  return (
+    r.name === s.name &&
+    (s.version === undefined || r.version === s.version) &&
+    (s.arch === undefined || r.arch === s.arch) &&
+    (s.target === undefined || s.target === target) &&
+    s.component === undefined
+  );
+}
+
+/** What {@link changeRpmRoots} decided for one root. */
+export interface RpmRootChange {
+  root: string;
+  settings: RpmSettings;
+  packages: PackageRecord[];
+  added: PackageRecord[];
+  unchanged: PackageRecord[];
+  removed: PackageRecord[];
+}
+
+/** What a publish does to the RPM-MD roots. */
+export interface RpmChange {
+  roots: RpmRootChange[];
+  writes: PoolWrite[];
+}
+
+/**
+ * Applies adds, removes and `keep` to every RPM-MD root the publish touches. An rpm goes to its
+ * architecture's root of every target (noarch: to all of them); the same identity held anywhere reuses
+ * that stored file; the same name-version-release.arch with another identity in one root is
+ * REPO_CONFLICT unless `replace`; a pool key that ever held other bytes sends the file to a
+ * content-qualified path.
+ */
+export async function changeRpmRoots(args: {
+  roots: ReadonlyMap<string, LoadedRoot>;
+  targets: readonly TargetRoots[];
+  options: RpmPublishSettings | undefined;
+  add: readonly PublishInput[];
+  remove: readonly PackageSelector[];
+  keep: number | undefined;
+  replace: boolean;
+  signers: readonly OpenPGPSigner[];
+  keyName: string;
+  /** SHA-256 each pool key ever held (tombstones, retired keys), and whether the file is still there. */
+  ever: ReadonlyMap<string, { sha256: string; present: boolean }>;
+  now: Date;
+}): Promise<RpmChange> {
+  // Every stored rpm by identity, and every pool key in use with its file hash.
+  const byIdentity = new Map<string, PackageRecord>();
+  const keyHolds = new Map<string, string>();
+  for (const { state } of args.roots.values()) {
+    if (state.family !== "rpm") continue;
+    for (const p of state.packages) {
+      if (!byIdentity.has(p.identity)) byIdentity.set(p.identity, p);
+      keyHolds.set(p.key, p.digests.sha256);
+    }
+  }
+  const changes = new Map<string, RpmRootChange & { held: Map<string, PackageRecord> }>();
+  const id = (r: { name: string; version: string; arch: string }) => `${r.name}\0${r.version}\0${r.arch}`;
+  for (const t of args.targets) {
+    for (const arch of t.arches) {
+      const root = rpmRoot(t.path, arch);
+      const prev = args.roots.get(root);
+      const settings = mergeRpmSettings(prev?.state.rpm, t.target, arch, args.options, args.keyName);
+      let start = prev?.state.packages ?? [];
+      if (prev === undefined) {
+        // A new architecture of a target serves the target's noarch packages from the start.
+        const sibling = t.arches
+          .map((a) => args.roots.get(rpmRoot(t.path, a)))
+          .find((r) => r !== undefined);
+        start = (sibling?.state.packages ?? []).filter((p) => p.arch === "noarch");
+      }
+      changes.set(root, {
+        root,
+        settings,
+        packages: [],
+        added: prev === undefined ? [...start] : [],
+        unchanged: [],
+        removed: [],
+        held: new Map(start.map((p) => [id(p), p])),
+      });
+    }
+  }
+  const writes: PoolWrite[] = [];
+  const prepared = new Map<string, PreparedRpm>();
+  for (const input of args.add) {
+    const info = rpmInfoOf(input);
+    const where = input.name ?? `${info.name}-${info.versionString}.${info.archString}.rpm`;
+    const arch = info.archString;
+    const dests = args.targets.flatMap((t) => {
+      const arches = arch === "noarch" ? t.arches : t.arches.filter((a) => a === arch);
+      if (arches.length === 0) {
+        throw new RepoError(
+          "ARCH_NOT_IN_REPO",
+          `${where}: architecture ${arch} is not served by ${t.target.id} (${t.arches.join(", ")}); add it with --rpm-arch ${arch}`,
+          { path: where, expected: t.arches, found: arch },
+        );
+      }
+      return arches.map((a) => rpmRoot(t.path, a));
+    });
+    const identity = info.raw.headerSha256;
+    for (const root of dests) {
+      const change = changes.get(root)!;
+      const key = id({ name: info.name, version: info.versionString, arch });
+      const same = change.held.get(key);
+      if (same !== undefined && same.identity === identity) {
+        if (!change.added.includes(same)) change.unchanged.push(same);
+        continue;
+      }
+      if (same !== undefined && !args.replace) {
+        throw new RepoError(
+          "REPO_CONFLICT",
+          `${where}: ${root} already holds ${info.name} ${info.versionString} ${arch} with other content (header sha256 ${same.identity.slice(0, 16)}…, this one ${identity.slice(0, 16)}…); bump the release, or give --replace`,
+          { path: where, key: same.key, expected: same.identity, found: identity },
+        );
+      }
+      let stored = byIdentity.get(identity);
+      let record: PackageRecord;
+      if (stored !== undefined) {
+        record = {
+          ...stored,
+          added: args.now.toISOString(),
+          rpm: rpmIndexInfo(info, {
+            headerStart: stored.rpm!.headerRange.start,
+            changelogLimit: change.settings.changelogLimit,
+          }),
+        };
+      } else {
+        let p = prepared.get(identity);
+        if (p === undefined) {
+          p = await prepareRpm(input, args.signers, args.options?.resign ?? false);
+          prepared.set(identity, p);
+        }
+        let poolKey = rpmPoolKey({
+          name: info.name,
+          ver: rpmVer(info),
+          rel: rpmRel(info),
+          arch,
+        });
+        const holds = keyHolds.get(poolKey) ?? args.ever.get(poolKey)?.sha256;
+        if (holds !== undefined && holds !== p.digests.sha256) {
+          const slash = poolKey.lastIndexOf("/");
+          poolKey = `${poolKey.slice(0, slash)}/${p.digests.sha256.slice(0, 16)}${poolKey.slice(slash)}`;
+        }
+        record = {
+          name: info.name,
+          version: info.versionString,
+          arch,
+          key: poolKey,
+          size: p.size,
+          digests: p.digests,
+          identity,
+          added: args.now.toISOString(),
+          rpm: rpmIndexInfo(info, { headerStart: p.headerStart, changelogLimit: change.settings.changelogLimit }),
+        };
+        stored = record;
+        byIdentity.set(identity, record);
+        const present =
+          keyHolds.get(poolKey) === p.digests.sha256 ||
+          (args.ever.get(poolKey)?.sha256 === p.digests.sha256 && args.ever.get(poolKey)?.present === true);
+        keyHolds.set(poolKey, p.digests.sha256);
+        if (!present) {
+          const prep = p;
+          writes.push({
+            key: poolKey,
+            input: { ...input, source: { size: prep.size, open: () => prep.open() } },
+            record,
+          });
+        }
+      }
+      if (same !== undefined) {
+        if (change.added.includes(same)) change.added.splice(change.added.indexOf(same), 1);
+        else change.removed.push(same);
+      }
+      change.held.set(key, record);
+      change.added.push(record);
+    }
+  }
+  for (const change of changes.values()) {
+    const target = change.settings.target;
+    let packages = [...change.held.values()];
+    for (const sel of args.remove) {
+      const hit = new Set(packages.filter((r) => matchesRecord(r, sel, target)));
+      packages = packages.filter((r) => !hit.has(r));
+      change.removed.push(...hit);
+    }
+    if (args.keep !== undefined) {
+      if (!Number.isInteger(args.keep) || args.keep < 1) invalid("keep", "a whole number ≥ 1", args.keep);
+      const groups = new Map<string, PackageRecord[]>();
+      for (const r of packages) {
+        const g = `${r.name}\0${r.arch}`;
+        groups.set(g, [...(groups.get(g) ?? []), r]);
+      }
+      const drop = new Set<PackageRecord>();
+      for (const group of groups.values()) {
+        group.sort((a, b) => compareRpmVersions(b.version, a.version));
+        for (const r of group.slice(args.keep)) drop.add(r);
+      }
+      packages = packages.filter((r) => !drop.has(r));
+      change.removed.push(...drop);
+    }
+    const kept = new Set(packages);
+    change.packages = sortRpmRecords(packages);
+    change.removed = change.removed.filter((r) => !change.added.includes(r));
+    change.added = change.added.filter((r) => kept.has(r));
+  }
+  // A file is written once, and only if some root keeps a record of it.
+  const keptKeys = new Set([...changes.values()].flatMap((c) => c.packages.map((p) => p.key)));
+  const seen = new Set<string>();
+  const out = writes.filter((w) => {
+    if (!keptKeys.has(w.key) || seen.has(w.key)) return false;
+    seen.add(w.key);
+    return true;
+  });
+  return {
+    roots: [...changes.values()].map(({ held: _held, ...c }) => c),
+    writes: out,
+  };
+}
+
+/** The version part of an rpm's EVR as the header has it. */
+function rpmVer(info: PackageInfo): string {
+  const evr = info.versionString.replace(/^\d+:/, "");
+  const dash = evr.lastIndexOf("-");
+  return dash < 0 ? evr : evr.slice(0, dash);
+}
+
+function rpmRel(info: PackageInfo): string {
+  const evr = info.versionString.replace(/^\d+:/, "");
+  const dash = evr.lastIndexOf("-");
+  return dash < 0 ? "" : evr.slice(dash + 1);
+}
