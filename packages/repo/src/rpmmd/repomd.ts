@@ -1,0 +1,105 @@
+/**
+ * The whole `repodata/` of an RPM-MD directory from its packages: primary, filelists and other
+ * compressed under unique names (`<sha256 of the compressed bytes>-<type>.xml.gz`, createrepo_c's
+ * default), and the repomd.xml listing them with the elements createrepo_c writes for them with
+ * `--no-database` (src/xml_dump_repomd.c; repos.md §3.2). Same packages and options, same bytes.
+ */
+import { createHash } from "node:crypto";
+import { type Compression, compressBytes } from "@packyard/formats/compress";
+import { RepoError } from "../errors.ts";
+import { filelistsXml } from "./filelists.ts";
+import { otherXml } from "./other.ts";
+import { primaryXml } from "./primary.ts";
+import type { RpmMdPackage } from "./types.ts";
+import { XML_DECLARATION } from "./xml.ts";
+
+/** Options of {@link buildRpmMetadata}. */
+export interface RpmMetadataOptions {
+  /** `gz` reads everywhere; `zst` (createrepo_c ≥ 1.0's default) not on EL7 yum (repos.md §3.5). */
+  compression: "gz" | "zst";
+  /** `<revision>`: createrepo_c writes the Unix time; any increasing number will do. */
+  revision: number;
+  /** `<timestamp>` of every file (createrepo_c writes each file's mtime), Unix seconds. */
+  timestamp: number;
+}
+
+/** One compressed metadata document. */
+export interface RpmMetadataFile {
+  type: "primary" | "filelists" | "other";
+  /** Relative to the directory holding `repodata/`: `repodata/<sha256>-primary.xml.gz`. */
+  href: string;
+  bytes: Uint8Array;
+}
+
+/** What {@link buildRpmMetadata} produces: the documents to upload first, then repomd.xml. */
+export interface RpmMetadata {
+  files: RpmMetadataFile[];
+  /** The text of `repodata/repomd.xml`. */
+  repomd: string;
+}
+
+// createrepo_c's levels (src/compression_wrapper.c): zlib's default for gzip, 10 for zstd.
+const COMPRESSION: Record<RpmMetadataOptions["compression"], Compression> = {
+  gz: { algo: "gzip", level: 6 },
+  zst: { algo: "zstd", level: 10 },
+};
+
+const encoder = new TextEncoder();
+
+function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+function checkNumber(name: "revision" | "timestamp", n: number): void {
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new RepoError("INVALID_SETTING", `RPM-MD ${name}: expected a whole number of seconds, found ${n}`, {
+      field: name,
+      found: n,
+    });
+}
+
+/**
+ * Builds primary, filelists and other of `pkgs` (in their order), compresses them, names them by
+ * content and writes the repomd.xml that lists them.
+ * @example const { files, repomd } = await buildRpmMetadata(pkgs, { compression: "gz", revision: now, timestamp: now });
+ */
+export async function buildRpmMetadata(
+  pkgs: readonly RpmMdPackage[],
+  options: RpmMetadataOptions,
+): Promise<RpmMetadata> {
+  checkNumber("revision", options.revision);
+  checkNumber("timestamp", options.timestamp);
+  const compression = COMPRESSION[options.compression];
+  if (compression === undefined)
+    throw new RepoError(
+      "INVALID_SETTING",
+      `RPM-MD compression: expected gz or zst, found ${String(options.compression)}`,
+      { field: "compression", found: options.compression },
+    );
+  const documents = [
+    ["primary", primaryXml(pkgs)],
+    ["filelists", filelistsXml(pkgs)],
+    ["other", otherXml(pkgs)],
+  ] as const;
+  const files: RpmMetadataFile[] = [];
+  let repomd =
+    `${XML_DECLARATION}<repomd xmlns="http://linux.duke.edu/metadata/repo" xmlns:rpm="http://linux.duke.edu/metadata/rpm">\n` +
+    `  <revision>${options.revision}</revision>\n`;
+  for (const [type, xml] of documents) {
+    const open = encoder.encode(xml);
+    const bytes = await compressBytes(open, compression);
+    const checksum = sha256(bytes);
+    const href = `repodata/${checksum}-${type}.xml.${options.compression}`;
+    files.push({ type, href, bytes });
+    repomd +=
+      `  <data type="${type}">\n` +
+      `    <checksum type="sha256">${checksum}</checksum>\n` +
+      `    <open-checksum type="sha256">${sha256(open)}</open-checksum>\n` +
+      `    <location href="${href}"/>\n` +
+      `    <timestamp>${options.timestamp}</timestamp>\n` +
+      `    <size>${bytes.length}</size>\n` +
+      `    <open-size>${open.length}</open-size>\n` +
+      `  </data>\n`;
+  }
+  return { files, repomd: `${repomd}</repomd>\n` };
+}
