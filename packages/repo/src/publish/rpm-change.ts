@@ -6,7 +6,8 @@
  * build signed or not is one package; the file stored is the signed one.
  */
 import { createHash } from "node:crypto";
-import { type OpenPGPSigner, type PackageInfo, rpmFormat, signRpm } from "@packyard/formats";
+import { type OpenPGPSigner, type PackageInfo, rpmFormat } from "@packyard/formats";
+import { signRpm } from "@packyard/formats/rpm";
 import { escapeKeySegment, poolPrefix } from "../apt/pool.ts";
 import { type CatalogueTarget, catalogueTarget, targetsOf } from "../catalogue/index.ts";
 import { RepoError } from "../errors.ts";
@@ -102,11 +103,20 @@ export function mergeRpmSettings(
   return next;
 }
 
+/**
+ * A key segment for rpm file names: `+`, `~`, `^`, `:` and anything else outside `[A-Za-z0-9._-]` escaped
+ * as in the APT pool, but `_` left as it is (`x86_64`), since a stray collision is harmless here: a pool
+ * key holding other bytes sends the file to a content-qualified path.
+ */
+function rpmKeySegment(s: string): string {
+  return s.split("_").map(escapeKeySegment).join("_");
+}
+
 /** The pool key of an rpm: `rpm/pool/<prefix>/<name>/<name>-<ver>-<rel>.<arch>.rpm`, every part escaped. */
 export function rpmPoolKey(info: { name: string; ver: string; rel: string; arch: string }): string {
-  const n = escapeKeySegment(info.name);
-  const file = escapeKeySegment(`${info.name}-${info.ver}-${info.rel}.${info.arch}.rpm`);
-  return `rpm/pool/${escapeKeySegment(poolPrefix(info.name))}/${n}/${file}`;
+  const n = rpmKeySegment(info.name);
+  const file = rpmKeySegment(`${info.name}-${info.ver}-${info.rel}.${info.arch}.rpm`);
+  return `rpm/pool/${rpmKeySegment(poolPrefix(info.name))}/${n}/${file}`;
 }
 
 /** Checks that a package can go into an RPM-MD repository. */
