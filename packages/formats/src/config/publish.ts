@@ -1,7 +1,8 @@
 /**
  * The `publish:` block of packyard.yml: where `packyard publish` sends the packages `packyard build` wrote
  * and how the repository is laid out (the same settings as its command-line flags, snake_case like the rest
- * of the config; flags override them). Parsed when the config loads, so a typo fails before a build.
+ * of the config; flags override them), with the RPM-MD settings in its `rpm:` sub-block. Parsed when the
+ * config loads, so a typo fails before a build.
  */
 import type { ConfigBlock, ConfigContext, JsonSchema } from "./block.ts";
 import { DURATION_EXAMPLES, parseDuration } from "./duration.ts";
@@ -39,6 +40,26 @@ export interface PublishConfig {
   graceSeconds?: number;
   /** A shell command run after a successful publish. */
   afterPublish?: string;
+  /** The `rpm:` sub-block: where and how .rpm packages are published. */
+  rpm?: PublishRpmConfig;
+}
+
+/** The `publish.rpm:` sub-block, parsed: the RPM-MD roots rpms go to and how their metadata is written. */
+export interface PublishRpmConfig {
+  /** Catalogue ids of the distro releases served (`el-9`, `fedora-41`, `opensuse-15.6`). */
+  targets?: string[];
+  /** Base architectures of new roots (`x86_64`, `aarch64`). */
+  architectures?: string[];
+  /** zstd-compressed metadata instead of gzip. */
+  zstd?: boolean;
+  /** Changelog entries kept per package in other.xml. */
+  changelogLimit?: number;
+  /** The http(s) URL users fetch the repository root from (for the `.repo` files). */
+  baseUrl?: string;
+  /** Name of the `.repo` file and its section. */
+  name?: string;
+  /** Replace the signature of an rpm signed by another key. */
+  resign?: boolean;
 }
 
 const STRINGS = {
@@ -66,7 +87,15 @@ const KEYS = [
   "key",
   "architectures",
   "keep",
+  "rpm",
 ];
+const RPM_KEYS = ["targets", "architectures", "zstd", "changelog_limit", "base_url", "name", "resign"];
+
+// Shapes only (a target id as the catalogue spells its ids): which targets and architectures exist is the
+// repository catalogue's to say, at publish.
+const TARGET_RE = /^[a-z0-9][a-z0-9.-]*$/;
+const RPM_ARCH_RE = /^[a-z0-9_]+$/;
+const REPO_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 const str = (description: string, examples?: string[]): JsonSchema => ({
   type: "string",
@@ -80,10 +109,59 @@ const duration = (description: string, examples: string[]): JsonSchema => ({
   examples,
 });
 
+const RPM_SCHEMA: JsonSchema = {
+  type: "object",
+  description:
+    "How `packyard publish` publishes .rpm packages: one RPM-MD root per distro target and architecture (rpm/<distro>/<release>/<arch>/); the rpms are signed with the repository key as they are published",
+  additionalProperties: false,
+  properties: {
+    targets: {
+      type: "array",
+      items: { type: "string", pattern: TARGET_RE.source },
+      description:
+        "Distro releases the rpms are published for, as catalogue ids (default: the targets the repository already serves)",
+      examples: [["el-9"], ["el-9", "fedora-41", "opensuse-15.6"]],
+    },
+    architectures: {
+      type: "array",
+      items: { type: "string", pattern: RPM_ARCH_RE.source, not: { const: "noarch" } },
+      description:
+        "Base architectures of new roots (default: those of the packages; x86_64 when all are noarch); noarch packages go to every root",
+      examples: [["x86_64", "aarch64"]],
+    },
+    zstd: {
+      type: "boolean",
+      description: "zstd-compressed metadata (.xml.zst) instead of gzip; EL 7's yum cannot read it",
+    },
+    changelog_limit: {
+      type: "integer",
+      minimum: 0,
+      description: "Changelog entries kept per package in other.xml (default 10)",
+    },
+    base_url: {
+      type: "string",
+      pattern: "^[Hh][Tt][Tt][Pp][Ss]?://[^?#]+$",
+      description:
+        "The http(s) URL users fetch the repository root from; with it each target gets a .repo file (rpm/<distro>/<release>/<name>.repo)",
+      examples: ["https://packages.example.org/repo"],
+    },
+    name: {
+      type: "string",
+      pattern: REPO_NAME_RE.source,
+      description: "Name of the .repo file and its section (default: the key name)",
+      examples: ["example"],
+    },
+    resign: {
+      type: "boolean",
+      description: "Replace the signature of an rpm already signed by another key (else publishing it fails)",
+    },
+  },
+};
+
 const SCHEMA: JsonSchema = {
   type: "object",
   description:
-    "Where `packyard publish` sends the built packages (a signed APT repository); its flags override these.",
+    "Where `packyard publish` sends the built packages (a signed APT repository, and RPM-MD repositories for rpms); its flags override these.",
   additionalProperties: false,
   properties: {
     to: str("Repository: a folder, or s3://bucket/prefix", ["s3://my-bucket/repo", "public/repo"]),
@@ -122,6 +200,7 @@ const SCHEMA: JsonSchema = {
       "Shell command run after a successful publish; changed keys on stdin and in PACKYARD_CHANGED_KEYS",
       ["./invalidate-cdn.sh"],
     ),
+    rpm: RPM_SCHEMA,
   },
 };
 
@@ -178,7 +257,95 @@ export function parsePublishConfig(raw: unknown, ctx: ConfigContext): PublishCon
       );
     out.keep = o.keep;
   }
+  if (o.rpm !== undefined && o.rpm !== null) out.rpm = parseRpm(o.rpm, at("rpm"));
   return out;
+}
+
+/** A list of strings each matching `re`, or INVALID_FIELD naming the list or the item. */
+function stringList(raw: unknown, field: string, re: RegExp, expected: string): string[] {
+  if (!Array.isArray(raw)) throw configError("INVALID_FIELD", field, `expected a list of ${expected}`, raw);
+  return raw.map((item, i) => {
+    const v = plainString(item, `${field}[${i}]`);
+    if (!re.test(v)) throw configError("INVALID_FIELD", `${field}[${i}]`, `expected ${expected}`, item);
+    return v;
+  });
+}
+
+/** The `publish.rpm:` sub-block; `field` is its path (`publish.rpm`). */
+function parseRpm(raw: unknown, field: string): PublishRpmConfig {
+  const o = plainMap(raw, field);
+  const at = (k: string) => `${field}.${k}`;
+  onlyKeys(o, RPM_KEYS, field);
+  const out: PublishRpmConfig = {};
+  const given = (k: string) => o[k] !== undefined && o[k] !== null;
+  if (given("targets"))
+    out.targets = stringList(
+      o.targets,
+      at("targets"),
+      TARGET_RE,
+      "distro target ids such as [el-9, fedora-41, opensuse-15.6]",
+    );
+  if (given("architectures")) {
+    out.architectures = stringList(
+      o.architectures,
+      at("architectures"),
+      RPM_ARCH_RE,
+      "rpm base architectures such as [x86_64, aarch64]",
+    );
+    const i = out.architectures.indexOf("noarch");
+    if (i >= 0)
+      throw configError(
+        "INVALID_FIELD",
+        `${at("architectures")}[${i}]`,
+        "expected a base architecture such as x86_64 (noarch packages go to every root)",
+        "noarch",
+      );
+  }
+  if (given("zstd")) out.zstd = plainBool(o.zstd, at("zstd"));
+  if (given("resign")) out.resign = plainBool(o.resign, at("resign"));
+  if (given("changelog_limit")) {
+    const n = o.changelog_limit;
+    if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0)
+      throw configError(
+        "INVALID_FIELD",
+        at("changelog_limit"),
+        "expected a whole number of changelog entries, 0 or more",
+        n,
+      );
+    out.changelogLimit = n;
+  }
+  if (given("base_url")) out.baseUrl = httpUrl(o.base_url, at("base_url"));
+  if (given("name")) {
+    const name = plainString(o.name, at("name"));
+    if (!REPO_NAME_RE.test(name))
+      throw configError(
+        "INVALID_FIELD",
+        at("name"),
+        "expected a .repo file name: letters, digits, '.', '_' and '-'",
+        o.name,
+      );
+    out.name = name;
+  }
+  return out;
+}
+
+/** An http(s) URL without query or fragment, as given; anything else is INVALID_FIELD. */
+function httpUrl(raw: unknown, field: string): string {
+  const text = plainString(raw, field);
+  const url = URL.parse(text);
+  if (
+    url === null ||
+    (url.protocol !== "http:" && url.protocol !== "https:") ||
+    url.search !== "" ||
+    url.hash !== ""
+  )
+    throw configError(
+      "INVALID_FIELD",
+      field,
+      "expected an http(s) URL without ?query or #fragment, such as https://packages.example.org/repo",
+      raw,
+    );
+  return text;
 }
 
 /** The `publish:` block (top-level key `publish`). */

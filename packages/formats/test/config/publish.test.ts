@@ -8,6 +8,14 @@ import { configJsonSchema } from "../../src/config/schema.ts";
 import { SpecError } from "../../src/errors.ts";
 import { FAKE_FORMATS } from "./fake-format.ts";
 
+interface JsonSchemaNode {
+  description?: string;
+  pattern?: string;
+  additionalProperties?: boolean;
+  items?: JsonSchemaNode;
+  properties?: Record<string, JsonSchemaNode>;
+}
+
 const HEAD = "name: app\nversion: 1.0.0\narch: amd64\n";
 const load = (body: string, env: Record<string, string> = {}) =>
   loadConfig({ text: HEAD + body, path: "packyard.yml", baseDir: "/tmp", env, formats: FAKE_FORMATS });
@@ -62,8 +70,16 @@ test("publish: every key, snake_case in, camelCase out, $VAR expanded", () => {
   lock_timeout: 90s
   grace: 0
   after_publish: ./purge.sh
+  rpm:
+    targets: [el-9, fedora-41, opensuse-15.6]
+    architectures: [x86_64, aarch64]
+    zstd: true
+    changelog_limit: 0
+    base_url: $BASE_URL
+    name: example.repo-1
+    resign: false
 `,
-    { BUCKET: "apt-bucket" },
+    { BUCKET: "apt-bucket", BASE_URL: "https://packages.example.org/repo" },
   );
   assert.deepEqual(c.publish, {
     to: "s3://apt-bucket/repo",
@@ -86,6 +102,15 @@ test("publish: every key, snake_case in, camelCase out, $VAR expanded", () => {
     lockTimeoutSeconds: 90,
     graceSeconds: 0,
     afterPublish: "./purge.sh",
+    rpm: {
+      targets: ["el-9", "fedora-41", "opensuse-15.6"],
+      architectures: ["x86_64", "aarch64"],
+      zstd: true,
+      changelogLimit: 0,
+      baseUrl: "https://packages.example.org/repo",
+      name: "example.repo-1",
+      resign: false,
+    },
   });
 });
 
@@ -94,6 +119,12 @@ test("publish: absent block leaves publish undefined; an empty one is {}; two ke
   assert.deepEqual(load("publish:\n").publish, undefined);
   assert.deepEqual(load("publish: {}\n").publish, {});
   assert.deepEqual(load("publish:\n  key: [old.asc, new.asc]\n").publish, { keys: ["old.asc", "new.asc"] });
+  assert.deepEqual(load("publish:\n  rpm:\n").publish, {});
+  assert.deepEqual(load("publish:\n  rpm: {}\n").publish, { rpm: {} });
+  assert.deepEqual(load("publish:\n  rpm:\n    targets: [el-9]\n").publish, { rpm: { targets: ["el-9"] } });
+  assert.deepEqual(load("publish:\n  rpm:\n    base_url: http://127.0.0.1:8080/\n").publish, {
+    rpm: { baseUrl: "http://127.0.0.1:8080/" },
+  });
 });
 
 test("publish: bad values are INVALID_FIELD / UNKNOWN_KEY naming the field; never under overrides", () => {
@@ -110,6 +141,30 @@ test("publish: bad values are INVALID_FIELD / UNKNOWN_KEY naming the field; neve
     ["publish:\n  to: ''\n", "INVALID_FIELD", "publish.to"],
     ["publish: s3://bucket\n", "INVALID_FIELD", "publish"],
     ["overrides:\n  deb:\n    publish:\n      to: x\n", "UNKNOWN_KEY", "overrides.deb.publish"],
+    ["publish:\n  rpm: el-9\n", "INVALID_FIELD", "publish.rpm"],
+    ["publish:\n  rpm:\n    target: [el-9]\n", "UNKNOWN_KEY", "publish.rpm.target"],
+    ["publish:\n  rpm:\n    targets: el-9\n", "INVALID_FIELD", "publish.rpm.targets"],
+    ["publish:\n  rpm:\n    targets: [el-9, EL 8]\n", "INVALID_FIELD", "publish.rpm.targets[1]"],
+    ["publish:\n  rpm:\n    targets: [-9]\n", "INVALID_FIELD", "publish.rpm.targets[0]"],
+    ["publish:\n  rpm:\n    targets: [9]\n", "INVALID_FIELD", "publish.rpm.targets[0]"],
+    ["publish:\n  rpm:\n    architectures: x86_64\n", "INVALID_FIELD", "publish.rpm.architectures"],
+    ["publish:\n  rpm:\n    architectures: [x86-64]\n", "INVALID_FIELD", "publish.rpm.architectures[0]"],
+    [
+      "publish:\n  rpm:\n    architectures: [x86_64, noarch]\n",
+      "INVALID_FIELD",
+      "publish.rpm.architectures[1]",
+    ],
+    ["publish:\n  rpm:\n    zstd: 'true'\n", "INVALID_FIELD", "publish.rpm.zstd"],
+    ["publish:\n  rpm:\n    resign: 1\n", "INVALID_FIELD", "publish.rpm.resign"],
+    ["publish:\n  rpm:\n    changelog_limit: -1\n", "INVALID_FIELD", "publish.rpm.changelog_limit"],
+    ["publish:\n  rpm:\n    changelog_limit: 2.5\n", "INVALID_FIELD", "publish.rpm.changelog_limit"],
+    ["publish:\n  rpm:\n    changelog_limit: '5'\n", "INVALID_FIELD", "publish.rpm.changelog_limit"],
+    ["publish:\n  rpm:\n    base_url: packages.example.org\n", "INVALID_FIELD", "publish.rpm.base_url"],
+    ["publish:\n  rpm:\n    base_url: ftp://example.org/repo\n", "INVALID_FIELD", "publish.rpm.base_url"],
+    ["publish:\n  rpm:\n    base_url: https://example.org/?x=1\n", "INVALID_FIELD", "publish.rpm.base_url"],
+    ["publish:\n  rpm:\n    base_url: ''\n", "INVALID_FIELD", "publish.rpm.base_url"],
+    ["publish:\n  rpm:\n    name: my repo\n", "INVALID_FIELD", "publish.rpm.name"],
+    ["publish:\n  rpm:\n    name: ../x\n", "INVALID_FIELD", "publish.rpm.name"],
   ];
   for (const [body, code, field] of cases) {
     assert.throws(
@@ -148,6 +203,7 @@ test("the schema describes the publish block with the keys the parser takes", ()
     "origin",
     "path_style",
     "region",
+    "rpm",
     "sha512",
     "suite",
     "to",
@@ -156,6 +212,7 @@ test("the schema describes the publish block with the keys the parser takes", ()
   ]);
   // Every key the schema lists is one the parser accepts.
   for (const k of keys) {
+    if (k === "rpm") continue; // a mapping: its keys are checked below
     const value =
       k === "keep"
         ? "1"
@@ -167,5 +224,64 @@ test("the schema describes the publish block with the keys the parser takes", ()
               ? "1d"
               : "x";
     assert.doesNotThrow(() => load(`publish:\n  ${k}: ${value}\n`), k);
+  }
+});
+
+test("the schema's rpm sub-block: the parser's keys, with patterns that agree with the parser", () => {
+  const schema = configJsonSchema(FAKE_FORMATS) as {
+    properties: { publish: { properties: { rpm: JsonSchemaNode } } };
+  };
+  const rpm = schema.properties.publish.properties.rpm;
+  assert.equal(rpm.additionalProperties, false);
+  const props = rpm.properties ?? {};
+  const examples: Record<string, string> = {
+    architectures: "[x86_64, aarch64]",
+    base_url: "https://packages.example.org/repo",
+    changelog_limit: "0",
+    name: "example",
+    resign: "true",
+    targets: "[el-9, opensuse-15.6]",
+    zstd: "true",
+  };
+  assert.deepEqual(Object.keys(props).sort(), Object.keys(examples));
+  for (const [k, value] of Object.entries(examples)) {
+    assert.ok(typeof props[k]?.description === "string", `${k} has a description`);
+    assert.doesNotThrow(() => load(`publish:\n  rpm:\n    ${k}: ${value}\n`), k);
+  }
+  // A string the schema's pattern takes is one the parser takes, and the other way round.
+  const patterns: [string, "items" | "value", string[]][] = [
+    [
+      "targets",
+      "items",
+      ["el-9", "opensuse-15.6", "opensuse-tumbleweed", "EL-9", "el 9", "-9", ".x", "el_9"],
+    ],
+    ["architectures", "items", ["x86_64", "aarch64", "i686", "x86-64", "X86_64"]],
+    ["name", "value", ["example", "my.repo_1-x", "my repo", "../x", ".hidden"]],
+    [
+      "base_url",
+      "value",
+      [
+        "https://example.org/repo",
+        "HTTP://127.0.0.1:8080",
+        "ftp://example.org",
+        "example.org",
+        "https://x/?a",
+      ],
+    ],
+  ];
+  for (const [k, where, values] of patterns) {
+    const node = where === "items" ? props[k]?.items : props[k];
+    assert.ok(node?.pattern !== undefined, `${k} has a pattern`);
+    const re = new RegExp(node.pattern);
+    for (const v of values) {
+      const yaml = where === "items" ? `[${JSON.stringify(v)}]` : JSON.stringify(v);
+      let parsed = true;
+      try {
+        load(`publish:\n  rpm:\n    ${k}: ${yaml}\n`);
+      } catch {
+        parsed = false;
+      }
+      assert.equal(re.test(v), parsed, `${k}: ${v}`);
+    }
   }
 });
