@@ -4,8 +4,9 @@
  * files named on the command line, sorted into packages, their detached `.sig` files and checksums files
  * (`SHA256SUMS`, verified against the given files, and its `.asc`, checked with the repository key).
  *
- * The engine indexes APT only for now: a manifest's other packages are left out and named in one line;
- * a non-deb package named explicitly is an error.
+ * The engine indexes APT and RPM-MD for now: a manifest's other packages are left out and named in one
+ * line; another package named explicitly is an error. Which RPM-MD targets the rpms go to is the engine's
+ * to settle (the settings', else the repository's), so rpms pass here whatever is configured.
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
@@ -29,10 +30,13 @@ import { aboutFile } from "./report.ts";
 import { readError } from "./sniff.ts";
 
 /** Package formats the engine publishes today. */
-export const PUBLISHED_FORMATS: readonly string[] = ["deb"];
+export const PUBLISHED_FORMATS: readonly string[] = ["deb", "rpm"];
 
 /** Formats whose repositories come in later parts; the others (archives, macOS) have no index at all. */
-const LATER_FORMATS: readonly string[] = ["rpm", "archlinux", "apk"];
+const LATER_FORMATS: readonly string[] = ["archlinux", "apk"];
+
+/** What packyard publish writes, as its messages say it. */
+export const WHAT_PUBLISH_WRITES = "packyard publish writes APT and RPM-MD repositories only, for now";
 
 /** A package left out of this publish. */
 export interface LeftOut {
@@ -45,7 +49,7 @@ export interface LeftOut {
 /** The packages to add, and what was said or left out on the way. */
 export interface GatheredInputs {
   inputs: PublishInput[];
-  /** Packages of a manifest that this publish does not index (rpm, Arch, apk, archives, macOS). */
+  /** Packages of a manifest that this publish does not index (Arch, apk, archives, macOS). */
   leftOut: LeftOut[];
   /** Remarks for stderr: checksums verified, signatures checked. */
   notes: string[];
@@ -80,8 +84,8 @@ async function readText(file: Named): Promise<string> {
 }
 
 /**
- * The line that names what a publish from a manifest left out, e.g. `left for later parts: x.rpm (rpm),
- * x.apk (apk); no repository index: x.tar.gz (tar.gz)`; undefined when nothing was.
+ * The line that names what a publish from a manifest left out, e.g. `not published (packyard publish
+ * writes ...): x.apk (apk); no repository index for: x.tar.gz (tar.gz)`; undefined when nothing was.
  */
 export function leftOutLine(leftOut: readonly LeftOut[]): string | undefined {
   if (leftOut.length === 0) return undefined;
@@ -89,11 +93,7 @@ export function leftOutLine(leftOut: readonly LeftOut[]): string | undefined {
   const later = leftOut.filter((l) => LATER_FORMATS.includes(l.format));
   const none = leftOut.filter((l) => !LATER_FORMATS.includes(l.format));
   const parts = [
-    ...(later.length > 0
-      ? [
-          `not published (packyard publish writes APT repositories only, for now): ${later.map(show).join(", ")}`,
-        ]
-      : []),
+    ...(later.length > 0 ? [`not published (${WHAT_PUBLISH_WRITES}): ${later.map(show).join(", ")}`] : []),
     ...(none.length > 0 ? [`no repository index for: ${none.map(show).join(", ")}`] : []),
   ];
   return parts.join("; ");
@@ -121,7 +121,7 @@ async function checkArtifact(
   }
 }
 
-/** The packages of a `packyard-build.json`: deb packages to add, others left out, every file checked. */
+/** The packages of a `packyard-build.json`: deb and rpm packages to add, others left out, every file checked. */
 export async function inputsFromManifest(manifestFile: Named, cwd: string): Promise<GatheredInputs> {
   let text: string;
   try {
@@ -159,7 +159,7 @@ export async function inputsFromManifest(manifestFile: Named, cwd: string): Prom
     out.inputs.push(input);
     byFile.set(a.file, input);
   }
-  // A detached signature travels with its package (Arch `.sig`; a deb has none today).
+  // A detached signature travels with its package (Arch `.sig`; debs and rpms carry theirs inside).
   for (const a of manifest.artifacts) {
     const input = a.kind === "signature" && a.signs !== undefined ? byFile.get(a.signs) : undefined;
     if (input === undefined) continue;
@@ -285,14 +285,14 @@ export async function inputsFromFiles(
     if (format === undefined) {
       throw new RepoError(
         "NOT_A_PACKAGE",
-        `${file.shown}: not a package packyard reads (expected a .deb, a package's .sig beside it, SHA256SUMS or its .asc, or ${BUILD_MANIFEST_NAME})`,
+        `${file.shown}: not a package packyard reads (expected a .deb or .rpm, a package's .sig beside it, SHA256SUMS or its .asc, or ${BUILD_MANIFEST_NAME})`,
         { path: file.shown },
       );
     }
     if (!PUBLISHED_FORMATS.includes(format)) {
       throw new RepoError(
         "UNSUPPORTED_PACKAGE",
-        `${file.shown}: a package of format ${format}; packyard publish writes APT repositories only, for now (rpm, Arch and apk repositories come later)`,
+        `${file.shown}: a package of format ${format}; ${WHAT_PUBLISH_WRITES} (Arch and apk repositories come later)`,
         { path: file.shown, expected: PUBLISHED_FORMATS.join(", "), found: format },
       );
     }

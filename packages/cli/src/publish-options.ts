@@ -41,6 +41,16 @@ export const SUITE_OPTIONS: ParseArgsOptionsConfig = {
   "change-identity": { type: "boolean" },
 };
 
+/** The RPM-MD settings (`packyard publish` only: the other commands take the roots as they are). */
+export const RPM_OPTIONS: ParseArgsOptionsConfig = {
+  "rpm-target": { type: "string", multiple: true },
+  "rpm-arch": { type: "string", multiple: true },
+  "rpm-zstd": { type: "boolean" },
+  "changelog-limit": { type: "string" },
+  "base-url": { type: "string" },
+  resign: { type: "boolean" },
+};
+
 /** Output and the hook. */
 export const RUN_OPTIONS: ParseArgsOptionsConfig = {
   json: { type: "boolean" },
@@ -79,6 +89,19 @@ export const SUITE_HELP = `      --suite S           APT suite (default stable)
       --sha512            also list SHA512 sums
       --valid-for D       Valid-Until this long after Date (0: none); refresh before it runs out
       --change-identity   allow Origin, Label or Codename of an existing suite to change`;
+
+/** `--help` lines of the RPM-MD flags. */
+export const RPM_HELP = `      --rpm-target ID     distro release the rpms are published for, a catalogue id such as el-9,
+                          fedora-41 or opensuse-15.6 (repeatable or comma-separated; or
+                          publish.rpm.targets); default: the targets the repository already serves
+      --rpm-arch A        base architectures of new rpm roots, e.g. x86_64,aarch64 (repeatable or
+                          comma-separated; default: the packages', x86_64 when all are noarch)
+      --rpm-zstd          zstd-compressed RPM-MD metadata (EL 8+, Fedora; EL 7's yum cannot read it)
+      --changelog-limit N changelog entries kept per package in other.xml (default 10; 0: none)
+      --base-url URL      the http(s) URL the repository root is served from: with it, each rpm target
+                          gets a NAME.repo file for /etc/yum.repos.d (NAME: publish.rpm.name, else
+                          the key name)
+      --resign            re-sign an rpm already signed by another key (else publishing it fails)`;
 
 /** `--help` lines of the output flags. */
 export const RUN_HELP = `      --after-publish CMD run CMD with the shell after a successful publish: the changed keys (what a

@@ -9,7 +9,9 @@ import { PublishProgressView } from "./publish-progress.ts";
 import type { RepoSettings } from "./publish-settings.ts";
 import { formatFailure } from "./report.ts";
 import {
+  type PublishInput,
   type PublishLock,
+  type PublishOptions,
   type S3Credentials,
   type PublishProgress,
   type PublishResult,
@@ -58,6 +60,31 @@ export function openRepository(settings: RepoSettings, io: CommandIo): OpenedRep
   };
 }
 
+/** What `packyard publish` asks of the engine besides the signers, the lock and the progress callback. */
+export type PublishRequest = Omit<PublishOptions, "signers" | "lock" | "lockTimeoutMs" | "onProgress"> & {
+  keyName?: string;
+};
+
+/**
+ * The engine request for adding `add` with these settings. The APT settings go only with debs (or when
+ * there is no rpm, as before rpms were published), the RPM-MD ones only with rpms, so that a publish of
+ * one family never creates an empty suite or root of the other. rpms go without a target when none is
+ * configured: the engine then uses the repository's targets, or refuses listing the known ones.
+ */
+export function publishRequest(settings: RepoSettings, add: readonly PublishInput[]): PublishRequest {
+  const rpms = add.some((i) => i.info.format === "rpm");
+  const debs = add.some((i) => i.info.format !== "rpm");
+  return {
+    add,
+    ...(debs || !rpms ? { apt: settings.apt } : {}),
+    ...(rpms ? { rpm: settings.rpm } : {}),
+    replace: settings.replace,
+    ...(settings.keep !== undefined ? { keep: settings.keep } : {}),
+    ...(settings.graceMs !== undefined ? { graceMs: settings.graceMs } : {}),
+    ...(settings.keyName !== undefined ? { keyName: settings.keyName } : {}),
+  };
+}
+
 /** Runs `operation` with a progress view on stderr (a terminal only), cleared when it ends. */
 export async function withProgress<T>(
   io: CommandIo,
@@ -82,8 +109,9 @@ function count(n: number, noun: string): string {
 }
 
 /**
- * One line about a result: `published to repo/ (deb/stable): 1 added, 0 unchanged, 0 removed; 6 files
- * changed`, with the old files deleted when there were any.
+ * One line about a result: `published to repo/ (deb/stable, rpm/el/9/x86_64): 2 added, 0 unchanged, 0
+ * removed; 14 files changed`, with the old files deleted when there were any. The roots are the ones this
+ * publish changed; a package counts once per root it went to (a noarch rpm: once per architecture).
  */
 export function summaryLine(verb: string, to: string, r: PublishResult): string {
   const roots = r.roots.length > 0 ? ` (${r.roots.join(", ")})` : "";

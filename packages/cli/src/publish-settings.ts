@@ -5,7 +5,7 @@
  */
 import type { Flags } from "./command.ts";
 import { DURATION_EXAMPLES, type PublishConfig, parseDuration } from "./formats.ts";
-import type { AptPublishSettings } from "./repo.ts";
+import type { AptPublishSettings, PublishOptions } from "./repo.ts";
 import { UsageError } from "./usage-error.ts";
 
 /** Where the repository lives, as storageFromUrl takes it. */
@@ -17,6 +17,9 @@ export interface TargetSettings {
   pathStyle?: boolean;
 }
 
+/** The RPM-MD settings of a publish, as the engine takes them. */
+export type RpmSettings = NonNullable<PublishOptions["rpm"]>;
+
 /** Everything a publish, removal, copy or refresh needs besides the packages. */
 export interface RepoSettings {
   target: TargetSettings;
@@ -26,6 +29,8 @@ export interface RepoSettings {
   /** Env var holding the keys' passphrase (else PACKYARD_REPO_PASSPHRASE, PACKYARD_PASSPHRASE, ...). */
   passphraseEnv?: string;
   apt: AptPublishSettings;
+  /** For the rpms of a publish (`--rpm-target`, ... over `publish.rpm`). */
+  rpm: RpmSettings;
   keep?: number;
   replace: boolean;
   /** False with `--no-lock`. */
@@ -77,6 +82,25 @@ export function countFlag(flags: Flags, name: string, command: string, min = 1):
   return n;
 }
 
+/** An http(s) URL without query or fragment from `--name`, as given, or a UsageError naming the flag. */
+export function urlFlag(flags: Flags, name: string, command: string): string | undefined {
+  const text = stringFlag(flags, name);
+  if (text === undefined) return undefined;
+  const url = URL.parse(text.trim());
+  if (
+    url === null ||
+    (url.protocol !== "http:" && url.protocol !== "https:") ||
+    url.search !== "" ||
+    url.hash !== ""
+  ) {
+    throw new UsageError(
+      `--${name}: expected an http(s) URL without ?query or #fragment, such as https://packages.example.org/repo, found '${text}'`,
+      command,
+    );
+  }
+  return text.trim();
+}
+
 const on = (flags: Flags, name: string): boolean | undefined => (flags[name] === true ? true : undefined);
 
 /** Copies the defined values of `from` into a fresh object (exactOptionalPropertyTypes: no `undefined`s). */
@@ -123,6 +147,19 @@ export function repoSettings(flags: Flags, config: PublishConfig | undefined, co
     validFor: validFor ?? c.validForSeconds,
     changeIdentity: on(flags, "change-identity"),
   });
+  // Target ids and architectures are checked by the engine, against its catalogue of distro releases.
+  const r = c.rpm ?? {};
+  const rpmTargets = listFlag(flags, "rpm-target");
+  const rpmArchs = listFlag(flags, "rpm-arch");
+  const rpm = defined<RpmSettings>({
+    targets: rpmTargets.length > 0 ? rpmTargets : r.targets,
+    architectures: rpmArchs.length > 0 ? rpmArchs : r.architectures,
+    zstd: on(flags, "rpm-zstd") ?? r.zstd,
+    changelogLimit: countFlag(flags, "changelog-limit", command, 0) ?? r.changelogLimit,
+    baseUrl: urlFlag(flags, "base-url", command) ?? r.baseUrl,
+    name: r.name,
+    resign: on(flags, "resign") ?? r.resign,
+  });
   const lockTimeoutSeconds = lockTimeout ?? c.lockTimeoutSeconds;
   const graceSeconds = grace ?? c.graceSeconds;
   return defined<RepoSettings>({
@@ -136,6 +173,7 @@ export function repoSettings(flags: Flags, config: PublishConfig | undefined, co
     keyName: stringFlag(flags, "key-name") ?? c.keyName,
     passphraseEnv: stringFlag(flags, "passphrase-env"),
     apt,
+    rpm,
     keep: countFlag(flags, "keep", command) ?? c.keep,
     replace: flags.replace === true,
     lock: flags["no-lock"] !== true,

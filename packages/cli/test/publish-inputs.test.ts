@@ -1,8 +1,9 @@
 /**
  * What `packyard publish` adds, before the engine sees anything: the packages of packyard-build.json
- * (their PackageInfo taken from it, every file checked against its size and SHA-256, the non-deb ones
- * named and left out), or command-line files sorted into packages, `.sig` files, checksums files
- * (verified) and their `.asc` (checked with the repository key).
+ * (their PackageInfo taken from it, every file checked against its size and SHA-256, the ones neither
+ * deb nor rpm named and left out), or command-line files sorted into packages, `.sig` files, checksums
+ * files (verified) and their `.asc` (checked with the repository key). rpms pass whatever RPM-MD targets
+ * are configured: the engine settles those.
  */
 import assert from "node:assert/strict";
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
@@ -23,13 +24,16 @@ const otherSigners = await loadRepoSigners([OTHER_KEY], {
   command: "publish",
 });
 
-/** A built example with deb, rpm and tar.gz, and its checksums signed by KEY. */
+/** A built example with deb, rpm, archlinux and tar.gz, and its checksums signed by KEY. */
 const project = await builtExample(
   tmp(),
-  "deb,rpm,tar.gz",
+  "deb,rpm,archlinux,tar.gz",
   `checksum:\n  signature:\n    key_file: ${KEY}\n`,
 );
 const dist = (name: string) => join(project, "dist", name);
+/** The example's rpm and Arch package, as `packyard build` names them. */
+const RPM = "hello-packyard-1.0.0-1.noarch.rpm";
+const ARCH = "hello-packyard-1.0.0-1-any.pkg.tar.zst";
 
 /** Asserts that `promise` rejects with RepoError `code` whose message matches `pattern`. */
 async function rejectsRepo(promise: Promise<unknown>, code: string, pattern: RegExp): Promise<void> {
@@ -41,25 +45,31 @@ async function rejectsRepo(promise: Promise<unknown>, code: string, pattern: Reg
   });
 }
 
-test("from the manifest: the deb with the manifest's PackageInfo, the rest named in one line", async () => {
+test("from the manifest: the deb and the rpm with the manifest's PackageInfo, the rest named in one line", async () => {
   const got = await gatherInputs([], { cwd: project, signers });
   const manifest = parseBuildManifest(readFileSync(dist("packyard-build.json"), "utf8"));
-  const deb = manifest.artifacts.find((a) => a.file === DEB)!;
-  assert.equal(got.inputs.length, 1);
-  const [input] = got.inputs;
-  assert.deepEqual(input!.info, deb.info, "the manifest's PackageInfo, not a new reading");
-  assert.equal(input!.name, join("dist", DEB));
-  assert.equal(input!.source.size, deb.size);
+  assert.deepEqual(
+    got.inputs.map((i) => [i.name, i.info.format]),
+    [
+      [join("dist", DEB), "deb"],
+      [join("dist", RPM), "rpm"],
+    ],
+  );
+  for (const input of got.inputs) {
+    const artifact = manifest.artifacts.find((a) => join("dist", a.file) === input.name)!;
+    assert.deepEqual(input.info, artifact.info, "the manifest's PackageInfo, not a new reading");
+    assert.equal(input.source.size, artifact.size);
+  }
   assert.deepEqual(
     got.leftOut.map((l) => [l.file, l.format]),
     [
-      [join("dist", "hello-packyard-1.0.0-1.noarch.rpm"), "rpm"],
+      [join("dist", ARCH), "archlinux"],
       [join("dist", "hello-packyard_1.0.0_linux_all.tar.gz"), "tar.gz"],
     ],
   );
   assert.equal(
     leftOutLine(got.leftOut),
-    "not published (packyard publish writes APT repositories only, for now): dist/hello-packyard-1.0.0-1.noarch.rpm (rpm); no repository index for: dist/hello-packyard_1.0.0_linux_all.tar.gz (tar.gz)",
+    `not published (packyard publish writes APT and RPM-MD repositories only, for now): dist/${ARCH} (archlinux); no repository index for: dist/hello-packyard_1.0.0_linux_all.tar.gz (tar.gz)`,
   );
   assert.equal(leftOutLine([]), undefined);
 });
@@ -99,27 +109,41 @@ test("no files and no manifest: NOT_FOUND saying to build first or name the pack
   });
 });
 
-test("files: a .deb is read once into PackageInfo; its .sig travels with it; a folder means its manifest", async () => {
+test("files: a .deb and an .rpm are read once into PackageInfo; a .sig travels with its package; a folder means its manifest", async () => {
   writeFileSync(dist(`${DEB}.sig`), "signature bytes");
-  const got = await inputsFromFiles([`dist/${DEB}`, `dist/${DEB}.sig`], { cwd: project, signers });
-  assert.equal(got.inputs.length, 1);
-  assert.equal(got.inputs[0]!.info.name, "hello-packyard");
-  assert.equal(got.inputs[0]!.info.versionString, "1.0.0-1");
-  assert.equal(got.inputs[0]!.name, `dist/${DEB}`);
+  const got = await inputsFromFiles([`dist/${DEB}`, `dist/${DEB}.sig`, `dist/${RPM}`], {
+    cwd: project,
+    signers,
+  });
+  assert.deepEqual(
+    got.inputs.map((i) => [i.name, i.info.format, i.info.name, i.info.versionString, i.info.archString]),
+    [
+      [`dist/${DEB}`, "deb", "hello-packyard", "1.0.0-1", "all"],
+      [`dist/${RPM}`, "rpm", "hello-packyard", "1.0.0-1", "noarch"],
+    ],
+  );
   assert.deepEqual(got.inputs[0]!.signature, new TextEncoder().encode("signature bytes"));
+  assert.equal(got.inputs[1]!.signature, undefined);
+  assert.deepEqual(got.leftOut, []);
+  // An rpm alone is an input too: no RPM-MD target is asked for here, the engine settles that.
+  const rpmOnly = await inputsFromFiles([`dist/${RPM}`], { cwd: project, signers });
+  assert.deepEqual(
+    rpmOnly.inputs.map((i) => i.info.format),
+    ["rpm"],
+  );
   const viaFolder = await inputsFromFiles(["dist"], { cwd: project, signers });
   assert.deepEqual(
     viaFolder.inputs.map((i) => i.name),
-    [join("dist", DEB)],
+    [join("dist", DEB), join("dist", RPM)],
   );
   assert.equal(viaFolder.leftOut.length, 2);
 });
 
-test("files: not a package is NOT_A_PACKAGE; an rpm named explicitly is UNSUPPORTED_PACKAGE naming its format", async () => {
+test("files: not a package is NOT_A_PACKAGE; an Arch package named explicitly is UNSUPPORTED_PACKAGE naming its format", async () => {
   await rejectsRepo(
     inputsFromFiles(["packyard.yml"], { cwd: project, signers }),
     "NOT_A_PACKAGE",
-    /^packyard\.yml: not a package packyard reads \(expected a \.deb/,
+    /^packyard\.yml: not a package packyard reads \(expected a \.deb or \.rpm/,
   );
   // A .sig without its package beside it is no package either.
   writeFileSync(join(project, "stray.deb.sig"), "x");
@@ -129,9 +153,11 @@ test("files: not a package is NOT_A_PACKAGE; an rpm named explicitly is UNSUPPOR
     /^stray\.deb\.sig: /,
   );
   await rejectsRepo(
-    inputsFromFiles([`dist/${DEB}`, "dist/hello-packyard-1.0.0-1.noarch.rpm"], { cwd: project, signers }),
+    inputsFromFiles([`dist/${DEB}`, `dist/${RPM}`, `dist/${ARCH}`], { cwd: project, signers }),
     "UNSUPPORTED_PACKAGE",
-    /^dist\/hello-packyard-1\.0\.0-1\.noarch\.rpm: a package of format rpm; packyard publish writes APT repositories only/,
+    new RegExp(
+      `^dist/${ARCH.replaceAll(".", "\\.")}: a package of format archlinux; packyard publish writes APT and RPM-MD repositories only, for now \\(Arch and apk repositories come later\\)$`,
+    ),
   );
   await rejectsRepo(
     inputsFromFiles(["dist/SHA256SUMS.asc"], { cwd: project, signers }),

@@ -4,6 +4,8 @@
  * environment the CLI was given, and a refused key is one paragraph, exit 1.
  */
 import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { type S3Server, startS3 } from "@packyard/testkit/s3";
 import type { ListedRoot } from "../src/commands/repo.ts";
@@ -44,10 +46,12 @@ test("publish --to s3://bucket/prefix --endpoint --path-style --region, then rep
 });
 
 test("the publish: block's endpoint, path_style and region; a refused access key is ACCESS_DENIED", async () => {
-  const cwd = await builtExample(
-    tmp(),
-    "deb",
-    `publish:\n  to: s3://${s3.bucket}/config\n  endpoint: ${s3.endpoint}\n  path_style: true\n  region: ${s3.region}\n  key: ${KEY}\n`,
+  const cwd = await builtExample(tmp());
+  // This publish: block in place of the example's own, if it has one (YAML takes a key once).
+  const config = join(cwd, "packyard.yml");
+  writeFileSync(
+    config,
+    `${readFileSync(config, "utf8").replace(/^publish:\n(?:[ #].*\n|\n)*/m, "")}\npublish:\n  to: s3://${s3.bucket}/config\n  endpoint: ${s3.endpoint}\n  path_style: true\n  region: ${s3.region}\n  key: ${KEY}\n`,
   );
   const r = await cli(["publish"], cwd, creds());
   assert.equal(r.status, 0, r.stderr);
