@@ -1,7 +1,8 @@
 /**
  * @packyard/repo — signed package repositories on a folder or S3-compatible storage: one layout for every
  * family (`deb/`, `rpm/`, `archlinux/`, `alpine/`, `keys/`, `.packyard/`), a crash-safe incremental publish
- * engine under a lock, and APT indexes (RPM-MD, pacman and APKINDEX plug into the same engine). Every
+ * engine under a lock, APT and RPM-MD indexes (pacman and APKINDEX plug into the same engine), and the
+ * distro catalogue. Every
  * export is named here.
  */
 export { isRepoError, RepoError, type RepoErrorCode } from "./errors.ts";
@@ -23,6 +24,10 @@ export type {
   IndexFileRecord,
   PackageRecord,
   RootState,
+  RpmDepEntry,
+  RpmDepLists,
+  RpmIndexInfo,
+  RpmSettings,
   Tombstone,
 } from "./publish/state.ts";
 export { STATE_SCHEMA } from "./publish/state.ts";
@@ -33,6 +38,7 @@ export type {
   PublishOptions,
   PublishProgress,
   PublishResult,
+  RpmPublishSettings,
 } from "./publish/options.ts";
 
 // Storage drivers.
@@ -62,8 +68,9 @@ export {
   storageLock,
 } from "./publish/lock.ts";
 
-// Verifying a published repository (what apt would trip on).
-export { listAptSuites, verifyRepository } from "./verify/repository.ts";
+// Verifying a published repository (what apt and dnf would trip on).
+export { listAptSuites, listRpmRoots, verifyRepository } from "./verify/repository.ts";
+export { verifyRpmRoot, verifyRpmRoots } from "./verify/rpm.ts";
 export { type VerifyOptions, type VerifyProblem, verifyAptSuite } from "./verify/apt.ts";
 
 // APT.
@@ -74,3 +81,32 @@ export { formatAptDate, type ReleaseFile, type ReleaseOptions, releaseText } fro
 export { type AptIndexes, type AptIndexOptions, buildAptIndexes } from "./apt/indexes.ts";
 export { type SignedRelease, signRelease } from "./apt/sign.ts";
 export type { BuiltFile } from "./apt/types.ts";
+
+// RPM-MD.
+export {
+  buildRpmMetadata,
+  filelistsXml,
+  isPrimaryFile,
+  otherXml,
+  primaryXml,
+  type RpmIndexInfoOptions,
+  type RpmMdPackage,
+  type RpmMetadata,
+  type RpmMetadataFile,
+  type RpmMetadataOptions,
+  rpmIndexInfo,
+} from "./rpmmd/index.ts";
+export { rpmPoolKey } from "./publish/rpm-change.ts";
+export { repoFileText } from "./publish/commit.ts";
+export { rpmHref, rpmRepoFileKey, rpmRoot, rpmTopKeys, rpmPublicKeyKey } from "./publish/layout.ts";
+
+// The distro catalogue.
+export {
+  CATALOGUE,
+  type CatalogueTarget,
+  catalogueTarget,
+  matchOsRelease,
+  parseOsRelease,
+  targetsOf,
+  validateCatalogue,
+} from "./catalogue/index.ts";

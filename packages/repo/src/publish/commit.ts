@@ -191,7 +191,9 @@ async function rpmOutput(draft: RootState, date: Date, ctx: EngineContext): Prom
     { compression: settings.compression, revision: seconds, timestamp: seconds },
   );
   const repomd = encoder.encode(md.repomd);
-  const asc = await signDetachedArmored(repomd, ctx.signers, date, "repomd.xml.asc");
+  // One signature, by the first key: rpm's OpenPGP parser (librepo's rpm backend, dnf5) reads one
+  // signature packet and refuses trailing bytes. During a rotation `RPM-GPG-KEY-<name>` holds both keys.
+  const asc = await signDetachedArmored(repomd, ctx.signers.slice(0, 1), date, "repomd.xml.asc");
   const keys = rpmTopKeys(draft.root);
   const tops = [
     { key: keys.repomd, bytes: repomd },
@@ -269,7 +271,8 @@ async function buildRoot(
   if (plan.draft.rpm !== undefined) draft.rpm = plan.draft.rpm;
   if (ctx.conditionalCreate !== undefined) draft.conditionalCreate = ctx.conditionalCreate;
   else if (prev?.conditionalCreate !== undefined) draft.conditionalCreate = prev.conditionalCreate;
-  const output = draft.rpm !== undefined ? await rpmOutput(draft, date, ctx) : await aptOutput(draft, date, ctx);
+  const output =
+    draft.rpm !== undefined ? await rpmOutput(draft, date, ctx) : await aptOutput(draft, date, ctx);
   const prevIndexes = new Map((prev?.indexes ?? []).map((i) => [i.key, i]));
   const dirty = (plan.prev?.abandoned?.length ?? 0) > 0;
   const writes: Write[] = [];
@@ -426,7 +429,9 @@ export async function commitRoots(
     for (const w of b.writes) (w.step === "indexes" ? indexes : blobs).push(w);
   }
   if (plans.length > 0) {
-    const rpmNames = [...new Set(built.flatMap((b) => (b.state.rpm === undefined ? [] : [b.state.rpm.name])))];
+    const rpmNames = [
+      ...new Set(built.flatMap((b) => (b.state.rpm === undefined ? [] : [b.state.rpm.name]))),
+    ];
     blobs.push(...(await keyWrites(ctx, rpmNames)));
   }
   const tops = built.flatMap((b) => b.tops);

@@ -33,10 +33,8 @@ function invalid(field: string, expected: string, found: unknown): never {
 
 /** The folder of a catalogue target under `rpm/`. */
 export function targetPath(t: CatalogueTarget): string {
-  const layout = t.layout as { path?: string } | undefined;
-  if (t.family !== "rpm" || layout?.path === undefined)
-    invalid("rpm.targets", "an RPM-MD target of the catalogue", t.id);
-  return layout.path;
+  if (t.family !== "rpm") invalid("rpm.targets", "an RPM-MD target of the catalogue", t.id);
+  return t.layout.path;
 }
 
 /** Checks the rpm settings a publish gives (before the lock is taken). */
@@ -380,9 +378,7 @@ export async function changeRpmRoots(args: {
       let start = prev?.state.packages ?? [];
       if (prev === undefined) {
         // A new architecture of a target serves the target's noarch packages from the start.
-        const sibling = t.arches
-          .map((a) => args.roots.get(rpmRoot(t.path, a)))
-          .find((r) => r !== undefined);
+        const sibling = t.arches.map((a) => args.roots.get(rpmRoot(t.path, a))).find((r) => r !== undefined);
         start = (sibling?.state.packages ?? []).filter((p) => p.arch === "noarch");
       }
       changes.set(root, {
@@ -466,7 +462,10 @@ export async function changeRpmRoots(args: {
           digests: p.digests,
           identity,
           added: args.now.toISOString(),
-          rpm: rpmIndexInfo(info, { headerStart: p.headerStart, changelogLimit: change.settings.changelogLimit }),
+          rpm: rpmIndexInfo(info, {
+            headerStart: p.headerStart,
+            changelogLimit: change.settings.changelogLimit,
+          }),
         };
         stored = record;
         byIdentity.set(identity, record);
