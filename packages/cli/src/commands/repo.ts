@@ -80,6 +80,8 @@ export interface ListedRoot {
   components?: string[];
   architectures?: string[];
   validFor?: number;
+  /** RPM-MD: the catalogue target (`el-9`). */
+  target?: string;
   packages: {
     name: string;
     version: string;
@@ -108,6 +110,7 @@ export function listedRoot(state: RootState): ListedRoot {
           ...(apt.validFor !== undefined ? { validFor: apt.validFor } : {}),
         }
       : {}),
+    ...(state.rpm !== undefined ? { target: state.rpm.target, architectures: [state.rpm.arch] } : {}),
     packages: state.packages.map((p) => ({
       name: p.name,
       version: p.version,
@@ -126,6 +129,7 @@ export function listingText(roots: readonly ListedRoot[]): string {
   for (const r of roots) {
     const about = [
       ...(r.suite !== undefined ? [`suite ${r.suite}`] : []),
+      ...(r.target !== undefined ? [`target ${r.target}`] : []),
       ...(r.codename !== undefined && r.codename !== r.suite ? [`codename ${r.codename}`] : []),
       ...(r.components !== undefined ? [`components ${r.components.join(" ")}`] : []),
       ...(r.architectures !== undefined ? [`architectures ${r.architectures.join(" ")}`] : []),

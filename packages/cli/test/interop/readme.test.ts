@@ -50,11 +50,16 @@ test("the quick start's commands run in fixtures/example", () => {
   }
   for (const f of ["hello-packyard_1.0.0-1_all.deb", "SHA256SUMS", "packyard-build.json"])
     assert.ok(existsSync(join(example, "dist", f)), f);
-  // The quick start ends by publishing the .deb into a signed APT repository.
+  // The quick start ends by publishing the .deb into a signed APT suite and the .rpm into a signed
+  // RPM-MD repository for EL 9.
   for (const f of [
     "deb/dists/stable/InRelease",
     "keys/repository.asc",
     "deb/pool/main/h/hello-packyard/hello-packyard_1.0.0-1_all.deb",
+    "rpm/el/9/x86_64/repodata/repomd.xml",
+    "rpm/el/9/x86_64/repodata/repomd.xml.asc",
+    "rpm/pool/h/hello-packyard/hello-packyard-1.0.0-1.noarch.rpm",
+    "keys/RPM-GPG-KEY-repository",
   ])
     assert.ok(existsSync(join(example, "public", f)), f);
 });

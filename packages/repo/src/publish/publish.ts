@@ -126,8 +126,12 @@ export async function publish(
         });
       }
     }
-    const hasRpmRoots = [...roots.values()].some((r) => r.state.rpm !== undefined);
-    if (rpmInvolved || (hasRpmRoots && (remove.length > 0 || options.keep !== undefined))) {
+    // RPM-MD roots change when the publish addresses them: rpms to add, rpm settings, or selectors naming
+    // a target (a selector without one applies to them only when rpm settings are given).
+    const rpmRemove = remove.filter(
+      (r) => r.component === undefined && (r.target !== undefined || options.rpm !== undefined),
+    );
+    if (rpmInvolved || rpmRemove.length > 0) {
       const targets = planTargets(
         roots,
         options.rpm,
@@ -139,7 +143,7 @@ export async function publish(
         targets,
         options: options.rpm,
         add: rpms,
-        remove: remove.filter((r) => r.component === undefined),
+        remove: rpmRemove,
         keep: options.keep,
         replace: options.replace ?? false,
         signers,
