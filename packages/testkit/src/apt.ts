@@ -272,7 +272,7 @@ export function diagnostics(
 }
 
 /** Runs a program to its end, collecting both streams; a program that cannot start gives code 127. */
-function spawnAsync(
+export function spawnAsync(
   command: string,
   args: string[],
   env: NodeJS.ProcessEnv,

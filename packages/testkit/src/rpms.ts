@@ -5,7 +5,7 @@
  * test's own process (serveFolder, the S3 proxy) can answer. Callers check the tools first with `needTool`
  * (dnf, zypper, rpm; the stub also needs /bin/busybox from busybox-static).
  */
-import { spawn } from "node:child_process";
+import { spawnAsync } from "./apt.ts";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -145,27 +145,13 @@ export interface ToolRun {
   stderr: string;
 }
 
-/** Runs a program to its end, collecting both streams; a program that cannot start gives code 127. */
+/** Runs a program to its end, collecting both streams (the apt helpers' runner). */
 export function runAsync(
   command: string,
   args: string[],
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ToolRun> {
-  return new Promise((done) => {
-    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (b: Buffer) => out.push(b));
-    child.stderr.on("data", (b: Buffer) => err.push(b));
-    child.on("error", (e) => done({ code: 127, stdout: "", stderr: `${command}: ${e.message}\n` }));
-    child.on("close", (code, signal) =>
-      done({
-        code: code ?? -1,
-        stdout: Buffer.concat(out).toString(),
-        stderr: Buffer.concat(err).toString() + (signal === null ? "" : `${command}: killed by ${signal}\n`),
-      }),
-    );
-  });
+  return spawnAsync(command, args, env);
 }
 
 /** The environment of every scratch run: C locale (messages the tests match), no proxy. */

@@ -434,7 +434,8 @@ export async function commitRoots(
     ];
     blobs.push(...(await keyWrites(ctx, rpmNames)));
   }
-  const tops = built.flatMap((b) => b.tops);
+  // A target's .repo file is a top file of each of its roots: written once.
+  const tops = dedupe(built.flatMap((b) => b.tops));
   const pointers: Write[] = built.map((b) => ({
     key: pointerKey(b.plan.root),
     body: encodePointer(b.plan.root, b.key, b.state),

@@ -79,7 +79,8 @@ export function rpmRepoFileKey(path: string, name: string): string {
 
 /**
  * The `location href` of a pool file as seen from an RPM-MD root: `../` up to `rpm/`, then the pool path
- * (dnf and zypper resolve it against the baseurl; verified with both).
+ * (dnf resolves it against any baseurl, zypper against http(s) ones: a zypper `dir:`/`file:` medium
+ * cannot reach above its root).
  */
 export function rpmHref(root: string, key: string): string {
   const depth = root.split("/").length - 1;
