@@ -131,6 +131,8 @@ export async function finishPublish(
   io: CommandIo,
   opts: { json: boolean; quiet: boolean; verb: string },
 ): Promise<number> {
+  // Warnings print even with -q, as the build's do.
+  for (const w of result.warnings ?? []) io.err(`warning: ${w.message} [${w.code}]\n`);
   if (opts.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
   else if (!opts.quiet) io.err(summaryLine(opts.verb, settings.target.to, result));
   const command = settings.afterPublish;

@@ -38,6 +38,7 @@ export type {
   PublishOptions,
   PublishProgress,
   PublishResult,
+  PublishWarning,
   RpmPublishSettings,
 } from "./publish/options.ts";
 

@@ -28,7 +28,7 @@ import {
   topKeyOf,
 } from "./layout.ts";
 import type { PublishLock } from "./lock.ts";
-import type { PublishProgress } from "./options.ts";
+import type { PublishProgress, PublishWarning } from "./options.ts";
 import type { IndexFileRecord, RootState, RpmSettings, Tombstone } from "./state.ts";
 import { encodePointer, encodeState, type LoadedRoot, parseState, sha256Hex } from "./state-io.ts";
 
@@ -56,6 +56,8 @@ export interface RootPlan {
 
 /** What a commit did. */
 export interface CommitResult {
+  /** rpm roots listing packages signed by a key that no longer signs the repository. */
+  warnings: PublishWarning[];
   written: string[];
   changedKeys: string[];
   deleted: string[];
@@ -443,7 +445,16 @@ export async function commitRoots(
     mutable: true,
   }));
   const plan = [...dedupe(blobs), ...indexes, ...tops, ...pointers];
-  const result: CommitResult = { written: [], changedKeys: [], deleted: [], states: new Map(others) };
+  const result: CommitResult = {
+    warnings: keyWarnings(
+      ctx,
+      built.map((b) => b.state),
+    ),
+    written: [],
+    changedKeys: [],
+    deleted: [],
+    states: new Map(others),
+  };
   let bytes = 0;
   const totals = new Map<string, number>();
   for (const w of plan) totals.set(w.step, (totals.get(w.step) ?? 0) + 1);
@@ -490,6 +501,25 @@ export async function commitRoots(
     built.flatMap((b) => b.due),
   );
   return result;
+}
+
+/** rpm roots whose packages carry the signature of a key that is not among the signers any more. */
+function keyWarnings(ctx: EngineContext, states: readonly RootState[]): PublishWarning[] {
+  const signing = new Set(ctx.signers.map((s) => s.primaryFingerprint));
+  const out: PublishWarning[] = [];
+  for (const state of states) {
+    if (state.rpm === undefined) continue;
+    const stale = state.packages.filter((p) => p.signedBy !== undefined && !signing.has(p.signedBy));
+    if (stale.length === 0) continue;
+    const keys = [...new Set(stale.map((p) => p.signedBy!))].join(", ");
+    const names = stale.slice(0, 3).map((p) => `${p.name}-${p.version}.${p.arch}`);
+    out.push({
+      code: "RPM_KEY_NOT_SIGNING",
+      root: state.root,
+      message: `${state.root}: ${stale.length} rpm${stale.length === 1 ? " is" : "s are"} signed by ${keys}, which no longer signs the repository (${names.join(", ")}${stale.length > 3 ? ", …" : ""}); users with gpgcheck=1 cannot install them until they import that key: while rotating, publish with both keys (--key new --key old), or publish them again with --resign`,
+    });
+  }
+  return out;
 }
 
 function dedupe(writes: Write[]): Write[] {

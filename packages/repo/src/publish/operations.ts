@@ -132,6 +132,7 @@ export async function copyPackages(storage: Storage, options: CopyOptions): Prom
     const commit = await commitRoots(ctx, [plan], others);
     return {
       ...result,
+      ...(commit.warnings.length > 0 ? { warnings: commit.warnings } : {}),
       changedKeys: commit.changedKeys,
       deleted: commit.deleted,
       written: commit.written,
@@ -191,6 +192,7 @@ export async function refreshRepository(storage: Storage, options: RefreshOption
     const commit = await commitRoots(ctx, plans, others);
     return {
       ...emptyResult(),
+      ...(commit.warnings.length > 0 ? { warnings: commit.warnings } : {}),
       changedKeys: commit.changedKeys,
       deleted: commit.deleted,
       written: commit.written,

@@ -117,8 +117,19 @@ export interface PublishOptions {
   onProgress?: (p: PublishProgress) => void;
 }
 
+/** Something a publish did that users of the repository may trip on; the publish itself succeeded. */
+export interface PublishWarning {
+  /** `RPM_KEY_NOT_SIGNING`: rpms signed by a key that no longer signs the repository. */
+  code: "RPM_KEY_NOT_SIGNING";
+  message: string;
+  /** The root concerned. */
+  root: string;
+}
+
 /** What a publish did. */
 export interface PublishResult {
+  /** What the repository's users may trip on (absent when nothing). */
+  warnings?: PublishWarning[];
   /** Packages added, as `name version arch` in the suite/component they went to. */
   added: PackageSelector[];
   /** Packages already held with the same identity (no-ops). */

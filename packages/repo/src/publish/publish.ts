@@ -186,6 +186,7 @@ export async function publish(
     const others = new Map(roots);
     for (const p of plans) others.delete(p.root);
     const commit = await commitRoots(ctx, plans, others);
+    if (commit.warnings.length > 0) result.warnings = commit.warnings;
     result.changedKeys = commit.changedKeys;
     result.deleted = commit.deleted;
     result.written = commit.written;

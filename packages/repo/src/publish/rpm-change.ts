@@ -164,6 +164,8 @@ export interface PreparedRpm {
   open: () => AsyncIterable<Uint8Array>;
   /** True when signed at publish. */
   signed: boolean;
+  /** Primary fingerprint of the repository key whose signature the stored file carries. */
+  signedBy: string;
 }
 
 /**
@@ -182,7 +184,9 @@ export async function prepareRpm(
   const foreign = sigs.filter((s) => !ours(s, signers));
   const base = { input, info, identity: info.raw.headerSha256 };
   if (sigs.length > 0 && foreign.length === 0) {
+    const by = signers.find((k) => sigs.some((s) => ours(s, [k])))!;
     return {
+      signedBy: by.primaryFingerprint,
       ...base,
       size: info.artifact.size,
       digests: { ...info.artifact.digests },
@@ -236,6 +240,7 @@ export async function prepareRpm(
     headerStart,
     open,
     signed: true,
+    signedBy: signer.primaryFingerprint,
   };
 }
 
@@ -466,6 +471,7 @@ export async function changeRpmRoots(args: {
             headerStart: p.headerStart,
             changelogLimit: change.settings.changelogLimit,
           }),
+          signedBy: p.signedBy,
         };
         stored = record;
         byIdentity.set(identity, record);

@@ -47,6 +47,12 @@ export interface PackageRecord {
   /** Index material taken from PackageInfo at publish (never re-read from the package). */
   deb?: DebIndexInfo;
   rpm?: RpmIndexInfo;
+  /**
+   * rpm: the primary fingerprint of the repository key whose signature the stored file carries (absent in
+   * states written before it was recorded), so a publish can warn when that key no longer signs the
+   * repository and users with gpgcheck=1 could not install the package.
+   */
+  signedBy?: string;
 }
 
 /** One dependency entry as RPM-MD lists it (`<rpm:entry name= flags= epoch= ver= rel= pre=>`). */

@@ -304,6 +304,30 @@ describe("publish to RPM-MD roots", () => {
     assert.deepEqual(await verifyRepository(s, { publicKeys: [signer.publicKeyArmored()] }), []);
   });
 
+  test("a key that no longer signs the repository while its rpms are held is a warning", async () => {
+    const s = memoryStorage();
+    const clock = clockAt();
+    const r = await publish(s, {
+      add: [await testRpm({ name: "hello" })],
+      rpm: { targets: ["el-9"] },
+      signers: [signer],
+      clock,
+    });
+    assert.equal(r.warnings, undefined);
+    const [state] = await readRepository(s);
+    assert.equal(state!.packages[0]!.signedBy, signer.primaryFingerprint);
+    // Rotating with both keys: the old key still signs, nothing to warn about.
+    const both = await refreshRepository(s, { signers: [other, signer], clock });
+    assert.equal(both.warnings, undefined);
+    const only = await refreshRepository(s, { signers: [other], clock });
+    assert.deepEqual(
+      only.warnings?.map((w) => [w.code, w.root]),
+      [["RPM_KEY_NOT_SIGNING", "rpm/el/9/x86_64"]],
+    );
+    assert.match(only.warnings![0]!.message, new RegExp(`signed by ${signer.primaryFingerprint}`));
+    assert.match(only.warnings![0]!.message, /hello-1\.0-1\.x86_64/);
+  });
+
   test("bad input is a typed error and leaves the repository unchanged", async () => {
     const s = memoryStorage();
     const clock = clockAt();
