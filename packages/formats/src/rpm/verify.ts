@@ -65,7 +65,8 @@ export async function checkPayloadFiles(
   limits: ReadLimits,
 ): Promise<void> {
   const digestAlgo = DIGEST_NAMES[headerNumbers(h, TAG.FILEDIGESTALGO)?.[0] ?? 1];
-  const byPath = new Map(rows.map((r, i) => [r.path, i]));
+  // A source rpm's file list is relative (`hello.spec`, dirname ""); payload paths are compared rooted.
+  const byPath = new Map(rows.map((r, i) => [r.path.startsWith("/") ? r.path : `/${r.path}`, i]));
   const seen = new Uint8Array(rows.length);
   // A stripped entry carries no size: in a hardlink set only the last member (header order) carries the
   // data and the others have none, as rpm writes and reads it (lib/rpmfi.c rpmfiArchiveHasContent).
