@@ -205,3 +205,41 @@ test("repo usage errors: unknown subcommand, flags of another subcommand, missin
     assert.match(r.stderr, pattern, args.join(" "));
   }
 });
+
+test("repo ls names RPM-MD targets; repo rm --rpm-target removes from that target's roots only", async () => {
+  const cwd = await builtExample(tmp(), "deb,rpm");
+  const repo = join(cwd, "repo");
+  const published = await cli(["publish", "--to", repo, "--key", KEY, "--rpm-target", "el-9,fedora-43"], cwd);
+  assert.equal(published.status, 0, published.stderr);
+  const before = await ls(cwd, repo);
+  assert.deepEqual(
+    before.map((r) => [r.root, r.target, r.packages.map((p) => `${p.name} ${p.version} ${p.arch}`)]),
+    [
+      ["deb/stable", undefined, ["hello-packyard 1.0.0-1 all"]],
+      ["rpm/el/9/x86_64", "el-9", ["hello-packyard 1.0.0-1 noarch"]],
+      ["rpm/fedora/43/x86_64", "fedora-43", ["hello-packyard 1.0.0-1 noarch"]],
+    ],
+  );
+  const text = await cli(["repo", "ls", "--to", repo], cwd);
+  assert.match(text.stdout, /^rpm\/el\/9\/x86_64: target el-9, architectures x86_64, 1 package, /m);
+  const rm = await cli(
+    ["repo", "rm", "--to", repo, "--rpm-target", "el-9", "hello-packyard", "--key", KEY],
+    cwd,
+  );
+  assert.equal(rm.status, 0, rm.stderr);
+  assert.match(rm.stderr, /\(rpm\/el\/9\/x86_64\): 0 added, 0 unchanged, 1 removed;/);
+  assert.deepEqual(
+    (await ls(cwd, repo)).map((r) => [r.root, r.packages.length]),
+    [
+      ["deb/stable", 1],
+      ["rpm/el/9/x86_64", 0],
+      ["rpm/fedora/43/x86_64", 1],
+    ],
+  );
+  const bad = await cli(
+    ["repo", "rm", "--to", repo, "--rpm-target", "el-9", "--component", "main", "x", "--key", KEY],
+    cwd,
+  );
+  assert.equal(bad.status, 2, bad.stderr);
+  assert.match(bad.stderr, /--rpm-target takes none/);
+});

@@ -19,7 +19,7 @@ import {
   TARGET_OPTIONS,
 } from "../publish-options.ts";
 import { finishPublish, openRepository, withProgress } from "../publish-run.ts";
-import { durationFlag, type RepoSettings, repoSettings, stringFlag } from "../publish-settings.ts";
+import { durationFlag, listFlag, type RepoSettings, repoSettings, stringFlag } from "../publish-settings.ts";
 import type { OpenPGPSigner } from "../formats.ts";
 import {
   copyPackages,
@@ -45,7 +45,7 @@ const OUTPUT = ["json", "quiet"];
 /** The flags each subcommand takes (parseArgs accepts the union; the others are refused by name). */
 const ALLOWED: Readonly<Record<Subcommand, readonly string[]>> = {
   ls: [...TARGET, "suite", "json"],
-  rm: [...TARGET, ...KEYS, ...LOCK, ...SUITE, ...OUTPUT, "grace", "after-publish"],
+  rm: [...TARGET, ...KEYS, ...LOCK, ...SUITE, ...OUTPUT, "grace", "after-publish", "rpm-target"],
   prune: [...TARGET, ...LOCK, ...OUTPUT, "grace"],
   refresh: [...TARGET, ...KEYS, ...LOCK, ...OUTPUT, "suite", "valid-for", "grace", "after-publish"],
   copy: [...TARGET, ...KEYS, ...LOCK, ...SUITE, ...OUTPUT, "from-suite", "replace", "grace", "after-publish"],
@@ -178,16 +178,23 @@ function engineOptions(
 
 function selectors(positionals: readonly string[], flags: Flags): PackageSelector[] {
   const component = stringFlag(flags, "component");
-  return positionals.map((p) => parseSelector(p, "repo", component));
+  const parsed = positionals.map((p) => parseSelector(p, "repo", component));
+  // With --rpm-target the packages are removed from that target's RPM-MD roots instead of the suite.
+  const targets = listFlag(flags, "rpm-target");
+  if (targets.length === 0) return parsed;
+  if (component !== undefined)
+    throw new UsageError("--component names an APT component; --rpm-target takes none", "repo");
+  return targets.flatMap((target) => parsed.map((s) => ({ ...s, target })));
 }
 
 export const repoCommand: Command = {
   name: "repo",
   summary: "list a published repository, remove, promote or prune packages, re-sign it",
-  help: `Usage: packyard repo <ls|rm|prune|refresh|copy> --to <folder | s3://bucket/prefix> [-f packyard.yml] [--endpoint URL] [--region R] [--path-style] [--key KEY] [--key-name NAME] [--passphrase-env VAR] [--from-suite S] [--suite S] [--codename C] [--component C] [--origin O] [--label L] [--arch A] [--xz] [--contents] [--sha512] [--valid-for D] [--change-identity] [--replace] [--grace D] [--lock-timeout D] [--no-lock] [--after-publish CMD] [--json] [-q] [NAME[=VERSION][/ARCH]...]
+  help: `Usage: packyard repo <ls|rm|prune|refresh|copy> --to <folder | s3://bucket/prefix> [-f packyard.yml] [--endpoint URL] [--region R] [--path-style] [--key KEY] [--key-name NAME] [--passphrase-env VAR] [--from-suite S] [--rpm-target ID] [--suite S] [--codename C] [--component C] [--origin O] [--label L] [--arch A] [--xz] [--contents] [--sha512] [--valid-for D] [--change-identity] [--replace] [--grace D] [--lock-timeout D] [--no-lock] [--after-publish CMD] [--json] [-q] [NAME[=VERSION][/ARCH]...]
 
   ls                          the suites, components, architectures and packages with their versions
-  rm NAME[=VERSION][/ARCH]... remove packages from a suite (--suite, default stable), re-sign it
+  rm NAME[=VERSION][/ARCH]... remove packages from a suite (--suite, default stable), or with
+                              --rpm-target ID from that target's RPM-MD roots, and re-sign
   prune                       delete files no index names any more once their grace period is over
   refresh                     re-sign the top files with a new Date (run it before Valid-Until passes;
                               every suite, or --suite; --valid-for changes Valid-Until too)
@@ -201,6 +208,7 @@ Options:
 ${TARGET_HELP}
 ${KEY_HELP}
       --from-suite S      copy: the suite to take packages from
+      --rpm-target ID     rm: remove from this RPM-MD target (el-9, ...) instead of the APT suite
 ${SUITE_HELP}
       --replace           copy: overwrite a package of the target suite with the same name/version/arch
       --grace D           how long unreferenced files stay before deletion (default 2d)
@@ -214,6 +222,7 @@ ${LOCK_HELP}
 Examples:
   packyard repo ls --to public/repo
   packyard repo rm --to public/repo --suite testing hello=1.0.0-1 hello-doc/all
+  packyard repo rm --to public/repo --rpm-target el-9 hello=1.0.0-1
   packyard repo copy --to s3://apt/repo --from-suite testing --suite stable hello --key repo.secret.asc
   packyard repo refresh --to s3://apt/repo --key repo.secret.asc
   packyard repo prune --to public/repo --grace 1d
@@ -223,6 +232,7 @@ Examples:
     ...KEY_OPTIONS,
     ...SUITE_OPTIONS,
     "from-suite": { type: "string" },
+    "rpm-target": { type: "string", multiple: true },
     replace: { type: "boolean" },
     grace: { type: "string" },
     ...LOCK_OPTIONS,
