@@ -98,7 +98,7 @@ export async function nextDate(
     if (behind > MAX_CLOCK_WAIT_MS) {
       throw new RepoError(
         "CLOCK_BEHIND",
-        `this machine's clock (${ctx.clock().toISOString()}) is ${Math.round(behind / 1000)} s behind the suite's last Release Date (${prev}); apt ignores a Release older than the one it has, so fix the clock (NTP) and publish again`,
+        `this machine's clock (${ctx.clock().toISOString()}) is ${Math.round(behind / 1000)} s behind the date of this root's last publish (${prev}: APT's Release Date, RPM-MD's repomd revision); apt ignores a Release older than the one it has, so fix the clock (NTP) and publish again`,
         { expected: `a time after ${prev}`, found: ctx.clock().toISOString() },
       );
     }
@@ -184,7 +184,14 @@ async function rpmOutput(draft: RootState, date: Date, ctx: EngineContext): Prom
   const seconds = Math.floor(date.getTime() / 1000);
   const md = await buildRpmMetadata(
     draft.packages.map((p) => ({
-      info: p.rpm!,
+      // A limit lowered since the record was made applies now (other.xml lists the newest entries last).
+      info:
+        p.rpm!.changelog.length > settings.changelogLimit
+          ? {
+              ...p.rpm!,
+              changelog: p.rpm!.changelog.slice(p.rpm!.changelog.length - settings.changelogLimit),
+            }
+          : p.rpm!,
       pkgid: p.digests.sha256,
       size: p.size,
       href: rpmHref(draft.root, p.key),

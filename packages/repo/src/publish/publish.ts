@@ -75,7 +75,8 @@ export async function publish(
   checkRpmOptions(options.rpm);
   const suite = suiteOf(options.apt);
   const component = componentOf(options.apt);
-  const rpmInvolved = rpms.length > 0 || options.rpm !== undefined;
+  const rpmInvolved =
+    rpms.length > 0 || options.rpm !== undefined || remove.some((r) => r.target !== undefined);
   return withEngine(storage, options, signers, async (ctx, roots) => {
     const now = ctx.clock();
     const result: PublishResult = {
@@ -90,7 +91,9 @@ export async function publish(
     const plans: RootPlan[] = [];
     const root = aptRoot(suite);
     const prev = roots.get(root);
-    if (debs.length > 0 || options.apt !== undefined || prev !== undefined || !rpmInvolved) {
+    // The APT suite changes when the publish addresses it: debs, selectors without a target, or nothing
+    // rpm-specific at all.
+    if (debs.length > 0 || remove.some((r) => r.target === undefined) || !rpmInvolved) {
       const settings = mergeAptSettings(
         prev?.state.apt,
         { ...options.apt, component },
@@ -137,6 +140,7 @@ export async function publish(
         options.rpm,
         rpms.map((r) => r.info.archString),
         rpms.length > 0,
+        signers[0]!,
       );
       const change = await changeRpmRoots({
         roots,
@@ -178,6 +182,25 @@ export async function publish(
           poolWrites,
         });
       }
+    }
+    // A root some earlier publish left midway (top files or pointer out of step) is finished now, whatever
+    // this publish addresses.
+    for (const [id, loaded] of roots) {
+      if (loaded.stale !== true || plans.some((p) => p.root === id)) continue;
+      const s = loaded.state;
+      plans.push({
+        root: id,
+        prev: loaded,
+        draft: {
+          family: s.family,
+          root: id,
+          ...(s.apt !== undefined ? { apt: s.apt } : {}),
+          ...(s.rpm !== undefined ? { rpm: s.rpm } : {}),
+          packages: s.packages,
+          tombstones: [],
+        },
+        poolWrites: [],
+      });
     }
     if (plans.length === 0) {
       result.deleted = await deleteDue(ctx, roots);

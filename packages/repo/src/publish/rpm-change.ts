@@ -6,7 +6,7 @@
  * build signed or not is one package; the file stored is the signed one.
  */
 import { createHash } from "node:crypto";
-import { type OpenPGPSigner, type PackageInfo, rpmFormat } from "@packyard/formats";
+import { type OpenPGPSigner, type PackageInfo, readPackage, rpmFormat } from "@packyard/formats";
 import { signRpm } from "@packyard/formats/rpm";
 import { escapeKeySegment, poolPrefix } from "../apt/pool.ts";
 import { type CatalogueTarget, catalogueTarget, targetsOf } from "../catalogue/index.ts";
@@ -184,6 +184,35 @@ export async function prepareRpm(
   const foreign = sigs.filter((s) => !ours(s, signers));
   const base = { input, info, identity: info.raw.headerSha256 };
   if (sigs.length > 0 && foreign.length === 0) {
+    // Naming our key is not enough: the signature must verify over these bytes, or users get rpm's BAD
+    // signature at install.
+    let checked: PackageInfo;
+    try {
+      checked = await readPackage(input.source, where, {
+        publicKeys: signers.map((k) => k.publicKeyArmored()),
+      });
+    } catch (e) {
+      throw new RepoError(
+        "CORRUPT_PACKAGE",
+        `${where}: could not be read to check its signature: ${(e as Error).message}`,
+        { path: where },
+        { cause: e },
+      );
+    }
+    const bad = checked.signatures.filter((s) => s.location.startsWith("rpm:") && s.verified !== true);
+    if (
+      bad.length > 0 ||
+      checked.raw.format !== "rpm" ||
+      checked.raw.headerSha256 !== info.raw.headerSha256
+    ) {
+      throw new RepoError(
+        "CORRUPT_PACKAGE",
+        `${where}: expected a valid signature by the repository key, found one that does not verify (${bad
+          .map((s) => s.location)
+          .join(", ")}); the package was changed after it was signed`,
+        { path: where, found: bad.map((s) => s.location) },
+      );
+    }
     const by = signers.find((k) => sigs.some((s) => ours(s, [k])))!;
     return {
       signedBy: by.primaryFingerprint,
@@ -204,6 +233,7 @@ export async function prepareRpm(
     );
   }
   const signer = signers[0]!;
+  checkRpmSigner(signer);
   const open = () => signRpm(input.source, signer);
   const hashes = {
     md5: createHash("md5"),
@@ -244,6 +274,34 @@ export async function prepareRpm(
   };
 }
 
+/**
+ * Refuses a key whose rpm signatures would not be the same bytes twice: the file is hashed once while
+ * planning and streamed again at commit, so its signature must be deterministic (RSA and EdDSA are;
+ * ECDSA draws a random nonce).
+ */
+export function checkRpmSigner(signer: OpenPGPSigner): void {
+  if (signer.algorithm === "ecdsa") {
+    throw new RepoError(
+      "BAD_KEY",
+      `rpms are signed at publish with the repository key, and ${signer.primaryFingerprint} is an ECDSA key (its signatures differ each time, and rpm 4.14 cannot check them); expected an RSA key (or EdDSA where every target's rpm is 4.16 or later)`,
+      { expected: ["rsa", "eddsa"], found: signer.algorithm },
+    );
+  }
+}
+
+/** Refuses a key that a target's rpm cannot verify (EdDSA on EL 8, SLES 15: rpm 4.14). */
+export function checkTargetKey(target: CatalogueTarget, signer: OpenPGPSigner): void {
+  if (target.family !== "rpm") return;
+  const algorithm = signer.algorithm === "rsa" ? "rsa" : signer.algorithm === "eddsa" ? "eddsa" : undefined;
+  if (algorithm === undefined || !target.install.keyAlgorithms.includes(algorithm)) {
+    throw new RepoError(
+      "BAD_KEY",
+      `${target.name} (${target.id}) verifies ${target.install.keyAlgorithms.join(" or ")} signatures only, and the repository key ${signer.primaryFingerprint} is ${signer.algorithm}; sign with an RSA key (packyard keygen --type openpgp makes one)`,
+      { expected: target.install.keyAlgorithms, found: signer.algorithm },
+    );
+  }
+}
+
 /** rpm version order, newest last. */
 export function compareRpmVersions(a: string, b: string): number {
   return rpmFormat.compareVersions(a, b);
@@ -277,6 +335,7 @@ export function planTargets(
   o: RpmPublishSettings | undefined,
   addedArches: readonly string[],
   needed: boolean,
+  signer: OpenPGPSigner,
 ): TargetRoots[] {
   const existing = new Map<string, Set<string>>();
   for (const { state } of roots.values()) {
@@ -301,13 +360,14 @@ export function planTargets(
   return ids.map((id) => {
     const target = catalogueTarget(id);
     const path = targetPath(target);
+    checkTargetKey(target, signer);
     const held = existing.get(id);
     const asked = o?.architectures ?? (held === undefined ? (derived.length > 0 ? derived : ["x86_64"]) : []);
     for (const a of asked) {
       if (!target.architectures.includes(a)) {
         throw new RepoError(
           "ARCH_NOT_IN_REPO",
-          `rpm.architectures: ${target.name} (${id}) has no architecture ${a}; expected one of ${target.architectures.join(", ")}`,
+          `${o?.architectures !== undefined ? "rpm.architectures" : "the packages' architecture"}: ${target.name} (${id}) has no architecture ${a}; expected one of ${target.architectures.join(", ")}`,
           { expected: target.architectures, found: a },
         );
       }
@@ -319,7 +379,7 @@ export function planTargets(
 function matchesRecord(r: PackageRecord, s: PackageSelector, target: string): boolean {
   return (
     r.name === s.name &&
-    (s.version === undefined || r.version === s.version) &&
+    (s.version === undefined || r.version.replace(/^0+:/, "") === s.version.replace(/^0+:/, "")) &&
     (s.arch === undefined || r.arch === s.arch) &&
     (s.target === undefined || s.target === target) &&
     s.component === undefined
@@ -374,12 +434,25 @@ export async function changeRpmRoots(args: {
     }
   }
   const changes = new Map<string, RpmRootChange & { held: Map<string, PackageRecord> }>();
-  const id = (r: { name: string; version: string; arch: string }) => `${r.name}\0${r.version}\0${r.arch}`;
+  // `0:1.0-1` and `1.0-1` are one version to rpm.
+  const id = (r: { name: string; version: string; arch: string }) =>
+    `${r.name}\0${r.version.replace(/^0+:/, "")}\0${r.arch}`;
   for (const t of args.targets) {
     for (const arch of t.arches) {
       const root = rpmRoot(t.path, arch);
       const prev = args.roots.get(root);
-      const settings = mergeRpmSettings(prev?.state.rpm, t.target, arch, args.options, args.keyName);
+      // A new architecture of a target takes its settings (name, base URL, compression, limit) from the
+      // target's other roots.
+      const siblingSettings = t.arches
+        .map((a) => args.roots.get(rpmRoot(t.path, a))?.state.rpm)
+        .find((x) => x !== undefined);
+      const settings = mergeRpmSettings(
+        prev?.state.rpm ?? (siblingSettings === undefined ? undefined : { ...siblingSettings, arch }),
+        t.target,
+        arch,
+        args.options,
+        args.keyName,
+      );
       let start = prev?.state.packages ?? [];
       if (prev === undefined) {
         // A new architecture of a target serves the target's noarch packages from the start.

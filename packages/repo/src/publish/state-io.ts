@@ -124,7 +124,18 @@ export function parseState(key: string, bytes: Uint8Array, root?: string): RootS
     }
   }
   if (data.family === "deb" && !isObject(data.apt)) corrupt(key, "apt settings", data.apt);
-  if (data.family === "rpm" && !isObject(data.rpm)) corrupt(key, "rpm settings", data.rpm);
+  if (data.family === "rpm") {
+    if (!isObject(data.rpm)) corrupt(key, "rpm settings", data.rpm);
+    for (const [i, p] of (data.packages as Record<string, unknown>[]).entries()) {
+      const rpm = p.rpm;
+      if (!isObject(rpm) || !isObject(rpm.deps) || !Array.isArray(rpm.files) || !Array.isArray(rpm.changelog))
+        corrupt(
+          `${key} packages[${i}]`,
+          "an rpm record with its index fields { deps, files, changelog, ... }",
+          rpm,
+        );
+    }
+  }
   return data as unknown as RootState;
 }
 

@@ -328,6 +328,102 @@ describe("publish to RPM-MD roots", () => {
     assert.match(only.warnings![0]!.message, /hello-1\.0-1\.x86_64/);
   });
 
+  test("keys rpm cannot use are refused: ECDSA (not deterministic), EdDSA for an rpm 4.14 target", async () => {
+    const s = memoryStorage();
+    const clock = clockAt();
+    const ecdsa = { ...signer, algorithm: "ecdsa" } as OpenPGPSigner;
+    await rejectsWith(s, "BAD_KEY", async () =>
+      publish(s, {
+        add: [await testRpm({ name: "x" })],
+        rpm: { targets: ["el-9"] },
+        signers: [ecdsa],
+        clock,
+      }),
+    );
+    assert.equal(signer.algorithm, "eddsa");
+    await rejectsWith(s, "BAD_KEY", async () =>
+      publish(s, {
+        add: [await testRpm({ name: "x" })],
+        rpm: { targets: ["el-8"] },
+        signers: [signer],
+        clock,
+      }),
+    );
+  });
+
+  test("an rpm-only publish leaves the APT suite alone; a root left midway is finished by any publish", async () => {
+    const s = memoryStorage();
+    const clock = clockAt();
+    await publish(s, { add: [await testDeb({ name: "dd" })], signers: [signer], clock });
+    const r = await publish(s, {
+      add: [await testRpm({ name: "r" })],
+      rpm: { targets: ["el-9"] },
+      keep: 1,
+      signers: [signer],
+      clock,
+    });
+    assert.deepEqual(r.roots, ["rpm/el/9/x86_64"]);
+    // A publish stopped after repomd.xml, before its signature: the next publish of anything repairs it.
+    const asc = "rpm/el/9/x86_64/repodata/repomd.xml.asc";
+    await s.put(asc, new TextEncoder().encode("stale"));
+    assert.notDeepEqual(await verifyRepository(s, { publicKeys: [signer.publicKeyArmored()] }), []);
+    const d = await publish(s, { add: [await testDeb({ name: "dd2" })], signers: [signer], clock });
+    assert.deepEqual(d.roots.sort(), ["deb/stable", "rpm/el/9/x86_64"]);
+    assert.deepEqual(await verifyRepository(s, { publicKeys: [signer.publicKeyArmored()] }), []);
+  });
+
+  test("a new architecture of a target takes the target's settings; epoch 0 and no epoch are one version", async () => {
+    const s = memoryStorage();
+    const clock = clockAt();
+    await publish(s, {
+      add: [await testRpm({ name: "a", version: "1.0-1" })],
+      rpm: {
+        targets: ["el-9"],
+        name: "acme",
+        zstd: true,
+        changelogLimit: 3,
+        baseUrl: "https://example.org/r",
+      },
+      signers: [signer],
+      clock,
+    });
+    await publish(s, {
+      add: [await testRpm({ name: "b", arch: "aarch64" })],
+      rpm: { targets: ["el-9"], architectures: ["aarch64"] },
+      signers: [signer],
+      clock,
+    });
+    const settings = (await readRepository(s)).map((x) => x.rpm);
+    assert.deepEqual(settings[0], { ...settings[1], arch: "aarch64" });
+    await rejectsWith(s, "REPO_CONFLICT", async () =>
+      publish(s, {
+        add: [await testRpm({ name: "a", version: "0:1.0-1", payload: "other" })],
+        signers: [signer],
+        clock,
+      }),
+    );
+  });
+
+  test("an rpm naming the repository key whose signature does not verify is CORRUPT_PACKAGE", async () => {
+    const s = memoryStorage();
+    const input = await testRpm({ name: "hello" });
+    const chunks: Uint8Array[] = [];
+    for await (const c of signRpm(input.source, signer)) chunks.push(c);
+    const bytes = Buffer.concat(chunks);
+    const info = await readPackage(bytesSource(bytes), "signed.rpm");
+    const tampered = Buffer.from(bytes);
+    const at = info.raw.format === "rpm" ? info.raw.headerEnd - 8 : 0;
+    tampered[at]! ^= 0x01;
+    await rejectsWith(s, "CORRUPT_PACKAGE", () =>
+      publish(s, {
+        add: [{ info, source: bytesSource(tampered), name: "signed.rpm" }],
+        rpm: { targets: ["el-9"] },
+        signers: [signer],
+        clock: clockAt(),
+      }),
+    );
+  });
+
   test("bad input is a typed error and leaves the repository unchanged", async () => {
     const s = memoryStorage();
     const clock = clockAt();
