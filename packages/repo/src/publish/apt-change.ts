@@ -163,10 +163,18 @@ export function compareDebVersions(a: string, b: string): number {
 
 /** Sorts records by name, version (Debian order), architecture, component. */
 export function sortRecords(records: PackageRecord[]): PackageRecord[] {
+  return sortRecordsBy(records, compareDebVersions);
+}
+
+/** Sorts records by name, version (in `compareVersions`' order), architecture, component. */
+export function sortRecordsBy(
+  records: PackageRecord[],
+  compareVersions: (a: string, b: string) => number,
+): PackageRecord[] {
   return records.sort(
     (a, b) =>
       (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) ||
-      compareDebVersions(a.version, b.version) ||
+      compareVersions(a.version, b.version) ||
       (a.arch < b.arch ? -1 : a.arch > b.arch ? 1 : 0) ||
       ((a.component ?? "") < (b.component ?? "") ? -1 : (a.component ?? "") > (b.component ?? "") ? 1 : 0),
   );

@@ -5,14 +5,14 @@
  * repository's keys), conflicts, removals and `keep`. Identity is the main header's SHA-256, so the same
  * build signed or not is one package; the file stored is the signed one.
  */
-import { createHash } from "node:crypto";
 import { type OpenPGPSigner, type PackageInfo, readPackage, rpmFormat } from "@packyard/formats";
 import { signRpm } from "@packyard/formats/rpm";
 import { escapeKeySegment, poolPrefix } from "../apt/pool.ts";
 import { type CatalogueTarget, catalogueTarget, targetsOf } from "../catalogue/index.ts";
 import { RepoError } from "../errors.ts";
+import { digestStream, type ObjectDigests } from "../verify/digests.ts";
 import { rpmIndexInfo } from "../rpmmd/info.ts";
-import type { PoolWrite } from "./apt-change.ts";
+import { type PoolWrite, sortRecordsBy } from "./apt-change.ts";
 import { rpmRoot } from "./layout.ts";
 import type { PackageSelector, PublishInput, RpmPublishSettings } from "./options.ts";
 import type { BlobDigests, PackageRecord, RpmSettings } from "./state.ts";
@@ -235,18 +235,9 @@ export async function prepareRpm(
   const signer = signers[0]!;
   checkRpmSigner(signer);
   const open = () => signRpm(input.source, signer);
-  const hashes = {
-    md5: createHash("md5"),
-    sha1: createHash("sha1"),
-    sha256: createHash("sha256"),
-    sha512: createHash("sha512"),
-  };
-  let size = 0;
+  let digests: ObjectDigests;
   try {
-    for await (const chunk of open()) {
-      size += chunk.length;
-      for (const h of Object.values(hashes)) h.update(chunk);
-    }
+    digests = await digestStream(open());
   } catch (e) {
     throw new RepoError(
       "CORRUPT_PACKAGE",
@@ -255,18 +246,14 @@ export async function prepareRpm(
       { cause: e },
     );
   }
+  const { size, ...hex } = digests;
   // Everything after the signature header is copied byte for byte, so the main header moved by the
   // difference in size.
   const headerStart = info.raw.headerStart + (size - info.artifact.size);
   return {
     ...base,
     size,
-    digests: {
-      md5: hashes.md5.digest("hex"),
-      sha1: hashes.sha1.digest("hex"),
-      sha256: hashes.sha256.digest("hex"),
-      sha512: hashes.sha512.digest("hex"),
-    },
+    digests: hex,
     headerStart,
     open,
     signed: true,
@@ -309,12 +296,7 @@ export function compareRpmVersions(a: string, b: string): number {
 
 /** Sorts records by name, version (rpm order), architecture. */
 export function sortRpmRecords(records: PackageRecord[]): PackageRecord[] {
-  return records.sort(
-    (a, b) =>
-      (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) ||
-      compareRpmVersions(a.version, b.version) ||
-      (a.arch < b.arch ? -1 : a.arch > b.arch ? 1 : 0),
-  );
+  return sortRecordsBy(records, compareRpmVersions);
 }
 
 /** The roots of an RPM-MD target that exist, and the architectures a publish adds to it. */

@@ -14,11 +14,9 @@ import { parseCleartext } from "./cleartext.ts";
 import { readObject } from "../storage/read.ts";
 import { digestBytes, digestObject, type ObjectDigests } from "./digests.ts";
 
-/** One thing a client would trip on: the storage key concerned and what is wrong with it. */
-export interface VerifyProblem {
-  key: string;
-  problem: string;
-}
+import { Problems, type VerifyProblem } from "./problems.ts";
+
+export type { VerifyProblem };
 
 /** Options of the verifiers. */
 export interface VerifyOptions {
@@ -50,18 +48,6 @@ interface Listed {
   size: number;
   sha256: string;
   sha512?: string;
-}
-
-/** Collects problems once each, in the order found. */
-class Problems {
-  readonly list: VerifyProblem[] = [];
-  readonly #seen = new Set<string>();
-  add(key: string, problem: string): void {
-    const id = `${key}\n${problem}`;
-    if (this.#seen.has(id)) return;
-    this.#seen.add(id);
-    this.list.push({ key, problem });
-  }
 }
 
 /** `load` with one call per key: the promise of the first call is kept and handed to later ones. */

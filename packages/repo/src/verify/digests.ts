@@ -1,4 +1,4 @@
-/** Digests for the verifier: of indexes read whole, and of packages hashed as they stream. */
+/** Digests of indexes read whole, and of packages hashed as they stream (the verifier; rpm signing at publish). */
 import { createHash } from "node:crypto";
 import type { Storage } from "../storage/storage.ts";
 
@@ -23,10 +23,8 @@ export function digestBytes(bytes: Uint8Array): ObjectDigests {
   };
 }
 
-/** Size and digests of an object, read as a stream and never held whole; undefined when absent. */
-export async function digestObject(storage: Storage, key: string): Promise<ObjectDigests | undefined> {
-  const stream = await storage.get(key);
-  if (stream === undefined) return undefined;
+/** Size and digests of bytes as they stream, never held whole. */
+export async function digestStream(stream: AsyncIterable<Uint8Array>): Promise<ObjectDigests> {
   const hashes = {
     md5: createHash("md5"),
     sha1: createHash("sha1"),
@@ -45,4 +43,10 @@ export async function digestObject(storage: Storage, key: string): Promise<Objec
     sha256: hashes.sha256.digest("hex"),
     sha512: hashes.sha512.digest("hex"),
   };
+}
+
+/** Size and digests of an object, read as a stream and never held whole; undefined when absent. */
+export async function digestObject(storage: Storage, key: string): Promise<ObjectDigests | undefined> {
+  const stream = await storage.get(key);
+  return stream === undefined ? undefined : digestStream(stream);
 }

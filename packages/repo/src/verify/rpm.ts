@@ -13,7 +13,8 @@ import { isRepoError, RepoError } from "../errors.ts";
 import { checkKey } from "../storage/key.ts";
 import { readObject } from "../storage/read.ts";
 import type { Storage } from "../storage/storage.ts";
-import type { VerifyOptions, VerifyProblem } from "./apt.ts";
+import type { VerifyOptions } from "./apt.ts";
+import { Problems, type VerifyProblem } from "./problems.ts";
 import { childElements, decodeXml, parseXml, readXml, textOf, type XmlElement } from "./xml-read.ts";
 
 /** The metadata every RPM-MD repository carries (createrepo_c writes them; yum and zypper read all three). */
@@ -35,18 +36,6 @@ const HASHES: Readonly<Record<string, { algo: string; length: number }>> = {
 const MAX_METADATA_BYTES = 512 * 1024 * 1024;
 /** Packages hashed at the same time (each one a stream: an open file or connection). */
 const PACKAGE_READS = 8;
-
-/** Collects problems once each, in the order found. */
-class Problems {
-  readonly list: VerifyProblem[] = [];
-  readonly #seen = new Set<string>();
-  add(key: string, problem: string): void {
-    const id = `${key}\n${problem}`;
-    if (this.#seen.has(id)) return;
-    this.#seen.add(id);
-    this.list.push({ key, problem });
-  }
-}
 
 /** A checksum as RPM-MD writes it: `<checksum type="sha256">hex</checksum>`. */
 interface Checksum {

@@ -20,6 +20,7 @@ import {
   verifyRepository,
 } from "@packyard/repo";
 import { openpgpTestKey } from "@packyard/testkit/keyrings";
+import { clockAt } from "./engine-support.ts";
 import { fakeDeb } from "./fake-debs.ts";
 
 let signer: OpenPGPSigner;
@@ -28,16 +29,6 @@ before(async () => {
 });
 
 const DAY = 24 * 3600_000;
-
-function clockAt() {
-  let t = Date.parse("2026-12-01T00:00:00Z");
-  const clock = () => new Date((t += 2000));
-  return Object.assign(clock, {
-    jump(ms: number) {
-      t += ms;
-    },
-  });
-}
 
 async function sha(storage: Storage, key: string): Promise<string | undefined> {
   const bytes = await readObject(storage, key);

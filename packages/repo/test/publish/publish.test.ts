@@ -6,11 +6,9 @@ import { before, describe, test } from "node:test";
 import type { OpenPGPSigner } from "@packyard/formats";
 import {
   copyPackages,
-  isRepoError,
   memoryStorage,
   pruneRepository,
   publish,
-  readObject,
   readRepository,
   refreshRepository,
   type Storage,
@@ -18,36 +16,12 @@ import {
 import { openpgpTestKey } from "@packyard/testkit/keyrings";
 import { listAll } from "../../src/publish/state-io.ts";
 import { fakeDeb } from "./fake-debs.ts";
-import { snapshot } from "./storage-snapshot.ts";
+import { clockAt, rejectsWith, text } from "./engine-support.ts";
 
 let signer: OpenPGPSigner;
 before(async () => {
   signer = (await openpgpTestKey()).signer;
 });
-
-function clockAt(start = "2026-12-01T00:00:00Z") {
-  let t = Date.parse(start);
-  const clock = () => new Date((t += 2000));
-  return Object.assign(clock, {
-    jump(ms: number) {
-      t += ms;
-    },
-  });
-}
-
-async function rejectsWith(storage: Storage, code: string, run: () => Promise<unknown>): Promise<void> {
-  const before = await snapshot(storage);
-  await assert.rejects(run, (e: unknown) => {
-    assert.ok(isRepoError(e), `expected a RepoError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    return true;
-  });
-  assert.deepEqual(await snapshot(storage), before, "the repository changed");
-}
-
-async function text(storage: Storage, key: string): Promise<string> {
-  return new TextDecoder().decode((await readObject(storage, key))!);
-}
 
 describe("publish", () => {
   test("re-publishing a held package writes nothing; the same version with other content is REPO_CONFLICT", async () => {

@@ -5,10 +5,9 @@
 import assert from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
 import { before, describe, test } from "node:test";
-import { bytesSource, type OpenPGPSigner, readPackage } from "@packyard/formats";
+import { type ByteSource, bytesSource, type OpenPGPSigner, readPackage } from "@packyard/formats";
 import { signRpm } from "@packyard/formats/rpm";
 import {
-  isRepoError,
   memoryStorage,
   publish,
   readObject,
@@ -20,7 +19,7 @@ import {
 import { testDeb, testRpm } from "@packyard/testkit/debs";
 import { openpgpTestKey } from "@packyard/testkit/keyrings";
 import { listAll } from "../../src/publish/state-io.ts";
-import { snapshot } from "./storage-snapshot.ts";
+import { clockAt, rejectsWith, text } from "./engine-support.ts";
 
 let signer: OpenPGPSigner;
 let other: OpenPGPSigner;
@@ -28,30 +27,6 @@ before(async () => {
   signer = (await openpgpTestKey()).signer;
   other = (await openpgpTestKey({ name: "Someone Else", email: "else@packyard.invalid" })).signer;
 });
-
-function clockAt(start = "2026-12-01T00:00:00Z") {
-  let t = Date.parse(start);
-  const clock = () => new Date((t += 2000));
-  return Object.assign(clock, {
-    jump(ms: number) {
-      t += ms;
-    },
-  });
-}
-
-async function rejectsWith(storage: Storage, code: string, run: () => Promise<unknown>): Promise<void> {
-  const before = await snapshot(storage);
-  await assert.rejects(run, (e: unknown) => {
-    assert.ok(isRepoError(e), `expected a RepoError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    return true;
-  });
-  assert.deepEqual(await snapshot(storage), before, "the repository changed");
-}
-
-async function text(storage: Storage, key: string): Promise<string> {
-  return new TextDecoder().decode((await readObject(storage, key))!);
-}
 
 /** The primary.xml of a root, uncompressed. */
 async function primaryOf(storage: Storage, root: string): Promise<string> {
@@ -68,6 +43,13 @@ async function rootsOf(storage: Storage): Promise<Map<string, string[]>> {
       s.packages.map((p) => `${p.name} ${p.version} ${p.arch}`),
     );
   return out;
+}
+
+/** The bytes of `input` signed with `key`, as `packyard sign` would make them. */
+async function signedWith(input: { source: ByteSource }, key: OpenPGPSigner): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  for await (const c of signRpm(input.source, key)) chunks.push(c);
+  return Buffer.concat(chunks);
 }
 
 const EL9 = { targets: ["el-9"], architectures: ["x86_64", "aarch64"] };
@@ -140,9 +122,7 @@ describe("publish to RPM-MD roots", () => {
   test("an rpm signed by the repository key is stored byte for byte", async () => {
     const s = memoryStorage();
     const input = await testRpm({ name: "hello" });
-    const chunks: Uint8Array[] = [];
-    for await (const c of signRpm(input.source, signer)) chunks.push(c);
-    const bytes = Buffer.concat(chunks);
+    const bytes = await signedWith(input, signer);
     const info = await readPackage(bytesSource(bytes), "signed.rpm");
     await publish(s, {
       add: [{ info, source: bytesSource(bytes), name: "signed.rpm" }],
@@ -157,9 +137,7 @@ describe("publish to RPM-MD roots", () => {
   test("an rpm signed by another key is REPO_FOREIGN_SIGNATURE, and with resign it is re-signed", async () => {
     const s = memoryStorage();
     const input = await testRpm({ name: "hello" });
-    const chunks: Uint8Array[] = [];
-    for await (const c of signRpm(input.source, other)) chunks.push(c);
-    const bytes = Buffer.concat(chunks);
+    const bytes = await signedWith(input, other);
     const foreign = {
       info: await readPackage(bytesSource(bytes), "x.rpm"),
       source: bytesSource(bytes),
@@ -407,9 +385,7 @@ describe("publish to RPM-MD roots", () => {
   test("an rpm naming the repository key whose signature does not verify is CORRUPT_PACKAGE", async () => {
     const s = memoryStorage();
     const input = await testRpm({ name: "hello" });
-    const chunks: Uint8Array[] = [];
-    for await (const c of signRpm(input.source, signer)) chunks.push(c);
-    const bytes = Buffer.concat(chunks);
+    const bytes = await signedWith(input, signer);
     const info = await readPackage(bytesSource(bytes), "signed.rpm");
     const tampered = Buffer.from(bytes);
     const at = info.raw.format === "rpm" ? info.raw.headerEnd - 8 : 0;
