@@ -21,6 +21,11 @@ export interface PackageSelector {
   component?: string;
   /** RPM-MD: the catalogue target (`el-9`); absent matches every target. */
   target?: string;
+  /**
+   * In results, the root the package was added to or removed from (`deb/stable`, `rpm/el/9/x86_64`): a
+   * noarch rpm is listed once per root. As a selector it is ignored.
+   */
+  root?: string;
 }
 
 /**

@@ -111,9 +111,10 @@ export async function publish(
         pool: poolIndex(roots, root, now),
         now,
       });
-      result.added.push(...change.added.map(selectorOf));
-      result.unchanged.push(...change.unchanged.map(selectorOf));
-      result.removed.push(...change.removed.map(selectorOf));
+      const sel = (r: PackageRecord) => ({ ...selectorOf(r), root });
+      result.added.push(...change.added.map(sel));
+      result.unchanged.push(...change.unchanged.map(sel));
+      result.removed.push(...change.removed.map(sel));
       const changed =
         change.added.length > 0 ||
         change.removed.length > 0 ||
@@ -158,7 +159,7 @@ export async function publish(
       const writesByKey = new Map(change.writes.map((w) => [w.key, w]));
       const written = new Set<string>();
       for (const c of change.roots) {
-        const sel = (r: PackageRecord) => ({ ...selectorOf(r), target: c.settings.target });
+        const sel = (r: PackageRecord) => ({ ...selectorOf(r), target: c.settings.target, root: c.root });
         result.added.push(...c.added.map(sel));
         result.unchanged.push(...c.unchanged.map(sel));
         result.removed.push(...c.removed.map(sel));

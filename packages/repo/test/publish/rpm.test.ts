@@ -65,6 +65,11 @@ describe("publish to RPM-MD roots", () => {
     });
     assert.deepEqual(r.roots.sort(), ["rpm/el/9/aarch64", "rpm/el/9/x86_64"]);
     assert.deepEqual(
+      r.added.map((a) => `${a.root} ${a.name}`).sort(),
+      ["rpm/el/9/aarch64 docs", "rpm/el/9/x86_64 docs", "rpm/el/9/x86_64 hello"],
+      "a noarch rpm is reported once per root it went to",
+    );
+    assert.deepEqual(
       Object.fromEntries(await rootsOf(s)),
       {
         "rpm/el/9/aarch64": ["docs 1.0-1 noarch"],
