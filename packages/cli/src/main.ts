@@ -187,26 +187,7 @@ async function dispatch(argv: string[], io: CommandIo): Promise<number> {
   const command = COMMANDS.find((c) => c.name === first);
   if (command === undefined) throw unknownCommand(first);
   const rest = argv.slice(argv.indexOf(first) + 1);
-  let flags: Flags;
-  let positionals: string[];
-  try {
-    const parsed = parseArgs({
-      args: rest,
-      options: {
-        ...command.options,
-        help: { type: "boolean", short: "h" },
-        debug: { type: "boolean" },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
-    flags = parsed.values as Flags;
-    positionals = parsed.positionals;
-  } catch (e) {
-    // parseArgs throws TypeErrors with ERR_PARSE_ARGS_* codes for unknown options and missing values.
-    const message = e instanceof Error ? e.message.replace(/\. To specify a positional.*$/s, "") : String(e);
-    throw new UsageError(message, command.name);
-  }
+  const { flags, positionals } = parseCommandArgs(command, rest);
   if (flags.help === true) {
     io.out(command.help);
     return 0;
@@ -217,4 +198,47 @@ async function dispatch(argv: string[], io: CommandIo): Promise<number> {
     throw new UsageError(`unexpected argument '${positionals[max]}'`, command.name);
   }
   return (await command.run(flags, positionals, io)) ?? 0;
+}
+
+/**
+ * A command's arguments parsed as `packyard` parses them: its options plus `-h`/`--help` and `--debug`,
+ * strict, positionals allowed, and `--no-NAME` for a boolean option NAME (false: turns off a setting a
+ * repository holds); an option itself named `no-NAME` (`--no-lock`) keeps its meaning.
+ * @throws UsageError for an unknown option, a missing value, or `--no-` before a non-boolean.
+ */
+export function parseCommandArgs(
+  command: Pick<Command, "name" | "options">,
+  args: readonly string[],
+): { flags: Flags; positionals: string[] } {
+  let flags: Flags;
+  let positionals: string[];
+  try {
+    const parsed = parseArgs({
+      args: [...args],
+      options: {
+        ...command.options,
+        help: { type: "boolean", short: "h" },
+        debug: { type: "boolean" },
+      },
+      allowPositionals: true,
+      strict: true,
+      allowNegative: true,
+    });
+    flags = parsed.values as Flags;
+    positionals = parsed.positionals;
+  } catch (e) {
+    // parseArgs throws TypeErrors with ERR_PARSE_ARGS_* codes for unknown options and missing values.
+    const message = e instanceof Error ? e.message.replace(/\. To specify a positional.*$/s, "") : String(e);
+    throw new UsageError(message, command.name);
+  }
+  for (const [name, value] of Object.entries(flags)) {
+    if (value !== false) continue;
+    if (command.options[`no-${name}`] !== undefined) {
+      delete flags[name];
+      flags[`no-${name}`] = true;
+    } else if (command.options[name] === undefined) {
+      throw new UsageError(`unknown option '--no-${name}'`, command.name);
+    }
+  }
+  return { flags, positionals };
 }

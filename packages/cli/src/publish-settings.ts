@@ -101,7 +101,9 @@ export function urlFlag(flags: Flags, name: string, command: string): string | u
   return text.trim();
 }
 
-const on = (flags: Flags, name: string): boolean | undefined => (flags[name] === true ? true : undefined);
+/** A boolean flag: true, false (`--no-NAME`), or undefined when not given. */
+const on = (flags: Flags, name: string): boolean | undefined =>
+  flags[name] === true ? true : flags[name] === false ? false : undefined;
 
 /** Copies the defined values of `from` into a fresh object (exactOptionalPropertyTypes: no `undefined`s). */
 function defined<T extends object>(from: { [K in keyof T]: T[K] | undefined }): T {

@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseArgs } from "node:util";
 import { publishCommand } from "../src/commands/publish.ts";
+import { parseCommandArgs } from "../src/main.ts";
 import type { Flags } from "../src/command.ts";
 import type { PublishConfig } from "../src/formats.ts";
 import { parseSelector, selectorText } from "../src/package-selector.ts";
@@ -17,8 +17,7 @@ import { UsageError } from "../src/usage-error.ts";
 
 /** `packyard publish ARGS` parsed as main() parses it. */
 function flags(...args: string[]): Flags {
-  return parseArgs({ args, options: publishCommand.options, allowPositionals: true, strict: true })
-    .values as Flags;
+  return parseCommandArgs(publishCommand, args).flags;
 }
 
 function usageError(fn: () => unknown, pattern: RegExp): void {
@@ -289,4 +288,28 @@ test("the summary line counts what changed; the progress line names the step, wr
     publishProgressLine({ step: "blobs", done: 2, total: 5, bytes: 3 * 1024 * 1024, key: "deb/pool/x.deb" }),
     "writing files           2/5  3.0 MiB written  deb/pool/x.deb",
   );
+});
+
+test("--no-NAME turns a boolean setting off over the publish: block; --no-lock keeps its meaning", () => {
+  const config = {
+    to: "public",
+    xz: true,
+    contents: true,
+    sha512: true,
+    rpm: { zstd: true },
+  } as PublishConfig;
+  const s = repoSettings(
+    flags("--no-xz", "--no-contents", "--sha512", "--no-rpm-zstd", "--no-lock"),
+    config,
+    "publish",
+  );
+  assert.equal(s.apt.xz, false);
+  assert.equal(s.apt.contents, false);
+  assert.equal(s.apt.sha512, true);
+  assert.equal(s.rpm.zstd, false);
+  assert.equal(s.lock, false);
+  const kept = repoSettings(flags(), config, "publish");
+  assert.equal(kept.apt.xz, true, "without the flag the config stands");
+  usageError(() => flags("--no-to", "x"), /--no-to/);
+  usageError(() => flags("--no-help"), /unknown option '--no-help'/);
 });
