@@ -84,9 +84,9 @@ export const SUITE_HELP = `      --suite S           APT suite (default stable)
       --origin O          Release Origin
       --label L           Release Label
       --arch A            the suite's architectures (repeatable or comma-separated; default: its packages')
-      --xz, --no-xz       also write Packages.xz (--no-xz: stop writing it)
-      --[no-]contents     write Contents-<arch>.gz for apt-file (or stop)
-      --[no-]sha512       also list SHA512 sums (or stop)
+      --xz                also write Packages.xz (--no-xz: stop)
+      --contents          write Contents-<arch>.gz for apt-file (--no-contents: stop)
+      --sha512            also list SHA512 sums (--no-sha512: stop)
       --valid-for D       Valid-Until this long after Date (0: none); refresh before it runs out
       --change-identity   allow Origin, Label or Codename of an existing suite to change`;
 
@@ -96,7 +96,8 @@ export const RPM_HELP = `      --rpm-target ID     distro release the rpms are p
                           publish.rpm.targets); default: the targets the repository already serves
       --rpm-arch A        base architectures of new rpm roots, e.g. x86_64,aarch64 (repeatable or
                           comma-separated; default: the packages', x86_64 when all are noarch)
-      --[no-]rpm-zstd     zstd-compressed RPM-MD metadata (EL 8+, Fedora; EL 7's yum cannot read it)
+      --rpm-zstd          zstd-compressed RPM-MD metadata (EL 8+, Fedora; EL 7's yum cannot read it;
+                          --no-rpm-zstd: back to gz)
       --changelog-limit N changelog entries kept per package in other.xml (default 10; 0: none)
       --base-url URL      the http(s) URL the repository root is served from: with it, each rpm target
                           gets a NAME.repo file for /etc/yum.repos.d (NAME: publish.rpm.name, else
