@@ -73,7 +73,12 @@ function checkBaseUrl(url: string): string {
   if (u.protocol !== "https:" && u.protocol !== "http:")
     invalid("baseUrl", "an http(s) URL such as https://packages.example.org", url);
   if (u.search !== "" || u.hash !== "") invalid("baseUrl", "a URL without ?query or #fragment", url);
-  return url.replace(/\/+$/, "");
+  // dnf splits baseurl at whitespace and commas and expands $variables; the file is public.
+  if (u.username !== "" || u.password !== "")
+    invalid("baseUrl", "a URL without user:password@ (the .repo file is public)", url);
+  if (/[\s,$]/.test(url))
+    invalid("baseUrl", "a URL without spaces, commas or $ (dnf splits and expands them)", url);
+  return u.href.replace(/\/+$/, "");
 }
 
 /** A root's settings after this publish: a new root takes what is asked, an existing one keeps the rest. */
@@ -127,6 +132,14 @@ export function rpmInfoOf(input: PublishInput): PackageInfo & { raw: { format: "
       expected: "rpm",
       found: info.format,
     });
+  }
+  if (info.raw.sourcerpm === undefined) {
+    // rpm's own test for a source package: it names no source rpm.
+    throw new RepoError(
+      "UNSUPPORTED_PACKAGE",
+      `${where}: expected a binary rpm, found a source rpm (no SOURCERPM tag); source repositories (SRPMS/) are not published yet`,
+      { path: where, expected: "a binary rpm", found: "a source rpm" },
+    );
   }
   if (input.source.size !== info.artifact.size) {
     throw new RepoError(

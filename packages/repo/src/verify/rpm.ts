@@ -264,6 +264,14 @@ function readSignatureFile(
     );
     return undefined;
   }
+  if (tags.length > 1) {
+    // gpgme-based librepo accepts any good one; rpm's parser (librepo's rpm backend, dnf5) reads one
+    // signature packet and refuses the trailing bytes.
+    problems.add(
+      ascKey,
+      `holds ${tags.length} signature packets; expected one (librepo's rpm backend and dnf5 read one and refuse trailing bytes)`,
+    );
+  }
   return signature;
 }
 

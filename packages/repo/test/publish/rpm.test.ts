@@ -449,6 +449,27 @@ describe("publish to RPM-MD roots", () => {
         clock,
       }),
     );
+    for (const baseUrl of ["https://h.example/my repo", "https://h.example/a,b", "https://u:t@h.example/r"]) {
+      await rejectsWith(s, "INVALID_SETTING", async () =>
+        publish(s, {
+          add: [await testRpm({ name: "x" })],
+          rpm: { targets: ["el-9"], baseUrl },
+          signers: [signer],
+          clock,
+        }),
+      );
+    }
+    // A source rpm (no SOURCERPM tag) is not a binary package for these roots.
+    const binary = await testRpm({ name: "src" });
+    const { sourcerpm: _, ...raw } = binary.info.raw as Extract<typeof binary.info.raw, { format: "rpm" }>;
+    await rejectsWith(s, "UNSUPPORTED_PACKAGE", () =>
+      publish(s, {
+        add: [{ ...binary, info: { ...binary.info, raw } }],
+        rpm: { targets: ["el-9"] },
+        signers: [signer],
+        clock,
+      }),
+    );
     // A header that does not match what was read of the file.
     const good = await testRpm({ name: "broken" });
     const bytes = Buffer.from(good.bytes);
