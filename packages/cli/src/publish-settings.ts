@@ -116,7 +116,12 @@ function defined<T extends object>(from: { [K in keyof T]: T[K] | undefined }): 
  * The settings for `command` from its flags over the config's `publish:` block. `--to` (or `publish.to`)
  * is required; at most two keys (two while rotating).
  */
-export function repoSettings(flags: Flags, config: PublishConfig | undefined, command: string): RepoSettings {
+export function repoSettings(
+  flags: Flags,
+  config: PublishConfig | undefined,
+  command: string,
+  projectName?: string,
+): RepoSettings {
   const c = config ?? {};
   const to = stringFlag(flags, "to") ?? c.to;
   if (to === undefined || to.trim() === "") {
@@ -159,7 +164,9 @@ export function repoSettings(flags: Flags, config: PublishConfig | undefined, co
     zstd: on(flags, "rpm-zstd") ?? r.zstd,
     changelogLimit: countFlag(flags, "changelog-limit", command, 0) ?? r.changelogLimit,
     baseUrl: urlFlag(flags, "base-url", command) ?? r.baseUrl,
-    name: r.name,
+    // The .repo file users add is named after the project unless a name is given (every vendor's
+    // `repository.repo` would overwrite another's in /etc/yum.repos.d).
+    name: r.name ?? stringFlag(flags, "key-name") ?? c.keyName ?? projectName,
     resign: on(flags, "resign") ?? r.resign,
   });
   const lockTimeoutSeconds = lockTimeout ?? c.lockTimeoutSeconds;

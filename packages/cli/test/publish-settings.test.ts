@@ -123,6 +123,7 @@ test("flags alone: every publish flag lands in its setting; durations in ms or s
       zstd: true,
       changelogLimit: 0,
       baseUrl: "https://packages.example.org/repo",
+      name: "example",
       resign: true,
     },
     keep: 3,
@@ -167,7 +168,7 @@ test("the publish: block gives the settings; a flag given overrides its key, the
     keys: ["config.secret.asc"],
     keyName: "config-key",
     apt: { suite: "stable", component: "main", architectures: ["amd64"], xz: true, validFor: 86_400 },
-    rpm: {},
+    rpm: { name: "config-key" },
     keep: 5,
     replace: false,
     lock: true,
@@ -202,7 +203,7 @@ test("the publish: block gives the settings; a flag given overrides its key, the
     keys: ["flag.asc"],
     keyName: "config-key",
     apt: { suite: "testing", component: "main", architectures: ["arm64"], xz: true, validFor: 0 },
-    rpm: {},
+    rpm: { name: "config-key" },
     keep: 1,
     replace: false,
     lock: true,
@@ -312,4 +313,15 @@ test("--no-NAME turns a boolean setting off over the publish: block; --no-lock k
   assert.equal(kept.apt.xz, true, "without the flag the config stands");
   usageError(() => flags("--no-to", "x"), /--no-to/);
   usageError(() => flags("--no-help"), /unknown option '--no-help'/);
+});
+
+test("the .repo name: publish.rpm.name, else the key name, else the project's name", () => {
+  assert.equal(repoSettings(flags("--to", "r"), undefined, "publish", "hello").rpm.name, "hello");
+  assert.equal(
+    repoSettings(flags("--to", "r", "--key-name", "acme"), undefined, "publish", "hello").rpm.name,
+    "acme",
+  );
+  const config = { keyName: "k", rpm: { name: "n" } } as PublishConfig;
+  assert.equal(repoSettings(flags("--to", "r"), config, "publish", "hello").rpm.name, "n");
+  assert.equal(repoSettings(flags("--to", "r"), undefined, "publish").rpm.name, undefined);
 });

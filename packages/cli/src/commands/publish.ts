@@ -3,7 +3,7 @@
  * to an APT suite, rpms to the RPM-MD roots of their distro targets, in one commit.
  */
 import type { Command } from "../command.ts";
-import { findPublishConfig } from "../publish-config.ts";
+import { findPublishSetup } from "../publish-config.ts";
 import {
   DEFAULT_MANIFEST,
   gatherInputs,
@@ -105,8 +105,8 @@ Examples:
   },
   positionals: { min: 0, max: Number.POSITIVE_INFINITY },
   async run(flags, positionals, io) {
-    const config = await findPublishConfig(flags, io);
-    const settings = repoSettings(flags, config, "publish");
+    const setup = await findPublishSetup(flags, io);
+    const settings = repoSettings(flags, setup.publish, "publish", setup.projectName);
     const quiet = flags.quiet === true;
     const signers = await loadRepoSigners(settings.keys, {
       cwd: io.cwd,
@@ -127,6 +127,11 @@ Examples:
     }
     const { storage, locking } = openRepository(settings, io);
     const request = publishRequest(settings, gathered.inputs);
+    const rpmFlags = Object.keys(RPM_OPTIONS).filter((f) => flags[f] !== undefined);
+    if (request.rpm === undefined && rpmFlags.length > 0)
+      io.err(
+        `warning: ${rpmFlags.map((f) => `--${f}`).join(", ")} ignored: this publish has no .rpm package (RPM-MD settings apply when rpms are published)\n`,
+      );
     const result = await withProgress(io, quiet, (onProgress) =>
       publish(storage, {
         ...request,

@@ -5,7 +5,7 @@
  */
 import type { Command, CommandIo, Flags } from "../command.ts";
 import { parseSelector } from "../package-selector.ts";
-import { findPublishConfig } from "../publish-config.ts";
+import { findPublishSetup } from "../publish-config.ts";
 import { loadRepoSigners } from "../publish-keys.ts";
 import {
   KEY_HELP,
@@ -252,7 +252,8 @@ Examples:
     const { min, max } = POSITIONALS[sub];
     if (rest.length < min) throw new UsageError(`repo ${sub}: missing NAME[=VERSION][/ARCH]`, "repo");
     if (rest.length > max) throw new UsageError(`repo ${sub}: unexpected argument '${rest[max]}'`, "repo");
-    const settings = repoSettings(flags, await findPublishConfig(flags, io), "repo");
+    const setup = await findPublishSetup(flags, io);
+    const settings = repoSettings(flags, setup.publish, "repo", setup.projectName);
     const json = flags.json === true;
     const quiet = flags.quiet === true;
     const { storage, locking } = openRepository(settings, io);

@@ -51,8 +51,8 @@ before(async () => {
   );
   assert.equal(published.status, 0, published.stderr);
   assert.match(published.stdout + published.stderr, /\(rpm\/el\/9\/x86_64\): 2 added/);
-  repoText = readFileSync(join(dir, "public/rpm/el/9/repository.repo"), "utf8");
-  publicKey = join(dir, "public/keys/RPM-GPG-KEY-repository");
+  repoText = readFileSync(join(dir, "public/rpm/el/9/hello-packyard.repo"), "utf8");
+  publicKey = join(dir, "public/keys/RPM-GPG-KEY-hello-packyard");
 });
 
 after(async () => {
@@ -74,7 +74,7 @@ test("dnf installs the example from the published .repo with gpgcheck=1 and repo
   assert.equal(verify.code, 0, verify.stdout + verify.stderr);
   const sig = await dnf.rpm(["-q", "--qf", "%{RSAHEADER:pgpsig}", "hello-packyard"]);
   assert.match(sig.stdout, /^RSA\/SHA\d+, .*Key ID [0-9a-f]{16}$/, sig.stdout);
-  assert.ok(server.log.some((l) => l.path === "/keys/RPM-GPG-KEY-repository" && l.status === 200));
+  assert.ok(server.log.some((l) => l.path === "/keys/RPM-GPG-KEY-hello-packyard" && l.status === 200));
 });
 
 test("zypper installs the example with the repository key imported and a plain refresh", async (t) => {

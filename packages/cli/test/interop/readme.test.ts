@@ -59,7 +59,7 @@ test("the quick start's commands run in fixtures/example", () => {
     "rpm/el/9/x86_64/repodata/repomd.xml",
     "rpm/el/9/x86_64/repodata/repomd.xml.asc",
     "rpm/pool/h/hello-packyard/hello-packyard-1.0.0-1.noarch.rpm",
-    "keys/RPM-GPG-KEY-repository",
+    "keys/RPM-GPG-KEY-hello-packyard",
   ])
     assert.ok(existsSync(join(example, "public", f)), f);
 });

@@ -200,12 +200,16 @@ test("the engine request: rpms go with the RPM-MD settings, with no target when 
   assert.deepEqual(publishRequest(s, [deb, rpm]), {
     add: [deb, rpm],
     apt: { suite: "testing" },
-    rpm: { targets: ["el-9"] },
+    rpm: { targets: ["el-9"], name: "ex" },
     ...common,
   });
   // One family's settings do not make an empty suite or root of the other.
   assert.deepEqual(publishRequest(s, [deb]), { add: [deb], apt: { suite: "testing" }, ...common });
-  assert.deepEqual(publishRequest(s, [rpm]), { add: [rpm], rpm: { targets: ["el-9"] }, ...common });
+  assert.deepEqual(publishRequest(s, [rpm]), {
+    add: [rpm],
+    rpm: { targets: ["el-9"], name: "ex" },
+    ...common,
+  });
 });
 
 test("the help: every rpm flag and config key, targets, signing at publish, --base-url for the .repo file", () => {
