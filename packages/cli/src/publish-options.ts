@@ -92,13 +92,14 @@ export const SUITE_HELP = `      --suite S           APT suite (default stable)
 
 /** `--help` lines of the RPM-MD flags. */
 export const RPM_HELP = `      --rpm-target ID     distro release the rpms are published for, a catalogue id such as el-9,
-                          fedora-41 or opensuse-15.6 (repeatable or comma-separated; or
+                          fedora-44 or opensuse-16.0 (repeatable or comma-separated; or
                           publish.rpm.targets); default: the targets the repository already serves
       --rpm-arch A        base architectures of new rpm roots, e.g. x86_64,aarch64 (repeatable or
                           comma-separated; default: the packages', x86_64 when all are noarch)
       --rpm-zstd          zstd-compressed RPM-MD metadata (EL 8+, Fedora; EL 7's yum cannot read it;
                           --no-rpm-zstd: back to gz)
-      --changelog-limit N changelog entries kept per package in other.xml (default 10; 0: none)
+      --changelog-limit N changelog entries kept per package in other.xml (default 10; 0: none; a
+                          higher limit applies to packages published from then on)
       --base-url URL      the http(s) URL the repository root is served from: with it, each rpm target
                           gets a NAME.repo file for /etc/yum.repos.d (NAME: publish.rpm.name, else
                           the key name)

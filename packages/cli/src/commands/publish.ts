@@ -44,7 +44,7 @@ is added beside it (--keep N keeps the newest N).
 
 rpms go to one root per distro release and architecture, rpm/<distro>/<release>/<arch>/ (rpm/el/9/x86_64),
 each with its own repodata/; a noarch rpm goes to every architecture of its targets. The targets are
-catalogue ids given with --rpm-target or publish.rpm.targets (el-9, fedora-41, opensuse-15.6, ...); without
+catalogue ids given with --rpm-target or publish.rpm.targets (el-9, fedora-44, opensuse-16.0, ...); without
 them the rpms go to the targets the repository already serves, and a repository that serves none refuses
 them, listing the known ids. Each rpm is signed with the repository key as it is published (users import
 keys/NAME.asc); one already signed by another key is refused unless --resign. With --base-url (the URL
@@ -86,7 +86,7 @@ Examples:
   packyard keygen --type openpgp --name repo --email you@example.org
   packyard build -p deb && packyard publish --to public/repo --key repo.secret.asc
   packyard build -p deb,rpm && packyard publish --to public/repo --key repo.secret.asc \\
-      --rpm-target el-9,fedora-41 --base-url https://packages.example.org/repo
+      --rpm-target el-9,fedora-44 --base-url https://packages.example.org/repo
   packyard publish --to s3://my-bucket/apt --key repo.secret.asc --keep 3 --valid-for 7d
   packyard publish --to s3://apt/repo --endpoint http://127.0.0.1:9000 --path-style --key repo.secret.asc \\
       --suite testing dist/*.deb dist/SHA256SUMS dist/SHA256SUMS.asc

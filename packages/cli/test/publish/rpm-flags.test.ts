@@ -227,7 +227,7 @@ test("the help: every rpm flag and config key, targets, signing at publish, --ba
   for (const key of ["targets", "architectures", "zstd", "changelog_limit", "base_url", "name", "resign"]) {
     assert.match(help, new RegExp(`rpm: block with [^)]*\\b${key}\\b`), key);
   }
-  assert.match(help, /el-9, fedora-41, opensuse-15\.6/);
+  assert.match(help, /el-9, fedora-44, opensuse-16\.0/);
   assert.match(help, /signed with the repository key as it is published/);
   assert.match(help, /With --base-url .* \.repo file/s);
   assert.match(publishCommand.summary, /APT and RPM-MD/);

@@ -186,6 +186,8 @@ const RPM_TARGETS: RpmTarget[] = [
   fedora("41", "Fedora 41 reached end of life on 2025-12-15"),
   fedora("42", "Fedora 42 reached end of life in 2026 (four weeks after Fedora 44's release)"),
   fedora("43"),
+  // Released in April 2026 (os-release values follow Fedora's fixed pattern, checked by the fedora() rule).
+  fedora("44"),
   enterpriseLinux("8", { ...DNF4, keyAlgorithms: RSA_ONLY }),
   enterpriseLinux("9", DNF4),
   enterpriseLinux("10", DNF4),
