@@ -34,6 +34,24 @@ const HASHES: Readonly<Record<string, { algo: string; length: number }>> = {
 };
 /** Metadata larger than this (compressed or not) is not read: a string of it would not fit in V8. */
 const MAX_METADATA_BYTES = 512 * 1024 * 1024;
+/** repomd.xml, its signature and its key are small; anything larger is not read whole. */
+const MAX_TOP_BYTES = 16 * 1024 * 1024;
+
+/** A small object read whole, or undefined when absent; one over MAX_TOP_BYTES is a problem, not read. */
+async function readSmall(
+  problems: Problems,
+  storage: Storage,
+  key: string,
+): Promise<Uint8Array | "too big" | undefined> {
+  const head = await storage.head(key);
+  if (head === undefined) return undefined;
+  if (head.size > MAX_TOP_BYTES) {
+    problems.add(key, `${head.size} bytes, over the ${MAX_TOP_BYTES} a top file may hold: not read`);
+    return "too big";
+  }
+  return readObject(storage, key);
+}
+
 /** Packages hashed at the same time (each one a stream: an open file or connection). */
 const PACKAGE_READS = 8;
 
@@ -302,7 +320,8 @@ async function checkSignature(
   publicKeys: readonly string[] | undefined,
 ): Promise<void> {
   const ascKey = `${dir}repomd.xml.asc`;
-  const asc = await readObject(storage, ascKey);
+  const asc = await readSmall(problems, storage, ascKey);
+  if (asc === "too big") return;
   if (asc === undefined) {
     problems.add(
       ascKey,
@@ -339,8 +358,8 @@ async function checkSignature(
   // zypper offers repomd.xml.key for import when it does not know the signer: it must verify the good
   // signature (a bad one is reported above, once).
   const keyKey = `${dir}repomd.xml.key`;
-  const key = await readObject(storage, keyKey);
-  if (key === undefined) return;
+  const key = await readSmall(problems, storage, keyKey);
+  if (key === undefined || key === "too big") return;
   try {
     const result = await verifiedBy(repomd, signature, [key]);
     if (!result.valid)
@@ -775,7 +794,8 @@ async function checkRoot(
   const root = rootGiven.replace(/\/+$/, "");
   const dir = `${root}/repodata/`;
   const repomdKey = `${dir}repomd.xml`;
-  const repomd = await readObject(storage, repomdKey);
+  const repomd = await readSmall(problems, storage, repomdKey);
+  if (repomd === "too big") return;
   if (repomd === undefined) {
     problems.add(repomdKey, "missing (dnf fetches repodata/repomd.xml first)");
     return;

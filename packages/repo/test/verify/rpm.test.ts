@@ -271,3 +271,15 @@ test("verifyRepository checks APT suites and RPM-MD roots together", async () =>
     JSON.stringify(problems, null, 1),
   );
 });
+
+test("a repomd.xml too large to be a top file is reported, not read", async () => {
+  const storage = memoryStorage();
+  const key = `${ROOT}/repodata/repomd.xml`;
+  await storage.put(key, new Uint8Array(16 * 1024 * 1024 + 1));
+  const problems = await verifyRpmRoot(storage, ROOT);
+  assert.deepEqual(
+    problems.map((p) => p.key),
+    [key],
+  );
+  assert.match(problems[0]!.problem, /^16777217 bytes, over the 16777216 a top file may hold: not read$/);
+});
