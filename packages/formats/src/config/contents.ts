@@ -342,20 +342,33 @@ async function mustExist(abs: string, item: ContentItem, o: ResolveContentsOptio
   return st;
 }
 
-/** Every file, link and directory below `dir` (not `dir` itself), depth first, sorted per directory. */
+/** lstat calls in flight at once while walking a folder (each one a thread-pool round trip). */
+const WALK_BATCH = 64;
+
+/**
+ * Every file, link and directory below `dir` (not `dir` itself), depth first, sorted per directory. The
+ * entries of a folder are lstat'ed a batch at a time (the order of the result does not change), and the
+ * result is one array filled in place: no spread of a subtree's entries, which overflows the stack past
+ * ~100,000 of them.
+ */
 async function walk(
   dir: string,
   host: ConfigHost,
   rel = "",
+  out: { abs: string; rel: string; stat: HostStat }[] = [],
 ): Promise<{ abs: string; rel: string; stat: HostStat }[]> {
-  const out: { abs: string; rel: string; stat: HostStat }[] = [];
-  for (const name of await host.readdir(dir)) {
-    const abs = `${dir}/${name}`;
-    const r = rel === "" ? name : `${rel}/${name}`;
-    const st = await host.lstat(abs);
-    if (st === undefined) continue;
-    out.push({ abs, rel: r, stat: st });
-    if (st.type === "dir") out.push(...(await walk(abs, host, r)));
+  const names = await host.readdir(dir);
+  for (let i = 0; i < names.length; i += WALK_BATCH) {
+    const batch = names.slice(i, i + WALK_BATCH);
+    const stats = await Promise.all(batch.map((name) => host.lstat(`${dir}/${name}`)));
+    for (const [j, name] of batch.entries()) {
+      const st = stats[j];
+      if (st === undefined) continue;
+      const abs = `${dir}/${name}`;
+      const r = rel === "" ? name : `${rel}/${name}`;
+      out.push({ abs, rel: r, stat: st });
+      if (st.type === "dir") await walk(abs, host, r, out);
+    }
   }
   return out;
 }
