@@ -19,12 +19,13 @@ export const EXAMPLE_DATE = 1704067200;
 
 /**
  * Copies the example project into `dir` (made if missing; a dist/ a local build left in fixtures/example is
- * not carried over), so keys and build output land outside the repository. `config`, when given, is
+ * not carried over, nor are keys/ and public/ of a local quick start), so keys and build output land outside the repository. `config`, when given, is
  * appended to the copy's packyard.yml after a newline, or (a function) rewrites its text. Returns `dir`.
  */
 export function exampleProject(dir: string, config?: string | ((text: string) => string)): string {
+  // What a run of the quick start leaves in fixtures/example (git-ignored) is not part of the project.
   cpSync(EXAMPLE_DIR, dir, { recursive: true });
-  rmSync(join(dir, "dist"), { recursive: true, force: true });
+  for (const made of ["dist", "keys", "public"]) rmSync(join(dir, made), { recursive: true, force: true });
   if (config !== undefined) {
     const file = join(dir, "packyard.yml");
     const text = readFileSync(file, "utf8");
