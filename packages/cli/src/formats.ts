@@ -1,6 +1,6 @@
 /**
  * The CLI's one seam onto @packyard/formats: everything the commands use comes through here, from the
- * package's public entry points (the root, and the `checksums`, `tarball`, `sign` and `config` subpaths for what the root
+ * package's public entry points (the root, and the `checksums`, `tarball`, `sign`, `config` and `apk` subpaths for what the root
  * leaves to them), never from its internal files.
  */
 export {
@@ -58,4 +58,5 @@ export {
 } from "@packyard/formats/checksums";
 export { ARCHIVE_FORMATS, type ArchiveFormat } from "@packyard/formats/tarball";
 export { type LoadX509SignerOptions, loadX509Signer } from "@packyard/formats/sign";
-export { DURATION_EXAMPLES, type PublishConfig, parseDuration } from "@packyard/formats/config";
+export { DURATION_EXAMPLES, expandEnv, type PublishConfig, parseDuration } from "@packyard/formats/config";
+export { resolveKeyName } from "@packyard/formats/apk";

@@ -1,12 +1,14 @@
 /**
  * What `packyard publish` adds: the packages `packyard build` wrote (its `packyard-build.json`, whose
  * PackageInfo means no package is read again; each file's size and SHA-256 checked against it), or the
- * files named on the command line, sorted into packages, their detached `.sig` files and checksums files
- * (`SHA256SUMS`, verified against the given files, and its `.asc`, checked with the repository key).
+ * files named on the command line, sorted into packages, their detached `.sig` files (an Arch package's
+ * travels with it) and checksums files (`SHA256SUMS`, verified against the given files, and its `.asc`,
+ * checked with the repository key).
  *
- * The engine indexes APT and RPM-MD for now: a manifest's other packages are left out and named in one
- * line; another package named explicitly is an error. Which RPM-MD targets the rpms go to is the engine's
- * to settle (the settings', else the repository's), so rpms pass here whatever is configured.
+ * debs, rpms, Arch packages and apks are published; a manifest's other packages (macOS, release archives)
+ * have no repository index and are named in one line; another package named explicitly is an error. Which
+ * targets rpms and apks go to is the engine's to settle (the settings', else the repository's), so they
+ * pass here whatever is configured.
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
@@ -29,14 +31,11 @@ import { type PublishInput, RepoError } from "./repo.ts";
 import { aboutFile } from "./report.ts";
 import { readError } from "./sniff.ts";
 
-/** Package formats the engine publishes today. */
-export const PUBLISHED_FORMATS: readonly string[] = ["deb", "rpm"];
-
-/** Formats whose repositories come in later parts; the others (archives, macOS) have no index at all. */
-const LATER_FORMATS: readonly string[] = ["archlinux", "apk"];
+/** Package formats the engine publishes: each into its family's repositories. */
+export const PUBLISHED_FORMATS: readonly string[] = ["deb", "rpm", "archlinux", "apk"];
 
 /** What packyard publish writes, as its messages say it. */
-export const WHAT_PUBLISH_WRITES = "packyard publish writes APT and RPM-MD repositories only, for now";
+export const WHAT_PUBLISH_WRITES = "packyard publish writes APT, RPM-MD, pacman and Alpine repositories";
 
 /** A package left out of this publish. */
 export interface LeftOut {
@@ -49,7 +48,7 @@ export interface LeftOut {
 /** The packages to add, and what was said or left out on the way. */
 export interface GatheredInputs {
   inputs: PublishInput[];
-  /** Packages of a manifest that this publish does not index (Arch, apk, archives, macOS). */
+  /** Packages of a manifest that no repository indexes (macOS, release archives). */
   leftOut: LeftOut[];
   /** Remarks for stderr: checksums verified, signatures checked. */
   notes: string[];
@@ -84,19 +83,12 @@ async function readText(file: Named): Promise<string> {
 }
 
 /**
- * The line that names what a publish from a manifest left out, e.g. `not published (packyard publish
- * writes ...): x.apk (apk); no repository index for: x.tar.gz (tar.gz)`; undefined when nothing was.
+ * The line that names what a publish from a manifest left out, e.g. `no repository index for: x.tar.gz
+ * (tar.gz), x.pkg (macos)`; undefined when nothing was.
  */
 export function leftOutLine(leftOut: readonly LeftOut[]): string | undefined {
   if (leftOut.length === 0) return undefined;
-  const show = (l: LeftOut) => `${l.file} (${l.format})`;
-  const later = leftOut.filter((l) => LATER_FORMATS.includes(l.format));
-  const none = leftOut.filter((l) => !LATER_FORMATS.includes(l.format));
-  const parts = [
-    ...(later.length > 0 ? [`not published (${WHAT_PUBLISH_WRITES}): ${later.map(show).join(", ")}`] : []),
-    ...(none.length > 0 ? [`no repository index for: ${none.map(show).join(", ")}`] : []),
-  ];
-  return parts.join("; ");
+  return `no repository index for: ${leftOut.map((l) => `${l.file} (${l.format})`).join(", ")}`;
 }
 
 /** The file `a` of a manifest, checked: its size and SHA-256 must be what the manifest says. */
@@ -121,7 +113,10 @@ async function checkArtifact(
   }
 }
 
-/** The packages of a `packyard-build.json`: deb and rpm packages to add, others left out, every file checked. */
+/**
+ * The packages of a `packyard-build.json`: debs, rpms, Arch packages (with their `.sig`) and apks to add,
+ * others left out, every file checked.
+ */
 export async function inputsFromManifest(manifestFile: Named, cwd: string): Promise<GatheredInputs> {
   let text: string;
   try {
@@ -159,7 +154,7 @@ export async function inputsFromManifest(manifestFile: Named, cwd: string): Prom
     out.inputs.push(input);
     byFile.set(a.file, input);
   }
-  // A detached signature travels with its package (Arch `.sig`; debs and rpms carry theirs inside).
+  // A detached signature travels with its package (Arch `.sig`; debs, rpms and apks carry theirs inside).
   for (const a of manifest.artifacts) {
     const input = a.kind === "signature" && a.signs !== undefined ? byFile.get(a.signs) : undefined;
     if (input === undefined) continue;
@@ -244,6 +239,17 @@ async function verifySumsSignature(
   return `${asc.shown}: signed by key ${issuer ?? "(unknown)"}, not a repository key: signature not checked`;
 }
 
+/** `<file>.sig` when it exists beside `file`. */
+async function besideSignature(file: Named): Promise<Named | undefined> {
+  const path = `${file.path}.sig`;
+  try {
+    if (!(await stat(path)).isFile()) return undefined;
+  } catch {
+    return undefined;
+  }
+  return { path, shown: `${file.shown}.sig` };
+}
+
 /**
  * The inputs from command-line files (paths relative to `cwd`): packages (read once each, format
  * checked first), `.sig` files beside them, checksums files and their `.asc` (verified, not published),
@@ -285,14 +291,14 @@ export async function inputsFromFiles(
     if (format === undefined) {
       throw new RepoError(
         "NOT_A_PACKAGE",
-        `${file.shown}: not a package packyard reads (expected a .deb or .rpm, a package's .sig beside it, SHA256SUMS or its .asc, or ${BUILD_MANIFEST_NAME})`,
+        `${file.shown}: not a package packyard reads (expected a .deb, .rpm, .pkg.tar.zst or .apk, a package's .sig beside it, SHA256SUMS or its .asc, or ${BUILD_MANIFEST_NAME})`,
         { path: file.shown },
       );
     }
     if (!PUBLISHED_FORMATS.includes(format)) {
       throw new RepoError(
         "UNSUPPORTED_PACKAGE",
-        `${file.shown}: a package of format ${format}; ${WHAT_PUBLISH_WRITES} (Arch and apk repositories come later)`,
+        `${file.shown}: a package of format ${format}, which no repository indexes (${WHAT_PUBLISH_WRITES}, of .deb, .rpm, Arch and .apk packages)`,
         { path: file.shown, expected: PUBLISHED_FORMATS.join(", "), found: format },
       );
     }
@@ -333,12 +339,22 @@ export async function inputsFromFiles(
     const info = await readPackage(source, basename(file.path)).catch((e: unknown) => {
       throw aboutFile(file.shown, e);
     });
-    const sig = named.find((n) => n.path === `${file.path}.sig`);
+    // An Arch package's .sig beside it travels with it whether named or not (`dist/*.pkg.tar.zst` leaves
+    // it out); pacman fetches it with the package.
+    const sig =
+      named.find((n) => n.path === `${file.path}.sig`) ??
+      (info.format === "archlinux" ? await besideSignature(file) : undefined);
+    let signature: Uint8Array | undefined;
+    try {
+      signature = sig === undefined ? undefined : new Uint8Array(await readFile(sig.path));
+    } catch (e) {
+      throw readError(sig!.shown, e);
+    }
     out.inputs.push({
       info,
       source,
       name: file.shown,
-      ...(sig !== undefined ? { signature: new Uint8Array(await readFile(sig.path)) } : {}),
+      ...(signature !== undefined ? { signature } : {}),
     });
   }
   for (const m of of("manifest")) {

@@ -18,6 +18,8 @@ export const KEY_OPTIONS: ParseArgsOptionsConfig = {
   key: { type: "string", multiple: true },
   "key-name": { type: "string" },
   "passphrase-env": { type: "string" },
+  "apk-key": { type: "string" },
+  "apk-key-name": { type: "string" },
 };
 
 /** The lock. */
@@ -51,6 +53,22 @@ export const RPM_OPTIONS: ParseArgsOptionsConfig = {
   resign: { type: "boolean" },
 };
 
+/** The pacman settings (`packyard publish` only). `--resign` (RPM_OPTIONS) applies to them too. */
+export const PACMAN_OPTIONS: ParseArgsOptionsConfig = {
+  "pacman-repo": { type: "string" },
+  "pacman-arch": { type: "string", multiple: true },
+  "pacman-embed-signatures": { type: "boolean" },
+};
+
+/** The Alpine settings (`packyard publish` only). */
+export const APK_OPTIONS: ParseArgsOptionsConfig = {
+  "apk-target": { type: "string", multiple: true },
+  "apk-repo": { type: "string" },
+  "apk-arch": { type: "string", multiple: true },
+  "apk-description": { type: "string" },
+  "apk-sha1": { type: "boolean" },
+};
+
 /** Output and the hook. */
 export const RUN_OPTIONS: ParseArgsOptionsConfig = {
   json: { type: "boolean" },
@@ -71,7 +89,14 @@ export const TARGET_HELP = `  -f, --config FILE       config whose publish: bloc
 export const KEY_HELP = `      --key FILE          OpenPGP secret key that signs the repository (or publish.key); give it twice
                           while rotating keys. Passphrase: PACKYARD_REPO_PASSPHRASE, PACKYARD_PASSPHRASE
       --passphrase-env V  env var holding the key's passphrase instead
-      --key-name NAME     public key files written as keys/NAME.asc and keys/NAME.gpg (default repository)`;
+      --key-name NAME     public key files written as keys/NAME.asc and keys/NAME.gpg (default repository)
+      --apk-key FILE      RSA private key (PEM, 2048 bits or more) that signs the Alpine indexes (or
+                          publish.apk_key); needed with .apk packages, when --key is not. Passphrase:
+                          --passphrase-env, else PACKYARD_APK_PASSPHRASE, PACKYARD_PASSPHRASE
+      --apk-key-name NAME the name apk trusts the key under, keys/NAME in the repository and
+                          /etc/apk/keys/NAME for users (.rsa.pub appended unless it ends in .pub; or
+                          publish.alpine.key_name); default: the name packyard build signs the project's
+                          apks with, <maintainer e-mail>-<8 hex>.rsa.pub`;
 
 /** `--help` lines of the lock flags. */
 export const LOCK_HELP = `      --lock-timeout D    how long to wait for another publisher's lock (default 10m)
@@ -103,7 +128,28 @@ export const RPM_HELP = `      --rpm-target ID     distro release the rpms are p
       --base-url URL      the http(s) URL the repository root is served from: with it, each rpm target
                           gets a NAME.repo file for /etc/yum.repos.d (NAME: publish.rpm.name, else
                           the key name)
-      --resign            re-sign an rpm already signed by another key (else publishing it fails)`;
+      --resign            re-sign an rpm, or replace an Arch package's .sig, made by another key (else
+                          publishing it fails)`;
+
+/** `--help` lines of the pacman flags. */
+export const PACMAN_HELP = `      --pacman-repo NAME  the pacman repository: the [NAME] section of pacman.conf and NAME.db (or
+                          publish.archlinux.repo; default: the key name, else the project's name)
+      --pacman-arch A     architectures of new pacman roots, e.g. x86_64,aarch64 (repeatable or
+                          comma-separated; default: the packages', x86_64 when all are any)
+      --pacman-embed-signatures
+                          also embed each package's signature in the database (%PGPSIG%), as repo-add
+                          before pacman 7 did (--no-pacman-embed-signatures: stop)`;
+
+/** `--help` lines of the Alpine flags. */
+export const APK_HELP = `      --apk-target ID     Alpine release the apks are published for, a catalogue id such as
+                          alpine-3.22 or alpine-edge (repeatable or comma-separated; or
+                          publish.alpine.targets); default: the targets the repository already serves
+      --apk-repo NAME     the repository folder, alpine/<branch>/NAME/ (default main)
+      --apk-arch A        architectures of new Alpine roots, e.g. x86_64,aarch64 (repeatable or
+                          comma-separated; default: the packages', x86_64 when all are noarch)
+      --apk-description T the index's DESCRIPTION (default: "<repo> <branch>")
+      --apk-sha1          also sign the indexes with SHA-1, for apk-tools before 2.7 (Alpine 3.5 and
+                          older; --no-apk-sha1: stop)`;
 
 /** `--help` lines of the output flags. */
 export const RUN_HELP = `      --after-publish CMD run CMD with the shell after a successful publish: the changed keys (what a

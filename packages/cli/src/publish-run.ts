@@ -9,6 +9,7 @@ import { PublishProgressView } from "./publish-progress.ts";
 import type { RepoSettings } from "./publish-settings.ts";
 import { formatFailure } from "./report.ts";
 import {
+  type PackageSelector,
   type PublishInput,
   type PublishLock,
   type PublishOptions,
@@ -61,23 +62,43 @@ export function openRepository(settings: RepoSettings, io: CommandIo): OpenedRep
 }
 
 /** What `packyard publish` asks of the engine besides the signers, the lock and the progress callback. */
-export type PublishRequest = Omit<PublishOptions, "signers" | "lock" | "lockTimeoutMs" | "onProgress"> & {
+export type PublishRequest = Omit<
+  PublishOptions,
+  "signers" | "apkSigner" | "lock" | "lockTimeoutMs" | "onProgress"
+> & {
   keyName?: string;
 };
 
+/** A repository family, as PackageSelector names it. */
+export type Family = NonNullable<PackageSelector["family"]>;
+
+/** The family whose repositories take packages of `format` (`apk` → `alpine`). */
+export function familyOf(format: string): Family | undefined {
+  if (format === "deb" || format === "rpm" || format === "archlinux") return format;
+  return format === "apk" ? "alpine" : undefined;
+}
+
+/** The families the inputs go to, in the order deb, rpm, archlinux, alpine. */
+export function familiesOf(add: readonly PublishInput[]): Family[] {
+  const found = new Set(add.map((i) => familyOf(i.info.format)));
+  return (["deb", "rpm", "archlinux", "alpine"] as const).filter((f) => found.has(f));
+}
+
 /**
- * The engine request for adding `add` with these settings. The APT settings go only with debs (or when
- * there is no rpm, as before rpms were published), the RPM-MD ones only with rpms, so that a publish of
- * one family never creates an empty suite or root of the other. rpms go without a target when none is
- * configured: the engine then uses the repository's targets, or refuses listing the known ones.
+ * The engine request for adding `add` with these settings. Each family's settings go only with its
+ * packages (the APT ones with debs, the RPM-MD ones with rpms, the pacman ones with Arch packages, the
+ * Alpine ones with apks), so that a publish of one family never creates an empty suite or root of another.
+ * rpms and apks go without a target when none is configured: the engine then uses the repository's
+ * targets, or refuses listing the known ones.
  */
 export function publishRequest(settings: RepoSettings, add: readonly PublishInput[]): PublishRequest {
-  const rpms = add.some((i) => i.info.format === "rpm");
-  const debs = add.some((i) => i.info.format !== "rpm");
+  const families = familiesOf(add);
   return {
     add,
-    ...(debs || !rpms ? { apt: settings.apt } : {}),
-    ...(rpms ? { rpm: settings.rpm } : {}),
+    ...(families.includes("deb") || families.length === 0 ? { apt: settings.apt } : {}),
+    ...(families.includes("rpm") ? { rpm: settings.rpm } : {}),
+    ...(families.includes("archlinux") ? { archlinux: settings.archlinux } : {}),
+    ...(families.includes("alpine") ? { alpine: settings.alpine } : {}),
     replace: settings.replace,
     ...(settings.keep !== undefined ? { keep: settings.keep } : {}),
     ...(settings.graceMs !== undefined ? { graceMs: settings.graceMs } : {}),

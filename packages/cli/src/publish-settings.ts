@@ -20,6 +20,28 @@ export interface TargetSettings {
 /** The RPM-MD settings of a publish, as the engine takes them. */
 export type RpmSettings = NonNullable<PublishOptions["rpm"]>;
 
+/** The pacman settings of a publish, as the engine takes them. */
+export type ArchlinuxSettings = NonNullable<PublishOptions["archlinux"]>;
+
+/** The Alpine settings of a publish, as the engine takes them. */
+export type AlpineSettings = NonNullable<PublishOptions["alpine"]>;
+
+/**
+ * The `publish:` keys for pacman and Alpine repositories, as the config loader gives them parsed
+ * (`apk_key`, and the `archlinux:` and `alpine:` blocks, snake_case in packyard.yml).
+ */
+export interface PublishFamiliesConfig {
+  /** The RSA private key (PEM) that signs the Alpine indexes (`publish.apk_key`). */
+  apkKey?: string;
+  /** `publish.archlinux:` (`repo`, `architectures`, `embed_signatures`, `resign`). */
+  archlinux?: ArchlinuxSettings;
+  /** `publish.alpine:` (`targets`, `repo`, `architectures`, `description`, `legacy_sha1`, `key_name`). */
+  alpine?: AlpineSettings & { keyName?: string };
+}
+
+/** The `publish:` block as the settings read it: the loader's PublishConfig with the pacman and Alpine keys. */
+export type PublishBlock = PublishConfig & PublishFamiliesConfig;
+
 /** Everything a publish, removal, copy or refresh needs besides the packages. */
 export interface RepoSettings {
   target: TargetSettings;
@@ -31,6 +53,14 @@ export interface RepoSettings {
   apt: AptPublishSettings;
   /** For the rpms of a publish (`--rpm-target`, ... over `publish.rpm`). */
   rpm: RpmSettings;
+  /** For the Arch packages of a publish (`--pacman-repo`, ... over `publish.archlinux`). */
+  archlinux: ArchlinuxSettings;
+  /** For the apks of a publish (`--apk-target`, ... over `publish.alpine`). */
+  alpine: AlpineSettings;
+  /** The RSA key file that signs Alpine indexes, as given (relative to the working folder). */
+  apkKey?: string;
+  /** The name apk trusts that key under (`--apk-key-name`, `publish.alpine.key_name`), as given. */
+  apkKeyName?: string;
   keep?: number;
   replace: boolean;
   /** False with `--no-lock`. */
@@ -118,7 +148,7 @@ function defined<T extends object>(from: { [K in keyof T]: T[K] | undefined }): 
  */
 export function repoSettings(
   flags: Flags,
-  config: PublishConfig | undefined,
+  config: PublishBlock | undefined,
   command: string,
   projectName?: string,
 ): RepoSettings {
@@ -169,6 +199,27 @@ export function repoSettings(
     name: r.name ?? stringFlag(flags, "key-name") ?? c.keyName ?? projectName,
     resign: on(flags, "resign") ?? r.resign,
   });
+  const p = c.archlinux ?? {};
+  const pacmanArchs = listFlag(flags, "pacman-arch");
+  const archlinux = defined<ArchlinuxSettings>({
+    // The [section] users add to pacman.conf: named like the .repo file, so that two vendors' repositories
+    // do not both arrive as [repository].
+    repo:
+      stringFlag(flags, "pacman-repo") ?? p.repo ?? stringFlag(flags, "key-name") ?? c.keyName ?? projectName,
+    architectures: pacmanArchs.length > 0 ? pacmanArchs : p.architectures,
+    includeSignatures: on(flags, "pacman-embed-signatures") ?? p.includeSignatures,
+    resign: on(flags, "resign") ?? p.resign,
+  });
+  const a = c.alpine ?? {};
+  const apkTargets = listFlag(flags, "apk-target");
+  const apkArchs = listFlag(flags, "apk-arch");
+  const alpine = defined<AlpineSettings>({
+    targets: apkTargets.length > 0 ? apkTargets : a.targets,
+    repo: stringFlag(flags, "apk-repo") ?? a.repo,
+    architectures: apkArchs.length > 0 ? apkArchs : a.architectures,
+    description: stringFlag(flags, "apk-description") ?? a.description,
+    legacySha1: on(flags, "apk-sha1") ?? a.legacySha1,
+  });
   const lockTimeoutSeconds = lockTimeout ?? c.lockTimeoutSeconds;
   const graceSeconds = grace ?? c.graceSeconds;
   return defined<RepoSettings>({
@@ -183,6 +234,10 @@ export function repoSettings(
     passphraseEnv: stringFlag(flags, "passphrase-env"),
     apt,
     rpm,
+    archlinux,
+    alpine,
+    apkKey: stringFlag(flags, "apk-key") ?? c.apkKey,
+    apkKeyName: stringFlag(flags, "apk-key-name") ?? a.keyName,
     keep: countFlag(flags, "keep", command) ?? c.keep,
     replace: flags.replace === true,
     lock: flags["no-lock"] !== true,

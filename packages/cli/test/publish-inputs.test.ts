@@ -1,9 +1,9 @@
 /**
  * What `packyard publish` adds, before the engine sees anything: the packages of packyard-build.json
- * (their PackageInfo taken from it, every file checked against its size and SHA-256, the ones neither
- * deb nor rpm named and left out), or command-line files sorted into packages, `.sig` files, checksums
- * files (verified) and their `.asc` (checked with the repository key). rpms pass whatever RPM-MD targets
- * are configured: the engine settles those.
+ * (their PackageInfo taken from it, every file checked against its size and SHA-256, an Arch package
+ * with its .sig, the ones no repository indexes named and left out), or command-line files sorted into
+ * packages, `.sig` files, checksums files (verified) and their `.asc` (checked with the repository key).
+ * rpms and apks pass whatever targets are configured: the engine settles those.
  */
 import assert from "node:assert/strict";
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
@@ -13,7 +13,7 @@ import { IOError, parseBuildManifest } from "../src/formats.ts";
 import { gatherInputs, inputsFromFiles, leftOutLine } from "../src/publish-inputs.ts";
 import { loadRepoSigners } from "../src/publish-keys.ts";
 import { isRepoError } from "../src/repo.ts";
-import { builtExample, DEB, KEY, OTHER_KEY, OTHER_PASSPHRASE } from "./publish/support.ts";
+import { builtExample, DEB, KEY, OTHER_KEY, OTHER_PASSPHRASE, RSA_KEY } from "./publish/support.ts";
 import { tempDirs } from "./temp-dirs.ts";
 
 const tmp = tempDirs("packyard-publish-inputs-");
@@ -24,16 +24,21 @@ const otherSigners = await loadRepoSigners([OTHER_KEY], {
   command: "publish",
 });
 
-/** A built example with deb, rpm, archlinux and tar.gz, and its checksums signed by KEY. */
+/**
+ * A built example with deb, rpm, archlinux, apk and tar.gz, its checksums and Arch package signed by KEY
+ * (the Arch one as a .sig beside it), its apk by RSA_KEY.
+ */
 const project = await builtExample(
   tmp(),
-  "deb,rpm,archlinux,tar.gz",
-  `checksum:\n  signature:\n    key_file: ${KEY}\n`,
+  "deb,rpm,archlinux,apk,tar.gz",
+  `checksum:\n  signature:\n    key_file: ${KEY}\narchlinux:\n  signature:\n    key_file: ${KEY}\napk:\n  signature:\n    key_file: ${RSA_KEY}\n`,
 );
 const dist = (name: string) => join(project, "dist", name);
-/** The example's rpm and Arch package, as `packyard build` names them. */
+/** The example's rpm, Arch package and apk, as `packyard build` names them. */
 const RPM = "hello-packyard-1.0.0-1.noarch.rpm";
 const ARCH = "hello-packyard-1.0.0-1-any.pkg.tar.zst";
+const APK = "hello-packyard-1.0.0-r1.apk";
+const TARBALL = "hello-packyard_1.0.0_linux_all.tar.gz";
 
 /** Asserts that `promise` rejects with RepoError `code` whose message matches `pattern`. */
 async function rejectsRepo(promise: Promise<unknown>, code: string, pattern: RegExp): Promise<void> {
@@ -45,16 +50,23 @@ async function rejectsRepo(promise: Promise<unknown>, code: string, pattern: Reg
   });
 }
 
-test("from the manifest: the deb and the rpm with the manifest's PackageInfo, the rest named in one line", async () => {
+test("from the manifest: deb, rpm, Arch (with its .sig) and apk with the manifest's PackageInfo, the rest named in one line", async () => {
   const got = await gatherInputs([], { cwd: project, signers });
   const manifest = parseBuildManifest(readFileSync(dist("packyard-build.json"), "utf8"));
   assert.deepEqual(
-    got.inputs.map((i) => [i.name, i.info.format]),
+    got.inputs.map((i) => [i.name, i.info.format]).sort(),
     [
-      [join("dist", DEB), "deb"],
+      [join("dist", ARCH), "archlinux"],
       [join("dist", RPM), "rpm"],
-    ],
+      [join("dist", APK), "apk"],
+      [join("dist", DEB), "deb"],
+    ].sort(),
   );
+  // The Arch package carries the .sig the build wrote beside it; the others carry theirs inside.
+  const arch = got.inputs.find((i) => i.info.format === "archlinux")!;
+  assert.deepEqual(arch.signature, new Uint8Array(readFileSync(dist(`${ARCH}.sig`))));
+  for (const i of got.inputs.filter((x) => x.info.format !== "archlinux"))
+    assert.equal(i.signature, undefined);
   for (const input of got.inputs) {
     const artifact = manifest.artifacts.find((a) => join("dist", a.file) === input.name)!;
     assert.deepEqual(input.info, artifact.info, "the manifest's PackageInfo, not a new reading");
@@ -62,14 +74,15 @@ test("from the manifest: the deb and the rpm with the manifest's PackageInfo, th
   }
   assert.deepEqual(
     got.leftOut.map((l) => [l.file, l.format]),
-    [
-      [join("dist", ARCH), "archlinux"],
-      [join("dist", "hello-packyard_1.0.0_linux_all.tar.gz"), "tar.gz"],
-    ],
+    [[join("dist", TARBALL), "tar.gz"]],
   );
+  assert.equal(leftOutLine(got.leftOut), `no repository index for: dist/${TARBALL} (tar.gz)`);
   assert.equal(
-    leftOutLine(got.leftOut),
-    `not published (packyard publish writes APT and RPM-MD repositories only, for now): dist/${ARCH} (archlinux); no repository index for: dist/hello-packyard_1.0.0_linux_all.tar.gz (tar.gz)`,
+    leftOutLine([
+      { file: "a.tar.gz", format: "tar.gz" },
+      { file: "a.pkg", format: "macos" },
+    ]),
+    "no repository index for: a.tar.gz (tar.gz), a.pkg (macos)",
   );
   assert.equal(leftOutLine([]), undefined);
 });
@@ -133,17 +146,43 @@ test("files: a .deb and an .rpm are read once into PackageInfo; a .sig travels w
   );
   const viaFolder = await inputsFromFiles(["dist"], { cwd: project, signers });
   assert.deepEqual(
-    viaFolder.inputs.map((i) => i.name),
-    [join("dist", DEB), join("dist", RPM)],
+    viaFolder.inputs.map((i) => i.name).sort(),
+    [join("dist", DEB), join("dist", RPM), join("dist", ARCH), join("dist", APK)].sort(),
   );
-  assert.equal(viaFolder.leftOut.length, 2);
+  assert.equal(viaFolder.leftOut.length, 1);
 });
 
-test("files: not a package is NOT_A_PACKAGE; an Arch package named explicitly is UNSUPPORTED_PACKAGE naming its format", async () => {
+test("files: an Arch package takes its .sig, named or only beside it; an apk is read into PackageInfo", async () => {
+  const sig = new Uint8Array(readFileSync(dist(`${ARCH}.sig`)));
+  const named = await inputsFromFiles([`dist/${ARCH}`, `dist/${ARCH}.sig`, `dist/${APK}`], {
+    cwd: project,
+    signers,
+  });
+  assert.deepEqual(
+    named.inputs.map((i) => [i.name, i.info.format, i.info.name, i.info.versionString, i.info.archString]),
+    [
+      [`dist/${ARCH}`, "archlinux", "hello-packyard", "1.0.0-1", "any"],
+      [`dist/${APK}`, "apk", "hello-packyard", "1.0.0-r1", "noarch"],
+    ],
+  );
+  assert.deepEqual(named.inputs[0]!.signature, sig);
+  assert.equal(named.inputs[1]!.signature, undefined, "an apk's signature is inside it");
+  // `dist/*.pkg.tar.zst` leaves the .sig out: the one beside the package travels all the same.
+  const beside = await inputsFromFiles([`dist/${ARCH}`], { cwd: project, signers });
+  assert.deepEqual(beside.inputs[0]!.signature, sig);
+  // Without one beside it, the package goes unsigned (the engine signs it with the repository key).
+  const cwd = tmp();
+  writeFileSync(join(cwd, ARCH), readFileSync(dist(ARCH)));
+  const bare = await inputsFromFiles([ARCH], { cwd, signers });
+  assert.equal(bare.inputs[0]!.info.format, "archlinux");
+  assert.equal(bare.inputs[0]!.signature, undefined);
+});
+
+test("files: not a package is NOT_A_PACKAGE; an archive named explicitly is UNSUPPORTED_PACKAGE naming its format", async () => {
   await rejectsRepo(
     inputsFromFiles(["packyard.yml"], { cwd: project, signers }),
     "NOT_A_PACKAGE",
-    /^packyard\.yml: not a package packyard reads \(expected a \.deb or \.rpm/,
+    /^packyard\.yml: not a package packyard reads \(expected a \.deb, \.rpm, \.pkg\.tar\.zst or \.apk/,
   );
   // A .sig without its package beside it is no package either.
   writeFileSync(join(project, "stray.deb.sig"), "x");
@@ -153,10 +192,10 @@ test("files: not a package is NOT_A_PACKAGE; an Arch package named explicitly is
     /^stray\.deb\.sig: /,
   );
   await rejectsRepo(
-    inputsFromFiles([`dist/${DEB}`, `dist/${RPM}`, `dist/${ARCH}`], { cwd: project, signers }),
+    inputsFromFiles([`dist/${DEB}`, `dist/${ARCH}`, `dist/${TARBALL}`], { cwd: project, signers }),
     "UNSUPPORTED_PACKAGE",
     new RegExp(
-      `^dist/${ARCH.replaceAll(".", "\\.")}: a package of format archlinux; packyard publish writes APT and RPM-MD repositories only, for now \\(Arch and apk repositories come later\\)$`,
+      `^dist/${TARBALL.replaceAll(".", "\\.")}: a package of format tarball, which no repository indexes \\(packyard publish writes APT, RPM-MD, pacman and Alpine repositories, of \\.deb, \\.rpm, Arch and \\.apk packages\\)$`,
     ),
   );
   await rejectsRepo(

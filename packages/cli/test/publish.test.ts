@@ -131,7 +131,7 @@ test("user errors: not a package, an rpm, an RSA key, a bad duration (usage, exi
   assert.ok(!existsSync(repo), "nothing written");
 });
 
-test("a build with no .deb: the other packages named in one line, then UNSUPPORTED_PACKAGE: nothing to publish", async () => {
+test("a build with no package a repository indexes: the others packages named in one line, then UNSUPPORTED_PACKAGE: nothing to publish", async () => {
   const cwd = await builtExample(tmp(), "tar.gz");
   const r = await cli(["publish", "--to", join(cwd, "repo"), "--key", KEY], cwd);
   assert.equal(r.status, 1);
@@ -139,7 +139,7 @@ test("a build with no .deb: the other packages named in one line, then UNSUPPORT
   assert.equal(line, "no repository index for: dist/hello-packyard_1.0.0_linux_all.tar.gz (tar.gz)");
   assert.match(
     error!,
-    /^error: nothing to publish: dist\/packyard-build\.json lists no \.deb package .*\[RepoError UNSUPPORTED_PACKAGE\]\n$/,
+    /^error: nothing to publish: dist\/packyard-build\.json lists no \.deb, \.rpm, Arch or \.apk package .*\[RepoError UNSUPPORTED_PACKAGE\]\n$/,
   );
 });
 

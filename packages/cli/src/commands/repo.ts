@@ -5,8 +5,8 @@
  */
 import type { Command, CommandIo, Flags } from "../command.ts";
 import { parseSelector } from "../package-selector.ts";
-import { findPublishSetup } from "../publish-config.ts";
-import { loadRepoSigners } from "../publish-keys.ts";
+import { findPublishSetup, type PublishSetup } from "../publish-config.ts";
+import { loadApkSigner, loadRepoSigners, missingApkKey } from "../publish-keys.ts";
 import {
   KEY_HELP,
   KEY_OPTIONS,
@@ -18,9 +18,9 @@ import {
   TARGET_HELP,
   TARGET_OPTIONS,
 } from "../publish-options.ts";
-import { finishPublish, openRepository, withProgress } from "../publish-run.ts";
+import { type Family, finishPublish, openRepository, withProgress } from "../publish-run.ts";
 import { durationFlag, listFlag, type RepoSettings, repoSettings, stringFlag } from "../publish-settings.ts";
-import type { OpenPGPSigner } from "../formats.ts";
+import type { OpenPGPSigner, RSASigner } from "../formats.ts";
 import {
   copyPackages,
   type PackageSelector,
@@ -38,6 +38,7 @@ type Subcommand = (typeof SUBCOMMANDS)[number];
 
 const TARGET = ["config", "to", "endpoint", "region", "path-style"];
 const KEYS = ["key", "key-name", "passphrase-env"];
+const APK_KEY = ["apk-key", "apk-key-name"];
 const LOCK = ["lock-timeout", "no-lock"];
 const SUITE = Object.keys(SUITE_OPTIONS);
 const OUTPUT = ["json", "quiet"];
@@ -45,9 +46,31 @@ const OUTPUT = ["json", "quiet"];
 /** The flags each subcommand takes (parseArgs accepts the union; the others are refused by name). */
 const ALLOWED: Readonly<Record<Subcommand, readonly string[]>> = {
   ls: [...TARGET, "suite", "json"],
-  rm: [...TARGET, ...KEYS, ...LOCK, ...SUITE, ...OUTPUT, "grace", "after-publish", "rpm-target"],
+  rm: [
+    ...TARGET,
+    ...KEYS,
+    ...APK_KEY,
+    ...LOCK,
+    ...SUITE,
+    ...OUTPUT,
+    "grace",
+    "after-publish",
+    "rpm-target",
+    "apk-target",
+    "family",
+  ],
   prune: [...TARGET, ...LOCK, ...OUTPUT, "grace"],
-  refresh: [...TARGET, ...KEYS, ...LOCK, ...OUTPUT, "suite", "valid-for", "grace", "after-publish"],
+  refresh: [
+    ...TARGET,
+    ...KEYS,
+    ...APK_KEY,
+    ...LOCK,
+    ...OUTPUT,
+    "suite",
+    "valid-for",
+    "grace",
+    "after-publish",
+  ],
   copy: [...TARGET, ...KEYS, ...LOCK, ...SUITE, ...OUTPUT, "from-suite", "replace", "grace", "after-publish"],
 };
 
@@ -80,8 +103,10 @@ export interface ListedRoot {
   components?: string[];
   architectures?: string[];
   validFor?: number;
-  /** RPM-MD: the catalogue target (`el-9`). */
+  /** RPM-MD and Alpine: the catalogue target (`el-9`, `alpine-3.22`). */
   target?: string;
+  /** pacman: the repository (database) name; Alpine: the repository folder (`main`). */
+  repo?: string;
   packages: {
     name: string;
     version: string;
@@ -111,6 +136,12 @@ export function listedRoot(state: RootState): ListedRoot {
         }
       : {}),
     ...(state.rpm !== undefined ? { target: state.rpm.target, architectures: [state.rpm.arch] } : {}),
+    ...(state.archlinux !== undefined
+      ? { repo: state.archlinux.repo, architectures: [state.archlinux.arch] }
+      : {}),
+    ...(state.alpine !== undefined
+      ? { target: state.alpine.target, repo: state.alpine.repo, architectures: [state.alpine.arch] }
+      : {}),
     packages: state.packages.map((p) => ({
       name: p.name,
       version: p.version,
@@ -130,6 +161,7 @@ export function listingText(roots: readonly ListedRoot[]): string {
     const about = [
       ...(r.suite !== undefined ? [`suite ${r.suite}`] : []),
       ...(r.target !== undefined ? [`target ${r.target}`] : []),
+      ...(r.repo !== undefined ? [`repository ${r.repo}`] : []),
       ...(r.codename !== undefined && r.codename !== r.suite ? [`codename ${r.codename}`] : []),
       ...(r.components !== undefined ? [`components ${r.components.join(" ")}`] : []),
       ...(r.architectures !== undefined ? [`architectures ${r.architectures.join(" ")}`] : []),
@@ -155,46 +187,125 @@ export function listingText(roots: readonly ListedRoot[]): string {
   return lines.length > 0 ? `${lines.join("\n")}\n` : "";
 }
 
-async function signersFor(settings: RepoSettings, io: CommandIo, sub: Subcommand): Promise<OpenPGPSigner[]> {
-  return loadRepoSigners(settings.keys, {
-    cwd: io.cwd,
-    env: io.env,
-    command: `repo ${sub}`,
-    ...(settings.passphraseEnv !== undefined ? { passphraseEnv: settings.passphraseEnv } : {}),
-  });
+/** The keys of a repository operation: the OpenPGP signers and, when given, the Alpine key. */
+interface OperationKeys {
+  signers: OpenPGPSigner[];
+  apkSigner?: RSASigner;
 }
 
-/** The grace period, key name and progress callback, when there are any. */
+/**
+ * Loads the keys `sub` needs. The OpenPGP key is required unless the operation touches Alpine roots only
+ * (`openpgp: false`); the Alpine key is loaded when given (a root left midway may need it) and required
+ * when Alpine roots are touched (`alpine: "required"`); `alpine: "never"` leaves it alone.
+ */
+async function keysFor(
+  settings: RepoSettings,
+  setup: PublishSetup,
+  io: CommandIo,
+  sub: Subcommand,
+  need: { openpgp: boolean; alpine: "never" | "optional" | "required" },
+): Promise<OperationKeys> {
+  const command = `repo ${sub}`;
+  const passphraseEnv = settings.passphraseEnv !== undefined ? { passphraseEnv: settings.passphraseEnv } : {};
+  const signers =
+    need.openpgp || settings.keys.length > 0
+      ? await loadRepoSigners(settings.keys, { cwd: io.cwd, env: io.env, command, ...passphraseEnv })
+      : [];
+  if (need.alpine === "never") return { signers };
+  if (settings.apkKey === undefined) {
+    if (need.alpine === "required") throw missingApkKey(command, "this removal touches Alpine roots");
+    return { signers };
+  }
+  const keyName = settings.apkKeyName ?? setup.apkKeyName;
+  const apkSigner = await loadApkSigner(settings.apkKey, {
+    cwd: io.cwd,
+    env: io.env,
+    ...passphraseEnv,
+    ...(keyName !== undefined ? { keyName } : {}),
+    ...(setup.maintainer !== undefined ? { maintainer: setup.maintainer } : {}),
+  });
+  return { signers, apkSigner };
+}
+
+/** The grace period, key name, Alpine key and progress callback, when there are any. */
 function engineOptions(
   settings: RepoSettings,
+  keys: OperationKeys,
   onProgress: ((p: PublishProgress) => void) | undefined,
-): { graceMs?: number; keyName?: string; onProgress?: (p: PublishProgress) => void } {
+): {
+  graceMs?: number;
+  keyName?: string;
+  apkSigner?: RSASigner;
+  onProgress?: (p: PublishProgress) => void;
+} {
   return {
     ...(settings.graceMs !== undefined ? { graceMs: settings.graceMs } : {}),
     ...(settings.keyName !== undefined ? { keyName: settings.keyName } : {}),
+    ...(keys.apkSigner !== undefined ? { apkSigner: keys.apkSigner } : {}),
     ...(onProgress !== undefined ? { onProgress } : {}),
   };
 }
 
-function selectors(positionals: readonly string[], flags: Flags): PackageSelector[] {
+const FAMILIES: readonly Family[] = ["deb", "rpm", "archlinux", "alpine"];
+
+/** `--family`, checked. */
+function familyFlag(flags: Flags): Family | undefined {
+  const text = stringFlag(flags, "family");
+  if (text === undefined) return undefined;
+  const family = FAMILIES.find((f) => f === text);
+  if (family === undefined) {
+    throw new UsageError(`--family: expected one of ${FAMILIES.join(", ")}, found '${text}'`, "repo");
+  }
+  return family;
+}
+
+/**
+ * The packages `repo rm` and `repo copy` name, and the families they touch. `--rpm-target` and
+ * `--apk-target` narrow them to those targets' roots, `--family` to one family's roots; without either they
+ * apply to the APT suite.
+ */
+export function selectors(
+  positionals: readonly string[],
+  flags: Flags,
+): { select: PackageSelector[]; families: Family[] } {
   const component = stringFlag(flags, "component");
+  const family = familyFlag(flags);
+  const rpmTargets = listFlag(flags, "rpm-target");
+  const apkTargets = listFlag(flags, "apk-target");
   const parsed = positionals.map((p) => parseSelector(p, "repo", component));
-  // With --rpm-target the packages are removed from that target's RPM-MD roots instead of the suite.
-  const targets = listFlag(flags, "rpm-target");
-  if (targets.length === 0) return parsed;
-  if (component !== undefined)
-    throw new UsageError("--component names an APT component; --rpm-target takes none", "repo");
-  return targets.flatMap((target) => parsed.map((s) => ({ ...s, target })));
+  const targeted = [
+    ...rpmTargets.map((target) => ({ target, family: "rpm" as const, flag: "--rpm-target" })),
+    ...apkTargets.map((target) => ({ target, family: "alpine" as const, flag: "--apk-target" })),
+  ];
+  for (const t of targeted) {
+    if (family !== undefined && family !== t.family)
+      throw new UsageError(`${t.flag} names ${t.family} roots, but --family is ${family}`, "repo");
+  }
+  const notApt =
+    targeted[0]?.flag ?? (family !== undefined && family !== "deb" ? `--family ${family}` : undefined);
+  if (component !== undefined && notApt !== undefined)
+    throw new UsageError(`--component names an APT component; ${notApt} takes none`, "repo");
+  if (targeted.length > 0) {
+    return {
+      // With a target the family is the target's (the engine knows it from its catalogue).
+      select: targeted.flatMap((t) => parsed.map((s) => ({ ...s, target: t.target }))),
+      families: FAMILIES.filter((f) => targeted.some((t) => t.family === f)),
+    };
+  }
+  if (family !== undefined) return { select: parsed.map((s) => ({ ...s, family })), families: [family] };
+  return { select: parsed, families: ["deb"] };
 }
 
 export const repoCommand: Command = {
   name: "repo",
   summary: "list a published repository, remove, promote or prune packages, re-sign it",
-  help: `Usage: packyard repo <ls|rm|prune|refresh|copy> --to <folder | s3://bucket/prefix> [-f packyard.yml] [--endpoint URL] [--region R] [--path-style] [--key KEY] [--key-name NAME] [--passphrase-env VAR] [--from-suite S] [--rpm-target ID] [--suite S] [--codename C] [--component C] [--origin O] [--label L] [--arch A] [--xz] [--contents] [--sha512] [--valid-for D] [--change-identity] [--replace] [--grace D] [--lock-timeout D] [--no-lock] [--after-publish CMD] [--json] [-q] [NAME[=VERSION][/ARCH]...]
+  help: `Usage: packyard repo <ls|rm|prune|refresh|copy> --to <folder | s3://bucket/prefix> [-f packyard.yml] [--endpoint URL] [--region R] [--path-style] [--key KEY] [--key-name NAME] [--apk-key KEY] [--apk-key-name NAME] [--passphrase-env VAR] [--from-suite S] [--rpm-target ID] [--apk-target ID] [--family F] [--suite S] [--codename C] [--component C] [--origin O] [--label L] [--arch A] [--xz] [--contents] [--sha512] [--valid-for D] [--change-identity] [--replace] [--grace D] [--lock-timeout D] [--no-lock] [--after-publish CMD] [--json] [-q] [NAME[=VERSION][/ARCH]...]
 
-  ls                          the suites, components, architectures and packages with their versions
+  ls                          the suites and roots (RPM-MD, pacman, Alpine), their architectures and
+                              packages with their versions
   rm NAME[=VERSION][/ARCH]... remove packages from a suite (--suite, default stable), or with
-                              --rpm-target ID from that target's RPM-MD roots, and re-sign
+                              --rpm-target ID or --apk-target ID from that target's roots, or with
+                              --family F from every root of that family, and re-sign
   prune                       delete files no index names any more once their grace period is over
   refresh                     re-sign the top files with a new Date (run it before Valid-Until passes;
                               every suite, or --suite; --valid-for changes Valid-Until too)
@@ -209,6 +320,10 @@ ${TARGET_HELP}
 ${KEY_HELP}
       --from-suite S      copy: the suite to take packages from
       --rpm-target ID     rm: remove from this RPM-MD target (el-9, ...) instead of the APT suite
+      --apk-target ID     rm: remove from this Alpine target (alpine-3.22, ...) instead of the APT suite
+                          (needs --apk-key; --key only when other roots are touched too)
+      --family F          rm: remove from every root of family F: deb (the suite), rpm, archlinux or
+                          alpine
 ${SUITE_HELP}
       --replace           copy: overwrite a package of the target suite with the same name/version/arch
       --grace D           how long unreferenced files stay before deletion (default 2d)
@@ -223,6 +338,8 @@ Examples:
   packyard repo ls --to public/repo
   packyard repo rm --to public/repo --suite testing hello=1.0.0-1 hello-doc/all
   packyard repo rm --to public/repo --rpm-target el-9 hello=1.0.0-1
+  packyard repo rm --to public/repo --family archlinux --key repo.secret.asc hello
+  packyard repo rm --to public/repo --apk-target alpine-3.22 --apk-key apk.rsa hello=1.0.0-r1
   packyard repo copy --to s3://apt/repo --from-suite testing --suite stable hello --key repo.secret.asc
   packyard repo refresh --to s3://apt/repo --key repo.secret.asc
   packyard repo prune --to public/repo --grace 1d
@@ -233,6 +350,8 @@ Examples:
     ...SUITE_OPTIONS,
     "from-suite": { type: "string" },
     "rpm-target": { type: "string", multiple: true },
+    "apk-target": { type: "string", multiple: true },
+    family: { type: "string" },
     replace: { type: "boolean" },
     grace: { type: "string" },
     ...LOCK_OPTIONS,
@@ -284,16 +403,16 @@ Examples:
         return 0;
       }
       case "refresh": {
-        const signers = await signersFor(settings, io, sub);
+        const keys = await keysFor(settings, setup, io, sub, { openpgp: true, alpine: "optional" });
         // Only a suite given here narrows the refresh: publish.suite names where publishes go, and
         // Valid-Until must be renewed on every suite.
         const suite = stringFlag(flags, "suite");
         const validFor = durationFlag(flags, "valid-for", "repo");
         const result = await withProgress(io, quiet, (onProgress) =>
           refreshRepository(storage, {
-            signers,
+            signers: keys.signers,
             ...locking,
-            ...engineOptions(settings, onProgress),
+            ...engineOptions(settings, keys, onProgress),
             ...(suite !== undefined ? { suite } : {}),
             ...(validFor !== undefined ? { validFor } : {}),
           }),
@@ -301,15 +420,19 @@ Examples:
         return finishPublish(result, settings, io, { json, quiet, verb: "re-signed" });
       }
       case "rm": {
-        const remove = selectors(rest, flags);
-        const signers = await signersFor(settings, io, sub);
+        const { select: remove, families } = selectors(rest, flags);
+        const keys = await keysFor(settings, setup, io, sub, {
+          openpgp: families.some((f) => f !== "alpine"),
+          alpine: families.includes("alpine") ? "required" : "optional",
+        });
         const result = await withProgress(io, quiet, (onProgress) =>
           publish(storage, {
             remove,
-            signers,
-            apt: settings.apt,
+            signers: keys.signers,
+            // The suite's settings only when the suite is addressed, so no other removal makes it.
+            ...(families.includes("deb") ? { apt: settings.apt } : {}),
             ...locking,
-            ...engineOptions(settings, onProgress),
+            ...engineOptions(settings, keys, onProgress),
           }),
         );
         return finishPublish(result, settings, io, { json, quiet, verb: "removed from" });
@@ -321,16 +444,16 @@ Examples:
         if (fromSuite === target) {
           throw new UsageError(`repo copy: --from-suite and --suite are both '${target}'`, "repo");
         }
-        const select = selectors(rest, flags);
-        const signers = await signersFor(settings, io, sub);
+        const { select } = selectors(rest, flags);
+        const keys = await keysFor(settings, setup, io, sub, { openpgp: true, alpine: "never" });
         const result = await withProgress(io, quiet, (onProgress) =>
           copyPackages(storage, {
             fromSuite,
             apt: settings.apt,
-            signers,
+            signers: keys.signers,
             replace: settings.replace,
             ...locking,
-            ...engineOptions(settings, onProgress),
+            ...engineOptions(settings, keys, onProgress),
             ...(select.length > 0 ? { select } : {}),
           }),
         );

@@ -230,7 +230,7 @@ test("the help: every rpm flag and config key, targets, signing at publish, --ba
   assert.match(help, /el-9, fedora-44, opensuse-16\.0/);
   assert.match(help, /signed with the repository key as it is published/);
   assert.match(help, /With --base-url .* \.repo file/s);
-  assert.match(publishCommand.summary, /APT and RPM-MD/);
+  assert.match(publishCommand.summary, /APT, RPM-MD, pacman and Alpine/);
 });
 
 test("the summary line names every root the publish changed", () => {
