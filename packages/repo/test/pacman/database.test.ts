@@ -1,0 +1,126 @@
+/**
+ * buildPacmanDatabases: the members, order, headers and compression of `<repo>.db` and `<repo>.files`,
+ * read back with node:zlib and @packyard/formats' tar reader; determinism. bsdtar and pacman read them in
+ * interop/repo-add.test.ts.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { gunzipSync } from "node:zlib";
+import { readTar, type TarHeader } from "@packyard/formats/container/tar";
+import { buildPacmanDatabases, pacmanDescText, pacmanFilesText } from "../../src/pacman/index.ts";
+import type { PacmanEntry } from "../../src/pacman/types.ts";
+import { fullEntry, fullIndexInfo } from "./support.ts";
+
+interface Member {
+  header: TarHeader;
+  text: string;
+}
+
+async function members(gz: Uint8Array): Promise<Member[]> {
+  const tar = new Uint8Array(gunzipSync(gz));
+  const out: Member[] = [];
+  async function* once() {
+    yield tar;
+  }
+  for await (const e of readTar(once())) {
+    out.push({ header: e.header, text: new TextDecoder().decode(await e.bytes()) });
+  }
+  return out;
+}
+
+const SIG = new Uint8Array([1, 2, 3, 4]);
+
+function entries(): PacmanEntry[] {
+  const b = fullEntry(fullIndexInfo({ name: "bravo", version: "1.0-1", builddate: "1700000999" }), SIG);
+  const a = fullEntry(fullIndexInfo({ name: "alpha", version: "2:0.1-5" }));
+  delete a.info.builddate;
+  const z = fullEntry(fullIndexInfo({ name: "Zulu", version: "3-1", files: [] }));
+  return [b, a, z];
+}
+
+test(".db: a folder and its desc per package, by name in byte order; .files adds files", async () => {
+  const list = entries();
+  const { db, files } = await buildPacmanDatabases(list, { includeSignatures: true });
+  const dbm = await members(db);
+  assert.deepEqual(
+    dbm.map((m) => m.header.name),
+    [
+      "Zulu-3-1/",
+      "Zulu-3-1/desc",
+      "alpha-2:0.1-5/",
+      "alpha-2:0.1-5/desc",
+      "bravo-1.0-1/",
+      "bravo-1.0-1/desc",
+    ],
+  );
+  const fm = await members(files);
+  assert.deepEqual(
+    fm.map((m) => m.header.name),
+    [
+      "Zulu-3-1/",
+      "Zulu-3-1/desc",
+      "Zulu-3-1/files",
+      "alpha-2:0.1-5/",
+      "alpha-2:0.1-5/desc",
+      "alpha-2:0.1-5/files",
+      "bravo-1.0-1/",
+      "bravo-1.0-1/desc",
+      "bravo-1.0-1/files",
+    ],
+  );
+  const byName = new Map(list.map((e) => [`${e.info.name}-${e.info.version}`, e]));
+  for (const m of [...dbm, ...fm]) {
+    const [folder, file] = m.header.name.split("/") as [string, string];
+    const e = byName.get(folder)!;
+    if (file === "desc") assert.equal(m.text, pacmanDescText(e, true), m.header.name);
+    else if (file === "files") assert.equal(m.text, pacmanFilesText(e.info), m.header.name);
+    else assert.equal(m.header.type, "dir");
+    assert.equal(m.header.uid, 0);
+    assert.equal(m.header.gid, 0);
+    assert.equal(m.header.mode, m.header.type === "dir" ? 0o755 : 0o644);
+    assert.equal(m.header.mtime, Number(e.info.builddate ?? 0), "the build date, 0 without one");
+  }
+  assert.ok(fm.find((m) => m.header.name === "Zulu-3-1/files")!.text === "%FILES%\n");
+});
+
+test("includeSignatures: %PGPSIG% in both databases only when asked", async () => {
+  const on = await buildPacmanDatabases(entries(), { includeSignatures: true });
+  const off = await buildPacmanDatabases(entries(), { includeSignatures: false });
+  for (const gz of [on.db, on.files])
+    assert.equal((await members(gz)).filter((m) => m.text.includes("%PGPSIG%\nAQIDBA==\n")).length, 1);
+  for (const gz of [off.db, off.files])
+    assert.equal((await members(gz)).filter((m) => m.text.includes("%PGPSIG%")).length, 0);
+});
+
+test("deterministic: the same entries in any order give the same bytes; a change gives other bytes", async () => {
+  const a = await buildPacmanDatabases(entries(), { includeSignatures: true });
+  const b = await buildPacmanDatabases(entries().reverse(), { includeSignatures: true });
+  const shuffled = entries();
+  shuffled.push(shuffled.shift()!);
+  const c = await buildPacmanDatabases(shuffled, { includeSignatures: true });
+  for (const x of [b, c]) {
+    assert.deepEqual(x.db, a.db);
+    assert.deepEqual(x.files, a.files);
+  }
+  const changed = entries();
+  changed[0]!.csize++;
+  const d = await buildPacmanDatabases(changed, { includeSignatures: true });
+  assert.notDeepEqual(d.db, a.db);
+});
+
+test("gzip without file name or time, Unix OS byte", async () => {
+  const { db, files } = await buildPacmanDatabases(entries(), { includeSignatures: false });
+  for (const gz of [db, files]) {
+    assert.deepEqual([...gz.subarray(0, 3)], [0x1f, 0x8b, 8], "gzip, deflate");
+    assert.equal(gz[3], 0, "FLG: no FNAME, FCOMMENT or FEXTRA");
+    assert.deepEqual([...gz.subarray(4, 8)], [0, 0, 0, 0], "MTIME 0");
+    assert.equal(gz[9], 3, "OS Unix");
+  }
+});
+
+test("no entries: empty but valid databases", async () => {
+  const { db, files } = await buildPacmanDatabases([], { includeSignatures: true });
+  assert.deepEqual(await members(db), []);
+  assert.deepEqual(await members(files), []);
+  assert.equal(gunzipSync(db).length, 1024, "just the two end blocks");
+});
