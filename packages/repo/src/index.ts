@@ -1,9 +1,8 @@
 /**
  * @packyard/repo — signed package repositories on a folder or S3-compatible storage: one layout for every
  * family (`deb/`, `rpm/`, `archlinux/`, `alpine/`, `keys/`, `.packyard/`), a crash-safe incremental publish
- * engine under a lock, APT and RPM-MD indexes (pacman and APKINDEX plug into the same engine), and the
- * distro catalogue. Every
- * export is named here.
+ * engine under a lock, APT, RPM-MD, pacman and APKINDEX indexes, and the distro catalogue. Every export is
+ * named here.
  */
 export { isRepoError, RepoError, type RepoErrorCode } from "./errors.ts";
 export {
@@ -17,12 +16,15 @@ export {
   type Storage,
 } from "./storage/storage.ts";
 export type {
+  AlpineSettings,
   AptSettings,
   BlobDigests,
   DebIndexInfo,
+  DetachedSignatureRecord,
   Family,
   IndexFileRecord,
   PackageRecord,
+  PacmanSettings,
   RootState,
   RpmDepEntry,
   RpmDepLists,
@@ -32,6 +34,8 @@ export type {
 } from "./publish/state.ts";
 export { STATE_SCHEMA } from "./publish/state.ts";
 export type {
+  AlpinePublishSettings,
+  ArchlinuxPublishSettings,
   AptPublishSettings,
   PackageSelector,
   PublishInput,
@@ -59,7 +63,7 @@ export {
   readRepository,
   refreshRepository,
 } from "./publish/operations.ts";
-export type { EngineOptions } from "./publish/engine.ts";
+export { type EngineOptions, MIN_RSA_BITS } from "./publish/engine.ts";
 export {
   isStorageLock,
   type LockRecord,
@@ -99,7 +103,32 @@ export {
 } from "./rpmmd/index.ts";
 export { rpmPoolKey } from "./publish/rpm-change.ts";
 export { repoFileText } from "./publish/commit.ts";
-export { rpmHref, rpmRepoFileKey, rpmRoot, rpmTopKeys, rpmPublicKeyKey } from "./publish/layout.ts";
+export {
+  alpineIndexKey,
+  alpineRoot,
+  apkPublicKeyKey,
+  pacmanRoot,
+  pacmanTopKeys,
+  rpmHref,
+  rpmPublicKeyKey,
+  rpmRepoFileKey,
+  rpmRoot,
+  rpmTopKeys,
+} from "./publish/layout.ts";
+
+// pacman.
+export {
+  buildPacmanDatabases,
+  type PacmanEntry,
+  type PacmanIndexInfo,
+  pacmanDescText,
+  pacmanFilesText,
+  pacmanIndexInfo,
+} from "./pacman/index.ts";
+export { pacmanFileName } from "./publish/pacman-change.ts";
+
+// Alpine.
+export { type ApkEntry, type ApkIndexInfo, apkIndexInfo, apkIndexText, buildApkIndex } from "./apkindex/index.ts";
 
 // The distro catalogue.
 export {

@@ -490,31 +490,27 @@ test("repo ls: pacman roots with their repository, Alpine roots with target and 
   );
 });
 
-test(
-  "packyard.yml's publish.apk_key, publish.archlinux and publish.alpine reach the settings through the config loader",
-  { todo: "the publish: parser of @packyard/formats (config/publish.ts) does not know these keys yet" },
-  async () => {
-    const cwd = tmp();
-    writeFileSync(
-      join(cwd, "packyard.yml"),
-      "name: a\nversion: 1.0.0\narch: all\npublish:\n  to: public\n  apk_key: keys/apk.rsa\n  archlinux:\n    repo: example\n    architectures: [x86_64, aarch64]\n    embed_signatures: true\n    resign: true\n  alpine:\n    targets: [alpine-3.22]\n    repo: community\n    architectures: [x86_64]\n    description: Example\n    legacy_sha1: true\n    key_name: dev@example.org-0badc0de.rsa.pub\n",
-    );
-    const io = { out() {}, err() {}, env: {}, cwd, debug: false, color: false, tty: false, formats: FORMATS };
-    const s = repoSettings(flags(), await findPublishConfig({}, io), "publish");
-    assert.equal(s.apkKey, "keys/apk.rsa");
-    assert.equal(s.apkKeyName, "dev@example.org-0badc0de.rsa.pub");
-    assert.deepEqual(s.archlinux, {
-      repo: "example",
-      architectures: ["x86_64", "aarch64"],
-      includeSignatures: true,
-      resign: true,
-    });
-    assert.deepEqual(s.alpine, {
-      targets: ["alpine-3.22"],
-      repo: "community",
-      architectures: ["x86_64"],
-      description: "Example",
-      legacySha1: true,
-    });
-  },
-);
+test("packyard.yml's publish.apk_key, publish.archlinux and publish.alpine reach the settings through the config loader", async () => {
+  const cwd = tmp();
+  writeFileSync(
+    join(cwd, "packyard.yml"),
+    "name: a\nversion: 1.0.0\narch: all\npublish:\n  to: public\n  apk_key: keys/apk.rsa\n  archlinux:\n    repo: example\n    architectures: [x86_64, aarch64]\n    embed_signatures: true\n    resign: true\n  alpine:\n    targets: [alpine-3.22]\n    repo: community\n    architectures: [x86_64]\n    description: Example\n    legacy_sha1: true\n    key_name: dev@example.org-0badc0de.rsa.pub\n",
+  );
+  const io = { out() {}, err() {}, env: {}, cwd, debug: false, color: false, tty: false, formats: FORMATS };
+  const s = repoSettings(flags(), await findPublishConfig({}, io), "publish");
+  assert.equal(s.apkKey, "keys/apk.rsa");
+  assert.equal(s.apkKeyName, "dev@example.org-0badc0de.rsa.pub");
+  assert.deepEqual(s.archlinux, {
+    repo: "example",
+    architectures: ["x86_64", "aarch64"],
+    includeSignatures: true,
+    resign: true,
+  });
+  assert.deepEqual(s.alpine, {
+    targets: ["alpine-3.22"],
+    repo: "community",
+    architectures: ["x86_64"],
+    description: "Example",
+    legacySha1: true,
+  });
+});

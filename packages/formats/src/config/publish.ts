@@ -42,6 +42,40 @@ export interface PublishConfig {
   afterPublish?: string;
   /** The `rpm:` sub-block: where and how .rpm packages are published. */
   rpm?: PublishRpmConfig;
+  /** The RSA private key (PEM) that signs the Alpine indexes (`apk_key`). */
+  apkKey?: string;
+  /** The `archlinux:` sub-block: the pacman repository Arch packages go to. */
+  archlinux?: PublishArchlinuxConfig;
+  /** The `alpine:` sub-block: the Alpine roots apks go to. */
+  alpine?: PublishAlpineConfig;
+}
+
+/** The `publish.archlinux:` sub-block, parsed. */
+export interface PublishArchlinuxConfig {
+  /** The repository (database) name: the pacman.conf section and `<repo>.db`. */
+  repo?: string;
+  /** Architectures of new roots (`x86_64`, `aarch64`). */
+  architectures?: string[];
+  /** Embed each package's signature in the database (`embed_signatures`). */
+  includeSignatures?: boolean;
+  /** Replace a package `.sig` by another key. */
+  resign?: boolean;
+}
+
+/** The `publish.alpine:` sub-block, parsed. */
+export interface PublishAlpineConfig {
+  /** Catalogue ids of the Alpine releases served (`alpine-3.22`, `alpine-edge`). */
+  targets?: string[];
+  /** The repository folder (default `main`). */
+  repo?: string;
+  /** Architectures of new roots (`x86_64`, `aarch64`). */
+  architectures?: string[];
+  /** The index DESCRIPTION. */
+  description?: string;
+  /** Also sign with SHA-1 for apk-tools before 2.7 (`legacy_sha1`). */
+  legacySha1?: boolean;
+  /** The name apk trusts the key under (`key_name`; `.rsa.pub` appended unless it ends in .pub). */
+  keyName?: string;
 }
 
 /** The `publish.rpm:` sub-block, parsed: the RPM-MD roots rpms go to and how their metadata is written. */
@@ -73,6 +107,7 @@ const STRINGS = {
   origin: "origin",
   label: "label",
   after_publish: "afterPublish",
+  apk_key: "apkKey",
 } as const;
 const BOOLS = { path_style: "pathStyle", xz: "xz", contents: "contents", sha512: "sha512" } as const;
 const DURATIONS = {
@@ -88,14 +123,22 @@ const KEYS = [
   "architectures",
   "keep",
   "rpm",
+  "archlinux",
+  "alpine",
 ];
 const RPM_KEYS = ["targets", "architectures", "zstd", "changelog_limit", "base_url", "name", "resign"];
+const ARCHLINUX_KEYS = ["repo", "architectures", "embed_signatures", "resign"];
+const ALPINE_KEYS = ["targets", "repo", "architectures", "description", "legacy_sha1", "key_name"];
 
 // Shapes only (a target id as the catalogue spells its ids): which targets and architectures exist is the
 // repository catalogue's to say, at publish.
 const TARGET_RE = /^[a-z0-9][a-z0-9.-]*$/;
 const RPM_ARCH_RE = /^[a-z0-9_]+$/;
 const REPO_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+// pacman `$arch` and /etc/apk/arch values are lowercase letters, digits and `_` (x86_64, armv7h, loongarch64).
+const ARCH_RE = /^[a-z0-9_]+$/;
+// A file name in /etc/apk/keys/ and keys/ (no slash).
+const APK_KEY_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9@._+-]*$/;
 
 const str = (description: string, examples?: string[]): JsonSchema => ({
   type: "string",
@@ -158,6 +201,77 @@ const RPM_SCHEMA: JsonSchema = {
   },
 };
 
+const ARCHLINUX_SCHEMA: JsonSchema = {
+  type: "object",
+  description:
+    "How `packyard publish` publishes Arch packages: one pacman root per architecture (archlinux/<repo>/os/<arch>/) with the signed <repo>.db; each package keeps its .sig",
+  additionalProperties: false,
+  properties: {
+    repo: {
+      type: "string",
+      pattern: REPO_NAME_RE.source,
+      description:
+        "The repository: the [section] users add to pacman.conf and <repo>.db (default: the key name, else the project's name)",
+      examples: ["example"],
+    },
+    architectures: {
+      type: "array",
+      items: { type: "string", pattern: ARCH_RE.source, not: { const: "any" } },
+      description: "Architectures of new roots (default: those of the packages; x86_64 when all are any)",
+      examples: [["x86_64", "aarch64"]],
+    },
+    embed_signatures: {
+      type: "boolean",
+      description:
+        "Also embed each package's signature in the database (%PGPSIG%), as repo-add before pacman 7",
+    },
+    resign: {
+      type: "boolean",
+      description: "Replace a package's .sig made by another key (else publishing it fails)",
+    },
+  },
+};
+
+const ALPINE_SCHEMA: JsonSchema = {
+  type: "object",
+  description:
+    "How `packyard publish` publishes .apk packages: one root per Alpine release and architecture (alpine/<branch>/<repo>/<arch>/) with an APKINDEX.tar.gz signed by publish.apk_key",
+  additionalProperties: false,
+  properties: {
+    targets: {
+      type: "array",
+      items: { type: "string", pattern: TARGET_RE.source },
+      description:
+        "Alpine releases the apks are published for, as catalogue ids (default: the targets the repository already serves)",
+      examples: [["alpine-3.22"], ["alpine-3.22", "alpine-edge"]],
+    },
+    repo: {
+      type: "string",
+      pattern: REPO_NAME_RE.source,
+      description: "The repository folder, the last part of the /etc/apk/repositories line (default main)",
+      examples: ["main"],
+    },
+    architectures: {
+      type: "array",
+      items: { type: "string", pattern: ARCH_RE.source, not: { const: "noarch" } },
+      description: "Architectures of new roots (default: those of the packages; x86_64 when all are noarch)",
+      examples: [["x86_64", "aarch64"]],
+    },
+    description: { type: "string", description: 'The index\'s DESCRIPTION (default: "<repo> <branch>")' },
+    legacy_sha1: {
+      type: "boolean",
+      description: "Also sign the indexes with SHA-1, for apk-tools before 2.7",
+    },
+    key_name: {
+      type: "string",
+      pattern: APK_KEY_NAME_RE.source,
+      description:
+        "The name apk trusts the key under (keys/<name>, /etc/apk/keys/<name>; .rsa.pub appended unless it ends in .pub); default: the project's apk.signature.key_name, else <maintainer e-mail>-<8 hex>.rsa.pub",
+      examples: ["you@example.org-5f3a1b2c.rsa.pub"],
+    },
+  },
+};
+
 const SCHEMA: JsonSchema = {
   type: "object",
   description:
@@ -201,6 +315,12 @@ const SCHEMA: JsonSchema = {
       ["./invalidate-cdn.sh"],
     ),
     rpm: RPM_SCHEMA,
+    apk_key: str(
+      "RSA private key (PEM, 2048 bits or more) that signs the Alpine indexes; passphrase from PACKYARD_APK_PASSPHRASE or PACKYARD_PASSPHRASE",
+      ["keys/repo.rsa"],
+    ),
+    archlinux: ARCHLINUX_SCHEMA,
+    alpine: ALPINE_SCHEMA,
   },
 };
 
@@ -258,6 +378,83 @@ export function parsePublishConfig(raw: unknown, ctx: ConfigContext): PublishCon
     out.keep = o.keep;
   }
   if (o.rpm !== undefined && o.rpm !== null) out.rpm = parseRpm(o.rpm, at("rpm"));
+  if (o.archlinux !== undefined && o.archlinux !== null)
+    out.archlinux = parseArchlinux(o.archlinux, at("archlinux"));
+  if (o.alpine !== undefined && o.alpine !== null) out.alpine = parseAlpine(o.alpine, at("alpine"));
+  return out;
+}
+
+/** A name of `re`'s shape, or INVALID_FIELD. */
+function named(raw: unknown, field: string, re: RegExp, expected: string): string {
+  const v = plainString(raw, field);
+  if (!re.test(v)) throw configError("INVALID_FIELD", field, `expected ${expected}`, raw);
+  return v;
+}
+
+/** The `publish.archlinux:` sub-block; `field` is its path (`publish.archlinux`). */
+function parseArchlinux(raw: unknown, field: string): PublishArchlinuxConfig {
+  const o = plainMap(raw, field);
+  const at = (k: string) => `${field}.${k}`;
+  onlyKeys(o, ARCHLINUX_KEYS, field);
+  const out: PublishArchlinuxConfig = {};
+  const given = (k: string) => o[k] !== undefined && o[k] !== null;
+  if (given("repo"))
+    out.repo = named(
+      o.repo,
+      at("repo"),
+      REPO_NAME_RE,
+      "a repository name: letters, digits, '.', '_' and '-'",
+    );
+  if (given("architectures"))
+    out.architectures = stringList(
+      o.architectures,
+      at("architectures"),
+      ARCH_RE,
+      "pacman architectures such as [x86_64, aarch64]",
+    );
+  if (given("embed_signatures"))
+    out.includeSignatures = plainBool(o.embed_signatures, at("embed_signatures"));
+  if (given("resign")) out.resign = plainBool(o.resign, at("resign"));
+  return out;
+}
+
+/** The `publish.alpine:` sub-block; `field` is its path (`publish.alpine`). */
+function parseAlpine(raw: unknown, field: string): PublishAlpineConfig {
+  const o = plainMap(raw, field);
+  const at = (k: string) => `${field}.${k}`;
+  onlyKeys(o, ALPINE_KEYS, field);
+  const out: PublishAlpineConfig = {};
+  const given = (k: string) => o[k] !== undefined && o[k] !== null;
+  if (given("targets"))
+    out.targets = stringList(
+      o.targets,
+      at("targets"),
+      TARGET_RE,
+      "Alpine target ids such as [alpine-3.22, alpine-edge]",
+    );
+  if (given("repo"))
+    out.repo = named(
+      o.repo,
+      at("repo"),
+      REPO_NAME_RE,
+      "a repository folder name such as main: letters, digits, '.', '_' and '-'",
+    );
+  if (given("architectures"))
+    out.architectures = stringList(
+      o.architectures,
+      at("architectures"),
+      ARCH_RE,
+      "Alpine architectures such as [x86_64, aarch64]",
+    );
+  if (given("description")) out.description = plainString(o.description, at("description"));
+  if (given("legacy_sha1")) out.legacySha1 = plainBool(o.legacy_sha1, at("legacy_sha1"));
+  if (given("key_name"))
+    out.keyName = named(
+      o.key_name,
+      at("key_name"),
+      APK_KEY_NAME_RE,
+      "a key file name such as you@example.org-5f3a1b2c.rsa.pub (no slashes)",
+    );
   return out;
 }
 

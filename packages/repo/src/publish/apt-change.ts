@@ -204,8 +204,11 @@ function recordId(name: string, version: string, arch: string, component: string
 /** A pool blob a publish must write. */
 export interface PoolWrite {
   key: string;
-  input: PublishInput;
+  /** Where the bytes come from (a file given to publish, a signed copy, a stored object) and its name. */
+  input: Pick<PublishInput, "source" | "name">;
   record: PackageRecord;
+  /** What the bytes must be when they are not the record's package file (a detached signature). */
+  expect?: { size: number; sha256: string };
 }
 
 /** What {@link changeAptPackages} decided. */

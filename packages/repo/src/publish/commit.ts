@@ -7,7 +7,7 @@
  * asserted before every write, so a publisher that lost it stops before its next one.
  */
 import { createHash } from "node:crypto";
-import type { OpenPGPSigner } from "@packyard/formats";
+import type { OpenPGPSigner, RSASigner } from "@packyard/formats";
 import { armorBlock } from "../apt/armor.ts";
 import { buildAptIndexes } from "../apt/indexes.ts";
 import { releaseText } from "../apt/release.ts";
@@ -16,9 +16,14 @@ import { RepoError } from "../errors.ts";
 import { readObject } from "../storage/read.ts";
 import { contentTypeFor, IMMUTABLE_CACHE, MUTABLE_CACHE, type Storage } from "../storage/storage.ts";
 import type { PoolWrite } from "./apt-change.ts";
+import { buildApkIndex } from "../apkindex/index.ts";
+import { buildPacmanDatabases } from "../pacman/index.ts";
 import { buildRpmMetadata } from "../rpmmd/repomd.ts";
 import {
+  alpineIndexKey,
+  apkPublicKeyKey,
   aptTopKeys,
+  pacmanTopKeys,
   pointerKey,
   publicKeyKeys,
   rpmHref,
@@ -30,6 +35,7 @@ import {
 import type { PublishLock } from "./lock.ts";
 import type { PublishProgress, PublishWarning } from "./options.ts";
 import type { IndexFileRecord, RootState, RpmSettings, Tombstone } from "./state.ts";
+import { once } from "./sources.ts";
 import { encodePointer, encodeState, type LoadedRoot, parseState, sha256Hex } from "./state-io.ts";
 
 /** What every operation on a repository shares. */
@@ -40,6 +46,8 @@ export interface EngineContext {
   sleep: (ms: number) => Promise<void>;
   graceMs: number;
   signers: readonly OpenPGPSigner[];
+  /** Alpine's RSA key (absent when the operation was given none). */
+  apkSigner: RSASigner | undefined;
   keyName: string;
   conditionalCreate: boolean | undefined;
   onProgress: ((p: PublishProgress) => void) | undefined;
@@ -50,7 +58,10 @@ export interface RootPlan {
   root: string;
   prev: LoadedRoot | undefined;
   /** The new state without generation, date, indexes and top (the commit fills them). */
-  draft: Pick<RootState, "family" | "root" | "apt" | "rpm" | "packages" | "tombstones">;
+  draft: Pick<
+    RootState,
+    "family" | "root" | "apt" | "rpm" | "archlinux" | "alpine" | "packages" | "tombstones"
+  >;
   poolWrites: PoolWrite[];
 }
 
@@ -113,7 +124,10 @@ function dueFrom(now: Date, graceMs: number): string {
 /** Keys a state keeps alive: its packages, indexes and their by-hash copies. */
 export function referencedKeys(state: RootState): Set<string> {
   const out = new Set<string>();
-  for (const p of state.packages) out.add(p.key);
+  for (const p of state.packages) {
+    out.add(p.key);
+    if (p.signature !== undefined) out.add(p.signature.key);
+  }
   for (const i of state.indexes) {
     out.add(i.key);
     if (i.byHash !== undefined) out.add(i.byHash);
@@ -226,6 +240,93 @@ async function rpmOutput(draft: RootState, date: Date, ctx: EngineContext): Prom
   };
 }
 
+/** The first repository key, which signs what clients accept one signature on (repomd.xml, pacman databases). */
+function firstSigner(ctx: EngineContext, root: string): OpenPGPSigner {
+  const signer = ctx.signers[0];
+  if (signer === undefined) {
+    throw new RepoError(
+      "MISSING_KEY",
+      `${root} is signed with the repository's OpenPGP key, and none was given (only an Alpine key); pass --key`,
+      { key: root, expected: "an OpenPGP secret key" },
+    );
+  }
+  return signer;
+}
+
+async function pacmanOutput(draft: RootState, date: Date, ctx: EngineContext): Promise<FamilyOutput> {
+  const settings = draft.archlinux!;
+  const { db, files } = await buildPacmanDatabases(
+    draft.packages.map((p) => ({
+      info: p.archlinux!,
+      filename: p.key.slice(p.key.lastIndexOf("/") + 1),
+      csize: p.size,
+      md5: p.digests.md5,
+      sha256: p.digests.sha256,
+      signature: Buffer.from(p.signature!.base64, "base64"),
+    })),
+    { includeSignatures: settings.includeSignatures },
+  );
+  // One binary signature, by the first key: a database signed by two keys fails for users who lack one
+  // (repos.md §4.3). During a rotation the key files under keys/ hold both.
+  const signer = firstSigner(ctx, draft.root);
+  const sign = (bytes: Uint8Array) => signer.detached(once(bytes), { date });
+  const [dbSig, filesSig] = [await sign(db), await sign(files)];
+  const keys = pacmanTopKeys(draft.root);
+  return {
+    indexes: [
+      { key: keys.files, bytes: files, mutable: true, copies: [] },
+      { key: keys.filesSig, bytes: filesSig, mutable: true, copies: [] },
+      { key: keys.filesTarGz, bytes: files, mutable: true, copies: [] },
+      { key: keys.filesTarGzSig, bytes: filesSig, mutable: true, copies: [] },
+    ],
+    tops: [
+      { key: keys.db, bytes: db },
+      { key: keys.dbSig, bytes: dbSig },
+      { key: keys.dbTarGz, bytes: db },
+      { key: keys.dbTarGzSig, bytes: dbSig },
+    ],
+  };
+}
+
+async function alpineOutput(draft: RootState, date: Date, ctx: EngineContext): Promise<FamilyOutput> {
+  const settings = draft.alpine!;
+  const signer = ctx.apkSigner;
+  if (signer === undefined) {
+    throw new RepoError(
+      "MISSING_KEY",
+      `${draft.root}: an Alpine index is signed with the repository's RSA key, and none was given; pass --apk-key (make one with \`packyard keygen --type rsa\`)`,
+      { key: draft.root, expected: "an RSA private key (PEM)" },
+    );
+  }
+  const index = await buildApkIndex(
+    draft.packages.map((p) => ({ info: p.alpine!, size: p.size })),
+    {
+      arch: settings.arch,
+      description: settings.description,
+      signer,
+      keyName: signer.keyName,
+      legacySha1: settings.legacySha1,
+      mtime: Math.floor(date.getTime() / 1000),
+    },
+  );
+  // The signature is inside the index: one file, atomic per architecture (repos.md §5.6).
+  return { indexes: [], tops: [{ key: alpineIndexKey(draft.root), bytes: index }] };
+}
+
+/** The settings part of a state, to commit a root again with what it holds (refresh, repair). */
+export function draftOf(state: RootState): RootPlan["draft"] {
+  return {
+    family: state.family,
+    root: state.root,
+    ...(state.apt !== undefined ? { apt: state.apt } : {}),
+    ...(state.rpm !== undefined ? { rpm: state.rpm } : {}),
+    ...(state.archlinux !== undefined ? { archlinux: state.archlinux } : {}),
+    ...(state.alpine !== undefined ? { alpine: state.alpine } : {}),
+    packages: state.packages,
+    tombstones: [],
+  };
+}
+
 /** The `.repo` file users put in /etc/yum.repos.d/ (dnf, yum; zypper reads it too). */
 export function repoFileText(settings: RpmSettings): string {
   const base = settings.baseUrl!;
@@ -243,11 +344,6 @@ export function repoFileText(settings: RpmSettings): string {
   ].join("\n");
 }
 
-/** Where a family keeps its package files. */
-function isPoolKey(key: string): boolean {
-  return key.startsWith("deb/pool/") || key.startsWith("rpm/pool/");
-}
-
 async function buildRoot(
   plan: RootPlan,
   ctx: EngineContext,
@@ -262,8 +358,14 @@ async function buildRoot(
   const prev = plan.prev?.state;
   const date = await nextDate(prev?.date, ctx);
   const now = ctx.clock();
-  if (plan.draft.apt === undefined && plan.draft.rpm === undefined)
-    throw new Error(`root ${plan.root}: no settings of a family this version builds`);
+  const settingsOf = {
+    deb: plan.draft.apt,
+    rpm: plan.draft.rpm,
+    archlinux: plan.draft.archlinux,
+    alpine: plan.draft.alpine,
+  }[plan.draft.family];
+  if (settingsOf === undefined)
+    throw new Error(`root ${plan.root}: no ${plan.draft.family} settings in the plan`);
   const draft: RootState = {
     schema: "packyard-state/1",
     family: plan.draft.family,
@@ -278,10 +380,14 @@ async function buildRoot(
   };
   if (plan.draft.apt !== undefined) draft.apt = plan.draft.apt;
   if (plan.draft.rpm !== undefined) draft.rpm = plan.draft.rpm;
+  if (plan.draft.archlinux !== undefined) draft.archlinux = plan.draft.archlinux;
+  if (plan.draft.alpine !== undefined) draft.alpine = plan.draft.alpine;
   if (ctx.conditionalCreate !== undefined) draft.conditionalCreate = ctx.conditionalCreate;
   else if (prev?.conditionalCreate !== undefined) draft.conditionalCreate = prev.conditionalCreate;
-  const output =
-    draft.rpm !== undefined ? await rpmOutput(draft, date, ctx) : await aptOutput(draft, date, ctx);
+  const build = { deb: aptOutput, rpm: rpmOutput, archlinux: pacmanOutput, alpine: alpineOutput }[
+    draft.family
+  ];
+  const output = await build(draft, date, ctx);
   const prevIndexes = new Map((prev?.indexes ?? []).map((i) => [i.key, i]));
   const dirty = (plan.prev?.abandoned?.length ?? 0) > 0;
   const writes: Write[] = [];
@@ -319,12 +425,12 @@ async function buildRoot(
   }
   for (const t of plan.draft.tombstones) if (!keep.has(t.key)) tombstones.set(t.key, t);
   if (prev !== undefined) {
-    const prevRecords = new Map(prev.packages.map((p) => [p.key, p]));
+    const prevBlobs = blobHashes(prev);
     for (const k of referencedKeys(prev)) {
       if (keep.has(k) || tombstones.has(k)) continue;
       const t: Tombstone = { key: k, due: dueFrom(now, ctx.graceMs) };
-      const rec = prevRecords.get(k);
-      if (rec !== undefined) t.sha256 = rec.digests.sha256;
+      const sha = prevBlobs.get(k);
+      if (sha !== undefined) t.sha256 = sha;
       tombstones.set(k, t);
     }
     if (plan.prev !== undefined)
@@ -339,7 +445,7 @@ async function buildRoot(
     const bytes = await readObject(ctx.storage, abandonedKey);
     if (bytes === undefined) continue;
     const other = parseState(abandonedKey, bytes, plan.root);
-    const hashes = new Map(other.packages.map((p) => [p.key, p.digests.sha256]));
+    const hashes = blobHashes(other);
     for (const k of referencedKeys(other)) {
       const t: Tombstone = { key: k, due: dueFrom(now, ctx.graceMs) };
       const sha = hashes.get(k);
@@ -348,8 +454,8 @@ async function buildRoot(
     }
   }
   const retired = { ...(prev?.retired ?? {}) };
-  for (const t of tombstones.values())
-    if (t.sha256 !== undefined && isPoolKey(t.key)) retired[t.key] = t.sha256;
+  // Only package files (and their signatures) carry a hash in their tombstones.
+  for (const t of tombstones.values()) if (t.sha256 !== undefined) retired[t.key] = t.sha256;
   if (Object.keys(retired).length > 0) draft.retired = retired;
   draft.tombstones = [...tombstones.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const [first, ...rest] = output.tops;
@@ -366,13 +472,27 @@ async function buildRoot(
       body: () => w.input.source.open(),
       step: "blobs",
       mutable: false,
-      expect: { size: w.record.size, sha256: w.record.digests.sha256, where: w.input.name ?? w.key },
+      expect: {
+        size: w.expect?.size ?? w.record.size,
+        sha256: w.expect?.sha256 ?? w.record.digests.sha256,
+        where: w.input.name ?? w.key,
+      },
     });
   }
   // The state goes first of all: an immutable blob naming a top file not yet written, it is what makes a
   // publish that stops at any later write visible to the next one (LoadedRoot.abandoned).
   writes.unshift({ key, body: bytes, step: "states", mutable: false });
   return { state: draft, key, bytes, writes, tops, due };
+}
+
+/** The SHA-256 of every package file and detached signature a state names, by key. */
+function blobHashes(state: RootState): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const p of state.packages) {
+    out.set(p.key, p.digests.sha256);
+    if (p.signature !== undefined) out.set(p.signature.key, p.signature.sha256);
+  }
+  return out;
 }
 
 async function* verifying(
@@ -400,16 +520,25 @@ export function publicKeys(signers: readonly OpenPGPSigner[]): { armored: string
   return { armored: armorBlock(binary, "PUBLIC KEY BLOCK"), binary };
 }
 
-/** Writes the public keys when they differ from what the repository holds. */
-async function keyWrites(ctx: EngineContext, rpmNames: readonly string[]): Promise<Write[]> {
-  const keys = publicKeyKeys(ctx.keyName);
-  const { armored, binary } = publicKeys(ctx.signers);
+/**
+ * Writes the public keys when they differ from what the repository holds: the OpenPGP keys (`keys/<name>`
+ * .asc/.gpg, `RPM-GPG-KEY-<name>`) and, when Alpine roots are committed, the RSA key under the exact name
+ * the index signatures carry.
+ */
+async function keyWrites(ctx: EngineContext, rpmNames: readonly string[], alpine: boolean): Promise<Write[]> {
+  const files: [string, Uint8Array][] = [];
+  if (ctx.signers.length > 0) {
+    const keys = publicKeyKeys(ctx.keyName);
+    const { armored, binary } = publicKeys(ctx.signers);
+    files.push(
+      [keys.asc, encoder.encode(armored)],
+      [keys.gpg, binary],
+      ...rpmNames.map((n): [string, Uint8Array] => [rpmPublicKeyKey(n), encoder.encode(armored)]),
+    );
+  }
+  if (alpine && ctx.apkSigner !== undefined)
+    files.push([apkPublicKeyKey(ctx.apkSigner.keyName), encoder.encode(ctx.apkSigner.publicKeyPem())]);
   const out: Write[] = [];
-  const files: [string, Uint8Array][] = [
-    [keys.asc, encoder.encode(armored)],
-    [keys.gpg, binary],
-    ...rpmNames.map((n): [string, Uint8Array] => [rpmPublicKeyKey(n), encoder.encode(armored)]),
-  ];
   for (const [key, bytes] of files) {
     const held = await ctx.storage.head(key);
     if (held !== undefined && held.size === bytes.length) {
@@ -441,7 +570,13 @@ export async function commitRoots(
     const rpmNames = [
       ...new Set(built.flatMap((b) => (b.state.rpm === undefined ? [] : [b.state.rpm.name]))),
     ];
-    blobs.push(...(await keyWrites(ctx, rpmNames)));
+    blobs.push(
+      ...(await keyWrites(
+        ctx,
+        rpmNames,
+        built.some((b) => b.state.family === "alpine"),
+      )),
+    );
   }
   // A target's .repo file is a top file of each of its roots: written once.
   const tops = dedupe(built.flatMap((b) => b.tops));
@@ -510,11 +645,27 @@ export async function commitRoots(
   return result;
 }
 
-/** rpm roots whose packages carry the signature of a key that is not among the signers any more. */
+/** rpm and pacman roots whose packages carry the signature of a key that is not among the signers any more. */
 function keyWarnings(ctx: EngineContext, states: readonly RootState[]): PublishWarning[] {
   const signing = new Set(ctx.signers.map((s) => s.primaryFingerprint));
   const out: PublishWarning[] = [];
   for (const state of states) {
+    if (state.family === "archlinux") {
+      const stale = state.packages.filter((p) => p.signedBy !== undefined && !signing.has(p.signedBy));
+      if (stale.length === 0) continue;
+      const keys = [...new Set(stale.map((p) => p.signedBy!))].join(", ");
+      out.push({
+        code: "PACMAN_KEY_NOT_SIGNING",
+        root: state.root,
+        message: `${state.root}: ${stale.length} package signature${stale.length === 1 ? " is" : "s are"} by ${keys}, which no longer signs the repository (${stale
+          .slice(0, 3)
+          .map((p) => `${p.name}-${p.version}`)
+          .join(
+            ", ",
+          )}${stale.length > 3 ? ", …" : ""}); pacman users who do not trust that key cannot install them: while rotating, publish with both keys until users have the new one`,
+      });
+      continue;
+    }
     if (state.rpm === undefined) continue;
     const stale = state.packages.filter((p) => p.signedBy !== undefined && !signing.has(p.signedBy));
     if (stale.length === 0) continue;

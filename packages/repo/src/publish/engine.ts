@@ -3,7 +3,7 @@
  * store for conditional creates once, then remembering the answer in the states), waits for it, and
  * always releases it.
  */
-import type { OpenPGPSigner } from "@packyard/formats";
+import type { OpenPGPSigner, RSASigner } from "@packyard/formats";
 import { RepoError } from "../errors.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { EngineContext } from "./commit.ts";
@@ -21,15 +21,23 @@ export interface EngineOptions {
   onProgress?: (p: PublishProgress) => void;
   /** Name of the public key files under `keys/` (default `repository`). */
   keyName?: string;
+  /** The RSA key of Alpine indexes (needed whenever an Alpine root is committed). */
+  apkSigner?: RSASigner;
 }
 
 const DEFAULT_LOCK_TIMEOUT_MS = 10 * 60_000;
 const DEFAULT_GRACE_MS = 2 * 24 * 3600_000;
 
-/** Refuses anything but one or two OpenPGP signers. */
-export function checkSigners(signers: readonly unknown[] | undefined): readonly OpenPGPSigner[] {
+/**
+ * Refuses anything but one or two OpenPGP signers (none at all only with `allowNone`: a publish that
+ * touches Alpine roots alone).
+ */
+export function checkSigners(
+  signers: readonly unknown[] | undefined,
+  allowNone = false,
+): readonly OpenPGPSigner[] {
   const list = (signers ?? []) as readonly { kind?: unknown }[];
-  if (list.length === 0) {
+  if (list.length === 0 && !allowNone) {
     throw new RepoError(
       "MISSING_KEY",
       "a repository is signed, and no signing key was given; make one with `packyard keygen --type openpgp --name repo --email you@example.org`, then pass it with --key (or publish.key in packyard.yml)",
@@ -56,6 +64,37 @@ export function checkSigners(signers: readonly unknown[] | undefined): readonly 
     }
   }
   return list as readonly OpenPGPSigner[];
+}
+
+/** The smallest RSA modulus Alpine keys may have (apt and sqv refuse shorter ones; repos.md §8 pitfall 25). */
+export const MIN_RSA_BITS = 2048;
+
+/** Refuses an Alpine key that is not an RSA key of at least {@link MIN_RSA_BITS} bits with a usable name. */
+export function checkApkSigner(signer: unknown): RSASigner | undefined {
+  if (signer === undefined) return undefined;
+  const s = signer as Partial<RSASigner> & { kind?: unknown };
+  if (s.kind !== "rsa") {
+    throw new RepoError(
+      "BAD_KEY",
+      `Alpine indexes are signed with an RSA key (PEM); found a ${String(s.kind)} key; make one with \`packyard keygen --type rsa\``,
+      { expected: "rsa", found: s.kind },
+    );
+  }
+  if (typeof s.bits !== "number" || s.bits < MIN_RSA_BITS) {
+    throw new RepoError(
+      "BAD_KEY",
+      `the Alpine key ${s.keyName} is ${s.bits}-bit RSA; expected at least ${MIN_RSA_BITS} bits (abuild-keygen makes 4096)`,
+      { expected: `>= ${MIN_RSA_BITS} bits`, found: s.bits },
+    );
+  }
+  if (typeof s.keyName !== "string" || !/^[A-Za-z0-9][A-Za-z0-9@._+-]*\.pub$/.test(s.keyName)) {
+    throw new RepoError(
+      "INVALID_SETTING",
+      `the Alpine key name: expected a file name ending in .pub such as you@example.org-5f3a1b2c.rsa.pub (users save the key under it in /etc/apk/keys/), found ${JSON.stringify(s.keyName)}`,
+      { field: "apkSigner.keyName", found: s.keyName },
+    );
+  }
+  return s as RSASigner;
 }
 
 function keyNameOf(name: string | undefined): string {
@@ -94,6 +133,7 @@ export async function withEngine<T>(
     sleep: options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)))),
     graceMs: options.graceMs ?? DEFAULT_GRACE_MS,
     signers,
+    apkSigner: checkApkSigner(options.apkSigner),
     keyName,
     conditionalCreate: undefined,
     onProgress: options.onProgress,

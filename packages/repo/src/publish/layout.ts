@@ -58,6 +58,8 @@ export function topKeyOf(root: string): string {
   const family = familyOf(root);
   if (family === "deb") return aptTopKey(root.slice("deb/".length));
   if (family === "rpm") return rpmTopKeys(root).repomd;
+  if (family === "archlinux") return pacmanTopKeys(root).db;
+  if (family === "alpine") return alpineIndexKey(root);
   throw new Error(`no top file defined yet for the ${family} family (root ${root})`);
 }
 
@@ -101,4 +103,57 @@ export function aptTopKeys(suite: string): { inRelease: string; release: string;
 /** Public keys handed to users: `keys/<name>.asc` (armored) and `keys/<name>.gpg` (binary, not a keybox). */
 export function publicKeyKeys(name: string): { asc: string; gpg: string } {
   return { asc: `keys/${name}.asc`, gpg: `keys/${name}.gpg` };
+}
+
+/** The root id of a pacman repository's architecture: `archlinux/<repo>/os/<arch>` (Arch's mirror layout). */
+export function pacmanRoot(repo: string, arch: string): string {
+  return `archlinux/${repo}/os/${arch}`;
+}
+
+/** The repository (database) name of a pacman root id. */
+export function pacmanRepoOf(root: string): string {
+  return root.split("/")[1]!;
+}
+
+/**
+ * A pacman root's database files. `db` (what pacman fetches) and its `.sig` are the top files; the
+ * `.db.tar.gz` names repo-add makes are real copies (object stores have no symlinks), as are the files
+ * database's.
+ */
+export function pacmanTopKeys(root: string): {
+  db: string;
+  dbSig: string;
+  dbTarGz: string;
+  dbTarGzSig: string;
+  files: string;
+  filesSig: string;
+  filesTarGz: string;
+  filesTarGzSig: string;
+} {
+  const base = `${root}/${pacmanRepoOf(root)}`;
+  return {
+    db: `${base}.db`,
+    dbSig: `${base}.db.sig`,
+    dbTarGz: `${base}.db.tar.gz`,
+    dbTarGzSig: `${base}.db.tar.gz.sig`,
+    files: `${base}.files`,
+    filesSig: `${base}.files.sig`,
+    filesTarGz: `${base}.files.tar.gz`,
+    filesTarGzSig: `${base}.files.tar.gz.sig`,
+  };
+}
+
+/** The root id of an Alpine repository's architecture: `alpine/<branch>/<repo>/<arch>`. */
+export function alpineRoot(branch: string, repo: string, arch: string): string {
+  return `alpine/${branch}/${repo}/${arch}`;
+}
+
+/** An Alpine root's signed index, its only top file. */
+export function alpineIndexKey(root: string): string {
+  return `${root}/APKINDEX.tar.gz`;
+}
+
+/** The Alpine public key, under exactly the name the index signature names (`keys/<keyname>.rsa.pub`). */
+export function apkPublicKeyKey(keyName: string): string {
+  return `keys/${keyName}`;
 }

@@ -6,7 +6,7 @@
 import { RepoError } from "../errors.ts";
 import type { Storage } from "../storage/storage.ts";
 import { matches, mergeAptSettings, selectorOf, sortRecords, suiteOf } from "./apt-change.ts";
-import { commitRoots, deleteDue, type RootPlan } from "./commit.ts";
+import { commitRoots, deleteDue, draftOf, type RootPlan } from "./commit.ts";
 import { checkSigners, type EngineOptions, withEngine } from "./engine.ts";
 import { aptRoot } from "./layout.ts";
 import type { AptPublishSettings, PackageSelector, PublishResult } from "./options.ts";
@@ -14,7 +14,7 @@ import type { OpenPGPSigner } from "@packyard/formats";
 import type { RootState } from "./state.ts";
 import { loadRepository } from "./state-io.ts";
 
-/** The current state of every root of the repository (APT suites, RPM-MD roots), sorted by root. */
+/** The current state of every root of the repository (APT suites, RPM-MD, pacman and Alpine roots), sorted by root. */
 export async function readRepository(storage: Storage): Promise<RootState[]> {
   const roots = await loadRepository(storage);
   return [...roots.values()].map((r) => r.state).sort((a, b) => (a.root < b.root ? -1 : 1));
@@ -152,13 +152,21 @@ export interface RefreshOptions extends EngineOptions {
 
 /**
  * Re-signs the top files of every root (or one APT suite) with a new Date, e.g. before Valid-Until lapses
- * or after a key rotation (RPM-MD roots get the new `repomd.xml.key` too).
+ * or after a key rotation (RPM-MD roots get the new `repomd.xml.key` too). Alpine roots are re-signed when
+ * the Alpine key is given (`apkSigner`), the others when OpenPGP keys are.
  */
 export async function refreshRepository(storage: Storage, options: RefreshOptions): Promise<PublishResult> {
-  const signers = checkSigners(options.signers);
+  const signers = checkSigners(
+    options.signers,
+    options.apkSigner !== undefined && options.suite === undefined,
+  );
   return withEngine(storage, options, signers, async (ctx, roots) => {
     const wanted =
-      options.suite === undefined ? [...roots.keys()] : [aptRoot(suiteOf({ suite: options.suite }))];
+      options.suite === undefined
+        ? [...roots.keys()].filter((r) =>
+            roots.get(r)!.state.family === "alpine" ? ctx.apkSigner !== undefined : signers.length > 0,
+          )
+        : [aptRoot(suiteOf({ suite: options.suite }))];
     const plans: RootPlan[] = [];
     for (const root of wanted) {
       const prev = roots.get(root);
@@ -168,13 +176,8 @@ export async function refreshRepository(storage: Storage, options: RefreshOption
           found: [...roots.keys()],
         });
       }
-      if (prev.state.rpm !== undefined) {
-        plans.push({
-          root,
-          prev,
-          draft: { family: "rpm", root, rpm: prev.state.rpm, packages: prev.state.packages, tombstones: [] },
-          poolWrites: [],
-        });
+      if (prev.state.family !== "deb") {
+        plans.push({ root, prev, draft: draftOf(prev.state), poolWrites: [] });
         continue;
       }
       const apt = { suite: prev.state.apt!.suite } as AptPublishSettings;

@@ -1,5 +1,5 @@
 /** What `publish` and the other repository operations take and return. */
-import type { ByteSource, OpenPGPSigner, PackageInfo } from "@packyard/formats";
+import type { ByteSource, OpenPGPSigner, PackageInfo, RSASigner } from "@packyard/formats";
 import type { PublishLock } from "./lock.ts";
 
 /** A package to add: what a reader found in it (PackageInfo) and its bytes. */
@@ -19,8 +19,14 @@ export interface PackageSelector {
   version?: string;
   arch?: string;
   component?: string;
-  /** RPM-MD: the catalogue target (`el-9`); absent matches every target. */
+  /** RPM-MD, Alpine: the catalogue target (`el-9`, `alpine-3.22`); absent matches every target. */
   target?: string;
+  /**
+   * The repository family the selector applies to (`deb`, `rpm`, `archlinux`, `alpine`). Absent: the
+   * family of `target` when one is given, else the APT suite plus every family whose settings the
+   * operation is given.
+   */
+  family?: "deb" | "rpm" | "archlinux" | "alpine";
   /**
    * In results, the root the package was added to or removed from (`deb/stable`, `rpm/el/9/x86_64`): a
    * noarch rpm is listed once per root. As a selector it is ignored.
@@ -53,6 +59,47 @@ export interface RpmPublishSettings {
   name?: string;
   /** Replace the signature of an rpm already signed by another key (otherwise REPO_FOREIGN_SIGNATURE). */
   resign?: boolean;
+}
+
+/**
+ * pacman settings of a publish. Each architecture is one root, `archlinux/<repo>/os/<arch>/`, holding its
+ * packages (`any` packages copied into each), their `.sig` files and the signed databases.
+ */
+export interface ArchlinuxPublishSettings {
+  /**
+   * The repository (database) name: the `[section]` users add to pacman.conf and `<repo>.db`. Default:
+   * the repository the publish already serves, else the key name. Letters, digits, `.`, `_`, `-`.
+   */
+  repo?: string;
+  /**
+   * Architectures of new roots (default: those of the added packages, `any` excluded; `x86_64` when only
+   * `any`). Existing ones are kept; these add more.
+   */
+  architectures?: string[];
+  /** Embed each package's signature (`%PGPSIG%`) in the database, as repo-add before pacman 7 did. */
+  includeSignatures?: boolean;
+  /** Replace a package `.sig` that is armored or by another key (otherwise REPO_FOREIGN_SIGNATURE). */
+  resign?: boolean;
+}
+
+/**
+ * Alpine settings of a publish. Each (target, architecture) is one root, `alpine/<branch>/<repo>/<arch>/`,
+ * holding `<name>-<version>.apk` files (`noarch` ones copied into each) and the signed `APKINDEX.tar.gz`.
+ */
+export interface AlpinePublishSettings {
+  /**
+   * Catalogue targets apks go to (`alpine-3.22`, `alpine-edge`). Default: every target the repository
+   * already serves; with none, publishing an apk is refused with the known ids listed.
+   */
+  targets?: string[];
+  /** The repository folder (default `main`). */
+  repo?: string;
+  /** Architectures of new roots (default: those of the added packages; `x86_64` when only `noarch`). */
+  architectures?: string[];
+  /** The index DESCRIPTION (default `<repo> <branch>`). */
+  description?: string;
+  /** Add a SHA-1 signature (`.SIGN.RSA.`) after the SHA-256 one, for apk-tools older than 2.7. */
+  legacySha1?: boolean;
 }
 
 /** APT settings of the suite being published (new suites take these; existing ones keep theirs unless changed here). */
@@ -107,8 +154,20 @@ export interface PublishOptions {
   apt?: AptPublishSettings;
   /** RPM-MD settings (targets, architectures, metadata options). */
   rpm?: RpmPublishSettings;
-  /** One or two OpenPGP signers (two while rotating keys). */
+  /** pacman settings (repository name, architectures). */
+  archlinux?: ArchlinuxPublishSettings;
+  /** Alpine settings (targets, repository, architectures). */
+  alpine?: AlpinePublishSettings;
+  /**
+   * One or two OpenPGP signers (two while rotating keys): APT, RPM-MD and pacman. May be empty when the
+   * publish touches Alpine roots only.
+   */
   signers: readonly OpenPGPSigner[];
+  /**
+   * The RSA key that signs Alpine indexes and unsigned .apk files; its `keyName` is the name of the
+   * signature and of `keys/<keyName>` (users copy that file to /etc/apk/keys/ under the same name).
+   */
+  apkSigner?: RSASigner;
   /** The lock; default: the lock beside the repository (`.packyard/lock/`). `false`: no lock (`--no-lock`). */
   lock?: PublishLock | false;
   /** How long to wait for another publisher's lock (default 10 minutes). */
@@ -124,8 +183,13 @@ export interface PublishOptions {
 
 /** Something a publish did that users of the repository may trip on; the publish itself succeeded. */
 export interface PublishWarning {
-  /** `RPM_KEY_NOT_SIGNING`: rpms signed by a key that no longer signs the repository. */
-  code: "RPM_KEY_NOT_SIGNING";
+  /**
+   * `RPM_KEY_NOT_SIGNING`: rpms signed by a key that no longer signs the repository.
+   * `PACMAN_KEY_NOT_SIGNING`: the same for pacman package `.sig` files.
+   * `PACMAN_NOT_NEWEST`: a pacman package was not added because the database holds a newer version of it
+   * (a pacman database lists one version per name).
+   */
+  code: "RPM_KEY_NOT_SIGNING" | "PACMAN_KEY_NOT_SIGNING" | "PACMAN_NOT_NEWEST";
   message: string;
   /** The root concerned. */
   root: string;

@@ -1,4 +1,7 @@
-/** `publish`: add and remove packages of one APT suite and of RPM-MD roots, and write what changed. */
+/**
+ * `publish`: add and remove packages of one APT suite, RPM-MD roots, pacman roots and Alpine roots, and
+ * write what changed, in one commit under one lock.
+ */
 import { RepoError } from "../errors.ts";
 import type { Storage } from "../storage/storage.ts";
 import {
@@ -7,15 +10,19 @@ import {
   componentOf,
   mergeAptSettings,
   type PoolIndex,
+  type PoolWrite,
   selectorOf,
   suiteOf,
 } from "./apt-change.ts";
-import { commitRoots, deleteDue, type RootPlan } from "./commit.ts";
+import { apkInfoOf, changeAlpineRoots, checkAlpineOptions, planAlpine } from "./alpine-change.ts";
+import { commitRoots, deleteDue, draftOf, type RootPlan } from "./commit.ts";
 import { checkSigners, type EngineOptions, withEngine } from "./engine.ts";
+import { catalogueTarget } from "../catalogue/index.ts";
 import { aptRoot } from "./layout.ts";
-import type { PublishInput, PublishOptions, PublishResult } from "./options.ts";
+import type { PackageSelector, PublishInput, PublishOptions, PublishResult } from "./options.ts";
+import { changePacmanRoots, checkArchlinuxOptions, pacmanInfoOf, planPacman } from "./pacman-change.ts";
 import { changeRpmRoots, checkRpmOptions, planTargets, rpmInfoOf } from "./rpm-change.ts";
-import type { AptSettings, PackageRecord } from "./state.ts";
+import type { AptSettings, Family, PackageRecord } from "./state.ts";
 import type { LoadedRoot } from "./state-io.ts";
 
 /** Which blob each root holds at each pool key, and what every pool key ever held. */
@@ -44,12 +51,21 @@ function sameSettings(a: AptSettings | undefined, b: AptSettings): boolean {
   return a !== undefined && JSON.stringify(a) === JSON.stringify(b);
 }
 
+/** The family a selector names: its own, its target's, or none (then: APT, plus families given settings). */
+function selectorFamily(r: PackageSelector): Family | undefined {
+  if (r.family !== undefined) return r.family;
+  if (r.target !== undefined) return catalogueTarget(r.target).family;
+  return undefined;
+}
+
 /**
  * Publishes packages: .deb files to an APT suite, .rpm files to the RPM-MD roots of their targets (signed
- * with the repository key first unless they carry it), in one commit under one lock. Adds packages
- * (copying each into the pool once; a held identical package is a no-op), removes selected ones, keeps
- * the newest `keep` versions, rewrites only the indexes that changed, signs the top files and deletes
- * blobs whose grace period has passed. Reads no package already held.
+ * with the repository key first unless they carry it), Arch packages to the pacman repository's
+ * architecture folders (with a `.sig` each, made when missing), .apk files to the Alpine roots of their
+ * targets, in one commit under one lock. Adds packages (copying each file once per folder that serves it;
+ * a held identical package is a no-op), removes selected ones, keeps the newest `keep` versions, rewrites
+ * only the indexes that changed, signs the top files and deletes blobs whose grace period has passed.
+ * Reads no package already held.
  * @example
  * await publish(folderStorage("public"), { add: [{ info, source: fileSource(path) }], signers: [signer] });
  */
@@ -57,26 +73,59 @@ export async function publish(
   storage: Storage,
   options: PublishOptions & EngineOptions,
 ): Promise<PublishResult> {
-  const signers = checkSigners(options.signers);
   const add = options.add ?? [];
   const remove = options.remove ?? [];
-  const debs: PublishInput[] = [];
-  const rpms: PublishInput[] = [];
+  const byFamily: Record<Family, PublishInput[]> = { deb: [], rpm: [], archlinux: [], alpine: [] };
   // Checked before the lock is taken: bad input leaves the repository untouched.
   for (const input of add) {
     if (input.info.format === "rpm") {
       rpmInfoOf(input);
-      rpms.push(input);
+      byFamily.rpm.push(input);
+    } else if (input.info.format === "archlinux") {
+      pacmanInfoOf(input);
+      byFamily.archlinux.push(input);
+    } else if (input.info.format === "apk") {
+      apkInfoOf(input);
+      byFamily.alpine.push(input);
     } else {
       debControlOf(input);
-      debs.push(input);
+      byFamily.deb.push(input);
     }
   }
   checkRpmOptions(options.rpm);
+  checkArchlinuxOptions(options.archlinux);
+  checkAlpineOptions(options.alpine);
+  const given: Record<Family, boolean> = {
+    deb: options.apt !== undefined,
+    rpm: options.rpm !== undefined,
+    archlinux: options.archlinux !== undefined,
+    alpine: options.alpine !== undefined,
+  };
+  // Which selectors apply to which family: their own (or their target's), else the APT suite and every
+  // family whose settings are given.
+  const removeFor = (family: Family) =>
+    remove.filter((r) => {
+      const f = selectorFamily(r);
+      if (f !== undefined) return f === family;
+      if (r.component !== undefined) return family === "deb";
+      return family === "deb" || given[family];
+    });
+  const specific = (["rpm", "archlinux", "alpine"] as const).some((f) => byFamily[f].length > 0 || given[f]);
+  const involved: Record<Family, boolean> = {
+    // The APT suite changes when the publish addresses it: debs, selectors for it, or nothing
+    // family-specific at all.
+    deb:
+      byFamily.deb.length > 0 ||
+      removeFor("deb").length > 0 ||
+      !(specific || remove.some((r) => selectorFamily(r) !== undefined)),
+    rpm: byFamily.rpm.length > 0 || given.rpm || removeFor("rpm").length > 0,
+    archlinux: byFamily.archlinux.length > 0 || given.archlinux || removeFor("archlinux").length > 0,
+    alpine: byFamily.alpine.length > 0 || given.alpine || removeFor("alpine").length > 0,
+  };
+  const alpineOnly = !involved.deb && !involved.rpm && !involved.archlinux;
+  const signers = checkSigners(options.signers, alpineOnly);
   const suite = suiteOf(options.apt);
   const component = componentOf(options.apt);
-  const rpmInvolved =
-    rpms.length > 0 || options.rpm !== undefined || remove.some((r) => r.target !== undefined);
   return withEngine(storage, options, signers, async (ctx, roots) => {
     const now = ctx.clock();
     const result: PublishResult = {
@@ -88,12 +137,12 @@ export async function publish(
       written: [],
       roots: [],
     };
+    const warnings: NonNullable<PublishResult["warnings"]> = [];
     const plans: RootPlan[] = [];
     const root = aptRoot(suite);
     const prev = roots.get(root);
-    // The APT suite changes when the publish addresses it: debs, selectors without a target, or nothing
-    // rpm-specific at all.
-    if (debs.length > 0 || remove.some((r) => r.target === undefined) || !rpmInvolved) {
+    if (involved.deb) {
+      const debs = byFamily.deb;
       const settings = mergeAptSettings(
         prev?.state.apt,
         { ...options.apt, component },
@@ -104,7 +153,7 @@ export async function publish(
         settings,
         prev: prev?.state.packages ?? [],
         add: debs,
-        remove: remove.filter((r) => r.target === undefined),
+        remove: removeFor("deb"),
         keep: options.keep,
         replace: options.replace ?? false,
         component,
@@ -130,12 +179,64 @@ export async function publish(
         });
       }
     }
-    // RPM-MD roots change when the publish addresses them: rpms to add, rpm settings, or selectors naming
-    // a target (a selector without one applies to them only when rpm settings are given).
-    const rpmRemove = remove.filter(
-      (r) => r.component === undefined && (r.target !== undefined || options.rpm !== undefined),
-    );
-    if (rpmInvolved || rpmRemove.length > 0) {
+    /** Adds a family's root changes to the plans and the result. */
+    const collect = (
+      family: Family,
+      changes: readonly {
+        root: string;
+        settings: unknown;
+        packages: PackageRecord[];
+        added: PackageRecord[];
+        unchanged: PackageRecord[];
+        removed: PackageRecord[];
+      }[],
+      writes: readonly PoolWrite[],
+      target: (settings: unknown) => string | undefined,
+    ) => {
+      const writesByKey = new Map<string, PoolWrite[]>();
+      for (const w of writes) {
+        const owner = w.record.key;
+        writesByKey.set(owner, [...(writesByKey.get(owner) ?? []), w]);
+      }
+      const written = new Set<string>();
+      const settingsKey = { deb: "apt", rpm: "rpm", archlinux: "archlinux", alpine: "alpine" }[family] as
+        | "apt"
+        | "rpm"
+        | "archlinux"
+        | "alpine";
+      for (const c of changes) {
+        const t = target(c.settings);
+        const sel = (r: PackageRecord) => ({
+          ...selectorOf(r),
+          ...(t !== undefined ? { target: t } : {}),
+          root: c.root,
+        });
+        result.added.push(...c.added.map(sel));
+        result.unchanged.push(...c.unchanged.map(sel));
+        result.removed.push(...c.removed.map(sel));
+        const before = roots.get(c.root);
+        const changed =
+          c.added.length > 0 ||
+          c.removed.length > 0 ||
+          before === undefined ||
+          before.stale === true ||
+          JSON.stringify(before.state[settingsKey]) !== JSON.stringify(c.settings);
+        if (!changed) continue;
+        // Each new file is written once, by the first root that lists it.
+        const poolWrites = c.packages
+          .flatMap((p) => writesByKey.get(p.key) ?? [])
+          .filter((w) => !written.has(w.key));
+        for (const w of poolWrites) written.add(w.key);
+        plans.push({
+          root: c.root,
+          prev: before,
+          draft: { family, root: c.root, [settingsKey]: c.settings, packages: c.packages, tombstones: [] },
+          poolWrites,
+        });
+      }
+    };
+    if (involved.rpm) {
+      const rpms = byFamily.rpm;
       const targets = planTargets(
         roots,
         options.rpm,
@@ -148,7 +249,7 @@ export async function publish(
         targets,
         options: options.rpm,
         add: rpms,
-        remove: rpmRemove,
+        remove: removeFor("rpm"),
         keep: options.keep,
         replace: options.replace ?? false,
         signers,
@@ -156,61 +257,72 @@ export async function publish(
         ever: poolIndex(roots, undefined, now).ever,
         now,
       });
-      const writesByKey = new Map(change.writes.map((w) => [w.key, w]));
-      const written = new Set<string>();
-      for (const c of change.roots) {
-        const sel = (r: PackageRecord) => ({ ...selectorOf(r), target: c.settings.target, root: c.root });
-        result.added.push(...c.added.map(sel));
-        result.unchanged.push(...c.unchanged.map(sel));
-        result.removed.push(...c.removed.map(sel));
-        const before = roots.get(c.root);
-        const changed =
-          c.added.length > 0 ||
-          c.removed.length > 0 ||
-          before === undefined ||
-          before.stale === true ||
-          JSON.stringify(before.state.rpm) !== JSON.stringify(c.settings);
-        if (!changed) continue;
-        // Each new pool file is written once, by the first root that lists it.
-        const poolWrites = c.packages
-          .map((p) => writesByKey.get(p.key))
-          .filter((w): w is NonNullable<typeof w> => w !== undefined && !written.has(w.key));
-        for (const w of poolWrites) written.add(w.key);
-        plans.push({
-          root: c.root,
-          prev: before,
-          draft: { family: "rpm", root: c.root, rpm: c.settings, packages: c.packages, tombstones: [] },
-          poolWrites,
-        });
-      }
+      collect("rpm", change.roots, change.writes, (s) => (s as { target: string }).target);
+    }
+    if (involved.archlinux) {
+      const pkgs = byFamily.archlinux;
+      const plan = planPacman(
+        roots,
+        options.archlinux,
+        pkgs.map((p) => p.info.archString),
+        ctx.keyName,
+      );
+      const change = await changePacmanRoots({
+        roots,
+        plan,
+        options: options.archlinux,
+        add: pkgs,
+        remove: removeFor("archlinux"),
+        replace: options.replace ?? false,
+        signers,
+        ever: poolIndex(roots, undefined, now).ever,
+        get: (key) => storage.get(key),
+        now,
+      });
+      warnings.push(...change.warnings);
+      collect("archlinux", change.roots, change.writes, () => undefined);
+    }
+    if (involved.alpine) {
+      const apks = byFamily.alpine;
+      const targets = planAlpine(
+        roots,
+        options.alpine,
+        apks.map((p) => p.info.archString),
+        apks.length > 0,
+      );
+      const change = await changeAlpineRoots({
+        roots,
+        plans: targets,
+        options: options.alpine,
+        add: apks,
+        remove: removeFor("alpine"),
+        keep: options.keep,
+        replace: options.replace ?? false,
+        signer: ctx.apkSigner,
+        get: (key) => storage.get(key),
+        now,
+      });
+      collect("alpine", change.roots, change.writes, (s) => (s as { target: string }).target);
     }
     // A root some earlier publish left midway (top files or pointer out of step) is finished now, whatever
-    // this publish addresses.
+    // this publish addresses (an Alpine root only when the Alpine key was given, another only with
+    // OpenPGP keys).
     for (const [id, loaded] of roots) {
       if (loaded.stale !== true || plans.some((p) => p.root === id)) continue;
-      const s = loaded.state;
-      plans.push({
-        root: id,
-        prev: loaded,
-        draft: {
-          family: s.family,
-          root: id,
-          ...(s.apt !== undefined ? { apt: s.apt } : {}),
-          ...(s.rpm !== undefined ? { rpm: s.rpm } : {}),
-          packages: s.packages,
-          tombstones: [],
-        },
-        poolWrites: [],
-      });
+      const family = loaded.state.family;
+      if (family === "alpine" ? ctx.apkSigner === undefined : signers.length === 0) continue;
+      plans.push({ root: id, prev: loaded, draft: draftOf(loaded.state), poolWrites: [] });
     }
     if (plans.length === 0) {
+      if (warnings.length > 0) result.warnings = warnings;
       result.deleted = await deleteDue(ctx, roots);
       return result;
     }
     const others = new Map(roots);
     for (const p of plans) others.delete(p.root);
     const commit = await commitRoots(ctx, plans, others);
-    if (commit.warnings.length > 0) result.warnings = commit.warnings;
+    warnings.push(...commit.warnings);
+    if (warnings.length > 0) result.warnings = warnings;
     result.changedKeys = commit.changedKeys;
     result.deleted = commit.deleted;
     result.written = commit.written;

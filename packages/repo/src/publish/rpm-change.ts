@@ -111,7 +111,7 @@ export function mergeRpmSettings(
  * as in the APT pool, but `_` left as it is (`x86_64`), since a stray collision is harmless here: a pool
  * key holding other bytes sends the file to a content-qualified path.
  */
-function rpmKeySegment(s: string): string {
+export function rpmKeySegment(s: string): string {
   return s.split("_").map(escapeKeySegment).join("_");
 }
 
@@ -156,7 +156,10 @@ function rpmSignatures(info: PackageInfo) {
   return info.signatures.filter((s) => s.location.startsWith("rpm:"));
 }
 
-function ours(s: { keyId?: string; fingerprint?: string }, signers: readonly OpenPGPSigner[]): boolean {
+export function ours(
+  s: { keyId?: string; fingerprint?: string },
+  signers: readonly OpenPGPSigner[],
+): boolean {
   return signers.some(
     (k) =>
       (s.fingerprint !== undefined &&

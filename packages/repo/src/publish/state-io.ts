@@ -136,6 +136,25 @@ export function parseState(key: string, bytes: Uint8Array, root?: string): RootS
         );
     }
   }
+  if (data.family === "archlinux") {
+    if (!isObject(data.archlinux)) corrupt(key, "archlinux settings", data.archlinux);
+    for (const [i, p] of (data.packages as Record<string, unknown>[]).entries()) {
+      const a = p.archlinux;
+      const sig = p.signature;
+      if (!isObject(a) || !Array.isArray(a.files) || !Array.isArray(a.depends))
+        corrupt(`${key} packages[${i}]`, "a pacman record with its desc fields { depends, files, ... }", a);
+      if (!isObject(sig) || typeof sig.key !== "string" || typeof sig.base64 !== "string")
+        corrupt(`${key} packages[${i}]`, "a pacman record's signature { key, size, sha256, base64 }", sig);
+    }
+  }
+  if (data.family === "alpine") {
+    if (!isObject(data.alpine)) corrupt(key, "alpine settings", data.alpine);
+    for (const [i, p] of (data.packages as Record<string, unknown>[]).entries()) {
+      const a = p.alpine;
+      if (!isObject(a) || typeof a.checksum !== "string" || !Array.isArray(a.depends))
+        corrupt(`${key} packages[${i}]`, "an apk record with its index fields { checksum, depends, ... }", a);
+    }
+  }
   return data as unknown as RootState;
 }
 
@@ -235,7 +254,7 @@ export async function loadFamily(storage: Storage, family: Family): Promise<Map<
 }
 
 /** The families this version publishes. */
-export const PUBLISHED_FAMILIES: readonly Family[] = ["deb", "rpm"];
+export const PUBLISHED_FAMILIES: readonly Family[] = ["deb", "rpm", "archlinux", "alpine"];
 
 /** The current state of every root of every family this version publishes. */
 export async function loadRepository(storage: Storage): Promise<Map<string, LoadedRoot>> {

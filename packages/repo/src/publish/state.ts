@@ -1,6 +1,6 @@
 /**
- * The state of one index root (an APT suite; later an RPM-MD directory, a pacman repo/arch, an APKINDEX
- * directory): every package it serves with what its index needs, the root's persistent identity and
+ * The state of one index root (an APT suite, an RPM-MD directory, a pacman repository/architecture, an
+ * APKINDEX directory): every package it serves with what its index needs, the root's persistent identity and
  * settings, the index files its top file lists, and tombstones of blobs awaiting deletion.
  *
  * A state is written immutable and content-addressed (`.packyard/states/<root>/<top sha256>.<state
@@ -10,6 +10,8 @@
  *
  * Schema `packyard-state/1` (JSON, two-space indented). Times are ISO-8601 UTC strings.
  */
+import type { ApkIndexInfo } from "../apkindex/types.ts";
+import type { PacmanIndexInfo } from "../pacman/types.ts";
 
 /** The schema id this version writes and reads. */
 export const STATE_SCHEMA = "packyard-state/1";
@@ -47,12 +49,29 @@ export interface PackageRecord {
   /** Index material taken from PackageInfo at publish (never re-read from the package). */
   deb?: DebIndexInfo;
   rpm?: RpmIndexInfo;
+  archlinux?: PacmanIndexInfo;
+  alpine?: ApkIndexInfo;
+  /**
+   * pacman: the binary detached signature stored beside the package (`<key>.sig`); pacman fetches it and
+   * refuses the package without it.
+   */
+  signature?: DetachedSignatureRecord;
   /**
    * rpm: the primary fingerprint of the repository key whose signature the stored file carries (absent in
    * states written before it was recorded), so a publish can warn when that key no longer signs the
    * repository and users with gpgcheck=1 could not install the package.
    */
   signedBy?: string;
+}
+
+/** A detached signature file kept beside a package file. */
+export interface DetachedSignatureRecord {
+  /** Storage key (`<package key>.sig`). */
+  key: string;
+  size: number;
+  sha256: string;
+  /** The signature bytes, base64 (small: what `%PGPSIG%` embeds when asked). */
+  base64: string;
 }
 
 /** One dependency entry as RPM-MD lists it (`<rpm:entry name= flags= epoch= ver= rel= pre=>`). */
@@ -183,6 +202,34 @@ export interface RpmSettings {
   name: string;
 }
 
+/** A pacman root's settings: one repository (database) name and architecture, `archlinux/<repo>/os/<arch>/`. */
+export interface PacmanSettings {
+  /** Catalogue id (`arch`). */
+  target: string;
+  /** The database name: the `[section]` users add to pacman.conf, `<repo>.db`. */
+  repo: string;
+  /** pacman `$arch` (`x86_64`, `aarch64`); `any` packages are copied into every one. */
+  arch: string;
+  /** Embed `%PGPSIG%` in desc (repo-add before pacman 7; pacman ≥ 6 fetches `.sig` files itself). */
+  includeSignatures: boolean;
+}
+
+/** An Alpine root's settings: one branch, repository and architecture, `alpine/<branch>/<repo>/<arch>/`. */
+export interface AlpineSettings {
+  /** Catalogue id (`alpine-3.22`). */
+  target: string;
+  /** `v3.22` or `edge`, from the catalogue. */
+  branch: string;
+  /** The repository folder (`main`): the last path segment of the line users add to /etc/apk/repositories. */
+  repo: string;
+  /** `/etc/apk/arch` (`x86_64`, `aarch64`); `noarch` packages are copied into every one. */
+  arch: string;
+  /** The index's DESCRIPTION. */
+  description: string;
+  /** Also sign with SHA-1 (`.SIGN.RSA.`, after the RSA256 one) for apk-tools before 2.7. */
+  legacySha1: boolean;
+}
+
 /** The state document of one root. */
 export interface RootState {
   schema: typeof STATE_SCHEMA;
@@ -195,6 +242,8 @@ export interface RootState {
   date: string;
   apt?: AptSettings;
   rpm?: RpmSettings;
+  archlinux?: PacmanSettings;
+  alpine?: AlpineSettings;
   /** Packages, sorted by name, version, arch, component. */
   packages: PackageRecord[];
   /** Index files the top file lists. */
