@@ -128,7 +128,13 @@ export {
 export { pacmanFileName } from "./publish/pacman-change.ts";
 
 // Alpine.
-export { type ApkEntry, type ApkIndexInfo, apkIndexInfo, apkIndexText, buildApkIndex } from "./apkindex/index.ts";
+export {
+  type ApkEntry,
+  type ApkIndexInfo,
+  apkIndexInfo,
+  apkIndexText,
+  buildApkIndex,
+} from "./apkindex/index.ts";
 
 // The distro catalogue.
 export {
