@@ -29,6 +29,11 @@ export interface VerifyOptions {
    * Off by default, which is apt's view; on, it asserts a publish that finished.
    */
   strict?: boolean;
+  /**
+   * Alpine public keys (PEM, `BEGIN PUBLIC KEY`) by the file name a user installs them under in
+   * `/etc/apk/keys/`; with them, an APKINDEX must carry a `.SIGN.*.<name>` signature one of them verifies.
+   */
+  apkKeys?: readonly { name: string; pem: string }[];
 }
 
 /** The archive root apt's sources line names: `Filename:` values are relative to it. */

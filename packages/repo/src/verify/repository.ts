@@ -1,10 +1,12 @@
 /**
- * Verifies a whole repository: every APT suite found under `deb/dists/` and every RPM-MD root found under
- * `rpm/` (other families join as their indexes are written). What the crash tests run after each injected
- * failure.
+ * Verifies a whole repository: every APT suite found under `deb/dists/`, every RPM-MD root found under
+ * `rpm/`, every pacman root under `archlinux/` and every Alpine folder under `alpine/`. What the crash
+ * tests run after each injected failure.
  */
 import type { Storage } from "../storage/storage.ts";
+import { verifyAlpineRoot } from "./alpine.ts";
 import { type VerifyOptions, type VerifyProblem, verifyAptSuite } from "./apt.ts";
+import { verifyPacmanRoot } from "./pacman.ts";
 import { verifyRpmRoots } from "./rpm.ts";
 
 const DISTS = "deb/dists/";
@@ -13,6 +15,11 @@ const TOP = /\/(InRelease|Release\.gpg)$/;
 const RPM = "rpm/";
 /** The files that mark an RPM-MD root; the .asc too, so a root whose repomd.xml was lost is still found. */
 const REPOMD = /(^|\/)repodata\/repomd\.xml(\.asc)?$/;
+const PACMAN = "archlinux/";
+/** The files that mark a pacman root (`<repo>.db` or its signature, so a root whose .db was lost is found). */
+const PACMAN_DB = /^(archlinux\/([^/]+)\/os\/[^/]+)\/\2\.db(\.sig)?$/;
+const ALPINE = "alpine/";
+const APKINDEX = "/APKINDEX.tar.gz";
 
 /** Every key under `prefix`, page by page. */
 async function* keysUnder(storage: Storage, prefix: string): AsyncGenerator<string> {
@@ -53,9 +60,36 @@ export async function listRpmRoots(storage: Storage): Promise<string[]> {
 }
 
 /**
- * Verifies every APT suite (see `verifyAptSuite`) and every RPM-MD root (see `verifyRpmRoot`; a package
- * several roots name is read once) of the repository; the problems of all, `[]` when the repository is
- * healthy.
+ * The pacman roots of a repository: the folders `archlinux/<repo>/os/<arch>` holding `<repo>.db` or
+ * `<repo>.db.sig`, sorted.
+ *
+ * @example await listPacmanRoots(storage); // ["archlinux/tools/os/aarch64", "archlinux/tools/os/x86_64"]
+ */
+export async function listPacmanRoots(storage: Storage): Promise<string[]> {
+  const roots = new Set<string>();
+  for await (const key of keysUnder(storage, PACMAN)) {
+    const m = PACMAN_DB.exec(key);
+    if (m !== null) roots.add(m[1]!);
+  }
+  return [...roots].sort();
+}
+
+/**
+ * The Alpine folders of a repository: the folders under `alpine/` holding `APKINDEX.tar.gz`, sorted.
+ *
+ * @example await listAlpineRoots(storage); // ["alpine/v3.20/main/aarch64", "alpine/v3.20/main/x86_64"]
+ */
+export async function listAlpineRoots(storage: Storage): Promise<string[]> {
+  const roots = new Set<string>();
+  for await (const key of keysUnder(storage, ALPINE))
+    if (key.endsWith(APKINDEX)) roots.add(key.slice(0, -APKINDEX.length));
+  return [...roots].sort();
+}
+
+/**
+ * Verifies every APT suite (see `verifyAptSuite`), every RPM-MD root (see `verifyRpmRoot`; a package
+ * several roots name is read once), every pacman root (see `verifyPacmanRoot`) and every Alpine folder
+ * (see `verifyAlpineRoot`) of the repository; the problems of all, `[]` when the repository is healthy.
  */
 export async function verifyRepository(
   storage: Storage,
@@ -65,5 +99,9 @@ export async function verifyRepository(
   for (const suite of await listAptSuites(storage))
     problems.push(...(await verifyAptSuite(storage, suite, options)));
   problems.push(...(await verifyRpmRoots(storage, await listRpmRoots(storage), options)));
+  for (const root of await listPacmanRoots(storage))
+    problems.push(...(await verifyPacmanRoot(storage, root, options)));
+  for (const root of await listAlpineRoots(storage))
+    problems.push(...(await verifyAlpineRoot(storage, root, options)));
   return problems;
 }
