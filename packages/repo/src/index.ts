@@ -74,7 +74,15 @@ export {
 } from "./publish/lock.ts";
 
 // Verifying a published repository (what apt and dnf would trip on).
-export { listAptSuites, listRpmRoots, verifyRepository } from "./verify/repository.ts";
+export {
+  listAlpineRoots,
+  listAptSuites,
+  listPacmanRoots,
+  listRpmRoots,
+  verifyRepository,
+} from "./verify/repository.ts";
+export { verifyPacmanRoot } from "./verify/pacman.ts";
+export { verifyAlpineRoot } from "./verify/alpine.ts";
 export { verifyRpmRoot, verifyRpmRoots } from "./verify/rpm.ts";
 export { type VerifyOptions, type VerifyProblem, verifyAptSuite } from "./verify/apt.ts";
 
