@@ -5,7 +5,15 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { bytesSource, readPackage } from "@packyard/formats";
@@ -50,8 +58,9 @@ test("the quick start's commands run in fixtures/example", () => {
   }
   for (const f of ["hello-packyard_1.0.0-1_all.deb", "SHA256SUMS", "packyard-build.json"])
     assert.ok(existsSync(join(example, "dist", f)), f);
-  // The quick start ends by publishing the .deb into a signed APT suite and the .rpm into a signed
-  // RPM-MD repository for EL 9.
+  // The quick start ends by publishing the .deb into a signed APT suite, the .rpm into a signed RPM-MD
+  // repository for EL 9, the Arch package into a signed pacman repository named after the project and the
+  // .apk into a signed Alpine index for 3.22, its key under the name the build gives the project's apks.
   for (const f of [
     "deb/dists/stable/InRelease",
     "keys/repository.asc",
@@ -60,8 +69,17 @@ test("the quick start's commands run in fixtures/example", () => {
     "rpm/el/9/x86_64/repodata/repomd.xml.asc",
     "rpm/pool/h/hello-packyard/hello-packyard-1.0.0-1.noarch.rpm",
     "keys/RPM-GPG-KEY-hello-packyard",
+    "archlinux/hello-packyard/os/x86_64/hello-packyard.db",
+    "archlinux/hello-packyard/os/x86_64/hello-packyard.db.sig",
+    "archlinux/hello-packyard/os/x86_64/hello-packyard-1.0.0-1-any.pkg.tar.zst.sig",
+    "alpine/v3.22/main/x86_64/APKINDEX.tar.gz",
+    "alpine/v3.22/main/x86_64/hello-packyard-1.0.0-r1.apk",
   ])
     assert.ok(existsSync(join(example, "public", f)), f);
+  const apkKeys = readdirSync(join(example, "public", "keys")).filter((f) =>
+    /^example@packyard\.invalid-[0-9a-f]{8}\.rsa\.pub$/.test(f),
+  );
+  assert.equal(apkKeys.length, 1, readdirSync(join(example, "public", "keys")).join(", "));
 });
 
 test("the build API example runs verbatim on the example project", () => {
