@@ -16,6 +16,14 @@ import { alpineRoot } from "./layout.ts";
 import type { AlpinePublishSettings, PackageSelector, PublishInput } from "./options.ts";
 import type { AlpineSettings, BlobDigests, PackageRecord } from "./state.ts";
 import type { LoadedRoot } from "./state-io.ts";
+import {
+  type PendingChange,
+  pendingChange,
+  putRecord,
+  type RootChange,
+  settleChange,
+  settledWrites,
+} from "./root-change.ts";
 import { storedSource } from "./sources.ts";
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -237,14 +245,7 @@ async function prepareApk(input: PublishInput, signer: RSASigner): Promise<Prepa
 }
 
 /** What {@link changeAlpineRoots} decided for one root. */
-export interface AlpineRootChange {
-  root: string;
-  settings: AlpineSettings;
-  packages: PackageRecord[];
-  added: PackageRecord[];
-  unchanged: PackageRecord[];
-  removed: PackageRecord[];
-}
+export type AlpineRootChange = RootChange<AlpineSettings>;
 
 /** What a publish does to the Alpine roots. */
 export interface AlpineChange {
@@ -280,7 +281,7 @@ export async function changeAlpineRoots(args: {
   get: (key: string) => Promise<AsyncIterable<Uint8Array> | undefined>;
   now: Date;
 }): Promise<AlpineChange> {
-  const changes = new Map<string, AlpineRootChange & { held: Map<string, PackageRecord> }>();
+  const changes = new Map<string, PendingChange<AlpineSettings>>();
   const writes: PoolWrite[] = [];
   const id = (r: { name: string; version: string }) => `${r.name}\0${r.version}`;
   for (const plan of args.plans) {
@@ -296,15 +297,7 @@ export async function changeAlpineRoots(args: {
         arch,
         args.options,
       );
-      const change = {
-        root,
-        settings,
-        packages: [],
-        added: [] as PackageRecord[],
-        unchanged: [],
-        removed: [],
-        held: new Map((prev?.state.packages ?? []).map((p) => [id(p), p])),
-      };
+      const change = pendingChange(root, settings, prev?.state.packages ?? [], id);
       if (prev === undefined && sibling !== undefined) {
         // A new architecture serves the target's noarch packages from the start: copies of their files.
         for (const p of sibling.state.packages.filter((x) => x.arch === "noarch")) {
@@ -377,50 +370,23 @@ export async function changeAlpineRoots(args: {
       };
       const prep = p;
       writes.push({ key, input: { ...input, source: { size: prep.size, open: () => prep.open() } }, record });
-      if (same !== undefined) {
-        if (change.added.includes(same)) change.added.splice(change.added.indexOf(same), 1);
-        else change.removed.push(same);
-      }
-      change.held.set(id(record), record);
-      change.added.push(record);
+      putRecord(change, id(record), record, same);
     }
   }
   for (const change of changes.values()) {
-    const target = change.settings.target;
-    let packages = [...change.held.values()];
-    for (const sel of args.remove) {
-      const hit = new Set(packages.filter((r) => matchesRecord(r, sel, target)));
-      packages = packages.filter((r) => !hit.has(r));
-      change.removed.push(...hit);
-    }
-    if (args.keep !== undefined) {
-      if (!Number.isInteger(args.keep) || args.keep < 1) invalid("keep", "a whole number ≥ 1", args.keep);
-      const groups = new Map<string, PackageRecord[]>();
-      for (const r of packages) groups.set(r.name, [...(groups.get(r.name) ?? []), r]);
-      const drop = new Set<PackageRecord>();
-      for (const group of groups.values()) {
-        group.sort((a, b) => apkFormat.compareVersions(b.version, a.version));
-        for (const r of group.slice(args.keep)) drop.add(r);
-      }
-      packages = packages.filter((r) => !drop.has(r));
-      change.removed.push(...drop);
-    }
-    const kept = new Set(packages);
-    change.packages = packages.sort(
-      (a, b) =>
-        (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) || apkFormat.compareVersions(a.version, b.version),
-    );
-    change.removed = change.removed.filter((r) => !change.added.includes(r));
-    change.added = change.added.filter((r) => kept.has(r));
+    settleChange(change, {
+      remove: args.remove,
+      matches: (r, sel) => matchesRecord(r, sel, change.settings.target),
+      keep: args.keep,
+      group: (r) => r.name,
+      compare: (a, b) => apkFormat.compareVersions(a, b),
+      sort: (records) =>
+        records.sort(
+          (a, b) =>
+            (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) ||
+            apkFormat.compareVersions(a.version, b.version),
+        ),
+    });
   }
-  const keptKeys = new Set([...changes.values()].flatMap((c) => c.packages.map((p) => p.key)));
-  const seen = new Set<string>();
-  return {
-    roots: [...changes.values()].map(({ held: _held, ...c }) => c),
-    writes: writes.filter((w) => {
-      if (!keptKeys.has(w.key) || seen.has(w.key)) return false;
-      seen.add(w.key);
-      return true;
-    }),
-  };
+  return settledWrites(changes.values(), writes);
 }

@@ -17,6 +17,14 @@ import type { ArchlinuxPublishSettings, PackageSelector, PublishInput, PublishWa
 import { ours, rpmKeySegment } from "./rpm-change.ts";
 import type { PackageRecord, PacmanSettings } from "./state.ts";
 import type { LoadedRoot } from "./state-io.ts";
+import {
+  type PendingChange,
+  pendingChange,
+  putRecord,
+  type RootChange,
+  settleChange,
+  settledWrites,
+} from "./root-change.ts";
 import { bytesInput, storedSource } from "./sources.ts";
 
 /** The catalogue target of pacman repositories. */
@@ -230,14 +238,7 @@ export function pacmanFileName(info: PackageInfo, ext: string, qualifier?: strin
 }
 
 /** What {@link changePacmanRoots} decided for one root. */
-export interface PacmanRootChange {
-  root: string;
-  settings: PacmanSettings;
-  packages: PackageRecord[];
-  added: PackageRecord[];
-  unchanged: PackageRecord[];
-  removed: PackageRecord[];
-}
+export type PacmanRootChange = RootChange<PacmanSettings>;
 
 /** What a publish does to the pacman roots. */
 export interface PacmanChange {
@@ -275,7 +276,7 @@ export async function changePacmanRoots(args: {
   get: (key: string) => Promise<AsyncIterable<Uint8Array> | undefined>;
   now: Date;
 }): Promise<PacmanChange> {
-  const changes = new Map<string, PacmanRootChange & { held: Map<string, PackageRecord> }>();
+  const changes = new Map<string, PendingChange<PacmanSettings>>();
   const writes: PoolWrite[] = [];
   const warnings: PublishWarning[] = [];
   // What every key of these folders holds now.
@@ -307,15 +308,7 @@ export async function changePacmanRoots(args: {
       arch,
       includeSignatures: args.options?.includeSignatures ?? base?.includeSignatures ?? false,
     };
-    const change = {
-      root,
-      settings,
-      packages: [],
-      added: [] as PackageRecord[],
-      unchanged: [],
-      removed: [],
-      held: new Map((prev?.state.packages ?? []).map((p) => [p.name, p])),
-    };
+    const change = pendingChange(root, settings, prev?.state.packages ?? [], (p) => p.name);
     if (prev === undefined && sibling !== undefined) {
       // A new architecture serves the repository's `any` packages from the start: copies of their files.
       for (const p of sibling.state.packages.filter((x) => x.arch === "any")) {
@@ -426,40 +419,17 @@ export async function changePacmanRoots(args: {
       }
       keyHolds.set(key, identity);
       keyHolds.set(record.signature!.key, sigSha);
-      if (same !== undefined) {
-        if (change.added.includes(same)) change.added.splice(change.added.indexOf(same), 1);
-        else change.removed.push(same);
-      }
-      change.held.set(info.name, record);
-      change.added.push(record);
+      putRecord(change, info.name, record, same);
     }
   }
   for (const change of changes.values()) {
-    let packages = [...change.held.values()];
-    for (const sel of args.remove) {
-      const hit = new Set(packages.filter((r) => matchesRecord(r, sel)));
-      packages = packages.filter((r) => !hit.has(r));
-      change.removed.push(...hit);
-    }
-    const kept = new Set(packages);
-    change.packages = packages.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    change.removed = change.removed.filter((r) => !change.added.includes(r));
-    change.added = change.added.filter((r) => kept.has(r));
+    settleChange(change, {
+      remove: args.remove,
+      matches: matchesRecord,
+      sort: (records) => records.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0)),
+    });
   }
-  // A file is written once, and only if some folder keeps a record of it.
-  const keptKeys = new Set(
-    [...changes.values()].flatMap((c) => c.packages.flatMap((p) => [p.key, p.signature?.key ?? ""])),
-  );
-  const seen = new Set<string>();
-  return {
-    roots: [...changes.values()].map(({ held: _held, ...c }) => c),
-    writes: writes.filter((w) => {
-      if (!keptKeys.has(w.key) || seen.has(w.key)) return false;
-      seen.add(w.key);
-      return true;
-    }),
-    warnings,
-  };
+  return { ...settledWrites(changes.values(), writes), warnings };
 }
 
 /** A record of another folder's `any` package, as the copy in `root` holds it. */

@@ -17,6 +17,14 @@ import { rpmRoot } from "./layout.ts";
 import type { PackageSelector, PublishInput, RpmPublishSettings } from "./options.ts";
 import type { BlobDigests, PackageRecord, RpmSettings } from "./state.ts";
 import type { LoadedRoot } from "./state-io.ts";
+import {
+  type PendingChange,
+  pendingChange,
+  putRecord,
+  type RootChange,
+  settleChange,
+  settledWrites,
+} from "./root-change.ts";
 
 /** createrepo_c's default `--changelog-limit`. */
 export const DEFAULT_CHANGELOG_LIMIT = 10;
@@ -385,14 +393,7 @@ function matchesRecord(r: PackageRecord, s: PackageSelector, target: string): bo
 }
 
 /** What {@link changeRpmRoots} decided for one root. */
-export interface RpmRootChange {
-  root: string;
-  settings: RpmSettings;
-  packages: PackageRecord[];
-  added: PackageRecord[];
-  unchanged: PackageRecord[];
-  removed: PackageRecord[];
-}
+export type RpmRootChange = RootChange<RpmSettings>;
 
 /** What a publish does to the RPM-MD roots. */
 export interface RpmChange {
@@ -431,7 +432,7 @@ export async function changeRpmRoots(args: {
       keyHolds.set(p.key, p.digests.sha256);
     }
   }
-  const changes = new Map<string, RpmRootChange & { held: Map<string, PackageRecord> }>();
+  const changes = new Map<string, PendingChange<RpmSettings>>();
   // `0:1.0-1` and `1.0-1` are one version to rpm.
   const id = (r: { name: string; version: string; arch: string }) =>
     `${r.name}\0${r.version.replace(/^0+:/, "")}\0${r.arch}`;
@@ -457,15 +458,7 @@ export async function changeRpmRoots(args: {
         const sibling = t.arches.map((a) => args.roots.get(rpmRoot(t.path, a))).find((r) => r !== undefined);
         start = (sibling?.state.packages ?? []).filter((p) => p.arch === "noarch");
       }
-      changes.set(root, {
-        root,
-        settings,
-        packages: [],
-        added: prev === undefined ? [...start] : [],
-        unchanged: [],
-        removed: [],
-        held: new Map(start.map((p) => [id(p), p])),
-      });
+      changes.set(root, pendingChange(root, settings, start, id, prev === undefined ? start : []));
     }
   }
   const writes: PoolWrite[] = [];
@@ -559,54 +552,20 @@ export async function changeRpmRoots(args: {
           });
         }
       }
-      if (same !== undefined) {
-        if (change.added.includes(same)) change.added.splice(change.added.indexOf(same), 1);
-        else change.removed.push(same);
-      }
-      change.held.set(key, record);
-      change.added.push(record);
+      putRecord(change, key, record, same);
     }
   }
   for (const change of changes.values()) {
-    const target = change.settings.target;
-    let packages = [...change.held.values()];
-    for (const sel of args.remove) {
-      const hit = new Set(packages.filter((r) => matchesRecord(r, sel, target)));
-      packages = packages.filter((r) => !hit.has(r));
-      change.removed.push(...hit);
-    }
-    if (args.keep !== undefined) {
-      if (!Number.isInteger(args.keep) || args.keep < 1) invalid("keep", "a whole number ≥ 1", args.keep);
-      const groups = new Map<string, PackageRecord[]>();
-      for (const r of packages) {
-        const g = `${r.name}\0${r.arch}`;
-        groups.set(g, [...(groups.get(g) ?? []), r]);
-      }
-      const drop = new Set<PackageRecord>();
-      for (const group of groups.values()) {
-        group.sort((a, b) => compareRpmVersions(b.version, a.version));
-        for (const r of group.slice(args.keep)) drop.add(r);
-      }
-      packages = packages.filter((r) => !drop.has(r));
-      change.removed.push(...drop);
-    }
-    const kept = new Set(packages);
-    change.packages = sortRpmRecords(packages);
-    change.removed = change.removed.filter((r) => !change.added.includes(r));
-    change.added = change.added.filter((r) => kept.has(r));
+    settleChange(change, {
+      remove: args.remove,
+      matches: (r, sel) => matchesRecord(r, sel, change.settings.target),
+      keep: args.keep,
+      group: (r) => `${r.name}\0${r.arch}`,
+      compare: compareRpmVersions,
+      sort: sortRpmRecords,
+    });
   }
-  // A file is written once, and only if some root keeps a record of it.
-  const keptKeys = new Set([...changes.values()].flatMap((c) => c.packages.map((p) => p.key)));
-  const seen = new Set<string>();
-  const out = writes.filter((w) => {
-    if (!keptKeys.has(w.key) || seen.has(w.key)) return false;
-    seen.add(w.key);
-    return true;
-  });
-  return {
-    roots: [...changes.values()].map(({ held: _held, ...c }) => c),
-    writes: out,
-  };
+  return settledWrites(changes.values(), writes);
 }
 
 /** The version part of an rpm's EVR as the header has it. */
