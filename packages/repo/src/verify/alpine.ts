@@ -17,6 +17,7 @@ import { readObject } from "../storage/read.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { VerifyOptions } from "./apt.ts";
 import { Problems, type VerifyProblem } from "./problems.ts";
+import { mapLimited, once } from "./reads.ts";
 
 /** The index file of a folder (apk fetches `<repo-url>/<arch>/APKINDEX.tar.gz`). */
 const INDEX = "APKINDEX.tar.gz";
@@ -39,28 +40,6 @@ const REQUIRED = ["C", "P", "V", "A", "S"] as const;
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-/** Runs `work` on every item, at most `limit` at a time; the results in the items' order. */
-async function mapLimited<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
-async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
-  yield bytes;
 }
 
 /** The regular files of a tar segment (apk's signature and control segments end without end blocks). */

@@ -11,11 +11,11 @@ import { isPackyardError, readSignatureInfo, type SignInput, verifyDetached } fr
 import { decompress } from "@packyard/formats/compress";
 import { readTar } from "@packyard/formats/container/tar";
 import { RepoError } from "../errors.ts";
-import { readObject } from "../storage/read.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { VerifyOptions } from "./apt.ts";
 import { digestObject } from "./digests.ts";
 import { Problems, type VerifyProblem } from "./problems.ts";
+import { mapLimited, once, readSmall } from "./reads.ts";
 
 /** A pacman root: `archlinux/<repo>/os/<arch>` (Arch's mirror layout; pacman's `$repo/os/$arch`). */
 const ROOT = /^archlinux\/([^/]+)\/os\/([^/]+)$/;
@@ -30,44 +30,6 @@ const REQUIRED = ["FILENAME", "NAME", "VERSION", "CSIZE", "SHA256SUM", "ARCH"] a
 
 function short(hex: string): string {
   return hex.length > 16 ? `${hex.slice(0, 16)}…` : hex;
-}
-
-async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
-  yield bytes;
-}
-
-/** A small object read whole, or undefined when absent; one over `max` bytes is a problem, not read. */
-async function readSmall(
-  problems: Problems,
-  storage: Storage,
-  key: string,
-  max: number,
-): Promise<Uint8Array | "too big" | undefined> {
-  const head = await storage.head(key);
-  if (head === undefined) return undefined;
-  if (head.size > max) {
-    problems.add(key, `${head.size} bytes, over the ${max} this check reads: not read`);
-    return "too big";
-  }
-  return readObject(storage, key);
-}
-
-/** Runs `work` on every item, at most `limit` at a time; the results in the items' order. */
-async function mapLimited<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import type { Storage } from "../storage/storage.ts";
 import type { VerifyOptions } from "./apt.ts";
 import { Problems, type VerifyProblem } from "./problems.ts";
 import { childElements, decodeXml, parseXml, readXml, textOf, type XmlElement } from "./xml-read.ts";
+import { readSmall } from "./reads.ts";
 
 /** The metadata every RPM-MD repository carries (createrepo_c writes them; yum and zypper read all three). */
 const REQUIRED = ["primary", "filelists", "other"] as const;
@@ -36,21 +37,6 @@ const HASHES: Readonly<Record<string, { algo: string; length: number }>> = {
 const MAX_METADATA_BYTES = 512 * 1024 * 1024;
 /** repomd.xml, its signature and its key are small; anything larger is not read whole. */
 const MAX_TOP_BYTES = 16 * 1024 * 1024;
-
-/** A small object read whole, or undefined when absent; one over MAX_TOP_BYTES is a problem, not read. */
-async function readSmall(
-  problems: Problems,
-  storage: Storage,
-  key: string,
-): Promise<Uint8Array | "too big" | undefined> {
-  const head = await storage.head(key);
-  if (head === undefined) return undefined;
-  if (head.size > MAX_TOP_BYTES) {
-    problems.add(key, `${head.size} bytes, over the ${MAX_TOP_BYTES} a top file may hold: not read`);
-    return "too big";
-  }
-  return readObject(storage, key);
-}
 
 /** Packages hashed at the same time (each one a stream: an open file or connection). */
 const PACKAGE_READS = 8;
@@ -320,7 +306,7 @@ async function checkSignature(
   publicKeys: readonly string[] | undefined,
 ): Promise<void> {
   const ascKey = `${dir}repomd.xml.asc`;
-  const asc = await readSmall(problems, storage, ascKey);
+  const asc = await readSmall(problems, storage, ascKey, MAX_TOP_BYTES, "a top file may hold");
   if (asc === "too big") return;
   if (asc === undefined) {
     problems.add(
@@ -358,7 +344,7 @@ async function checkSignature(
   // zypper offers repomd.xml.key for import when it does not know the signer: it must verify the good
   // signature (a bad one is reported above, once).
   const keyKey = `${dir}repomd.xml.key`;
-  const key = await readSmall(problems, storage, keyKey);
+  const key = await readSmall(problems, storage, keyKey, MAX_TOP_BYTES, "a top file may hold");
   if (key === undefined || key === "too big") return;
   try {
     const result = await verifiedBy(repomd, signature, [key]);
@@ -794,7 +780,7 @@ async function checkRoot(
   const root = rootGiven.replace(/\/+$/, "");
   const dir = `${root}/repodata/`;
   const repomdKey = `${dir}repomd.xml`;
-  const repomd = await readSmall(problems, storage, repomdKey);
+  const repomd = await readSmall(problems, storage, repomdKey, MAX_TOP_BYTES, "a top file may hold");
   if (repomd === "too big") return;
   if (repomd === undefined) {
     problems.add(repomdKey, "missing (dnf fetches repodata/repomd.xml first)");
