@@ -24,7 +24,7 @@ import {
   settleChange,
   settledWrites,
 } from "./root-change.ts";
-import { storedSource } from "./sources.ts";
+import { checkUnchanged, storedSource } from "./sources.ts";
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** apk's package name and version characters (the file name apk asks for is `<P>-<V>.apk`). */
@@ -230,6 +230,11 @@ async function prepareApk(input: PublishInput, signer: RSASigner): Promise<Prepa
       open: () => input.source.open(),
     };
   }
+  await checkUnchanged(
+    input.source,
+    { size: info.artifact.size, sha256: info.artifact.digests.sha256 },
+    where,
+  );
   const open = () => signApk(input.source, signer);
   try {
     const { size, ...digests } = await digestStream(open());

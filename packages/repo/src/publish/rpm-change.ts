@@ -17,6 +17,7 @@ import { rpmRoot } from "./layout.ts";
 import type { PackageSelector, PublishInput, RpmPublishSettings } from "./options.ts";
 import type { BlobDigests, PackageRecord, RpmSettings } from "./state.ts";
 import type { LoadedRoot } from "./state-io.ts";
+import { checkUnchanged } from "./sources.ts";
 import {
   type PendingChange,
   pendingChange,
@@ -258,6 +259,11 @@ export async function prepareRpm(
   }
   const signer = signers[0]!;
   checkRpmSigner(signer);
+  await checkUnchanged(
+    input.source,
+    { size: info.artifact.size, sha256: info.artifact.digests.sha256 },
+    where,
+  );
   const open = () => signRpm(input.source, signer);
   let digests: ObjectDigests;
   try {

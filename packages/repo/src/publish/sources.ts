@@ -1,4 +1,5 @@
 /** Byte sources the engine makes for files it writes: bytes in memory, and objects already stored. */
+import { createHash } from "node:crypto";
 import type { ByteSource } from "@packyard/formats";
 import { RepoError } from "../errors.ts";
 
@@ -31,4 +32,30 @@ export function storedSource(
         yield* body;
       })(),
   };
+}
+
+/**
+ * Refuses an input whose bytes are not those its PackageInfo was read from (changed on disk since), before
+ * a signed copy of it is planned: the signed copy's own digests would not notice a changed payload.
+ * @throws RepoError CHECKSUM_MISMATCH naming the file.
+ */
+export async function checkUnchanged(
+  source: ByteSource,
+  expected: { size: number; sha256: string },
+  where: string,
+): Promise<void> {
+  const hash = createHash("sha256");
+  let size = 0;
+  for await (const chunk of source.open()) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  const sha256 = hash.digest("hex");
+  if (size !== expected.size || sha256 !== expected.sha256) {
+    throw new RepoError(
+      "CHECKSUM_MISMATCH",
+      `${where}: expected ${expected.size} bytes with sha256 ${expected.sha256} (what was read of it), read ${size} bytes with sha256 ${sha256}; the file changed after it was read`,
+      { path: where, expected: expected.sha256, found: sha256 },
+    );
+  }
 }

@@ -470,11 +470,11 @@ describe("publish to RPM-MD roots", () => {
         clock,
       }),
     );
-    // A header that does not match what was read of the file.
+    // A header that does not match what was read of the file: refused before a signed copy is planned.
     const good = await testRpm({ name: "broken" });
     const bytes = Buffer.from(good.bytes);
     bytes[good.info.raw.format === "rpm" ? good.info.raw.headerStart + 40 : 0]! ^= 0xff;
-    await rejectsWith(s, "CORRUPT_PACKAGE", () =>
+    await rejectsWith(s, "CHECKSUM_MISMATCH", () =>
       publish(s, {
         add: [{ ...good, source: bytesSource(bytes) }],
         rpm: { targets: ["el-9"] },
