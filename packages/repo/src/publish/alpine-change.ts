@@ -3,7 +3,8 @@
  * to each), the root settings, the signature the file gets (unsigned ones are signed with the repository's
  * RSA key so `apk add ./file.apk` works too; the index signature is what a repository install checks),
  * conflicts, removals and `keep`. apk builds a package's URL itself (`<repo>/<arch>/<P>-<V>.apk`), so the
- * file name is fixed: a different build of one version can only replace the file (`replace`).
+ * file name is fixed: a key never holds other bytes than it once did, and another build of a version is
+ * refused even with `replace`.
  */
 import { apkFormat, type PackageInfo, type RSASigner, readPackage } from "@packyard/formats";
 import { signApk } from "@packyard/formats/apk";
@@ -12,6 +13,7 @@ import { type CatalogueTarget, catalogueTarget, targetsOf } from "../catalogue/i
 import { RepoError } from "../errors.ts";
 import { digestStream } from "../verify/digests.ts";
 import type { PoolWrite } from "./apt-change.ts";
+import { apkKeySha256 } from "./commit.ts";
 import { alpineRoot } from "./layout.ts";
 import type { AlpinePublishSettings, PackageSelector, PublishInput } from "./options.ts";
 import type { AlpineSettings, BlobDigests, PackageRecord } from "./state.ts";
@@ -169,6 +171,7 @@ function mergeAlpineSettings(
   plan: AlpineTargetPlan,
   arch: string,
   o: AlpinePublishSettings | undefined,
+  signer: RSASigner | undefined,
 ): AlpineSettings {
   const next: AlpineSettings = prev
     ? { ...prev, arch }
@@ -182,6 +185,11 @@ function mergeAlpineSettings(
       };
   if (o?.description !== undefined) next.description = o.description;
   if (o?.legacySha1 !== undefined) next.legacySha1 = o.legacySha1;
+  // The key is recorded by the root's first publish and changes only when asked (commit refuses another).
+  if (signer !== undefined && (next.keyName === undefined || o?.changeKey === true)) {
+    next.keyName = signer.keyName;
+    next.keySha256 = apkKeySha256(signer);
+  }
   return next;
 }
 
@@ -283,6 +291,8 @@ export async function changeAlpineRoots(args: {
   keep: number | undefined;
   replace: boolean;
   signer: RSASigner | undefined;
+  /** SHA-256 each package key ever held (tombstones, retired keys). */
+  ever: ReadonlyMap<string, { sha256: string; present: boolean }>;
   get: (key: string) => Promise<AsyncIterable<Uint8Array> | undefined>;
   now: Date;
 }): Promise<AlpineChange> {
@@ -301,6 +311,7 @@ export async function changeAlpineRoots(args: {
         plan,
         arch,
         args.options,
+        args.signer,
       );
       const change = pendingChange(root, settings, prev?.state.packages ?? [], id);
       if (prev === undefined && sibling !== undefined) {
@@ -349,10 +360,12 @@ export async function changeAlpineRoots(args: {
         if (!change.added.includes(same)) change.unchanged.push(same);
         continue;
       }
-      if (same !== undefined && !args.replace) {
+      if (same !== undefined) {
+        // apk asks for `<P>-<V>.apk` by name: another build under a held name would reach clients and caches
+        // that hold the old index with the wrong bytes, so not even `replace` may write it.
         throw new RepoError(
           "REPO_CONFLICT",
-          `${where}: ${root} already holds ${info.name} ${info.versionString} with other content (C: ${same.alpine?.checksum}, this one ${index.checksum}); bump the -r release, or give --replace`,
+          `${where}: ${root} already holds ${info.name} ${info.versionString} with other content (C: ${same.alpine?.checksum}, this one ${index.checksum}); apk fetches ${info.name}-${info.versionString}.apk by name, so another build needs another version: bump the -r release${args.replace ? " (--replace cannot apply: the file name is fixed)" : ""}`,
           { path: where, key: same.key, expected: same.identity, found: identity },
         );
       }
@@ -362,6 +375,14 @@ export async function changeAlpineRoots(args: {
         prepared.set(identity, p);
       }
       const key = `${root}/${info.name}-${info.versionString}.apk`;
+      const once = args.ever.get(key);
+      if (once !== undefined && once.sha256 !== p.digests.sha256) {
+        throw new RepoError(
+          "REPO_CONFLICT",
+          `${where}: ${key} once held other bytes (sha256 ${once.sha256.slice(0, 16)}…, removed since); apk fetches it by that name and caches may still hold the old file, so another build needs another version: bump the -r release`,
+          { path: where, key, expected: once.sha256, found: p.digests.sha256 },
+        );
+      }
       const record: PackageRecord = {
         name: info.name,
         version: info.versionString,

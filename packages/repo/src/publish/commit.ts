@@ -109,7 +109,7 @@ export async function nextDate(
     if (behind > MAX_CLOCK_WAIT_MS) {
       throw new RepoError(
         "CLOCK_BEHIND",
-        `this machine's clock (${ctx.clock().toISOString()}) is ${Math.round(behind / 1000)} s behind the date of this root's last publish (${prev}: APT's Release Date, RPM-MD's repomd revision); apt ignores a Release older than the one it has, so fix the clock (NTP) and publish again`,
+        `this machine's clock (${ctx.clock().toISOString()}) is ${Math.round(behind / 1000)} s behind the date of this root's last publish (${prev}: APT's Release Date, RPM-MD's repomd revision, the date of a pacman database or APKINDEX); apt ignores a Release older than the one it has and pacman a database older than its copy, so fix the clock (NTP) and publish again`,
         { expected: `a time after ${prev}`, found: ctx.clock().toISOString() },
       );
     }
@@ -298,6 +298,16 @@ async function alpineOutput(draft: RootState, date: Date, ctx: EngineContext): P
       { key: draft.root, expected: "an RSA private key (PEM)" },
     );
   }
+  if (
+    settings.keyName !== undefined &&
+    (settings.keyName !== signer.keyName || settings.keySha256 !== apkKeySha256(signer))
+  ) {
+    throw new RepoError(
+      "BAD_KEY",
+      `${draft.root} is signed with the Alpine key ${settings.keyName} (sha256 of its public key ${settings.keySha256?.slice(0, 16)}…), and the key given is ${signer.keyName} (${apkKeySha256(signer).slice(0, 16)}…); users trust the key file by that name, so a new key would make the repository UNTRUSTED for them: use the same key, or give alpine.changeKey (--apk-change-key) and tell users to install keys/${signer.keyName}`,
+      { key: draft.root, expected: settings.keyName, found: signer.keyName },
+    );
+  }
   const index = await buildApkIndex(
     draft.packages.map((p) => ({ info: p.alpine!, size: p.size })),
     {
@@ -311,6 +321,11 @@ async function alpineOutput(draft: RootState, date: Date, ctx: EngineContext): P
   );
   // The signature is inside the index: one file, atomic per architecture (repos.md §5.6).
   return { indexes: [], tops: [{ key: alpineIndexKey(draft.root), bytes: index }] };
+}
+
+/** The SHA-256 of an Alpine key's public PEM: what an Alpine root records of the key that signs it. */
+export function apkKeySha256(signer: RSASigner): string {
+  return sha256Hex(encoder.encode(signer.publicKeyPem()));
 }
 
 /** The settings part of a state, to commit a root again with what it holds (refresh, repair). */
@@ -445,13 +460,9 @@ async function buildRoot(
     const bytes = await readObject(ctx.storage, abandonedKey);
     if (bytes === undefined) continue;
     const other = parseState(abandonedKey, bytes, plan.root);
-    const hashes = blobHashes(other);
-    for (const k of referencedKeys(other)) {
-      const t: Tombstone = { key: k, due: dueFrom(now, ctx.graceMs) };
-      const sha = hashes.get(k);
-      if (sha !== undefined) t.sha256 = sha;
-      later(t);
-    }
+    // No hash: no index ever named these files, and the publish may have stopped before writing them, so
+    // they neither count as present (a re-publish writes them again) nor retire their keys.
+    for (const k of referencedKeys(other)) later({ key: k, due: dueFrom(now, ctx.graceMs) });
   }
   const retired = { ...(prev?.retired ?? {}) };
   // Only package files (and their signatures) carry a hash in their tombstones.
@@ -525,9 +536,16 @@ export function publicKeys(signers: readonly OpenPGPSigner[]): { armored: string
  * .asc/.gpg, `RPM-GPG-KEY-<name>`) and, when Alpine roots are committed, the RSA key under the exact name
  * the index signatures carry.
  */
-async function keyWrites(ctx: EngineContext, rpmNames: readonly string[], alpine: boolean): Promise<Write[]> {
+async function keyWrites(
+  ctx: EngineContext,
+  rpmNames: readonly string[],
+  families: ReadonlySet<string>,
+): Promise<Write[]> {
   const files: [string, Uint8Array][] = [];
-  if (ctx.signers.length > 0) {
+  const alpine = families.has("alpine");
+  // An Alpine-only publish leaves the OpenPGP key files alone: it may run with another key than the one
+  // the APT, RPM-MD and pacman roots are signed with.
+  if (ctx.signers.length > 0 && [...families].some((f) => f !== "alpine")) {
     const keys = publicKeyKeys(ctx.keyName);
     const { armored, binary } = publicKeys(ctx.signers);
     files.push(
@@ -570,13 +588,7 @@ export async function commitRoots(
     const rpmNames = [
       ...new Set(built.flatMap((b) => (b.state.rpm === undefined ? [] : [b.state.rpm.name]))),
     ];
-    blobs.push(
-      ...(await keyWrites(
-        ctx,
-        rpmNames,
-        built.some((b) => b.state.family === "alpine"),
-      )),
-    );
+    blobs.push(...(await keyWrites(ctx, rpmNames, new Set(built.map((b) => b.state.family)))));
   }
   // A target's .repo file is a top file of each of its roots: written once.
   const tops = dedupe(built.flatMap((b) => b.tops));

@@ -100,6 +100,11 @@ export interface AlpinePublishSettings {
   description?: string;
   /** Add a SHA-1 signature (`.SIGN.RSA.`) after the SHA-256 one, for apk-tools older than 2.7. */
   legacySha1?: boolean;
+  /**
+   * Sign with `apkSigner` although the roots were signed with another key (or another key name): users
+   * must then install the new `keys/<keyName>`, or apk finds the repository UNTRUSTED (and empty).
+   */
+  changeKey?: boolean;
 }
 
 /** APT settings of the suite being published (new suites take these; existing ones keep theirs unless changed here). */

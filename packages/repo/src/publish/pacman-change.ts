@@ -253,7 +253,7 @@ function matchesRecord(r: PackageRecord, s: PackageSelector): boolean {
     (s.version === undefined || r.version === s.version) &&
     (s.arch === undefined || r.arch === s.arch) &&
     s.component === undefined &&
-    s.target === undefined
+    (s.target === undefined || s.target === PACMAN_TARGET)
   );
 }
 

@@ -15,7 +15,7 @@ import {
   suiteOf,
 } from "./apt-change.ts";
 import { apkInfoOf, changeAlpineRoots, checkAlpineOptions, planAlpine } from "./alpine-change.ts";
-import { commitRoots, deleteDue, draftOf, type RootPlan } from "./commit.ts";
+import { apkKeySha256, commitRoots, deleteDue, draftOf, type RootPlan } from "./commit.ts";
 import { checkSigners, type EngineOptions, withEngine } from "./engine.ts";
 import { catalogueTarget } from "../catalogue/index.ts";
 import { aptRoot } from "./layout.ts";
@@ -112,18 +112,37 @@ export async function publish(
     });
   const specific = (["rpm", "archlinux", "alpine"] as const).some((f) => byFamily[f].length > 0 || given[f]);
   const involved: Record<Family, boolean> = {
-    // The APT suite changes when the publish addresses it: debs, selectors for it, or nothing
-    // family-specific at all.
+    // The APT suite changes when the publish addresses it: debs, selectors naming it, or nothing
+    // family-specific at all. Selectors naming no family reach it too, if it exists (decided below).
     deb:
       byFamily.deb.length > 0 ||
-      removeFor("deb").length > 0 ||
-      !(specific || remove.some((r) => selectorFamily(r) !== undefined)),
+      remove.some((r) => selectorFamily(r) === "deb") ||
+      !(specific || remove.length > 0),
     rpm: byFamily.rpm.length > 0 || given.rpm || removeFor("rpm").length > 0,
     archlinux: byFamily.archlinux.length > 0 || given.archlinux || removeFor("archlinux").length > 0,
     alpine: byFamily.alpine.length > 0 || given.alpine || removeFor("alpine").length > 0,
   };
-  const alpineOnly = !involved.deb && !involved.rpm && !involved.archlinux;
-  const signers = checkSigners(options.signers, alpineOnly);
+  const loose = removeFor("deb").some((r) => selectorFamily(r) === undefined);
+  // An OpenPGP key is needed for any family but Alpine; an APT suite a loose selector reaches is only
+  // known under the lock, where its absence of a key is refused before any write.
+  const signers = checkSigners(
+    options.signers,
+    !involved.deb && !involved.rpm && !involved.archlinux && !(loose && given.deb),
+  );
+  if (involved.alpine && options.apkSigner === undefined) {
+    throw new RepoError(
+      "MISSING_KEY",
+      "the publish changes Alpine roots, which are signed with the repository's RSA key, and none was given; pass --apk-key (make one with `packyard keygen --type rsa`)",
+      { expected: "an RSA private key (PEM)" },
+    );
+  }
+  if (options.keep !== undefined && (!Number.isInteger(options.keep) || options.keep < 1)) {
+    throw new RepoError("INVALID_SETTING", `keep: expected a whole number ≥ 1, found ${options.keep}`, {
+      field: "keep",
+      expected: "a whole number ≥ 1",
+      found: options.keep,
+    });
+  }
   const suite = suiteOf(options.apt);
   const component = componentOf(options.apt);
   return withEngine(storage, options, signers, async (ctx, roots) => {
@@ -141,6 +160,14 @@ export async function publish(
     const plans: RootPlan[] = [];
     const root = aptRoot(suite);
     const prev = roots.get(root);
+    if (!involved.deb && loose && (prev !== undefined || given.deb)) involved.deb = true;
+    if (signers.length === 0 && (involved.deb || involved.rpm || involved.archlinux)) {
+      throw new RepoError(
+        "MISSING_KEY",
+        `the publish changes ${involved.deb ? `the APT suite ${suite}` : involved.rpm ? "RPM-MD roots" : "pacman roots"}, which are signed with the repository's OpenPGP key, and none was given; pass --key`,
+        { expected: "an OpenPGP secret key" },
+      );
+    }
     if (involved.deb) {
       const debs = byFamily.deb;
       const settings = mergeAptSettings(
@@ -299,10 +326,36 @@ export async function publish(
         keep: options.keep,
         replace: options.replace ?? false,
         signer: ctx.apkSigner,
+        ever: poolIndex(roots, undefined, now).ever,
         get: (key) => storage.get(key),
         now,
       });
       collect("alpine", change.roots, change.writes, (s) => (s as { target: string }).target);
+    }
+    // One Alpine key signs every Alpine root: another key (or name) than the roots record is refused, or,
+    // with alpine.changeKey, signs them all now (users install the new keys/<name> once).
+    if (involved.alpine && ctx.apkSigner !== undefined) {
+      const signer = ctx.apkSigner;
+      const sha = apkKeySha256(signer);
+      const other = [...roots.values()].filter(
+        (r) =>
+          r.state.alpine?.keySha256 !== undefined &&
+          (r.state.alpine.keySha256 !== sha || r.state.alpine.keyName !== signer.keyName),
+      );
+      if (other.length > 0 && options.alpine?.changeKey !== true) {
+        const was = other[0]!.state.alpine!;
+        throw new RepoError(
+          "BAD_KEY",
+          `the Alpine roots (${other.map((r) => r.state.root).join(", ")}) are signed with ${was.keyName} (public key sha256 ${was.keySha256!.slice(0, 16)}…), and the key given is ${signer.keyName} (${sha.slice(0, 16)}…); users trust the key file by its name, so another key would leave the repository UNTRUSTED (and empty) for them: use the same key, or give alpine.changeKey (--apk-change-key) to sign every Alpine root with the new one and tell users to install keys/${signer.keyName}`,
+          { expected: was.keyName, found: signer.keyName },
+        );
+      }
+      for (const r of other) {
+        if (plans.some((p) => p.root === r.state.root)) continue;
+        const draft = draftOf(r.state);
+        draft.alpine = { ...r.state.alpine!, keyName: signer.keyName, keySha256: sha };
+        plans.push({ root: r.state.root, prev: r, draft, poolWrites: [] });
+      }
     }
     // A root some earlier publish left midway (top files or pointer out of step) is finished now, whatever
     // this publish addresses (an Alpine root only when the Alpine key was given, another only with

@@ -228,6 +228,12 @@ export interface AlpineSettings {
   description: string;
   /** Also sign with SHA-1 (`.SIGN.RSA.`, after the RSA256 one) for apk-tools before 2.7. */
   legacySha1: boolean;
+  /**
+   * The key the index is signed with: its name (the file users keep in /etc/apk/keys/) and the SHA-256 of
+   * its public PEM. Another key is refused unless the publish says it changes the key.
+   */
+  keyName?: string;
+  keySha256?: string;
 }
 
 /** The state document of one root. */

@@ -310,30 +310,72 @@ describe("publish to Alpine roots", () => {
     assert.deepEqual(await verifyRepository(s, { apkKeys: apkKeys() }), []);
   });
 
-  test("the same name and version with another content is REPO_CONFLICT; replace overwrites the file", async () => {
+  test("a key never holds other bytes: another build of a held or removed version is REPO_CONFLICT, even with replace", async () => {
     const s = memoryStorage();
     const clock = clockAt();
     const first = await testApk({ name: "hi" });
     await publish(s, { add: [inputOf(first)], ...o({ clock }) });
     const rebuilt = await testApk({ name: "hi", payload: "rebuilt" });
     assert.notEqual(controlSha1(rebuilt.info), controlSha1(first.info));
+    const before = await snapshot(s);
     await rejectsWith(s, "REPO_CONFLICT", () => publish(s, { add: [inputOf(rebuilt)], ...o({ clock }) }));
-    const r = await publish(s, { add: [inputOf(rebuilt)], replace: true, ...o({ clock }) });
+    await rejectsWith(s, "REPO_CONFLICT", () =>
+      publish(s, { add: [inputOf(rebuilt)], replace: true, ...o({ clock }) }),
+    );
+    assert.deepEqual(await snapshot(s), before);
+    // Removed, the key is still the old file's for the life of the repository (caches may hold it).
+    const removed = await publish(s, { remove: [{ name: "hi", family: "alpine" }], ...o({ clock }) });
     assert.deepEqual(
-      r.removed.map((x) => x.version),
+      removed.removed.map((x) => x.version),
       ["1.0-r0"],
     );
+    await rejectsWith(s, "REPO_CONFLICT", () => publish(s, { add: [inputOf(rebuilt)], ...o({ clock }) }));
+    // The same build again is fine, and the stored file is the first one.
+    await publish(s, { add: [inputOf(first)], ...o({ clock }) });
     const stored = await storedInfo(s, `${X86}/hi-1.0-r0.apk`);
-    assert.equal(controlSha1(stored), controlSha1(rebuilt.info), "the file was overwritten");
-    assert.deepEqual(
-      (await indexOf(s, X86)).records.map((x) => x.get("C")),
-      [controlSha1(rebuilt.info)],
-    );
+    assert.equal(controlSha1(stored), controlSha1(first.info));
     assert.deepEqual(await verifyRepository(s, { apkKeys: apkKeys() }), []);
-    const before = await snapshot(s);
-    const again = await publish(s, { add: [inputOf(rebuilt)], ...o({ clock }) });
+    const settled = await snapshot(s);
+    const again = await publish(s, { add: [inputOf(first)], ...o({ clock }) });
     assert.deepEqual(again.written, []);
+    assert.deepEqual(await snapshot(s), settled);
+  });
+
+  test("another Alpine key (or key name) is BAD_KEY unless the publish says it changes the key, which re-signs every Alpine root", async () => {
+    const s = memoryStorage();
+    const clock = clockAt();
+    const hi = await testApk({ name: "hi" });
+    await publish(s, { add: [inputOf(hi)], ...o({ clock }) });
+    // A second target, which the key change below does not publish to.
+    await publish(s, { add: [inputOf(hi)], ...o({ clock }), alpine: { targets: ["alpine-3.23"] } });
+    const pem = readFileSync(`${KEYS_DIR}openssl-pkcs8.rsa`, "utf8");
+    // Another key under the repository key's name, and another key under another name.
+    const other = loadRSASigner(pem, { keyName: KEY_NAME });
+    const renamed = loadRSASigner(pem, { keyName: "other@example.org-00000000.rsa.pub" });
+    const two = await testApk({ name: "two" });
+    const before = await snapshot(s);
+    for (const key of [other, renamed]) {
+      await rejectsWith(s, "BAD_KEY", () =>
+        publish(s, { add: [inputOf(two)], ...o({ clock }), apkSigner: key }),
+      );
+    }
     assert.deepEqual(await snapshot(s), before);
+    await publish(s, {
+      add: [inputOf(two)],
+      ...o({ clock }),
+      apkSigner: renamed,
+      alpine: { targets: ["alpine-3.22"], changeKey: true },
+    });
+    assert.deepEqual(
+      await verifyRepository(s, { apkKeys: [{ name: renamed.keyName, pem: renamed.publicKeyPem() }] }),
+      [],
+    );
+    const v323 = await indexOf(s, "alpine/v3.23/main/x86_64");
+    assert.deepEqual(
+      [...v323.signatures.keys()],
+      [`.SIGN.RSA256.${renamed.keyName}`],
+      "the other target's root is signed with the new key too",
+    );
   });
 
   test("an apk whose control member is corrupt is refused by the reader and by publish, and nothing changes", async () => {
