@@ -67,6 +67,7 @@ export const APK_OPTIONS: ParseArgsOptionsConfig = {
   "apk-arch": { type: "string", multiple: true },
   "apk-description": { type: "string" },
   "apk-sha1": { type: "boolean" },
+  "apk-change-key": { type: "boolean" },
 };
 
 /** Output and the hook. */
@@ -149,7 +150,9 @@ export const APK_HELP = `      --apk-target ID     Alpine release the apks are p
                           comma-separated; default: the packages', x86_64 when all are noarch)
       --apk-description T the index's DESCRIPTION (default: "<repo> <branch>")
       --apk-sha1          also sign the indexes with SHA-1, for apk-tools before 2.7 (Alpine 3.5 and
-                          older; --no-apk-sha1: stop)`;
+                          older; --no-apk-sha1: stop)
+      --apk-change-key    sign every Alpine root with --apk-key although they were signed with another
+                          key or key name (users must then install the new keys/<name>)`;
 
 /** `--help` lines of the output flags. */
 export const RUN_HELP = `      --after-publish CMD run CMD with the shell after a successful publish: the changed keys (what a

@@ -219,6 +219,8 @@ export function repoSettings(
     architectures: apkArchs.length > 0 ? apkArchs : a.architectures,
     description: stringFlag(flags, "apk-description") ?? a.description,
     legacySha1: on(flags, "apk-sha1") ?? a.legacySha1,
+    // Per run only, like --change-identity: a key change is never a standing setting.
+    changeKey: on(flags, "apk-change-key"),
   });
   const lockTimeoutSeconds = lockTimeout ?? c.lockTimeoutSeconds;
   const graceSeconds = grace ?? c.graceSeconds;

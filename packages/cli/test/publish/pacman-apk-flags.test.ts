@@ -81,6 +81,7 @@ test("the publish.archlinux and publish.alpine blocks give the settings; each fl
       "flag.rsa",
       "--apk-key-name",
       "flag",
+      "--apk-change-key",
     ),
     CONFIG,
     "publish",
@@ -98,6 +99,7 @@ test("the publish.archlinux and publish.alpine blocks give the settings; each fl
     architectures: ["aarch64"],
     description: "Flag",
     legacySha1: false,
+    changeKey: true,
   });
   assert.equal(over.apkKey, "flag.rsa");
   assert.equal(over.apkKeyName, "flag");
