@@ -21,6 +21,7 @@ import type { LoadedRoot } from "./state-io.ts";
 import {
   type PendingChange,
   pendingChange,
+  plannedArches,
   putRecord,
   type RootChange,
   settleChange,
@@ -133,7 +134,6 @@ export function planAlpine(
       { field: "alpine.targets", expected: alpineIds() },
     );
   }
-  const derived = [...new Set(addedArches.filter((a) => a !== "noarch"))];
   return ids.map((id) => {
     const target = catalogueTarget(id);
     if (target.family !== "alpine") invalid("alpine.targets", "an Alpine target of the catalogue", id);
@@ -149,19 +149,15 @@ export function planAlpine(
       }
       repo = repos?.size === 1 ? [...repos.keys()][0]! : "main";
     }
-    const existing = repos?.get(repo);
-    const asked =
-      o?.architectures ?? (existing === undefined ? (derived.length > 0 ? derived : ["x86_64"]) : []);
-    for (const a of asked) {
-      if (!target.architectures.includes(a)) {
-        throw new RepoError(
-          "ARCH_NOT_IN_REPO",
-          `${o?.architectures !== undefined ? "alpine.architectures" : "the packages' architecture"}: ${target.name} (${id}) has no architecture ${a}; expected one of ${target.architectures.join(", ")}`,
-          { expected: target.architectures, found: a },
-        );
-      }
-    }
-    return { target, repo, arches: [...new Set([...(existing ?? []), ...asked])].sort() };
+    const arches = plannedArches({
+      target,
+      held: repos?.get(repo),
+      asked: o?.architectures,
+      added: addedArches,
+      independent: "noarch",
+      field: "alpine.architectures",
+    });
+    return { target, repo, arches };
   });
 }
 

@@ -20,6 +20,7 @@ import type { LoadedRoot } from "./state-io.ts";
 import {
   type PendingChange,
   pendingChange,
+  plannedArches,
   putRecord,
   type RootChange,
   settleChange,
@@ -120,20 +121,15 @@ export function planPacman(
   }
   checkPacmanRepo(repo);
   const target = catalogueTarget(PACMAN_TARGET);
-  const derived = [...new Set(addedArches.filter((a) => a !== "any"))];
-  const existing = held.get(repo);
-  const asked =
-    o?.architectures ?? (existing === undefined ? (derived.length > 0 ? derived : ["x86_64"]) : []);
-  for (const a of asked) {
-    if (!target.architectures.includes(a)) {
-      throw new RepoError(
-        "ARCH_NOT_IN_REPO",
-        `${o?.architectures !== undefined ? "archlinux.architectures" : "the packages' architecture"}: ${target.name} repositories serve ${target.architectures.join(", ")}, not ${a}`,
-        { expected: target.architectures, found: a },
-      );
-    }
-  }
-  return { repo, arches: [...new Set([...(existing ?? []), ...asked])].sort() };
+  const arches = plannedArches({
+    target,
+    held: held.get(repo),
+    asked: o?.architectures,
+    added: addedArches,
+    independent: "any",
+    field: "archlinux.architectures",
+  });
+  return { repo, arches };
 }
 
 function compare(a: string, b: string): number {

@@ -3,6 +3,7 @@
  * by identity key, what was added, kept, removed), replacing a held record, applying selectors and `keep`,
  * and the file writes that survive them.
  */
+import type { CatalogueTarget } from "../catalogue/index.ts";
 import { RepoError } from "../errors.ts";
 import type { PoolWrite } from "./apt-change.ts";
 import type { PackageSelector } from "./options.ts";
@@ -124,4 +125,32 @@ export function settledWrites<S>(
       return true;
     }),
   };
+}
+
+/**
+ * The architectures of a target's roots after a publish: those it holds plus those asked for (`asked`,
+ * else for a target it does not serve yet the added packages' own, `x86_64` when they are all
+ * `independent` — `noarch`, `any`), each one the catalogue lists for the target (ARCH_NOT_IN_REPO
+ * otherwise, naming `field` when the architectures were asked for).
+ */
+export function plannedArches(args: {
+  target: CatalogueTarget;
+  held: Iterable<string> | undefined;
+  asked: readonly string[] | undefined;
+  added: readonly string[];
+  independent: string;
+  field: string;
+}): string[] {
+  const derived = [...new Set(args.added.filter((a) => a !== args.independent))];
+  const asked = args.asked ?? (args.held === undefined ? (derived.length > 0 ? derived : ["x86_64"]) : []);
+  for (const a of asked) {
+    if (!args.target.architectures.includes(a)) {
+      throw new RepoError(
+        "ARCH_NOT_IN_REPO",
+        `${args.asked !== undefined ? args.field : "the packages' architecture"}: ${args.target.name} (${args.target.id}) has no architecture ${a}; expected one of ${args.target.architectures.join(", ")}`,
+        { expected: args.target.architectures, found: a },
+      );
+    }
+  }
+  return [...new Set([...(args.held ?? []), ...asked])].sort();
 }

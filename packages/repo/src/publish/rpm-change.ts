@@ -21,6 +21,7 @@ import { checkUnchanged } from "./sources.ts";
 import {
   type PendingChange,
   pendingChange,
+  plannedArches,
   putRecord,
   type RootChange,
   settleChange,
@@ -368,23 +369,19 @@ export function planTargets(
       { field: "rpm.targets", expected: targetsOf("rpm").map((t) => t.id) },
     );
   }
-  const derived = [...new Set(addedArches.filter((a) => a !== "noarch"))];
   return ids.map((id) => {
     const target = catalogueTarget(id);
     const path = targetPath(target);
     checkTargetKey(target, signer);
-    const held = existing.get(id);
-    const asked = o?.architectures ?? (held === undefined ? (derived.length > 0 ? derived : ["x86_64"]) : []);
-    for (const a of asked) {
-      if (!target.architectures.includes(a)) {
-        throw new RepoError(
-          "ARCH_NOT_IN_REPO",
-          `${o?.architectures !== undefined ? "rpm.architectures" : "the packages' architecture"}: ${target.name} (${id}) has no architecture ${a}; expected one of ${target.architectures.join(", ")}`,
-          { expected: target.architectures, found: a },
-        );
-      }
-    }
-    return { target, path, arches: [...new Set([...(held ?? []), ...asked])].sort() };
+    const arches = plannedArches({
+      target,
+      held: existing.get(id),
+      asked: o?.architectures,
+      added: addedArches,
+      independent: "noarch",
+      field: "rpm.architectures",
+    });
+    return { target, path, arches };
   });
 }
 
