@@ -1,6 +1,10 @@
 /**
  * What every subcommand module exports, and the I/O it is given. Commands never touch `process`: main.ts
  * hands them the environment, the working directory and the output streams.
+ *
+ * A command is two modules: `commands/NAME.ts` describes it (name, help, options) and loads nothing but
+ * that, so `packyard --help` and every usage error load no library; `run/NAME.ts` does the work and is
+ * imported when the command runs (see {@link runFrom}), and with it the libraries it uses.
  */
 import type { ParseArgsOptionsConfig } from "node:util";
 import type { PackageFormat } from "./formats.ts";
@@ -19,13 +23,19 @@ export interface CommandIo {
   tty: boolean;
   /** The terminal's width, when stderr is one. */
   columns?: number;
-  /** The package formats to build and read (the registry, FORMATS, unless a test injects others). */
+  /**
+   * The package formats to build and read, when a test injects its own; undefined means the library's
+   * registry (FORMATS), loaded by the commands that use it.
+   */
   // biome-ignore lint/suspicious/noExplicitAny: formats carry their own option types.
-  formats: readonly PackageFormat<any>[];
+  formats?: readonly PackageFormat<any>[];
 }
 
 /** Parsed flags as node:util parseArgs returns them. */
 export type Flags = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+/** What a command does with its parsed flags and positionals: the exit code (0 when omitted). */
+export type RunCommand = (flags: Flags, positionals: string[], io: CommandIo) => Promise<number | undefined>;
 
 /** One `packyard <name>` subcommand. */
 export interface Command {
@@ -37,5 +47,13 @@ export interface Command {
   /** How many positionals the command takes. */
   positionals: { min: number; max: number; name?: string };
   /** Returns the exit code (0 when omitted). Throws packyard errors for user errors, UsageError for usage. */
-  run(flags: Flags, positionals: string[], io: CommandIo): Promise<number | undefined>;
+  run: RunCommand;
+}
+
+/**
+ * A `run` that imports the module doing the command's work only when the command runs.
+ * @example run: runFrom(() => import("../run/build.ts"))
+ */
+export function runFrom(load: () => Promise<{ run: RunCommand }>): RunCommand {
+  return async (flags, positionals, io) => (await load()).run(flags, positionals, io);
 }

@@ -1,7 +1,9 @@
 /**
  * The CLI's one seam onto @packyard/formats: everything the commands use comes through here, from the
  * package's public entry points (the root, and the `checksums`, `tarball`, `sign`, `config` and `apk` subpaths for what the root
- * leaves to them), never from its internal files.
+ * leaves to them), never from its internal files. Importing it loads the whole library, so only the
+ * commands' work (run/*.ts) and the modules it uses import it statically; main.ts and the command
+ * descriptions (commands/*.ts) do not, and `--help` and `--version` load none of it (test/lazy-loading.test.ts).
  */
 export {
   FORMATS,

@@ -2,10 +2,16 @@
  * `packyard` entry point: picks the subcommand, parses its flags with node:util parseArgs, runs it, and
  * maps failures to exit codes (0 ok, 1 user error, 2 usage error). The only module that sees `process`
  * is bin/packyard.js, which passes argv and env in.
+ *
+ * Start-up loads only what the command line needs: this module and the command descriptions
+ * (commands/*.ts) import no library, so `--version`, `--help` and a usage error print without loading
+ * @packyard/formats, openpgp.js, the YAML parser or @packyard/repo. A command's work (run/*.ts), and with
+ * it the libraries it uses, is imported when it runs; report.ts (which knows every library's errors) when
+ * a command fails.
  */
 import { readFileSync } from "node:fs";
-import { FORMATS, IOError, type PackageFormat } from "./formats.ts";
 import { parseArgs } from "node:util";
+import type { Command, CommandIo, Flags } from "./command.ts";
 import { buildCommand } from "./commands/build.ts";
 import { initCommand } from "./commands/init.ts";
 import { inspectCommand } from "./commands/inspect.ts";
@@ -13,9 +19,8 @@ import { keygenCommand } from "./commands/keygen.ts";
 import { publishCommand } from "./commands/publish.ts";
 import { repoCommand } from "./commands/repo.ts";
 import { signCommand } from "./commands/sign.ts";
-import type { Command, CommandIo, Flags } from "./command.ts";
-import { exitCodeOf, formatError } from "./report.ts";
-import { UsageError } from "./usage-error.ts";
+import type { PackageFormat } from "./formats.ts";
+import { exitCodeOf, formatUsageError, UsageError } from "./usage-error.ts";
 
 /** Every `packyard <command>`, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -109,8 +114,9 @@ export async function main(
   env: Readonly<Record<string, string | undefined>>,
   streams: MainStreams = { stdout: process.stdout, stderr: process.stderr },
   cwd: string = process.cwd(),
+  /** The formats to build and read instead of the library's registry (tests inject their own). */
   // biome-ignore lint/suspicious/noExplicitAny: formats carry their own option types.
-  formats: readonly PackageFormat<any>[] = FORMATS,
+  formats?: readonly PackageFormat<any>[],
 ): Promise<number> {
   const debug = argv.includes("--debug");
   const tty = streams.stderr.isTTY === true && env.TERM !== "dumb";
@@ -127,19 +133,20 @@ export async function main(
     color,
     tty,
     ...(streams.stderr.columns !== undefined ? { columns: streams.stderr.columns } : {}),
-    formats,
+    ...(formats !== undefined ? { formats } : {}),
   };
   let status: number;
   try {
     status = await dispatch(argv, io);
   } catch (e) {
-    io.err(formatError(e, { debug, color }));
+    io.err(await errorText(e, { debug, color }));
     status = exitCodeOf(e);
   }
   const lost = stdout.failure();
   if (lost !== undefined && status === 0) {
+    const { IOError } = await import("./formats.ts");
     io.err(
-      formatError(
+      await errorText(
         new IOError("WRITE_FAILED", `cannot write to stdout: ${lost.message}`, {}, { cause: lost }),
         { debug, color },
       ),
@@ -147,6 +154,13 @@ export async function main(
     return 1;
   }
   return status;
+}
+
+/** What stderr says about `e`: a usage error without loading report.ts (and the libraries it knows). */
+async function errorText(e: unknown, opts: { debug: boolean; color: boolean }): Promise<string> {
+  if (e instanceof UsageError) return formatUsageError(e, opts);
+  const { formatError } = await import("./report.ts");
+  return formatError(e, opts);
 }
 
 function unknownCommand(name: string): UsageError {

@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { relative, resolve } from "node:path";
 import { defaultConfigPath } from "./build.ts";
 import type { CommandIo, Flags } from "./command.ts";
-import { expandEnv, loadConfig } from "./formats.ts";
+import { expandEnv, FORMATS, loadConfig } from "./formats.ts";
 import { type PublishBlock, stringFlag } from "./publish-settings.ts";
 import { readError } from "./sniff.ts";
 
@@ -55,7 +55,13 @@ export async function findPublishSetup(flags: Flags, io: CommandIo): Promise<Pub
   } catch (e) {
     throw readError(shown, e);
   }
-  const config = loadConfig({ text, path: shown, baseDir: io.cwd, env: io.env, formats: io.formats });
+  const config = loadConfig({
+    text,
+    path: shown,
+    baseDir: io.cwd,
+    env: io.env,
+    formats: io.formats ?? FORMATS,
+  });
   const name = config.raw.name;
   const maintainer = nonEmpty(config.raw.maintainer);
   // As the build resolves the apk block: overrides.apk.apk over the top-level apk: block.

@@ -27,6 +27,7 @@ import {
   readPackage,
   verifyDetached,
 } from "./formats.ts";
+import { DEFAULT_MANIFEST } from "./library-names.ts";
 import { type PublishInput, RepoError } from "./repo.ts";
 import { aboutFile } from "./report.ts";
 import { readError } from "./sniff.ts";
@@ -59,9 +60,6 @@ interface Named {
   path: string;
   shown: string;
 }
-
-/** The default manifest, relative to the working folder. */
-export const DEFAULT_MANIFEST = join("dist", BUILD_MANIFEST_NAME);
 
 /** The file's SHA-256 (or SHA-512), lowercase hex, streamed. */
 async function digestOf(file: Named, algo: "sha256" | "sha512" = "sha256"): Promise<string> {

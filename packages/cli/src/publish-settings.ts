@@ -6,7 +6,10 @@
 import type { Flags } from "./command.ts";
 import { DURATION_EXAMPLES, type PublishConfig, parseDuration } from "./formats.ts";
 import type { AptPublishSettings, PublishOptions } from "./repo.ts";
+import { listFlag, stringFlag } from "./flags.ts";
 import { UsageError } from "./usage-error.ts";
+
+export { listFlag, stringFlag } from "./flags.ts";
 
 /** Where the repository lives, as storageFromUrl takes it. */
 export interface TargetSettings {
@@ -68,26 +71,6 @@ export interface RepoSettings {
   lockTimeoutMs?: number;
   graceMs?: number;
   afterPublish?: string;
-}
-
-/** The string value of `--name`, if given. */
-export function stringFlag(flags: Flags, name: string): string | undefined {
-  const v = flags[name];
-  if (Array.isArray(v)) {
-    const last = v[v.length - 1];
-    return typeof last === "string" ? last : undefined;
-  }
-  return typeof v === "string" ? v : undefined;
-}
-
-/** The values of a repeatable `--name`, each also split at commas (`--arch amd64,arm64 --arch i386`). */
-export function listFlag(flags: Flags, name: string): string[] {
-  const v = flags[name];
-  const values = Array.isArray(v) ? v : v === undefined ? [] : [v];
-  return values
-    .flatMap((s) => String(s).split(","))
-    .map((s) => s.trim())
-    .filter((s) => s !== "");
 }
 
 /** Seconds of a duration flag (`--grace 2d`), or a UsageError naming the flag. */

@@ -3,13 +3,9 @@
  * expected and found. Stack traces (and causes) only with --debug.
  */
 import { FormatError, isPackyardError, type PackyardErrorAny } from "./formats.ts";
+import { errorLabel } from "./paint.ts";
 import { isRepoError, type RepoError } from "./repo.ts";
-import { UsageError } from "./usage-error.ts";
-
-/** ANSI red/bold, or nothing when colour is off (NO_COLOR, or not a terminal). */
-function paint(color: boolean, code: string, text: string): string {
-  return color ? `\x1b[${code}m${text}\x1b[0m` : text;
-}
+import { formatUsageError, UsageError } from "./usage-error.ts";
 
 function show(v: unknown): string {
   if (typeof v === "string") return v;
@@ -49,12 +45,10 @@ function isSystemError(e: unknown): e is NodeJS.ErrnoException {
 
 /** The text printed to stderr for `e`, ending with a newline. */
 export function formatError(e: unknown, opts: { debug: boolean; color: boolean }): string {
-  const label = paint(opts.color, "1;31", "error:");
+  if (e instanceof UsageError) return formatUsageError(e, opts);
+  const label = errorLabel(opts.color);
   let text: string;
-  if (e instanceof UsageError) {
-    const help = e.command === undefined ? "packyard --help" : `packyard ${e.command} --help`;
-    text = `${label} ${e.message}\nSee '${help}'.`;
-  } else if (isPackyardError(e) || isRepoError(e)) {
+  if (isPackyardError(e) || isRepoError(e)) {
     const extra = where(e, e.message);
     const file =
       typeof e.data.file === "string" && !e.message.includes(e.data.file) ? `${e.data.file}: ` : "";
@@ -65,7 +59,7 @@ export function formatError(e: unknown, opts: { debug: boolean; color: boolean }
     const msg = e instanceof Error ? e.message : String(e);
     text = `${label} internal error: ${msg}${opts.debug ? "" : "\nThis is a bug in packyard; run again with --debug for the stack trace and report it."}`;
   }
-  if (opts.debug && e instanceof Error && !(e instanceof UsageError)) {
+  if (opts.debug && e instanceof Error) {
     text += `\n${e.stack ?? ""}`;
     let cause: unknown = e.cause;
     while (cause !== undefined) {
@@ -90,10 +84,5 @@ export function aboutFile(file: string, e: unknown): unknown {
  * failed after the publish was done), ending with a newline.
  */
 export function formatFailure(message: string, opts: { color: boolean }): string {
-  return `${paint(opts.color, "1;31", "error:")} ${message}\n`;
-}
-
-/** Exit code for `e`: 2 for usage errors, 1 for everything else. */
-export function exitCodeOf(e: unknown): number {
-  return e instanceof UsageError ? 2 : 1;
+  return `${errorLabel(opts.color)} ${message}\n`;
 }

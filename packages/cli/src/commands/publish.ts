@@ -3,16 +3,8 @@
  * to an APT suite, rpms to the RPM-MD roots of their distro targets, Arch packages to a pacman repository
  * per architecture, apks to the Alpine roots of their targets, in one commit.
  */
-import type { Command, CommandIo, Flags } from "../command.ts";
-import { findPublishSetup } from "../publish-config.ts";
-import {
-  DEFAULT_MANIFEST,
-  gatherInputs,
-  leftOutLine,
-  PUBLISHED_FORMATS,
-  WHAT_PUBLISH_WRITES,
-} from "../publish-inputs.ts";
-import { loadApkSigner, loadRepoSigners, missingApkKey, missingKey } from "../publish-keys.ts";
+import { type Command, type CommandIo, type Flags, runFrom } from "../command.ts";
+import { DEFAULT_MANIFEST } from "../library-names.ts";
 import {
   APK_HELP,
   APK_OPTIONS,
@@ -31,16 +23,7 @@ import {
   TARGET_HELP,
   TARGET_OPTIONS,
 } from "../publish-options.ts";
-import {
-  type Family,
-  familiesOf,
-  finishPublish,
-  openRepository,
-  publishRequest,
-  withProgress,
-} from "../publish-run.ts";
-import { repoSettings } from "../publish-settings.ts";
-import { publish, RepoError } from "../repo.ts";
+import type { Family } from "../publish-run.ts";
 
 /** Each family's own flags, and what a warning says when they are given to a publish without its packages. */
 const FAMILY_FLAGS: readonly { families: readonly Family[]; flags: readonly string[]; why: string }[] = [
@@ -181,64 +164,5 @@ Examples:
     ...RUN_OPTIONS,
   },
   positionals: { min: 0, max: Number.POSITIVE_INFINITY },
-  async run(flags, positionals, io) {
-    const setup = await findPublishSetup(flags, io);
-    const settings = repoSettings(flags, setup.publish, "publish", setup.projectName);
-    const quiet = flags.quiet === true;
-    const passphraseEnv =
-      settings.passphraseEnv !== undefined ? { passphraseEnv: settings.passphraseEnv } : {};
-    // The keys given are loaded before any package is read, so a wrong key fails first; which keys are
-    // required depends on the packages.
-    const signers =
-      settings.keys.length > 0
-        ? await loadRepoSigners(settings.keys, {
-            cwd: io.cwd,
-            env: io.env,
-            command: "publish",
-            ...passphraseEnv,
-          })
-        : [];
-    const apkKeyName = settings.apkKeyName ?? setup.apkKeyName;
-    const apkSigner =
-      settings.apkKey !== undefined
-        ? await loadApkSigner(settings.apkKey, {
-            cwd: io.cwd,
-            env: io.env,
-            ...passphraseEnv,
-            ...(apkKeyName !== undefined ? { keyName: apkKeyName } : {}),
-            ...(setup.maintainer !== undefined ? { maintainer: setup.maintainer } : {}),
-          })
-        : undefined;
-    const gathered = await gatherInputs(positionals, { cwd: io.cwd, signers });
-    if (!quiet) for (const note of gathered.notes) io.err(`${note}\n`);
-    const left = leftOutLine(gathered.leftOut);
-    if (left !== undefined) io.err(`${left}\n`);
-    if (gathered.inputs.length === 0) {
-      throw new RepoError(
-        "UNSUPPORTED_PACKAGE",
-        `nothing to publish: ${positionals.length > 0 ? "the files hold" : `${DEFAULT_MANIFEST} lists`} no .deb, .rpm, Arch or .apk package (${WHAT_PUBLISH_WRITES})`,
-        { expected: PUBLISHED_FORMATS.join(", ") },
-      );
-    }
-    const families = familiesOf(gathered.inputs);
-    // APT, RPM-MD and pacman are signed with OpenPGP; a publish of apks alone needs no OpenPGP key.
-    if (signers.length === 0 && families.some((f) => f !== "alpine")) throw missingKey("publish");
-    if (apkSigner === undefined && families.includes("alpine")) {
-      const apks = gathered.inputs.filter((i) => i.info.format === "apk").map((i) => i.name ?? i.info.name);
-      throw missingApkKey("publish", `this publish has .apk packages (${apks.join(", ")})`);
-    }
-    const { storage, locking } = openRepository(settings, io);
-    const request = publishRequest(settings, gathered.inputs);
-    warnIgnoredFlags(flags, families, io);
-    const result = await withProgress(io, quiet, (onProgress) =>
-      publish(storage, {
-        ...request,
-        signers,
-        ...(apkSigner !== undefined ? { apkSigner } : {}),
-        ...locking,
-        ...(onProgress !== undefined ? { onProgress } : {}),
-      }),
-    );
-    return finishPublish(result, settings, io, { json: flags.json === true, quiet, verb: "published to" });
-  },
+  run: runFrom(() => import("../run/publish.ts")),
 };

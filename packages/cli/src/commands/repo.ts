@@ -3,10 +3,9 @@
  * lists it, removes packages, deletes files whose grace period is over, re-signs it before Valid-Until
  * runs out, and promotes packages from one suite to another without reading them again.
  */
-import type { Command, CommandIo, Flags } from "../command.ts";
+import { type Command, type Flags, runFrom } from "../command.ts";
+import { listFlag, stringFlag } from "../flags.ts";
 import { parseSelector } from "../package-selector.ts";
-import { findPublishSetup, type PublishSetup } from "../publish-config.ts";
-import { loadApkSigner, loadRepoSigners, missingApkKey } from "../publish-keys.ts";
 import {
   KEY_HELP,
   KEY_OPTIONS,
@@ -18,79 +17,12 @@ import {
   TARGET_HELP,
   TARGET_OPTIONS,
 } from "../publish-options.ts";
-import { type Family, finishPublish, openRepository, withProgress } from "../publish-run.ts";
-import { durationFlag, listFlag, type RepoSettings, repoSettings, stringFlag } from "../publish-settings.ts";
-import type { OpenPGPSigner, RSASigner } from "../formats.ts";
-import {
-  copyPackages,
-  type PackageSelector,
-  type PublishProgress,
-  publish,
-  pruneRepository,
-  readRepository,
-  refreshRepository,
-  type RootState,
-} from "../repo.ts";
+import type { Family } from "../publish-run.ts";
+import type { PackageSelector, RootState } from "../repo.ts";
 import { UsageError } from "../usage-error.ts";
 
-const SUBCOMMANDS = ["ls", "rm", "prune", "refresh", "copy"] as const;
-type Subcommand = (typeof SUBCOMMANDS)[number];
-
-const TARGET = ["config", "to", "endpoint", "region", "path-style"];
-const KEYS = ["key", "key-name", "passphrase-env"];
-const APK_KEY = ["apk-key", "apk-key-name"];
-const LOCK = ["lock-timeout", "no-lock"];
-const SUITE = Object.keys(SUITE_OPTIONS);
-const OUTPUT = ["json", "quiet"];
-
-/** The flags each subcommand takes (parseArgs accepts the union; the others are refused by name). */
-const ALLOWED: Readonly<Record<Subcommand, readonly string[]>> = {
-  ls: [...TARGET, "suite", "json"],
-  rm: [
-    ...TARGET,
-    ...KEYS,
-    ...APK_KEY,
-    ...LOCK,
-    ...SUITE,
-    ...OUTPUT,
-    "grace",
-    "after-publish",
-    "rpm-target",
-    "apk-target",
-    "family",
-  ],
-  prune: [...TARGET, ...LOCK, ...OUTPUT, "grace"],
-  refresh: [
-    ...TARGET,
-    ...KEYS,
-    ...APK_KEY,
-    ...LOCK,
-    ...OUTPUT,
-    "suite",
-    "valid-for",
-    "grace",
-    "after-publish",
-  ],
-  copy: [...TARGET, ...KEYS, ...LOCK, ...SUITE, ...OUTPUT, "from-suite", "replace", "grace", "after-publish"],
-};
-
-/** Positionals after the subcommand: package selectors for rm (at least one) and copy (none: all). */
-const POSITIONALS: Readonly<Record<Subcommand, { min: number; max: number }>> = {
-  ls: { min: 0, max: 0 },
-  rm: { min: 1, max: Number.POSITIVE_INFINITY },
-  prune: { min: 0, max: 0 },
-  refresh: { min: 0, max: 0 },
-  copy: { min: 0, max: Number.POSITIVE_INFINITY },
-};
-
-function checkFlags(sub: Subcommand, flags: Flags): void {
-  for (const [name, value] of Object.entries(flags)) {
-    if (value === undefined || name === "help" || name === "debug") continue;
-    if (!ALLOWED[sub].includes(name)) {
-      throw new UsageError(`--${name} does not apply to packyard repo ${sub}`, "repo");
-    }
-  }
-}
+export const SUBCOMMANDS = ["ls", "rm", "prune", "refresh", "copy"] as const;
+export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 /** One root as `repo ls --json` prints it. */
 export interface ListedRoot {
@@ -185,65 +117,6 @@ export function listingText(roots: readonly ListedRoot[]): string {
     }
   }
   return lines.length > 0 ? `${lines.join("\n")}\n` : "";
-}
-
-/** The keys of a repository operation: the OpenPGP signers and, when given, the Alpine key. */
-interface OperationKeys {
-  signers: OpenPGPSigner[];
-  apkSigner?: RSASigner;
-}
-
-/**
- * Loads the keys `sub` needs. The OpenPGP key is required unless the operation touches Alpine roots only
- * (`openpgp: false`); the Alpine key is loaded when given (a root left midway may need it) and required
- * when Alpine roots are touched (`alpine: "required"`); `alpine: "never"` leaves it alone.
- */
-async function keysFor(
-  settings: RepoSettings,
-  setup: PublishSetup,
-  io: CommandIo,
-  sub: Subcommand,
-  need: { openpgp: boolean; alpine: "never" | "optional" | "required" },
-): Promise<OperationKeys> {
-  const command = `repo ${sub}`;
-  const passphraseEnv = settings.passphraseEnv !== undefined ? { passphraseEnv: settings.passphraseEnv } : {};
-  const signers =
-    need.openpgp || settings.keys.length > 0
-      ? await loadRepoSigners(settings.keys, { cwd: io.cwd, env: io.env, command, ...passphraseEnv })
-      : [];
-  if (need.alpine === "never") return { signers };
-  if (settings.apkKey === undefined) {
-    if (need.alpine === "required") throw missingApkKey(command, "this removal touches Alpine roots");
-    return { signers };
-  }
-  const keyName = settings.apkKeyName ?? setup.apkKeyName;
-  const apkSigner = await loadApkSigner(settings.apkKey, {
-    cwd: io.cwd,
-    env: io.env,
-    ...passphraseEnv,
-    ...(keyName !== undefined ? { keyName } : {}),
-    ...(setup.maintainer !== undefined ? { maintainer: setup.maintainer } : {}),
-  });
-  return { signers, apkSigner };
-}
-
-/** The grace period, key name, Alpine key and progress callback, when there are any. */
-function engineOptions(
-  settings: RepoSettings,
-  keys: OperationKeys,
-  onProgress: ((p: PublishProgress) => void) | undefined,
-): {
-  graceMs?: number;
-  keyName?: string;
-  apkSigner?: RSASigner;
-  onProgress?: (p: PublishProgress) => void;
-} {
-  return {
-    ...(settings.graceMs !== undefined ? { graceMs: settings.graceMs } : {}),
-    ...(settings.keyName !== undefined ? { keyName: settings.keyName } : {}),
-    ...(keys.apkSigner !== undefined ? { apkSigner: keys.apkSigner } : {}),
-    ...(onProgress !== undefined ? { onProgress } : {}),
-  };
 }
 
 const FAMILIES: readonly Family[] = ["deb", "rpm", "archlinux", "alpine"];
@@ -358,107 +231,5 @@ Examples:
     ...RUN_OPTIONS,
   },
   positionals: { min: 1, max: Number.POSITIVE_INFINITY, name: `subcommand (${SUBCOMMANDS.join(", ")})` },
-  async run(flags, positionals, io) {
-    const [name, ...rest] = positionals;
-    const sub = SUBCOMMANDS.find((s) => s === name);
-    if (sub === undefined) {
-      throw new UsageError(
-        `unknown subcommand '${name}' (expected one of: ${SUBCOMMANDS.join(", ")})`,
-        "repo",
-      );
-    }
-    checkFlags(sub, flags);
-    const { min, max } = POSITIONALS[sub];
-    if (rest.length < min) throw new UsageError(`repo ${sub}: missing NAME[=VERSION][/ARCH]`, "repo");
-    if (rest.length > max) throw new UsageError(`repo ${sub}: unexpected argument '${rest[max]}'`, "repo");
-    const setup = await findPublishSetup(flags, io);
-    const settings = repoSettings(flags, setup.publish, "repo", setup.projectName);
-    const json = flags.json === true;
-    const quiet = flags.quiet === true;
-    const { storage, locking } = openRepository(settings, io);
-    switch (sub) {
-      case "ls": {
-        const suite = stringFlag(flags, "suite");
-        const roots = (await readRepository(storage))
-          .map(listedRoot)
-          .filter((r) => suite === undefined || r.suite === suite);
-        if (json) io.out(`${JSON.stringify(roots, null, 2)}\n`);
-        else if (roots.length === 0)
-          io.err(
-            `${settings.target.to}: no ${suite !== undefined ? `suite ${suite}` : "suites"} published here\n`,
-          );
-        else io.out(listingText(roots));
-        return 0;
-      }
-      case "prune": {
-        const result = await pruneRepository(storage, {
-          ...locking,
-          ...(settings.graceMs !== undefined ? { graceMs: settings.graceMs } : {}),
-        });
-        if (json) io.out(`${JSON.stringify(result, null, 2)}\n`);
-        else if (!quiet)
-          io.err(
-            `pruned ${settings.target.to}: ${result.deleted.length} file${result.deleted.length === 1 ? "" : "s"} deleted\n`,
-          );
-        return 0;
-      }
-      case "refresh": {
-        const keys = await keysFor(settings, setup, io, sub, { openpgp: true, alpine: "optional" });
-        // Only a suite given here narrows the refresh: publish.suite names where publishes go, and
-        // Valid-Until must be renewed on every suite.
-        const suite = stringFlag(flags, "suite");
-        const validFor = durationFlag(flags, "valid-for", "repo");
-        const result = await withProgress(io, quiet, (onProgress) =>
-          refreshRepository(storage, {
-            signers: keys.signers,
-            ...locking,
-            ...engineOptions(settings, keys, onProgress),
-            ...(suite !== undefined ? { suite } : {}),
-            ...(validFor !== undefined ? { validFor } : {}),
-          }),
-        );
-        return finishPublish(result, settings, io, { json, quiet, verb: "re-signed" });
-      }
-      case "rm": {
-        const { select: remove, families } = selectors(rest, flags);
-        const keys = await keysFor(settings, setup, io, sub, {
-          openpgp: families.some((f) => f !== "alpine"),
-          alpine: families.includes("alpine") ? "required" : "optional",
-        });
-        const result = await withProgress(io, quiet, (onProgress) =>
-          publish(storage, {
-            remove,
-            signers: keys.signers,
-            // The suite's settings only when the suite is addressed, so no other removal makes it.
-            ...(families.includes("deb") ? { apt: settings.apt } : {}),
-            ...locking,
-            ...engineOptions(settings, keys, onProgress),
-          }),
-        );
-        return finishPublish(result, settings, io, { json, quiet, verb: "removed from" });
-      }
-      case "copy": {
-        const fromSuite = stringFlag(flags, "from-suite");
-        if (fromSuite === undefined) throw new UsageError("repo copy: missing --from-suite", "repo");
-        const target = settings.apt.suite ?? "stable";
-        if (fromSuite === target) {
-          throw new UsageError(`repo copy: --from-suite and --suite are both '${target}'`, "repo");
-        }
-        const { select } = selectors(rest, flags);
-        const keys = await keysFor(settings, setup, io, sub, { openpgp: true, alpine: "never" });
-        const result = await withProgress(io, quiet, (onProgress) =>
-          copyPackages(storage, {
-            fromSuite,
-            apt: settings.apt,
-            signers: keys.signers,
-            replace: settings.replace,
-            ...locking,
-            ...engineOptions(settings, keys, onProgress),
-            ...(select.length > 0 ? { select } : {}),
-          }),
-        );
-        return finishPublish(result, settings, io, { json, quiet, verb: `copied from ${fromSuite} to` });
-      }
-    }
-  },
+  run: runFrom(() => import("../run/repo.ts")),
 };

@@ -1,0 +1,145 @@
+/**
+ * Start-up loads what the command uses (issue 18 item 5). The launcher runs in a child with
+ * module-recorder.ts preloaded, which lists every module the process loaded; the tests assert on that
+ * list, not on time. `--version`, `--help` and usage errors load nothing outside packages/cli (no
+ * @packyard/formats, openpgp.js, YAML parser or @packyard/repo); `build -p deb` loads the deb format and
+ * the config loader but not @packyard/repo or the AWS SDK. The help texts' copies of library names
+ * (library-names.ts) are checked against the library here too.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { BUILD_MANIFEST_NAME, PACKAGERS } from "../src/formats.ts";
+import { DEFAULT_MANIFEST, MANIFEST_FILE_NAME, PACKAGER_NAMES } from "../src/library-names.ts";
+import { LAUNCHER } from "./run-cli.ts";
+import { tempDirs } from "./temp-dirs.ts";
+
+const tmp = tempDirs("packyard-lazy-");
+const RECORDER = fileURLToPath(new URL("./module-recorder.ts", import.meta.url));
+const CLI_PACKAGE = fileURLToPath(new URL("../", import.meta.url));
+
+/** Runs the launcher with the recorder; returns its result and the file paths of the modules it loaded. */
+function loadedBy(
+  args: string[],
+  cwd: string,
+): { status: number; stdout: string; stderr: string; files: string[] } {
+  const list = join(tmp(), "modules.json");
+  const r = spawnSync(process.execPath, ["--import", RECORDER, LAUNCHER, ...args], {
+    cwd,
+    env: { ...process.env, NO_COLOR: "1", SOURCE_DATE_EPOCH: "1700000000", PACKYARD_TEST_MODULES: list },
+    encoding: "utf8",
+  });
+  const urls = JSON.parse(readFileSync(list, "utf8")) as string[];
+  const files = urls.filter((u) => u.startsWith("file:")).map((u) => fileURLToPath(u));
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, files };
+}
+
+/** The loaded files matching `pattern`, for assertion messages. */
+const matching = (files: readonly string[], pattern: RegExp): string[] =>
+  files.filter((f) => pattern.test(f));
+
+const FORMATS_CODE = /[/\\]packages[/\\]formats[/\\]/;
+const REPO_CODE = /[/\\]packages[/\\]repo[/\\]|[/\\]node_modules[/\\]@(aws-sdk|smithy)[/\\]/;
+const OPENPGP = /[/\\]node_modules[/\\]openpgp[/\\]/;
+const YAML = /[/\\]node_modules[/\\]yaml[/\\]/;
+
+test("--version, --help, help and usage errors load only the CLI's own modules", () => {
+  const cwd = tmp();
+  const cases: { args: string[]; status: number; out: RegExp }[] = [
+    { args: ["--version"], status: 0, out: /^packyard \d+\.\d+\.\d+/ },
+    { args: ["--help"], status: 0, out: /^packyard: build, sign/ },
+    { args: [], status: 2, out: /^$/ },
+    { args: ["build", "--help"], status: 0, out: /^Usage: packyard build/ },
+    { args: ["help", "publish"], status: 0, out: /^Usage: packyard publish/ },
+    { args: ["repo", "-h"], status: 0, out: /^Usage: packyard repo/ },
+    { args: ["frobnicate"], status: 2, out: /^$/ },
+    { args: ["build", "--no-such-flag"], status: 2, out: /^$/ },
+  ];
+  for (const c of cases) {
+    const r = loadedBy(c.args, cwd);
+    const what = `packyard ${c.args.join(" ")}`;
+    assert.equal(r.status, c.status, `${what}: ${r.stderr}`);
+    assert.match(r.stdout, c.out, what);
+    // The recorder saw the CLI itself: an empty list would pass every check below.
+    assert.ok(
+      r.files.some((f) => f.endsWith(join("cli", "dist", "main.js"))),
+      `${what}: main.js recorded`,
+    );
+    const outside = r.files.filter((f) => !f.startsWith(CLI_PACKAGE) || /[/\\]node_modules[/\\]/.test(f));
+    assert.deepEqual(outside, [], `${what} loads nothing outside packages/cli`);
+  }
+});
+
+/** A project with one file and an unsigned deb. */
+function debProject(): string {
+  const cwd = tmp();
+  mkdirSync(join(cwd, "bin"));
+  writeFileSync(join(cwd, "bin", "hello"), "#!/bin/sh\necho hello\n");
+  writeFileSync(
+    join(cwd, "packyard.yml"),
+    [
+      "name: hello",
+      "version: 1.0.0",
+      "arch: all",
+      "maintainer: Dev <dev@example.org>",
+      "description: hello",
+      "contents:",
+      "  - src: bin/hello",
+      "    dst: /usr/bin/hello",
+      "",
+    ].join("\n"),
+  );
+  return cwd;
+}
+
+test("build -p deb loads the deb format and the config loader, not @packyard/repo or the AWS SDK", () => {
+  const cwd = debProject();
+  const r = loadedBy(["build", "-p", "deb", "-q"], cwd);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(readFileSync(join(cwd, "dist", "hello_1.0.0_all.deb")).length > 0);
+  // What it needs is loaded (and so recorded): the deb format and the YAML parser.
+  assert.notDeepEqual(matching(r.files, /[/\\]formats[/\\](dist|src)[/\\]deb[/\\]/), []);
+  assert.notDeepEqual(matching(r.files, YAML), []);
+  assert.deepEqual(matching(r.files, REPO_CODE), [], "no repository code");
+  assert.deepEqual(
+    matching(r.files, /[/\\]cli[/\\](dist|src)[/\\]run[/\\](?!build\.)/),
+    [],
+    "no other command's work",
+  );
+});
+
+// Not yet: the library's build API imports the whole format registry (formats/src/build/build.ts, via
+// registry.ts), and the deb reader imports openpgp.js statically (deb/reader.ts), so a deb build still
+// loads every format and openpgp.js. These are what item 5 asks for once the library loads them lazily.
+test(
+  "build -p deb, unsigned, loads neither openpgp.js nor the rpm, Arch, apk, macOS and archive formats",
+  { todo: "formats' build API and deb reader load every format and openpgp.js eagerly" },
+  () => {
+    const r = loadedBy(["build", "-p", "deb", "-q"], debProject());
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(matching(r.files, OPENPGP), [], "openpgp.js");
+    assert.deepEqual(
+      matching(r.files, /[/\\]formats[/\\](dist|src)[/\\](rpm|archlinux|apk|macos|tarball)[/\\]/),
+      [],
+      "other formats",
+    );
+  },
+);
+
+test("the library names help texts repeat are the library's", () => {
+  assert.deepEqual([...PACKAGER_NAMES], [...PACKAGERS]);
+  assert.equal(MANIFEST_FILE_NAME, BUILD_MANIFEST_NAME);
+  assert.equal(DEFAULT_MANIFEST, join("dist", BUILD_MANIFEST_NAME));
+});
+
+test("a format-free start-up still loads the formats once a command needs them: inspect reads a deb", () => {
+  const cwd = debProject();
+  assert.equal(loadedBy(["build", "-p", "deb", "-q"], cwd).status, 0);
+  const r = loadedBy(["inspect", join("dist", "hello_1.0.0_all.deb")], cwd);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^Format: +deb$/m);
+  assert.notDeepEqual(matching(r.files, FORMATS_CODE), []);
+});
