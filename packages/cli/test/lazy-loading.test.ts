@@ -111,29 +111,6 @@ test("build -p deb loads the deb format and the config loader, not @packyard/rep
   );
 });
 
-// Not yet, for causes on both sides. The CLI: run/build.ts and build.ts take the build API, PACKAGERS and
-// SpecError through src/formats.ts, which imports the library's root entry (every format, through FORMATS
-// and the re-exported format objects) and its `tarball`, `apk` and `sign` subpaths; no subpath exports the
-// error classes. The library: `@packyard/formats/build` re-exports formatForPackager, whose default is
-// FORMATS (registry.ts), build.ts imports registry.ts, key-file.ts (openpgp.js) and x509.ts (node-forge),
-// and the deb reader imports openpgp.js statically (deb/reader.ts). Item 5 asks for both.
-test(
-  "build -p deb, unsigned, loads neither openpgp.js nor the rpm, Arch, apk, macOS and archive formats",
-  {
-    todo: "the CLI's build imports the library's root entry; the library's build API loads every format and openpgp.js",
-  },
-  () => {
-    const r = loadedBy(["build", "-p", "deb", "-q"], debProject());
-    assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(matching(r.files, OPENPGP), [], "openpgp.js");
-    assert.deepEqual(
-      matching(r.files, /[/\\]formats[/\\](dist|src)[/\\](rpm|archlinux|apk|macos|tarball)[/\\]/),
-      [],
-      "other formats",
-    );
-  },
-);
-
 test("the library names help texts repeat are the library's", () => {
   assert.deepEqual([...PACKAGER_NAMES], [...PACKAGERS]);
   assert.equal(MANIFEST_FILE_NAME, BUILD_MANIFEST_NAME);
