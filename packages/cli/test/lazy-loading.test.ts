@@ -43,7 +43,6 @@ const matching = (files: readonly string[], pattern: RegExp): string[] =>
 
 const FORMATS_CODE = /[/\\]packages[/\\]formats[/\\]/;
 const REPO_CODE = /[/\\]packages[/\\]repo[/\\]|[/\\]node_modules[/\\]@(aws-sdk|smithy)[/\\]/;
-const OPENPGP = /[/\\]node_modules[/\\]openpgp[/\\]/;
 const YAML = /[/\\]node_modules[/\\]yaml[/\\]/;
 
 test("--version, --help, help and usage errors load only the CLI's own modules", () => {
