@@ -409,8 +409,8 @@ function parseArchlinux(raw: unknown, field: string): PublishArchlinuxConfig {
     out.architectures = stringList(
       o.architectures,
       at("architectures"),
-      ARCH_RE,
-      "pacman architectures such as [x86_64, aarch64]",
+      /^(?!any$)[a-z0-9_]+$/,
+      "pacman architectures such as [x86_64, aarch64] (not any: any packages go to every one)",
     );
   if (given("embed_signatures"))
     out.includeSignatures = plainBool(o.embed_signatures, at("embed_signatures"));
@@ -443,8 +443,8 @@ function parseAlpine(raw: unknown, field: string): PublishAlpineConfig {
     out.architectures = stringList(
       o.architectures,
       at("architectures"),
-      ARCH_RE,
-      "Alpine architectures such as [x86_64, aarch64]",
+      /^(?!noarch$)[a-z0-9_]+$/,
+      "Alpine architectures such as [x86_64, aarch64] (not noarch: noarch packages go to every one)",
     );
   if (given("description")) out.description = plainString(o.description, at("description"));
   if (given("legacy_sha1")) out.legacySha1 = plainBool(o.legacy_sha1, at("legacy_sha1"));

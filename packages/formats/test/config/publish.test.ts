@@ -189,7 +189,10 @@ test("the schema describes the publish block with the keys the parser takes", ()
   const keys = Object.keys(block?.properties ?? {}).sort();
   assert.deepEqual(keys, [
     "after_publish",
+    "alpine",
+    "apk_key",
     "architectures",
+    "archlinux",
     "codename",
     "component",
     "contents",
@@ -212,7 +215,7 @@ test("the schema describes the publish block with the keys the parser takes", ()
   ]);
   // Every key the schema lists is one the parser accepts.
   for (const k of keys) {
-    if (k === "rpm") continue; // a mapping: its keys are checked below
+    if (["rpm", "archlinux", "alpine"].includes(k)) continue; // mappings: their keys are checked below
     const value =
       k === "keep"
         ? "1"
@@ -283,5 +286,50 @@ test("the schema's rpm sub-block: the parser's keys, with patterns that agree wi
       }
       assert.equal(re.test(v), parsed, `${k}: ${v}`);
     }
+  }
+});
+
+test("the schema's archlinux and alpine sub-blocks list the keys the parser takes, and the parser checks them", () => {
+  const schema = configJsonSchema(FAKE_FORMATS) as {
+    properties: { publish: { properties: Record<string, JsonSchemaNode> } };
+  };
+  const examples: Record<string, Record<string, string>> = {
+    archlinux: {
+      repo: "example",
+      architectures: "[x86_64, aarch64]",
+      embed_signatures: "true",
+      resign: "false",
+    },
+    alpine: {
+      targets: "[alpine-3.22, alpine-edge]",
+      repo: "main",
+      architectures: "[x86_64]",
+      description: "Example tools",
+      legacy_sha1: "true",
+      key_name: "dev@example.org-0badc0de.rsa.pub",
+    },
+  };
+  for (const [block, values] of Object.entries(examples)) {
+    const node = schema.properties.publish.properties[block]!;
+    assert.equal(node.additionalProperties, false, block);
+    assert.deepEqual(Object.keys(node.properties ?? {}).sort(), Object.keys(values).sort(), block);
+    for (const [k, v] of Object.entries(values))
+      assert.doesNotThrow(() => load(`publish:\n  ${block}:\n    ${k}: ${v}\n`), `${block}.${k}`);
+  }
+  const bad: [string, string][] = [
+    ["publish:\n  archlinux:\n    repo: a/b\n", "publish.archlinux.repo"],
+    ["publish:\n  archlinux:\n    architectures: [any]\n", "publish.archlinux.architectures[0]"],
+    ["publish:\n  archlinux:\n    sign: true\n", "publish.archlinux.sign"],
+    ["publish:\n  alpine:\n    targets: alpine-3.22\n", "publish.alpine.targets"],
+    ["publish:\n  alpine:\n    key_name: a/b.rsa.pub\n", "publish.alpine.key_name"],
+    ["publish:\n  alpine:\n    architectures: [noarch]\n", "publish.alpine.architectures[0]"],
+    ["publish:\n  apk_key: [a]\n", "publish.apk_key"],
+  ];
+  for (const [body, field] of bad) {
+    assert.throws(
+      () => load(body),
+      (e: unknown) => e instanceof SpecError && e.data.field === field,
+      `${body} → ${field}`,
+    );
   }
 });
