@@ -205,14 +205,18 @@ function everyWrite(log: readonly string[]): number[] {
 
 /**
  * The writes a kill follows on S3, where every k would take longer than the folder's whole sweep (over
- * this file's budget): the first write of each kind, so that every kind of put and delete, and the lock's
- * create, is crossed once on this driver. Each known window starts at the first write of a kind (the
- * first repomd.xml, `<repo>.files`, `<repo>.db`), so each is entered too. The folder driver takes every k.
+ * the time budget): the first write of each kind the pacman and Alpine roots add, and of the engine's own
+ * (lock, states, pointers, deletions), so that each is crossed once on this driver. The APT and RPM-MD
+ * kinds are crossed on S3 at every write by their own crash tests (crash.test.ts, rpm-crash.test.ts).
+ * The pacman windows start at the first `<repo>.files` and `<repo>.db`, so they are entered too. The
+ * folder driver takes every k.
  */
 function s3Writes(log: readonly string[], deleted: ReadonlySet<string>): number[] {
   const kinds = new Set<string>();
   return everyWrite(log).filter((k) => {
-    const kind = kindOf(log[k - 1]!, deleted);
+    const key = log[k - 1]!;
+    if (!deleted.has(key) && /^(deb|rpm)\//.test(key)) return false;
+    const kind = kindOf(key, deleted);
     if (kinds.has(kind)) return false;
     kinds.add(kind);
     return true;
@@ -230,6 +234,8 @@ const WINDOWS = [
   "repomd.xml replaced, its signature not yet",
   "the files database replaced, the database not yet",
 ];
+/** The windows the S3 sample enters: the pacman ones (RPM-MD's is rpm-crash.test.ts's on S3). */
+const S3_WINDOWS = WINDOWS.filter((w) => !w.startsWith("repomd.xml"));
 
 /** Lock generations under `.packyard/lock/` (a copy of the base may hold the base publish's). */
 async function lockGenerations(storage: Storage): Promise<string[]> {
@@ -319,7 +325,7 @@ describe("four families on the S3 driver: crashes and two publishers", () => {
     const { log, deleted } = await probe(driver);
     const ks = s3Writes(log, deleted);
     t.diagnostic(`kills after ${ks.length} of the ${log.length} writes: ${ks.join(" ")}`);
-    assert.deepEqual(windowsEntered(log, ks), WINDOWS);
+    assert.deepEqual(windowsEntered(log, ks), S3_WINDOWS);
     await crashAt(driver, log, ks);
   });
   raceSuite(() => s3Copies(s3, base, { concurrency: 8 }));
