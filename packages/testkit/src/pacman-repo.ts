@@ -148,22 +148,9 @@ export function makeRepoRoot(
   sections: readonly PacmanSection[],
   architecture = "x86_64",
 ): RepoRoot {
-  const { root } = makeRoot(gpgdir, architecture);
+  const { root, args: base } = makeRoot(gpgdir, architecture);
   const conf = join(root, "pacman.conf");
   appendFileSync(conf, pacmanSections(sections));
-  const base = [
-    "--config",
-    conf,
-    "--root",
-    root,
-    "--dbpath",
-    join(root, "var/lib/pacman"),
-    "--cachedir",
-    join(root, "var/cache/pacman"),
-    "--gpgdir",
-    gpgdir,
-    "--noconfirm",
-  ];
   return {
     root,
     conf,

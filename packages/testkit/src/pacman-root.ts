@@ -31,6 +31,8 @@ export function makeKeyring(dir: string, publicKeyArmored: string, fingerprint: 
 
 export interface PacmanRoot {
   root: string;
+  /** The options every pacman run in this root takes (config, root, dbpath, cachedir, gpgdir, --noconfirm). */
+  args: readonly string[];
   /** Runs pacman against this root; returns status and output (never throws). */
   pacman(args: string[]): { status: number; stdout: string; stderr: string };
 }
@@ -61,5 +63,5 @@ export function makeRoot(gpgdir: string, architecture = "x86_64"): PacmanRoot {
     gpgdir,
     "--noconfirm",
   ];
-  return { root, pacman: (args) => tryRun("pacman", [...base, ...args]) };
+  return { root, args: base, pacman: (args) => tryRun("pacman", [...base, ...args]) };
 }
