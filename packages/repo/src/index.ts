@@ -154,3 +154,17 @@ export {
   targetsOf,
   validateCatalogue,
 } from "./catalogue/index.ts";
+
+// Install instructions: install.json, install.sh, the install page.
+export {
+  type ApkKeyInfo,
+  type DownloadFile,
+  type DownloadRelease,
+  INSTALL_SCHEMA,
+  type InstallDocument,
+  type InstallStep,
+  type InstallTarget,
+  type LatestPackage,
+  type OpenPGPKeyInfo,
+} from "./install/types.ts";
+export { heredocDelimiter, shellQuote, writeFileCommands } from "./install/shell.ts";
