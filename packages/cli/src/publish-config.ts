@@ -22,6 +22,8 @@ export interface PublishSetup {
   maintainer?: string;
   /** The apk signature's key name the project sets (`apk.signature.key_name`, or its `overrides.apk` one). */
   apkKeyName?: string;
+  /** The first line of the project's `description`: the install page's subtitle. */
+  description?: string;
 }
 
 /** The parsed `publish:` block, or undefined when there is no config file or it has no such block. */
@@ -64,6 +66,7 @@ export async function findPublishSetup(flags: Flags, io: CommandIo): Promise<Pub
   });
   const name = config.raw.name;
   const maintainer = nonEmpty(config.raw.maintainer);
+  const description = nonEmpty(config.raw.description)?.split("\n")[0]?.trim();
   // As the build resolves the apk block: overrides.apk.apk over the top-level apk: block.
   const overridden = nonEmpty(dig(config.raw, "overrides", "apk", "apk", "signature", "key_name"));
   const apkKeyName =
@@ -75,5 +78,6 @@ export async function findPublishSetup(flags: Flags, io: CommandIo): Promise<Pub
     ...(typeof name === "string" && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) ? { projectName: name } : {}),
     ...(maintainer !== undefined ? { maintainer: expandEnv(maintainer, io.env) } : {}),
     ...(apkKeyName !== undefined ? { apkKeyName } : {}),
+    ...(description ? { description } : {}),
   };
 }

@@ -71,6 +71,8 @@ export interface RepoSettings {
   lockTimeoutMs?: number;
   graceMs?: number;
   afterPublish?: string;
+  /** The public URL the repository root is served from (`--base-url`, `publish.base_url`). */
+  baseUrl?: string;
 }
 
 /** Seconds of a duration flag (`--grace 2d`), or a UsageError naming the flag. */
@@ -169,6 +171,7 @@ export function repoSettings(
   });
   // Target ids and architectures are checked by the engine, against its catalogue of distro releases.
   const r = c.rpm ?? {};
+  const baseUrl = urlFlag(flags, "base-url", command);
   const rpmTargets = listFlag(flags, "rpm-target");
   const rpmArchs = listFlag(flags, "rpm-arch");
   const rpm = defined<RpmSettings>({
@@ -176,7 +179,7 @@ export function repoSettings(
     architectures: rpmArchs.length > 0 ? rpmArchs : r.architectures,
     zstd: on(flags, "rpm-zstd") ?? r.zstd,
     changelogLimit: countFlag(flags, "changelog-limit", command, 0) ?? r.changelogLimit,
-    baseUrl: urlFlag(flags, "base-url", command) ?? r.baseUrl,
+    baseUrl: baseUrl ?? r.baseUrl ?? c.baseUrl,
     // The .repo file users add is named after the project unless a name is given (every vendor's
     // `repository.repo` would overwrite another's in /etc/yum.repos.d).
     name: r.name ?? stringFlag(flags, "key-name") ?? c.keyName ?? projectName,
@@ -229,5 +232,6 @@ export function repoSettings(
     lockTimeoutMs: lockTimeoutSeconds === undefined ? undefined : lockTimeoutSeconds * 1000,
     graceMs: graceSeconds === undefined ? undefined : graceSeconds * 1000,
     afterPublish: stringFlag(flags, "after-publish") ?? c.afterPublish,
+    baseUrl: baseUrl ?? c.baseUrl ?? r.baseUrl,
   });
 }

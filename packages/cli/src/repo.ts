@@ -4,6 +4,10 @@
  */
 export {
   copyPackages,
+  installDocument,
+  installText,
+  siteOptions,
+  writeInstallFiles,
   isRepoError,
   publish,
   pruneRepository,
@@ -15,6 +19,8 @@ export {
 } from "@packyard/repo";
 export type {
   AptPublishSettings,
+  InstallDocument,
+  InstallOptions,
   PackageSelector,
   PublishInput,
   PublishLock,

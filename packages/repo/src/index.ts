@@ -168,3 +168,19 @@ export {
   type OpenPGPKeyInfo,
 } from "./install/types.ts";
 export { heredocDelimiter, shellQuote, writeFileCommands } from "./install/shell.ts";
+export { type InstallOptions, installDocument } from "./install/document.ts";
+export { certificateFingerprints } from "./install/keys.ts";
+export {
+  INSTALL_FILES,
+  type InstallWriteResult,
+  installFiles,
+  readSiteSettings,
+  SITE_KEY,
+  siteOptions,
+  writeInstallFiles,
+} from "./install/write.ts";
+export { targetSteps } from "./install/steps.ts";
+export { installText } from "./install/text.ts";
+export { installScript } from "./install/script.ts";
+export { installPage } from "./install/page.ts";
+export { badgeFor } from "./install/badge.ts";

@@ -21,7 +21,7 @@ import type { Family } from "../publish-run.ts";
 import type { PackageSelector, RootState } from "../repo.ts";
 import { UsageError } from "../usage-error.ts";
 
-export const SUBCOMMANDS = ["ls", "rm", "prune", "refresh", "copy"] as const;
+export const SUBCOMMANDS = ["ls", "rm", "prune", "refresh", "copy", "instructions"] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 /** One root as `repo ls --json` prints it. */
@@ -172,7 +172,7 @@ export function selectors(
 export const repoCommand: Command = {
   name: "repo",
   summary: "list a published repository, remove, promote or prune packages, re-sign it",
-  help: `Usage: packyard repo <ls|rm|prune|refresh|copy> --to <folder | s3://bucket/prefix> [-f packyard.yml] [--endpoint URL] [--region R] [--path-style] [--key KEY] [--key-name NAME] [--apk-key KEY] [--apk-key-name NAME] [--passphrase-env VAR] [--from-suite S] [--rpm-target ID] [--apk-target ID] [--family F] [--suite S] [--codename C] [--component C] [--origin O] [--label L] [--arch A] [--xz] [--contents] [--sha512] [--valid-for D] [--change-identity] [--replace] [--grace D] [--lock-timeout D] [--no-lock] [--after-publish CMD] [--json] [-q] [NAME[=VERSION][/ARCH]...]
+  help: `Usage: packyard repo <ls|rm|prune|refresh|copy|instructions> --to <folder | s3://bucket/prefix> [-f packyard.yml] [--endpoint URL] [--region R] [--path-style] [--key KEY] [--key-name NAME] [--apk-key KEY] [--apk-key-name NAME] [--passphrase-env VAR] [--from-suite S] [--rpm-target ID] [--apk-target ID] [--family F] [--suite S] [--codename C] [--component C] [--origin O] [--label L] [--arch A] [--xz] [--contents] [--sha512] [--valid-for D] [--change-identity] [--replace] [--grace D] [--lock-timeout D] [--no-lock] [--after-publish CMD] [--base-url URL] [--distro ID] [--json] [-q] [NAME[=VERSION][/ARCH]...]
 
   ls                          the suites and roots (RPM-MD, pacman, Alpine), their architectures and
                               packages with their versions
@@ -185,6 +185,9 @@ export const repoCommand: Command = {
   copy [NAME[=VERSION][/ARCH]...] --from-suite S
                               promote packages (default: all) from suite S to --suite without reading
                               them again (the pool is shared)
+  instructions [--distro ID]  print how users add the repository and install from it (every served
+                              target, or one), as install.json has it with --json; also rewrites
+                              index.html, install.sh, install.json and badge.svg when --base-url is given
 
 The target and keys come from the publish: block of packyard.yml as for packyard publish; flags override it.
 
@@ -202,6 +205,8 @@ ${SUITE_HELP}
       --grace D           how long unreferenced files stay before deletion (default 2d)
 ${LOCK_HELP}
       --after-publish CMD rm, copy, refresh: run CMD after the change, as packyard publish does
+      --base-url URL      instructions: the public URL the repository is served from (remembered)
+      --distro ID         instructions: only this catalogue target (debian-12, el-9, arch, ...)
       --json              print the listing, or the result, as JSON on stdout
   -q, --quiet             no progress and no summary on stderr
       --debug             stack traces on errors
@@ -216,6 +221,7 @@ Examples:
   packyard repo copy --to s3://apt/repo --from-suite testing --suite stable hello --key repo.secret.asc
   packyard repo refresh --to s3://apt/repo --key repo.secret.asc
   packyard repo prune --to public/repo --grace 1d
+  packyard repo instructions --to public/repo --distro debian-12
 `,
   options: {
     ...TARGET_OPTIONS,
@@ -226,6 +232,8 @@ Examples:
     "apk-target": { type: "string", multiple: true },
     family: { type: "string" },
     replace: { type: "boolean" },
+    "base-url": { type: "string" },
+    distro: { type: "string" },
     grace: { type: "string" },
     ...LOCK_OPTIONS,
     ...RUN_OPTIONS,

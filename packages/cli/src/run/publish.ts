@@ -1,13 +1,14 @@
 /** `packyard publish`'s work (commands/publish.ts describes the command). */
 import type { RunCommand } from "../command.ts";
 import { warnIgnoredFlags } from "../commands/publish.ts";
+import { installOptions, printInstructions } from "../install-run.ts";
 import { DEFAULT_MANIFEST } from "../library-names.ts";
 import { findPublishSetup } from "../publish-config.ts";
 import { gatherInputs, leftOutLine, PUBLISHED_FORMATS, WHAT_PUBLISH_WRITES } from "../publish-inputs.ts";
 import { loadApkSigner, loadRepoSigners, missingApkKey, missingKey } from "../publish-keys.ts";
 import { familiesOf, finishPublish, openRepository, publishRequest, withProgress } from "../publish-run.ts";
 import { repoSettings } from "../publish-settings.ts";
-import { publish, RepoError } from "../repo.ts";
+import { installDocument, publish, RepoError, siteOptions } from "../repo.ts";
 
 export const run: RunCommand = async (flags, positionals, io) => {
   const setup = await findPublishSetup(flags, io);
@@ -57,14 +58,22 @@ export const run: RunCommand = async (flags, positionals, io) => {
   const { storage, locking } = openRepository(settings, io);
   const request = publishRequest(settings, gathered.inputs);
   warnIgnoredFlags(flags, families, io);
+  const install = installOptions(settings, setup, io);
   const result = await withProgress(io, quiet, (onProgress) =>
     publish(storage, {
       ...request,
       signers,
       ...(apkSigner !== undefined ? { apkSigner } : {}),
       ...locking,
+      install,
       ...(onProgress !== undefined ? { onProgress } : {}),
     }),
   );
-  return finishPublish(result, settings, io, { json: flags.json === true, quiet, verb: "published to" });
+  const json = flags.json === true;
+  const code = await finishPublish(result, settings, io, { json, quiet, verb: "published to" });
+  if (!json && !quiet) {
+    const doc = await installDocument(storage, await siteOptions(storage, install));
+    printInstructions(doc, families, io, { json, quiet });
+  }
+  return code;
 };

@@ -5,15 +5,20 @@ import type { OpenPGPSigner, RSASigner } from "../formats.ts";
 import { findPublishSetup, type PublishSetup } from "../publish-config.ts";
 import { loadApkSigner, loadRepoSigners, missingApkKey } from "../publish-keys.ts";
 import { SUITE_OPTIONS } from "../publish-options.ts";
+import { installOptions } from "../install-run.ts";
 import { finishPublish, openRepository, withProgress } from "../publish-run.ts";
 import { durationFlag, type RepoSettings, repoSettings, stringFlag } from "../publish-settings.ts";
 import {
   copyPackages,
+  installDocument,
+  installText,
   type PublishProgress,
   publish,
   pruneRepository,
   readRepository,
   refreshRepository,
+  siteOptions,
+  writeInstallFiles,
 } from "../repo.ts";
 import { UsageError } from "../usage-error.ts";
 
@@ -53,6 +58,7 @@ const ALLOWED: Readonly<Record<Subcommand, readonly string[]>> = {
     "after-publish",
   ],
   copy: [...TARGET, ...KEYS, ...LOCK, ...SUITE, ...OUTPUT, "from-suite", "replace", "grace", "after-publish"],
+  instructions: [...TARGET, "key-name", "base-url", "distro", "json"],
 };
 
 /** Positionals after the subcommand: package selectors for rm (at least one) and copy (none: all). */
@@ -62,6 +68,7 @@ const POSITIONALS: Readonly<Record<Subcommand, { min: number; max: number }>> = 
   prune: { min: 0, max: 0 },
   refresh: { min: 0, max: 0 },
   copy: { min: 0, max: Number.POSITIVE_INFINITY },
+  instructions: { min: 0, max: 0 },
 };
 
 function checkFlags(sub: Subcommand, flags: Flags): void {
@@ -148,6 +155,22 @@ export const run: RunCommand = async (flags, positionals, io) => {
   const quiet = flags.quiet === true;
   const { storage, locking } = openRepository(settings, io);
   switch (sub) {
+    case "instructions": {
+      const install = installOptions(settings, setup, io);
+      // A public URL given here is written into the install files (and remembered); else they are read only.
+      const doc =
+        settings.baseUrl !== undefined && stringFlag(flags, "base-url") !== undefined
+          ? (await writeInstallFiles(storage, install)).document
+          : await installDocument(storage, await siteOptions(storage, install));
+      const distro = stringFlag(flags, "distro");
+      if (json) {
+        const shown =
+          distro === undefined ? doc : { ...doc, targets: doc.targets.filter((t) => t.id === distro) };
+        if (distro !== undefined && shown.targets.length === 0) installText(doc, { target: distro });
+        io.out(`${JSON.stringify(shown, null, 2)}\n`);
+      } else io.out(installText(doc, distro !== undefined ? { target: distro } : {}));
+      return 0;
+    }
     case "ls": {
       const suite = stringFlag(flags, "suite");
       const roots = (await readRepository(storage))
@@ -184,6 +207,7 @@ export const run: RunCommand = async (flags, positionals, io) => {
           signers: keys.signers,
           ...locking,
           ...engineOptions(settings, keys, onProgress),
+          install: installOptions(settings, setup, io),
           ...(suite !== undefined ? { suite } : {}),
           ...(validFor !== undefined ? { validFor } : {}),
         }),
@@ -204,6 +228,7 @@ export const run: RunCommand = async (flags, positionals, io) => {
           ...(families.includes("deb") ? { apt: settings.apt } : {}),
           ...locking,
           ...engineOptions(settings, keys, onProgress),
+          install: installOptions(settings, setup, io),
         }),
       );
       return finishPublish(result, settings, io, { json, quiet, verb: "removed from" });
@@ -225,6 +250,7 @@ export const run: RunCommand = async (flags, positionals, io) => {
           replace: settings.replace,
           ...locking,
           ...engineOptions(settings, keys, onProgress),
+          install: installOptions(settings, setup, io),
           ...(select.length > 0 ? { select } : {}),
         }),
       );

@@ -40,6 +40,11 @@ export interface PublishConfig {
   graceSeconds?: number;
   /** A shell command run after a successful publish. */
   afterPublish?: string;
+  /**
+   * The public http(s) URL the repository root is served from (`base_url`): the install page, install.sh
+   * and install.json use it, and the `.repo` files unless `rpm.base_url` says otherwise.
+   */
+  baseUrl?: string;
   /** The `rpm:` sub-block: where and how .rpm packages are published. */
   rpm?: PublishRpmConfig;
   /** The RSA private key (PEM) that signs the Alpine indexes (`apk_key`). */
@@ -122,6 +127,7 @@ const KEYS = [
   "key",
   "architectures",
   "keep",
+  "base_url",
   "rpm",
   "archlinux",
   "alpine",
@@ -314,6 +320,13 @@ const SCHEMA: JsonSchema = {
       "Shell command run after a successful publish; changed keys on stdin and in PACKYARD_CHANGED_KEYS",
       ["./invalidate-cdn.sh"],
     ),
+    base_url: {
+      type: "string",
+      pattern: "^[Hh][Tt][Tt][Pp][Ss]?://[^?#]+$",
+      description:
+        "Public http(s) URL the repository root is served from: the install page, install.sh, install.json and the .repo files use it",
+      examples: ["https://packages.example.org/repo"],
+    },
     rpm: RPM_SCHEMA,
     apk_key: str(
       "RSA private key (PEM, 2048 bits or more) that signs the Alpine indexes; passphrase from PACKYARD_APK_PASSPHRASE or PACKYARD_PASSPHRASE",
@@ -377,6 +390,7 @@ export function parsePublishConfig(raw: unknown, ctx: ConfigContext): PublishCon
       );
     out.keep = o.keep;
   }
+  if (o.base_url !== undefined && o.base_url !== null) out.baseUrl = httpUrl(o.base_url, at("base_url"));
   if (o.rpm !== undefined && o.rpm !== null) out.rpm = parseRpm(o.rpm, at("rpm"));
   if (o.archlinux !== undefined && o.archlinux !== null)
     out.archlinux = parseArchlinux(o.archlinux, at("archlinux"));

@@ -5,6 +5,8 @@
  */
 import type { OpenPGPSigner, RSASigner } from "@packyard/formats";
 import { RepoError } from "../errors.ts";
+import type { InstallOptions } from "../install/document.ts";
+import { writeInstallFiles } from "../install/write.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { EngineContext } from "./commit.ts";
 import { isStorageLock, type PublishLock, storageLock } from "./lock.ts";
@@ -23,6 +25,21 @@ export interface EngineOptions {
   keyName?: string;
   /** The RSA key of Alpine indexes (needed whenever an Alpine root is committed). */
   apkSigner?: RSASigner;
+  /**
+   * Rewrite the install files (install.json, install.sh, badge.svg, index.html) after the work, still under
+   * the lock, with these settings completed from what the repository remembers; absent: left alone.
+   */
+  install?: InstallOptions;
+}
+
+/** Writes the install files after an operation and adds what changed to its result's lists. */
+async function afterWork<T>(storage: Storage, install: InstallOptions | undefined, out: T): Promise<T> {
+  if (install === undefined) return out;
+  const { written } = await writeInstallFiles(storage, install);
+  const lists = out as { written?: unknown; changedKeys?: unknown };
+  if (Array.isArray(lists.written)) lists.written.push(...written);
+  if (Array.isArray(lists.changedKeys)) lists.changedKeys.push(...written);
+  return out;
 }
 
 const DEFAULT_LOCK_TIMEOUT_MS = 10 * 60_000;
@@ -142,7 +159,8 @@ export async function withEngine<T>(
     throw new RepoError("INVALID_SETTING", `grace: expected a duration ≥ 0, found ${ctx.graceMs}`, {
       field: "grace",
     });
-  if (lock === undefined) return work(ctx, await loadRepository(storage));
+  if (lock === undefined)
+    return afterWork(storage, options.install, await work(ctx, await loadRepository(storage)));
   await lock.acquire({ timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS });
   try {
     const roots = await loadRepository(storage);
@@ -160,7 +178,7 @@ export async function withEngine<T>(
       }
       ctx.conditionalCreate = true;
     }
-    return await work(ctx, roots);
+    return await afterWork(storage, options.install, await work(ctx, roots));
   } finally {
     await lock.release().catch(() => {});
   }

@@ -2,7 +2,10 @@
 import type { ByteSource, OpenPGPSigner, PackageInfo, RSASigner } from "@packyard/formats";
 import type { PublishLock } from "./lock.ts";
 
-/** A package to add: what a reader found in it (PackageInfo) and its bytes. */
+/**
+ * A package to add: what a reader found in it (PackageInfo) and its bytes. macOS packages and release
+ * archives go to `downloads/<name>/<version>/` with a signed SHA256SUMS (and a Homebrew cask for a .pkg).
+ */
 export interface PublishInput {
   info: PackageInfo;
   /** The package file (re-openable). Read once, while copying it into the pool. */
@@ -218,4 +221,9 @@ export interface PublishResult {
   written: string[];
   /** The roots this publish changed (`deb/stable`). */
   roots: string[];
+  /** macOS packages and release archives put in (or already in) `downloads/<name>/<version>/`. */
+  downloads?: {
+    added: { name: string; version: string; file: string }[];
+    unchanged: { name: string; version: string; file: string }[];
+  };
 }

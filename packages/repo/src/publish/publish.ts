@@ -15,7 +15,16 @@ import {
   suiteOf,
 } from "./apt-change.ts";
 import { apkInfoOf, changeAlpineRoots, checkAlpineOptions, planAlpine } from "./alpine-change.ts";
-import { apkKeySha256, commitRoots, deleteDue, draftOf, type RootPlan } from "./commit.ts";
+import { siteOptions } from "../install/write.ts";
+import {
+  apkKeySha256,
+  commitRoots,
+  deleteDue,
+  draftOf,
+  type EngineContext,
+  type RootPlan,
+} from "./commit.ts";
+import { applyDownloadWrites, planDownloads } from "./downloads.ts";
 import { checkSigners, type EngineOptions, withEngine } from "./engine.ts";
 import { catalogueTarget } from "../catalogue/index.ts";
 import { aptRoot } from "./layout.ts";
@@ -76,9 +85,13 @@ export async function publish(
   const add = options.add ?? [];
   const remove = options.remove ?? [];
   const byFamily: Record<Family, PublishInput[]> = { deb: [], rpm: [], archlinux: [], alpine: [] };
+  // macOS packages and release archives have no index: they go to downloads/<name>/<version>/.
+  const downloads: PublishInput[] = [];
   // Checked before the lock is taken: bad input leaves the repository untouched.
   for (const input of add) {
-    if (input.info.format === "rpm") {
+    if (input.info.format === "macos" || input.info.format === "tarball") {
+      downloads.push(input);
+    } else if (input.info.format === "rpm") {
       rpmInfoOf(input);
       byFamily.rpm.push(input);
     } else if (input.info.format === "archlinux") {
@@ -110,7 +123,9 @@ export async function publish(
       if (r.component !== undefined) return family === "deb";
       return family === "deb" || given[family];
     });
-  const specific = (["rpm", "archlinux", "alpine"] as const).some((f) => byFamily[f].length > 0 || given[f]);
+  const specific =
+    downloads.length > 0 ||
+    (["rpm", "archlinux", "alpine"] as const).some((f) => byFamily[f].length > 0 || given[f]);
   const involved: Record<Family, boolean> = {
     // The APT suite changes when the publish addresses it: debs, selectors naming it, or nothing
     // family-specific at all. Selectors naming no family reach it too, if it exists (decided below).
@@ -125,9 +140,10 @@ export async function publish(
   const loose = removeFor("deb").some((r) => selectorFamily(r) === undefined);
   // An OpenPGP key is needed for any family but Alpine; an APT suite a loose selector reaches is only
   // known under the lock, where its absence of a key is refused before any write.
+  // Downloads are listed in a SHA256SUMS signed with the first OpenPGP key.
   const signers = checkSigners(
     options.signers,
-    !involved.deb && !involved.rpm && !involved.archlinux && !(loose && given.deb),
+    !involved.deb && !involved.rpm && !involved.archlinux && !(loose && given.deb) && downloads.length === 0,
   );
   if (involved.alpine && options.apkSigner === undefined) {
     throw new RepoError(
@@ -146,6 +162,31 @@ export async function publish(
   const suite = suiteOf(options.apt);
   const component = componentOf(options.apt);
   return withEngine(storage, options, signers, async (ctx, roots) => {
+    const result = await publishRoots(ctx, roots);
+    if (downloads.length > 0) {
+      const site = options.install === undefined ? {} : await siteOptions(ctx.storage, options.install);
+      const plan = await planDownloads(ctx.storage, downloads, {
+        signers,
+        ...(options.replace !== undefined ? { replace: options.replace } : {}),
+        ...(site.baseUrl !== undefined ? { baseUrl: site.baseUrl } : {}),
+        ...(site.description !== undefined ? { description: site.description } : {}),
+        clock: ctx.clock,
+      });
+      const written = await applyDownloadWrites(ctx.storage, plan.writes, {
+        beforeEach: async () => {
+          await ctx.lock?.assertHeld();
+        },
+      });
+      result.written.push(...written);
+      result.changedKeys.push(
+        ...plan.writes.filter((w) => w.mutable && written.includes(w.key)).map((w) => w.key),
+      );
+      result.downloads = { added: plan.added, unchanged: plan.unchanged };
+    }
+    return result;
+  });
+
+  async function publishRoots(ctx: EngineContext, roots: Map<string, LoadedRoot>): Promise<PublishResult> {
     const now = ctx.clock();
     const result: PublishResult = {
       added: [],
@@ -381,7 +422,7 @@ export async function publish(
     result.written = commit.written;
     result.roots = plans.map((p) => p.root);
     return result;
-  });
+  }
 }
 
 /** Refuses an empty selection where one is required. */

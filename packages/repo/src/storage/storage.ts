@@ -96,6 +96,9 @@ export function contentTypeFor(key: string): string {
   if (name.endsWith(".json")) return "application/json";
   if (name.endsWith(".xml")) return "application/xml";
   if (name.endsWith(".html")) return "text/html; charset=utf-8";
+  if (name.endsWith(".svg")) return "image/svg+xml";
+  if (name.endsWith(".zip")) return "application/zip";
+  if (name.endsWith(".rb")) return "text/x-ruby; charset=utf-8";
   if (name.endsWith(".sh")) return "text/x-shellscript; charset=utf-8";
   if (name.endsWith(".txt") || name.endsWith(".repo") || name.endsWith(".list") || name.endsWith(".sources"))
     return "text/plain; charset=utf-8";
