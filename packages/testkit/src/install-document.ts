@@ -120,8 +120,12 @@ export function sampleInstallDocument(
           "Add the signing key",
           `wget -qO /etc/apk/keys/hello-5f3a1b2c.rsa.pub ${q(`${base}/keys/hello-5f3a1b2c.rsa.pub`)}`,
         ),
-        step("Add the repository", `echo ${q(`${base}/alpine/v3.20/main`)} >> /etc/apk/repositories`),
-        step("Install the package", `apk update && apk add ${pkg}`),
+        step(
+          "Add the repository",
+          `echo ${q(`${base}/alpine/v3.20/main`)} >> /etc/apk/repositories`,
+          `echo ${q(`${base}/alpine/v3.20/main`)} | sudo tee -a /etc/apk/repositories > /dev/null`,
+        ),
+        step("Install the package", `apk update && apk add ${pkg}`, `sudo apk update && sudo apk add ${pkg}`),
       ],
     },
   ];
