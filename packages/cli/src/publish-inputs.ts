@@ -5,10 +5,10 @@
  * travels with it) and checksums files (`SHA256SUMS`, verified against the given files, and its `.asc`,
  * checked with the repository key).
  *
- * debs, rpms, Arch packages and apks are published; a manifest's other packages (macOS, release archives)
- * have no repository index and are named in one line; another package named explicitly is an error. Which
- * targets rpms and apks go to is the engine's to settle (the settings', else the repository's), so they
- * pass here whatever is configured.
+ * Every package is published: debs, rpms, Arch packages and apks into their repositories, macOS packages
+ * and release archives (.tar.gz, .zip, ...) into downloads/<name>/<version>/. Which targets rpms and apks go
+ * to is the engine's to settle (the settings', else the repository's), so they pass here whatever is
+ * configured.
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
@@ -32,25 +32,19 @@ import { type PublishInput, RepoError } from "./repo.ts";
 import { aboutFile } from "./report.ts";
 import { readError } from "./sniff.ts";
 
-/** Package formats the engine publishes: each into its family's repositories. */
-export const PUBLISHED_FORMATS: readonly string[] = ["deb", "rpm", "archlinux", "apk"];
+/**
+ * Package formats the engine publishes: debs, rpms, Arch packages and apks each into its family's
+ * repositories; macOS packages and release archives (`tarball`: .tar.gz, .zip) into downloads/.
+ */
+export const PUBLISHED_FORMATS: readonly string[] = ["deb", "rpm", "archlinux", "apk", "macos", "tarball"];
 
 /** What packyard publish writes, as its messages say it. */
-export const WHAT_PUBLISH_WRITES = "packyard publish writes APT, RPM-MD, pacman and Alpine repositories";
+export const WHAT_PUBLISH_WRITES =
+  "packyard publish writes APT, RPM-MD, pacman and Alpine repositories, and downloads of macOS packages and release archives";
 
-/** A package left out of this publish. */
-export interface LeftOut {
-  /** The file as shown to the user. */
-  file: string;
-  /** Its format (`rpm`) or packager (`tar.gz`). */
-  format: string;
-}
-
-/** The packages to add, and what was said or left out on the way. */
+/** The packages to add, and what was said on the way. */
 export interface GatheredInputs {
   inputs: PublishInput[];
-  /** Packages of a manifest that no repository indexes (macOS, release archives). */
-  leftOut: LeftOut[];
   /** Remarks for stderr: checksums verified, signatures checked. */
   notes: string[];
 }
@@ -81,12 +75,16 @@ async function readText(file: Named): Promise<string> {
 }
 
 /**
- * The line that names what a publish from a manifest left out, e.g. `no repository index for: x.tar.gz
- * (tar.gz), x.pkg (macos)`; undefined when nothing was.
+ * UNSUPPORTED_PACKAGE for a package of a format packyard publish has no place for (every format packyard
+ * reads today has one; a manifest may name another).
  */
-export function leftOutLine(leftOut: readonly LeftOut[]): string | undefined {
-  if (leftOut.length === 0) return undefined;
-  return `no repository index for: ${leftOut.map((l) => `${l.file} (${l.format})`).join(", ")}`;
+function checkPublished(format: string, file: Named, where = ""): void {
+  if (PUBLISHED_FORMATS.includes(format)) return;
+  throw new RepoError(
+    "UNSUPPORTED_PACKAGE",
+    `${file.shown}${where}: a package of format ${format}, which packyard publish does not publish (${WHAT_PUBLISH_WRITES})`,
+    { path: file.shown, expected: PUBLISHED_FORMATS.join(", "), found: format },
+  );
 }
 
 /** The file `a` of a manifest, checked: its size and SHA-256 must be what the manifest says. */
@@ -112,8 +110,8 @@ async function checkArtifact(
 }
 
 /**
- * The packages of a `packyard-build.json`: debs, rpms, Arch packages (with their `.sig`) and apks to add,
- * others left out, every file checked.
+ * The packages of a `packyard-build.json`: debs, rpms, Arch packages (with their `.sig`), apks, macOS
+ * packages and release archives to add, every file checked.
  */
 export async function inputsFromManifest(manifestFile: Named, cwd: string): Promise<GatheredInputs> {
   let text: string;
@@ -137,16 +135,13 @@ export async function inputsFromManifest(manifestFile: Named, cwd: string): Prom
     const rel = relative(cwd, path);
     return { path, shown: rel === "" || rel.startsWith("..") ? path : rel };
   };
-  const out: GatheredInputs = { inputs: [], leftOut: [], notes: [] };
+  const out: GatheredInputs = { inputs: [], notes: [] };
   const byFile = new Map<string, PublishInput>();
   for (const a of manifest.artifacts) {
     if (a.kind !== "package" || a.info === undefined) continue;
     const file = shownOf(a.file);
     const info: PackageInfo = a.info;
-    if (!PUBLISHED_FORMATS.includes(info.format)) {
-      out.leftOut.push({ file: file.shown, format: info.format === "tarball" ? a.packager : info.format });
-      continue;
-    }
+    checkPublished(info.format, file, ` (${manifestFile.shown} lists it)`);
     await checkArtifact(file, a, manifestFile.shown);
     const input: PublishInput = { info, source: await fileSource(file.path, a.size), name: file.shown };
     out.inputs.push(input);
@@ -277,7 +272,7 @@ export async function inputsFromFiles(
     kinds.set(n, kindOf(basename(n.path), names, folders.has(n)));
   }
   const of = (k: Kind) => named.filter((n) => kinds.get(n) === k);
-  const out: GatheredInputs = { inputs: [], leftOut: [], notes: [] };
+  const out: GatheredInputs = { inputs: [], notes: [] };
 
   // Every package's format first, so a wrong file fails before anything is read whole.
   const packages: { file: Named; source: Awaited<ReturnType<typeof fileSource>> }[] = [];
@@ -289,17 +284,11 @@ export async function inputsFromFiles(
     if (format === undefined) {
       throw new RepoError(
         "NOT_A_PACKAGE",
-        `${file.shown}: not a package packyard reads (expected a .deb, .rpm, .pkg.tar.zst or .apk, a package's .sig beside it, SHA256SUMS or its .asc, or ${BUILD_MANIFEST_NAME})`,
+        `${file.shown}: not a package packyard reads (expected a .deb, .rpm, .pkg.tar.zst, .apk, macOS .pkg or release archive (.tar.gz, .tar.zst, .tar.xz, .zip, ...), a package's .sig beside it, SHA256SUMS or its .asc, or ${BUILD_MANIFEST_NAME})`,
         { path: file.shown },
       );
     }
-    if (!PUBLISHED_FORMATS.includes(format)) {
-      throw new RepoError(
-        "UNSUPPORTED_PACKAGE",
-        `${file.shown}: a package of format ${format}, which no repository indexes (${WHAT_PUBLISH_WRITES}, of .deb, .rpm, Arch and .apk packages)`,
-        { path: file.shown, expected: PUBLISHED_FORMATS.join(", "), found: format },
-      );
-    }
+    checkPublished(format, file);
     packages.push({ file, source });
   }
   for (const asc of of("checksums-signature")) {
@@ -361,7 +350,6 @@ export async function inputsFromFiles(
       : m;
     const got = await inputsFromManifest(manifest, opts.cwd);
     out.inputs.push(...got.inputs);
-    out.leftOut.push(...got.leftOut);
     out.notes.push(...got.notes);
   }
   return out;

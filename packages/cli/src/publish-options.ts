@@ -126,9 +126,11 @@ export const RPM_HELP = `      --rpm-target ID     distro release the rpms are p
                           --no-rpm-zstd: back to gz)
       --changelog-limit N changelog entries kept per package in other.xml (default 10; 0: none; a
                           higher limit applies to packages published from then on)
-      --base-url URL      the http(s) URL the repository root is served from: with it, each rpm target
-                          gets a NAME.repo file for /etc/yum.repos.d (NAME: publish.rpm.name, else
-                          the key name)
+      --base-url URL      the http(s) URL the repository root is served from (or publish.base_url):
+                          the install page, install.sh, install.json and the printed instructions use
+                          it (the repository remembers it for them), and each rpm target gets a
+                          NAME.repo file for /etc/yum.repos.d (NAME: publish.rpm.name, else the key
+                          name)
       --resign            re-sign an rpm, or replace an Arch package's .sig, made by another key (else
                           publishing it fails)`;
 

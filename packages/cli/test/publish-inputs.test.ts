@@ -1,16 +1,17 @@
 /**
  * What `packyard publish` adds, before the engine sees anything: the packages of packyard-build.json
  * (their PackageInfo taken from it, every file checked against its size and SHA-256, an Arch package
- * with its .sig, the ones no repository indexes named and left out), or command-line files sorted into
- * packages, `.sig` files, checksums files (verified) and their `.asc` (checked with the repository key).
+ * with its .sig, macOS packages and release archives too: they go to downloads/), or command-line files
+ * sorted into packages, `.sig` files, checksums files (verified) and their `.asc` (checked with the
+ * repository key).
  * rpms and apks pass whatever targets are configured: the engine settles those.
  */
 import assert from "node:assert/strict";
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { test } from "node:test";
 import { IOError, parseBuildManifest } from "../src/formats.ts";
-import { gatherInputs, inputsFromFiles, leftOutLine } from "../src/publish-inputs.ts";
+import { gatherInputs, inputsFromFiles } from "../src/publish-inputs.ts";
 import { loadRepoSigners } from "../src/publish-keys.ts";
 import { isRepoError } from "../src/repo.ts";
 import { builtExample, DEB, KEY, OTHER_KEY, OTHER_PASSPHRASE, RSA_KEY } from "./publish/support.ts";
@@ -25,12 +26,12 @@ const otherSigners = await loadRepoSigners([OTHER_KEY], {
 });
 
 /**
- * A built example with deb, rpm, archlinux, apk and tar.gz, its checksums and Arch package signed by KEY
+ * A built example with deb, rpm, archlinux, apk, macos, tar.gz and zip, its checksums and Arch package signed by KEY
  * (the Arch one as a .sig beside it), its apk by RSA_KEY.
  */
 const project = await builtExample(
   tmp(),
-  "deb,rpm,archlinux,apk,tar.gz",
+  "deb,rpm,archlinux,apk,macos,tar.gz,zip",
   `checksum:\n  signature:\n    key_file: ${KEY}\narchlinux:\n  signature:\n    key_file: ${KEY}\napk:\n  signature:\n    key_file: ${RSA_KEY}\n`,
 );
 const dist = (name: string) => join(project, "dist", name);
@@ -39,6 +40,8 @@ const RPM = "hello-packyard-1.0.0-1.noarch.rpm";
 const ARCH = "hello-packyard-1.0.0-1-any.pkg.tar.zst";
 const APK = "hello-packyard-1.0.0-r1.apk";
 const TARBALL = "hello-packyard_1.0.0_linux_all.tar.gz";
+const ZIP = "hello-packyard_1.0.0_linux_all.zip";
+const MACOS = "hello-packyard-1.0.0.pkg";
 
 /** Asserts that `promise` rejects with RepoError `code` whose message matches `pattern`. */
 async function rejectsRepo(promise: Promise<unknown>, code: string, pattern: RegExp): Promise<void> {
@@ -50,7 +53,7 @@ async function rejectsRepo(promise: Promise<unknown>, code: string, pattern: Reg
   });
 }
 
-test("from the manifest: deb, rpm, Arch (with its .sig) and apk with the manifest's PackageInfo, the rest named in one line", async () => {
+test("from the manifest: every package (deb, rpm, Arch with its .sig, apk, macOS, archives) with the manifest's PackageInfo", async () => {
   const got = await gatherInputs([], { cwd: project, signers });
   const manifest = parseBuildManifest(readFileSync(dist("packyard-build.json"), "utf8"));
   assert.deepEqual(
@@ -60,6 +63,9 @@ test("from the manifest: deb, rpm, Arch (with its .sig) and apk with the manifes
       [join("dist", RPM), "rpm"],
       [join("dist", APK), "apk"],
       [join("dist", DEB), "deb"],
+      [join("dist", MACOS), "macos"],
+      [join("dist", TARBALL), "tarball"],
+      [join("dist", ZIP), "tarball"],
     ].sort(),
   );
   // The Arch package carries the .sig the build wrote beside it; the others carry theirs inside.
@@ -72,19 +78,26 @@ test("from the manifest: deb, rpm, Arch (with its .sig) and apk with the manifes
     assert.deepEqual(input.info, artifact.info, "the manifest's PackageInfo, not a new reading");
     assert.equal(input.source.size, artifact.size);
   }
-  assert.deepEqual(
-    got.leftOut.map((l) => [l.file, l.format]),
-    [[join("dist", TARBALL), "tar.gz"]],
-  );
-  assert.equal(leftOutLine(got.leftOut), `no repository index for: dist/${TARBALL} (tar.gz)`);
   assert.equal(
-    leftOutLine([
-      { file: "a.tar.gz", format: "tar.gz" },
-      { file: "a.pkg", format: "macos" },
-    ]),
-    "no repository index for: a.tar.gz (tar.gz), a.pkg (macos)",
+    manifest.artifacts.filter((a) => a.kind === "package").length,
+    got.inputs.length,
+    "no package of the manifest is left out",
   );
-  assert.equal(leftOutLine([]), undefined);
+});
+
+test("from the manifest: a package of a format publish has no place for is UNSUPPORTED_PACKAGE naming it", async () => {
+  const cwd = await builtExample(tmp());
+  const file = join(cwd, "dist/packyard-build.json");
+  const manifest = JSON.parse(readFileSync(file, "utf8")) as { artifacts: { info?: { format: string } }[] };
+  manifest.artifacts.find((a) => a.info !== undefined)!.info!.format = "snap";
+  writeFileSync(file, JSON.stringify(manifest));
+  await rejectsRepo(
+    gatherInputs([], { cwd, signers }),
+    "UNSUPPORTED_PACKAGE",
+    new RegExp(
+      `^dist/${DEB} \\(dist/packyard-build\\.json lists it\\): a package of format snap, which packyard publish does not publish \\(packyard publish writes APT, RPM-MD, pacman and Alpine repositories, and downloads of macOS packages and release archives\\)$`,
+    ),
+  );
 });
 
 test("from the manifest: a package changed after the build is CHECKSUM_MISMATCH (size, or same size and sha256)", async () => {
@@ -137,7 +150,6 @@ test("files: a .deb and an .rpm are read once into PackageInfo; a .sig travels w
   );
   assert.deepEqual(got.inputs[0]!.signature, new TextEncoder().encode("signature bytes"));
   assert.equal(got.inputs[1]!.signature, undefined);
-  assert.deepEqual(got.leftOut, []);
   // An rpm alone is an input too: no RPM-MD target is asked for here, the engine settles that.
   const rpmOnly = await inputsFromFiles([`dist/${RPM}`], { cwd: project, signers });
   assert.deepEqual(
@@ -147,9 +159,8 @@ test("files: a .deb and an .rpm are read once into PackageInfo; a .sig travels w
   const viaFolder = await inputsFromFiles(["dist"], { cwd: project, signers });
   assert.deepEqual(
     viaFolder.inputs.map((i) => i.name).sort(),
-    [join("dist", DEB), join("dist", RPM), join("dist", ARCH), join("dist", APK)].sort(),
+    [DEB, RPM, ARCH, APK, MACOS, TARBALL, ZIP].map((f) => join("dist", f)).sort(),
   );
-  assert.equal(viaFolder.leftOut.length, 1);
 });
 
 test("files: an Arch package takes its .sig, named or only beside it; an apk is read into PackageInfo", async () => {
@@ -178,11 +189,36 @@ test("files: an Arch package takes its .sig, named or only beside it; an apk is 
   assert.equal(bare.inputs[0]!.signature, undefined);
 });
 
-test("files: not a package is NOT_A_PACKAGE; an archive named explicitly is UNSUPPORTED_PACKAGE naming its format", async () => {
+test("files: a macOS .pkg and release archives are read into PackageInfo like the others", async () => {
+  const got = await inputsFromFiles([`dist/${MACOS}`, `dist/${TARBALL}`, `dist/${ZIP}`], {
+    cwd: project,
+    signers,
+  });
+  // Archives carry no metadata (downloads/ takes the name and version from the file name): only the
+  // container says what they are.
+  assert.deepEqual(
+    got.inputs.map((i) => [i.name, i.info.format, i.info.name, i.info.versionString]),
+    [
+      [`dist/${MACOS}`, "macos", "hello-packyard", "1.0.0"],
+      [`dist/${TARBALL}`, "tarball", "", ""],
+      [`dist/${ZIP}`, "tarball", "", ""],
+    ],
+  );
+  assert.deepEqual(
+    got.inputs.map((i) => (i.info.raw as { container?: string }).container),
+    [undefined, "tar", "zip"],
+  );
+  for (const i of got.inputs) {
+    assert.equal(i.source.size, readFileSync(dist(basename(i.name!))).length);
+    assert.equal(i.signature, undefined);
+  }
+});
+
+test("files: not a package is NOT_A_PACKAGE naming what is read", async () => {
   await rejectsRepo(
     inputsFromFiles(["packyard.yml"], { cwd: project, signers }),
     "NOT_A_PACKAGE",
-    /^packyard\.yml: not a package packyard reads \(expected a \.deb, \.rpm, \.pkg\.tar\.zst or \.apk/,
+    /^packyard\.yml: not a package packyard reads \(expected a \.deb, \.rpm, \.pkg\.tar\.zst, \.apk, macOS \.pkg or release archive \(\.tar\.gz, /,
   );
   // A .sig without its package beside it is no package either.
   writeFileSync(join(project, "stray.deb.sig"), "x");
@@ -190,13 +226,6 @@ test("files: not a package is NOT_A_PACKAGE; an archive named explicitly is UNSU
     inputsFromFiles(["stray.deb.sig"], { cwd: project, signers }),
     "NOT_A_PACKAGE",
     /^stray\.deb\.sig: /,
-  );
-  await rejectsRepo(
-    inputsFromFiles([`dist/${DEB}`, `dist/${ARCH}`, `dist/${TARBALL}`], { cwd: project, signers }),
-    "UNSUPPORTED_PACKAGE",
-    new RegExp(
-      `^dist/${TARBALL.replaceAll(".", "\\.")}: a package of format tarball, which no repository indexes \\(packyard publish writes APT, RPM-MD, pacman and Alpine repositories, of \\.deb, \\.rpm, Arch and \\.apk packages\\)$`,
-    ),
   );
   await rejectsRepo(
     inputsFromFiles(["dist/SHA256SUMS.asc"], { cwd: project, signers }),

@@ -1,8 +1,10 @@
 /**
  * `packyard publish` through the CLI (in-process, real formats, real engine, a folder repository):
  * `packyard build -p deb && packyard publish` makes a signed suite; publishing again changes nothing;
- * `--json` prints the result; the `publish:` block gives the settings and flags override it; and the user
- * errors (no key, not a package, a usage mistake) are one paragraph with the right exit code.
+ * `--json` prints the result; the `publish:` block gives the settings and flags override it; release
+ * archives alone go to downloads/; and the user errors (no key, not a package, nothing to publish, a usage
+ * mistake) are one paragraph with the right exit code. (publish-install.test.ts: the install files and
+ * the instructions.)
  */
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -45,7 +47,9 @@ test("build -p deb, then publish --to a folder: a signed suite, the key beside i
     again.stderr,
     `published to ${repo}: 0 added, 1 unchanged, 0 removed; 0 files changed (nothing to change)\n`,
   );
-  assert.equal(again.stdout, "");
+  // stdout holds the instructions for users (publish-install.test.ts checks them): here, with no public
+  // URL, for the storage location.
+  assert.match(again.stdout, /^\nThese instructions use the storage location file:\/\/.*: give --base-url/);
 });
 
 test("the publish: block gives target, key and suite; flags override them; relative paths are the working folder's", async () => {
@@ -131,16 +135,42 @@ test("user errors: not a package, an rpm, an RSA key, a bad duration (usage, exi
   assert.ok(!existsSync(repo), "nothing written");
 });
 
-test("a build with no package a repository indexes: the others packages named in one line, then UNSUPPORTED_PACKAGE: nothing to publish", async () => {
+test("a build of release archives only: they go to downloads/ (no repository index), signed with --key", async () => {
   const cwd = await builtExample(tmp(), "tar.gz");
-  const r = await cli(["publish", "--to", join(cwd, "repo"), "--key", KEY], cwd);
+  const tarball = "hello-packyard_1.0.0_linux_all.tar.gz";
+  const noKey = await cli(["publish", "--to", join(cwd, "repo")], cwd);
+  assert.equal(noKey.status, 1);
+  assert.ok(isOneParagraph(noKey.stderr), noKey.stderr);
+  assert.match(
+    noKey.stderr,
+    /^error: packyard publish signs the repository, but no key was given: .*\[RepoError MISSING_KEY\]\n$/,
+  );
+  assert.ok(!existsSync(join(cwd, "repo")), "nothing written");
+
+  const r = await cli(["publish", "--to", join(cwd, "repo"), "--key", KEY, "--json"], cwd);
+  assert.equal(r.status, 0, r.stderr);
+  const result = JSON.parse(r.stdout) as PublishResult;
+  assert.deepEqual(result.downloads?.added, [{ name: "hello-packyard", version: "1.0.0", file: tarball }]);
+  assert.deepEqual(result.roots, [], "no repository root");
+  assert.deepEqual(
+    readFileSync(join(cwd, "repo/downloads/hello-packyard/1.0.0", tarball)),
+    readFileSync(join(cwd, "dist", tarball)),
+  );
+  assert.ok(existsSync(join(cwd, "repo/downloads/hello-packyard/1.0.0/SHA256SUMS.asc")));
+  assert.ok(!existsSync(join(cwd, "repo/deb")), "no APT suite made");
+});
+
+test("files holding no package: UNSUPPORTED_PACKAGE, nothing to publish", async () => {
+  const cwd = await builtExample(tmp());
+  const r = await cli(["publish", "--to", join(cwd, "repo"), "--key", KEY, "dist/SHA256SUMS"], cwd);
   assert.equal(r.status, 1);
-  const [line, error] = r.stderr.split(/\n(?=error:)/);
-  assert.equal(line, "no repository index for: dist/hello-packyard_1.0.0_linux_all.tar.gz (tar.gz)");
+  const [note, error] = r.stderr.split(/\n(?=error:)/);
+  assert.equal(note, "dist/SHA256SUMS: 0 of the given files listed, and their checksums match");
   assert.match(
     error!,
-    /^error: nothing to publish: dist\/packyard-build\.json lists no \.deb, \.rpm, Arch or \.apk package .*\[RepoError UNSUPPORTED_PACKAGE\]\n$/,
+    /^error: nothing to publish: the files hold no package \(packyard publish writes APT, RPM-MD, pacman and Alpine repositories, and downloads of macOS packages and release archives\) \(expected deb, rpm, archlinux, apk, macos, tarball\) \[RepoError UNSUPPORTED_PACKAGE\]\n$/,
   );
+  assert.ok(!existsSync(join(cwd, "repo")), "nothing written");
 });
 
 test("the lock: another publisher's lock held past --lock-timeout is LOCK_TIMEOUT; --no-lock takes none", async () => {

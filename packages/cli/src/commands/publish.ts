@@ -64,7 +64,8 @@ export function warnIgnoredFlags(
 
 export const publishCommand: Command = {
   name: "publish",
-  summary: "publish built packages to signed APT, RPM-MD, pacman and Alpine repositories (a folder or S3)",
+  summary:
+    "publish built packages to signed APT, RPM-MD, pacman and Alpine repositories and downloads (a folder or S3)",
   help: `Usage: packyard publish --to <folder | s3://bucket/prefix> [-f packyard.yml] [--endpoint URL] [--region R] [--path-style] [--key KEY] [--key-name NAME] [--apk-key KEY] [--apk-key-name NAME] [--passphrase-env VAR] [--suite S] [--codename C] [--component C] [--origin O] [--label L] [--arch A] [--xz] [--contents] [--sha512] [--valid-for D] [--change-identity] [--rpm-target ID] [--rpm-arch A] [--rpm-zstd] [--changelog-limit N] [--base-url URL] [--resign] [--pacman-repo NAME] [--pacman-arch A] [--pacman-embed-signatures] [--apk-target ID] [--apk-repo NAME] [--apk-arch A] [--apk-description T] [--apk-sha1] [--apk-change-key] [--keep N] [--replace] [--grace D] [--lock-timeout D] [--no-lock] [--after-publish CMD] [--json] [-q] [FILES...]
 
 Adds packages to a signed repository in a folder or S3-compatible storage, in one commit: .deb packages
@@ -99,21 +100,33 @@ repository already serves, and a repository that serves none refuses them, listi
 public key is written as keys/<apk key name>: users save it under that same name in /etc/apk/keys/.
 --key is not needed when only .apk packages are published.
 
+macOS .pkg files and release archives (.tar.gz, .zip, ...) have no repository index: they go to
+downloads/NAME/VERSION/, with a SHA256SUMS over that version's files and its signature SHA256SUMS.asc (by
+--key), and the newest .pkg gets a Homebrew cask, downloads/NAME/NAME.rb, for a tap. A published download
+never changes: other bytes under the same name and version are refused, even with --replace.
+
+After every publish the repository root gets its install files for users: install.json (every served
+distro target's steps, the keys and downloads), install.sh (detects the distribution and adds the
+repository: curl -fsSL <url>/install.sh | sh), index.html (a static install page) and badge.svg (the
+latest version). They are written from --base-url (or publish.base_url), the public URL the repository is
+served from, which the repository remembers for later publishes. The instructions for what was published
+are printed on stdout (not with --json or -q): without a public URL they name the folder or s3:// location
+and say one is needed; packyard repo instructions prints them again.
+
 Without FILES it publishes what packyard build wrote: ${DEFAULT_MANIFEST}, whose package metadata means no
-package is read again (each file's size and SHA-256 are checked against it). .deb, .rpm, Arch and .apk
-packages are published (an Arch package with its .sig); the build's others (macOS, archives) are named in
-one line and left out. FILES may be .deb, .rpm, .pkg.tar.zst and .apk packages, a package's detached .sig
-(an Arch package's is also taken from beside it when not named), SHA256SUMS (the listed sums of the given
-files must match) and SHA256SUMS.asc (checked with the key), and packyard-build.json files or folders
-holding one.
+package is read again (each file's size and SHA-256 are checked against it): every package of the build
+(an Arch package with its .sig). FILES may be .deb, .rpm, .pkg.tar.zst and .apk packages, macOS .pkg
+files and release archives, a package's detached .sig (an Arch package's is also taken from beside it
+when not named), SHA256SUMS (the listed sums of the given files must match) and SHA256SUMS.asc (checked
+with the key), and packyard-build.json files or folders holding one.
 
 Settings come from the publish: block of packyard.yml (same names in snake_case: to, endpoint,
 region, path_style, key, key_name, apk_key, suite, codename, component, origin, label, architectures,
-keep, xz, contents, sha512, valid_for, lock_timeout, grace, after_publish; its rpm: block with targets,
-architectures, zstd, changelog_limit, base_url, name, resign; its archlinux: block with repo,
-architectures, embed_signatures, resign; and its alpine: block with targets, repo, architectures,
-description, legacy_sha1, key_name); flags override it, so \`packyard build && packyard publish\` makes a
-release. Durations are written 90s, 10m, 2h, 7d, 1h30m.
+keep, xz, contents, sha512, valid_for, lock_timeout, grace, after_publish, base_url; its
+rpm: block with targets, architectures, zstd, changelog_limit, base_url, name, resign; its
+archlinux: block with repo, architectures, embed_signatures, resign; and its alpine: block with targets,
+repo, architectures, description, legacy_sha1, key_name); flags override it, so \`packyard build &&
+packyard publish\` makes a release. Durations are written 90s, 10m, 2h, 7d, 1h30m.
 
 Options:
 ${TARGET_HELP}
@@ -134,12 +147,15 @@ ${RUN_HELP}
 The repository is served from its root: apt's source is <url>/deb with the suite and component; dnf and
 zypper read <url>/rpm/<distro>/<release>/$basearch/ (the .repo file says so); pacman.conf gets
 [REPO] with Server = <url>/archlinux/$repo/os/$arch; /etc/apk/repositories gets
-<url>/alpine/<branch>/<repo>. Users fetch the keys from <url>/keys/. Progress goes to stderr on a
-terminal; otherwise one summary line at the end.
+<url>/alpine/<branch>/<repo>. Users fetch the keys from <url>/keys/, the downloads from
+<url>/downloads/, and open <url>/index.html. Progress goes to stderr on a terminal; otherwise one summary
+line at the end.
 
 Examples:
   packyard keygen --type openpgp --name repo --email you@example.org
   packyard build -p deb && packyard publish --to public/repo --key repo.secret.asc
+  packyard build -p deb,macos,tar.gz && packyard publish --to public/repo --key repo.secret.asc \\
+      --base-url https://packages.example.org/repo
   packyard build -p deb,rpm && packyard publish --to public/repo --key repo.secret.asc \\
       --rpm-target el-9,fedora-44 --base-url https://packages.example.org/repo
   packyard keygen --type rsa --name apk --email you@example.org

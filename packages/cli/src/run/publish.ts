@@ -4,7 +4,7 @@ import { warnIgnoredFlags } from "../commands/publish.ts";
 import { installOptions, printInstructions } from "../install-run.ts";
 import { DEFAULT_MANIFEST } from "../library-names.ts";
 import { findPublishSetup } from "../publish-config.ts";
-import { gatherInputs, leftOutLine, PUBLISHED_FORMATS, WHAT_PUBLISH_WRITES } from "../publish-inputs.ts";
+import { gatherInputs, PUBLISHED_FORMATS, WHAT_PUBLISH_WRITES } from "../publish-inputs.ts";
 import { loadApkSigner, loadRepoSigners, missingApkKey, missingKey } from "../publish-keys.ts";
 import { familiesOf, finishPublish, openRepository, publishRequest, withProgress } from "../publish-run.ts";
 import { repoSettings } from "../publish-settings.ts";
@@ -39,18 +39,18 @@ export const run: RunCommand = async (flags, positionals, io) => {
       : undefined;
   const gathered = await gatherInputs(positionals, { cwd: io.cwd, signers });
   if (!quiet) for (const note of gathered.notes) io.err(`${note}\n`);
-  const left = leftOutLine(gathered.leftOut);
-  if (left !== undefined) io.err(`${left}\n`);
   if (gathered.inputs.length === 0) {
     throw new RepoError(
       "UNSUPPORTED_PACKAGE",
-      `nothing to publish: ${positionals.length > 0 ? "the files hold" : `${DEFAULT_MANIFEST} lists`} no .deb, .rpm, Arch or .apk package (${WHAT_PUBLISH_WRITES})`,
+      `nothing to publish: ${positionals.length > 0 ? "the files hold" : `${DEFAULT_MANIFEST} lists`} no package (${WHAT_PUBLISH_WRITES})`,
       { expected: PUBLISHED_FORMATS.join(", ") },
     );
   }
   const families = familiesOf(gathered.inputs);
-  // APT, RPM-MD and pacman are signed with OpenPGP; a publish of apks alone needs no OpenPGP key.
-  if (signers.length === 0 && families.some((f) => f !== "alpine")) throw missingKey("publish");
+  // APT, RPM-MD, pacman and the downloads' SHA256SUMS are signed with OpenPGP; a publish of apks alone
+  // needs no OpenPGP key.
+  if (signers.length === 0 && gathered.inputs.some((i) => i.info.format !== "apk"))
+    throw missingKey("publish");
   if (apkSigner === undefined && families.includes("alpine")) {
     const apks = gathered.inputs.filter((i) => i.info.format === "apk").map((i) => i.name ?? i.info.name);
     throw missingApkKey("publish", `this publish has .apk packages (${apks.join(", ")})`);
