@@ -14,7 +14,9 @@ import { installText } from "./repo.ts";
 
 /** Where the repository is, as a URL, for instructions when no public URL is known. */
 export function storageLocation(to: string, cwd: string): string {
-  return /^s3:\/\//i.test(to) ? to : pathToFileURL(resolve(cwd, to)).href;
+  // pathToFileURL leaves ' and a few others as they are; instructions quote URLs, but keep them plain.
+  const url = /^s3:\/\//i.test(to) ? to : pathToFileURL(resolve(cwd, to)).href;
+  return url.replace(/['"`\\<> ]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
 }
 
 /** The install settings of a publish or `repo instructions`: the remembered ones fill what is not given. */
@@ -29,29 +31,27 @@ export function installOptions(settings: RepoSettings, setup: PublishSetup, io: 
 }
 
 /**
- * The instructions printed after a publish: the install page and one-liner, then per family the newest
- * supported target's steps (`repo instructions --distro ID` prints any other).
+ * The instructions printed after a publish: the install page, then for each family published the newest
+ * supported target's steps (`repo instructions --distro ID` prints any other) and the downloads.
  */
 export function publishedInstructions(doc: InstallDocument, families: readonly string[]): string {
-  const parts: string[] = [];
-  if (!doc.public)
-    parts.push(
-      `These instructions use the storage location ${doc.baseUrl}: give --base-url (or publish.base_url) with the public URL the repository is served from, so users can follow them.\n`,
-    );
-  else parts.push(`Install page: ${doc.page}\nOne line: ${doc.script.command}\n`);
+  const shown: string[] = [];
+  const others: string[] = [];
   for (const family of families) {
     const served = doc.targets.filter((t) => t.family === family);
-    const shown = [...served].reverse().find((t) => t.deprecated === undefined) ?? served.at(-1);
-    if (shown === undefined) continue;
-    const others = served.filter((t) => t !== shown).map((t) => t.id);
-    parts.push(
-      installText(doc, { target: shown.id }) +
-        (others.length > 0
-          ? `(also served: ${others.join(", ")}; packyard repo instructions --distro ID)\n`
-          : ""),
-    );
+    const pick = [...served].reverse().find((t) => t.deprecated === undefined) ?? served.at(-1);
+    if (pick === undefined) continue;
+    shown.push(pick.id);
+    others.push(...served.filter((t) => t !== pick).map((t) => t.id));
   }
-  return parts.join("\n");
+  const lines: string[] = [];
+  if (doc.public) lines.push(`Install page: ${doc.page}`, "");
+  const text = installText(doc, { targets: shown, downloads: families.includes("downloads") });
+  const more =
+    others.length > 0
+      ? `\nAlso served: ${others.join(", ")} (packyard repo instructions --to … --distro ID)\n`
+      : "";
+  return `${lines.join("\n")}${text}${more}`;
 }
 
 /** Prints the instructions for what a publish touched (stdout), unless JSON or quiet output was asked. */

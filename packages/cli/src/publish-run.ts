@@ -138,7 +138,11 @@ export function summaryLine(verb: string, to: string, r: PublishResult): string 
   const roots = r.roots.length > 0 ? ` (${r.roots.join(", ")})` : "";
   const deleted = r.deleted.length > 0 ? `, ${count(r.deleted.length, "old file")} deleted` : "";
   const nothing = r.written.length === 0 ? " (nothing to change)" : "";
-  return `${verb} ${to}${roots}: ${r.added.length} added, ${r.unchanged.length} unchanged, ${r.removed.length} removed; ${count(r.changedKeys.length, "file")} changed${deleted}${nothing}\n`;
+  const downloads =
+    r.downloads !== undefined
+      ? `, ${count(r.downloads.added.length, "download")} added${r.downloads.unchanged.length > 0 ? ` (${r.downloads.unchanged.length} unchanged)` : ""}`
+      : "";
+  return `${verb} ${to}${roots}: ${r.added.length} added, ${r.unchanged.length} unchanged, ${r.removed.length} removed${downloads}; ${count(r.changedKeys.length, "file")} changed${deleted}${nothing}\n`;
 }
 
 /**

@@ -106,10 +106,12 @@ export function urlFlag(flags: Flags, name: string, command: string): string | u
     url === null ||
     (url.protocol !== "http:" && url.protocol !== "https:") ||
     url.search !== "" ||
-    url.hash !== ""
+    url.hash !== "" ||
+    url.username !== "" ||
+    url.password !== ""
   ) {
     throw new UsageError(
-      `--${name}: expected an http(s) URL without ?query or #fragment, such as https://packages.example.org/repo, found '${text}'`,
+      `--${name}: expected a public http(s) URL without user:password@, ?query or #fragment, such as https://packages.example.org/repo, found '${url === null ? text : `${url.protocol}//${url.host}${url.pathname}`}'`,
       command,
     );
   }

@@ -14,6 +14,7 @@ export {
   RepoError,
   readRepository,
   refreshRepository,
+  updateInstallFiles,
   storageFromUrl,
   storageLock,
 } from "@packyard/repo";

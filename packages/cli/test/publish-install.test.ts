@@ -107,7 +107,7 @@ test("publish --base-url: install files, downloads with signed SHA256SUMS and th
 
   // stdout: the page, the one-liner, and each family's steps as install.json has them.
   assert.ok(r.stdout.includes(`Install page: ${BASE}/index.html\n`), r.stdout);
-  assert.ok(r.stdout.includes(`One line: curl -fsSL ${BASE}/install.sh | sh\n`), r.stdout);
+  assert.ok(r.stdout.includes(`  curl -fsSL ${BASE}/install.sh | sh\n`), r.stdout);
   assert.ok(r.stdout.includes(`sudo apt-get install -y ${NAME}\n`), r.stdout);
   const debian = doc.targets.find((t) => t.id === "debian-12")!;
   for (const step of debian.steps) assert.ok(r.stdout.includes(step.sudo), step.sudo);
@@ -123,7 +123,11 @@ test("without --base-url: the instructions name the file: location and say a pub
   const r = await cli(["publish", "--to", "repo", ...FLAGS], cwd);
   assert.equal(r.status, 0, r.stderr);
   const location = pathToFileURL(repo).href;
-  assert.match(r.stdout, /give --base-url \(or publish\.base_url\) with the public URL/);
+  assert.match(
+    r.stdout,
+    /is where the repository is stored, not a URL its users can reach\.\nGive the public URL it is served from \(--base-url, or publish\.base_url\)/,
+  );
+  assert.equal(r.stdout.split("is where the repository is stored").length, 2, "the note once");
   assert.ok(r.stdout.includes(`${location}/keys/repository.asc`), r.stdout);
   assert.ok(r.stdout.includes(`URIs: ${location}/deb\n`), r.stdout);
   assert.ok(!r.stdout.includes("Install page:"), "no page URL users could open");

@@ -167,7 +167,21 @@ test("flags alone: every publish flag lands in its setting; durations in ms or s
     lockTimeoutMs: 90_000,
     graceMs: 5_400_000,
     afterPublish: "./purge.sh",
+    // --base-url is the repository's public URL: the install files and the .repo files use it.
+    baseUrl: "https://packages.example.org/repo",
   });
+});
+
+test("--base-url with user:password@ is refused: the install page and .repo files are public", () => {
+  assert.throws(
+    () =>
+      repoSettings(
+        flags("--to", "repo", "--base-url", "https://u:secret@example.org/r"),
+        undefined,
+        "publish",
+      ),
+    (e: Error) => /without user:password@/.test(e.message) && !e.message.includes("secret"),
+  );
 });
 
 test("the bare minimum: --to; the lock on, nothing else set", () => {

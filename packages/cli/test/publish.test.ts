@@ -49,7 +49,10 @@ test("build -p deb, then publish --to a folder: a signed suite, the key beside i
   );
   // stdout holds the instructions for users (publish-install.test.ts checks them): here, with no public
   // URL, for the storage location.
-  assert.match(again.stdout, /^\nThese instructions use the storage location file:\/\/.*: give --base-url/);
+  assert.match(
+    again.stdout,
+    /^\nNote: file:\/\/.* is where the repository is stored, not a URL its users can reach\.\nGive the public URL/,
+  );
 });
 
 test("the publish: block gives target, key and suite; flags override them; relative paths are the working folder's", async () => {

@@ -177,7 +177,7 @@ test("repo usage errors: unknown subcommand, flags of another subcommand, missin
     [
       ["frob"],
       2,
-      /^error: unknown subcommand 'frob' \(expected one of: ls, rm, prune, refresh, copy\)\nSee 'packyard repo --help'\.\n$/,
+      /^error: unknown subcommand 'frob' \(expected one of: ls, rm, prune, refresh, copy, instructions\)\nSee 'packyard repo --help'\.\n$/,
     ],
     [[], 2, /^error: missing subcommand/],
     [["ls", "--to", repo, "--keep", "1"], 2, /^error: Unknown option '--keep'/],

@@ -62,6 +62,7 @@ export {
   type RefreshOptions,
   readRepository,
   refreshRepository,
+  updateInstallFiles,
 } from "./publish/operations.ts";
 export { type EngineOptions, MIN_RSA_BITS } from "./publish/engine.ts";
 export {
@@ -168,7 +169,7 @@ export {
   type OpenPGPKeyInfo,
 } from "./install/types.ts";
 export { heredocDelimiter, shellQuote, writeFileCommands } from "./install/shell.ts";
-export { type InstallOptions, installDocument } from "./install/document.ts";
+export { checkInstallOptions, type InstallOptions, installDocument } from "./install/document.ts";
 export { certificateFingerprints } from "./install/keys.ts";
 export {
   INSTALL_FILES,

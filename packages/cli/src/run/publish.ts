@@ -73,7 +73,8 @@ export const run: RunCommand = async (flags, positionals, io) => {
   const code = await finishPublish(result, settings, io, { json, quiet, verb: "published to" });
   if (!json && !quiet) {
     const doc = await installDocument(storage, await siteOptions(storage, install));
-    printInstructions(doc, families, io, { json, quiet });
+    const downloads = gathered.inputs.some((i) => i.info.format === "macos" || i.info.format === "tarball");
+    printInstructions(doc, downloads ? [...families, "downloads"] : families, io, { json, quiet });
   }
   return code;
 };

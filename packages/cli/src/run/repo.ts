@@ -18,7 +18,7 @@ import {
   readRepository,
   refreshRepository,
   siteOptions,
-  writeInstallFiles,
+  updateInstallFiles,
 } from "../repo.ts";
 import { UsageError } from "../usage-error.ts";
 
@@ -157,11 +157,10 @@ export const run: RunCommand = async (flags, positionals, io) => {
   switch (sub) {
     case "instructions": {
       const install = installOptions(settings, setup, io);
-      // A public URL given here is written into the install files (and remembered); else they are read only.
-      const doc =
-        settings.baseUrl !== undefined && stringFlag(flags, "base-url") !== undefined
-          ? (await writeInstallFiles(storage, install)).document
-          : await installDocument(storage, await siteOptions(storage, install));
+      // A public URL given here is written into the install files (under the lock) and remembered.
+      if (stringFlag(flags, "base-url") !== undefined)
+        await updateInstallFiles(storage, { ...locking, install });
+      const doc = await installDocument(storage, await siteOptions(storage, install));
       const distro = stringFlag(flags, "distro");
       if (json) {
         const shown =

@@ -74,6 +74,13 @@ test("the quick start's commands run in fixtures/example", () => {
     "archlinux/hello-packyard/os/x86_64/hello-packyard-1.0.0-1-any.pkg.tar.zst.sig",
     "alpine/v3.22/main/x86_64/APKINDEX.tar.gz",
     "alpine/v3.22/main/x86_64/hello-packyard-1.0.0-r1.apk",
+    // The macOS package and release archives as downloads, and the install page with its data.
+    "downloads/hello-packyard/1.0.0/SHA256SUMS",
+    "downloads/hello-packyard/1.0.0/SHA256SUMS.asc",
+    "index.html",
+    "install.sh",
+    "install.json",
+    "badge.svg",
   ])
     assert.ok(existsSync(join(example, "public", f)), f);
   const apkKeys = readdirSync(join(example, "public", "keys")).filter((f) =>

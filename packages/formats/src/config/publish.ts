@@ -548,13 +548,15 @@ function httpUrl(raw: unknown, field: string): string {
     url === null ||
     (url.protocol !== "http:" && url.protocol !== "https:") ||
     url.search !== "" ||
-    url.hash !== ""
+    url.hash !== "" ||
+    url.username !== "" ||
+    url.password !== ""
   )
     throw configError(
       "INVALID_FIELD",
       field,
-      "expected an http(s) URL without ?query or #fragment, such as https://packages.example.org/repo",
-      raw,
+      "expected a public http(s) URL without user:password@, ?query or #fragment, such as https://packages.example.org/repo",
+      url !== null && (url.username !== "" || url.password !== "") ? "a URL with credentials" : raw,
     );
   return text;
 }

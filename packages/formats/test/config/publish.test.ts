@@ -193,6 +193,7 @@ test("the schema describes the publish block with the keys the parser takes", ()
     "apk_key",
     "architectures",
     "archlinux",
+    "base_url",
     "codename",
     "component",
     "contents",
@@ -219,13 +220,15 @@ test("the schema describes the publish block with the keys the parser takes", ()
     const value =
       k === "keep"
         ? "1"
-        : k === "architectures"
-          ? "[amd64]"
-          : ["path_style", "xz", "contents", "sha512"].includes(k)
-            ? "true"
-            : ["valid_for", "lock_timeout", "grace"].includes(k)
-              ? "1d"
-              : "x";
+        : k === "base_url"
+          ? "https://packages.example.org/repo"
+          : k === "architectures"
+            ? "[amd64]"
+            : ["path_style", "xz", "contents", "sha512"].includes(k)
+              ? "true"
+              : ["valid_for", "lock_timeout", "grace"].includes(k)
+                ? "1d"
+                : "x";
     assert.doesNotThrow(() => load(`publish:\n  ${k}: ${value}\n`), k);
   }
 });
@@ -332,4 +335,15 @@ test("the schema's archlinux and alpine sub-blocks list the keys the parser take
       `${body} → ${field}`,
     );
   }
+});
+
+test("publish.base_url: a public http(s) URL; credentials are refused without echoing them", () => {
+  assert.equal(
+    load("publish:\n  base_url: https://packages.example.org/repo\n").publish?.baseUrl,
+    "https://packages.example.org/repo",
+  );
+  assert.throws(
+    () => load("publish:\n  base_url: https://u:secret@example.org/r\n"),
+    (e: Error) => /without user:password@/.test(e.message) && !e.message.includes("secret"),
+  );
 });

@@ -84,6 +84,15 @@ function trimUrl(url: string, field: string): string {
   return url.replace(/\/+$/, "");
 }
 
+/**
+ * Refuses install options whose URL users could not be given (checked before an operation takes the lock,
+ * so a bad URL fails before anything is written).
+ */
+export function checkInstallOptions(options: InstallOptions | undefined): void {
+  if (options?.baseUrl !== undefined) trimUrl(options.baseUrl, "baseUrl");
+  if (options?.location !== undefined) trimUrl(options.location, "location");
+}
+
 /** The OpenPGP key name: the one given, else the only `keys/<name>.gpg` held. */
 async function openpgpKeyName(storage: Storage, given: string | undefined): Promise<string | undefined> {
   if (given !== undefined) {

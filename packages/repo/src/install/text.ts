@@ -63,14 +63,19 @@ function downloadText(release: DownloadRelease): string[] {
 
 /**
  * The install instructions of `doc` as text: every target (with the one-line installer and the
- * downloads), or only `options.target`, an id of a target the document serves. An unknown id throws
+ * downloads, unless `downloads: false`), the targets of `options.targets` (with the installer), or only
+ * `options.target`, an id of a target the document serves. An unknown id throws
  * RepoError UNKNOWN_TARGET listing the served ids (data `{ found, expected }`). When the document's base
  * URL is the storage location (`public: false`) the text starts by saying users need a public URL.
  *
  * @example installText(doc, { target: "debian-12" })
  */
-export function installText(doc: InstallDocument, options: { target?: string } = {}): string {
-  let targets = doc.targets;
+export function installText(
+  doc: InstallDocument,
+  options: { target?: string; targets?: readonly string[]; downloads?: boolean } = {},
+): string {
+  let targets =
+    options.targets === undefined ? doc.targets : doc.targets.filter((t) => options.targets!.includes(t.id));
   if (options.target !== undefined) {
     const found = doc.targets.filter((t) => t.id === options.target);
     if (found.length === 0) {
@@ -98,7 +103,7 @@ export function installText(doc: InstallDocument, options: { target?: string } =
     out.push(`  ${doc.script.command}`);
   }
   for (const target of targets) out.push("", ...targetText(doc, target));
-  if (options.target === undefined && doc.downloads.length > 0) {
+  if (options.target === undefined && options.downloads !== false && doc.downloads.length > 0) {
     out.push("", "== Downloads ==");
     for (const release of doc.downloads) out.push(...downloadText(release));
   }

@@ -97,6 +97,7 @@ export interface InstallWriteResult {
 export async function writeInstallFiles(
   storage: Storage,
   options: InstallOptions,
+  hooks: { beforeWrite?: () => Promise<void> } = {},
 ): Promise<InstallWriteResult> {
   const merged = await siteOptions(storage, options);
   const document = await installDocument(storage, merged);
@@ -107,6 +108,7 @@ export async function writeInstallFiles(
       const current = await readObject(storage, key);
       if (current !== undefined && sha256(current) === sha256(bytes)) continue;
     }
+    await hooks.beforeWrite?.();
     await storage.put(key, bytes, { contentType: contentTypeFor(key), cacheControl: MUTABLE_CACHE });
     written.push(key);
   }
@@ -114,7 +116,9 @@ export async function writeInstallFiles(
   for (const field of SITE_FIELDS) if (merged[field] !== undefined) site[field] = merged[field]!;
   const siteBytes = encoder.encode(`${JSON.stringify(site, null, 2)}\n`);
   const heldSite = await readObject(storage, SITE_KEY);
-  if (heldSite === undefined || sha256(heldSite) !== sha256(siteBytes))
+  if (heldSite === undefined || sha256(heldSite) !== sha256(siteBytes)) {
+    await hooks.beforeWrite?.();
     await storage.put(SITE_KEY, siteBytes, { contentType: "application/json", cacheControl: MUTABLE_CACHE });
+  }
   return { document, written };
 }

@@ -536,7 +536,7 @@ export function publicKeys(signers: readonly OpenPGPSigner[]): { armored: string
  * .asc/.gpg, `RPM-GPG-KEY-<name>`) and, when Alpine roots are committed, the RSA key under the exact name
  * the index signatures carry.
  */
-async function keyWrites(
+export async function keyWrites(
   ctx: EngineContext,
   rpmNames: readonly string[],
   families: ReadonlySet<string>,

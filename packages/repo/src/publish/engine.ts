@@ -5,7 +5,7 @@
  */
 import type { OpenPGPSigner, RSASigner } from "@packyard/formats";
 import { RepoError } from "../errors.ts";
-import type { InstallOptions } from "../install/document.ts";
+import { checkInstallOptions, type InstallOptions } from "../install/document.ts";
 import { writeInstallFiles } from "../install/write.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { EngineContext } from "./commit.ts";
@@ -32,13 +32,34 @@ export interface EngineOptions {
   install?: InstallOptions;
 }
 
-/** Writes the install files after an operation and adds what changed to its result's lists. */
-async function afterWork<T>(storage: Storage, install: InstallOptions | undefined, out: T): Promise<T> {
+/**
+ * Writes the install files after an operation and adds what changed to its result's lists. The operation
+ * is done by then: a failure to rebuild them is a warning (INSTALL_FILES_NOT_WRITTEN), except a lost lock.
+ */
+async function afterWork<T>(
+  storage: Storage,
+  install: InstallOptions | undefined,
+  lock: PublishLock | undefined,
+  out: T,
+): Promise<T> {
   if (install === undefined) return out;
-  const { written } = await writeInstallFiles(storage, install);
-  const lists = out as { written?: unknown; changedKeys?: unknown };
-  if (Array.isArray(lists.written)) lists.written.push(...written);
-  if (Array.isArray(lists.changedKeys)) lists.changedKeys.push(...written);
+  const lists = out as { written?: unknown; changedKeys?: unknown; warnings?: unknown };
+  try {
+    const { written } = await writeInstallFiles(storage, install, {
+      ...(lock !== undefined ? { beforeWrite: () => lock.assertHeld() } : {}),
+    });
+    if (Array.isArray(lists.written)) lists.written.push(...written);
+    if (Array.isArray(lists.changedKeys)) lists.changedKeys.push(...written);
+  } catch (e) {
+    if (e instanceof RepoError && e.code === "LOCK_LOST") throw e;
+    if (typeof out !== "object" || out === null || !Array.isArray(lists.written)) throw e;
+    const warning = {
+      code: "INSTALL_FILES_NOT_WRITTEN",
+      message: `the install files (index.html, install.sh, install.json, badge.svg) were not rebuilt: ${(e as Error).message}`,
+      root: "",
+    };
+    lists.warnings = [...(Array.isArray(lists.warnings) ? lists.warnings : []), warning];
+  }
   return out;
 }
 
@@ -142,6 +163,7 @@ export async function withEngine<T>(
   work: (ctx: EngineContext, roots: Map<string, LoadedRoot>) => Promise<T>,
 ): Promise<T> {
   const keyName = keyNameOf(options.keyName);
+  checkInstallOptions(options.install);
   const lock = options.lock === false ? undefined : (options.lock ?? storageLock(storage));
   const ctx: EngineContext = {
     storage,
@@ -160,7 +182,7 @@ export async function withEngine<T>(
       field: "grace",
     });
   if (lock === undefined)
-    return afterWork(storage, options.install, await work(ctx, await loadRepository(storage)));
+    return afterWork(storage, options.install, undefined, await work(ctx, await loadRepository(storage)));
   await lock.acquire({ timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS });
   try {
     const roots = await loadRepository(storage);
@@ -178,7 +200,7 @@ export async function withEngine<T>(
       }
       ctx.conditionalCreate = true;
     }
-    return await afterWork(storage, options.install, await work(ctx, roots));
+    return await afterWork(storage, options.install, lock, await work(ctx, roots));
   } finally {
     await lock.release().catch(() => {});
   }

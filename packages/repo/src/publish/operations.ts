@@ -215,3 +215,16 @@ export async function pruneRepository(
     return { deleted: await deleteDue(ctx, roots) };
   });
 }
+
+/**
+ * Rewrites the install files (index.html, install.sh, install.json, badge.svg) under the repository's lock,
+ * with `options.install` completed from what the repository remembers; changes no index.
+ *
+ * @example await updateInstallFiles(storage, { install: { baseUrl: "https://example.com/repo" } })
+ */
+export async function updateInstallFiles(
+  storage: Storage,
+  options: EngineOptions & { install: NonNullable<EngineOptions["install"]> },
+): Promise<PublishResult> {
+  return withEngine(storage, options, [], async () => emptyResult());
+}

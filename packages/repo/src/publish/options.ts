@@ -196,8 +196,15 @@ export interface PublishWarning {
    * `PACMAN_KEY_NOT_SIGNING`: the same for pacman package `.sig` files.
    * `PACMAN_NOT_NEWEST`: a pacman package was not added because the database holds a newer version of it
    * (a pacman database lists one version per name).
+   * `DOWNLOAD_NOTE`: something about downloads users miss (no Homebrew cask without a public URL).
+   * `INSTALL_FILES_NOT_WRITTEN`: the publish is done but the install files could not be rebuilt.
    */
-  code: "RPM_KEY_NOT_SIGNING" | "PACMAN_KEY_NOT_SIGNING" | "PACMAN_NOT_NEWEST";
+  code:
+    | "RPM_KEY_NOT_SIGNING"
+    | "PACMAN_KEY_NOT_SIGNING"
+    | "PACMAN_NOT_NEWEST"
+    | "DOWNLOAD_NOTE"
+    | "INSTALL_FILES_NOT_WRITTEN";
   message: string;
   /** The root concerned. */
   root: string;

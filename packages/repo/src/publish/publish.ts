@@ -16,12 +16,14 @@ import {
 } from "./apt-change.ts";
 import { apkInfoOf, changeAlpineRoots, checkAlpineOptions, planAlpine } from "./alpine-change.ts";
 import { siteOptions } from "../install/write.ts";
+import { contentTypeFor, MUTABLE_CACHE } from "../storage/storage.ts";
 import {
   apkKeySha256,
   commitRoots,
   deleteDue,
   draftOf,
   type EngineContext,
+  keyWrites,
   type RootPlan,
 } from "./commit.ts";
 import { applyDownloadWrites, planDownloads } from "./downloads.ts";
@@ -162,26 +164,55 @@ export async function publish(
   const suite = suiteOf(options.apt);
   const component = componentOf(options.apt);
   return withEngine(storage, options, signers, async (ctx, roots) => {
+    // Downloads are planned (read only: names, conflicts, .pkg identifiers) before any root is
+    // committed, so bad input leaves the repository untouched.
+    const site =
+      downloads.length > 0 && options.install !== undefined
+        ? await siteOptions(ctx.storage, options.install)
+        : {};
+    const plan =
+      downloads.length > 0
+        ? await planDownloads(ctx.storage, downloads, {
+            signers,
+            ...(options.replace !== undefined ? { replace: options.replace } : {}),
+            ...(site.baseUrl !== undefined ? { baseUrl: site.baseUrl } : {}),
+            ...(site.description !== undefined ? { description: site.description } : {}),
+            clock: ctx.clock,
+          })
+        : undefined;
     const result = await publishRoots(ctx, roots);
-    if (downloads.length > 0) {
-      const site = options.install === undefined ? {} : await siteOptions(ctx.storage, options.install);
-      const plan = await planDownloads(ctx.storage, downloads, {
-        signers,
-        ...(options.replace !== undefined ? { replace: options.replace } : {}),
-        ...(site.baseUrl !== undefined ? { baseUrl: site.baseUrl } : {}),
-        ...(site.description !== undefined ? { description: site.description } : {}),
-        clock: ctx.clock,
-      });
-      const written = await applyDownloadWrites(ctx.storage, plan.writes, {
-        beforeEach: async () => {
-          await ctx.lock?.assertHeld();
+    if (plan !== undefined) {
+      // SHA256SUMS.asc is checked with the repository key: its files are published with the downloads.
+      const keys = await keyWrites(ctx, [], new Set(["downloads"]));
+      const written = await applyDownloadWrites(
+        ctx.storage,
+        [
+          ...plan.writes,
+          ...keys.map((w) => ({
+            key: w.key,
+            body: w.body as Uint8Array,
+            mutable: true,
+            contentType: contentTypeFor(w.key),
+            cacheControl: MUTABLE_CACHE,
+          })),
+        ],
+        {
+          beforeEach: async () => {
+            await ctx.lock?.assertHeld();
+          },
         },
-      });
+      );
       result.written.push(...written);
       result.changedKeys.push(
         ...plan.writes.filter((w) => w.mutable && written.includes(w.key)).map((w) => w.key),
+        ...keys.map((w) => w.key),
       );
       result.downloads = { added: plan.added, unchanged: plan.unchanged };
+      if (plan.warnings.length > 0)
+        result.warnings = [
+          ...(result.warnings ?? []),
+          ...plan.warnings.map((message) => ({ code: "DOWNLOAD_NOTE" as const, message, root: "downloads" })),
+        ];
     }
     return result;
   });

@@ -450,3 +450,27 @@ test("readDownloads lists releases by name, newest first, with sizes, digests, s
   assert.equal(tool!.files[0]!.url, `${BASE}/downloads/tool/1.0%2Bgit/tool_1.0%2Bgit_linux_all.tar.gz`);
   assert.deepEqual(await readDownloads(memoryStorage(), BASE), []);
 });
+
+test("publish(): downloads alone publish the key files; a conflicting download fails before any root is committed", async () => {
+  const { publish } = await import("../../src/publish/publish.ts");
+  const { testDeb } = await import("@packyard/testkit/debs");
+  const s = memoryStorage();
+  const first = await archive("hello", "1.0.0");
+  const r = await publish(s, { add: [first], signers: [signer], keyName: "hello", clock: () => DATE });
+  assert.deepEqual(r.downloads?.added.length, 1);
+  // SHA256SUMS.asc is checked with the repository key, so its files come with the downloads.
+  assert.ok(await readObject(s, "keys/hello.asc"), "keys/hello.asc");
+  assert.ok(await readObject(s, "keys/hello.gpg"), "keys/hello.gpg");
+  const outsideLock = async () => (await keys(s)).filter((k) => !k.startsWith(".packyard/lock/"));
+  const before = await outsideLock();
+  await rejects(
+    publish(s, {
+      add: [await testDeb({ name: "hello" }), await archive("hello", "1.0.0", "other bytes")],
+      signers: [signer],
+      keyName: "hello",
+      clock: () => DATE,
+    }),
+    "REPO_CONFLICT",
+  );
+  assert.deepEqual(await outsideLock(), before, "nothing written: no APT suite, no changed file");
+});
