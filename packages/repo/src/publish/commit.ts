@@ -506,7 +506,8 @@ function blobHashes(state: RootState): Map<string, string> {
   return out;
 }
 
-async function* verifying(
+/** Passes `input` through, counting its bytes and hashing them into `sink` (checked once it ends). */
+export async function* verifying(
   input: AsyncIterable<Uint8Array>,
   sink: { size: number; hash: ReturnType<typeof createHash> },
 ): AsyncGenerator<Uint8Array> {

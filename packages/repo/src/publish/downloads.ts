@@ -29,6 +29,7 @@ import { caskToken, homebrewCask } from "../install/cask.ts";
 import type { DownloadFile, DownloadRelease } from "../install/types.ts";
 import { collectBytes, readObject } from "../storage/read.ts";
 import { contentTypeFor, IMMUTABLE_CACHE, MUTABLE_CACHE, type Storage } from "../storage/storage.ts";
+import { verifying } from "./commit.ts";
 import type { PublishInput } from "./options.ts";
 
 /** The folder of downloads at the repository root. */
@@ -650,7 +651,7 @@ export async function applyDownloadWrites(
       await storage.put(w.key, w.body, options);
     } else {
       const sink = { size: 0, hash: createHash("sha256") };
-      await storage.put(w.key, hashing(w.body.open(), sink), options);
+      await storage.put(w.key, verifying(w.body.open(), sink), options);
       const sha256 = sink.hash.digest("hex");
       if (w.expect !== undefined && (sink.size !== w.expect.size || sha256 !== w.expect.sha256)) {
         await storage.delete(w.key).catch(() => {});
@@ -664,17 +665,6 @@ export async function applyDownloadWrites(
     written.push(w.key);
   }
   return written;
-}
-
-async function* hashing(
-  input: AsyncIterable<Uint8Array>,
-  sink: { size: number; hash: ReturnType<typeof createHash> },
-): AsyncGenerator<Uint8Array> {
-  for await (const chunk of input) {
-    sink.size += chunk.length;
-    sink.hash.update(chunk);
-    yield chunk;
-  }
 }
 
 /**

@@ -10,13 +10,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import {
-  bytesSource,
-  loadOpenPGPSigner,
-  type OpenPGPSigner,
-  type PackageSpec,
-  parseVersion,
-} from "@packyard/formats";
+import { bytesSource, loadOpenPGPSigner, type OpenPGPSigner } from "@packyard/formats";
 import { readMacos, writeMacosBytes } from "@packyard/formats/macos";
 import { readTarball, tarballFormat } from "@packyard/formats/tarball";
 import { gpgHome, KEYS_DIR, scratch, validSig } from "@packyard/testkit/keyrings";
@@ -26,35 +20,12 @@ import { applyDownloadWrites, planDownloads } from "../../src/publish/downloads.
 import type { PublishInput } from "../../src/publish/options.ts";
 import { folderStorage } from "../../src/storage/fs.ts";
 import { collectBytes } from "../../src/storage/read.ts";
-
-const ROOT = { name: "root", id: 0 };
-
-function spec(name: string, version: string): PackageSpec {
-  return {
-    name,
-    version: parseVersion(version),
-    arch: "all",
-    date: 1_700_000_000,
-    relations: {},
-    changelog: [],
-    scripts: {},
-    entries: [
-      {
-        type: "file",
-        path: `/usr/local/bin/${name}`,
-        mode: 0o755,
-        owner: ROOT,
-        group: ROOT,
-        content: bytesSource(new TextEncoder().encode("#!/bin/sh\necho hello\n")),
-      },
-    ],
-  } as PackageSpec;
-}
+import { downloadSpec } from "../publish/downloads-support.ts";
 
 /** A .pkg from the formats writer (its identifier is what the cask must uninstall) and a tar.gz. */
 async function inputs(name: string, version: string): Promise<PublishInput[]> {
-  const pkg = await writeMacosBytes(spec(name, version), { identifier: `com.example.${name}` });
-  const tgz = await collectBytes(tarballFormat.write(spec(name, version), { format: "tar.gz" }));
+  const pkg = await writeMacosBytes(downloadSpec(name, version), { identifier: `com.example.${name}` });
+  const tgz = await collectBytes(tarballFormat.write(downloadSpec(name, version), { format: "tar.gz" }));
   return [
     {
       info: await readMacos(bytesSource(pkg)),

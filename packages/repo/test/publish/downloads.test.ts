@@ -4,14 +4,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { before, test } from "node:test";
-import {
-  bytesSource,
-  type OpenPGPSigner,
-  type PackageInfo,
-  type PackageSpec,
-  parseVersion,
-  verifyDetached,
-} from "@packyard/formats";
+import { bytesSource, type OpenPGPSigner, type PackageInfo, verifyDetached } from "@packyard/formats";
 import { readMacos, writeMacosBytes } from "@packyard/formats/macos";
 import { readTarball, tarballFormat } from "@packyard/formats/tarball";
 import { openpgpTestKey } from "@packyard/testkit/keyrings";
@@ -27,37 +20,15 @@ import {
 import { memoryStorage } from "../../src/storage/memory.ts";
 import { collectBytes, readObject } from "../../src/storage/read.ts";
 import type { Storage } from "../../src/storage/storage.ts";
+import { downloadSpec } from "./downloads-support.ts";
 
 let signer: OpenPGPSigner;
 before(async () => {
   signer = (await openpgpTestKey()).signer;
 });
 
-const ROOT = { name: "root", id: 0 };
 const BASE = "https://downloads.example.org/repo";
 const DATE = new Date("2025-01-02T03:04:05Z");
-
-function spec(name: string, version: string, body = "hello"): PackageSpec {
-  return {
-    name,
-    version: parseVersion(version),
-    arch: "all",
-    date: 1_700_000_000,
-    relations: {},
-    changelog: [],
-    scripts: {},
-    entries: [
-      {
-        type: "file",
-        path: `/usr/local/bin/${name}`,
-        mode: 0o755,
-        owner: ROOT,
-        group: ROOT,
-        content: bytesSource(new TextEncoder().encode(`#!/bin/sh\necho ${body}\n`)),
-      },
-    ],
-  } as PackageSpec;
-}
 
 /** A real .pkg made by the formats package's writer, and what its reader says of it. */
 async function pkg(
@@ -65,7 +36,7 @@ async function pkg(
   version: string,
   options: { identifier?: string; body?: string; componentOnly?: boolean } = {},
 ): Promise<PublishInput & { bytes: Uint8Array }> {
-  const bytes = await writeMacosBytes(spec(name, version, options.body), {
+  const bytes = await writeMacosBytes(downloadSpec(name, version, options.body), {
     identifier: options.identifier ?? `com.example.${name}`,
     componentOnly: options.componentOnly ?? false,
   });
@@ -78,7 +49,9 @@ async function archive(
   version: string,
   body = "hello",
 ): Promise<PublishInput & { bytes: Uint8Array }> {
-  const bytes = await collectBytes(tarballFormat.write(spec(name, version, body), { format: "tar.gz" }));
+  const bytes = await collectBytes(
+    tarballFormat.write(downloadSpec(name, version, body), { format: "tar.gz" }),
+  );
   const info = await readTarball(bytesSource(bytes));
   return { info, source: bytesSource(bytes), name: `dist/${name}_${version}_linux_all.tar.gz`, bytes };
 }
