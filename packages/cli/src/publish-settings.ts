@@ -111,7 +111,7 @@ export function urlFlag(flags: Flags, name: string, command: string): string | u
     url.password !== ""
   ) {
     throw new UsageError(
-      `--${name}: expected a public http(s) URL without user:password@, ?query or #fragment, such as https://packages.example.org/repo, found '${url === null ? text : `${url.protocol}//${url.host}${url.pathname}`}'`,
+      `--${name}: expected a public http(s) URL without user:password@, ?query or #fragment, such as https://packages.example.org/repo, found '${url !== null && (url.username !== "" || url.password !== "") ? `${url.protocol}//…@${url.host}${url.pathname}` : text}'`,
       command,
     );
   }

@@ -119,9 +119,11 @@ test("usage errors name the flag: --changelog-limit not a whole number, --base-u
   ]) {
     usage(
       [`--base-url=${url}`],
-      /^--base-url: expected an http\(s\) URL without \?query or #fragment, such as https:\/\/packages\.example\.org\/repo, found '/,
+      /^--base-url: expected a public http\(s\) URL without user:password@, \?query or #fragment, such as https:\/\/packages\.example\.org\/repo, found '/,
     );
   }
+  // The URL goes into public files: credentials are refused, and not echoed.
+  usage(["--base-url=https://me:s3cret@example.org/r"], /found 'https:\/\/…@example\.org\/r'$/);
 });
 
 test("through the command: a bad --changelog-limit is a usage error (exit 2) naming the flag", async () => {
