@@ -16,7 +16,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { DEFAULT_SEED, PAYLOAD_KINDS, payloadBytes, stagePayload } from "./payload.ts";
 import { median, replaceSection } from "./results.ts";
-import type { BenchCommand, PayloadKind, Scenario, ScenarioContext } from "./scenario.ts";
+import type { BenchCommand, CustomScenario, PayloadKind, Scenario, ScenarioContext } from "./scenario.ts";
 import { parseTimeV, type TimeReport } from "./time-v.ts";
 
 const repoRoot = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -51,7 +51,7 @@ function hasCommand(name: string): boolean {
   return spawnSync("sh", ["-c", `command -v "$1" >/dev/null 2>&1`, "sh", name]).status === 0;
 }
 
-async function loadScenario(name: string): Promise<Scenario> {
+async function loadScenario(name: string): Promise<Scenario | CustomScenario> {
   const dir = join(benchDir, "scenarios");
   const file = join(dir, `${name}.ts`);
   if (!/^[\w.-]+$/.test(name) || !existsSync(file)) {
@@ -65,11 +65,11 @@ async function loadScenario(name: string): Promise<Scenario> {
   const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   const candidates = [mod.default, mod.scenario, ...Object.values(mod)];
   const found = candidates.find(
-    (v): v is Scenario =>
+    (v): v is Scenario | CustomScenario =>
       typeof v === "object" &&
       v !== null &&
-      typeof (v as Scenario).packyard === "function" &&
-      typeof (v as Scenario).native === "function",
+      ((typeof (v as Scenario).packyard === "function" && typeof (v as Scenario).native === "function") ||
+        typeof (v as CustomScenario).run === "function"),
   );
   if (found === undefined)
     fail(`bench/scenarios/${name}.ts exports no Scenario (default export or \`scenario\`)`);
@@ -208,7 +208,7 @@ async function main(): Promise<void> {
     fail(`--reps: expected a positive whole number, found ${values.reps}`);
   const seed = values.seed === undefined ? DEFAULT_SEED : Number(values.seed);
   if (!Number.isSafeInteger(seed)) fail(`--seed: expected a whole number, found ${values.seed}`);
-  let payloads = scenario.payloads;
+  let payloads = "run" in scenario ? [] : scenario.payloads;
   if (values.payload !== undefined) {
     const p = values.payload as PayloadKind;
     if (!PAYLOAD_KINDS.includes(p))
@@ -219,6 +219,16 @@ async function main(): Promise<void> {
     fail(`${TIME} is missing (Debian package 'time'): it measures wall time and peak RSS`);
   const missing = scenario.nativeTools.filter((t) => !hasCommand(t));
   if (missing.length > 0) fail(`scenario ${scenario.name} needs ${missing.join(", ")} on PATH`);
+  if ("run" in scenario) {
+    const section = await scenario.run({
+      reps,
+      repoRoot,
+      outDir,
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+    await writeSection(scenario.name, section);
+    return;
+  }
 
   const results: PayloadResult[] = [];
   const commands: string[] = [];
@@ -277,11 +287,16 @@ async function main(): Promise<void> {
     commit: gitCommit(),
     commands,
   });
+  await writeSection(scenario.name, section);
+}
+
+/** Prints a scenario's section and puts it into bench/RESULTS.md. */
+async function writeSection(name: string, section: string): Promise<void> {
   process.stdout.write(`${section}\n`);
   const resultsPath = join(benchDir, "RESULTS.md");
   const doc = await readFile(resultsPath, "utf8").catch(() => "");
-  await writeFile(resultsPath, replaceSection(doc, scenario.name, section));
-  process.stderr.write(`bench: wrote the ${scenario.name} section of bench/RESULTS.md\n`);
+  await writeFile(resultsPath, replaceSection(doc, name, section));
+  process.stderr.write(`bench: wrote the ${name} section of bench/RESULTS.md\n`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -42,3 +42,27 @@ export interface Scenario {
   /** Prints the native tool's version for RESULTS.md. */
   versions(): BenchCommand[];
 }
+
+/** What the harness gives a {@link CustomScenario}. */
+export interface CustomRunOptions {
+  /** `--reps` (default 5). */
+  reps: number;
+  /** Absolute path of the repository root. */
+  repoRoot: string;
+  /** bench/out/: staging and scratch space (git-ignored). */
+  outDir: string;
+  /** Progress lines (stderr). */
+  log(line: string): void;
+}
+
+/**
+ * A scenario that runs its own cases (several sizes and tools, untimed set-up steps between timed
+ * commands) instead of one packyard command against native commands per payload; it returns its
+ * RESULTS.md section, which the harness writes like any other.
+ */
+export interface CustomScenario {
+  name: string;
+  description: string;
+  nativeTools: string[];
+  run(options: CustomRunOptions): Promise<string>;
+}
