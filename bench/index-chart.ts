@@ -94,21 +94,21 @@ export function niceTicks(max: number): number[] {
 export interface Series {
   family: Family;
   label: string;
+  tool: SideResult["tool"];
   native: boolean;
   points: { n: number; seconds: number; generated: boolean }[];
 }
 
-/** The add-one series of a run: packyard's CLI and each native tool, per family. */
+/** The add-one series of a run: packyard's CLI, its in-process `publish()` and each native tool, per family. */
 export function addSeries(run: IndexRun): Series[] {
   const out = new Map<string, Series>();
   for (const c of run.cases) {
     if (c.kind !== "add") continue;
     for (const s of c.sides) {
-      if (s.tool === "in-process") continue;
       const key = `${c.family}\u0000${s.label}`;
       let series = out.get(key);
       if (series === undefined) {
-        series = { family: c.family, label: s.label, native: s.tool === "native", points: [] };
+        series = { family: c.family, label: s.label, tool: s.tool, native: s.tool === "native", points: [] };
         out.set(key, series);
       }
       series.points.push({ n: c.n, seconds: s.medianSeconds, generated: c.generated === true });
@@ -125,9 +125,9 @@ function formatN(n: number): string {
 /** The SVG chart of add-one time against repository size. Deterministic: no dates, no random ids. */
 export function renderChart(run: IndexRun): string {
   const series = addSeries(run).filter((s) => s.points.length > 0);
-  const W = 760;
-  const H = 440;
-  const m = { left: 64, right: 210, top: 40, bottom: 56 };
+  const W = 940;
+  const H = 460;
+  const m = { left: 64, right: 330, top: 40, bottom: 56 };
   const sizes = [...new Set(series.flatMap((s) => s.points.map((p) => p.n)))].sort((a, b) => a - b);
   const lo = sizes[0] ?? 1000;
   const hi = sizes.length > 1 ? sizes[sizes.length - 1]! : lo * 10;
@@ -165,37 +165,47 @@ export function renderChart(run: IndexRun): string {
   );
   const packyardAt = new Map<string, number>();
   for (const s of series)
-    if (!s.native) for (const p of s.points) packyardAt.set(`${s.family}:${p.n}`, p.seconds);
+    if (s.tool === "packyard") for (const p of s.points) packyardAt.set(`${s.family}:${p.n}`, p.seconds);
+  const nativeRank = new Map<string, number>();
   let legendY = m.top + 6;
   for (const s of series) {
     const color = FAMILY_COLORS[s.family];
-    const dash = s.native ? ` stroke-dasharray="6 4"` : "";
+    const rank = s.native ? (nativeRank.get(s.family) ?? 0) : 0;
+    if (s.native) nativeRank.set(s.family, rank + 1);
+    const dash =
+      s.tool === "in-process"
+        ? ` stroke-dasharray="2 3"`
+        : s.native
+          ? ` stroke-dasharray="${rank === 0 ? "7 4" : "12 3 2 3"}"`
+          : "";
+    const width = s.tool === "in-process" ? 1.5 : 2;
     const pts = s.points.map((p) => `${num(x(p.n))},${num(y(p.seconds))}`).join(" ");
-    out.push(`<polyline points="${pts}" fill="none" stroke="${color}" stroke-width="2"${dash}/>`);
+    out.push(`<polyline points="${pts}" fill="none" stroke="${color}" stroke-width="${width}"${dash}/>`);
     for (const p of s.points) {
       const cx = num(x(p.n));
       const cy = num(y(p.seconds));
       out.push(
         s.native
           ? `<rect x="${num(x(p.n) - 3.5)}" y="${num(y(p.seconds) - 3.5)}" width="7" height="7" fill="${color}"/>`
-          : `<circle cx="${cx}" cy="${cy}" r="3.5" fill="${p.generated ? "#ffffff" : color}" stroke="${color}"/>`,
+          : `<circle cx="${cx}" cy="${cy}" r="${s.tool === "in-process" ? 2.5 : 3.5}" fill="${p.generated ? "#ffffff" : color}" stroke="${color}"/>`,
       );
       const base = packyardAt.get(`${s.family}:${p.n}`);
       if (s.native && base !== undefined && base > 0) {
         out.push(
-          `<text x="${num(x(p.n) + 6)}" y="${num(y(p.seconds) - 6)}" fill="${color}">${escapeXml(`${(p.seconds / base).toFixed(1)}×`)}</text>`,
+          `<text x="${num(x(p.n) + 6)}" y="${num(y(p.seconds) - 6 - 12 * rank)}" fill="${color}">${escapeXml(`${(p.seconds / base).toFixed(1)}×`)}</text>`,
         );
       }
     }
     const lx = W - m.right + 14;
     out.push(
-      `<line x1="${lx}" y1="${legendY}" x2="${lx + 24}" y2="${legendY}" stroke="${color}" stroke-width="2"${dash}/>`,
+      `<line x1="${lx}" y1="${legendY}" x2="${lx + 24}" y2="${legendY}" stroke="${color}" stroke-width="${width}"${dash}/>`,
       `<text x="${lx + 30}" y="${legendY}" dominant-baseline="middle">${escapeXml(`${FAMILY_NAMES[s.family]}: ${s.label}`)}</text>`,
     );
     legendY += 18;
   }
   const foot = [
     "Labels: native time ÷ packyard CLI time at that size.",
+    "Dotted: publish() in-process (the 100 ms gate).",
     "Hollow points: records generated, not published from files.",
   ];
   for (const line of foot) {

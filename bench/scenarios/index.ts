@@ -122,9 +122,9 @@ function copyTree(from: string, to: string): void {
   sh("cp", ["-a", from, to]);
 }
 
-/** Waits (up to 2 minutes) for the 1-minute load to fall to 1.5 or below; returns the load. */
+/** Waits (up to a minute) for the 1-minute load to fall to 1.5 or below; returns the load. */
 async function settle(log: (s: string) => void): Promise<number> {
-  for (let waited = 0; waited < 120; waited += 5) {
+  for (let waited = 0; waited < 60; waited += 5) {
     const l = loadavg()[0] ?? 0;
     if (l <= 1.5) return l;
     if (waited === 0) log(`  load ${l.toFixed(2)} > 1.5: waiting for it to settle`);

@@ -89,9 +89,9 @@ test("the chart is well-formed SVG with one line per tool and family, and determ
   const svg = renderChart(sampleRun());
   assert.ok(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"'));
   checkWellFormed(svg);
-  // Arch: packyard CLI (1k, 5k, 50k) and repo-add (1k, 5k); the in-process side is not a line.
-  assert.equal(svg.match(/<polyline /g)?.length, 2);
-  assert.equal(svg.match(/<circle /g)?.length, 3);
+  // Arch: packyard CLI and in-process (1k, 5k, 50k: circles) and repo-add (1k, 5k: squares).
+  assert.equal(svg.match(/<polyline /g)?.length, 3);
+  assert.equal(svg.match(/<circle /g)?.length, 6);
   assert.equal(svg.match(/<rect x="[\d.]+" y="[\d.]+" width="7"/g)?.length, 2);
   assert.equal(renderChart(sampleRun()), svg);
 });
@@ -133,10 +133,11 @@ test("axes: log scale for sizes, linear from 0 for seconds, round ticks", () => 
 test("series take the add-one cases only, sorted by size, generated points marked", () => {
   const s = addSeries(sampleRun());
   assert.deepEqual(
-    s.map((x) => [x.label, x.native, x.points.map((p) => p.n)]),
+    s.map((x) => [x.label, x.tool, x.points.map((p) => p.n)]),
     [
-      ["packyard publish", false, [1000, 5000, 50000]],
-      ['repo-add <"&">', true, [1000, 5000]],
+      ["packyard publish", "packyard", [1000, 5000, 50000]],
+      ["publish() in-process", "in-process", [1000, 5000, 50000]],
+      ['repo-add <"&">', "native", [1000, 5000]],
     ],
   );
   assert.equal(s[0]!.points[2]!.generated, true);
