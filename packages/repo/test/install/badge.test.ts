@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { badgeFor, badgeSvg, badgeVersion, textWidth } from "../../src/install/badge.ts";
-import { HOSTILE, sampleInstallDocument } from "../../../testkit/src/install-document.ts";
+import { HOSTILE, sampleInstallDocument } from "@packyard/testkit/install-document";
 
 const ENTITY = /^&(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9A-Fa-f]+);/;
 const DECODE: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };

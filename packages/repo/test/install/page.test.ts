@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { test } from "node:test";
 import { escapeHtml, formatFingerprint, installPage } from "../../src/install/page.ts";
-import { HOSTILE, sampleInstallDocument } from "../../../testkit/src/install-document.ts";
+import { HOSTILE, sampleInstallDocument } from "@packyard/testkit/install-document";
 
 const DECODE: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', "#39": "'" };
 

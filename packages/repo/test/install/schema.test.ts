@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import ts from "typescript";
-import { sampleInstallDocument } from "../../../testkit/src/install-document.ts";
+import { sampleInstallDocument } from "@packyard/testkit/install-document";
 
 type Schema = Record<string, unknown>;
 

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { InstallDocument, InstallTarget } from "@packyard/repo";
 import { installScript } from "../../src/install/script.ts";
-import { HOSTILE, sampleInstallDocument } from "../../../testkit/src/install-document.ts";
+import { HOSTILE, sampleInstallDocument } from "@packyard/testkit/install-document";
 
 type Region = "code" | "single" | "double" | "comment";
 

@@ -18,7 +18,7 @@ import type { InstallDocument } from "@packyard/repo";
 import { serveFolder } from "@packyard/testkit/http";
 import { needTool } from "@packyard/testkit/tools";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
-import { HOSTILE, sampleInstallDocument } from "../../../testkit/src/install-document.ts";
+import { HOSTILE, sampleInstallDocument } from "@packyard/testkit/install-document";
 import { badgeFor } from "../../src/install/badge.ts";
 import { installPage, PAGE_STYLE } from "../../src/install/page.ts";
 

@@ -27,7 +27,7 @@ import { matchTarget } from "../../src/catalogue/os-release.ts";
 import type { CatalogueTarget } from "../../src/catalogue/target.ts";
 import { installScript } from "../../src/install/script.ts";
 import { shellQuote } from "../../src/install/shell.ts";
-import { HOSTILE, sampleInstallDocument } from "../../../testkit/src/install-document.ts";
+import { HOSTILE, sampleInstallDocument } from "@packyard/testkit/install-document";
 
 const FIXTURES = new URL("../fixtures/os-release/", import.meta.url).pathname;
 
