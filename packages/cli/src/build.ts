@@ -10,7 +10,7 @@ import {
   type BuildWarning,
   build as buildPackages,
   type PackageFormat,
-} from "./formats.ts";
+} from "./formats-build.ts";
 
 /** Config file names tried in a folder when `-f` is not given. */
 export const CONFIG_NAMES = ["packyard.yml", "packyard.yaml", "nfpm.yaml", "nfpm.yml"] as const;
@@ -39,7 +39,7 @@ export interface BuildInput {
   date: number;
   progress?: (event: BuildProgress) => void;
   warn?: (w: BuildWarning) => void;
-  /** The formats to choose from (default: the registry, FORMATS). */
+  /** The formats to choose from (default: the registered formats, each loaded only when built). */
   // biome-ignore lint/suspicious/noExplicitAny: formats carry their own option types.
   formats?: readonly PackageFormat<any>[];
 }

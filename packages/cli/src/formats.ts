@@ -4,6 +4,8 @@
  * leaves to them), never from its internal files. Importing it loads the whole library, so only the
  * commands' work (run/*.ts) and the modules it uses import it statically; main.ts and the command
  * descriptions (commands/*.ts) do not, and `--help` and `--version` load none of it (test/lazy-loading.test.ts).
+ * `packyard build` goes through the narrower formats-build.ts instead, so that it loads only the formats it
+ * builds.
  */
 export {
   FORMATS,

@@ -71,7 +71,8 @@ export {
 // Formats: the interface, the registry, dispatch by id or by content.
 export type { DetachedArtifact, PackageFormat, ReadContext, Warning, WriteContext } from "./format.ts";
 export { DEFAULT_LIMITS, type ReadLimits, resolveLimits } from "./limits.ts";
-export { FORMATS, type FormatOptionsMap, formatById } from "./registry.ts";
+export { FORMATS, type FormatOptionsMap, formatById, formatForPackager } from "./registry.ts";
+export { FORMAT_ENTRIES, type FormatEntry, loadFormat } from "./registry-lazy.ts";
 export { detectFormat, packageFileName, readPackage, SNIFF_BYTES, writePackage } from "./api.ts";
 export { type DebOptions, debFormat } from "./deb/index.ts";
 export { type RpmOptions, rpmFormat } from "./rpm/index.ts";
@@ -95,7 +96,7 @@ export {
   type BuildSource,
   type BuildWarning,
   build,
-  formatForPackager,
+  formatIdForPackager,
   isArchivePackager,
   nodeBuildHost,
   type Packager,

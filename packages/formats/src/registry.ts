@@ -1,25 +1,20 @@
 /**
- * The registry of package formats, built by plain imports (nothing registers itself on import).
- * Each format folder exports one PackageFormat; add it here with one import and one array entry.
+ * The registry of package formats, built by plain imports (nothing registers itself on import): every
+ * format's code is loaded with it. Each format folder exports one PackageFormat; add it here with one import
+ * and one array entry, and to `registry-lazy.ts` (what the build API loads a format through) in the same order.
  */
-import { type ApkOptions, apkFormat } from "./apk/index.ts";
-import { type ArchlinuxOptions, archlinuxFormat } from "./archlinux/index.ts";
-import { type DebOptions, debFormat } from "./deb/index.ts";
+import { apkFormat } from "./apk/index.ts";
+import { archlinuxFormat } from "./archlinux/index.ts";
+import { formatForPackager as packagerFormat } from "./build/packagers.ts";
+import { debFormat } from "./deb/index.ts";
 import type { PackageFormat } from "./format.ts";
 import type { FormatId } from "./info/types.ts";
-import { type MacosOptions, macosFormat } from "./macos/index.ts";
-import { type RpmOptions, rpmFormat } from "./rpm/index.ts";
-import { type TarballOptions, tarballFormat } from "./tarball/index.ts";
+import { macosFormat } from "./macos/index.ts";
+import type { FormatOptionsMap } from "./registry-lazy.ts";
+import { rpmFormat } from "./rpm/index.ts";
+import { tarballFormat } from "./tarball/index.ts";
 
-/** Each format id's options type: what `writePackage(id, spec, options)` takes. */
-export interface FormatOptionsMap {
-  deb: DebOptions;
-  rpm: RpmOptions;
-  archlinux: ArchlinuxOptions;
-  apk: ApkOptions;
-  macos: MacosOptions;
-  tarball: TarballOptions;
-}
+export type { FormatOptionsMap } from "./registry-lazy.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: each format has its own options type; callers narrow by id.
 export const FORMATS: readonly PackageFormat<any>[] = [
@@ -38,4 +33,17 @@ export function formatById(id: string): PackageFormat<any> | undefined;
 // biome-ignore lint/suspicious/noExplicitAny: see FORMATS.
 export function formatById(id: string): PackageFormat<any> | undefined {
   return FORMATS.find((f) => f.id === id);
+}
+
+/**
+ * The format behind a packager name (`deb`, `tar.gz`, ...) among `formats` (default FORMATS); archives are
+ * the one `tarball` format. Throws SpecError UNKNOWN_FORMAT.
+ */
+export function formatForPackager(
+  packager: string,
+  // biome-ignore lint/suspicious/noExplicitAny: see FORMATS.
+  formats: readonly PackageFormat<any>[] = FORMATS,
+  // biome-ignore lint/suspicious/noExplicitAny: see FORMATS.
+): PackageFormat<any> {
+  return packagerFormat(packager, formats);
 }

@@ -5,7 +5,7 @@ import { resolveBuildDate } from "../build-date.ts";
 import type { RunCommand } from "../command.ts";
 import { DEFAULT_PACKAGERS } from "../commands/build.ts";
 import { listFlag } from "../flags.ts";
-import { type BuildProgress, PACKAGERS, packagerFromFileName, SpecError } from "../formats.ts";
+import { type BuildProgress, PACKAGERS, packagerFromFileName, SpecError } from "../formats-build.ts";
 import { Progress } from "../progress.ts";
 import { UsageError } from "../usage-error.ts";
 

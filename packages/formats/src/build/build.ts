@@ -16,17 +16,15 @@ import {
   parseChecksumConfig,
 } from "../checksums/config.ts";
 import { signChecksums } from "../checksums/sign.ts";
-import type { SigningMaterial } from "../config/block.ts";
+import type { ConfigurableFormat, SigningMaterial } from "../config/block.ts";
 import { loadConfig } from "../config/load.ts";
 import { IOError, SignError, SpecError } from "../errors.ts";
 import type { PackageFormat, Warning } from "../format.ts";
 import { createHasher, type Hasher } from "../hash/hasher.ts";
 import type { PackageInfo } from "../info/types.ts";
-import { FORMATS, type FormatOptionsMap } from "../registry.ts";
-import { signerFromKeyFile } from "../sign/key-file.ts";
+import { FORMAT_ENTRIES, type FormatOptionsMap, loadFormat } from "../registry-lazy.ts";
 import { resolvePassphrase } from "../sign/passphrase.ts";
 import type { Signer } from "../sign/signer.ts";
-import { loadX509Signer } from "../sign/x509.ts";
 import { formatSemver } from "../spec/version.ts";
 import type { ByteSource, PackageSpec } from "../spec/types.ts";
 import type { SpoolFactory } from "../spool/spool.ts";
@@ -39,7 +37,13 @@ import {
   type BuildManifest,
   serializeBuildManifest,
 } from "./manifest.ts";
-import { formatForPackager, isArchivePackager, PACKAGERS, packagerFromFileName } from "./packagers.ts";
+import {
+  formatForPackager,
+  formatIdForPackager,
+  isArchivePackager,
+  PACKAGERS,
+  packagerFromFileName,
+} from "./packagers.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: formats carry their own option types.
 type AnyFormat = PackageFormat<any>;
@@ -139,7 +143,10 @@ export interface BuildOptions {
   host?: BuildHost;
   /** Where writers buffer parts whose size must come first (default: memory, then temp files). */
   spool?: SpoolFactory;
-  /** The formats to choose from (default: FORMATS). */
+  /**
+   * The formats to choose from (default: the registered formats, FORMATS; each is then loaded only when one
+   * of its packagers is built, and the config's blocks are checked with the formats' `config` alone).
+   */
   registry?: readonly AnyFormat[];
   onProgress?: (event: BuildProgress) => void;
   onWarning?: (warning: BuildWarning) => void;
@@ -194,8 +201,33 @@ interface Inputs {
   resolve(format: AnyFormat): Promise<{ spec: PackageSpec; options: unknown }>;
 }
 
-async function inputsOf(source: BuildSource, opts: BuildOptions, host: BuildHost): Promise<Inputs> {
-  const registry = opts.registry ?? FORMATS;
+/** The formats a build chooses from: their config blocks, and each packager's format, loaded on demand. */
+interface Registry {
+  configurable: readonly ConfigurableFormat[];
+  /** The id of the format that writes `packager`; throws SpecError UNKNOWN_FORMAT. */
+  idFor(packager: string): string;
+  load(id: string): Promise<AnyFormat>;
+}
+
+function registryOf(opts: BuildOptions): Registry {
+  const given = opts.registry;
+  if (given !== undefined) {
+    return {
+      configurable: given,
+      idFor: (packager) => formatForPackager(packager, given).id,
+      load: async (id) => formatForPackager(id, given),
+    };
+  }
+  const ids = FORMAT_ENTRIES.map((e) => e.id);
+  return { configurable: FORMAT_ENTRIES, idFor: (p) => formatIdForPackager(p, ids), load: loadFormat };
+}
+
+async function inputsOf(
+  source: BuildSource,
+  opts: BuildOptions,
+  host: BuildHost,
+  registry: readonly ConfigurableFormat[],
+): Promise<Inputs> {
   const env = opts.env ?? {};
   if ("spec" in source) {
     return {
@@ -247,6 +279,8 @@ async function loadMaterial(
   const env = opts.env ?? {};
   if (material.kind === "x509") {
     const passphrase = material.passphrase ?? resolvePassphrase(env, packager)?.passphrase;
+    // node-forge (PKCS#12, CMS) is loaded only when an X.509 key is.
+    const { loadX509Signer } = await import("../sign/x509.ts");
     return loadX509Signer({
       ...(material.p12 !== undefined ? { p12: material.p12 } : {}),
       ...(material.certificatePem !== undefined ? { certificatePem: material.certificatePem } : {}),
@@ -269,6 +303,8 @@ async function loadMaterial(
       { cause: e },
     );
   }
+  // openpgp.js and the RSA and X.509 code are loaded only when a key file is, and only the one it needs.
+  const { signerFromKeyFile } = await import("../sign/key-file.ts");
   return signerFromKeyFile({
     path,
     bytes,
@@ -428,14 +464,14 @@ export async function build(source: BuildSource, opts: BuildOptions): Promise<Bu
     );
   }
   const host = opts.host ?? nodeBuildHost;
-  const registry = opts.registry ?? FORMATS;
-  const inputs = await inputsOf(source, opts, host);
+  const registry = registryOf(opts);
+  const inputs = await inputsOf(source, opts, host, registry.configurable);
 
-  // Config errors come first: they are what a user fixes first, whatever the packagers.
-  const packagers = [...new Set(opts.formats)].map((p) => ({
-    packager: p,
-    format: formatForPackager(p, registry),
-  }));
+  // Config errors come first: they are what a user fixes first, whatever the packagers. Every packager is
+  // checked before any format's code is loaded; then only the formats asked for are.
+  const ids = [...new Set(opts.formats)].map((p) => ({ packager: p, id: registry.idFor(p) }));
+  const packagers: { packager: string; format: AnyFormat }[] = [];
+  for (const { packager, id } of ids) packagers.push({ packager, format: await registry.load(id) });
   const targetIsFile = packagers.length === 1 && packagerFromFileName(basename(opts.target)) !== undefined;
   const dir = resolve(targetIsFile ? dirname(opts.target) : opts.target);
 

@@ -20,9 +20,11 @@ export {
 } from "./manifest.ts";
 export {
   formatForPackager,
+  formatIdForPackager,
   isArchivePackager,
   type Packager,
   PACKAGERS,
   packagerFromFileName,
 } from "./packagers.ts";
 export { nodeBuildHost } from "../source/node-build-host.ts";
+export { FORMAT_ENTRIES, type FormatEntry, loadFormat } from "../registry-lazy.ts";

@@ -4,7 +4,6 @@
  */
 import { SpecError } from "../errors.ts";
 import type { PackageFormat } from "../format.ts";
-import { FORMATS } from "../registry.ts";
 import { ARCHIVE_FORMATS, type ArchiveFormat } from "../tarball/options.ts";
 
 /** Every packager name, in the order `--help` lists them. */
@@ -46,25 +45,35 @@ export function isArchivePackager(packager: string): packager is ArchiveFormat {
 }
 
 /**
- * The registered format behind a packager name. Archives (`tar.gz`, `zip`, ...) are one `tarball` format
- * whose options say which container and compression to write. Throws SpecError UNKNOWN_FORMAT.
+ * The id of the format, among `ids`, that writes a packager: the packager itself (`deb`, `rpm`, ...), or
+ * `tarball` for the release archives (`tar.gz`, `zip`, ...). Throws SpecError UNKNOWN_FORMAT.
+ */
+export function formatIdForPackager(packager: string, ids: readonly string[]): string {
+  if (ids.includes(packager)) return packager;
+  if (isArchivePackager(packager) && ids.includes("tarball")) return "tarball";
+  throw new SpecError(
+    "UNKNOWN_FORMAT",
+    `unknown packager ${JSON.stringify(packager)}: expected one of ${PACKAGERS.join(", ")}` +
+      ` (formats available in this build: ${ids.length > 0 ? ids.join(", ") : "none yet"})`,
+    { field: "packager", found: packager, expected: PACKAGERS },
+  );
+}
+
+/**
+ * The format among `formats` behind a packager name. Archives (`tar.gz`, `zip`, ...) are one `tarball`
+ * format whose options say which container and compression to write. Throws SpecError UNKNOWN_FORMAT.
+ * (The root entry's `formatForPackager` defaults `formats` to FORMATS; this subpath does not load them.)
  */
 export function formatForPackager(
   packager: string,
   // biome-ignore lint/suspicious/noExplicitAny: formats carry their own option types.
-  formats: readonly PackageFormat<any>[] = FORMATS,
+  formats: readonly PackageFormat<any>[],
   // biome-ignore lint/suspicious/noExplicitAny: formats carry their own option types.
 ): PackageFormat<any> {
-  const byId = (id: string) => formats.find((f) => f.id === id);
-  const direct = byId(packager);
-  if (direct !== undefined) return direct;
-  const archive = isArchivePackager(packager) ? byId("tarball") : undefined;
-  if (archive !== undefined) return archive;
-  const known = formats.map((f) => f.id);
-  throw new SpecError(
-    "UNKNOWN_FORMAT",
-    `unknown packager ${JSON.stringify(packager)}: expected one of ${PACKAGERS.join(", ")}` +
-      ` (formats available in this build: ${known.length > 0 ? known.join(", ") : "none yet"})`,
-    { field: "packager", found: packager, expected: PACKAGERS },
+  const id = formatIdForPackager(
+    packager,
+    formats.map((f) => f.id),
   );
+  // formatIdForPackager returned one of the formats' ids.
+  return formats.find((f) => f.id === id)!;
 }

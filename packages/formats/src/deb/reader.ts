@@ -17,7 +17,6 @@ import { artifactInfo } from "../info/artifact-info.ts";
 import type { ChangelogInfo, FileInfo, PackageInfo, SignatureInfo } from "../info/types.ts";
 import { fileInfoFromTar } from "../info/file-info-from-tar.ts";
 import { resolveLimits, type ReadLimits } from "../limits.ts";
-import { verifyDetached } from "../sign/openpgp.ts";
 import { readSignatureInfo } from "../sign/signature-info.ts";
 import { parseRelation } from "../spec/relation.ts";
 import type { ByteSource, Relations, ScriptKind } from "../spec/types.ts";
@@ -323,6 +322,8 @@ async function signatureInfo(
     // debsigs signs debian-binary + control + data, in archive order (members before the signature).
     // Streamed from the source for each key tried, so memory stays bounded whatever data.tar's size.
     const data = () => chainParts(ranges.map((r) => source.open({ start: r.start, end: r.end })));
+    // openpgp.js is loaded only to verify, not to read a package or a signature's key id.
+    const { verifyDetached } = await import("../sign/openpgp.ts");
     sig.verified = false;
     for (const key of ctx.publicKeys) {
       try {

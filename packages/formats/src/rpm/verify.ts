@@ -10,7 +10,6 @@ import type { ReadContext } from "../format.ts";
 import { createHasher, hashBytes } from "../hash/index.ts";
 import type { SignatureInfo } from "../info/types.ts";
 import type { ReadLimits } from "../limits.ts";
-import { verifyDetached } from "../sign/openpgp.ts";
 import { readSignatureInfo } from "../sign/signature-info.ts";
 import { type DecodedHeader, headerBinary, headerNumbers, headerString, headerStrings } from "./header.ts";
 import { DIGEST_NAMES, type FileRow } from "./info.ts";
@@ -233,6 +232,8 @@ export async function readSignatures(
       );
     }
     if (headerOnly && ctx.publicKeys?.length) {
+      // openpgp.js is loaded only to verify, not to read a package or a signature's key id.
+      const { verifyDetached } = await import("../sign/openpgp.ts");
       let ok = false;
       for (const key of ctx.publicKeys) {
         try {

@@ -1,14 +1,12 @@
 /**
  * A signing key file's bytes into a Signer: OpenPGP (armored or binary secret key), RSA (PEM), PKCS#12
  * (`.p12`/`.pfx`, X.509 for macOS) or a PEM RSA key with its certificate chain (X.509). The caller reads the
- * files; the passphrase comes from the caller's environment object, never from process.env.
+ * files; the passphrase comes from the caller's environment object, never from process.env. Only the code
+ * for the kind of key found is loaded (openpgp.js for OpenPGP, node-forge for X.509).
  */
 import { SignError } from "../errors.ts";
-import { loadOpenPGPSigner } from "./openpgp.ts";
 import { resolvePassphrase } from "./passphrase.ts";
-import { loadRSASigner } from "./rsa.ts";
 import type { Signer } from "./signer.ts";
-import { loadX509Signer } from "./x509.ts";
 
 /** A key file and how to unlock it. */
 export interface KeyFileInput {
@@ -76,7 +74,10 @@ export async function signerFromKeyFile(input: KeyFileInput): Promise<Signer> {
   const { path, bytes } = input;
   const passphrase = passphraseOf(input);
   const pass = passphrase !== undefined ? { passphrase } : {};
-  if (isPkcs12(path, bytes)) return loadX509Signer({ p12: bytes, ...pass });
+  if (isPkcs12(path, bytes)) {
+    const { loadX509Signer } = await import("./x509.ts");
+    return loadX509Signer({ p12: bytes, ...pass });
+  }
   const kind = keyFileKind(bytes);
   if (input.certificatePem !== undefined) {
     if (kind !== "rsa") {
@@ -86,6 +87,7 @@ export async function signerFromKeyFile(input: KeyFileInput): Promise<Signer> {
         { path, expected: "PEM RSA private key" },
       );
     }
+    const { loadX509Signer } = await import("./x509.ts");
     return loadX509Signer({
       certificatePem: input.certificatePem,
       keyPem: new TextDecoder().decode(bytes),
@@ -95,9 +97,11 @@ export async function signerFromKeyFile(input: KeyFileInput): Promise<Signer> {
   if (kind === "openpgp") {
     const text = new TextDecoder().decode(bytes);
     const key = text.includes("-----BEGIN PGP") ? text : bytes;
+    const { loadOpenPGPSigner } = await import("./openpgp.ts");
     return loadOpenPGPSigner(key, { ...pass, ...(input.keyId !== undefined ? { keyId: input.keyId } : {}) });
   }
   if (kind === "rsa") {
+    const { loadRSASigner } = await import("./rsa.ts");
     return loadRSASigner(new TextDecoder().decode(bytes), {
       ...pass,
       ...(input.keyName !== undefined ? { keyName: input.keyName } : {}),
