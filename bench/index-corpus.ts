@@ -299,7 +299,7 @@ export async function stageCorpus(
     await writeCorpusPackage(family, seed, i, dir, signer);
     if ((i - first + 1) % 1000 === 0)
       options.log?.(
-        `  ${family}: ${i - first + 1}/${n} packages (${((Date.now() - started) / 1000).toFixed(0)} s)\n`,
+        `  ${family}: ${i - first + 1}/${n} packages (${((Date.now() - started) / 1000).toFixed(0)} s)`,
       );
   }
   await writeFile(markFile, mark);
@@ -321,7 +321,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const n of sizes) {
     for (const family of INDEX_FAMILIES) {
       const t = Date.now();
-      const dir = await stageCorpus(family, n, outDir, key, signer, { log: (s) => process.stderr.write(s) });
+      const dir = await stageCorpus(family, n, outDir, key, signer, {
+        log: (s) => process.stderr.write(`${s}\n`),
+      });
       process.stderr.write(`${dir}: ${n} packages (${((Date.now() - t) / 1000).toFixed(1)} s)\n`);
     }
   }

@@ -8,8 +8,12 @@
  *
  * The repository's own settings are used (it already serves the package's family: the RPM-MD target and
  * the pacman repository are those it holds). An Arch package's `.sig` is taken from beside it.
+ *
+ * With INDEX_ADD_PROFILE=FILE.cpuprofile, a CPU profile of the `publish()` call alone (start-up left out)
+ * is written there: `node bench/profile.ts FILE.cpuprofile` splits it and lists the top frames.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { basename } from "node:path";
 import { performance } from "node:perf_hooks";
 import { readPackage } from "../../packages/formats/src/api.ts";
@@ -30,9 +34,22 @@ const source = await fileSource(file);
 const info = await readPackage(source, basename(file));
 const input: PublishInput = { info, source, name: basename(file) };
 if (existsSync(`${file}.sig`)) input.signature = new Uint8Array(readFileSync(`${file}.sig`));
+const profile = process.env.INDEX_ADD_PROFILE;
+const session = profile === undefined ? undefined : new Session();
+if (session !== undefined) {
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.setSamplingInterval", { interval: 200 });
+  await session.post("Profiler.start");
+}
 const t1 = performance.now();
 const result = await publish(folderStorage(repo), { add: [input], signers: [signer] });
 const t2 = performance.now();
+if (session !== undefined && profile !== undefined) {
+  const { profile: data } = await session.post("Profiler.stop");
+  writeFileSync(profile, JSON.stringify(data));
+  session.disconnect();
+}
 if (result.added.length !== 1) {
   process.stderr.write(`index-add: expected 1 package added, found ${JSON.stringify(result.added)}\n`);
   process.exit(1);
