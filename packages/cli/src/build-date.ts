@@ -3,7 +3,7 @@
  * else the time of the latest git commit touching the config's folder, else now.
  */
 import { spawnSync } from "node:child_process";
-import { SpecError } from "./formats.ts";
+import { SpecError } from "./formats-build.ts";
 
 export interface BuildDate {
   /** Seconds since the epoch. */
