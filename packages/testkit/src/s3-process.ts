@@ -74,6 +74,11 @@ function forward(req: http.IncomingMessage, res: http.ServerResponse): Promise<v
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
         answer.on("end", resolve);
+        // s3rver cut its answer short (an object deleted while it streamed it): cut ours too, so the
+        // client sees a reset it retries instead of waiting out its socket timeout on a body that never ends.
+        answer.on("close", () => {
+          if (!answer.complete) res.destroy();
+        });
       },
     );
     upstream.on("error", () => {
