@@ -62,8 +62,12 @@ function drain(req: http.IncomingMessage): Promise<void> {
   });
 }
 
+/** Answers up to this size are held whole before they are passed on (see {@link forwardRead}). */
+const HELD_BYTES = 16 * 1024 * 1024;
+
 /** Sends `req` on to s3rver and its answer back; resolves when the answer has been passed on whole. */
 function forward(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  if (req.method === "GET" || req.method === "HEAD") return forwardRead(req, res, 3);
   return new Promise((resolve) => {
     res.on("close", resolve);
     const headers = { ...req.headers };
@@ -74,8 +78,6 @@ function forward(req: http.IncomingMessage, res: http.ServerResponse): Promise<v
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
         answer.on("end", resolve);
-        // s3rver cut its answer short (an object deleted while it streamed it): cut ours too, so the
-        // client sees a reset it retries instead of waiting out its socket timeout on a body that never ends.
         answer.on("close", () => {
           if (!answer.complete) res.destroy();
         });
@@ -90,6 +92,56 @@ function forward(req: http.IncomingMessage, res: http.ServerResponse): Promise<v
       if (!req.complete) upstream.destroy(); // the client went away mid-request
     });
     req.pipe(upstream);
+  });
+}
+
+/**
+ * A read, made atomic as S3's are. s3rver opens an object's file after sending the answer's headers, so a
+ * GET racing a DELETE or an overwrite of the same key can get headers and then a cut body — which S3 never
+ * does (it serves the old object whole, or 404). An answer up to HELD_BYTES is held until it is complete
+ * and asked again (up to `tries` times) when it was cut; a larger one streams through, and a cut resets the
+ * client's connection rather than leaving its response open.
+ */
+function forwardRead(req: http.IncomingMessage, res: http.ServerResponse, tries: number): Promise<void> {
+  return new Promise((resolve) => {
+    res.on("close", resolve);
+    const attempt = (left: number): void => {
+      const upstream = http.request(
+        { host: "127.0.0.1", port: rawPort, method: req.method, path: req.url, headers: req.headers, agent },
+        (answer) => {
+          const held: Buffer[] = [];
+          let size = 0;
+          let streaming = false;
+          answer.on("data", (chunk: Buffer) => {
+            if (streaming) return;
+            held.push(chunk);
+            size += chunk.length;
+            if (size > HELD_BYTES) {
+              streaming = true;
+              res.writeHead(answer.statusCode ?? 502, answer.headers);
+              for (const c of held) res.write(c);
+              answer.pipe(res);
+            }
+          });
+          answer.on("close", () => {
+            if (answer.complete) {
+              if (!streaming)
+                res.writeHead(answer.statusCode ?? 502, answer.headers).end(Buffer.concat(held));
+            } else if (streaming) res.destroy();
+            else if (left > 1) attempt(left - 1);
+            else res.destroy();
+          });
+        },
+      );
+      upstream.on("error", () => {
+        if (left > 1) return attempt(left - 1);
+        if (!res.headersSent) res.writeHead(502);
+        res.end();
+      });
+      upstream.end();
+    };
+    req.resume();
+    attempt(tries);
   });
 }
 
