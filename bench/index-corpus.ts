@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync 
 import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { bytesSource } from "../packages/formats/src/bytes/bytes.ts";
+import { bytesSource, collect } from "../packages/formats/src/bytes/bytes.ts";
 import { signArchlinux } from "../packages/formats/src/archlinux/sign.ts";
 import { packageFileName, writePackage } from "../packages/formats/src/api.ts";
 import { loadOpenPGPSigner } from "../packages/formats/src/sign/openpgp.ts";
@@ -220,22 +220,6 @@ export function benchKey(outDir: string): BenchKey {
 /** The bench key's signer. */
 export async function benchSigner(key: BenchKey): Promise<OpenPGPSigner> {
   return loadOpenPGPSigner(readFileSync(key.secretFile, "utf8"));
-}
-
-async function collect(it: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let n = 0;
-  for await (const c of it) {
-    parts.push(c);
-    n += c.length;
-  }
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /**
