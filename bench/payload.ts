@@ -12,7 +12,13 @@ import type { PayloadKind } from "./scenario.ts";
 /** Bumped when the generator's output changes, so stale staged payloads are rebuilt. */
 export const GENERATOR_VERSION = 2;
 export const DEFAULT_SEED = 0x5eed;
-export const PAYLOAD_KINDS: readonly PayloadKind[] = ["binary20mb", "electron5k", "small50k", "tiny"];
+export const PAYLOAD_KINDS: readonly PayloadKind[] = [
+  "binary20mb",
+  "electron5k",
+  "small50k",
+  "tiny",
+  "large2g",
+];
 
 const MiB = 1024 * 1024;
 
@@ -115,6 +121,16 @@ export function payloadFiles(kind: PayloadKind, seed: number = DEFAULT_SEED): Pa
       // One small program: what a build costs when start-up is everything (the CLI start-up scenarios).
       add("usr/bin/bench-tiny", 4 * 1024);
       break;
+    case "large2g":
+      // The bounded-memory gate's input: 2 GiB, mostly large files (streamed in chunks, never held whole)
+      // plus 2,000 small ones, so both of a writer's paths run at that size.
+      for (let i = 0; i < 31; i++) add(`opt/bench-large/blob${String(i).padStart(2, "0")}.bin`, 64 * MiB);
+      for (let i = 0; i < 2000; i++)
+        add(
+          `opt/bench-large/small/d${String(i % 20).padStart(2, "0")}/f${i}.dat`,
+          1024 + rng.below(31 * 1024),
+        );
+      break;
     case "small50k":
       for (let i = 0; i < 50_000; i++) {
         add(
@@ -168,8 +184,8 @@ export async function stagePayload(
   const have = await readFile(stamp, "utf8").catch(() => "");
   if (have === want) return dir;
   const files = payloadFiles(kind, seed);
-  // The payload itself plus room for the artifacts of both sides of a repetition.
-  await checkFreeSpace(outDir, payloadBytes(kind, seed) * 3, `the ${kind} payload`);
+  // The payload itself plus room for the artifacts of a repetition (rpmbuild and makepkg copy the tree).
+  await checkFreeSpace(outDir, payloadBytes(kind, seed) * 4, `the ${kind} payload`);
   await rm(dir, { recursive: true, force: true });
   await rm(stamp, { force: true });
   const made = new Set<string>();

@@ -66,3 +66,12 @@ test("checkFreeSpace refuses a payload larger than the free space, naming both n
   });
   await checkFreeSpace(tmpdir(), 1, "one byte");
 });
+
+test("the 2 GB payload: about 2 GiB, mostly 64 MiB files, plus small ones (listed, not generated here)", () => {
+  const files = payloadFiles("large2g");
+  const total = payloadBytes("large2g");
+  assert.ok(total > 2e9 && total < 2.2e9, `${total} bytes`);
+  assert.equal(files.filter((f) => f.size === 64 * 1024 * 1024).length, 31);
+  assert.equal(files.filter((f) => f.size < 64 * 1024).length, 2000);
+  assert.equal(new Set(files.map((f) => f.path)).size, files.length);
+});

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { needTool } from "@packyard/testkit/tools";
-import { parseElapsed, parseTimeV } from "../time-v.ts";
+import { parseElapsed, parseTimeV } from "../../time-v.ts";
 
 function timeV(args: string[]): string {
   const dir = mkdtempSync(join(tmpdir(), "timev-"));

@@ -1,0 +1,136 @@
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { packyardConfig } from "../cli-build.ts";
+import { type PayloadResult, renderSection, rotation } from "../run.ts";
+import { scenario as arch } from "../scenarios/archlinux.ts";
+import { scenario as deb } from "../scenarios/deb.ts";
+import { scenario as debZstd } from "../scenarios/deb-zstd.ts";
+import { scenario as rpm } from "../scenarios/rpm.ts";
+import { scenario as rpmZstd } from "../scenarios/rpm-zstd.ts";
+
+test("sides rotate by one each repetition; repetition 0 keeps the listed order", () => {
+  assert.deepEqual(rotation(["p", "n", "c"], 0), ["p", "n", "c"]);
+  assert.deepEqual(rotation(["p", "n", "c"], 1), ["n", "c", "p"]);
+  assert.deepEqual(rotation(["p", "n", "c"], 5), ["c", "p", "n"]);
+  assert.deepEqual(rotation([], 3), []);
+});
+
+const meta = { date: "2026-12-06", machine: "m", versions: ["v"], commit: "abc", commands: ["c"] };
+
+test("a section lists every side, the ceiling, the Gates table and the load notes", () => {
+  const r: PayloadResult = {
+    payload: "electron5k",
+    payloadBytes: 200e6,
+    reps: 5,
+    loads: [0.5, 1.4],
+    repeated: 1,
+    keptHigh: 0,
+    waitedSeconds: 30,
+    sides: [
+      {
+        id: "packyard",
+        label: "packyard build",
+        median: { wallSeconds: 2, maxRssKiB: 102400, outputBytes: 1_000_000 },
+      },
+      {
+        id: "native",
+        label: "tar | gzip",
+        median: { wallSeconds: 5, maxRssKiB: 2048, outputBytes: 1_020_000 },
+      },
+      { id: "w1", label: "packyard --workers 1", skip: "no --workers" },
+    ],
+    ceiling: {
+      spec: { algo: "gzip", level: 6, split: true },
+      seconds: 1.5,
+      threads: 2,
+      frameBytes: 8 * 1048576,
+      inputBytes: 2e6,
+      outputBytes: 1e6,
+    },
+    stream: {
+      algo: "gzip",
+      compressedBytes: 1e6,
+      frames: 3,
+      firstFrameBytes: 8 * 1048576,
+      uncompressedBytes: 2e6,
+    },
+    gates: [
+      {
+        case: ".deb gzip-6, electron5k",
+        gate: "≥ 2×",
+        measured: 2.5,
+        unit: "x",
+        ceilingSeconds: 1.5,
+        percentOfCeiling: 75,
+        status: "holds by ratio",
+        notes: [],
+      },
+    ],
+  };
+  const md = renderSection({ name: "deb", description: "d" }, [r], meta);
+  assert.match(md, /^## deb\n\nd\n/);
+  assert.match(
+    md,
+    /\| electron5k \| packyard build \| 2\.000 \| — \| 100\.0 \| 1\.0 \| — \| 200\.0 MB in, 5 reps, load 0\.50–1\.40 \|/,
+  );
+  // ratio packyard / side, size of packyard against the side (-1.96 %: outside 1 %), pipe escaped
+  assert.match(
+    md,
+    /\| electron5k \| tar \\\| gzip \| 5\.000 \| 0\.40 \| 2\.0 \| 1\.0 \| -1\.96 % \*\*outside 1 %\*\* \|/,
+  );
+  assert.match(md, /\| electron5k \| packyard --workers 1 \| not run: no --workers \|/);
+  assert.match(
+    md,
+    /ceiling: node:zlib gzip-6 alone on packyard's 2\.0 MB stream, 2 worker threads, 8 MiB frames \| 1\.500 \| 1\.33 \|/,
+  );
+  assert.match(md, /\| \.deb gzip-6, electron5k \| ≥ 2× \| 2\.50× \| 1\.500 \| 75 % \| holds by ratio \|/);
+  assert.match(md, /packyard wrote 3 gzip members \(first: 8\.4 MB uncompressed\)/);
+  assert.match(md, /waited 30 s for the load to drop to 1\.5; 1 repetition\(s\) repeated/);
+});
+
+test("packyard.yml maps each top-level folder as a tree at the same path, leaving DEBIAN/ out", () => {
+  const dir = mkdtempSync(join(tmpdir(), "bench-yml-"));
+  try {
+    for (const d of ["usr/bin", "opt/app", "DEBIAN"]) mkdirSync(join(dir, d), { recursive: true });
+    writeFileSync(join(dir, "DEBIAN/control"), "x");
+    const yml = packyardConfig(dir, "deb", ["deb:", "  compression: gzip:6"]);
+    assert.match(
+      yml,
+      new RegExp(
+        `- src: "${dir}/opt"\\n    dst: /opt\\n    type: tree\\n  - src: "${dir}/usr"\\n    dst: /usr\\n`,
+      ),
+    );
+    assert.doesNotMatch(yml, /DEBIAN/);
+    assert.match(yml, /\ndeb:\n {2}compression: gzip:6\n$/);
+    // macOS refuses /usr (SIP): the tree goes under /usr/local
+    assert.match(packyardConfig(dir, "macos", []), /src: "[^"]+\/usr"\n {4}dst: \/usr\/local\n/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the writer scenarios declare the issue's gate rows", () => {
+  const rows = (s: typeof deb) =>
+    (s.gates ?? []).map((g) =>
+      g.kind === "speed" ? `${g.payload} ${g.against} ${g.atLeast}` : `${g.payload} rss ${g.maxMiB}`,
+    );
+  assert.deepEqual(rows(deb), [
+    "electron5k native 2",
+    "small50k native 2",
+    "small50k rss 150",
+    "large2g rss 150",
+  ]);
+  assert.deepEqual(rows(debZstd), ["electron5k native 0.8"]);
+  assert.equal(debZstd.ceiling?.split, false);
+  for (const s of [rpm, rpmZstd])
+    assert.deepEqual(rows(s).slice(0, 2), ["electron5k native 4", "small50k native 4"]);
+  assert.deepEqual(rows(arch).slice(0, 4), [
+    "electron5k native 10",
+    "small50k native 10",
+    "electron5k pipe 0.6",
+    "small50k pipe 0.6",
+  ]);
+});
