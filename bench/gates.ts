@@ -133,7 +133,7 @@ export interface LoadPolicy {
 
 export const DEFAULT_LOAD_POLICY: LoadPolicy = {
   maxLoad: 1.5,
-  waitCapSeconds: 120,
+  waitCapSeconds: 60,
   pollSeconds: 5,
   maxAttempts: 2,
 };

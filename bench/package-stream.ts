@@ -38,9 +38,9 @@ export interface StreamInfo {
   compressedBytes: number;
   /** gzip members / zstd frames. */
   frames: number;
-  /** Uncompressed bytes of the first member/frame (the frame size when frames > 1). */
+  /** Uncompressed bytes of the first member/frame (the frame size when frames > 1); 0: not measured (one zstd frame). */
   firstFrameBytes: number;
-  /** Uncompressed bytes of the whole stream. */
+  /** Uncompressed bytes of the whole stream; 0 when it was not extracted. */
   uncompressedBytes: number;
 }
 
@@ -177,7 +177,10 @@ async function countFrames(r: StreamRange): Promise<{ frames: number; firstFrame
       } else walker.push(chunk);
       consumed += chunk.length;
     }
-    const firstFrame = readHead(r.file, firstEnd < 0 ? r.length : firstEnd, r.offset);
+    // Only a frame of several is decompressed here (a single frame is the whole stream, up to 2 GB).
+    if (walker.frames < 2 || firstEnd < 0 || firstEnd > 256 << 20)
+      return { frames: walker.frames, firstFrameBytes: 0 };
+    const firstFrame = readHead(r.file, firstEnd, r.offset);
     return { frames: walker.frames, firstFrameBytes: zlib.zstdDecompressSync(firstFrame).length };
   }
   return { frames: 0, firstFrameBytes: 0 };

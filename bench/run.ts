@@ -1,6 +1,7 @@
 /**
- * Bench harness: `npm run bench -- <scenario> [--payload KIND[,KIND]] [--reps N] [--seed N]
- * [--max-load L] [--load-wait S]`.
+ * Bench harness: `npm run bench -- <scenario>|writers [--payload KIND[,KIND]] [--reps N] [--seed N]
+ * [--max-load L] [--load-wait S]` (`writers`: every writer scenario in turn, then a "gates" section
+ * with all their gate rows).
  *
  * Stages the scenario's seeded payloads (once, under bench/out/), then runs the packyard command, the
  * native command(s) and any extra sides under `/usr/bin/time -v` in interleaved repetitions (the order
@@ -8,7 +9,7 @@
  * and of peak RSS, the time ratios, output sizes, tool versions and the machine.
  *
  * Before each repetition the harness waits for the 1-minute load average to drop to `--max-load`
- * (default 1.5, capped at `--load-wait` seconds, default 120); a repetition that still starts above it
+ * (default 1.5, capped at `--load-wait` seconds, default 60); a repetition that still starts above it
  * is run again (bench/gates.ts `repetitionVerdict`), and RESULTS.md records the waits and repeats.
  *
  * For writer scenarios with gates, the first packyard repetition is followed by an untimed check: the
@@ -314,7 +315,7 @@ export function renderSection(
       parts.push(
         s.frames > 1
           ? `packyard wrote ${s.frames} ${s.algo === "gzip" ? "gzip members" : "zstd frames"} (first: ${mb(s.firstFrameBytes)} MB uncompressed${r.packageKind === "apk" ? "; an apk's control and data are members of their own" : ""}) in ${mb(s.compressedBytes)} MB`
-          : `packyard wrote one ${s.algo === "gzip" ? "gzip member" : s.algo === "zstd" ? "zstd frame" : "stream"} (${mb(s.compressedBytes)} MB, ${mb(s.uncompressedBytes || s.firstFrameBytes)} MB uncompressed)`,
+          : `packyard wrote one ${s.algo === "gzip" ? "gzip member" : s.algo === "zstd" ? "zstd frame" : "stream"} (${mb(s.compressedBytes)} MB${s.uncompressedBytes || s.firstFrameBytes ? `, ${mb(s.uncompressedBytes || s.firstFrameBytes)} MB uncompressed` : ""})`,
       );
     }
     if (r.identical !== undefined)
@@ -572,11 +573,11 @@ async function main(): Promise<void> {
   });
   if (values.help === true || positionals.length !== 1) {
     process.stdout.write(
-      `Usage: npm run bench -- <scenario> [--payload ${PAYLOAD_KINDS.join("|")}[,...]] [--reps N] [--seed N] [--max-load L] [--load-wait SECONDS]\n`,
+      `Usage: npm run bench -- <scenario>|${WRITERS} [--payload ${PAYLOAD_KINDS.join("|")}[,...]] [--reps N] [--seed N] [--max-load L] [--load-wait SECONDS]\n`,
     );
     process.exit(values.help === true ? 0 : 2);
   }
-  const scenario = await loadScenario(positionals[0]!);
+  const name = positionals[0]!;
   const reps = Number(values.reps);
   if (!Number.isInteger(reps) || reps < 1)
     fail(`--reps: expected a positive whole number, found ${values.reps}`);
@@ -592,33 +593,81 @@ async function main(): Promise<void> {
     if (!(policy.waitCapSeconds >= 0))
       fail(`--load-wait: expected seconds (0 or more), found ${values["load-wait"]}`);
   }
-  let payloads = "run" in scenario ? [] : scenario.payloads;
-  if (values.payload !== undefined) {
-    payloads = values.payload.split(",").map((p) => {
-      if (!PAYLOAD_KINDS.includes(p as PayloadKind))
-        fail(`--payload: expected one of ${PAYLOAD_KINDS.join(", ")}, found ${p}`);
-      return p as PayloadKind;
-    });
-  }
+  const payloads = values.payload?.split(",").map((p) => {
+    if (!PAYLOAD_KINDS.includes(p as PayloadKind))
+      fail(`--payload: expected one of ${PAYLOAD_KINDS.join(", ")}, found ${p}`);
+    return p as PayloadKind;
+  });
   if (!existsSync(TIME))
     fail(`${TIME} is missing (Debian package 'time'): it measures wall time and peak RSS`);
-  const missing = scenario.nativeTools.filter((t) => !hasCommand(t));
-  if (missing.length > 0) fail(`scenario ${scenario.name} needs ${missing.join(", ")} on PATH`);
-  if ("run" in scenario) {
-    const section = await scenario.run({
-      reps,
-      repoRoot,
-      outDir,
-      log: (line) => process.stderr.write(`${line}\n`),
-    });
-    await writeSection(scenario.name, section);
-    return;
+  const names = name === WRITERS ? WRITER_SCENARIOS : [name];
+  const all: { scenario: string; gates: GateResult[] }[] = [];
+  for (const n of names) {
+    const scenario = await loadScenario(n);
+    const missing = scenario.nativeTools.filter((t) => !hasCommand(t));
+    if (missing.length > 0) fail(`scenario ${scenario.name} needs ${missing.join(", ")} on PATH`);
+    if ("run" in scenario) {
+      const section = await scenario.run({
+        reps,
+        repoRoot,
+        outDir,
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
+      await writeSection(scenario.name, section);
+      continue;
+    }
+    const results = await runScenario(scenario, payloads ?? scenario.payloads, { reps, policy, seed });
+    all.push({ scenario: scenario.name, gates: results.flatMap((r) => r.gates) });
   }
+  if (name === WRITERS)
+    await writeSection(
+      "gates",
+      renderGateSummary(all, { date: new Date().toISOString().slice(0, 10), commit: gitCommit(), reps }),
+    );
+}
 
+/** `npm run bench -- writers` runs these in turn, then writes the "gates" summary section. */
+export const WRITERS = "writers";
+export const WRITER_SCENARIOS = [
+  "deb",
+  "deb-zstd",
+  "rpm",
+  "rpm-zstd",
+  "archlinux",
+  "archlinux-framed",
+  "apk",
+  "macos",
+  "tar",
+] as const;
+
+/** Every writer gate of one `writers` run in one table, with a count per status. */
+export function renderGateSummary(
+  all: readonly { scenario: string; gates: readonly GateResult[] }[],
+  meta: { date: string; commit: string; reps: number },
+): string {
+  const gates = all.flatMap((a) => a.gates.map((g) => ({ ...g, case: `${g.case} (${a.scenario})` })));
+  const count = (st: string) => gates.filter((g) => g.status === st).length;
+  return [
+    "## gates",
+    "",
+    `Every writer gate of issue 18 from one \`npm run bench -- writers\` (${meta.reps} repetitions each; the scenario's own section has the sides, the ceiling and the notes). Run ${meta.date} at commit ${meta.commit}.`,
+    "",
+    `${count("holds by ratio")} hold by ratio, ${count("holds by ceiling")} by the ceiling, ${count("fails")} fail, ${count("not run")} not run.`,
+    "",
+    renderGates(gates),
+  ].join("\n");
+}
+
+/** Runs one side-by-side scenario on `payloads` and writes its section; returns its results. */
+async function runScenario(
+  scenario: Scenario,
+  payloads: readonly PayloadKind[],
+  o: RunOptions,
+): Promise<PayloadResult[]> {
   const results: PayloadResult[] = [];
   let commands: string[] = [];
   for (const payload of payloads) {
-    const r = await runPayload(scenario, payload, { reps, policy, seed });
+    const r = await runPayload(scenario, payload, o);
     results.push(r.result);
     if (commands.length === 0) commands = r.commands;
   }
@@ -630,9 +679,10 @@ async function main(): Promise<void> {
     versions,
     commit: gitCommit(),
     commands,
-    maxLoad: policy.maxLoad,
+    maxLoad: o.policy.maxLoad,
   });
   await writeSection(scenario.name, section);
+  return results;
 }
 
 /** Prints a scenario's section and puts it into bench/RESULTS.md. */

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { packyardConfig } from "../cli-build.ts";
-import { type PayloadResult, renderSection, rotation } from "../run.ts";
+import { type PayloadResult, renderGateSummary, renderSection, rotation } from "../run.ts";
 import { scenario as arch } from "../scenarios/archlinux.ts";
 import { scenario as deb } from "../scenarios/deb.ts";
 import { scenario as debZstd } from "../scenarios/deb-zstd.ts";
@@ -133,4 +133,26 @@ test("the writer scenarios declare the issue's gate rows", () => {
     "electron5k pipe 0.6",
     "small50k pipe 0.6",
   ]);
+});
+
+test("the writers summary lists every scenario's gates and counts them by status", () => {
+  const g = (status: "holds by ratio" | "fails" | "not run") => ({
+    case: "c",
+    gate: "g",
+    unit: "x" as const,
+    measured: 1,
+    status,
+    notes: [],
+  });
+  const md = renderGateSummary(
+    [
+      { scenario: "deb", gates: [g("holds by ratio"), g("fails")] },
+      { scenario: "tar", gates: [g("not run")] },
+    ],
+    { date: "2026-12-06", commit: "abc", reps: 5 },
+  );
+  assert.match(md, /^## gates\n/);
+  assert.match(md, /1 hold by ratio, 0 by the ceiling, 1 fail, 1 not run\./);
+  assert.match(md, /\| c \(deb\) \| g \| 1\.00× \| — \| — \| \*\*fails\*\* \|/);
+  assert.match(md, /\| c \(tar\) \| g \| 1\.00× \| — \| — \| not run \|/);
 });
