@@ -4,7 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { packyardConfig } from "../cli-build.ts";
-import { type PayloadResult, renderGateSummary, renderSection, rotation } from "../run.ts";
+import {
+  ceilingFrame,
+  ceilingSpec,
+  type PayloadResult,
+  renderGateSummary,
+  renderSection,
+  rotation,
+} from "../run.ts";
 import { scenario as arch } from "../scenarios/archlinux.ts";
 import { scenario as deb } from "../scenarios/deb.ts";
 import { scenario as debZstd } from "../scenarios/deb-zstd.ts";
@@ -155,4 +162,20 @@ test("the writers summary lists every scenario's gates and counts them by status
   assert.match(md, /1 hold by ratio, 0 by the ceiling, 1 fail, 1 not run\./);
   assert.match(md, /\| c \(deb\) \| g \| 1\.00× \| — \| — \| \*\*fails\*\* \|/);
   assert.match(md, /\| c \(tar\) \| g \| 1\.00× \| — \| — \| not run \|/);
+});
+
+test("a one-core ceiling follows packyard when it framed a format (apk's members are not framing)", () => {
+  const one = { algo: "gzip" as const, level: 6, split: false, why: "w" };
+  const s = (frames: number) => ({
+    algo: "gzip" as const,
+    compressedBytes: 1,
+    frames,
+    firstFrameBytes: 4 << 20,
+    uncompressedBytes: 0,
+  });
+  assert.deepEqual(ceilingSpec({ ceiling: one, packageKind: "macos" }, s(1)), one);
+  assert.equal(ceilingSpec({ ceiling: one, packageKind: "macos" }, s(3)).split, true);
+  assert.deepEqual(ceilingSpec({ ceiling: one, packageKind: "apk" }, s(3)), one);
+  assert.equal(ceilingFrame(s(3)), 4 << 20);
+  assert.equal(ceilingFrame(s(1)), 8 << 20);
 });
