@@ -662,6 +662,7 @@ export const WRITER_SCENARIOS = [
   "rpm-zstd",
   "archlinux",
   "archlinux-framed",
+  "deb-framed",
   "apk",
   "macos",
   "tar",

@@ -39,6 +39,10 @@ package() {
 
 /** Writes the PKGBUILD and a makepkg.conf (the system's, zstd -3 and .pkg.tar.zst pinned) nobody can read. */
 export async function prepareMakepkg(ctx: ScenarioContext): Promise<void> {
+  if (process.getuid?.() !== 0)
+    throw new Error(
+      "the makepkg side needs root: makepkg refuses to run as root, so the bench runs it as nobody through runuser, which only root may do",
+    );
   const dir = makepkgDir(ctx);
   await mkdir(dir, { recursive: true });
   const system = await readFile("/etc/makepkg.conf", "utf8");
