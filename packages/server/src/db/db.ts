@@ -1,0 +1,69 @@
+/**
+ * The database port. The server speaks one SQL dialect to it: plain PostgreSQL no newer than 15 (Debian 12's),
+ * with `$1, $2…` parameters, which PGlite (PostgreSQL 18 in WebAssembly) runs unchanged. Two adapters
+ * implement it: {@link openPglite} (embedded, one session) and {@link openPostgres} (a `pg` pool).
+ *
+ * Values both adapters return alike: `int8` as a number (a `bigint` past 2^53), `numeric` as a string,
+ * `timestamptz` as a Date, `bytea` as a plain Uint8Array, `json`/`jsonb` parsed, arrays as arrays.
+ * Parameters: strings, numbers, booleans, null, Date, Uint8Array, arrays of strings or numbers (a PostgreSQL
+ * array). JSON goes in as a string (`JSON.stringify(v)`) cast with `$n::jsonb`: `pg` would send a JS array as
+ * a PostgreSQL array literal, not as JSON.
+ */
+import { ServerError } from "../errors.ts";
+
+/** A result row; give `query` a type argument for its columns. */
+export type Row = Record<string, unknown>;
+
+/** What a statement returned. */
+export interface QueryResult<T> {
+  rows: T[];
+  /** Rows returned, or changed by INSERT/UPDATE/DELETE. */
+  rowCount: number;
+}
+
+/** Runs statements: the database itself, or a transaction handle. */
+export interface Queryable {
+  /** One statement with `$n` parameters. */
+  query<T = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>>;
+  /** A script of one or more statements, without parameters (migrations). */
+  exec(script: string): Promise<void>;
+}
+
+/** The handle a {@link Db.transaction} callback gets; valid only until the callback settles. */
+export type Tx = Queryable;
+
+/** Which adapter a {@link Db} is. */
+export type DbKind = "pglite" | "postgres";
+
+/** A database: statements outside a transaction autocommit. */
+export interface Db extends Queryable {
+  readonly kind: DbKind;
+  /**
+   * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws (its error is
+   * rethrown). On PGlite transactions run one at a time and nothing else runs meanwhile, so inside `fn` use
+   * `tx`, never the Db itself (that is refused rather than left to deadlock).
+   */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Closes the database or pool; waits for running statements. */
+  close(): Promise<void>;
+}
+
+/** Parses an `int8` the way both adapters return it: a number while exact, else a bigint. */
+export function parseInt8(text: string): number | bigint {
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : BigInt(text);
+}
+
+/** A schema name safe to put in `SET search_path` unquoted-equivalent form. */
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Checks a schema option; returns it. */
+export function checkSchemaName(schema: string): string {
+  if (!SCHEMA_NAME.test(schema))
+    throw new ServerError("DB_ERROR", `Expected a schema name matching ${SCHEMA_NAME}, found "${schema}"`, {
+      field: "schema",
+      expected: String(SCHEMA_NAME),
+      found: schema,
+    });
+  return schema;
+}

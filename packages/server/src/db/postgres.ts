@@ -1,0 +1,162 @@
+/**
+ * The PostgreSQL adapter: a `pg` pool. Statements outside a transaction run on any pooled connection; a
+ * transaction holds one connection from BEGIN to COMMIT/ROLLBACK. A connection that failed mid-transaction
+ * is destroyed, not returned to the pool.
+ */
+import pg from "pg";
+import { ServerError } from "../errors.ts";
+import { checkSchemaName, type Db, parseInt8, type QueryResult, type Queryable, type Tx } from "./db.ts";
+import { abortedCommit, driverError } from "./driver-error.ts";
+
+/** Options of {@link openPostgres}. */
+export interface PostgresOptions {
+  /** `postgres://user:password@host:port/database` (what DATABASE_URL holds). */
+  connectionString: string;
+  /** Most connections the pool opens (default 10). */
+  max?: number;
+  /** Schema that unqualified names resolve to (default: the server's search_path). Must already exist. */
+  schema?: string;
+  /** Called with errors of idle pooled connections (e.g. the server closed them); without it they are dropped. */
+  onIdleError?: (error: Error) => void;
+  /** Name shown in pg_stat_activity (default "packyard"). */
+  applicationName?: string;
+}
+
+/** `bytea` in text form (`\x` + hex) as a plain Uint8Array, as PGlite returns it. */
+function parseBytea(text: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(text.slice(2), "hex"));
+}
+
+/** pg's parsers, with int8 and bytea returned as PGlite returns them. */
+const types = {
+  getTypeParser(oid: number, format?: "text" | "binary"): unknown {
+    if (format !== "binary") {
+      if (oid === 20) return parseInt8;
+      if (oid === 17) return parseBytea;
+    }
+    return pg.types.getTypeParser(oid, format ?? "text");
+  },
+} as unknown as pg.CustomTypesConfig;
+
+function toResult<T>(r: pg.QueryResult): QueryResult<T> {
+  return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
+}
+
+/** Statements on a pool or on one client; `usable` is checked first (a transaction handle dies with it). */
+function queryable(target: pg.Pool | pg.PoolClient, usable: () => void = () => {}): Queryable {
+  return {
+    async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+      usable();
+      try {
+        return toResult<T>(await target.query(sql, params as unknown[]));
+      } catch (e) {
+        throw driverError(e, sql);
+      }
+    },
+    async exec(script: string): Promise<void> {
+      usable();
+      try {
+        // Without parameters pg uses the simple query protocol, which runs several statements.
+        await target.query(script);
+      } catch (e) {
+        throw driverError(e, script);
+      }
+    },
+  };
+}
+
+/**
+ * Connects a pool to PostgreSQL and returns it as a {@link Db}; the first connection is made (and its
+ * failure thrown as DB_UNAVAILABLE) before this resolves.
+ *
+ * @example const db = await openPostgres({ connectionString: process.env.DATABASE_URL! });
+ */
+export async function openPostgres(options: PostgresOptions): Promise<Db> {
+  const schema = options.schema === undefined ? undefined : checkSchemaName(options.schema);
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.max ?? 10,
+    types,
+    application_name: options.applicationName ?? "packyard",
+    ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
+  });
+  pool.on("error", (e) => options.onIdleError?.(e));
+  const direct = queryable(pool);
+
+  async function connect(): Promise<pg.PoolClient> {
+    try {
+      return await pool.connect();
+    } catch (e) {
+      throw new ServerError(
+        "DB_UNAVAILABLE",
+        `Expected to connect to PostgreSQL at ${redactUrl(options.connectionString)}, found: ${e instanceof Error ? e.message : String(e)}`,
+        {},
+        { cause: e },
+      );
+    }
+  }
+  // Fail now, not on the first request, when the server is unreachable or refuses the credentials.
+  (await connect()).release();
+
+  return {
+    kind: "postgres",
+    query: (sql, params) => direct.query(sql, params),
+    exec: (script) => direct.exec(script),
+    async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+      const client = await connect();
+      // A checked-out client emits 'error' when its connection dies (the pool listens only to idle ones);
+      // unheard, that would end the process. The failing statement reports it as DB_UNAVAILABLE instead.
+      const onError = (): void => {};
+      client.on("error", onError);
+      const release = (destroy?: boolean): void => {
+        client.off("error", onError);
+        client.release(destroy);
+      };
+      let stage: "begin" | "run" | "commit" | "done" = "begin";
+      const tx = queryable(client, () => {
+        if (stage === "done")
+          throw new ServerError(
+            "DB_ERROR",
+            "Expected a transaction handle in use, found it after its transaction ended",
+          );
+      });
+      let result: T;
+      try {
+        await tx.query("BEGIN");
+        stage = "run";
+        result = await fn(tx);
+        stage = "commit";
+        const commit = await client.query("COMMIT");
+        // PostgreSQL answers COMMIT of a transaction an earlier statement aborted with ROLLBACK, no error.
+        if (commit.command === "ROLLBACK") throw abortedCommit(undefined);
+      } catch (e) {
+        const failedAt = stage;
+        stage = "done";
+        try {
+          await client.query("ROLLBACK");
+          release();
+        } catch {
+          release(true);
+        }
+        throw failedAt === "commit" ? driverError(e, "COMMIT") : e;
+      }
+      stage = "done";
+      release();
+      return result;
+    },
+    async close(): Promise<void> {
+      if (!pool.ended && !pool.ending) await pool.end();
+    },
+  };
+}
+
+/** The connection string without its password, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== "") u.password = "***";
+    return u.toString();
+  } catch {
+    return "(an unparsable connection string)";
+  }
+}
