@@ -643,8 +643,30 @@ async function main(): Promise<void> {
       await writeSection(scenario.name, section);
       continue;
     }
-    const results = await runScenario(scenario, payloads ?? scenario.payloads, { reps, policy, seed });
-    all.push({ scenario: scenario.name, gates: results.flatMap((r) => r.gates) });
+    if (name !== WRITERS) {
+      await runScenario(scenario, payloads ?? scenario.payloads, { reps, policy, seed });
+      continue;
+    }
+    // One failing scenario (a side that exits non-zero) does not stop the others: its gates are "not run".
+    try {
+      const results = await runScenario(scenario, payloads ?? scenario.payloads, { reps, policy, seed });
+      all.push({ scenario: scenario.name, gates: results.flatMap((r) => r.gates) });
+    } catch (e) {
+      const why = (e instanceof Error ? e.message : String(e)).split("\n")[0]!.slice(0, 300);
+      process.stderr.write(`bench: ${scenario.name} failed: ${why}\n`);
+      all.push({
+        scenario: scenario.name,
+        gates: (scenario.gates ?? [])
+          .filter((g) => (payloads ?? scenario.payloads).includes(g.payload))
+          .map((g) => ({
+            case: g.case,
+            gate: g.gate,
+            unit: g.kind === "speed" ? ("x" as const) : ("MiB" as const),
+            status: "not run" as const,
+            notes: [`the scenario failed: ${why}`],
+          })),
+      });
+    }
   }
   if (name === WRITERS)
     await writeSection(
