@@ -570,6 +570,10 @@ async function runPayload(
       if (!c.within)
         r.notes.push(`size ${pct(c.diff)} against ${g.kind === "speed" ? g.against : "native"}: outside 1 %`);
     }
+    if (keptHigh > 0)
+      r.notes.push(
+        `${keptHigh} of ${o.reps} repetitions started above load ${o.policy.maxLoad} after every attempt`,
+      );
     const mustMatch = scenario.identical ?? [];
     if (mustMatch.includes(g.side ?? "packyard")) {
       if (result.identical === undefined)
