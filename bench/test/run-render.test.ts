@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { packyardConfig } from "../cli-build.ts";
+import { cliBuild, packyardConfig } from "../cli-build.ts";
 import {
   ceilingFrame,
   ceilingSpec,
@@ -11,8 +11,9 @@ import {
   renderGateSummary,
   renderSection,
   rotation,
+  scenarioSides,
 } from "../run.ts";
-import { scenario as arch } from "../scenarios/archlinux.ts";
+import { scenario as arch, MAKEPKG_OUTPUT } from "../scenarios/archlinux.ts";
 import { scenario as deb } from "../scenarios/deb.ts";
 import { scenario as debZstd } from "../scenarios/deb-zstd.ts";
 import { scenario as rpm } from "../scenarios/rpm.ts";
@@ -178,4 +179,38 @@ test("a one-core ceiling follows packyard when it framed a format (apk's members
   assert.deepEqual(ceilingSpec({ ceiling: one, packageKind: "apk" }, s(3)), one);
   assert.equal(ceilingFrame(s(3)), 4 << 20);
   assert.equal(ceilingFrame(s(1)), 8 << 20);
+});
+
+test("a scenario's sides: packyard and native with their package files, then the extra sides", () => {
+  const ctx = { payloadDir: "/p", payload: "electron5k" as const, workDir: "/w/x", repoRoot: "/r" };
+  const sides = scenarioSides(arch, ctx);
+  assert.deepEqual(
+    sides.map((s) => [s.id, s.output]),
+    [
+      ["packyard", "packyard.pkg.tar.zst"],
+      ["native", MAKEPKG_OUTPUT],
+      ["pipe", "pipe.tar.zst"],
+    ],
+  );
+  const py = sides[0]!.commands[0]!;
+  assert.deepEqual(py.args.slice(1), [
+    "build",
+    "-q",
+    "-f",
+    "/w/x.packyard.yml",
+    "-p",
+    "archlinux",
+    "-t",
+    "/w/x/packyard.pkg.tar.zst",
+  ]);
+  assert.equal(py.args[0], "/r/packages/cli/bin/packyard.js");
+  assert.deepEqual(cliBuild(ctx, "deb", { workers: 8, tag: "w8" }).args.slice(-3), [
+    "/w/x/w8.deb",
+    "--workers",
+    "8",
+  ]);
+  // makepkg runs as nobody, writing into the work folder
+  const mk = sides[1]!.commands[0]!;
+  assert.deepEqual(mk.args.slice(0, 4), ["-u", "nobody", "--", "env"]);
+  assert.ok(mk.args.includes("PKGDEST=/w/x"));
 });
