@@ -50,6 +50,18 @@ eachDb((kind, fresh) => {
     ]);
   });
 
+  test("text is UTF-8, compared bytewise (C collation), and lower() knows non-ASCII letters", async (t) => {
+    const f = await fresh(t);
+    if (f === undefined) return;
+    const { rows } = await f.db.query(
+      "SELECT lower($1::text) AS lowered, 'a' < 'B' AS a_first, length($1::text) AS chars, octet_length($1::text) AS bytes, current_setting('server_encoding') AS encoding",
+      ["ÉCOLE"],
+    );
+    assert.deepStrictEqual(rows, [
+      { lowered: "école", a_first: false, chars: 5, bytes: 6, encoding: "UTF8" },
+    ]);
+  });
+
   test("rowCount counts rows returned and rows changed", async (t) => {
     const f = await fresh(t);
     if (f === undefined) return;
@@ -194,6 +206,18 @@ eachDb((kind, fresh) => {
         serverError("DB_UNAVAILABLE"),
       );
       assert.deepStrictEqual((await f.db.query("SELECT 1 AS one")).rows, [{ one: 1 }]);
+    });
+
+    test("PostgreSQL: an idle pooled connection killed by the server does not end the process", async (t) => {
+      const f = await fresh(t);
+      if (f === undefined) return;
+      const { rows } = await f.db.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+      const killer = await f.open();
+      const before = (await killer.query("SELECT pg_terminate_backend($1) AS killed", [rows[0]!.pid])).rows;
+      assert.deepStrictEqual(before, [{ killed: true }]);
+      await sleep(200); // the pool hears of it as an 'error' on the idle client
+      const after = await f.db.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+      assert.notEqual(after.rows[0]!.pid, rows[0]!.pid);
     });
   }
 });

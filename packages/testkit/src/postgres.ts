@@ -60,7 +60,15 @@ async function createFileDatabase(base: string): Promise<string> {
       if (Number.isInteger(pid) && !pidRuns(pid))
         await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`).catch(() => {});
     }
-    await client.query(`CREATE DATABASE "${name}"`);
+    // UTF-8 with C collation and C.UTF-8 character classes, as PGlite's databases are, whatever locale the
+    // cluster was created under (a cluster made where LANG is unset defaults to SQL_ASCII).
+    await client
+      .query(`CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C.UTF-8'`)
+      .catch(() =>
+        client.query(
+          `CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`,
+        ),
+      );
   });
   let dropped = false;
   process.on("beforeExit", () => {
