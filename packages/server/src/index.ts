@@ -17,7 +17,12 @@ export { Mutex } from "./db/mutex.ts";
 export { openPglite, pgliteDb, type PgliteDbOptions, type PgliteOptions } from "./db/pglite.ts";
 export { openPostgres, type PostgresOptions, redactUrl } from "./db/postgres.ts";
 export { isServerError, ServerError, type ServerErrorCode, type ServerErrorData } from "./errors.ts";
-export { keyCheckValue, type MasterKeyCheck, verifyMasterKey } from "./keys/key-check.ts";
+export {
+  keyCheckValue,
+  type MasterKeyCheck,
+  type VerifyMasterKeyOptions,
+  verifyMasterKey,
+} from "./keys/key-check.ts";
 export {
   decodeMasterKey,
   type EnvKeyOptions,

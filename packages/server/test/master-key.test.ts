@@ -253,6 +253,22 @@ eachDb((_kind, freshDb) => {
     );
   });
 
+  test("verifyMasterKey with record: false writes nothing: before migrations, before the first record, and on a mismatch", async (t) => {
+    const f = await freshDb(t);
+    if (f === undefined) return;
+    const now = new Date("2026-12-06T12:00:00Z");
+    assert.equal(await verifyMasterKey(f.db, KEY, now, { record: false }), "unrecorded"); // no table yet
+    await migrate(f.db);
+    assert.equal(await verifyMasterKey(f.db, KEY, now, { record: false }), "unrecorded");
+    assert.equal((await f.db.query("SELECT * FROM master_keys")).rowCount, 0);
+    assert.equal(await verifyMasterKey(f.db, KEY, now), "recorded");
+    assert.equal(await verifyMasterKey(f.db, KEY, now, { record: false }), "verified");
+    await assert.rejects(
+      verifyMasterKey(f.db, { version: 1, bytes: new Uint8Array(randomBytes(32)) }, now, { record: false }),
+      code("MASTER_KEY_MISMATCH"),
+    );
+  });
+
   test("verifyMasterKey: servers starting at once on an empty database record one check value", async (t) => {
     const f = await freshDb(t);
     if (f === undefined) return;

@@ -16,19 +16,43 @@ export function keyCheckValue(key: MasterKey): Uint8Array {
   return new Uint8Array(createHmac("sha256", key.bytes).update(CHECK_LABEL).digest());
 }
 
-/** What {@link verifyMasterKey} found. */
-export type MasterKeyCheck = "verified" | "recorded";
+/** What {@link verifyMasterKey} found: `unrecorded` only with `record: false`. */
+export type MasterKeyCheck = "verified" | "recorded" | "unrecorded";
+
+/** Options of {@link verifyMasterKey}. */
+export interface VerifyMasterKeyOptions {
+  /**
+   * Record the check value when the database has none (default true). With false nothing is written, and a
+   * database without one (or without the master_keys table: not migrated yet) gives `unrecorded`; a start
+   * checks so before it migrates, then records after.
+   */
+  record?: boolean;
+}
 
 /**
  * Compares `key` with the check value the database holds for its version: `verified` when equal; on a
  * database that holds none yet, records it (`recorded`, the only write). Another key, or a key version the
  * database does not know while it knows others, is MASTER_KEY_MISMATCH.
+ *
+ * @example await verifyMasterKey(db, key, now, { record: false }); await migrate(db); await verifyMasterKey(db, key, now);
  */
-export async function verifyMasterKey(db: Db, key: MasterKey, now: Date): Promise<MasterKeyCheck> {
+export async function verifyMasterKey(
+  db: Db,
+  key: MasterKey,
+  now: Date,
+  options: VerifyMasterKeyOptions = {},
+): Promise<MasterKeyCheck> {
   const mine = keyCheckValue(key);
+  const record = options.record !== false;
   return db.transaction(async (tx) => {
+    if (!record) {
+      const { rows } = await tx.query<{ table: string | null }>(
+        "SELECT to_regclass('master_keys')::text AS table",
+      );
+      if (rows[0]?.table === null) return "unrecorded";
+    }
     // Two servers starting on an empty database both find no row; the lock makes the second see the first's.
-    await tx.query("LOCK TABLE master_keys IN SHARE ROW EXCLUSIVE MODE");
+    if (record) await tx.query("LOCK TABLE master_keys IN SHARE ROW EXCLUSIVE MODE");
     const { rows } = await tx.query<{ version: number; check_value: Uint8Array }>(
       "SELECT version, check_value FROM master_keys ORDER BY version",
     );
@@ -48,6 +72,7 @@ export async function verifyMasterKey(db: Db, key: MasterKey, now: Date): Promis
         `Expected a master key of version ${rows.map((r) => r.version).join(", ")} (the versions this database's secrets were sealed with), found version ${key.version}`,
         { table: "master_keys", expected: rows.map((r) => r.version), found: key.version },
       );
+    if (!record) return "unrecorded";
     await tx.query("INSERT INTO master_keys (version, check_value, created_at) VALUES ($1, $2, $3)", [
       key.version,
       mine,
