@@ -97,6 +97,48 @@ export function encodeUtf8(s: string): Uint8Array {
   return utf8Encoder.encode(s);
 }
 
+/** Number of UTF-8 bytes of `s`, as {@link encodeUtf8} writes it (a lone surrogate becomes U+FFFD, 3 bytes). */
+export function utf8Length(s: string): number {
+  const len = s.length;
+  let n = len;
+  for (let i = 0; i < len; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c <= 0xdbff && c >= 0xd800 && i + 1 < len && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 2; // a pair: 4 bytes for 2 code units
+      i++;
+    } else n += 2;
+  }
+  return n;
+}
+
+/**
+ * Writes `s` as ASCII at `out[at]` when it is ASCII and at most `max` characters; returns the length
+ * written, or -1 (having written part of it, perhaps) when it is not.
+ */
+export function writeAscii(s: string, out: Uint8Array, at: number, max: number): number {
+  const n = s.length;
+  if (n > max) return -1;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return -1;
+    out[at + i] = c;
+  }
+  return n;
+}
+
+/**
+ * Writes `s` as UTF-8 (the bytes of {@link encodeUtf8}) at `out[at]` when it takes at most `max` bytes;
+ * returns the byte count, or -1 (having written part of it, perhaps) when it does not fit.
+ */
+export function writeUtf8(s: string, out: Uint8Array, at: number, max: number): number {
+  const n = writeAscii(s, out, at, max);
+  if (n >= 0 || s.length > max) return n;
+  const r = utf8Encoder.encodeInto(s, out.subarray(at, at + max));
+  return r.read === s.length ? r.written : -1;
+}
+
 /** Decodes UTF-8; throws a TypeError on malformed input (callers wrap it in a FormatError with context). */
 export function decodeUtf8(bytes: Uint8Array): string {
   return utf8Fatal.decode(bytes);
@@ -148,15 +190,21 @@ export async function* contentStream(
       if (c.length > 0) yield c;
     }
   }
-  if (n !== size) {
-    const found = `${n > size ? "more than " : ""}${n}`;
-    throw new SpecError("INVALID_FIELD", `content of ${where} has ${found} bytes, its size says ${size}`, {
-      field: "size",
-      path: where,
-      expected: size,
-      found: n,
-    });
-  }
+  if (n !== size) throw contentSizeError(where, size, n);
+}
+
+/**
+ * The error of a content that yielded `n` bytes where its size says `size` (`n` past `size`: the stream
+ * was stopped there, so it has "more than n").
+ */
+export function contentSizeError(where: string, size: number, n: number): SpecError {
+  const found = `${n > size ? "more than " : ""}${n}`;
+  return new SpecError("INVALID_FIELD", `content of ${where} has ${found} bytes, its size says ${size}`, {
+    field: "size",
+    path: where,
+    expected: size,
+    found: n,
+  });
 }
 
 /**

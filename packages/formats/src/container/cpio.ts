@@ -11,7 +11,9 @@
  * Hex digits are lower-case, as rpm (lib/cpio.cc "%8.8lx") and GNU cpio write them.
  * Every archive ends with a "TRAILER!!!" entry (rpm writes nlink 1, every other field 0).
  */
-import { collect, contentStream, decodeAscii, encodeAscii, encodeUtf8 } from "../bytes/bytes.ts";
+import { collect, contentSizeError, decodeAscii, utf8Length, writeUtf8 } from "../bytes/bytes.ts";
+import { Coalescer } from "../bytes/coalesce.ts";
+import { writeHexDigits, writeOctalDigits } from "../bytes/digits.ts";
 import { ByteReader } from "../bytes/reader.ts";
 import { FormatError, SpecError } from "../errors.ts";
 import { entryBudget, type ReadLimits, resolveLimits } from "../limits.ts";
@@ -91,87 +93,160 @@ function pad4(n: number): number {
   return (4 - (n % 4)) % 4;
 }
 
-function fill(h: CpioHeaderInput): CpioHeader {
-  return {
-    name: h.name,
-    ino: h.ino ?? 0,
-    mode: h.mode,
-    uid: h.uid ?? 0,
-    gid: h.gid ?? 0,
-    nlink: h.nlink ?? 1,
-    mtime: h.mtime ?? 0,
-    size: h.size,
-    devMajor: h.devMajor ?? 0,
-    devMinor: h.devMinor ?? 0,
-    rdevMajor: h.rdevMajor ?? 0,
-    rdevMinor: h.rdevMinor ?? 0,
-  };
+function cpioFieldError(value: number, radix: 8 | 16, width: number, field: string, name: string): SpecError {
+  return new SpecError(
+    "INVALID_FIELD",
+    `cpio ${field} ${value} of ${JSON.stringify(name)} does not fit ${width} ${radix === 8 ? "octal" : "hex"} digits`,
+    {
+      field,
+      path: name,
+      found: value,
+    },
+  );
 }
 
-function numberText(value: number, radix: 8 | 16, width: number, field: string, name: string): string {
-  const text = Number.isSafeInteger(value) && value >= 0 ? value.toString(radix) : "";
-  if (text === "" || text.length > width) {
+/** One newc field: 8 hex digits at `out[at]`; throws when `value` does not fit them. */
+function putHex8(out: Uint8Array, at: number, value: number, field: string, name: string): void {
+  if (!(Number.isSafeInteger(value) && value >= 0 && value <= 0xffffffff)) {
+    throw cpioFieldError(value, 16, 8, field, name);
+  }
+  writeHexDigits(out, at, 8, value);
+}
+
+/** One odc field: `width` octal digits at `out[at]`; throws when `value` does not fit them. */
+function putOctalField(
+  out: Uint8Array,
+  at: number,
+  width: 6 | 11,
+  value: number,
+  field: string,
+  name: string,
+): void {
+  if (!(Number.isSafeInteger(value) && value >= 0 && value < (width === 6 ? 0o1000000 : 8 ** 11))) {
+    throw cpioFieldError(value, 8, width, field, name);
+  }
+  writeOctalDigits(out, at, width, value);
+}
+
+/** Bytes of a header whose name takes `nameBytes` bytes: fixed part, name, NUL and (newc) padding to 4. */
+function headerLength(nameBytes: number, format: CpioFormat): number {
+  const n = CPIO_HEADER_SIZE[format] + nameBytes + 1;
+  return format === "newc" ? n + pad4(n) : n;
+}
+
+/** Bytes {@link encodeCpioHeader} gives for `input`: the header, its name and (newc) padding to 4. */
+export function cpioHeaderLength(input: CpioHeaderInput, format: CpioFormat): number {
+  return headerLength(utf8Length(input.name), format);
+}
+
+function putMagic(out: Uint8Array, at: number, magic: string): void {
+  for (let i = 0; i < 6; i++) out[at + i] = magic.charCodeAt(i);
+}
+
+/**
+ * Writes the header of `input` (fields in place, then name, NUL and padding) at `out[at]`, where
+ * `headerLength(nameBytes)` bytes must be free; returns that length. Unset fields are 0 (nlink 1).
+ * Throws SpecError for a field that does not fit, in field order.
+ */
+function putHeader(
+  input: CpioHeaderInput,
+  format: CpioFormat,
+  nameBytes: number,
+  out: Uint8Array,
+  at: number,
+): number {
+  const name = input.name;
+  if (name.length === 0 || name.includes("\0")) {
     throw new SpecError(
       "INVALID_FIELD",
-      `cpio ${field} ${value} of ${JSON.stringify(name)} does not fit ${width} ${radix === 8 ? "octal" : "hex"} digits`,
+      `cpio entry name ${JSON.stringify(name)} must be non-empty without NUL`,
       {
-        field,
-        path: name,
-        found: value,
+        field: "name",
       },
     );
   }
-  return text.padStart(width, "0");
+  const namesize = nameBytes + 1;
+  const devMajor = input.devMajor ?? 0;
+  const devMinor = input.devMinor ?? 0;
+  const rdevMajor = input.rdevMajor ?? 0;
+  const rdevMinor = input.rdevMinor ?? 0;
+  let p = at + 6;
+  if (format === "newc") {
+    putMagic(out, at, CPIO_MAGIC.newc);
+    putHex8(out, p, input.ino ?? 0, "ino", name);
+    putHex8(out, (p += 8), input.mode, "mode", name);
+    putHex8(out, (p += 8), input.uid ?? 0, "uid", name);
+    putHex8(out, (p += 8), input.gid ?? 0, "gid", name);
+    putHex8(out, (p += 8), input.nlink ?? 1, "nlink", name);
+    putHex8(out, (p += 8), input.mtime ?? 0, "mtime", name);
+    putHex8(out, (p += 8), input.size, "filesize", name);
+    putHex8(out, (p += 8), devMajor, "devMajor", name);
+    putHex8(out, (p += 8), devMinor, "devMinor", name);
+    putHex8(out, (p += 8), rdevMajor, "rdevMajor", name);
+    putHex8(out, (p += 8), rdevMinor, "rdevMinor", name);
+    putHex8(out, (p += 8), namesize, "namesize", name);
+    putHex8(out, (p += 8), 0, "check", name);
+    p += 8;
+  } else {
+    // odc has one dev and one rdev field: (major << 8) | minor
+    if (devMinor > 0xff) {
+      throw new SpecError("INVALID_FIELD", `cpio odc devMinor ${devMinor} is over 255`, {
+        field: "devMinor",
+        path: name,
+      });
+    }
+    if (rdevMinor > 0xff) {
+      throw new SpecError("INVALID_FIELD", `cpio odc rdevMinor ${rdevMinor} is over 255`, {
+        field: "rdevMinor",
+        path: name,
+      });
+    }
+    putMagic(out, at, CPIO_MAGIC.odc);
+    putOctalField(out, p, 6, devMajor * 256 + devMinor, "dev", name);
+    putOctalField(out, (p += 6), 6, input.ino ?? 0, "ino", name);
+    putOctalField(out, (p += 6), 6, input.mode, "mode", name);
+    putOctalField(out, (p += 6), 6, input.uid ?? 0, "uid", name);
+    putOctalField(out, (p += 6), 6, input.gid ?? 0, "gid", name);
+    putOctalField(out, (p += 6), 6, input.nlink ?? 1, "nlink", name);
+    putOctalField(out, (p += 6), 6, rdevMajor * 256 + rdevMinor, "rdev", name);
+    putOctalField(out, (p += 6), 11, input.mtime ?? 0, "mtime", name);
+    putOctalField(out, (p += 11), 6, namesize, "namesize", name);
+    putOctalField(out, (p += 6), 11, input.size, "filesize", name);
+    p += 11;
+  }
+  writeUtf8(name, out, p, nameBytes);
+  const end = at + headerLength(nameBytes, format);
+  out.fill(0, p + nameBytes, end); // the NUL and the padding
+  return end - at;
 }
 
 /** Encodes one header followed by its name (and, for newc, NUL padding to 4). */
 export function encodeCpioHeader(input: CpioHeaderInput, format: CpioFormat): Uint8Array {
-  const h = fill(input);
-  if (h.name.length === 0 || h.name.includes("\0")) {
-    throw new SpecError(
-      "INVALID_FIELD",
-      `cpio entry name ${JSON.stringify(h.name)} must be non-empty without NUL`,
-      { field: "name" },
-    );
-  }
-  const name = encodeUtf8(h.name);
-  const namesize = name.length + 1;
-  let text: string;
-  if (format === "newc") {
-    const values: Record<(typeof NEWC_FIELDS)[number], number> = {
-      ...h,
-      filesize: h.size,
-      namesize,
-      check: 0,
-    };
-    text = CPIO_MAGIC.newc + NEWC_FIELDS.map((f) => numberText(values[f], 16, 8, f, h.name)).join("");
-  } else {
-    for (const k of ["devMinor", "rdevMinor"] as const) {
-      if (h[k] > 0xff)
-        throw new SpecError("INVALID_FIELD", `cpio odc ${k} ${h[k]} is over 255`, { field: k, path: h.name });
-    }
-    const values: Record<(typeof ODC_FIELDS)[number][0], number> = {
-      ...h,
-      dev: h.devMajor * 256 + h.devMinor,
-      rdev: h.rdevMajor * 256 + h.rdevMinor,
-      filesize: h.size,
-      namesize,
-    };
-    text = CPIO_MAGIC.odc + ODC_FIELDS.map(([f, w]) => numberText(values[f], 8, w, f, h.name)).join("");
-  }
-  const head = encodeAscii(text);
-  const total = head.length + namesize + (format === "newc" ? pad4(head.length + namesize) : 0);
-  const out = new Uint8Array(total);
-  out.set(head, 0);
-  out.set(name, head.length);
+  const nameBytes = utf8Length(input.name);
+  const out = new Uint8Array(headerLength(nameBytes, format));
+  putHeader(input, format, nameBytes, out, 0);
   return out;
+}
+
+/**
+ * Writes the header of `input` as {@link encodeCpioHeader} encodes it into `out` at `at`, where
+ * {@link cpioHeaderLength} bytes must be free; returns that length. For writers that fill their own
+ * output block (a {@link Coalescer}).
+ */
+export function encodeCpioHeaderInto(
+  input: CpioHeaderInput,
+  format: CpioFormat,
+  out: Uint8Array,
+  at: number,
+): number {
+  return putHeader(input, format, utf8Length(input.name), out, at);
 }
 
 /** Encodes the rpm stripped header "07070X" + 8 hex digits of the file index, padded to 4 (16 bytes). */
 export function encodeCpioStrippedHeader(index: number): Uint8Array {
-  const head = encodeAscii(CPIO_MAGIC.stripped + numberText(index, 16, 8, "index", String(index)));
-  const out = new Uint8Array(head.length + pad4(head.length));
-  out.set(head);
+  const out = new Uint8Array(CPIO_HEADER_SIZE.stripped + pad4(CPIO_HEADER_SIZE.stripped));
+  putMagic(out, 0, CPIO_MAGIC.stripped);
+  putHex8(out, 6, index, "index", String(index));
   return out;
 }
 
@@ -180,18 +255,78 @@ export function encodeCpioTrailer(format: CpioFormat): Uint8Array {
   return encodeCpioHeader({ name: CPIO_TRAILER, mode: 0, size: 0, nlink: 1 }, format);
 }
 
+/**
+ * Adds one entry's content and padding to `w`: the pieces to hand out go to `out`. The content must
+ * yield exactly `size` bytes (SpecError otherwise, as contentStream).
+ */
+async function addContent(
+  w: Coalescer,
+  content: Uint8Array | ByteSource | AsyncIterable<Uint8Array> | undefined,
+  size: number,
+  pad: number,
+  where: string,
+  out: Uint8Array[],
+): Promise<void> {
+  let n = 0;
+  if (content !== undefined) {
+    const it = content instanceof Uint8Array ? [content] : "open" in content ? content.open() : content;
+    for await (const chunk of it) {
+      n += chunk.length;
+      if (n > size) break;
+      if (chunk.length > 0) out.push(...w.write(chunk));
+    }
+  }
+  if (n !== size) throw contentSizeError(where, size, n);
+  if (pad > 0) {
+    const full = w.zeros(pad);
+    if (full !== undefined) out.push(full);
+  }
+}
+
 /** Streams a newc or odc archive ending with the trailer (no 512-byte record padding, as rpm). */
 export async function* writeCpio(
   entries: Iterable<CpioWriteEntry> | AsyncIterable<CpioWriteEntry>,
   opts: WriteCpioOptions,
 ): AsyncGenerator<Uint8Array> {
+  const format = opts.format;
+  const w = new Coalescer();
+  const out: Uint8Array[] = [];
   for await (const e of entries) {
-    yield encodeCpioHeader(e.header, opts.format);
-    yield* contentStream(e.content, e.header.size, e.header.name);
-    const pad = opts.format === "newc" ? pad4(e.header.size) : 0;
-    if (pad > 0) yield new Uint8Array(pad);
+    const h = e.header;
+    const nameBytes = utf8Length(h.name);
+    const len = headerLength(nameBytes, format);
+    if (len > w.room) {
+      const pending = w.take();
+      if (pending !== undefined) yield pending;
+    }
+    if (len > w.size) {
+      yield encodeCpioHeader(h, format);
+    } else {
+      putHeader(h, format, nameBytes, w.buf, w.pos);
+      w.pos += len;
+    }
+    const c = e.content;
+    const size = h.size;
+    const pad = format === "newc" ? pad4(size) : 0;
+    if (c instanceof Uint8Array && c.length === size && size < w.size) {
+      // the usual small file or symlink target: no promise in between
+      const full = w.put(c);
+      if (full !== undefined) yield full;
+      const padded = w.zeros(pad);
+      if (padded !== undefined) yield padded;
+    } else {
+      await addContent(w, c, size, pad, h.name, out);
+      for (const p of out) yield p;
+      out.length = 0;
+    }
   }
-  yield encodeCpioTrailer(opts.format);
+  const trailer = encodeCpioTrailer(format);
+  if (trailer.length > w.room) {
+    const pending = w.take();
+    if (pending !== undefined) yield pending;
+  }
+  w.put(trailer);
+  yield w.take()!;
 }
 
 /** An entry of an rpm stripped payload: the file index and its content. */
@@ -205,13 +340,22 @@ export interface CpioStrippedWriteEntry {
 export async function* writeCpioStripped(
   entries: Iterable<CpioStrippedWriteEntry> | AsyncIterable<CpioStrippedWriteEntry>,
 ): AsyncGenerator<Uint8Array> {
+  const w = new Coalescer();
+  const out: Uint8Array[] = [];
   for await (const e of entries) {
-    yield encodeCpioStrippedHeader(e.index);
-    yield* contentStream(e.content, e.size, `#${e.index}`);
-    const pad = pad4(e.size);
-    if (pad > 0) yield new Uint8Array(pad);
+    const full = w.put(encodeCpioStrippedHeader(e.index));
+    if (full !== undefined) yield full;
+    await addContent(w, e.content, e.size, pad4(e.size), `#${e.index}`, out);
+    for (const p of out) yield p;
+    out.length = 0;
   }
-  yield encodeCpioTrailer("newc");
+  const trailer = encodeCpioTrailer("newc");
+  if (trailer.length > w.room) {
+    const pending = w.take();
+    if (pending !== undefined) yield pending;
+  }
+  w.put(trailer);
+  yield w.take()!;
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -19,14 +19,19 @@ import { ByteReader } from "../bytes/reader.ts";
 import {
   collect,
   concatBytes,
-  contentStream,
+  contentSizeError,
   decodeAscii,
   decodeUtf8,
   encodeAscii,
   encodeUtf8,
   isAscii,
   isZero,
+  utf8Length,
+  writeAscii,
+  writeUtf8,
 } from "../bytes/bytes.ts";
+import { Coalescer } from "../bytes/coalesce.ts";
+import { writeOctalDigits } from "../bytes/digits.ts";
 import { FormatError, SpecError } from "../errors.ts";
 import { entryBudget, type ReadLimits, resolveLimits } from "../limits.ts";
 import type { ByteSource } from "../spec/types.ts";
@@ -96,16 +101,6 @@ const GNU_LONGLINK_NAME = "././@LongLink";
 /** Name we give pax extended headers; readers ignore it, a fixed name keeps output deterministic. */
 const PAX_HEADER_NAME = "././@PaxHeader";
 
-const TYPEFLAG: Record<TarHeader["type"], string> = {
-  file: "0",
-  hardlink: "1",
-  symlink: "2",
-  char: "3",
-  block: "4",
-  dir: "5",
-  fifo: "6",
-};
-
 /** pax keys that map to header fields; a user may not set them through `pax`. */
 const PAX_FIELD_KEYS = new Set(["path", "linkpath", "size", "uid", "gid", "uname", "gname", "mtime"]);
 
@@ -117,52 +112,112 @@ export function tarPadding(size: number): Uint8Array {
 
 // ---------------------------------------------------------------------------------------------------
 // encode
+//
+// A header is written in place: octal digits straight into the block, names by an ASCII loop (or
+// TextEncoder.encodeInto), the checksum summed once. writeTar writes headers, small contents and padding
+// of many entries into one output block (bytes/coalesce.ts).
+
+const NAME = TAR_FIELD.name.offset;
+const MODE = TAR_FIELD.mode.offset;
+const UID = TAR_FIELD.uid.offset;
+const GID = TAR_FIELD.gid.offset;
+const SIZE = TAR_FIELD.size.offset;
+const MTIME = TAR_FIELD.mtime.offset;
+const CHKSUM = TAR_FIELD.chksum.offset;
+const TYPEFLAG_AT = TAR_FIELD.typeflag.offset;
+const LINKNAME = TAR_FIELD.linkname.offset;
+const MAGIC = TAR_FIELD.magic.offset;
+const UNAME = TAR_FIELD.uname.offset;
+const GNAME = TAR_FIELD.gname.offset;
+const DEVMAJOR = TAR_FIELD.devmajor.offset;
+const DEVMINOR = TAR_FIELD.devminor.offset;
+const PREFIX = TAR_FIELD.prefix.offset;
 
 /** Largest value an octal field of `size` bytes holds (size-1 digits and a terminator). */
 function octalMax(size: number): number {
   return 8 ** (size - 1) - 1;
 }
+/** Largest value of the 8-byte fields (mode, uid, gid, devmajor, devminor): 0o7777777. */
+const OCTAL_MAX_8 = octalMax(8);
+/** Largest value of the 12-byte fields (size, mtime): 0o77777777777, 8 GiB - 1. */
+const OCTAL_MAX_12 = octalMax(12);
 
-function putBytes(block: Uint8Array, field: FieldName, bytes: Uint8Array): void {
-  const f = TAR_FIELD[field];
-  block.set(bytes.subarray(0, f.size), f.offset);
+/** The typeflag byte of a type, or -1 for an unknown one. */
+function typeflagOf(type: TarHeader["type"]): number {
+  switch (type) {
+    case "file":
+      return 0x30;
+    case "hardlink":
+      return 0x31;
+    case "symlink":
+      return 0x32;
+    case "char":
+      return 0x33;
+    case "block":
+      return 0x34;
+    case "dir":
+      return 0x35;
+    case "fifo":
+      return 0x36;
+    default:
+      return -1;
+  }
 }
 
 /** Octal, zero-padded to size-1 digits, NUL-terminated ("0000644\0"), as GNU tar writes. */
-function putOctal(block: Uint8Array, field: FieldName, value: number): void {
-  const f = TAR_FIELD[field];
-  putBytes(block, field, encodeAscii(`${value.toString(8).padStart(f.size - 1, "0")}\0`));
+function putOctal(out: Uint8Array, at: number, size: number, value: number): void {
+  writeOctalDigits(out, at, size - 1, value);
+  out[at + size - 1] = 0;
 }
 
 /** GNU base-256: first byte 0x80 (positive) or 0xff (negative, two's complement), then big-endian. */
-function putBase256(block: Uint8Array, field: FieldName, value: number): void {
-  const f = TAR_FIELD[field];
+function putBase256(out: Uint8Array, at: number, size: number, value: number): void {
   let v = BigInt(value);
-  if (v < 0n) v += 1n << BigInt(8 * f.size);
-  for (let i = f.size - 1; i >= 0; i--) {
-    block[f.offset + i] = Number(v & 0xffn);
+  if (v < 0n) v += 1n << BigInt(8 * size);
+  for (let i = size - 1; i >= 0; i--) {
+    out[at + i] = Number(v & 0xffn);
     v >>= 8n;
   }
-  block[f.offset] = value < 0 ? 0xff : 0x80;
+  out[at] = value < 0 ? 0xff : 0x80;
 }
 
+/** A number field: octal when it fits, else GNU base-256 (the pax flavour puts 0 and a record instead). */
+function putNumber(out: Uint8Array, at: number, size: number, value: number, flavour: TarFlavour): void {
+  if (value >= 0 && value <= (size === 8 ? OCTAL_MAX_8 : OCTAL_MAX_12)) putOctal(out, at, size, value);
+  else if (flavour === "gnu") putBase256(out, at, size, value);
+  else putOctal(out, at, size, 0);
+}
+
+/** Magic and version together: "ustar  \0" (GNU) or "ustar\0" "00" (POSIX). */
+function putMagic(out: Uint8Array, at: number, flavour: TarFlavour): void {
+  const m = flavour === "gnu" ? MAGIC_GNU : MAGIC_POSIX;
+  for (let i = 0; i < 8; i++) out[at + MAGIC + i] = m[i]!;
+}
+
+/**
+ * Sums the block with the checksum field counted as spaces and writes the sum as 6 octal digits + NUL +
+ * space (GNU tar, dpkg-deb). Bytes are unsigned (POSIX); the largest sum, 0o377000, fits 6 digits.
+ */
+function sealHeader(out: Uint8Array, at: number): void {
+  let sum = 8 * 0x20;
+  for (let i = at, end = at + CHKSUM; i < end; i++) sum += out[i]!;
+  for (let i = at + CHKSUM + 8, end = at + TAR_BLOCK; i < end; i++) sum += out[i]!;
+  writeOctalDigits(out, at + CHKSUM, 6, sum);
+  out[at + CHKSUM + 6] = 0;
+  out[at + CHKSUM + 7] = 0x20;
+}
+
+/** The header's checksum both ways readers compute it: bytes unsigned (POSIX) and signed (old Sun tar). */
 function computeChecksum(block: Uint8Array): { unsigned: number; signed: number } {
-  let unsigned = 0;
-  let signed = 0;
-  const c = TAR_FIELD.chksum;
+  let unsigned = 8 * 0x20;
+  let high = 0; // bytes over 127, each 256 less when signed
   for (let i = 0; i < TAR_BLOCK; i++) {
-    const b = i >= c.offset && i < c.offset + c.size ? 0x20 : block[i]!;
+    if (i === CHKSUM) i += 8;
+    const b = block[i]!;
     unsigned += b;
-    signed += b > 127 ? b - 256 : b;
+    high += b >>> 7;
   }
-  return { unsigned, signed };
-}
-
-/** Writes the checksum as 6 octal digits + NUL + space (GNU tar, dpkg-deb). */
-function sealBlock(block: Uint8Array): Uint8Array {
-  const sum = computeChecksum(block).unsigned;
-  putBytes(block, "chksum", encodeAscii(`${sum.toString(8).padStart(6, "0")}\0 `));
-  return block;
+  return { unsigned, signed: unsigned - 256 * high };
 }
 
 function specError(field: string, message: string, found?: unknown): SpecError {
@@ -184,9 +239,156 @@ function checkInteger(
   }
 }
 
+/** GNU tar leaves the device fields NUL in gnu format for non-devices; POSIX writers always fill them. */
+function withDevice(h: TarHeader, flavour: TarFlavour): boolean {
+  return h.type === "char" || h.type === "block" || flavour === "pax";
+}
+
+function hasKeys(o: Record<string, string> | undefined): boolean {
+  if (o === undefined) return false;
+  for (const _ in o) return true;
+  return false;
+}
+
+/** Checks `h` for `flavour`; returns its typeflag byte. Throws SpecError naming the field. */
+function checkHeader(h: TarHeader, flavour: TarFlavour): number {
+  if (h.name.length === 0) throw specError("name", "tar entry name must not be empty", h.name);
+  if (h.name.includes("\0")) throw specError("name", "tar entry name must not contain NUL", h.name);
+  checkInteger(h, "mode");
+  checkInteger(h, "uid");
+  checkInteger(h, "gid");
+  checkInteger(h, "size");
+  checkInteger(h, "mtime");
+  checkInteger(h, "devmajor");
+  checkInteger(h, "devminor");
+  if (h.mode > 0o7777) throw specError("mode", `tar mode ${h.mode.toString(8)} has bits above 07777`, h.mode);
+  const typeflag = typeflagOf(h.type);
+  if (typeflag < 0) throw specError("type", `unknown tar entry type ${JSON.stringify(h.type)}`, h.type);
+  if ((h.type === "symlink" || h.type === "hardlink") && !h.linkname) {
+    throw specError("linkname", `tar ${h.type} ${JSON.stringify(h.name)} needs a linkname`);
+  }
+  if (withDevice(h, flavour)) {
+    for (const k of ["devmajor", "devminor"] as const) {
+      const v = h[k] ?? 0;
+      if (v > OCTAL_MAX_8) throw specError(k, `tar ${k} ${v} does not fit the header`, v);
+    }
+  }
+  if (flavour === "gnu") {
+    if (hasKeys(h.pax)) {
+      throw new SpecError(
+        "UNSUPPORTED_FEATURE",
+        "pax records cannot be written in the gnu tar flavour (dpkg rejects pax headers)",
+        { field: "pax", found: Object.keys(h.pax!) },
+      );
+    }
+    for (const k of ["uname", "gname"] as const) {
+      const v = h[k];
+      // 10 characters are at most 30 bytes
+      if (v !== undefined && v.length > 10 && utf8Length(v) > 32) {
+        throw specError(k, `tar ${k} ${JSON.stringify(v)} is over 32 bytes`, v);
+      }
+    }
+  } else if (h.pax !== undefined) {
+    for (const key of Object.keys(h.pax).sort()) {
+      if (PAX_FIELD_KEYS.has(key)) {
+        throw specError(
+          `pax.${key}`,
+          `pax record ${key} is derived from the header; set the header field instead`,
+          key,
+        );
+      }
+      if (key.length === 0 || key.includes("=") || key.includes("\0")) {
+        throw specError(
+          `pax.${key}`,
+          `pax record key ${JSON.stringify(key)} must be non-empty without "=" or NUL`,
+          key,
+        );
+      }
+    }
+  }
+  return typeflag;
+}
+
+/**
+ * Where an ASCII name over 100 bytes splits into ustar prefix (<= 155) and name (<= 100): the first "/"
+ * that leaves a name that fits, as GNU tar does (src/create.c split_long_name), so our headers match its
+ * bytes; -1 when none does.
+ */
+function ustarSplitAt(name: string): number {
+  for (let i = Math.max(1, name.length - 101); i <= Math.min(155, name.length - 2); i++) {
+    if (name.charCodeAt(i) === 0x2f) return i;
+  }
+  return -1;
+}
+
+/**
+ * The usual case, in place: writes the header of a checked `h` as one block at `out[at..at+512)` (zero
+ * before) when it needs no extension entry (GNU long name/link, pax records). Returns false, leaving
+ * the block zero, when it does.
+ */
+function putPlainHeader(
+  h: TarHeader,
+  typeflag: number,
+  flavour: TarFlavour,
+  out: Uint8Array,
+  at: number,
+): boolean {
+  const gnu = flavour === "gnu";
+  if (!gnu) {
+    // pax: numbers past the octal range, and any extra record, go in an extended header
+    if (h.size > OCTAL_MAX_12 || h.uid > OCTAL_MAX_8 || h.gid > OCTAL_MAX_8) return false;
+    if (h.mtime < 0 || h.mtime > OCTAL_MAX_12 || hasKeys(h.pax)) return false;
+  }
+  const name = h.name;
+  const link = h.linkname ?? "";
+  let fits: boolean;
+  if (gnu) {
+    fits =
+      writeUtf8(name, out, at + NAME, 100) >= 0 &&
+      (link === "" || writeUtf8(link, out, at + LINKNAME, 100) >= 0);
+  } else {
+    fits = writeAscii(name, out, at + NAME, 100) >= 0;
+    if (!fits && name.length > 100 && isAscii(name)) {
+      const cut = ustarSplitAt(name);
+      fits = cut >= 0;
+      if (fits) {
+        writeAscii(name.slice(0, cut), out, at + PREFIX, 155);
+        writeAscii(name.slice(cut + 1), out, at + NAME, 100);
+      }
+    }
+    // pax: a link target over 100 bytes or not ASCII goes in linkpath; a uname or gname in records
+    fits &&= link === "" || writeAscii(link, out, at + LINKNAME, 100) >= 0;
+    fits &&= h.uname === undefined || h.uname === "" || writeAscii(h.uname, out, at + UNAME, 32) >= 0;
+    fits &&= h.gname === undefined || h.gname === "" || writeAscii(h.gname, out, at + GNAME, 32) >= 0;
+  }
+  if (!fits) {
+    out.fill(0, at, at + TAR_BLOCK);
+    return false;
+  }
+  if (gnu) {
+    // checked: at most 32 bytes
+    if (h.uname !== undefined) writeUtf8(h.uname, out, at + UNAME, 32);
+    if (h.gname !== undefined) writeUtf8(h.gname, out, at + GNAME, 32);
+  }
+  putOctal(out, at + MODE, 8, h.mode);
+  putNumber(out, at + UID, 8, h.uid, flavour);
+  putNumber(out, at + GID, 8, h.gid, flavour);
+  putNumber(out, at + SIZE, 12, h.size, flavour);
+  putNumber(out, at + MTIME, 12, h.mtime, flavour);
+  out[at + TYPEFLAG_AT] = typeflag;
+  putMagic(out, at, flavour);
+  if (withDevice(h, flavour)) {
+    putOctal(out, at + DEVMAJOR, 8, h.devmajor ?? 0);
+    putOctal(out, at + DEVMINOR, 8, h.devminor ?? 0);
+  }
+  sealHeader(out, at);
+  return true;
+}
+
+/** The fields of a header block whose strings are already bytes (extension entries, long names). */
 interface RawHeader {
   name: Uint8Array;
-  typeflag: string;
+  typeflag: number;
   mode: number;
   uid: number;
   gid: number;
@@ -200,33 +402,36 @@ interface RawHeader {
   devminor?: number;
 }
 
+/** `bytes` cut to `size` at `out[at]`. */
+function putBytes(out: Uint8Array, at: number, size: number, bytes: Uint8Array): void {
+  out.set(bytes.length > size ? bytes.subarray(0, size) : bytes, at);
+}
+
 /** Builds one 512-byte header block. Numbers outside the octal range: base-256 (gnu) or 0 (pax, with records). */
 function encodeBlock(r: RawHeader, flavour: TarFlavour): Uint8Array {
   const block = new Uint8Array(TAR_BLOCK);
-  putBytes(block, "name", r.name);
-  putOctal(block, "mode", r.mode);
-  for (const key of ["uid", "gid", "size", "mtime"] as const) {
-    const v = r[key];
-    if (v >= 0 && v <= octalMax(TAR_FIELD[key].size)) putOctal(block, key, v);
-    else if (flavour === "gnu") putBase256(block, key, v);
-    else putOctal(block, key, 0);
-  }
-  block[TAR_FIELD.typeflag.offset] = r.typeflag.charCodeAt(0);
-  if (r.linkname) putBytes(block, "linkname", r.linkname);
-  // magic and version together: "ustar  \0" (GNU) or "ustar\0" "00" (POSIX)
-  block.set(flavour === "gnu" ? MAGIC_GNU : MAGIC_POSIX, TAR_FIELD.magic.offset);
-  if (r.uname) putBytes(block, "uname", r.uname);
-  if (r.gname) putBytes(block, "gname", r.gname);
-  if (r.devmajor !== undefined) putOctal(block, "devmajor", r.devmajor);
-  if (r.devminor !== undefined) putOctal(block, "devminor", r.devminor);
-  if (r.prefix) putBytes(block, "prefix", r.prefix);
-  return sealBlock(block);
+  putBytes(block, NAME, 100, r.name);
+  putOctal(block, MODE, 8, r.mode);
+  putNumber(block, UID, 8, r.uid, flavour);
+  putNumber(block, GID, 8, r.gid, flavour);
+  putNumber(block, SIZE, 12, r.size, flavour);
+  putNumber(block, MTIME, 12, r.mtime, flavour);
+  block[TYPEFLAG_AT] = r.typeflag;
+  if (r.linkname) putBytes(block, LINKNAME, 100, r.linkname);
+  putMagic(block, 0, flavour);
+  if (r.uname) putBytes(block, UNAME, 32, r.uname);
+  if (r.gname) putBytes(block, GNAME, 32, r.gname);
+  if (r.devmajor !== undefined) putOctal(block, DEVMAJOR, 8, r.devmajor);
+  if (r.devminor !== undefined) putOctal(block, DEVMINOR, 8, r.devminor);
+  if (r.prefix) putBytes(block, PREFIX, 155, r.prefix);
+  sealHeader(block, 0);
+  return block;
 }
 
 /** A header block plus its data, padded: used for `././@LongLink` and pax entries. */
 function encodeExtension(
   name: string,
-  typeflag: string,
+  typeflag: number,
   data: Uint8Array,
   mtime: number,
   flavour: TarFlavour,
@@ -261,47 +466,12 @@ function paxRecord(key: string, value: string): Uint8Array {
 }
 
 /**
- * Splits an ASCII name over 100 bytes into ustar prefix (<= 155) and name (<= 100) at the first "/" that
- * leaves a name that fits, as GNU tar does (src/create.c split_long_name), so our headers match its bytes.
+ * The rare case: a checked header that needs extension entries first (GNU 'L'/'K' long name and link,
+ * or a pax 'x' header), as one array: the extension entries, then the ustar header.
  */
-function splitUstar(name: string): { prefix: string; name: string } | undefined {
-  if (name.length <= 100) return { prefix: "", name };
-  for (let i = Math.max(1, name.length - 101); i <= Math.min(155, name.length - 2); i++) {
-    if (name[i] === "/") return { prefix: name.slice(0, i), name: name.slice(i + 1) };
-  }
-  return undefined;
-}
-
-/**
- * Encodes one entry's header as one or more 512-byte blocks (long-name/pax entries first, then the
- * ustar header). Content and its padding are not included. Deterministic.
- */
-export function encodeTarHeader(h: TarHeader, flavour: TarFlavour): Uint8Array {
-  if (h.name.length === 0) throw specError("name", "tar entry name must not be empty", h.name);
-  if (h.name.includes("\0")) throw specError("name", "tar entry name must not contain NUL", h.name);
-  for (const k of ["mode", "uid", "gid", "size", "mtime", "devmajor", "devminor"] as const)
-    checkInteger(h, k);
-  if (h.mode > 0o7777) throw specError("mode", `tar mode ${h.mode.toString(8)} has bits above 07777`, h.mode);
-  const typeflag = TYPEFLAG[h.type];
-  if (typeflag === undefined)
-    throw specError("type", `unknown tar entry type ${JSON.stringify(h.type)}`, h.type);
-  if ((h.type === "symlink" || h.type === "hardlink") && !h.linkname) {
-    throw specError("linkname", `tar ${h.type} ${JSON.stringify(h.name)} needs a linkname`);
-  }
-  // GNU tar leaves the device fields NUL in gnu format for non-devices; POSIX writers always fill them
-  const withDevice = h.type === "char" || h.type === "block" || flavour === "pax";
-  const devmajor = withDevice ? (h.devmajor ?? 0) : undefined;
-  const devminor = withDevice ? (h.devminor ?? 0) : undefined;
-  for (const [k, v] of [
-    ["devmajor", devmajor],
-    ["devminor", devminor],
-  ] as const) {
-    if (v !== undefined && v > octalMax(8)) throw specError(k, `tar ${k} ${v} does not fit the header`, v);
-  }
+function encodeExtendedHeader(h: TarHeader, typeflag: number, flavour: TarFlavour): Uint8Array {
   const nameBytes = encodeUtf8(h.name);
   const linkBytes = encodeUtf8(h.linkname ?? "");
-  const unameBytes = encodeUtf8(h.uname ?? "");
-  const gnameBytes = encodeUtf8(h.gname ?? "");
   const parts: Uint8Array[] = [];
   const raw: RawHeader = {
     name: nameBytes,
@@ -312,46 +482,32 @@ export function encodeTarHeader(h: TarHeader, flavour: TarFlavour): Uint8Array {
     size: h.size,
     mtime: h.mtime,
     linkname: linkBytes,
-    uname: unameBytes,
-    gname: gnameBytes,
+    uname: encodeUtf8(h.uname ?? ""),
+    gname: encodeUtf8(h.gname ?? ""),
   };
-  if (devmajor !== undefined) raw.devmajor = devmajor;
-  if (devminor !== undefined) raw.devminor = devminor;
-  const extMtime = h.mtime >= 0 && h.mtime <= octalMax(12) ? h.mtime : 0;
+  if (withDevice(h, flavour)) {
+    raw.devmajor = h.devmajor ?? 0;
+    raw.devminor = h.devminor ?? 0;
+  }
+  const extMtime = h.mtime >= 0 && h.mtime <= OCTAL_MAX_12 ? h.mtime : 0;
 
   if (flavour === "gnu") {
-    if (h.pax && Object.keys(h.pax).length > 0) {
-      throw new SpecError(
-        "UNSUPPORTED_FEATURE",
-        "pax records cannot be written in the gnu tar flavour (dpkg rejects pax headers)",
-        {
-          field: "pax",
-          found: Object.keys(h.pax),
-        },
-      );
-    }
-    for (const [k, b] of [
-      ["uname", unameBytes],
-      ["gname", gnameBytes],
-    ] as const) {
-      if (b.length > 32) throw specError(k, `tar ${k} ${JSON.stringify(h[k])} is over 32 bytes`, h[k]);
-    }
     // GNU tar src/create.c: the pseudo entry's data is the full name plus a NUL, counted in its size.
     if (nameBytes.length > 100) {
-      parts.push(encodeExtension(GNU_LONGLINK_NAME, "L", concat0(nameBytes), 0, flavour));
+      parts.push(encodeExtension(GNU_LONGLINK_NAME, 0x4c /* L */, concat0(nameBytes), 0, flavour));
       raw.name = nameBytes.subarray(0, 100);
     }
     if (linkBytes.length > 100) {
-      parts.push(encodeExtension(GNU_LONGLINK_NAME, "K", concat0(linkBytes), 0, flavour));
+      parts.push(encodeExtension(GNU_LONGLINK_NAME, 0x4b /* K */, concat0(linkBytes), 0, flavour));
       raw.linkname = linkBytes.subarray(0, 100);
     }
   } else {
     const records = new Map<string, string>();
-    const split = isAscii(h.name) ? splitUstar(h.name) : undefined;
-    if (split) {
-      raw.name = encodeAscii(split.name);
-      if (split.prefix) raw.prefix = encodeAscii(split.prefix);
-    } else {
+    const cut = isAscii(h.name) ? (h.name.length <= 100 ? -2 : ustarSplitAt(h.name)) : -1;
+    if (cut >= 0) {
+      raw.name = encodeAscii(h.name.slice(cut + 1));
+      raw.prefix = encodeAscii(h.name.slice(0, cut));
+    } else if (cut === -1) {
       records.set("path", h.name);
       raw.name = nameBytes.subarray(0, 100);
     }
@@ -359,9 +515,9 @@ export function encodeTarHeader(h: TarHeader, flavour: TarFlavour): Uint8Array {
       records.set("linkpath", h.linkname ?? "");
       raw.linkname = linkBytes.subarray(0, 100);
     }
-    if (h.size > octalMax(12)) records.set("size", String(h.size));
-    if (h.uid > octalMax(8)) records.set("uid", String(h.uid));
-    if (h.gid > octalMax(8)) records.set("gid", String(h.gid));
+    if (h.size > OCTAL_MAX_12) records.set("size", String(h.size));
+    if (h.uid > OCTAL_MAX_8) records.set("uid", String(h.uid));
+    if (h.gid > OCTAL_MAX_8) records.set("gid", String(h.gid));
     for (const k of ["uname", "gname"] as const) {
       const v = h[k] ?? "";
       if (v.length > 0 && (!isAscii(v) || v.length > 32)) {
@@ -369,33 +525,26 @@ export function encodeTarHeader(h: TarHeader, flavour: TarFlavour): Uint8Array {
         raw[k] = new Uint8Array(0);
       }
     }
-    if (h.mtime < 0 || h.mtime > octalMax(12)) records.set("mtime", String(h.mtime));
-    for (const key of Object.keys(h.pax ?? {}).sort()) {
-      if (PAX_FIELD_KEYS.has(key)) {
-        throw specError(
-          `pax.${key}`,
-          `pax record ${key} is derived from the header; set the header field instead`,
-          key,
-        );
-      }
-      if (key.length === 0 || key.includes("=") || key.includes("\0")) {
-        throw specError(
-          `pax.${key}`,
-          `pax record key ${JSON.stringify(key)} must be non-empty without "=" or NUL`,
-          key,
-        );
-      }
-      records.set(key, h.pax![key]!);
-    }
+    if (h.mtime < 0 || h.mtime > OCTAL_MAX_12) records.set("mtime", String(h.mtime));
+    for (const key of Object.keys(h.pax ?? {}).sort()) records.set(key, h.pax![key]!);
     if (records.size > 0) {
       const data = concatBytes([...records].map(([k, v]) => paxRecord(k, v)));
-      parts.push(encodeExtension(PAX_HEADER_NAME, "x", data, extMtime, flavour));
+      parts.push(encodeExtension(PAX_HEADER_NAME, 0x78 /* x */, data, extMtime, flavour));
     }
   }
-  const block = encodeBlock(raw, flavour);
-  if (parts.length === 0) return block; // the usual case: no copy on the writer's hot path
-  parts.push(block);
-  return concatBytes(parts);
+  parts.push(encodeBlock(raw, flavour));
+  return parts.length === 1 ? parts[0]! : concatBytes(parts);
+}
+
+/**
+ * Encodes one entry's header as one or more 512-byte blocks (long-name/pax entries first, then the
+ * ustar header). Content and its padding are not included. Deterministic.
+ */
+export function encodeTarHeader(h: TarHeader, flavour: TarFlavour): Uint8Array {
+  const typeflag = checkHeader(h, flavour);
+  const block = new Uint8Array(TAR_BLOCK);
+  if (putPlainHeader(h, typeflag, flavour, block, 0)) return block;
+  return encodeExtendedHeader(h, typeflag, flavour);
 }
 
 function concat0(b: Uint8Array): Uint8Array {
@@ -417,39 +566,53 @@ export interface WriteTarOptions {
   end?: boolean;
 }
 
-/** Entries up to this size are yielded as one chunk: header, content and padding together. */
-const SMALL_ENTRY_BYTES = 64 * 1024;
-
-/** Streams a tar archive: headers, content (streamed from its source) and padding, in entry order. */
+/**
+ * Streams a tar archive: headers, content (streamed from its source) and padding, in entry order. The
+ * output comes in pieces of 1 MiB (COALESCE_BYTES) holding the headers, contents and padding of many
+ * entries, written in place; a content chunk of 1 MiB or more passes through without a copy. A piece is
+ * never touched again once yielded. The bytes do not depend on how contents are chunked.
+ */
 export async function* writeTar(
   entries: Iterable<TarWriteEntry> | AsyncIterable<TarWriteEntry>,
   opts: WriteTarOptions,
 ): AsyncGenerator<Uint8Array> {
+  const flavour = opts.flavour;
+  const w = new Coalescer();
   for await (const e of entries) {
-    const head = encodeTarHeader(e.header, opts.flavour);
-    const size = e.header.size;
-    if (size <= SMALL_ENTRY_BYTES) {
-      // One chunk per small entry (header, content, padding): with thousands of small files, the
-      // per-chunk cost of every consumer downstream (hashing, rechunking, compression) dominates.
-      const out = new Uint8Array(head.length + size + ((TAR_BLOCK - (size % TAR_BLOCK)) % TAR_BLOCK));
-      out.set(head, 0);
-      if (e.content instanceof Uint8Array && e.content.length === size) out.set(e.content, head.length);
-      else if (size > 0 || e.content !== undefined) {
-        let at = head.length;
-        for await (const c of contentStream(e.content, size, e.header.name)) {
-          out.set(c, at);
-          at += c.length;
+    const h = e.header;
+    const typeflag = checkHeader(h, flavour);
+    // a header goes whole into the output block, written in place
+    if (w.room < TAR_BLOCK) yield w.take()!;
+    if (putPlainHeader(h, typeflag, flavour, w.buf, w.pos)) w.pos += TAR_BLOCK;
+    else for (const p of w.write(encodeExtendedHeader(h, typeflag, flavour))) yield p;
+    const size = h.size;
+    const c = e.content;
+    if (c instanceof Uint8Array && c.length === size) {
+      if (size > 0) for (const p of w.write(c)) yield p;
+    } else if (c !== undefined || size > 0) {
+      // contentStream's checks, inline: one async iteration per entry, not a generator around it
+      let n = 0;
+      if (c !== undefined) {
+        for await (const chunk of c instanceof Uint8Array ? [c] : c.open()) {
+          n += chunk.length;
+          if (n > size) break;
+          if (chunk.length > 0) for (const p of w.write(chunk)) yield p;
         }
       }
-      yield out;
-      continue;
+      if (n !== size) throw contentSizeError(h.name, size, n);
     }
-    yield head;
-    yield* contentStream(e.content, size, e.header.name);
-    const pad = tarPadding(size);
-    if (pad.length > 0) yield pad;
+    const rest = size % TAR_BLOCK;
+    if (rest !== 0) {
+      const full = w.zeros(TAR_BLOCK - rest);
+      if (full !== undefined) yield full;
+    }
   }
-  if (opts.end !== false) yield TAR_END_BLOCKS;
+  if (opts.end !== false) {
+    const full = w.zeros(TAR_END_BLOCKS.length);
+    if (full !== undefined) yield full;
+  }
+  const last = w.take();
+  if (last !== undefined) yield last;
 }
 
 // ---------------------------------------------------------------------------------------------------
