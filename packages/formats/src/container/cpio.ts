@@ -87,6 +87,12 @@ export interface CpioWriteEntry {
 /** Options of {@link writeCpio}. */
 export interface WriteCpioOptions {
   format: CpioFormat;
+  /**
+   * Yield every piece but the last as a whole buffer of exactly COALESCE_BYTES, large contents copied
+   * too (default false: a content chunk of COALESCE_BYTES or more passes through uncopied). For a
+   * consumer that cuts its input into pieces of that size (isOwnedPiece of bytes/coalesce.ts).
+   */
+  exact?: boolean;
 }
 
 function pad4(n: number): number {
@@ -289,22 +295,21 @@ export async function* writeCpio(
   opts: WriteCpioOptions,
 ): AsyncGenerator<Uint8Array> {
   const format = opts.format;
-  const w = new Coalescer();
+  const w = new Coalescer({ exact: opts.exact === true });
   const out: Uint8Array[] = [];
   for await (const e of entries) {
     const h = e.header;
     const nameBytes = utf8Length(h.name);
     const len = headerLength(nameBytes, format);
-    if (len > w.room) {
+    // a header is written in place, whole, into the output block (in exact mode: split when it must)
+    if (len > w.room && !w.exact) {
       const pending = w.take();
       if (pending !== undefined) yield pending;
     }
-    if (len > w.size) {
-      yield encodeCpioHeader(h, format);
-    } else {
+    if (len <= w.room) {
       putHeader(h, format, nameBytes, w.buf, w.pos);
       w.pos += len;
-    }
+    } else for (const p of w.write(encodeCpioHeader(h, format))) yield p;
     const c = e.content;
     const size = h.size;
     const pad = format === "newc" ? pad4(size) : 0;
@@ -320,12 +325,13 @@ export async function* writeCpio(
       out.length = 0;
     }
   }
-  const trailer = encodeCpioTrailer(format);
-  if (trailer.length > w.room) {
-    const pending = w.take();
-    if (pending !== undefined) yield pending;
-  }
-  w.put(trailer);
+  yield* finish(w, encodeCpioTrailer(format));
+}
+
+/** The trailer, then what is pending. */
+function* finish(w: Coalescer, trailer: Uint8Array): Generator<Uint8Array> {
+  const full = w.put(trailer);
+  if (full !== undefined) yield full;
   yield w.take()!;
 }
 
@@ -339,8 +345,9 @@ export interface CpioStrippedWriteEntry {
 /** Streams an rpm stripped ("07070X") payload, ending with the newc trailer as rpm's writer does. */
 export async function* writeCpioStripped(
   entries: Iterable<CpioStrippedWriteEntry> | AsyncIterable<CpioStrippedWriteEntry>,
+  opts: Pick<WriteCpioOptions, "exact"> = {},
 ): AsyncGenerator<Uint8Array> {
-  const w = new Coalescer();
+  const w = new Coalescer({ exact: opts.exact === true });
   const out: Uint8Array[] = [];
   for await (const e of entries) {
     const full = w.put(encodeCpioStrippedHeader(e.index));
@@ -349,13 +356,7 @@ export async function* writeCpioStripped(
     for (const p of out) yield p;
     out.length = 0;
   }
-  const trailer = encodeCpioTrailer("newc");
-  if (trailer.length > w.room) {
-    const pending = w.take();
-    if (pending !== undefined) yield pending;
-  }
-  w.put(trailer);
-  yield w.take()!;
+  yield* finish(w, encodeCpioTrailer("newc"));
 }
 
 // ---------------------------------------------------------------------------------------------------

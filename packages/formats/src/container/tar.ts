@@ -541,7 +541,11 @@ function encodeExtendedHeader(h: TarHeader, typeflag: number, flavour: TarFlavou
  * ustar header). Content and its padding are not included. Deterministic.
  */
 export function encodeTarHeader(h: TarHeader, flavour: TarFlavour): Uint8Array {
-  const typeflag = checkHeader(h, flavour);
+  return headerBytes(h, checkHeader(h, flavour), flavour);
+}
+
+/** The header blocks of a checked `h`, in a new array. */
+function headerBytes(h: TarHeader, typeflag: number, flavour: TarFlavour): Uint8Array {
   const block = new Uint8Array(TAR_BLOCK);
   if (putPlainHeader(h, typeflag, flavour, block, 0)) return block;
   return encodeExtendedHeader(h, typeflag, flavour);
@@ -564,6 +568,13 @@ export interface WriteTarOptions {
   flavour: TarFlavour;
   /** Write the two zero end blocks (default true). apk's signature and control segments leave them out. */
   end?: boolean;
+  /**
+   * Yield every piece but the last as a whole buffer of exactly COALESCE_BYTES, large contents copied
+   * too (default false: a content chunk of COALESCE_BYTES or more passes through uncopied). For a
+   * consumer that cuts its input into pieces of that size and may take owned pieces as they are
+   * (isOwnedPiece of bytes/coalesce.ts).
+   */
+  exact?: boolean;
 }
 
 /**
@@ -577,14 +588,15 @@ export async function* writeTar(
   opts: WriteTarOptions,
 ): AsyncGenerator<Uint8Array> {
   const flavour = opts.flavour;
-  const w = new Coalescer();
+  const w = new Coalescer({ exact: opts.exact === true });
   for await (const e of entries) {
     const h = e.header;
     const typeflag = checkHeader(h, flavour);
-    // a header goes whole into the output block, written in place
-    if (w.room < TAR_BLOCK) yield w.take()!;
-    if (putPlainHeader(h, typeflag, flavour, w.buf, w.pos)) w.pos += TAR_BLOCK;
-    else for (const p of w.write(encodeExtendedHeader(h, typeflag, flavour))) yield p;
+    // The usual header is written in place into the output block. (Everything written is a whole
+    // number of blocks, so in exact mode too the room is 0 when it is under a block: a full piece.)
+    if (w.room < TAR_BLOCK && (w.room === 0 || !w.exact)) yield w.take()!;
+    if (w.room >= TAR_BLOCK && putPlainHeader(h, typeflag, flavour, w.buf, w.pos)) w.pos += TAR_BLOCK;
+    else for (const p of w.write(headerBytes(h, typeflag, flavour))) yield p;
     const size = h.size;
     const c = e.content;
     if (c instanceof Uint8Array && c.length === size) {

@@ -19,6 +19,7 @@ import {
   writeCpio,
   writeCpioStripped,
 } from "../../src/container/cpio.ts";
+import { isOwnedPiece } from "../../src/bytes/coalesce.ts";
 import { SpecError } from "../../src/errors.ts";
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
@@ -176,20 +177,30 @@ for (const format of ["newc", "odc"] as const) {
   test(`${format}: writeCpio writes each reference header, content and padding, then the trailer`, async () => {
     const valid = headerArb.filter((h) => referenceHeader({ ...h, size: 0 }, format) !== undefined);
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(valid, contentArb), { maxLength: 6 }), async (list) => {
-        const entries: CpioWriteEntry[] = list.map(([h, c]) => ({
-          header: { ...h, size: c.bytes.length },
-          content: c.content,
-        }));
-        const { bytes } = await written(writeCpio(entries, { format }));
-        const want: Uint8Array[] = [];
-        for (const [i, [, c]] of list.entries()) {
-          want.push(referenceHeader(entries[i]!.header, format)!, c.bytes);
-          if (format === "newc") want.push(new Uint8Array(pad4(c.bytes.length)));
-        }
-        want.push(referenceHeader({ name: "TRAILER!!!", mode: 0, size: 0, nlink: 1 }, format)!);
-        assert.ok(same(bytes, Buffer.concat(want)));
-      }),
+      fc.asyncProperty(
+        fc.array(fc.tuple(valid, contentArb), { maxLength: 6 }),
+        fc.boolean(),
+        async (list, exact) => {
+          const entries: CpioWriteEntry[] = list.map(([h, c]) => ({
+            header: { ...h, size: c.bytes.length },
+            content: c.content,
+          }));
+          const { bytes, pieces } = await written(writeCpio(entries, { format, exact }));
+          if (exact) {
+            for (const p of pieces.slice(0, -1)) {
+              assert.ok(p.length === MiB && p.byteOffset === 0 && p.buffer.byteLength === MiB, `${p.length}`);
+            }
+            for (const p of pieces) assert.ok(isOwnedPiece(p));
+          }
+          const want: Uint8Array[] = [];
+          for (const [i, [, c]] of list.entries()) {
+            want.push(referenceHeader(entries[i]!.header, format)!, c.bytes);
+            if (format === "newc") want.push(new Uint8Array(pad4(c.bytes.length)));
+          }
+          want.push(referenceHeader({ name: "TRAILER!!!", mode: 0, size: 0, nlink: 1 }, format)!);
+          assert.ok(same(bytes, Buffer.concat(want)));
+        },
+      ),
       { numRuns: 30 },
     );
   });
@@ -197,10 +208,14 @@ for (const format of ["newc", "odc"] as const) {
 
 test("writeCpioStripped: index headers, contents padded to 4, the newc trailer", async () => {
   await fc.assert(
-    fc.asyncProperty(fc.array(contentArb, { maxLength: 6 }), async (list) => {
-      const { bytes } = await written(
-        writeCpioStripped(list.map((c, index) => ({ index, size: c.bytes.length, content: c.content }))),
+    fc.asyncProperty(fc.array(contentArb, { maxLength: 6 }), fc.boolean(), async (list, exact) => {
+      const { bytes, pieces } = await written(
+        writeCpioStripped(
+          list.map((c, index) => ({ index, size: c.bytes.length, content: c.content })),
+          { exact },
+        ),
       );
+      if (exact) for (const p of pieces.slice(0, -1)) assert.equal(p.length, MiB);
       const want: Uint8Array[] = [];
       for (const [i, c] of list.entries()) {
         want.push(Buffer.from(`07070X${i.toString(16).padStart(8, "0")}\0\0`, "latin1"), c.bytes);

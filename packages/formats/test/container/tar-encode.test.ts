@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { chunkedSource } from "@packyard/testkit/chunked";
 import fc from "fast-check";
+import { isOwnedPiece } from "../../src/bytes/coalesce.ts";
 import { SpecError } from "../../src/errors.ts";
 import {
   encodeTarHeader,
@@ -287,10 +288,10 @@ function referenceArchive(entries: TarWriteEntry[], flavour: TarFlavour, end: bo
 const contents = new WeakMap<object, Uint8Array>();
 
 /** Runs writeTar, checking that no piece changes after it was yielded (consumers keep pieces in flight). */
-async function written(entries: TarWriteEntry[], flavour: TarFlavour, end = true) {
+async function written(entries: TarWriteEntry[], flavour: TarFlavour, end = true, exact = false) {
   const pieces: Uint8Array[] = [];
   const copies: Uint8Array[] = [];
-  for await (const p of writeTar(entries, { flavour, end })) {
+  for await (const p of writeTar(entries, { flavour, end, exact })) {
     pieces.push(p);
     copies.push(p.slice());
   }
@@ -331,8 +332,16 @@ test("writeTar: the reference's bytes for any mix of entries and content chunkin
       fc.array(entryArb, { maxLength: 8 }),
       fc.constantFrom("gnu", "pax") as fc.Arbitrary<TarFlavour>,
       fc.boolean(),
-      async (entries, flavour, end) => {
-        const { bytes, pieces } = await written(entries, flavour, end);
+      fc.boolean(),
+      async (entries, flavour, end, exact) => {
+        const { bytes, pieces } = await written(entries, flavour, end, exact);
+        if (exact) {
+          // every piece but the last a whole buffer of exactly 1 MiB, each handed over to the consumer
+          for (const p of pieces.slice(0, -1)) {
+            assert.ok(p.length === MiB && p.byteOffset === 0 && p.buffer.byteLength === MiB, `${p.length}`);
+          }
+          for (const p of pieces) assert.ok(isOwnedPiece(p));
+        }
         assert.ok(same(bytes, referenceArchive(entries, flavour, end)));
         assert.ok(pieces.length <= entries.length * 4 + 2, `${pieces.length} pieces`);
       },
