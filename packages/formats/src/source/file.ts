@@ -44,7 +44,53 @@ export async function fileSource(path: string, knownSize?: number): Promise<Byte
     throw new RangeError(`${path}: known size ${knownSize} is not a byte count`);
   const size = knownSize ?? (await regularFileSize(path));
   const own = flatCopy(path);
-  return { size, open: (range) => readRange(own, size, range) };
+  const source: ByteSource = { size, open: (range) => readRange(own, size, range) };
+  // Non-enumerable: the public shape stays `{ size, open }`, and a spread copy is an ordinary source.
+  Object.defineProperty(source, FILE_PATH, { value: own });
+  return source;
+}
+
+/**
+ * Marks the sources {@link fileSource} made with their file, so a writer can read many of them in batches
+ * off the main thread (batch-read.ts) instead of one `open()` each. A symbol property rather than a
+ * WeakMap: 50,000 weak entries cost the garbage collector a pass over them on every full collection.
+ */
+const FILE_PATH: unique symbol = Symbol("packyard.filePath");
+
+/** The path of a source made by {@link fileSource}, or of a view made by {@link markFileView} (else undefined). Internal. */
+export function filePathOf(source: ByteSource): string | undefined {
+  const p = (source as { [FILE_PATH]?: unknown })[FILE_PATH];
+  return typeof p === "string" ? p : undefined;
+}
+
+/**
+ * What a view of a file source hears when a reader hands out its bytes without calling its `open()`
+ * (the batch reader): `opened` once per reading, with where it starts; the function it returns once per
+ * piece handed out, with the piece's length.
+ */
+export interface FileTap {
+  opened(start: number): (bytes: number) => void;
+}
+
+const FILE_TAP: unique symbol = Symbol("packyard.fileTap");
+
+/**
+ * Marks `view`, a source whose bytes are exactly those of `file` (a source from {@link fileSource}), for
+ * example one that counts what is read for progress reports, as a view of that file: the batch reader then
+ * reads the file itself, off the main thread, and tells `tap` what it handed out instead of calling
+ * `view.open()`. Without the mark such a wrapper is read through its own `open()` on the main thread.
+ * Does nothing when `file` is not a file source. Internal.
+ */
+export function markFileView(view: ByteSource, file: ByteSource, tap: FileTap): void {
+  const path = filePathOf(file);
+  if (path === undefined || view.size !== file.size) return;
+  Object.defineProperty(view, FILE_PATH, { value: path });
+  Object.defineProperty(view, FILE_TAP, { value: tap });
+}
+
+/** The tap of a view marked by {@link markFileView}. Internal. */
+export function fileTapOf(source: ByteSource): FileTap | undefined {
+  return (source as { [FILE_TAP]?: FileTap })[FILE_TAP];
 }
 
 /**
