@@ -5,15 +5,17 @@
  */
 import { encodeUtf8 } from "../bytes/bytes.ts";
 import { compress } from "../compress/compress.ts";
-import { writeTar } from "../container/tar.ts";
-import { rootFileMember } from "../container/tar-member.ts";
+import { type TarWriteEntry, writeTar } from "../container/tar.ts";
+import { entryTarMember, rootFileMember } from "../container/tar-member.ts";
 import type { Warning, WriteContext } from "../format.ts";
+import { hashBytes } from "../hash/hasher.ts";
+import { type FileRead, readFiles } from "../source/batch-read.ts";
 import { createSpool } from "../spool/index.ts";
 import type { SpooledBytes } from "../spool/spool.ts";
-import type { PackageSpec } from "../spec/types.ts";
+import type { Entry, PackageSpec } from "../spec/types.ts";
 import { validateSpec } from "../spec/validate.ts";
 import { apkArch } from "./arch.ts";
-import { dataEntries, dataTarEntries, installedSize } from "./layout.ts";
+import { APK_CHECKSUM_SHA1, dataEntries, installedSize } from "./layout.ts";
 import { validateApk } from "./name.ts";
 import type { ApkOptions } from "./options.ts";
 import { encodePkginfo } from "./pkginfo.ts";
@@ -33,6 +35,34 @@ export async function controlTar(pkginfo: string, spec: PackageSpec): Promise<Ui
     if (s !== undefined) entries.push(file(name, renderScript(s), 0o755));
   }
   return writeTarBytes(entries, false);
+}
+
+/**
+ * Tar entries of the data member (as layout.ts's dataTarEntries lays them out): names without "/", an
+ * `APK-TOOLS.checksum.SHA1` pax record on every file and symlink. A file's SHA-1 precedes its content, so
+ * the batch reader digests each file before handing it over: a small file is read once (bytes and SHA-1
+ * together, off the main thread), a large one twice (digest, then pieces).
+ */
+async function* dataMembers(entries: readonly Entry[], date: number): AsyncGenerator<TarWriteEntry> {
+  const reads = readFiles(
+    entries.flatMap((e) => (e.type === "file" ? [e.content] : [])),
+    { digests: ["sha1"], digestsFirst: true },
+  );
+  try {
+    for (const e of entries) {
+      const member = entryTarMember(e, { name: (path) => path.slice(1), mtime: date });
+      if (e.type === "file") {
+        const r = (await reads.next()).value as FileRead;
+        member.header.pax = { [APK_CHECKSUM_SHA1]: r.digests!.sha1! };
+        member.content = r.content!;
+      } else if (e.type === "symlink") {
+        member.header.pax = { [APK_CHECKSUM_SHA1]: hashBytes(encodeUtf8(e.target), "sha1") };
+      }
+      yield member;
+    }
+  } finally {
+    await reads.return(undefined);
+  }
 }
 
 /** Streams a v2 apk. See the module comment for the order of computation. */
@@ -58,11 +88,12 @@ export async function* writeApk(
   const level = options.gzipLevel ?? APK_GZIP_LEVEL;
   const entries = dataEntries(spec);
 
-  const writer = (ctx.spool ?? createSpool())();
-  let data: SpooledBytes;
+  // .PKGINFO's datahash is the SHA-256 of the compressed data member: the one digest the spool computes.
+  const writer = (ctx.spool ?? createSpool())(["sha256"]);
+  let data: SpooledBytes<"sha256">;
   try {
     // One gzip stream, never framed: apk-tools 3 rejects extra member boundaries inside the data part.
-    for await (const chunk of compress(writeTar(dataTarEntries(entries, spec.date), { flavour: "pax" }), {
+    for await (const chunk of compress(writeTar(dataMembers(entries, spec.date), { flavour: "pax" }), {
       algo: "gzip",
       level,
     })) {

@@ -1,7 +1,9 @@
 /**
  * The Arch writer: one pax-flavoured tar (no `./` prefixes), metadata first — .PKGINFO, .BUILDINFO, .MTREE,
- * .INSTALL, .CHANGELOG — then the tree, compressed (zstd by default). Two passes over file contents: the
- * first hashes them for .MTREE, the second streams them into the tar; nothing is buffered whole.
+ * .INSTALL, .CHANGELOG — then the tree, compressed (zstd by default). Two passes over file contents, both
+ * through the batch reader off the main thread: the first only digests them for .MTREE (no bytes come
+ * back), the second streams them into the tar; nothing is buffered whole. (.MTREE precedes the files in
+ * the one compressed stream, so one pass would have to hold or spool the whole tar; makepkg reads twice too.)
  */
 import { encodeUtf8 } from "../bytes/bytes.ts";
 import { compress, compressBytes } from "../compress/compress.ts";
@@ -10,7 +12,8 @@ import { type TarWriteEntry, writeTar } from "../container/tar.ts";
 import { entryTarMember, rootFileMember } from "../container/tar-member.ts";
 import { SpecError } from "../errors.ts";
 import type { WriteContext } from "../format.ts";
-import { digestStream, hashBytes } from "../hash/hasher.ts";
+import { hashBytes } from "../hash/hasher.ts";
+import { type FileRead, readFiles } from "../source/batch-read.ts";
 import type { Entry, PackageSpec } from "../spec/types.ts";
 import { encodeBuildinfo } from "./buildinfo.ts";
 import { encodeChangelog } from "./changelog.ts";
@@ -37,9 +40,14 @@ function modeOf(e: Entry): number {
 
 async function hashFiles(entries: readonly Entry[]): Promise<Map<string, Hashed>> {
   const out = new Map<string, Hashed>();
-  for (const e of entries) {
-    if (e.type !== "file") continue;
-    const { size, digests } = await digestStream(e.content.open(), ["md5", "sha256"]);
+  const files = entries.filter((e) => e.type === "file");
+  for await (const r of readFiles(
+    files.map((e) => e.content),
+    { digests: ["md5", "sha256"], data: false },
+  )) {
+    const e = files[r.index]!;
+    const size = r.read;
+    const digests = r.digests!;
     if (size !== e.content.size) {
       throw new SpecError(
         "INVALID_FIELD",
@@ -147,15 +155,34 @@ export async function renderMetadata(plan: ArchlinuxPlan): Promise<{ name: strin
   return out;
 }
 
+/** The tar members in write order, file contents from the batch reader (read a bounded window ahead). */
+async function* tarEntries(
+  meta: readonly { name: string; bytes: Uint8Array }[],
+  plan: ArchlinuxPlan,
+): AsyncGenerator<TarWriteEntry> {
+  const date = plan.spec.date;
+  for (const m of meta) yield rootFileMember(m.name, m.bytes, 0o644, date);
+  // hard links last: libarchive links to a target that must already be extracted
+  const payload = [
+    ...plan.entries.filter((e) => e.type !== "hardlink"),
+    ...plan.entries.filter((e) => e.type === "hardlink"),
+  ];
+  const reads = readFiles(payload.flatMap((e) => (e.type === "file" ? [e.content] : [])));
+  try {
+    for (const e of payload) {
+      const member = payloadEntry(e, date);
+      if (e.type === "file") member.content = ((await reads.next()).value as FileRead).content!;
+      yield member;
+    }
+  } finally {
+    await reads.return(undefined);
+  }
+}
+
 /** The uncompressed tar stream of a planned package. */
 export async function* writeArchlinuxTar(plan: ArchlinuxPlan): AsyncGenerator<Uint8Array> {
   const meta = await renderMetadata(plan);
-  const date = plan.spec.date;
-  const entries: TarWriteEntry[] = meta.map((m) => rootFileMember(m.name, m.bytes, 0o644, date));
-  // hard links last: libarchive links to a target that must already be extracted
-  for (const e of plan.entries) if (e.type !== "hardlink") entries.push(payloadEntry(e, date));
-  for (const e of plan.entries) if (e.type === "hardlink") entries.push(payloadEntry(e, date));
-  yield* writeTar(entries, { flavour: "pax" });
+  yield* writeTar(tarEntries(meta, plan), { flavour: "pax" });
 }
 
 /**

@@ -11,7 +11,7 @@ import { type TarHeader, type TarWriteEntry, writeTar } from "../container/tar.t
 import { entryTarMember, rootDirMember, rootFileMember } from "../container/tar-member.ts";
 import { SpecError } from "../errors.ts";
 import type { WriteContext } from "../format.ts";
-import { createHasher, digestStream, hashBytes, hashing } from "../hash/hasher.ts";
+import { type FileRead, readFiles } from "../source/batch-read.ts";
 import type { SpoolFactory } from "../spool/spool.ts";
 import { createSpool, spoolStream } from "../spool/index.ts";
 import type { Entry, PackageSpec, ScriptKind } from "../spec/types.ts";
@@ -24,12 +24,6 @@ import type { DebOptions, DebTriggers } from "./options.ts";
 import { signDebMembers } from "./sign.ts";
 import { validateDeb } from "./name.ts";
 import { debVersion } from "./version.ts";
-
-/** Files hashed at once in the md5sums pass. */
-const HASH_CONCURRENCY = 16;
-/** Files up to this size are read ahead of the tar writer, up to READ_AHEAD_BYTES in flight. */
-const READ_AHEAD_FILE = 256 * 1024;
-const READ_AHEAD_BYTES = 8 * 1024 * 1024;
 
 /** Default data compression: gzip 9, as dpkg-deb and nfpm; readable by every dpkg in use. */
 export const DEFAULT_DEB_COMPRESSION: Compression = { algo: "gzip", level: 9 };
@@ -91,16 +85,13 @@ export async function debLayout(
   const entries = known?.entries ?? (await debDataEntries(spec, version, options.generateDocs !== false));
   const md5 = known?.md5 ?? new Map<string, string>();
   if (known === undefined) {
-    // A separate md5sums pass, in parallel: with many small files, time goes to I/O round trips.
-    const queue = entries.filter((e) => e.type === "file");
-    let next = 0;
-    const worker = async () => {
-      for (let e = queue[next++]; e !== undefined; e = queue[next++]) {
-        const { digests } = await digestStream(e.content.open(), ["md5"]);
-        md5.set(e.path, digests.md5!);
-      }
-    };
-    await Promise.all(Array.from({ length: HASH_CONCURRENCY }, worker));
+    // A separate md5sums pass (the writer itself hashes while data.tar streams): digests only.
+    const files = entries.filter((e) => e.type === "file");
+    for await (const r of readFiles(
+      files.map((e) => e.content),
+      { digests: ["md5"], data: false },
+    ))
+      md5.set(files[r.index]!.path, r.digests!.md5!);
   }
   let md5sums = "";
   for (const e of entries) {
@@ -162,59 +153,39 @@ export async function buildControlTar(layout: DebLayout, mtime: number): Promise
 }
 
 /**
- * Streams data.tar (GNU flavour, "./" root first). When `md5` is given, each file's md5 is computed as
- * its content passes (so the writer reads every file once) and stored by path once the stream ends.
+ * Streams data.tar (GNU flavour, "./" root first). File contents come from the batch reader (read off the
+ * main thread, a bounded window ahead of the tar); when `md5` is given, each file's md5 is computed in the
+ * same read and stored by path as the file passes, so every file is read once.
  */
 export async function* dataTar(
   list: readonly Entry[],
   mtime: number,
   md5?: Map<string, string>,
 ): AsyncGenerator<Uint8Array> {
-  const root = rootDirMember("./", 0o755, mtime);
-  // Small files are read ahead (bounded window) so their I/O round trips overlap with compression.
-  const pending = new Map<number, Promise<Uint8Array>>();
-  let ahead = 0;
-  let inFlight = 0;
-  const fill = (from: number) => {
-    for (ahead = Math.max(ahead, from); ahead < list.length && inFlight < READ_AHEAD_BYTES; ahead++) {
-      const e = list[ahead]!;
-      if (e.type !== "file" || e.content.size > READ_AHEAD_FILE) continue;
-      inFlight += e.content.size;
-      pending.set(ahead, collect(e.content.open()));
-    }
-  };
   async function* entries(): AsyncGenerator<TarWriteEntry> {
-    yield root;
-    for (const [i, e] of list.entries()) {
-      fill(i);
-      if (e.type !== "file") {
-        yield { header: dataHeader(e, mtime) };
-        continue;
+    yield rootDirMember("./", 0o755, mtime);
+    const files = list.filter((e) => e.type === "file");
+    const reads = readFiles(
+      files.map((e) => e.content),
+      md5 === undefined ? {} : { digests: ["md5"] },
+    );
+    try {
+      for (const e of list) {
+        if (e.type !== "file") {
+          yield { header: dataHeader(e, mtime) };
+          continue;
+        }
+        const r = (await reads.next()).value as FileRead;
+        yield { header: dataHeader(e, mtime), content: r.content! };
+        // The tar writer asks for the next entry once this one's content has passed: its md5 is known.
+        if (md5 !== undefined) {
+          const sum = r.digests?.md5;
+          if (sum === undefined) throw new Error(`deb: the content of ${e.path} was not read to its end`);
+          md5.set(e.path, sum);
+        }
       }
-      const early = pending.get(i);
-      if (early === undefined) {
-        const source = e.content;
-        const path = e.path;
-        // Digested as soon as its last byte passed: no hasher outlives its file.
-        const content =
-          md5 === undefined
-            ? source
-            : {
-                size: source.size,
-                async *open() {
-                  const hasher = createHasher(["md5"]);
-                  yield* hashing(source.open(), hasher);
-                  md5.set(path, hasher.digest().md5!);
-                },
-              };
-        yield { header: dataHeader(e, mtime), content };
-        continue;
-      }
-      pending.delete(i);
-      const bytes = await early;
-      inFlight -= e.content.size;
-      md5?.set(e.path, hashBytes(bytes, "md5"));
-      yield { header: dataHeader(e, mtime), content: bytes };
+    } finally {
+      await reads.return(undefined);
     }
   }
   yield* writeTar(entries(), { flavour: "gnu" });
@@ -248,7 +219,8 @@ export async function* writeDeb(
   const entries = await debDataEntries(spec, debVersion(spec.version), options.generateDocs !== false);
   const md5 = new Map<string, string>();
   const spool: SpoolFactory = ctx.spool ?? createSpool();
-  const data = await spoolStream(spool, compress(dataTar(entries, spec.date, md5), compression));
+  // No digests of data.tar: the deb records none (md5sums covers the files, a signature reads the member).
+  const data = await spoolStream(spool, compress(dataTar(entries, spec.date, md5), compression), []);
   let control: Uint8Array;
   try {
     control = await buildControlTar(await debLayout(spec, options, ctx, { entries, md5 }), spec.date);

@@ -10,6 +10,7 @@ import { type BomEntry, cksumFinish, cksumUpdate, encodeBom } from "../container
 import { type CpioWriteEntry, writeCpio } from "../container/cpio.ts";
 import { writeXar, type XarWriteData, type XarWriteNode, xarStored, xarZlib } from "../container/xar.ts";
 import type { WriteContext } from "../format.ts";
+import { type FileRead, readFiles } from "../source/batch-read.ts";
 import type { PackageSpec } from "../spec/types.ts";
 import { createSpool, type SpooledBytes, spoolStream } from "../spool/index.ts";
 import { renderDistribution } from "./distribution.ts";
@@ -23,11 +24,19 @@ export const PAYLOAD_GZIP_LEVEL = 6;
 const FILE_MODE = 0o644;
 const DIR_MODE = 0o755;
 
-function cpioEntries(
+/**
+ * The Payload's cpio entries; file contents come from the batch reader, which takes each file's POSIX
+ * cksum (the Bom records it) in the same read, off the main thread.
+ */
+async function* cpioEntries(
   items: readonly PayloadItem[],
   crcs: Map<string, number>,
 ): AsyncGenerator<CpioWriteEntry> {
-  return (async function* () {
+  const reads = readFiles(
+    items.flatMap((it) => (it.type === "file" ? [it.content!] : [])),
+    { digests: ["cksum"] },
+  );
+  try {
     let ino = 0;
     for (const it of items) {
       ino++;
@@ -42,28 +51,21 @@ function cpioEntries(
         nlink: it.type === "dir" ? 2 : 1,
       };
       if (it.type === "file") {
-        const content = it.content!;
-        const rel = it.rel;
-        yield {
-          header,
-          content: (async function* () {
-            let c = 0;
-            let n = 0;
-            for await (const chunk of content.open()) {
-              c = cksumUpdate(c, chunk);
-              n += chunk.length;
-              yield chunk;
-            }
-            crcs.set(rel, cksumFinish(c, n));
-          })(),
-        };
+        const r = (await reads.next()).value as FileRead;
+        yield { header, content: r.content! };
+        // The cpio writer asks for the next entry once this one's content has passed: its cksum is known.
+        const sum = r.digests?.cksum;
+        if (sum === undefined) throw new Error(`macos: the content of ${it.rel} was not read to its end`);
+        crcs.set(it.rel, sum);
       } else if (it.type === "symlink") {
         yield { header, content: encodeUtf8(it.target!) };
       } else {
         yield { header };
       }
     }
-  })();
+  } finally {
+    await reads.return(undefined);
+  }
 }
 
 function bomEntries(items: readonly PayloadItem[], crcs: ReadonlyMap<string, number>): BomEntry[] {
@@ -93,7 +95,7 @@ export interface ComponentParts {
   bom: Uint8Array;
   packageInfo: Uint8Array;
   scripts?: Uint8Array;
-  payload: SpooledBytes;
+  payload: SpooledBytes<"sha1">;
 }
 
 /** Builds Payload, Bom, Scripts and PackageInfo for a plan. */
@@ -104,9 +106,11 @@ export async function buildComponent(
 ): Promise<ComponentParts> {
   const crcs = new Map<string, number>();
   const cpio = writeCpio(cpioEntries(plan.payload, crcs), { format: "odc" });
+  // xar's table of contents records the Payload's SHA-1: the one digest the spool computes.
   const payload = await spoolStream(
     ctx.spool ?? createSpool(),
     compress(cpio, { algo: "gzip", level: PAYLOAD_GZIP_LEVEL }),
+    ["sha1"],
   );
   try {
     const bom = encodeBom(bomEntries(plan.payload, crcs));

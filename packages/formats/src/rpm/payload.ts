@@ -15,6 +15,7 @@ import { encodeCpioHeader, encodeCpioStrippedHeader, encodeCpioTrailer } from ".
 import { SpecError } from "../errors.ts";
 import type { WriteContext } from "../format.ts";
 import { createHasher, hashing } from "../hash/index.ts";
+import { type FileRead, readFiles } from "../source/batch-read.ts";
 import { createSpool } from "../spool/index.ts";
 import type { SpooledBytes } from "../spool/spool.ts";
 import type { RpmFile } from "./files.ts";
@@ -42,7 +43,7 @@ export function payloadLevel(c: RpmCompression): number | undefined {
 
 /** The spooled payload and what the headers record about it. */
 export interface PayloadResult {
-  spooled: SpooledBytes;
+  spooled: SpooledBytes<"sha256">;
   uncompressedSize: number;
   uncompressedSha256: string;
   fileDigests: string[];
@@ -74,63 +75,81 @@ export function payloadOrder(files: readonly RpmFile[]): number[] {
   return order;
 }
 
-/** Streams the cpio payload of `files` (newc, or stripped when `large`), recording file digests. */
+/**
+ * Streams the cpio payload of `files` (newc, or stripped when `large`), recording file digests. Contents
+ * come from the batch reader, which computes each file's SHA-256 in the same read, off the main thread.
+ */
 async function* cpioStream(
   files: RpmFile[],
   large: boolean,
   fileDigests: string[],
 ): AsyncGenerator<Uint8Array> {
-  for (const i of payloadOrder(files)) {
-    const f = files[i]!;
-    const data = f.carriesData ? f.size : 0;
-    if (large) {
-      yield encodeCpioStrippedHeader(i);
-    } else {
-      yield encodeCpioHeader(
-        {
-          name: `.${f.path}`,
-          ino: f.inode,
-          mode: f.mode,
-          uid: 0,
-          gid: 0,
-          nlink: f.nlink,
-          mtime: f.mtime,
-          size: data,
-          devMajor: 0,
-          devMinor: 0,
-        },
-        "newc",
-      );
-    }
-    if (f.linkTo !== "") {
-      yield new TextEncoder().encode(f.linkTo);
-    } else if (f.content !== undefined && f.carriesData) {
-      const h = createHasher(["sha256"]);
-      let n = 0;
-      for await (const chunk of f.content.open()) {
-        n += chunk.length;
-        if (n > f.size) break;
-        h.update(chunk);
-        yield chunk;
-      }
-      if (n !== f.size) {
-        throw new SpecError(
-          "INVALID_FIELD",
-          `content of ${f.path} has ${n > f.size ? "more than " : ""}${n} bytes, its size says ${f.size}`,
+  const order = payloadOrder(files);
+  const carried = (f: RpmFile) => f.linkTo === "" && f.content !== undefined && f.carriesData;
+  const withData = order.filter((i) => carried(files[i]!));
+  const reads = readFiles(
+    withData.map((i) => files[i]!.content!),
+    { digests: ["sha256"] },
+  );
+  try {
+    for (const i of order) {
+      const f = files[i]!;
+      const data = f.carriesData ? f.size : 0;
+      if (large) {
+        yield encodeCpioStrippedHeader(i);
+      } else {
+        yield encodeCpioHeader(
           {
-            field: "content",
-            path: f.path,
-            expected: f.size,
-            found: n,
+            name: `.${f.path}`,
+            ino: f.inode,
+            mode: f.mode,
+            uid: 0,
+            gid: 0,
+            nlink: f.nlink,
+            mtime: f.mtime,
+            size: data,
+            devMajor: 0,
+            devMinor: 0,
           },
+          "newc",
         );
       }
-      fileDigests[i] = h.digest().sha256!;
+      if (f.linkTo !== "") {
+        yield new TextEncoder().encode(f.linkTo);
+      } else if (carried(f)) {
+        const r = (await reads.next()).value as FileRead;
+        let n = 0;
+        if (r.content instanceof Uint8Array) {
+          n = r.content.length;
+          yield r.content;
+        } else {
+          for await (const chunk of r.content!.open()) {
+            n += chunk.length;
+            if (n > f.size) break;
+            yield chunk;
+          }
+        }
+        if (n !== f.size) {
+          throw new SpecError(
+            "INVALID_FIELD",
+            `content of ${f.path} has ${n > f.size ? "more than " : ""}${n} bytes, its size says ${f.size}`,
+            {
+              field: "content",
+              path: f.path,
+              expected: f.size,
+              found: n,
+            },
+          );
+        }
+        fileDigests[i] = r.digests!.sha256!;
+      }
+      const pad = (4 - (data % 4)) % 4;
+      if (pad > 0) yield new Uint8Array(pad);
     }
-    const pad = (4 - (data % 4)) % 4;
-    if (pad > 0) yield new Uint8Array(pad);
+    yield encodeCpioTrailer("newc");
+  } finally {
+    await reads.return(undefined);
   }
-  yield encodeCpioTrailer("newc");
 }
 
 /** Writes the compressed payload of `files` into the spool, with the digests the headers need. */
@@ -149,7 +168,8 @@ export async function writePayload(
       uncompressedSize += b.length;
     },
   });
-  const writer = (ctx.spool ?? createSpool())();
+  // The main header records the compressed payload's SHA-256 (PAYLOADDIGEST), nothing else of it.
+  const writer = (ctx.spool ?? createSpool())(["sha256"]);
   try {
     const compressed =
       compression.algo === "lzma"

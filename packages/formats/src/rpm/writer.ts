@@ -2,7 +2,7 @@
  * The rpm v4 writer (rpm docs/manual/format_v4.md; in the order rpmbuild's build/pack.cc computes it):
  * payload first (cpio → compressed → spool, hashing on the way), then the main header that records the
  * payload's digests, then the signature header over both. Memory: the payload is spooled (`ctx.spool`,
- * default memory below 32 MiB and a temp file above); headers are small and built in memory.
+ * default memory below 4 MiB and a temp file above); headers are small and built in memory.
  */
 import { SpecError } from "../errors.ts";
 import type { WriteContext } from "../format.ts";

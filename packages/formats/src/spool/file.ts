@@ -7,7 +7,7 @@ import { createReadStream } from "node:fs";
 import { type FileHandle, open, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { IOError } from "../errors.ts";
-import type { Digests } from "../hash/hasher.ts";
+import type { Digests, HashAlgo } from "../hash/hasher.ts";
 import { checkRange } from "./memory.ts";
 import type { SpooledBytes } from "./spool.ts";
 
@@ -60,7 +60,11 @@ export async function createTempFile(dir: string): Promise<TempFile> {
 }
 
 /** Replays a closed temp file; `dispose` removes it. */
-export function fileSpooled(file: TempFile, size: number, digests: Required<Digests>): SpooledBytes {
+export function fileSpooled<A extends HashAlgo>(
+  file: TempFile,
+  size: number,
+  digests: Digests & Record<A, string>,
+): SpooledBytes<A> {
   let disposed = false;
   return {
     size,

@@ -1,6 +1,6 @@
 /** Spooled bytes held in memory as the list of written chunks (no concatenation). */
 import { IOError } from "../errors.ts";
-import type { Digests } from "../hash/hasher.ts";
+import type { Digests, HashAlgo } from "../hash/hasher.ts";
 import type { SpooledBytes } from "./spool.ts";
 
 /** Checks a replay range against the size; returns [start, end). */
@@ -17,7 +17,11 @@ export function checkRange(
 }
 
 /** Replays chunks held in memory. */
-export function memorySpooled(chunks: Uint8Array[], size: number, digests: Required<Digests>): SpooledBytes {
+export function memorySpooled<A extends HashAlgo>(
+  chunks: Uint8Array[],
+  size: number,
+  digests: Digests & Record<A, string>,
+): SpooledBytes<A> {
   let held: Uint8Array[] | undefined = chunks;
   return {
     size,

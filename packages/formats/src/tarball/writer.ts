@@ -7,6 +7,7 @@ import type { Compression } from "../compress/compression.ts";
 import { type TarWriteEntry, writeTar } from "../container/tar.ts";
 import { entryTarMember } from "../container/tar-member.ts";
 import type { WriteContext } from "../format.ts";
+import { type FileRead, readFiles } from "../source/batch-read.ts";
 import type { PackageSpec } from "../spec/types.ts";
 import { validateSpec } from "../spec/validate.ts";
 import type { ArchiveFormat, TarballOptions } from "./options.ts";
@@ -25,6 +26,23 @@ function tarEntry(e: ArchiveEntry): TarWriteEntry {
   const owner = { id: e.uid, name: e.uname };
   const group = { id: e.gid, name: e.gname };
   return entryTarMember({ ...e, owner, group }, { name: (path) => path, mtime: e.mtime });
+}
+
+/** The tar members of planned entries, file contents from the batch reader (off the main thread, bounded). */
+async function* tarMembers(entries: readonly ArchiveEntry[]): AsyncGenerator<TarWriteEntry> {
+  const reads = readFiles(
+    entries.flatMap((e) => (e.type === "file" && e.content !== undefined ? [e.content] : [])),
+  );
+  try {
+    for (const e of entries) {
+      const member = tarEntry(e);
+      if (e.type === "file" && e.content !== undefined)
+        member.content = ((await reads.next()).value as FileRead).content!;
+      yield member;
+    }
+  } finally {
+    await reads.return(undefined);
+  }
 }
 
 /** The compression a tar-based kind uses with the options' level. */
@@ -51,5 +69,5 @@ export async function* writeTarball(
     });
     return;
   }
-  yield* compress(writeTar(entries.map(tarEntry), { flavour: "pax" }), tarCompression(format, options.level));
+  yield* compress(writeTar(tarMembers(entries), { flavour: "pax" }), tarCompression(format, options.level));
 }

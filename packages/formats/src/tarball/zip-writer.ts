@@ -9,6 +9,7 @@
 import { Deflate } from "fflate";
 import { concatBytes, contentStream, encodeUtf8, isAscii } from "../bytes/bytes.ts";
 import { rechunk } from "../compress/compress.ts";
+import { type FileRead, readFiles } from "../source/batch-read.ts";
 import { createSpool } from "../spool/index.ts";
 import type { SpoolFactory } from "../spool/spool.ts";
 import { crc32 } from "./crc32.ts";
@@ -190,6 +191,19 @@ function endRecords(count: number, cdOffset: number, cdSize: number, force: bool
   return concatBytes(parts);
 }
 
+/** Deflates bytes held in memory (a small file from the batch reader): no spool. */
+async function deflateWhole(bytes: Uint8Array, level: number): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for await (const c of deflateRaw(
+    (async function* () {
+      yield bytes;
+    })(),
+    level,
+  ))
+    out.push(c);
+  return out;
+}
+
 /** Streams a zip of planned entries (sorted, parents present). Hard links become copies of their target. */
 export async function* writeZip(
   entries: readonly ArchiveEntry[],
@@ -201,76 +215,96 @@ export async function* writeZip(
   const byPath = new Map(entries.map((e) => [e.path, e]));
   const records: CentralRecord[] = [];
   let offset = 0;
-  for (const e of entries) {
-    const nameText = e.type === "dir" ? `${e.path}/` : e.path;
-    const base = {
-      name: encodeUtf8(nameText),
-      flags: isAscii(nameText) ? 0 : FLAG_UTF8,
-      dos: encodeDosDateTime(e.mtime),
-      mtime: e.mtime,
-      externalAttrs: externalAttrs(e),
-      offset,
-    };
-    let record: CentralRecord;
-    let body: AsyncIterable<Uint8Array> | Uint8Array | undefined;
-    let release: (() => Promise<void>) | undefined;
-    const source = e.type === "hardlink" ? byPath.get(e.target!) : e;
-    if (e.type === "dir") {
-      record = { ...base, method: METHOD_STORED, crc: 0, compressedSize: 0, size: 0 };
-    } else if (e.type === "symlink") {
-      const target = encodeUtf8(e.target!);
-      record = {
-        ...base,
-        method: METHOD_STORED,
-        crc: crc32(target),
-        compressedSize: target.length,
-        size: target.length,
+  // Every file's content (a hard link's is its target's), read off the main thread with its CRC-32.
+  const sourceOf = (e: ArchiveEntry) => (e.type === "hardlink" ? byPath.get(e.target!) : e);
+  const contents = entries.flatMap((e) => {
+    if (e.type === "dir" || e.type === "symlink") return [];
+    const s = sourceOf(e);
+    return s?.content !== undefined ? [s.content] : [];
+  });
+  const reads = readFiles(contents, { digests: ["crc32"] });
+  try {
+    for (const e of entries) {
+      const nameText = e.type === "dir" ? `${e.path}/` : e.path;
+      const base = {
+        name: encodeUtf8(nameText),
+        flags: isAscii(nameText) ? 0 : FLAG_UTF8,
+        dos: encodeDosDateTime(e.mtime),
+        mtime: e.mtime,
+        externalAttrs: externalAttrs(e),
+        offset,
       };
-      body = target;
-    } else {
-      const content = source?.content;
-      const size = source?.size ?? 0;
-      let crc = 0;
-      const w = spool();
-      try {
-        for await (const chunk of deflateRaw(
-          (async function* () {
-            for await (const c of contentStream(content, size, e.path)) {
-              crc = crc32(c, crc);
-              yield c;
-            }
-          })(),
-          level,
-        )) {
-          await w.write(chunk);
-        }
-      } catch (err) {
-        await w.abort();
-        throw err;
-      }
-      const deflated = await w.close();
-      if (deflated.size < size) {
-        record = { ...base, method: METHOD_DEFLATED, crc, compressedSize: deflated.size, size };
-        body = deflated.open();
-        release = () => deflated.dispose();
+      let record: CentralRecord;
+      let body: AsyncIterable<Uint8Array> | Uint8Array[] | undefined;
+      let release: (() => Promise<void>) | undefined;
+      const source = sourceOf(e);
+      if (e.type === "dir") {
+        record = { ...base, method: METHOD_STORED, crc: 0, compressedSize: 0, size: 0 };
+      } else if (e.type === "symlink") {
+        const target = encodeUtf8(e.target!);
+        record = {
+          ...base,
+          method: METHOD_STORED,
+          crc: crc32(target),
+          compressedSize: target.length,
+          size: target.length,
+        };
+        body = [target];
       } else {
-        await deflated.dispose();
-        record = { ...base, method: METHOD_STORED, crc, compressedSize: size, size };
-        body = contentStream(content, size, e.path);
+        const content = source?.content;
+        const size = source?.size ?? 0;
+        const r = content === undefined ? undefined : ((await reads.next()).value as FileRead);
+        if (r?.content instanceof Uint8Array) {
+          // Read whole: deflated in memory, kept as it is when deflate does not shrink it.
+          const deflated = await deflateWhole(r.content, level);
+          const deflatedSize = deflated.reduce((n, c) => n + c.length, 0);
+          const crc = r.digests!.crc32!;
+          if (deflatedSize < size) {
+            record = { ...base, method: METHOD_DEFLATED, crc, compressedSize: deflatedSize, size };
+            body = deflated;
+          } else {
+            record = { ...base, method: METHOD_STORED, crc, compressedSize: size, size };
+            body = [r.content];
+          }
+        } else {
+          const w = spool([]);
+          try {
+            for await (const chunk of deflateRaw(contentStream(r?.content, size, e.path), level)) {
+              await w.write(chunk);
+            }
+          } catch (err) {
+            await w.abort();
+            throw err;
+          }
+          const deflated = await w.close();
+          // The CRC came with the content's last byte (undefined only for an empty file without a source).
+          const crc = r?.digests?.crc32 ?? 0;
+          if (deflated.size < size) {
+            record = { ...base, method: METHOD_DEFLATED, crc, compressedSize: deflated.size, size };
+            body = deflated.open();
+            release = () => deflated.dispose();
+          } else {
+            await deflated.dispose();
+            record = { ...base, method: METHOD_STORED, crc, compressedSize: size, size };
+            // Stored after all: read again from the original source.
+            body = contentStream(content, size, e.path);
+          }
+        }
       }
+      const zip64 = force || record.size >= ZIP64_MARK32 || record.compressedSize >= ZIP64_MARK32;
+      const header = localHeader(record, zip64);
+      yield header;
+      offset += header.length;
+      try {
+        if (body !== undefined) yield* body;
+      } finally {
+        await release?.();
+      }
+      offset += record.compressedSize;
+      records.push(record);
     }
-    const zip64 = force || record.size >= ZIP64_MARK32 || record.compressedSize >= ZIP64_MARK32;
-    const header = localHeader(record, zip64);
-    yield header;
-    offset += header.length;
-    try {
-      if (body instanceof Uint8Array) yield body;
-      else if (body !== undefined) yield* body;
-    } finally {
-      await release?.();
-    }
-    offset += record.compressedSize;
-    records.push(record);
+  } finally {
+    await reads.return(undefined);
   }
   const cdOffset = offset;
   let cdSize = 0;
