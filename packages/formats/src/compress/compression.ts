@@ -24,8 +24,9 @@ export const COMPRESSION_ALGOS: readonly CompressionAlgo[] = Object.freeze([
 export interface Framing {
   chunkBytes: number;
   /**
-   * Worker threads compressing frames side by side; absent: {@link defaultFrameThreads}. 1 compresses on
-   * the calling thread. Never changes the output bytes, only how fast they come.
+   * Worker threads compressing frames side by side; absent: compress()'s `workers` option, else
+   * `setCompressionWorkers`, else {@link defaultFrameThreads}. 1 compresses on the calling thread. Never
+   * changes the output bytes, only how fast they come.
    */
   threads?: number;
 }

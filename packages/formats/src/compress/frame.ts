@@ -79,6 +79,28 @@ export async function compressFrame(piece: Uint8Array, c: Compression): Promise<
 }
 
 /**
+ * The codec of a single-stream compression (gzip, zstd or xz at the setting's level), shared by the
+ * in-thread path (compress.ts) and the worker thread (compress-worker.ts), so both make the same calls
+ * on the same codec. Fed through {@link PieceCoder} in
+ * COMPRESS_PIECE_BYTES pieces; the gzip OS byte is pinned by the caller as the output flows.
+ */
+export function streamCodec(c: Compression): Transform {
+  const level = effectiveLevel(c);
+  switch (c.algo) {
+    case "gzip":
+      return zlib.createGzip({ level: level ?? 6 });
+    case "zstd":
+      return zlib.createZstdCompress(zstdParams(level ?? 3));
+    case "xz":
+      return xzEncoder(loadLzmaNative(), level ?? 6);
+    case "bzip2":
+      throw unsupportedWrite(c);
+    case "none":
+      throw new TypeError("streamCodec: `none` has no codec (its output is its input)");
+  }
+}
+
+/**
  * A single-threaded xz stream encoder: LZMA2 at `preset`, CRC64 check (xz's default). Its output equals
  * `xz -T1 -<preset> -c` byte for byte. Not lzma-native's `createCompressor`: that turns preset 0 into 6
  * (`preset || PRESET_DEFAULT`), and its multi-threaded mode buffers 3x the dictionary per block.

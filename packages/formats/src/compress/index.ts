@@ -15,12 +15,18 @@ export {
 export { defaultFrameThreads } from "./frame-pool.ts";
 export {
   COMPRESS_PIECE_BYTES,
+  type CompressOptions,
   compress,
   compressBytes,
   compressFrame,
+  compressionWorkers,
+  DEFAULT_IN_FLIGHT_BYTES,
   GZIP_OS_UNIX,
+  IN_THREAD_BYTES,
   rechunk,
+  setCompressionWorkers,
 } from "./compress.ts";
+export { closeCompressionWorkers } from "./worker-pool.ts";
 export { type DecompressOptions, decompress, decompressBytes } from "./decompress.ts";
 export { DETECT_BYTES, detectCompression } from "./detect.ts";
 export { type GzipMember, gzipMembers } from "./gzip-members.ts";
