@@ -23,6 +23,17 @@ function controlPart(record: PackageRecord): string {
       `Packages: expected the control stanza of ${record.name} ${record.version} ${record.arch} in the state, found none`,
       { key: record.key },
     );
+  // Most stanzas carry no archive field and end with one newline: kept as they are, without a split.
+  const body = control.slice(0, -1);
+  const plain =
+    control.endsWith("\n") && body !== "" && body.trimEnd() === body && !ARCHIVE_FIELD_LINE.test(control);
+  return plain ? control : trimmedControl(control);
+}
+
+/** A line starting an archive field (any case), at the start of the text or after a newline. */
+const ARCHIVE_FIELD_LINE = /(?:^|\n)(?:filename|size|md5sum|sha1|sha256|sha512)[ \t]*:/i;
+
+function trimmedControl(control: string): string {
   const lines = control.split("\n");
   while (lines.length > 0 && lines[lines.length - 1]!.trim() === "") lines.pop();
   const kept: string[] = [];

@@ -172,10 +172,14 @@ async function aptOutput(draft: RootState, date: Date, ctx: EngineContext): Prom
   const indexes: IndexOutput[] = [];
   for (const f of built.files) {
     if (f.kind !== "index") continue;
-    const sha256 = sha256Hex(f.bytes);
-    const sha512 = createHash("sha512").update(f.bytes).digest("hex");
     const dir = f.key.slice(0, f.key.lastIndexOf("/"));
-    const copies = (blobsByDir.get(dir) ?? [])
+    const candidates = blobsByDir.get(dir) ?? [];
+    const sha256 = sha256Hex(f.bytes);
+    // SHA-512 only when the folder has SHA512 by-hash copies (128 hex digits) to match.
+    const sha512 = candidates.some((b) => b.hex.length === 128)
+      ? createHash("sha512").update(f.bytes).digest("hex")
+      : undefined;
+    const copies = candidates
       .filter((b) => b.hex === sha256 || b.hex === sha512)
       .map((b) => ({ key: b.key, bytes: b.bytes }));
     indexes.push({ key: f.key, bytes: f.bytes, mutable: true, copies });

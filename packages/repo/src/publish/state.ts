@@ -8,7 +8,8 @@
  * (`.packyard/roots/<root>.json`) names the current one. After a crash the state whose recorded hash
  * matches the live top file wins, so the next publish continues from what clients see.
  *
- * Schema `packyard-state/1` (JSON, two-space indented). Times are ISO-8601 UTC strings.
+ * Schema `packyard-state/1` (JSON: compact, one package record a line since issue 18; earlier versions wrote it
+ * two-space indented, which reads the same). Times are ISO-8601 UTC strings.
  */
 import type { ApkIndexInfo } from "../apkindex/types.ts";
 import type { PacmanIndexInfo } from "../pacman/types.ts";

@@ -56,6 +56,10 @@ function refuse(s: string, where: string): never {
 }
 
 const TEXT_SPECIAL = /[&<>\r]/g;
+/** Text with neither a character to escape nor one XML cannot carry: ASCII printable, TAB and LF. */
+const PLAIN_TEXT = /^[\t\n\x20-\x25\x27-\x3b\x3d\x3f-\x7e]*$/;
+/** An attribute value with nothing to escape: ASCII printable but `& < > "`. */
+const PLAIN_ATTR = /^[\x20\x21\x23-\x25\x27-\x3b\x3d\x3f-\x7e]*$/;
 const TEXT_ENTITY: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;" };
 
 /**
@@ -64,6 +68,8 @@ const TEXT_ENTITY: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&
  * @example xmlText("a < b & c") // "a &lt; b &amp; c"
  */
 export function xmlText(s: string, where: string): string {
+  // The usual value (printable ASCII and LF/TAB, nothing to escape) comes back as it is.
+  if (PLAIN_TEXT.test(s)) return s;
   if (findForbiddenXmlChar(s) !== undefined) refuse(s, where);
   return s.replace(TEXT_SPECIAL, (c) => TEXT_ENTITY[c]!);
 }
@@ -87,6 +93,7 @@ const ATTR_ENTITY: Record<string, string> = {
  * @example xmlAttr('Jöhn "J" <j@x>') // "J&#xF6;hn &quot;J&quot; &lt;j@x&gt;"
  */
 export function xmlAttr(s: string, where: string): string {
+  if (PLAIN_ATTR.test(s)) return s;
   if (findForbiddenXmlChar(s) !== undefined) refuse(s, where);
   return s.replace(
     ATTR_SPECIAL,

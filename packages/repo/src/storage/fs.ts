@@ -16,6 +16,11 @@ import type { ListPage, ObjectInfo, Storage } from "./storage.ts";
 /** Default page size of `list`, as on S3. */
 const DEFAULT_LIMIT = 1000;
 
+/** How much one read of `get` asks for. */
+const READ_CHUNK = 1024 * 1024;
+/** Objects up to this size are read whole by `get`, in one array (states, indexes), larger ones streamed. */
+const WHOLE_READ_MAX = 32 * 1024 * 1024;
+
 /** Errors of a path that does not lead to a file: the object is absent. */
 const ABSENT = new Set(["ENOENT", "ENOTDIR", "EISDIR"]);
 
@@ -210,7 +215,29 @@ export function folderStorage(root: string): Storage {
         return (async function* () {})();
       }
       // The open handle pins the bytes: a put that renames a new file over this one does not change them.
-      const stream = handle.createReadStream({ start, end: end - 1 });
+      if (end - start <= WHOLE_READ_MAX) {
+        // A state, pointer or index: read at once into one array (readObject then copies nothing).
+        let bytes: Uint8Array;
+        try {
+          bytes = new Uint8Array(end - start);
+          let done = 0;
+          while (done < bytes.length) {
+            const { bytesRead } = await handle.read(bytes, done, bytes.length - done, start + done);
+            if (bytesRead === 0) break;
+            done += bytesRead;
+          }
+          if (done < bytes.length) bytes = bytes.subarray(0, done);
+        } catch (e) {
+          throw fail(e, "read", key, path);
+        } finally {
+          await handle.close().catch(() => {});
+        }
+        return (async function* () {
+          yield bytes;
+        })();
+      }
+      // 1 MiB reads for larger objects (package files).
+      const stream = handle.createReadStream({ start, end: end - 1, highWaterMark: READ_CHUNK });
       return (async function* () {
         try {
           for await (const chunk of stream) yield plainBytes(chunk as Uint8Array);

@@ -94,3 +94,67 @@ test("packagesFile of no record is empty; comparePackageRecords ties on equal tr
   const a = testPackage({ name: "x", version: "1", arch: "amd64" }).record;
   assert.equal(comparePackageRecords(a, { ...a }), 0);
 });
+
+test("the control part: archive fields dropped and trailing blank lines trimmed, whatever the line mix", () => {
+  // Random controls from lines a stanza may hold (fields, continuation lines, archive fields in any case,
+  // whitespace-only and empty lines); the expected control part is the rule written out line by line.
+  const pieces = [
+    "Package: hello",
+    "Version: 1.0",
+    "Description: x",
+    " continued",
+    "\tcontinued with a tab",
+    " .",
+    "Size: 99",
+    "SHA256: ab",
+    "md5sum: cd",
+    "Filename : pool/x.deb",
+    "Sizes: kept (not an archive field)",
+    "X-Sha1: kept",
+    "   ",
+    "",
+    "\r",
+  ];
+  const archive = new Set(["filename", "size", "md5sum", "sha1", "sha256", "sha512"]);
+  const expectedPart = (lines: string[]) => {
+    const trimmed = [...lines];
+    while (trimmed.length > 0 && trimmed[trimmed.length - 1]!.trim() === "") trimmed.pop();
+    const kept: string[] = [];
+    let dropping = false;
+    for (const line of trimmed) {
+      if (line.startsWith(" ") || line.startsWith("\t")) {
+        if (!dropping) kept.push(line);
+        continue;
+      }
+      const colon = line.indexOf(":");
+      dropping = colon > 0 && archive.has(line.slice(0, colon).toLowerCase());
+      if (!dropping) kept.push(line);
+    }
+    return kept.length === 0 ? "" : `${kept.join("\n")}\n`;
+  };
+  let seed = 11;
+  const next = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed;
+  };
+  for (let n = 0; n < 3000; n++) {
+    const lines = Array.from({ length: 1 + (next() % 6) }, () => pieces[next() % pieces.length]!);
+    // Mostly the common shape (plain fields ending with one newline), sometimes anything.
+    const plain =
+      n % 2 === 0
+        ? [
+            "Package: p",
+            "Version: 1",
+            ...lines.filter((l) => /^[A-Z][a-z]+: [a-z0-9]+$/.test(l) && !/^(Size|Sha256)/.test(l)),
+          ]
+        : lines;
+    const control = `${plain.join("\n")}${n % 5 === 0 ? "" : "\n"}`;
+    const { record } = testPackage({ name: "p", version: "1", arch: "amd64", control });
+    const tail = `Filename: ${record.key.slice("deb/".length)}\nSize: ${record.size}\nMD5sum: ${record.digests.md5}\nSHA256: ${record.digests.sha256}\n`;
+    assert.equal(
+      packagesStanza(record, ["SHA256"]),
+      expectedPart(control.split("\n")) + tail,
+      JSON.stringify(control),
+    );
+  }
+});

@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { gunzipSync } from "node:zlib";
-import { readTar, type TarHeader } from "@packyard/formats/container/tar";
+import { readTar, type TarHeader, writeTar } from "@packyard/formats/container/tar";
+import { fastTar } from "../../src/pacman/database.ts";
 import { buildPacmanDatabases, pacmanDescText, pacmanFilesText } from "../../src/pacman/index.ts";
 import type { PacmanEntry } from "../../src/pacman/types.ts";
 import { fullEntry, fullIndexInfo } from "./support.ts";
@@ -123,4 +124,47 @@ test("no entries: empty but valid databases", async () => {
   assert.deepEqual(await members(db), []);
   assert.deepEqual(await members(files), []);
   assert.equal(gunzipSync(db).length, 1024, "just the two end blocks");
+});
+
+test("fastTar writes the bytes of @packyard/formats' writeTar (pax flavour) for database members", async () => {
+  const text = (n: number) => new TextEncoder().encode("%NAME%\nx\n\n".repeat(n));
+  const member = (name: string, type: "dir" | "file", content: Uint8Array | undefined, mtime: number) => ({
+    header: {
+      name,
+      type,
+      mode: type === "dir" ? 0o755 : 0o644,
+      uid: 0,
+      gid: 0,
+      uname: "root",
+      gname: "root",
+      size: content?.length ?? 0,
+      mtime,
+    },
+    ...(content !== undefined ? { content } : {}),
+  });
+  // Sizes around the block boundary, an empty file, mtimes from 0 to the largest ustar holds, and a name of
+  // exactly 100 bytes.
+  const long = `${"a".repeat(95)}-1.0/`;
+  assert.equal(long.length, 100);
+  const members = [
+    member("hello-1.0-1/", "dir", undefined, 0),
+    member("hello-1.0-1/desc", "file", text(1), 1_700_000_000),
+    member("hello-1.0-1/files", "file", new Uint8Array(0), 0o77777777777),
+    member("big-2:3.4-5/", "dir", undefined, 1),
+    member("big-2:3.4-5/desc", "file", new Uint8Array(512).fill(0x41), 12345),
+    member("big-2:3.4-5/files", "file", new Uint8Array(513).fill(0x42), 7),
+    member(long, "dir", undefined, 99),
+  ];
+  const parts: Uint8Array[] = [];
+  for await (const c of writeTar(members, { flavour: "pax" })) parts.push(c);
+  const expected = Buffer.concat(parts);
+  const fast = fastTar(members);
+  assert.ok(fast !== undefined, "the fast path applies to plain names");
+  assert.equal(Buffer.compare(Buffer.from(fast), expected), 0, "same bytes as writeTar");
+  // A name that needs a pax record or a ustar prefix is left to writeTar.
+  assert.equal(fastTar([member(`${"b".repeat(101)}/`, "dir", undefined, 0)]), undefined);
+  assert.equal(fastTar([member("héllo-1.0/", "dir", undefined, 0)]), undefined);
+  assert.equal(fastTar([member("neg/", "dir", undefined, -1)]), undefined);
+  // No members: two zero blocks, as writeTar ends.
+  assert.deepEqual(fastTar([]), new Uint8Array(1024));
 });

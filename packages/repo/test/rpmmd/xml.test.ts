@@ -65,3 +65,36 @@ test("any XML-safe string survives text and attribute escaping through a strict 
     { numRuns: 500 },
   );
 });
+
+test("escaping is the same for plain values (returned as they are) and for values with characters to escape", () => {
+  // Every printable ASCII character, TAB, LF, CR, DEL and a few non-ASCII ones, in random short strings:
+  // the result is the escaping the module documents, written out here character by character.
+  const pool = [
+    ...Array.from({ length: 95 }, (_, i) => String.fromCharCode(0x20 + i)),
+    "\t",
+    "\n",
+    "\r",
+    "\x7f",
+    "é",
+    "€",
+    "😀",
+  ];
+  const escText = (c: string) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;" })[c] ?? c;
+  const escAttr = (c: string) =>
+    ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\t": "&#9;", "\n": "&#10;", "\r": "&#13;" })[
+      c
+    ] ?? (c.codePointAt(0)! > 0x7f ? `&#x${c.codePointAt(0)!.toString(16).toUpperCase()};` : c);
+  let seed = 7;
+  const next = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed;
+  };
+  for (let n = 0; n < 2000; n++) {
+    const chars = Array.from({ length: next() % 12 }, () => pool[next() % (n % 3 === 0 ? pool.length : 95)]!);
+    const s = chars.join("");
+    assert.equal(xmlText(s, "t"), chars.map(escText).join(""), JSON.stringify(s));
+    assert.equal(xmlAttr(s, "t"), chars.map(escAttr).join(""), JSON.stringify(s));
+  }
+  assert.throws(() => xmlText("a\u0001", "t"), { code: "CORRUPT_STATE" });
+  assert.throws(() => xmlAttr("a\u0001", "t"), { code: "CORRUPT_STATE" });
+});
