@@ -37,6 +37,8 @@ export interface BuildInput {
   env: Readonly<Record<string, string | undefined>>;
   /** Build date, seconds since the epoch. */
   date: number;
+  /** Compression worker threads (`--workers`); absent: the config's `build.workers`, else auto. */
+  workers?: number;
   progress?: (event: BuildProgress) => void;
   warn?: (w: BuildWarning) => void;
   /** The formats to choose from (default: the registered formats, each loaded only when built). */
@@ -64,6 +66,7 @@ export async function build(
       target: input.target,
       date: input.date,
       env: input.env,
+      ...(input.workers !== undefined ? { workers: input.workers } : {}),
       ...(input.formats !== undefined ? { registry: input.formats } : {}),
       ...(input.progress !== undefined ? { onProgress: input.progress } : {}),
       ...(input.warn !== undefined ? { onWarning: input.warn } : {}),

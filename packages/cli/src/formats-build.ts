@@ -10,6 +10,7 @@ export {
   build,
   PACKAGERS,
   packagerFromFileName,
+  parseWorkers,
 } from "@packyard/formats/build";
 export { SpecError } from "@packyard/formats/errors";
 export type { PackageFormat } from "@packyard/formats";

@@ -84,3 +84,22 @@ function checkBeside(out: string, manifest: { format: string; path: string }[]):
     ["x.deb", "SHA256SUMS"],
   );
 }
+
+test("--workers takes auto or 1-16; another value is a usage error (exit 2) before anything is written", async () => {
+  const out = tmp();
+  for (const bad of ["0", "17", "many"]) {
+    const r = await runMain(["build", "--workers", bad, "-t", out], EXAMPLE_DIR, [fakeFormat], ENV);
+    assert.equal(r.status, 2, `${bad}: ${r.stderr}`);
+    assert.match(r.stderr, /^error: --workers: expected auto or an integer from 1 to 16/, r.stderr);
+  }
+  assert.deepEqual(readdirSync(out), []);
+  for (const good of ["1", "auto"]) {
+    const r = await runMain(
+      ["build", "-p", "deb", "--workers", good, "-t", out],
+      EXAMPLE_DIR,
+      [fakeFormat],
+      ENV,
+    );
+    assert.equal(r.status, 0, `${good}: ${r.stderr}`);
+  }
+});

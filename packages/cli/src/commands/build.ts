@@ -11,7 +11,7 @@ export const DEFAULT_PACKAGERS = ["deb", "rpm", "archlinux", "apk", "macos", "ta
 export const buildCommand: Command = {
   name: "build",
   summary: "build packages from packyard.yml (or nfpm.yaml)",
-  help: `Usage: packyard build [-f packyard.yml] [-p deb[,rpm,...]] [-t dist/] [--json] [-q]
+  help: `Usage: packyard build [-f packyard.yml] [-p deb[,rpm,...]] [-t dist/] [--workers N] [--json] [-q]
 
 Builds one package per packager from the config and writes them into the target folder, then a
 checksums file over everything this run wrote (SHA256SUMS; the config's checksum: block chooses the
@@ -25,6 +25,8 @@ Options:
                         (may be repeated; guessed from --target when it is a file name;
                         default: ${DEFAULT_PACKAGERS.join(",")})
   -t, --target PATH     output folder (default: dist/), or the file name when one packager is built
+      --workers N       compression threads: auto (default: the build: block's workers, else
+                        from the machine's cores) or 1-16; changes speed, never the bytes
       --json            print a manifest [{ format, path, size, sha256 }] on stdout
                         (the checksums file and its .asc have format "checksums")
   -q, --quiet           no progress and no "built" lines on stderr (warnings and errors still print)
@@ -48,6 +50,7 @@ Examples:
     config: { type: "string", short: "f" },
     packager: { type: "string", short: "p", multiple: true },
     target: { type: "string", short: "t" },
+    workers: { type: "string" },
     json: { type: "boolean" },
     quiet: { type: "boolean", short: "q" },
   },

@@ -5,7 +5,13 @@ import { resolveBuildDate } from "../build-date.ts";
 import type { RunCommand } from "../command.ts";
 import { DEFAULT_PACKAGERS } from "../commands/build.ts";
 import { listFlag } from "../flags.ts";
-import { type BuildProgress, PACKAGERS, packagerFromFileName, SpecError } from "../formats-build.ts";
+import {
+  type BuildProgress,
+  PACKAGERS,
+  packagerFromFileName,
+  parseWorkers,
+  SpecError,
+} from "../formats-build.ts";
 import { Progress } from "../progress.ts";
 import { UsageError } from "../usage-error.ts";
 
@@ -54,6 +60,15 @@ export const run: RunCommand = async (flags, _positionals, io) => {
       "build",
     );
   }
+  let workers: number | undefined;
+  if (typeof flags.workers === "string") {
+    try {
+      workers = parseWorkers(flags.workers, "--workers");
+    } catch (e) {
+      // parseWorkers' message names the flag, what it takes and what was found.
+      throw new UsageError((e as Error).message, "build");
+    }
+  }
   const { date, source } = resolveBuildDate(io.env, dirname(configPath));
   if (io.debug) io.err(`build date ${date} (${new Date(date * 1000).toISOString()}) from ${source}\n`);
   const quiet = flags.quiet === true;
@@ -76,6 +91,7 @@ export const run: RunCommand = async (flags, _positionals, io) => {
       target,
       env: io.env,
       date,
+      ...(workers !== undefined ? { workers } : {}),
       ...(io.formats !== undefined ? { formats: io.formats } : {}),
       ...(progress !== undefined ? { progress: (event: BuildProgress) => progress.event(event) } : {}),
       warn: (w) => warn(`warning: ${w.message} [${w.code}]\n`),

@@ -25,7 +25,9 @@ import type { PackageInfo } from "../info/types.ts";
 import { FORMAT_ENTRIES, type FormatOptionsMap, loadFormat } from "../registry-lazy.ts";
 import { resolvePassphrase } from "../sign/passphrase.ts";
 import type { Signer } from "../sign/signer.ts";
+import { setCompressionWorkers } from "../compress/compress.ts";
 import { formatSemver } from "../spec/version.ts";
+import { type BuildSettings, parseBuildSettings } from "./settings.ts";
 import type { ByteSource, PackageSpec } from "../spec/types.ts";
 import type { SpoolFactory } from "../spool/spool.ts";
 import { nodeBuildHost } from "../source/node-build-host.ts";
@@ -144,6 +146,11 @@ export interface BuildOptions {
   /** Where writers buffer parts whose size must come first (default: memory, then temp files). */
   spool?: SpoolFactory;
   /**
+   * Compression worker threads, over the config's `build.workers` (default: auto, from the machine's
+   * cores). Changes how fast packages are written, never their bytes.
+   */
+  workers?: number;
+  /**
    * The formats to choose from (default: the registered formats, FORMATS; each is then loaded only when one
    * of its packagers is built, and the config's blocks are checked with the formats' `config` alone).
    */
@@ -198,6 +205,8 @@ interface Inputs {
   configPath?: string;
   baseDir?: string;
   checksum: ChecksumOptions;
+  /** The config's `build:` block (a spec-based build has none). */
+  settings: BuildSettings;
   resolve(format: AnyFormat): Promise<{ spec: PackageSpec; options: unknown }>;
 }
 
@@ -233,6 +242,7 @@ async function inputsOf(
     return {
       ...(source.baseDir !== undefined ? { baseDir: source.baseDir } : {}),
       checksum: source.checksum ?? {},
+      settings: {},
       resolve: async (format) => {
         const given = (source.options as Record<string, unknown> | undefined)?.[format.id];
         const options =
@@ -260,10 +270,14 @@ async function inputsOf(
   const checksum = await inConfig(configPath, () =>
     parseChecksumConfig(config.block("checksum"), { field: "checksum", baseDir }),
   );
+  const settings = await inConfig(configPath, () =>
+    parseBuildSettings(config.block("build"), { field: "build", baseDir }),
+  );
   return {
     configPath,
     baseDir,
     checksum,
+    settings,
     resolve: (format) => inConfig(configPath, () => config.resolve(format.id, { date: opts.date })),
   };
 }
@@ -466,7 +480,24 @@ export async function build(source: BuildSource, opts: BuildOptions): Promise<Bu
   const host = opts.host ?? nodeBuildHost;
   const registry = registryOf(opts);
   const inputs = await inputsOf(source, opts, host, registry.configurable);
+  // The worker count is process-wide (one pool of compression threads per process): set for this build,
+  // then put back. It changes speed only, so builds running side by side still write the same bytes.
+  const workers = opts.workers ?? inputs.settings.workers;
+  if (workers === undefined) return buildWith(opts, host, registry, inputs);
+  const previous = setCompressionWorkers(workers);
+  try {
+    return await buildWith(opts, host, registry, inputs);
+  } finally {
+    setCompressionWorkers(previous);
+  }
+}
 
+async function buildWith(
+  opts: BuildOptions,
+  host: BuildHost,
+  registry: Registry,
+  inputs: Inputs,
+): Promise<BuildResult> {
   // Config errors come first: they are what a user fixes first, whatever the packagers. Every packager is
   // checked before any format's code is loaded; then only the formats asked for are.
   const ids = [...new Set(opts.formats)].map((p) => ({ packager: p, id: registry.idFor(p) }));

@@ -10,6 +10,13 @@ export {
 } from "./build.ts";
 export type { BuildHost } from "../source/host.ts";
 export {
+  BUILD_CONFIG_BLOCKS,
+  type BuildSettings,
+  buildSettingsConfig,
+  parseBuildSettings,
+  parseWorkers,
+} from "./settings.ts";
+export {
   type ArtifactKind,
   BUILD_MANIFEST_NAME,
   BUILD_MANIFEST_SCHEMA,

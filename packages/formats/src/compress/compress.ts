@@ -66,12 +66,15 @@ let processWorkers: number | undefined;
 /**
  * Sets the worker count compress() uses when a call gives none (the `workers` setting of packyard.yml or
  * the command line); `undefined` restores the default ({@link defaultFrameThreads}). Same meaning as
- * {@link CompressOptions.workers}; values above MAX_FRAME_THREADS are capped.
+ * {@link CompressOptions.workers}; values above MAX_FRAME_THREADS are capped. Returns the setting it
+ * replaced, so a caller can put it back.
  */
-export function setCompressionWorkers(workers: number | undefined): void {
+export function setCompressionWorkers(workers: number | undefined): number | undefined {
   if (workers !== undefined && (!Number.isInteger(workers) || workers < 0))
     throw new RangeError(`setCompressionWorkers: expected a whole number ≥ 0, found ${workers}`);
+  const previous = processWorkers;
   processWorkers = workers;
+  return previous;
 }
 
 /** The worker count compress() uses when a call gives none. */

@@ -224,7 +224,7 @@ export const SCRIPT_KEYS: Readonly<Record<string, string>> = {
 };
 
 /** Blocks that apply to the whole build or release, not to one packager: never under `overrides.<packager>`. */
-export const BUILD_BLOCKS: readonly string[] = ["checksum", "publish"];
+export const BUILD_BLOCKS: readonly string[] = ["build", "checksum", "publish"];
 
 /** Format blocks packyard knows of, and the build-wide blocks. Blocks of formats not registered yet are kept raw. */
 export const KNOWN_BLOCKS: readonly string[] = [

@@ -63,8 +63,8 @@ function properties(
 }
 
 /**
- * The packyard.yml JSON schema for the given formats' blocks and the build-wide blocks (`checksum:`), which
- * the build parses itself rather than a format: pass `[checksumConfig]` for packyard's full schema (the
+ * The packyard.yml JSON schema for the given formats' blocks and the build-wide blocks (`build:`, `checksum:`), which
+ * the build parses itself rather than a format: pass `BUILD_CONFIG_BLOCKS` (build/settings.ts) for packyard's full schema (the
  * `publish:` block, which the loader parses, is always included).
  */
 export function configJsonSchema(

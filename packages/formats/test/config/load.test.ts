@@ -8,7 +8,7 @@ import { after, test } from "node:test";
 import { initConfigText } from "../../src/config/init.ts";
 import { TOP_KEYS } from "../../src/config/keys.ts";
 import { loadConfig } from "../../src/config/load.ts";
-import { checksumConfig } from "../../src/checksums/config.ts";
+import { BUILD_CONFIG_BLOCKS } from "../../src/build/settings.ts";
 import { configJsonSchema } from "../../src/config/schema.ts";
 import { FORMATS } from "../../src/registry.ts";
 import { FAKE_FORMATS, fakeFormat } from "./fake-format.ts";
@@ -321,7 +321,7 @@ test("the committed packyard.schema.json is generated from the key table and reg
   const committed = readFileSync(new URL("../../../../packyard.schema.json", import.meta.url), "utf8");
   assert.equal(
     committed,
-    `${JSON.stringify(configJsonSchema(FORMATS, [checksumConfig]), null, 2)}\n`,
+    `${JSON.stringify(configJsonSchema(FORMATS, BUILD_CONFIG_BLOCKS), null, 2)}\n`,
     "run `npm run schema`",
   );
   const schema = configJsonSchema(FAKE_FORMATS) as { properties: Record<string, unknown> };
