@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { type Compression, compressBytes } from "@packyard/formats/compress";
 import { isPackyardError } from "@packyard/formats";
 import { RepoError } from "../errors.ts";
+import { gzipBytes } from "../gzip.ts";
 import type { AptSettings, IndexFileRecord, PackageRecord, RootState } from "../publish/state.ts";
 import { contentsFile } from "./contents.ts";
 import { packagesFile } from "./packages.ts";
@@ -68,6 +69,13 @@ function checkRecord(settings: AptSettings, record: PackageRecord): void {
     );
 }
 
+/** gzip in one call (gzipBytes: the bytes compressBytes writes); xz through @packyard/formats. */
+function compressIndexBytes(bytes: Uint8Array, compression: Compression): Promise<Uint8Array> {
+  return compression.algo === "gzip"
+    ? gzipBytes(bytes, compression.level)
+    : compressBytes(bytes, compression);
+}
+
 async function compressIndex(
   compress: NonNullable<AptIndexOptions["compress"]>,
   bytes: Uint8Array,
@@ -123,7 +131,7 @@ export async function buildAptIndexes(state: RootState, options: AptIndexOptions
     });
   validateAptSettings(settings);
   for (const r of state.packages) checkRecord(settings, r);
-  const compress = options.compress ?? compressBytes;
+  const compress = options.compress ?? compressIndexBytes;
   const dists = aptDistsDir(settings.suite);
   const files = new Map<string, BuiltFile>();
   const indexes: IndexFileRecord[] = [];

@@ -4,8 +4,8 @@
  * `<repo>.db.tar.gz` and `<repo>.files.tar.gz`. Deterministic: entries sorted by name, folders before their
  * files, root-owned, dated by the package's build date (0 without one), gzip without name or time.
  */
-import { compressBytes } from "@packyard/formats/compress";
 import { type TarHeader, type TarWriteEntry, writeTar } from "@packyard/formats/container/tar";
+import { gzipBytes } from "../gzip.ts";
 import { compareByteOrder } from "./byte-order.ts";
 import { pacmanDescText, pacmanFilesText } from "./desc.ts";
 import type { PacmanEntry } from "./types.ts";
@@ -164,7 +164,7 @@ const MAGIC = new Uint8Array([0x75, 0x73, 0x74, 0x61, 0x72, 0, 0x30, 0x30]);
 
 /** The tar of `members`, gzip-compressed. */
 async function gzipTar(members: readonly TarWriteEntry[]): Promise<Uint8Array> {
-  return compressBytes(fastTar(members) ?? (await tarOf(members)), { algo: "gzip" });
+  return gzipBytes(fastTar(members) ?? (await tarOf(members)));
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { type Compression, compressBytes } from "@packyard/formats/compress";
+import { gzipBytes } from "../gzip.ts";
 import { RepoError } from "../errors.ts";
 import { filelistsXml } from "./filelists.ts";
 import { otherXml } from "./other.ts";
@@ -85,9 +86,17 @@ export async function buildRpmMetadata(
   let repomd =
     `${XML_DECLARATION}<repomd xmlns="http://linux.duke.edu/metadata/repo" xmlns:rpm="http://linux.duke.edu/metadata/rpm">\n` +
     `  <revision>${options.revision}</revision>\n`;
-  for (const [type, xml] of documents) {
-    const open = encoder.encode(xml);
-    const bytes = await compressBytes(open, compression);
+  // The three documents compress at once (gzip on the thread pool: gzipBytes, the bytes compressBytes writes).
+  const compressed = await Promise.all(
+    documents.map(([, xml]) => {
+      const open = encoder.encode(xml);
+      const bytes =
+        compression.algo === "gzip" ? gzipBytes(open, compression.level) : compressBytes(open, compression);
+      return bytes.then((b) => ({ open, bytes: b }));
+    }),
+  );
+  for (const [i, [type]] of documents.entries()) {
+    const { open, bytes } = compressed[i]!;
     const checksum = sha256(bytes);
     const href = `repodata/${checksum}-${type}.xml.${options.compression}`;
     files.push({ type, href, bytes });
