@@ -130,31 +130,34 @@ export function validateSpec(spec: PackageSpec): PackageSpec {
 
   // Per entry, nothing is allocated unless the entry needs a change: the field names of errors are
   // built when one is thrown, an entry whose paths are already normal is kept as it is, and the sort,
-  // the duplicate check and the hardlink lookups need no Map of 50,000 paths.
-  const input = spec.entries;
-  const entries: Entry[] = [];
+  // the duplicate check and the hardlink lookups need no Map of 50,000 paths. The list is copied at
+  // once (not grown by push), and an entry is replaced only when it changes.
+  const entries = spec.entries.slice();
   let hardlinks = false;
   const memo: EntryMemo = { name: undefined, high: false };
-  for (let i = 0; i < input.length; i++) {
-    const e = checkEntry(input[i]!, i, memo);
+  for (let i = 0; i < entries.length; i++) {
+    const before = entries[i]!;
+    const e = checkEntry(before, i, memo);
     if (e.type === "hardlink") hardlinks = true;
-    entries.push(e);
+    if (e !== before) entries[i] = e;
   }
+  // Below U+D800, UTF-16 code unit order is UTF-8 byte order, and the engine compares strings in
+  // native code, several times faster than compareBytes: when no path reaches a surrogate or beyond,
+  // the two orders agree on every pair, so the engine's order checks and sorts the list the same.
+  const byUnits = !memo.high;
   // A stable sort leaves a list already in order as it is: sort only when some neighbours are not.
   let ordered = true;
   for (let i = 1; i < entries.length; i++) {
-    if (compareBytes(entries[i - 1]!.path, entries[i]!.path) > 0) {
+    const a = entries[i - 1]!.path;
+    const b = entries[i]!.path;
+    if (byUnits ? a > b : compareBytes(a, b) > 0) {
       ordered = false;
       break;
     }
   }
   if (!ordered) {
-    // Below U+D800, UTF-16 code unit order is UTF-8 byte order, and the engine compares strings in
-    // native code at about twice the speed of compareBytes: use it when no path reaches a surrogate or
-    // beyond (the two orders agree on every pair then, so the stable sort gives the same list).
-    if (!memo.high) {
-      entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    } else entries.sort((a, b) => compareBytes(a.path, b.path));
+    if (byUnits) entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    else entries.sort((a, b) => compareBytes(a.path, b.path));
   }
   for (let i = 1; i < entries.length; i++) {
     if (entries[i]!.path === entries[i - 1]!.path) {
