@@ -30,6 +30,7 @@ import { formatSemver } from "../spec/version.ts";
 import { type BuildSettings, parseBuildSettings } from "./settings.ts";
 import type { ByteSource, PackageSpec } from "../spec/types.ts";
 import type { SpoolFactory } from "../spool/spool.ts";
+import { markFileView } from "../source/file.ts";
 import { nodeBuildHost } from "../source/node-build-host.ts";
 import type { BuildHost } from "../source/host.ts";
 import {
@@ -402,28 +403,38 @@ class CountedSource implements ByteSource {
     this.inner = inner;
     this.tally = tally;
     this.size = inner.size;
+    // A file's view: the writers' batch reader reads the file itself, off the main thread, and tells
+    // this counter what it handed out instead of calling open().
+    markFileView(this, inner, { opened: (start) => this.begin(start) });
   }
 
   open(range?: { start: number; end: number }): AsyncIterable<Uint8Array> {
     const start = range?.start ?? 0;
+    return this.counted(this.inner.open(range), this.begin(start));
+  }
+
+  /** A reading starts at `start`; the returned function counts each piece of it as it passes. */
+  private begin(start: number): (bytes: number) => void {
     // A reading from the start is a new pass over the file; a later range continues the current one.
     if (start === 0 || this.fromStart === 0) this.fromStart++;
     this.tally.opened(this.opens++ === 0, this.fromStart);
-    return this.counted(this.inner.open(range), start, this.fromStart);
+    const reading = this.fromStart;
+    let at = start;
+    return (n) => {
+      at += n;
+      const reached = Math.min(at, this.size);
+      const fresh = Math.max(0, reached - this.reached);
+      this.reached += fresh;
+      this.tally.read(reading, n, fresh);
+    };
   }
 
   private async *counted(
     chunks: AsyncIterable<Uint8Array>,
-    start: number,
-    reading: number,
+    count: (bytes: number) => void,
   ): AsyncGenerator<Uint8Array> {
-    let at = start;
     for await (const c of chunks) {
-      at += c.length;
-      const reached = Math.min(at, this.size);
-      const fresh = Math.max(0, reached - this.reached);
-      this.reached += fresh;
-      this.tally.read(reading, c.length, fresh);
+      count(c.length);
       yield c;
     }
   }
