@@ -18,6 +18,7 @@ import { inspectCommand } from "./commands/inspect.ts";
 import { keygenCommand } from "./commands/keygen.ts";
 import { publishCommand } from "./commands/publish.ts";
 import { repoCommand } from "./commands/repo.ts";
+import { serveCommand } from "./commands/serve.ts";
 import { signCommand } from "./commands/sign.ts";
 import type { PackageFormat } from "./formats.ts";
 import { exitCodeOf, formatUsageError, UsageError } from "./usage-error.ts";
@@ -30,6 +31,7 @@ export const COMMANDS: readonly Command[] = [
   signCommand,
   publishCommand,
   repoCommand,
+  serveCommand,
   initCommand,
 ];
 

@@ -30,7 +30,34 @@ export type ServerErrorCode =
   /** The database could not be reached, or the connection was lost. */
   | "DB_UNAVAILABLE"
   /** The database refused a statement (constraint, syntax, serialization); `data.sqlState` has its code. */
-  | "DB_ERROR";
+  | "DB_ERROR"
+  // Request errors of the HTTP API; statuses are mapped from these codes in app/http-errors.ts.
+  /** The request's parameters, query or body do not match the route's schema (400). */
+  | "INVALID_REQUEST"
+  /** A token was sent in the query string, where proxies and logs keep it (400). */
+  | "TOKEN_IN_QUERY"
+  /** No credentials, or a token that is unknown, revoked, expired or not an API token (401). */
+  | "UNAUTHENTICATED"
+  /** The caller is known but its role or its token's scopes do not allow this (403). */
+  | "FORBIDDEN"
+  /** Sign-up is turned off on this server (`--allow-signup`) (403). */
+  | "SIGNUP_DISABLED"
+  /** No such route or object, or a project the caller has no role in (404). */
+  | "NOT_FOUND"
+  /** The name (slug, email) is taken (409). */
+  | "ALREADY_EXISTS"
+  /** The change would leave a project without an owner (409). */
+  | "LAST_OWNER"
+  /** The request body is larger than the route accepts (413). */
+  | "PAYLOAD_TOO_LARGE"
+  /** The request body's Content-Type is not one the route reads (415). */
+  | "UNSUPPORTED_MEDIA_TYPE"
+  /** Too many requests from this token or address; `Retry-After` says when to try again (429). */
+  | "RATE_LIMITED"
+  /** A failure the server did not expect; the response carries the request id to find it in the log (500). */
+  | "INTERNAL"
+  /** The database or the storage does not answer (503). */
+  | "UNAVAILABLE";
 
 /** Structured data of a {@link ServerError}. */
 export interface ServerErrorData extends ErrorData {

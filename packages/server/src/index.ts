@@ -1,5 +1,6 @@
 /**
- * @packyard/server: the packyard server. So far its foundation: the database port with its PGlite and
+ * @packyard/server: the packyard server: `buildApp` (fastify: accounts, projects, ops), `startServer`
+ * (`packyard serve`), and its foundation: the database port with its PGlite and
  * PostgreSQL adapters, migrations, the master key and sealed secrets, and the data folder lock.
  */
 export { lockDataDir, LOCK_DIR, type DataDirLock, type LockHolder } from "./data-lock.ts";
@@ -36,3 +37,44 @@ export {
   type MasterKey,
 } from "./keys/master-key.ts";
 export { NONCE_BYTES, type Sealed, type SealContext, seal, TAG_BYTES, unseal } from "./keys/seal.ts";
+export {
+  type BuildOptions,
+  buildApp,
+  DEFAULT_RATE_LIMIT,
+  JSON_BODY_LIMIT,
+  type PluginOptions,
+  type RouteEntry,
+  routeTable,
+} from "./app/app.ts";
+export {
+  type AuthzRule,
+  type Principal,
+  type ProjectAccess,
+  type Role,
+  ROLES,
+  ruleText,
+} from "./app/authz.ts";
+export type { AppConfig, AppDeps, Clock, RateLimitConfig } from "./app/deps.ts";
+export { systemClock } from "./app/deps.ts";
+export { type ErrorBody, statusOf } from "./app/http-errors.ts";
+export { REDACT_PATHS, serverLogger } from "./app/logger.ts";
+export { DEFAULT_SCRYPT, hashPassword, type ScryptCost, verifyPassword } from "./accounts/password.ts";
+export {
+  issueToken,
+  newToken,
+  type Scope,
+  SCOPES,
+  TOKEN_PREFIX,
+  type TokenInfo,
+  tokenHash,
+} from "./accounts/tokens.ts";
+export { createUser, type User } from "./accounts/users.ts";
+export {
+  bootstrapAdmin,
+  DB_DIR,
+  type RunningServer,
+  type ServeOptions,
+  STORAGE_DIR,
+  startServer,
+  storageFromEnv,
+} from "./serve.ts";

@@ -1,0 +1,149 @@
+/**
+ * `buildApp(deps)`: the packyard server as a fastify 5 app, not listening (tests call `inject`, `packyard
+ * serve` calls `listen`). One plugin per area: accounts, projects, ops. Every route declares a schema and an
+ * authorization rule (authz.ts); a route without one stops the build.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import rateLimit from "@fastify/rate-limit";
+import Fastify, {
+  type FastifyBaseLogger,
+  LogController,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyRequest,
+} from "fastify";
+import { ServerError } from "../errors.ts";
+import { type AuthzRule, authorize, checkRouteRule } from "./authz.ts";
+import type { AppDeps, RateLimitConfig } from "./deps.ts";
+import { installErrorHandlers } from "./http-errors.ts";
+import { REDACT } from "./logger.ts";
+import { Metrics } from "./metrics.ts";
+import { accountsPlugin } from "./plugins/accounts.ts";
+import { opsPlugin } from "./plugins/ops.ts";
+import { projectsPlugin } from "./plugins/projects.ts";
+
+/** Largest JSON body the API reads (uploads stream past this limit on their own routes). */
+export const JSON_BODY_LIMIT = 1024 * 1024;
+
+/** Default rate limits. */
+export const DEFAULT_RATE_LIMIT: RateLimitConfig = { max: 300, strictMax: 10, windowMs: 60_000 };
+
+/** Query parameter names that carry credentials in other APIs; packyard refuses them. */
+const TOKEN_PARAMS = /(^|&)(token|access_token|api_key|apikey|private_token)=/i;
+
+/** What a plugin is given. */
+export interface PluginOptions {
+  deps: AppDeps;
+  rateLimit: RateLimitConfig;
+  metrics: Metrics;
+}
+
+/** The rate-limit key: the token's hash when there is one (never the token itself), else the address. */
+function rateKey(request: FastifyRequest): string {
+  const m = /^Bearer +(\S+)$/i.exec(request.headers.authorization ?? "");
+  if (m?.[1] !== undefined) return `t:${createHash("sha256").update(m[1]).digest("base64url")}`;
+  return `ip:${request.ip}`;
+}
+
+/** One registered route and its rule. */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  authz: AuthzRule;
+}
+
+const tables = new WeakMap<FastifyInstance, RouteEntry[]>();
+
+/** Every route `app` registered (HEAD routes fastify adds for GET included), in registration order. */
+export function routeTable(app: FastifyInstance): readonly RouteEntry[] {
+  return tables.get(app) ?? [];
+}
+
+/** Options of {@link buildApp} beside its dependencies. */
+export interface BuildOptions {
+  /** More plugins (later areas: builds, web), registered under the same rules after the built-in ones. */
+  plugins?: readonly FastifyPluginAsync<PluginOptions>[];
+}
+
+/**
+ * Builds the app. Routes are registered when the returned promise resolves (`app.ready()` has run), so a
+ * route without an authz rule rejects here.
+ *
+ * @example const app = await buildApp({ db, storage, masterKey, clock: systemClock, logger, config: {} });
+ */
+export async function buildApp(deps: AppDeps, build: BuildOptions = {}): Promise<FastifyInstance> {
+  const limits: RateLimitConfig = { ...DEFAULT_RATE_LIMIT, ...deps.config.rateLimit };
+  const app = Fastify({
+    loggerInstance: deps.logger.child({}, { redact: REDACT }) as FastifyBaseLogger,
+    bodyLimit: JSON_BODY_LIMIT,
+    genReqId: () => randomUUID(),
+    // Request lines are written by the onResponse hook below: path without query, no headers.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Clients cannot choose the id their request is logged under.
+    requestIdHeader: false,
+    return503OnClosing: true,
+    // Unknown body fields are refused (a typo is an error), not silently dropped as fastify's default does.
+    ajv: { customOptions: { removeAdditional: false } },
+    // Keep-alive connections are closed when idle at shutdown; requests in flight finish.
+    forceCloseConnections: "idle",
+  });
+  const metrics = new Metrics();
+
+  const table: RouteEntry[] = [];
+  tables.set(app, table);
+  app.addHook("onRoute", (route) => {
+    checkRouteRule(route);
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods)
+      table.push({ method: String(method), url: route.url, authz: route.config!.authz! });
+  });
+  installErrorHandlers(app);
+
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+    const q = request.url.indexOf("?");
+    if (q >= 0) {
+      const query = request.url.slice(q + 1);
+      if (/pky_/.test(query) || TOKEN_PARAMS.test(query))
+        throw new ServerError(
+          "TOKEN_IN_QUERY",
+          "Expected credentials in the Authorization header, found a token in the query string (proxies and logs keep URLs); revoke that token",
+        );
+    }
+  });
+  await app.register(rateLimit, {
+    global: true,
+    max: limits.max,
+    timeWindow: limits.windowMs,
+    keyGenerator: rateKey,
+    errorResponseBuilder: (_request, context) =>
+      new ServerError(
+        "RATE_LIMITED",
+        `Expected at most ${context.max} requests per ${Math.round(context.ttl / 1000) || 1} s from this token or address, found more; retry after ${context.after}`,
+        { retryAfter: context.after },
+      ),
+  });
+  app.addHook("onRequest", async (request) => authorize(deps.db, deps.clock, request));
+  app.addHook("onResponse", async (request, reply) => {
+    const route = request.routeOptions.url ?? "(none)";
+    metrics.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    request.log.info(
+      {
+        method: request.method,
+        path: request.url.split("?")[0],
+        route,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      "request",
+    );
+  });
+
+  const options: PluginOptions = { deps, rateLimit: limits, metrics };
+  await app.register(accountsPlugin, { ...options, prefix: "/api/v1" });
+  await app.register(projectsPlugin, { ...options, prefix: "/api/v1" });
+  await app.register(opsPlugin, options);
+  for (const plugin of build.plugins ?? []) await app.register(plugin, options);
+  await app.ready();
+  return app;
+}

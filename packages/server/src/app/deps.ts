@@ -1,0 +1,52 @@
+/**
+ * What {@link buildApp} is given: every piece of I/O the app uses is passed in, so tests pass an in-memory
+ * database view, a memory Storage, a fixed clock and a logger they read.
+ */
+import type { Storage } from "@packyard/repo";
+import type { Logger } from "pino";
+import type { Db } from "../db/db.ts";
+import type { MasterKey } from "../keys/master-key.ts";
+import type { ScryptCost } from "../accounts/password.ts";
+
+/** The time source; tests pass a clock they move. */
+export interface Clock {
+  now(): Date;
+}
+
+/** Request limits of @fastify/rate-limit, per token (or per address without one), per window. */
+export interface RateLimitConfig {
+  /** Requests per window on ordinary routes (default 300). */
+  max: number;
+  /** Requests per window on sign-in and token creation (default 10). */
+  strictMax: number;
+  /** Window length in milliseconds (default 60,000). */
+  windowMs: number;
+}
+
+/** Server settings (the `packyard serve` flags). */
+export interface AppConfig {
+  /** Anyone may create an account (`--allow-signup`); default false. */
+  allowSignup?: boolean;
+  /** `/metrics` without a token (`--metrics-public`); default false (admin token). */
+  metricsPublic?: boolean;
+  /** The URL clients reach the server at (`--public-url`), for links the API returns. */
+  publicUrl?: string;
+  /** Rate limits; absent fields take the defaults. */
+  rateLimit?: Partial<RateLimitConfig>;
+  /** scrypt cost of new password hashes (default N=2^15, r=8, p=1); tests lower it. */
+  scrypt?: ScryptCost;
+}
+
+/** Dependencies of {@link buildApp}. */
+export interface AppDeps {
+  db: Db;
+  storage: Storage;
+  masterKey: MasterKey;
+  clock: Clock;
+  /** A pino logger; the app logs through a child of it that redacts secrets. */
+  logger: Logger;
+  config: AppConfig;
+}
+
+/** The system clock. */
+export const systemClock: Clock = { now: () => new Date() };

@@ -1,0 +1,125 @@
+/**
+ * Errors as the API answers them, mapped in this one place: `{ "error": { "code", "message", "details" } }`
+ * with the status its code implies. Fastify's own errors (schema validation, body limits, content types,
+ * rate limits) are translated to packyard codes; anything unexpected is 500 INTERNAL carrying the request id
+ * (the log has the rest), never a stack or the original message.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { isServerError, ServerError, type ServerErrorCode } from "../errors.ts";
+
+/** HTTP status of each code a request can fail with; codes not listed are 500. */
+const STATUS: Partial<Record<ServerErrorCode, number>> = {
+  INVALID_REQUEST: 400,
+  TOKEN_IN_QUERY: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  SIGNUP_DISABLED: 403,
+  NOT_FOUND: 404,
+  ALREADY_EXISTS: 409,
+  LAST_OWNER: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  DB_UNAVAILABLE: 503,
+  UNAVAILABLE: 503,
+};
+
+/** The status a code answers with. */
+export function statusOf(code: ServerErrorCode): number {
+  return STATUS[code] ?? 500;
+}
+
+/** The body of an error answer. */
+export interface ErrorBody {
+  error: { code: string; message: string; details: Record<string, unknown> };
+}
+
+/** JSON schema of {@link ErrorBody}, for routes' response schemas. */
+export const ERROR_SCHEMA = {
+  type: "object",
+  required: ["error"],
+  properties: {
+    error: {
+      type: "object",
+      required: ["code", "message", "details"],
+      properties: {
+        code: { type: "string" },
+        message: { type: "string" },
+        details: { type: "object", additionalProperties: true },
+      },
+    },
+  },
+} as const;
+
+/** Fastify's error codes that are the client's fault, as packyard codes. */
+const FASTIFY_CODES: Record<string, ServerErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: "PAYLOAD_TOO_LARGE",
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: "UNSUPPORTED_MEDIA_TYPE",
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: "INVALID_REQUEST",
+  FST_ERR_CTP_EMPTY_JSON_BODY: "INVALID_REQUEST",
+  FST_ERR_CTP_INVALID_JSON_BODY: "INVALID_REQUEST",
+  FST_ERR_VALIDATION: "INVALID_REQUEST",
+};
+
+/** The packyard error an error stands for, or undefined for an unexpected one. */
+function known(error: unknown): ServerError | undefined {
+  if (isServerError(error)) return error;
+  const e = error as FastifyError;
+  if (e instanceof Error && Array.isArray(e.validation)) {
+    return new ServerError(
+      "INVALID_REQUEST",
+      `Expected the request to match the route's schema: ${e.message}`,
+      {
+        validation: e.validation.map((v) => ({
+          where: `${e.validationContext ?? "request"}${v.instancePath}`,
+          keyword: v.keyword,
+          message: v.message,
+        })),
+      },
+    );
+  }
+  const code = e instanceof Error && typeof e.code === "string" ? FASTIFY_CODES[e.code] : undefined;
+  if (code !== undefined) return new ServerError(code, e.message);
+  // JSON syntax errors from the body parser carry statusCode 400 and no FST code in some versions.
+  if (e instanceof SyntaxError && (e as FastifyError).statusCode === 400)
+    return new ServerError("INVALID_REQUEST", `Expected a JSON body, found: ${e.message}`);
+  return undefined;
+}
+
+/** Sends an error body for `error`. */
+export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const e = known(error);
+  if (e === undefined) {
+    request.log.error({ err: error }, "request failed unexpectedly");
+    const body: ErrorBody = {
+      error: {
+        code: "INTERNAL",
+        message: `The server failed unexpectedly; request id ${request.id} finds the details in its log`,
+        details: { requestId: request.id },
+      },
+    };
+    return reply.status(500).send(body);
+  }
+  const status = statusOf(e.code);
+  if (status >= 500) request.log.error({ err: error }, "request failed");
+  else request.log.debug({ code: e.code }, "request refused");
+  const details: Record<string, unknown> = { ...e.data };
+  if (status >= 500) details.requestId = request.id;
+  const body: ErrorBody = { error: { code: e.code, message: e.message, details } };
+  return reply.status(status).send(body);
+}
+
+/** Installs the error and not-found handlers. */
+export function installErrorHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(
+      new ServerError(
+        "NOT_FOUND",
+        `Expected a route for ${request.method} ${request.url.split("?")[0]}, found none`,
+      ),
+      request,
+      reply,
+    ),
+  );
+}

@@ -1,0 +1,213 @@
+/**
+ * `packyard serve`'s start and stop, behind the CLI command: the order matters, so a server started on the
+ * wrong master key changes nothing.
+ *
+ * 1. lock the data folder (DATA_DIR_LOCKED when another server holds it);
+ * 2. the master key provider (PACKYARD_MASTER_KEY / _FILE, else `<data>/master.key`, created only in a new
+ *    data folder: one without a database or key yet);
+ * 3. open the database (DATABASE_URL: PostgreSQL, else PGlite in `<data>/db`);
+ * 4. check the key without writing, migrate, then record or check the key again;
+ * 5. storage (PACKYARD_STORAGE=s3://…, else `<data>/storage`);
+ * 6. first start: the admin user and a token, printed once outside the logger (or written 0600 to a file);
+ * 7. listen. `close()` stops accepting, lets requests in flight finish up to a deadline, then closes the
+ *    database and releases the lock.
+ */
+import { existsSync } from "node:fs";
+import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { folderStorage, type S3Credentials, type Storage, storageFromUrl } from "@packyard/repo";
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import { SCOPES, issueToken } from "./accounts/tokens.ts";
+import { createUser } from "./accounts/users.ts";
+import { buildApp } from "./app/app.ts";
+import { type AppConfig, type Clock, systemClock } from "./app/deps.ts";
+import { serverLogger } from "./app/logger.ts";
+import { lockDataDir } from "./data-lock.ts";
+import type { Db } from "./db/db.ts";
+import { migrate } from "./db/migrate.ts";
+import { openPglite } from "./db/pglite.ts";
+import { openPostgres } from "./db/postgres.ts";
+import { verifyMasterKey } from "./keys/key-check.ts";
+import { keyProviderFromEnv, MASTER_KEY_FILE } from "./keys/master-key.ts";
+
+/** Options of {@link startServer}. */
+export interface ServeOptions {
+  /** The data folder (default `./packyard-data`): lock, PGlite database, fs storage, master.key. */
+  dataDir: string;
+  /** Address to listen on (default 127.0.0.1). */
+  host?: string;
+  /** Port (default 8080; 0 picks a free one). */
+  port?: number;
+  /** The environment: DATABASE_URL, PACKYARD_STORAGE and PACKYARD_S3_*, AWS_*, PACKYARD_MASTER_KEY(_FILE). */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Server settings (allowSignup, metricsPublic, publicUrl). */
+  config?: AppConfig;
+  /** Write the first admin token to this file (0600) instead of printing it. */
+  adminTokenFile?: string;
+  /** Prints lines for the operator (the URL; the first admin token), outside the logger. */
+  print(text: string): void;
+  /** The logger (default: pino JSON on stdout, info level). */
+  logger?: Logger;
+  clock?: Clock;
+  /** How long `close()` waits for requests in flight before it cuts connections (default 30 s). */
+  shutdownTimeoutMs?: number;
+  /** What relative paths are relative to (default: the working directory). */
+  cwd?: string;
+}
+
+/** A listening server. */
+export interface RunningServer {
+  /** `http://host:port`, the address it listens on. */
+  url: string;
+  app: FastifyInstance;
+  /** Stops: no new connections, requests in flight finish (up to the deadline), database closed, lock released. */
+  close(): Promise<void>;
+}
+
+/** Name of the database folder inside the data folder. */
+export const DB_DIR = "db";
+/** Name of the storage folder inside the data folder. */
+export const STORAGE_DIR = "storage";
+
+/** S3 credentials from the environment, or undefined to let the SDK's own chain find them. */
+function envCredentials(env: ServeOptions["env"]): S3Credentials | undefined {
+  const accessKeyId = env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
+  if (!accessKeyId || secretAccessKey === undefined) return undefined;
+  const sessionToken = env.AWS_SESSION_TOKEN;
+  return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
+}
+
+/**
+ * The storage the environment names: PACKYARD_STORAGE (`s3://bucket/prefix` or a folder, parsed by
+ * @packyard/repo's storageFromUrl as `packyard publish --to` is) with PACKYARD_S3_ENDPOINT,
+ * PACKYARD_S3_REGION (else AWS_REGION), PACKYARD_S3_PATH_STYLE (`true`/`false`) and AWS credentials; unset:
+ * `<data>/storage`.
+ */
+export function storageFromEnv(env: ServeOptions["env"], dataDir: string, cwd: string): Storage {
+  const target = env.PACKYARD_STORAGE;
+  if (target === undefined || target === "") return folderStorage(join(dataDir, STORAGE_DIR));
+  const credentials = envCredentials(env);
+  const region = env.PACKYARD_S3_REGION || env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
+  const pathStyle = env.PACKYARD_S3_PATH_STYLE;
+  return storageFromUrl(target, {
+    cwd,
+    ...(env.PACKYARD_S3_ENDPOINT ? { endpoint: env.PACKYARD_S3_ENDPOINT } : {}),
+    ...(region !== undefined ? { region } : {}),
+    ...(pathStyle === "true" || pathStyle === "1" ? { pathStyle: true } : {}),
+    ...(pathStyle === "false" || pathStyle === "0" ? { pathStyle: false } : {}),
+    ...(credentials !== undefined ? { credentials } : {}),
+  });
+}
+
+/**
+ * Creates the first admin (user `admin`, no password) and a token with every scope, when the database has
+ * no administrator; returns the token, or undefined when there was one already.
+ */
+export async function bootstrapAdmin(db: Db, now: Date): Promise<string | undefined> {
+  return db.transaction(async (tx) => {
+    // Two servers starting on one empty PostgreSQL database: the second waits here and finds the first's admin.
+    await tx.query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE");
+    const { rows } = await tx.query("SELECT 1 FROM users WHERE is_admin LIMIT 1");
+    if (rows.length > 0) return undefined;
+    const admin = await createUser(tx, { email: "admin@localhost", slug: "admin", isAdmin: true }, now);
+    const { token } = await issueToken(
+      tx,
+      { userId: admin.id, name: "first admin token", scopes: SCOPES },
+      now,
+    );
+    return token;
+  });
+}
+
+/** Starts `packyard serve`. Throws ServerError (DATA_DIR_LOCKED, MASTER_KEY_*, DB_*, migrations) before listening. */
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const cwd = options.cwd ?? process.cwd();
+  const dataDir = resolve(cwd, options.dataDir);
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? serverLogger();
+  const env = options.env;
+  const cleanup: (() => Promise<void>)[] = [];
+  const undo = async () => {
+    for (const step of cleanup.reverse()) await step().catch(() => {});
+  };
+  try {
+    await mkdir(dataDir, { recursive: true });
+    const lock = await lockDataDir(dataDir, { now: clock.now() });
+    cleanup.push(() => lock.release());
+
+    const dbDir = join(dataDir, DB_DIR);
+    const postgresUrl = env.DATABASE_URL || undefined;
+    // A new data folder has neither a key nor a database; only then is a key made.
+    const isNew =
+      !existsSync(join(dataDir, MASTER_KEY_FILE)) && (postgresUrl !== undefined || !existsSync(dbDir));
+    const provider = keyProviderFromEnv(env, { dataDir, createInDataDir: isNew });
+    const masterKey = await provider.load();
+
+    const db: Db =
+      postgresUrl !== undefined
+        ? await openPostgres({
+            connectionString: postgresUrl,
+            onIdleError: (e) => logger.warn({ err: e }, "idle database connection failed"),
+          })
+        : await openPglite({ dataDir: dbDir });
+    cleanup.push(() => db.close());
+    await verifyMasterKey(db, masterKey, clock.now(), { record: false });
+    await migrate(db);
+    await verifyMasterKey(db, masterKey, clock.now());
+
+    const storage = storageFromEnv(env, dataDir, cwd);
+    const adminToken = await bootstrapAdmin(db, clock.now());
+
+    const app = await buildApp({ db, storage, masterKey, clock, logger, config: options.config ?? {} });
+    cleanup.push(() => app.close());
+    const host = options.host ?? "127.0.0.1";
+    await app.listen({ host, port: options.port ?? 8080 });
+    const address = app.server.address();
+    const port = typeof address === "object" && address !== null ? address.port : (options.port ?? 8080);
+    const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+    logger.info({ url, database: db.kind, storage: storage.description, key: provider.source }, "listening");
+    // One print, after the token file is written: whoever waits for the URL line finds everything done.
+    let lines = `packyard serve: listening on ${url}${options.config?.publicUrl ? ` (public URL ${options.config.publicUrl})` : ""}\n`;
+    if (adminToken !== undefined) {
+      if (options.adminTokenFile !== undefined) {
+        const file = resolve(cwd, options.adminTokenFile);
+        await writeFile(file, `${adminToken}\n`, { mode: 0o600 });
+        await chmod(file, 0o600);
+        lines += `packyard serve: first start; the admin token was written to ${file}\n`;
+      } else {
+        lines += `packyard serve: first start; admin token (shown once, store it now):\n${adminToken}\n`;
+      }
+    }
+    options.print(lines);
+
+    let closing: Promise<void> | undefined;
+    const close = (): Promise<void> => {
+      closing ??= (async () => {
+        const deadline = options.shutdownTimeoutMs ?? 30_000;
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<void>((done) => {
+          timer = setTimeout(() => {
+            logger.warn(
+              { deadlineMs: deadline },
+              "requests still running at the shutdown deadline; closing their connections",
+            );
+            app.server.closeAllConnections();
+            done();
+          }, deadline);
+        });
+        await Promise.race([app.close(), late]);
+        clearTimeout(timer);
+        cleanup.pop(); // app.close() ran
+        await undo();
+        logger.info("stopped");
+      })();
+      return closing;
+    };
+    return { url, app, close };
+  } catch (e) {
+    await undo();
+    throw e;
+  }
+}

@@ -1,0 +1,209 @@
+// The authorization matrix, generated from the app's route table: every route × every kind of caller gets
+// the status its rule implies. A route the samples below do not cover fails the test, so a new route must
+// come with a sample (and so with a row in the matrix). Runs on PGlite and PostgreSQL.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { AuthzRule, Scope } from "../src/index.ts";
+import { routeTable, ROLES, ruleText, SCOPES } from "../src/index.ts";
+import { bearer, harness, secret, secretsNeverLeak } from "./app-harness.ts";
+import { eachDb } from "./dbs.ts";
+
+const PRINCIPALS = [
+  "anonymous",
+  "viewer",
+  "maintainer",
+  "owner",
+  "another project's owner",
+  "admin",
+  "token lacking the scope",
+  "revoked token",
+  "expired token",
+] as const;
+type PrincipalName = (typeof PRINCIPALS)[number];
+
+/** What the rule implies for the caller: a 2xx, or the error status. */
+function expected(rule: AuthzRule, who: PrincipalName): "2xx" | 401 | 403 | 404 {
+  if (rule === "public") return "2xx";
+  if (who === "anonymous" || who === "revoked token" || who === "expired token") return 401;
+  if (rule === "admin") return who === "admin" ? "2xx" : 403;
+  if ("signedIn" in rule) return who === "token lacking the scope" && rule.scope !== undefined ? 403 : "2xx";
+  if (who === "another project's owner") return 404;
+  if (who === "token lacking the scope") return 403;
+  if (who === "admin") return "2xx";
+  return ROLES.indexOf(who as (typeof ROLES)[number]) >= ROLES.indexOf(rule.project) ? "2xx" : 403;
+}
+
+/** What a route's request carries in one cell. */
+interface Cell {
+  project: string;
+  n: number;
+  /** The calling user's id (undefined: anonymous). */
+  userId: number | undefined;
+  /** A token of the caller's user that the request may revoke. */
+  spareTokenId: number;
+  ownerPassword: string;
+}
+
+type Sample = (c: Cell) => { url: string; payload?: object };
+
+const SAMPLES: Record<string, Sample> = {
+  "POST /api/v1/signup": (c) => ({
+    url: "/api/v1/signup",
+    payload: { email: `s${c.n}@example.org`, slug: `s-${c.n}`, password: secret(`signup-password-${c.n}`) },
+  }),
+  "POST /api/v1/users": (c) => ({
+    url: "/api/v1/users",
+    payload: { email: `u${c.n}@example.org`, slug: `u-${c.n}` },
+  }),
+  "GET /api/v1/users": () => ({ url: "/api/v1/users" }),
+  "GET /api/v1/user": () => ({ url: "/api/v1/user" }),
+  "POST /api/v1/auth/token": (c) => ({
+    url: "/api/v1/auth/token",
+    payload: { email: "owner@example.org", password: c.ownerPassword, name: "signed in", scopes: ["read"] },
+  }),
+  "GET /api/v1/tokens": () => ({ url: "/api/v1/tokens" }),
+  "POST /api/v1/tokens": () => ({ url: "/api/v1/tokens", payload: { name: "more", scopes: ["read"] } }),
+  "DELETE /api/v1/tokens/:id": (c) => ({ url: `/api/v1/tokens/${c.spareTokenId}` }),
+  "POST /api/v1/projects": (c) => ({ url: "/api/v1/projects", payload: { slug: `new-${c.n}` } }),
+  "GET /api/v1/projects": () => ({ url: "/api/v1/projects" }),
+  "GET /api/v1/projects/:project": (c) => ({ url: `/api/v1/projects/${c.project}` }),
+  "DELETE /api/v1/projects/:project": (c) => ({ url: `/api/v1/projects/${c.project}` }),
+  "GET /api/v1/projects/:project/members": (c) => ({ url: `/api/v1/projects/${c.project}/members` }),
+  "PUT /api/v1/projects/:project/members/:user": (c) => ({
+    url: `/api/v1/projects/${c.project}/members/newcomer`,
+    payload: { role: "maintainer" },
+  }),
+  "DELETE /api/v1/projects/:project/members/:user": (c) => ({
+    url: `/api/v1/projects/${c.project}/members/viewer`,
+  }),
+  "DELETE /api/v1/projects/:project/membership": (c) => ({ url: `/api/v1/projects/${c.project}/membership` }),
+  "GET /healthz": () => ({ url: "/healthz" }),
+  "GET /metrics": () => ({ url: "/metrics" }),
+};
+
+const MEMBER_SCOPES: Scope[] = ["read", "write", "publish", "keys"];
+
+eachDb((_kind, fresh) => {
+  test("every route × every caller gets the status its rule implies", async (t) => {
+    const h = await harness(t, fresh, { allowSignup: true, rateLimit: { max: 100_000, strictMax: 100_000 } });
+    if (h === undefined) return;
+    const ownerPassword = secret("owner-password-1");
+    const users = {
+      viewer: await h.user("viewer"),
+      maintainer: await h.user("maintainer"),
+      owner: await h.user("owner", { password: ownerPassword }),
+      owner2: await h.user("owner-two"),
+      other: await h.user("other"),
+      admin: await h.user("admin", { admin: true }),
+    };
+    await h.user("newcomer");
+    const otherProject = await h.db.query<{ id: number }>(
+      "INSERT INTO projects (slug, created_at) VALUES ('elsewhere', $1) RETURNING id",
+      [h.clock.now()],
+    );
+    await h.db.query(
+      "INSERT INTO memberships (project_id, user_id, role, created_at) VALUES ($1, $2, 'owner', $3)",
+      [otherProject.rows[0]!.id, users.other, h.clock.now()],
+    );
+    const table = routeTable(h.app);
+    const covered = new Set(Object.keys(SAMPLES));
+    const missing = table
+      .filter((r) => r.method !== "HEAD" && !covered.has(`${r.method} ${r.url}`))
+      .map((r) => `${r.method} ${r.url}`);
+    assert.deepEqual(missing, [], "routes without a sample in this matrix");
+    assert.ok(
+      table.some((r) => r.method === "HEAD"),
+      "GET routes answer HEAD too",
+    );
+
+    const failures: string[] = [];
+    let n = 0;
+    let rows = 0;
+    for (const route of table) {
+      const sample = SAMPLES[`${route.method === "HEAD" ? "GET" : route.method} ${route.url}`]!;
+      for (const who of PRINCIPALS) {
+        n++;
+        // A project of this cell's own, so deletions and membership changes do not affect the next cell.
+        const project = `p-${n}`;
+        const { rows: p } = await h.db.query<{ id: number }>(
+          "INSERT INTO projects (slug, created_at) VALUES ($1, $2) RETURNING id",
+          [project, h.clock.now()],
+        );
+        for (const [user, role] of [
+          [users.viewer, "viewer"],
+          [users.maintainer, "maintainer"],
+          [users.owner, "owner"],
+          [users.owner2, "owner"],
+        ] as const)
+          await h.db.query(
+            "INSERT INTO memberships (project_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
+            [p[0]!.id, user, role, h.clock.now()],
+          );
+        const rule = route.authz;
+        let token: string | undefined;
+        let userId: number | undefined;
+        switch (who) {
+          case "anonymous":
+            break;
+          case "viewer":
+          case "maintainer":
+          case "owner":
+            userId = users[who];
+            token = (await h.token(userId, MEMBER_SCOPES)).token;
+            break;
+          case "another project's owner":
+            userId = users.other;
+            token = (await h.token(userId, MEMBER_SCOPES)).token;
+            break;
+          case "admin":
+            userId = users.admin;
+            token = (await h.token(userId, SCOPES)).token;
+            break;
+          case "token lacking the scope": {
+            const needed: Scope | undefined =
+              rule === "admin" ? "admin" : typeof rule === "object" ? rule.scope : undefined;
+            userId = rule === "admin" ? users.admin : users.owner;
+            const scopes =
+              needed === undefined
+                ? (["read"] as Scope[])
+                : SCOPES.filter((s) => s !== needed && s !== "admin");
+            token = (await h.token(userId, scopes)).token;
+            break;
+          }
+          case "revoked token": {
+            userId = users.owner;
+            const made = await h.token(userId, MEMBER_SCOPES);
+            await h.db.query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1", [made.id, h.clock.now()]);
+            token = made.token;
+            break;
+          }
+          case "expired token":
+            userId = users.owner;
+            token = (await h.token(userId, MEMBER_SCOPES, { expiresAt: new Date(h.clock.time + 1000) }))
+              .token;
+            break;
+        }
+        const spareTokenId = (await h.token(userId ?? users.owner, ["read"])).id;
+        if (who === "expired token") h.clock.advance(2000);
+        const { url, payload } = sample({ project, n, userId, spareTokenId, ownerPassword });
+        const r = await h.request({
+          method: route.method as "GET",
+          url,
+          headers: token === undefined ? {} : bearer(token),
+          ...(payload === undefined ? {} : { payload }),
+        });
+        const want = expected(rule, who);
+        const ok = want === "2xx" ? r.statusCode >= 200 && r.statusCode < 300 : r.statusCode === want;
+        rows++;
+        if (!ok)
+          failures.push(
+            `${route.method} ${route.url} [${ruleText(rule)}] as ${who}: expected ${want}, found ${r.statusCode} ${r.body.slice(0, 160)}`,
+          );
+      }
+    }
+    assert.deepEqual(failures, []);
+    assert.equal(rows, table.length * PRINCIPALS.length);
+  });
+});
+
+secretsNeverLeak();

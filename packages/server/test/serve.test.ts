@@ -1,0 +1,137 @@
+// `packyard serve` as a process: first start on a free port prints the URL and the admin token once (stdout,
+// not the log), master.key 0600; a second server on the same data folder is DATA_DIR_LOCKED; a SIGKILLed
+// server's lock does not block a restart, which prints no new token; SIGTERM stops it cleanly and frees the
+// lock; another master key is MASTER_KEY_MISMATCH with a non-zero exit. On PostgreSQL (DATABASE_URL) the
+// token goes to --admin-token-file (0600) instead.
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { needPostgres } from "@packyard/testkit/postgres";
+
+const CHILD = fileURLToPath(new URL("./serve-child.ts", import.meta.url));
+const temp = mkdtempSync(join(tmpdir(), "packyard-serve-"));
+after(() => rmSync(temp, { recursive: true, force: true }));
+
+interface Serving {
+  child: ChildProcess;
+  url: string;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `packyard serve --port 0 …`; resolves once it listens, or rejects with its output when it exits. */
+function serve(args: string[], env: Record<string, string | undefined> = {}): Promise<Serving> {
+  const child = spawn(
+    process.execPath,
+    ["--conditions=@packyard/source", CHILD, "serve", "--port", "0", "--log-level", "debug", ...args],
+    {
+      env: { ...process.env, DATABASE_URL: undefined, PACKYARD_MASTER_KEY: undefined, ...env },
+      stdio: "pipe",
+    },
+  );
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d) => {
+    out += String(d);
+  });
+  child.stderr!.on("data", (d) => {
+    err += String(d);
+  });
+  const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setInterval(() => {
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      // The first start prints the token after the URL: wait for the whole block.
+      if (m !== null && (!out.includes("admin token (shown once") || /\npky_\S+\n/.test(out))) {
+        clearInterval(timer);
+        resolve({ child, url: m[1]!, stdout: () => out, stderr: () => err, exited });
+      }
+    }, 50);
+    void exited.then((code) => {
+      clearInterval(timer);
+      reject(
+        Object.assign(new Error(`serve exited with ${code}\nstdout: ${out}\nstderr: ${err}`), {
+          code,
+          out,
+          err,
+        }),
+      );
+    });
+  });
+}
+
+/** Runs serve expecting it to fail at start; returns its exit code and output. */
+async function failing(args: string[], env: Record<string, string | undefined> = {}) {
+  try {
+    const s = await serve(args, env);
+    s.child.kill("SIGKILL");
+    assert.fail(`expected serve to fail, found it listening at ${s.url}`);
+  } catch (e) {
+    const { code, out, err } = e as { code: number; out: string; err: string };
+    return { code, out, err };
+  }
+}
+
+test("serve: first start, lock, SIGKILL restart, SIGTERM, another master key (PGlite)", async () => {
+  const data = join(temp, "data");
+  const first = await serve(["--data", data]);
+  const token = /\n(pky_[A-Za-z0-9_-]{43})\n/.exec(first.stdout())?.[1];
+  assert.ok(token, `expected the admin token on stdout, found ${first.stdout()}`);
+  assert.equal(statSync(join(data, "master.key")).mode & 0o777, 0o600);
+  const health = await fetch(`${first.url}/healthz`);
+  assert.equal(health.status, 200);
+  const me = await fetch(`${first.url}/api/v1/user`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(me.status, 200);
+  assert.equal(((await me.json()) as { slug: string; isAdmin: boolean }).isAdmin, true);
+
+  const second = await failing(["--data", data]);
+  assert.notEqual(second.code, 0);
+  assert.match(second.err, /DATA_DIR_LOCKED/);
+
+  first.child.kill("SIGKILL");
+  await first.exited;
+  const restarted = await serve(["--data", data]);
+  assert.doesNotMatch(restarted.stdout(), /pky_/, "the admin token is printed on the first start only");
+  const again = await fetch(`${restarted.url}/api/v1/user`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  assert.equal(again.status, 200);
+  assert.equal(((await again.json()) as { slug: string }).slug, "admin");
+
+  restarted.child.kill("SIGTERM");
+  assert.equal(await restarted.exited, 0);
+  assert.deepEqual(readdirSync(join(data, ".lock")), [], "SIGTERM releases the lock");
+
+  const mismatch = await failing(["--data", data], { PACKYARD_MASTER_KEY: "ab".repeat(32) });
+  assert.notEqual(mismatch.code, 0);
+  assert.match(mismatch.err, /MASTER_KEY_MISMATCH/);
+
+  for (const s of [first, restarted])
+    assert.ok(!s.stderr().includes(token), "the admin token never reaches the log (stderr, debug level)");
+  assert.match(restarted.stderr(), /"msg":"request"/, "the debug log was captured");
+});
+
+test("serve on PostgreSQL writes the first admin token to --admin-token-file (0600)", async (t) => {
+  const url = await needPostgres(t);
+  if (url === undefined) return;
+  const data = join(temp, "pg-data");
+  const file = join(temp, "admin-token");
+  const s = await serve(["--data", data, "--admin-token-file", file], { DATABASE_URL: url });
+  try {
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    const token = readFileSync(file, "utf8").trim();
+    assert.match(token, /^pky_[A-Za-z0-9_-]{43}$/);
+    assert.ok(!s.stdout().includes(token), "not printed when written to the file");
+    assert.ok(!s.stderr().includes(token));
+    const me = await fetch(`${s.url}/api/v1/user`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(me.status, 200);
+  } finally {
+    s.child.kill("SIGTERM");
+    assert.equal(await s.exited, 0);
+  }
+});
