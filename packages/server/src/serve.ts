@@ -20,7 +20,7 @@ import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { SCOPES, issueToken } from "./accounts/tokens.ts";
 import { createUser } from "./accounts/users.ts";
-import { buildApp } from "./app/app.ts";
+import { type BuildOptions, buildApp } from "./app/app.ts";
 import { type AppConfig, type Clock, systemClock } from "./app/deps.ts";
 import { serverLogger } from "./app/logger.ts";
 import { lockDataDir } from "./data-lock.ts";
@@ -54,6 +54,8 @@ export interface ServeOptions {
   shutdownTimeoutMs?: number;
   /** What relative paths are relative to (default: the working directory). */
   cwd?: string;
+  /** More app plugins (see {@link BuildOptions}). */
+  plugins?: BuildOptions["plugins"];
 }
 
 /** A listening server. */
@@ -160,7 +162,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const storage = storageFromEnv(env, dataDir, cwd);
     const adminToken = await bootstrapAdmin(db, clock.now());
 
-    const app = await buildApp({ db, storage, masterKey, clock, logger, config: options.config ?? {} });
+    const app = await buildApp(
+      { db, storage, masterKey, clock, logger, config: options.config ?? {} },
+      options.plugins === undefined ? {} : { plugins: options.plugins },
+    );
     cleanup.push(() => app.close());
     const host = options.host ?? "127.0.0.1";
     await app.listen({ host, port: options.port ?? 8080 });

@@ -2,7 +2,7 @@
 // not the log), master.key 0600; a second server on the same data folder is DATA_DIR_LOCKED; a SIGKILLed
 // server's lock does not block a restart, which prints no new token; SIGTERM stops it cleanly and frees the
 // lock; another master key is MASTER_KEY_MISMATCH with a non-zero exit. On PostgreSQL (DATABASE_URL) the
-// token goes to --admin-token-file (0600) instead.
+// token goes to --admin-token-file (0600) instead. In process: close() drains requests up to its deadline.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -11,7 +11,11 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { needPostgres } from "@packyard/testkit/postgres";
+import type { FastifyInstance } from "fastify";
+import { serverLogger, startServer } from "../src/index.ts";
 
+/** The master key of this file's PostgreSQL database (its tests share the database, so they share the key). */
+const PG_MASTER_KEY = "cd".repeat(32);
 const CHILD = fileURLToPath(new URL("./serve-child.ts", import.meta.url));
 const temp = mkdtempSync(join(tmpdir(), "packyard-serve-"));
 after(() => rmSync(temp, { recursive: true, force: true }));
@@ -121,7 +125,10 @@ test("serve on PostgreSQL writes the first admin token to --admin-token-file (06
   if (url === undefined) return;
   const data = join(temp, "pg-data");
   const file = join(temp, "admin-token");
-  const s = await serve(["--data", data, "--admin-token-file", file], { DATABASE_URL: url });
+  const s = await serve(["--data", data, "--admin-token-file", file], {
+    DATABASE_URL: url,
+    PACKYARD_MASTER_KEY: PG_MASTER_KEY,
+  });
   try {
     assert.equal(statSync(file).mode & 0o777, 0o600);
     const token = readFileSync(file, "utf8").trim();
@@ -134,4 +141,66 @@ test("serve on PostgreSQL writes the first admin token to --admin-token-file (06
     s.child.kill("SIGTERM");
     assert.equal(await s.exited, 0);
   }
+});
+
+test("close() lets a request in flight finish, refuses new ones, and cuts one past the deadline", async (t) => {
+  const url = await needPostgres(t);
+  if (url === undefined) return;
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let onStart: () => void = () => {};
+  const nextStart = () =>
+    new Promise<void>((resolve) => {
+      onStart = resolve;
+    });
+  const ROUTE = { config: { authz: "public" as const }, schema: { response: { 200: { type: "string" } } } };
+  const slow = async (app: FastifyInstance) => {
+    app.get("/slow", ROUTE, async () => {
+      onStart();
+      await gate;
+      return "finished";
+    });
+    app.get("/stuck", ROUTE, async () => {
+      onStart();
+      return new Promise<string>(() => {});
+    });
+  };
+  const data = join(temp, "drain-data");
+  const start = (timeout: number) =>
+    startServer({
+      dataDir: data,
+      port: 0,
+      env: { DATABASE_URL: url, PACKYARD_MASTER_KEY: PG_MASTER_KEY },
+      print: () => {},
+      logger: serverLogger({ level: "silent" }),
+      shutdownTimeoutMs: timeout,
+      plugins: [slow],
+    });
+
+  const server = await start(60_000);
+  let started = nextStart();
+  const answer = fetch(`${server.url}/slow`).then(async (r) => [r.status, await r.text()] as const);
+  await started;
+  const closed = server.close();
+  // Closing: the listener stops accepting; the request in flight is still answered.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await assert.rejects(fetch(`${server.url}/healthz`));
+  release();
+  assert.deepEqual(await answer, [200, "finished"]);
+  await closed;
+  assert.deepEqual(readdirSync(join(data, ".lock")), [], "the lock is released");
+
+  // A request that never ends is cut at the deadline, and close() still completes.
+  const again = await start(300);
+  started = nextStart();
+  const stuck = fetch(`${again.url}/stuck`).then(
+    (r) => r.status,
+    () => "cut",
+  );
+  await started;
+  await again.close();
+  assert.equal(await stuck, "cut");
+  assert.deepEqual(readdirSync(join(data, ".lock")), []);
 });
