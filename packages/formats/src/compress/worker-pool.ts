@@ -59,14 +59,18 @@ export class CompressWorker {
   readonly #pending: Pending[] = [];
   #dead = false;
 
+  readonly #drained: (() => void)[] = [];
+
   constructor() {
+    // Created for a lease: referenced (it keeps the process alive) while leased, unreferenced when idle in
+    // the pool. Referencing it only while requests were pending let the process quit, exit code 0, while
+    // an abandoned compression awaited terminate() (an unreferenced worker's exit does not hold the loop).
     this.#worker = new Worker(WORKER_URL);
-    this.#worker.unref();
     this.#worker.on("message", (reply: WorkerReply) => {
       const job = this.#pending[0];
       if (job === undefined || job.id !== reply.id) return;
       this.#pending.shift();
-      if (this.#pending.length === 0) this.#worker.unref();
+      if (this.#pending.length === 0) for (const f of this.#drained.splice(0)) f();
       if (!reply.ok) job.reject(revive(reply.error));
       else {
         const out = reply.out.map((b) => new Uint8Array(b));
@@ -87,6 +91,20 @@ export class CompressWorker {
   #fail(e: unknown): void {
     this.#dead = true;
     for (const job of this.#pending.splice(0)) job.reject(e);
+    for (const f of this.#drained.splice(0)) f();
+  }
+
+  /** Resolves once every request sent has its answer (or the worker is gone); never rejects. */
+  drained(): Promise<void> {
+    if (this.#dead || this.#pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#drained.push(resolve));
+  }
+
+  /** Whether the worker keeps the process alive: while leased, yes; idle in the pool, no. */
+  hold(yes: boolean): void {
+    if (this.#dead) return;
+    if (yes) this.#worker.ref();
+    else this.#worker.unref();
   }
 
   /** Requests not answered yet. */
@@ -107,8 +125,6 @@ export class CompressWorker {
     const done = new Promise<Answer>((resolve, reject) => {
       this.#pending.push({ id: req.id, resolve, reject });
     });
-    // Pending work keeps the process alive; an idle worker does not.
-    this.#worker.ref();
     this.#worker.postMessage(req, transfer);
     return done;
   }
@@ -121,6 +137,8 @@ export class CompressWorker {
   async terminate(): Promise<void> {
     if (this.#dead) return;
     this.#dead = true;
+    // Referenced until it has exited, so the process lives to see the end of whoever awaits this.
+    this.#worker.ref();
     await this.#worker.terminate();
   }
 }
@@ -134,21 +152,31 @@ export function leaseWorker(): CompressWorker {
   let w = idle.pop();
   while (w?.dead) w = idle.pop();
   leased++;
-  if (w !== undefined) return w;
+  if (w !== undefined) {
+    w.hold(true);
+    return w;
+  }
   started++;
   return new CompressWorker();
 }
 
 /**
- * Gives a leased worker back: to the pool when it owes no answers and is healthy, otherwise (or with
- * `terminate`) it is terminated.
+ * Gives a leased worker back: to the pool when it is healthy, otherwise (or with `terminate`) it is
+ * terminated. A worker that still owes answers (an abandoned compression) is first let finish them — each
+ * is one bounded piece — rather than terminated mid-work: lzma-native aborts the whole process when its
+ * thread is torn down inside an xz stream.
  */
 export async function releaseWorker(w: CompressWorker, terminate = false): Promise<void> {
-  leased--;
-  if (terminate || w.dead || w.pending > 0 || idle.length >= MAX_IDLE_WORKERS) {
+  try {
+    await w.drained();
+  } finally {
+    leased--;
+  }
+  if (terminate || w.dead || idle.length >= MAX_IDLE_WORKERS) {
     await w.terminate();
     return;
   }
+  w.hold(false);
   idle.push(w);
 }
 

@@ -262,30 +262,30 @@ export function encodeCpioTrailer(format: CpioFormat): Uint8Array {
 }
 
 /**
- * Adds one entry's content and padding to `w`: the pieces to hand out go to `out`. The content must
- * yield exactly `size` bytes (SpecError otherwise, as contentStream).
+ * Adds one entry's content and padding to `w`, yielding each full piece as soon as it is full (memory
+ * stays at one piece, whatever the file's size). The content must yield exactly `size` bytes (SpecError
+ * otherwise, as contentStream).
  */
-async function addContent(
+async function* addContent(
   w: Coalescer,
   content: Uint8Array | ByteSource | AsyncIterable<Uint8Array> | undefined,
   size: number,
   pad: number,
   where: string,
-  out: Uint8Array[],
-): Promise<void> {
+): AsyncGenerator<Uint8Array> {
   let n = 0;
   if (content !== undefined) {
     const it = content instanceof Uint8Array ? [content] : "open" in content ? content.open() : content;
     for await (const chunk of it) {
       n += chunk.length;
       if (n > size) break;
-      if (chunk.length > 0) out.push(...w.write(chunk));
+      if (chunk.length > 0) yield* w.write(chunk);
     }
   }
   if (n !== size) throw contentSizeError(where, size, n);
   if (pad > 0) {
     const full = w.zeros(pad);
-    if (full !== undefined) out.push(full);
+    if (full !== undefined) yield full;
   }
 }
 
@@ -296,7 +296,6 @@ export async function* writeCpio(
 ): AsyncGenerator<Uint8Array> {
   const format = opts.format;
   const w = new Coalescer({ exact: opts.exact === true });
-  const out: Uint8Array[] = [];
   for await (const e of entries) {
     const h = e.header;
     const nameBytes = utf8Length(h.name);
@@ -320,9 +319,7 @@ export async function* writeCpio(
       const padded = w.zeros(pad);
       if (padded !== undefined) yield padded;
     } else {
-      await addContent(w, c, size, pad, h.name, out);
-      for (const p of out) yield p;
-      out.length = 0;
+      yield* addContent(w, c, size, pad, h.name);
     }
   }
   yield* finish(w, encodeCpioTrailer(format));
@@ -348,13 +345,10 @@ export async function* writeCpioStripped(
   opts: Pick<WriteCpioOptions, "exact"> = {},
 ): AsyncGenerator<Uint8Array> {
   const w = new Coalescer({ exact: opts.exact === true });
-  const out: Uint8Array[] = [];
   for await (const e of entries) {
     const full = w.put(encodeCpioStrippedHeader(e.index));
     if (full !== undefined) yield full;
-    await addContent(w, e.content, e.size, pad4(e.size), `#${e.index}`, out);
-    for (const p of out) yield p;
-    out.length = 0;
+    yield* addContent(w, e.content, e.size, pad4(e.size), `#${e.index}`);
   }
   yield* finish(w, encodeCpioTrailer("newc"));
 }
