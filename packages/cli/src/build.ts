@@ -38,7 +38,7 @@ export interface BuildInput {
   /** Build date, seconds since the epoch. */
   date: number;
   /** Compression worker threads (`--workers`); absent: the config's `build.workers`, else auto. */
-  workers?: number;
+  workers?: number | "auto";
   progress?: (event: BuildProgress) => void;
   warn?: (w: BuildWarning) => void;
   /** The formats to choose from (default: the registered formats, each loaded only when built). */

@@ -60,7 +60,7 @@ export const run: RunCommand = async (flags, _positionals, io) => {
       "build",
     );
   }
-  let workers: number | undefined;
+  let workers: number | "auto" | undefined;
   if (typeof flags.workers === "string") {
     try {
       workers = parseWorkers(flags.workers, "--workers");

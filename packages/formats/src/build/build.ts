@@ -25,7 +25,7 @@ import type { PackageInfo } from "../info/types.ts";
 import { FORMAT_ENTRIES, type FormatOptionsMap, loadFormat } from "../registry-lazy.ts";
 import { resolvePassphrase } from "../sign/passphrase.ts";
 import type { Signer } from "../sign/signer.ts";
-import { setCompressionWorkers } from "../compress/compress.ts";
+import { withCompressionWorkers } from "../compress/compress.ts";
 import { formatSemver } from "../spec/version.ts";
 import { type BuildSettings, parseBuildSettings } from "./settings.ts";
 import type { ByteSource, PackageSpec } from "../spec/types.ts";
@@ -147,10 +147,10 @@ export interface BuildOptions {
   /** Where writers buffer parts whose size must come first (default: memory, then temp files). */
   spool?: SpoolFactory;
   /**
-   * Compression worker threads, over the config's `build.workers` (default: auto, from the machine's
-   * cores). Changes how fast packages are written, never their bytes.
+   * Compression worker threads for this build, over the config's `build.workers`: 1-16, or `"auto"`
+   * (from the machine's cores; the default). Changes how fast packages are written, never their bytes.
    */
-  workers?: number;
+  workers?: number | "auto";
   /**
    * The formats to choose from (default: the registered formats, FORMATS; each is then loaded only when one
    * of its packagers is built, and the config's blocks are checked with the formats' `config` alone).
@@ -491,16 +491,11 @@ export async function build(source: BuildSource, opts: BuildOptions): Promise<Bu
   const host = opts.host ?? nodeBuildHost;
   const registry = registryOf(opts);
   const inputs = await inputsOf(source, opts, host, registry.configurable);
-  // The worker count is process-wide (one pool of compression threads per process): set for this build,
-  // then put back. It changes speed only, so builds running side by side still write the same bytes.
+  // The worker count holds for this build's compressions only (builds side by side keep their own); it
+  // changes speed, never bytes.
   const workers = opts.workers ?? inputs.settings.workers;
   if (workers === undefined) return buildWith(opts, host, registry, inputs);
-  const previous = setCompressionWorkers(workers);
-  try {
-    return await buildWith(opts, host, registry, inputs);
-  } finally {
-    setCompressionWorkers(previous);
-  }
+  return withCompressionWorkers(workers, () => buildWith(opts, host, registry, inputs));
 }
 
 async function buildWith(

@@ -9,8 +9,8 @@ import type { ConfigBlock, ConfigContext, JsonSchema } from "../config/block.ts"
 import { configError, onlyKeys, plainMap } from "../config/plain.ts";
 
 export interface BuildSettings {
-  /** Compression worker threads; absent: `auto` (chosen from the machine's cores). */
-  workers?: number;
+  /** Compression worker threads: 1-16 or `auto` (chosen from the machine's cores); absent: auto. */
+  workers?: number | "auto";
 }
 
 const SCHEMA: JsonSchema = {
@@ -26,11 +26,11 @@ const SCHEMA: JsonSchema = {
 };
 
 /**
- * Parses a worker count as written in packyard.yml or on the command line: `auto` (→ undefined) or an
- * integer from 1 to MAX_FRAME_THREADS; throws SpecError INVALID_FIELD naming `field` otherwise.
+ * Parses a worker count as written in packyard.yml or on the command line: `auto` or an integer from 1 to
+ * MAX_FRAME_THREADS; throws SpecError INVALID_FIELD naming `field` otherwise.
  */
-export function parseWorkers(raw: unknown, field: string): number | undefined {
-  if (raw === "auto") return undefined;
+export function parseWorkers(raw: unknown, field: string): number | "auto" {
+  if (raw === "auto") return "auto";
   const n = typeof raw === "string" && /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : raw;
   if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > MAX_FRAME_THREADS)
     throw configError(
@@ -49,8 +49,7 @@ export function parseBuildSettings(raw: unknown, ctx: ConfigContext): BuildSetti
   onlyKeys(o, ["workers"], ctx.field, { expected: "workers" });
   const out: BuildSettings = {};
   if (o.workers !== undefined && o.workers !== null) {
-    const workers = parseWorkers(o.workers, `${ctx.field}.workers`);
-    if (workers !== undefined) out.workers = workers;
+    out.workers = parseWorkers(o.workers, `${ctx.field}.workers`);
   }
   return out;
 }

@@ -15,6 +15,7 @@
  * An input of at most {@link IN_THREAD_BYTES} is compressed on the calling thread anyway (a worker's
  * start-up would cost more than it saves), unless a framing names its threads. Same bytes every way.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { type Compression, type Framing, MAX_FRAME_THREADS } from "./compression.ts";
 import { compressFrame, GZIP_OS_OFFSET, GZIP_OS_UNIX, streamCodec, unsupportedWrite } from "./frame.ts";
 import { compressFramesInWorkers, defaultFrameThreads } from "./frame-pool.ts";
@@ -77,9 +78,25 @@ export function setCompressionWorkers(workers: number | undefined): number | und
   return previous;
 }
 
+/** A worker count for the calls made inside {@link withCompressionWorkers}: a number, or the default. */
+const scoped = new AsyncLocalStorage<{ workers: number | "auto" }>();
+
+/**
+ * Runs `fn` with `workers` as the worker count of every compress() call made inside it (and in what it
+ * awaits), over {@link setCompressionWorkers}' value: how one build sets its count without changing the
+ * process's (two builds at once keep their own). `"auto"` is the default ({@link defaultFrameThreads}).
+ */
+export function withCompressionWorkers<T>(workers: number | "auto", fn: () => Promise<T>): Promise<T> {
+  if (workers !== "auto" && (!Number.isInteger(workers) || workers < 0))
+    throw new RangeError(`withCompressionWorkers: expected a whole number ≥ 0 or "auto", found ${workers}`);
+  return scoped.run({ workers }, fn);
+}
+
 /** The worker count compress() uses when a call gives none. */
 export function compressionWorkers(): number {
-  return Math.min(processWorkers ?? defaultFrameThreads(), MAX_FRAME_THREADS);
+  const inScope = scoped.getStore()?.workers;
+  const n = inScope === "auto" ? undefined : (inScope ?? processWorkers);
+  return Math.min(n ?? defaultFrameThreads(), MAX_FRAME_THREADS);
 }
 
 /** Pins the OS byte of a gzip stream as it flows past (the header may be split across chunks). */

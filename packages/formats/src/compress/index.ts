@@ -25,6 +25,7 @@ export {
   IN_THREAD_BYTES,
   rechunk,
   setCompressionWorkers,
+  withCompressionWorkers,
 } from "./compress.ts";
 export { closeCompressionWorkers } from "./worker-pool.ts";
 export { type DecompressOptions, decompress, decompressBytes } from "./decompress.ts";

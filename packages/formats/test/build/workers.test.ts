@@ -12,7 +12,8 @@ import { after, test } from "node:test";
 import { build } from "../../src/build/build.ts";
 import { parseBuildSettings, parseWorkers } from "../../src/build/settings.ts";
 import { compressionWorkers, setCompressionWorkers } from "../../src/compress/compress.ts";
-import { startedCompressionWorkers } from "../../src/compress/worker-pool.ts";
+import { defaultFrameThreads } from "../../src/compress/frame-pool.ts";
+import { closeCompressionWorkers, startedCompressionWorkers } from "../../src/compress/worker-pool.ts";
 import { SpecError } from "../../src/errors.ts";
 
 const DATE = 1704067200;
@@ -28,7 +29,7 @@ function tempDir(): string {
 }
 
 test("parseWorkers takes auto or 1-16 (numbers or digit strings); anything else names the field", () => {
-  assert.equal(parseWorkers("auto", "build.workers"), undefined);
+  assert.equal(parseWorkers("auto", "build.workers"), "auto");
   assert.equal(parseWorkers(1, "build.workers"), 1);
   assert.equal(parseWorkers("16", "--workers"), 16);
   for (const bad of [0, 17, 1.5, -1, "two", "", "0x2", null, true]) {
@@ -47,7 +48,7 @@ test("parseWorkers takes auto or 1-16 (numbers or digit strings); anything else 
 test("the build: block has workers and nothing else", () => {
   const ctx = { field: "build", baseDir: "/p" };
   assert.deepEqual(parseBuildSettings(undefined, ctx), {});
-  assert.deepEqual(parseBuildSettings({ workers: "auto" }, ctx), {});
+  assert.deepEqual(parseBuildSettings({ workers: "auto" }, ctx), { workers: "auto" });
   assert.deepEqual(parseBuildSettings({ workers: 3 }, ctx), { workers: 3 });
   assert.throws(
     () => parseBuildSettings({ worker: 2 }, ctx),
@@ -84,8 +85,8 @@ function project(workersLine: string): { dir: string; config: string } {
   return { dir, config };
 }
 
-async function buildTar(config: string, dir: string, workers?: number): Promise<string> {
-  const out = join(dir, `out-${workers ?? "config"}`);
+async function buildTar(config: string, dir: string, workers?: number | "auto"): Promise<string> {
+  const out = join(dir, `out-${workers ?? "config"}-${Math.random().toString(36).slice(2)}`);
   await build(
     { configPath: config, baseDir: dir },
     {
@@ -126,6 +127,29 @@ test("workers 1, 2 and 8 (and build.workers) write the same bytes; threads start
       assert.equal(sha256(join(configured, name)), want, `${name}: build.workers 1`);
       assert.equal(sha256(join(two, name)), want, `${name}: workers 2`);
       assert.equal(sha256(join(eight, name)), want, `${name}: workers 8`);
+    }
+  } finally {
+    setCompressionWorkers(before);
+  }
+});
+
+test("--workers auto overrides build.workers; two builds at once keep their own count and leave the process's alone", async () => {
+  const before = setCompressionWorkers(3);
+  try {
+    const fromConfig = project("build:\n  workers: 1\n");
+    await closeCompressionWorkers(); // an empty pool: a thread used now is a thread started now
+    const started0 = startedCompressionWorkers();
+    const auto = await buildTar(fromConfig.config, fromConfig.dir, "auto");
+    if (defaultFrameThreads() > 1)
+      assert.ok(startedCompressionWorkers() > started0, "auto uses threads on a machine with several cores");
+    const [one, eight] = await Promise.all([
+      buildTar(fromConfig.config, fromConfig.dir, 1),
+      buildTar(fromConfig.config, fromConfig.dir, 8),
+    ]);
+    assert.equal(compressionWorkers(), 3, "the process-wide setting is untouched");
+    for (const name of readdirSync(auto).filter((n) => n.endsWith(".deb") || n.endsWith(".tar.gz"))) {
+      assert.equal(sha256(join(one, name)), sha256(join(auto, name)), name);
+      assert.equal(sha256(join(eight, name)), sha256(join(auto, name)), name);
     }
   } finally {
     setCompressionWorkers(before);
