@@ -103,3 +103,16 @@ test("--workers takes auto or 1-16; another value is a usage error (exit 2) befo
     assert.equal(r.status, 0, `${good}: ${r.stderr}`);
   }
 });
+
+test("the launcher runs build with a small young generation (--max-semi-space-size=1), unless told not to", () => {
+  const out = tmp();
+  const r = spawnCli(["build", "--debug", "-p", "deb", "-t", out], EXAMPLE_DIR, ENV);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /^node options: .*--max-semi-space-size=1/m, r.stderr);
+  const plain = spawnCli(["build", "--debug", "-p", "deb", "-t", out], EXAMPLE_DIR, {
+    ...ENV,
+    PACKYARD_NO_REEXEC: "1",
+  });
+  assert.equal(plain.status, 0, plain.stderr);
+  assert.doesNotMatch(plain.stderr, /max-semi-space-size/, plain.stderr);
+});

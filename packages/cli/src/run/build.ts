@@ -70,7 +70,11 @@ export const run: RunCommand = async (flags, _positionals, io) => {
     }
   }
   const { date, source } = resolveBuildDate(io.env, dirname(configPath));
-  if (io.debug) io.err(`build date ${date} (${new Date(date * 1000).toISOString()}) from ${source}\n`);
+  if (io.debug) {
+    io.err(`build date ${date} (${new Date(date * 1000).toISOString()}) from ${source}\n`);
+    // The launcher restarts `build` with a small young generation (bin/packyard.js): say whether it did.
+    io.err(`node options: ${process.execArgv.join(" ") || "(none)"}\n`);
+  }
   const quiet = flags.quiet === true;
   const progress = quiet
     ? undefined
