@@ -13,6 +13,7 @@
  * thread's file reads use the same pool.
  */
 import { parentPort } from "node:worker_threads";
+import { concatBytes } from "../bytes/bytes.ts";
 import type { Compression } from "./compression.ts";
 import { compressFrame, streamCodec } from "./frame.ts";
 import { PieceCoder } from "./through.ts";
@@ -77,15 +78,7 @@ function ownBuffer(bytes: Uint8Array): ArrayBuffer {
 function joined(parts: readonly Uint8Array[]): ArrayBuffer[] {
   if (parts.length === 0) return [];
   if (parts.length === 1) return [ownBuffer(parts[0] as Uint8Array)];
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return [out.buffer];
+  return [concatBytes(parts).buffer as ArrayBuffer];
 }
 
 const streams = new Map<number, PieceCoder>();
