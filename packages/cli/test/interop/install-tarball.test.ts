@@ -51,7 +51,7 @@ interface LockEntry {
 }
 
 /**
- * A package-lock for the scratch project: the two tarballs, plus the monorepo lock's entries for their
+ * A package-lock for the scratch project: the tarballs, plus the monorepo lock's entries for their
  * runtime dependencies (with `resolved` and `integrity`, so npm installs them from its cache offline).
  */
 function scratchLock(tarballs: Record<string, string>): object {
@@ -168,6 +168,8 @@ before(() => {
       "--workspace",
       "packages/repo",
       "--workspace",
+      "packages/server",
+      "--workspace",
       "packages/cli",
       "--pack-destination",
       tgz,
@@ -177,13 +179,15 @@ before(() => {
   const files = readdirSync(tgz);
   const formatsTgz = files.find((f) => f.startsWith("packyard-formats-"));
   const repoTgz = files.find((f) => f.startsWith("packyard-repo-"));
+  const serverTgz = files.find((f) => f.startsWith("packyard-server-"));
   const cliTgz = files.find((f) => /^packyard-\d/.test(f));
-  assert.ok(formatsTgz && repoTgz && cliTgz, `npm pack made ${files.join(", ")}`);
+  assert.ok(formatsTgz && repoTgz && serverTgz && cliTgz, `npm pack made ${files.join(", ")}`);
   app = join(work, "app");
   mkdirSync(app);
   const tarballs = {
     "@packyard/formats": `../tgz/${formatsTgz}`,
     "@packyard/repo": `../tgz/${repoTgz}`,
+    "@packyard/server": `../tgz/${serverTgz}`,
     packyard: `../tgz/${cliTgz}`,
   };
   writeFileSync(
@@ -203,12 +207,14 @@ before(() => {
 test("the packed tarballs ship dist/ and no TypeScript sources or tests", () => {
   const formats = join(app, "node_modules/@packyard/formats");
   const repo = join(app, "node_modules/@packyard/repo");
+  const server = join(app, "node_modules/@packyard/server");
   const cli = join(app, "node_modules/packyard");
   const list = (dir: string): string[] =>
     readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => !f.includes("node_modules"));
   for (const [dir, main] of [
     [formats, "dist/index.js"],
     [repo, "dist/index.js"],
+    [server, "dist/index.js"],
     [cli, "dist/main.js"],
   ] as const) {
     const names = list(dir);
