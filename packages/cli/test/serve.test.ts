@@ -12,7 +12,7 @@ import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { needPostgres } from "@packyard/testkit/postgres";
 import type { FastifyInstance } from "fastify";
-import { serverLogger, startServer } from "../src/index.ts";
+import { serverLogger, startServer } from "@packyard/server";
 
 /** The master key of this file's PostgreSQL database (its tests share the database, so they share the key). */
 const PG_MASTER_KEY = "cd".repeat(32);
