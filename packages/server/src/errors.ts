@@ -54,6 +54,34 @@ export type ServerErrorCode =
   | "UNSUPPORTED_MEDIA_TYPE"
   /** Too many requests from this token or address; `Retry-After` says when to try again (429). */
   | "RATE_LIMITED"
+  /** An upload's, file's or repository's name is outside what the server accepts (`[A-Za-z0-9._-]{1,128}`, not `.`/`..`) (400). */
+  | "INVALID_NAME"
+  /** The uploaded bytes' SHA-256 differs from the one the client declared (422). */
+  | "CHECKSUM_MISMATCH"
+  /** An uploaded file is not a package the formats readers read; `data.readerCode` has the reader's code (422). */
+  | "NOT_A_PACKAGE"
+  /** A packyard.yml the formats config loader refused; `data.loaderCode` and `data.field` are the loader's (422). */
+  | "INVALID_CONFIG"
+  /** The same name + version + architecture is held with other bytes (409). */
+  | "VERSION_EXISTS"
+  /** An uploaded signing key could not be read as an OpenPGP or PEM key (422). */
+  | "KEY_INVALID"
+  /** An uploaded signing key holds no secret key material (422). */
+  | "KEY_PUBLIC_ONLY"
+  /** An uploaded signing key is not an RSA v4 key (curve25519, v6 and other algorithms are refused) (422). */
+  | "KEY_ALGORITHM_UNSUPPORTED"
+  /** An uploaded RSA key is shorter than 2048 bits (422). */
+  | "KEY_TOO_WEAK"
+  /** An uploaded signing key (or its signing subkey) has expired or is revoked (422). */
+  | "KEY_EXPIRED"
+  /** The passphrase does not unlock the uploaded key, or the key is locked and none was given (422). */
+  | "KEY_PASSPHRASE_WRONG"
+  /** The change would alter Origin, Label or Codename of a published APT suite (409). */
+  | "REPO_IDENTITY_LOCKED"
+  /** The repository's publish lock was lost (connection to the database gone) before a write (503). */
+  | "LOCK_LOST"
+  /** The repository is being published by someone else and did not free up in time (503). */
+  | "LOCK_TIMEOUT"
   /** A failure the server did not expect; the response carries the request id to find it in the log (500). */
   | "INTERNAL"
   /** The database or the storage does not answer (503). */

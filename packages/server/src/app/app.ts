@@ -1,6 +1,6 @@
 /**
  * `buildApp(deps)`: the packyard server as a fastify 5 app, not listening (tests call `inject`, `packyard
- * serve` calls `listen`). One plugin per area: accounts, projects, ops. Every route declares a schema and an
+ * serve` calls `listen`). One plugin per area: accounts, projects, uploads, keys, repos, ops. Every route declares a schema and an
  * authorization rule (authz.ts); a route without one stops the build.
  */
 import { createHash, randomUUID } from "node:crypto";
@@ -20,7 +20,10 @@ import { REDACT } from "./logger.ts";
 import { Metrics } from "./metrics.ts";
 import { accountsPlugin } from "./plugins/accounts.ts";
 import { opsPlugin } from "./plugins/ops.ts";
+import { keysPlugin } from "./plugins/keys.ts";
 import { projectsPlugin } from "./plugins/projects.ts";
+import { reposPlugin } from "./plugins/repos.ts";
+import { uploadsPlugin } from "./plugins/uploads.ts";
 
 /** Largest JSON body the API reads (uploads stream past this limit on their own routes). */
 export const JSON_BODY_LIMIT = 1024 * 1024;
@@ -142,6 +145,10 @@ export async function buildApp(deps: AppDeps, build: BuildOptions = {}): Promise
   const options: PluginOptions = { deps, rateLimit: limits, metrics };
   await app.register(accountsPlugin, { ...options, prefix: "/api/v1" });
   await app.register(projectsPlugin, { ...options, prefix: "/api/v1" });
+  await app.register(uploadsPlugin, { ...options, prefix: "/api/v1" });
+  await app.register(keysPlugin, { ...options, prefix: "/api/v1" });
+  // Repositories: the API under /api/v1 and the served files under /r/ (the plugin sets both paths).
+  await app.register(reposPlugin, options);
   await app.register(opsPlugin, options);
   for (const plugin of build.plugins ?? []) await app.register(plugin, options);
   await app.ready();

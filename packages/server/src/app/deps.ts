@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import type { Db } from "../db/db.ts";
 import type { MasterKey } from "../keys/master-key.ts";
 import type { ScryptCost } from "../accounts/password.ts";
+import type { KeyGenerator } from "../keys/generate.ts";
 
 /** The time source; tests pass a clock they move. */
 export interface Clock {
@@ -35,6 +36,13 @@ export interface AppConfig {
   rateLimit?: Partial<RateLimitConfig>;
   /** scrypt cost of new password hashes (default N=2^15, r=8, p=1); tests lower it. */
   scrypt?: ScryptCost;
+  /** Largest upload (source file or package) in bytes, enforced on the stream (default 2 GiB). */
+  uploadLimitBytes?: number;
+  /**
+   * Where users fetch hosted repositories from when storage is served directly (`--repo-base-url`, an S3
+   * website or CDN): install text points there instead of `<publicUrl>/r/`.
+   */
+  repoBaseUrl?: string;
 }
 
 /** Dependencies of {@link buildApp}. */
@@ -46,6 +54,11 @@ export interface AppDeps {
   /** A pino logger; the app logs through a child of it that redacts secrets. */
   logger: Logger;
   config: AppConfig;
+  /**
+   * Makes projects' signing keys (OpenPGP RSA-4096 and apk RSA-4096). Default: real generation; tests pass
+   * one that draws from a pool of pre-generated fixture keys.
+   */
+  keyGenerator?: KeyGenerator;
 }
 
 /** The system clock. */

@@ -10,6 +10,7 @@ import { isServerError, ServerError, type ServerErrorCode } from "../errors.ts";
 /** HTTP status of each code a request can fail with; codes not listed are 500. */
 const STATUS: Partial<Record<ServerErrorCode, number>> = {
   INVALID_REQUEST: 400,
+  INVALID_NAME: 400,
   TOKEN_IN_QUERY: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
@@ -17,11 +18,24 @@ const STATUS: Partial<Record<ServerErrorCode, number>> = {
   NOT_FOUND: 404,
   ALREADY_EXISTS: 409,
   LAST_OWNER: 409,
+  VERSION_EXISTS: 409,
+  REPO_IDENTITY_LOCKED: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  CHECKSUM_MISMATCH: 422,
+  NOT_A_PACKAGE: 422,
+  INVALID_CONFIG: 422,
+  KEY_INVALID: 422,
+  KEY_PUBLIC_ONLY: 422,
+  KEY_ALGORITHM_UNSUPPORTED: 422,
+  KEY_TOO_WEAK: 422,
+  KEY_EXPIRED: 422,
+  KEY_PASSPHRASE_WRONG: 422,
   RATE_LIMITED: 429,
   DB_UNAVAILABLE: 503,
   UNAVAILABLE: 503,
+  LOCK_LOST: 503,
+  LOCK_TIMEOUT: 503,
 };
 
 /** The status a code answers with. */
