@@ -20,6 +20,7 @@ import { REDACT } from "./logger.ts";
 import { Metrics } from "./metrics.ts";
 import { accountsPlugin } from "./plugins/accounts.ts";
 import { opsPlugin } from "./plugins/ops.ts";
+import { filesPlugin } from "./plugins/files.ts";
 import { keysPlugin } from "./plugins/keys.ts";
 import { projectsPlugin } from "./plugins/projects.ts";
 import { reposPlugin } from "./plugins/repos.ts";
@@ -147,8 +148,9 @@ export async function buildApp(deps: AppDeps, build: BuildOptions = {}): Promise
   await app.register(projectsPlugin, { ...options, prefix: "/api/v1" });
   await app.register(uploadsPlugin, { ...options, prefix: "/api/v1" });
   await app.register(keysPlugin, { ...options, prefix: "/api/v1" });
-  // Repositories: the API under /api/v1 and the served files under /r/ (the plugin sets both paths).
-  await app.register(reposPlugin, options);
+  await app.register(reposPlugin, { ...options, prefix: "/api/v1" });
+  // Repository files (apt, dnf, pacman and apk fetch them) under /r/<project>/<repository>/.
+  await app.register(filesPlugin, { ...options, prefix: "/r" });
   await app.register(opsPlugin, options);
   for (const plugin of build.plugins ?? []) await app.register(plugin, options);
   await app.ready();
