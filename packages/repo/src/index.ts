@@ -49,6 +49,7 @@ export type {
 // Storage drivers.
 export { folderStorage } from "./storage/fs.ts";
 export { memoryStorage } from "./storage/memory.ts";
+export { prefixStorage } from "./storage/prefix.ts";
 export { collectBytes, readObject } from "./storage/read.ts";
 export { type S3Credentials, type S3StorageOptions, s3Storage } from "./storage/s3.ts";
 export { type StorageUrlOptions, storageFromUrl } from "./storage/url.ts";

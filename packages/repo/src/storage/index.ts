@@ -5,6 +5,7 @@
 export { folderStorage } from "./fs.ts";
 export { checkKey, checkPrefix, TEMP_PREFIX } from "./key.ts";
 export { memoryStorage } from "./memory.ts";
+export { prefixStorage } from "./prefix.ts";
 export { collectBytes, readObject } from "./read.ts";
 export { type S3Credentials, type S3StorageOptions, s3Storage } from "./s3.ts";
 export {
