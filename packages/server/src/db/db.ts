@@ -35,9 +35,42 @@ export type Tx = Queryable;
 /** Which adapter a {@link Db} is. */
 export type DbKind = "pglite" | "postgres";
 
+/**
+ * What a {@link Db.session} callback gets: statements on one connection of its own for the callback's
+ * duration, so that session state (a session advisory lock) lives exactly as long as that connection.
+ *
+ * - PostgreSQL: one pool client, checked out for the whole callback. Its loss (the server terminated the
+ *   backend, the network dropped) is observable: {@link Session.lost} is set, and the next statement fails
+ *   with DB_UNAVAILABLE. Afterwards the client goes back to the pool with its advisory locks released, or
+ *   is destroyed when it was lost or could not be cleaned.
+ * - PGlite: there is only one session, shared by everything in the process; a "session" is the Db itself
+ *   (statements take turns as usual, nothing is held between them), never lost. Session-level locks
+ *   therefore exclude nothing there: callers needing mutual exclusion on PGlite use an in-process lock
+ *   keyed by {@link Session.scope} (see repos/lock.ts).
+ */
+export interface Session extends Queryable {
+  /** True when the session is a connection of its own (PostgreSQL); false on PGlite's one shared session. */
+  readonly dedicated: boolean;
+  /**
+   * Names the data the session is on — the same for every Db over the same database and schema in this
+   * process (PGlite: instance and schema; PostgreSQL: connection target and schema) — for in-process locks.
+   */
+  readonly scope: string;
+  /** Why the connection was lost, once it was; undefined while it is up (always, on PGlite). */
+  readonly lost: Error | undefined;
+  /** PostgreSQL's backend process id of the connection (`pg_backend_pid()`); undefined on PGlite. */
+  readonly backendPid: number | undefined;
+}
+
 /** A database: statements outside a transaction autocommit. */
 export interface Db extends Queryable {
   readonly kind: DbKind;
+  /**
+   * Runs `fn` with a {@link Session}: on PostgreSQL a connection held for `fn`'s whole duration (no
+   * transaction is opened: statements autocommit unless `fn` says BEGIN), on PGlite the shared session.
+   * Resolves or rejects with `fn`'s outcome.
+   */
+  session<T>(fn: (session: Session) => Promise<T>): Promise<T>;
   /**
    * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws (its error is
    * rethrown). On PGlite transactions run one at a time and nothing else runs meanwhile, so inside `fn` use

@@ -7,7 +7,15 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { PGlite, type Transaction } from "@electric-sql/pglite";
 import { isServerError, ServerError } from "../errors.ts";
-import { checkSchemaName, type Db, parseInt8, type QueryResult, type Queryable, type Tx } from "./db.ts";
+import {
+  checkSchemaName,
+  type Db,
+  parseInt8,
+  type QueryResult,
+  type Queryable,
+  type Session,
+  type Tx,
+} from "./db.ts";
 import { abortedCommit, driverError } from "./driver-error.ts";
 import { Mutex } from "./mutex.ts";
 
@@ -29,6 +37,9 @@ export interface PgliteDbOptions {
 
 /** One mutex per PGlite instance, shared by every Db made over it. */
 const turns = new WeakMap<PGlite, Mutex>();
+/** A number per PGlite instance, for {@link Session.scope}. */
+const instanceNumbers = new WeakMap<PGlite, number>();
+let instancesSeen = 0;
 /**
  * Set while a transaction callback runs, to refuse `db.query` from inside it (it would wait forever). `open`
  * turns false when the transaction ends, for work the callback started that outlives it.
@@ -91,6 +102,9 @@ export function pgliteDb(instance: PGlite, options: PgliteDbOptions = {}): Db {
   if (mutex === undefined) turns.set(instance, (mutex = new Mutex()));
   const turn = mutex;
   const schema = options.schema === undefined ? undefined : checkSchemaName(options.schema);
+  let instanceNumber = instanceNumbers.get(instance);
+  if (instanceNumber === undefined) instanceNumbers.set(instance, (instanceNumber = ++instancesSeen));
+  const scope = `pglite:${instanceNumber}:${schema ?? ""}`;
   const direct = queryable(instance);
   let closed = false;
 
@@ -139,6 +153,20 @@ export function pgliteDb(instance: PGlite, options: PgliteDbOptions = {}): Db {
           marker.open = false;
         }
       });
+    },
+    session<T>(fn: (session: Session) => Promise<T>): Promise<T> {
+      // PGlite has one session for everything: the "session" is the Db itself, never lost (see Session).
+      const session: Session = {
+        dedicated: false,
+        scope,
+        lost: undefined,
+        backendPid: undefined,
+        query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+          return onTurn("a query", () => direct.query<R>(sql, params));
+        },
+        exec: (script) => onTurn("a script", () => direct.exec(script)),
+      };
+      return fn(session);
     },
     async close(): Promise<void> {
       if (closed) return;

@@ -1,11 +1,21 @@
 /**
  * The PostgreSQL adapter: a `pg` pool. Statements outside a transaction run on any pooled connection; a
  * transaction holds one connection from BEGIN to COMMIT/ROLLBACK. A connection that failed mid-transaction
- * is destroyed, not returned to the pool.
+ * is destroyed, not returned to the pool. A session ({@link Db.session}) holds one connection for its
+ * callback's duration; its loss is watched, and it goes back to the pool without advisory locks (or is
+ * destroyed).
  */
 import pg from "pg";
 import { ServerError } from "../errors.ts";
-import { checkSchemaName, type Db, parseInt8, type QueryResult, type Queryable, type Tx } from "./db.ts";
+import {
+  checkSchemaName,
+  type Db,
+  parseInt8,
+  type QueryResult,
+  type Queryable,
+  type Session,
+  type Tx,
+} from "./db.ts";
 import { abortedCommit, driverError } from "./driver-error.ts";
 
 /** Options of {@link openPostgres}. */
@@ -97,6 +107,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   }
   // Fail now, not on the first request, when the server is unreachable or refuses the credentials.
   (await connect()).release();
+  const scope = `postgres:${targetOf(options.connectionString)}:${schema ?? ""}`;
 
   return {
     kind: "postgres",
@@ -144,10 +155,78 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
       release();
       return result;
     },
+    async session<T>(fn: (session: Session) => Promise<T>): Promise<T> {
+      const client = await connect();
+      let lost: Error | undefined;
+      let done = false;
+      // A checked-out client emits 'error' when its backend is terminated or the socket drops, then 'end';
+      // both are heard here (unheard, 'error' would end the process) and make the session lost.
+      const onError = (e: Error): void => {
+        lost ??= e;
+      };
+      const onEnd = (): void => {
+        lost ??= new Error("the connection was closed");
+      };
+      client.on("error", onError);
+      client.on("end", onEnd);
+      const statements = queryable(client, () => {
+        if (done)
+          throw new ServerError(
+            "DB_ERROR",
+            "Expected a session handle in use, found it after its session ended",
+          );
+        if (lost !== undefined)
+          throw new ServerError(
+            "DB_UNAVAILABLE",
+            `Expected the session's database connection to be up, found it lost: ${lost.message}`,
+            {},
+            { cause: lost },
+          );
+      });
+      const pid = (client as unknown as { processID?: unknown }).processID;
+      const session: Session = {
+        dedicated: true,
+        scope,
+        get lost() {
+          return lost;
+        },
+        backendPid: typeof pid === "number" ? pid : undefined,
+        query: (sql, params) => statements.query(sql, params),
+        exec: (script) => statements.exec(script),
+      };
+      try {
+        return await fn(session);
+      } finally {
+        done = true;
+        // Session-level advisory locks outlive their holder on a pooled connection: release them all before
+        // the connection is reused; a connection that is lost or cannot be cleaned is destroyed instead.
+        let destroy = lost !== undefined;
+        if (!destroy) {
+          try {
+            await client.query("SELECT pg_advisory_unlock_all()");
+          } catch {
+            destroy = true;
+          }
+        }
+        client.off("error", onError);
+        client.off("end", onEnd);
+        client.release(destroy || lost !== undefined);
+      }
+    },
     async close(): Promise<void> {
       if (!pool.ended && !pool.ending) await pool.end();
     },
   };
+}
+
+/** `host:port/database` of a connection string (no user or password), naming the database in a session scope. */
+function targetOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || "5432"}${u.pathname}`;
+  } catch {
+    return "(unparsable)";
+  }
 }
 
 /** The connection string without its password, for messages. */
