@@ -21,7 +21,7 @@ function show(v: unknown): string {
  * for a repository error the storage `key` and `suite`. A reader's FormatError names a member or entry of
  * the package in `path` (`data.tar.xz`, `./usr/bin/x`): that is shown as `in data.tar.xz`.
  */
-function where(e: PackyardErrorAny | RepoError, message: string): string[] {
+function where(e: PackyardErrorAny | RepoError | ServerErrorLike, message: string): string[] {
   const data = e.data;
   const parts: string[] = [];
   for (const key of ["field", "path", "offset", "key", "suite"] as const) {
@@ -38,6 +38,25 @@ function where(e: PackyardErrorAny | RepoError, message: string): string[] {
   return parts;
 }
 
+/**
+ * A @packyard/server error (`packyard serve`), recognized by its shape so that reporting an error never
+ * loads the server: name `ServerError`, a string `code` and a `data` object, as the server's own
+ * `isServerError` checks.
+ */
+interface ServerErrorLike extends Error {
+  code: string;
+  data: Record<string, unknown>;
+}
+function isServerError(e: unknown): e is ServerErrorLike {
+  return (
+    e instanceof Error &&
+    e.name === "ServerError" &&
+    typeof (e as ServerErrorLike).code === "string" &&
+    typeof (e as ServerErrorLike).data === "object" &&
+    (e as ServerErrorLike).data !== null
+  );
+}
+
 /** Node's own system errors (ENOENT, EACCES, ...) raised by the CLI's file operations. */
 function isSystemError(e: unknown): e is NodeJS.ErrnoException {
   return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === "string" && "syscall" in e;
@@ -48,7 +67,7 @@ export function formatError(e: unknown, opts: { debug: boolean; color: boolean }
   if (e instanceof UsageError) return formatUsageError(e, opts);
   const label = errorLabel(opts.color);
   let text: string;
-  if (isPackyardError(e) || isRepoError(e)) {
+  if (isPackyardError(e) || isRepoError(e) || isServerError(e)) {
     const extra = where(e, e.message);
     const file =
       typeof e.data.file === "string" && !e.message.includes(e.data.file) ? `${e.data.file}: ` : "";

@@ -27,7 +27,7 @@ export const run: RunCommand = async (flags, _positionals, io) => {
   if (publicUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(publicUrl))
     throw new UsageError(`--public-url: expected an http:// or https:// URL, found '${publicUrl}'`, "serve");
 
-  const { isServerError, serverLogger, startServer } = await import("@packyard/server");
+  const { serverLogger, startServer } = await import("@packyard/server");
   const logger = serverLogger({ level, destination: { write: (line: string) => io.err(line) } });
   // Signals are heard from before the start, so one that arrives while the server starts stops it once
   // it listens instead of killing it half-way (with the lock and the database open).
@@ -72,10 +72,7 @@ export const run: RunCommand = async (flags, _positionals, io) => {
   } catch (e) {
     process.off("SIGTERM", onTerm);
     process.off("SIGINT", onInt);
-    // report.ts knows the formats' and repository's errors; the server's are printed here with their code.
-    if (!isServerError(e)) throw e;
-    io.err(`error: ${e.message} [ServerError ${e.code}]\n`);
-    return 1;
+    throw e; // report.ts prints a ServerError with its code
   }
   if (requested !== undefined) {
     const signal = requested;
