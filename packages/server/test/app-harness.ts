@@ -17,8 +17,15 @@ import {
   migrate,
   type Scope,
   serverLogger,
+  verifyMasterKey,
 } from "../src/index.ts";
+import type { KeyGenerator } from "../src/keys/generate.ts";
+import type { MasterKey } from "../src/keys/master-key.ts";
 import type { FreshDb } from "./dbs.ts";
+import { poolKeyGenerator } from "./key-pool.ts";
+
+/** The master key of test apps. */
+export const TEST_MASTER_KEY: MasterKey = { version: 1, bytes: new Uint8Array(32).fill(7) };
 
 /** scrypt cost for tests: cheap, still stored and checked like the default. */
 export const TEST_SCRYPT = { n: 1024, r: 8, p: 1 };
@@ -92,12 +99,14 @@ export async function harness(
   t: TestContext,
   fresh: (t: TestContext) => Promise<FreshDb | undefined>,
   config: AppConfig = {},
-  options: { db?: (db: Db) => Db; storage?: Storage } = {},
+  options: { db?: (db: Db) => Db; storage?: Storage; keyGenerator?: KeyGenerator } = {},
 ): Promise<Harness | undefined> {
   const f = await fresh(t);
   if (f === undefined) return undefined;
   await migrate(f.db);
   const clock = new TestClock();
+  // As a server start does: signing_keys rows name the master key version recorded here.
+  await verifyMasterKey(f.db, TEST_MASTER_KEY, clock.now());
   const storage = options.storage ?? memoryStorage();
   const logger = serverLogger({
     level: "debug",
@@ -107,10 +116,12 @@ export async function harness(
   const app = await buildApp({
     db,
     storage,
-    masterKey: { version: 1, bytes: new Uint8Array(32).fill(7) },
+    masterKey: TEST_MASTER_KEY,
     clock,
     logger,
     config: { scrypt: TEST_SCRYPT, ...config },
+    // Pre-generated fixture keys unless a test brings its own generator (keys.test.ts: real generation).
+    keyGenerator: options.keyGenerator ?? poolKeyGenerator,
   });
   t.after(() => app.close());
   return {

@@ -9,6 +9,8 @@ import { userBySlug } from "../../accounts/users.ts";
 import type { Tx } from "../../db/db.ts";
 import { isUniqueViolation } from "../../db/driver-error.ts";
 import { ServerError } from "../../errors.ts";
+import { newProjectKeys } from "../../keys/new-keys.ts";
+import { insertKey } from "../../keys/project-keys.ts";
 import type { PluginOptions } from "../app.ts";
 import { actsAsAdmin, type Role } from "../authz.ts";
 import { ERRORS, MEMBER, NO_CONTENT, PROJECT, ROLE, SLUG } from "../schemas.ts";
@@ -99,6 +101,9 @@ export async function projectsPlugin(app: FastifyInstance, options: PluginOption
           "Expected a token not bound to a project, found one bound to a project",
         );
       const now = clock.now();
+      // The project's signing keys are made before the transaction: RSA-4096 generation takes seconds and
+      // PGlite runs one transaction at a time. They are sealed and stored inside it.
+      const keys = await newProjectKeys(options.deps, request.body.slug, now);
       try {
         const row = await db.transaction(async (tx) => {
           const { rows } = await tx.query<ProjectRow>(
@@ -107,6 +112,7 @@ export async function projectsPlugin(app: FastifyInstance, options: PluginOption
             [request.body.slug, request.body.displayName ?? "", now],
           );
           const project = rows[0]!;
+          for (const key of keys) await insertKey(tx, options.deps.masterKey, project.id, key, now);
           await tx.query(
             "INSERT INTO memberships (project_id, user_id, role, created_at) VALUES ($1, $2, 'owner', $3)",
             [project.id, caller.userId, now],
