@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { needPostgres } from "@packyard/testkit/postgres";
 import type { FastifyInstance } from "fastify";
 import { serverLogger, startServer } from "@packyard/server";
+import { runMain } from "./run-cli.ts";
 
 /** The master key of this file's PostgreSQL database (its tests share the database, so they share the key). */
 const PG_MASTER_KEY = "cd".repeat(32);
@@ -80,6 +81,24 @@ async function failing(args: string[], env: Record<string, string | undefined> =
     return { code, out, err };
   }
 }
+
+test("serve refuses a bad --port, --log-level, --public-url or --repo-base-url (with credentials) before starting", async () => {
+  const cases: [string[], RegExp][] = [
+    [["--port", "70000"], /--port: expected a number from 0 to 65535, found '70000'/],
+    [["--log-level", "loud"], /--log-level: expected one of .*found 'loud'/],
+    [["--public-url", "ftp://x"], /--public-url: expected an http:\/\/ or https:\/\/ URL/],
+    [
+      ["--repo-base-url", "https://u:p@cdn.example.org/r"],
+      /--repo-base-url: expected an http:\/\/ or https:\/\/ URL without credentials/,
+    ],
+    [["--repo-base-url", "cdn.example.org"], /--repo-base-url: expected/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await runMain(["serve", "--data", "/nonexistent/packyard-data", ...args], tmpdir(), []);
+    assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+  }
+});
 
 test("serve: first start, lock, SIGKILL restart, SIGTERM, another master key (PGlite)", async () => {
   const data = join(temp, "data");

@@ -4,7 +4,7 @@ import { type Command, runFrom } from "../command.ts";
 export const serveCommand: Command = {
   name: "serve",
   summary: "run the packyard server (embedded database and storage by default)",
-  help: `Usage: packyard serve [--data DIR] [--host HOST] [--port PORT] [--public-url URL] [--allow-signup] [--metrics-public] [--admin-token-file FILE] [--log-level LEVEL]
+  help: `Usage: packyard serve [--data DIR] [--host HOST] [--port PORT] [--public-url URL] [--repo-base-url URL] [--allow-signup] [--metrics-public] [--admin-token-file FILE] [--log-level LEVEL]
 
 Runs the packyard server. With no settings everything lives in the data folder: the embedded database
 (PGlite), the storage and master.key (created 0600 on first start). One server per data folder.
@@ -15,6 +15,8 @@ Options:
       --host HOST             address to listen on (default: 127.0.0.1)
       --port PORT             port to listen on (default: 8080; 0 picks a free one)
       --public-url URL        the URL clients reach the server at (behind a proxy)
+      --repo-base-url URL     where users fetch hosted repositories when the storage is served directly
+                              (an S3 website or CDN); install text points there instead of PUBLIC-URL/r/
       --allow-signup          anyone may create an account (default: an administrator creates them)
       --metrics-public        serve /metrics without a token (default: an admin token)
       --admin-token-file FILE write the first admin token to FILE (0600) instead of printing it
@@ -37,6 +39,7 @@ SIGTERM or SIGINT stops it: no new connections, requests in flight finish (up to
     host: { type: "string" },
     port: { type: "string" },
     "public-url": { type: "string" },
+    "repo-base-url": { type: "string" },
     "allow-signup": { type: "boolean" },
     "metrics-public": { type: "boolean" },
     "admin-token-file": { type: "string" },

@@ -8,6 +8,16 @@ import { UsageError } from "../usage-error.ts";
 
 const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"];
 
+/** An http(s) URL with a host and no user:password@ (install text built from it is public). */
+function plainHttpUrl(text: string): boolean {
+  try {
+    const u = new URL(text);
+    return /^https?:$/.test(u.protocol) && u.host !== "" && u.username === "" && u.password === "";
+  } catch {
+    return false;
+  }
+}
+
 export const run: RunCommand = async (flags, _positionals, io) => {
   const text = (name: string): string | undefined => {
     const v = flags[name];
@@ -26,6 +36,12 @@ export const run: RunCommand = async (flags, _positionals, io) => {
   const publicUrl = text("public-url");
   if (publicUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(publicUrl))
     throw new UsageError(`--public-url: expected an http:// or https:// URL, found '${publicUrl}'`, "serve");
+  const repoBaseUrl = text("repo-base-url");
+  if (repoBaseUrl !== undefined && !plainHttpUrl(repoBaseUrl))
+    throw new UsageError(
+      `--repo-base-url: expected an http:// or https:// URL without credentials, found '${repoBaseUrl}'`,
+      "serve",
+    );
 
   const { serverLogger, startServer } = await import("@packyard/server");
   const logger = serverLogger({ level, destination: { write: (line: string) => io.err(line) } });
@@ -64,6 +80,7 @@ export const run: RunCommand = async (flags, _positionals, io) => {
         allowSignup: flags["allow-signup"] === true,
         metricsPublic: flags["metrics-public"] === true,
         ...(publicUrl !== undefined ? { publicUrl } : {}),
+        ...(repoBaseUrl !== undefined ? { repoBaseUrl } : {}),
       },
       ...(text("admin-token-file") !== undefined ? { adminTokenFile: text("admin-token-file")! } : {}),
       print: (s) => io.out(s),
