@@ -24,6 +24,7 @@ import { opsPlugin } from "./plugins/ops.ts";
 import { filesPlugin } from "./plugins/files.ts";
 import { keysPlugin } from "./plugins/keys.ts";
 import { projectsPlugin } from "./plugins/projects.ts";
+import { readTokensPlugin } from "./plugins/read-tokens.ts";
 import { reposPlugin } from "./plugins/repos.ts";
 import { uploadsPlugin } from "./plugins/uploads.ts";
 
@@ -168,6 +169,7 @@ export async function buildApp(deps: AppDeps, build: BuildOptions = {}): Promise
   await app.register(uploadsPlugin, { ...options, prefix: "/api/v1" });
   await app.register(keysPlugin, { ...options, prefix: "/api/v1" });
   await app.register(reposPlugin, { ...options, prefix: "/api/v1" });
+  await app.register(readTokensPlugin, { ...options, prefix: "/api/v1" });
   // Repository files (apt, dnf, pacman and apk fetch them) under /r/<project>/<repository>/.
   await app.register(filesPlugin, { ...options, prefix: "/r" });
   await app.register(opsPlugin, options);
