@@ -4,7 +4,7 @@
  * 1. U = gzip -9n of a tar holding `DESCRIPTION` then `APKINDEX`, ended by the two zero blocks;
  * 2. RSA PKCS#1 v1.5 signatures over the bytes of U as stored (apk feeds the compressed input to the
  *    digest): `.SIGN.RSA256.<key name>` (SHA-256), then `.SIGN.RSA.<key name>` (SHA-1) for apk-tools
- *    older than 2.7 when asked;
+ *    older than 2.7 when asked; while keys rotate, one of each per key (all SHA-256 ones first);
  * 3. the signatures in a tar cut before its end blocks (abuild-tar --cut: the decompressed members read as
  *    one tar), gzipped as a member of its own;
  * 4. the file is that member followed by U.
@@ -27,6 +27,12 @@ export interface ApkIndexOptions {
   signer: RSASigner;
   /** File name of the public key in /etc/apk/keys, ending in `.pub`; apk matches signatures by it. */
   keyName: string;
+  /**
+   * While keys rotate: further keys that sign the index too, each under its own `keyName`, after `signer`.
+   * apk-tools uses the first `.SIGN.` entry whose key it has installed (extract_v2.c,
+   * apk_sign_ctx_process_file), so users holding any one of the keys trust the index.
+   */
+  additionalSigners?: readonly RSASigner[];
   /** Also sign with SHA-1 (`.SIGN.RSA.`), for apk-tools older than 2.7 (Alpine < 3.6). */
   legacySha1: boolean;
   /** Modification time of the tar members, seconds since the epoch. */
@@ -42,26 +48,42 @@ function invalid(field: string, message: string, expected: string, found: unknow
   return new RepoError("INVALID_SETTING", `APKINDEX: ${message}`, { field, expected, found });
 }
 
-function checkOptions(o: ApkIndexOptions): void {
-  if (o.signer.kind !== "rsa" || !(o.signer.bits >= MIN_RSA_BITS))
+function checkSigner(signer: RSASigner, field: string): void {
+  if (signer.kind !== "rsa" || !(signer.bits >= MIN_RSA_BITS))
     throw new RepoError(
       "BAD_KEY",
-      `APKINDEX: expected an RSA key of at least ${MIN_RSA_BITS} bits, found ${o.signer.kind === "rsa" ? `${o.signer.bits} bits` : `a ${String(o.signer.kind)} key`} (${o.signer.keyName})`,
-      { field: "signer", expected: `rsa >= ${MIN_RSA_BITS} bits`, found: o.signer.bits },
+      `APKINDEX: expected an RSA key of at least ${MIN_RSA_BITS} bits, found ${signer.kind === "rsa" ? `${signer.bits} bits` : `a ${String(signer.kind)} key`} (${signer.keyName})`,
+      { field, expected: `rsa >= ${MIN_RSA_BITS} bits`, found: signer.bits },
     );
+}
+
+function checkKeyName(keyName: string, field: string): void {
   // apk looks the key up as /etc/apk/keys/<key name>: a path or a name without .pub never matches.
-  if (
-    o.keyName.includes("/") ||
-    !o.keyName.endsWith(".pub") ||
-    o.keyName === ".pub" ||
-    /[\s\0]/.test(o.keyName)
-  )
+  if (keyName.includes("/") || !keyName.endsWith(".pub") || keyName === ".pub" || /[\s\0]/.test(keyName))
     throw invalid(
-      "keyName",
-      `the key name must be the public key's file name in /etc/apk/keys, ending in .pub, without "/" or blanks; found ${JSON.stringify(o.keyName)}`,
+      field,
+      `the key name must be the public key's file name in /etc/apk/keys, ending in .pub, without "/" or blanks; found ${JSON.stringify(keyName)}`,
       "<name>.rsa.pub",
-      o.keyName,
+      keyName,
     );
+}
+
+function checkOptions(o: ApkIndexOptions): void {
+  checkSigner(o.signer, "signer");
+  checkKeyName(o.keyName, "keyName");
+  const names = [o.keyName];
+  for (const [i, extra] of (o.additionalSigners ?? []).entries()) {
+    checkSigner(extra, `additionalSigners[${i}]`);
+    checkKeyName(extra.keyName, `additionalSigners[${i}].keyName`);
+    if (names.includes(extra.keyName))
+      throw invalid(
+        `additionalSigners[${i}].keyName`,
+        `two signing keys are named ${extra.keyName}; apk finds a signature's key by that name, so each key needs its own`,
+        "distinct key names",
+        extra.keyName,
+      );
+    names.push(extra.keyName);
+  }
   if (!Number.isSafeInteger(o.mtime) || o.mtime < 0 || o.mtime > MAX_TAR_MTIME)
     throw invalid(
       "mtime",
@@ -137,7 +159,8 @@ async function signature(
 
 /**
  * The signed APKINDEX.tar.gz of `entries` for the folder of `options.arch`: a gzip member holding the
- * cut signature tar (`.SIGN.RSA256.<keyName>`, then `.SIGN.RSA.<keyName>` when `legacySha1`), followed by
+ * cut signature tar (`.SIGN.RSA256.<keyName>` of `signer` then of each of `additionalSigners`, then the
+ * `.SIGN.RSA.` ones in the same order when `legacySha1`), followed by
  * the gzipped tar of `DESCRIPTION` and `APKINDEX` the signatures cover. Deterministic: the same entries
  * and options give the same bytes (PKCS#1 v1.5 signatures have no randomness).
  * @throws RepoError BAD_KEY for a signer under 2048 bits or one that fails; INVALID_SETTING for a key name
@@ -161,13 +184,18 @@ export async function buildApkIndex(
       true,
     ),
   );
-  const signatures = [
-    await signature(options.signer, unsigned, "sha256", `.SIGN.RSA256.${options.keyName}`, options.mtime),
+  const keys: [RSASigner, string][] = [
+    [options.signer, options.keyName],
+    ...(options.additionalSigners ?? []).map((s): [RSASigner, string] => [s, s.keyName]),
   ];
+  // Every SHA-256 signature before any SHA-1 one: apk-tools 2.7+ takes the first entry whose key it holds,
+  // so it never settles for SHA-1; older ones skip the RSA256 entries they do not know.
+  const signatures: TarWriteEntry[] = [];
+  for (const [signer, name] of keys)
+    signatures.push(await signature(signer, unsigned, "sha256", `.SIGN.RSA256.${name}`, options.mtime));
   if (options.legacySha1)
-    signatures.push(
-      await signature(options.signer, unsigned, "sha1", `.SIGN.RSA.${options.keyName}`, options.mtime),
-    );
+    for (const [signer, name] of keys)
+      signatures.push(await signature(signer, unsigned, "sha1", `.SIGN.RSA.${name}`, options.mtime));
   const signed = await gzip(await tarBytes(signatures, false));
   return concat([signed, unsigned]);
 }

@@ -297,19 +297,21 @@ export async function installDocument(
         gpg: `${baseUrl}/${keys.gpg}`,
       };
   }
-  let apk: ApkKeyInfo | undefined;
-  const apkName = states.find((s) => s.alpine?.keyName !== undefined)?.alpine?.keyName;
-  if (apkName !== undefined) {
-    const key = apkPublicKeyKey(apkName);
+  const apkKeyInfo = async (name: string): Promise<ApkKeyInfo | undefined> => {
+    const key = apkPublicKeyKey(name);
     const bytes = await readObject(storage, key);
-    if (bytes !== undefined) {
-      apk = {
-        name: apkName,
-        url: `${baseUrl}/${key}`,
-        sha256: createHash("sha256").update(bytes).digest("hex"),
-      };
+    if (bytes === undefined) return undefined;
+    return { name, url: `${baseUrl}/${key}`, sha256: createHash("sha256").update(bytes).digest("hex") };
+  };
+  const apkSettings = states.find((s) => s.alpine?.keyName !== undefined)?.alpine;
+  const apk = apkSettings === undefined ? undefined : await apkKeyInfo(apkSettings.keyName!);
+  // While keys rotate the roots record the other keys too: users install every one.
+  const apkRotation: ApkKeyInfo[] = [];
+  if (apk !== undefined)
+    for (const other of apkSettings?.rotationKeys ?? []) {
+      const info = await apkKeyInfo(other.keyName);
+      if (info !== undefined) apkRotation.push(info);
     }
-  }
   // The files users keep (/etc/apt/keyrings/<name>.asc, <name>.sources) are named after the project, so two
   // vendors' files never collide; the key file stem when the name is not a file name.
   const fileName = [options.name, keyName].find((n) => n !== undefined && NAME_RE.test(n)) ?? "repository";
@@ -324,6 +326,7 @@ export async function installDocument(
       name: fileName,
       ...(openpgp !== undefined ? { openpgp } : {}),
       ...(apk !== undefined ? { apk } : {}),
+      ...(apkRotation.length > 0 ? { apkRotation } : {}),
       ...s.extra,
     };
     return {
@@ -355,7 +358,11 @@ export async function installDocument(
     baseUrl,
     public: isPublic,
     updated,
-    keys: { ...(openpgp !== undefined ? { openpgp } : {}), ...(apk !== undefined ? { apk } : {}) },
+    keys: {
+      ...(openpgp !== undefined ? { openpgp } : {}),
+      ...(apk !== undefined ? { apk } : {}),
+      ...(apkRotation.length > 0 ? { apkRotation } : {}),
+    },
     latest,
     targets,
     downloads,

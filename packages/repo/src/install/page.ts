@@ -341,11 +341,16 @@ ${fingerprints}</ul>
 `);
   }
   const apk = doc.keys.apk;
-  if (apk !== undefined)
+  if (apk !== undefined) {
+    const rotation = doc.keys.apkRotation ?? [];
+    const keyHtml = (
+      k: typeof apk,
+    ) => html`<p>Key file: ${link(k.url, k.name)}, installed as <code>${text(`/etc/apk/keys/${k.name}`)}</code></p>
+<p>SHA-256: <code class="hash">${text(k.sha256)}</code></p>
+`;
     parts.push(html`<h3>Alpine (apk)</h3>
-<p>Key file: ${link(apk.url, apk.name)}, installed as <code>${text(`/etc/apk/keys/${apk.name}`)}</code></p>
-<p>SHA-256: <code class="hash">${text(apk.sha256)}</code></p>
-`);
+${rotation.length > 0 ? html`<p>The repository is changing its Alpine key: the indexes are signed by each of these keys until the rotation ends; install them all.</p>\n` : html``}${[apk, ...rotation].map(keyHtml)}`);
+  }
   if (parts.length === 0) return html``;
   return html`<section aria-labelledby="keys">
 <h2 id="keys">Signing keys</h2>
@@ -380,7 +385,7 @@ ${command("verify-pacman", "pacman-key --verify PACKAGE.pkg.tar.zst.sig", "the p
 `);
   if (tabs.includes("alpine") && doc.keys.apk !== undefined)
     items.push(html`<li>apk: compare the key file's checksum with the SHA-256 above:
-${command("verify-apk", `sha256sum ${shellQuote(`/etc/apk/keys/${doc.keys.apk.name}`)}`, "the apk key check command")}</li>
+${command("verify-apk", `sha256sum ${[doc.keys.apk, ...(doc.keys.apkRotation ?? [])].map((k) => shellQuote(`/etc/apk/keys/${k.name}`)).join(" ")}`, "the apk key check command")}</li>
 `);
   if (items.length === 0) return html``;
   return html`<section aria-labelledby="verify">

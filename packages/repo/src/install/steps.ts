@@ -79,7 +79,7 @@ function openpgpOf(ctx: StepContext): OpenPGPKeyInfo {
   return key;
 }
 
-function apkKeyOf(ctx: StepContext): ApkKeyInfo {
+function apkKeyOf(ctx: StepContext, field = "apk"): ApkKeyInfo {
   const key = ctx.apk;
   if (key === undefined)
     throw new RepoError(
@@ -88,8 +88,8 @@ function apkKeyOf(ctx: StepContext): ApkKeyInfo {
       { target: ctx.target.id, expected: "apk key info" },
     );
   if (!APK_KEY_NAME.test(key.name))
-    invalid(ctx, "apk.name", "a file name of letters, digits, '@', '.', '_', '+' and '-'", key.name);
-  checkUrl(ctx, "apk.url", key.url);
+    invalid(ctx, `${field}.name`, "a file name of letters, digits, '@', '.', '_', '+' and '-'", key.name);
+  checkUrl(ctx, `${field}.url`, key.url);
   return key;
 }
 
@@ -308,6 +308,7 @@ function pacmanSteps(ctx: StepContext, target: ArchlinuxTarget): InstallStep[] {
 
 function apkSteps(ctx: StepContext, target: AlpineTarget): InstallStep[] {
   const key = apkKeyOf(ctx);
+  const others = (ctx.apkRotation ?? []).map((k, i) => apkKeyOf({ ...ctx, apk: k }, `apkRotation[${i}]`));
   const branch = checkName(ctx, "branch", ctx.branch ?? target.layout.branch);
   const repo = checkName(ctx, "alpineRepo", ctx.alpineRepo ?? "main");
   const q = shellQuote;
@@ -319,6 +320,15 @@ function apkSteps(ctx: StepContext, target: AlpineTarget): InstallStep[] {
   return [
     // The name must be the one the index signature names (.SIGN.RSA256.<name>); busybox has wget, not curl.
     simple("Add the repository's signing key", `wget -qO ${q(keyPath)} ${q(key.url)}`, { url: key.url }),
+    // While keys rotate the index carries a signature by each: any one installed key is enough for apk,
+    // and holding both keeps it trusted whichever key signs after the rotation.
+    ...others.map((k) =>
+      simple(
+        "Add the repository's other signing key (key rotation)",
+        `wget -qO ${q(`/etc/apk/keys/${k.name}`)} ${q(k.url)}`,
+        { url: k.url },
+      ),
+    ),
     {
       title: "Add the repository",
       command: `${guard} ${print} >> /etc/apk/repositories`,

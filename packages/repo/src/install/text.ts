@@ -23,9 +23,15 @@ export function formatFingerprint(fingerprint: string): string {
 function keyLines(doc: InstallDocument, target: InstallTarget): string[] {
   if (target.family === "alpine") {
     const apk = doc.keys.apk;
-    return apk === undefined
-      ? []
-      : [`Key file: /etc/apk/keys/${apk.name} (SHA-256 ${apk.sha256})`, `Key URL: ${apk.url}`];
+    if (apk === undefined) return [];
+    const lines = [`Key file: /etc/apk/keys/${apk.name} (SHA-256 ${apk.sha256})`, `Key URL: ${apk.url}`];
+    // During a rotation each index carries a signature by every key listed: install them all.
+    for (const other of doc.keys.apkRotation ?? [])
+      lines.push(
+        `Key file (key rotation, also trusted): /etc/apk/keys/${other.name} (SHA-256 ${other.sha256})`,
+        `Key URL: ${other.url}`,
+      );
+    return lines;
   }
   const key = doc.keys.openpgp;
   if (key === undefined) return [];

@@ -120,7 +120,11 @@ export interface InstallDocument {
   public: boolean;
   /** The newest date of any index the repository holds (ISO 8601 UTC), so the same repository gives the same bytes. */
   updated: string;
-  keys: { openpgp?: OpenPGPKeyInfo; apk?: ApkKeyInfo };
+  /**
+   * `apkRotation`: while Alpine keys rotate, the other keys that sign the indexes too; users install them
+   * beside `apk` (apk trusts an index signed by any key it holds).
+   */
+  keys: { openpgp?: OpenPGPKeyInfo; apk?: ApkKeyInfo; apkRotation?: ApkKeyInfo[] };
   latest: LatestPackage[];
   targets: InstallTarget[];
   downloads: DownloadRelease[];
@@ -186,6 +190,8 @@ export interface StepContext {
   name: string;
   openpgp?: OpenPGPKeyInfo;
   apk?: ApkKeyInfo;
+  /** Alpine, while keys rotate: the other keys that sign the indexes too (installed beside `apk`). */
+  apkRotation?: ApkKeyInfo[];
   /** APT: suite and component. */
   suite?: string;
   component?: string;

@@ -13,7 +13,7 @@ import { type CatalogueTarget, catalogueTarget, targetsOf } from "../catalogue/i
 import { RepoError } from "../errors.ts";
 import { digestStream } from "../verify/digests.ts";
 import type { PoolWrite } from "./apt-change.ts";
-import { apkKeySha256 } from "./commit.ts";
+import { apkKeyRecord } from "./commit.ts";
 import { alpineRoot } from "./layout.ts";
 import type { AlpinePublishSettings, PackageSelector, PublishInput } from "./options.ts";
 import type { AlpineSettings, BlobDigests, PackageRecord } from "./state.ts";
@@ -167,7 +167,7 @@ function mergeAlpineSettings(
   plan: AlpineTargetPlan,
   arch: string,
   o: AlpinePublishSettings | undefined,
-  signer: RSASigner | undefined,
+  signers: readonly RSASigner[],
 ): AlpineSettings {
   const next: AlpineSettings = prev
     ? { ...prev, arch }
@@ -181,10 +181,11 @@ function mergeAlpineSettings(
       };
   if (o?.description !== undefined) next.description = o.description;
   if (o?.legacySha1 !== undefined) next.legacySha1 = o.legacySha1;
-  // The key is recorded by the root's first publish and changes only when asked (commit refuses another).
-  if (signer !== undefined && (next.keyName === undefined || o?.changeKey === true)) {
-    next.keyName = signer.keyName;
-    next.keySha256 = apkKeySha256(signer);
+  // The key is recorded by the root's first publish and changes only when asked, or by a rotation (keys
+  // sharing one with the recorded ones; the commit records them and refuses unrelated keys).
+  if (signers.length > 0 && (next.keyName === undefined || o?.changeKey === true)) {
+    delete next.rotationKeys;
+    Object.assign(next, apkKeyRecord(signers));
   }
   return next;
 }
@@ -197,21 +198,24 @@ interface PreparedApk {
 }
 
 /**
- * Decides an apk's signature: kept when it carries one under the repository key's name (which must
- * verify), else the repository key's is added in front of any others (apk uses the first signature whose
- * key it has). RSA PKCS#1 v1.5 is deterministic, so the signed copy hashed here is the one streamed at
- * commit.
+ * Decides an apk's signature: kept when it carries one under the name of a repository key (which must
+ * verify with that key; while keys rotate, either one), else the first repository key's is added in front
+ * of any others (apk uses the first signature whose key it has). RSA PKCS#1 v1.5 is deterministic, so the
+ * signed copy hashed here is the one streamed at commit.
  */
-async function prepareApk(input: PublishInput, signer: RSASigner): Promise<PreparedApk> {
+async function prepareApk(input: PublishInput, signers: readonly RSASigner[]): Promise<PreparedApk> {
   const info = input.info;
   const where = input.name ?? `${info.name}-${info.versionString}.apk`;
-  const mine = info.signatures.filter(
-    (s) => s.location.startsWith(".SIGN.") && s.location.endsWith(`.${signer.keyName}`),
-  );
+  const signer = signers[0]!;
+  const ours = (location: string) =>
+    location.startsWith(".SIGN.") && signers.some((k) => location.endsWith(`.${k.keyName}`));
+  const mine = info.signatures.filter((s) => ours(s.location));
   if (mine.length > 0) {
     let checked: PackageInfo;
     try {
-      checked = await readPackage(input.source, where, { publicKeys: [signer.publicKeyPem()] });
+      checked = await readPackage(input.source, where, {
+        publicKeys: signers.map((k) => k.publicKeyPem()),
+      });
     } catch (e) {
       throw new RepoError(
         "CORRUPT_PACKAGE",
@@ -224,7 +228,7 @@ async function prepareApk(input: PublishInput, signer: RSASigner): Promise<Prepa
     if (bad.length > 0) {
       throw new RepoError(
         "CORRUPT_PACKAGE",
-        `${where}: expected its ${bad.map((s) => s.location).join(", ")} signature to verify with the repository key ${signer.keyName}, found that it does not; the package was changed after it was signed, or another key has that name`,
+        `${where}: expected its ${bad.map((s) => s.location).join(", ")} signature to verify with the repository key ${signers.map((k) => k.keyName).join(" or ")}, found that it does not; the package was changed after it was signed, or another key has that name`,
         { path: where, found: bad.map((s) => s.location) },
       );
     }
@@ -286,7 +290,8 @@ export async function changeAlpineRoots(args: {
   remove: readonly PackageSelector[];
   keep: number | undefined;
   replace: boolean;
-  signer: RSASigner | undefined;
+  /** The Alpine keys (none, one, or two while rotating; the first signs unsigned packages). */
+  signers: readonly RSASigner[];
   /** SHA-256 each package key ever held (tombstones, retired keys). */
   ever: ReadonlyMap<string, { sha256: string; present: boolean }>;
   get: (key: string) => Promise<AsyncIterable<Uint8Array> | undefined>;
@@ -307,7 +312,7 @@ export async function changeAlpineRoots(args: {
         plan,
         arch,
         args.options,
-        args.signer,
+        args.signers,
       );
       const change = pendingChange(root, settings, prev?.state.packages ?? [], id);
       if (prev === undefined && sibling !== undefined) {
@@ -327,8 +332,7 @@ export async function changeAlpineRoots(args: {
   for (const input of args.add) {
     const info = apkInfoOf(input);
     const where = input.name ?? `${info.name}-${info.versionString}.apk`;
-    const signer = args.signer;
-    if (signer === undefined) {
+    if (args.signers.length === 0) {
       throw new RepoError(
         "MISSING_KEY",
         `${where}: Alpine repositories are signed with an RSA key, and none was given; pass --apk-key (make one with \`packyard keygen --type rsa\`)`,
@@ -367,7 +371,7 @@ export async function changeAlpineRoots(args: {
       }
       let p = prepared.get(identity);
       if (p === undefined) {
-        p = await prepareApk(input, signer);
+        p = await prepareApk(input, args.signers);
         prepared.set(identity, p);
       }
       const key = `${root}/${info.name}-${info.versionString}.apk`;

@@ -34,7 +34,14 @@ import {
 } from "./layout.ts";
 import type { PublishLock } from "./lock.ts";
 import type { PublishProgress, PublishWarning } from "./options.ts";
-import type { IndexFileRecord, RootState, RpmSettings, Tombstone } from "./state.ts";
+import type {
+  AlpineSettings,
+  ApkKeyRecord,
+  IndexFileRecord,
+  RootState,
+  RpmSettings,
+  Tombstone,
+} from "./state.ts";
 import { once } from "./sources.ts";
 import { encodePointer, encodeState, type LoadedRoot, parseState, sha256Hex } from "./state-io.ts";
 
@@ -46,8 +53,10 @@ export interface EngineContext {
   sleep: (ms: number) => Promise<void>;
   graceMs: number;
   signers: readonly OpenPGPSigner[];
-  /** Alpine's RSA key (absent when the operation was given none). */
+  /** Alpine's RSA key (absent when the operation was given none): the first of `apkSigners`. */
   apkSigner: RSASigner | undefined;
+  /** Every Alpine key that signs the indexes: none, one, or two while rotating keys. */
+  apkSigners: readonly RSASigner[];
   keyName: string;
   conditionalCreate: boolean | undefined;
   onProgress: ((p: PublishProgress) => void) | undefined;
@@ -295,6 +304,7 @@ async function pacmanOutput(draft: RootState, date: Date, ctx: EngineContext): P
 async function alpineOutput(draft: RootState, date: Date, ctx: EngineContext): Promise<FamilyOutput> {
   const settings = draft.alpine!;
   const signer = ctx.apkSigner;
+  const signers = ctx.apkSigners;
   if (signer === undefined) {
     throw new RepoError(
       "MISSING_KEY",
@@ -302,16 +312,17 @@ async function alpineOutput(draft: RootState, date: Date, ctx: EngineContext): P
       { key: draft.root, expected: "an RSA private key (PEM)" },
     );
   }
-  if (
-    settings.keyName !== undefined &&
-    (settings.keyName !== signer.keyName || settings.keySha256 !== apkKeySha256(signer))
-  ) {
+  if (settings.keyName !== undefined && !sharesApkKey(settings, signers)) {
+    const given = signers.map((s) => `${s.keyName} (${apkKeySha256(s).slice(0, 16)}…)`).join(" and ");
     throw new RepoError(
       "BAD_KEY",
-      `${draft.root} is signed with the Alpine key ${settings.keyName} (sha256 of its public key ${settings.keySha256?.slice(0, 16)}…), and the key given is ${signer.keyName} (${apkKeySha256(signer).slice(0, 16)}…); users trust the key file by that name, so a new key would make the repository UNTRUSTED for them: use the same key, or give alpine.changeKey (--apk-change-key) and tell users to install keys/${signer.keyName}`,
-      { key: draft.root, expected: settings.keyName, found: signer.keyName },
+      `${draft.root} is signed with the Alpine key ${settings.keyName} (sha256 of its public key ${settings.keySha256?.slice(0, 16)}…), and the key given is ${given}; users trust the key file by that name, so a new key would make the repository UNTRUSTED for them: use the same key, sign with both while rotating (apkSigners), or give alpine.changeKey (--apk-change-key) and tell users to install keys/${signer.keyName}`,
+      { key: draft.root, expected: settings.keyName, found: signers.map((s) => s.keyName) },
     );
   }
+  // The root now records the keys that sign it (one shared with the old ones: a rotation step).
+  const { rotationKeys: _, ...rest } = settings;
+  draft.alpine = { ...rest, ...apkKeyRecord(signers) };
   const index = await buildApkIndex(
     draft.packages.map((p) => ({ info: p.alpine!, size: p.size })),
     {
@@ -319,6 +330,7 @@ async function alpineOutput(draft: RootState, date: Date, ctx: EngineContext): P
       description: settings.description,
       signer,
       keyName: signer.keyName,
+      ...(signers.length > 1 ? { additionalSigners: signers.slice(1) } : {}),
       legacySha1: settings.legacySha1,
       mtime: Math.floor(date.getTime() / 1000),
     },
@@ -330,6 +342,35 @@ async function alpineOutput(draft: RootState, date: Date, ctx: EngineContext): P
 /** The SHA-256 of an Alpine key's public PEM: what an Alpine root records of the key that signs it. */
 export function apkKeySha256(signer: RSASigner): string {
   return sha256Hex(encoder.encode(signer.publicKeyPem()));
+}
+
+/** What an Alpine root records of the keys that sign it: the first as `keyName`, the others as `rotationKeys`. */
+export function apkKeyRecord(
+  signers: readonly RSASigner[],
+): Pick<AlpineSettings, "keyName" | "keySha256" | "rotationKeys"> {
+  const [first, ...others] = signers.map((s) => ({ keyName: s.keyName, keySha256: apkKeySha256(s) }));
+  return { ...first!, ...(others.length > 0 ? { rotationKeys: others } : {}) };
+}
+
+/** Every key an Alpine root records as signing it (none before its first publish). */
+export function recordedApkKeys(settings: AlpineSettings): ApkKeyRecord[] {
+  if (settings.keyName === undefined || settings.keySha256 === undefined) return [];
+  return [{ keyName: settings.keyName, keySha256: settings.keySha256 }, ...(settings.rotationKeys ?? [])];
+}
+
+/** Is one of `signers` a key the root records (same name and public key)? Users of the root hold it. */
+export function sharesApkKey(settings: AlpineSettings, signers: readonly RSASigner[]): boolean {
+  const held = recordedApkKeys(settings);
+  return signers.some((s) => held.some((k) => k.keyName === s.keyName && k.keySha256 === apkKeySha256(s)));
+}
+
+/** Does the root record exactly `signers`, in that order? */
+export function sameApkKeys(settings: AlpineSettings, signers: readonly RSASigner[]): boolean {
+  const held = recordedApkKeys(settings);
+  return (
+    held.length === signers.length &&
+    signers.every((s, i) => held[i]!.keyName === s.keyName && held[i]!.keySha256 === apkKeySha256(s))
+  );
 }
 
 /** The settings part of a state, to commit a root again with what it holds (refresh, repair). */
@@ -559,8 +600,9 @@ export async function keyWrites(
       ...rpmNames.map((n): [string, Uint8Array] => [rpmPublicKeyKey(n), encoder.encode(armored)]),
     );
   }
-  if (alpine && ctx.apkSigner !== undefined)
-    files.push([apkPublicKeyKey(ctx.apkSigner.keyName), encoder.encode(ctx.apkSigner.publicKeyPem())]);
+  if (alpine)
+    for (const signer of ctx.apkSigners)
+      files.push([apkPublicKeyKey(signer.keyName), encoder.encode(signer.publicKeyPem())]);
   const out: Write[] = [];
   for (const [key, bytes] of files) {
     const held = await ctx.storage.head(key);

@@ -26,6 +26,12 @@ export interface EngineOptions {
   /** The RSA key of Alpine indexes (needed whenever an Alpine root is committed). */
   apkSigner?: RSASigner;
   /**
+   * Instead of `apkSigner`: one RSA key, or two while rotating keys. Every Alpine index then carries a
+   * `.SIGN.RSA256.<keyName>` signature by each (apk-tools accepts the index when it holds any of the keys),
+   * `keys/` holds both public keys, and the first signs the .apk packages that have no signature yet.
+   */
+  apkSigners?: readonly RSASigner[];
+  /**
    * Rewrite the install files (install.json, install.sh, badge.svg, index.html) after the work, still under
    * the lock, with these settings completed from what the repository remembers; absent: left alone.
    */
@@ -135,6 +141,35 @@ export function checkApkSigner(signer: unknown): RSASigner | undefined {
   return s as RSASigner;
 }
 
+/**
+ * The Alpine keys an operation signs with, from `apkSigner` or `apkSigners` (not both): none, one, or two
+ * while rotating, each an RSA key of at least {@link MIN_RSA_BITS} bits, under distinct names (apk looks a
+ * signature's key up by its name, so two keys of one name could not both be trusted).
+ */
+export function apkSignersOf(options: { apkSigner?: unknown; apkSigners?: readonly unknown[] }): RSASigner[] {
+  if (options.apkSigner !== undefined && options.apkSigners !== undefined)
+    throw new RepoError(
+      "INVALID_SETTING",
+      "apkSigner and apkSigners were both given; expected one of them (apkSigners for two keys while rotating)",
+      { field: "apkSigners" },
+    );
+  const list = options.apkSigners ?? (options.apkSigner === undefined ? [] : [options.apkSigner]);
+  if (!Array.isArray(list) || list.length > 2)
+    throw new RepoError(
+      "INVALID_SETTING",
+      `apkSigners: expected one Alpine key, or two while rotating keys, found ${Array.isArray(list) ? list.length : typeof list}`,
+      { field: "apkSigners", found: Array.isArray(list) ? list.length : String(list) },
+    );
+  const signers = list.map((s) => checkApkSigner(s)!);
+  if (signers.length === 2 && signers[0]!.keyName === signers[1]!.keyName)
+    throw new RepoError(
+      "INVALID_SETTING",
+      `apkSigners: the two Alpine keys are both named ${signers[0]!.keyName}; expected distinct names (apk finds the key of a .SIGN.RSA256.<name> signature by its file name in /etc/apk/keys/)`,
+      { field: "apkSigners", found: signers[0]!.keyName },
+    );
+  return signers;
+}
+
 function keyNameOf(name: string | undefined): string {
   const n = name ?? "repository";
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(n)) {
@@ -163,6 +198,7 @@ export async function withEngine<T>(
   work: (ctx: EngineContext, roots: Map<string, LoadedRoot>) => Promise<T>,
 ): Promise<T> {
   const keyName = keyNameOf(options.keyName);
+  const apkSigners = apkSignersOf(options);
   checkInstallOptions(options.install);
   const lock = options.lock === false ? undefined : (options.lock ?? storageLock(storage));
   const ctx: EngineContext = {
@@ -172,7 +208,8 @@ export async function withEngine<T>(
     sleep: options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)))),
     graceMs: options.graceMs ?? DEFAULT_GRACE_MS,
     signers,
-    apkSigner: checkApkSigner(options.apkSigner),
+    apkSigner: apkSigners[0],
+    apkSigners,
     keyName,
     conditionalCreate: undefined,
     onProgress: options.onProgress,

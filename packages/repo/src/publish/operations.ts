@@ -7,7 +7,7 @@ import { RepoError } from "../errors.ts";
 import type { Storage } from "../storage/storage.ts";
 import { matches, mergeAptSettings, selectorOf, sortRecords, suiteOf } from "./apt-change.ts";
 import { commitRoots, deleteDue, draftOf, type RootPlan } from "./commit.ts";
-import { checkSigners, type EngineOptions, withEngine } from "./engine.ts";
+import { apkSignersOf, checkSigners, type EngineOptions, withEngine } from "./engine.ts";
 import { aptRoot } from "./layout.ts";
 import type { AptPublishSettings, PackageSelector, PublishResult } from "./options.ts";
 import type { OpenPGPSigner } from "@packyard/formats";
@@ -153,12 +153,12 @@ export interface RefreshOptions extends EngineOptions {
 /**
  * Re-signs the top files of every root (or one APT suite) with a new Date, e.g. before Valid-Until lapses
  * or after a key rotation (RPM-MD roots get the new `repomd.xml.key` too). Alpine roots are re-signed when
- * the Alpine key is given (`apkSigner`), the others when OpenPGP keys are.
+ * the Alpine key is given (`apkSigner`, or both keys in `apkSigners` while rotating), the others when OpenPGP keys are.
  */
 export async function refreshRepository(storage: Storage, options: RefreshOptions): Promise<PublishResult> {
   const signers = checkSigners(
     options.signers,
-    options.apkSigner !== undefined && options.suite === undefined,
+    apkSignersOf(options).length > 0 && options.suite === undefined,
   );
   return withEngine(storage, options, signers, async (ctx, roots) => {
     const wanted =

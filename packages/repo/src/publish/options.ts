@@ -105,7 +105,8 @@ export interface AlpinePublishSettings {
   legacySha1?: boolean;
   /**
    * Sign with `apkSigner` although the roots were signed with another key (or another key name): users
-   * must then install the new `keys/<keyName>`, or apk finds the repository UNTRUSTED (and empty).
+   * must then install the new `keys/<keyName>`, or apk finds the repository UNTRUSTED (and empty). Not
+   * needed to rotate with `apkSigners` when one of the keys given is one the roots are signed with.
    */
   changeKey?: boolean;
 }
@@ -176,6 +177,13 @@ export interface PublishOptions {
    * signature and of `keys/<keyName>` (users copy that file to /etc/apk/keys/ under the same name).
    */
   apkSigner?: RSASigner;
+  /**
+   * Instead of `apkSigner`, while rotating Alpine keys: both keys, the new one first. Each index carries a
+   * `.SIGN.RSA256.<keyName>` signature by each (apk-tools accepts it with either key installed), `keys/`
+   * and the install files list both, and the first signs unsigned .apk files. Roots signed with either key
+   * take the pair without `alpine.changeKey`, and later the new key alone.
+   */
+  apkSigners?: readonly RSASigner[];
   /** The lock; default: the lock beside the repository (`.packyard/lock/`). `false`: no lock (`--no-lock`). */
   lock?: PublishLock | false;
   /** How long to wait for another publisher's lock (default 10 minutes). */

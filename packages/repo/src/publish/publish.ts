@@ -18,6 +18,7 @@ import { apkInfoOf, changeAlpineRoots, checkAlpineOptions, planAlpine } from "./
 import { siteOptions } from "../install/write.ts";
 import { contentTypeFor, MUTABLE_CACHE } from "../storage/storage.ts";
 import {
+  apkKeyRecord,
   apkKeySha256,
   commitRoots,
   deleteDue,
@@ -25,9 +26,11 @@ import {
   type EngineContext,
   keyWrites,
   type RootPlan,
+  sameApkKeys,
+  sharesApkKey,
 } from "./commit.ts";
 import { applyDownloadWrites, planDownloads } from "./downloads.ts";
-import { checkSigners, type EngineOptions, withEngine } from "./engine.ts";
+import { apkSignersOf, checkSigners, type EngineOptions, withEngine } from "./engine.ts";
 import { catalogueTarget } from "../catalogue/index.ts";
 import { aptRoot } from "./layout.ts";
 import type { PackageSelector, PublishInput, PublishOptions, PublishResult } from "./options.ts";
@@ -147,7 +150,7 @@ export async function publish(
     options.signers,
     !involved.deb && !involved.rpm && !involved.archlinux && !(loose && given.deb) && downloads.length === 0,
   );
-  if (involved.alpine && options.apkSigner === undefined) {
+  if (involved.alpine && apkSignersOf(options).length === 0) {
     throw new RepoError(
       "MISSING_KEY",
       "the publish changes Alpine roots, which are signed with the repository's RSA key, and none was given; pass --apk-key (make one with `packyard keygen --type rsa`)",
@@ -397,35 +400,38 @@ export async function publish(
         remove: removeFor("alpine"),
         keep: options.keep,
         replace: options.replace ?? false,
-        signer: ctx.apkSigner,
+        signers: ctx.apkSigners,
         ever: poolIndex(roots, undefined, now).ever,
         get: (key) => storage.get(key),
         now,
       });
       collect("alpine", change.roots, change.writes, (s) => (s as { target: string }).target);
     }
-    // One Alpine key signs every Alpine root: another key (or name) than the roots record is refused, or,
-    // with alpine.changeKey, signs them all now (users install the new keys/<name> once).
+    // The same Alpine keys sign every Alpine root: keys sharing none with what a root records are refused,
+    // or, with alpine.changeKey, sign them all now (users install the new keys/<name> once). Keys sharing
+    // one (a rotation: old and new together, then the new alone) re-sign every root at once, so each index
+    // carries the same signatures.
     if (involved.alpine && ctx.apkSigner !== undefined) {
       const signer = ctx.apkSigner;
-      const sha = apkKeySha256(signer);
+      const signers = ctx.apkSigners;
       const other = [...roots.values()].filter(
-        (r) =>
-          r.state.alpine?.keySha256 !== undefined &&
-          (r.state.alpine.keySha256 !== sha || r.state.alpine.keyName !== signer.keyName),
+        (r) => r.state.alpine?.keySha256 !== undefined && !sameApkKeys(r.state.alpine, signers),
       );
-      if (other.length > 0 && options.alpine?.changeKey !== true) {
-        const was = other[0]!.state.alpine!;
+      const foreign = other.filter((r) => !sharesApkKey(r.state.alpine!, signers));
+      if (foreign.length > 0 && options.alpine?.changeKey !== true) {
+        const was = foreign[0]!.state.alpine!;
+        const given = signers.map((s) => `${s.keyName} (${apkKeySha256(s).slice(0, 16)}…)`).join(" and ");
         throw new RepoError(
           "BAD_KEY",
-          `the Alpine roots (${other.map((r) => r.state.root).join(", ")}) are signed with ${was.keyName} (public key sha256 ${was.keySha256!.slice(0, 16)}…), and the key given is ${signer.keyName} (${sha.slice(0, 16)}…); users trust the key file by its name, so another key would leave the repository UNTRUSTED (and empty) for them: use the same key, or give alpine.changeKey (--apk-change-key) to sign every Alpine root with the new one and tell users to install keys/${signer.keyName}`,
-          { expected: was.keyName, found: signer.keyName },
+          `the Alpine roots (${foreign.map((r) => r.state.root).join(", ")}) are signed with ${was.keyName} (public key sha256 ${was.keySha256!.slice(0, 16)}…), and the key given is ${given}; users trust the key file by its name, so another key would leave the repository UNTRUSTED (and empty) for them: use the same key, sign with both while rotating (apkSigners), or give alpine.changeKey (--apk-change-key) to sign every Alpine root with the new one and tell users to install keys/${signer.keyName}`,
+          { expected: was.keyName, found: signers.map((s) => s.keyName) },
         );
       }
       for (const r of other) {
         if (plans.some((p) => p.root === r.state.root)) continue;
         const draft = draftOf(r.state);
-        draft.alpine = { ...r.state.alpine!, keyName: signer.keyName, keySha256: sha };
+        const { rotationKeys: _, ...rest } = r.state.alpine!;
+        draft.alpine = { ...rest, ...apkKeyRecord(signers) };
         plans.push({ root: r.state.root, prev: r, draft, poolWrites: [] });
       }
     }

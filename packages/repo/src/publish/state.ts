@@ -235,6 +235,17 @@ export interface AlpineSettings {
    */
   keyName?: string;
   keySha256?: string;
+  /**
+   * While Alpine keys rotate: the other keys that sign the index too (each a `.SIGN.RSA256.<keyName>` after
+   * the first key's), so users holding any of them keep trusting it. Absent with one key.
+   */
+  rotationKeys?: ApkKeyRecord[];
+}
+
+/** An Alpine key as a root records it: the file name users keep it under, and the SHA-256 of its public PEM. */
+export interface ApkKeyRecord {
+  keyName: string;
+  keySha256: string;
 }
 
 /** The state document of one root. */

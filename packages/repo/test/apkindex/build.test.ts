@@ -180,3 +180,49 @@ test("refuses key names apk could not match, and a bad mtime (INVALID_SETTING)",
     await rejects(buildApkIndex(ENTRIES, options({ mtime })), "INVALID_SETTING", /mtime/);
   await rejects(buildApkIndex(ENTRIES, options({ arch: "noarch" })), "INVALID_SETTING", /architecture/);
 });
+
+test("additionalSigners (key rotation): a .SIGN.RSA256 entry per key in the order given, then the SHA-1 ones, each verifying with its own key only", async () => {
+  const NEW = "new@example.org-66000000.rsa.pub";
+  const newKey = loadRSASigner(readFileSync(`${KEYS_DIR}openssl-pkcs1.rsa`, "utf8"), { keyName: NEW });
+  const o = options({ signer: newKey, keyName: NEW, additionalSigners: [signer()], legacySha1: true });
+  const bytes = await buildApkIndex(ENTRIES, o);
+  assert.deepEqual(await buildApkIndex(ENTRIES, o), bytes, "deterministic");
+  const [sig, index] = splitGzip(bytes);
+  const { entries, ended } = walkTar(sig!.content);
+  assert.equal(ended, false);
+  assert.deepEqual(
+    entries.map((e) => e.name),
+    [`.SIGN.RSA256.${NEW}`, `.SIGN.RSA256.${KEY_NAME}`, `.SIGN.RSA.${NEW}`, `.SIGN.RSA.${KEY_NAME}`],
+  );
+  const keys = [newKey, signer(), newKey, signer()];
+  const hashes = ["sha256", "sha256", "sha1", "sha1"];
+  entries.forEach((e, i) => {
+    assert.ok(verify(hashes[i]!, index!.raw, publicKey(keys[i]!), e.content), `${e.name} with its key`);
+    assert.ok(
+      !verify(hashes[i]!, index!.raw, publicKey(keys[(i + 1) % 2]!), e.content),
+      `${e.name}, other key`,
+    );
+  });
+  // The index member is the one a single key signs: only the signature member differs.
+  const [, alone] = splitGzip(await buildApkIndex(ENTRIES, options({ legacySha1: true })));
+  assert.deepEqual(alone!.raw, index!.raw);
+  // Another order gives other bytes, in that order.
+  const swapped = splitGzip(
+    await buildApkIndex(ENTRIES, options({ additionalSigners: [newKey], legacySha1: false })),
+  );
+  assert.deepEqual(
+    walkTar(swapped[0]!.content).entries.map((e) => e.name),
+    [`.SIGN.RSA256.${KEY_NAME}`, `.SIGN.RSA256.${NEW}`],
+  );
+});
+
+test("additionalSigners: a key name used twice, or a weak extra key, is refused", async () => {
+  const again = loadRSASigner(readFileSync(`${KEYS_DIR}openssl-pkcs1.rsa`, "utf8"), { keyName: KEY_NAME });
+  await rejects(
+    buildApkIndex(ENTRIES, options({ additionalSigners: [again] })),
+    "INVALID_SETTING",
+    /two signing keys are named/,
+  );
+  const weak = { ...signer(), bits: 1024 } as RSASigner;
+  await rejects(buildApkIndex(ENTRIES, options({ additionalSigners: [weak] })), "BAD_KEY", /2048/);
+});

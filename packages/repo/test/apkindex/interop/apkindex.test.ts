@@ -225,3 +225,49 @@ test("tampering with the signed member, or another key, fails openssl's verifica
   assert.match(wrong.stdout + wrong.stderr, /Verification failure/);
   assert.match(opensslVerify("sha256", OTHER_PUBLIC, otherSig, otherM2).stdout, /Verified OK/);
 });
+
+test("two keys while rotating: one .SIGN entry per key and hash, each verified by openssl with its own public key only", async (t) => {
+  if (!needTool(t, "python3", "openssl", "tar")) return;
+  const dir = work(t);
+  const { entries } = await repository(dir);
+  const NEW = "new@example.org-66000000.rsa.pub";
+  const OLD = "old@example.org-65000000.rsa.pub";
+  const build = () =>
+    buildApkIndex(entries, {
+      arch: "x86_64",
+      description: "main",
+      signer: loadRSASigner(readFileSync(`${KEYS_DIR}openssl-pkcs8.rsa`, "utf8"), { keyName: NEW }),
+      keyName: NEW,
+      additionalSigners: [
+        loadRSASigner(readFileSync(`${KEYS_DIR}openssl-pkcs1.rsa`, "utf8"), { keyName: OLD }),
+      ],
+      legacySha1: true,
+      mtime: 1704067200,
+    });
+  const bytes = await build();
+  assert.deepEqual(await build(), bytes, "the same bytes on every build");
+  const index = join(dir, "rotating.tar.gz");
+  writeFileSync(index, bytes);
+  const out = join(dir, "rotating");
+  const members = split(index, out);
+  assert.equal(members.length, 2, "the signatures share one gzip member, before the index member");
+  // The order apk-tools walks them in (extract_v2.c: the first entry whose key is installed is used).
+  const names = [`.SIGN.RSA256.${NEW}`, `.SIGN.RSA256.${OLD}`, `.SIGN.RSA.${NEW}`, `.SIGN.RSA.${OLD}`];
+  assert.deepEqual(
+    members[0]!.entries.map((e) => e[0]),
+    names,
+  );
+  assert.deepEqual(run("tar", ["-tzf", index]).trim().split("\n"), [...names, "DESCRIPTION", "APKINDEX"]);
+  const m2 = join(out, "m1.gz");
+  const keyOf: Record<string, string> = { [NEW]: PUBLIC, [OLD]: OTHER_PUBLIC };
+  for (const name of names) {
+    const hash = name.startsWith(".SIGN.RSA256.") ? "sha256" : "sha1";
+    const keyName = name.slice(name.indexOf(".", ".SIGN.RSA".length) + 1);
+    const own = keyOf[keyName]!;
+    const other = own === PUBLIC ? OTHER_PUBLIC : PUBLIC;
+    const ok = opensslVerify(hash, own, join(out, `m0.${name}`), m2);
+    assert.match(ok.stdout, /Verified OK/, `${name} with its own key: ${ok.stderr}`);
+    const wrong = opensslVerify(hash, other, join(out, `m0.${name}`), m2);
+    assert.notEqual(wrong.status, 0, `${name} must not verify with the other key`);
+  }
+});
