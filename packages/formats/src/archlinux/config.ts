@@ -29,8 +29,9 @@ const SCHEMA: JsonSchema = {
     },
     compression: {
       type: "string",
-      pattern: "^(zstd|gzip|xz|none)(:[0-9]+)?$",
-      description: "Package compression, default zstd (level 3).",
+      pattern: "^(zstd|gzip|xz|none)(:[0-9]+)?(/(stream|[0-9]+([kKmMgG]([iI][bB])?)?))?$",
+      description:
+        "Package compression, default zstd (level 3), one stream; /SIZE frames it (zstd:3/8MiB: independent frames compressed on worker threads, same bytes for any count). gzip is written in 2 MiB members unless /stream (gzip:6/stream).",
     },
     signature: {
       type: "object",

@@ -1,5 +1,5 @@
 /** Options of the Arch Linux writer: nfpm's `archlinux:` block plus packyard's compression and signature. */
-import type { Compression } from "../compress/compression.ts";
+import type { CompressionSetting } from "../compress/compression.ts";
 import type { Script } from "../spec/types.ts";
 
 /** Where the detached signing key comes from (the CLI loads it and calls `detachedSignature`). */
@@ -24,7 +24,11 @@ export interface ArchlinuxOptions {
    * files: the config loader reads them into `spec.scripts` (a library caller may fill `scripts` instead).
    */
   scriptFiles?: { preupgrade?: string; postupgrade?: string };
-  /** Default zstd level 3 (makepkg's `zstd -c -z -q -`); gzip, xz and none also work with pacman. */
-  compression?: Compression;
+  /**
+   * Default zstd level 3 (makepkg's `zstd -c -z -q -`), one stream; gzip, xz and none also work with
+   * pacman. gzip without a framing is written in 2 MiB members (libarchive reads them all), `framing:
+   * false` (`gzip:6/stream`) gives one stream; zstd and xz frames only on request (`zstd:3/8MiB`).
+   */
+  compression?: CompressionSetting;
   signature?: ArchlinuxSignatureOptions;
 }

@@ -167,8 +167,8 @@ export const DEB_SCHEMA: JsonSchema = {
     compression: {
       type: "string",
       description:
-        "data.tar compression: gzip (default, level 9), xz, zstd (dpkg >= 1.21.18 only), none; optional :level",
-      pattern: "^(gzip|xz|zstd|none)(:[0-9]+)?$",
+        "data.tar compression: gzip (default, level 9), xz, zstd (dpkg >= 1.21.18 only), none; optional :level. gzip is written in 2 MiB members (dpkg reads them all; compressed side by side on worker threads, same bytes for any count); /stream gives one stream (gzip:9/stream), /SIZE another member size (gzip:9/8MiB). zstd and xz are one stream: dpkg reads only their first frame.",
+      pattern: "^(gzip|xz|zstd|none)(:[0-9]+)?(/(stream|[0-9]+([kKmMgG]([iI][bB])?)?))?$",
     },
     breaks: { ...strings, description: "Breaks relations, e.g. foo (<< 2)" },
     predepends: { ...strings, description: "Pre-Depends relations" },

@@ -92,7 +92,7 @@ export function validateDeb(spec: PackageSpec, options: DebOptions): void {
     );
   }
   const c = options.compression;
-  if (c?.framing !== undefined && c.algo !== "gzip") {
+  if (c?.framing && c.algo !== "gzip") {
     // Measured with dpkg 1.21.23: its built-in zstd and xz decoders stop after the first frame/stream, so
     // dpkg-deb -x fails with "Unexpected EOF in archive"; multi-member gzip is read to the end.
     fail(

@@ -1,5 +1,5 @@
 /** Options of the deb format, passed beside the spec (never inside it). */
-import type { Compression } from "../compress/compression.ts";
+import type { CompressionSetting } from "../compress/compression.ts";
 import type { RelationGroup } from "../spec/types.ts";
 
 /** Trigger directives written to the `triggers` control file (deb-triggers(5)). */
@@ -19,8 +19,13 @@ export type DebSignatureType = "origin" | "maint" | "archive";
 export type DebMultiArch = "no" | "same" | "foreign" | "allowed";
 
 export interface DebOptions {
-  /** data.tar compression. Default gzip level 9 (dpkg-deb's and nfpm's default). control.tar is always gzip. */
-  compression?: Compression;
+  /**
+   * data.tar compression. Default gzip level 9 (dpkg-deb's and nfpm's default). gzip without a framing is
+   * written in 2 MiB members (dpkg reads them all); `framing: false` (`gzip:9/stream`) gives one stream,
+   * for data.tar and control.tar. control.tar is always gzip. zstd and xz are one stream (dpkg reads only
+   * their first frame).
+   */
+  compression?: CompressionSetting;
   /** Raw Debian architecture overriding the mapped one (nfpm `deb.arch`), e.g. `armhf` or `hurd-i386`. */
   arch?: string;
   /** `Architecture-Variant` (nfpm `arch_variant`), e.g. `amd64v3`. */

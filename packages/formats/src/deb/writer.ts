@@ -5,7 +5,7 @@
  */
 import { collect, encodeUtf8 } from "../bytes/bytes.ts";
 import { compress, compressBytes } from "../compress/compress.ts";
-import type { Compression } from "../compress/compression.ts";
+import { applyDefaultFraming, type CompressionSetting } from "../compress/compression.ts";
 import { type ArWriteMember, writeAr } from "../container/ar.ts";
 import { type TarHeader, type TarWriteEntry, writeTar } from "../container/tar.ts";
 import { entryTarMember, rootDirMember, rootFileMember } from "../container/tar-member.ts";
@@ -25,8 +25,12 @@ import { signDebMembers } from "./sign.ts";
 import { validateDeb } from "./name.ts";
 import { debVersion } from "./version.ts";
 
-/** Default data compression: gzip 9, as dpkg-deb and nfpm; readable by every dpkg in use. */
-export const DEFAULT_DEB_COMPRESSION: Compression = { algo: "gzip", level: 9 };
+/**
+ * Default data compression: gzip 9, as dpkg-deb and nfpm; readable by every dpkg in use. Like any gzip
+ * setting without a framing, written in 2 MiB members (dpkg reads multi-member gzip to the end), so
+ * worker threads compress it side by side; `gzip:9/stream` gives one stream.
+ */
+export const DEFAULT_DEB_COMPRESSION: CompressionSetting = { algo: "gzip", level: 9 };
 
 /** Maintainer script file names in control.tar, by spec script kind. */
 export const DEB_SCRIPTS: Readonly<Partial<Record<ScriptKind, string>>> = {
@@ -142,14 +146,21 @@ export async function debLayout(
   return { version, arch, entries, control, controlFiles };
 }
 
-/** Builds control.tar.gz (gzip 9, as dpkg-deb; always gzip so every dpkg reads it). */
-export async function buildControlTar(layout: DebLayout, mtime: number): Promise<Uint8Array> {
+/**
+ * Builds control.tar.gz (gzip 9, as dpkg-deb; always gzip so every dpkg reads it), in 2 MiB members
+ * like data.tar.gz unless `framed` is false (a control.tar that small is one member, the same bytes as
+ * one stream).
+ */
+export async function buildControlTar(layout: DebLayout, mtime: number, framed = true): Promise<Uint8Array> {
   const entries: TarWriteEntry[] = [rootDirMember("./", 0o755, mtime)];
   for (const f of layout.controlFiles) {
     entries.push(rootFileMember(`./${f.name}`, f.bytes, f.mode, mtime));
   }
   const tar = await collect(writeTar(entries, { flavour: "gnu" }));
-  return compressBytes(tar, { algo: "gzip", level: 9 });
+  const setting: CompressionSetting = framed
+    ? { algo: "gzip", level: 9 }
+    : { algo: "gzip", level: 9, framing: false };
+  return compressBytes(tar, applyDefaultFraming(setting, true));
 }
 
 /**
@@ -202,7 +213,9 @@ export async function* writeDeb(
 ): AsyncGenerator<Uint8Array> {
   const spec = validateSpec(input);
   validateDeb(spec, options);
-  const compression = options.compression ?? DEFAULT_DEB_COMPRESSION;
+  const setting = options.compression ?? DEFAULT_DEB_COMPRESSION;
+  // gzip without a framing: 2 MiB members (dpkg reads them all); zstd/xz one stream (dpkg reads one frame).
+  const compression = applyDefaultFraming(setting, true);
   if (compression.algo === "bzip2") {
     throw new SpecError("INVALID_FIELD", "deb.compression: bzip2 can be read, not written", {
       field: "deb.compression",
@@ -223,7 +236,11 @@ export async function* writeDeb(
   const data = await spoolStream(spool, compress(dataTar(entries, spec.date, md5), compression), []);
   let control: Uint8Array;
   try {
-    control = await buildControlTar(await debLayout(spec, options, ctx, { entries, md5 }), spec.date);
+    control = await buildControlTar(
+      await debLayout(spec, options, ctx, { entries, md5 }),
+      spec.date,
+      setting.framing !== false,
+    );
   } catch (e) {
     await data.dispose();
     throw e;

@@ -160,8 +160,9 @@ export const RPM_SCHEMA: JsonSchema = {
     buildhost: { type: "string", description: "Build host recorded in the header; default localhost" },
     compression: {
       type: "string",
-      pattern: "^(gzip|zstd|xz|lzma)(:\\d+)?$",
-      description: "payload compression, default gzip:6; lzma is rpm's legacy .lzma payload",
+      pattern: "^(gzip|zstd|xz|lzma)(:\\d+)?(/(stream|[0-9]+([kKmMgG]([iI][bB])?)?))?$",
+      description:
+        "payload compression, default gzip:6; lzma is rpm's legacy .lzma payload. gzip is written in 2 MiB members (rpm reads them all; compressed side by side on worker threads, same bytes for any count), /stream gives one stream (gzip:6/stream); zstd is one stream unless framed on request (zstd:3/8MiB); xz and lzma are never framed.",
     },
     prefixes: { ...stringList, description: "relocation prefixes" },
     requires: {

@@ -2,19 +2,29 @@
  * RpmOptions: everything rpm-specific passed beside the PackageSpec (the `rpm:` block of packyard.yml
  * parses into it, config.ts).
  */
-import type { Compression } from "../compress/compression.ts";
+import type { Compression, CompressionSetting } from "../compress/compression.ts";
 import type { RelationGroup } from "../spec/types.ts";
 
 /** Scriptlet phases a `Requires(phase)` may name. */
 export const REQUIRE_PHASES = ["pre", "post", "preun", "postun", "pretrans", "posttrans"] as const;
 export type RequirePhase = (typeof REQUIRE_PHASES)[number];
 
+/** rpm's legacy `.lzma` payload (LZMA_alone, PAYLOADCOMPRESSOR `lzma`, nfpm's `lzma`), xz preset 0..9, default 6. */
+export interface LzmaCompression {
+  algo: "lzma";
+  level?: number;
+}
+
 /**
- * An rpm payload compression: the shared {@link Compression} (gzip, zstd, xz), or rpm's legacy `.lzma`
- * (LZMA_alone, PAYLOADCOMPRESSOR `lzma`, nfpm's `lzma`) at an xz preset level 0..9, default 6. `lzma` is
- * rpm's alone, so it stays out of the shared type.
+ * An rpm payload compression: the shared {@link CompressionSetting} (gzip, zstd, xz), or rpm's legacy
+ * {@link LzmaCompression}. `lzma` is rpm's alone, so it stays out of the shared type. gzip without a
+ * framing is written in 2 MiB members (rpm reads them all); `framing: false` (`gzip:6/stream`) gives one
+ * stream; zstd may be framed on request (`zstd:3/8MiB`), xz and lzma never (rpm reads one xz stream).
  */
-export type RpmCompression = Compression | { algo: "lzma"; level?: number };
+export type RpmCompression = CompressionSetting | LzmaCompression;
+
+/** What the payload writer compresses with: {@link RpmCompression} after the default framing was applied. */
+export type RpmPayloadCompression = Compression | LzmaCompression;
 
 export interface RpmOptions {
   /** rpm arch string written verbatim (overrides the mapping of `spec.arch`). */
@@ -27,7 +37,10 @@ export interface RpmOptions {
   packager?: string;
   /** BUILDHOST tag; never the machine's hostname. Default `localhost`. */
   buildhost?: string;
-  /** Payload compression: gzip (default, level 6), zstd, xz, or the legacy lzma; xz and lzma need lzma-native. */
+  /**
+   * Payload compression: gzip (default, level 6; 2 MiB members unless `framing: false`), zstd, xz, or the
+   * legacy lzma; xz and lzma need lzma-native.
+   */
   compression?: RpmCompression;
   /**
    * Relocation prefixes (PREFIXES): files under one of them move with `rpm -i --prefix`/`--relocate`; files

@@ -5,8 +5,9 @@
  */
 import { compress } from "../compress/compress.ts";
 import {
-  type Compression,
+  applyDefaultFraming,
   type CompressionAlgo,
+  type CompressionSetting,
   DEFAULT_LEVELS,
   effectiveLevel,
 } from "../compress/compression.ts";
@@ -19,10 +20,22 @@ import { type FileRead, readFiles } from "../source/batch-read.ts";
 import { createSpool } from "../spool/index.ts";
 import type { SpooledBytes } from "../spool/spool.ts";
 import type { RpmFile } from "./files.ts";
-import type { RpmCompression } from "./options.ts";
+import type { RpmCompression, RpmPayloadCompression } from "./options.ts";
 
-/** The payload compression when `rpm.compression` is unset: gzip at level 6. */
-export const DEFAULT_COMPRESSION: Compression = { algo: "gzip", level: 6 };
+/**
+ * The payload compression when `rpm.compression` is unset: gzip at level 6, in 2 MiB members like any
+ * gzip setting without a framing ({@link payloadCompression}).
+ */
+export const DEFAULT_COMPRESSION: CompressionSetting = { algo: "gzip", level: 6 };
+
+/**
+ * What the payload is compressed with: gzip without a framing in 2 MiB members — rpm's gzip reader
+ * (zlib's gzread) reads every member, and `rpm -i`, `rpm -V` and `rpm2cpio` are run on such payloads in
+ * test/interop/rpm-framed.test.ts —; other settings as they are.
+ */
+export function payloadCompression(c: RpmCompression): RpmPayloadCompression {
+  return c.algo === "lzma" ? c : applyDefaultFraming(c, true);
+}
 
 /** rpm's compressor names (PAYLOADCOMPRESSOR). */
 export const COMPRESSOR_NAME = { gzip: "gzip", zstd: "zstd", xz: "xz", lzma: "lzma" } as const;
@@ -156,7 +169,7 @@ async function* cpioStream(
 export async function writePayload(
   files: RpmFile[],
   large: boolean,
-  compression: RpmCompression,
+  compression: RpmPayloadCompression,
   ctx: WriteContext,
 ): Promise<PayloadResult> {
   const fileDigests: string[] = files.map(() => "");

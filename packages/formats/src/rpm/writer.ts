@@ -14,8 +14,8 @@ import { encodeHeader } from "./header.ts";
 import { encodeLead } from "./lead.ts";
 import { mainHeaderEntries } from "./main-header.ts";
 import { rpmNaming, validateRpm } from "./name.ts";
-import type { RpmCompression, RpmOptions } from "./options.ts";
-import { DEFAULT_COMPRESSION, writePayload } from "./payload.ts";
+import type { RpmOptions } from "./options.ts";
+import { DEFAULT_COMPRESSION, payloadCompression, writePayload } from "./payload.ts";
 import { UNMAPPED_SCRIPT_KINDS } from "./scripts.ts";
 import {
   digestEntries,
@@ -59,7 +59,7 @@ export async function* writeRpm(
       { field: "rpm.signature" },
     );
   }
-  const compression: RpmCompression = options.compression ?? DEFAULT_COMPRESSION;
+  const compression = payloadCompression(options.compression ?? DEFAULT_COMPRESSION);
   const files = buildFileList(spec);
   const large = files.some((f) => f.size >= LARGE_FILE_BYTES);
   const payload = await writePayload(files, large, compression, ctx);

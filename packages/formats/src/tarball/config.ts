@@ -1,6 +1,6 @@
 /**
  * The `archives:` block of packyard.yml, after GoReleaser's `archives` entry (one mapping here, not a list):
- * `formats`, `name_template`, `wrap_in_directory`, `files`, plus packyard's `level`, `os` and `contents`.
+ * `formats`, `name_template`, `wrap_in_directory`, `files`, plus packyard's `level`, `framing`, `os` and `contents`.
  * GoReleaser keys that need its build graph are rejected by name.
  */
 import { bytesSource } from "../bytes/bytes.ts";
@@ -30,6 +30,7 @@ const KEYS = [
   "wrap_in_directory",
   "files",
   "level",
+  "framing",
   "os",
   "contents",
 ] as const;
@@ -84,6 +85,11 @@ const SCHEMA: JsonSchema = {
       },
     },
     level: { type: "integer", description: "Compression level (gzip/zip 0-9, zstd 1-22, xz 0-9)." },
+    framing: {
+      type: "boolean",
+      description:
+        "Independent 2 MiB gzip members / zstd or xz frames, compressed on worker threads (same bytes for any thread count). Default true for tar.gz, false (one stream) for tar.zst and tar.xz; not used by zip.",
+    },
     os: { type: "string", description: "{{os}} in templates; default linux." },
     contents: {
       enum: ["root", "none"],
@@ -192,6 +198,7 @@ export function parseTarballConfig(raw: unknown, ctx: ConfigContext): TarballOpt
     }
     out.level = o.level;
   }
+  if (o.framing !== undefined) out.framing = plainBool(o.framing, at("framing"));
   if (o.os !== undefined) out.os = plainString(o.os, at("os"));
   if (o.contents !== undefined) {
     if (o.contents !== "root" && o.contents !== "none")

@@ -27,6 +27,13 @@ export interface TarballOptions {
   /** Compression level for the chosen format (gzip/zip 0–9, zstd 1–22, xz 0–9); default the tool defaults (6, 3, 6, 6). */
   level?: number;
   /**
+   * Independent 2 MiB members/frames, compressed side by side on worker threads (the bytes do not depend
+   * on the thread count). Default: true for tar.gz (gzip, GNU tar, bsdtar and language libraries read
+   * multi-member gzip), false for tar.zst and tar.xz (one stream, as the `zstd`/`xz` tools write; true
+   * frames them, which `zstd`, `xz` and bsdtar read). false gives one stream. Not used by zip.
+   */
+  framing?: boolean;
+  /**
    * Base name of the artifact without extension; `{{name}}`, `{{version}}`, `{{os}}`, `{{arch}}`, `{{release}}`
    * (GoReleaser's `{{ .ProjectName }}`, `{{ .Version }}`, `{{ .Os }}`, `{{ .Arch }}` also work).
    * Default `{{name}}_{{version}}_{{os}}_{{arch}}`.

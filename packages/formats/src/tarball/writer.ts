@@ -3,7 +3,7 @@
  * zip. Deterministic: entries sorted, times from the spec, gzip without a timestamp, no host data.
  */
 import { compress } from "../compress/compress.ts";
-import type { Compression } from "../compress/compression.ts";
+import { type Compression, DEFAULT_FRAME_BYTES } from "../compress/compression.ts";
 import { type TarWriteEntry, writeTar } from "../container/tar.ts";
 import { entryTarMember } from "../container/tar-member.ts";
 import type { WriteContext } from "../format.ts";
@@ -45,13 +45,19 @@ async function* tarMembers(entries: readonly ArchiveEntry[]): AsyncGenerator<Tar
   }
 }
 
-/** The compression a tar-based kind uses with the options' level. */
+/**
+ * The compression a tar-based kind uses with the options' level, in {@link DEFAULT_FRAME_BYTES}
+ * members/frames when `framing` says so (absent: tar.gz only).
+ */
 export function tarCompression(
   format: Exclude<ArchiveFormat, "zip">,
   level: number | undefined,
+  framing?: boolean,
 ): Compression {
   const algo = TAR_COMPRESSION[format];
-  return level === undefined ? { algo } : { algo, level };
+  const out: Compression = level === undefined ? { algo } : { algo, level };
+  if (framing ?? algo === "gzip") out.framing = { chunkBytes: DEFAULT_FRAME_BYTES };
+  return out;
 }
 
 /** Streams the archive (`options.format`, default tar.gz). Same spec and options, same bytes. */
@@ -69,5 +75,8 @@ export async function* writeTarball(
     });
     return;
   }
-  yield* compress(writeTar(tarMembers(entries), { flavour: "pax" }), tarCompression(format, options.level));
+  yield* compress(
+    writeTar(tarMembers(entries), { flavour: "pax" }),
+    tarCompression(format, options.level, options.framing),
+  );
 }

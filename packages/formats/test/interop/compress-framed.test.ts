@@ -12,7 +12,7 @@ import { after, test } from "node:test";
 import { writeArchlinux } from "../../src/archlinux/writer.ts";
 import { bytesSource, collect } from "../../src/bytes/bytes.ts";
 import { compressBytes } from "../../src/compress/compress.ts";
-import { parseCompression } from "../../src/compress/compression.ts";
+import { applyDefaultFraming, parseCompression } from "../../src/compress/compression.ts";
 import { writeDeb } from "../../src/deb/writer.ts";
 import type { PackageSpec } from "../../src/spec/types.ts";
 import { sampleBytes } from "../compress/helpers.ts";
@@ -111,7 +111,10 @@ for (const setting of ["zstd:3/64KiB", "xz:1/256KiB"]) {
     run("sh", ["-c", `cd "$0" && ar x "$1"`, work, plain]);
     const tar = join(work, "data.tar");
     run("sh", ["-c", `${compression.algo} -dc "$0" > "$1" && rm "$0"`, join(work, `data.tar.${ext}`), tar]);
-    const framed = await compressBytes(new Uint8Array(readFileSync(tar)), compression);
+    const framed = await compressBytes(
+      new Uint8Array(readFileSync(tar)),
+      applyDefaultFraming(compression, false),
+    );
     writeFileSync(join(work, `data.tar.${ext}`), framed);
     const swapped = join(work, "swapped.deb");
     run("sh", ["-c", `cd "$0" && ar rc "$1" debian-binary control.tar.* data.tar.${ext}`, work, swapped]);

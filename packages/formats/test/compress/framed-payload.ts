@@ -1,0 +1,91 @@
+/**
+ * The payload of the framed-compression tests (format-framing.test.ts, interop/framed-formats.test.ts):
+ * about 20 MiB in seeded files written to a folder, so a package spans about ten 2 MiB frames and its
+ * files are read from disk as a build reads them. Text-like and noisy content alternate, so the
+ * compressors meet both matches and literals.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileSource } from "../../src/source/file.ts";
+import { type Entry, type PackageSpec, ROOT } from "../../src/spec/types.ts";
+
+const MiB = 1024 * 1024;
+
+/** Files of the payload: name and size; the content is seeded by the index. About 20 MiB in all. */
+export const FRAMED_FILES: ReadonlyArray<readonly [string, number]> = [
+  ["big.txt", 8 * MiB + 123],
+  ["noisy.bin", 6 * MiB + 4567],
+  ...Array.from(
+    { length: 30 },
+    (_, i) => [`small/${String(i).padStart(2, "0")}.txt`, 1000 + i * 9000] as const,
+  ),
+  ["tail.txt", 2 * MiB + 1],
+];
+
+const WORDS = (
+  "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et " +
+  "dolore magna aliqua enim ad minim veniam quis nostrud exercitation ullamco laboris nisi aliquip ex ea " +
+  "commodo consequat duis aute irure in reprehenderit voluptate velit esse cillum fugiat nulla pariatur"
+)
+  .split(" ")
+  .map((w) => new TextEncoder().encode(w));
+
+/**
+ * Content of file `i`: seeded words (text that compresses about 3:1, quickly at every level), every
+ * third file with xorshift noise over its second half (stored or literal-heavy blocks).
+ */
+export function framedContent(i: number, size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let x = (i + 1) * 2654435761;
+  const next = (): number => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return x >>> 0;
+  };
+  const noiseFrom = i % 3 === 1 ? size >> 1 : size;
+  let at = 0;
+  while (at < noiseFrom) {
+    const r = next();
+    const word = WORDS[r % WORDS.length] as Uint8Array;
+    out.set(word.subarray(0, Math.min(word.length, noiseFrom - at)), at);
+    at += word.length;
+    if (at < noiseFrom) out[at++] = (r >>> 8) % 13 === 0 ? 0x0a : 0x20;
+  }
+  for (at = noiseFrom; at < size; at++) out[at] = next() & 0xff;
+  return out;
+}
+
+/** Writes the payload under `dir` and returns a spec installing it below /usr/share/framed. */
+export async function framedSpec(dir: string): Promise<PackageSpec> {
+  const entries: Entry[] = [
+    { type: "dir", path: "/usr/share/framed", mode: 0o755, owner: ROOT, group: ROOT },
+    { type: "dir", path: "/usr/share/framed/small", mode: 0o755, owner: ROOT, group: ROOT },
+  ];
+  mkdirSync(join(dir, "small"), { recursive: true });
+  for (const [i, [name, size]] of FRAMED_FILES.entries()) {
+    const path = join(dir, name);
+    writeFileSync(path, framedContent(i, size));
+    entries.push({
+      type: "file",
+      path: `/usr/share/framed/${name}`,
+      mode: 0o644,
+      owner: ROOT,
+      group: ROOT,
+      content: await fileSource(path),
+    });
+  }
+  return {
+    name: "framed",
+    version: { upstream: "1.0.0", release: "1" },
+    arch: "amd64",
+    date: 1_700_000_000,
+    maintainer: "Packyard Example <example@packyard.dev>",
+    description: "Framed payload\nA payload that spans several compression frames.",
+    license: "MIT",
+    relations: {},
+    entries,
+    scripts: {},
+    changelog: [],
+  };
+}
