@@ -3,14 +3,20 @@
 // no armor or PEM in the table), projectSigners for publishing, uploads with each refusal, public downloads,
 // the audited owner-only backup, rotation over the clock.
 import assert from "node:assert/strict";
-import { createPublicKey } from "node:crypto";
+import { createPrivateKey, createPublicKey } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import { gunzipSync } from "node:zlib";
 import { apkKeyName, loadOpenPGPSigner, verifyDetached, verifyRSA } from "@packyard/formats";
+import { readTar } from "@packyard/formats/container/tar";
 import { rsaKeyFingerprint } from "@packyard/formats/sign";
+import { FIXTURE_PASSPHRASE, KEYS_DIR } from "@packyard/testkit/keyrings";
 import { isServerError } from "../src/index.ts";
+import { realKeyGenerator } from "../src/keys/generate.ts";
 import { projectSigners } from "../src/keys/project-keys.ts";
 import {
   bearer,
+  errorOf,
   type Harness,
   harness,
   secret,
@@ -20,9 +26,36 @@ import {
 import { eachDb } from "./dbs.ts";
 import { keyPool, POOL_APK, POOL_OPENPGP } from "./key-pool.ts";
 
-// Every secret key line of the fixture pool: none may reach a log line or an error body.
-for (const text of [...POOL_OPENPGP, ...POOL_APK])
+const FIXTURES = new URL("./fixtures/keys/", import.meta.url);
+const fixture = (name: string) => readFileSync(new URL(name, FIXTURES), "utf8");
+/** A key file of the repository's shared fixtures (fixtures/keys, made by gpg and openssl). */
+const sharedFixture = (name: string) => readFileSync(`${KEYS_DIR}${name}`, "utf8");
+
+/** Passphrase of the locked fixture keys, recorded as a secret. */
+const PASSPHRASE = secret(FIXTURE_PASSPHRASE);
+const WRONG_PASSPHRASE = secret("not-the-passphrase-42");
+
+/** Records every base64 line of a secret key as a secret (none may reach a log line or an error body). */
+function secretLines(text: string): string {
   for (const line of text.split("\n")) if (/^[A-Za-z0-9+/]{60,}$/.test(line)) secret(line);
+  return text;
+}
+for (const text of [...POOL_OPENPGP, ...POOL_APK]) secretLines(text);
+
+/** The binary packets of an armored block, decoded here by hand (not by the server's code). */
+function dearmorByHand(armored: string): Buffer {
+  const lines = armored.split("\n");
+  const start = lines.findIndex((l) => l.trim() === "") + 1;
+  const body = lines.slice(start).filter((l) => /^[A-Za-z0-9+/]+=*$/.test(l.trim()) && !l.startsWith("="));
+  return Buffer.from(body.join(""), "base64");
+}
+
+async function* oneChunk(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}
+
+/** A time after every fixture key was made (the revoked key's revocation is from the fixtures' day). */
+const AFTER_FIXTURES = Date.parse("2027-01-04T10:00:00Z");
 
 /** The pool keys' own identities, computed from the fixture files (not from the server's code). */
 async function poolIdentity(i: number): Promise<{ openpgp: string; apk: string; apkPem: string }> {
@@ -86,7 +119,37 @@ async function assertNoArmorInTable(h: Harness): Promise<number> {
   return rows.length;
 }
 
-eachDb((_kind, fresh) => {
+eachDb((kind, fresh) => {
+  test("real key generation (RSA-4096 twice: seconds; PGlite run only)", async (t) => {
+    if (kind !== "pglite") return t.skip("real generation is covered once, on PGlite");
+    const h = await harness(
+      t,
+      fresh,
+      { publicUrl: "https://packages.example.org:8443/base" },
+      {
+        keyGenerator: realKeyGenerator,
+      },
+    );
+    if (h === undefined) return;
+    const { project } = await ownerWithProject(h, "real-keys");
+    const s = await projectSigners(h.db, TEST_MASTER_KEY, project.id, h.clock.now());
+    assert.deepEqual(
+      s.keys.map((k) => [k.purpose, k.algorithm]),
+      [
+        ["openpgp", "rsa4096"],
+        ["apk", "rsa4096"],
+      ],
+    );
+    assert.deepEqual(s.openpgp[0]!.userIds, ["real-keys <real-keys@packages.example.org>"]);
+    assert.equal(s.openpgp[0]!.algorithm, "rsa");
+    assert.equal(s.apk[0]!.bits, 4096);
+    const data = new TextEncoder().encode("real\n");
+    const sig = await s.openpgp[0]!.detached(data, { date: h.clock.now() });
+    const v = await verifyDetached(data, sig, s.openpgp[0]!.publicKeyArmored(), { date: h.clock.now() });
+    assert.equal(v.valid, true);
+    assert.equal(s.keys[0]!.fingerprint, s.openpgp[0]!.primaryFingerprint.toLowerCase());
+  });
+
   test("a new project gets an OpenPGP and an apk key from the generator, stored sealed and in binary", async (t) => {
     const pool = keyPool(1);
     const h = await harness(t, fresh, {}, { keyGenerator: pool });
@@ -167,6 +230,419 @@ eachDb((_kind, fresh) => {
     await assert.rejects(projectSigners(h.db, other, project.id, h.clock.now()), (e) =>
       isServerError(e, "KEY_DECRYPT_FAILED"),
     );
+  });
+
+  test("uploads refused with their code leave no row and no audit event", async (t) => {
+    const h = await harness(t, fresh);
+    if (h === undefined) return;
+    h.clock.time = AFTER_FIXTURES;
+    const { token, project } = await ownerWithProject(h, "refusals");
+    const before = await keyRows(h, project.id);
+    const locked = secretLines(fixture("reject-locked-rsa.secret.asc"));
+    const cases: [string, object, string][] = [
+      ["public key only", { purpose: "openpgp", key: fixture("reject-public-only.asc") }, "KEY_PUBLIC_ONLY"],
+      [
+        "apk public key only",
+        { purpose: "apk", key: sharedFixture("openssl-pkcs8.rsa.pub") },
+        "KEY_PUBLIC_ONLY",
+      ],
+      [
+        "legacy EdDSA",
+        { purpose: "openpgp", key: secretLines(fixture("reject-eddsa.secret.asc")) },
+        "KEY_ALGORITHM_UNSUPPORTED",
+      ],
+      [
+        "Ed25519 (algo 27) v4",
+        { purpose: "openpgp", key: secretLines(fixture("reject-curve25519-v4.secret.asc")) },
+        "KEY_ALGORITHM_UNSUPPORTED",
+      ],
+      [
+        "v6 key",
+        { purpose: "openpgp", key: secretLines(fixture("reject-v6.secret.asc")) },
+        "KEY_ALGORITHM_UNSUPPORTED",
+      ],
+      [
+        "apk EC key",
+        { purpose: "apk", key: secretLines(fixture("reject-apk-ec.pem")) },
+        "KEY_ALGORITHM_UNSUPPORTED",
+      ],
+      [
+        "RSA-1024 OpenPGP",
+        { purpose: "openpgp", key: secretLines(fixture("reject-weak-rsa1024.secret.asc")) },
+        "KEY_TOO_WEAK",
+      ],
+      [
+        "RSA-1024 apk",
+        { purpose: "apk", key: secretLines(fixture("reject-apk-rsa1024.rsa")) },
+        "KEY_TOO_WEAK",
+      ],
+      [
+        "expired",
+        { purpose: "openpgp", key: secretLines(fixture("reject-expired.secret.asc")) },
+        "KEY_EXPIRED",
+      ],
+      [
+        "revoked",
+        { purpose: "openpgp", key: secretLines(fixture("reject-revoked.secret.asc")) },
+        "KEY_EXPIRED",
+      ],
+      ["locked, no passphrase", { purpose: "openpgp", key: locked }, "KEY_PASSPHRASE_WRONG"],
+      [
+        "locked, wrong passphrase",
+        { purpose: "openpgp", key: locked, passphrase: WRONG_PASSPHRASE },
+        "KEY_PASSPHRASE_WRONG",
+      ],
+      [
+        "apk locked, wrong passphrase",
+        {
+          purpose: "apk",
+          key: secretLines(sharedFixture("openssl-pkcs8-locked.rsa")),
+          passphrase: WRONG_PASSPHRASE,
+        },
+        "KEY_PASSPHRASE_WRONG",
+      ],
+      [
+        "apk locked, no passphrase",
+        { purpose: "apk", key: sharedFixture("openssl-pkcs1-locked.rsa") },
+        "KEY_PASSPHRASE_WRONG",
+      ],
+      ["not a key", { purpose: "openpgp", key: "hello, world" }, "KEY_INVALID"],
+      [
+        "base64 of junk",
+        { purpose: "openpgp", key: Buffer.from("junk bytes").toString("base64") },
+        "KEY_INVALID",
+      ],
+      ["apk key as openpgp", { purpose: "openpgp", key: POOL_APK[0]! }, "KEY_INVALID"],
+      ["openpgp key as apk", { purpose: "apk", key: POOL_OPENPGP[0]! }, "KEY_INVALID"],
+    ];
+    const failures: string[] = [];
+    for (const [name, payload, code] of cases) {
+      const r = await h.request({
+        method: "POST",
+        url: `/api/v1/projects/${project.slug}/keys`,
+        headers: bearer(token),
+        payload,
+      });
+      const found = r.statusCode === 422 ? errorOf(r).code : `${r.statusCode} ${r.body.slice(0, 200)}`;
+      if (found !== code) failures.push(`${name}: expected ${code}, found ${found}`);
+    }
+    assert.deepEqual(failures, []);
+    assert.deepEqual(await keyRows(h, project.id), before);
+    const { rows } = await h.db.query("SELECT action FROM audit_events WHERE action LIKE 'key.%'");
+    assert.deepEqual(rows, []);
+  });
+
+  test("an uploaded locked key becomes active, the generated one retires over the overlap", async (t) => {
+    const h = await harness(t, fresh, {}, { keyGenerator: keyPool(0) });
+    if (h === undefined) return;
+    h.clock.time = AFTER_FIXTURES;
+    const { token, project } = await ownerWithProject(h, "uploader");
+    const generated = await poolIdentity(0);
+    const armored = secretLines(fixture("reject-locked-rsa.secret.asc"));
+    const expected = (await loadOpenPGPSigner(armored, { passphrase: PASSPHRASE })).primaryFingerprint;
+    const r = await h.request({
+      method: "POST",
+      url: `/api/v1/projects/${project.slug}/keys`,
+      headers: bearer(token),
+      payload: { purpose: "openpgp", key: armored, passphrase: PASSPHRASE, overlapDays: 7 },
+    });
+    assert.equal(r.statusCode, 201, r.body);
+    const info = r.json();
+    assert.equal(info.fingerprint, expected.toLowerCase());
+    assert.equal(info.state, "active");
+    assert.equal(info.algorithm, "rsa3072");
+    assert.equal(info.apkKeyName, null);
+    // The passphrase is sealed beside the still-locked secret; neither is readable in the table.
+    const rows = await keyRows(h, project.id);
+    const uploaded = rows.find((row) => row.fingerprint === info.fingerprint)!;
+    assert.notEqual(uploaded.passphrase_sealed, null);
+    for (const row of rows)
+      for (const v of [row.public_key, row.secret_sealed, row.passphrase_sealed ?? new Uint8Array()])
+        assert.equal(Buffer.from(v).includes(PASSPHRASE), false);
+    const s = await projectSigners(h.db, TEST_MASTER_KEY, project.id, h.clock.now());
+    assert.deepEqual(
+      s.openpgp.map((x) => x.primaryFingerprint),
+      [expected, generated.openpgp.toUpperCase()],
+      "the uploaded key first, the generated one while retiring",
+    );
+    assert.deepEqual(
+      s.keys.map((k) => [k.purpose, k.state]),
+      [
+        ["openpgp", "active"],
+        ["openpgp", "retiring"],
+        ["apk", "active"],
+      ],
+    );
+    assert.equal(s.keys[1]!.overlapUntil?.getTime(), AFTER_FIXTURES + 7 * 86_400_000);
+    // The same key again is refused (it is stored), nothing changes.
+    const again = await h.request({
+      method: "POST",
+      url: `/api/v1/projects/${project.slug}/keys`,
+      headers: bearer(token),
+      payload: { purpose: "openpgp", key: armored, passphrase: PASSPHRASE },
+    });
+    assert.equal(again.statusCode, 409, again.body);
+    assert.equal(errorOf(again).code, "ALREADY_EXISTS");
+    // apk: a locked PKCS#8 PEM with its passphrase, and base64 of a PKCS#1 DER.
+    const pkcs8 = secretLines(sharedFixture("openssl-pkcs8-locked.rsa"));
+    const apk = await h.request({
+      method: "POST",
+      url: `/api/v1/projects/${project.slug}/keys`,
+      headers: bearer(token),
+      payload: { purpose: "apk", key: pkcs8, passphrase: PASSPHRASE, overlapDays: 0 },
+    });
+    assert.equal(apk.statusCode, 201, apk.body);
+    const pub = createPublicKey(sharedFixture("openssl-pkcs8-locked.rsa.pub"))
+      .export({ type: "spki", format: "pem" })
+      .toString();
+    assert.equal(apk.json().fingerprint, rsaKeyFingerprint(pub));
+    assert.equal(apk.json().apkKeyName, apkKeyName(project.slug, pub));
+    const der = createPrivateKey(sharedFixture("openssl-pkcs1.rsa")).export({ type: "pkcs1", format: "der" });
+    const b64 = secret(der.toString("base64"));
+    const apk2 = await h.request({
+      method: "POST",
+      url: `/api/v1/projects/${project.slug}/keys`,
+      headers: bearer(token),
+      payload: { purpose: "apk", key: b64 },
+    });
+    assert.equal(apk2.statusCode, 201, apk2.body);
+    // OpenPGP as base64 of binary packets (the shared plain RSA-3072 fixture, dearmored by hand).
+    const plain = secretLines(sharedFixture("gpg-plain.secret.asc"));
+    const binary = secret(dearmorByHand(plain).toString("base64"));
+    const pgp2 = await h.request({
+      method: "POST",
+      url: `/api/v1/projects/${project.slug}/keys`,
+      headers: bearer(token),
+      payload: { purpose: "openpgp", key: binary },
+    });
+    assert.equal(pgp2.statusCode, 201, pgp2.body);
+    assert.equal(pgp2.json().fingerprint, (await loadOpenPGPSigner(plain)).primaryFingerprint.toLowerCase());
+    const list = (
+      await h.request({ method: "GET", url: `/api/v1/projects/${project.slug}/keys`, headers: bearer(token) })
+    ).json() as { purpose: string; state: string; fingerprint: string }[];
+    assert.deepEqual(
+      list.map((k) => [k.purpose, k.state]),
+      [
+        ["openpgp", "active"],
+        ["openpgp", "retiring"],
+        ["openpgp", "retired"],
+        ["apk", "active"],
+        ["apk", "retiring"],
+        ["apk", "retired"],
+      ],
+    );
+    const { rows: audits } = await h.db.query<{ action: string }>(
+      "SELECT action FROM audit_events WHERE action LIKE 'key.%' ORDER BY id",
+    );
+    assert.deepEqual(
+      audits.map((a) => a.action),
+      ["key.upload", "key.upload", "key.upload", "key.upload"],
+    );
+    assert.equal(await assertNoArmorInTable(h), 6);
+  });
+
+  test("rotation: both keys sign during the overlap, only the new one after it", async (t) => {
+    const h = await harness(t, fresh, {}, { keyGenerator: keyPool(0) });
+    if (h === undefined) return;
+    const { token, project } = await ownerWithProject(h, "rotating");
+    const [first, second] = [await poolIdentity(0), await poolIdentity(1)];
+    const start = h.clock.time;
+    const r = await h.request({
+      method: "POST",
+      url: `/api/v1/projects/${project.slug}/keys/rotate`,
+      headers: bearer(token),
+      payload: {},
+    });
+    assert.equal(r.statusCode, 200, r.body);
+    assert.deepEqual(
+      (r.json() as { purpose: string; fingerprint: string; state: string }[]).map((k) => [
+        k.purpose,
+        k.fingerprint,
+        k.state,
+      ]),
+      [
+        ["openpgp", second.openpgp, "active"],
+        ["apk", second.apk, "active"],
+      ],
+    );
+    const during = await projectSigners(h.db, TEST_MASTER_KEY, project.id, h.clock.now());
+    assert.deepEqual(
+      during.keys.map((k) => [k.purpose, k.fingerprint, k.state]),
+      [
+        ["openpgp", second.openpgp, "active"],
+        ["openpgp", first.openpgp, "retiring"],
+        ["apk", second.apk, "active"],
+        ["apk", first.apk, "retiring"],
+      ],
+    );
+    assert.equal(during.openpgp.length, 2);
+    assert.equal(during.apk.length, 2);
+    assert.equal(during.keys[1]!.overlapUntil?.getTime(), start + 14 * 86_400_000);
+    h.clock.advance(14 * 86_400_000 - 1000);
+    assert.equal((await projectSigners(h.db, TEST_MASTER_KEY, project.id, h.clock.now())).openpgp.length, 2);
+    h.clock.advance(1000);
+    const after = await projectSigners(h.db, TEST_MASTER_KEY, project.id, h.clock.now());
+    assert.deepEqual(
+      after.keys.map((k) => [k.purpose, k.fingerprint]),
+      [
+        ["openpgp", second.openpgp],
+        ["apk", second.apk],
+      ],
+    );
+    const list = (
+      await h.request({ method: "GET", url: `/api/v1/projects/${project.slug}/keys`, headers: bearer(token) })
+    ).json() as { fingerprint: string; state: string; retiredAt: string | null }[];
+    const old = list.find((k) => k.fingerprint === first.openpgp)!;
+    assert.equal(old.state, "retired");
+    assert.equal(old.retiredAt, new Date(start + 14 * 86_400_000).toISOString());
+    // The retired key stays sealed in the table.
+    const { rows } = await h.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM signing_keys WHERE project_id = $1 AND octet_length(secret_sealed) > 16",
+      [project.id],
+    );
+    assert.equal(rows[0]!.n, 4);
+    // Rotating one purpose with no overlap retires its active key at once; the other purpose is untouched.
+    const now = await h.request({
+      method: "POST",
+      url: `/api/v1/projects/${project.slug}/keys/rotate`,
+      headers: bearer(token),
+      payload: { purpose: "apk", overlapDays: 0 },
+    });
+    assert.equal(now.statusCode, 200, now.body);
+    const third = await poolIdentity(2);
+    const s = await projectSigners(h.db, TEST_MASTER_KEY, project.id, h.clock.now());
+    assert.deepEqual(
+      s.keys.map((k) => [k.purpose, k.fingerprint]),
+      [
+        ["openpgp", second.openpgp],
+        ["apk", third.apk],
+      ],
+    );
+    // A key without its purpose is refused.
+    const bad = await h.request({
+      method: "POST",
+      url: `/api/v1/projects/${project.slug}/keys/rotate`,
+      headers: bearer(token),
+      payload: { key: POOL_OPENPGP[3]! },
+    });
+    assert.equal(bad.statusCode, 400, bad.body);
+    const { rows: audits } = await h.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM audit_events WHERE action = 'key.rotate'",
+    );
+    assert.equal(audits[0]!.n, 3);
+  });
+
+  test("public key downloads parse back; unknown project, key or suffix is 404", async (t) => {
+    const h = await harness(t, fresh, {}, { keyGenerator: keyPool(3) });
+    if (h === undefined) return;
+    const { token, project } = await ownerWithProject(h, "downloads");
+    const want = await poolIdentity(3);
+    const list = (
+      await h.request({ method: "GET", url: `/api/v1/projects/${project.slug}/keys`, headers: bearer(token) })
+    ).json() as { id: string; purpose: string; fingerprint: string }[];
+    const pgp = list.find((k) => k.purpose === "openpgp")!;
+    const apk = list.find((k) => k.purpose === "apk")!;
+    const s = await projectSigners(h.db, TEST_MASTER_KEY, project.id, h.clock.now());
+    const data = new TextEncoder().encode("Suite: stable\n");
+    const sig = await s.openpgp[0]!.detached(data, { date: h.clock.now() });
+    const base = `/api/v1/projects/${project.slug}/keys`;
+    // Anonymous: public keys are public.
+    const asc = await h.request({ method: "GET", url: `${base}/${pgp.id}.asc` });
+    assert.equal(asc.statusCode, 200, asc.body);
+    assert.match(asc.headers["content-type"] as string, /^application\/pgp-keys/);
+    assert.match(asc.body, /^-----BEGIN PGP PUBLIC KEY BLOCK-----\n/);
+    assert.doesNotMatch(asc.body, /PRIVATE/);
+    const gpg = await h.request({ method: "GET", url: `${base}/${pgp.id}.gpg` });
+    assert.equal(gpg.statusCode, 200);
+    for (const key of [asc.body, new Uint8Array(gpg.rawPayload)]) {
+      const v = await verifyDetached(data, sig, key, { date: h.clock.now() });
+      assert.equal(v.valid, true, v.reason);
+      assert.equal(v.fingerprint?.toLowerCase(), want.openpgp);
+    }
+    assert.equal(pgp.fingerprint, want.openpgp);
+    const rsa = await h.request({ method: "GET", url: `${base}/${apk.id}.rsa.pub` });
+    assert.equal(rsa.statusCode, 200);
+    assert.equal(rsa.body, want.apkPem);
+    const notFound = [
+      `${base}/${apk.id}.asc`,
+      `${base}/${pgp.id}.rsa.pub`,
+      `${base}/${pgp.id}.txt`,
+      `${base}/00000000-0000-4000-8000-000000000000.asc`,
+      `${base}/not-a-uuid.asc`,
+      `/api/v1/projects/nowhere/keys/${pgp.id}.asc`,
+    ];
+    for (const url of notFound) {
+      const r = await h.request({ method: "GET", url });
+      assert.equal(r.statusCode, 404, `${url}: ${r.body}`);
+      assert.equal(errorOf(r).code, "NOT_FOUND");
+    }
+  });
+
+  test("the key backup: owner with the keys scope, audited; maintainer and owner without the scope get 403", async (t) => {
+    const h = await harness(t, fresh, {}, { keyGenerator: keyPool(1) });
+    if (h === undefined) return;
+    const { token, project } = await ownerWithProject(h, "backed-up");
+    const maintainer = await h.user("maint");
+    await h.db.query(
+      "INSERT INTO memberships (project_id, user_id, role, created_at) VALUES ($1, $2, 'maintainer', $3)",
+      [project.id, maintainer, h.clock.now()],
+    );
+    const ownerId = (await h.db.query<{ id: number }>("SELECT id FROM users WHERE slug = 'owner'")).rows[0]!
+      .id;
+    const url = `/api/v1/projects/${project.slug}/keys/backup`;
+    const refused = [
+      (await h.token(maintainer, ["read", "write", "publish", "keys"])).token,
+      (await h.token(ownerId, ["read", "write", "publish"])).token,
+    ];
+    for (const other of refused) {
+      const r = await h.request({ method: "GET", url, headers: bearer(other) });
+      assert.equal(r.statusCode, 403, r.body);
+    }
+    const anonymous = await h.request({ method: "GET", url });
+    assert.equal(anonymous.statusCode, 401);
+    const { rows: none } = await h.db.query("SELECT 1 FROM audit_events WHERE action = 'key.backup'");
+    assert.equal(none.length, 0);
+
+    const r = await h.request({ method: "GET", url, headers: bearer(token) });
+    assert.equal(r.statusCode, 200, r.body);
+    assert.equal(r.headers["content-type"], "application/gzip");
+    const files = new Map<string, { mode: number; text: string }>();
+    for await (const e of readTar(oneChunk(gunzipSync(r.rawPayload))))
+      if (e.header.type === "file")
+        files.set(e.header.name, {
+          mode: e.header.mode,
+          text: Buffer.from(await e.bytes()).toString("utf8"),
+        });
+    const want = await poolIdentity(1);
+    const apkName = apkKeyName(project.slug, want.apkPem);
+    assert.deepEqual(
+      [...files.keys()].sort(),
+      [
+        `backed-up-keys/apk/${apkName}`,
+        `backed-up-keys/apk/${apkName.replace(/\.pub$/, "")}`,
+        `backed-up-keys/keys.json`,
+        `backed-up-keys/openpgp/${want.openpgp}.asc`,
+        `backed-up-keys/openpgp/${want.openpgp}.secret.asc`,
+      ].sort(),
+    );
+    const secretAsc = files.get(`backed-up-keys/openpgp/${want.openpgp}.secret.asc`)!;
+    assert.equal(secretAsc.mode, 0o600);
+    assert.equal(
+      (await loadOpenPGPSigner(secretAsc.text)).primaryFingerprint.toLowerCase(),
+      want.openpgp,
+      "the backed-up secret is the project's key",
+    );
+    const apkSecret = files.get(`backed-up-keys/apk/${apkName.replace(/\.pub$/, "")}`)!;
+    assert.equal(apkSecret.mode, 0o600);
+    assert.equal(
+      createPublicKey(apkSecret.text).export({ type: "spki", format: "pem" }).toString(),
+      want.apkPem,
+    );
+    assert.equal(files.get(`backed-up-keys/apk/${apkName}`)!.text, want.apkPem);
+    const { rows } = await h.db.query<{ actor_user_id: number; details: { keys: number } }>(
+      "SELECT actor_user_id, details FROM audit_events WHERE action = 'key.backup'",
+    );
+    assert.deepEqual(rows, [{ actor_user_id: ownerId, details: { keys: 2 } }]);
   });
 });
 

@@ -105,7 +105,7 @@ function mapSignError(e: unknown, purpose: KeyPurpose): ServerError {
   const err = e as { code?: unknown; message?: unknown; data?: { found?: unknown } };
   const code = typeof err.code === "string" ? err.code : "";
   const message = typeof err.message === "string" ? err.message : String(e);
-  const what = purpose === "openpgp" ? "OpenPGP key" : "apk RSA key";
+  const what = purpose === "openpgp" ? "OpenPGP key" : "RSA key for apk";
   const wrap = (c: ServerErrorCode, m: string, field = "key"): ServerError => {
     const s = refuse(c, m, field);
     (s as { cause?: unknown }).cause = e;
@@ -125,18 +125,18 @@ function mapSignError(e: unknown, purpose: KeyPurpose): ServerError {
         "passphrase",
       );
     case "KEY_UNSUPPORTED":
-      return wrap("KEY_ALGORITHM_UNSUPPORTED", `Expected a v4 RSA ${what}: ${message}`);
+      return wrap("KEY_ALGORITHM_UNSUPPORTED", `Expected the ${what} to be v4 RSA: ${message}`);
     case "NO_SIGNING_KEY":
     case "SIGN_FAILED":
       if (/revoked|expired|valid signing key|no longer valid/i.test(message))
-        return wrap("KEY_EXPIRED", `Expected a ${what} valid for signing now, found: ${message}`);
-      return wrap("KEY_INVALID", `Expected a ${what} that signs, found: ${message}`);
+        return wrap("KEY_EXPIRED", `Expected the ${what} to be valid for signing now, found: ${message}`);
+      return wrap("KEY_INVALID", `Expected the ${what} to sign, found: ${message}`);
     case "KEY_READ":
       if (err.data?.found === "public key")
         return wrap("KEY_PUBLIC_ONLY", `Expected a secret ${what}, found a public key only`);
-      return wrap("KEY_INVALID", `Expected a readable ${what}: ${message}`);
+      return wrap("KEY_INVALID", `Expected the ${what} to be readable: ${message}`);
     default:
-      return wrap("KEY_INVALID", `Expected a usable ${what}, found: ${message}`);
+      return wrap("KEY_INVALID", `Expected the ${what} to be usable, found: ${message}`);
   }
 }
 
@@ -209,7 +209,7 @@ async function checkOpenPGP(input: CheckKeyInput): Promise<CheckedKey> {
   if (primary.bits === undefined)
     throw refuse(
       "KEY_ALGORITHM_UNSUPPORTED",
-      `Expected an RSA OpenPGP key, found a ${primary.algorithmName} primary key (curve25519, EdDSA and ECDSA keys are not accepted)`,
+      `Expected an RSA OpenPGP key, found primary key algorithm ${primary.algorithmName} (curve25519, EdDSA and ECDSA keys are not accepted)`,
     );
   if (primary.bits < MIN_RSA_BITS)
     throw refuse(
