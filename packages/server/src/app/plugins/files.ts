@@ -19,8 +19,14 @@ import { notFound, parseRepoPath, repoPrefix, sendObject } from "../../repos/ser
 /** Where this plugin is mounted. */
 export const FILES_MOUNT = "/r/";
 
-const FILE = { description: "The object's bytes", type: "string", format: "binary" } as const;
-const TEXT = { description: "A short plain-text reason", type: "string" } as const;
+const FILE = {
+  description: "The object's bytes (a part of them for 206)",
+  content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } },
+} as const;
+const TEXT = {
+  description: "A short plain-text reason",
+  content: { "text/plain": { schema: { type: "string" } } },
+} as const;
 
 export async function filesPlugin(app: FastifyInstance, options: PluginOptions): Promise<void> {
   const { db, storage, clock } = options.deps;
@@ -33,7 +39,15 @@ export async function filesPlugin(app: FastifyInstance, options: PluginOptions):
       summary: "A file of a hosted repository",
       description:
         "GET or HEAD /r/<project>/<repository>/<path>. Private repositories need HTTP basic auth with a project read token as the password.",
-      response: { 200: FILE, 206: FILE, 304: { type: "null" }, 401: TEXT, 404: TEXT, 416: TEXT, ...ERRORS },
+      response: {
+        200: FILE,
+        206: FILE,
+        304: { description: "Not modified", type: "null" },
+        401: TEXT,
+        404: TEXT,
+        416: TEXT,
+        ...ERRORS,
+      },
     },
     handler: async (request, reply) => {
       const target = parseRepoPath(request.url, FILES_MOUNT);
