@@ -27,6 +27,11 @@ export type RepoErrorCode =
   | "CORRUPT_STATE"
   /** No signing key was given and none is configured. */
   | "MISSING_KEY"
+  /**
+   * The repository is hosted by a packyard server (`.packyard/owner.json`) and the operation did not pass
+   * its owner marker: publish through the server named in the message.
+   */
+  | "REPO_OWNED_BY_SERVER"
   /** The key given cannot sign (public only, wrong type, unusable). */
   | "BAD_KEY"
   /** A persistent identity field (APT Origin, Label, Codename) would change without the explicit flag. */

@@ -74,6 +74,7 @@ export {
   type StorageLockOptions,
   storageLock,
 } from "./publish/lock.ts";
+export { OWNER_KEY, type RepositoryOwner, readOwner } from "./publish/owner.ts";
 
 // Verifying a published repository (what apt and dnf would trip on).
 export {

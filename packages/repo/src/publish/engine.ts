@@ -11,6 +11,7 @@ import type { Storage } from "../storage/storage.ts";
 import type { EngineContext } from "./commit.ts";
 import { isStorageLock, type PublishLock, storageLock } from "./lock.ts";
 import type { PublishProgress } from "./options.ts";
+import { checkOwner, checkOwnerOption, OWNER_KEY, ownerMarker, type RepositoryOwner } from "./owner.ts";
 import { type LoadedRoot, loadRepository } from "./state-io.ts";
 
 /** Options every operation shares. */
@@ -31,6 +32,12 @@ export interface EngineOptions {
    * `keys/` holds both public keys, and the first signs the .apk packages that have no signature yet.
    */
   apkSigners?: readonly RSASigner[];
+  /**
+   * The server passes `{ kind: "server", url }`: the repository is then marked as the server's, and any
+   * later operation without this marker (a CLI `packyard publish` at the same prefix) is refused with
+   * REPO_OWNED_BY_SERVER naming the URL.
+   */
+  owner?: RepositoryOwner;
   /**
    * Rewrite the install files (install.json, install.sh, badge.svg, index.html) after the work, still under
    * the lock, with these settings completed from what the repository remembers; absent: left alone.
@@ -218,10 +225,22 @@ export async function withEngine<T>(
     throw new RepoError("INVALID_SETTING", `grace: expected a duration ≥ 0, found ${ctx.graceMs}`, {
       field: "grace",
     });
-  if (lock === undefined)
+  const owner = checkOwnerOption(options.owner);
+  // Before the lock too, so an operation refused for its owner writes not even a lock record.
+  await checkOwner(storage, owner);
+  const markOwner = async (): Promise<void> => {
+    const marker = ownerMarker(owner, await checkOwner(storage, owner));
+    if (marker === undefined) return;
+    await lock?.assertHeld();
+    await storage.put(OWNER_KEY, marker, { contentType: "application/json", cacheControl: "no-store" });
+  };
+  if (lock === undefined) {
+    await markOwner();
     return afterWork(storage, options.install, undefined, await work(ctx, await loadRepository(storage)));
+  }
   await lock.acquire({ timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS });
   try {
+    await markOwner();
     const roots = await loadRepository(storage);
     if (isStorageLock(lock) && ![...roots.values()].some((r) => r.state.conditionalCreate === true)) {
       // Only now is it known whether the create that took the lock meant anything.

@@ -1,6 +1,7 @@
 /** What `publish` and the other repository operations take and return. */
 import type { ByteSource, OpenPGPSigner, PackageInfo, RSASigner } from "@packyard/formats";
 import type { PublishLock } from "./lock.ts";
+import type { RepositoryOwner } from "./owner.ts";
 
 /**
  * A package to add: what a reader found in it (PackageInfo) and its bytes. macOS packages and release
@@ -188,6 +189,11 @@ export interface PublishOptions {
   lock?: PublishLock | false;
   /** How long to wait for another publisher's lock (default 10 minutes). */
   lockTimeoutMs?: number;
+  /**
+   * The server's owner marker (`{ kind: "server", url }`): recorded in `.packyard/owner.json`; a later
+   * operation without it is refused with REPO_OWNED_BY_SERVER.
+   */
+  owner?: RepositoryOwner;
   /** How long an unreferenced blob stays before it is deleted (default 2 days). */
   graceMs?: number;
   /** The clock (default: `new Date()`); Release dates never run ahead of it. */
