@@ -13,7 +13,7 @@ import { rsaKeyFingerprint } from "@packyard/formats/sign";
 import { FIXTURE_PASSPHRASE, KEYS_DIR } from "@packyard/testkit/keyrings";
 import { isServerError } from "../src/index.ts";
 import { realKeyGenerator } from "../src/keys/generate.ts";
-import { projectSigners } from "../src/keys/project-keys.ts";
+import { projectPublicKeys, projectSigners } from "../src/keys/project-keys.ts";
 import {
   bearer,
   errorOf,
@@ -518,6 +518,29 @@ eachDb((kind, fresh) => {
         ["apk", third.apk],
       ],
     );
+    // Two rotations within one overlap: only the latest previous key keeps signing (at most two signers,
+    // what signRelease accepts); the one before is retired at once.
+    for (let i = 0; i < 2; i++) {
+      const again = await h.request({
+        method: "POST",
+        url: `/api/v1/projects/${project.slug}/keys/rotate`,
+        headers: bearer(token),
+        payload: { purpose: "openpgp" },
+      });
+      assert.equal(again.statusCode, 200, again.body);
+    }
+    const twice = await projectSigners(h.db, TEST_MASTER_KEY, project.id, h.clock.now());
+    assert.deepEqual(
+      twice.keys.filter((k) => k.purpose === "openpgp").map((k) => [k.fingerprint, k.state]),
+      [
+        [(await poolIdentity(3)).openpgp, "active"],
+        [third.openpgp, "retiring"],
+      ],
+    );
+    const states = (
+      await h.request({ method: "GET", url: `/api/v1/projects/${project.slug}/keys`, headers: bearer(token) })
+    ).json() as { purpose: string; fingerprint: string; state: string }[];
+    assert.equal(states.find((k) => k.fingerprint === second.openpgp)?.state, "retired");
     // A key without its purpose is refused.
     const bad = await h.request({
       method: "POST",
@@ -529,7 +552,36 @@ eachDb((kind, fresh) => {
     const { rows: audits } = await h.db.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM audit_events WHERE action = 'key.rotate'",
     );
-    assert.equal(audits[0]!.n, 3);
+    assert.equal(audits[0]!.n, 5);
+  });
+
+  test("concurrent rotations take turns: one active key, one retiring, the first retired", async (t) => {
+    const h = await harness(t, fresh, {}, { keyGenerator: keyPool(0) });
+    if (h === undefined) return;
+    const { token, project } = await ownerWithProject(h, "racing");
+    const rotate = () =>
+      h.request({
+        method: "POST",
+        url: `/api/v1/projects/${project.slug}/keys/rotate`,
+        headers: bearer(token),
+        payload: { purpose: "openpgp" },
+      });
+    const answers = await Promise.all([rotate(), rotate()]);
+    assert.deepEqual(
+      answers.map((r) => r.statusCode),
+      [200, 200],
+      answers.map((r) => r.body).join("\n"),
+    );
+    const { rows } = await h.db.query<{ state: string; n: number }>(
+      `SELECT state, count(*)::int AS n FROM signing_keys WHERE project_id = $1 AND purpose = 'openpgp'
+        GROUP BY state ORDER BY state`,
+      [project.id],
+    );
+    assert.deepEqual(rows, [
+      { state: "active", n: 1 },
+      { state: "retired", n: 1 },
+      { state: "retiring", n: 1 },
+    ]);
   });
 
   test("public key downloads parse back; unknown project, key or suffix is 404", async (t) => {
@@ -563,6 +615,16 @@ eachDb((kind, fresh) => {
     const rsa = await h.request({ method: "GET", url: `${base}/${apk.id}.rsa.pub` });
     assert.equal(rsa.statusCode, 200);
     assert.equal(rsa.body, want.apkPem);
+    // What install text uses: the same public keys, with the apk key name.
+    const pub = await projectPublicKeys(h.db, project.id, h.clock.now());
+    assert.deepEqual(
+      pub.openpgp.map((k) => [k.key.fingerprint, k.text]),
+      [[want.openpgp, asc.body]],
+    );
+    assert.deepEqual(
+      pub.apk.map((k) => [k.key.apkKeyName, k.text]),
+      [[apkKeyName(project.slug, want.apkPem), want.apkPem]],
+    );
     const notFound = [
       `${base}/${apk.id}.asc`,
       `${base}/${pgp.id}.rsa.pub`,
