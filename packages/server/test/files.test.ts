@@ -6,9 +6,12 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { type IncomingHttpHeaders, request } from "node:http";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
-import { memoryStorage, type Storage } from "@packyard/repo";
+import { folderStorage, memoryStorage, type Storage } from "@packyard/repo";
 import type { InjectOptions, LightMyRequestResponse } from "fastify";
 import { tokenHash } from "../src/index.ts";
 import { TOKEN_PATTERN } from "../src/accounts/tokens.ts";
@@ -280,6 +283,32 @@ eachDb((_kind, fresh) => {
     assert.equal(parseRange("bytes=0-", 0), "unsatisfiable");
     assert.deepEqual(parseRange("bytes=0-", 1), { start: 0, end: 1 });
     assert.equal(parseRange(undefined, 10), undefined);
+  });
+
+  test("folder storage: ETag and Last-Modified come from the file; a rewrite changes the ETag", async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), "packyard-files-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const h = await harness(t, fresh, {}, { storage: folderStorage(dir) });
+    if (h === undefined) return;
+    await project(h, "acme", { main: { private: false } });
+    const url = "/r/acme/main/deb/dists/stable/InRelease";
+    await h.storage.put("repos/acme/main/deb/dists/stable/InRelease", bytesOf(INRELEASE));
+    const first = await h.request({ method: "GET", url });
+    assert.equal(first.statusCode, 200);
+    assert.equal(first.body, INRELEASE);
+    const etag = String(first.headers.etag);
+    assert.match(etag, /^"[^"]+"$/);
+    const mtime = statSync(join(dir, "repos/acme/main/deb/dists/stable/InRelease")).mtime;
+    assert.equal(first.headers["last-modified"], mtime.toUTCString());
+    assert.equal(
+      (await h.request({ method: "GET", url, headers: { "if-none-match": etag } })).statusCode,
+      304,
+    );
+    await h.storage.put("repos/acme/main/deb/dists/stable/InRelease", bytesOf(`${INRELEASE}Codename: x\n`));
+    const second = await h.request({ method: "GET", url, headers: { "if-none-match": etag } });
+    assert.equal(second.statusCode, 200);
+    assert.notEqual(second.headers.etag, etag);
+    assert.equal(second.body, `${INRELEASE}Codename: x\n`);
   });
 
   test("large objects stream whole, and an object changing mid-answer cuts the response", async (t) => {

@@ -1,5 +1,5 @@
 // A private hosted repository read by real clients over HTTP: a deb, an rpm and an Arch package published
-// with @packyard/repo's publish into the server's storage under repos/acme/secret/ (a test key; the
+// with @packyard/repo's publish into the server's folder storage under repos/acme/secret/ (a test key; the
 // server's own publish route is not needed for what is tested here), the app listening on 127.0.0.1, and
 // apt (credentials in a scratch auth.conf.d), dnf (username=/password= in the .repo) and pacman
 // (credentials in the Server URL) each refused without the read token and updating and installing with it.
@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type TestContext, test } from "node:test";
-import { prefixStorage, publish, readObject } from "@packyard/repo";
+import { folderStorage, prefixStorage, publish, readObject } from "@packyard/repo";
 import { scratchApt, scratchRoot } from "@packyard/testkit/apt";
 import { testDeb, testRpm } from "@packyard/testkit/debs";
 import { openpgpTestKey } from "@packyard/testkit/keyrings";
@@ -43,11 +43,12 @@ interface Served {
 }
 
 async function serve(t: TestContext, fresh: Parameters<typeof harness>[1]): Promise<Served | undefined> {
-  const h = await harness(t, fresh);
-  if (h === undefined) return undefined;
   const dir = mkdtempSync(join(tmpdir(), "packyard-files-private-"));
   chmodSync(dir, 0o755); // apt's methods run as _apt and read the key file
   t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // Folder storage, as `packyard serve` keeps its data by default.
+  const h = await harness(t, fresh, {}, { storage: folderStorage(join(dir, "storage")) });
+  if (h === undefined) return undefined;
   const ownerId = await h.user(`${PROJECT}-owner`);
   const { rows } = await h.db.query<{ id: number }>(
     "INSERT INTO projects (slug, created_at) VALUES ($1, $2) RETURNING id",
