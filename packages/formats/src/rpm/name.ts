@@ -62,7 +62,7 @@ export function validateRpm(spec: PackageSpec, options: RpmOptions): void {
   }
   if (c !== undefined && "framing" in c && c.framing && c.algo !== "gzip" && c.algo !== "zstd") {
     // rpm reads every gzip member (zlib's gzread) and every zstd frame (ZSTD_decompressStream), but only
-    // the first xz stream: test/interop/rpm-framed.test.ts runs rpm on each.
+    // the first xz stream: test/interop/framed-formats.test.ts runs rpm on each.
     throw new SpecError(
       "UNSUPPORTED_FEATURE",
       `rpm.compression: framing (independent frames) works only with gzip and zstd for rpm payloads: rpm reads just the first ${c.algo} stream; found ${c.algo} with frames of ${c.framing.chunkBytes} bytes`,

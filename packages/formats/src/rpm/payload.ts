@@ -31,7 +31,7 @@ export const DEFAULT_COMPRESSION: CompressionSetting = { algo: "gzip", level: 6 
 /**
  * What the payload is compressed with: gzip without a framing in 2 MiB members — rpm's gzip reader
  * (zlib's gzread) reads every member, and `rpm -i`, `rpm -V` and `rpm2cpio` are run on such payloads in
- * test/interop/rpm-framed.test.ts —; other settings as they are.
+ * test/interop/framed-formats.test.ts —; other settings as they are.
  */
 export function payloadCompression(c: RpmCompression): RpmPayloadCompression {
   return c.algo === "lzma" ? c : applyDefaultFraming(c, true);

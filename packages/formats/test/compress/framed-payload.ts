@@ -4,7 +4,9 @@
  * files are read from disk as a build reads them. Text-like and noisy content alternate, so the
  * compressors meet both matches and literals.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileSource } from "../../src/source/file.ts";
 import { type Entry, type PackageSpec, ROOT } from "../../src/spec/types.ts";
@@ -88,4 +90,63 @@ export async function framedSpec(dir: string): Promise<PackageSpec> {
     scripts: {},
     changelog: [],
   };
+}
+
+/**
+ * Checks a folder where a tool unpacked the payload (`root`/usr/share/framed): every file is there with
+ * the content written, compared by SHA-256.
+ */
+export function assertUnpacked(root: string, what: string): void {
+  const sha = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
+  for (const [i, [name, size]] of FRAMED_FILES.entries()) {
+    const got = readFileSync(join(root, "usr/share/framed", name));
+    assert.equal(got.length, size, `${what}: ${name} size`);
+    assert.equal(sha(got), sha(framedContent(i, size)), `${what}: ${name} content`);
+  }
+}
+
+const ascii = (b: Uint8Array): string => Buffer.from(b).toString("latin1");
+
+/** The members of an ar archive by name (deb(5): 8-byte magic, 60-byte headers, even padding). */
+export function arMembers(b: Uint8Array): Map<string, Uint8Array> {
+  assert.equal(ascii(b.subarray(0, 8)), "!<arch>\n");
+  const out = new Map<string, Uint8Array>();
+  for (let at = 8; at < b.length; ) {
+    const name = ascii(b.subarray(at, at + 16))
+      .trim()
+      .replace(/\/$/, "");
+    const size = Number(ascii(b.subarray(at + 48, at + 58)).trim());
+    out.set(name, b.subarray(at + 60, at + 60 + size));
+    at += 60 + size + (size & 1);
+  }
+  return out;
+}
+
+/** An rpm's payload: after the 96-byte lead, the signature header (padded to 8) and the main header. */
+export function rpmPayload(b: Uint8Array): Uint8Array {
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const headerEnd = (at: number): number => {
+    assert.equal(view.getUint32(at), 0x8eade801, `header magic at ${at}`);
+    return at + 16 + 16 * view.getUint32(at + 8) + view.getUint32(at + 12);
+  };
+  const sigEnd = headerEnd(96);
+  return b.subarray(headerEnd(sigEnd + ((8 - (sigEnd % 8)) % 8)));
+}
+
+/** Gzip members, counted by their header: magic, deflate, no flags, mtime 0, OS 3 (as packyard writes). */
+export function gzipMembers(b: Uint8Array): number {
+  let n = 0;
+  const magic = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0]);
+  const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  for (let i = buf.indexOf(magic); i >= 0; i = buf.indexOf(magic, i + 1)) if (buf[i + 9] === 3) n++;
+  return n;
+}
+
+/** zstd frames, counted by their magic number (little-endian 0xFD2FB528). */
+export function zstdFrames(b: Uint8Array): number {
+  let n = 0;
+  const magic = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
+  const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  for (let i = buf.indexOf(magic); i >= 0; i = buf.indexOf(magic, i + 1)) n++;
+  return n;
 }
