@@ -451,7 +451,7 @@ eachDb((kind, fresh) => {
       method: "POST",
       url: `/api/v1/projects/${project.slug}/keys/rotate`,
       headers: bearer(token),
-      payload: {},
+      // No body: both purposes, default overlap.
     });
     assert.equal(r.statusCode, 200, r.body);
     assert.deepEqual(

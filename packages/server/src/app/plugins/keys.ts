@@ -169,15 +169,16 @@ export async function keysPlugin(app: FastifyInstance, options: PluginOptions): 
 
   app.post<{
     Params: { project: string };
-    Body: { purpose?: KeyPurpose; key?: string; passphrase?: string; overlapDays?: number };
+    Body: { purpose?: KeyPurpose; key?: string; passphrase?: string; overlapDays?: number } | null;
   }>(
     "/projects/:project/keys/rotate",
     {
       config: { authz: { project: "owner", scope: "keys" } },
       schema: {
         params: PROJECT_PARAMS,
+        // No body at all rotates both keys with the default overlap.
         body: {
-          type: "object",
+          type: ["object", "null"],
           additionalProperties: false,
           properties: { purpose: PURPOSE, key: KEY_TEXT, passphrase: PASSPHRASE, overlapDays: OVERLAP_DAYS },
         },
