@@ -169,6 +169,8 @@ export {
   type InstallTarget,
   type LatestPackage,
   type OpenPGPKeyInfo,
+  type PrivateAccess,
+  READ_TOKEN_PLACEHOLDER,
 } from "./install/types.ts";
 export { heredocDelimiter, shellQuote, writeFileCommands } from "./install/shell.ts";
 export { checkInstallOptions, type InstallOptions, installDocument } from "./install/document.ts";

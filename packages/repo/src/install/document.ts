@@ -29,6 +29,8 @@ import {
   type InstallTarget,
   type LatestPackage,
   type OpenPGPKeyInfo,
+  type PrivateAccess,
+  READ_TOKEN_PLACEHOLDER,
   type StepContext,
 } from "./types.ts";
 
@@ -51,6 +53,12 @@ export interface InstallOptions {
   keyName?: string;
   /** The package the install step installs (default: the target's only package, else the first by name). */
   package?: string;
+  /**
+   * A private repository, served only with a read token over HTTP basic auth: the steps then include the
+   * credential step, with the token as {@link READ_TOKEN_PLACEHOLDER} (never a real token: these files
+   * are published). The key files under `keys/` must stay readable without a token.
+   */
+  private?: { username: string };
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -91,6 +99,21 @@ function trimUrl(url: string, field: string): string {
 export function checkInstallOptions(options: InstallOptions | undefined): void {
   if (options?.baseUrl !== undefined) trimUrl(options.baseUrl, "baseUrl");
   if (options?.location !== undefined) trimUrl(options.location, "location");
+  if (options?.private !== undefined) privateAccess(options.private);
+}
+
+/** A basic-auth user name that sits unescaped in a URL, an apt auth file and an ini line. */
+const USERNAME_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
+
+function privateAccess(given: { username: string }): PrivateAccess {
+  const username = (given as { username?: unknown } | null)?.username;
+  if (typeof username !== "string" || !USERNAME_RE.test(username))
+    throw new RepoError(
+      "INVALID_SETTING",
+      `private.username: expected 1-64 letters, digits, '.', '_', '+' or '-' (it is written into URLs and credential files), found ${JSON.stringify(username)}`,
+      { field: "private.username", found: String(username) },
+    );
+  return { username, token: READ_TOKEN_PLACEHOLDER };
 }
 
 /** The OpenPGP key name: the one given, else the only `keys/<name>.gpg` held. */
@@ -283,6 +306,7 @@ export async function installDocument(
       { field: "baseUrl" },
     );
   const baseUrl = isPublic ? trimUrl(options.baseUrl!, "baseUrl") : trimUrl(options.location!, "location");
+  const access = options.private === undefined ? undefined : privateAccess(options.private);
   const states = await readRepository(storage);
   const keyName = await openpgpKeyName(storage, options.keyName);
   let openpgp: OpenPGPKeyInfo | undefined;
@@ -327,6 +351,7 @@ export async function installDocument(
       ...(openpgp !== undefined ? { openpgp } : {}),
       ...(apk !== undefined ? { apk } : {}),
       ...(apkRotation.length > 0 ? { apkRotation } : {}),
+      ...(access !== undefined ? { private: access } : {}),
       ...s.extra,
     };
     return {
@@ -357,6 +382,7 @@ export async function installDocument(
     ...(options.description !== undefined ? { description: options.description } : {}),
     baseUrl,
     public: isPublic,
+    ...(access !== undefined ? { private: access } : {}),
     updated,
     keys: {
       ...(openpgp !== undefined ? { openpgp } : {}),

@@ -93,6 +93,32 @@ function apkKeyOf(ctx: StepContext, field = "apk"): ApkKeyInfo {
   return key;
 }
 
+/** The repository URL with the private repository's credentials in it (pacman, apk), else as it is. */
+function withCredentials(ctx: StepContext, url: string): string {
+  if (ctx.private === undefined) return url;
+  const at = url.indexOf("://");
+  return `${url.slice(0, at + 3)}${ctx.private.username}:${ctx.private.token}@${url.slice(at + 3)}`;
+}
+
+/**
+ * A step writing a file that holds the read token: made empty with mode 0600 first, so the token is
+ * never readable by others, not even for a moment, then written.
+ */
+function secretFileStep(title: string, path: string, contents: string, folder?: string): InstallStep {
+  const q = shellQuote;
+  const write = writeFileCommands(path, contents);
+  const mkdir = folder === undefined ? [] : [`install -d -m 0755 ${q(folder)}`];
+  const prepare = [...mkdir, `install -m 0600 /dev/null ${q(path)}`];
+  return {
+    title,
+    command: `${prepare.join(" && ")} && ${write.command}`,
+    sudo: `${prepare.map((c) => `sudo ${c}`).join(" && ")} && ${write.sudo}`,
+    file: { path, mode: "0600", contents },
+  };
+}
+
+const TOKEN_HINT = "replace <READ_TOKEN> with your read token";
+
 /** A step whose sudo form is the command with `sudo ` in front (one simple command). */
 function simple(title: string, command: string, extra: Partial<InstallStep> = {}): InstallStep {
   return { title, command, sudo: `sudo ${command}`, ...extra };
@@ -167,9 +193,27 @@ function aptSteps(ctx: StepContext, target: DebTarget): InstallStep[] {
       ...write,
       file: { path: sourcesPath, mode: "0644", contents },
     },
+    ...(ctx.private === undefined ? [] : [aptAuthStep(ctx)]),
     simple("Update the package lists", "apt-get update"),
     simple(`Install ${ctx.package}`, `apt-get install -y ${q(ctx.package)}`),
   ];
+}
+
+/**
+ * apt's credentials for a private repository (apt_auth.conf(5)): `machine <host/path>` without a scheme
+ * matches https only, which is what apt sends credentials over; an http base URL keeps its scheme.
+ */
+function aptAuthStep(ctx: StepContext): InstallStep {
+  const url = new URL(`${ctx.baseUrl}/deb`);
+  const machine = `${url.protocol === "https:" ? "" : `${url.protocol}//`}${url.host}${url.pathname}`;
+  const path = `/etc/apt/auth.conf.d/${ctx.name}.conf`;
+  const contents = `machine ${machine} login ${ctx.private!.username} password ${ctx.private!.token}\n`;
+  return secretFileStep(
+    `Add the repository's credentials (${TOKEN_HINT})`,
+    path,
+    contents,
+    "/etc/apt/auth.conf.d",
+  );
 }
 
 // ---- RPM-MD: dnf and yum ------------------------------------------------------------------------------
@@ -196,6 +240,10 @@ function repoFileContents(ctx: StepContext, target: RpmTarget, repoName: string)
     "repo_gpgcheck=1",
     `gpgkey=${ctx.baseUrl}/${rpmPublicKeyKey(repoName)}`,
     "metadata_expire=3600",
+    // A private repository: dnf and yum send these as HTTP basic auth (dnf.conf(5) username, password).
+    ...(ctx.private === undefined
+      ? []
+      : [`username=${ctx.private.username}`, `password=${ctx.private.token}`]),
     "",
   ].join("\n");
 }
@@ -216,7 +264,14 @@ function dnfSteps(ctx: StepContext, target: RpmTarget): InstallStep[] {
   const repoPath = `/etc/yum.repos.d/${repoName}.repo`;
   const q = shellQuote;
   let add: InstallStep;
-  if (ctx.repoFile !== undefined) {
+  if (ctx.private !== undefined) {
+    // The published .repo holds no credentials (and is itself behind them): the file is written here.
+    add = secretFileStep(
+      `Add the repository with its credentials (${TOKEN_HINT})`,
+      repoPath,
+      repoFileContents(ctx, target, repoName),
+    );
+  } else if (ctx.repoFile !== undefined) {
     const url = checkUrl(ctx, "repoFile", ctx.repoFile);
     add =
       manager === "dnf" && target.install.dnf === 5
@@ -248,13 +303,25 @@ function zypperSteps(ctx: StepContext, target: RpmTarget): InstallStep[] {
   // One repository for every architecture: libzypp expands $basearch in the URL as dnf does in a .repo
   // (single-quoted so the shell leaves it alone). A host whose architecture is not served is refused by
   // install.sh before this runs.
-  const url = `${ctx.baseUrl}/rpm/${target.layout.path}/$basearch/`;
+  // A private repository: libzypp reads username=/password= from the credentials file the URL names.
+  const credentials = `/etc/zypp/credentials.d/${alias}`;
+  const url = `${ctx.baseUrl}/rpm/${target.layout.path}/$basearch/${ctx.private === undefined ? "" : `?credentials=${alias}`}`;
   const q = shellQuote;
   const addrepo = `zypper --non-interactive addrepo --refresh ${q(url)} ${q(alias)}`;
   // `zypper lr <alias>` fails when no repository has that alias; addrepo fails when one has.
   const guard = `zypper lr ${q(alias)} >/dev/null 2>&1 ||`;
   return [
     rpmKeyStep(ctx, alias),
+    ...(ctx.private === undefined
+      ? []
+      : [
+          secretFileStep(
+            `Add the repository's credentials (${TOKEN_HINT})`,
+            credentials,
+            `username=${ctx.private.username}\npassword=${ctx.private.token}\n`,
+            "/etc/zypp/credentials.d",
+          ),
+        ]),
     { title: "Add the repository", command: `${guard} ${addrepo}`, sudo: `${guard} sudo ${addrepo}` },
     // Only this repository: another repository that is down must not stop the install.
     simple("Refresh the repository", `zypper --non-interactive refresh ${q(alias)}`),
@@ -271,7 +338,8 @@ function pacmanSteps(ctx: StepContext, target: ArchlinuxTarget): InstallStep[] {
   const section = `[${repo}]`;
   // A leading empty line keeps the section apart from a pacman.conf whose last line has no newline.
   // $repo and $arch are pacman's: the here-document's quoted delimiter leaves them alone.
-  const contents = `\n${section}\nSigLevel = Required DatabaseRequired\nServer = ${ctx.baseUrl}/archlinux/$repo/os/$arch\n`;
+  // A private repository: the credentials in the Server URL (pacman's downloader sends them as basic auth).
+  const contents = `\n${section}\nSigLevel = Required DatabaseRequired\nServer = ${withCredentials(ctx, ctx.baseUrl)}/archlinux/$repo/os/$arch\n`;
   const append = writeFileCommands("/etc/pacman.conf", contents, true);
   const guard = `grep -qxF ${q(section)} /etc/pacman.conf ||`;
   // The key goes through a pipe (gpg reads `-` as stdin), so no file is left in a shared /tmp; a failed
@@ -296,7 +364,7 @@ function pacmanSteps(ctx: StepContext, target: ArchlinuxTarget): InstallStep[] {
       lsign,
     ),
     {
-      title: "Add the repository to /etc/pacman.conf",
+      title: `Add the repository to /etc/pacman.conf${ctx.private === undefined ? "" : ` (${TOKEN_HINT})`}`,
       command: `${guard} ${append.command}`,
       sudo: `${guard} ${append.sudo}`,
     },
@@ -312,7 +380,7 @@ function apkSteps(ctx: StepContext, target: AlpineTarget): InstallStep[] {
   const branch = checkName(ctx, "branch", ctx.branch ?? target.layout.branch);
   const repo = checkName(ctx, "alpineRepo", ctx.alpineRepo ?? "main");
   const q = shellQuote;
-  const line = `${ctx.baseUrl}/alpine/${branch}/${repo}`;
+  const line = `${withCredentials(ctx, ctx.baseUrl)}/alpine/${branch}/${repo}`;
   const keyPath = `/etc/apk/keys/${key.name}`;
   const guard = `grep -qxF ${q(line)} /etc/apk/repositories ||`;
   // printf, not echo: dash's and busybox's echo interpret backslashes.
@@ -330,7 +398,7 @@ function apkSteps(ctx: StepContext, target: AlpineTarget): InstallStep[] {
       ),
     ),
     {
-      title: "Add the repository",
+      title: `Add the repository${ctx.private === undefined ? "" : ` (${TOKEN_HINT})`}`,
       command: `${guard} ${print} >> /etc/apk/repositories`,
       sudo: `${guard} ${print} | sudo tee -a /etc/apk/repositories > /dev/null`,
     },

@@ -104,6 +104,10 @@ export function installText(
   }
   out.push(`Install ${doc.name}`);
   if (doc.description !== undefined && doc.description !== "") out.push(doc.description);
+  if (doc.private !== undefined)
+    out.push(
+      `This repository is private: the steps write a read token, shown as ${doc.private.token}; replace it with yours (user name ${doc.private.username}).`,
+    );
   if (options.target === undefined) {
     out.push("", "One command for any supported distribution (detects it, asks before changing anything):");
     out.push(`  ${doc.script.command}`);

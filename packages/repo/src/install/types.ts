@@ -12,6 +12,20 @@ import type { CatalogueTarget, Family, OsReleaseMatch, PackageManager } from "..
 /** The schema id of `install.json` this version writes. */
 export const INSTALL_SCHEMA = "packyard-install/1";
 
+/**
+ * What a private repository's install steps hold where the read token goes: users put their own token
+ * there. Published files never carry a real token.
+ */
+export const READ_TOKEN_PLACEHOLDER = "<READ_TOKEN>";
+
+/** A private repository: served only with HTTP basic auth (a read token as the password). */
+export interface PrivateAccess {
+  /** The basic-auth user name the server expects with a read token. */
+  username: string;
+  /** Always {@link READ_TOKEN_PLACEHOLDER}: the text users replace with their read token. */
+  token: typeof READ_TOKEN_PLACEHOLDER;
+}
+
 /** One thing a user does to add the repository or install from it. */
 export interface InstallStep {
   /** What the step does, one short sentence (`Add the repository's signing key`). */
@@ -118,6 +132,12 @@ export interface InstallDocument {
    */
   baseUrl: string;
   public: boolean;
+  /**
+   * Present for a private repository: the install steps then carry the credential step (apt's
+   * auth.conf.d file, the .repo's username=/password=, zypper's credentials file, pacman's and apk's
+   * URL) with `token` as the placeholder users replace.
+   */
+  private?: PrivateAccess;
   /** The newest date of any index the repository holds (ISO 8601 UTC), so the same repository gives the same bytes. */
   updated: string;
   /**
@@ -190,6 +210,8 @@ export interface StepContext {
   name: string;
   openpgp?: OpenPGPKeyInfo;
   apk?: ApkKeyInfo;
+  /** A private repository: the basic-auth user name (the token is {@link READ_TOKEN_PLACEHOLDER}). */
+  private?: PrivateAccess;
   /** Alpine, while keys rotate: the other keys that sign the indexes too (installed beside `apk`). */
   apkRotation?: ApkKeyInfo[];
   /** APT: suite and component. */
