@@ -30,4 +30,27 @@ describe("contentTypeFor", () => {
     ];
     for (const [key, type] of cases) assert.equal(contentTypeFor(key), type, key);
   });
+
+  it("serves the kinds the server's /r/ routes name (issue 19), under a repository's key and a whole store's", () => {
+    // Types from the registrations: vnd.debian.binary-package and x-rpm (IANA / freedesktop shared-mime-info),
+    // pgp-signature (RFC 3156), pgp-keys (RFC 3156), zstd (RFC 8878), gzip (RFC 6713), image/svg+xml.
+    const cases: [string, string][] = [
+      ["pool/a.deb", "application/vnd.debian.binary-package"],
+      ["pool/a.rpm", "application/x-rpm"],
+      ["downloads/hello/1.0/SHA256SUMS.asc", "application/pgp-signature"],
+      ["archlinux/core/os/x86_64/hello-1-1-x86_64.pkg.tar.zst.sig", "application/pgp-signature"],
+      ["deb/dists/bookworm/Release.gpg", "application/pgp-signature"],
+      ["deb/dists/bookworm/InRelease", "text/plain; charset=utf-8"],
+      ["rpm/el/9/x86_64/repodata/abc-primary.xml.gz", "application/gzip"],
+      ["archlinux/core/os/x86_64/core.db.tar.zst", "application/zstd"],
+      ["rpm/el/9/x86_64/repodata/repomd.xml", "application/xml"],
+      ["install.json", "application/json"],
+      ["badge.svg", "image/svg+xml"],
+    ];
+    for (const [key, type] of cases) {
+      assert.equal(contentTypeFor(key), type, key);
+      assert.equal(contentTypeFor(`repos/acme/main/${key}`), type, `repos/acme/main/${key}`);
+    }
+    assert.equal(contentTypeFor("repos/acme/main/keys/acme.asc"), "application/pgp-keys");
+  });
 });
