@@ -133,11 +133,14 @@ eachDb((_kind, fresh) => {
       const r = await raw(port, "GET", url);
       assert.equal(r.status, 404, url);
     }
-    // Malformed percent-encoding is refused by fastify's router before any route runs (400 FST_ERR_BAD_URL;
-    // a plain 404 there needs buildApp's frameworkErrors): no content either way.
+    // Malformed percent-encoding never reaches a route (fastify's router refuses it); buildApp's
+    // frameworkErrors answers it with the same plain 404 under /r/, and with the API's 400 elsewhere.
     const bad = await raw(port, "GET", "/r/acme/main/deb/dists/stable/%zz");
-    assert.ok(bad.status === 400 || bad.status === 404, String(bad.status));
-    assert.ok(!bad.body.includes("PGP"));
+    assert.equal(bad.status, 404);
+    assert.equal(bad.body, "404 Not Found\n");
+    const api = await raw(port, "GET", "/api/v1/projects/%zz");
+    assert.equal(api.status, 400);
+    assert.equal((JSON.parse(api.body) as { error: { code: string } }).error.code, "INVALID_REQUEST");
   });
 
   test("Content-Type and Cache-Control per kind; HEAD has the same headers and no body", async (t) => {

@@ -16,12 +16,13 @@ import Fastify, {
 import { ServerError } from "../errors.ts";
 import { type AuthzRule, authorize, checkRouteRule } from "./authz.ts";
 import type { AppDeps, RateLimitConfig } from "./deps.ts";
-import { installErrorHandlers } from "./http-errors.ts";
+import { installErrorHandlers, sendError } from "./http-errors.ts";
+import { notFound } from "../repos/serve.ts";
 import { REDACT } from "./logger.ts";
 import { Metrics } from "./metrics.ts";
 import { accountsPlugin } from "./plugins/accounts.ts";
 import { opsPlugin } from "./plugins/ops.ts";
-import { filesPlugin } from "./plugins/files.ts";
+import { FILES_MOUNT, filesPlugin } from "./plugins/files.ts";
 import { keysPlugin } from "./plugins/keys.ts";
 import { projectsPlugin } from "./plugins/projects.ts";
 import { readTokensPlugin } from "./plugins/read-tokens.ts";
@@ -32,7 +33,12 @@ import { uploadsPlugin } from "./plugins/uploads.ts";
 export const JSON_BODY_LIMIT = 1024 * 1024;
 
 /** Default rate limits. */
-export const DEFAULT_RATE_LIMIT: RateLimitConfig = { max: 300, strictMax: 10, windowMs: 60_000 };
+export const DEFAULT_RATE_LIMIT: RateLimitConfig = {
+  max: 300,
+  strictMax: 10,
+  filesMax: 6000,
+  windowMs: 60_000,
+};
 
 /** Query parameter names that carry credentials in other APIs; packyard refuses them. */
 const TOKEN_PARAMS = /(^|&)(token|access_token|api_key|apikey|private_token)=/i;
@@ -92,6 +98,16 @@ export async function buildApp(deps: AppDeps, build: BuildOptions = {}): Promise
     ajv: { customOptions: { removeAdditional: false } },
     // Keep-alive connections are closed when idle at shutdown; requests in flight finish.
     forceCloseConnections: "idle",
+    // A URL fastify cannot decode (`%zz`) never reaches a route: answer it as the route would have, a plain
+    // 404 under /r/ (apt and dnf read only the status) and the API's error body elsewhere.
+    frameworkErrors: (error, request, reply) => {
+      if (request.url.startsWith(FILES_MOUNT)) return void notFound(reply);
+      void sendError(
+        new ServerError("INVALID_REQUEST", `Expected a well-formed URL, found ${error.message}`),
+        request,
+        reply,
+      );
+    },
   });
   const metrics = new Metrics();
 

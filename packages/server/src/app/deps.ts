@@ -20,6 +20,11 @@ export interface RateLimitConfig {
   max: number;
   /** Requests per window on sign-in and token creation (default 10). */
   strictMax: number;
+  /**
+   * Requests per window for hosted repository files under /r/ (default 6,000): `apt-get update` alone asks
+   * for a dozen files, and many machines behind one NAT share an address.
+   */
+  filesMax: number;
   /** Window length in milliseconds (default 60,000). */
   windowMs: number;
 }

@@ -34,7 +34,10 @@ export async function filesPlugin(app: FastifyInstance, options: PluginOptions):
   app.route({
     method: ["GET", "HEAD"],
     url: "/*",
-    config: { authz: "public" },
+    config: {
+      authz: "public",
+      rateLimit: { max: options.rateLimit.filesMax, timeWindow: options.rateLimit.windowMs },
+    },
     schema: {
       summary: "A file of a hosted repository",
       description:
