@@ -78,3 +78,13 @@ export {
   startServer,
   storageFromEnv,
 } from "./serve.ts";
+export {
+  basicCredentials,
+  issueReadToken,
+  listReadTokens,
+  type NewReadToken,
+  type ReadTokenInfo,
+  readTokenAllows,
+  revokeReadToken,
+} from "./repos/read-tokens.ts";
+export { cacheControlForKey, parseRepoPath, repoPrefix } from "./repos/serve.ts";
