@@ -390,6 +390,16 @@ eachDb((_kind, fresh) => {
       }
     };
     await refusedWith({}, "no credentials");
+    // Public keys are the exception: the install steps fetch them before any credential is set up.
+    await h.storage.put("repos/acme/secret/keys/acme.asc", bytesOf("-----BEGIN PGP PUBLIC KEY BLOCK-----\n"));
+    const key = await h.request({ method: "GET", url: "/r/acme/secret/keys/acme.asc" });
+    assert.equal(key.statusCode, 200, key.body);
+    assert.match(key.body, /PUBLIC KEY BLOCK/);
+    await refusedWith(
+      {},
+      "no credentials, a key-like name outside keys/",
+      "/r/acme/secret/deb/keys/acme.asc",
+    );
     // Without credentials a missing file is 401 too: the repository's content does not leak.
     await refusedWith({}, "no credentials, missing file", "/r/acme/secret/deb/dists/nothing/InRelease");
     const token = secret(

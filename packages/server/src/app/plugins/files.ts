@@ -28,6 +28,9 @@ const TEXT = {
   content: { "text/plain": { schema: { type: "string" } } },
 } as const;
 
+/** The repository folder served without a read token even when the repository is private. */
+const PUBLIC_IN_PRIVATE = "keys/";
+
 export async function filesPlugin(app: FastifyInstance, options: PluginOptions): Promise<void> {
   const { db, storage, clock } = options.deps;
 
@@ -62,7 +65,9 @@ export async function filesPlugin(app: FastifyInstance, options: PluginOptions):
       );
       const repository = rows[0];
       if (repository === undefined) return notFound(reply);
-      if (repository.private) {
+      // Public keys stay public in a private repository: the install steps fetch them with plain curl/wget
+      // before any credential is configured (apt's Signed-By key, the .repo's gpgkey, pacman-key, apk keys).
+      if (repository.private && !target.path.startsWith(PUBLIC_IN_PRIVATE)) {
         const allowed = await readTokenAllows(
           db,
           repository.project_id,
