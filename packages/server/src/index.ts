@@ -88,3 +88,18 @@ export {
   revokeReadToken,
 } from "./repos/read-tokens.ts";
 export { cacheControlForKey, parseRepoPath, repoPrefix } from "./repos/serve.ts";
+export {
+  activateKey,
+  type CheckedKey,
+  checkKey,
+  insertKey,
+  type KeyInfo,
+  type KeyPurpose,
+  type KeyState,
+  listKeys,
+  type ProjectSigners,
+  type PublicKeyFile,
+  projectPublicKeys,
+  projectSigners,
+} from "./keys/project-keys.ts";
+export { type GeneratedKey, type KeyGenerator, type KeyUser, realKeyGenerator } from "./keys/generate.ts";
