@@ -2,10 +2,14 @@
 // the status its rule implies. A route the samples below do not cover fails the test, so a new route must
 // come with a sample (and so with a row in the matrix). Runs on PGlite and PostgreSQL.
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import { testDeb } from "@packyard/testkit/debs";
 import type { AuthzRule, Scope } from "../src/index.ts";
-import { routeTable, ROLES, ruleText, SCOPES } from "../src/index.ts";
-import { bearer, harness, secret, secretsNeverLeak } from "./app-harness.ts";
+import { checkKey, insertKey, issueReadToken, routeTable, ROLES, ruleText, SCOPES } from "../src/index.ts";
+import { bearer, type Harness, harness, secret, secretsNeverLeak, TEST_MASTER_KEY } from "./app-harness.ts";
+import { POOL_APK, POOL_OPENPGP } from "./key-pool.ts";
 import { eachDb } from "./dbs.ts";
 
 const PRINCIPALS = [
@@ -42,9 +46,79 @@ interface Cell {
   /** A token of the caller's user that the request may revoke. */
   spareTokenId: number;
   ownerPassword: string;
+  /** The id of the cell project's owner. */
+  ownerId: number;
 }
 
-type Sample = (c: Cell) => { url: string; payload?: object };
+/** A request of a cell; `setup` makes what the route needs to answer 2xx (a package, a release, a file). */
+interface CellRequest {
+  url: string;
+  payload?: object | string | Buffer;
+  headers?: Record<string, string>;
+}
+
+type Sample = (c: Cell & { projectId: number; h: Harness }) => CellRequest | Promise<CellRequest>;
+type SetupCell = Cell & { projectId: number; h: Harness };
+
+const CONFIG = readFileSync(new URL("../../../fixtures/example/packyard.yml", import.meta.url), "utf8");
+const OCTETS = { "content-type": "application/octet-stream" };
+let debBytes: Uint8Array | undefined;
+/** The id of a public key of project `elsewhere` (set up before the matrix runs). */
+let publicKeyId = "";
+
+/** Package `hello` of the cell's project. */
+async function withPackage(c: SetupCell): Promise<number> {
+  const now = c.h.clock.now();
+  const { rows } = await c.h.db.query<{ id: number }>(
+    `INSERT INTO packages (project_id, name, config, created_at, updated_at) VALUES ($1, 'hello', $2, $3, $3)
+     RETURNING id`,
+    [c.projectId, CONFIG, now],
+  );
+  return rows[0]!.id;
+}
+
+/** Package `hello` with a source file `src.tar.gz`. */
+async function withFile(c: SetupCell): Promise<void> {
+  const packageId = await withPackage(c);
+  const bytes = Buffer.from(`source ${c.n}`);
+  const sha = createHash("sha256").update(bytes).digest("hex");
+  await c.h.storage.put(`blobs/sha256/${sha}`, bytes);
+  const now = c.h.clock.now();
+  await c.h.db.query("INSERT INTO blobs (sha256, size, created_at) VALUES ($1, $2, $3)", [
+    sha,
+    bytes.length,
+    now,
+  ]);
+  await c.h.db.query(
+    `INSERT INTO package_files (package_id, access_name, blob_sha256, created_at, updated_at)
+     VALUES ($1, 'src.tar.gz', $2, $3, $3)`,
+    [packageId, sha, now],
+  );
+}
+
+/** Package `hello` with release 1.0.0. */
+async function withRelease(c: SetupCell): Promise<void> {
+  const packageId = await withPackage(c);
+  await c.h.db.query(
+    "INSERT INTO releases (package_id, project_id, version, created_at) VALUES ($1, $2, '1.0.0', $3)",
+    [packageId, c.projectId, c.h.clock.now()],
+  );
+}
+
+/** The cell project's signing keys (projects made by SQL here have none). */
+async function withKeys(c: SetupCell): Promise<void> {
+  for (const [purpose, pool] of [
+    ["openpgp", POOL_OPENPGP],
+    ["apk", POOL_APK],
+  ] as const) {
+    const key = await checkKey({ purpose, key: pool[1]!, project: c.project, now: c.h.clock.now() });
+    await insertKey(c.h.db, TEST_MASTER_KEY, c.projectId, key, c.h.clock.now());
+  }
+}
+
+const files = (c: Cell) => `/api/v1/projects/${c.project}/packages/hello/files`;
+const releases = (c: Cell) => `/api/v1/projects/${c.project}/packages/hello/releases`;
+const readTokens = (c: Cell) => `/api/v1/projects/${c.project}/repository/read-tokens`;
 
 const SAMPLES: Record<string, Sample> = {
   "POST /api/v1/signup": (c) => ({
@@ -77,6 +151,99 @@ const SAMPLES: Record<string, Sample> = {
     url: `/api/v1/projects/${c.project}/members/viewer`,
   }),
   "DELETE /api/v1/projects/:project/membership": (c) => ({ url: `/api/v1/projects/${c.project}/membership` }),
+  "GET /api/v1/projects/:project/packages": (c) => ({ url: `/api/v1/projects/${c.project}/packages` }),
+  "PUT /api/v1/projects/:project/packages/:pkg": (c) => ({
+    url: `/api/v1/projects/${c.project}/packages/hello`,
+    payload: CONFIG,
+    headers: { "content-type": "text/yaml" },
+  }),
+  "GET /api/v1/projects/:project/packages/:pkg": async (c) => {
+    await withPackage(c);
+    return { url: `/api/v1/projects/${c.project}/packages/hello` };
+  },
+  "DELETE /api/v1/projects/:project/packages/:pkg": async (c) => {
+    await withPackage(c);
+    return { url: `/api/v1/projects/${c.project}/packages/hello` };
+  },
+  "GET /api/v1/projects/:project/packages/:pkg/files": async (c) => {
+    await withPackage(c);
+    return { url: files(c) };
+  },
+  "GET /api/v1/projects/:project/packages/:pkg/files/*": async (c) => {
+    await withFile(c);
+    return { url: `${files(c)}/src.tar.gz` };
+  },
+  "DELETE /api/v1/projects/:project/packages/:pkg/files/*": async (c) => {
+    await withFile(c);
+    return { url: `${files(c)}/src.tar.gz` };
+  },
+  "PUT /api/v1/projects/:project/packages/:pkg/files/*": async (c) => {
+    await withPackage(c);
+    return { url: `${files(c)}/src.tar.gz`, payload: Buffer.from(`upload ${c.n}`), headers: OCTETS };
+  },
+  "GET /api/v1/projects/:project/packages/:pkg/releases": async (c) => {
+    await withPackage(c);
+    return { url: releases(c) };
+  },
+  "POST /api/v1/projects/:project/packages/:pkg/releases": async (c) => {
+    await withPackage(c);
+    return { url: releases(c), payload: { version: "1.0.0" } };
+  },
+  "GET /api/v1/projects/:project/packages/:pkg/releases/:version": async (c) => {
+    await withRelease(c);
+    return { url: `${releases(c)}/1.0.0` };
+  },
+  "DELETE /api/v1/projects/:project/packages/:pkg/releases/:version": async (c) => {
+    await withRelease(c);
+    return { url: `${releases(c)}/1.0.0` };
+  },
+  "PUT /api/v1/projects/:project/packages/:pkg/releases/:version/artifacts/*": async (c) => {
+    await withPackage(c);
+    debBytes ??= (await testDeb({ name: "hello", version: "1.0.0-1" })).bytes;
+    return {
+      url: `${releases(c)}/1.0.0-1/artifacts/hello_1.0.0-1_amd64.deb`,
+      payload: Buffer.from(debBytes),
+      headers: OCTETS,
+    };
+  },
+  "GET /api/v1/projects/:project/keys": (c) => ({ url: `/api/v1/projects/${c.project}/keys` }),
+  "POST /api/v1/projects/:project/keys": (c) => ({
+    url: `/api/v1/projects/${c.project}/keys`,
+    payload: { purpose: "apk", key: POOL_APK[c.n % POOL_APK.length]! },
+  }),
+  "POST /api/v1/projects/:project/keys/rotate": (c) => ({
+    url: `/api/v1/projects/${c.project}/keys/rotate`,
+    payload: { purpose: "apk" },
+  }),
+  "GET /api/v1/projects/:project/keys/backup": (c) => ({ url: `/api/v1/projects/${c.project}/keys/backup` }),
+  "GET /api/v1/projects/:project/keys/:file": () => ({
+    url: `/api/v1/projects/elsewhere/keys/${publicKeyId}.asc`,
+  }),
+  "GET /api/v1/projects/:project/repository/read-tokens": (c) => ({ url: readTokens(c) }),
+  "POST /api/v1/projects/:project/repository/read-tokens": (c) => ({
+    url: readTokens(c),
+    payload: { name: "mirror" },
+  }),
+  "DELETE /api/v1/projects/:project/repository/read-tokens/:id": async (c) => {
+    const made = await issueReadToken(
+      c.h.db,
+      { projectId: c.projectId, userId: c.ownerId, name: "spare" },
+      c.h.clock.now(),
+    );
+    secret(made.token);
+    return { url: `${readTokens(c)}/${made.info.id}` };
+  },
+  "GET /api/v1/projects/:project/repository": (c) => ({ url: `/api/v1/projects/${c.project}/repository` }),
+  "PUT /api/v1/projects/:project/repository": (c) => ({
+    url: `/api/v1/projects/${c.project}/repository`,
+    payload: { apt: { suite: "stable", components: ["main"] }, keep: 3 },
+  }),
+  "POST /api/v1/projects/:project/repository/publish": async (c) => {
+    await withKeys(c);
+    return { url: `/api/v1/projects/${c.project}/repository/publish`, payload: {} };
+  },
+  "GET /r/*": () => ({ url: "/r/elsewhere/main/deb/dists/stable/InRelease" }),
+  "GET /api/openapi.json": () => ({ url: "/api/openapi.json" }),
   "GET /healthz": () => ({ url: "/healthz" }),
   "GET /metrics": () => ({ url: "/metrics" }),
 };
@@ -105,6 +272,21 @@ eachDb((_kind, fresh) => {
       "INSERT INTO memberships (project_id, user_id, role, created_at) VALUES ($1, $2, 'owner', $3)",
       [otherProject.rows[0]!.id, users.other, h.clock.now()],
     );
+    // Project `elsewhere` serves a public repository file and a public key.
+    const elsewhere = otherProject.rows[0]!.id;
+    const key = await checkKey({
+      purpose: "openpgp",
+      key: POOL_OPENPGP[0]!,
+      project: "elsewhere",
+      now: h.clock.now(),
+    });
+    await insertKey(h.db, TEST_MASTER_KEY, elsewhere, key, h.clock.now());
+    publicKeyId = key.id;
+    await h.db.query(
+      "INSERT INTO repositories (project_id, name, created_at, updated_at) VALUES ($1, 'main', $2, $2)",
+      [elsewhere, h.clock.now()],
+    );
+    await h.storage.put("repos/elsewhere/main/deb/dists/stable/InRelease", Buffer.from("signed text\n"));
     const table = routeTable(h.app);
     const covered = new Set(Object.keys(SAMPLES));
     const missing = table
@@ -185,11 +367,20 @@ eachDb((_kind, fresh) => {
         }
         const spareTokenId = (await h.token(userId ?? users.owner, ["read"])).id;
         if (who === "expired token") h.clock.advance(2000);
-        const { url, payload } = sample({ project, n, userId, spareTokenId, ownerPassword });
+        const { url, payload, headers } = await sample({
+          project,
+          projectId: p[0]!.id,
+          h,
+          n,
+          userId,
+          spareTokenId,
+          ownerPassword,
+          ownerId: users.owner,
+        });
         const r = await h.request({
           method: route.method as "GET",
           url,
-          headers: token === undefined ? {} : bearer(token),
+          headers: { ...headers, ...(token === undefined ? {} : bearer(token)) },
           ...(payload === undefined ? {} : { payload }),
         });
         const want = expected(rule, who);
