@@ -289,6 +289,37 @@ export async function uploadsPlugin(app: FastifyInstance, options: PluginOptions
     }
   }
 
+  /**
+   * Commits a staged upload: the object at `blobs/sha256/<hex>` (copied unless present), then in one
+   * transaction under the blob's lock its row and what `write` adds (the referencing row), then a last look
+   * that the object is still there (blob-store.ts, gc.ts). When the transaction fails, an object this call
+   * wrote and no row names is deleted again, and a package deleted meanwhile is 404.
+   */
+  async function commitUpload<T>(
+    staged: StagedUpload,
+    pkg: PackageRow,
+    write: (tx: Tx) => Promise<T>,
+  ): Promise<T> {
+    const wrote = await ensureBlobObject(storage, staged);
+    let result: T;
+    try {
+      result = await db.transaction(async (tx) => {
+        await lockBlob(tx, staged.sha256);
+        await insertBlobRow(tx, staged.sha256, staged.size, clock.now());
+        return write(tx);
+      });
+    } catch (e) {
+      if (wrote) await dropIfOrphan(db, storage, staged.sha256).catch(() => undefined);
+      if (isForeignKeyViolation(e))
+        throw new ServerError("NOT_FOUND", `Expected the package ${pkg.name}, found it deleted meanwhile`, {
+          field: "package",
+        });
+      throw e;
+    }
+    await recheckBlobObject(storage, staged);
+    return result;
+  }
+
   /** Lists a package's files. */
   async function filesOf(packageId: number): Promise<FileRow[]> {
     const { rows } = await db.query<FileRow>(
@@ -601,40 +632,22 @@ export async function uploadsPlugin(app: FastifyInstance, options: PluginOptions
         const pkg = await findPackage(request.project!.id, request.params.pkg);
         const staged = await receive(request, reply);
         try {
-          const wrote = await ensureBlobObject(storage, staged);
           const now = clock.now();
-          let result: { row: FileRow; previous: string | undefined };
-          try {
-            result = await db.transaction(async (tx) => {
-              await lockBlob(tx, staged.sha256);
-              await insertBlobRow(tx, staged.sha256, staged.size, now);
-              const before = await tx.query<{ blob_sha256: string }>(
-                "SELECT blob_sha256 FROM package_files WHERE package_id = $1 AND access_name = $2 FOR UPDATE",
-                [pkg.id, accessName],
-              );
-              const { rows } = await tx.query<FileRow>(
-                `INSERT INTO package_files (package_id, access_name, blob_sha256, uploaded_by, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $5)
-                 ON CONFLICT (package_id, access_name) DO UPDATE
-                   SET blob_sha256 = EXCLUDED.blob_sha256, uploaded_by = EXCLUDED.uploaded_by, updated_at = EXCLUDED.updated_at
-                 RETURNING access_name, blob_sha256, $6::bigint AS size, created_at, updated_at`,
-                [pkg.id, accessName, staged.sha256, request.principal!.userId, now, staged.size],
-              );
-              return { row: rows[0]!, previous: before.rows[0]?.blob_sha256 };
-            });
-          } catch (e) {
-            if (wrote) await dropIfOrphan(db, storage, staged.sha256).catch(() => undefined);
-            if (isForeignKeyViolation(e))
-              throw new ServerError(
-                "NOT_FOUND",
-                `Expected the package ${pkg.name}, found it deleted meanwhile`,
-                {
-                  field: "package",
-                },
-              );
-            throw e;
-          }
-          await recheckBlobObject(storage, staged);
+          const result = await commitUpload(staged, pkg, async (tx) => {
+            const before = await tx.query<{ blob_sha256: string }>(
+              "SELECT blob_sha256 FROM package_files WHERE package_id = $1 AND access_name = $2 FOR UPDATE",
+              [pkg.id, accessName],
+            );
+            const { rows } = await tx.query<FileRow>(
+              `INSERT INTO package_files (package_id, access_name, blob_sha256, uploaded_by, created_at, updated_at)
+               VALUES ($1, $2, $3, $4, $5, $5)
+               ON CONFLICT (package_id, access_name) DO UPDATE
+                 SET blob_sha256 = EXCLUDED.blob_sha256, uploaded_by = EXCLUDED.uploaded_by, updated_at = EXCLUDED.updated_at
+               RETURNING access_name, blob_sha256, $6::bigint AS size, created_at, updated_at`,
+              [pkg.id, accessName, staged.sha256, request.principal!.userId, now, staged.size],
+            );
+            return { row: rows[0]!, previous: before.rows[0]?.blob_sha256 };
+          });
           metrics.uploaded("file", staged.size);
           if (result.previous !== undefined && result.previous !== staged.sha256)
             await collect(request, [result.previous]);
@@ -675,12 +688,9 @@ export async function uploadsPlugin(app: FastifyInstance, options: PluginOptions
           }
           const existing = await sameArtifact(projectId, info, fileName, version, staged.sha256, pkg.id);
           if (existing !== undefined) return reply.status(200).send(toArtifact(existing));
-          const wrote = await ensureBlobObject(storage, staged);
           let row: ArtifactRow;
           try {
-            row = await db.transaction(async (tx) => {
-              await lockBlob(tx, staged.sha256);
-              await insertBlobRow(tx, staged.sha256, staged.size, clock.now());
+            row = await commitUpload(staged, pkg, async (tx) => {
               await tx.query(
                 `INSERT INTO releases (package_id, project_id, version, created_by, created_at) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (package_id, version) DO NOTHING`,
@@ -690,7 +700,7 @@ export async function uploadsPlugin(app: FastifyInstance, options: PluginOptions
                 `INSERT INTO artifacts (release_id, project_id, format, name, version, arch, file_name, blob_sha256, info,
                                         uploaded_by, created_at)
                  SELECT r.id, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11 FROM releases r
-                  WHERE r.package_id = $1 AND r.version = $12
+                WHERE r.package_id = $1 AND r.version = $12
                  RETURNING id`,
                 [
                   pkg.id,
@@ -714,23 +724,13 @@ export async function uploadsPlugin(app: FastifyInstance, options: PluginOptions
               return made.rows[0]!;
             });
           } catch (e) {
-            if (wrote) await dropIfOrphan(db, storage, staged.sha256).catch(() => undefined);
             if (isUniqueViolation(e, "artifacts_package_key")) {
               // Another upload of the same name, version and architecture committed meanwhile.
               const again = await sameArtifact(projectId, info, fileName, version, staged.sha256, pkg.id);
               if (again !== undefined) return reply.status(200).send(toArtifact(again));
             }
-            if (isForeignKeyViolation(e))
-              throw new ServerError(
-                "NOT_FOUND",
-                `Expected the package ${pkg.name}, found it deleted meanwhile`,
-                {
-                  field: "package",
-                },
-              );
             throw e;
           }
-          await recheckBlobObject(storage, staged);
           metrics.uploaded("package", staged.size);
           return reply.status(201).send(toArtifact(row));
         } finally {
