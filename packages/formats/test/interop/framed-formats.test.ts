@@ -10,7 +10,8 @@
  *   stops after the first xz stream;
  * - Arch, gzip (default framed) and `zstd:3/2MiB`: `gzip -t`/`zstd -t`, `zstd -lv`'s frame count,
  *   `bsdtar -tf`/`-xf`, signed `pacman -U` into a scratch root and `pacman -Qkk`;
- * - tar.gz: `gzip -t`, GNU `tar -tzf`/`-xzf`, `bsdtar -tf`.
+ * - tar.gz: `gzip -t`, GNU `tar -tzf`/`-xzf`, `bsdtar -tf`; tar.zst and tar.xz with `framing: true`:
+ *   `zstd`/`xz -t` and `-lv`, GNU tar and bsdtar extraction.
  *
  * Every unpacked file is compared with the content written.
  */
@@ -30,11 +31,13 @@ import { writeRpm } from "../../src/rpm/writer.ts";
 import type { RpmOptions } from "../../src/rpm/options.ts";
 import { loadOpenPGPSigner } from "../../src/sign/index.ts";
 import type { PackageSpec } from "../../src/spec/types.ts";
+import { parseTarballConfig } from "../../src/tarball/config.ts";
 import { writeTarball } from "../../src/tarball/writer.ts";
 import {
   arMembers,
   assertUnpacked,
   FRAMED_FILES,
+  framedContent,
   framedSpec,
   gzipMembers,
   rpmPayload,
@@ -231,4 +234,54 @@ test("tar.gz in members (the default): gzip -t, GNU tar -tzf and -xzf, bsdtar -t
   const out = mkdtempSync(join(dir, "tgz-"));
   run("tar", ["-xzf", file, "-C", out]);
   assertUnpacked(out, "tar -xzf");
+});
+
+for (const format of ["tar.zst", "tar.xz"] as const) {
+  test(`${format} with archives.framing: true: ${format === "tar.zst" ? "zstd" : "xz"} -t and -lv, GNU tar -x, bsdtar -x`, async (t) => {
+    const algo = format === "tar.zst" ? "zstd" : "xz";
+    if (!needTool(t, algo, "tar", "bsdtar")) return;
+    // xz is slow: the small files only (about 4 MiB), still two frames.
+    const input =
+      algo === "xz" ? { ...spec, entries: spec.entries.filter((e) => !/big|noisy|tail/.test(e.path)) } : spec;
+    const bytes = await build(() => writeTarball(input, { format, framing: true }));
+    const one = await build(() => writeTarball(input, { format }));
+    assert.notEqual(Buffer.compare(bytes, one), 0, "framing: true changes the bytes");
+    const file = save(`framed.${format}`, bytes);
+    run(algo, ["-t", file]);
+    const listing = run(algo, ["-lv", file]);
+    const count = (algo === "zstd" ? /# Zstandard Frames:\s*(\d+)/ : /Streams:\s*(\d+)/).exec(listing)?.[1];
+    assert.ok(Number(count) >= 2, `${algo} -lv reports ${count} frames/streams`);
+    const names = input.entries.map((e) => e.path.slice(1)).sort();
+    for (const [tool, args] of [
+      ["tar", ["-xf", file]],
+      ["bsdtar", ["-xf", file]],
+    ] as const) {
+      const out = mkdtempSync(join(dir, `${algo}-${tool}-`));
+      run(tool, [...args, "-C", out]);
+      assert.deepEqual(listed(run("sh", ["-c", 'cd "$0" && find usr', out])), names);
+      if (input === spec) assertUnpacked(out, `${tool} -xf ${format}`);
+      else
+        for (const e of input.entries)
+          if (e.type === "file") {
+            const i = FRAMED_FILES.findIndex(([n]) => e.path.endsWith(`/${n}`));
+            const [, size] = FRAMED_FILES[i]!;
+            assert.equal(
+              Buffer.compare(readFileSync(join(out, e.path)), framedContent(i, size)),
+              0,
+              `${tool}: ${e.path}`,
+            );
+          }
+    }
+  });
+}
+
+test("archives.framing parses as a boolean", () => {
+  const ctx = { field: "archives", baseDir: "/p" };
+  assert.deepEqual(parseTarballConfig({ framing: false }, ctx), { framing: false });
+  assert.deepEqual(parseTarballConfig({ framing: true }, ctx), { framing: true });
+  assert.throws(
+    () => parseTarballConfig({ framing: "no" }, ctx),
+    (e: unknown) =>
+      e instanceof SpecError && e.code === "INVALID_FIELD" && e.data.field === "archives.framing",
+  );
 });
