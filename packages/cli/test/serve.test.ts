@@ -5,9 +5,19 @@
 // token goes to --admin-token-file (0600) instead. In process: close() drains requests up to its deadline.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { needPostgres } from "@packyard/testkit/postgres";
@@ -222,4 +232,39 @@ test("close() lets a request in flight finish, refuses new ones, and cuts one pa
   await again.close();
   assert.equal(await stuck, "cut");
   assert.deepEqual(readdirSync(join(data, ".lock")), []);
+});
+
+test("serve collects unreferenced uploads after it starts: old orphan blobs and temporary uploads go, young ones stay", async (t) => {
+  const url = await needPostgres(t);
+  if (url === undefined) return;
+  const data = join(temp, "sweep-data");
+  const storage = join(data, "storage");
+  const old = new Date(Date.now() - 2 * 24 * 3600_000);
+  const put = (key: string, age?: Date) => {
+    const file = join(storage, key);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, key);
+    if (age !== undefined) utimesSync(file, age, age);
+    return file;
+  };
+  const orphan = put(`blobs/sha256/${"a".repeat(64)}`, old);
+  const temporary = put("uploads/tmp/abandoned", old);
+  const young = put(`blobs/sha256/${"b".repeat(64)}`);
+  const server = await startServer({
+    dataDir: data,
+    port: 0,
+    env: { DATABASE_URL: url, PACKYARD_MASTER_KEY: PG_MASTER_KEY },
+    print: () => {},
+    logger: serverLogger({ level: "silent" }),
+    sweepDelayMs: 0,
+  });
+  try {
+    for (let i = 0; i < 100 && (existsSync(orphan) || existsSync(temporary)); i++)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(existsSync(orphan), false, "an old object without a row is collected");
+    assert.equal(existsSync(temporary), false, "an abandoned temporary upload is collected");
+    assert.equal(existsSync(young), true, "a young object (an upload in flight) is kept");
+  } finally {
+    await server.close();
+  }
 });

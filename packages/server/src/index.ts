@@ -103,3 +103,12 @@ export {
   projectSigners,
 } from "./keys/project-keys.ts";
 export { type GeneratedKey, type KeyGenerator, type KeyUser, realKeyGenerator } from "./keys/generate.ts";
+export {
+  type ArtifactFilter,
+  artifactsForPublish,
+  type PublishArtifact,
+} from "./uploads/artifacts.ts";
+export { BLOB_PREFIX, blobKey, DEFAULT_UPLOAD_LIMIT } from "./uploads/blob-store.ts";
+export { type CollectOptions, type CollectResult, collectBlobs } from "./uploads/gc.ts";
+export { decodeInfo, encodeInfo } from "./uploads/info-json.ts";
+export { checkPackageConfig } from "./uploads/package-config.ts";

@@ -19,6 +19,7 @@ import { folderStorage, type S3Credentials, type Storage, storageFromUrl } from 
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { SCOPES, issueToken } from "./accounts/tokens.ts";
+import { collectBlobs } from "./uploads/gc.ts";
 import { createUser } from "./accounts/users.ts";
 import { type BuildOptions, buildApp } from "./app/app.ts";
 import { type AppConfig, type Clock, systemClock } from "./app/deps.ts";
@@ -32,6 +33,11 @@ import { verifyMasterKey } from "./keys/key-check.ts";
 import { keyProviderFromEnv, MASTER_KEY_FILE } from "./keys/master-key.ts";
 
 /** Options of {@link startServer}. */
+/** Objects younger than this are not collected (an upload in flight has its object before its row). */
+const SWEEP_GRACE_MS = 24 * 3600_000;
+/** How often unreferenced uploads are collected. */
+const SWEEP_EVERY_MS = 6 * 3600_000;
+
 export interface ServeOptions {
   /** The data folder (default `./packyard-data`): lock, PGlite database, fs storage, master.key. */
   dataDir: string;
@@ -52,6 +58,8 @@ export interface ServeOptions {
   clock?: Clock;
   /** How long `close()` waits for requests in flight before it cuts connections (default 30 s). */
   shutdownTimeoutMs?: number;
+  /** Delay before the first collection of unreferenced uploads (default 60 s; tests shorten it). */
+  sweepDelayMs?: number;
   /** What relative paths are relative to (default: the working directory). */
   cwd?: string;
   /** More app plugins (see {@link BuildOptions}). */
@@ -166,7 +174,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       { db, storage, masterKey, clock, logger, config: options.config ?? {} },
       options.plugins === undefined ? {} : { plugins: options.plugins },
     );
-    cleanup.push(() => app.close());
+    const closeApp = () => app.close();
+    cleanup.push(closeApp);
     const host = options.host ?? "127.0.0.1";
     await app.listen({ host, port: options.port ?? 8080 });
     const address = app.server.address();
@@ -187,6 +196,37 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     }
     options.print(lines);
 
+    // Unreferenced blobs (a deleted package's or project's files), orphan objects and abandoned temporary
+    // uploads are collected a minute after the start and then every six hours; objects younger than a day
+    // are kept (an upload in flight has no row yet).
+    let sweeping: Promise<void> | undefined;
+    const sweep = (): void => {
+      sweeping ??= collectBlobs(db, storage, { graceMs: SWEEP_GRACE_MS, now: clock.now() })
+        .then(
+          (r) => {
+            const removed = r.blobs.length + r.orphans.length + r.temporaries.length;
+            if (removed > 0)
+              logger.info(
+                { blobs: r.blobs.length, orphans: r.orphans.length, temporaries: r.temporaries.length },
+                "collected unreferenced uploads",
+              );
+          },
+          (e: unknown) => logger.warn({ err: e }, "collecting unreferenced uploads failed; retried later"),
+        )
+        .finally(() => {
+          sweeping = undefined;
+        });
+    };
+    const first = setTimeout(sweep, options.sweepDelayMs ?? 60_000);
+    const every = setInterval(sweep, SWEEP_EVERY_MS);
+    first.unref();
+    every.unref();
+    cleanup.push(async () => {
+      clearTimeout(first);
+      clearInterval(every);
+      await sweeping;
+    });
+
     let closing: Promise<void> | undefined;
     const close = (): Promise<void> => {
       closing ??= (async () => {
@@ -204,7 +244,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         });
         await Promise.race([app.close(), late]);
         clearTimeout(timer);
-        cleanup.pop(); // app.close() ran
+        cleanup.splice(cleanup.indexOf(closeApp), 1); // app.close() ran
         await undo();
         logger.info("stopped");
       })();

@@ -112,6 +112,20 @@ eachDb((_kind, fresh) => {
         run: () => h.request({ url: "/api/v1/nothing" }),
       },
       {
+        // Path parameters up to 256 characters reach the route (its own checks answer); longer ones are
+        // refused by the router, in the API's error shape.
+        name: "a path parameter over the router's limit",
+        status: 400,
+        code: "INVALID_REQUEST",
+        run: () => h.request({ url: `/api/v1/projects/${"a".repeat(300)}/members`, headers: bearer(token) }),
+      },
+      {
+        name: "a 120-character path parameter reaches the route (whose authorization finds no such project)",
+        status: 404,
+        code: "NOT_FOUND",
+        run: () => h.request({ url: `/api/v1/projects/${"a".repeat(120)}/members`, headers: bearer(token) }),
+      },
+      {
         name: "schema violation",
         status: 400,
         code: "INVALID_REQUEST",

@@ -88,6 +88,8 @@ export async function buildApp(deps: AppDeps, build: BuildOptions = {}): Promise
   const app = Fastify({
     loggerInstance: deps.logger.child({}, { redact: REDACT }) as FastifyBaseLogger,
     bodyLimit: JSON_BODY_LIMIT,
+    // Path parameters up to the longest name the API accepts (128) and then some; fastify's default is 100.
+    routerOptions: { maxParamLength: 256 },
     genReqId: () => randomUUID(),
     // Request lines are written by the onResponse hook below: path without query, no headers.
     logController: new LogController({ disableRequestLogging: true }),
@@ -101,6 +103,7 @@ export async function buildApp(deps: AppDeps, build: BuildOptions = {}): Promise
     // A URL fastify cannot decode (`%zz`) never reaches a route: answer it as the route would have, a plain
     // 404 under /r/ (apt and dnf read only the status) and the API's error body elsewhere.
     frameworkErrors: (error, request, reply) => {
+      reply.header("x-request-id", request.id);
       if (request.url.startsWith(FILES_MOUNT)) return void notFound(reply);
       void sendError(
         new ServerError("INVALID_REQUEST", `Expected a well-formed URL, found ${error.message}`),

@@ -4,6 +4,7 @@
  * rate limits) are translated to packyard codes; anything unexpected is 500 INTERNAL carrying the request id
  * (the log has the rest), never a stack or the original message.
  */
+import { isRepoError, type RepoErrorCode } from "@packyard/repo";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { isServerError, ServerError, type ServerErrorCode } from "../errors.ts";
 
@@ -73,11 +74,64 @@ const FASTIFY_CODES: Record<string, ServerErrorCode> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: "INVALID_REQUEST",
   FST_ERR_CTP_INVALID_JSON_BODY: "INVALID_REQUEST",
   FST_ERR_VALIDATION: "INVALID_REQUEST",
+  FST_ERR_MAX_PARAM_LENGTH: "INVALID_REQUEST",
+};
+
+/**
+ * @packyard/repo's errors (publishing, repository settings) as the API answers them; `details.repoCode`
+ * keeps the library's code. Codes not listed (CORRUPT_STATE, VERIFY_FAILED, MISSING_ENCODER,
+ * LOCK_UNSUPPORTED: the server's own state or build is at fault) stay unexpected: 500 INTERNAL.
+ *
+ * | RepoError code | answer |
+ * | --- | --- |
+ * | REPO_CONFLICT (same name/version/arch held with other bytes) | 409 VERSION_EXISTS |
+ * | IDENTITY_CHANGE (Origin/Label/Codename of a published suite) | 409 REPO_IDENTITY_LOCKED |
+ * | LOCK_LOST, LOCK_TIMEOUT (the publish lock) | 503 LOCK_LOST, 503 LOCK_TIMEOUT |
+ * | NOT_FOUND (a removal selecting nothing) | 404 NOT_FOUND |
+ * | NOT_A_PACKAGE, UNSUPPORTED_PACKAGE, CORRUPT_PACKAGE | 422 NOT_A_PACKAGE |
+ * | CHECKSUM_MISMATCH (a stored package's bytes changed) | 422 CHECKSUM_MISMATCH |
+ * | MISSING_KEY, BAD_KEY (the project's keys cannot sign this) | 422 KEY_INVALID |
+ * | INVALID_SETTING, UNKNOWN_TARGET, ARCH_NOT_IN_REPO, REPO_FOREIGN_SIGNATURE | 400 INVALID_REQUEST |
+ * | STORAGE_UNREACHABLE, ACCESS_DENIED, STORAGE_FAILED, CLOCK_BEHIND | 503 UNAVAILABLE |
+ */
+const REPO_CODES: Partial<Record<RepoErrorCode, ServerErrorCode>> = {
+  REPO_CONFLICT: "VERSION_EXISTS",
+  IDENTITY_CHANGE: "REPO_IDENTITY_LOCKED",
+  LOCK_LOST: "LOCK_LOST",
+  LOCK_TIMEOUT: "LOCK_TIMEOUT",
+  NOT_FOUND: "NOT_FOUND",
+  NOT_A_PACKAGE: "NOT_A_PACKAGE",
+  UNSUPPORTED_PACKAGE: "NOT_A_PACKAGE",
+  CORRUPT_PACKAGE: "NOT_A_PACKAGE",
+  CHECKSUM_MISMATCH: "CHECKSUM_MISMATCH",
+  MISSING_KEY: "KEY_INVALID",
+  BAD_KEY: "KEY_INVALID",
+  INVALID_SETTING: "INVALID_REQUEST",
+  UNKNOWN_TARGET: "INVALID_REQUEST",
+  ARCH_NOT_IN_REPO: "INVALID_REQUEST",
+  REPO_FOREIGN_SIGNATURE: "INVALID_REQUEST",
+  STORAGE_UNREACHABLE: "UNAVAILABLE",
+  ACCESS_DENIED: "UNAVAILABLE",
+  STORAGE_FAILED: "UNAVAILABLE",
+  CLOCK_BEHIND: "UNAVAILABLE",
 };
 
 /** The packyard error an error stands for, or undefined for an unexpected one. */
 function known(error: unknown): ServerError | undefined {
   if (isServerError(error)) return error;
+  if (isRepoError(error)) {
+    const code = REPO_CODES[error.code];
+    if (code === undefined) return undefined;
+    // Storage failures name the store (a folder, an S3 endpoint): the log has them, the answer does not.
+    if (code === "UNAVAILABLE" && error.code !== "CLOCK_BEHIND")
+      return new ServerError(
+        code,
+        `Expected the repository storage to answer, found it failing (${error.code}); the request id finds the details in the log`,
+        { repoCode: error.code },
+        { cause: error },
+      );
+    return new ServerError(code, error.message, { ...error.data, repoCode: error.code }, { cause: error });
+  }
   const e = error as FastifyError;
   if (e instanceof Error && Array.isArray(e.validation)) {
     return new ServerError(
