@@ -138,7 +138,14 @@ export {
 } from "./sign/index.ts";
 
 // Compression, spooling, sources.
-export { type Compression, type CompressionAlgo, parseCompression } from "./compress/index.ts";
+export {
+  applyDefaultFraming,
+  type Compression,
+  type CompressionAlgo,
+  type CompressionSetting,
+  DEFAULT_FRAME_BYTES,
+  parseCompression,
+} from "./compress/index.ts";
 export { createSpool, type SpoolFactory } from "./spool/index.ts";
 export { bytesSource } from "./bytes/bytes.ts";
 export { fileSource, writeFileAtomic } from "./source/index.ts";

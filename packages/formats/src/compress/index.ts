@@ -1,8 +1,11 @@
 /** Compression: the typed setting, writers, readers, detection and gzip member ranges. */
 export {
+  applyDefaultFraming,
   type Compression,
   type CompressionAlgo,
+  type CompressionSetting,
   COMPRESSION_ALGOS,
+  DEFAULT_FRAME_BYTES,
   DEFAULT_LEVELS,
   effectiveLevel,
   type Framing,
