@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { prefixStorage, readObject, readRepository, verifyRepository } from "@packyard/repo";
+import { reindexRepositories } from "../src/repos/reindex.ts";
 import { bearer, errorOf, secretsNeverLeak } from "./app-harness.ts";
 import { eachDb } from "./dbs.ts";
 import { examplePackage, listAll, projectPublicKey, repoSetup, uploadArtifact } from "./repos-support.ts";
@@ -250,6 +251,56 @@ eachDb((_kind, fresh) => {
     const missing = await post({ add: [{ package: "hello", version: "9.9.9" }] });
     assert.equal(missing.statusCode, 404, missing.body);
     assert.equal(errorOf(missing).code, "NOT_FOUND");
+  });
+
+  test("reindex: the repositories rows are rebuilt from the states in storage", async (t) => {
+    const s = await repoSetup(t, fresh);
+    if (s === undefined) return;
+    for (const format of ["deb", "rpm"] as const)
+      await uploadArtifact(s, "1.0.0", await examplePackage(format));
+    const put = await s.h.request({
+      method: "PUT",
+      url: `${s.base}/repository`,
+      headers: bearer(s.owner),
+      payload: {
+        apt: { suite: "stable", origin: "Demo", label: "Demo" },
+        rpm: { targets: ["el-9"] },
+        keep: 2,
+      },
+    });
+    assert.equal(put.statusCode, 200, put.body);
+    const pub = await s.h.request({
+      method: "POST",
+      url: `${s.base}/repository/publish`,
+      headers: bearer(s.maintainer),
+      payload: { add: [{ package: "hello", version: "1.0.0" }] },
+    });
+    assert.equal(pub.statusCode, 200, pub.body);
+    // A repository folder of a project the database does not know.
+    await s.h.storage.put("repos/ghost/main/.packyard/roots/deb/stable.json", new TextEncoder().encode("{}"));
+    // The row lost: settings and the publish record are rebuilt from the states.
+    await s.h.db.query("DELETE FROM repositories");
+    const result = await reindexRepositories(s.h.db, s.h.storage, s.h.clock.now());
+    assert.deepEqual(result.orphans, ["ghost/main"]);
+    assert.deepEqual(
+      result.repositories.map((r) => [r.project, r.name, r.roots.slice().sort(), r.packages]),
+      [["demo", "main", ["deb/stable", "rpm/el/9/x86_64"], 2]],
+    );
+    const shown = (
+      await s.h.request({ method: "GET", url: `${s.base}/repository`, headers: bearer(s.viewer) })
+    ).json() as { settings: Record<string, unknown>; lastPublish: { roots: string[] } };
+    assert.deepEqual(shown.settings, {
+      apt: {
+        suite: "stable",
+        codename: "stable",
+        components: ["main"],
+        architectures: ["amd64"],
+        origin: "Demo",
+        label: "Demo",
+      },
+      rpm: { targets: ["el-9"], architectures: ["x86_64"] },
+    });
+    assert.deepEqual(shown.lastPublish.roots.slice().sort(), ["deb/stable", "rpm/el/9/x86_64"]);
   });
 });
 
