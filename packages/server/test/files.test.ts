@@ -265,6 +265,7 @@ eachDb((_kind, fresh) => {
       const r = await get({ range });
       assert.equal(r.statusCode, status, range);
       assert.equal(r.headers["content-range"], contentRange, range);
+      if (status === 416) assert.equal(r.headers["cache-control"], "no-store", range);
       if (status !== 416) {
         assert.equal(r.body, body, range);
         assert.equal(r.headers["content-length"], String(body.length), range);
@@ -286,6 +287,29 @@ eachDb((_kind, fresh) => {
     assert.equal(parseRange("bytes=0-", 0), "unsatisfiable");
     assert.deepEqual(parseRange("bytes=0-", 1), { start: 0, end: 1 });
     assert.equal(parseRange(undefined, 10), undefined);
+  });
+
+  test("a storage failure is answered uncacheable, without the object's validators or range", async (t) => {
+    const inner = memoryStorage();
+    let failGet = false;
+    const failing: Storage = Object.assign(Object.create(inner) as Storage, {
+      get: (key: string, o?: Parameters<Storage["get"]>[1]) =>
+        failGet ? Promise.reject(new Error("storage read failed (test)")) : inner.get(key, o),
+    });
+    const h = await harness(t, fresh, {}, { storage: failing });
+    if (h === undefined) return;
+    await project(h, "acme", { main: { private: false } });
+    await inner.put("repos/acme/main/deb/pool/main/h/hello/hello_1.0_amd64.deb", bytesOf("0123456789"));
+    failGet = true;
+    const r = await h.request({
+      method: "GET",
+      url: "/r/acme/main/deb/pool/main/h/hello/hello_1.0_amd64.deb",
+      headers: { range: "bytes=0-3" },
+    });
+    assert.ok(r.statusCode >= 500, String(r.statusCode));
+    assert.equal(r.headers["cache-control"], "no-store");
+    for (const name of ["etag", "last-modified", "content-range", "accept-ranges"])
+      assert.equal(r.headers[name], undefined, name);
   });
 
   test("folder storage: ETag and Last-Modified come from the file; a rewrite changes the ETag", async (t) => {

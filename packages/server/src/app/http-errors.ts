@@ -154,8 +154,15 @@ function known(error: unknown): ServerError | undefined {
   return undefined;
 }
 
+/** Headers a route may have set for the answer it meant to give, which must not describe an error. */
+const SUCCESS_HEADERS = ["etag", "last-modified", "content-range", "accept-ranges", "content-disposition"];
+
 /** Sends an error body for `error`. */
 export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  // An error is never cached (a CDN keeping a storage outage's 503 for a year under an immutable URL), and
+  // carries none of the validators or ranges the route set before it failed.
+  for (const name of SUCCESS_HEADERS) reply.removeHeader(name);
+  reply.header("cache-control", "no-store");
   const e = known(error);
   if (e === undefined) {
     request.log.error({ err: error }, "request failed unexpectedly");

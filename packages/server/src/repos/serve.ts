@@ -267,11 +267,15 @@ export async function sendObject(
   let range = parseRange(rangeHeader, info.size);
   if (range !== undefined && !ifRangeHolds(first(headers["if-range"]), etag, info)) range = undefined;
   if (range === "unsatisfiable") {
-    return reply
-      .status(416)
-      .header("content-range", `bytes */${info.size}`)
-      .header("content-type", "text/plain; charset=utf-8")
-      .send("416 Range Not Satisfiable\n");
+    return (
+      reply
+        .status(416)
+        .header("content-range", `bytes */${info.size}`)
+        .header("content-type", "text/plain; charset=utf-8")
+        // The object's long cache lifetime must not stick to a refusal of one request's range.
+        .header("cache-control", "no-store")
+        .send("416 Range Not Satisfiable\n")
+    );
   }
   const start = range?.start ?? 0;
   const end = range?.end ?? info.size;
