@@ -4,7 +4,7 @@
 // API), the identity lock (409 REPO_IDENTITY_LOCKED), retention, removal, errors, and the publish record.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { prefixStorage, readObject, readRepository, verifyRepository } from "@packyard/repo";
+import { prefixStorage, readObject, readOwner, readRepository, verifyRepository } from "@packyard/repo";
 import { reindexRepositories } from "../src/repos/reindex.ts";
 import { bearer, errorOf, secretsNeverLeak } from "./app-harness.ts";
 import { eachDb } from "./dbs.ts";
@@ -130,6 +130,8 @@ eachDb((_kind, fresh) => {
     assert.deepEqual(outside, []);
     const view = prefixStorage(s.h.storage, "repos/demo/main/");
     assert.ok((await listAll(view)).includes("deb/dists/stable/InRelease"));
+    // Marked as the server's: a CLI publish pointed at this prefix is refused (REPO_OWNED_BY_SERVER).
+    assert.deepEqual(await readOwner(view), { kind: "server", url: "http://127.0.0.1:9/" });
     // verifyRepository with the public key from the keys API (not from the repository itself).
     const publicKey = await projectPublicKey(s);
     assert.deepEqual(await verifyRepository(view, { publicKeys: [publicKey], strict: true }), []);

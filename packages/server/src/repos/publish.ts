@@ -195,7 +195,13 @@ async function run(
         ...(keep !== undefined ? { keep } : {}),
         ...publishSettings(repo.settings, families, project.slug, url),
         signers: signers.openpgp,
-        ...(signers.apk[0] !== undefined ? { apkSigner: signers.apk[0] } : {}),
+        // Both keys during a rotation's overlap (APKINDEX carries a signature by each), the new one first.
+        ...(signers.apk.length > 0 ? { apkSigners: signers.apk } : {}),
+        // Marks the repository as the server's: a CLI publish pointed at it is refused (REPO_OWNED_BY_SERVER).
+        owner:
+          deps.config.publicUrl !== undefined
+            ? { kind: "server", url: deps.config.publicUrl }
+            : { kind: "server" },
         keyName: project.slug,
         install: { ...(url !== undefined ? { baseUrl: url } : {}), name: project.slug },
         clock: () => clock.now(),
