@@ -234,7 +234,7 @@ test("close() lets a request in flight finish, refuses new ones, and cuts one pa
   assert.deepEqual(readdirSync(join(data, ".lock")), []);
 });
 
-test("serve collects unreferenced uploads after it starts: old orphan blobs and temporary uploads go, young ones stay", async (t) => {
+test("serve collects unreferenced uploads after it starts (old orphan blobs and temporary uploads go, young ones stay); --reindex reports repository folders", async (t) => {
   const url = await needPostgres(t);
   if (url === undefined) return;
   const data = join(temp, "sweep-data");
@@ -250,15 +250,25 @@ test("serve collects unreferenced uploads after it starts: old orphan blobs and 
   const orphan = put(`blobs/sha256/${"a".repeat(64)}`, old);
   const temporary = put("uploads/tmp/abandoned", old);
   const young = put(`blobs/sha256/${"b".repeat(64)}`);
+  // A repository folder whose project the database does not know: --reindex reports it and leaves it.
+  put("repos/ghost/main/.packyard/roots/deb/stable.json");
+  let printed = "";
   const server = await startServer({
     dataDir: data,
     port: 0,
     env: { DATABASE_URL: url, PACKYARD_MASTER_KEY: PG_MASTER_KEY },
-    print: () => {},
+    print: (text) => {
+      printed += text;
+    },
     logger: serverLogger({ level: "silent" }),
     sweepDelayMs: 0,
+    reindex: true,
   });
   try {
+    assert.match(
+      printed,
+      /reindexed 0 repositories from storage; 1 without a project in the database, left alone: ghost\/main/,
+    );
     for (let i = 0; i < 100 && (existsSync(orphan) || existsSync(temporary)); i++)
       await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(existsSync(orphan), false, "an old object without a row is collected");

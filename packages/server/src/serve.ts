@@ -19,6 +19,7 @@ import { folderStorage, type S3Credentials, type Storage, storageFromUrl } from 
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { SCOPES, issueToken } from "./accounts/tokens.ts";
+import { reindexRepositories } from "./repos/reindex.ts";
 import { collectBlobs } from "./uploads/gc.ts";
 import { createUser } from "./accounts/users.ts";
 import { type BuildOptions, buildApp } from "./app/app.ts";
@@ -51,6 +52,11 @@ export interface ServeOptions {
   config?: AppConfig;
   /** Write the first admin token to this file (0600) instead of printing it. */
   adminTokenFile?: string;
+  /**
+   * Rebuild the repositories' rows from the repository states in storage before listening (`--reindex`):
+   * the states are authoritative, the rows an index of them.
+   */
+  reindex?: boolean;
   /** Prints lines for the operator (the URL; the first admin token), outside the logger. */
   print(text: string): void;
   /** The logger (default: pino JSON on stdout, info level). */
@@ -169,6 +175,16 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 
     const storage = storageFromEnv(env, dataDir, cwd);
     const adminToken = await bootstrapAdmin(db, clock.now());
+    if (options.reindex === true) {
+      const r = await reindexRepositories(db, storage, clock.now());
+      logger.info(
+        { repositories: r.repositories.map((x) => `${x.project}/${x.name}`), orphans: r.orphans },
+        "reindexed repositories from storage",
+      );
+      options.print(
+        `packyard serve: reindexed ${r.repositories.length} ${r.repositories.length === 1 ? "repository" : "repositories"} from storage${r.orphans.length > 0 ? `; ${r.orphans.length} without a project in the database, left alone: ${r.orphans.join(", ")}` : ""}\n`,
+      );
+    }
 
     const app = await buildApp(
       { db, storage, masterKey, clock, logger, config: options.config ?? {} },

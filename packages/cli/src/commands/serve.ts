@@ -4,7 +4,7 @@ import { type Command, runFrom } from "../command.ts";
 export const serveCommand: Command = {
   name: "serve",
   summary: "run the packyard server (embedded database and storage by default)",
-  help: `Usage: packyard serve [--data DIR] [--host HOST] [--port PORT] [--public-url URL] [--repo-base-url URL] [--allow-signup] [--metrics-public] [--admin-token-file FILE] [--log-level LEVEL]
+  help: `Usage: packyard serve [--data DIR] [--host HOST] [--port PORT] [--public-url URL] [--repo-base-url URL] [--allow-signup] [--metrics-public] [--admin-token-file FILE] [--reindex] [--log-level LEVEL]
 
 Runs the packyard server. With no settings everything lives in the data folder: the embedded database
 (PGlite), the storage and master.key (created 0600 on first start). One server per data folder.
@@ -20,6 +20,8 @@ Options:
       --allow-signup          anyone may create an account (default: an administrator creates them)
       --metrics-public        serve /metrics without a token (default: an admin token)
       --admin-token-file FILE write the first admin token to FILE (0600) instead of printing it
+      --reindex               rebuild the database's repository records from the repository states in the
+                              storage (they are authoritative) before serving
       --log-level LEVEL       fatal, error, warn, info (default), debug or trace; logs are JSON on stderr
       --debug                 stack traces on errors
   -h, --help                  show this help
@@ -43,6 +45,7 @@ SIGTERM or SIGINT stops it: no new connections, requests in flight finish (up to
     "allow-signup": { type: "boolean" },
     "metrics-public": { type: "boolean" },
     "admin-token-file": { type: "string" },
+    reindex: { type: "boolean" },
     "log-level": { type: "string" },
   },
   positionals: { min: 0, max: 0 },

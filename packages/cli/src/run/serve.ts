@@ -83,6 +83,7 @@ export const run: RunCommand = async (flags, _positionals, io) => {
         ...(repoBaseUrl !== undefined ? { repoBaseUrl } : {}),
       },
       ...(text("admin-token-file") !== undefined ? { adminTokenFile: text("admin-token-file")! } : {}),
+      ...(flags.reindex === true ? { reindex: true } : {}),
       print: (s) => io.out(s),
       logger,
     });
