@@ -186,8 +186,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       );
     }
 
+    // The app reads its settings when it answers; the public URL defaults to the address it listens on
+    // (known once it listens), so install text and links work with no --public-url.
+    const config: AppConfig = { ...options.config };
     const app = await buildApp(
-      { db, storage, masterKey, clock, logger, config: options.config ?? {} },
+      { db, storage, masterKey, clock, logger, config },
       options.plugins === undefined ? {} : { plugins: options.plugins },
     );
     const closeApp = () => app.close();
@@ -199,7 +202,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
     logger.info({ url, database: db.kind, storage: storage.description, key: provider.source }, "listening");
     // One print, after the token file is written: whoever waits for the URL line finds everything done.
-    let lines = `packyard serve: listening on ${url}${options.config?.publicUrl ? ` (public URL ${options.config.publicUrl})` : ""}\n`;
+    const explicitUrl = config.publicUrl;
+    config.publicUrl ??= url;
+    let lines = `packyard serve: listening on ${url}${explicitUrl !== undefined ? ` (public URL ${explicitUrl})` : ""}\n`;
     if (adminToken !== undefined) {
       if (options.adminTokenFile !== undefined) {
         const file = resolve(cwd, options.adminTokenFile);

@@ -14,7 +14,8 @@ Options:
       --data DIR              data folder (default: ./packyard-data)
       --host HOST             address to listen on (default: 127.0.0.1)
       --port PORT             port to listen on (default: 8080; 0 picks a free one)
-      --public-url URL        the URL clients reach the server at (behind a proxy)
+      --public-url URL        the URL clients reach the server at (behind a proxy; default: the address it
+                              listens on), used in links and install text
       --repo-base-url URL     where users fetch hosted repositories when the storage is served directly
                               (an S3 website or CDN); install text points there instead of PUBLIC-URL/r/
       --allow-signup          anyone may create an account (default: an administrator creates them)

@@ -35,7 +35,7 @@ export interface AppConfig {
   allowSignup?: boolean;
   /** `/metrics` without a token (`--metrics-public`); default false (admin token). */
   metricsPublic?: boolean;
-  /** The URL clients reach the server at (`--public-url`), for links the API returns. */
+  /** The URL clients reach the server at (`--public-url`; `packyard serve` defaults it to the address it listens on), for links and install text. */
   publicUrl?: string;
   /** Rate limits; absent fields take the defaults. */
   rateLimit?: Partial<RateLimitConfig>;
