@@ -242,6 +242,9 @@ const SAMPLES: Record<string, Sample> = {
     await withKeys(c);
     return { url: `/api/v1/projects/${c.project}/repository/publish`, payload: {} };
   },
+  "GET /api/v1/projects/:project/repository/install": () => ({
+    url: "/api/v1/projects/elsewhere/repository/install?target=debian-12&format=sh",
+  }),
   "GET /r/*": () => ({ url: "/r/elsewhere/main/deb/dists/stable/InRelease" }),
   "GET /api/openapi.json": () => ({ url: "/api/openapi.json" }),
   "GET /healthz": () => ({ url: "/healthz" }),
@@ -287,6 +290,13 @@ eachDb((_kind, fresh) => {
       [elsewhere, h.clock.now()],
     );
     await h.storage.put("repos/elsewhere/main/deb/dists/stable/InRelease", Buffer.from("signed text\n"));
+    // Its install document, reduced to what the steps script reads.
+    const install = {
+      targets: [
+        { id: "debian-12", name: "Debian 12", steps: [{ title: "t", command: "true", sudo: "true" }] },
+      ],
+    };
+    await h.storage.put("repos/elsewhere/main/install.json", Buffer.from(JSON.stringify(install)));
     const table = routeTable(h.app);
     const covered = new Set(Object.keys(SAMPLES));
     const missing = table

@@ -23,6 +23,7 @@ import { Metrics } from "./metrics.ts";
 import { accountsPlugin } from "./plugins/accounts.ts";
 import { opsPlugin } from "./plugins/ops.ts";
 import { FILES_MOUNT, filesPlugin } from "./plugins/files.ts";
+import { installPlugin } from "./plugins/install.ts";
 import { keysPlugin } from "./plugins/keys.ts";
 import { projectsPlugin } from "./plugins/projects.ts";
 import { readTokensPlugin } from "./plugins/read-tokens.ts";
@@ -189,6 +190,7 @@ export async function buildApp(deps: AppDeps, build: BuildOptions = {}): Promise
   await app.register(keysPlugin, { ...options, prefix: "/api/v1" });
   await app.register(reposPlugin, { ...options, prefix: "/api/v1" });
   await app.register(readTokensPlugin, { ...options, prefix: "/api/v1" });
+  await app.register(installPlugin, { ...options, prefix: "/api/v1" });
   // Repository files (apt, dnf, pacman and apk fetch them) under /r/<project>/<repository>/.
   await app.register(filesPlugin, { ...options, prefix: "/r" });
   await app.register(opsPlugin, options);
