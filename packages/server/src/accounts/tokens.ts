@@ -75,31 +75,54 @@ const toInfo = (r: TokenRow): TokenInfo => ({
 const TOKEN_COLUMNS = `t.id, t.name, t.scopes, p.slug AS project, t.expires_at, t.revoked_at, t.last_used_at,
   t.created_at`;
 
+/**
+ * Inserts a token row (an API token, or a project's repository read token) with a new random token string;
+ * returns the string, shown this once, and the row's id. Only the string's SHA-256 is stored.
+ */
+export async function insertToken(
+  db: Queryable,
+  row: {
+    userId: number;
+    kind: "api" | "repository";
+    name: string;
+    scopes: readonly Scope[];
+    projectId: number | null;
+    expiresAt: Date | null;
+  },
+  now: Date,
+): Promise<{ token: string; id: number }> {
+  const token = newToken();
+  const { rows } = await db.query<{ id: number }>(
+    `INSERT INTO api_tokens (user_id, kind, name, token_sha256, scopes, project_id, expires_at, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+    [row.userId, row.kind, row.name, tokenHash(token), row.scopes, row.projectId, row.expiresAt, now],
+  );
+  return { token, id: rows[0]!.id };
+}
+
 /** Stores a new API token and returns it with its string, which is shown this once. */
 export async function issueToken(
   db: Queryable,
   token: NewToken,
   now: Date,
 ): Promise<{ token: string; info: TokenInfo }> {
-  const secret = newToken();
-  const { rows } = await db.query<{ id: number }>(
-    `INSERT INTO api_tokens (user_id, kind, name, token_sha256, scopes, project_id, expires_at, created_at)
-     VALUES ($1, 'api', $2, $3, $4, $5, $6, $7) RETURNING id`,
-    [
-      token.userId,
-      token.name,
-      tokenHash(secret),
-      SCOPES.filter((s) => token.scopes.includes(s)),
-      token.projectId ?? null,
-      token.expiresAt ?? null,
-      now,
-    ],
+  const made = await insertToken(
+    db,
+    {
+      userId: token.userId,
+      kind: "api",
+      name: token.name,
+      scopes: SCOPES.filter((s) => token.scopes.includes(s)),
+      projectId: token.projectId ?? null,
+      expiresAt: token.expiresAt ?? null,
+    },
+    now,
   );
   const { rows: info } = await db.query<TokenRow>(
     `SELECT ${TOKEN_COLUMNS} FROM api_tokens t LEFT JOIN projects p ON p.id = t.project_id WHERE t.id = $1`,
-    [rows[0]!.id],
+    [made.id],
   );
-  return { token: secret, info: toInfo(info[0]!) };
+  return { token: made.token, info: toInfo(info[0]!) };
 }
 
 /** A user's API tokens, newest first. */

@@ -11,7 +11,7 @@
  * `Server` line. The login part is not checked (any value works; the project slug is a good one to
  * write): the token alone is the credential, and clients that need a login get to send one.
  */
-import { newToken, TOKEN_PATTERN, tokenHash } from "../accounts/tokens.ts";
+import { insertToken, TOKEN_PATTERN, tokenHash } from "../accounts/tokens.ts";
 import type { Queryable } from "../db/db.ts";
 
 /** A read token as lists show it (never the token string). */
@@ -63,17 +63,23 @@ export async function issueReadToken(
   token: NewReadToken,
   now: Date,
 ): Promise<{ token: string; info: ReadTokenInfo }> {
-  const secret = newToken();
-  const { rows } = await db.query<{ id: number }>(
-    `INSERT INTO api_tokens (user_id, kind, name, token_sha256, scopes, project_id, expires_at, created_at)
-     VALUES ($1, 'repository', $2, $3, ARRAY['read']::text[], $4, $5, $6) RETURNING id`,
-    [token.userId, token.name, tokenHash(secret), token.projectId, token.expiresAt ?? null, now],
+  const made = await insertToken(
+    db,
+    {
+      userId: token.userId,
+      kind: "repository",
+      name: token.name,
+      scopes: ["read"],
+      projectId: token.projectId,
+      expiresAt: token.expiresAt ?? null,
+    },
+    now,
   );
   const { rows: info } = await db.query<ReadTokenRow>(
     `SELECT ${COLUMNS} FROM api_tokens t LEFT JOIN users u ON u.id = t.user_id WHERE t.id = $1`,
-    [rows[0]!.id],
+    [made.id],
   );
-  return { token: secret, info: toInfo(info[0]!) };
+  return { token: made.token, info: toInfo(info[0]!) };
 }
 
 /** A project's read tokens, revoked and expired ones included, newest first. */
