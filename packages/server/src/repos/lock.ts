@@ -40,7 +40,9 @@ const DEFAULT_POLL_MS = 250;
 
 /**
  * Runs `fn` with the publish lock of repository `repositoryId` (not yet acquired: `publish` acquires and
- * releases it), on a session of its own that outlives the lock.
+ * releases it), on a session of its own that outlives the lock. Statements `fn` makes while the lock is held
+ * go through `session` (on PostgreSQL the lock's own connection): a holder asking the pool for another
+ * connection could wait forever behind waiters, each of which holds a connection while it polls.
  *
  * @example
  * await withPublishLock(db, repo.id, (lock) => publish(view, { add, signers, lock }));
@@ -48,7 +50,7 @@ const DEFAULT_POLL_MS = 250;
 export function withPublishLock<T>(
   db: Db,
   repositoryId: number,
-  fn: (lock: ServerPublishLock) => Promise<T>,
+  fn: (lock: ServerPublishLock, session: Session) => Promise<T>,
   options: PublishLockOptions = {},
 ): Promise<T> {
   if (!Number.isSafeInteger(repositoryId) || repositoryId < 1 || repositoryId > 0x7fffffff)
@@ -62,7 +64,7 @@ export function withPublishLock<T>(
       ? advisoryLock(session, repositoryId, options)
       : localLock(session.scope, repositoryId, options);
     try {
-      return await fn(lock);
+      return await fn(lock, session);
     } finally {
       // publish releases the lock itself; this covers a caller that failed between acquire and publish.
       await lock.release().catch(() => {});

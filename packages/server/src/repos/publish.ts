@@ -9,11 +9,12 @@ import type {
   Family,
   PackageSelector,
   PublishInput,
+  PublishLock,
   PublishOptions,
   PublishResult,
   RootState,
 } from "@packyard/repo";
-import { publish } from "@packyard/repo";
+import { publish, refreshRepository } from "@packyard/repo";
 import type { AppConfig, Clock } from "../app/deps.ts";
 import type { Metrics } from "../app/metrics.ts";
 import type { Db } from "../db/db.ts";
@@ -24,6 +25,8 @@ import { artifactsForPublish } from "../uploads/artifacts.ts";
 import { withPublishLock } from "./lock.ts";
 import {
   ensureRepository,
+  findRepository,
+  type LastPublish,
   type RepositoryRecord,
   type RepositorySettings,
   recordPublish,
@@ -185,39 +188,67 @@ async function run(
     if (f !== undefined) families.add(f);
   }
   const keep = request.keep ?? repo.settings.keep;
-  const result = await withPublishLock(
+  const owner =
+    deps.config.publicUrl !== undefined
+      ? { kind: "server" as const, url: deps.config.publicUrl }
+      : { kind: "server" as const };
+  const signing = {
+    signers: signers.openpgp,
+    // Both keys during a rotation's overlap (APKINDEX carries a signature by each), the new one first.
+    ...(signers.apk.length > 0 ? { apkSigners: signers.apk } : {}),
+    keyName: project.slug,
+    install: { ...(url !== undefined ? { baseUrl: url } : {}), name: project.slug },
+    clock: () => clock.now(),
+    // Marks the repository as the server's: a CLI publish pointed at it is refused (REPO_OWNED_BY_SERVER).
+    owner,
+  };
+  const keys = signers.keys.map((k) => k.fingerprint);
+  const { result, last } = await withPublishLock(
     db,
     repo.id,
-    (lock) =>
-      publish(view, {
+    async (lock, session) => {
+      // publish and a re-signing refresh run in one hold of the lock: publish's release is deferred to the
+      // end of this callback (withPublishLock releases then).
+      const held: PublishLock = {
+        acquire: (o) => lock.acquire(o),
+        renew: () => lock.renew(),
+        assertHeld: () => lock.assertHeld(),
+        release: async () => {},
+      };
+      const result = await publish(view, {
         add,
         ...(request.remove !== undefined ? { remove: request.remove } : {}),
         ...(keep !== undefined ? { keep } : {}),
         ...publishSettings(repo.settings, families, project.slug, url),
-        signers: signers.openpgp,
-        // Both keys during a rotation's overlap (APKINDEX carries a signature by each), the new one first.
-        ...(signers.apk.length > 0 ? { apkSigners: signers.apk } : {}),
-        // Marks the repository as the server's: a CLI publish pointed at it is refused (REPO_OWNED_BY_SERVER).
-        owner:
-          deps.config.publicUrl !== undefined
-            ? { kind: "server", url: deps.config.publicUrl }
-            : { kind: "server" },
-        keyName: project.slug,
-        install: { ...(url !== undefined ? { baseUrl: url } : {}), name: project.slug },
-        clock: () => clock.now(),
-        lock,
-      }),
+        ...signing,
+        lock: held,
+      });
+      // Read under the lock, where the previous publish recorded the keys it signed with. When they changed
+      // (a rotation began or its overlap ended), roots this publish did not rewrite still carry the old
+      // signatures: every root is signed again with the keys of now.
+      const previous = (await findRepository(session, project.id, repo.name))?.lastPublish;
+      const rotated =
+        previous !== null && previous !== undefined && previous.keys?.join(" ") !== keys.join(" ");
+      if (rotated) {
+        const refreshed = await refreshRepository(view, { ...signing, lock: held });
+        result.changedKeys.push(...refreshed.changedKeys);
+        result.roots = [...new Set([...result.roots, ...refreshed.roots])];
+      }
+      const last: LastPublish = {
+        at: clock.now().toISOString(),
+        added: result.added.length,
+        removed: result.removed.length,
+        unchanged: result.unchanged.length,
+        roots: result.roots,
+        keys,
+      };
+      // Recorded before the lock is released, so the next holder sees these keys.
+      await recordPublish(session, repo.id, last);
+      return { result, last };
+    },
     { description: `the repository ${project.slug}/${repo.name}` },
   );
-  const last = {
-    at: clock.now().toISOString(),
-    added: result.added.length,
-    removed: result.removed.length,
-    unchanged: result.unchanged.length,
-    roots: result.roots,
-  };
   await db.transaction(async (tx) => {
-    await recordPublish(tx, repo.id, last);
     await tx.query(
       "INSERT INTO audit_events (at, actor_user_id, project_id, action, details) VALUES ($1, $2, $3, $4, $5::jsonb)",
       [

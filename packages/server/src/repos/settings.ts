@@ -78,6 +78,8 @@ export interface LastPublish {
   removed: number;
   unchanged: number;
   roots: string[];
+  /** Fingerprints of the keys that signed the repository then (OpenPGP, then apk), to notice a rotation. */
+  keys?: string[];
 }
 
 /** A repository row as the server reads it. */
