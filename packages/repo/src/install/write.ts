@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import { RepoError } from "../errors.ts";
 import { ENGINE_PREFIX } from "../publish/layout.ts";
-import { readObject } from "../storage/read.ts";
+import { readJson, readObject } from "../storage/read.ts";
 import { contentTypeFor, MUTABLE_CACHE, type Storage } from "../storage/storage.ts";
 import { badgeFor } from "./badge.ts";
 import { type InstallOptions, installDocument } from "./document.ts";
@@ -27,20 +27,8 @@ const SITE_FIELDS = ["baseUrl", "name", "description", "keyName", "package"] as 
 
 /** The install settings the repository remembers, or an empty object. */
 export async function readSiteSettings(storage: Storage): Promise<InstallOptions> {
-  const bytes = await readObject(storage, SITE_KEY);
-  if (bytes === undefined) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (e) {
-    throw new RepoError(
-      "CORRUPT_STATE",
-      `${SITE_KEY}: expected JSON, found text that does not parse (${(e as Error).message})`,
-      {
-        key: SITE_KEY,
-      },
-    );
-  }
+  const parsed = await readJson(storage, SITE_KEY);
+  if (parsed === undefined) return {};
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
     throw new RepoError("CORRUPT_STATE", `${SITE_KEY}: expected a JSON object`, { key: SITE_KEY });
   const out: InstallOptions = {};

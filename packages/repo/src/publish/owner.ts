@@ -6,7 +6,7 @@
  * own publishes (which hold a lock the CLI does not see) or sign with another key behind its back.
  */
 import { RepoError } from "../errors.ts";
-import { readObject } from "../storage/read.ts";
+import { readJson } from "../storage/read.ts";
 import type { Storage } from "../storage/storage.ts";
 import { ENGINE_PREFIX } from "./layout.ts";
 
@@ -42,18 +42,8 @@ export function checkOwnerOption(owner: unknown): RepositoryOwner | undefined {
 
 /** The owner the repository records, or undefined (CORRUPT_STATE for a marker this version cannot read). */
 export async function readOwner(storage: Storage): Promise<RepositoryOwner | undefined> {
-  const bytes = await readObject(storage, OWNER_KEY);
-  if (bytes === undefined) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (e) {
-    throw new RepoError(
-      "CORRUPT_STATE",
-      `${OWNER_KEY}: expected JSON, found text that does not parse (${(e as Error).message})`,
-      { key: OWNER_KEY },
-    );
-  }
+  const parsed = await readJson(storage, OWNER_KEY);
+  if (parsed === undefined) return undefined;
   const p = parsed as { schema?: unknown; kind?: unknown; url?: unknown } | null;
   if (
     typeof p !== "object" ||

@@ -1,4 +1,5 @@
 /** Whole-object reads: the small objects (states, pointers, indexes) callers want as bytes, not streams. */
+import { RepoError } from "../errors.ts";
 import type { Storage } from "./storage.ts";
 
 /** The bytes of `chunk` as a plain Uint8Array (a view, no copy): Node hands out Buffers, callers compare bytes. */
@@ -37,4 +38,22 @@ export async function collectBytes(
 export async function readObject(storage: Storage, key: string): Promise<Uint8Array | undefined> {
   const body = await storage.get(key);
   return body === undefined ? undefined : collectBytes(body);
+}
+
+/**
+ * The object at `key` parsed as JSON, or `undefined` when it is absent; RepoError CORRUPT_STATE naming the
+ * key when it does not parse. For the engine's small JSON records (owner marker, site settings).
+ */
+export async function readJson(storage: Storage, key: string): Promise<unknown> {
+  const bytes = await readObject(storage, key);
+  if (bytes === undefined) return undefined;
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw new RepoError(
+      "CORRUPT_STATE",
+      `${key}: expected JSON, found text that does not parse (${(e as Error).message})`,
+      { key },
+    );
+  }
 }
