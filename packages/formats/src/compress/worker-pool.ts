@@ -12,6 +12,15 @@ import { Worker } from "node:worker_threads";
 import { FormatError, IOError, SignError, SpecError } from "../errors.ts";
 import type { WireError, WorkerReply, WorkerRequest } from "./compress-worker.ts";
 
+/**
+ * Heap limits of a compression worker. Its own JavaScript is small (5-7 MiB of heap in use); what it
+ * holds is pieces and codec state outside the heap. A small old generation makes V8 collect it often,
+ * which frees the buffers it let go of (the pieces handed back, its outputs) instead of letting them pile
+ * up to V8's default 64 MiB of external memory between collections: issue 18's 300 MB build peaked
+ * about 15 MiB lower (bench/README.md, "Peak memory: where it goes").
+ */
+export const COMPRESS_WORKER_LIMITS = { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 1 } as const;
+
 /** Idle workers kept for later compressions; more are terminated when given back. */
 const MAX_IDLE_WORKERS = 16;
 
@@ -65,7 +74,7 @@ export class CompressWorker {
     // Created for a lease: referenced (it keeps the process alive) while leased, unreferenced when idle in
     // the pool. Referencing it only while requests were pending let the process quit, exit code 0, while
     // an abandoned compression awaited terminate() (an unreferenced worker's exit does not hold the loop).
-    this.#worker = new Worker(WORKER_URL);
+    this.#worker = new Worker(WORKER_URL, { resourceLimits: COMPRESS_WORKER_LIMITS });
     this.#worker.on("message", (reply: WorkerReply) => {
       const job = this.#pending[0];
       if (job === undefined || job.id !== reply.id) return;

@@ -51,6 +51,13 @@ const WORKER_URL = new URL(
   import.meta.url,
 );
 
+/**
+ * Heap limits of the reader worker: it holds path lists and digests (a few MiB of heap); the file bytes
+ * it reads are transferred away. A small old generation makes V8 collect it often (see
+ * COMPRESS_WORKER_LIMITS in compress/worker-pool.ts).
+ */
+const READ_WORKER_LIMITS = { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 1 } as const;
+
 let live = 0;
 /** Test seam: force the worker on or off for every read without a `worker` option (undefined: auto). */
 let workerPolicy: boolean | undefined;
@@ -220,7 +227,7 @@ class Session {
   }
 
   #start(): Worker {
-    const w = new Worker(WORKER_URL);
+    const w = new Worker(WORKER_URL, { resourceLimits: READ_WORKER_LIMITS });
     live++;
     w.unref();
     w.on("message", (reply: ReadReply) => {
