@@ -255,6 +255,45 @@ eachDb((_kind, fresh) => {
     assert.equal(errorOf(missing).code, "NOT_FOUND");
   });
 
+  test("a private repository's install files carry the credential step and point at the server, never at --repo-base-url", async (t) => {
+    const s = await repoSetup(t, fresh, {
+      publicUrl: "https://packyard.example.org",
+      repoBaseUrl: "https://cdn.example.org/bucket",
+    });
+    if (s === undefined) return;
+    const put = await s.h.request({
+      method: "PUT",
+      url: `${s.base}/repository`,
+      headers: bearer(s.owner),
+      payload: { private: true },
+    });
+    assert.equal(put.statusCode, 200, put.body);
+    await uploadArtifact(s, "1.0.0", await examplePackage("deb"));
+    s.h.clock.advance(60_000);
+    const r = await s.h.request({
+      method: "POST",
+      url: `${s.base}/repository/publish`,
+      headers: bearer(s.maintainer),
+      payload: { add: [{ package: "hello", version: "1.0.0" }] },
+    });
+    assert.equal(r.statusCode, 200, r.body);
+    const bytes = await readObject(s.h.storage, "repos/demo/main/install.json");
+    assert.ok(bytes !== undefined);
+    const doc = JSON.parse(new TextDecoder().decode(bytes)) as {
+      baseUrl: string;
+      private?: { username: string; token: string };
+      targets: { id: string; steps: { command: string }[] }[];
+    };
+    assert.equal(doc.baseUrl, "https://packyard.example.org/r/demo/main");
+    assert.deepEqual(doc.private, { username: "demo", token: "<READ_TOKEN>" });
+    const debian = doc.targets.find((x) => x.id === "debian-12");
+    assert.ok(debian !== undefined);
+    const steps = debian.steps.map((x) => x.command).join("\n");
+    assert.match(steps, /\/etc\/apt\/auth\.conf\.d\//);
+    assert.match(steps, /<READ_TOKEN>/);
+    assert.doesNotMatch(steps, /cdn\.example\.org/);
+  });
+
   test("reindex: the repositories rows are rebuilt from the states in storage", async (t) => {
     const s = await repoSetup(t, fresh);
     if (s === undefined) return;

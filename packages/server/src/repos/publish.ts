@@ -178,7 +178,15 @@ async function run(
   }
   const signers = await projectSigners(db, deps.masterKey, project.id, clock.now());
   const view = repositoryStorage(deps.storage, project.slug, repo.name);
-  const url = repositoryUrl(deps.config, project.slug, repo.name);
+  // A private repository is reached through the server only (the read token is checked there): its install
+  // text never points at storage served directly.
+  const url = repositoryUrl(
+    repo.private
+      ? { ...(deps.config.publicUrl !== undefined ? { publicUrl: deps.config.publicUrl } : {}) }
+      : deps.config,
+    project.slug,
+    repo.name,
+  );
   // Families the repository serves (read before the lock: a root made meanwhile by another publish only
   // misses this publish's family-less removals) and those this publish adds to.
   const states: RootState[] = await repositoryStates(view);
@@ -197,7 +205,13 @@ async function run(
     // Both keys during a rotation's overlap (APKINDEX carries a signature by each), the new one first.
     ...(signers.apk.length > 0 ? { apkSigners: signers.apk } : {}),
     keyName: project.slug,
-    install: { ...(url !== undefined ? { baseUrl: url } : {}), name: project.slug },
+    install: {
+      ...(url !== undefined ? { baseUrl: url } : {}),
+      name: project.slug,
+      // A private repository's install steps carry the credential step, with a placeholder for the read
+      // token (the basic-auth login is not checked; the project's name reads well there).
+      ...(repo.private ? { private: { username: project.slug } } : {}),
+    },
     clock: () => clock.now(),
     // Marks the repository as the server's: a CLI publish pointed at it is refused (REPO_OWNED_BY_SERVER).
     owner,
