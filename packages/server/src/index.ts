@@ -4,7 +4,7 @@
  * PostgreSQL adapters, migrations, the master key and sealed secrets, and the data folder lock.
  */
 export { lockDataDir, LOCK_DIR, type DataDirLock, type LockHolder } from "./data-lock.ts";
-export type { Db, DbKind, Queryable, QueryResult, Row, Tx } from "./db/db.ts";
+export type { Db, DbKind, Queryable, QueryResult, Row, Session, Tx } from "./db/db.ts";
 export { isForeignKeyViolation, isUniqueViolation } from "./db/driver-error.ts";
 export {
   loadMigrations,
@@ -112,3 +112,18 @@ export { BLOB_PREFIX, blobKey, DEFAULT_UPLOAD_LIMIT } from "./uploads/blob-store
 export { type CollectOptions, type CollectResult, collectBlobs } from "./uploads/gc.ts";
 export { decodeInfo, encodeInfo } from "./uploads/info-json.ts";
 export { checkPackageConfig } from "./uploads/package-config.ts";
+export { type ReindexResult, reindexRepositories } from "./repos/reindex.ts";
+export {
+  type PublishRequest,
+  publishRepository,
+  type RepositoryPublishResult,
+} from "./repos/publish.ts";
+export {
+  DEFAULT_REPOSITORY,
+  type LastPublish,
+  type RepositoryRecord,
+  type RepositorySettings,
+  repositoryStorage,
+  repositoryUrl,
+} from "./repos/settings.ts";
+export { withPublishLock } from "./repos/lock.ts";

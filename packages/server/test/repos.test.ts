@@ -253,6 +253,14 @@ eachDb((_kind, fresh) => {
     const missing = await post({ add: [{ package: "hello", version: "9.9.9" }] });
     assert.equal(missing.statusCode, 404, missing.body);
     assert.equal(errorOf(missing).code, "NOT_FOUND");
+
+    // An rpm with no RPM-MD target set for the repository: the library's refusal, as 422 with its code.
+    await uploadArtifact(s, "2.0.0", await examplePackage("rpm"));
+    const refused = await post({ add: [{ package: "hello", version: "2.0.0" }] });
+    assert.equal(refused.statusCode, 422, refused.body);
+    const e = errorOf(refused);
+    assert.equal(e.code, "PUBLISH_REFUSED");
+    assert.equal(typeof e.details.repoCode, "string");
   });
 
   test("a private repository's install files carry the credential step and point at the server, never at --repo-base-url", async (t) => {
