@@ -38,7 +38,7 @@ import {
   BUILD_MANIFEST_SCHEMA,
   type BuildArtifact,
   type BuildManifest,
-  serializeBuildManifest,
+  serializeBuildManifestPieces,
 } from "./manifest.ts";
 import {
   formatForPackager,
@@ -179,6 +179,11 @@ interface Plan {
   options: unknown;
   signer: Signer | undefined;
   path: string;
+}
+
+/** Pieces made on demand, one at a time, as the file is written. */
+async function* each(pieces: Iterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield* pieces;
 }
 
 async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
@@ -636,11 +641,8 @@ async function buildWith(
   };
   if (opts.writeManifest === false) return { manifest, dir };
   const manifestPath = join(dir, BUILD_MANIFEST_NAME);
-  await host.writeFileAtomic(
-    manifestPath,
-    once(new TextEncoder().encode(serializeBuildManifest(manifest))),
-    0o644,
-  );
+  // In pieces: a package's file list makes the text tens of MiB on a 50,000-file tree.
+  await host.writeFileAtomic(manifestPath, each(serializeBuildManifestPieces(manifest)), 0o644);
   opts.onProgress?.({ kind: "manifest", path: manifestPath });
   return { manifest, dir, manifestPath };
 }
