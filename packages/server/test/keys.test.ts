@@ -12,7 +12,8 @@ import { readTar } from "@packyard/formats/container/tar";
 import { rsaKeyFingerprint } from "@packyard/formats/sign";
 import { FIXTURE_PASSPHRASE, KEYS_DIR } from "@packyard/testkit/keyrings";
 import { isServerError } from "../src/index.ts";
-import { realKeyGenerator } from "../src/keys/generate.ts";
+import { type KeyGenerator, realKeyGenerator } from "../src/keys/generate.ts";
+import { keyPackets } from "../src/keys/openpgp-packets.ts";
 import { projectPublicKeys, projectSigners } from "../src/keys/project-keys.ts";
 import {
   bearer,
@@ -56,6 +57,27 @@ async function* oneChunk(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
 
 /** A time after every fixture key was made (the revoked key's revocation is from the fixtures' day). */
 const AFTER_FIXTURES = Date.parse("2027-01-04T10:00:00Z");
+
+/** gpg's view of the subkey fixtures (PROVENANCE-subkeys.txt, written by make-subkeys.sh): key lines by key id. */
+const GPG_LINES = fixture("PROVENANCE-subkeys.txt");
+function gpgKey(keyId: string): { bits: number; expires: number | null; fingerprint: string } {
+  const m = new RegExp(`^ {2}(?:pub|sub) (\\d+) ${keyId} \\S+ \\d+ (\\d+|-) ([0-9A-F]{40})$`, "m").exec(
+    GPG_LINES,
+  );
+  assert.ok(m !== null, `no key ${keyId} in PROVENANCE-subkeys.txt`);
+  return {
+    bits: Number(m[1]),
+    expires: m[2] === "-" ? null : Number(m[2]),
+    fingerprint: m[3]!.toLowerCase(),
+  };
+}
+/** The key id gpg signs with for fixture `who` at `time` (20270104T100000 or 20270301T000000). */
+function gpgSignsWith(who: string, time: string): string {
+  const block = GPG_LINES.slice(GPG_LINES.indexOf(`\n${who}\n`));
+  const m = new RegExp(`^ {2}signs ${time} ([0-9A-F]{16})$`, "m").exec(block);
+  assert.ok(m !== null, `gpg's signing key of ${who} at ${time}`);
+  return m[1]!;
+}
 
 /** The pool keys' own identities, computed from the fixture files (not from the server's code). */
 async function poolIdentity(i: number): Promise<{ openpgp: string; apk: string; apkPem: string }> {
@@ -705,6 +727,266 @@ eachDb((kind, fresh) => {
       "SELECT actor_user_id, details FROM audit_events WHERE action = 'key.backup'",
     );
     assert.deepEqual(rows, [{ actor_user_id: ownerId, details: { keys: 2 } }]);
+  });
+  test("a passphrase sent with an unprotected key is not stored; the backup's `locked` is read from the key", async (t) => {
+    const h = await harness(t, fresh, {}, { keyGenerator: keyPool(0) });
+    if (h === undefined) return;
+    h.clock.time = AFTER_FIXTURES;
+    const { token, project } = await ownerWithProject(h, "lockless");
+    const upload = (payload: object) =>
+      h.request({
+        method: "POST",
+        url: `/api/v1/projects/${project.slug}/keys`,
+        headers: bearer(token),
+        payload,
+      });
+    const unneeded = secret("an unneeded passphrase 9c1d");
+    const plain = await upload({
+      purpose: "openpgp",
+      key: POOL_OPENPGP[2]!,
+      passphrase: unneeded,
+      overlapDays: 0,
+    });
+    assert.equal(plain.statusCode, 201, plain.body);
+    const locked = secretLines(fixture("reject-locked-rsa.secret.asc"));
+    const lockedUp = await upload({
+      purpose: "openpgp",
+      key: locked,
+      passphrase: PASSPHRASE,
+      overlapDays: 0,
+    });
+    assert.equal(lockedUp.statusCode, 201, lockedUp.body);
+    const rows = await keyRows(h, project.id);
+    const row = (fpr: string) => rows.find((r) => r.fingerprint === fpr)!;
+    assert.equal(
+      row(plain.json().fingerprint).passphrase_sealed,
+      null,
+      "no passphrase stored for a clear key",
+    );
+    assert.notEqual(row(lockedUp.json().fingerprint).passphrase_sealed, null);
+    // Both sign (the clear key was loaded without the passphrase it does not need).
+    h.clock.advance(1000);
+    const r = await h.request({
+      method: "GET",
+      url: `/api/v1/projects/${project.slug}/keys/backup`,
+      headers: bearer(token),
+    });
+    assert.equal(r.statusCode, 200, r.body);
+    const files = new Map<string, string>();
+    for await (const e of readTar(oneChunk(gunzipSync(r.rawPayload))))
+      if (e.header.type === "file") files.set(e.header.name, Buffer.from(await e.bytes()).toString("utf8"));
+    const manifest = JSON.parse(files.get("lockless-keys/keys.json")!) as {
+      fingerprint: string;
+      purpose: string;
+      locked: boolean;
+    }[];
+    const generated = (await poolIdentity(0)).openpgp;
+    const lockedness = Object.fromEntries(
+      manifest.filter((k) => k.purpose === "openpgp").map((k) => [k.fingerprint, k.locked]),
+    );
+    assert.deepEqual(lockedness, {
+      [plain.json().fingerprint]: false,
+      [lockedUp.json().fingerprint]: true,
+      [generated]: false,
+    });
+    // What keys.json says holds for the files: openpgp.js opens the clear ones without a passphrase only.
+    for (const [fpr, isLocked] of Object.entries(lockedness)) {
+      const text = files.get(`lockless-keys/openpgp/${fpr}.secret.asc`)!;
+      secretLines(text);
+      if (isLocked)
+        await assert.rejects(loadOpenPGPSigner(text), (e) => (e as { code?: string }).code === "KEY_LOCKED");
+      else assert.equal((await loadOpenPGPSigner(text)).primaryFingerprint.toLowerCase(), fpr);
+    }
+  });
+
+  test("the signing (sub)key: as gpg chooses at upload (the primary past an expired subkey, else the valid subkey), kept for later publishes", async (t) => {
+    const h = await harness(t, fresh, {}, { keyGenerator: keyPool(1) });
+    if (h === undefined) return;
+    h.clock.time = AFTER_FIXTURES;
+    const { token, project } = await ownerWithProject(h, "subkeys");
+    const base = `/api/v1/projects/${project.slug}/keys`;
+    const upload = (key: string) =>
+      h.request({
+        method: "POST",
+        url: base,
+        headers: bearer(token),
+        payload: { purpose: "openpgp", key: secretLines(key), overlapDays: 0 },
+      });
+    const data = new TextEncoder().encode("Origin: subkeys\n");
+
+    // A primary that signs, with a newer signing subkey that has expired: the primary signs.
+    const primarySigns = await upload(fixture("subkey-expired.secret.asc"));
+    assert.equal(primarySigns.statusCode, 201, primarySigns.body);
+    const primaryId = gpgSignsWith("primary-signs", "20270104T100000");
+    const primary = gpgKey(primaryId);
+    assert.equal(primarySigns.json().signingFingerprint, primary.fingerprint);
+    assert.equal(primarySigns.json().fingerprint, primary.fingerprint);
+    assert.equal(primarySigns.json().algorithm, `rsa${primary.bits}`);
+    assert.equal(primarySigns.json().expiresAt, null);
+    let s = await projectSigners(h.db, TEST_MASTER_KEY, project.id, h.clock.now());
+    const gpgDownload = await h.request({ method: "GET", url: `${base}/${primarySigns.json().id}.gpg` });
+    assert.equal(gpgDownload.statusCode, 200);
+    const published = new Uint8Array(gpgDownload.rawPayload);
+    const sig = await s.openpgp[0]!.detached(data, { date: h.clock.now() });
+    let v = await verifyDetached(data, sig, published, { date: h.clock.now() });
+    assert.equal(v.valid, true, v.reason);
+    assert.equal(v.keyId, primaryId);
+    // The signer hands out the whole certificate (the expired subkey too), as the keys API does.
+    assert.deepEqual(s.openpgp[0]!.publicKeyBinary(), published);
+    assert.equal(keyPackets(published).length, 2);
+
+    // A certify-only primary with three signing subkeys: the one valid now signs (gpg's choice).
+    const subkeySigns = await upload(fixture("signing-subkeys.secret.asc"));
+    assert.equal(subkeySigns.statusCode, 201, subkeySigns.body);
+    const subId = gpgSignsWith("signing-subkeys", "20270104T100000");
+    const sub = gpgKey(subId);
+    const certifier = gpgKey(/^signing-subkeys\n {2}pub \d+ ([0-9A-F]{16})/m.exec(GPG_LINES)![1]!);
+    const info = subkeySigns.json();
+    assert.equal(info.signingFingerprint, sub.fingerprint);
+    assert.equal(info.fingerprint, certifier.fingerprint);
+    assert.equal(info.algorithm, `rsa${sub.bits}`, "the signing subkey's size, not the primary's");
+    assert.notEqual(sub.bits, certifier.bits);
+    assert.equal(info.expiresAt, new Date(Math.min(sub.expires!, certifier.expires!) * 1000).toISOString());
+    const listed = (await h.request({ method: "GET", url: base, headers: bearer(token) })).json() as {
+      id: string;
+      signingFingerprint: string | null;
+      expiresAt: string | null;
+    }[];
+    assert.deepEqual(
+      listed.find((k) => k.id === info.id),
+      { ...info, state: "active" },
+    );
+    // Weeks later a newer signing subkey exists and gpg would sign with it; publishes keep the chosen one.
+    h.clock.time = Date.parse("2027-03-01T00:00:00Z");
+    assert.notEqual(gpgSignsWith("signing-subkeys", "20270301T000000"), subId);
+    s = await projectSigners(h.db, TEST_MASTER_KEY, project.id, h.clock.now());
+    assert.equal(s.openpgp.length, 1);
+    assert.equal(s.openpgp[0]!.fingerprint.toLowerCase(), sub.fingerprint);
+    const later = await s.openpgp[0]!.detached(data, { date: h.clock.now() });
+    v = await verifyDetached(data, later, secretLines(fixture("signing-subkeys.secret.asc")), {
+      date: h.clock.now(),
+    });
+    assert.equal(v.valid, true, v.reason);
+    assert.equal(v.keyId, subId);
+  });
+
+  test("expiry: refused when it comes within 30 days or the overlap; an expired retiring key stops signing, an expired active one is KEY_EXPIRED", async (t) => {
+    const h = await harness(t, fresh, {}, { keyGenerator: keyPool(2) });
+    if (h === undefined) return;
+    h.clock.time = AFTER_FIXTURES;
+    const { token, project } = await ownerWithProject(h, "expiry");
+    const key = secretLines(fixture("expiring.secret.asc"));
+    const expires = gpgKey(gpgSignsWith("expiring", "20270104T100000")).expires! * 1000;
+    const upload = (slug: string, overlapDays: number) =>
+      h.request({
+        method: "POST",
+        url: `/api/v1/projects/${slug}/keys`,
+        headers: bearer(token),
+        payload: { purpose: "openpgp", key, overlapDays },
+      });
+    const left = Math.floor((expires - h.clock.time) / 86_400_000);
+    assert.ok(left > 30 && left < 60, `the fixture has ${left} days left`);
+    const tooLong = await upload(project.slug, left + 1);
+    assert.equal(tooLong.statusCode, 422, tooLong.body);
+    assert.equal(errorOf(tooLong).code, "KEY_EXPIRED");
+    assert.match(errorOf(tooLong).message, new RegExp(`expires at ${new Date(expires).toISOString()}`));
+    const ok = await upload(project.slug, 0);
+    assert.equal(ok.statusCode, 201, ok.body);
+    assert.equal(ok.json().expiresAt, new Date(expires).toISOString());
+    // Rotated away with an overlap that outlasts it: it signs until it expires, then only the new key does.
+    const rotated = await h.request({
+      method: "POST",
+      url: `/api/v1/projects/${project.slug}/keys/rotate`,
+      headers: bearer(token),
+      payload: { purpose: "openpgp", overlapDays: 60 },
+    });
+    assert.equal(rotated.statusCode, 200, rotated.body);
+    const before = await projectSigners(h.db, TEST_MASTER_KEY, project.id, new Date(expires - 1000));
+    assert.equal(before.openpgp.length, 2);
+    const after = await projectSigners(h.db, TEST_MASTER_KEY, project.id, new Date(expires));
+    assert.deepEqual(
+      after.keys.filter((k) => k.purpose === "openpgp").map((k) => k.fingerprint),
+      [rotated.json()[0].fingerprint],
+    );
+    assert.equal(after.openpgp.length, 1);
+    const pub = await projectPublicKeys(h.db, project.id, new Date(expires));
+    assert.equal(pub.openpgp.length, 1);
+    // Another project whose active key expires: publishing is refused with a clear KEY_EXPIRED.
+    const other = await h.request({
+      method: "POST",
+      url: "/api/v1/projects",
+      headers: bearer(token),
+      payload: { slug: "expiry-two" },
+    });
+    assert.equal(other.statusCode, 201, other.body);
+    assert.equal((await upload("expiry-two", 0)).statusCode, 201);
+    await assert.rejects(
+      projectSigners(h.db, TEST_MASTER_KEY, other.json().id, new Date(expires)),
+      (e) => isServerError(e, "KEY_EXPIRED") && /expired at .*rotate/.test((e as Error).message),
+    );
+  });
+
+  test("POST /projects: a taken name is 409 before any key is generated; a simultaneous creation is 409 too", async (t) => {
+    const pool = keyPool(3);
+    const calls = { openpgp: 0, apk: 0 };
+    // From the second OpenPGP generation on, each waits (up to 5 s) until two are under way: the racing
+    // creations below then both pass the name check before either inserts.
+    let bothStarted: () => void = () => {};
+    const barrier = new Promise<void>((resolve) => {
+      bothStarted = resolve;
+      setTimeout(resolve, 5000).unref();
+    });
+    const counting: KeyGenerator = {
+      openpgp: async (user, date) => {
+        calls.openpgp++;
+        if (calls.openpgp === 3) bothStarted();
+        if (calls.openpgp > 1) await barrier;
+        return pool.openpgp(user, date);
+      },
+      apk: () => {
+        calls.apk++;
+        return pool.apk();
+      },
+    };
+    const h = await harness(t, fresh, {}, { keyGenerator: counting });
+    if (h === undefined) return;
+    const { token } = await ownerWithProject(h, "taken");
+    assert.deepEqual(calls, { openpgp: 1, apk: 1 });
+    const other = await h.user("other");
+    const { token: otherToken } = await h.token(other, ["read", "write"]);
+    for (const tok of [token, otherToken]) {
+      const r = await h.request({
+        method: "POST",
+        url: "/api/v1/projects",
+        headers: bearer(tok),
+        payload: { slug: "taken" },
+      });
+      assert.equal(r.statusCode, 409, r.body);
+      assert.equal(errorOf(r).code, "ALREADY_EXISTS");
+      assert.deepEqual(errorOf(r).details, { field: "slug" });
+    }
+    assert.deepEqual(calls, { openpgp: 1, apk: 1 }, "no key was generated for a taken name");
+    const racing = await Promise.all(
+      [token, otherToken].map((tok) =>
+        h.request({
+          method: "POST",
+          url: "/api/v1/projects",
+          headers: bearer(tok),
+          payload: { slug: "racy" },
+        }),
+      ),
+    );
+    assert.deepEqual(
+      racing.map((r) => r.statusCode).sort(),
+      [201, 409],
+      racing.map((r) => r.body).join("\n"),
+    );
+    assert.equal(errorOf(racing.find((r) => r.statusCode === 409)!).code, "ALREADY_EXISTS");
+    assert.deepEqual(calls, { openpgp: 3, apk: 3 }, "both racing creations passed the name check");
+    const { rows } = await h.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM signing_keys k JOIN projects p ON p.id = k.project_id WHERE p.slug = 'racy'",
+    );
+    assert.equal(rows[0]!.n, 2);
   });
 });
 

@@ -6,7 +6,14 @@
  *   sealed under the master key (AES-256-GCM, associated data = project id + key id + `<purpose>-secret`):
  *   OpenPGP binary secret key packets as uploaded (still locked when the upload was, its passphrase then sealed
  *   beside it as `<purpose>-passphrase`), apk PKCS#8 DER unlocked (node:crypto reads and re-exports it, so no
- *   passphrase is kept for apk keys). No armor or PEM text is ever written to the table.
+ *   passphrase is kept for apk keys). No armor or PEM text is ever written to the table. Whether an OpenPGP
+ *   key is locked is read from its secret key packets (the S2K usage octet), never from whether a passphrase
+ *   came with it: a passphrase sent with a key that is not protected is dropped, not stored.
+ * - OpenPGP signing key: the (sub)key gpg and openpgp.js would sign with at the upload's time (the newest
+ *   signing subkey valid then, else the primary when it may sign), its fingerprint stored in
+ *   `signing_key_id` (migration 0002) so {@link projectSigners} signs with that same key later; `algorithm` is
+ *   that key's (`rsa2048` for a 2048-bit signing subkey under a 4096-bit primary), `expires_at` when it stops
+ *   being valid (its own expiry or the primary's, whichever comes first).
  * - Fingerprint: OpenPGP v4 fingerprint of the primary key, lowercase hex (40 digits); apk: SHA-256 of the DER
  *   SubjectPublicKeyInfo, lowercase hex (64 digits). The apk key name users install in /etc/apk/keys is
  *   `<project>-<first 8 hex of that fingerprint>.rsa.pub` (@packyard/formats' apkKeyName with the project as
@@ -16,7 +23,8 @@
  *   still retiring `retired`. A retiring key whose overlap has ended counts as retired when read (the row is
  *   rewritten on the next rotation). Retired keys stay sealed in the table (and in the backup).
  * - Every key, uploaded or generated, is checked the same way before it is stored: read, refused when it is
- *   public only, not v4 RSA, under 2048 bits, expired or revoked, or not unlocked by the passphrase, then made to
+ *   public only, not v4 RSA, under 2048 bits, expired or revoked, expiring within {@link MIN_VALID_DAYS} days
+ *   (or within the rotation's overlap when that is longer), or not unlocked by the passphrase, then made to
  *   sign a test message that is verified with its public part.
  */
 import { createHash, createPrivateKey, createPublicKey, randomBytes, randomUUID } from "node:crypto";
@@ -32,7 +40,16 @@ import type { Queryable } from "../db/db.ts";
 import { isUniqueViolation } from "../db/driver-error.ts";
 import { ServerError, type ServerErrorCode } from "../errors.ts";
 import type { MasterKey } from "./master-key.ts";
-import { armor, dearmor, keyPackets, PacketError, TAG } from "./openpgp-packets.ts";
+import {
+  armor,
+  dearmor,
+  type KeyPacket,
+  keyPackets,
+  PacketError,
+  signingKeyExpiry,
+  TAG,
+  withoutSubkeys,
+} from "./openpgp-packets.ts";
 import { seal, unseal } from "./seal.ts";
 
 /** What a key signs: OpenPGP (deb/rpm/Arch repositories and packages) or apk (APKINDEX, apk packages). */
@@ -47,6 +64,13 @@ export const MIN_RSA_BITS = 2048;
 
 /** Default overlap of a rotation, in days: both keys sign meanwhile. */
 export const DEFAULT_OVERLAP_DAYS = 14;
+
+/**
+ * An OpenPGP key must stay valid for signing at least this many days after it is checked (or for the
+ * rotation's overlap, when that is longer), else it is refused with KEY_EXPIRED: twice the default overlap, so
+ * there is time to rotate to its successor with a full default overlap before it stops signing.
+ */
+export const MIN_VALID_DAYS = 30;
 
 const DAY_MS = 86_400_000;
 
@@ -66,6 +90,13 @@ export interface KeyInfo {
   retiredAt: Date | null;
   /** apk keys: the file name users install the public key under in /etc/apk/keys; null for OpenPGP keys. */
   apkKeyName: string | null;
+  /**
+   * OpenPGP keys: fingerprint of the (sub)key that signs (40 lowercase hex; the primary's, or a signing
+   * subkey's, as gpgv's VALIDSIG names it); null for apk keys (and OpenPGP keys stored before migration 0002).
+   */
+  signingFingerprint: string | null;
+  /** OpenPGP keys: when the signing key stops being valid (its expiry or its primary's); null: never. */
+  expiresAt: Date | null;
 }
 
 /** A key that passed the checks, ready to be sealed and stored. Holds the secret in the clear: keep it short-lived. */
@@ -79,8 +110,12 @@ export interface CheckedKey {
   publicKey: Uint8Array;
   /** OpenPGP secret key packets (possibly locked), or apk PKCS#8 DER (unlocked). */
   secret: Uint8Array;
-  /** OpenPGP only: the passphrase that unlocks `secret`, when it is locked. */
+  /** OpenPGP only: the passphrase that unlocks `secret`, when its packets are locked (never otherwise). */
   passphrase: string | undefined;
+  /** OpenPGP only: fingerprint of the (sub)key that signs, 40 lowercase hex; undefined for apk. */
+  signingKeyId: string | undefined;
+  /** OpenPGP only: when the signing key stops being valid; null: never (and for apk). */
+  expiresAt: Date | null;
 }
 
 /** What {@link checkKey} is given. */
@@ -93,6 +128,11 @@ export interface CheckKeyInput {
   project: string;
   /** When the test signature is made and checked (expiry is judged at this time). */
   now: Date;
+  /**
+   * The overlap of the rotation the key comes with, in days: an OpenPGP key must stay valid at least this
+   * long, and at least {@link MIN_VALID_DAYS} (default {@link DEFAULT_OVERLAP_DAYS}).
+   */
+  overlapDays?: number | undefined;
 }
 
 function refuse(code: ServerErrorCode, message: string, field = "key"): ServerError {
@@ -216,25 +256,30 @@ async function checkOpenPGP(input: CheckKeyInput): Promise<CheckedKey> {
       "KEY_TOO_WEAK",
       `Expected an RSA key of at least ${MIN_RSA_BITS} bits, found ${primary.bits} bits`,
     );
-  let signer: OpenPGPSigner;
-  try {
-    signer = await loadOpenPGPSigner(
-      bytes,
-      input.passphrase === undefined || input.passphrase === "" ? {} : { passphrase: input.passphrase },
+  const locked = lockedPackets(packets);
+  const given = input.passphrase === undefined || input.passphrase === "" ? undefined : input.passphrase;
+  // A passphrase the key does not need unlocks nothing: it is neither used nor stored.
+  const passphrase = locked ? given : undefined;
+  if (locked && passphrase === undefined)
+    throw refuse(
+      "KEY_PASSPHRASE_WRONG",
+      "Expected a passphrase that unlocks the uploaded OpenPGP key, found none given for a passphrase-protected key",
+      "passphrase",
     );
-  } catch (e) {
-    throw mapSignError(e, "openpgp");
-  }
+  const {
+    signer,
+    packet: signing,
+    publicKey,
+  } = await chooseSigningKey(bytes, packets, passphrase, input.now);
   if (signer.algorithm !== "rsa")
     throw refuse(
       "KEY_ALGORITHM_UNSUPPORTED",
       `Expected an RSA signing key, found ${signer.algorithm} (key ${signer.keyId})`,
     );
-  const signing = packets.find((p) => p.fingerprint === signer.fingerprint.toLowerCase());
-  if (signing?.bits === undefined || signing.bits < MIN_RSA_BITS)
+  if (signing.bits === undefined || signing.bits < MIN_RSA_BITS)
     throw refuse(
       "KEY_TOO_WEAK",
-      `Expected a signing (sub)key of at least ${MIN_RSA_BITS} bits, found ${signing?.bits ?? "an unknown size"} (key ${signer.keyId})`,
+      `Expected a signing (sub)key of at least ${MIN_RSA_BITS} bits, found ${signing.bits ?? "an unknown size"} (key ${signer.keyId})`,
     );
   const message = testMessage();
   let signature: Uint8Array;
@@ -243,21 +288,186 @@ async function checkOpenPGP(input: CheckKeyInput): Promise<CheckedKey> {
   } catch (e) {
     throw mapSignError(e, "openpgp");
   }
-  const verified = await verifyDetached(message, signature, signer.publicKeyBinary(), { date: input.now });
+  const verified = await verifyDetached(message, signature, publicKey, { date: input.now });
   if (!verified.valid)
     throw refuse(
       "KEY_INVALID",
       `Expected the key's test signature to verify with its public key, found it invalid (${verified.reason ?? "no reason given"})`,
     );
+  const expiresAt = await checkExpiry(bytes, signer, input);
   return {
     id: randomUUID(),
     purpose: "openpgp",
-    algorithm: `rsa${primary.bits}`,
+    algorithm: `rsa${signing.bits}`,
     fingerprint: signer.primaryFingerprint.toLowerCase(),
-    publicKey: signer.publicKeyBinary(),
+    publicKey,
     secret: bytes,
-    passphrase: input.passphrase === undefined || input.passphrase === "" ? undefined : input.passphrase,
+    passphrase,
+    signingKeyId: signer.fingerprint.toLowerCase(),
+    expiresAt,
   };
+}
+
+/**
+ * Whether the secret key packets are passphrase-protected, read from their S2K usage octets (GNU dummy stubs,
+ * which hold no secret, do not count). A key whose packets are protected differently (some in the clear, some
+ * not) is refused: it cannot be stored as one locked or unlocked key.
+ */
+function lockedPackets(packets: readonly KeyPacket[]): boolean {
+  const held = packets.filter((p) => p.protection === "none" || p.protection === "passphrase");
+  const protectedCount = held.filter((p) => p.protection === "passphrase").length;
+  if (protectedCount > 0 && protectedCount < held.length)
+    throw refuse(
+      "KEY_INVALID",
+      `Expected the OpenPGP key's secret (sub)keys all protected by the passphrase or all in the clear, found ${protectedCount} of ${held.length} protected (export the key again with one passphrase)`,
+    );
+  return protectedCount > 0;
+}
+
+/** The dates a test signature may carry: openpgp.js writes creation times as 32-bit Unix seconds. */
+const LAST_SIGNABLE = new Date(0xffff_ffff * 1000);
+
+/** Whether `signer` makes a signature dated `date` (openpgp.js checks the key's validity then). */
+async function signsAt(signer: OpenPGPSigner, date: Date): Promise<boolean> {
+  try {
+    await signer.detached(testMessage(), { date });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * When the chosen signing key stops being valid, read from the key's signatures and confirmed by signing at
+ * that time (refused) and a second before (made); refuses (KEY_EXPIRED) a key that is not valid for signing
+ * until now + max({@link MIN_VALID_DAYS}, the rotation's overlap). A reading openpgp.js contradicts (it would
+ * sign later, or not until then) is refused as KEY_INVALID rather than listed wrongly.
+ */
+async function checkExpiry(
+  bytes: Uint8Array,
+  signer: OpenPGPSigner,
+  input: CheckKeyInput,
+): Promise<Date | null> {
+  const days = Math.max(MIN_VALID_DAYS, input.overlapDays ?? DEFAULT_OVERLAP_DAYS);
+  const until = new Date(input.now.getTime() + days * DAY_MS);
+  const expiresAt = signingKeyExpiry(bytes, signer.fingerprint) ?? null;
+  if (!(await signsAt(signer, until)))
+    throw refuse(
+      "KEY_EXPIRED",
+      `Expected the OpenPGP key to stay valid for signing at least ${days} days (until ${until.toISOString()}: ${MIN_VALID_DAYS} days, or the rotation's overlap when longer), found ${
+        expiresAt === null ? "it invalid by then" : `it expires at ${expiresAt.toISOString()}`
+      } (key ${signer.keyId}); extend its expiry (gpg --quick-set-expire) or upload another key`,
+    );
+  const confirmed =
+    expiresAt === null
+      ? await signsAt(signer, LAST_SIGNABLE)
+      : expiresAt.getTime() > LAST_SIGNABLE.getTime() ||
+        ((await signsAt(signer, new Date(expiresAt.getTime() - 1000))) &&
+          !(await signsAt(signer, expiresAt)));
+  if (!confirmed)
+    throw refuse(
+      "KEY_INVALID",
+      `Expected the OpenPGP key's signatures to tell when it expires, found ${
+        expiresAt === null ? "no expiry" : `expiry ${expiresAt.toISOString()}`
+      } in them while openpgp.js judges its validity otherwise (key ${signer.keyId})`,
+    );
+  return expiresAt;
+}
+
+/** Load options of a stored or uploaded key. */
+const unlockWith = (passphrase: string | undefined) => (passphrase === undefined ? {} : { passphrase });
+
+/**
+ * A signer bound to the (sub)key `signingKeyId` of `secret`: a subkey is named to loadOpenPGPSigner; the
+ * primary is given without its subkeys (loadOpenPGPSigner would otherwise take the newest signing subkey), and
+ * the signer then hands out `publicKey`, the whole certificate, as its public key.
+ */
+async function loadSigningKey(
+  secret: Uint8Array,
+  primaryFingerprint: string,
+  signingKeyId: string,
+  passphrase: string | undefined,
+  publicKey: Uint8Array,
+): Promise<OpenPGPSigner> {
+  const options = { ...unlockWith(passphrase), keyId: signingKeyId };
+  if (signingKeyId.toLowerCase() !== primaryFingerprint.toLowerCase())
+    return loadOpenPGPSigner(secret, options);
+  return withCertificate(await loadOpenPGPSigner(withoutSubkeys(secret), options), publicKey);
+}
+
+/** `signer`, handing out `publicKey` (binary packets) as its public key. */
+function withCertificate(signer: OpenPGPSigner, publicKey: Uint8Array): OpenPGPSigner {
+  const detached = ((data, options) => signer.detached(data, options as never)) as OpenPGPSigner["detached"];
+  return {
+    kind: "openpgp",
+    fingerprint: signer.fingerprint,
+    keyId: signer.keyId,
+    primaryFingerprint: signer.primaryFingerprint,
+    algorithm: signer.algorithm,
+    userIds: signer.userIds,
+    publicKeyArmored: () => armorPublic(publicKey),
+    publicKeyBinary: () => Uint8Array.from(publicKey),
+    detached,
+    cleartext: (text, options) => signer.cleartext(text, options),
+  };
+}
+
+/**
+ * The key gpg and openpgp.js would sign with at `now` (openpgp.js getSigningKey(undefined, now)): the newest
+ * signing subkey valid then (ties: the higher algorithm id), else the primary when it may sign. Each candidate
+ * is loaded pinned and made to sign at `now`; the first that does is chosen. Refusals: the passphrase's, and
+ * for no key that signs now the last candidate's reason (KEY_EXPIRED for an expired or revoked key).
+ */
+async function chooseSigningKey(
+  bytes: Uint8Array,
+  packets: readonly KeyPacket[],
+  passphrase: string | undefined,
+  now: Date,
+): Promise<{ signer: OpenPGPSigner; packet: KeyPacket; publicKey: Uint8Array }> {
+  // Without a key id, loadOpenPGPSigner chooses without the clock; it also reads the whole certificate.
+  let whole: OpenPGPSigner;
+  try {
+    whole = await loadOpenPGPSigner(bytes, unlockWith(passphrase));
+  } catch (e) {
+    throw mapSignError(e, "openpgp");
+  }
+  const publicKey = whole.publicKeyBinary();
+  const primary = packets.find((p) => p.tag === TAG.secretKey)!;
+  const subkeys = packets
+    .map((p, i) => ({ p, i }))
+    .filter(({ p }) => p.tag === TAG.secretSubkey)
+    .sort(
+      (a, b) => b.p.created.getTime() - a.p.created.getTime() || b.p.algorithm - a.p.algorithm || a.i - b.i,
+    )
+    .map(({ p }) => p);
+  let failure: unknown;
+  for (const candidate of [...subkeys, primary]) {
+    const fingerprint = candidate.fingerprint;
+    if (fingerprint === undefined || candidate.protection === "stub") continue;
+    // A key made after `now` is not valid yet (formats would date the test signature at its creation).
+    if (candidate.created.getTime() > now.getTime()) {
+      failure ??= new Error(`key ${fingerprint} was made after ${now.toISOString()}, it is not valid yet`);
+      continue;
+    }
+    let signer: OpenPGPSigner;
+    if (fingerprint === whole.fingerprint.toLowerCase()) signer = whole;
+    else {
+      try {
+        signer = await loadSigningKey(bytes, primary.fingerprint!, fingerprint, passphrase, publicKey);
+      } catch (e) {
+        if ((e as { code?: unknown }).code === "NO_SIGNING_KEY") continue; // not a signing key
+        throw mapSignError(e, "openpgp");
+      }
+    }
+    try {
+      await signer.detached(testMessage(), { date: now });
+    } catch (e) {
+      failure = e;
+      continue;
+    }
+    return { signer, packet: candidate, publicKey };
+  }
+  throw mapSignError(failure ?? new Error("neither the primary key nor a subkey can sign"), "openpgp");
 }
 
 /** PEM text of DER bytes under `label`. */
@@ -336,6 +546,8 @@ function checkApk(input: CheckKeyInput): CheckedKey {
     publicKey: spki,
     secret: new Uint8Array(privateKey.export({ type: "pkcs8", format: "der" })),
     passphrase: undefined,
+    signingKeyId: undefined,
+    expiresAt: null,
   };
 }
 
@@ -398,8 +610,9 @@ export async function insertKey(
   try {
     await tx.query(
       `INSERT INTO signing_keys (id, project_id, purpose, state, algorithm, fingerprint, public_key,
-         secret_sealed, secret_nonce, passphrase_sealed, passphrase_nonce, master_key_version, created_at, activated_at)
-       VALUES ($1, $2, $3, 'active', $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)`,
+         secret_sealed, secret_nonce, passphrase_sealed, passphrase_nonce, master_key_version, created_at, activated_at,
+         signing_key_id, expires_at)
+       VALUES ($1, $2, $3, 'active', $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14)`,
       [
         key.id,
         projectId,
@@ -413,6 +626,8 @@ export async function insertKey(
         pass?.nonce ?? null,
         masterKey.version,
         now,
+        key.signingKeyId ?? null,
+        key.expiresAt,
       ],
     );
   } catch (e) {
@@ -494,12 +709,14 @@ interface KeyRow {
   activated_at: Date | null;
   overlap_until: Date | null;
   retired_at: Date | null;
+  signing_key_id: string | null;
+  expires_at: Date | null;
   slug: string;
 }
 
 const KEY_COLUMNS = `k.id::text AS id, k.purpose, k.state, k.algorithm, k.fingerprint, k.public_key,
   k.secret_sealed, k.secret_nonce, k.passphrase_sealed, k.passphrase_nonce, k.master_key_version,
-  k.created_at, k.activated_at, k.overlap_until, k.retired_at, p.slug`;
+  k.created_at, k.activated_at, k.overlap_until, k.retired_at, k.signing_key_id, k.expires_at, p.slug`;
 
 const STATE_RANK: Record<KeyState, number> = { active: 0, retiring: 1, retired: 2 };
 
@@ -528,7 +745,25 @@ function infoOf(r: KeyRow, now: Date): KeyInfo {
     overlapUntil: r.overlap_until,
     retiredAt: r.retired_at ?? (state === "retired" ? r.overlap_until : null),
     apkKeyName: r.purpose === "apk" ? projectApkKeyName(r.slug, r.fingerprint) : null,
+    signingFingerprint: r.signing_key_id,
+    expiresAt: r.expires_at,
   };
+}
+
+/** An OpenPGP key whose signing key's validity has ended by `now`. */
+function expiredAt(r: KeyRow, now: Date): boolean {
+  return r.expires_at !== null && r.expires_at.getTime() <= now.getTime();
+}
+
+/**
+ * The rows that sign at `now`: not retired, and of those retiring, not expired (a retiring key whose expiry
+ * came within its overlap stops signing then). An expired active key stays: {@link projectSigners} refuses it.
+ */
+function signingRows(rows: KeyRow[], now: Date): KeyRow[] {
+  return sortRows(rows, now).filter((r) => {
+    const state = stateAt(r, now);
+    return state === "active" || (state === "retiring" && !expiredAt(r, now));
+  });
 }
 
 /** Rows sorted: purpose (openpgp first), then active, retiring, retired, newest first within a state. */
@@ -587,8 +822,9 @@ export interface ProjectSigners {
 
 /**
  * The project's signers at `now`: per purpose the active key first, then the retiring one(s) whose overlap
- * has not ended. Unseals the secrets (KEY_DECRYPT_FAILED when one does not open); a stored key that no longer
- * loads is INTERNAL.
+ * has not ended and whose OpenPGP key has not expired. An OpenPGP key signs with the (sub)key chosen when it
+ * was stored. Unseals the secrets (KEY_DECRYPT_FAILED when one does not open); an active OpenPGP key past its
+ * expiry is KEY_EXPIRED (rotate it); a stored key that no longer loads is INTERNAL.
  *
  * @example const { openpgp, apk } = await projectSigners(db, masterKey, project.id, clock.now());
  */
@@ -598,14 +834,24 @@ export async function projectSigners(
   projectId: number,
   now: Date,
 ): Promise<ProjectSigners> {
-  const rows = sortRows(await keyRows(db, projectId, true), now).filter((r) => stateAt(r, now) !== "retired");
+  const rows = signingRows(await keyRows(db, projectId, true), now);
   const out: ProjectSigners = { openpgp: [], apk: [], keys: [] };
   for (const r of rows) {
+    if (expiredAt(r, now))
+      throw new ServerError(
+        "KEY_EXPIRED",
+        `Expected the active ${r.purpose} key ${r.fingerprint} of project ${r.slug} to be valid for signing, found it expired at ${r.expires_at!.toISOString()}; rotate to a new key (POST /api/v1/projects/${r.slug}/keys/rotate)`,
+        { table: "signing_keys", key: r.id },
+      );
     const secret = unsealedSecret(masterKey, projectId, r);
     try {
       if (r.purpose === "openpgp") {
         const passphrase = unsealedPassphrase(masterKey, projectId, r);
-        out.openpgp.push(await loadOpenPGPSigner(secret, passphrase === undefined ? {} : { passphrase }));
+        out.openpgp.push(
+          r.signing_key_id === null
+            ? await loadOpenPGPSigner(secret, unlockWith(passphrase))
+            : await loadSigningKey(secret, r.fingerprint, r.signing_key_id, passphrase, r.public_key),
+        );
       } else {
         out.apk.push(loadRSASigner(pem("PRIVATE KEY", secret), { email: r.slug }));
       }
@@ -644,15 +890,15 @@ function armorPublic(bytes: Uint8Array): string {
 }
 
 /**
- * What install text needs: the public keys that sign now (active first, then retiring within the overlap),
- * per purpose — fingerprints, armored OpenPGP keys, apk key names and PEM.
+ * What install text needs: the public keys that sign now (active first, then retiring within the overlap and
+ * not expired), per purpose — fingerprints, armored OpenPGP keys, apk key names and PEM.
  */
 export async function projectPublicKeys(
   db: Queryable,
   projectId: number,
   now: Date,
 ): Promise<{ openpgp: PublicKeyFile[]; apk: PublicKeyFile[] }> {
-  const rows = sortRows(await keyRows(db, projectId, true), now).filter((r) => stateAt(r, now) !== "retired");
+  const rows = signingRows(await keyRows(db, projectId, true), now);
   return {
     openpgp: rows.filter((r) => r.purpose === "openpgp").map((r) => publicFile(r, now)),
     apk: rows.filter((r) => r.purpose === "apk").map((r) => publicFile(r, now)),
@@ -687,7 +933,8 @@ export interface BackupFile {
 /**
  * The files of a project's key backup, every key in every state: per OpenPGP key `openpgp/<fingerprint>.asc`
  * (public) and `.secret.asc` (armored secret, locked with its upload passphrase when it was uploaded locked;
- * the passphrase is not included), per apk key `apk/<key name>` (public PEM, the name apk wants in
+ * the passphrase is not included; `locked` in keys.json is read from the secret key packets themselves), per
+ * apk key `apk/<key name>` (public PEM, the name apk wants in
  * /etc/apk/keys) and `apk/<key name without .pub>` (PKCS#8 PEM), and `keys.json` listing them.
  */
 export async function backupFiles(
@@ -714,7 +961,7 @@ export async function backupFiles(
       manifest.push({
         ...info,
         files: [`${base}.asc`, `${base}.secret.asc`],
-        locked: r.passphrase_sealed !== null,
+        locked: keyPackets(secret).some((p) => p.protection === "passphrase"),
       });
     } else {
       const name = info.apkKeyName!;

@@ -1,12 +1,14 @@
 /**
  * The keys area: a project's signing keys (keys/project-keys.ts).
  *
- * - `GET /projects/:project/keys` (viewer, read): every key with its state, algorithm, full fingerprint, dates.
+ * - `GET /projects/:project/keys` (viewer, read): every key with its state, algorithm (of the key that signs),
+ *   full fingerprint, the signing (sub)key's fingerprint and expiry (OpenPGP), dates.
  * - `GET /projects/:project/keys/<id>.asc|.gpg|.rsa.pub` (public): a public key, armored / binary OpenPGP or
  *   apk PEM; 404 for an unknown project or key, or a suffix that does not fit the key's purpose.
  * - `POST /projects/:project/keys` (owner, keys): upload `{ purpose, key, passphrase?, overlapDays? }`, the key
  *   armored/PEM or base64 of binary. Checked by signing a test message; a refusal is 422 with its code and
- *   nothing stored. A valid key becomes the active key the way a rotation does: the previous one is retiring
+ *   nothing stored (KEY_EXPIRED also for an OpenPGP key that stops signing within 30 days, or within the
+ *   overlap when that is longer). A passphrase sent with an OpenPGP key that is not protected is dropped. A valid key becomes the active key the way a rotation does: the previous one is retiring
  *   for the overlap (default 14 days; 0 retires it at once). Audited `key.upload`.
  * - `POST /projects/:project/keys/rotate` (owner, keys): `{ purpose?, overlapDays?, key?, passphrase? }`: a new
  *   key (generated, or the one given, which needs a purpose) for each purpose (default both). Audited `key.rotate`.
@@ -50,6 +52,8 @@ export const KEY_INFO = {
     "overlapUntil",
     "retiredAt",
     "apkKeyName",
+    "signingFingerprint",
+    "expiresAt",
   ],
   properties: {
     id: { type: "string" },
@@ -62,6 +66,8 @@ export const KEY_INFO = {
     overlapUntil: NULLABLE_DATE,
     retiredAt: NULLABLE_DATE,
     apkKeyName: { type: ["string", "null"] },
+    signingFingerprint: { type: ["string", "null"] },
+    expiresAt: NULLABLE_DATE,
   },
 } as const;
 
@@ -155,6 +161,7 @@ export async function keysPlugin(app: FastifyInstance, options: PluginOptions): 
         passphrase: body.passphrase,
         project: p.slug,
         now: clock.now(),
+        overlapDays: body.overlapDays,
       });
       const [info] = await activate(
         p.id,
@@ -204,6 +211,7 @@ export async function keysPlugin(app: FastifyInstance, options: PluginOptions): 
             passphrase: body.passphrase,
             project: p.slug,
             now,
+            overlapDays: body.overlapDays,
           }),
         ];
       } else {
@@ -215,7 +223,8 @@ export async function keysPlugin(app: FastifyInstance, options: PluginOptions): 
               field: "passphrase",
             },
           );
-        // Generated before the transaction: RSA-4096 takes seconds.
+        // Generated before the transaction: RSA-4096 takes seconds (at most two generations at once in the
+        // process, shared with project creation: new-keys.ts).
         keys = await newProjectKeys(
           options.deps,
           p.slug,

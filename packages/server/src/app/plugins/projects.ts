@@ -101,15 +101,24 @@ export async function projectsPlugin(app: FastifyInstance, options: PluginOption
           "Expected a token not bound to a project, found one bound to a project",
         );
       const now = clock.now();
+      const slug = request.body.slug;
+      const taken = () =>
+        new ServerError("ALREADY_EXISTS", `Expected a free project name, found ${slug} taken`, {
+          field: "slug",
+        });
+      // A taken name is refused before any key is made: generation costs seconds of CPU.
+      const { rows: existing } = await db.query("SELECT 1 FROM projects WHERE slug = $1", [slug]);
+      if (existing.length > 0) throw taken();
       // The project's signing keys are made before the transaction: RSA-4096 generation takes seconds and
-      // PGlite runs one transaction at a time. They are sealed and stored inside it.
-      const keys = await newProjectKeys(options.deps, request.body.slug, now);
+      // PGlite runs one transaction at a time. They are sealed and stored inside it. Another creation of the
+      // same name meanwhile makes the INSERT a unique violation, answered the same way.
+      const keys = await newProjectKeys(options.deps, slug, now);
       try {
         const row = await db.transaction(async (tx) => {
           const { rows } = await tx.query<ProjectRow>(
             `INSERT INTO projects (slug, display_name, created_at) VALUES ($1, $2, $3)
              RETURNING id, slug, display_name, NULL AS role, created_at`,
-            [request.body.slug, request.body.displayName ?? "", now],
+            [slug, request.body.displayName ?? "", now],
           );
           const project = rows[0]!;
           for (const key of keys) await insertKey(tx, options.deps.masterKey, project.id, key, now);
@@ -122,14 +131,7 @@ export async function projectsPlugin(app: FastifyInstance, options: PluginOption
         });
         return reply.status(201).send(toProject(row, "owner"));
       } catch (e) {
-        if (isUniqueViolation(e, "projects_slug_key"))
-          throw new ServerError(
-            "ALREADY_EXISTS",
-            `Expected a free project name, found ${request.body.slug} taken`,
-            {
-              field: "slug",
-            },
-          );
+        if (isUniqueViolation(e, "projects_slug_key")) throw taken();
         throw e;
       }
     },
