@@ -77,10 +77,10 @@ export type ServerErrorCode =
   /** The passphrase does not unlock the uploaded key, or the key is locked and none was given (422). */
   | "KEY_PASSPHRASE_WRONG"
   /**
-   * @packyard/repo refused the publish: a setting, target or architecture the repository cannot serve, or
-   * a package signed by another key; `data.repoCode` has the library's code (422).
+   * @packyard/repo refused a repository setting or a publish: a target, architecture or setting the
+   * repository cannot serve, or a package signed by another key; `data.repoCode` has the library's code (422).
    */
-  | "PUBLISH_REFUSED"
+  | "REPO_REFUSED"
   /** The change would alter Origin, Label or Codename of a published APT suite (409). */
   | "REPO_IDENTITY_LOCKED"
   /** The repository's publish lock was lost (connection to the database gone) before a write (503). */
