@@ -40,21 +40,21 @@ const TREE_MIB = 300;
 const GATE_MIB = 150;
 
 /**
- * What this test holds each format to today: NOT the gate. Measured (MiB, two runs at load 3 and 2,
- * before the launcher set MALLOC_ARENA_MAX=2): deb 236/228, rpm 243/222, archlinux 262/258, apk 209/216,
- * macos 262/259, tar.gz 241/220, tar.zst 222/209, zip 243/272; single runs vary by about ±15 MiB.
+ * What this test holds each format to today: NOT the gate. Measured (MiB, load 3.6-4.9, two builds at a
+ * time): deb 196, rpm 214, archlinux 220, apk 197, macos 214, tar.gz 221, tar.zst 211, zip 249 (before
+ * the worker limits, MALLOC_ARENA_MAX=2 and the manifest in pieces: 236, 243, 262, 209, 262, 241, 222,
+ * 243-272). Single runs vary by about ±15 MiB, hence ~40 MiB of headroom.
  *
- * The gap to the 150 MiB gate, 60-120 MiB, is not payload buffering (the working set is bounded: 8 MiB
+ * The gap to the 150 MiB gate, 45-100 MiB, is not payload buffering (the working set is bounded: 8 MiB
  * to the compressors, 8 MiB read ahead, one tar piece, the frames in the workers). It is (1) the fixed
  * cost of four V8 isolates — the main thread, the batch reader, two compression workers: ~68 MiB for
- * Node and the library, ~10.5 MiB per idle worker, ~45 MiB for the three at work — and (2) dead
- * ArrayBuffers transferred between threads, which an isolate frees only at a full collection, after ~64
- * MiB of them have piled up, spread over per-thread malloc arenas (bench/README.md, "Peak memory:
- * where it goes"). Closing it needs buffers freed or reused explicitly when consumed, and fewer
- * isolates (the reader and a compressor in one worker). A whole-payload regression would add 300 MiB
- * and fail this bound.
+ * Node and the library, ~10.5 MiB per idle worker — (2) the main heap, ~700 bytes a file, and (3) dead
+ * ArrayBuffers moved between threads, which an isolate frees only at its next full collection
+ * (bench/README.md, "Peak memory: where it goes", says what would close it). zip is highest: it
+ * deflates on the main thread (fflate). A whole-payload regression would add 300 MiB and fail.
  */
-const BOUND_MIB = 290;
+const BOUND_MIB: Record<string, number> = { zip: 290 };
+const DEFAULT_BOUND_MIB = 260;
 
 /**
  * The formats, every packager but tar.xz: lzma-native's xz-6 encoder alone reserves ~94 MiB, and a
@@ -110,7 +110,8 @@ after(() => {
 // Two builds at a time: each is its own process with its own peak; this halves the test's time.
 describe(`packyard build of a 300 MB, 20,000-file tree (gate ${GATE_MIB} MiB)`, { concurrency: 2 }, () => {
   for (const packager of PACKAGERS) {
-    test(`-p ${packager} peaks under ${BOUND_MIB} MiB`, async (t) => {
+    const bound = BOUND_MIB[packager] ?? DEFAULT_BOUND_MIB;
+    test(`-p ${packager} peaks under ${bound} MiB`, async (t) => {
       if (process.platform !== "linux") {
         t.skip("VmHWM is read from /proc (Linux)");
         return;
@@ -144,8 +145,8 @@ describe(`packyard build of a 300 MB, 20,000-file tree (gate ${GATE_MIB} MiB)`, 
         const peakMiB = hwmKiB / 1024;
         t.diagnostic(`${packager}: peak RSS ${peakMiB.toFixed(0)} MiB (gate ${GATE_MIB})`);
         assert.ok(
-          peakMiB <= BOUND_MIB,
-          `packyard build -p ${packager} peaked at ${peakMiB.toFixed(1)} MiB, over ${BOUND_MIB} MiB`,
+          peakMiB <= bound,
+          `packyard build -p ${packager} peaked at ${peakMiB.toFixed(1)} MiB, over ${bound} MiB`,
         );
       } finally {
         rmSync(out, { recursive: true, force: true });
