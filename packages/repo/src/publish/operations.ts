@@ -148,6 +148,11 @@ export interface RefreshOptions extends EngineOptions {
   suite?: string;
   /** Change Valid-Until while at it (seconds; 0 removes it). */
   validFor?: number;
+  /**
+   * Roots to leave as they are (`deb/stable`, `alpine/v3.22/main/x86_64`): those a publish under the same
+   * lock just signed with these keys. Signing them again would only wait for a later Date.
+   */
+  except?: readonly string[];
 }
 
 /**
@@ -163,8 +168,10 @@ export async function refreshRepository(storage: Storage, options: RefreshOption
   return withEngine(storage, options, signers, async (ctx, roots) => {
     const wanted =
       options.suite === undefined
-        ? [...roots.keys()].filter((r) =>
-            roots.get(r)!.state.family === "alpine" ? ctx.apkSigner !== undefined : signers.length > 0,
+        ? [...roots.keys()].filter(
+            (r) =>
+              !(options.except ?? []).includes(r) &&
+              (roots.get(r)!.state.family === "alpine" ? ctx.apkSigner !== undefined : signers.length > 0),
           )
         : [aptRoot(suiteOf({ suite: options.suite }))];
     const plans: RootPlan[] = [];

@@ -287,6 +287,24 @@ describe("publish to RPM-MD roots", () => {
     assert.deepEqual(await verifyRepository(s, { publicKeys: [signer.publicKeyArmored()] }), []);
   });
 
+  test("refresh leaves the roots in `except` as they are and re-signs the others", async () => {
+    const s = memoryStorage();
+    const clock = clockAt();
+    await publish(s, {
+      add: [await testRpm({ name: "hello" }), await testDeb({ name: "hello" })],
+      rpm: { targets: ["el-9"] },
+      signers: [signer],
+      clock,
+    });
+    const rpmBefore = await text(s, "rpm/el/9/x86_64/repodata/repomd.xml.asc");
+    const debBefore = await text(s, "deb/dists/stable/InRelease");
+    const r = await refreshRepository(s, { signers: [signer], clock, except: ["deb/stable"] });
+    assert.deepEqual(r.roots, ["rpm/el/9/x86_64"]);
+    assert.notEqual(await text(s, "rpm/el/9/x86_64/repodata/repomd.xml.asc"), rpmBefore);
+    assert.equal(await text(s, "deb/dists/stable/InRelease"), debBefore);
+    assert.deepEqual(await verifyRepository(s, { publicKeys: [signer.publicKeyArmored()] }), []);
+  });
+
   test("a key that no longer signs the repository while its rpms are held is a warning", async () => {
     const s = memoryStorage();
     const clock = clockAt();

@@ -243,8 +243,12 @@ async function run(
       const previous = (await findRepository(session, project.id, repo.name))?.lastPublish;
       const rotated =
         previous !== null && previous !== undefined && previous.keys?.join(" ") !== keys.join(" ");
-      if (rotated) {
-        const refreshed = await refreshRepository(view, { ...signing, lock: held });
+      // Roots this publish rewrote are signed with the keys of now already; the others are signed again.
+      const stale = rotated
+        ? (await repositoryStates(view)).map((st) => st.root).filter((r) => !result.roots.includes(r))
+        : [];
+      if (stale.length > 0) {
+        const refreshed = await refreshRepository(view, { ...signing, lock: held, except: result.roots });
         result.changedKeys.push(...refreshed.changedKeys);
         result.roots = [...new Set([...result.roots, ...refreshed.roots])];
       }
