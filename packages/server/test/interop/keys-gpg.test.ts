@@ -4,51 +4,18 @@
 // both. The fingerprint the API lists is the one gpg prints. On PGlite and PostgreSQL.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { signRelease } from "@packyard/repo";
-import { gpgv, gpgvKeyring, type Scratch, scratch, scratchGnupgHome } from "@packyard/testkit/keyrings";
-import { needTool, run } from "@packyard/testkit/tools";
+import { gpgv, gpgvKeyring } from "@packyard/testkit/keyrings";
+import { needTool } from "@packyard/testkit/tools";
 import { projectSigners } from "../../src/keys/project-keys.ts";
 import { bearer, harness, secret, secretsNeverLeak, TEST_MASTER_KEY } from "../app-harness.ts";
 import { eachDb } from "../dbs.ts";
+import { disposeGpgKeys, gpgKey as makeGpgKey } from "./gpg-key.ts";
 
 const PASSPHRASE = secret("interop passphrase 7f3a");
 
-interface GpgKey {
-  fingerprint: string;
-  secretArmored: string;
-  publicArmored: string;
-  s: Scratch;
-}
-
-let made: Promise<GpgKey> | undefined;
-
-/** gpg makes the key once per file (RSA-4096 takes seconds), in a scratch GNUPGHOME. */
-function gpgKey(): Promise<GpgKey> {
-  made ??= (async () => {
-    const s = scratch("packyard-server-keys-");
-    const home = scratchGnupgHome(s);
-    const gpg = (args: string[]) =>
-      run("gpg", ["--homedir", home, "--batch", "--no-tty", "--pinentry-mode", "loopback", ...args]);
-    gpg([
-      "--passphrase",
-      PASSPHRASE,
-      "--quick-gen-key",
-      "Interop Signer <interop@example.org>",
-      "rsa4096",
-      "sign",
-      "never",
-    ]);
-    const colons = gpg(["--with-colons", "--list-secret-keys", "interop@example.org"]);
-    const fingerprint = /^fpr:+([0-9A-F]{40}):/m.exec(colons)?.[1];
-    assert.ok(fingerprint !== undefined, colons);
-    const secretArmored = gpg(["--passphrase", PASSPHRASE, "--armor", "--export-secret-keys", fingerprint]);
-    for (const line of secretArmored.split("\n")) if (/^[A-Za-z0-9+/]{60,}$/.test(line)) secret(line);
-    const publicArmored = gpg(["--armor", "--export", fingerprint]);
-    return { fingerprint, secretArmored, publicArmored, s };
-  })();
-  return made;
-}
+const gpgKey = () => makeGpgKey("Interop Signer <interop@example.org>", PASSPHRASE);
 
 const RELEASE = `Origin: interop
 Label: interop
@@ -119,8 +86,6 @@ eachDb((kind, fresh) => {
   });
 });
 
-test("dispose the gpg scratch folder", async () => {
-  if (made !== undefined) (await made).s.dispose();
-});
+after(disposeGpgKeys);
 
 secretsNeverLeak();

@@ -4,44 +4,19 @@
 // API; gpgv, holding only the public key gpg exports, verifies the published InRelease and Release.gpg
 // (over Release), each signed once, by gpg's key; the install text names gpg's fingerprint.
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { readObject } from "@packyard/repo";
-import { gpgv, gpgvKeyring, type Scratch, scratch, scratchGnupgHome } from "@packyard/testkit/keyrings";
+import { gpgv, gpgvKeyring } from "@packyard/testkit/keyrings";
 import { needTool, run } from "@packyard/testkit/tools";
 import { bearer, secret, secretsNeverLeak } from "../app-harness.ts";
 import { eachDb } from "../dbs.ts";
+import { disposeGpgKeys, gpgKey as makeGpgKey } from "./gpg-key.ts";
 import { examplePackage, repoSetup, uploadArtifact } from "../repos-support.ts";
 
 const PASSPHRASE = secret("uploaded publish passphrase 3c9e");
 const UID = "Uploaded Signer <uploaded@example.org>";
 
-interface GpgKey {
-  fingerprint: string;
-  secretArmored: string;
-  publicArmored: string;
-  s: Scratch;
-}
-
-let made: Promise<GpgKey> | undefined;
-
-/** gpg makes the key once for the file (RSA-4096 takes seconds) in a scratch GNUPGHOME. */
-function gpgKey(): Promise<GpgKey> {
-  made ??= (async () => {
-    const s = scratch("packyard-uploaded-key-");
-    const home = scratchGnupgHome(s);
-    const gpg = (args: string[]) =>
-      run("gpg", ["--homedir", home, "--batch", "--no-tty", "--pinentry-mode", "loopback", ...args]);
-    gpg(["--passphrase", PASSPHRASE, "--quick-gen-key", UID, "rsa4096", "sign", "never"]);
-    const colons = gpg(["--with-colons", "--list-secret-keys", "uploaded@example.org"]);
-    const fingerprint = /^fpr:+([0-9A-F]{40}):/m.exec(colons)?.[1];
-    assert.ok(fingerprint !== undefined, colons);
-    const secretArmored = gpg(["--passphrase", PASSPHRASE, "--armor", "--export-secret-keys", fingerprint]);
-    for (const line of secretArmored.split("\n")) if (/^[A-Za-z0-9+/]{60,}$/.test(line)) secret(line);
-    const publicArmored = gpg(["--armor", "--export", fingerprint]);
-    return { fingerprint, secretArmored, publicArmored, s };
-  })();
-  return made;
-}
+const gpgKey = () => makeGpgKey(UID, PASSPHRASE);
 
 eachDb((kind, fresh) => {
   test("a passphrase-protected gpg RSA-4096 key uploaded through the API signs a publish; gpgv accepts InRelease and Release.gpg", async (t) => {
@@ -116,8 +91,6 @@ eachDb((kind, fresh) => {
   });
 });
 
-test("dispose the gpg scratch folder", async () => {
-  if (made !== undefined) (await made).s.dispose();
-});
+after(disposeGpgKeys);
 
 secretsNeverLeak();
