@@ -87,6 +87,23 @@ export type ServerErrorCode =
   | "LOCK_LOST"
   /** The repository is being published by someone else and did not free up in time (503). */
   | "LOCK_TIMEOUT"
+  // Builds (queue, agents, webhooks).
+  /** A build names a target id the catalogue does not have (422). */
+  | "UNKNOWN_TARGET"
+  /** A build needs source files (access names its packyard.yml references) that are not uploaded (422). */
+  | "MISSING_SOURCE"
+  /** A build's version is not newer than the package's last succeeded build for a target (409). */
+  | "VERSION_NOT_NEWER"
+  /** A call from an agent carries an attempt number older than the job's current one (fencing) (409). */
+  | "STALE_ATTEMPT"
+  /** The job is not in a state that allows this (e.g. completing a cancelled job) (409). */
+  | "JOB_STATE"
+  /** An agent's uploaded package is unreadable or not the name, version or architecture the job asked for (422). */
+  | "ARTIFACT_INVALID"
+  /** A webhook's signature header is missing or does not match the body (401). */
+  | "BAD_SIGNATURE"
+  /** A signed source URL has expired or was altered (403). */
+  | "URL_INVALID"
   /** A failure the server did not expect; the response carries the request id to find it in the log (500). */
   | "INTERNAL"
   /** The database or the storage does not answer (503). */

@@ -28,6 +28,8 @@ type PrincipalName = (typeof PRINCIPALS)[number];
 /** What the rule implies for the caller: a 2xx, or the error status. */
 function expected(rule: AuthzRule, who: PrincipalName): "2xx" | 401 | 403 | 404 {
   if (rule === "public") return "2xx";
+  // Agent routes take agent tokens only: every user token (and none) is 401; agents/queue tests cover agents.
+  if (rule === "agent") return 401;
   if (who === "anonymous" || who === "revoked token" || who === "expired token") return 401;
   if (rule === "admin") return who === "admin" ? "2xx" : 403;
   if ("signedIn" in rule) return who === "token lacking the scope" && rule.scope !== undefined ? 403 : "2xx";

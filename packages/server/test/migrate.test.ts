@@ -172,20 +172,28 @@ eachDb((kind, fresh) => {
     const { applied } = await migrate(f.db);
     assert.equal(applied[0], "0001_initial.sql");
     assert.deepStrictEqual(await tables(f.db), [
+      "agents",
       "api_tokens",
       "artifacts",
       "audit_events",
       "blobs",
+      "builds",
+      "job_attempts",
+      "job_logs",
+      "jobs",
       "master_keys",
       "memberships",
       "package_files",
       "packages",
       "packyard_migrations",
+      "project_secrets",
+      "project_webhooks",
       "projects",
       "releases",
       "repositories",
       "signing_keys",
       "users",
+      "webhook_deliveries",
     ]);
   });
 });

@@ -6,6 +6,8 @@
  * - `"public"`: anyone; credentials are not looked at.
  * - `"admin"`: a token of an admin user that has the `admin` scope.
  * - `{ signedIn: true, scope? }`: any valid token (with `scope`, when given).
+ * - `"agent"`: a build agent's token (`pka_…`, table agents), not revoked; sets `request.agent`. User tokens
+ *   are refused there, and agent tokens everywhere else (they are not API tokens).
  * - `{ project: role, scope }`: a token with `scope` whose user holds at least `role` in the route's
  *   `:project`. A project the caller has no role in answers 404 NOT_FOUND, as a missing one does, so project
  *   names do not leak; so does a token bound to another project. An admin (admin user + `admin` scope) acts
@@ -30,6 +32,7 @@ export const ROLES: readonly Role[] = ["viewer", "maintainer", "owner"];
 export type AuthzRule =
   | "public"
   | "admin"
+  | "agent"
   | { signedIn: true; scope?: Scope }
   | { project: Role; scope: Scope };
 
@@ -52,6 +55,18 @@ export interface ProjectAccess {
   role: Role;
 }
 
+/** The build agent calling, for `"agent"` rules. */
+export interface AgentPrincipal {
+  id: number;
+  name: string;
+  /** The project it builds for; null for a shared agent. */
+  projectId: number | null;
+  labels: readonly string[];
+}
+
+/** Agent tokens: `pka_` and 32 random bytes in base64url. */
+export const AGENT_TOKEN_PATTERN = /^pka_[A-Za-z0-9_-]{43}$/;
+
 declare module "fastify" {
   interface FastifyContextConfig {
     authz?: AuthzRule;
@@ -59,6 +74,7 @@ declare module "fastify" {
   interface FastifyRequest {
     principal?: Principal;
     project?: ProjectAccess;
+    agent?: AgentPrincipal;
   }
 }
 
@@ -72,7 +88,7 @@ export function ruleText(rule: AuthzRule): string {
 }
 
 function validRule(rule: unknown): rule is AuthzRule {
-  if (rule === "public" || rule === "admin") return true;
+  if (rule === "public" || rule === "admin" || rule === "agent") return true;
   if (typeof rule !== "object" || rule === null) return false;
   const r = rule as Record<string, unknown>;
   if ("project" in r)
@@ -92,7 +108,7 @@ export function checkRouteRule(route: RouteOptions): void {
   if (!validRule(rule))
     throw new ServerError(
       "INTERNAL",
-      `Expected route ${where} to declare config.authz ("public", "admin", { signedIn, scope } or { project: role, scope }), found ${JSON.stringify(rule)}`,
+      `Expected route ${where} to declare config.authz ("public", "admin", "agent", { signedIn, scope } or { project: role, scope }), found ${JSON.stringify(rule)}`,
       { field: "config.authz", path: where },
     );
   if (route.schema?.response === undefined)
@@ -118,6 +134,41 @@ function bearer(request: FastifyRequest): string | undefined {
   if (m === null)
     throw unauthenticated("Expected the Authorization header to be `Bearer pky_…`, found another scheme");
   return m[1];
+}
+
+/** Checks an agent's token: `pka_…`, known, not revoked. `last_seen_at` is written at most once a minute. */
+export async function authenticateAgent(
+  db: Db,
+  clock: Clock,
+  request: FastifyRequest,
+): Promise<AgentPrincipal> {
+  const token = bearer(request);
+  if (token === undefined)
+    throw unauthenticated("Expected an Authorization: Bearer pka_… agent token, found none");
+  if (!AGENT_TOKEN_PATTERN.test(token))
+    throw unauthenticated("Expected an agent token (pka_ and 43 base64url characters), found another value");
+  const { rows } = await db.query<{
+    id: number;
+    name: string;
+    project_id: number | null;
+    labels: string[];
+    revoked_at: Date | null;
+    last_seen_at: Date | null;
+  }>("SELECT id, name, project_id, labels, revoked_at, last_seen_at FROM agents WHERE token_sha256 = $1", [
+    tokenHash(token),
+  ]);
+  const row = rows[0];
+  if (row === undefined)
+    throw unauthenticated("Expected a registered agent's token, found one this server did not issue");
+  if (row.revoked_at !== null)
+    throw unauthenticated(`Expected a valid agent token, found agent ${row.name}'s revoked`);
+  const now = clock.now();
+  if (row.last_seen_at === null || now.getTime() - row.last_seen_at.getTime() >= LAST_USED_EVERY_MS)
+    await db.query(
+      "UPDATE agents SET last_seen_at = $2 WHERE id = $1 AND (last_seen_at IS NULL OR last_seen_at <= $3)",
+      [row.id, now, new Date(now.getTime() - LAST_USED_EVERY_MS)],
+    );
+  return { id: row.id, name: row.name, projectId: row.project_id, labels: row.labels };
 }
 
 /** Checks the request's token; undefined when there is none. */
@@ -199,6 +250,10 @@ export async function authorize(db: Db, clock: Clock, request: FastifyRequest): 
   const rule = request.routeOptions.config.authz;
   // Unmatched URLs (the 404 handler) have no rule and nothing to protect.
   if (rule === undefined || rule === "public") return;
+  if (rule === "agent") {
+    request.agent = await authenticateAgent(db, clock, request);
+    return;
+  }
   const principal = await authenticate(db, clock, request);
   if (principal === undefined)
     throw unauthenticated("Expected an Authorization: Bearer pky_… header, found none");
