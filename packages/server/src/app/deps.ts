@@ -48,6 +48,8 @@ export interface AppConfig {
    * website or CDN): install text points there instead of `<publicUrl>/r/`.
    */
   repoBaseUrl?: string;
+  /** The GitHub API the webhook downloads release assets and tag tarballs from (default https://api.github.com; tests point it at a fake). */
+  githubApiUrl?: string;
 }
 
 /** Dependencies of {@link buildApp}. */
