@@ -45,7 +45,7 @@ test("parseWorkers takes auto or 1-16 (numbers or digit strings); anything else 
   }
 });
 
-test("the build: block has workers and nothing else", () => {
+test("the build: block reads workers; unknown keys are named", () => {
   const ctx = { field: "build", baseDir: "/p" };
   assert.deepEqual(parseBuildSettings(undefined, ctx), {});
   assert.deepEqual(parseBuildSettings({ workers: "auto" }, ctx), { workers: "auto" });
