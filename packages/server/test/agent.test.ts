@@ -1,0 +1,410 @@
+/**
+ * The build agent: executeJob on its own (sources from a function, a real deb built and read back with
+ * @packyard/formats, a source whose bytes differ, a failing step, a signature block that must not make the
+ * build look for a key), then runAgent against a real app listening on 127.0.0.1 (the agent API plugin),
+ * a build and job inserted directly, until the job is published.
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import type { AddressInfo } from "node:net";
+import { bytesSource, readPackage } from "@packyard/formats";
+import { memoryStorage } from "@packyard/repo";
+import { runAgent } from "../src/agent/agent.ts";
+import type { ClaimPayload } from "../src/agent/client.ts";
+import { executeJob, type LogStream } from "../src/agent/execute.ts";
+import { createAgentsPlugin } from "../src/app/plugins/agents.ts";
+import { cancelBuild } from "../src/builds/queue.ts";
+import {
+  buildApp,
+  createUser,
+  type Db,
+  issueToken,
+  migrate,
+  serverLogger,
+  verifyMasterKey,
+} from "../src/index.ts";
+import { TEST_MASTER_KEY, TEST_SCRYPT } from "./app-harness.ts";
+import { eachDb, type FreshDb } from "./dbs.ts";
+import { poolKeyGenerator } from "./key-pool.ts";
+
+const sha = (b: Uint8Array | string) => createHash("sha256").update(b).digest("hex");
+const enc = new TextEncoder();
+
+const SCRIPT = enc.encode("#!/bin/sh\necho hello from the agent test\n");
+const README = enc.encode("a readme\n");
+
+const CONFIG = `name: agent-hello
+version: 1.2.3
+release: 1
+arch: amd64
+maintainer: Test <test@example.org>
+description: built by the agent test
+contents:
+  - src: hello.sh
+    dst: /usr/bin/agent-hello
+    file_info:
+      mode: 0755
+  - src: README
+    dst: /usr/share/doc/agent-hello/README
+`;
+
+function job(over: Partial<ClaimPayload> = {}): ClaimPayload {
+  return {
+    id: 7,
+    attempt: 1,
+    buildId: 3,
+    project: "p",
+    package: "agent-hello",
+    version: "1.2.3",
+    format: "deb",
+    arch: "amd64",
+    environment: "native",
+    targets: ["debian-12"],
+    config: CONFIG,
+    sourceDateEpoch: 1_700_000_000,
+    hasSteps: false,
+    sources: [
+      { accessName: "hello.sh", sha256: sha(SCRIPT), size: SCRIPT.length, url: "http://unused/hello.sh" },
+      { accessName: "README", sha256: sha(README), size: README.length, url: "http://unused/README" },
+    ],
+    secrets: {},
+    leaseMs: 60_000,
+    heartbeatMs: 15_000,
+    ...over,
+  };
+}
+
+const files: Record<string, Uint8Array> = { "hello.sh": SCRIPT, README };
+
+async function* chunksOf(b: Uint8Array): AsyncGenerator<Uint8Array> {
+  // Odd pieces, so the hash is taken over a stream rather than one buffer.
+  for (let i = 0; i < b.length; i += 7) yield b.subarray(i, i + 7);
+}
+
+const roots: string[] = [];
+after(async () => {
+  for (const r of roots) await rm(r, { recursive: true, force: true });
+});
+
+async function workRoot(): Promise<string> {
+  const r = await mkdtemp(join(tmpdir(), "packyard-agent-test-"));
+  roots.push(r);
+  return r;
+}
+
+function run(j: ClaimPayload, root: string, fetchFile = (name: string) => files[name]!) {
+  const logs: { stream: LogStream; text: string }[] = [];
+  return {
+    logs,
+    result: executeJob(j, {
+      workRoot: root,
+      fetch: async (s) => chunksOf(fetchFile(s.accessName)),
+      sandbox: "none",
+      env: { PATH: process.env.PATH, SECRET_FROM_AGENT: "agent-env-value" },
+      onLog: (stream, text) => logs.push({ stream, text }),
+    }),
+  };
+}
+
+describe("executeJob", () => {
+  test("fetches the sources, builds the deb unsigned at the build date, removes the work folder", async () => {
+    const root = await workRoot();
+    const { result, logs } = run(job(), root);
+    const r = await result;
+    assert.ok(r.ok, `expected success, got ${JSON.stringify(r)}`);
+    const bytes = new Uint8Array(await readFile(r.file));
+    assert.equal(r.size, bytes.length);
+    assert.equal(r.sha256, sha(bytes));
+    assert.match(r.fileName, /^agent-hello_1\.2\.3-1_amd64\.deb$/);
+    const info = await readPackage(bytesSource(bytes), r.fileName);
+    assert.equal(info.format, "deb");
+    assert.equal(info.name, "agent-hello");
+    assert.equal(info.arch, "amd64");
+    assert.match(info.versionString, /^1\.2\.3-1$/);
+    // The work folder is gone; only the output folder remains until dispose().
+    assert.deepEqual(await readdir(root), ["job-7-1.out"]);
+    await r.dispose();
+    assert.deepEqual(await readdir(root), []);
+    assert.ok(logs.some((l) => l.stream === "system" && l.text.includes("fetching source hello.sh")));
+  });
+
+  test("a source whose bytes differ from the recorded sha256 → SOURCE_MISMATCH, retried", async () => {
+    const root = await workRoot();
+    const { result } = run(job(), root, (name) =>
+      name === "README" ? enc.encode("other bytes\n") : files[name]!,
+    );
+    const r = await result;
+    assert.equal(r.ok, false);
+    if (r.ok) return;
+    assert.equal(r.code, "SOURCE_MISMATCH");
+    assert.equal(r.retry, true);
+    assert.match(r.message, /README/);
+    assert.deepEqual(await readdir(root), []);
+  });
+
+  test("a signature block naming a key file that does not exist is ignored: the build is unsigned", async () => {
+    const root = await workRoot();
+    const config = `${CONFIG}deb:\n  signature:\n    key_file: /nonexistent/key.asc\n    key_id: 0123456789ABCDEF\nchecksum:\n  signature:\n    key_file: /nonexistent/sums.asc\n`;
+    const { result } = run(job({ config }), root);
+    const r = await result;
+    assert.ok(r.ok, `expected success, got ${JSON.stringify(r)}`);
+    const bytes = new Uint8Array(await readFile(r.file));
+    const info = await readPackage(bytesSource(bytes), r.fileName);
+    assert.equal(info.name, "agent-hello");
+    // A debsign'd deb has a _gpgorigin member; this one has none.
+    assert.ok(
+      !new TextDecoder("latin1").decode(bytes).includes("_gpgorigin"),
+      "expected no _gpgorigin member",
+    );
+    await r.dispose();
+  });
+
+  test("a config whose arch is not the job's → BUILD_FAILED, not retried", async () => {
+    const root = await workRoot();
+    const { result } = run(job({ arch: "arm64" }), root);
+    const r = await result;
+    assert.equal(r.ok, false);
+    if (r.ok) return;
+    assert.equal(r.code, "BUILD_FAILED");
+    assert.equal(r.retry, false);
+    assert.match(r.message, /arm64/);
+  });
+
+  test("a contents src that was not uploaded → BUILD_FAILED with the formats library's message", async () => {
+    const root = await workRoot();
+    const config = CONFIG.replace("src: README", "src: MISSING-FILE");
+    const { result } = run(job({ config }), root);
+    const r = await result;
+    assert.equal(r.ok, false);
+    if (r.ok) return;
+    assert.equal(r.code, "BUILD_FAILED");
+    assert.equal(r.retry, false);
+    assert.match(r.message, /MISSING-FILE/);
+  });
+
+  test("steps run in the work folder and make a file the package holds; a failing step → STEP_FAILED", async () => {
+    const root = await workRoot();
+    const withSteps = `${CONFIG.replace("src: README", "src: made.txt")}build:\n  steps:\n    - name: make it\n      run: 'printf "made by a step %s\\n" "$SECRET_FROM_AGENT" > made.txt; cat README'\n  env: [SECRET_FROM_AGENT]\n  outputs: [made.txt]\n`;
+    const ok = run(job({ config: withSteps, hasSteps: true }), root);
+    const r = await ok.result;
+    assert.ok(r.ok, `expected success, got ${JSON.stringify(r)}; log ${JSON.stringify(ok.logs)}`);
+    assert.ok(
+      ok.logs.some((l) => l.stream === "stdout" && l.text.includes("a readme")),
+      JSON.stringify(ok.logs),
+    );
+    await r.dispose();
+
+    const failing = `${CONFIG}build:\n  steps:\n    - run: 'echo about to fail; exit 3'\n`;
+    const bad = run(job({ config: failing, hasSteps: true, attempt: 2 }), root);
+    const f = await bad.result;
+    assert.equal(f.ok, false);
+    if (f.ok) return;
+    assert.equal(f.code, "STEP_FAILED");
+    assert.equal(f.retry, false);
+    assert.ok(bad.logs.some((l) => l.text.includes("about to fail")));
+    assert.deepEqual(await readdir(root), []);
+  });
+});
+
+/** An app with the agent API listening on 127.0.0.1, project `demo`, package `agent-hello` and its sources. */
+async function server(
+  t: import("node:test").TestContext,
+  fresh: (t: import("node:test").TestContext) => Promise<FreshDb | undefined>,
+) {
+  const f = await fresh(t);
+  if (f === undefined) return undefined;
+  await migrate(f.db);
+  const clock = { now: () => new Date() };
+  await verifyMasterKey(f.db, TEST_MASTER_KEY, clock.now());
+  const lines: string[] = [];
+  const app = await buildApp(
+    {
+      db: f.db,
+      storage: memoryStorage(),
+      masterKey: TEST_MASTER_KEY,
+      clock,
+      logger: serverLogger({ level: "debug", destination: { write: (l: string) => void lines.push(l) } }),
+      config: { scrypt: TEST_SCRYPT, rateLimit: { max: 100_000 } },
+      keyGenerator: poolKeyGenerator,
+    },
+    // Short leases: heartbeats every 500 ms.
+    { plugins: [createAgentsPlugin({ queue: { leaseMs: 2000, backoffBaseMs: 100 } })] },
+  );
+  t.after(() => app.close());
+  await app.listen({ host: "127.0.0.1", port: 0 });
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  const admin = await createUser(
+    f.db,
+    { email: "admin@example.org", slug: "admin", isAdmin: true },
+    clock.now(),
+    TEST_SCRYPT,
+  );
+  const { token } = await issueToken(
+    f.db,
+    {
+      userId: admin.id,
+      name: "t",
+      scopes: ["read", "write", "publish", "keys", "admin"],
+      projectId: null,
+      expiresAt: null,
+    },
+    clock.now(),
+  );
+  const call = async (method: string, path: string, body?: unknown, type = "application/json") => {
+    const r = await fetch(url + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": type } : {}) },
+      ...(body !== undefined
+        ? { body: typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body) }
+        : {}),
+    });
+    const text = await r.text();
+    assert.ok(r.status < 300, `${method} ${path}: ${r.status} ${text}`);
+    return text === "" ? undefined : JSON.parse(text);
+  };
+  await call("POST", "/api/v1/projects", { slug: "demo" });
+  const agent = (await call("POST", "/api/v1/agents", { name: "test-agent" })) as { token: string };
+  return { db: f.db, url, call, agentToken: agent.token, adminToken: token, lines };
+}
+
+/** Makes package agent-hello with `config` and its sources, and a pending build of it with one deb job. */
+async function pendingJob(
+  db: Db,
+  call: (m: string, p: string, b?: unknown, t?: string) => Promise<unknown>,
+  config: string,
+  hasSteps: boolean,
+) {
+  await call("PUT", "/api/v1/projects/demo/packages/agent-hello", config, "text/yaml");
+  for (const [name, bytes] of Object.entries(files))
+    await call(
+      "PUT",
+      `/api/v1/projects/demo/packages/agent-hello/files/${name}`,
+      bytes,
+      "application/octet-stream",
+    );
+  const { rows } = await db.query<{ id: number; project_id: number }>(
+    "SELECT id, project_id FROM packages WHERE name = 'agent-hello'",
+  );
+  const pkg = rows[0]!;
+  const sources = Object.entries(files).map(([accessName, b]) => ({
+    accessName,
+    sha256: sha(b),
+    size: b.length,
+  }));
+  const build = await db.query<{ id: number }>(
+    `INSERT INTO builds (project_id, package_id, version, state, targets, config, sources, source_date_epoch, created_at)
+     VALUES ($1, $2, '1.2.3', 'pending', '{debian-12}', $3, $4::jsonb, 1700000000, now()) RETURNING id`,
+    [pkg.project_id, pkg.id, config, JSON.stringify(sources)],
+  );
+  const buildId = build.rows[0]!.id;
+  const job = await db.query<{ id: number }>(
+    `INSERT INTO jobs (build_id, project_id, format, arch, targets, has_steps, state, created_at)
+     VALUES ($1, $2, 'deb', 'amd64', '{debian-12}', $3, 'pending', now()) RETURNING id`,
+    [buildId, pkg.project_id, hasSteps],
+  );
+  return { buildId, jobId: job.rows[0]!.id };
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function jobRow(db: Db, id: number) {
+  const { rows } = await db.query<{
+    state: string;
+    attempt: number;
+    failure_code: string | null;
+    artifact_id: number | null;
+  }>("SELECT state, attempt, failure_code, artifact_id FROM jobs WHERE id = $1", [id]);
+  return rows[0]!;
+}
+
+async function jobLog(db: Db, id: number): Promise<string> {
+  const { rows } = await db.query<{ text: string }>(
+    "SELECT text FROM job_logs WHERE job_id = $1 ORDER BY seq",
+    [id],
+  );
+  return rows.map((r) => r.text).join("");
+}
+
+eachDb((_kind, fresh) => {
+  test("runAgent claims a job, runs its step, uploads the deb; the job is published; a cancelled step is killed", async (t) => {
+    const s = await server(t, fresh);
+    if (s === undefined) return;
+    const withStep = `${CONFIG}build:\n  steps:\n    - name: greet\n      run: echo step says hi\n`;
+    const { jobId } = await pendingJob(s.db, s.call, withStep, true);
+    const stop = new AbortController();
+    const said: string[] = [];
+    const log = {
+      info: (m: string) => said.push(m),
+      warn: (m: string) => said.push(m),
+      error: (m: string) => said.push(m),
+    };
+    const running = runAgent({
+      server: s.url,
+      token: s.agentToken,
+      workDir: await workRoot(),
+      sandbox: "none",
+      log,
+      signal: stop.signal,
+      maxIdleMs: 200,
+    });
+    try {
+      const done = await until("the job to succeed", async () => {
+        const j = await jobRow(s.db, jobId);
+        assert.ok(j.state !== "failed", `job failed: ${j.failure_code}; agent said ${said.join(" | ")}`);
+        return j.state === "succeeded" ? j : undefined;
+      });
+      assert.equal(done.attempt, 1);
+      assert.notEqual(done.artifact_id, null);
+      const art = await s.db.query<{ file_name: string }>("SELECT file_name FROM artifacts WHERE id = $1", [
+        done.artifact_id,
+      ]);
+      assert.match(art.rows[0]!.file_name, /^agent-hello_1\.2\.3-1_amd64\.deb$/);
+      const text = await jobLog(s.db, jobId);
+      assert.match(text, /step says hi/);
+      assert.match(text, /fetching source hello\.sh/);
+
+      // Cancelling mid-step: the heartbeat answers cancel, the agent kills the step and reports it.
+      const slow = `${CONFIG.replace("1.2.3", "1.2.4")}build:\n  steps:\n    - run: echo started; sleep 30\n`;
+      const second = await pendingJob(s.db, s.call, slow, true);
+      await until("the slow step to start", async () =>
+        (await jobLog(s.db, second.jobId)).includes("started") ? true : undefined,
+      );
+      const at = Date.now();
+      await cancelBuild(s.db, second.buildId);
+      const cancelled = await until("the job to be cancelled", async () => {
+        const j = await jobRow(s.db, second.jobId);
+        return j.state === "cancelled" ? j : undefined;
+      });
+      assert.ok(Date.now() - at < 5000, `cancelled after ${Date.now() - at} ms`);
+      assert.equal(cancelled.artifact_id, null);
+    } finally {
+      stop.abort();
+    }
+    const stats = await running;
+    assert.deepEqual(stats, { claimed: 2, succeeded: 1, failed: 1, lost: 0 });
+    // Neither token reached the server's debug log or the agent's own lines.
+    assert.ok(s.lines.length > 0);
+    for (const token of [s.agentToken, s.adminToken]) {
+      assert.equal(
+        s.lines.find((l) => l.includes(token)),
+        undefined,
+      );
+      assert.equal(
+        said.find((l) => l.includes(token)),
+        undefined,
+      );
+    }
+  });
+});
