@@ -5,11 +5,12 @@
  * the step's whole process group. The bubblewrap side and the time limit are in interop/agent-isolation.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import {
+  chooseSandbox,
   createRedactor,
   resolveRunAs,
   type RunStepsOptions,
@@ -99,6 +100,14 @@ test("a failing step is STEP_FAILED with its exit code, and later steps do not r
   assert.match(r.result.message, /step 2 of 3 \(compile\) exited with code 3/);
   assert.equal(existsSync(join(work, "later-ran")), false);
   assert.equal(r.stdout, "before\n");
+  const notADir = join(workDir(), "file");
+  writeFileSync(notADir, "");
+  const unstartable = await run([{ run: "true" }], { workDir: notADir });
+  assert.ok(
+    !unstartable.result.ok && unstartable.result.code === "STEP_FAILED",
+    JSON.stringify(unstartable.result),
+  );
+  assert.match(unstartable.result.message, /could not start/);
   const killed = await run([{ run: "kill -USR1 $$" }]);
   assert.ok(!killed.result.ok && killed.result.code === "STEP_FAILED" && killed.result.signal === "SIGUSR1");
 });
@@ -270,6 +279,17 @@ test("sandbox bwrap with no bubblewrap is SANDBOX_UNAVAILABLE before any step ru
     bwrapPath: "/nonexistent/bwrap",
   });
   assert.deepEqual(auto.result, { ok: true }, "auto falls back to no sandbox");
+  assert.deepEqual(await chooseSandbox({ sandbox: "auto", bwrapPath: "/nonexistent/bwrap" }), {
+    mode: "none",
+    reason: "/nonexistent/bwrap does not run here: spawn /nonexistent/bwrap ENOENT",
+  });
+  assert.equal(
+    (await chooseSandbox({ sandbox: "bwrap", bwrapPath: "/nonexistent/bwrap" })).mode,
+    "unavailable",
+  );
+  assert.deepEqual(await chooseSandbox({ sandbox: "none", bwrapPath: "/nonexistent/bwrap" }), {
+    mode: "none",
+  });
   // root is uid 0 everywhere; /etc/passwd is the independent source for nobody.
   assert.deepEqual(await resolveRunAs("root"), { uid: 0, gid: 0 });
   assert.deepEqual(await resolveRunAs("1234:5678"), { uid: 1234, gid: 5678 });

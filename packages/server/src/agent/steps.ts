@@ -15,12 +15,15 @@
  *   all die with it (`--die-with-parent`), setsid or not. The network is shared, and files the user may
  *   read stay readable.
  * No `--new-session`: the group is spawned detached (setsid), so it has no controlling terminal to inject
- * input into, and a new session inside would take the steps out of the process group SIGTERM goes to.
+ * input into (what --new-session guards against), and a new session inside would take the steps out of
+ * the process group SIGTERM goes to: they would never see the SIGTERM, only die by SIGKILL through
+ * --die-with-parent when bwrap does (tried: a `trap ... TERM` in the step runs without it, not with it).
  */
-import { execFile, spawn } from "node:child_process";
+import { type ChildProcessByStdio, execFile, spawn } from "node:child_process";
 import { constants, accessSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { delimiter, join } from "node:path";
+import type { Readable } from "node:stream";
 import { ServerError } from "../errors.ts";
 
 /** How steps are isolated: bubblewrap when present and usable (`auto`), always (`bwrap`), or never. */
@@ -287,17 +290,37 @@ interface Launcher {
   command(run: string): { file: string; args: string[] };
 }
 
-async function launcher(o: RunStepsOptions, workDir: string): Promise<Launcher | string> {
-  if (o.sandbox === "none") return { command: (run) => ({ file: "/bin/sh", args: ["-c", run] }) };
+/** The isolation steps get with these settings: `bwrap` (its path), `none`, or why bwrap cannot be used. */
+export type SandboxChoice =
+  | { mode: "bwrap"; bwrap: string }
+  | { mode: "none"; reason?: string }
+  | { mode: "unavailable"; reason: string };
+
+/**
+ * Which isolation the steps get: `none` as asked, bubblewrap when found on PATH (or at `bwrapPath`) and
+ * able to run as the steps' user here, else `none` for `auto` (with the reason) and `unavailable` for
+ * `bwrap`. For the agent to say at start-up what its steps run in.
+ */
+export async function chooseSandbox(o: {
+  sandbox: Sandbox;
+  runAs?: RunAs;
+  bwrapPath?: string;
+}): Promise<SandboxChoice> {
+  if (o.sandbox === "none") return { mode: "none" };
   const bwrap = o.bwrapPath ?? onPath("bwrap");
   const problem =
     bwrap === undefined ? "bwrap (bubblewrap) is not on PATH" : await probeBubblewrap(bwrap, o.runAs);
-  if (bwrap === undefined || problem !== undefined) {
-    if (o.sandbox === "bwrap") return `sandbox bwrap asked for, but ${problem}`;
-    return { command: (run) => ({ file: "/bin/sh", args: ["-c", run] }) };
-  }
+  if (bwrap !== undefined && problem === undefined) return { mode: "bwrap", bwrap };
+  const reason = problem ?? "bwrap (bubblewrap) is not on PATH";
+  return o.sandbox === "bwrap" ? { mode: "unavailable", reason } : { mode: "none", reason };
+}
+
+async function launcher(o: RunStepsOptions, workDir: string): Promise<Launcher | string> {
+  const choice = await chooseSandbox(o);
+  if (choice.mode === "unavailable") return `sandbox bwrap asked for, but ${choice.reason}`;
+  if (choice.mode === "none") return { command: (run) => ({ file: "/bin/sh", args: ["-c", run] }) };
   const prefix = sandboxArgs(workDir);
-  return { command: (run) => ({ file: bwrap, args: [...prefix, "--", "/bin/sh", "-c", run] }) };
+  return { command: (run) => ({ file: choice.bwrap, args: [...prefix, "--", "/bin/sh", "-c", run] }) };
 }
 
 /**
@@ -383,13 +406,20 @@ function runOne(
 ): Promise<StepEnd> {
   return new Promise((resolve) => {
     const ids = switchUser(o.runAs);
-    const child = spawn(cmd.file, cmd.args, {
-      cwd: workDir,
-      env: o.env,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      ...(ids ?? {}),
-    });
+    let child: ChildProcessByStdio<null, Readable, Readable>;
+    try {
+      child = spawn(cmd.file, cmd.args, {
+        cwd: workDir,
+        env: o.env,
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"],
+        ...(ids ?? {}),
+      });
+    } catch (e) {
+      // Some failures (ENOTDIR, EACCES on the folder) are thrown rather than emitted.
+      resolve({ kind: "spawn", message: (e as Error).message });
+      return;
+    }
     let stopReason: "timeout" | "output" | "cancelled" | undefined;
     let exit: { code: number | null; signal: string | null } | undefined;
     let spawnError: Error | undefined;
@@ -447,7 +477,10 @@ function runOne(
       };
     });
 
+    let finishing = false;
     const finish = async () => {
+      if (finishing) return;
+      finishing = true;
       clearTimeout(limit);
       o.signal?.removeEventListener("abort", onAbort);
       // The shell is gone; background children it left are stopped the same way.

@@ -21,7 +21,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, type TestContext, test } from "node:test";
 import { needRoot, needTool } from "@packyard/testkit/tools";
-import { resolveRunAs, type RunStepsOptions, runSteps, type Sandbox } from "../../src/agent/steps.ts";
+import {
+  chooseSandbox,
+  resolveRunAs,
+  type RunStepsOptions,
+  runSteps,
+  type Sandbox,
+} from "../../src/agent/steps.ts";
 
 const dirs: string[] = [];
 after(() => {
@@ -111,6 +117,11 @@ test("a step that forks `sleep 600` into the background, limit 2 s: STEP_TIMEOUT
 
 test("under bwrap a step writes only in its work folder: a sibling folder and the root are read-only, /tmp is private", async (t) => {
   if (!needTool(t, "bwrap")) return;
+  assert.equal(
+    (await chooseSandbox({ sandbox: "auto" })).mode,
+    "bwrap",
+    "auto picks bubblewrap when it runs",
+  );
   const script = [
     'echo in-work > "$WORK/made-in-work" && echo work-ok',
     '(echo x > "$SIBLING/escaped") 2>/dev/null && echo sibling-written || echo sibling-refused',
