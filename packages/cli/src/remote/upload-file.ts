@@ -1,0 +1,78 @@
+/**
+ * Streams a local file to an upload route of the server (`PUT …/files/<access name>`, `PUT …/artifacts/
+ * <file name>`): its SHA-256 is computed first and sent as X-Checksum-Sha256, so the server refuses bytes
+ * changed on the way (422 CHECKSUM_MISMATCH); the body is read again from the file as it is sent. On a
+ * terminal a progress line is redrawn in place.
+ */
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import type { CommandIo } from "../command.ts";
+import { humanBytes } from "../human-bytes.ts";
+import { type RemoteClient, RemoteError } from "./client.ts";
+
+/** The SHA-256 (hex) and size of a file. */
+export async function fileDigest(path: string): Promise<{ sha256: string; size: number }> {
+  const hash = createHash("sha256");
+  let size = 0;
+  for await (const chunk of createReadStream(path)) {
+    hash.update(chunk as Uint8Array);
+    size += (chunk as Uint8Array).length;
+  }
+  return { sha256: hash.digest("hex"), size };
+}
+
+/** What an upload answers: at least the stored digest. */
+export interface Uploaded {
+  sha256: string;
+  size: number;
+}
+
+/** Uploads `path` with PUT to `route`; returns the server's JSON answer after checking its digest. */
+export async function uploadFile<T extends Uploaded>(
+  client: RemoteClient,
+  route: string,
+  path: string,
+  io: Pick<CommandIo, "err" | "tty" | "columns">,
+  label: string,
+): Promise<T> {
+  const info = await stat(path);
+  if (!info.isFile()) throw new RemoteError("NOT_A_FILE", `Expected ${path} to be a regular file`, { path });
+  const { sha256, size } = await fileDigest(path);
+  let sent = 0;
+  let last = 0;
+  const draw = (done: boolean) => {
+    const pct = size === 0 ? 100 : Math.floor((sent / size) * 100);
+    const line = `uploading ${label}: ${humanBytes(sent)} / ${humanBytes(size)} (${pct}%)`;
+    io.err(`\r${line.slice(0, (io.columns ?? 80) - 1)}\u001b[K${done ? "\n" : ""}`);
+  };
+  async function* body(): AsyncGenerator<Uint8Array> {
+    for await (const chunk of createReadStream(path)) {
+      sent += (chunk as Uint8Array).length;
+      if (io.tty) {
+        const now = performance.now();
+        if (now - last > 100) {
+          last = now;
+          draw(false);
+        }
+      }
+      yield chunk as Uint8Array;
+    }
+    if (io.tty) draw(true);
+  }
+  const answer = await client.call<T>("PUT", route, {
+    body: ReadableStream.from(body()),
+    headers: {
+      "content-type": "application/octet-stream",
+      "content-length": String(size),
+      "x-checksum-sha256": sha256,
+    },
+  });
+  if (answer.sha256 !== sha256)
+    throw new RemoteError(
+      "CHECKSUM_MISMATCH",
+      `Expected the server to store ${path} with SHA-256 ${sha256}, found ${answer.sha256}`,
+      { path, expected: sha256, found: answer.sha256 },
+    );
+  return answer;
+}
