@@ -220,7 +220,7 @@ test("abort kills the running step's group: CANCELLED within the grace period, S
       workDir: workDir(),
       steps: [{ run: script }],
       timeoutMs: 60_000,
-      graceMs: 1000,
+      graceMs: 2500,
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
       sandbox: "none",
       redact: [],
@@ -243,8 +243,8 @@ test("abort kills the running step's group: CANCELLED within the grace period, S
     assert.ok(pgid > 0 && abortedAt > started, label);
     assert.deepEqual(liveInGroup(pgid), [], `${label}: nothing of the group is left`);
     // SIGTERM ends the plain step at once; the one ignoring it lasts until SIGKILL, after the grace period.
-    if (label === "plain") assert.ok(afterAbort < 1000, `${label}: ${afterAbort} ms`);
-    else assert.ok(afterAbort >= 950 && afterAbort < 4000, `${label}: ${afterAbort} ms`);
+    if (label === "plain") assert.ok(afterAbort < 2500, `${label}: ended before SIGKILL (${afterAbort} ms)`);
+    else assert.ok(afterAbort >= 2450 && afterAbort < 6000, `${label}: ended by SIGKILL (${afterAbort} ms)`);
   }
   const already = new AbortController();
   already.abort();
