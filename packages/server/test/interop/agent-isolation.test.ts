@@ -115,7 +115,7 @@ test("a step that forks `sleep 600` into the background, limit 2 s: STEP_TIMEOUT
   }
 });
 
-test("under bwrap a step writes only in its work folder: a sibling folder and the root are read-only, /tmp is private", async (t) => {
+test("under bwrap a step writes only in its work folder (a sibling folder and the root are read-only, /tmp is private) and sees no process of the agent", async (t) => {
   if (!needTool(t, "bwrap")) return;
   assert.equal(
     (await chooseSandbox({ sandbox: "auto" })).mode,
@@ -127,6 +127,10 @@ test("under bwrap a step writes only in its work folder: a sibling folder and th
     '(echo x > "$SIBLING/escaped") 2>/dev/null && echo sibling-written || echo sibling-refused',
     '(echo x > "/var/tmp/packyard-$ID") 2>/dev/null && echo root-written || echo root-refused',
     'echo private > "/tmp/packyard-$ID" && echo tmp-ok',
+    // The agent's processes (here: this test's, whose command line names this file) and their command
+    // lines, where a token could be, are out of sight in the PID namespace. The bracket keeps the pattern
+    // from matching the step's own command line.
+    "for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < \"$f\"; echo; done 2>/dev/null | grep -q 'agent-isolation[.]test' && echo agent-visible || echo agent-hidden",
   ].join("\n");
   for (const sandbox of ["bwrap", "none"] as const) {
     const { work, sibling } = folders();
@@ -139,13 +143,13 @@ test("under bwrap a step writes only in its work folder: a sibling folder and th
       assert.deepEqual(result, { ok: true }, sandbox);
       assert.equal(readFileSync(join(work, "made-in-work"), "utf8"), "in-work\n");
       if (sandbox === "bwrap") {
-        assert.equal(stdout, "work-ok\nsibling-refused\nroot-refused\ntmp-ok\n");
+        assert.equal(stdout, "work-ok\nsibling-refused\nroot-refused\ntmp-ok\nagent-hidden\n");
         assert.equal(existsSync(join(sibling, "escaped")), false);
         assert.equal(existsSync(`/var/tmp/packyard-${id}`), false);
         assert.equal(existsSync(`/tmp/packyard-${id}`), false, "the step's /tmp is not the host's");
       } else {
         // Without the sandbox the same step reaches all three: what bwrap adds.
-        assert.equal(stdout, "work-ok\nsibling-written\nroot-written\ntmp-ok\n");
+        assert.equal(stdout, "work-ok\nsibling-written\nroot-written\ntmp-ok\nagent-visible\n");
         assert.equal(existsSync(join(sibling, "escaped")), true);
       }
     } finally {
