@@ -14,7 +14,13 @@ import type { AddressInfo } from "node:net";
 import { bytesSource, readPackage } from "@packyard/formats";
 import { memoryStorage } from "@packyard/repo";
 import { runAgent } from "../src/agent/agent.ts";
-import type { ClaimPayload } from "../src/agent/client.ts";
+import {
+  AgentApiError,
+  type AgentClient,
+  type ClaimPayload,
+  type LogChunk,
+  LogBatcher,
+} from "../src/agent/client.ts";
 import { executeJob, type LogStream } from "../src/agent/execute.ts";
 import { createAgentsPlugin } from "../src/app/plugins/agents.ts";
 import { cancelBuild } from "../src/builds/queue.ts";
@@ -207,6 +213,105 @@ describe("executeJob", () => {
     assert.equal(f.retry, false);
     assert.ok(bad.logs.some((l) => l.text.includes("about to fail")));
     assert.deepEqual(await readdir(root), []);
+  });
+});
+
+describe("LogBatcher and runAgent with a scripted client", () => {
+  test("chunks are numbered per attempt, one stream's text joins, a failed batch is sent again unchanged", async () => {
+    const sent: LogChunk[][] = [];
+    let failOnce = true;
+    const b = new LogBatcher(
+      async (chunks) => {
+        sent.push(chunks.map((c) => ({ ...c })));
+        if (failOnce) {
+          failOnce = false;
+          throw new AgentApiError(503, "UNAVAILABLE", "down for a moment");
+        }
+      },
+      { intervalMs: 10_000, redact: (t) => t.replaceAll("hunter2", "***") },
+    );
+    b.push("stdout", "a\n");
+    b.push("stdout", "b hunter2\n");
+    b.push("stderr", "c\n");
+    b.push("stdout", "x".repeat(20_000));
+    await b.flush(); // fails: kept
+    b.push("stderr", "late\n");
+    await b.close();
+    assert.equal(sent.length, 2);
+    const first = sent[0]!;
+    assert.deepEqual(
+      first.map((c) => [c.chunk, c.stream, c.text.length]),
+      [
+        [0, "stdout", 8],
+        [1, "stderr", 2],
+        [2, "stdout", 16 * 1024],
+        [3, "stdout", 20_000 - 16 * 1024],
+      ],
+    );
+    assert.equal(first[0]!.text, "a\nb ***\n");
+    // The resend carries the same chunks first, then the new one.
+    assert.deepEqual(sent[1]!.slice(0, 4), first);
+    assert.deepEqual(sent[1]![4], { chunk: 4, stream: "stderr", text: "late\n" });
+  });
+
+  test("a heartbeat answering STALE_ATTEMPT stops the job: its step is killed, nothing is uploaded or completed", async () => {
+    const calls: string[] = [];
+    let claims = 0;
+    const stop = new AbortController();
+    const config = `${CONFIG}build:\n  steps:\n    - run: echo going; sleep 30\n`;
+    const client: AgentClient = {
+      async claim() {
+        calls.push("claim");
+        if (claims++ > 0) {
+          stop.abort();
+          return { retryAfterMs: 10 };
+        }
+        return { job: job({ config, hasSteps: true }) };
+      },
+      async heartbeat() {
+        calls.push("heartbeat");
+        throw new AgentApiError(409, "STALE_ATTEMPT", "attempt 1 is no longer running");
+      },
+      async sendLogs() {
+        calls.push("logs");
+      },
+      async upload() {
+        calls.push("upload");
+        return { sha256: "", size: 0 };
+      },
+      async complete() {
+        calls.push("complete");
+        return { state: "succeeded" };
+      },
+      async fetchSource(s) {
+        return new Blob([files[s.accessName]!]).stream();
+      },
+    };
+    const said: string[] = [];
+    const log = {
+      info: (m: string) => said.push(m),
+      warn: (m: string) => said.push(m),
+      error: (m: string) => said.push(m),
+    };
+    const at = Date.now();
+    const workDir = await workRoot();
+    const stats = await runAgent({
+      server: "http://unused.invalid",
+      token: "pka_unused",
+      workDir,
+      sandbox: "none",
+      log,
+      signal: stop.signal,
+      client,
+      heartbeatMs: 100,
+    });
+    assert.ok(Date.now() - at < 10_000, `took ${Date.now() - at} ms`);
+    assert.deepEqual(stats, { claimed: 1, succeeded: 0, failed: 0, lost: 1 });
+    assert.ok(!calls.includes("upload") && !calls.includes("complete"), calls.join(","));
+    assert.ok(
+      said.some((m) => m.includes("lease is lost")),
+      said.join(" | "),
+    );
   });
 });
 
