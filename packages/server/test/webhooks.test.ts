@@ -485,6 +485,22 @@ eachDb((_kind, fresh) => {
       "SELECT 1 FROM webhook_deliveries WHERE delivery_id = 'release-bare'",
     );
     assert.equal(kept.length, 0);
+
+    // Bytes other than the asset's digest: 422 CHECKSUM_MISMATCH; GitHub failing: 503 UNAVAILABLE. Neither
+    // builds nor changes the stored file.
+    const forged = releasePayload("v1.6.0");
+    forged.release.assets[0]!.digest = `sha256:${sha256(SUMS)}`;
+    r = await s.app.inject(delivery("release", forged, key));
+    assert.equal(r.statusCode, 422, r.body);
+    assert.equal(errorOf(r).code, "CHECKSUM_MISMATCH");
+    const gone = releasePayload("v1.7.0");
+    gone.release.assets[0]!.id = 9;
+    r = await s.app.inject(delivery("release", gone, key));
+    assert.equal(r.statusCode, 503, r.body);
+    assert.equal(errorOf(r).code, "UNAVAILABLE");
+    assert.match(errorOf(r).message, /HTTP 404/);
+    assert.equal(await count(s, "builds"), 1);
+    assert.deepEqual(await fileBytes(s, "hello-bin"), ASSET);
     noSecretInLog(s, [key]);
   });
 
