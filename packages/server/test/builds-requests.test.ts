@@ -99,16 +99,28 @@ describe("pure helpers", () => {
         { src: "linked", dst: "/usr/bin/h", type: "symlink" },
         { src: "/usr/share/abs", dst: "/usr/share/x" },
       ],
-      scripts: { preinstall: "./scripts/pre.sh" },
+      scripts: { preinstall: "./hooks/pre.sh", postinstall: "made/post.sh" },
       deb: { scripts: { templates: "debian/templates" } },
       rpm: { scripts: { pretrans: "rpm/pretrans.sh" } },
-      overrides: { apk: { contents: [{ src: "apk-only/bin", dst: "/usr/bin/x" }] } },
-      build: { outputs: ["scripts/pre.sh"] },
+      overrides: {
+        apk: { contents: [{ src: "apk-only/bin", dst: "/usr/bin/x" }] },
+        // Replaces the top level's preinstall for rpm only.
+        rpm: { scripts: { preinstall: "rpm-pre.sh" } },
+      },
+      build: { outputs: ["made/post.sh"] },
     };
-    assert.deepEqual(referencedNames(raw, ["deb"]), ["debian", "hello"]);
-    assert.deepEqual(referencedNames(raw, ["rpm"]), ["hello", "only-rpm.conf", "rpm"]);
+    assert.deepEqual(referencedNames(raw, ["deb"]), ["debian", "hello", "hooks"]);
+    assert.deepEqual(referencedNames(raw, ["rpm"]), ["hello", "only-rpm.conf", "rpm", "rpm-pre.sh"]);
     // An override's contents replace the top level's for that packager.
-    assert.deepEqual(referencedNames(raw, ["apk"]), ["apk-only"]);
+    assert.deepEqual(referencedNames(raw, ["apk"]), ["apk-only", "hooks"]);
+    assert.deepEqual(referencedNames(raw, ["deb", "rpm"]), [
+      "debian",
+      "hello",
+      "hooks",
+      "only-rpm.conf",
+      "rpm",
+      "rpm-pre.sh",
+    ]);
     assert.deepEqual(
       referencedNames({ contents: [{ src: "*.bin", dst: "/x/" }], disable_globbing: true }, ["deb"]),
       ["*.bin"],

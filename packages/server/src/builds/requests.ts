@@ -160,8 +160,10 @@ export function referencedNames(raw: RawConfig, packagers: readonly Packager[]):
     const n = referencedName(p, globbing);
     if (n !== undefined) names.add(n);
   };
-  const addScripts = (s: unknown) => {
-    if (isMap(s)) for (const v of Object.values(s)) add(v);
+  // Scripts of an override replace the top level's of the same kind, as the loader merges them.
+  const addScripts = (top: unknown, over: unknown) => {
+    const merged = { ...(isMap(top) ? top : {}), ...(isMap(over) ? over : {}) };
+    for (const v of Object.values(merged)) add(v);
   };
   for (const packager of packagers) {
     const ov = overrideOf(raw, packager);
@@ -177,10 +179,11 @@ export function referencedNames(raw: RawConfig, packagers: readonly Packager[]):
         if (item.expand === true && typeof item.src === "string" && item.src.includes("$")) continue;
         add(item.src);
       }
-    addScripts(raw.scripts);
-    addScripts(ov?.scripts);
+    addScripts(raw.scripts, ov?.scripts);
     // Script files of the format's own block (deb debconf templates, rpm %pretrans, apk/Arch upgrade hooks).
-    for (const block of [raw[packager], ov?.[packager]]) if (isMap(block)) addScripts(block.scripts);
+    const block = raw[packager];
+    const overBlock = ov?.[packager];
+    addScripts(isMap(block) ? block.scripts : undefined, isMap(overBlock) ? overBlock.scripts : undefined);
   }
   add(raw.changelog);
   const build = raw.build;
