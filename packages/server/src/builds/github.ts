@@ -622,7 +622,7 @@ export interface Delivery {
   payload: Record<string, unknown>;
 }
 
-/** The files a delivery brings: release assets by pattern, or a tag's tarball; undefined when it builds nothing. */
+/** The version and files a delivery brings (release assets by pattern, or a tag's tarball), or why it builds nothing. */
 async function plan(
   deps: DeliveryDeps,
   target: WebhookTarget,
