@@ -16,6 +16,8 @@ import type { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { FORMATS, formatForPackager, isPackyardError, loadConfig } from "@packyard/formats";
 import { build, parseBuildSettings } from "@packyard/formats/build";
+import type { Packager } from "../builds/catalogue.ts";
+import { jobArch } from "../builds/requests.ts";
 import type { ClaimPayload } from "./client.ts";
 import type { RunAs, Sandbox } from "./steps.ts";
 
@@ -319,14 +321,15 @@ export async function buildUnsigned(
 ): Promise<{ file: string; fileName: string; sha256: string; size: number }> {
   try {
     const config = loadConfig({ text: b.configText, baseDir: b.baseDir, env: {}, formats: FORMATS });
-    const written = config.raw.arch ?? "amd64";
-    if (String(written) !== b.arch)
+    const format = formatForPackager(b.packager, FORMATS);
+    // The architecture as the build request chose the job's (one rule: requests.ts's jobArch).
+    const written = jobArch(config.raw, format.id as Packager);
+    if (written !== b.arch)
       throw new JobFailure(
         "BUILD_FAILED",
         `packyard.yml: arch is ${JSON.stringify(written)}, the job builds ${JSON.stringify(b.arch)}`,
         false,
       );
-    const format = formatForPackager(b.packager, FORMATS);
     const resolved = await config.resolve(format.id, { date: b.date });
     const options = unsigned(resolved.options);
     if (format.config.signing?.(options) !== undefined)
