@@ -507,9 +507,21 @@ eachDb((_kind, fresh) => {
       ["arch", "debian-12"],
     );
 
-    // A target without a succeeded build at any version is exempt: a distribution added to 1.9.0.
-    r = await post({ version: "1.9.0", targets: ["ubuntu-24.04", "fedora-43"] });
+    // A target without a succeeded build at any version is exempt: distributions of other packagers added
+    // to 1.9.0. Not ubuntu-24.04: debian-12's .deb of 1.9.0 is its package too (one deb job serves both).
+    r = await post({ version: "1.9.0", targets: ["fedora-43", "alpine-3.22"] });
     assert.equal(r.statusCode, 201, r.body);
+    r = await post({ version: "1.9.0", targets: ["ubuntu-24.04"] });
+    assert.equal(r.statusCode, 409, r.body);
+    const sibling = errorOf(r);
+    assert.equal(sibling.code, "VERSION_EXISTS");
+    assert.deepEqual(
+      (sibling.details.existing as { target: string; builtFor: string[] }[]).map((x) => [
+        x.target,
+        x.builtFor,
+      ]),
+      [["ubuntu-24.04", ["debian-12"]]],
+    );
 
     // force allows the older version; it is recorded on the build.
     r = await post({ version: "1.8.5", targets: ["debian-12"], force: true });

@@ -13,10 +13,11 @@
  *   files), of `scripts.*`, `changelog` and the format blocks' script files, for the packagers the build
  *   runs, minus the first segments of `build.outputs` (what build steps make);
  * - per target, the version by that target's format's own comparison (dpkg, rpmvercmp, vercmp, apk): a
- *   version the target already has a succeeded job for is 409 VERSION_EXISTS (force or not: a pool file
- *   whose bytes change under one name breaks apt with "Hash Sum mismatch"); an older one than the target's
- *   last succeeded build is 409 VERSION_NOT_NEWER unless `force`. A target without a succeeded build (a
- *   distribution added to a released version) is exempt.
+ *   version whose package the target already has (a succeeded job of its packager and architecture at that
+ *   version, for it or a sibling target sharing the package) is 409 VERSION_EXISTS (force or not: a pool
+ *   file whose bytes change under one name breaks apt with "Hash Sum mismatch"); an older one than the
+ *   target's last succeeded build is 409 VERSION_NOT_NEWER unless `force`. A target without a succeeded
+ *   build (a distribution of another packager added to a released version) is exempt.
  *
  * `signature:` settings of a format block are ignored with a SIGNATURE_IGNORED warning: agents build
  * unsigned, the server signs when it publishes. The build records every uploaded file (`sources`) and
@@ -303,6 +304,8 @@ interface PackageRow {
 interface SucceededRow {
   build_id: number;
   version: string;
+  format: string;
+  arch: string;
   targets: string[];
 }
 
@@ -352,7 +355,8 @@ export async function createBuild(
         { field: "sources", missing },
       );
 
-    await checkVersions(tx, pkg.id, version, targets, input.force === true, schemaOf(raw));
+    const arches = new Map(packagers.map((p) => [p, jobArch(raw, p)] as const));
+    await checkVersions(tx, pkg.id, version, targets, arches, input.force === true, schemaOf(raw));
 
     const allWarnings = [...warnings, ...signatureWarnings(raw, packagers)];
     const { rows: builds } = await tx.query<{ id: number }>(
@@ -413,33 +417,44 @@ async function sourcesOf(q: Queryable, packageId: number): Promise<BuildSource[]
   return rows.map((r) => ({ accessName: r.access_name, sha256: r.sha256, size: Number(r.size) }));
 }
 
-/** VERSION_EXISTS and VERSION_NOT_NEWER, per target, against the package's succeeded jobs. */
+/**
+ * VERSION_EXISTS and VERSION_NOT_NEWER against the package's succeeded jobs. A version exists for a target
+ * when a succeeded job wrote its packager's package at that version and architecture, whichever sibling
+ * target asked for it: that one package serves every target of the packager (debian-12 and ubuntu-24.04
+ * get the same .deb), and another build of it would hold other bytes under the same name. Older is per
+ * target: against the last succeeded job that listed the target.
+ */
 async function checkVersions(
   q: Queryable,
   packageId: number,
   version: string,
   targets: readonly TargetEntry[],
+  arches: ReadonlyMap<string, string>,
   force: boolean,
   schema: "semver" | "none",
 ): Promise<void> {
-  // Newest first: the first row covering a target is its last succeeded build.
+  // Newest first: the first row listing a target is its last succeeded build.
   const { rows } = await q.query<SucceededRow>(
-    `SELECT b.id AS build_id, b.version, j.targets
+    `SELECT b.id AS build_id, b.version, j.format, j.arch, j.targets
        FROM jobs j JOIN builds b ON b.id = j.build_id
-      WHERE b.package_id = $1 AND j.state = 'succeeded' AND j.targets && $2::text[]
+      WHERE b.package_id = $1 AND j.state = 'succeeded'
       ORDER BY j.finished_at DESC NULLS LAST, b.created_at DESC, j.id DESC`,
-    [packageId, targets.map((t) => t.id)],
+    [packageId],
   );
-  const exists: { target: string; build: number; version: string }[] = [];
+  const exists: { target: string; build: number; version: string; builtFor: string[] }[] = [];
   const older: { target: string; build: number; version: string }[] = [];
   for (const t of targets) {
-    const covering = rows.filter((r) => r.targets.includes(t.id));
-    const same = covering.find((r) => compareBuildVersions(t.packager, version, r.version, schema) === 0);
+    const same = rows.find(
+      (r) =>
+        r.format === t.packager &&
+        r.arch === arches.get(t.packager) &&
+        compareBuildVersions(t.packager, version, r.version, schema) === 0,
+    );
     if (same !== undefined) {
-      exists.push({ target: t.id, build: same.build_id, version: same.version });
+      exists.push({ target: t.id, build: same.build_id, version: same.version, builtFor: same.targets });
       continue;
     }
-    const last = covering[0];
+    const last = rows.find((r) => r.targets.includes(t.id));
     if (last !== undefined && compareBuildVersions(t.packager, version, last.version, schema) < 0)
       older.push({ target: t.id, build: last.build_id, version: last.version });
   }
@@ -447,7 +462,10 @@ async function checkVersions(
     throw new ServerError(
       "VERSION_EXISTS",
       `Expected a version not built yet, found ${version} already built for ${exists
-        .map((e) => `${e.target} (build ${e.build}, ${e.version})`)
+        .map(
+          (e) =>
+            `${e.target} (build ${e.build} wrote ${e.version}${e.builtFor.includes(e.target) ? "" : ` for ${e.builtFor.join(", ")}, the same package`})`,
+        )
         .join(
           ", ",
         )}; a package whose bytes change under one name breaks apt ("Hash Sum mismatch"), so even force does not rebuild it — build a new version`,
