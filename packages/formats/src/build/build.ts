@@ -27,7 +27,7 @@ import { resolvePassphrase } from "../sign/passphrase.ts";
 import type { Signer } from "../sign/signer.ts";
 import { withCompressionWorkers } from "../compress/compress.ts";
 import { formatSemver } from "../spec/version.ts";
-import { type BuildSettings, parseBuildSettings } from "./settings.ts";
+import { type BuildSettings, buildSettingsOf } from "./settings.ts";
 import type { ByteSource, PackageSpec } from "../spec/types.ts";
 import type { SpoolFactory } from "../spool/spool.ts";
 import { markFileView } from "../source/file.ts";
@@ -276,9 +276,7 @@ async function inputsOf(
   const checksum = await inConfig(configPath, () =>
     parseChecksumConfig(config.block("checksum"), { field: "checksum", baseDir }),
   );
-  const settings = await inConfig(configPath, () =>
-    parseBuildSettings(config.block("build"), { field: "build", baseDir }),
-  );
+  const settings = await inConfig(configPath, () => buildSettingsOf(config, baseDir));
   return {
     configPath,
     baseDir,

@@ -12,9 +12,16 @@ export type { BuildHost } from "../source/host.ts";
 export {
   BUILD_CONFIG_BLOCKS,
   type BuildSettings,
+  type BuildSettingsOptions,
+  type BuildStep,
   buildSettingsConfig,
+  buildSettingsOf,
+  DEFAULT_STEPS_TIMEOUT_SECONDS,
+  MAX_STEPS_TIMEOUT_SECONDS,
   parseBuildSettings,
   parseWorkers,
+  STEP_ENV_NAME,
+  stepsTimeoutSeconds,
 } from "./settings.ts";
 export {
   type ArtifactKind,

@@ -144,3 +144,20 @@ test("packyard build accepts a config with build steps and never runs them", asy
   );
   assert.deepEqual(readdirSync(join(dir, "out")), [], "the step (which writes out/hello.txt) did not run");
 });
+
+test("packyard build reads steps unexpanded: a step that is only an unset $VAR is not an empty step", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "packyard-steps-"));
+  dirs.push(dir);
+  mkdirSync(join(dir, "files"));
+  writeFileSync(join(dir, "files/app"), "app\n");
+  writeFileSync(
+    join(dir, "packyard.yml"),
+    CONFIG.replace(`run: echo "$GREETING" > out/hello.txt && exit 3`, "run: $BUILD_SCRIPT"),
+  );
+  const target = join(dir, "dist");
+  await build(
+    { configPath: join(dir, "packyard.yml"), baseDir: dir },
+    { formats: ["deb"], target, date: 1704067200, env: {} },
+  );
+  assert.ok(readdirSync(target).some((n) => n.endsWith(".deb")));
+});
