@@ -77,6 +77,23 @@ export interface Db extends Queryable {
    * `tx`, never the Db itself (that is refused rather than left to deadlock).
    */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * LISTEN on `channel` (a lower-case SQL identifier, see {@link checkChannelName}): `onNotify` gets the
+   * payload of every NOTIFY on it, from any connection, this one included, once the notifying transaction
+   * commits. Resolves when listening, to a function that stops (idempotent). Optional: a Db without it makes
+   * callers poll.
+   *
+   * - PGlite: the instance's own LISTEN, in process (channels are per instance, not per schema).
+   * - PostgreSQL: one dedicated connection per Db, outside the pool, shared by every listener. When it is
+   *   lost it is reopened (backing off up to 5 s) and LISTENs again; notifications sent meanwhile are lost,
+   *   so each listener's `onGap` is called once it is back (listeners re-read what they follow). The first
+   *   connection's failure rejects as DB_UNAVAILABLE.
+   */
+  listen?(
+    channel: string,
+    onNotify: (payload: string) => void,
+    onGap?: () => void,
+  ): Promise<() => Promise<void>>;
   /** Closes the database or pool; waits for running statements. */
   close(): Promise<void>;
 }
@@ -99,4 +116,22 @@ export function checkSchemaName(schema: string): string {
       found: schema,
     });
   return schema;
+}
+
+/** A LISTEN/NOTIFY channel name: a lower-case identifier, used unquoted. */
+const CHANNEL_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Checks a channel name for {@link Db.listen}; returns it. */
+export function checkChannelName(channel: string): string {
+  if (!CHANNEL_NAME.test(channel))
+    throw new ServerError(
+      "DB_ERROR",
+      `Expected a channel name matching ${CHANNEL_NAME}, found "${channel}"`,
+      {
+        field: "channel",
+        expected: String(CHANNEL_NAME),
+        found: channel,
+      },
+    );
+  return channel;
 }

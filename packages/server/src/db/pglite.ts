@@ -8,6 +8,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { PGlite, type Transaction } from "@electric-sql/pglite";
 import { isServerError, ServerError } from "../errors.ts";
 import {
+  checkChannelName,
   checkSchemaName,
   type Db,
   parseInt8,
@@ -167,6 +168,25 @@ export function pgliteDb(instance: PGlite, options: PgliteDbOptions = {}): Db {
         exec: (script) => onTurn("a script", () => direct.exec(script)),
       };
       return fn(session);
+    },
+    listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {
+      checkChannelName(channel);
+      // A callback of this call's own: PGlite keeps a set of callbacks per channel and UNLISTENs with the last.
+      const callback = (payload: string): void => onNotify(payload);
+      return onTurn("a LISTEN", async () => {
+        let stop: (() => Promise<void>) | undefined;
+        try {
+          stop = await instance.listen(channel, callback);
+        } catch (e) {
+          throw driverError(e, `LISTEN ${channel}`);
+        }
+        return async () => {
+          const s = stop;
+          stop = undefined;
+          if (s === undefined || closed || instance.closed) return;
+          await onTurn("an UNLISTEN", () => s()).catch(() => {});
+        };
+      });
     },
     async close(): Promise<void> {
       if (closed) return;

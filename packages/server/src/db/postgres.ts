@@ -8,6 +8,7 @@
 import pg from "pg";
 import { ServerError } from "../errors.ts";
 import {
+  checkChannelName,
   checkSchemaName,
   type Db,
   parseInt8,
@@ -107,6 +108,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   }
   // Fail now, not on the first request, when the server is unreachable or refuses the credentials.
   (await connect()).release();
+  const listener = pgListener(options);
   const scope = `postgres:${targetOf(options.connectionString)}:${schema ?? ""}`;
 
   return {
@@ -213,8 +215,148 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
         client.release(destroy || lost !== undefined);
       }
     },
+    listen: (channel, onNotify, onGap) => listener.listen(channel, onNotify, onGap),
     async close(): Promise<void> {
+      await listener.close();
       if (!pool.ended && !pool.ending) await pool.end();
+    },
+  };
+}
+
+/** Longest wait before reopening a lost LISTEN connection. */
+const LISTEN_RETRY_MAX_MS = 5_000;
+
+interface ListenEntry {
+  onNotify: (payload: string) => void;
+  onGap: (() => void) | undefined;
+}
+
+/**
+ * The LISTEN side of a Db: one connection of its own (not from the pool: a pooled connection is shared by
+ * statements and goes back dirty), opened with the first listener and closed with the last. Its loss
+ * reopens it with backoff, LISTENs every channel again and tells every listener about the gap.
+ */
+function pgListener(options: PostgresOptions): {
+  listen(
+    channel: string,
+    onNotify: (payload: string) => void,
+    onGap?: () => void,
+  ): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+} {
+  const channels = new Map<string, Set<ListenEntry>>();
+  let client: pg.Client | undefined;
+  let closed = false;
+  let retryMs = 100;
+  let retryTimer: NodeJS.Timeout | undefined;
+  /** Listens, unlistens, reconnects and closes run one at a time, in order. */
+  let chain: Promise<unknown> = Promise.resolve();
+  function serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = chain.then(fn, fn);
+    chain = run.catch(() => {});
+    return run;
+  }
+
+  function onLost(c: pg.Client, e: Error): void {
+    if (client !== c) return;
+    client = undefined;
+    c.end().catch(() => {});
+    options.onIdleError?.(e);
+    scheduleReconnect();
+  }
+
+  function scheduleReconnect(): void {
+    if (closed || channels.size === 0 || retryTimer !== undefined) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      void serial(async () => {
+        if (closed || client !== undefined || channels.size === 0) return;
+        try {
+          await ensureClient();
+        } catch (e) {
+          options.onIdleError?.(e instanceof Error ? e : new Error(String(e)));
+          retryMs = Math.min(retryMs * 2, LISTEN_RETRY_MAX_MS);
+          scheduleReconnect();
+        }
+      });
+    }, retryMs);
+    retryTimer.unref();
+  }
+
+  /** Opens the connection when there is none and LISTENs to every known channel; a reopen reports a gap. */
+  async function ensureClient(): Promise<pg.Client> {
+    if (client !== undefined) return client;
+    const c = new pg.Client({
+      connectionString: options.connectionString,
+      application_name: `${options.applicationName ?? "packyard"}-listen`,
+    });
+    c.on("notification", (m) => {
+      for (const entry of channels.get(m.channel) ?? []) entry.onNotify(m.payload ?? "");
+    });
+    c.on("error", (e) => onLost(c, e));
+    c.on("end", () => onLost(c, new Error("the LISTEN connection was closed")));
+    try {
+      await c.connect();
+      for (const channel of channels.keys()) await c.query(`LISTEN ${channel}`);
+    } catch (e) {
+      c.end().catch(() => {});
+      throw new ServerError(
+        "DB_UNAVAILABLE",
+        `Expected to open a LISTEN connection to PostgreSQL at ${redactUrl(options.connectionString)}, found: ${e instanceof Error ? e.message : String(e)}`,
+        {},
+        { cause: e },
+      );
+    }
+    client = c;
+    retryMs = 100;
+    if (channels.size > 0) for (const set of channels.values()) for (const entry of set) entry.onGap?.();
+    return c;
+  }
+
+  return {
+    listen(channel, onNotify, onGap) {
+      checkChannelName(channel);
+      return serial(async () => {
+        if (closed) throw new ServerError("DB_UNAVAILABLE", `The database is closed (LISTEN ${channel})`);
+        const c = await ensureClient();
+        if (!channels.has(channel)) {
+          try {
+            await c.query(`LISTEN ${channel}`);
+          } catch (e) {
+            throw driverError(e, `LISTEN ${channel}`);
+          }
+          channels.set(channel, new Set());
+        }
+        const entry: ListenEntry = { onNotify, onGap };
+        channels.get(channel)!.add(entry);
+        let stopped = false;
+        return () => {
+          if (stopped) return Promise.resolve();
+          stopped = true;
+          return serial(async () => {
+            const set = channels.get(channel);
+            if (set === undefined || !set.delete(entry) || set.size > 0) return;
+            channels.delete(channel);
+            const current = client;
+            if (current === undefined) return;
+            if (channels.size === 0) {
+              client = undefined;
+              await current.end().catch(() => {});
+            } else await current.query(`UNLISTEN ${channel}`).catch(() => {});
+          });
+        };
+      });
+    },
+    close() {
+      closed = true;
+      if (retryTimer !== undefined) clearTimeout(retryTimer);
+      retryTimer = undefined;
+      return serial(async () => {
+        const current = client;
+        client = undefined;
+        channels.clear();
+        if (current !== undefined) await current.end().catch(() => {});
+      });
     },
   };
 }
