@@ -315,6 +315,29 @@ describe("LogBatcher and runAgent with a scripted client", () => {
   });
 });
 
+test("a claim refused with 401 stops every slot and rejects runAgent", async () => {
+  let claims = 0;
+  const refuse: AgentClient["claim"] = async () => {
+    claims++;
+    throw new AgentApiError(401, "UNAUTHORIZED", "claim: the agent token is revoked");
+  };
+  const client = { claim: refuse } as unknown as AgentClient;
+  const log = { info() {}, warn() {}, error() {} };
+  await assert.rejects(
+    runAgent({
+      server: "http://unused.invalid",
+      token: "pka_x",
+      concurrency: 2,
+      workDir: await workRoot(),
+      sandbox: "none",
+      log,
+      client,
+    }),
+    (e: unknown) => e instanceof AgentApiError && e.code === "UNAUTHORIZED",
+  );
+  assert.equal(claims, 2);
+});
+
 /** An app with the agent API listening on 127.0.0.1, project `demo`, package `agent-hello` and its sources. */
 async function server(
   t: import("node:test").TestContext,

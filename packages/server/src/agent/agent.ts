@@ -95,7 +95,8 @@ export async function runAgent(o: AgentOptions): Promise<AgentStats> {
     createAgentClient({
       server: o.server,
       token: o.token,
-      ...(o.signal !== undefined ? { signal: o.signal } : {}),
+      // Retries stop when jobs are abandoned, not when claiming stops: a finishing job still uploads.
+      ...(o.abandon !== undefined ? { signal: o.abandon } : {}),
       warn: (m) => o.log.warn(m),
     });
   const stats: AgentStats = { claimed: 0, succeeded: 0, failed: 0, lost: 0 };
@@ -105,9 +106,15 @@ export async function runAgent(o: AgentOptions): Promise<AgentStats> {
       (runAs !== undefined ? `, steps run as uid ${runAs.uid}` : ""),
   );
 
+  // Claiming stops when the caller says so, or when the server refuses the token (every slot at once).
+  const halt = new AbortController();
+  const onStop = () => halt.abort();
+  o.signal?.addEventListener("abort", onStop, { once: true });
+  if (o.signal?.aborted === true) halt.abort();
+  let refused: unknown;
   const slot = async (n: number): Promise<void> => {
     let failures = 0;
-    while (o.signal?.aborted !== true) {
+    while (!halt.signal.aborted) {
       let claim: Awaited<ReturnType<AgentClient["claim"]>>;
       try {
         claim = await client.claim();
@@ -115,22 +122,34 @@ export async function runAgent(o: AgentOptions): Promise<AgentStats> {
       } catch (e) {
         failures++;
         o.log.error(`slot ${n}: claim failed: ${(e as Error).message}`);
-        if (e instanceof AgentApiError && (e.status === 401 || e.status === 403)) throw e;
-        await sleep(Math.min(30_000, 1000 * 2 ** Math.min(failures, 5)), o.signal);
+        if (e instanceof AgentApiError && (e.status === 401 || e.status === 403)) {
+          refused ??= e;
+          halt.abort();
+          return;
+        }
+        await sleep(Math.min(30_000, 1000 * 2 ** Math.min(failures, 5)), halt.signal);
         continue;
       }
       if (claim.job === undefined) {
-        await sleep(Math.min(claim.retryAfterMs, o.maxIdleMs ?? Number.POSITIVE_INFINITY), o.signal);
+        await sleep(Math.min(claim.retryAfterMs, o.maxIdleMs ?? Number.POSITIVE_INFINITY), halt.signal);
         continue;
       }
       stats.claimed++;
-      const outcome = await runClaimed(claim.job, client, runAs, o);
-      stats[outcome]++;
+      try {
+        stats[await runClaimed(claim.job, client, runAs, o)]++;
+      } catch (e) {
+        // A bug here must not stop the other slots; the lease runs out and the job is retried.
+        stats.failed++;
+        o.log.error(`slot ${n}: job ${claim.job.id} failed in the agent: ${(e as Error).stack ?? e}`);
+      }
     }
   };
-  const slots = await Promise.allSettled(Array.from({ length: concurrency }, (_, i) => slot(i + 1)));
-  const refused = slots.find((s) => s.status === "rejected");
-  if (refused !== undefined) throw (refused as PromiseRejectedResult).reason;
+  try {
+    await Promise.all(Array.from({ length: concurrency }, (_, i) => slot(i + 1)));
+  } finally {
+    o.signal?.removeEventListener("abort", onStop);
+  }
+  if (refused !== undefined) throw refused;
   o.log.info("agent stopped");
   return stats;
 }
