@@ -8,204 +8,41 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createServer, type Server, type Socket, connect } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { after, before, type TestContext, test } from "node:test";
 import { packageFileName, writePackage } from "@packyard/formats";
-import { CATALOGUE, collectBytes, memoryStorage } from "@packyard/repo";
-import {
-  type AppConfig,
-  buildApp,
-  createUser,
-  type Db,
-  issueToken,
-  migrate,
-  openPglite,
-  openPostgres,
-  serverLogger,
-  systemClock,
-  verifyMasterKey,
-} from "@packyard/server";
+import { CATALOGUE, collectBytes } from "@packyard/repo";
+import type { Db } from "@packyard/server";
 import { exampleFromConfig } from "@packyard/testkit/example";
-import { needPostgres, postgresUrl } from "@packyard/testkit/postgres";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
-import type { FastifyInstance, FastifyPluginAsync } from "fastify";
-import { poolKeyGenerator } from "../../server/test/key-pool.ts";
-import type { Command, CommandIo } from "../src/command.ts";
-import { configCommand } from "../src/commands/config.ts";
-import { loginCommand } from "../src/commands/login.ts";
-import { remoteCommand } from "../src/commands/remote.ts";
-import { uploadCommand } from "../src/commands/upload.ts";
-import { COMMANDS, main, parseCommandArgs } from "../src/main.ts";
+import type { CommandIo } from "../src/command.ts";
 import { BUILD_VIEW_SCHEMA } from "../src/remote/build-view.ts";
 import { configPath, maskToken } from "../src/remote/config.ts";
 import { login } from "../src/remote/run-login.ts";
 import { SseParser } from "../src/remote/sse.ts";
-import { formatError } from "../src/report.ts";
-import { exitCodeOf } from "../src/usage-error.ts";
-
-const MINE: readonly Command[] = [loginCommand, configCommand, uploadCommand, remoteCommand];
+import { cli as cliIn, driveJob, type RemoteServer, startRemoteServer, until } from "./remote-server.ts";
 
 const temp = mkdtempSync(join(tmpdir(), "packyard-remote-"));
 after(() => rmSync(temp, { recursive: true, force: true }));
-
-interface Run {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs `packyard ARGS` in-process: through main() once the command is registered there, else as main()
- * would (parse the command's flags, run it, report an error as report.ts does).
- */
-async function cli(args: string[], env: Record<string, string>): Promise<Run> {
-  let stdout = "";
-  let stderr = "";
-  const fullEnv = { NO_COLOR: "1", HOME: temp, ...env };
-  const streams = {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-  };
-  if (COMMANDS.some((c) => c.name === args[0])) {
-    const status = await main(args, fullEnv, streams, temp);
-    return { status, stdout, stderr };
-  }
-  const command = MINE.find((c) => c.name === args[0]);
-  assert.ok(command !== undefined, args[0]);
-  const io: CommandIo = {
-    out: (s) => streams.stdout.write(s),
-    err: (s) => streams.stderr.write(s),
-    env: fullEnv,
-    cwd: temp,
-    debug: false,
-    color: false,
-    tty: false,
-  };
-  let status: number;
-  try {
-    const { flags, positionals } = parseCommandArgs(command, args.slice(1));
-    status = (await command.run(flags, positionals, io)) ?? 0;
-  } catch (e) {
-    io.err(formatError(e, { debug: false, color: false }));
-    status = exitCodeOf(e);
-  }
-  return { status, stdout, stderr };
-}
+const cli = (args: string[], env: Record<string, string>) => cliIn(args, env, temp);
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
-/** The plugins of issue 20 this test needs, when their modules exist yet (written at the same time). */
-async function buildPlugins(): Promise<FastifyPluginAsync<never>[]> {
-  const plugins: FastifyPluginAsync<never>[] = [];
-  const load = async (path: string): Promise<Record<string, unknown> | undefined> => {
-    try {
-      return (await import(path)) as Record<string, unknown>;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND") return undefined;
-      throw e;
-    }
-  };
-  const builds = await load("../../server/src/app/plugins/builds.ts");
-  if (builds?.buildsPlugin !== undefined) plugins.push(builds.buildsPlugin as FastifyPluginAsync<never>);
-  const logs = await load("../../server/src/app/plugins/build-logs.ts");
-  if (logs?.buildLogsPlugin !== undefined)
-    plugins.push(
-      (logs.buildLogsPlugin as (o: object) => FastifyPluginAsync<never>)({
-        keepaliveMs: 500,
-        pollMs: 100,
-        retryMs: 100,
-      }),
-    );
-  return plugins;
-}
-
-const HELLO_CONFIG = `name: hello
-version: 1.0.0
-arch: all
-maintainer: Packyard Test <test@packyard.invalid>
-description: A test package
-contents:
-  - src: hello.txt
-    dst: /usr/share/hello/hello.txt
-`;
-
-let app: FastifyInstance;
+let remote: RemoteServer;
 let db: Db;
 let server: string;
 let token: string;
-let hasBuilds = false;
-let hasLogs = false;
 
 before(async (t) => {
-  // PostgreSQL when DATABASE_URL is set (a database of this file's own; it starts in milliseconds where
-  // PGlite takes seconds), else PGlite in memory. The CLI does not care which.
-  const url = postgresUrl() !== undefined ? await needPostgres(t as unknown as TestContext) : undefined;
-  db = url !== undefined ? await openPostgres({ connectionString: url }) : await openPglite();
-  await migrate(db);
-  const masterKey = { version: 1, bytes: new Uint8Array(32).fill(9) };
-  await verifyMasterKey(db, masterKey, new Date());
-  const plugins = await buildPlugins();
-  const config: AppConfig = { scrypt: { n: 1024, r: 8, p: 1 }, rateLimit: { max: 100_000 } };
-  app = await buildApp(
-    {
-      db,
-      storage: memoryStorage(),
-      masterKey,
-      clock: systemClock,
-      logger: serverLogger({ level: "silent" }),
-      config,
-      keyGenerator: poolKeyGenerator,
-    },
-    // biome-ignore lint/suspicious/noExplicitAny: plugin option types are the app's.
-    { plugins: plugins as any },
-  );
-  await app.listen({ host: "127.0.0.1", port: 0 });
-  const address = app.server.address();
-  server = `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`;
-  config.publicUrl = server;
-  const owner = await createUser(
-    db,
-    { email: "owner@example.org", slug: "owner", isAdmin: false },
-    new Date(),
-  );
-  token = (
-    await issueToken(
-      db,
-      {
-        userId: owner.id,
-        name: "cli",
-        scopes: ["read", "write", "publish"],
-        projectId: null,
-        expiresAt: null,
-      },
-      new Date(),
-    )
-  ).token;
-  const headers = { authorization: `Bearer ${token}` };
-  const p = await fetch(`${server}/api/v1/projects`, {
-    method: "POST",
-    headers: { ...headers, "content-type": "application/json" },
-    body: JSON.stringify({ slug: "demo" }),
-  });
-  assert.equal(p.status, 201, await p.text());
-  const pkg = await fetch(`${server}/api/v1/projects/demo/packages/hello`, {
-    method: "PUT",
-    headers: { ...headers, "content-type": "text/yaml" },
-    body: HELLO_CONFIG,
-  });
-  assert.equal(pkg.status, 201, await pkg.text());
-  hasBuilds = app.hasRoute({ method: "GET", url: "/api/v1/targets" });
-  hasLogs = app.hasRoute({ method: "GET", url: "/api/v1/builds/:id/logs/stream" });
+  remote = await startRemoteServer(t as unknown as TestContext);
+  ({ db, url: server, token } = remote);
 });
 
-after(async () => {
-  await app?.close();
-  await db?.close();
-});
+after(() => remote?.close());
 
 test("login checks the token and stores it 0600 in a 0700 folder; config show masks it and names env overrides", async () => {
   const xdg = join(temp, "xdg-login");
@@ -375,7 +212,7 @@ test("remote publish uploads a deb built with @packyard/formats and publishes it
 });
 
 test("remote targets lists the catalogue (every id of @packyard/repo's CATALOGUE), as JSON for CI matrices", async (t) => {
-  if (!hasBuilds) return t.todo("the builds plugin (GET /api/v1/targets) is not there yet");
+  if (!remote.hasBuilds) return t.todo("the builds plugin (GET /api/v1/targets) is not there yet");
   const r = await cli(["remote", "targets", "--json"], {
     PACKYARD_SERVER: server,
     XDG_CONFIG_HOME: join(temp, "none"),
@@ -459,51 +296,13 @@ function cuttingProxy(
   );
 }
 
-/** Waits until `check` holds (polling every 20 ms, up to 15 s). */
-async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 750; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
-
 const ajv = new Ajv2020({ strict: true, allErrors: true });
 addFormats.default(ajv);
 const validBuild = ajv.compile(BUILD_VIEW_SCHEMA);
 
-/** Claims the newest build's job as an agent would and returns the queue and log functions bound to it. */
-async function driveJob() {
-  const queue = await import("../../server/src/builds/queue.ts");
-  const logs = await import("../../server/src/builds/logs.ts");
-  let claimed: Awaited<ReturnType<typeof queue.claimJob>>;
-  await until(async () => {
-    claimed = await queue.claimJob(db, {
-      owner: "agent:test",
-      agentId: null,
-      projectId: null,
-      labels: [],
-      runsSteps: true,
-    });
-    return claimed !== undefined;
-  }, "a job to claim");
-  const job = claimed!;
-  let chunk = 0;
-  return {
-    job,
-    log: (stream: "stdout" | "stderr", lines: string[]) =>
-      logs.appendLogs(db, {
-        buildId: job.buildId,
-        jobId: job.jobId,
-        attempt: job.attempt,
-        chunks: lines.map((text) => ({ chunk: chunk++, stream, text: `${text}\n` })),
-      }),
-    queue,
-  };
-}
-
 test("remote build follows the log across a dropped connection to success: exit 0, every line once and in order, --json matches the schema", async (t) => {
-  if (!hasBuilds || !hasLogs) return t.todo("the builds and build-logs plugins are not there yet");
+  if (!remote.hasBuilds || !remote.hasLogs)
+    return t.todo("the builds and build-logs plugins are not there yet");
   const proxy = await cuttingProxy(server, "step line 3");
   t.after(() => proxy.close());
   const env = { ...REMOTE_ENV(), PACKYARD_SERVER: proxy.url };
@@ -523,7 +322,7 @@ test("remote build follows the log across a dropped connection to success: exit 
     ],
     env,
   );
-  const { job, log, queue } = await driveJob();
+  const { job, log, queue } = await driveJob(db);
   assert.equal(job.format, "deb");
   assert.deepEqual([...job.targets].sort(), ["debian-12", "ubuntu-24.04"]);
   const lines = Array.from({ length: 10 }, (_, i) => `step line ${i}`);
@@ -563,7 +362,8 @@ test("remote build follows the log across a dropped connection to success: exit 
 });
 
 test("remote build exits 1 for a failing step with the targets, failure code, message and last log lines; --no-wait prints the id", async (t) => {
-  if (!hasBuilds || !hasLogs) return t.todo("the builds and build-logs plugins are not there yet");
+  if (!remote.hasBuilds || !remote.hasLogs)
+    return t.todo("the builds and build-logs plugins are not there yet");
   const running = cli(
     [
       "remote",
@@ -579,7 +379,7 @@ test("remote build exits 1 for a failing step with the targets, failure code, me
     ],
     REMOTE_ENV(),
   );
-  const { job, log, queue } = await driveJob();
+  const { job, log, queue } = await driveJob(db);
   const lines = Array.from({ length: 30 }, (_, i) => `make: output ${i}`);
   await log("stdout", lines.slice(0, 25));
   await log("stderr", lines.slice(25));
@@ -595,13 +395,17 @@ test("remote build exits 1 for a failing step with the targets, failure code, me
     r.stderr,
     /\n {2}debian-12 \(deb all, job \d+\): STEP_FAILED: step 1 \(make\) exited with status 2\n/,
   );
-  const tail = r.stderr.slice(r.stderr.indexOf("last log lines:"));
-  // The last 20 lines of the job's log, the stderr ones marked.
-  for (let i = 10; i < 30; i++) assert.ok(tail.includes(`make: output ${i}\n`), `line ${i}: ${tail}`);
-  assert.ok(!tail.includes("make: output 9\n"), tail);
-  assert.ok(tail.includes("! make: output 29"), tail);
-  // Every line went to stdout while it ran.
-  assert.equal(r.stdout.split("\n").filter((l) => l.includes("make: output")).length, 30);
+  // The job's last 20 log lines as they were printed while it ran (the queue's own system lines included),
+  // the stderr ones marked.
+  const printed = r.stdout.trimEnd().split("\n");
+  assert.equal(printed.filter((l) => l.includes("make: output")).length, 30, "every line went to stdout");
+  const tail = r.stderr.slice(r.stderr.indexOf("    last log lines:\n") + 20).trimEnd().split("\n");
+  assert.deepEqual(
+    tail.map((l) => l.trim()),
+    printed.slice(-20),
+  );
+  assert.ok(tail.some((l) => l.endsWith("] ! make: output 29")), tail.join("\n"));
+  assert.ok(!tail.some((l) => l.endsWith("make: output 5")), tail.join("\n"));
 
   const noWait = await cli(
     [
