@@ -13,8 +13,8 @@ import { memoryStorage, type Storage } from "@packyard/repo";
 import { testPackage } from "@packyard/testkit/debs";
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
 import { createAgentsPlugin } from "../src/app/plugins/agents.ts";
-import { checkJobArtifact, jobToPublish, publishJob } from "../src/builds/job-publish.ts";
-import { reapExpired } from "../src/builds/queue.ts";
+import { checkJobArtifact, jobToPublish, publishJob, resumePublishing } from "../src/builds/job-publish.ts";
+import { completeJob, reapExpired } from "../src/builds/queue.ts";
 import { secretsForJob } from "../src/builds/secrets.ts";
 import {
   buildApp,
@@ -674,7 +674,15 @@ eachDb((_kind, fresh) => {
     const job = await jobToPublish(x.db, rc.jobId);
     const info = await checkJobArtifact(depsOf(x), job!);
     assert.equal(info.versionString, "2.0.0~rc.1-1");
-    assert.equal(publishes.rowCount, 1);
+    // A server stopped after the job went to publishing: start-up publishes it (once).
+    assert.equal(await completeJob(x.db, rc.jobId, 1), "publishing");
+    // A new Release must carry a later Date than the last one: the test clock moves on as time does.
+    x.clock.advance(60_000);
+    assert.equal(await resumePublishing(depsOf(x)), 1);
+    assert.equal((await jobState(x.db, rc.jobId)).state, "succeeded");
+    assert.equal(await resumePublishing(depsOf(x)), 0);
+    const after = await x.db.query("SELECT 1 FROM audit_events WHERE action = 'repository.publish'");
+    assert.equal(after.rowCount, 2);
   });
 
   test("no response to an agent token holds secret key material", () => {
