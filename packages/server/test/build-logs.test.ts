@@ -259,7 +259,7 @@ eachDb((kind, fresh) => {
     if (a === undefined) return;
     const { buildId, jobId } = await newBuild(a.db, a.projectId, a.packageId);
     const LINES = 10_000;
-    const BATCH = 250; // lines per stream per call: 500 chunks a transaction
+    const BATCH = 500; // lines per stream per call: 1,000 chunks a transaction
 
     const url = `${a.base}/api/v1/builds/${buildId}/logs/stream`;
     const seen: { seq: number; stream: string; text: string; attempt: number; jobId: number; at: string }[] =
@@ -311,6 +311,12 @@ eachDb((kind, fresh) => {
         assert.equal(again.stored, 0);
         assert.equal(again.lastSeq, r.lastSeq);
       }
+      // The client reads while lines are written: after the first batch and half-way (past the reconnect)
+      // it has everything so far before more comes.
+      if (from === 0 || from === LINES / 2 - BATCH)
+        await until(() => seen.length === r.lastSeq, 10_000, `the client to see ${r.lastSeq} entries`);
+      // Batches arrive as requests do, each in a turn of the event loop of its own.
+      await new Promise((resolve) => setImmediate(resolve));
     }
     // The state change and its system line in one transaction, as the queue writes them: a stream that sees
     // the build finished has the line too.

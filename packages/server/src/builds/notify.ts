@@ -9,6 +9,9 @@
 import type { Db } from "../db/db.ts";
 import { LOG_CHANNEL } from "./logs.ts";
 
+/** How long after a failed LISTEN a new subscription tries again. */
+const LISTEN_RETRY_MS = 5_000;
+
 export interface LogHubOptions {
   /** Polling interval in ms (default 1,000). */
   pollMs?: number;
@@ -48,6 +51,7 @@ export function logHub(db: Db, options: LogHubOptions = {}): LogHub {
   let closed = false;
   let listening: Promise<boolean> | undefined;
   let unlisten: (() => Promise<void>) | undefined;
+  let listenFailedAt: number | undefined;
 
   const report = (e: unknown): void => options.onError?.(e);
 
@@ -66,6 +70,10 @@ export function logHub(db: Db, options: LogHubOptions = {}): LogHub {
   }
 
   function startListening(): void {
+    if (listenFailedAt !== undefined && Date.now() - listenFailedAt >= LISTEN_RETRY_MS) {
+      listenFailedAt = undefined;
+      listening = undefined;
+    }
     if (listening !== undefined) return;
     if (options.listen === false || db.listen === undefined) {
       listening = Promise.resolve(false);
@@ -94,6 +102,8 @@ export function logHub(db: Db, options: LogHubOptions = {}): LogHub {
         },
         (e: unknown) => {
           report(e);
+          // Polling carries on; a later subscription tries LISTEN again.
+          listenFailedAt = Date.now();
           return false;
         },
       );
