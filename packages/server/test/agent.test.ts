@@ -216,6 +216,43 @@ describe("executeJob", () => {
   });
 });
 
+test("executeJob, steps as another user: a link to a file not everyone may read or to an outside folder fails the build; a link to a readable file is packaged as a link", async () => {
+  // The check runs whenever steps run as a given user; this process's own uid and gid work without root.
+  const runAs = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+  const root = await workRoot();
+  const withStep = (step: string, src: string) =>
+    `${CONFIG.replace("src: README", `src: ${src}`)}build:\n  steps:\n    - run: ${step}\n  outputs: [${src.split("/")[0]}]\n`;
+  const go = async (config: string, attempt: number) =>
+    executeJob(job({ config, hasSteps: true, attempt }), {
+      workRoot: root,
+      fetch: async (s) => chunksOf(files[s.accessName]!),
+      runAs,
+      sandbox: "none",
+      env: {},
+      onLog: () => undefined,
+    });
+  const shadow = await go(withStep("ln -s /etc/shadow leak", "leak"), 1);
+  assert.equal(shadow.ok, false, JSON.stringify(shadow));
+  if (!shadow.ok) {
+    assert.equal(shadow.code, "BUILD_FAILED");
+    assert.match(shadow.message, /leak is a symbolic link to \/etc\/shadow, a file outside the work folder/);
+  }
+  const folder = await go(withStep("ln -s /root d", "d/.profile"), 2);
+  assert.equal(folder.ok, false, JSON.stringify(folder));
+  if (!folder.ok) assert.match(folder.message, /d is a symbolic link to \/root, a folder outside/);
+  const readable = await go(withStep("ln -s /etc/passwd link", "link"), 3);
+  assert.ok(readable.ok, JSON.stringify(readable));
+  const info = await readPackage(
+    bytesSource(new Uint8Array(await readFile(readable.file))),
+    readable.fileName,
+  );
+  const entry = info.files.find((f) => f.path.endsWith("/README"));
+  assert.equal(entry?.type, "symlink", JSON.stringify(entry));
+  assert.equal(entry?.target, "/etc/passwd");
+  await readable.dispose();
+  assert.deepEqual(await readdir(root), []);
+});
+
 describe("LogBatcher and runAgent with a scripted client", () => {
   test("chunks are numbered per attempt, one stream's text joins, a failed batch is sent again unchanged", async () => {
     const sent: LogChunk[][] = [];

@@ -11,7 +11,7 @@
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { chmod, chown, lstat, mkdir, readdir, readlink, realpath, rm, stat } from "node:fs/promises";
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { join, relative, sep } from "node:path";
 import type { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { FORMATS, formatForPackager, isPackyardError, loadConfig } from "@packyard/formats";
@@ -102,7 +102,7 @@ export async function executeJob(job: ClaimPayload, o: ExecuteOptions): Promise<
     if (job.hasSteps) {
       cancelled(o.signal);
       await runJobSteps(job, work, o);
-      await refuseEscapingLinks(work);
+      if (o.runAs !== undefined) await refuseEscapingLinks(work);
     }
 
     cancelled(o.signal);
@@ -268,9 +268,12 @@ function stepSettings(configText: string, baseDir: string): StepSettings {
 const DEFAULT_STEPS_TIMEOUT_SECONDS = 30 * 60;
 
 /**
- * After the steps ran (as another user), no symbolic link in the work folder may point outside it: the
- * build reads the work folder with the agent's rights, so a link to a file only the agent can read would
- * put that file into the package.
+ * After the steps ran as another user: no symbolic link in the work folder may lead the build, which reads
+ * the work folder with the agent's rights, to what that user could not read. Refused: a link to a folder
+ * outside the work folder (a path through it reaches anything below), and a link to a file outside it that
+ * is not world-readable (scripts and changelogs are read through links). Allowed: links inside the folder,
+ * dangling ones, and links to world-readable files (packaged as links; the step could read them anyway).
+ * Hard links to others' files are the kernel's to refuse (fs.protected_hardlinks).
  */
 async function refuseEscapingLinks(work: string): Promise<void> {
   const root = await realpath(work);
@@ -278,16 +281,21 @@ async function refuseEscapingLinks(work: string): Promise<void> {
     for (const entry of await readdir(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
       if (entry.isSymbolicLink()) {
-        const target = await realpath(path).catch(() => resolve(dirname(path), "<dangling>"));
-        if (target !== root && !target.startsWith(root + sep)) {
-          const to = await readlink(path).catch(() => "?");
-          throw new JobFailure(
-            "BUILD_FAILED",
-            `${relative(root, path)} is a symbolic link to ${to}, outside the work folder: ` +
-              "the package may hold only files of the work folder",
-            false,
-          );
-        }
+        const target = await realpath(path).catch(() => undefined);
+        if (target === undefined || target === root || target.startsWith(root + sep)) continue;
+        const st = await stat(target);
+        const why = st.isDirectory()
+          ? "a folder outside the work folder"
+          : (st.mode & 0o004) === 0
+            ? "a file outside the work folder that the build steps' user may not read"
+            : undefined;
+        if (why === undefined) continue;
+        const to = await readlink(path).catch(() => target);
+        throw new JobFailure(
+          "BUILD_FAILED",
+          `${relative(root, path)} is a symbolic link to ${to}, ${why}: the package may hold only what the build steps could read`,
+          false,
+        );
       } else if (entry.isDirectory()) await walk(path);
     }
   };
