@@ -23,7 +23,9 @@ import type { CommandIo } from "../src/command.ts";
 import { BUILD_VIEW_SCHEMA } from "../src/remote/build-view.ts";
 import { configPath, maskToken } from "../src/remote/config.ts";
 import { login } from "../src/remote/run-login.ts";
+import { RemoteClient } from "../src/remote/client.ts";
 import { SseParser } from "../src/remote/sse.ts";
+import { uploadFile } from "../src/remote/upload-file.ts";
 import { cli as cliIn, driveJob, type RemoteServer, startRemoteServer, until } from "./remote-server.ts";
 
 const temp = mkdtempSync(join(tmpdir(), "packyard-remote-"));
@@ -146,6 +148,27 @@ test("upload streams a file under its access name with its SHA-256; the server s
     ).arrayBuffer(),
   );
   assert.equal(sha256(back), sha256(bytes));
+
+  // On a terminal, progress is redrawn in place on stderr and ends with a newline; stdout is untouched.
+  let progress = "";
+  const client = new RemoteClient({ server, token });
+  const answer = await uploadFile<{ sha256: string; size: number }>(
+    client,
+    "/api/v1/projects/demo/packages/hello/files/again.txt",
+    file,
+    { err: (s) => (progress += s), tty: true, columns: 60 },
+    "again.txt",
+  );
+  assert.equal(answer.sha256, sha256(bytes));
+  assert.match(progress, /\ruploading again\.txt: 293\.0 KiB \/ 293\.0 KiB \(100%\)\u001b\[K\n$/);
+  assert.ok(
+    progress.split("\r").every((l) => l.length <= 60 + 4),
+    progress,
+  );
+  await fetch(`${server}/api/v1/projects/demo/packages/hello/files/again.txt`, {
+    method: "DELETE",
+    headers: { authorization: `Bearer ${token}` },
+  });
 
   // Errors: a missing package is the server's NOT_FOUND; no token is NOT_LOGGED_IN; a usage error is 2.
   const missing = await cli(["upload", "--project", "demo", "--package", "nope", file], REMOTE_ENV());
@@ -399,12 +422,18 @@ test("remote build exits 1 for a failing step with the targets, failure code, me
   // the stderr ones marked.
   const printed = r.stdout.trimEnd().split("\n");
   assert.equal(printed.filter((l) => l.includes("make: output")).length, 30, "every line went to stdout");
-  const tail = r.stderr.slice(r.stderr.indexOf("    last log lines:\n") + 20).trimEnd().split("\n");
+  const tail = r.stderr
+    .slice(r.stderr.indexOf("    last log lines:\n") + 20)
+    .trimEnd()
+    .split("\n");
   assert.deepEqual(
     tail.map((l) => l.trim()),
     printed.slice(-20),
   );
-  assert.ok(tail.some((l) => l.endsWith("] ! make: output 29")), tail.join("\n"));
+  assert.ok(
+    tail.some((l) => l.endsWith("] ! make: output 29")),
+    tail.join("\n"),
+  );
   assert.ok(!tail.some((l) => l.endsWith("make: output 5")), tail.join("\n"));
 
   const noWait = await cli(

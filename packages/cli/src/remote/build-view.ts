@@ -48,9 +48,6 @@ export interface BuildView {
   jobs: JobView[];
 }
 
-/** States after which nothing changes. */
-export const TERMINAL_STATES: readonly string[] = ["succeeded", "failed", "cancelled"];
-
 const STATE = { enum: ["pending", "running", "publishing", "succeeded", "failed", "cancelled"] } as const;
 const DATE = { type: "string", format: "date-time" } as const;
 const DATE_OR_NULL = { anyOf: [DATE, { type: "null" }] } as const;

@@ -5,7 +5,7 @@ import { REMOTE_SUBCOMMANDS, type RemoteSubcommand } from "../commands/remote.ts
 import { listFlag, stringFlag } from "../flags.ts";
 import { errorLabel } from "../paint.ts";
 import { UsageError } from "../usage-error.ts";
-import { type BuildView, buildText, jobLabel, TERMINAL_STATES } from "./build-view.ts";
+import { type BuildView, buildText, jobLabel } from "./build-view.ts";
 import { clientFor, type RemoteClient, seg } from "./client.ts";
 import { remoteSettings } from "./config.ts";
 import { followLogs, type LogEntry } from "./sse.ts";
@@ -152,20 +152,18 @@ async function remoteBuild(client: RemoteClient, flags: Flags, io: CommandIo): P
   const print = json ? io.err : io.out;
   const labels = new Map(created.jobs.map((j) => [j.id, `${j.format} ${j.arch}`]));
   const lastLines = new Map<number, string[]>();
-  if (!TERMINAL_STATES.includes(created.state) || created.jobs.length > 0) {
-    await followLogs(client, created.id, {
-      onEntry(entry) {
-        const lines = entryLines(entry, labels.get(entry.jobId) ?? `job ${entry.jobId}`);
-        print(`${lines.join("\n")}\n`);
-        const kept = lastLines.get(entry.jobId) ?? [];
-        kept.push(...lines);
-        lastLines.set(entry.jobId, kept.slice(-FAILURE_LINES));
-      },
-      onReconnect(last, reason) {
-        io.err(`log stream interrupted (${reason}); resuming after entry ${last ?? 0}\n`);
-      },
-    });
-  }
+  await followLogs(client, created.id, {
+    onEntry(entry) {
+      const lines = entryLines(entry, labels.get(entry.jobId) ?? `job ${entry.jobId}`);
+      print(`${lines.join("\n")}\n`);
+      const kept = lastLines.get(entry.jobId) ?? [];
+      kept.push(...lines);
+      lastLines.set(entry.jobId, kept.slice(-FAILURE_LINES));
+    },
+    onReconnect(last, reason) {
+      io.err(`log stream interrupted (${reason}); resuming after entry ${last ?? 0}\n`);
+    },
+  });
   const view = await client.call<BuildView>("GET", `/api/v1/builds/${created.id}`);
   if (json) io.out(`${JSON.stringify(view, null, 2)}\n`);
   if (view.state === "succeeded") {
