@@ -759,9 +759,15 @@ export function createAgentsPlugin(options: AgentApiOptions = {}): FastifyPlugin
           const { attempt } = request.query;
           const fileName = checkArtifactFileName(request.query.fileName);
           const declared = declaredSha256(request);
-          await ownAttempt(request.agent!, jobId, attempt);
-          // Refused before a byte is read when the attempt is not the running one.
-          await db.transaction((tx) => requireAttempt(tx, jobId, attempt));
+          try {
+            await ownAttempt(request.agent!, jobId, attempt);
+            // Refused before a byte is read when the attempt is not the running one.
+            await db.transaction((tx) => requireAttempt(tx, jobId, attempt));
+          } catch (e) {
+            // The body is not read: the connection closes so the agent stops sending it.
+            reply.header("connection", "close");
+            throw e;
+          }
           const staged = await receive(request, reply, declared);
           try {
             const wrote = await ensureBlobObject(storage, staged);
