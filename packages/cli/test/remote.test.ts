@@ -464,3 +464,21 @@ test("remote build exits 1 for a failing step with the targets, failure code, me
   assert.equal(unknown.status, 1);
   assert.match(unknown.stderr, /\[ServerError UNKNOWN_TARGET\]\n$/);
 });
+
+test("remote usage errors exit 2 naming the problem: unknown subcommand, a flag of another subcommand, missing flags or ids", async () => {
+  const cases: [string[], RegExp][] = [
+    [["remote", "frob"], /unknown subcommand 'frob' \(expected one of: build, status, targets, publish\)/],
+    [["remote", "status", "7", "--force"], /--force does not apply to packyard remote status/],
+    [["remote", "status"], /missing BUILD/],
+    [["remote", "status", "seven"], /expected a build id \(a number\), found 'seven'/],
+    [["remote", "build", "--project", "demo", "--package", "hello"], /missing --version/],
+    [["remote", "publish", "--project", "demo"], /missing FILE/],
+    [["remote", "targets", "extra"], /unexpected argument 'extra'/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await cli(args, REMOTE_ENV());
+    assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.match(r.stderr, /See 'packyard remote --help'\.\n$/);
+  }
+});
