@@ -396,6 +396,42 @@ eachDb((kind, fresh) => {
       const owner = claims.indexOf(c);
       assert.equal((await jobRow(fx.db, c.jobId)).lease_owner, `worker:${owner}`);
     }
+
+    // The jobs finish at once: the last one to finish, whichever it is, makes the build succeeded.
+    const first = await one<{ build_id: number }>(fx.db, "SELECT build_id FROM jobs WHERE id = $1", [
+      jobs[0],
+    ]);
+    for (const id of jobs) await recordUpload(fx.db, id, 1, { sha256: SHA, fileName: `${id}.deb` });
+    await Promise.all(jobs.map((id, i) => completeJob(dbs[i % dbs.length]!, id, 1)));
+    assert.equal((await buildRow(fx.db, first.build_id)).state, "publishing");
+    const artifactIds: number[] = [];
+    for (const id of jobs) artifactIds.push(await artifactRow(fx, `c${id}`));
+    await Promise.all(
+      jobs.map((id, i) => finishPublish(dbs[i % dbs.length]!, id, { artifactId: artifactIds[i]! })),
+    );
+    assert.equal((await buildRow(fx.db, first.build_id)).state, "succeeded");
+
+    // Claims racing a cancellation (a claim locks its job, then the build; a cancellation the build, then
+    // its jobs): no error, no deadlock, and every job ends cancelled or running with the cancel requested.
+    const racing = await insertBuild(fx, 0, [{}, {}, {}, {}, {}, {}]);
+    const [raced] = await Promise.all([
+      Promise.all(
+        racing.jobs.map((_, i) => claimJob(dbs[i % dbs.length]!, { ...worker, owner: `worker:r${i}` })),
+      ),
+      cancelBuild(dbs[dbs.length - 1]!, racing.buildId),
+    ]);
+    const won = new Set(raced.filter((c) => c !== undefined).map((c) => c.jobId));
+    for (const id of racing.jobs) {
+      const row = await jobRow(fx.db, id);
+      if (won.has(id)) assert.deepStrictEqual([row.state, row.cancel_requested], ["running", true]);
+      else assert.equal(row.state, "cancelled"); // before its claim, or by a claim that found the build cancelled
+    }
+    for (const id of won)
+      assert.equal(
+        await failJob(fx.db, id, 1, { code: "CANCELLED", message: "stopped", retry: false }),
+        "cancelled",
+      );
+    assert.equal((await buildRow(fx.db, racing.buildId)).state, "cancelled");
   });
 
   test("a reaped attempt is fenced off; the job comes back after its backoff as attempt 2", async (t) => {
@@ -472,6 +508,25 @@ eachDb((kind, fresh) => {
     await recordUpload(fx.db, jobId, 2, { sha256: SHA, fileName: "hello_1.0.0_amd64.deb" });
     assert.equal(await completeJob(fx.db, jobId, 2), "publishing");
     assert.equal((await jobRow(fx.db, jobId)).upload_sha256, SHA);
+
+    // Every state change is a system line of the build's log, in order.
+    const { rows: lines } = await fx.db.query<{ attempt: number; stream: string; text: string }>(
+      "SELECT attempt, stream, text FROM job_logs WHERE build_id = $1 ORDER BY seq",
+      [buildId],
+    );
+    assert.ok(lines.every((l) => l.stream === "system"));
+    assert.deepStrictEqual(
+      lines.map((l) => [l.attempt, l.text.replace(/retrying in [\d.]+ s/, "retrying in N s")]),
+      [
+        [1, "attempt 1 claimed by worker:w1"],
+        [
+          1,
+          "attempt 1 lost its lease (worker:w1 stopped sending heartbeats); retrying in N s (attempt 2 of 3)",
+        ],
+        [2, "attempt 2 claimed by worker:w2"],
+        [2, "attempt 2 succeeded with hello_1.0.0_amd64.deb; publishing"],
+      ],
+    );
   });
 
   test("a lease that runs out on the last attempt fails the job with LEASE_LOST; the reaper loop finds it", async (t) => {

@@ -16,9 +16,13 @@
  * writer does when it takes the build's log sequence — except a claim, which can only know its build after
  * taking the job. The rare deadlock that leaves between a claim and a cancellation is broken by PostgreSQL
  * and the losing transaction is run again ({@link inTransaction}).
+ *
+ * Each state change also writes a `system` line to the build's log (logs.ts's systemLog) in the same
+ * transaction, so a log reader sees claims, lost leases, retries, cancellation and publishing in order.
  */
 import type { Db, Queryable, Tx } from "../db/db.ts";
 import { isServerError, ServerError } from "../errors.ts";
+import { systemLog } from "./logs.ts";
 
 /** How long a claim or heartbeat holds a job, by default. */
 export const DEFAULT_LEASE_MS = 60_000;
@@ -263,7 +267,26 @@ export async function claimJob(db: Db, c: Claimant, o?: QueueOptions): Promise<C
        VALUES ($1, $2, $3, $4, 'running', now())`,
       [job.id, job.attempt, c.owner, c.agentId],
     );
+    // A cancellation that ran while this claim held the job row skipped it (cancelBuild); with the build
+    // locked now, its mark is visible: the job is cancelled instead of handed out.
+    const { rows: builds } = await tx.query<{ cancelled: boolean }>(
+      "SELECT cancel_requested_at IS NOT NULL AS cancelled FROM builds WHERE id = $1 FOR UPDATE",
+      [job.build_id],
+    );
+    if (builds[0]?.cancelled === true) {
+      const cancelled = { code: "CANCELLED", message: CANCELLED_MESSAGE };
+      await endAttempt(tx, job.id, job.attempt, "cancelled", cancelled);
+      await finishJob(tx, job.id, "cancelled", cancelled);
+      await refreshBuildState(tx, job.build_id);
+      await note(tx, { buildId: job.build_id, id: job.id, attempt: job.attempt }, "cancelled before it ran");
+      return undefined;
+    }
     await refreshBuildState(tx, job.build_id);
+    await note(
+      tx,
+      { buildId: job.build_id, id: job.id, attempt: job.attempt },
+      `attempt ${job.attempt} claimed by ${c.owner}`,
+    );
     return {
       jobId: job.id,
       buildId: job.build_id,
@@ -304,6 +327,20 @@ function staleAttempt(job: JobRow, attempt: number): ServerError {
     `Expected a call from the running attempt of job ${job.id}, found ${why}`,
     { jobId: job.id, attempt, current: job.attempt, state: job.state },
   );
+}
+
+/** Writes a `system` log line for the job's current attempt, in the caller's transaction. */
+async function note(
+  tx: Queryable,
+  job: { buildId: number; id: number; attempt: number },
+  text: string,
+): Promise<void> {
+  await systemLog(tx, job.buildId, job.id, job.attempt, text);
+}
+
+/** How a retry is announced: "retrying in 7.5 s (attempt 2 of 3)". */
+function retryText(job: JobRow, delayMs: number): string {
+  return `retrying in ${Math.round(delayMs / 100) / 10} s (attempt ${job.attempt + 1} of ${job.maxAttempts})`;
 }
 
 /**
@@ -432,6 +469,7 @@ export async function completeJob(
       await endAttempt(tx, jobId, attempt, "cancelled", { code: "CANCELLED", message: CANCELLED_MESSAGE });
       await finishJob(tx, jobId, "cancelled", { code: "CANCELLED", message: CANCELLED_MESSAGE });
       await refreshBuildState(tx, job.buildId);
+      await note(tx, job, `attempt ${attempt} finished after the build was cancelled; nothing is published`);
       return "cancelled";
     }
     if (job.uploadSha256 === null)
@@ -446,6 +484,7 @@ export async function completeJob(
       [jobId],
     );
     await refreshBuildState(tx, job.buildId);
+    await note(tx, job, `attempt ${attempt} succeeded with ${job.uploadFileName}; publishing`);
     return "publishing";
   });
 }
@@ -482,12 +521,18 @@ export async function failJob(
       await endAttempt(tx, jobId, attempt, "cancelled", given);
       await finishJob(tx, jobId, "cancelled", why);
       await refreshBuildState(tx, job.buildId);
+      await note(tx, job, `attempt ${attempt} stopped: the build was cancelled`);
       return "cancelled";
     }
     await endAttempt(tx, jobId, attempt, "failed", given);
-    const outcome = await retryOrFail(tx, job, failure.retry, given, base);
+    const next = await retryOrFail(tx, job, failure.retry, given, base);
     await refreshBuildState(tx, job.buildId);
-    return outcome;
+    await note(
+      tx,
+      job,
+      `attempt ${attempt} failed: ${failure.code}: ${failure.message}; ${next.outcome === "pending" ? retryText(job, next.delayMs) : "the job failed"}`,
+    );
+    return next.outcome;
   });
 }
 
@@ -498,18 +543,19 @@ async function retryOrFail(
   retry: boolean,
   failure: { code: string; message: string },
   base: number,
-): Promise<"pending" | "failed"> {
+): Promise<{ outcome: "pending"; delayMs: number } | { outcome: "failed" }> {
   if (retry && job.attempt < job.maxAttempts) {
+    const delayMs = backoffMs(job.attempt, base);
     await q.query(
       `UPDATE jobs SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL,
          run_after = now() + $2 * interval '1 millisecond', upload_sha256 = NULL, upload_file_name = NULL
        WHERE id = $1`,
-      [job.id, backoffMs(job.attempt, base)],
+      [job.id, delayMs],
     );
-    return "pending";
+    return { outcome: "pending", delayMs };
   }
   await finishJob(q, job.id, "failed", failure);
-  return "failed";
+  return { outcome: "failed" };
 }
 
 /** Locks a job that the server itself moves on (publishing), with no attempt to fence. */
@@ -535,6 +581,7 @@ export async function finishPublish(db: Db, jobId: number, result: { artifactId:
       [jobId, result.artifactId],
     );
     await refreshBuildState(tx, job.buildId);
+    await note(tx, job, `published ${job.uploadFileName}`);
   });
 }
 
@@ -551,6 +598,7 @@ export async function failPublish(db: Db, jobId: number, code: string, message: 
       );
     await finishJob(tx, jobId, "failed", { code, message });
     await refreshBuildState(tx, job.buildId);
+    await note(tx, job, `publishing failed: ${code}: ${message}`);
   });
 }
 
@@ -585,10 +633,20 @@ export async function reapExpired(db: Db, o?: QueueOptions): Promise<number> {
         message: `The lease of attempt ${job.attempt} (${job.leaseOwner}) expired at ${job.leaseExpiresAt?.toISOString()} without a heartbeat`,
       };
       await endAttempt(tx, id, job.attempt, "lost", lost);
-      if (job.cancelRequested)
+      let then: string;
+      if (job.cancelRequested) {
         await finishJob(tx, id, "cancelled", { code: "CANCELLED", message: CANCELLED_MESSAGE });
-      else await retryOrFail(tx, job, true, lost, base);
+        then = "the build was cancelled";
+      } else {
+        const next = await retryOrFail(tx, job, true, lost, base);
+        then = next.outcome === "pending" ? retryText(job, next.delayMs) : "the job failed (LEASE_LOST)";
+      }
       await refreshBuildState(tx, job.buildId);
+      await note(
+        tx,
+        job,
+        `attempt ${job.attempt} lost its lease (${job.leaseOwner} stopped sending heartbeats); ${then}`,
+      );
       return true;
     });
     if (done) reaped++;
@@ -609,16 +667,35 @@ export async function cancelBuild(db: Db, buildId: number): Promise<void> {
       "UPDATE builds SET cancel_requested_at = coalesce(cancel_requested_at, now()) WHERE id = $1",
       [buildId],
     );
-    await tx.query(
+    // SKIP LOCKED: a job row locked now without its build's lock is one a claim is taking (every other
+    // change locks the build first, and this transaction holds it); waiting for it would deadlock with that
+    // claim, which sees the cancellation once it gets the build lock and cancels the job itself.
+    const { rows: open } = await tx.query<{ id: number }>(
+      `SELECT id FROM jobs WHERE build_id = $1 AND state IN ('pending', 'running') ORDER BY id
+       FOR UPDATE SKIP LOCKED`,
+      [buildId],
+    );
+    const ids = open.map((j) => j.id);
+    const { rows: cancelled } = await tx.query<{ id: number; attempt: number }>(
       `UPDATE jobs SET state = 'cancelled', failure_code = 'CANCELLED', failure_message = $2, finished_at = now(),
          run_after = now()
-       WHERE build_id = $1 AND state = 'pending'`,
-      [buildId, CANCELLED_MESSAGE],
+       WHERE id = ANY($1::bigint[]) AND state = 'pending' RETURNING id, attempt`,
+      [ids, CANCELLED_MESSAGE],
     );
-    await tx.query("UPDATE jobs SET cancel_requested = true WHERE build_id = $1 AND state = 'running'", [
-      buildId,
-    ]);
+    const { rows: asked } = await tx.query<{ id: number; attempt: number }>(
+      `UPDATE jobs SET cancel_requested = true WHERE id = ANY($1::bigint[]) AND state = 'running' AND NOT cancel_requested
+       RETURNING id, attempt`,
+      [ids],
+    );
     await refreshBuildState(tx, buildId);
+    for (const j of cancelled.sort((a, b) => a.id - b.id))
+      await note(
+        tx,
+        { buildId, ...j },
+        j.attempt === 0 ? "cancelled before it ran" : "cancelled while waiting to retry",
+      );
+    for (const j of asked.sort((a, b) => a.id - b.id))
+      await note(tx, { buildId, ...j }, `cancel requested; attempt ${j.attempt} is asked to stop`);
   });
 }
 
