@@ -19,8 +19,6 @@ import {
   bytesSource,
   FORMATS,
   formatIdForPackager,
-  loadConfig,
-  type ConfigHost,
   type PackageInfo,
   type PackageSpec,
   parseArch,
@@ -36,6 +34,7 @@ import { type PublishDeps, publishRepository } from "../repos/publish.ts";
 import { blobKey, lockBlob, storageSource } from "../uploads/blob-store.ts";
 import { encodeInfo } from "../uploads/info-json.ts";
 import { failPublish, finishPublish, jobsPublishing } from "./queue.ts";
+import { loadStoredConfig } from "./requests.ts";
 
 /** What publishing a job needs: the app's publish dependencies and, optionally, a logger. */
 export interface JobPublishDeps extends PublishDeps {
@@ -123,35 +122,12 @@ export async function jobToPublish(db: PublishDeps["db"], jobId: number): Promis
   };
 }
 
-const refuse = async (): Promise<never> => {
-  throw new ServerError("INTERNAL", "The server does not read files for a package's packyard.yml");
-};
-/** A ConfigHost that answers nothing: only the config's top-level keys are read here. */
-const NO_FILES: ConfigHost = {
-  lstat: refuse,
-  stat: refuse,
-  readdir: refuse,
-  readlink: refuse,
-  readFile: refuse,
-  file: refuse,
-  glob: refuse,
-  isGlob: () => false,
-};
-
 /** Names the package may have: the config's `name`, and `overrides.<packager>.name` when set. */
 function expectedNames(
   config: string,
   packager: string,
 ): { names: string[]; versionSchema: "semver" | "none" } {
-  const loaded = loadConfig({
-    text: config,
-    path: "packyard.yml",
-    baseDir: "/",
-    env: {},
-    formats: FORMATS,
-    host: NO_FILES,
-  });
-  const raw = loaded.raw;
+  const raw = loadStoredConfig(config);
   const names: string[] = [];
   if (typeof raw.name === "string") names.push(raw.name);
   const override = (raw.overrides as Record<string, { name?: unknown }> | undefined)?.[packager]?.name;

@@ -240,24 +240,49 @@ export function createAgentsPlugin(options: AgentApiOptions = {}): FastifyPlugin
 
     // --- registration --------------------------------------------------------------------------------
 
+    /** Registers an agent of `projectId` (null: shared) for the caller; 201 with the token, shown once. */
+    async function register(
+      request: FastifyRequest<{ Body: { name: string; labels?: string[] } }>,
+      reply: FastifyReply,
+      projectId: number | null,
+    ) {
+      const { name, labels = [] } = request.body;
+      const made = await registerAgent(
+        db,
+        { name, labels, projectId, createdBy: request.principal!.userId },
+        clock.now(),
+      );
+      return reply.status(201).send({ ...made.agent, token: made.token });
+    }
+
+    /** Revokes agent `id` of `projectId` (null: shared); 404 when that scope has no such agent. */
+    async function revoke(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      projectId: number | null,
+      id: number,
+    ) {
+      if ((await revokeAgent(db, projectId, id, request.principal!.userId, clock.now())) === undefined)
+        throw new ServerError(
+          "NOT_FOUND",
+          `Expected ${projectId === null ? "a shared agent" : `an agent of project ${request.project!.slug}`} with id ${id}, found none`,
+          { field: "id" },
+        );
+      return reply.status(204).send();
+    }
+
+    const AGENT_LIST = {
+      200: { type: "object", required: ["agents"], properties: { agents: { type: "array", items: AGENT } } },
+      ...ERRORS,
+    } as const;
+
     app.post<{ Body: { name: string; labels?: string[] } }>(
       "/api/v1/agents",
       {
         config: { authz: "admin" },
         schema: { body: AGENT_BODY, response: { 201: NEW_AGENT, ...ERRORS } },
       },
-      async (request, reply) => {
-        const made = await registerAgent(
-          db,
-          {
-            name: request.body.name,
-            labels: request.body.labels ?? [],
-            createdBy: request.principal!.userId,
-          },
-          clock.now(),
-        );
-        return reply.status(201).send({ ...made.agent, token: made.token });
-      },
+      (request, reply) => register(request, reply, null),
     );
 
     app.get(
@@ -265,14 +290,7 @@ export function createAgentsPlugin(options: AgentApiOptions = {}): FastifyPlugin
       {
         config: { authz: "admin" },
         schema: {
-          response: {
-            200: {
-              type: "object",
-              required: ["agents"],
-              properties: { agents: { type: "array", items: AGENT } },
-            },
-            ...ERRORS,
-          },
+          response: AGENT_LIST,
         },
       },
       async () => ({ agents: (await listAgents(db, null)).map(toAgent) }),
@@ -281,18 +299,7 @@ export function createAgentsPlugin(options: AgentApiOptions = {}): FastifyPlugin
     app.delete<{ Params: { id: number } }>(
       "/api/v1/agents/:id",
       { config: { authz: "admin" }, schema: { params: JOB_PARAMS, response: NO_CONTENT } },
-      async (request, reply) => {
-        const done = await revokeAgent(db, null, request.params.id, request.principal!.userId, clock.now());
-        if (done === undefined)
-          throw new ServerError(
-            "NOT_FOUND",
-            `Expected a shared agent with id ${request.params.id}, found none`,
-            {
-              field: "id",
-            },
-          );
-        return reply.status(204).send();
-      },
+      (request, reply) => revoke(request, reply, null, request.params.id),
     );
 
     app.post<{ Params: { project: string }; Body: { name: string; labels?: string[] } }>(
@@ -301,19 +308,7 @@ export function createAgentsPlugin(options: AgentApiOptions = {}): FastifyPlugin
         config: { authz: { project: "owner", scope: "write" } },
         schema: { params: PROJECT_PARAMS, body: AGENT_BODY, response: { 201: NEW_AGENT, ...ERRORS } },
       },
-      async (request, reply) => {
-        const made = await registerAgent(
-          db,
-          {
-            name: request.body.name,
-            labels: request.body.labels ?? [],
-            projectId: request.project!.id,
-            createdBy: request.principal!.userId,
-          },
-          clock.now(),
-        );
-        return reply.status(201).send({ ...made.agent, token: made.token });
-      },
+      (request, reply) => register(request, reply, request.project!.id),
     );
 
     app.get<{ Params: { project: string } }>(
@@ -322,14 +317,7 @@ export function createAgentsPlugin(options: AgentApiOptions = {}): FastifyPlugin
         config: { authz: { project: "maintainer", scope: "read" } },
         schema: {
           params: PROJECT_PARAMS,
-          response: {
-            200: {
-              type: "object",
-              required: ["agents"],
-              properties: { agents: { type: "array", items: AGENT } },
-            },
-            ...ERRORS,
-          },
+          response: AGENT_LIST,
         },
       },
       async (request) => ({ agents: (await listAgents(db, request.project!.id)).map(toAgent) }),
@@ -344,22 +332,7 @@ export function createAgentsPlugin(options: AgentApiOptions = {}): FastifyPlugin
           response: NO_CONTENT,
         },
       },
-      async (request, reply) => {
-        const done = await revokeAgent(
-          db,
-          request.project!.id,
-          request.params.id,
-          request.principal!.userId,
-          clock.now(),
-        );
-        if (done === undefined)
-          throw new ServerError(
-            "NOT_FOUND",
-            `Expected an agent with id ${request.params.id} in project ${request.project!.slug}, found none`,
-            { field: "id" },
-          );
-        return reply.status(204).send();
-      },
+      (request, reply) => revoke(request, reply, request.project!.id, request.params.id),
     );
 
     // --- secrets -------------------------------------------------------------------------------------
