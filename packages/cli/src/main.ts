@@ -12,14 +12,19 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { Command, CommandIo, Flags } from "./command.ts";
+import { agentCommand } from "./commands/agent.ts";
 import { buildCommand } from "./commands/build.ts";
+import { configCommand } from "./commands/config.ts";
 import { initCommand } from "./commands/init.ts";
 import { inspectCommand } from "./commands/inspect.ts";
 import { keygenCommand } from "./commands/keygen.ts";
+import { loginCommand } from "./commands/login.ts";
 import { publishCommand } from "./commands/publish.ts";
+import { remoteCommand } from "./commands/remote.ts";
 import { repoCommand } from "./commands/repo.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { signCommand } from "./commands/sign.ts";
+import { uploadCommand } from "./commands/upload.ts";
 import type { PackageFormat } from "./formats.ts";
 import { exitCodeOf, formatUsageError, UsageError } from "./usage-error.ts";
 
@@ -32,6 +37,11 @@ export const COMMANDS: readonly Command[] = [
   publishCommand,
   repoCommand,
   serveCommand,
+  agentCommand,
+  loginCommand,
+  configCommand,
+  uploadCommand,
+  remoteCommand,
   initCommand,
 ];
 

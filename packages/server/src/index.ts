@@ -127,3 +127,68 @@ export {
   repositoryUrl,
 } from "./repos/settings.ts";
 export { withPublishLock } from "./repos/lock.ts";
+export {
+  type AgentLog,
+  type AgentOptions,
+  type AgentStats,
+  runAgent,
+} from "./agent/agent.ts";
+export {
+  AgentApiError,
+  type AgentClient,
+  type ClaimPayload,
+  createAgentClient,
+  LogBatcher,
+} from "./agent/client.ts";
+export { buildUnsigned, type ExecuteOptions, type ExecuteResult, executeJob } from "./agent/execute.ts";
+export {
+  chooseSandbox,
+  createRedactor,
+  type RunAs,
+  type RunStepsOptions,
+  resolveRunAs,
+  runSteps,
+  type Sandbox,
+  type StepsResult,
+  stepEnvironment,
+} from "./agent/steps.ts";
+export { type BuildTrigger, type CreateBuildInput, createBuild, jobArch } from "./builds/requests.ts";
+export {
+  type BuildState,
+  type BuildView,
+  buildAccess,
+  getBuild,
+  type JobView,
+  listBuilds,
+} from "./builds/views.ts";
+export {
+  listTargets,
+  type Packager,
+  packagerOf,
+  resolveTargets,
+  type TargetEntry,
+} from "./builds/catalogue.ts";
+export {
+  appendLogs,
+  DEFAULT_LOG_CAP_BYTES,
+  DEFAULT_LOG_RETENTION_MS,
+  type LogChunk,
+  type LogEntry,
+  type LogPage,
+  pruneBuilds,
+  readLogs,
+  systemLog,
+} from "./builds/logs.ts";
+export { type LogHub, type LogHubOptions, logHub } from "./builds/notify.ts";
+export { buildsPlugin } from "./app/plugins/builds.ts";
+export { type BuildLogsOptions, buildLogsPlugin } from "./app/plugins/build-logs.ts";
+export { githubHooksPlugin, type HooksPluginOptions, hooksPlugin } from "./app/plugins/hooks.ts";
+export {
+  DEFAULT_GITHUB_API_URL,
+  deleteWebhook,
+  getWebhook,
+  putWebhook,
+  rotateWebhookSecret,
+  signBody,
+  verifySignature,
+} from "./builds/github.ts";
