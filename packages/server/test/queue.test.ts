@@ -42,6 +42,23 @@ function rejectsWith(code: string, data?: Record<string, unknown>): (e: unknown)
   };
 }
 
+/** Every call an attempt's holder makes is refused with STALE_ATTEMPT carrying `details`. */
+async function allFenced(
+  db: Db,
+  jobId: number,
+  attempt: number,
+  details: Record<string, unknown>,
+): Promise<void> {
+  const stale = rejectsWith("STALE_ATTEMPT", details);
+  await assert.rejects(heartbeat(db, jobId, attempt), stale);
+  await assert.rejects(recordUpload(db, jobId, attempt, { sha256: SHA, fileName: "x.deb" }), stale);
+  await assert.rejects(completeJob(db, jobId, attempt), stale);
+  await assert.rejects(
+    failJob(db, jobId, attempt, { code: "AGENT_ERROR", message: "late", retry: true }),
+    stale,
+  );
+}
+
 async function one<T>(db: Db, sql: string, params: unknown[] = []): Promise<T> {
   const { rows } = await db.query<T>(sql, params);
   assert.equal(rows.length, 1, `one row from ${sql}`);
@@ -476,32 +493,14 @@ eachDb((kind, fresh) => {
     );
 
     const stale1 = { jobId, attempt: 1, current: 1 };
-    await assert.rejects(heartbeat(fx.db, jobId, 1), rejectsWith("STALE_ATTEMPT", stale1));
-    await assert.rejects(
-      recordUpload(fx.db, jobId, 1, { sha256: SHA, fileName: "x.deb" }),
-      rejectsWith("STALE_ATTEMPT", stale1),
-    );
-    await assert.rejects(completeJob(fx.db, jobId, 1), rejectsWith("STALE_ATTEMPT", stale1));
-    await assert.rejects(
-      failJob(fx.db, jobId, 1, { code: "AGENT_ERROR", message: "late", retry: true }),
-      rejectsWith("STALE_ATTEMPT", stale1),
-    );
+    await allFenced(fx.db, jobId, 1, stale1);
 
     assert.equal(await claimJob(fx.db, worker, options), undefined, "not before its backoff");
     await due(fx.db, jobId);
     const c2 = await claimJob(fx.db, { ...worker, owner: "worker:w2" }, options);
     assert.equal(c2?.attempt, 2);
     const stale2 = { jobId, attempt: 1, current: 2 };
-    await assert.rejects(heartbeat(fx.db, jobId, 1), rejectsWith("STALE_ATTEMPT", stale2));
-    await assert.rejects(
-      recordUpload(fx.db, jobId, 1, { sha256: SHA, fileName: "x.deb" }),
-      rejectsWith("STALE_ATTEMPT", stale2),
-    );
-    await assert.rejects(completeJob(fx.db, jobId, 1), rejectsWith("STALE_ATTEMPT", stale2));
-    await assert.rejects(
-      failJob(fx.db, jobId, 1, { code: "AGENT_ERROR", message: "late", retry: true }),
-      rejectsWith("STALE_ATTEMPT", stale2),
-    );
+    await allFenced(fx.db, jobId, 1, stale2);
     await assert.rejects(heartbeat(fx.db, jobId, 3), rejectsWith("STALE_ATTEMPT", { current: 2 }));
     await assert.rejects(heartbeat(fx.db, 999_999, 1), rejectsWith("NOT_FOUND"));
     assert.equal((await heartbeat(fx.db, jobId, 2)).cancel, false);
