@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import type { TestContext } from "node:test";
 import type { AppConfig, Db } from "@packyard/server";
-import type { FastifyInstance, FastifyPluginAsync } from "fastify";
+import type { FastifyInstance } from "fastify";
 import type { Command, CommandIo } from "../src/command.ts";
 import { configCommand } from "../src/commands/config.ts";
 import { loginCommand } from "../src/commands/login.ts";
@@ -72,31 +72,6 @@ export async function cli(args: string[], env: Record<string, string>, cwd: stri
   return { status, stdout, stderr };
 }
 
-/** The plugins of issue 20 this test needs, when their modules exist yet (written at the same time). */
-export async function buildPlugins(): Promise<FastifyPluginAsync<never>[]> {
-  const plugins: FastifyPluginAsync<never>[] = [];
-  const load = async (path: string): Promise<Record<string, unknown> | undefined> => {
-    try {
-      return (await import(path)) as Record<string, unknown>;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND") return undefined;
-      throw e;
-    }
-  };
-  const builds = await load("../../server/src/app/plugins/builds.ts");
-  if (builds?.buildsPlugin !== undefined) plugins.push(builds.buildsPlugin as FastifyPluginAsync<never>);
-  const logs = await load("../../server/src/app/plugins/build-logs.ts");
-  if (logs?.buildLogsPlugin !== undefined)
-    plugins.push(
-      (logs.buildLogsPlugin as (o: object) => FastifyPluginAsync<never>)({
-        keepaliveMs: 500,
-        pollMs: 100,
-        retryMs: 100,
-      }),
-    );
-  return plugins;
-}
-
 export const HELLO_CONFIG = `name: hello
 version: 1.0.0
 arch: all
@@ -144,7 +119,6 @@ export async function startRemoteServer(t: TestContext): Promise<RemoteServer> {
   await migrate(db);
   const masterKey = { version: 1, bytes: new Uint8Array(32).fill(9) };
   await verifyMasterKey(db, masterKey, new Date());
-  const plugins = await buildPlugins();
   const config: AppConfig = { scrypt: { n: 1024, r: 8, p: 1 }, rateLimit: { max: 100_000 } };
   const app = await buildApp(
     {
@@ -156,8 +130,8 @@ export async function startRemoteServer(t: TestContext): Promise<RemoteServer> {
       config,
       keyGenerator: poolKeyGenerator,
     },
-    // biome-ignore lint/suspicious/noExplicitAny: plugin option types are the app's.
-    { plugins: plugins as any },
+    // Short SSE keepalives and polls, so streams notice state changes quickly.
+    { builds: { logs: { keepaliveMs: 500, pollMs: 100, retryMs: 100 } } },
   );
   await app.listen({ host: "127.0.0.1", port: 0 });
   const address = app.server.address();

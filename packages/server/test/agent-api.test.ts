@@ -12,7 +12,6 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { memoryStorage, type Storage } from "@packyard/repo";
 import { testPackage } from "@packyard/testkit/debs";
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
-import { createAgentsPlugin } from "../src/app/plugins/agents.ts";
 import { checkJobArtifact, jobToPublish, publishJob, resumePublishing } from "../src/builds/job-publish.ts";
 import { completeJob, reapExpired } from "../src/builds/queue.ts";
 import { secretsForJob } from "../src/builds/secrets.ts";
@@ -89,7 +88,7 @@ async function setup(t: TestContext, fresh: (t: TestContext) => Promise<FreshDb 
       config: { scrypt: TEST_SCRYPT, publicUrl: PUBLIC_URL },
       keyGenerator: poolKeyGenerator,
     },
-    { plugins: [createAgentsPlugin({ queue: { backoffBaseMs: 0 } })] },
+    { builds: { agents: { queue: { backoffBaseMs: 0 } } } },
   );
   t.after(() => app.close());
   const request = async (o: InjectOptions) => {

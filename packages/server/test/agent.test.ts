@@ -22,7 +22,6 @@ import {
   LogBatcher,
 } from "../src/agent/client.ts";
 import { executeJob, type LogStream } from "../src/agent/execute.ts";
-import { createAgentsPlugin } from "../src/app/plugins/agents.ts";
 import { cancelBuild } from "../src/builds/queue.ts";
 import {
   buildApp,
@@ -397,7 +396,7 @@ async function server(
       keyGenerator: poolKeyGenerator,
     },
     // Short leases: heartbeats every 500 ms.
-    { plugins: [createAgentsPlugin({ queue: { leaseMs: 2000, backoffBaseMs: 100 } })] },
+    { builds: { agents: { queue: { leaseMs: 2000, backoffBaseMs: 100 } } } },
   );
   t.after(() => app.close());
   await app.listen({ host: "127.0.0.1", port: 0 });

@@ -6,7 +6,6 @@ import { createHash } from "node:crypto";
 import { describe, type TestContext, test } from "node:test";
 import { CATALOGUE, memoryStorage } from "@packyard/repo";
 import type { LightMyRequestResponse } from "fastify";
-import { buildsPlugin } from "../src/app/plugins/builds.ts";
 import {
   compareBuildVersions,
   jobArch,
@@ -238,7 +237,7 @@ async function setup(
       config: { scrypt: TEST_SCRYPT, rateLimit: { max: 100_000 } },
       keyGenerator: poolKeyGenerator,
     },
-    { plugins: [buildsPlugin] },
+    {},
   );
   t.after(() => app.close());
   const now = clock.now();

@@ -8,7 +8,6 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, type TestContext, test } from "node:test";
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
-import { hooksPlugin } from "../src/app/plugins/hooks.ts";
 import { signBody } from "../src/builds/github.ts";
 import { blobKey, buildApp, serverLogger } from "../src/index.ts";
 import {
@@ -138,7 +137,7 @@ async function setup(
       logger: serverLogger({ level: "debug", destination: { write: (l: string) => void lines.push(l) } }),
       config: { scrypt: TEST_SCRYPT },
     },
-    { plugins: [hooksPlugin({ githubApiUrl: githubUrl, downloadTimeoutMs: 10_000 })] },
+    { builds: { hooks: { githubApiUrl: githubUrl, downloadTimeoutMs: 10_000 } } },
   );
   t.after(() => app.close());
   // The harness's own app logs one request, so the file's secrets check has its log to search.

@@ -1,6 +1,6 @@
 /**
  * `buildApp(deps)`: the packyard server as a fastify 5 app, not listening (tests call `inject`, `packyard
- * serve` calls `listen`). One plugin per area: accounts, projects, uploads, keys, repos, ops. Every route declares a schema and an
+ * serve` calls `listen`). One plugin per area: accounts, projects, uploads, keys, repos, builds, ops. Every route declares a schema and an
  * authorization rule (authz.ts); a route without one stops the build.
  */
 import { createHash, randomUUID } from "node:crypto";
@@ -21,6 +21,10 @@ import { notFound } from "../repos/serve.ts";
 import { REDACT } from "./logger.ts";
 import { Metrics } from "./metrics.ts";
 import { accountsPlugin } from "./plugins/accounts.ts";
+import { type AgentApiOptions, createAgentsPlugin } from "./plugins/agents.ts";
+import { type BuildLogsOptions, buildLogsPlugin } from "./plugins/build-logs.ts";
+import { buildsPlugin } from "./plugins/builds.ts";
+import { type HooksPluginOptions, hooksPlugin } from "./plugins/hooks.ts";
 import { opsPlugin } from "./plugins/ops.ts";
 import { FILES_MOUNT, filesPlugin } from "./plugins/files.ts";
 import { installPlugin } from "./plugins/install.ts";
@@ -72,8 +76,20 @@ export function routeTable(app: FastifyInstance): readonly RouteEntry[] {
   return tables.get(app) ?? [];
 }
 
+/** Settings of the builds area's plugins (tests shorten leases, keepalives and polls). */
+export interface BuildsOptions {
+  /** The agent API: queue options (lease, backoff), publish lock attempts. */
+  agents?: AgentApiOptions;
+  /** Build logs: SSE keepalive, poll interval, page size. */
+  logs?: BuildLogsOptions;
+  /** The GitHub webhook: API base URL (else config.githubApiUrl), download time limit. */
+  hooks?: HooksPluginOptions;
+}
+
 /** Options of {@link buildApp} beside its dependencies. */
 export interface BuildOptions {
+  /** Settings of the builds plugins (registered always). */
+  builds?: BuildsOptions;
   /** More plugins (later areas: builds, web), registered under the same rules after the built-in ones. */
   plugins?: readonly FastifyPluginAsync<PluginOptions>[];
 }
@@ -193,6 +209,12 @@ export async function buildApp(deps: AppDeps, build: BuildOptions = {}): Promise
   await app.register(installPlugin, { ...options, prefix: "/api/v1" });
   // Repository files (apt, dnf, pacman and apk fetch them) under /r/<project>/<repository>/.
   await app.register(filesPlugin, { ...options, prefix: "/r" });
+  // Builds (issue 20): targets and build requests, logs (JSON and SSE), agents and their API, the GitHub
+  // webhook. These plugins carry their own /api/v1 (and /hooks) prefixes.
+  await app.register(buildsPlugin, options);
+  await app.register(buildLogsPlugin(build.builds?.logs), options);
+  await app.register(createAgentsPlugin(build.builds?.agents), options);
+  await app.register(hooksPlugin(build.builds?.hooks), options);
   await app.register(opsPlugin, options);
   for (const plugin of build.plugins ?? []) await app.register(plugin, options);
   await app.ready();
