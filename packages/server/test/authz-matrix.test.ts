@@ -11,6 +11,10 @@ import { checkKey, insertKey, issueReadToken, routeTable, ROLES, ruleText, SCOPE
 import { bearer, type Harness, harness, secret, secretsNeverLeak, TEST_MASTER_KEY } from "./app-harness.ts";
 import { POOL_APK, POOL_OPENPGP } from "./key-pool.ts";
 import { eachDb } from "./dbs.ts";
+import { registerAgent } from "../src/builds/agents.ts";
+import { putWebhook, signBody } from "../src/builds/github.ts";
+import { setSecret } from "../src/builds/secrets.ts";
+import { signSourceUrl } from "../src/builds/signed-url.ts";
 
 const PRINCIPALS = [
   "anonymous",
@@ -24,6 +28,24 @@ const PRINCIPALS = [
   "expired token",
 ] as const;
 type PrincipalName = (typeof PRINCIPALS)[number];
+
+/**
+ * Routes whose rule is `{ signedIn, scope }` but that check the caller's role in the build's project
+ * (buildAccess / projectAccess): they answer as project routes of that role do.
+ */
+const BUILD_ROLES: Record<string, (typeof ROLES)[number]> = {
+  "GET /api/v1/builds/:id": "viewer",
+  "POST /api/v1/builds/:id/cancel": "maintainer",
+  "GET /api/v1/builds/:id/logs": "viewer",
+  "GET /api/v1/builds/:id/logs/stream": "viewer",
+};
+
+function expectedFor(key: string, rule: AuthzRule, who: PrincipalName): "2xx" | 401 | 403 | 404 {
+  const role = BUILD_ROLES[key];
+  if (role !== undefined && typeof rule === "object" && "signedIn" in rule)
+    return expected({ project: role, scope: rule.scope! }, who);
+  return expected(rule, who);
+}
 
 /** What the rule implies for the caller: a 2xx, or the error status. */
 function expected(rule: AuthzRule, who: PrincipalName): "2xx" | 401 | 403 | 404 {
@@ -122,7 +144,195 @@ const files = (c: Cell) => `/api/v1/projects/${c.project}/packages/hello/files`;
 const releases = (c: Cell) => `/api/v1/projects/${c.project}/packages/hello/releases`;
 const readTokens = (c: Cell) => `/api/v1/projects/${c.project}/repository/read-tokens`;
 
+/** A packyard.yml that references no file, so a build of it needs no upload. */
+const BUILDABLE = "name: hello\nversion: 1.0.0\narch: amd64\n";
+
+/** Package `hello` (BUILDABLE) and a build of it in `state` with one deb job; returns the build id. */
+async function withBuild(c: SetupCell, state = "pending"): Promise<number> {
+  const now = c.h.clock.now();
+  const { rows: p } = await c.h.db.query<{ id: number }>(
+    `INSERT INTO packages (project_id, name, config, created_at, updated_at) VALUES ($1, 'hello', $2, $3, $3)
+     RETURNING id`,
+    [c.projectId, BUILDABLE, now],
+  );
+  const { rows } = await c.h.db.query<{ id: number }>(
+    `INSERT INTO builds (project_id, package_id, version, state, targets, config, source_date_epoch, created_at)
+     VALUES ($1, $2, '1.0.0', $3, ARRAY['debian-12'], $4, 0, $5) RETURNING id`,
+    [c.projectId, p[0]!.id, state, BUILDABLE, now],
+  );
+  const jobState = state === "succeeded" ? "succeeded" : "pending";
+  await c.h.db.query(
+    `INSERT INTO jobs (build_id, project_id, format, arch, targets, state, created_at)
+     VALUES ($1, $2, 'deb', 'amd64', ARRAY['debian-12'], $3, $4)`,
+    [rows[0]!.id, c.projectId, jobState, now],
+  );
+  return rows[0]!.id;
+}
+
+/** Package `hello` with a GitHub webhook; returns the webhook's secret. */
+async function withWebhook(c: SetupCell): Promise<string> {
+  await withPackage(c);
+  const made = await putWebhook(
+    { db: c.h.db, masterKey: TEST_MASTER_KEY, clock: c.h.clock },
+    c.projectId,
+    { package: "hello", assets: [], pushAccessName: null },
+    null,
+  );
+  return secret(made.secret!);
+}
+
 const SAMPLES: Record<string, Sample> = {
+  // Builds (issue 20).
+  "GET /api/v1/targets": () => ({ url: "/api/v1/targets" }),
+  "POST /api/v1/projects/:project/packages/:pkg/builds": async (c) => {
+    await c.h.db.query(
+      "INSERT INTO packages (project_id, name, config, created_at, updated_at) VALUES ($1, 'hello', $2, $3, $3)",
+      [c.projectId, BUILDABLE, c.h.clock.now()],
+    );
+    return {
+      url: `/api/v1/projects/${c.project}/packages/hello/builds`,
+      payload: { version: "1.0.0", targets: ["debian-12"] },
+    };
+  },
+  "GET /api/v1/projects/:project/builds": (c) => ({ url: `/api/v1/projects/${c.project}/builds` }),
+  "GET /api/v1/builds/:id": async (c) => ({ url: `/api/v1/builds/${await withBuild(c)}` }),
+  "POST /api/v1/builds/:id/cancel": async (c) => ({ url: `/api/v1/builds/${await withBuild(c)}/cancel` }),
+  "GET /api/v1/builds/:id/logs": async (c) => ({
+    url: `/api/v1/builds/${await withBuild(c, "succeeded")}/logs`,
+  }),
+  // A finished build, so the stream ends (event: end) under inject.
+  "GET /api/v1/builds/:id/logs/stream": async (c) => ({
+    url: `/api/v1/builds/${await withBuild(c, "succeeded")}/logs/stream`,
+  }),
+  "POST /api/v1/agents": (c) => ({ url: "/api/v1/agents", payload: { name: `shared-${c.n}` } }),
+  "GET /api/v1/agents": () => ({ url: "/api/v1/agents" }),
+  "DELETE /api/v1/agents/:id": async (c) => {
+    const made = await registerAgent(
+      c.h.db,
+      { name: `shared-${c.n}`, createdBy: c.ownerId },
+      c.h.clock.now(),
+    );
+    secret(made.token);
+    return { url: `/api/v1/agents/${made.agent.id}` };
+  },
+  "POST /api/v1/projects/:project/agents": (c) => ({
+    url: `/api/v1/projects/${c.project}/agents`,
+    payload: { name: "builder", labels: ["x"] },
+  }),
+  "GET /api/v1/projects/:project/agents": (c) => ({ url: `/api/v1/projects/${c.project}/agents` }),
+  "DELETE /api/v1/projects/:project/agents/:id": async (c) => {
+    const made = await registerAgent(
+      c.h.db,
+      { name: "builder", projectId: c.projectId, createdBy: c.ownerId },
+      c.h.clock.now(),
+    );
+    secret(made.token);
+    return { url: `/api/v1/projects/${c.project}/agents/${made.agent.id}` };
+  },
+  "PUT /api/v1/projects/:project/secrets/:name": (c) => ({
+    url: `/api/v1/projects/${c.project}/secrets/API_KEY`,
+    payload: { value: secret(`build-secret-value-${c.n}`) },
+  }),
+  "GET /api/v1/projects/:project/secrets": (c) => ({ url: `/api/v1/projects/${c.project}/secrets` }),
+  "DELETE /api/v1/projects/:project/secrets/:name": async (c) => {
+    await setSecret(
+      c.h.db,
+      TEST_MASTER_KEY,
+      c.projectId,
+      "API_KEY",
+      secret(`build-secret-value-${c.n}`),
+      c.h.clock.now(),
+    );
+    return { url: `/api/v1/projects/${c.project}/secrets/API_KEY` };
+  },
+  // Agent routes answer 401 to every user principal; any URL and body shows it.
+  "POST /api/v1/agent/claim": () => ({ url: "/api/v1/agent/claim", payload: {} }),
+  "POST /api/v1/agent/jobs/:id/heartbeat": () => ({
+    url: "/api/v1/agent/jobs/1/heartbeat",
+    payload: { attempt: 1 },
+  }),
+  "POST /api/v1/agent/jobs/:id/logs": () => ({
+    url: "/api/v1/agent/jobs/1/logs",
+    payload: { attempt: 1, chunks: [{ chunk: 0, stream: "stdout", text: "x" }] },
+  }),
+  "PUT /api/v1/agent/jobs/:id/artifact": () => ({
+    url: "/api/v1/agent/jobs/1/artifact?attempt=1&fileName=hello_1.0.0-1_amd64.deb",
+    payload: Buffer.from("x"),
+    headers: { ...OCTETS, "x-checksum-sha256": createHash("sha256").update("x").digest("hex") },
+  }),
+  "POST /api/v1/agent/jobs/:id/complete": () => ({
+    url: "/api/v1/agent/jobs/1/complete",
+    payload: { attempt: 1, outcome: "succeeded" },
+  }),
+  // Public, the signature is the credential: a valid signed URL answers 2xx to everyone.
+  "GET /api/v1/agent/sources/:job/:accessName": async (c) => {
+    await withFile(c);
+    const { rows } = await c.h.db.query<{ package_id: number; blob_sha256: string; size: number }>(
+      `SELECT f.package_id, f.blob_sha256, b.size FROM package_files f JOIN packages p ON p.id = f.package_id
+         JOIN blobs b ON b.sha256 = f.blob_sha256 WHERE p.project_id = $1`,
+      [c.projectId],
+    );
+    const file = rows[0]!;
+    const now = c.h.clock.now();
+    const { rows: builds } = await c.h.db.query<{ id: number }>(
+      `INSERT INTO builds (project_id, package_id, version, state, targets, config, sources, source_date_epoch, created_at)
+       VALUES ($1, $2, '1.0.0', 'pending', '{debian-12}', $3, $4::jsonb, 0, $5) RETURNING id`,
+      [
+        c.projectId,
+        file.package_id,
+        CONFIG,
+        JSON.stringify([{ accessName: "src.tar.gz", sha256: file.blob_sha256, size: Number(file.size) }]),
+        now,
+      ],
+    );
+    const { rows: jobs } = await c.h.db.query<{ id: number }>(
+      `INSERT INTO jobs (build_id, project_id, format, arch, targets, state, created_at)
+       VALUES ($1, $2, 'deb', 'amd64', '{debian-12}', 'pending', $3) RETURNING id`,
+      [builds[0]!.id, c.projectId, now],
+    );
+    const url = new URL(
+      signSourceUrl(
+        TEST_MASTER_KEY,
+        "http://localhost",
+        { jobId: jobs[0]!.id, accessName: "src.tar.gz", sha256: file.blob_sha256 },
+        now,
+      ),
+    );
+    return { url: url.pathname + url.search };
+  },
+  "PUT /api/v1/projects/:project/webhook": async (c) => {
+    await withPackage(c);
+    return {
+      url: `/api/v1/projects/${c.project}/webhook`,
+      payload: { package: "hello", assets: [{ pattern: "hello-*.tar.gz", accessName: "src.tar.gz" }] },
+    };
+  },
+  "GET /api/v1/projects/:project/webhook": async (c) => {
+    await withWebhook(c);
+    return { url: `/api/v1/projects/${c.project}/webhook` };
+  },
+  "DELETE /api/v1/projects/:project/webhook": async (c) => {
+    await withWebhook(c);
+    return { url: `/api/v1/projects/${c.project}/webhook` };
+  },
+  "POST /api/v1/projects/:project/webhook/secret": async (c) => {
+    await withWebhook(c);
+    return { url: `/api/v1/projects/${c.project}/webhook/secret` };
+  },
+  "POST /hooks/github/:project": async (c) => {
+    const key = await withWebhook(c);
+    const body = Buffer.from(JSON.stringify({ zen: "x" }));
+    return {
+      url: `/hooks/github/${c.project}`,
+      payload: body,
+      headers: {
+        "content-type": "application/json",
+        "x-github-event": "ping",
+        "x-github-delivery": `ping-${c.n}`,
+        "x-hub-signature-256": signBody(key, body),
+      },
+    };
+  },
   "POST /api/v1/signup": (c) => ({
     url: "/api/v1/signup",
     payload: { email: `s${c.n}@example.org`, slug: `s-${c.n}`, password: secret(`signup-password-${c.n}`) },
@@ -395,7 +605,7 @@ eachDb((_kind, fresh) => {
           headers: { ...headers, ...(token === undefined ? {} : bearer(token)) },
           ...(payload === undefined ? {} : { payload }),
         });
-        const want = expected(rule, who);
+        const want = expectedFor(`${route.method === "HEAD" ? "GET" : route.method} ${route.url}`, rule, who);
         const ok = want === "2xx" ? r.statusCode >= 200 && r.statusCode < 300 : r.statusCode === want;
         rows++;
         if (!ok)
