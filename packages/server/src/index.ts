@@ -192,3 +192,35 @@ export {
   signBody,
   verifySignature,
 } from "./builds/github.ts";
+export {
+  backoffMs,
+  buildStateOf,
+  cancelBuild,
+  type Claimant,
+  type ClaimedJob,
+  claimJob,
+  completeJob,
+  DEFAULT_LEASE_MS,
+  failJob,
+  failPublish,
+  finishPublish,
+  HEARTBEAT_EVERY_MS,
+  heartbeat,
+  isTerminal,
+  type JobFailure,
+  type JobRow,
+  type JobState,
+  jobsPublishing,
+  type QueueOptions,
+  reapExpired,
+  recordUpload,
+  refreshBuildState,
+  requireAttempt,
+  startReaper,
+} from "./builds/queue.ts";
+export { type AgentInfo, listAgents, registerAgent, revokeAgent } from "./builds/agents.ts";
+export { deleteSecret, listSecrets, secretsForJob, setSecret } from "./builds/secrets.ts";
+export { SOURCE_URL_TTL_MS, signSourceUrl, verifySourceUrl } from "./builds/signed-url.ts";
+export { checkJobArtifact, jobToPublish, publishJob, resumePublishing } from "./builds/job-publish.ts";
+export { type AgentApiOptions, agentsPlugin, createAgentsPlugin } from "./app/plugins/agents.ts";
+export type { BuildsOptions } from "./app/app.ts";
