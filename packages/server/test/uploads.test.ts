@@ -748,6 +748,95 @@ eachDb((kind, fresh) => {
     assert.deepEqual(await listAll(h.storage), []);
   });
 
+  test("blob collection keeps what builds reference: every build's sources and each job's upload", async (t) => {
+    const s = await setup(t, fresh);
+    if (s === undefined) return;
+    const { h, base } = s;
+    const { id: packageId, project_id: projectId } = (
+      await h.db.query<{ id: number; project_id: number }>(
+        "SELECT id, project_id FROM packages WHERE name = 'hello'",
+      )
+    ).rows[0]!;
+    /** A blob row and object nothing references (as an upload's commit leaves it before its reference). */
+    async function looseBlob(bytes: Uint8Array): Promise<string> {
+      await h.storage.put(blobKey(sha256(bytes)), bytes);
+      await h.db.query("INSERT INTO blobs (sha256, size, created_at) VALUES ($1, $2, $3)", [
+        sha256(bytes),
+        bytes.length,
+        h.clock.now(),
+      ]);
+      return sha256(bytes);
+    }
+    /** A finished build of `hello` with these sources and, when given, a job holding an upload. */
+    async function build(sources: { accessName: string; bytes: Uint8Array }[], upload?: string) {
+      const { rows } = await h.db.query<{ id: number }>(
+        `INSERT INTO builds (project_id, package_id, version, state, targets, config, sources, source_date_epoch,
+                             created_at)
+         VALUES ($1, $2, '1.0.0', 'succeeded', '{debian-12}', $3, $4::jsonb, 0, $5) RETURNING id`,
+        [
+          projectId,
+          packageId,
+          CONFIG,
+          JSON.stringify(
+            sources.map((x) => ({ accessName: x.accessName, sha256: sha256(x.bytes), size: x.bytes.length })),
+          ),
+          h.clock.now(),
+        ],
+      );
+      const id = rows[0]!.id;
+      if (upload !== undefined)
+        await h.db.query(
+          `INSERT INTO jobs (build_id, project_id, format, arch, targets, state, attempt, upload_sha256,
+                             upload_file_name, created_at)
+           VALUES ($1, $2, 'deb', 'amd64', '{debian-12}', 'succeeded', 1, $3, 'hello.deb', $4)`,
+          [id, projectId, upload, h.clock.now()],
+        );
+      return id;
+    }
+    const stored = async (sha: string) =>
+      (await h.storage.head(blobKey(sha))) !== undefined &&
+      (await h.db.query("SELECT 1 FROM blobs WHERE sha256 = $1", [sha])).rows.length === 1;
+
+    // A blob only a job's upload references is kept, and the collection goes on to the blobs after it (the
+    // jobs row's RESTRICT reference used to fail the deletion and end the whole collection).
+    const v1 = enc.encode("version one");
+    assert.equal((await put(s, `${base}/hello/files/hello.tar.gz`, v1)).statusCode, 201);
+    const built = await looseBlob(enc.encode("an uploaded, unsigned package"));
+    const first = await build([{ accessName: "hello.tar.gz", bytes: v1 }], built);
+    const loose = [await looseBlob(enc.encode("loose 1")), await looseBlob(enc.encode("loose 2"))].sort();
+    assert.deepEqual(await collectBlobs(h.db, h.storage, { graceMs: 3_600_000 }), {
+      blobs: loose,
+      orphans: [],
+      temporaries: [],
+    });
+    assert.ok(await stored(built), "the job's upload was collected");
+
+    // Replacing the source file keeps the bytes a build recorded (a retry or a re-run fetches them).
+    const v2 = enc.encode("version two");
+    const replaced = await put(s, `${base}/hello/files/hello.tar.gz`, v2);
+    assert.equal(replaced.statusCode, 200, replaced.body);
+    assert.ok(await stored(sha256(v1)), "the replaced file a build references was collected");
+    assert.deepEqual((await collectBlobs(h.db, h.storage, { graceMs: 3_600_000 })).blobs, []);
+
+    // The build pruned (its jobs go with it): both are collected.
+    await h.db.query("DELETE FROM builds WHERE id = $1", [first]);
+    assert.deepEqual(
+      (await collectBlobs(h.db, h.storage, { graceMs: 3_600_000 })).blobs,
+      [sha256(v1), built].sort(),
+    );
+
+    // Deleting the package collects its builds' sources and uploads with it, at once.
+    const gone = enc.encode("a source only a build still names");
+    await looseBlob(gone);
+    await build([{ accessName: "old.tar.gz", bytes: gone }], await looseBlob(enc.encode("second upload")));
+    assert.equal(
+      (await h.request({ method: "DELETE", url: `${base}/hello`, headers: bearer(s.owner) })).statusCode,
+      204,
+    );
+    assert.deepEqual(await listAll(h.storage), []);
+    assert.deepEqual((await h.db.query("SELECT sha256 FROM blobs")).rows, []);
+  });
+
   test("blob collection racing an upload of the same bytes: the committed reference keeps its object", async (t) => {
     const s = await setup(t, fresh);
     if (s === undefined) return;

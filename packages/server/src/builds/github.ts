@@ -15,21 +15,12 @@ import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Storage } from "@packyard/repo";
 import type { AppDeps, Clock } from "../app/deps.ts";
 import type { Db, Tx } from "../db/db.ts";
-import { isForeignKeyViolation } from "../db/driver-error.ts";
 import { isServerError, ServerError } from "../errors.ts";
 import type { MasterKey } from "../keys/master-key.ts";
 import { type SealContext, seal, unseal } from "../keys/seal.ts";
-import {
-  discard,
-  ensureBlobObject,
-  insertBlobRow,
-  lockBlob,
-  recheckBlobObject,
-  type StagedUpload,
-  stageUpload,
-} from "../uploads/blob-store.ts";
-import { dropIfOrphan } from "../uploads/gc.ts";
+import { discard, type StagedUpload, stageUpload } from "../uploads/blob-store.ts";
 import { checkAccessName, checkPackageName, checkReleaseVersion } from "../uploads/names.ts";
+import { storeSourceFiles } from "../uploads/source-files.ts";
 
 /** The GitHub API packyard talks to unless configured otherwise. */
 export const DEFAULT_GITHUB_API_URL = "https://api.github.com";
@@ -528,58 +519,6 @@ export interface SourceFile {
   from: string;
 }
 
-/**
- * Stores staged downloads as the package's files under their access names, all in one transaction (so a
- * build never sees half of a release), the way an upload is committed (blob-store.ts): objects first, then
- * under each blob's lock its row and the package_files row, then a last look that each object is there.
- * `uploaded_by` is null: no user uploaded them. Audited as `webhook.files`. The temporary objects stay for
- * the caller to discard.
- */
-export async function storeSourceFiles(
-  deps: { db: Db; storage: Storage; clock: Clock },
-  target: { projectId: number; packageId: number; package: string },
-  files: readonly SourceFile[],
-  delivery: { id: string; event: string },
-): Promise<void> {
-  const wrote: string[] = [];
-  for (const f of files) if (await ensureBlobObject(deps.storage, f.staged)) wrote.push(f.staged.sha256);
-  const now = deps.clock.now();
-  try {
-    await deps.db.transaction(async (tx) => {
-      const shas = [...new Set(files.map((f) => f.staged.sha256))].sort();
-      for (const sha of shas) await lockBlob(tx, sha);
-      for (const f of files) {
-        await insertBlobRow(tx, f.staged.sha256, f.staged.size, now);
-        await tx.query(
-          `INSERT INTO package_files (package_id, access_name, blob_sha256, uploaded_by, created_at, updated_at)
-           VALUES ($1, $2, $3, NULL, $4, $4)
-           ON CONFLICT (package_id, access_name) DO UPDATE
-             SET blob_sha256 = EXCLUDED.blob_sha256, uploaded_by = NULL, updated_at = EXCLUDED.updated_at`,
-          [target.packageId, f.accessName, f.staged.sha256, now],
-        );
-      }
-      await audit(tx, now, null, target.projectId, "webhook.files", {
-        delivery: delivery.id,
-        event: delivery.event,
-        package: target.package,
-        files: files.map((f) => ({ accessName: f.accessName, sha256: f.staged.sha256, from: f.from })),
-      });
-    });
-  } catch (e) {
-    for (const sha of wrote) await dropIfOrphan(deps.db, deps.storage, sha).catch(() => undefined);
-    if (isForeignKeyViolation(e))
-      throw new ServerError(
-        "NOT_FOUND",
-        `Expected the package ${target.package}, found it deleted meanwhile`,
-        {
-          field: "package",
-        },
-      );
-    throw e;
-  }
-  for (const f of files) await recheckBlobObject(deps.storage, f.staged);
-}
-
 // --- deliveries ------------------------------------------------------------------------------------------
 
 /** A build as a delivery's answer names it. */
@@ -712,13 +651,18 @@ export async function handleDelivery(
         });
         files.push({ accessName: dl.accessName, staged, from: dl.from });
       }
+      // One transaction for all (a build never sees half of a release); uploaded by no user; audited.
       if (files.length > 0)
-        await storeSourceFiles(
-          deps,
-          { projectId: target.projectId, packageId: target.packageId, package: target.package },
-          files,
-          d,
-        );
+        await storeSourceFiles(deps, { id: target.packageId, name: target.package }, files, {
+          uploadedBy: null,
+          audit: (tx, now) =>
+            audit(tx, now, null, target.projectId, "webhook.files", {
+              delivery: d.id,
+              event: d.event,
+              package: target.package,
+              files: files.map((f) => ({ accessName: f.accessName, sha256: f.staged.sha256, from: f.from })),
+            }),
+        });
     } finally {
       for (const f of files) await discard(deps.storage, f.staged.tmpKey);
     }

@@ -10,7 +10,8 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { ByteSource } from "@packyard/formats";
 import { IMMUTABLE_CACHE, type Storage } from "@packyard/repo";
-import type { Tx } from "../db/db.ts";
+import type { Clock } from "../app/deps.ts";
+import type { Db, Tx } from "../db/db.ts";
 import { ServerError } from "../errors.ts";
 
 /** Where committed blobs live. */
@@ -141,6 +142,61 @@ export async function insertBlobRow(tx: Tx, sha256: string, size: number, now: D
  */
 export async function recheckBlobObject(storage: Storage, staged: StagedUpload): Promise<void> {
   if ((await storage.head(blobKey(staged.sha256))) === undefined) await ensureBlobObject(storage, staged);
+}
+
+/**
+ * Deletes the object `blobs/sha256/<sha256>` when no row names it, under the blob's lock; false when a row
+ * exists (another upload committed it). A commit that failed after it wrote the object calls it.
+ */
+export async function dropIfOrphan(db: Db, storage: Storage, sha256: string): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    await lockBlob(tx, sha256);
+    const { rows } = await tx.query("SELECT 1 FROM blobs WHERE sha256 = $1", [sha256]);
+    if (rows.length > 0) return false;
+    await storage.delete(blobKey(sha256));
+    return true;
+  });
+}
+
+/** What {@link commitBlobs} works with. */
+export interface BlobDeps {
+  db: Db;
+  storage: Storage;
+  clock: Clock;
+}
+
+/**
+ * Commits staged uploads as blobs together with the rows that reference them: each object first (copied
+ * unless present), then one transaction that takes every blob's lock (in digest order, so two commits of the
+ * same blobs never wait on each other crosswise), inserts each blobs row and runs `write` (the referencing
+ * rows), then a last look that every object is still there ({@link recheckBlobObject}). When the
+ * transaction fails, the objects this call wrote and no row names are deleted again and the error is
+ * rethrown. The temporary objects stay for the caller to discard.
+ *
+ * @example await commitBlobs(deps, [staged], (tx) => tx.query("UPDATE jobs SET upload_sha256 = $2 WHERE id = $1", [id, staged.sha256]));
+ */
+export async function commitBlobs<T>(
+  deps: BlobDeps,
+  staged: readonly StagedUpload[],
+  write: (tx: Tx) => Promise<T>,
+): Promise<T> {
+  const wrote: string[] = [];
+  for (const s of staged) if (await ensureBlobObject(deps.storage, s)) wrote.push(s.sha256);
+  const now = deps.clock.now();
+  let result: T;
+  try {
+    result = await deps.db.transaction(async (tx) => {
+      const blobs = new Map(staged.map((s) => [s.sha256, s.size]));
+      for (const sha256 of [...blobs.keys()].sort()) await lockBlob(tx, sha256);
+      for (const [sha256, size] of blobs) await insertBlobRow(tx, sha256, size, now);
+      return write(tx);
+    });
+  } catch (e) {
+    for (const sha256 of wrote) await dropIfOrphan(deps.db, deps.storage, sha256).catch(() => undefined);
+    throw e;
+  }
+  for (const s of staged) await recheckBlobObject(deps.storage, s);
+  return result;
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The blob collector: deletes blobs no source file or artifact references (row and object), objects under
+ * The blob collector: deletes blobs nothing references (row and object), objects under
  * `blobs/sha256/` without a row (a commit that stopped between object and row), and temporary upload
  * objects left by a crashed request.
  *
@@ -20,10 +20,18 @@
  * The object deletion happens inside the transaction: if it fails the row stays (retried next time); if the
  * commit fails after it, an unreferenced row is left without its object, which the next run deletes and
  * which an upload of the same bytes writes again (it finds the object absent).
+ *
+ * What references a blob ({@link UNREFERENCED} says it once): a package's source file, an artifact, a build
+ * job's uploaded package (`jobs.upload_sha256`, published from it) and a source any build recorded
+ * (`builds.sources[*].sha256`) — of every build still in the table, not only the unfinished ones: a retry
+ * or a re-run fetches exactly the recorded bytes after the file was replaced, and build rows are pruned
+ * after their retention (logs.ts pruneBuilds), which bounds what they keep. A reference this list misses
+ * (a foreign key that refuses the deletion) keeps its blob and does not stop the collection.
  */
 import type { Storage } from "@packyard/repo";
 import type { Db } from "../db/db.ts";
-import { BLOB_PREFIX, blobKey, lockBlob, TMP_PREFIX } from "./blob-store.ts";
+import { isForeignKeyViolation } from "../db/driver-error.ts";
+import { BLOB_PREFIX, blobKey, dropIfOrphan, lockBlob, TMP_PREFIX } from "./blob-store.ts";
 
 /** Options of {@link collectBlobs}. */
 export interface CollectOptions {
@@ -48,34 +56,31 @@ export interface CollectResult {
   temporaries: string[];
 }
 
+/** Blob `b` is referenced by nothing (see the file's comment). */
 const UNREFERENCED = `NOT EXISTS (SELECT 1 FROM package_files f WHERE f.blob_sha256 = b.sha256)
-  AND NOT EXISTS (SELECT 1 FROM artifacts a WHERE a.blob_sha256 = b.sha256)`;
-
-/** Deletes one unreferenced blob (row and object) under its lock; false when it is referenced again or gone. */
-async function deleteBlob(db: Db, storage: Storage, sha256: string): Promise<boolean> {
-  return db.transaction(async (tx) => {
-    await lockBlob(tx, sha256);
-    const { rowCount } = await tx.query(`DELETE FROM blobs b WHERE b.sha256 = $1 AND ${UNREFERENCED}`, [
-      sha256,
-    ]);
-    if (rowCount === 0) return false;
-    await storage.delete(blobKey(sha256));
-    return true;
-  });
-}
+  AND NOT EXISTS (SELECT 1 FROM artifacts a WHERE a.blob_sha256 = b.sha256)
+  AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.upload_sha256 = b.sha256)
+  AND NOT EXISTS (SELECT 1 FROM builds s WHERE s.sources @> jsonb_build_array(jsonb_build_object('sha256', b.sha256)))`;
 
 /**
- * Deletes the object `blobs/sha256/<sha256>` when no row names it, under the blob's lock; false when a row
- * exists (another upload committed it). An upload whose commit failed after it wrote the object calls it.
+ * Deletes one unreferenced blob (row and object) under its lock; false when it is referenced again or gone,
+ * or when a foreign key refuses the deletion (a reference {@link UNREFERENCED} does not name: kept).
  */
-export async function dropIfOrphan(db: Db, storage: Storage, sha256: string): Promise<boolean> {
-  return db.transaction(async (tx) => {
-    await lockBlob(tx, sha256);
-    const { rows } = await tx.query("SELECT 1 FROM blobs WHERE sha256 = $1", [sha256]);
-    if (rows.length > 0) return false;
-    await storage.delete(blobKey(sha256));
-    return true;
-  });
+async function deleteBlob(db: Db, storage: Storage, sha256: string): Promise<boolean> {
+  try {
+    return await db.transaction(async (tx) => {
+      await lockBlob(tx, sha256);
+      const { rowCount } = await tx.query(`DELETE FROM blobs b WHERE b.sha256 = $1 AND ${UNREFERENCED}`, [
+        sha256,
+      ]);
+      if (rowCount === 0) return false;
+      await storage.delete(blobKey(sha256));
+      return true;
+    });
+  } catch (e) {
+    if (isForeignKeyViolation(e)) return false;
+    throw e;
+  }
 }
 
 /** Every object under `prefix` last modified before `cutoff` (objects without a time are kept). */

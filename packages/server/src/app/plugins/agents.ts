@@ -31,7 +31,6 @@ import {
   HEARTBEAT_EVERY_MS,
   heartbeat,
   type QueueOptions,
-  recordUpload,
   requireAttempt,
 } from "../../builds/queue.ts";
 import {
@@ -43,20 +42,12 @@ import {
 } from "../../builds/secrets.ts";
 import { signSourceUrl, verifySourceUrl } from "../../builds/signed-url.ts";
 import { isServerError, ServerError } from "../../errors.ts";
-import {
-  blobKey,
-  DEFAULT_UPLOAD_LIMIT,
-  discard,
-  ensureBlobObject,
-  insertBlobRow,
-  lockBlob,
-  recheckBlobObject,
-  stageUpload,
-} from "../../uploads/blob-store.ts";
-import { collectBlobs } from "../../uploads/gc.ts";
+import { blobKey, DEFAULT_UPLOAD_LIMIT, discard } from "../../uploads/blob-store.ts";
+import { storeJobUpload } from "../../uploads/job-upload.ts";
 import { checkAccessName, checkArtifactFileName } from "../../uploads/names.ts";
 import type { PluginOptions } from "../app.ts";
 import { ERRORS, NO_CONTENT, SLUG } from "../schemas.ts";
+import { acceptRawBodies, CHECKSUM_HEADER, receiveUpload } from "./uploads.ts";
 
 /** Options of {@link createAgentsPlugin}; tests shorten leases. */
 export interface AgentApiOptions {
@@ -184,19 +175,6 @@ const toAgent = (a: AgentInfo) => ({ ...a });
 /** Seconds an idle agent waits before claiming again: 2 to 5, jittered so agents spread out. */
 function retryAfterSeconds(): number {
   return 2 + Math.floor(Math.random() * 4);
-}
-
-/** The declared digest of an upload (X-Checksum-Sha256, required here). */
-function declaredSha256(request: FastifyRequest): string {
-  const value = request.headers["x-checksum-sha256"];
-  const text = (Array.isArray(value) ? value.join(",") : (value ?? "")).trim();
-  if (!/^[0-9A-Fa-f]{64}$/.test(text))
-    throw new ServerError(
-      "INVALID_REQUEST",
-      `Expected the X-Checksum-Sha256 header to be the package's SHA-256 as 64 hex digits, found ${text === "" ? "none" : JSON.stringify(text.slice(0, 100))}`,
-      { field: "X-Checksum-Sha256" },
-    );
-  return text.toLowerCase();
 }
 
 /** The base URL signed source URLs start with: the configured public URL, else the request's own. */
@@ -702,8 +680,7 @@ export function createAgentsPlugin(options: AgentApiOptions = {}): FastifyPlugin
 
     // The artifact upload reads the raw body (any Content-Type), not held to the JSON body limit.
     await app.register(async (raw) => {
-      raw.removeAllContentTypeParsers();
-      raw.addContentTypeParser("*", (_request, payload, done) => done(null, payload));
+      acceptRawBodies(raw);
 
       raw.put<{ Params: { id: number }; Querystring: { attempt: number; fileName: string } }>(
         "/api/v1/agent/jobs/:id/artifact",
@@ -731,7 +708,6 @@ export function createAgentsPlugin(options: AgentApiOptions = {}): FastifyPlugin
           const jobId = request.params.id;
           const { attempt } = request.query;
           const fileName = checkArtifactFileName(request.query.fileName);
-          const declared = declaredSha256(request);
           try {
             await ownAttempt(request.agent!, jobId, attempt);
             // Refused before a byte is read when the attempt is not the running one.
@@ -741,22 +717,13 @@ export function createAgentsPlugin(options: AgentApiOptions = {}): FastifyPlugin
             reply.header("connection", "close");
             throw e;
           }
-          const staged = await receive(request, reply, declared);
+          const staged = await receiveUpload(request, reply, storage, {
+            limitBytes: limit,
+            checksumRequired: true,
+          });
           try {
-            const wrote = await ensureBlobObject(storage, staged);
-            await db.transaction(async (tx) => {
-              await lockBlob(tx, staged.sha256);
-              await insertBlobRow(tx, staged.sha256, staged.size, clock.now());
-            });
-            try {
-              await recordUpload(db, jobId, attempt, { sha256: staged.sha256, fileName });
-            } catch (e) {
-              // The attempt went stale meanwhile: the blob may be referenced by nothing.
-              if (wrote)
-                await collectBlobs(db, storage, { graceMs: 0, only: [staged.sha256] }).catch(() => undefined);
-              throw e;
-            }
-            await recheckBlobObject(storage, staged);
+            // The attempt may have gone stale meanwhile: checked again where the upload is recorded.
+            await storeJobUpload({ db, storage, clock }, { jobId, attempt, fileName }, staged);
             return reply.status(201).send({ sha256: staged.sha256, size: staged.size });
           } finally {
             await discard(storage, staged.tmpKey);
@@ -764,23 +731,6 @@ export function createAgentsPlugin(options: AgentApiOptions = {}): FastifyPlugin
         },
       );
     });
-
-    async function receive(request: FastifyRequest, reply: FastifyReply, declared: string) {
-      const length = request.headers["content-length"];
-      try {
-        if (length !== undefined && Number(length) > limit)
-          throw new ServerError(
-            "PAYLOAD_TOO_LARGE",
-            `Expected an upload of at most ${limit} bytes, found Content-Length ${length}`,
-            { limit },
-          );
-        const body = (request.body ?? request.raw) as AsyncIterable<Uint8Array>;
-        return await stageUpload(storage, body, { limitBytes: limit, declaredSha256: declared });
-      } catch (e) {
-        reply.header("connection", "close");
-        throw e;
-      }
-    }
 
     // --- signed source downloads ---------------------------------------------------------------------
 
@@ -831,7 +781,7 @@ export function createAgentsPlugin(options: AgentApiOptions = {}): FastifyPlugin
         return reply
           .header("content-type", "application/octet-stream")
           .header("content-length", String(source.size))
-          .header("x-checksum-sha256", source.sha256)
+          .header(CHECKSUM_HEADER, source.sha256)
           .header("cache-control", "private, no-store")
           .send(Readable.from(body));
       },

@@ -24,23 +24,21 @@
  */
 import { Readable } from "node:stream";
 import { type PackageInfo, readPackage } from "@packyard/formats";
+import type { Storage } from "@packyard/repo";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Tx } from "../../db/db.ts";
 import { isForeignKeyViolation, isUniqueViolation } from "../../db/driver-error.ts";
 import { ServerError } from "../../errors.ts";
 import {
   blobKey,
+  commitBlobs,
   DEFAULT_UPLOAD_LIMIT,
   discard,
-  ensureBlobObject,
-  insertBlobRow,
-  lockBlob,
-  recheckBlobObject,
   type StagedUpload,
   stageUpload,
   storageSource,
 } from "../../uploads/blob-store.ts";
-import { collectBlobs, dropIfOrphan } from "../../uploads/gc.ts";
+import { collectBlobs } from "../../uploads/gc.ts";
 import { encodeInfo } from "../../uploads/info-json.ts";
 import {
   checkAccessName,
@@ -49,6 +47,7 @@ import {
   checkReleaseVersion,
 } from "../../uploads/names.ts";
 import { checkPackageConfig } from "../../uploads/package-config.ts";
+import { storeSourceFiles } from "../../uploads/source-files.ts";
 import type { PluginOptions } from "../app.ts";
 import { ERRORS, NO_CONTENT, SLUG } from "../schemas.ts";
 
@@ -187,18 +186,71 @@ const ARTIFACT_COLUMNS = `a.id, r.version AS release, a.file_name, a.format, a.n
   b.size, a.info->>'summary' AS summary, a.created_at`;
 const ARTIFACT_FROM = `artifacts a JOIN releases r ON r.id = a.release_id JOIN blobs b ON b.sha256 = a.blob_sha256`;
 
-/** The declared digest of an upload, from {@link CHECKSUM_HEADER}; undefined when none was sent. */
-function declaredSha256(request: FastifyRequest): string | undefined {
+/**
+ * The declared digest of an upload, from {@link CHECKSUM_HEADER}, lowercased; undefined when none was sent
+ * and it is not `required` (INVALID_REQUEST when it is, or when it is not 64 hex digits).
+ */
+function declaredSha256(request: FastifyRequest, required: boolean): string | undefined {
   const value = request.headers[CHECKSUM_HEADER];
-  if (value === undefined) return undefined;
-  const text = Array.isArray(value) ? value.join(",") : value;
-  if (!/^[0-9A-Fa-f]{64}$/.test(text.trim()))
+  if (value === undefined && !required) return undefined;
+  const text = (Array.isArray(value) ? value.join(",") : (value ?? "")).trim();
+  if (!/^[0-9A-Fa-f]{64}$/.test(text))
     throw new ServerError(
       "INVALID_REQUEST",
-      `Expected the X-Checksum-Sha256 header to be a SHA-256 as 64 hex digits, found ${JSON.stringify(text.slice(0, 100))}`,
+      `Expected the X-Checksum-Sha256 header to be a SHA-256 as 64 hex digits, found ${text === "" ? "none" : JSON.stringify(text.slice(0, 100))}`,
       { field: "X-Checksum-Sha256" },
     );
-  return text.trim().toLowerCase();
+  return text.toLowerCase();
+}
+
+/** Options of {@link receiveUpload}. */
+export interface ReceiveOptions {
+  /** Largest accepted body in bytes. */
+  limitBytes: number;
+  /** Whether the client must declare the digest in {@link CHECKSUM_HEADER} (else it may). */
+  checksumRequired: boolean;
+}
+
+/**
+ * Streams a raw request body (a route under {@link acceptRawBodies}) to a temporary object of the blob
+ * store, hashed, counted and checked against the declared {@link CHECKSUM_HEADER}. A Content-Length over
+ * the limit is refused before a byte is read; a body without one is cut at the limit. A refused upload
+ * closes the connection, so the client stops sending. The caller commits or discards the staged object.
+ */
+export async function receiveUpload(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  storage: Storage,
+  options: ReceiveOptions,
+): Promise<StagedUpload> {
+  const limit = options.limitBytes;
+  const length = request.headers["content-length"];
+  try {
+    const declared = declaredSha256(request, options.checksumRequired);
+    if (length !== undefined && Number(length) > limit)
+      throw new ServerError(
+        "PAYLOAD_TOO_LARGE",
+        `Expected an upload of at most ${limit} bytes, found Content-Length ${length}`,
+        { limit },
+      );
+    const body = (request.body ?? request.raw) as AsyncIterable<Uint8Array>;
+    return await stageUpload(storage, body, {
+      limitBytes: limit,
+      ...(declared === undefined ? {} : { declaredSha256: declared }),
+    });
+  } catch (e) {
+    reply.header("connection", "close");
+    throw e;
+  }
+}
+
+/**
+ * Makes the routes of `app` (an encapsulated plugin) take their body raw: every Content-Type (or none)
+ * streams through unparsed, not held to fastify's body limit, for {@link receiveUpload}.
+ */
+export function acceptRawBodies(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", (_request, payload, done) => done(null, payload));
 }
 
 function isReaderError(e: unknown): e is Error & { code: string } {
@@ -263,62 +315,8 @@ export async function uploadsPlugin(app: FastifyInstance, options: PluginOptions
     }
   }
 
-  /**
-   * Streams the request body to a temporary object. A Content-Length over the limit is refused before a
-   * byte is read; a body without one is cut at the limit. A refused upload closes the connection, so the
-   * client stops sending.
-   */
-  async function receive(request: FastifyRequest, reply: FastifyReply): Promise<StagedUpload> {
-    const declared = declaredSha256(request);
-    const length = request.headers["content-length"];
-    try {
-      if (length !== undefined && Number(length) > limit)
-        throw new ServerError(
-          "PAYLOAD_TOO_LARGE",
-          `Expected an upload of at most ${limit} bytes, found Content-Length ${length}`,
-          { limit },
-        );
-      const body = (request.body ?? request.raw) as AsyncIterable<Uint8Array>;
-      return await stageUpload(storage, body, {
-        limitBytes: limit,
-        ...(declared === undefined ? {} : { declaredSha256: declared }),
-      });
-    } catch (e) {
-      reply.header("connection", "close");
-      throw e;
-    }
-  }
-
-  /**
-   * Commits a staged upload: the object at `blobs/sha256/<hex>` (copied unless present), then in one
-   * transaction under the blob's lock its row and what `write` adds (the referencing row), then a last look
-   * that the object is still there (blob-store.ts, gc.ts). When the transaction fails, an object this call
-   * wrote and no row names is deleted again, and a package deleted meanwhile is 404.
-   */
-  async function commitUpload<T>(
-    staged: StagedUpload,
-    pkg: PackageRow,
-    write: (tx: Tx) => Promise<T>,
-  ): Promise<T> {
-    const wrote = await ensureBlobObject(storage, staged);
-    let result: T;
-    try {
-      result = await db.transaction(async (tx) => {
-        await lockBlob(tx, staged.sha256);
-        await insertBlobRow(tx, staged.sha256, staged.size, clock.now());
-        return write(tx);
-      });
-    } catch (e) {
-      if (wrote) await dropIfOrphan(db, storage, staged.sha256).catch(() => undefined);
-      if (isForeignKeyViolation(e))
-        throw new ServerError("NOT_FOUND", `Expected the package ${pkg.name}, found it deleted meanwhile`, {
-          field: "package",
-        });
-      throw e;
-    }
-    await recheckBlobObject(storage, staged);
-    return result;
-  }
+  const receive = (request: FastifyRequest, reply: FastifyReply) =>
+    receiveUpload(request, reply, storage, { limitBytes: limit, checksumRequired: false });
 
   /** Lists a package's files. */
   async function filesOf(packageId: number): Promise<FileRow[]> {
@@ -418,9 +416,13 @@ export async function uploadsPlugin(app: FastifyInstance, options: PluginOptions
     async (request, reply) => {
       const row = await findPackage(request.project!.id, request.params.pkg);
       const shas = await db.transaction(async (tx) => {
+        // Everything of the package that references blobs: its files, artifacts, builds' sources and uploads.
         const { rows } = await tx.query<{ sha256: string }>(
           `SELECT blob_sha256 AS sha256 FROM package_files WHERE package_id = $1
-           UNION SELECT a.blob_sha256 FROM artifacts a JOIN releases r ON r.id = a.release_id WHERE r.package_id = $1`,
+           UNION SELECT a.blob_sha256 FROM artifacts a JOIN releases r ON r.id = a.release_id WHERE r.package_id = $1
+           UNION SELECT s->>'sha256' FROM builds b, jsonb_array_elements(b.sources) s WHERE b.package_id = $1
+           UNION SELECT j.upload_sha256 FROM jobs j JOIN builds b ON b.id = j.build_id
+                  WHERE b.package_id = $1 AND j.upload_sha256 IS NOT NULL`,
           [row.id],
         );
         await audit(tx, request.principal!.userId, request.project!.id, "package.delete", { name: row.name });
@@ -618,8 +620,7 @@ export async function uploadsPlugin(app: FastifyInstance, options: PluginOptions
   // Upload routes read the raw body: every Content-Type (or none) streams through, unparsed and not held
   // to fastify's body limit; the upload limit is enforced on the stream (receive above).
   await app.register(async (raw) => {
-    raw.removeAllContentTypeParsers();
-    raw.addContentTypeParser("*", (_request, payload, done) => done(null, payload));
+    acceptRawBodies(raw);
 
     raw.put<{ Params: { project: string; pkg: string; "*": string } }>(
       "/projects/:project/packages/:pkg/files/*",
@@ -632,26 +633,19 @@ export async function uploadsPlugin(app: FastifyInstance, options: PluginOptions
         const pkg = await findPackage(request.project!.id, request.params.pkg);
         const staged = await receive(request, reply);
         try {
-          const now = clock.now();
-          const result = await commitUpload(staged, pkg, async (tx) => {
-            const before = await tx.query<{ blob_sha256: string }>(
-              "SELECT blob_sha256 FROM package_files WHERE package_id = $1 AND access_name = $2 FOR UPDATE",
-              [pkg.id, accessName],
-            );
-            const { rows } = await tx.query<FileRow>(
-              `INSERT INTO package_files (package_id, access_name, blob_sha256, uploaded_by, created_at, updated_at)
-               VALUES ($1, $2, $3, $4, $5, $5)
-               ON CONFLICT (package_id, access_name) DO UPDATE
-                 SET blob_sha256 = EXCLUDED.blob_sha256, uploaded_by = EXCLUDED.uploaded_by, updated_at = EXCLUDED.updated_at
-               RETURNING access_name, blob_sha256, $6::bigint AS size, created_at, updated_at`,
-              [pkg.id, accessName, staged.sha256, request.principal!.userId, now, staged.size],
-            );
-            return { row: rows[0]!, previous: before.rows[0]?.blob_sha256 };
+          const [file] = await storeSourceFiles({ db, storage, clock }, pkg, [{ accessName, staged }], {
+            uploadedBy: request.principal!.userId,
+            onCollectError: (err) =>
+              request.log.warn({ err }, "collecting the replaced blob failed; the next collection retries"),
           });
           metrics.uploaded("file", staged.size);
-          if (result.previous !== undefined && result.previous !== staged.sha256)
-            await collect(request, [result.previous]);
-          return reply.status(result.previous === undefined ? 201 : 200).send(toFile(result.row));
+          return reply.status(file!.previous === undefined ? 201 : 200).send({
+            name: file!.accessName,
+            sha256: file!.sha256,
+            size: file!.size,
+            createdAt: file!.createdAt,
+            updatedAt: file!.updatedAt,
+          });
         } finally {
           await discard(storage, staged.tmpKey);
         }
@@ -690,7 +684,7 @@ export async function uploadsPlugin(app: FastifyInstance, options: PluginOptions
           if (existing !== undefined) return reply.status(200).send(toArtifact(existing));
           let row: ArtifactRow;
           try {
-            row = await commitUpload(staged, pkg, async (tx) => {
+            row = await commitBlobs({ db, storage, clock }, [staged], async (tx) => {
               await tx.query(
                 `INSERT INTO releases (package_id, project_id, version, created_by, created_at) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (package_id, version) DO NOTHING`,
@@ -724,6 +718,14 @@ export async function uploadsPlugin(app: FastifyInstance, options: PluginOptions
               return made.rows[0]!;
             });
           } catch (e) {
+            if (isForeignKeyViolation(e))
+              throw new ServerError(
+                "NOT_FOUND",
+                `Expected the package ${pkg.name}, found it deleted meanwhile`,
+                {
+                  field: "package",
+                },
+              );
             if (isUniqueViolation(e, "artifacts_package_key")) {
               // Another upload of the same name, version and architecture committed meanwhile.
               const again = await sameArtifact(projectId, info, fileName, version, staged.sha256, pkg.id);
