@@ -9,9 +9,19 @@
  * 4. check the key without writing, migrate, then record or check the key again;
  * 5. storage (PACKYARD_STORAGE=s3://…, else `<data>/storage`);
  * 6. first start: the admin user and a token, printed once outside the logger (or written 0600 to a file);
- * 7. listen. `close()` stops accepting, lets requests in flight finish up to a deadline, then closes the
- *    database and releases the lock.
+ * 7. listen; then the builds machinery: the in-process build workers (`workers`), the reaper of expired
+ *    leases, the resumption of publishes a stopped server left in `publishing` (in the background), the
+ *    hourly retention of finished builds and their logs (`logRetentionDays`).
+ * 8. `close()` stops accepting, lets requests in flight finish up to a deadline, lets the workers' running
+ *    jobs finish and their publishes end, stops the reaper and the timers, then closes the database and
+ *    releases the lock.
+ *
+ * Build tuning from the environment (tests shorten both): PACKYARD_BUILD_LEASE_MS (lease of claims and
+ * heartbeats, default 60000) and PACKYARD_BUILD_HEARTBEAT_MS (the workers' heartbeat interval, default a
+ * quarter of the lease, at most 15000). PACKYARD_TEST_PAUSE_AFTER_WRITES=k (tests only) pauses every write
+ * to the hosted repositories after the k-th (builds/test-pause.ts).
  */
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
@@ -22,7 +32,12 @@ import { SCOPES, issueToken } from "./accounts/tokens.ts";
 import { reindexRepositories } from "./repos/reindex.ts";
 import { collectBlobs } from "./uploads/gc.ts";
 import { createUser } from "./accounts/users.ts";
-import { type BuildOptions, buildApp } from "./app/app.ts";
+import { type BuildOptions, type BuildsOptions, buildApp } from "./app/app.ts";
+import { registerAgent, revokeAgent } from "./builds/agents.ts";
+import { resumePublishing } from "./builds/job-publish.ts";
+import { pruneBuilds } from "./builds/logs.ts";
+import { DEFAULT_LEASE_MS, type QueueOptions, startReaper } from "./builds/queue.ts";
+import { startWorkers } from "./builds/worker.ts";
 import { type AppConfig, type Clock, systemClock } from "./app/deps.ts";
 import { serverLogger } from "./app/logger.ts";
 import { lockDataDir } from "./data-lock.ts";
@@ -32,12 +47,20 @@ import { openPglite } from "./db/pglite.ts";
 import { openPostgres } from "./db/postgres.ts";
 import { verifyMasterKey } from "./keys/key-check.ts";
 import { keyProviderFromEnv, MASTER_KEY_FILE } from "./keys/master-key.ts";
+import { ServerError } from "./errors.ts";
 
-/** Options of {@link startServer}. */
 /** Objects younger than this are not collected (an upload in flight has its object before its row). */
 const SWEEP_GRACE_MS = 24 * 3600_000;
 /** How often unreferenced uploads are collected. */
 const SWEEP_EVERY_MS = 6 * 3600_000;
+/** How often finished builds past the retention are deleted. */
+const PRUNE_EVERY_MS = 3600_000;
+/** Default retention of finished builds and their logs, in days. */
+export const DEFAULT_LOG_RETENTION_DAYS = 30;
+/** Name of the in-process workers' work folder inside the data folder. */
+export const WORK_DIR = "work";
+
+/** Options of {@link startServer}. */
 
 export interface ServeOptions {
   /** The data folder (default `./packyard-data`): lock, PGlite database, fs storage, master.key. */
@@ -70,6 +93,12 @@ export interface ServeOptions {
   cwd?: string;
   /** More app plugins (see {@link BuildOptions}). */
   plugins?: BuildOptions["plugins"];
+  /** In-process build worker slots (default 1; 0: none, every job waits for an agent). */
+  workers?: number;
+  /** Settings of the builds plugins (passed to buildApp; the environment's lease fills the agents' queue). */
+  builds?: BuildsOptions;
+  /** Finished builds (and their logs) older than this many days are deleted, but for each package's last succeeded and last failed (default 30). */
+  logRetentionDays?: number;
 }
 
 /** A listening server. */
@@ -79,6 +108,12 @@ export interface RunningServer {
   app: FastifyInstance;
   /** Stops: no new connections, requests in flight finish (up to the deadline), database closed, lock released. */
   close(): Promise<void>;
+  /**
+   * Registers a shared build agent named `local-<random>` for a local agent process (`--local-agent`),
+   * created by the first administrator; returns its token (shown this once). The agent is revoked when
+   * the server closes.
+   */
+  registerLocalAgent(): Promise<{ id: number; name: string; token: string }>;
 }
 
 /** Name of the database folder inside the data folder. */
@@ -137,6 +172,37 @@ export async function bootstrapAdmin(db: Db, now: Date): Promise<string | undefi
   });
 }
 
+/** A whole number of milliseconds from environment variable `name` (unset: undefined). */
+function envMs(env: ServeOptions["env"], name: string, min: number): number | undefined {
+  const text = env[name];
+  if (text === undefined || text === "") return undefined;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min)
+    throw new ServerError(
+      "INVALID_REQUEST",
+      `Expected ${name} to be a whole number of milliseconds of at least ${min}, found ${JSON.stringify(text)}`,
+      { field: name },
+    );
+  return value;
+}
+
+/** The build queue's tuning from the environment: PACKYARD_BUILD_LEASE_MS, PACKYARD_BUILD_HEARTBEAT_MS. */
+export function buildTuningFromEnv(env: ServeOptions["env"]): { queue: QueueOptions; heartbeatMs?: number } {
+  const leaseMs = envMs(env, "PACKYARD_BUILD_LEASE_MS", 100);
+  const heartbeatMs = envMs(env, "PACKYARD_BUILD_HEARTBEAT_MS", 10);
+  const lease = leaseMs ?? DEFAULT_LEASE_MS;
+  if (heartbeatMs !== undefined && heartbeatMs >= lease)
+    throw new ServerError(
+      "INVALID_REQUEST",
+      `Expected PACKYARD_BUILD_HEARTBEAT_MS (${heartbeatMs}) to be shorter than the lease (${lease} ms), found it is not`,
+      { field: "PACKYARD_BUILD_HEARTBEAT_MS" },
+    );
+  return {
+    queue: leaseMs !== undefined ? { leaseMs } : {},
+    ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
+  };
+}
+
 /** Starts `packyard serve`. Throws ServerError (DATA_DIR_LOCKED, MASTER_KEY_*, DB_*, migrations) before listening. */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const cwd = options.cwd ?? process.cwd();
@@ -144,6 +210,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? serverLogger();
   const env = options.env;
+  const workerCount = options.workers ?? 1;
+  if (!Number.isInteger(workerCount) || workerCount < 0)
+    throw new RangeError(`workers: expected a whole number of build worker slots, found ${workerCount}`);
+  const retentionDays = options.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS;
+  if (!Number.isFinite(retentionDays) || retentionDays <= 0)
+    throw new RangeError(`logRetentionDays: expected a number of days above 0, found ${retentionDays}`);
+  const tuning = buildTuningFromEnv(env);
   const cleanup: (() => Promise<void>)[] = [];
   const undo = async () => {
     for (const step of cleanup.reverse()) await step().catch(() => {});
@@ -173,7 +246,17 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     await migrate(db);
     await verifyMasterKey(db, masterKey, clock.now());
 
-    const storage = storageFromEnv(env, dataDir, cwd);
+    let storage = storageFromEnv(env, dataDir, cwd);
+    const pauseAfter = env.PACKYARD_TEST_PAUSE_AFTER_WRITES;
+    if (pauseAfter !== undefined && pauseAfter !== "") {
+      // Test-only: loaded only when asked for.
+      const { pausingStorage } = await import("./builds/test-pause.ts");
+      storage = pausingStorage(storage, Number(pauseAfter));
+      logger.warn(
+        { afterWrites: Number(pauseAfter) },
+        "test pause point: repository writes stop after this many",
+      );
+    }
     const adminToken = await bootstrapAdmin(db, clock.now());
     if (options.reindex === true) {
       const r = await reindexRepositories(db, storage, clock.now());
@@ -189,9 +272,18 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     // The app reads its settings when it answers; the public URL defaults to the address it listens on
     // (known once it listens), so install text and links work with no --public-url.
     const config: AppConfig = { ...options.config };
+    // The agents' claims and heartbeats use the environment's lease unless the options set one.
+    const builds: BuildsOptions = {
+      ...options.builds,
+      agents: {
+        ...options.builds?.agents,
+        queue: { ...tuning.queue, ...options.builds?.agents?.queue },
+      },
+    };
+    const queue = builds.agents!.queue!;
     const app = await buildApp(
       { db, storage, masterKey, clock, logger, config },
-      options.plugins === undefined ? {} : { plugins: options.plugins },
+      { builds, ...(options.plugins === undefined ? {} : { plugins: options.plugins }) },
     );
     const closeApp = () => app.close();
     cleanup.push(closeApp);
@@ -248,9 +340,87 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       await sweeping;
     });
 
+    // Builds: the reaper takes back jobs whose lease expired (checked at least twice per lease), publishes
+    // a stopped server left half-done are resumed, the workers claim, finished builds are pruned hourly.
+    const leaseMs = queue.leaseMs ?? DEFAULT_LEASE_MS;
+    const reaper = startReaper(db, {
+      ...queue,
+      everyMs: Math.min(5_000, Math.max(100, Math.floor(leaseMs / 2))),
+      onReaped: (count) => logger.info({ count }, "took back build jobs whose lease expired"),
+      onError: (err) => logger.warn({ err }, "taking back expired build jobs failed; tried again later"),
+    });
+    cleanup.push(() => reaper.stop());
+    const publishDeps = { db, storage, masterKey, clock, config, logger };
+    const resuming = resumePublishing(publishDeps).then(
+      (count) => {
+        if (count > 0) logger.info({ count }, "resumed publishing build jobs left in publishing");
+      },
+      (err: unknown) => logger.error({ err }, "resuming the publishes of build jobs failed"),
+    );
+    cleanup.push(() => resuming);
+    const workers = startWorkers(publishDeps, {
+      count: workerCount,
+      queue,
+      workRoot: join(dataDir, WORK_DIR),
+      ...(tuning.heartbeatMs !== undefined ? { heartbeatMs: tuning.heartbeatMs } : {}),
+    });
+    cleanup.push(() => workers.stop());
+    if (workerCount > 0) logger.info({ workers: workerCount }, "in-process build workers started");
+
+    let pruning: Promise<void> | undefined;
+    const prune = (): void => {
+      pruning ??= pruneBuilds(db, { olderThanMs: retentionDays * 24 * 3600_000 })
+        .then(
+          (count) => {
+            if (count > 0)
+              logger.info({ builds: count, retentionDays }, "deleted finished builds past the retention");
+          },
+          (err: unknown) => logger.warn({ err }, "deleting old builds failed; tried again later"),
+        )
+        .finally(() => {
+          pruning = undefined;
+        });
+    };
+    const firstPrune = setTimeout(prune, options.sweepDelayMs ?? 60_000);
+    const everyPrune = setInterval(prune, PRUNE_EVERY_MS);
+    firstPrune.unref();
+    everyPrune.unref();
+    cleanup.push(async () => {
+      clearTimeout(firstPrune);
+      clearInterval(everyPrune);
+      await pruning;
+    });
+
+    // Local agents (--local-agent) are revoked when the server stops: their tokens die with the process.
+    const localAgents: { id: number; by: number }[] = [];
+    const registerLocalAgent = async () => {
+      const { rows } = await db.query<{ id: number }>(
+        "SELECT id FROM users WHERE is_admin ORDER BY id LIMIT 1",
+      );
+      const by = rows[0]?.id;
+      if (by === undefined)
+        throw new ServerError(
+          "NOT_FOUND",
+          "Expected an administrator to register the local agent, found none",
+        );
+      const name = `local-${randomBytes(4).toString("hex")}`;
+      const made = await registerAgent(db, { name, projectId: null, labels: [], createdBy: by }, clock.now());
+      localAgents.push({ id: made.agent.id, by });
+      logger.info({ agent: name, agentId: made.agent.id }, "registered the local build agent");
+      return { id: made.agent.id, name, token: made.token };
+    };
+    cleanup.push(async () => {
+      for (const a of localAgents.splice(0))
+        await revokeAgent(db, null, a.id, a.by, clock.now()).catch((err: unknown) =>
+          logger.warn({ err, agentId: a.id }, "revoking the local build agent failed"),
+        );
+    });
+
     let closing: Promise<void> | undefined;
     const close = (): Promise<void> => {
       closing ??= (async () => {
+        // No new build jobs from here; a running one finishes (awaited below, before the database closes).
+        void workers.stop();
         const deadline = options.shutdownTimeoutMs ?? 30_000;
         let timer: NodeJS.Timeout | undefined;
         const late = new Promise<void>((done) => {
@@ -271,7 +441,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       })();
       return closing;
     };
-    return { url, app, close };
+    return { url, app, close, registerLocalAgent };
   } catch (e) {
     await undo();
     throw e;
