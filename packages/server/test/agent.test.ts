@@ -213,6 +213,53 @@ describe("executeJob", () => {
     assert.ok(bad.logs.some((l) => l.text.includes("about to fail")));
     assert.deepEqual(await readdir(root), []);
   });
+
+  test("a job runs only the steps for its packager (build.steps[].packagers), in order", async () => {
+    const root = await workRoot();
+    const config = `${CONFIG.replace("src: README", "src: made.txt")}build:
+  steps:
+    - name: common
+      run: echo common > made.txt
+    - name: rpm only
+      packagers: [rpm]
+      run: 'echo the rpm step ran; exit 7'
+    - name: deb only
+      packagers: [deb, apk]
+      run: 'echo the deb step ran | tee -a made.txt'
+  outputs: [made.txt]
+`;
+    const stdout = (logs: { stream: LogStream; text: string }[]) =>
+      logs
+        .filter((l) => l.stream === "stdout")
+        .map((l) => l.text)
+        .join("");
+    const deb = run(job({ config, hasSteps: true }), root);
+    const r = await deb.result;
+    assert.ok(r.ok, `expected success, got ${JSON.stringify(r)}; log ${JSON.stringify(deb.logs)}`);
+    await r.dispose();
+    assert.match(stdout(deb.logs), /the deb step ran/);
+    assert.doesNotMatch(stdout(deb.logs), /rpm step/);
+    const steps = deb.logs.filter((l) => l.stream === "system" && /^step \d/.test(l.text)).map((l) => l.text);
+    assert.deepEqual(steps, ["step 1 of 2: common", "step 2 of 2: deb only"]);
+
+    // The rpm job runs the rpm step, which fails; not the deb one.
+    const rpm = run(job({ config, hasSteps: true, format: "rpm", attempt: 2 }), root);
+    const f = await rpm.result;
+    assert.equal(f.ok, false, JSON.stringify(f));
+    if (f.ok) return;
+    assert.equal(f.code, "STEP_FAILED");
+    assert.match(stdout(rpm.logs), /the rpm step ran/);
+    assert.doesNotMatch(stdout(rpm.logs), /deb step/);
+
+    // Steps only for other packagers: nothing runs (a server that marked the job as having steps anyway).
+    const only = `${CONFIG}build:\n  steps:\n    - run: 'exit 9'\n      packagers: [archlinux]\n`;
+    const none = run(job({ config: only, hasSteps: true, attempt: 3 }), root);
+    const n = await none.result;
+    assert.ok(n.ok, `expected success, got ${JSON.stringify(n)}`);
+    await n.dispose();
+    assert.ok(none.logs.some((l) => l.stream === "system" && /no build step applies to deb/.test(l.text)));
+    assert.deepEqual(await readdir(root), []);
+  });
 });
 
 test("executeJob, steps as another user: a link to a file not everyone may read or to an outside folder fails the build; a link to a readable file is packaged as a link", async () => {

@@ -13,6 +13,7 @@ import {
   referencedName,
   referencedNames,
   repositoryTargets,
+  servesTarget,
   signatureWarnings,
 } from "../src/builds/requests.ts";
 import { checkBuildFields, resolveTargets } from "../src/builds/catalogue.ts";
@@ -184,6 +185,44 @@ describe("pure helpers", () => {
     assert.deepEqual(signatureWarnings({ deb: {} }, ["deb"]), []);
   });
 
+  test("servesTarget: where a job's package is published is where the target's users read it", () => {
+    const served = (settings: Parameters<typeof servesTarget>[0]) =>
+      CATALOGUE.map((c) => c.id).filter((id) => servesTarget(settings, id));
+    const debs = CATALOGUE.filter((c) => c.family === "deb").map((c) => c.id);
+    // No settings: a publish makes the `stable` suite (every Debian-like reads it) and a pacman repository
+    // named after the project; rpm and Alpine have no root to go to.
+    assert.deepEqual(served({}), [...debs, "arch"]);
+    assert.deepEqual(served({ apt: { suite: "stable" } }), [...debs, "arch"]);
+    // A release's own suite serves that release only (debian-12 reads bookworm, per the catalogue).
+    assert.deepEqual(served({ apt: { suite: "bookworm" } }), ["debian-12", "arch"]);
+    // A suite the catalogue does not name: one package for every release, deb-any.
+    assert.deepEqual(served({ apt: { suite: "my-own" } }), ["deb-any", "arch"]);
+    assert.deepEqual(
+      served({ apt: { suite: "noble" }, rpm: { targets: ["el-9", "fedora-43"] } }),
+      ["ubuntu-24.04", "el-9", "fedora-43", "arch"].sort(
+        (a, b) => CATALOGUE.findIndex((c) => c.id === a) - CATALOGUE.findIndex((c) => c.id === b),
+      ),
+    );
+    assert.equal(servesTarget({ alpine: { targets: ["alpine-3.22"] } }, "alpine-3.22"), true);
+    assert.equal(servesTarget({ alpine: { targets: ["alpine-3.22"] } }, "alpine-3.21"), false);
+    assert.equal(servesTarget({ rpm: { targets: ["el-9"] } }, "fedora-42"), false);
+    assert.equal(servesTarget({}, "nope"), false);
+    // The default targets are always served.
+    for (const settings of [
+      {
+        apt: { suite: "bookworm" },
+        rpm: { targets: ["el-9"] },
+        archlinux: {},
+        alpine: { targets: ["alpine-3.22"] },
+      },
+      { apt: { suite: "my-own" } },
+      { apt: { suite: "stable" } },
+      { apt: { suite: "trixie" }, alpine: { targets: ["alpine-3.23", "alpine-edge"] } },
+    ])
+      for (const id of repositoryTargets(settings))
+        assert.ok(servesTarget(settings, id), `${id} ${JSON.stringify(settings)}`);
+  });
+
   test("the build-field table is checked against the catalogue", () => {
     assert.throws(
       () => checkBuildFields({ "debian-99": { environment: "native", labels: [] } }),
@@ -339,8 +378,64 @@ async function uploadAll(s: Setup): Promise<Record<string, { sha256: string; siz
   return out;
 }
 
+/**
+ * build.steps[].packagers: a job has steps only when one applies to its packager; a bad build block is
+ * INVALID_CONFIG. Run inside another test (one database set-up).
+ */
+async function packagersChecks(s: Setup): Promise<void> {
+  // Every file CONFIG references is uploaded already.
+  await saveRepositorySettings(
+    s.db,
+    s.projectId,
+    { private: false, settings: { rpm: { targets: ["el-9"] }, alpine: { targets: ["alpine-3.22"] } } },
+    s.clock.now(),
+  );
+  const setConfig = (config: string) =>
+    s.db.query("UPDATE packages SET config = $2 WHERE id = $1", [s.packageId, config]);
+  const steps = (lines: string) => CONFIG.replace("  steps:\n    - run: make\n", `  steps:\n${lines}`);
+  const targets = ["debian-12", "el-9", "arch", "alpine-3.22"];
+  const jobsOf = (body: { jobs: { format: string; hasSteps: boolean }[] }) =>
+    Object.fromEntries(body.jobs.map((j) => [j.format, j.hasSteps]));
+
+  await setConfig(
+    steps("    - run: make rpm\n      packagers: [rpm]\n    - run: make apk\n      packagers: [apk, rpm]\n"),
+  );
+  let r = await s.request("POST", BUILDS, s.tokens.owner, { version: "1.0.0", targets });
+  assert.equal(r.statusCode, 201, r.body);
+  assert.deepEqual(jobsOf(r.json()), { deb: false, rpm: true, archlinux: false, apk: true });
+  const { rows } = await s.db.query<{ format: string; has_steps: boolean }>(
+    "SELECT format, has_steps FROM jobs WHERE build_id = $1 ORDER BY id",
+    [r.json().id],
+  );
+  assert.deepEqual(
+    rows.map((j) => [j.format, j.has_steps]),
+    [
+      ["deb", false],
+      ["rpm", true],
+      ["archlinux", false],
+      ["apk", true],
+    ],
+  );
+
+  // A step without packagers runs for every job.
+  await setConfig(steps("    - run: make deb\n      packagers: [deb]\n    - run: make all\n"));
+  r = await s.request("POST", BUILDS, s.tokens.owner, { version: "1.0.1", targets });
+  assert.equal(r.statusCode, 201, r.body);
+  assert.deepEqual(jobsOf(r.json()), { deb: true, rpm: true, archlinux: true, apk: true });
+
+  // An unknown packager (the upload check leaves the build block unparsed): refused, naming the field.
+  await setConfig(steps("    - run: make\n      packagers: [deb, msi]\n"));
+  r = await s.request("POST", BUILDS, s.tokens.owner, { version: "1.0.2", targets });
+  assert.equal(r.statusCode, 422, r.body);
+  const e = errorOf(r);
+  assert.equal(e.code, "INVALID_CONFIG");
+  assert.equal(e.details.field, "build.steps[0].packagers[1]");
+  assert.equal(e.details.loaderCode, "INVALID_FIELD");
+  assert.match(e.message, /expected one of deb, rpm, archlinux, apk/);
+}
+
 eachDb((_kind, fresh) => {
-  test("request rules: MISSING_SOURCE, UNKNOWN_TARGET, no target; a build records jobs, sources, SOURCE_DATE_EPOCH", async (t) => {
+  test("request rules: MISSING_SOURCE, UNKNOWN_TARGET, no target, TARGET_NOT_SERVED; a build records jobs, sources, SOURCE_DATE_EPOCH; steps per packager", async (t) => {
     const s = await setup(t, fresh);
     if (s === undefined) return;
     const owner = s.tokens.owner;
@@ -385,6 +480,27 @@ eachDb((_kind, fresh) => {
     assert.equal(r.statusCode, 404, r.body);
     const { rows: none } = await s.db.query("SELECT id FROM builds");
     assert.equal(none.length, 0);
+
+    // Targets the repository does not serve: rpm ones need rpm.targets (deb and arch publish without
+    // settings). All listed; nothing written.
+    r = await s.request("POST", BUILDS, s.tokens.maintainer, {
+      version: "1.0.0",
+      targets: ["debian-12", "fedora-42", "ubuntu-24.04", "arch", "el-9"],
+    });
+    assert.equal(r.statusCode, 422, r.body);
+    e = errorOf(r);
+    assert.equal(e.code, "REPO_REFUSED");
+    assert.equal(e.details.repoCode, "TARGET_NOT_SERVED");
+    assert.deepEqual(e.details.notServed, ["fedora-42", "el-9"]);
+    assert.deepEqual(e.details.served, []);
+    assert.match(e.message, /fedora-42 \(not in rpm\.targets: none\)/);
+    assert.equal((await s.db.query("SELECT id FROM builds")).rows.length, 0);
+    await saveRepositorySettings(
+      s.db,
+      s.projectId,
+      { private: false, settings: { rpm: { targets: ["el-9", "fedora-42"] } } },
+      s.clock.now(),
+    );
 
     // debian-12 and ubuntu-24.04 share one deb job; fedora-42 is deprecated (a warning), el-9 its own rpm
     // root but the same rpm job.
@@ -461,6 +577,14 @@ eachDb((_kind, fresh) => {
       r.json().jobs.map((j: { format: string }) => j.format),
       ["deb", "apk"],
     );
+    // The trixie suite serves Debian 13, not Ubuntu (it reads noble, or stable).
+    r = await s.request("POST", BUILDS, owner, { version: "1.0.2", targets: ["ubuntu-24.04", "debian-13"] });
+    assert.equal(r.statusCode, 422, r.body);
+    assert.deepEqual(errorOf(r).details.notServed, ["ubuntu-24.04"]);
+    assert.deepEqual(errorOf(r).details.served, ["debian-13", "alpine-3.23"]);
+    assert.match(errorOf(r).message, /the APT suite is trixie; ubuntu-24\.04 reads noble or stable/);
+
+    await packagersChecks(s);
   });
 
   test("versions: VERSION_EXISTS even with force, VERSION_NOT_NEWER unless force, new targets exempt", async (t) => {
@@ -468,6 +592,12 @@ eachDb((_kind, fresh) => {
     if (s === undefined) return;
     await uploadAll(s);
     const post = (body: object, token = s.tokens.maintainer) => s.request("POST", BUILDS, token, body);
+    await saveRepositorySettings(
+      s.db,
+      s.projectId,
+      { private: false, settings: { rpm: { targets: ["fedora-43"] }, alpine: { targets: ["alpine-3.22"] } } },
+      s.clock.now(),
+    );
 
     let r = await post({ version: "1.9.0", targets: ["debian-12", "arch"] });
     assert.equal(r.statusCode, 201, r.body);
@@ -573,6 +703,12 @@ eachDb((_kind, fresh) => {
     }
 
     await uploadAll(s);
+    await saveRepositorySettings(
+      s.db,
+      s.projectId,
+      { private: false, settings: { rpm: { targets: ["el-9"] } } },
+      s.clock.now(),
+    );
     let r = await s.request("POST", BUILDS, s.tokens.owner, {
       version: "2.0.0",
       targets: ["debian-12", "arch"],

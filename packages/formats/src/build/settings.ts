@@ -17,7 +17,17 @@ export interface BuildStep {
   run: string;
   /** A title for logs. */
   name?: string;
+  /**
+   * The packagers whose jobs run this step (`deb`, `rpm`, `archlinux`, `apk`); absent: every job. A job
+   * builds one packager's package, so a step making only the rpm's files need not run for the deb.
+   */
+  packagers?: StepPackager[];
 }
+
+/** The packagers a build agent writes packages of, which `build.steps[].packagers` may name. */
+export const STEP_PACKAGERS = ["deb", "rpm", "archlinux", "apk"] as const;
+/** A packager a build step may be limited to. */
+export type StepPackager = (typeof STEP_PACKAGERS)[number];
 
 export interface BuildSettings {
   /** Compression worker threads: 1-16 or `auto` (chosen from the machine's cores); absent: auto. */
@@ -67,6 +77,13 @@ const SCHEMA: JsonSchema = {
             description: "The shell command ($VAR is left for the shell to expand)",
           },
           name: { type: "string", minLength: 1, description: "A title for the build log" },
+          packagers: {
+            description: "Run the step only for jobs of these packagers (absent: every job)",
+            type: "array",
+            minItems: 1,
+            uniqueItems: true,
+            items: { enum: [...STEP_PACKAGERS] },
+          },
         },
       },
     },
@@ -116,16 +133,48 @@ function parseSteps(raw: unknown, field: string): BuildStep[] {
   return plainList(raw, field).map((item, i) => {
     const at = `${field}[${i}]`;
     if (typeof item !== "object" || item === null || Array.isArray(item))
-      throw configError("INVALID_FIELD", at, "expected a mapping with run (and optionally name)", item);
+      throw configError(
+        "INVALID_FIELD",
+        at,
+        "expected a mapping with run (and optionally name, packagers)",
+        item,
+      );
     const o = item as Record<string, unknown>;
-    onlyKeys(o, ["run", "name"], at);
+    onlyKeys(o, ["run", "name", "packagers"], at);
     if (o.run === undefined || o.run === null)
       throw configError("INVALID_FIELD", `${at}.run`, "expected a shell command; found none", o.run);
     if (typeof o.run !== "string" || o.run.trim() === "")
       throw configError("INVALID_FIELD", `${at}.run`, "expected a non-empty shell command", o.run);
     const step: BuildStep = { run: o.run };
     if (o.name !== undefined && o.name !== null) step.name = plainString(o.name, `${at}.name`);
+    if (o.packagers !== undefined && o.packagers !== null)
+      step.packagers = parseStepPackagers(o.packagers, `${at}.packagers`);
     return step;
+  });
+}
+
+function parseStepPackagers(raw: unknown, field: string): StepPackager[] {
+  const list = plainList(raw, field);
+  if (list.length === 0)
+    throw configError(
+      "INVALID_FIELD",
+      field,
+      `expected at least one of ${STEP_PACKAGERS.join(", ")}; leave packagers out to run the step for every job`,
+      raw,
+    );
+  const seen = new Set<string>();
+  return list.map((item, i) => {
+    const at = `${field}[${i}]`;
+    if (typeof item !== "string" || !(STEP_PACKAGERS as readonly string[]).includes(item))
+      throw configError(
+        "INVALID_FIELD",
+        at,
+        `expected one of ${STEP_PACKAGERS.join(", ")} (the packagers build agents write)`,
+        item,
+      );
+    if (seen.has(item)) throw configError("INVALID_FIELD", at, `${item} is listed twice`, item);
+    seen.add(item);
+    return item as StepPackager;
   });
 }
 
@@ -235,6 +284,16 @@ export function buildSettingsOf(
     config.block("build"),
     { field: "build", baseDir },
     { unexpanded: config.raw.build },
+  );
+}
+
+/**
+ * The steps a job of `packager` runs, in order: those without `packagers` and those naming it.
+ * @example stepsFor({ steps: [{ run: "a" }, { run: "b", packagers: ["rpm"] }] }, "deb") // [{ run: "a" }]
+ */
+export function stepsFor(settings: BuildSettings, packager: string): BuildStep[] {
+  return (settings.steps ?? []).filter(
+    (s) => s.packagers === undefined || (s.packagers as readonly string[]).includes(packager),
   );
 }
 

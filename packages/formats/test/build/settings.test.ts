@@ -13,6 +13,8 @@ import {
   buildSettingsOf,
   DEFAULT_STEPS_TIMEOUT_SECONDS,
   parseBuildSettings,
+  STEP_PACKAGERS,
+  stepsFor,
   stepsTimeoutSeconds,
 } from "../../src/build/settings.ts";
 import { loadConfig } from "../../src/config/load.ts";
@@ -92,6 +94,42 @@ test("bad values name their field", () => {
   fails({ outputs: ["a\\b"] }, "build.outputs[0]", /POSIX/);
   fails({ outputs: [""] }, "build.outputs[0]", /non-empty/);
   fails({ output: ["x"] }, "build.output", /did you mean|unknown key/, "UNKNOWN_KEY");
+  fails({ steps: [{ run: "ok", packagers: "deb" }] }, "build.steps[0].packagers", /expected a list/);
+  fails({ steps: [{ run: "ok", packagers: [] }] }, "build.steps[0].packagers", /at least one of/);
+  fails(
+    { steps: [{ run: "ok" }, { run: "ok", packagers: ["rpm", "msi"] }] },
+    "build.steps[1].packagers[1]",
+    /expected one of deb, rpm, archlinux, apk/,
+  );
+  fails({ steps: [{ run: "ok", packagers: ["tar.gz"] }] }, "build.steps[0].packagers[0]", /one of/);
+  fails({ steps: [{ run: "ok", packagers: ["Deb"] }] }, "build.steps[0].packagers[0]", /one of/);
+  fails({ steps: [{ run: "ok", packagers: [7] }] }, "build.steps[0].packagers[0]", /one of/);
+  fails({ steps: [{ run: "ok", packagers: ["apk", "apk"] }] }, "build.steps[0].packagers[1]", /twice/);
+});
+
+test("steps[].packagers limits a step to jobs of those packagers; absent: every job", () => {
+  assert.deepEqual(STEP_PACKAGERS, ["deb", "rpm", "archlinux", "apk"]);
+  const settings = parseBuildSettings(
+    {
+      steps: [
+        { run: "common" },
+        { run: "rpm and apk", packagers: ["rpm", "apk"] },
+        { run: "deb only", name: "d", packagers: ["deb"] },
+      ],
+    },
+    ctx,
+  );
+  assert.deepEqual(settings.steps?.[1], { run: "rpm and apk", packagers: ["rpm", "apk"] });
+  const runs = (p: string) => stepsFor(settings, p).map((s) => s.run);
+  assert.deepEqual(runs("deb"), ["common", "deb only"]);
+  assert.deepEqual(runs("rpm"), ["common", "rpm and apk"]);
+  assert.deepEqual(runs("apk"), ["common", "rpm and apk"]);
+  assert.deepEqual(runs("archlinux"), ["common"]);
+  assert.deepEqual(stepsFor({}, "deb"), []);
+  assert.deepEqual(
+    stepsFor(parseBuildSettings({ steps: [{ run: "x", packagers: ["rpm"] }] }, ctx), "deb"),
+    [],
+  );
 });
 
 const CONFIG = `name: steps-demo

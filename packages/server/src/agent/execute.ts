@@ -1,7 +1,8 @@
 /**
  * One job attempt on a build agent, from a claim to a package file on disk: a fresh work folder, every
  * source streamed into it under its access name and checked against the sha256 the build recorded, the
- * user's build steps (RUNNER's runSteps, only when the job has some), then the package written by
+ * user's build steps that apply to the job's packager (RUNNER's runSteps, only when the job has some; a
+ * step with `packagers` runs only for jobs of those), then the package written by
  * @packyard/formats' build API, unsigned (the server signs when it publishes).
  *
  * Failures come back as values, never thrown: `retry` says whether another attempt may succeed
@@ -217,9 +218,13 @@ interface StepSettings {
 async function runJobSteps(job: ClaimPayload, work: string, o: ExecuteOptions): Promise<void> {
   let settings: StepSettings;
   try {
-    settings = stepSettings(job.config, work);
+    settings = stepSettings(job.config, work, job.format);
   } catch (e) {
     throw new JobFailure("BUILD_FAILED", (e as Error).message, false);
+  }
+  if (settings.steps.length === 0) {
+    o.onLog("system", `no build step applies to ${job.format} jobs (build.steps[].packagers)`);
+    return;
   }
   // The step runner is loaded only for jobs with steps.
   const { runSteps, stepEnvironment } = await import("./steps.ts");
@@ -249,8 +254,11 @@ async function runJobSteps(job: ClaimPayload, work: string, o: ExecuteOptions): 
   }
 }
 
-/** Reads `build.steps` (as written: the shell expands `$VAR`), `build.timeout` and `build.env`. */
-function stepSettings(configText: string, baseDir: string): StepSettings {
+/**
+ * Reads `build.steps` (as written: the shell expands `$VAR`) that apply to `packager` (no `packagers`, or
+ * `packagers` naming it), `build.timeout` and `build.env`.
+ */
+function stepSettings(configText: string, baseDir: string, packager: string): StepSettings {
   const config = loadConfig({ text: configText, baseDir, env: {}, formats: FORMATS });
   const s = parseBuildSettings(
     config.block("build"),
@@ -258,7 +266,9 @@ function stepSettings(configText: string, baseDir: string): StepSettings {
     { unexpanded: config.raw.build },
   );
   return {
-    steps: s.steps ?? [],
+    steps: (s.steps ?? []).filter(
+      (step) => step.packagers === undefined || (step.packagers as readonly string[]).includes(packager),
+    ),
     timeoutMs: (s.timeout ?? DEFAULT_STEPS_TIMEOUT_SECONDS) * 1000,
     env: s.env ?? [],
   };

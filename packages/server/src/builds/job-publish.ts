@@ -11,9 +11,14 @@
  * for the job's bytes (a publish cut by a crash) is reused. {@link resumePublishing} runs at start-up for
  * jobs a stopped server left in `publishing`.
  *
- * Targets: publishRepository publishes a release as the repository's settings say (one APT suite, the rpm
- * and Alpine targets of the settings); it cannot restrict a publish to the job's targets, so the job's
- * artifact lands where the repository's settings put its family.
+ * Targets: a package is published where the repository's settings put its family (one APT suite, the
+ * rpm and Alpine roots of `rpm.targets` / `alpine.targets`, the one pacman repository), as every publish of
+ * the repository does. A build request takes only targets the repository serves (requests.ts'
+ * servesTarget), so each of the job's targets gets the package; the repository's other targets of the
+ * family get it too (a job's bytes are the same for every target of its packager and architecture). When
+ * the settings changed since the request and no longer serve one of the job's targets (a suite renamed, an
+ * rpm target swapped), the job fails PUBLISH_FAILED naming them rather than publishing its package for
+ * another distribution.
  */
 import {
   bytesSource,
@@ -31,10 +36,11 @@ import type { Tx } from "../db/db.ts";
 import { isUniqueViolation } from "../db/driver-error.ts";
 import { isServerError, ServerError } from "../errors.ts";
 import { type PublishDeps, publishRepository } from "../repos/publish.ts";
+import { findRepository } from "../repos/settings.ts";
 import { blobKey, lockBlob, storageSource } from "../uploads/blob-store.ts";
-import { encodeInfo } from "../uploads/info-json.ts";
+import { insertArtifact } from "../uploads/artifacts.ts";
 import { failPublish, finishPublish, jobsPublishing } from "./queue.ts";
-import { loadStoredConfig } from "./requests.ts";
+import { loadStoredConfig, servesTarget } from "./requests.ts";
 
 /** What publishing a job needs: the app's publish dependencies and, optionally, a logger. */
 export interface JobPublishDeps extends PublishDeps {
@@ -261,34 +267,16 @@ async function ensureArtifact(deps: PublishDeps, job: JobToPublish, info: Packag
     return await deps.db.transaction(async (tx) => {
       // The upload's blob row is referenced by the job already; the lock keeps the collector's rules.
       await lockBlob(tx, sha256);
-      const now = deps.clock.now();
-      await tx.query(
-        `INSERT INTO releases (package_id, project_id, version, created_by, created_at) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (package_id, version) DO NOTHING`,
-        [job.packageId, job.projectId, job.version, job.requestedBy, now],
-      );
-      const { rows } = await tx.query<{ id: number }>(
-        `INSERT INTO artifacts (release_id, project_id, format, name, version, arch, file_name, blob_sha256, info,
-                                uploaded_by, created_at)
-         SELECT r.id, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11 FROM releases r
-          WHERE r.package_id = $1 AND r.version = $12
-         RETURNING id`,
-        [
-          job.packageId,
-          job.projectId,
-          info.format,
-          info.name,
-          info.versionString,
-          info.archString,
-          job.uploadFileName,
-          sha256,
-          encodeInfo(info),
-          job.requestedBy,
-          now,
-          job.version,
-        ],
-      );
-      return rows[0]!.id;
+      return insertArtifact(tx, {
+        packageId: job.packageId,
+        projectId: job.projectId,
+        release: job.version,
+        info,
+        fileName: job.uploadFileName!,
+        sha256,
+        uploadedBy: job.requestedBy,
+        at: deps.clock.now(),
+      });
     });
   } catch (e) {
     if (isUniqueViolation(e, "artifacts_package_key")) {
@@ -329,6 +317,7 @@ async function publishOnce(deps: JobPublishDeps, jobId: number, checked?: Packag
     return;
   }
   try {
+    await checkStillServed(deps, job);
     const artifactId = await ensureArtifact(deps, job, info);
     const attempts = Math.max(1, deps.lockAttempts ?? 3);
     for (let i = 1; ; i++) {
@@ -350,6 +339,21 @@ async function publishOnce(deps: JobPublishDeps, jobId: number, checked?: Packag
   } catch (e) {
     await fail(deps, job, e);
   }
+}
+
+/**
+ * Throws (PUBLISH_FAILED follows) when the repository's settings no longer serve every target of the job:
+ * its package would go to another distribution's root, or to none.
+ */
+async function checkStillServed(deps: PublishDeps, job: JobToPublish): Promise<void> {
+  const settings = (await findRepository(deps.db, job.projectId))?.settings ?? {};
+  const gone = job.targets.filter((t) => !servesTarget(settings, t));
+  if (gone.length > 0)
+    throw new ServerError(
+      "REPO_REFUSED",
+      `the repository's settings changed since the build was requested and no longer serve ${gone.join(", ")}; request a build for the targets it serves now`,
+      { repoCode: "TARGET_NOT_SERVED", notServed: gone },
+    );
 }
 
 async function fail(deps: JobPublishDeps, job: JobToPublish, e: unknown): Promise<void> {

@@ -8,6 +8,10 @@
  * - at least one target: the request's, else the project repository's configured ones (400 INVALID_REQUEST);
  *   each a catalogue id (422 UNKNOWN_TARGET listing every unknown one); deprecated ones build with a
  *   TARGET_DEPRECATED warning;
+ * - each target one the project's repository serves (422 REPO_REFUSED, `details.repoCode`
+ *   TARGET_NOT_SERVED listing them), see {@link servesTarget}: a job's package is published where the
+ *   repository's settings put its family, so a target elsewhere would build a package its users never get;
+ * - the `build:` block parses (422 INVALID_CONFIG naming the field: the upload check leaves it unparsed);
  * - every access name packyard.yml references is uploaded (422 MISSING_SOURCE listing them): the first path
  *   segment of each relative `contents[].src` (a glob there references nothing; symlink targets are not
  *   files), of `scripts.*`, `changelog` and the format blocks' script files, for the packagers the build
@@ -18,6 +22,9 @@
  *   file whose bytes change under one name breaks apt with "Hash Sum mismatch"); an older one than the
  *   target's last succeeded build is 409 VERSION_NOT_NEWER unless `force`. A target without a succeeded
  *   build (a distribution of another packager added to a released version) is exempt.
+ *
+ * A job has steps (`has_steps`: only an agent runs it, and only it receives the project's secrets) when a
+ * step of `build.steps` applies to its packager (`packagers` absent or naming it).
  *
  * `signature:` settings of a format block are ignored with a SIGNATURE_IGNORED warning: agents build
  * unsigned, the server signs when it publishes. The build records every uploaded file (`sources`) and
@@ -31,6 +38,7 @@ import {
   parseVersion,
   type Version,
 } from "@packyard/formats";
+import { type BuildSettings, parseBuildSettings } from "@packyard/formats/build";
 import { formatArchlinuxVersion, toArchlinuxVersion } from "@packyard/formats/archlinux";
 import { toApkVersion } from "@packyard/formats/apk";
 import { debVersion } from "@packyard/formats/deb";
@@ -44,6 +52,7 @@ import { checkPackageName, checkReleaseVersion } from "../uploads/names.ts";
 import {
   type BuildWarning,
   CATALOGUE_IDS_BY_SUITE,
+  findTarget,
   type Packager,
   resolveTargets,
   type TargetEntry,
@@ -196,10 +205,27 @@ export function referencedNames(raw: RawConfig, packagers: readonly Packager[]):
   return [...names].sort();
 }
 
-/** Whether packyard.yml has build steps (`build.steps` non-empty): only an agent runs such a job. */
-export function hasSteps(raw: RawConfig): boolean {
-  const build = raw.build;
-  return isMap(build) && Array.isArray(build.steps) && build.steps.length > 0;
+/**
+ * The `build:` block of a stored packyard.yml, parsed (steps as written): 422 INVALID_CONFIG naming the
+ * field when it does not parse (`details.loaderCode`, `details.field`), as an upload's check reports.
+ */
+export function storedBuildSettings(raw: RawConfig): BuildSettings {
+  try {
+    return parseBuildSettings(raw.build, { field: "build", baseDir: "/" });
+  } catch (e) {
+    const spec = e as { name?: unknown; code?: unknown; message: string; data?: { field?: string } };
+    if (!(e instanceof Error) || spec.name !== "SpecError" || typeof spec.code !== "string") throw e;
+    const details: Record<string, unknown> = { loaderCode: spec.code, field: spec.data?.field ?? null };
+    throw new ServerError("INVALID_CONFIG", `packyard.yml: ${spec.message}`, details, { cause: e });
+  }
+}
+
+/**
+ * Whether a job of `packager` runs build steps: some step of `build.steps` applies to it (no `packagers`,
+ * or `packagers` naming it). Only an agent runs such a job.
+ */
+export function hasSteps(settings: BuildSettings, packager: Packager): boolean {
+  return (settings.steps ?? []).some((s) => s.packagers === undefined || s.packagers.includes(packager));
 }
 
 /** SIGNATURE_IGNORED warnings: format blocks (or their overrides) of the build that name signing keys. */
@@ -256,6 +282,64 @@ export function repositoryTargets(settings: RepositorySettings): string[] {
   if (settings.archlinux !== undefined) ids.push("arch");
   ids.push(...(settings.alpine?.targets ?? []));
   return ids;
+}
+
+/** The APT suite `deb-any` names (`stable`): every Debian and Ubuntu release reads it. */
+const ANY_DEB_SUITE = (() => {
+  const t = findTarget("deb-any");
+  return t?.family === "deb" ? t.layout.suite : "stable";
+})();
+
+/**
+ * Whether the repository with these settings serves catalogue target `id`, i.e. whether publishing a job's
+ * package puts it where that target's users read it (as the repository's install document offers it):
+ * - deb: one APT suite, `apt.suite` (a publish without apt settings uses `stable`). The `deb-any` suite
+ *   (`stable`) serves every Debian-like target; a release's own suite (`bookworm`) serves that release;
+ *   a suite the catalogue does not name serves `deb-any` (one package for every release) only.
+ * - rpm and alpine: the targets listed in `rpm.targets` / `alpine.targets` (a publish goes to exactly those
+ *   roots; without them it has no root to go to).
+ * - archlinux (`arch`): always; one pacman repository, `archlinux.repo` or the project's name.
+ */
+export function servesTarget(settings: RepositorySettings, id: string): boolean {
+  const target = findTarget(id);
+  if (target === undefined) return false;
+  switch (target.family) {
+    case "deb": {
+      const suite = settings.apt?.suite ?? ANY_DEB_SUITE;
+      if (suite === ANY_DEB_SUITE || target.layout.suite === suite) return true;
+      return target.layout.suite === ANY_DEB_SUITE && !CATALOGUE_IDS_BY_SUITE.has(suite);
+    }
+    case "rpm":
+      return settings.rpm?.targets.includes(id) === true;
+    case "alpine":
+      return settings.alpine?.targets.includes(id) === true;
+    case "archlinux":
+      return true;
+  }
+}
+
+/** Refuses targets the repository does not serve: 422 REPO_REFUSED with `details.repoCode` TARGET_NOT_SERVED. */
+function checkServed(settings: RepositorySettings, targets: readonly TargetEntry[]): void {
+  const notServed = targets.filter((t) => !servesTarget(settings, t.id)).map((t) => t.id);
+  if (notServed.length === 0) return;
+  const why = notServed.map((id) => {
+    const t = findTarget(id)!;
+    switch (t.family) {
+      case "deb":
+        return `${id} (the APT suite is ${settings.apt?.suite ?? ANY_DEB_SUITE}; ${id} reads ${t.layout.suite}${t.layout.suite === ANY_DEB_SUITE ? "" : ` or ${ANY_DEB_SUITE}`})`;
+      case "rpm":
+        return `${id} (not in rpm.targets: ${settings.rpm?.targets.join(", ") || "none"})`;
+      case "alpine":
+        return `${id} (not in alpine.targets: ${settings.alpine?.targets.join(", ") || "none"})`;
+      default:
+        return id;
+    }
+  });
+  throw new ServerError(
+    "REPO_REFUSED",
+    `Expected targets the project's repository serves, found ${why.join(", ")}; a job's package is published where the repository's settings put its family, so add the targets to the repository's settings (PUT …/repository) or build for ${repositoryTargets(settings).join(", ") || "the targets it serves"}`,
+    { repoCode: "TARGET_NOT_SERVED", field: "targets", notServed, served: repositoryTargets(settings) },
+  );
 }
 
 /** A version as a packager writes it (semver parts mapped as the writers map them), for comparison. */
@@ -329,11 +413,11 @@ export async function createBuild(
       });
     const raw = loadStoredConfig(pkg.config);
 
+    const settings = (await findRepository(tx, input.projectId))?.settings ?? {};
     let ids = input.targets;
     let from = "the request";
     if (ids === undefined) {
-      const repository = await findRepository(tx, input.projectId);
-      ids = repository === undefined ? [] : repositoryTargets(repository.settings);
+      ids = repositoryTargets(settings);
       from = "the project repository's settings";
     }
     if (ids.length === 0)
@@ -343,6 +427,8 @@ export async function createBuild(
         { field: "targets" },
       );
     const { targets, warnings } = resolveTargets(ids);
+    checkServed(settings, targets);
+    const buildSettings = storedBuildSettings(raw);
     const packagers = [...new Set(targets.map((t) => t.packager))];
 
     const sources = await sourcesOf(tx, pkg.id);
@@ -380,7 +466,6 @@ export async function createBuild(
       ],
     );
     const buildId = builds[0]!.id;
-    const steps = hasSteps(raw);
     for (const job of planJobs(raw, targets))
       await tx.query(
         `INSERT INTO jobs (build_id, project_id, format, arch, environment, targets, has_steps, labels, state,
@@ -393,7 +478,7 @@ export async function createBuild(
           job.arch,
           job.environment,
           job.targets,
-          steps,
+          hasSteps(buildSettings, job.format),
           job.labels,
           now,
         ],

@@ -1,12 +1,68 @@
 /**
- * Ready-made packages of releases, as publishing takes them: `artifactsForPublish` loads a project's
- * artifacts with the PackageInfo stored at upload (no package is read again) and a source over their blob.
+ * Ready-made packages of releases: `insertArtifact` records one (the one INSERT an upload and a build job's
+ * publish both use), `artifactsForPublish` loads a project's artifacts as publishing takes them, with the
+ * PackageInfo stored at upload (no package is read again) and a source over their blob.
  */
 import type { FormatId, PackageInfo } from "@packyard/formats";
 import type { PublishInput, Storage } from "@packyard/repo";
 import type { Queryable } from "../db/db.ts";
 import { blobKey, storageSource } from "./blob-store.ts";
-import { decodeInfo } from "./info-json.ts";
+import { decodeInfo, encodeInfo } from "./info-json.ts";
+
+/** One artifact to record: a package file of a release, with the PackageInfo read from it. */
+export interface ArtifactInsert {
+  packageId: number;
+  projectId: number;
+  /** The release's version (as in the URL or the build), not the package's own version string. */
+  release: string;
+  /** What the formats readers read from the file (its format, name, version and architecture are the row's). */
+  info: PackageInfo;
+  /** The file name users see (`hello_1.0.0-1_amd64.deb`). */
+  fileName: string;
+  /** The blob holding the file's bytes (its row must exist). */
+  sha256: string;
+  /** Who uploaded it, or asked for the build (null: a webhook). */
+  uploadedBy: number | null;
+  at: Date;
+}
+
+/**
+ * Records an artifact in transaction `tx`: the release row when missing (created by `uploadedBy` at `at`),
+ * then the artifact row; returns its id. A package of the same format, name, version and architecture
+ * already in the project is a unique violation of `artifacts_package_key`, left to the caller (who knows
+ * whether the same bytes make it a repeat).
+ *
+ * @example const id = await insertArtifact(tx, { packageId, projectId, release: "1.0.0", info, fileName, sha256, uploadedBy, at: clock.now() });
+ */
+export async function insertArtifact(tx: Queryable, row: ArtifactInsert): Promise<number> {
+  await tx.query(
+    `INSERT INTO releases (package_id, project_id, version, created_by, created_at) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (package_id, version) DO NOTHING`,
+    [row.packageId, row.projectId, row.release, row.uploadedBy, row.at],
+  );
+  const { rows } = await tx.query<{ id: number }>(
+    `INSERT INTO artifacts (release_id, project_id, format, name, version, arch, file_name, blob_sha256, info,
+                            uploaded_by, created_at)
+     SELECT r.id, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11 FROM releases r
+      WHERE r.package_id = $1 AND r.version = $12
+     RETURNING id`,
+    [
+      row.packageId,
+      row.projectId,
+      row.info.format,
+      row.info.name,
+      row.info.versionString,
+      row.info.archString,
+      row.fileName,
+      row.sha256,
+      encodeInfo(row.info),
+      row.uploadedBy,
+      row.at,
+      row.release,
+    ],
+  );
+  return rows[0]!.id;
+}
 
 /** Which artifacts {@link artifactsForPublish} loads; absent fields match every artifact of the project. */
 export interface ArtifactFilter {
