@@ -270,6 +270,8 @@ export interface LogBatcherOptions {
 
 /** Largest text of one chunk: longer output is split over several. */
 const CHUNK_TEXT = 16 * 1024;
+/** Largest text of one request (JSON may escape a character to six bytes: 6 × 128 KiB < 1 MiB). */
+const REQUEST_TEXT = 128 * 1024;
 
 /**
  * Batches one attempt's log lines into chunks sent every ~250 ms or 64 KiB. Consecutive text of one
@@ -310,37 +312,56 @@ export class LogBatcher {
     else this.timer ??= setTimeout(() => void this.flush(), this.o.intervalMs ?? 250);
   }
 
-  /** Sends what is queued (waits for a flush in progress first). */
+  /** Sends what is queued (waits for a flush in progress first), in requests of at most REQUEST_TEXT. */
   async flush(): Promise<void> {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
     while (this.flushing !== undefined) await this.flushing;
-    if (this.queue.length === 0 || this.stopped) return;
-    const batch = this.queue;
-    this.queue = [];
-    this.open = undefined;
-    this.bytes = 0;
-    this.flushing = this.send(batch).then(
-      () => undefined,
-      (e: unknown) => {
-        if (e instanceof AgentApiError && (e.code === "STALE_ATTEMPT" || e.status === 404)) {
-          this.stopped = true;
-          return;
-        }
-        // Sent again first at the next flush, keeping chunk order.
-        this.queue = [...batch, ...this.queue];
-        for (const c of batch) this.bytes += c.text.length;
-        this.o.onError?.(e);
-        this.timer ??= setTimeout(() => void this.flush(), (this.o.intervalMs ?? 250) * 4);
-      },
-    );
-    try {
-      await this.flushing;
-    } finally {
-      this.flushing = undefined;
+    while (this.queue.length > 0 && !this.stopped) {
+      const batch = this.take();
+      let failed = false;
+      this.flushing = this.send(batch).then(
+        () => undefined,
+        (e: unknown) => {
+          if (e instanceof AgentApiError && (e.code === "STALE_ATTEMPT" || e.status === 404)) {
+            this.stopped = true;
+            return;
+          }
+          // Sent again first at the next flush, keeping chunk order.
+          failed = true;
+          this.queue = [...batch, ...this.queue];
+          for (const c of batch) this.bytes += c.text.length;
+          this.o.onError?.(e);
+          this.timer ??= setTimeout(() => void this.flush(), (this.o.intervalMs ?? 250) * 4);
+        },
+      );
+      try {
+        await this.flushing;
+      } finally {
+        this.flushing = undefined;
+      }
+      if (failed) return;
     }
+  }
+
+  /**
+   * Takes the oldest chunks up to REQUEST_TEXT characters (at least one), so a request stays well under the
+   * server's 1 MiB body limit even when JSON escapes every character; output that piled up while a request
+   * was in flight goes out in several requests, one at a time.
+   */
+  private take(): LogChunk[] {
+    let n = 0;
+    let size = 0;
+    while (n < this.queue.length && (n === 0 || size + this.queue[n]!.text.length <= REQUEST_TEXT)) {
+      size += this.queue[n]!.text.length;
+      n++;
+    }
+    const batch = this.queue.splice(0, n);
+    if (this.open !== undefined && batch.includes(this.open)) this.open = undefined;
+    this.bytes -= size;
+    return batch;
   }
 
   /** Flushes everything, trying a failed batch up to `tries` times; then stops taking text. */
