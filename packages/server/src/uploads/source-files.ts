@@ -26,6 +26,13 @@ export interface StoredSourceFile {
   previous: string | undefined;
 }
 
+/** The error of a commit whose package was deleted meanwhile (its rows' foreign key refused them). */
+export function packageGone(name: string): ServerError {
+  return new ServerError("NOT_FOUND", `Expected the package ${name}, found it deleted meanwhile`, {
+    field: "package",
+  });
+}
+
 /** Options of {@link storeSourceFiles}. */
 export interface StoreSourceOptions {
   /** The user who uploaded the files; null when none did (a webhook). */
@@ -85,10 +92,7 @@ export async function storeSourceFiles(
       },
     );
   } catch (e) {
-    if (isForeignKeyViolation(e))
-      throw new ServerError("NOT_FOUND", `Expected the package ${pkg.name}, found it deleted meanwhile`, {
-        field: "package",
-      });
+    if (isForeignKeyViolation(e)) throw packageGone(pkg.name);
     throw e;
   }
   const replaced = [

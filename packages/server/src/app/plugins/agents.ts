@@ -16,7 +16,6 @@
  * A completed job is published in the background (job-publish.ts); the app waits for those publishes
  * when it closes.
  */
-import { Readable } from "node:stream";
 import type { PackageInfo } from "@packyard/formats";
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { AgentPrincipal } from "../authz.ts";
@@ -42,12 +41,12 @@ import {
 } from "../../builds/secrets.ts";
 import { signSourceUrl, verifySourceUrl } from "../../builds/signed-url.ts";
 import { isServerError, ServerError } from "../../errors.ts";
-import { blobKey, DEFAULT_UPLOAD_LIMIT, discard } from "../../uploads/blob-store.ts";
+import { DEFAULT_UPLOAD_LIMIT, discard } from "../../uploads/blob-store.ts";
 import { storeJobUpload } from "../../uploads/job-upload.ts";
 import { checkAccessName, checkArtifactFileName } from "../../uploads/names.ts";
 import type { PluginOptions } from "../app.ts";
 import { ERRORS, NO_CONTENT, SLUG } from "../schemas.ts";
-import { acceptRawBodies, CHECKSUM_HEADER, receiveUpload } from "./uploads.ts";
+import { acceptRawBodies, receiveUpload, sendBlob } from "./uploads.ts";
 
 /** Options of {@link createAgentsPlugin}; tests shorten leases. */
 export interface AgentApiOptions {
@@ -315,6 +314,14 @@ export function createAgentsPlugin(options: AgentApiOptions = {}): FastifyPlugin
 
     // --- secrets -------------------------------------------------------------------------------------
 
+    /** The audit row of a change to secret `name` of the request's project. */
+    async function auditSecret(request: FastifyRequest, action: string, name: string): Promise<void> {
+      await db.query(
+        "INSERT INTO audit_events (at, actor_user_id, project_id, action, details) VALUES ($1, $2, $3, $4, $5::jsonb)",
+        [clock.now(), request.principal!.userId, request.project!.id, action, JSON.stringify({ name })],
+      );
+    }
+
     const SECRET_PARAMS = {
       type: "object",
       required: ["project", "name"],
@@ -339,16 +346,7 @@ export function createAgentsPlugin(options: AgentApiOptions = {}): FastifyPlugin
       async (request, reply) => {
         const name = checkSecretName(request.params.name);
         await setSecret(db, masterKey, request.project!.id, name, request.body.value, clock.now());
-        await db.query(
-          "INSERT INTO audit_events (at, actor_user_id, project_id, action, details) VALUES ($1, $2, $3, $4, $5::jsonb)",
-          [
-            clock.now(),
-            request.principal!.userId,
-            request.project!.id,
-            "secret.set",
-            JSON.stringify({ name }),
-          ],
-        );
+        await auditSecret(request, "secret.set", name);
         return reply.status(204).send();
       },
     );
@@ -393,16 +391,7 @@ export function createAgentsPlugin(options: AgentApiOptions = {}): FastifyPlugin
           throw new ServerError("NOT_FOUND", `Expected a secret named ${name} in this project, found none`, {
             field: "name",
           });
-        await db.query(
-          "INSERT INTO audit_events (at, actor_user_id, project_id, action, details) VALUES ($1, $2, $3, $4, $5::jsonb)",
-          [
-            clock.now(),
-            request.principal!.userId,
-            request.project!.id,
-            "secret.delete",
-            JSON.stringify({ name }),
-          ],
-        );
+        await auditSecret(request, "secret.delete", name);
         return reply.status(204).send();
       },
     );
@@ -772,18 +761,12 @@ export function createAgentsPlugin(options: AgentApiOptions = {}): FastifyPlugin
         );
         if (source === undefined)
           throw new ServerError("URL_INVALID", "Expected a valid signed source URL, found one for no source");
-        const body = await storage.get(blobKey(source.sha256));
-        if (body === undefined)
-          throw new ServerError(
-            "UNAVAILABLE",
-            `Expected the blob ${source.sha256} of source ${accessName} in ${storage.description}, found none`,
-          );
-        return reply
-          .header("content-type", "application/octet-stream")
-          .header("content-length", String(source.size))
-          .header(CHECKSUM_HEADER, source.sha256)
-          .header("cache-control", "private, no-store")
-          .send(Readable.from(body));
+        return sendBlob(reply, storage, {
+          sha256: source.sha256,
+          size: source.size,
+          what: `source ${accessName}`,
+          cacheControl: "private, no-store",
+        });
       },
     );
   };

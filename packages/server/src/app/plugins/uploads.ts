@@ -39,7 +39,7 @@ import {
   storageSource,
 } from "../../uploads/blob-store.ts";
 import { collectBlobs } from "../../uploads/gc.ts";
-import { encodeInfo } from "../../uploads/info-json.ts";
+import { insertArtifact } from "../../uploads/artifacts.ts";
 import {
   checkAccessName,
   checkArtifactFileName,
@@ -47,7 +47,7 @@ import {
   checkReleaseVersion,
 } from "../../uploads/names.ts";
 import { checkPackageConfig } from "../../uploads/package-config.ts";
-import { storeSourceFiles } from "../../uploads/source-files.ts";
+import { packageGone, storeSourceFiles } from "../../uploads/source-files.ts";
 import type { PluginOptions } from "../app.ts";
 import { ERRORS, NO_CONTENT, SLUG } from "../schemas.ts";
 
@@ -242,6 +242,31 @@ export async function receiveUpload(
     reply.header("connection", "close");
     throw e;
   }
+}
+
+/**
+ * Answers with the bytes of blob `sha256` (octet-stream, its length and {@link CHECKSUM_HEADER}; `fileName`:
+ * as an attachment of that name). A missing object is UNAVAILABLE naming `what` (`file hello.tar.gz`).
+ */
+export async function sendBlob(
+  reply: FastifyReply,
+  storage: Storage,
+  blob: { sha256: string; size: number; what: string; cacheControl: string; fileName?: string },
+): Promise<FastifyReply> {
+  const body = await storage.get(blobKey(blob.sha256));
+  if (body === undefined)
+    throw new ServerError(
+      "UNAVAILABLE",
+      `Expected the blob ${blob.sha256} of ${blob.what} in ${storage.description}, found none`,
+    );
+  reply
+    .header("content-type", "application/octet-stream")
+    .header("content-length", String(blob.size))
+    .header(CHECKSUM_HEADER, blob.sha256)
+    .header("cache-control", blob.cacheControl);
+  if (blob.fileName !== undefined)
+    reply.header("content-disposition", `attachment; filename="${blob.fileName}"`);
+  return reply.send(Readable.from(body));
 }
 
 /**
@@ -472,20 +497,13 @@ export async function uploadsPlugin(app: FastifyInstance, options: PluginOptions
             field: "accessName",
           },
         );
-      const body = await storage.get(blobKey(file.blob_sha256));
-      if (body === undefined)
-        throw new ServerError(
-          "UNAVAILABLE",
-          `Expected the blob ${file.blob_sha256} of file ${accessName} in ${storage.description}, found none`,
-        );
-      return reply
-        .header("content-type", "application/octet-stream")
-        .header("content-length", String(file.size))
-        .header("etag", `"${file.blob_sha256}"`)
-        .header(CHECKSUM_HEADER, file.blob_sha256)
-        .header("cache-control", "private, no-cache")
-        .header("content-disposition", `attachment; filename="${accessName}"`)
-        .send(Readable.from(body));
+      return sendBlob(reply.header("etag", `"${file.blob_sha256}"`), storage, {
+        sha256: file.blob_sha256,
+        size: Number(file.size),
+        what: `file ${accessName}`,
+        cacheControl: "private, no-cache",
+        fileName: accessName,
+      });
     },
   );
 
@@ -685,47 +703,24 @@ export async function uploadsPlugin(app: FastifyInstance, options: PluginOptions
           let row: ArtifactRow;
           try {
             row = await commitBlobs({ db, storage, clock }, [staged], async (tx) => {
-              await tx.query(
-                `INSERT INTO releases (package_id, project_id, version, created_by, created_at) VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (package_id, version) DO NOTHING`,
-                [pkg.id, projectId, version, request.principal!.userId, clock.now()],
-              );
-              const { rows } = await tx.query<{ id: number }>(
-                `INSERT INTO artifacts (release_id, project_id, format, name, version, arch, file_name, blob_sha256, info,
-                                        uploaded_by, created_at)
-                 SELECT r.id, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11 FROM releases r
-                WHERE r.package_id = $1 AND r.version = $12
-                 RETURNING id`,
-                [
-                  pkg.id,
-                  projectId,
-                  info.format,
-                  info.name,
-                  info.versionString,
-                  info.archString,
-                  fileName,
-                  staged.sha256,
-                  encodeInfo(info),
-                  request.principal!.userId,
-                  clock.now(),
-                  version,
-                ],
-              );
+              const id = await insertArtifact(tx, {
+                packageId: pkg.id,
+                projectId,
+                release: version,
+                info,
+                fileName,
+                sha256: staged.sha256,
+                uploadedBy: request.principal!.userId,
+                at: clock.now(),
+              });
               const made = await tx.query<ArtifactRow>(
                 `SELECT ${ARTIFACT_COLUMNS} FROM ${ARTIFACT_FROM} WHERE a.id = $1`,
-                [rows[0]!.id],
+                [id],
               );
               return made.rows[0]!;
             });
           } catch (e) {
-            if (isForeignKeyViolation(e))
-              throw new ServerError(
-                "NOT_FOUND",
-                `Expected the package ${pkg.name}, found it deleted meanwhile`,
-                {
-                  field: "package",
-                },
-              );
+            if (isForeignKeyViolation(e)) throw packageGone(pkg.name);
             if (isUniqueViolation(e, "artifacts_package_key")) {
               // Another upload of the same name, version and architecture committed meanwhile.
               const again = await sameArtifact(projectId, info, fileName, version, staged.sha256, pkg.id);
