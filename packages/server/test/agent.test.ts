@@ -23,6 +23,7 @@ import {
 } from "../src/agent/client.ts";
 import { executeJob, type LogStream } from "../src/agent/execute.ts";
 import { cancelBuild } from "../src/builds/queue.ts";
+import { saveRepositorySettings } from "../src/repos/settings.ts";
 import {
   buildApp,
   createUser,
@@ -488,6 +489,7 @@ async function pendingJob(
   call: (m: string, p: string, b?: unknown, t?: string) => Promise<unknown>,
   config: string,
   hasSteps: boolean,
+  version = "1.2.3",
 ) {
   await call("PUT", "/api/v1/projects/demo/packages/agent-hello", config, "text/yaml");
   for (const [name, bytes] of Object.entries(files))
@@ -508,8 +510,8 @@ async function pendingJob(
   }));
   const build = await db.query<{ id: number }>(
     `INSERT INTO builds (project_id, package_id, version, state, targets, config, sources, source_date_epoch, created_at)
-     VALUES ($1, $2, '1.2.3', 'pending', '{debian-12}', $3, $4::jsonb, 1700000000, now()) RETURNING id`,
-    [pkg.project_id, pkg.id, config, JSON.stringify(sources)],
+     VALUES ($1, $2, $5, 'pending', '{debian-12}', $3, $4::jsonb, 1700000000, now()) RETURNING id`,
+    [pkg.project_id, pkg.id, config, JSON.stringify(sources), version],
   );
   const buildId = build.rows[0]!.id;
   const job = await db.query<{ id: number }>(
@@ -535,8 +537,14 @@ async function jobRow(db: Db, id: number) {
     state: string;
     attempt: number;
     failure_code: string | null;
+    failure_message: string | null;
     artifact_id: number | null;
-  }>("SELECT state, attempt, failure_code, artifact_id FROM jobs WHERE id = $1", [id]);
+    projectId: number;
+  }>(
+    `SELECT state, attempt, failure_code, failure_message, artifact_id, project_id AS "projectId"
+       FROM jobs WHERE id = $1`,
+    [id],
+  );
   return rows[0]!;
 }
 
@@ -586,6 +594,29 @@ eachDb((_kind, fresh) => {
       assert.match(text, /step says hi/);
       assert.match(text, /fetching source hello\.sh/);
 
+      // The repository's settings changed after the request and no longer serve the job's target (its
+      // suite is now trixie, which debian-12 does not read): the job is built but fails to publish rather
+      // than putting its package in another distribution's suite.
+      await saveRepositorySettings(
+        s.db,
+        done.projectId,
+        { private: false, settings: { apt: { suite: "trixie" } } },
+        new Date(),
+      );
+      const moved = await pendingJob(s.db, s.call, CONFIG.replace("1.2.3", "1.2.5"), false, "1.2.5");
+      const refused = await until("the job to fail publishing", async () => {
+        const j = await jobRow(s.db, moved.jobId);
+        return j.state === "failed" ? j : undefined;
+      });
+      assert.equal(refused.failure_code, "PUBLISH_FAILED");
+      assert.match(refused.failure_message ?? "", /TARGET_NOT_SERVED|no longer serve debian-12/);
+      assert.equal(refused.artifact_id, null);
+      assert.equal(
+        (await s.db.query("SELECT 1 FROM artifacts WHERE version LIKE '1.2.5%'")).rows.length,
+        0,
+        "no artifact recorded for the refused publish",
+      );
+
       // Cancelling mid-step: the heartbeat answers cancel, the agent kills the step and reports it.
       const slow = `${CONFIG.replace("1.2.3", "1.2.4")}build:\n  steps:\n    - run: echo started; sleep 30\n`;
       const second = await pendingJob(s.db, s.call, slow, true);
@@ -604,7 +635,7 @@ eachDb((_kind, fresh) => {
       stop.abort();
     }
     const stats = await running;
-    assert.deepEqual(stats, { claimed: 2, succeeded: 1, failed: 1, lost: 0 });
+    assert.deepEqual(stats, { claimed: 3, succeeded: 2, failed: 1, lost: 0 });
     // Neither token reached the server's debug log or the agent's own lines.
     assert.ok(s.lines.length > 0);
     for (const token of [s.agentToken, s.adminToken]) {
