@@ -17,6 +17,7 @@ import {
 import { collectBytes, type Storage } from "@packyard/repo";
 import { exampleFromConfig } from "@packyard/testkit/example";
 import { FIXTURES } from "@packyard/testkit/repo";
+import { isServerError } from "../src/errors.ts";
 import type { AppConfig } from "../src/index.ts";
 import { artifactsForPublish } from "../src/uploads/artifacts.ts";
 import {
@@ -29,6 +30,7 @@ import {
 } from "../src/uploads/blob-store.ts";
 import { collectBlobs } from "../src/uploads/gc.ts";
 import { decodeInfo, encodeInfo } from "../src/uploads/info-json.ts";
+import { storeJobUpload } from "../src/uploads/job-upload.ts";
 import { bearer, errorOf, type Harness, harness, secretsNeverLeak } from "./app-harness.ts";
 import { eachDb, type FreshDb } from "./dbs.ts";
 
@@ -824,6 +826,44 @@ eachDb((kind, fresh) => {
       (await collectBlobs(h.db, h.storage, { graceMs: 3_600_000 })).blobs,
       [sha256(v1), built].sort(),
     );
+
+    // A job's upload is recorded with its blob under the blob's lock; a stale attempt leaves neither; an
+    // attempt's second upload replaces its first, which is collected.
+    const running = (
+      await h.db.query<{ id: number }>(
+        `INSERT INTO jobs (build_id, project_id, format, arch, targets, state, attempt, created_at)
+         VALUES ($1, $2, 'rpm', 'amd64', '{fedora-42}', 'running', 2, $3) RETURNING id`,
+        [await build([]), projectId, h.clock.now()],
+      )
+    ).rows[0]!.id;
+    const stage = (text: string) =>
+      stageUpload(
+        h.storage,
+        (async function* () {
+          yield enc.encode(text);
+        })(),
+        { limitBytes: 1000 },
+      );
+    const deps = { db: h.db, storage: h.storage, clock: h.clock };
+    const stale = await stage("from a lost attempt");
+    await assert.rejects(
+      storeJobUpload(deps, { jobId: running, attempt: 1, fileName: "x.rpm" }, stale),
+      (e: unknown) => isServerError(e, "STALE_ATTEMPT"),
+    );
+    assert.equal(await h.storage.head(blobKey(stale.sha256)), undefined);
+    assert.equal((await h.db.query("SELECT 1 FROM blobs WHERE sha256 = $1", [stale.sha256])).rows.length, 0);
+    const once = await stage("a job's first upload");
+    const again = await stage("a job's second upload");
+    await storeJobUpload(deps, { jobId: running, attempt: 2, fileName: "x.rpm" }, once);
+    assert.ok(await stored(once.sha256));
+    await storeJobUpload(deps, { jobId: running, attempt: 2, fileName: "y.rpm" }, again);
+    assert.deepEqual(
+      (await h.db.query("SELECT upload_sha256, upload_file_name FROM jobs WHERE id = $1", [running])).rows,
+      [{ upload_sha256: again.sha256, upload_file_name: "y.rpm" }],
+    );
+    assert.equal(await h.storage.head(blobKey(once.sha256)), undefined, "the replaced upload stayed");
+    assert.ok(await stored(again.sha256));
+    for (const x of [stale, once, again]) await h.storage.delete(x.tmpKey);
 
     // Deleting the package collects its builds' sources and uploads with it, at once.
     const gone = enc.encode("a source only a build still names");
