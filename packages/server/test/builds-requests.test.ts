@@ -13,6 +13,7 @@ import {
   referencedName,
   referencedNames,
   repositoryTargets,
+  servedTargets,
   servesTarget,
   signatureWarnings,
 } from "../src/builds/requests.ts";
@@ -186,8 +187,11 @@ describe("pure helpers", () => {
   });
 
   test("servesTarget: where a job's package is published is where the target's users read it", () => {
-    const served = (settings: Parameters<typeof servesTarget>[0]) =>
-      CATALOGUE.map((c) => c.id).filter((id) => servesTarget(settings, id));
+    const served = (settings: Parameters<typeof servesTarget>[0]) => {
+      const ids = CATALOGUE.map((c) => c.id).filter((id) => servesTarget(settings, id));
+      assert.deepEqual(servedTargets(settings), ids);
+      return ids;
+    };
     const debs = CATALOGUE.filter((c) => c.family === "deb").map((c) => c.id);
     // No settings: a publish makes the `stable` suite (every Debian-like reads it) and a pacman repository
     // named after the project; rpm and Alpine have no root to go to.
@@ -492,7 +496,12 @@ eachDb((_kind, fresh) => {
     assert.equal(e.code, "REPO_REFUSED");
     assert.equal(e.details.repoCode, "TARGET_NOT_SERVED");
     assert.deepEqual(e.details.notServed, ["fedora-42", "el-9"]);
-    assert.deepEqual(e.details.served, []);
+    // Without settings a publish makes the `stable` suite (every Debian-like reads it) and a pacman
+    // repository: those are served.
+    assert.deepEqual(e.details.served, [
+      ...CATALOGUE.filter((c) => c.family === "deb").map((c) => c.id),
+      "arch",
+    ]);
     assert.match(e.message, /fedora-42 \(not in rpm\.targets: none\)/);
     assert.equal((await s.db.query("SELECT id FROM builds")).rows.length, 0);
     await saveRepositorySettings(
@@ -581,7 +590,7 @@ eachDb((_kind, fresh) => {
     r = await s.request("POST", BUILDS, owner, { version: "1.0.2", targets: ["ubuntu-24.04", "debian-13"] });
     assert.equal(r.statusCode, 422, r.body);
     assert.deepEqual(errorOf(r).details.notServed, ["ubuntu-24.04"]);
-    assert.deepEqual(errorOf(r).details.served, ["debian-13", "alpine-3.23"]);
+    assert.deepEqual(errorOf(r).details.served, ["debian-13", "arch", "alpine-3.23"]);
     assert.match(errorOf(r).message, /the APT suite is trixie; ubuntu-24\.04 reads noble or stable/);
 
     await packagersChecks(s);

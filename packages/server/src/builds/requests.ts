@@ -43,6 +43,7 @@ import { formatArchlinuxVersion, toArchlinuxVersion } from "@packyard/formats/ar
 import { toApkVersion } from "@packyard/formats/apk";
 import { debVersion } from "@packyard/formats/deb";
 import { formatEvr, rpmEvr } from "@packyard/formats/rpm";
+import { CATALOGUE } from "@packyard/repo";
 import type { Clock } from "../app/deps.ts";
 import type { Db, Queryable } from "../db/db.ts";
 import { ServerError } from "../errors.ts";
@@ -318,6 +319,11 @@ export function servesTarget(settings: RepositorySettings, id: string): boolean 
   }
 }
 
+/** Every catalogue id the repository with these settings serves ({@link servesTarget}), in catalogue order. */
+export function servedTargets(settings: RepositorySettings): string[] {
+  return CATALOGUE.map((t) => t.id).filter((id) => servesTarget(settings, id));
+}
+
 /** Refuses targets the repository does not serve: 422 REPO_REFUSED with `details.repoCode` TARGET_NOT_SERVED. */
 function checkServed(settings: RepositorySettings, targets: readonly TargetEntry[]): void {
   const notServed = targets.filter((t) => !servesTarget(settings, t.id)).map((t) => t.id);
@@ -335,10 +341,11 @@ function checkServed(settings: RepositorySettings, targets: readonly TargetEntry
         return id;
     }
   });
+  const served = servedTargets(settings);
   throw new ServerError(
     "REPO_REFUSED",
-    `Expected targets the project's repository serves, found ${why.join(", ")}; a job's package is published where the repository's settings put its family, so add the targets to the repository's settings (PUT …/repository) or build for ${repositoryTargets(settings).join(", ") || "the targets it serves"}`,
-    { repoCode: "TARGET_NOT_SERVED", field: "targets", notServed, served: repositoryTargets(settings) },
+    `Expected targets the project's repository serves (${served.join(", ") || "none"}), found ${why.join(", ")}; a job's package is published where the repository's settings put its family, so add the targets to the repository's settings (PUT …/repository) first`,
+    { repoCode: "TARGET_NOT_SERVED", field: "targets", notServed, served },
   );
 }
 
