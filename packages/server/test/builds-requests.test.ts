@@ -126,6 +126,27 @@ describe("pure helpers", () => {
       referencedNames({ contents: [{ src: "*.bin", dst: "/x/" }], disable_globbing: true }, ["deb"]),
       ["*.bin"],
     );
+    // Outputs are made only by jobs that run steps: a packager without steps needs them uploaded.
+    const rpmSteps = (p: string) => p === "rpm";
+    assert.deepEqual(referencedNames(raw, ["deb"], rpmSteps), ["debian", "hello", "hooks", "made"]);
+    assert.deepEqual(referencedNames(raw, ["rpm"], rpmSteps), [
+      "hello",
+      "only-rpm.conf",
+      "rpm",
+      "rpm-pre.sh",
+    ]);
+    assert.deepEqual(
+      referencedNames(
+        { changelog: "made/changelog.yml", build: { outputs: ["made"] } },
+        ["rpm", "apk"],
+        rpmSteps,
+      ),
+      ["made"],
+    );
+    assert.deepEqual(
+      referencedNames({ changelog: "made/changelog.yml", build: { outputs: ["made"] } }, ["rpm"], rpmSteps),
+      [],
+    );
   });
 
   test("jobs group per (packager, arch, environment); arch is packyard.yml's", () => {
@@ -404,7 +425,15 @@ async function packagersChecks(s: Setup): Promise<void> {
   await setConfig(
     steps("    - run: make rpm\n      packagers: [rpm]\n    - run: make apk\n      packagers: [apk, rpm]\n"),
   );
+  // gen/out.bin is a step output, but the deb and Arch jobs run no step: it must be uploaded for them.
   let r = await s.request("POST", BUILDS, s.tokens.owner, { version: "1.0.0", targets });
+  assert.equal(r.statusCode, 422, r.body);
+  assert.equal(errorOf(r).code, "MISSING_SOURCE");
+  assert.deepEqual(errorOf(r).details.missing, ["gen"]);
+  r = await s.request("POST", BUILDS, s.tokens.owner, { version: "1.0.0", targets: ["el-9", "alpine-3.22"] });
+  assert.equal(r.statusCode, 201, r.body);
+  await s.upload("gen", "a tarball of gen/");
+  r = await s.request("POST", BUILDS, s.tokens.owner, { version: "1.0.0", targets });
   assert.equal(r.statusCode, 201, r.body);
   assert.deepEqual(jobsOf(r.json()), { deb: false, rpm: true, archlinux: false, apk: true });
   const { rows } = await s.db.query<{ format: string; has_steps: boolean }>(

@@ -15,7 +15,8 @@
  * - every access name packyard.yml references is uploaded (422 MISSING_SOURCE listing them): the first path
  *   segment of each relative `contents[].src` (a glob there references nothing; symlink targets are not
  *   files), of `scripts.*`, `changelog` and the format blocks' script files, for the packagers the build
- *   runs, minus the first segments of `build.outputs` (what build steps make);
+ *   runs, minus the first segments of `build.outputs` (what build steps make) for packagers whose jobs
+ *   run steps;
  * - per target, the version by that target's format's own comparison (dpkg, rpmvercmp, vercmp, apk): a
  *   version whose package the target already has (a succeeded job of its packager and architecture at that
  *   version, for it or a sibling target sharing the package) is 409 VERSION_EXISTS (force or not: a pool
@@ -160,23 +161,37 @@ export function referencedName(path: string, globbing = true): string | undefine
 const NO_SOURCE_TYPES = new Set(["symlink", "dir", "ghost"]);
 
 /**
- * The access names packyard.yml references for the packagers of a build, minus the first segments of
- * `build.outputs` (what the build steps produce), sorted.
+ * The access names packyard.yml references for the packagers of a build, sorted. The first segments of
+ * `build.outputs` (what the build steps make) are taken out for packagers whose jobs run steps
+ * (`runsSteps`, default: every packager): a job without steps (no step applies to its packager) has only
+ * the uploaded files.
  */
-export function referencedNames(raw: RawConfig, packagers: readonly Packager[]): string[] {
+export function referencedNames(
+  raw: RawConfig,
+  packagers: readonly Packager[],
+  runsSteps: (packager: Packager) => boolean = () => true,
+): string[] {
   const globbing = raw.disable_globbing !== true;
+  const outputs = new Set<string>();
+  const build = raw.build;
+  if (isMap(build) && Array.isArray(build.outputs))
+    for (const o of build.outputs) {
+      const n = typeof o === "string" ? referencedName(o, false) : undefined;
+      if (n !== undefined) outputs.add(n);
+    }
   const names = new Set<string>();
-  const add = (p: unknown) => {
-    if (typeof p !== "string") return;
-    const n = referencedName(p, globbing);
-    if (n !== undefined) names.add(n);
-  };
-  // Scripts of an override replace the top level's of the same kind, as the loader merges them.
-  const addScripts = (top: unknown, over: unknown) => {
-    const merged = { ...(isMap(top) ? top : {}), ...(isMap(over) ? over : {}) };
-    for (const v of Object.values(merged)) add(v);
-  };
   for (const packager of packagers) {
+    const made = runsSteps(packager) ? outputs : new Set<string>();
+    const add = (p: unknown) => {
+      if (typeof p !== "string") return;
+      const n = referencedName(p, globbing);
+      if (n !== undefined && !made.has(n)) names.add(n);
+    };
+    // Scripts of an override replace the top level's of the same kind, as the loader merges them.
+    const addScripts = (top: unknown, over: unknown) => {
+      const merged = { ...(isMap(top) ? top : {}), ...(isMap(over) ? over : {}) };
+      for (const v of Object.values(merged)) add(v);
+    };
     const ov = overrideOf(raw, packager);
     // The loader takes the override's contents whole when it has some, else the top level's.
     const contents =
@@ -195,14 +210,8 @@ export function referencedNames(raw: RawConfig, packagers: readonly Packager[]):
     const block = raw[packager];
     const overBlock = ov?.[packager];
     addScripts(isMap(block) ? block.scripts : undefined, isMap(overBlock) ? overBlock.scripts : undefined);
+    add(raw.changelog);
   }
-  add(raw.changelog);
-  const build = raw.build;
-  if (isMap(build) && Array.isArray(build.outputs))
-    for (const o of build.outputs) {
-      const n = typeof o === "string" ? referencedName(o, false) : undefined;
-      if (n !== undefined) names.delete(n);
-    }
   return [...names].sort();
 }
 
@@ -440,7 +449,9 @@ export async function createBuild(
 
     const sources = await sourcesOf(tx, pkg.id);
     const uploaded = new Set(sources.map((s) => s.accessName));
-    const missing = referencedNames(raw, packagers).filter((n) => !uploaded.has(n));
+    const missing = referencedNames(raw, packagers, (p) => hasSteps(buildSettings, p)).filter(
+      (n) => !uploaded.has(n),
+    );
     if (missing.length > 0)
       throw new ServerError(
         "MISSING_SOURCE",
