@@ -80,9 +80,11 @@ export function folderStorage(root: string): Storage {
   const openTemp = async (path: string): Promise<{ temp: string; handle: FileHandle }> => {
     const dir = dirname(path);
     for (let attempt = 1; ; attempt++) {
-      await mkdir(dir, { recursive: true });
       const temp = join(dir, TEMP_PREFIX + randomBytes(8).toString("hex"));
       try {
+        // Inside the retry: a concurrent delete() removes folders it left empty, between any two steps of
+        // a recursive mkdir as well as between the mkdir and the open.
+        await mkdir(dir, { recursive: true });
         return { temp, handle: await open(temp, "wx") };
       } catch (e) {
         if (errnoOf(e) !== "ENOENT" || attempt >= 5) throw e;

@@ -140,3 +140,20 @@ describe("folderStorage", () => {
     }
   });
 });
+
+describe("folderStorage under concurrent writes and deletes in one folder", () => {
+  it("a write never fails because a delete removed the folder it left empty (uploads/tmp churn)", async () => {
+    const storage = folderStorage(await tempRoot());
+    // Each round: writers put into a/b/tmp while deleters empty it (and so remove the emptied folders).
+    for (let round = 0; round < 40; round++) {
+      const keys = Array.from({ length: 6 }, (_, i) => `a/b/tmp/${round}-${i}`);
+      await Promise.all(
+        keys.flatMap((key) => [
+          storage.put(key, text(key)).then(() => storage.delete(key)),
+          storage.put(`${key}-x`, text("x")).then(() => storage.delete(`${key}-x`)),
+        ]),
+      );
+    }
+    assert.deepEqual(await storage.list("a/"), []);
+  });
+});
