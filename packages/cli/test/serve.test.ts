@@ -278,3 +278,121 @@ test("serve collects unreferenced uploads after it starts (old orphan blobs and 
     await server.close();
   }
 });
+
+test("serve refuses --workers with --no-worker, a bad --workers or --log-retention-days", async () => {
+  const cases: [string[], RegExp][] = [
+    [["--workers", "2", "--no-worker"], /--workers and --no-worker: expected one of them, found both/],
+    [["--workers", "many"], /--workers: expected a number from 0 to 64, found 'many'/],
+    [["--workers", "65"], /--workers: expected a number from 0 to 64, found '65'/],
+    [["--log-retention-days", "0"], /--log-retention-days: expected a number from 1 to 36500, found '0'/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await runMain(["serve", "--data", "/nonexistent/packyard-data", ...args], tmpdir(), []);
+    assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+  }
+});
+
+test("serve --no-worker --local-agent: the local agent runs a job with a build step; --workers N starts N slots", async () => {
+  const data = join(temp, "agent-data");
+  let token: string | undefined;
+  let name: string | undefined;
+  const s = await serve(["--data", data, "--no-worker", "--local-agent"], {
+    PACKYARD_BUILD_LEASE_MS: "4000",
+  });
+  let killed = false;
+  try {
+    token = /\n(pky_[A-Za-z0-9_-]{43})\n/.exec(s.stdout())?.[1];
+    assert.ok(token, s.stdout());
+    for (let i = 0; i < 200 && !/local build agent local-[0-9a-f]{8} started/.test(s.stdout()); i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    name = /local build agent (local-[0-9a-f]{8}) started/.exec(s.stdout())?.[1];
+    assert.ok(name, s.stdout());
+    const call = async (method: string, path: string, body?: unknown, type = "application/json") => {
+      const r = await fetch(`${s.url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body !== undefined ? { "content-type": type } : {}),
+        },
+        ...(body !== undefined ? { body: typeof body === "string" ? body : JSON.stringify(body) } : {}),
+      });
+      const text = await r.text();
+      assert.ok(r.status < 300, `${method} ${path}: ${r.status} ${text}`);
+      return text === "" ? undefined : JSON.parse(text);
+    };
+    // The agent is registered as a shared agent of that name.
+    const agents = (await call("GET", "/api/v1/agents")) as { agents: { name: string; revokedAt: null }[] };
+    assert.deepEqual(
+      agents.agents.map((a) => [a.name, a.revokedAt]),
+      [[name, null]],
+    );
+    await call("POST", "/api/v1/projects", { slug: "demo" });
+    await call("PUT", "/api/v1/projects/demo/repository", { apt: { suite: "bookworm" } });
+    await call("PUT", "/api/v1/projects/demo/packages/stepped", {
+      config: `name: stepped
+version: 1.0.0
+arch: amd64
+maintainer: Test <test@example.org>
+description: a package a build step makes a file of
+license: MIT
+build:
+  steps:
+    - run: cat README > made.txt && echo made-by-the-step >> made.txt
+  outputs: [made.txt]
+contents:
+  - src: made.txt
+    dst: /usr/share/stepped/made.txt
+`,
+    });
+    await call(
+      "PUT",
+      "/api/v1/projects/demo/packages/stepped/files/README",
+      "the readme\n",
+      "application/octet-stream",
+    );
+    const build = (await call("POST", "/api/v1/projects/demo/packages/stepped/builds", {
+      version: "1.0.0",
+      targets: ["debian-12"],
+    })) as { id: number; jobs: { hasSteps: boolean }[] };
+    assert.equal(build.jobs[0]?.hasSteps, true);
+    let view: {
+      state: string;
+      jobs: { state: string; failure: unknown; artifact: { fileName: string } | null }[];
+    };
+    for (;;) {
+      view = await call("GET", `/api/v1/builds/${build.id}`);
+      if (["succeeded", "failed", "cancelled"].includes(view.state)) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.equal(view.state, "succeeded", JSON.stringify(view));
+    assert.equal(view.jobs[0]?.artifact?.fileName, "stepped_1.0.0_amd64.deb");
+    // Claimed by the local agent (no in-process worker runs), the step ran there.
+    const logs = (await call("GET", `/api/v1/builds/${build.id}/logs`)) as { entries: { text: string }[] };
+    const text = logs.entries.map((e) => e.text).join("");
+    assert.match(text, /attempt 1 claimed by agent:\d+/);
+    assert.doesNotMatch(text, /claimed by worker:/);
+    assert.doesNotMatch(s.stderr(), /in-process build workers started/);
+    s.child.kill("SIGTERM");
+    killed = true;
+    assert.equal(await s.exited, 0, s.stderr());
+    assert.match(s.stderr(), new RegExp(`local agent ${name}: .*agent stopped`));
+  } finally {
+    if (!killed) s.child.kill("SIGKILL");
+  }
+  // Restarted with --workers 2: two slots start; the local agent of the last run was revoked at its stop.
+  const again = await serve(["--data", data, "--workers", "2"]);
+  try {
+    for (let i = 0; i < 100 && !/in-process build workers started/.test(again.stderr()); i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.match(again.stderr(), /"workers":2,"msg":"in-process build workers started"/);
+    const r = await fetch(`${again.url}/api/v1/agents`, { headers: { authorization: `Bearer ${token}` } });
+    const listed = (await r.json()) as { agents: { name: string; revokedAt: string | null }[] };
+    assert.equal(listed.agents.length, 1);
+    assert.equal(listed.agents[0]!.name, name);
+    assert.notEqual(listed.agents[0]!.revokedAt, null, "the local agent is revoked when the server stops");
+  } finally {
+    again.child.kill("SIGTERM");
+    assert.equal(await again.exited, 0);
+  }
+});
