@@ -3,6 +3,9 @@
 // server's lock does not block a restart, which prints no new token; SIGTERM stops it cleanly and frees the
 // lock; another master key is MASTER_KEY_MISMATCH with a non-zero exit. On PostgreSQL (DATABASE_URL) the
 // token goes to --admin-token-file (0600) instead. In process: close() drains requests up to its deadline.
+// Builds: --workers/--no-worker/--log-retention-days errors; --no-worker --local-agent: the local agent
+// (a child process) claims and completes a job with a build step, stops with the server and is revoked;
+// --workers 2 starts two in-process worker slots.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import {
