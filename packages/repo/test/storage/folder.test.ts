@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { after, describe, it } from "node:test";
+import fsPromises from "node:fs/promises";
+import { syncBuiltinESMExports } from "node:module";
+import { after, describe, it, mock } from "node:test";
 import { folderStorage } from "../../src/storage/fs.ts";
 import { readObject } from "../../src/storage/read.ts";
 import { pseudoRandomBytes, rejectsWith, storageContract, streamOf } from "./contract.ts";
@@ -141,19 +143,30 @@ describe("folderStorage", () => {
   });
 });
 
-describe("folderStorage under concurrent writes and deletes in one folder", () => {
-  it("a write never fails because a delete removed the folder it left empty (uploads/tmp churn)", async () => {
+describe("folderStorage when a concurrent delete removes the folder a write is creating", () => {
+  it("retries a mkdir that fails with ENOENT (the emptied parent was removed between its steps)", async () => {
     const storage = folderStorage(await tempRoot());
-    // Each round: writers put into a/b/tmp while deleters empty it (and so remove the emptied folders).
-    for (let round = 0; round < 40; round++) {
-      const keys = Array.from({ length: 6 }, (_, i) => `a/b/tmp/${round}-${i}`);
-      await Promise.all(
-        keys.flatMap((key) => [
-          storage.put(key, text(key)).then(() => storage.delete(key)),
-          storage.put(`${key}-x`, text("x")).then(() => storage.delete(`${key}-x`)),
-        ]),
-      );
+    // The race itself is too narrow to hit on demand: the first mkdir fails as node's recursive mkdir does
+    // when a concurrent delete() removes a parent between its steps.
+    const real = fsPromises.mkdir;
+    let failed = 0;
+    const mocked = mock.method(fsPromises, "mkdir", async (...args: Parameters<typeof real>) => {
+      if (failed === 0 && String(args[0]).endsWith(join("uploads", "tmp"))) {
+        failed++;
+        throw Object.assign(new Error(`ENOENT: no such file or directory, mkdir '${String(args[0])}'`), {
+          code: "ENOENT",
+        });
+      }
+      return real(...args);
+    });
+    syncBuiltinESMExports();
+    try {
+      await storage.put("uploads/tmp/one", text("one"));
+    } finally {
+      mocked.mock.restore();
+      syncBuiltinESMExports();
     }
-    assert.deepEqual(await storage.list("a/"), []);
+    assert.equal(failed, 1);
+    assert.deepEqual(await readObject(storage, "uploads/tmp/one"), text("one"));
   });
 });
