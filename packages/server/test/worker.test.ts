@@ -4,7 +4,8 @@
  * startWorkers with short leases and idle waits. Checked: a deb and an rpm job (no steps) both succeed,
  * each published once, the packages written in a worker thread while the main thread answers /healthz; a
  * job with steps is never claimed by it; a config the formats library refuses is BUILD_FAILED, not
- * retried; stop() while idle returns without waiting out the idle time.
+ * retried; a build cancelled while its package is written ends cancelled with nothing stored or
+ * published; stop() while idle returns without waiting out the idle time.
  */
 import assert from "node:assert/strict";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
@@ -182,10 +183,12 @@ const systemLines = async (db: Db, buildId: number) =>
   ).rows.map((r) => r.text);
 
 eachDb((_kind, fresh) => {
-  test("in-process worker: deb and rpm built in a thread and published once; steps left to agents; BUILD_FAILED; stop while idle", async (t) => {
+  test("in-process worker: deb and rpm built in a thread and published once; steps left to agents; BUILD_FAILED; cancel; stop while idle", async (t) => {
     const x = await setup(t, fresh);
     if (x === undefined) return;
     const threads: { jobId: number; threadId: number; health: number }[] = [];
+    /** Runs while a job's package is being written (the worker uses the result only after it). */
+    let duringBuild: ((jobId: number) => Promise<void>) | undefined;
     const workers = startWorkers(x.deps, {
       count: 2,
       queue: { leaseMs: 2000, backoffBaseMs: 0 },
@@ -196,6 +199,7 @@ eachDb((_kind, fresh) => {
       onBuildThread: async ({ jobId, threadId: id }) => {
         const r = await x.app.inject({ method: "GET", url: "/healthz" });
         threads.push({ jobId, threadId: id, health: r.statusCode });
+        await duringBuild?.(jobId);
       },
     });
     let stopped = false;
@@ -288,6 +292,52 @@ eachDb((_kind, fresh) => {
         lines.join("\n"),
       );
     });
+
+    await t.test(
+      "a build cancelled while its package is written: the job is cancelled, nothing stored or published",
+      async () => {
+        const before = (await x.db.query("SELECT 1 FROM audit_events WHERE action = 'repository.publish'"))
+          .rowCount;
+        let cancelled!: number;
+        duringBuild = async (jobId) => {
+          const { rows } = await x.db.query<{ build_id: number }>("SELECT build_id FROM jobs WHERE id = $1", [
+            jobId,
+          ]);
+          cancelled = rows[0]!.build_id;
+          await cancelBuild(x.db, cancelled);
+          // Heartbeats every 500 ms: wait until the cancellation was seen by one (the lease was renewed after).
+          const { rows: asked } = await x.db.query<{ lease_expires_at: Date }>(
+            "SELECT lease_expires_at FROM jobs WHERE id = $1",
+            [jobId],
+          );
+          for (;;) {
+            await new Promise((resolve) => setTimeout(resolve, 100));
+            const { rows: now } = await x.db.query<{ lease_expires_at: Date | null }>(
+              "SELECT lease_expires_at FROM jobs WHERE id = $1",
+              [jobId],
+            );
+            if (now[0]!.lease_expires_at === null || now[0]!.lease_expires_at > asked[0]!.lease_expires_at)
+              break;
+          }
+        };
+        const build = await requestBuild(x, "1.0.3", ["debian-12"]);
+        const jobs = await settled(x.db, build.id);
+        duringBuild = undefined;
+        assert.equal(cancelled, build.id);
+        assert.deepEqual(
+          jobs.map((j) => [j.state, j.failure_code, j.artifact_id]),
+          [["cancelled", "CANCELLED", null]],
+        );
+        const { rows } = await x.db.query<{ upload_sha256: string | null }>(
+          "SELECT upload_sha256 FROM jobs WHERE id = $1",
+          [jobs[0]!.id],
+        );
+        assert.equal(rows[0]!.upload_sha256, null, "nothing was stored for the job");
+        const after = (await x.db.query("SELECT 1 FROM audit_events WHERE action = 'repository.publish'"))
+          .rowCount;
+        assert.equal(after, before, "nothing was published");
+      },
+    );
 
     await t.test("stop() while idle returns without waiting out the idle time", async () => {
       await workers.stop();
