@@ -287,6 +287,7 @@ export function startWorkers(deps: WorkerDeps, options: WorkerOptions): Workers 
             configText: build.config,
             baseDir: work,
             packager: c.format,
+            version: build.version,
             arch: c.arch,
             date: Number(build.source_date_epoch),
             outDir: out,
