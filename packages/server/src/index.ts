@@ -224,3 +224,15 @@ export { SOURCE_URL_TTL_MS, signSourceUrl, verifySourceUrl } from "./builds/sign
 export { checkJobArtifact, jobToPublish, publishJob, resumePublishing } from "./builds/job-publish.ts";
 export { type AgentApiOptions, agentsPlugin, createAgentsPlugin } from "./app/plugins/agents.ts";
 export type { BuildsOptions } from "./app/app.ts";
+export { type ArtifactInsert, insertArtifact } from "./uploads/artifacts.ts";
+export { servedTargets, servesTarget, storedBuildSettings } from "./builds/requests.ts";
+export { type BlobDeps, commitBlobs } from "./uploads/blob-store.ts";
+export { storeSourceFiles } from "./uploads/source-files.ts";
+export { storeJobUpload } from "./uploads/job-upload.ts";
+export {
+  startWorkers,
+  type WorkerDeps,
+  type WorkerOptions,
+  type Workers,
+} from "./builds/worker.ts";
+export { buildTuningFromEnv, DEFAULT_LOG_RETENTION_DAYS, WORK_DIR } from "./serve.ts";

@@ -35,6 +35,14 @@ async function resolveContents(contents: string): Promise<string[]> {
   return resolved.spec.entries.map((e) => e.path);
 }
 
+test("a link a step left that points out is packaged as a link, never read", async () => {
+  const text = "name: demo\nversion: 1.0.0\narch: amd64\ncontents:\n  - src: out-link\n    dst: /x\n";
+  const config = loadConfig({ text, baseDir: work, env: {}, formats: FORMATS, host: confinedConfigHost(work) });
+  const { spec } = await config.resolve("deb", { date: 0 });
+  const entry = spec.entries.find((e) => e.path === "/x");
+  assert.equal(entry?.type, "symlink", JSON.stringify(entry));
+});
+
 test("paths inside the work folder are read, links inside it followed, links packaged as links", async () => {
   const dsts = await resolveContents(
     "  - src: ./bin/app\n    dst: /usr/bin/app\n  - src: in-link\n    dst: /usr/bin/via-link\n  - src: /etc/passwd\n    dst: /usr/bin/l\n    type: symlink\n",
@@ -47,7 +55,6 @@ for (const [what, contents] of [
   ["`..` out of the folder", "  - src: ../secret.txt\n    dst: /x\n"],
   ["an absolute glob", "  - src: /etc/host*\n    dst: /x/\n"],
   ["a tree out of the folder", "  - src: ../private\n    dst: /x\n    type: tree\n"],
-  ["a link a step left that points out (followed as a file)", "  - src: out-link\n    dst: /x\n"],
   ["a path below a linked folder that points out", "  - src: out-dir/key\n    dst: /x\n"],
 ] as const) {
   test(`refused: ${what}`, async () => {
@@ -58,3 +65,24 @@ for (const [what, contents] of [
     });
   });
 }
+
+test("the builders' buildUnsigned reads through it: a config naming a file outside fails BUILD_FAILED", async () => {
+  const { buildUnsigned } = await import("../src/agent/execute.ts");
+  const outDir = join(top, "out");
+  await assert.rejects(
+    buildUnsigned({
+      configText: "name: demo\nversion: 1.0.0\narch: amd64\ncontents:\n  - src: ../secret.txt\n    dst: /x\n",
+      version: "1.0.0",
+      baseDir: work,
+      packager: "deb",
+      arch: "amd64",
+      date: 0,
+      outDir,
+    }),
+    (e: Error & { code?: string }) => {
+      assert.equal(e.code, "BUILD_FAILED", `${e.name} ${e.code}: ${e.message}`);
+      assert.match(e.message, /inside the build's work folder/);
+      return true;
+    },
+  );
+});

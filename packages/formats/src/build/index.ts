@@ -21,6 +21,9 @@ export {
   parseBuildSettings,
   parseWorkers,
   STEP_ENV_NAME,
+  STEP_PACKAGERS,
+  type StepPackager,
+  stepsFor,
   stepsTimeoutSeconds,
 } from "./settings.ts";
 export {

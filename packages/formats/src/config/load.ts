@@ -46,6 +46,11 @@ export interface LoadConfigInput {
   formats: readonly AnyFormat[];
   /** File access; defaults to the local file system. */
   host?: ConfigHost;
+  /**
+   * The package version, instead of the config's top-level `version:` (a build server writes the version a
+   * build asks for from the one stored packyard.yml). Parsed as that field would be.
+   */
+  version?: string;
 }
 
 export interface ResolvedPackage {
@@ -96,6 +101,7 @@ export function loadConfig(input: LoadConfigInput): LoadedConfig {
   const notes: string[] = [];
 
   const top = readLayer(root, "", env, blockKeys, false);
+  if (input.version !== undefined) top.strings.set("version", input.version);
   const bools = new Map<string, boolean>();
   const times = new Map<string, number>();
   for (const [k, node] of root.entries) {

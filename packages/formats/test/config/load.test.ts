@@ -348,3 +348,20 @@ test("packyard init's template shows every common key and loads without error", 
   const loaded = loadConfig({ text: all, baseDir: dir, env: {}, formats: [] });
   for (const [k, d] of Object.entries(TOP_KEYS)) if (!d.unsupported) assert.ok(k in loaded.raw, k);
 });
+
+test("the version input replaces the config's version: (a build server builds the version asked for)", async () => {
+  const text = `${HEAD}release: "3"\n`;
+  const load = (version?: string) =>
+    loadConfig({
+      text,
+      path: "packyard.yml",
+      baseDir: dir,
+      env: {},
+      formats: FAKE_FORMATS,
+      ...(version ? { version } : {}),
+    });
+  const asked = (await load("2.1.0-rc.1").resolve("deb", { date: DATE })).spec.version;
+  assert.deepEqual([asked.upstream, asked.prerelease, asked.release], ["2.1.0", "rc.1", "3"]);
+  const written = (await load().resolve("deb", { date: DATE })).spec.version;
+  assert.notEqual(written.upstream, "2.1.0");
+});

@@ -4,8 +4,8 @@
  * `/root` would make the agent (or the server's own worker) read any file it can, and the server would sign
  * and publish it. Every path the config loader touches is checked twice: lexically (absolute paths and `..`
  * leading out are refused before anything is read) and after resolving symlinks (a link a build step left
- * in the work folder that points out of it is refused when it would be followed; packaged as a link
- * — `lstat`/`readlink` — it is fine).
+ * in the work folder that points out of it is refused when it would be read; packaged as a link — what the
+ * loader does with a `src` that is a link — it is fine).
  */
 import { realpath } from "node:fs/promises";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
@@ -64,7 +64,9 @@ export function confinedConfigHost(root: string, inner: ConfigHost = nodeBuildHo
 
   return {
     lstat: async (path) => inner.lstat(await checkParent(path)),
-    stat: async (path) => inner.stat(await checkFollowed(path)),
+    // Metadata through a link out of the folder is given (the loader checks a link's target exists before
+    // it packages the link); its content never is.
+    stat: async (path) => inner.stat(await checkParent(path)),
     readdir: async (path) => inner.readdir(await checkFollowed(path)),
     readlink: async (path) => inner.readlink(await checkParent(path)),
     readFile: async (path) => inner.readFile(await checkFollowed(path)),

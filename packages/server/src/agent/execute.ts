@@ -16,7 +16,8 @@ import { join, relative, sep } from "node:path";
 import type { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { FORMATS, formatForPackager, isPackyardError, loadConfig } from "@packyard/formats";
-import { build, parseBuildSettings } from "@packyard/formats/build";
+import { build, buildSettingsOf, stepsFor, stepsTimeoutSeconds } from "@packyard/formats/build";
+import { confinedConfigHost } from "./confined-host.ts";
 import type { Packager } from "../builds/catalogue.ts";
 import { jobArch } from "../builds/requests.ts";
 import type { ClaimPayload } from "./client.ts";
@@ -112,6 +113,7 @@ export async function executeJob(job: ClaimPayload, o: ExecuteOptions): Promise<
       configText: job.config,
       baseDir: work,
       packager: job.format,
+      version: job.version,
       arch: job.arch,
       date: job.sourceDateEpoch,
       outDir: out,
@@ -259,23 +261,20 @@ async function runJobSteps(job: ClaimPayload, work: string, o: ExecuteOptions): 
  * `packagers` naming it), `build.timeout` and `build.env`.
  */
 function stepSettings(configText: string, baseDir: string, packager: string): StepSettings {
-  const config = loadConfig({ text: configText, baseDir, env: {}, formats: FORMATS });
-  const s = parseBuildSettings(
-    config.block("build"),
-    { field: "build", baseDir },
-    { unexpanded: config.raw.build },
-  );
+  const config = loadConfig({
+    text: configText,
+    baseDir,
+    env: {},
+    formats: FORMATS,
+    host: confinedConfigHost(baseDir),
+  });
+  const s = buildSettingsOf(config, baseDir);
   return {
-    steps: (s.steps ?? []).filter(
-      (step) => step.packagers === undefined || (step.packagers as readonly string[]).includes(packager),
-    ),
-    timeoutMs: (s.timeout ?? DEFAULT_STEPS_TIMEOUT_SECONDS) * 1000,
+    steps: stepsFor(s, packager),
+    timeoutMs: stepsTimeoutSeconds(s) * 1000,
     env: s.env ?? [],
   };
 }
-
-/** `build.timeout` when absent (formats' DEFAULT_STEPS_TIMEOUT_SECONDS, not exported by its build API). */
-const DEFAULT_STEPS_TIMEOUT_SECONDS = 30 * 60;
 
 /**
  * After the steps ran as another user: no symbolic link in the work folder may lead the build, which reads
@@ -319,6 +318,8 @@ export interface UnsignedBuild {
   baseDir: string;
   /** The job's packager: deb, rpm, archlinux or apk. */
   packager: string;
+  /** The build's version: written instead of the config's `version:` (one stored config, many versions). */
+  version: string;
   /** The job's architecture: the config's top-level `arch` as written (default amd64). */
   arch: string;
   /** SOURCE_DATE_EPOCH of the build. */
@@ -338,7 +339,15 @@ export async function buildUnsigned(
   b: UnsignedBuild,
 ): Promise<{ file: string; fileName: string; sha256: string; size: number }> {
   try {
-    const config = loadConfig({ text: b.configText, baseDir: b.baseDir, env: {}, formats: FORMATS });
+    // The config is user input: it reads only inside the work folder (confined-host.ts).
+    const config = loadConfig({
+      text: b.configText,
+      baseDir: b.baseDir,
+      env: {},
+      formats: FORMATS,
+      host: confinedConfigHost(b.baseDir),
+      version: b.version,
+    });
     const format = formatForPackager(b.packager, FORMATS);
     // The architecture as the build request chose the job's (one rule: requests.ts's jobArch).
     const written = jobArch(config.raw, format.id as Packager);

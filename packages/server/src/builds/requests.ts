@@ -39,7 +39,7 @@ import {
   parseVersion,
   type Version,
 } from "@packyard/formats";
-import { type BuildSettings, parseBuildSettings } from "@packyard/formats/build";
+import { type BuildSettings, parseBuildSettings, stepsFor } from "@packyard/formats/build";
 import { formatArchlinuxVersion, toArchlinuxVersion } from "@packyard/formats/archlinux";
 import { toApkVersion } from "@packyard/formats/apk";
 import { debVersion } from "@packyard/formats/deb";
@@ -235,7 +235,7 @@ export function storedBuildSettings(raw: RawConfig): BuildSettings {
  * or `packagers` naming it). Only an agent runs such a job.
  */
 export function hasSteps(settings: BuildSettings, packager: Packager): boolean {
-  return (settings.steps ?? []).some((s) => s.packagers === undefined || s.packagers.includes(packager));
+  return stepsFor(settings, packager).length > 0;
 }
 
 /** SIGNATURE_IGNORED warnings: format blocks (or their overrides) of the build that name signing keys. */
@@ -514,7 +514,10 @@ async function sourcesOf(q: Queryable, packageId: number): Promise<BuildSource[]
   const { rows } = await q.query<{ access_name: string; sha256: string; size: number }>(
     `SELECT f.access_name, f.blob_sha256 AS sha256, b.size
        FROM package_files f JOIN blobs b ON b.sha256 = f.blob_sha256
-      WHERE f.package_id = $1 ORDER BY f.access_name`,
+      WHERE f.package_id = $1 ORDER BY f.access_name
+      -- A re-upload of one of these names waits for the build's commit, so the blob collection that follows
+      -- it sees the build's reference to the old blob.
+        FOR SHARE OF f`,
     [packageId],
   );
   return rows.map((r) => ({ accessName: r.access_name, sha256: r.sha256, size: Number(r.size) }));

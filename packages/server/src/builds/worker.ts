@@ -33,16 +33,8 @@ import type { AppConfig, Clock } from "../app/deps.ts";
 import type { Db } from "../db/db.ts";
 import { isServerError } from "../errors.ts";
 import type { MasterKey } from "../keys/master-key.ts";
-import {
-  blobKey,
-  DEFAULT_UPLOAD_LIMIT,
-  discard,
-  ensureBlobObject,
-  insertBlobRow,
-  lockBlob,
-  recheckBlobObject,
-  stageUpload,
-} from "../uploads/blob-store.ts";
+import { blobKey, DEFAULT_UPLOAD_LIMIT, discard, stageUpload } from "../uploads/blob-store.ts";
+import { storeJobUpload } from "../uploads/job-upload.ts";
 import { BUILD_THREAD_KIND, type BuildThreadReply, type BuildThreadRequest } from "./build-thread.ts";
 import { checkJobArtifact, type JobPublishDeps, jobToPublish, publishJob } from "./job-publish.ts";
 import { systemLog } from "./logs.ts";
@@ -57,7 +49,6 @@ import {
   heartbeat,
   type JobFailure,
   type QueueOptions,
-  recordUpload,
 } from "./queue.ts";
 
 /** Where the worker reports what it does (a pino logger fits). */
@@ -367,14 +358,12 @@ export function startWorkers(deps: WorkerDeps, options: WorkerOptions): Workers 
         limitBytes,
         declaredSha256: built.sha256,
       });
-      await ensureBlobObject(storage, staged);
-      const { sha256, size } = staged;
-      await db.transaction(async (tx) => {
-        await lockBlob(tx, sha256);
-        await insertBlobRow(tx, sha256, size, deps.clock.now());
-      });
-      await recordUpload(db, c.jobId, c.attempt, { sha256, fileName: built.fileName });
-      await recheckBlobObject(storage, staged);
+      // The blob row and the job's upload in one transaction, as the agents' artifact route records them.
+      await storeJobUpload(
+        { db, storage, clock: deps.clock },
+        { jobId: c.jobId, attempt: c.attempt, fileName: built.fileName },
+        staged,
+      );
     } catch (e) {
       if (isServerError(e, "STALE_ATTEMPT")) throw e;
       throw new Failure(
