@@ -37,7 +37,13 @@ async function resolveContents(contents: string): Promise<string[]> {
 
 test("a link a step left that points out is packaged as a link, never read", async () => {
   const text = "name: demo\nversion: 1.0.0\narch: amd64\ncontents:\n  - src: out-link\n    dst: /x\n";
-  const config = loadConfig({ text, baseDir: work, env: {}, formats: FORMATS, host: confinedConfigHost(work) });
+  const config = loadConfig({
+    text,
+    baseDir: work,
+    env: {},
+    formats: FORMATS,
+    host: confinedConfigHost(work),
+  });
   const { spec } = await config.resolve("deb", { date: 0 });
   const entry = spec.entries.find((e) => e.path === "/x");
   assert.equal(entry?.type, "symlink", JSON.stringify(entry));
