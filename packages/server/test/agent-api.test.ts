@@ -530,6 +530,32 @@ eachDb((_kind, fresh) => {
     assert.equal(stepJob.hasSteps, true);
     assert.deepEqual(stepJob.secrets, { DEPLOY_KEY: SECRET_VALUE });
     assert.equal(await claim(x, shared.token), undefined);
+
+    // A failure message that carries a secret (a step printed it) is stored and logged redacted.
+    r = await x.request({
+      method: "POST",
+      url: `/api/v1/agent/jobs/${stepJob.id}/complete`,
+      headers: bearer(shared.token),
+      payload: {
+        attempt: 1,
+        outcome: "failed",
+        failure: { code: "STEP_FAILED", message: `step 1 failed: curl -H ${SECRET_VALUE}`, retry: false },
+      },
+    });
+    assert.equal(r.statusCode, 200, r.body);
+    const stored = await x.db.query<{ failure_message: string }>(
+      "SELECT failure_message FROM jobs WHERE id = $1",
+      [stepJob.id],
+    );
+    assert.equal(stored.rows[0]!.failure_message, "step 1 failed: curl -H ***");
+    const logged = await x.db.query<{ text: string }>("SELECT text FROM job_logs WHERE job_id = $1", [
+      stepJob.id,
+    ]);
+    assert.ok(logged.rows.every((l) => !l.text.includes(SECRET_VALUE)));
+    assert.ok(
+      logged.rows.some((l) => l.text.includes("curl -H ***")),
+      JSON.stringify(logged.rows),
+    );
   });
 
   test("heartbeat, logs, upload and complete are fenced by attempt; a wrong package fails ARTIFACT_INVALID; the right one is published once", async (t) => {

@@ -688,7 +688,10 @@ eachDb((kind, fresh) => {
     await assert.rejects(completeJob(fx.db, jobId, 1), rejectsWith("JOB_STATE", { jobId, attempt: 1 }));
     assert.equal((await jobRow(fx.db, jobId)).state, "running");
     await recordUpload(fx.db, jobId, 1, { sha256: SHA, fileName: "hello_1.0.0_amd64.deb" });
-    assert.equal(await completeJob(fx.db, jobId, 1), "publishing");
+    // The package checked is not the one uploaded now (another upload came between): refused, still running.
+    await assert.rejects(completeJob(fx.db, jobId, 1, "0".repeat(64)), rejectsWith("JOB_STATE", { jobId }));
+    assert.equal((await jobRow(fx.db, jobId)).state, "running");
+    assert.equal(await completeJob(fx.db, jobId, 1, SHA), "publishing");
     assert.equal(await completeJob(fx.db, jobId, 1), "publishing", "a repeated completion answers again");
     await assert.rejects(heartbeat(fx.db, jobId, 1), rejectsWith("STALE_ATTEMPT", { current: 1 }));
     await assert.rejects(

@@ -454,6 +454,11 @@ export async function completeJob(
   db: Db,
   jobId: number,
   attempt: number,
+  /**
+   * The sha256 of the upload the caller checked: when the attempt uploaded another package since, the
+   * completion is refused (JOB_STATE), so what is published is always what was checked.
+   */
+  checkedUpload?: string,
 ): Promise<"publishing" | "succeeded" | "cancelled"> {
   return inTransaction(db, async (tx) => {
     const job = await lockJob(tx, jobId);
@@ -476,6 +481,12 @@ export async function completeJob(
       throw new ServerError(
         "JOB_STATE",
         `Expected an uploaded package before job ${jobId} attempt ${attempt} completes, found none`,
+        { jobId, attempt, state: job.state },
+      );
+    if (checkedUpload !== undefined && job.uploadSha256 !== checkedUpload)
+      throw new ServerError(
+        "JOB_STATE",
+        `Expected job ${jobId} attempt ${attempt} to complete with the package that was checked (sha256 ${checkedUpload}), found another upload (${job.uploadSha256}) since; complete again`,
         { jobId, attempt, state: job.state },
       );
     await endAttempt(tx, jobId, attempt, "succeeded");

@@ -21,7 +21,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import type { AgentPrincipal } from "../authz.ts";
 import { type AgentInfo, listAgents, registerAgent, revokeAgent } from "../../builds/agents.ts";
 import { checkJobArtifact, type JobPublishDeps, jobToPublish, publishJob } from "../../builds/job-publish.ts";
-import { appendLogs } from "../../builds/logs.ts";
+import { appendLogs, redactText } from "../../builds/logs.ts";
 import {
   claimJob,
   completeJob,
@@ -430,6 +430,14 @@ export function createAgentsPlugin(options: AgentApiOptions = {}): FastifyPlugin
       return Object.values(await secretsForJob(db, masterKey, projectId));
     }
 
+    /** The secret values of the project job `jobId` belongs to (none for an unknown job). */
+    async function jobRedactions(jobId: number): Promise<string[]> {
+      const { rows } = await db.query<{ project_id: number }>("SELECT project_id FROM jobs WHERE id = $1", [
+        jobId,
+      ]);
+      return rows[0] === undefined ? [] : redactions(rows[0].project_id);
+    }
+
     app.post(
       "/api/v1/agent/claim",
       {
@@ -576,13 +584,14 @@ export function createAgentsPlugin(options: AgentApiOptions = {}): FastifyPlugin
         const jobId = request.params.id;
         const { attempt, chunks } = request.body;
         await ownAttempt(request.agent!, jobId, attempt);
-        const job = await db.transaction((tx) => requireAttempt(tx, jobId, attempt));
-        if (chunks.length > 0)
-          await appendLogs(
-            db,
-            { buildId: job.buildId, jobId, attempt, chunks },
-            { redact: await redactions(job.projectId) },
-          );
+        // The secrets are read first (outside the transaction: PGlite has one session); then the attempt is
+        // checked and the lines stored in one transaction, so a stale attempt never adds lines.
+        const redact = await jobRedactions(jobId);
+        await db.transaction(async (tx) => {
+          const job = await requireAttempt(tx, jobId, attempt);
+          if (chunks.length > 0)
+            await appendLogs(tx, { buildId: job.buildId, jobId, attempt, chunks }, { redact });
+        });
         return reply.status(204).send();
       },
     );
@@ -638,7 +647,10 @@ export function createAgentsPlugin(options: AgentApiOptions = {}): FastifyPlugin
                 field: "failure",
               },
             );
-          return { state: await failJob(db, jobId, attempt, failure, queue) };
+          // The message is the agent's (a step's output may be in it): the project's secrets are redacted
+          // here again before it is stored and logged.
+          const message = redactText(failure.message, await jobRedactions(jobId));
+          return { state: await failJob(db, jobId, attempt, { ...failure, message }, queue) };
         }
         const job = await jobToPublish(db, jobId);
         if (job === undefined)
@@ -661,7 +673,12 @@ export function createAgentsPlugin(options: AgentApiOptions = {}): FastifyPlugin
             throw e;
           }
         }
-        const state = await completeJob(db, jobId, attempt);
+        const state = await completeJob(
+          db,
+          jobId,
+          attempt,
+          checked === undefined ? undefined : job.uploadSha256!,
+        );
         if (state === "publishing") publishInBackground(jobId, checked);
         return { state };
       },
