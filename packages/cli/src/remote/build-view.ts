@@ -4,49 +4,9 @@
  * output, and the text the CLI prints about it.
  */
 
-/** One failure of a job: a job failure code (STEP_FAILED, LEASE_LOST, ...) and its message. */
-export interface JobFailure {
-  code: string;
-  message: string;
-}
+import type { BuildState, BuildView, JobView } from "@packyard/server";
 
-/** One job of a build: a (format, architecture, environment) and the targets its artifact goes to. */
-export interface JobView {
-  id: number;
-  format: string;
-  arch: string;
-  environment: string;
-  targets: string[];
-  state: JobState;
-  attempt: number;
-  hasSteps: boolean;
-  failure: JobFailure | null;
-  artifact: { fileName: string; sha256: string } | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
-
-export type JobState = "pending" | "running" | "publishing" | "succeeded" | "failed" | "cancelled";
-export type BuildState = JobState;
-
-/** A build. */
-export interface BuildView {
-  id: number;
-  project: string;
-  package: string;
-  version: string;
-  state: BuildState;
-  targets: string[];
-  force: boolean;
-  trigger: string;
-  warnings: { code: string; message: string }[];
-  sourceDateEpoch: number;
-  sources: { accessName: string; sha256: string; size: number }[];
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  jobs: JobView[];
-}
+export type { BuildState, BuildView, JobView };
 
 const STATE = { enum: ["pending", "running", "publishing", "succeeded", "failed", "cancelled"] } as const;
 const DATE = { type: "string", format: "date-time" } as const;

@@ -31,14 +31,7 @@
  * unsigned, the server signs when it publishes. The build records every uploaded file (`sources`) and
  * fixes SOURCE_DATE_EPOCH at the request time, so every attempt writes the same bytes.
  */
-import {
-  type ConfigHost,
-  FORMATS,
-  formatById,
-  loadConfig,
-  parseVersion,
-  type Version,
-} from "@packyard/formats";
+import { FORMATS, formatById, loadConfig, parseVersion, type Version } from "@packyard/formats";
 import { type BuildSettings, parseBuildSettings, stepsFor } from "@packyard/formats/build";
 import { formatArchlinuxVersion, toArchlinuxVersion } from "@packyard/formats/archlinux";
 import { toApkVersion } from "@packyard/formats/apk";
@@ -49,7 +42,7 @@ import type { Clock } from "../app/deps.ts";
 import type { Db, Queryable } from "../db/db.ts";
 import { ServerError } from "../errors.ts";
 import { findRepository, type RepositorySettings } from "../repos/settings.ts";
-import { checkPackageConfig } from "../uploads/package-config.ts";
+import { checkPackageConfig, NO_FILES } from "../uploads/package-config.ts";
 import { checkPackageName, checkReleaseVersion } from "../uploads/names.ts";
 import {
   type BuildWarning,
@@ -93,22 +86,6 @@ export interface PlannedJob {
   targets: string[];
   labels: string[];
 }
-
-const refuse = async (): Promise<never> => {
-  throw new ServerError("INTERNAL", "The server does not read files for a package's packyard.yml");
-};
-
-/** File access the loader never gets: the server reads no file for a user's config. */
-const NO_FILES: ConfigHost = {
-  lstat: refuse,
-  stat: refuse,
-  readdir: refuse,
-  readlink: refuse,
-  readFile: refuse,
-  file: refuse,
-  glob: refuse,
-  isGlob: () => false,
-};
 
 /** A packyard.yml as plain data (the loader's `raw`: as written, no `$VAR` expansion). */
 type RawConfig = Record<string, unknown>;

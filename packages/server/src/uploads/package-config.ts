@@ -13,8 +13,8 @@ const refuse = async (): Promise<never> => {
   throw new ServerError("INTERNAL", "The server does not read files for a package's packyard.yml");
 };
 
-/** A ConfigHost that answers nothing (the loader's checks do not use it). */
-const NO_FILES: ConfigHost = {
+/** A ConfigHost that answers nothing (the loader's checks do not use it; the server reads no user file). */
+export const NO_FILES: ConfigHost = {
   lstat: refuse,
   stat: refuse,
   readdir: refuse,
