@@ -35,7 +35,13 @@ import { isServerError } from "../errors.ts";
 import type { MasterKey } from "../keys/master-key.ts";
 import { blobKey, DEFAULT_UPLOAD_LIMIT, discard, stageUpload } from "../uploads/blob-store.ts";
 import { storeJobUpload } from "../uploads/job-upload.ts";
-import { BUILD_THREAD_KIND, type BuildThreadReply, type BuildThreadRequest } from "./build-thread.ts";
+import {
+  BUILD_THREAD_KIND,
+  type BuildThreadAnswer,
+  type BuildThreadJob,
+  type BuildThreadReply,
+  type BuildThreadRequest,
+} from "./build-thread.ts";
 import { checkJobArtifact, type JobPublishDeps, jobToPublish, publishJob } from "./job-publish.ts";
 import { systemLog } from "./logs.ts";
 import {
@@ -169,6 +175,15 @@ export function startWorkers(deps: WorkerDeps, options: WorkerOptions): Workers 
   const idleWait = () => sleep(idle.min + Math.random() * Math.max(0, idle.max - idle.min));
 
   const slot = async (claimant: Claimant): Promise<void> => {
+    const thread = new BuildThread();
+    try {
+      await claimLoop(claimant, thread);
+    } finally {
+      await thread.close();
+    }
+  };
+
+  const claimLoop = async (claimant: Claimant, thread: BuildThread): Promise<void> => {
     while (!stopping.signal.aborted) {
       let claimed: ClaimedJob | undefined;
       try {
@@ -184,7 +199,7 @@ export function startWorkers(deps: WorkerDeps, options: WorkerOptions): Workers 
       }
       stats.claimed++;
       try {
-        stats[await runJob(claimant.owner, claimed)]++;
+        stats[await runJob(claimant.owner, claimed, thread)]++;
       } catch (err) {
         // A bug here must not stop the slot; the lease runs out and the reaper retries the job.
         stats.failed++;
@@ -194,7 +209,11 @@ export function startWorkers(deps: WorkerDeps, options: WorkerOptions): Workers 
   };
 
   /** Runs one claimed job to its outcome; never throws for the job's own failures. */
-  async function runJob(owner: string, c: ClaimedJob): Promise<"succeeded" | "failed" | "lost"> {
+  async function runJob(
+    owner: string,
+    c: ClaimedJob,
+    thread: BuildThread,
+  ): Promise<"succeeded" | "failed" | "lost"> {
     const { jobId, attempt, buildId } = c;
     const tag = { jobId, attempt, buildId, format: c.format, arch: c.arch, worker: owner };
     logger.info(tag, "build job claimed by the in-process worker");
@@ -273,7 +292,7 @@ export function startWorkers(deps: WorkerDeps, options: WorkerOptions): Workers 
         }
         stopped();
         await note(`building the ${c.format} package for ${c.arch} (in-process worker)`);
-        const built = await buildInThread(
+        const built = await thread.run(
           {
             configText: build.config,
             baseDir: work,
@@ -436,37 +455,74 @@ async function copySource(
     );
 }
 
-/**
- * Writes the package in a new worker thread (build-thread.ts) and resolves with its answer. A thread that
- * dies without one (an uncaught error, out of memory) is AGENT_ERROR, retried.
- */
-function buildInThread(
-  build: UnsignedBuild,
-  onOnline: (threadId: number) => Promise<void> | void,
-): Promise<BuildThreadReply> {
-  const request: BuildThreadRequest = { kind: BUILD_THREAD_KIND, build };
-  const thread = new Worker(THREAD_URL, { workerData: request });
-  let hook: Promise<void> = Promise.resolve();
-  thread.once("online", () => {
-    hook = Promise.resolve()
-      .then(() => onOnline(thread.threadId))
-      .catch(() => undefined);
-  });
-  const answer = new Promise<BuildThreadReply>((resolve) => {
+/** A slot's build thread (build-thread.ts), started on first use and kept for the slot's next jobs. */
+class BuildThread {
+  #thread: Worker | undefined;
+  #next = 0;
+
+  /**
+   * Writes the package in the thread and resolves with its answer. A thread that dies without one (an
+   * uncaught error, out of memory) is AGENT_ERROR, retried; the next job starts a new thread.
+   */
+  run(build: UnsignedBuild, onThread: (threadId: number) => Promise<void> | void): Promise<BuildThreadReply> {
+    if (this.#thread === undefined) {
+      const request: BuildThreadRequest = { kind: BUILD_THREAD_KIND };
+      this.#thread = new Worker(THREAD_URL, { workerData: request });
+      // Idle between jobs, it must not keep the process alive.
+      this.#thread.unref();
+    }
+    const thread = this.#thread;
+    const id = ++this.#next;
     const died = (why: string): BuildThreadReply => ({
       ok: false,
       code: "AGENT_ERROR",
       message: `the build thread ${why}`,
       retry: true,
     });
-    thread.once("message", (reply: BuildThreadReply) => resolve(reply));
-    thread.once("error", (e) => resolve(died(`failed: ${e.message}`)));
-    thread.once("exit", (code) => resolve(died(`exited (code ${code}) without an answer`)));
-  });
-  return answer.then(async (reply) => {
-    await hook;
-    // Its compression pool is idle now: ending the thread ends it too.
+    const answer = new Promise<BuildThreadReply>((resolve) => {
+      const onMessage = (m: BuildThreadAnswer) => {
+        if (m.id !== id) return;
+        off();
+        resolve(m.reply);
+      };
+      const onError = (e: Error) => {
+        off();
+        this.#drop(thread);
+        resolve(died(`failed: ${e.message}`));
+      };
+      const onExit = (code: number) => {
+        off();
+        this.#drop(thread);
+        resolve(died(`exited (code ${code}) without an answer`));
+      };
+      const off = () => {
+        thread.off("message", onMessage);
+        thread.off("error", onError);
+        thread.off("exit", onExit);
+      };
+      thread.on("message", onMessage);
+      thread.on("error", onError);
+      thread.on("exit", onExit);
+    });
+    const job: BuildThreadJob = { id, build };
+    // Referenced while it writes a package, unreferenced while idle.
+    thread.ref();
+    void answer.then(() => thread.unref());
+    thread.postMessage(job);
+    return Promise.resolve(onThread(thread.threadId))
+      .catch(() => undefined)
+      .then(() => answer);
+  }
+
+  #drop(thread: Worker): void {
+    if (this.#thread === thread) this.#thread = undefined;
     void thread.terminate();
-    return reply;
-  });
+  }
+
+  /** Ends the thread (the slot stops). */
+  async close(): Promise<void> {
+    const thread = this.#thread;
+    this.#thread = undefined;
+    if (thread !== undefined) await thread.terminate();
+  }
 }
