@@ -689,10 +689,10 @@ let counting: { keys: string[]; ks: number[] } | undefined;
 /**
  * The crash cases on the current site (its server up, set up): counts a publish's writes (on the first
  * site only: the next reuses the count, each k run checking that its write k is of the family counted),
- * then for each chosen k kills the server after write k, lets the three clients read the storage
- * straight, restarts it.
+ * then for each chosen k (`which`: indexes into the first, middle and last family's k) kills the server
+ * after write k, lets the three clients read the storage straight, restarts it.
  */
-async function crashCases(t: TestContext): Promise<void> {
+async function crashCases(t: TestContext, which: readonly number[] = [0, 1, 2]): Promise<void> {
   assert.ok(server !== undefined);
   const publish = async (version: string) => {
     const b = await requestBuild("quick", version, TARGETS);
@@ -725,7 +725,7 @@ async function crashCases(t: TestContext): Promise<void> {
   const writes = keys.length;
   for (const k of ks) assert.ok(k >= 1 && k < writes, `k ${k} of ${writes}`);
 
-  for (const k of ks) {
+  for (const k of which.map((i) => ks[i]!)) {
     const lap = Date.now();
     const version = `1.0.${minor++}`;
     const what = `${site.name}, killed after write ${k} of ${writes}, ${keys[k - 1]} (${old} → ${version})`;
@@ -813,5 +813,7 @@ test("server killed mid-publish after write k, S3 storage: the same, the clients
   });
   site = s3Site(s3);
   if (!(await setUp(t))) return;
-  await crashCases(t);
+  // One k on S3 (CI time): the middle one, inside the rpm part, where apt already sees the new version and
+  // dnf and pacman the old one; the folder run covers the first and last families' cuts.
+  await crashCases(t, [1]);
 });
