@@ -111,7 +111,7 @@ export async function startRemoteServer(t: TestContext): Promise<RemoteServer> {
   } = await import("@packyard/server");
   const { memoryStorage } = await import("@packyard/repo");
   const { needPostgres, postgresUrl } = await import("@packyard/testkit/postgres");
-  const { poolKeyGenerator } = await import("../../server/test/key-pool.ts");
+  const { poolKeyGenerator } = await import("@packyard/testkit/key-pool");
   // PostgreSQL when DATABASE_URL is set (a database of this file's own; it starts in milliseconds where
   // PGlite takes seconds on a busy machine), else PGlite in memory. The CLI does not care which.
   const dbUrl = postgresUrl() !== undefined ? await needPostgres(t) : undefined;
@@ -185,8 +185,8 @@ export async function until(check: () => boolean | Promise<boolean>, what: strin
 
 /** Claims the newest build's job as an agent would and returns the queue and log functions bound to it. */
 export async function driveJob(db: Db) {
-  const queue = await import("../../server/src/builds/queue.ts");
-  const logs = await import("../../server/src/builds/logs.ts");
+  const queue = await import("@packyard/server");
+  const logs = queue;
   let claimed: Awaited<ReturnType<typeof queue.claimJob>>;
   await until(async () => {
     claimed = await queue.claimJob(db, {

@@ -102,7 +102,14 @@ export {
   projectPublicKeys,
   projectSigners,
 } from "./keys/project-keys.ts";
-export { type GeneratedKey, type KeyGenerator, type KeyUser, realKeyGenerator } from "./keys/generate.ts";
+export {
+  type GeneratedKey,
+  type KeyGenerator,
+  type KeyUser,
+  openpgpSecretBinary,
+  pkcs8Der,
+  realKeyGenerator,
+} from "./keys/generate.ts";
 export {
   type ArtifactFilter,
   artifactsForPublish,
