@@ -90,9 +90,6 @@ export interface RemoteServer {
   url: string;
   /** A token of project demo's owner (read, write, publish). */
   token: string;
-  /** Whether the builds plugin (targets, build requests) and the build-logs plugin are there. */
-  hasBuilds: boolean;
-  hasLogs: boolean;
   close(): Promise<void>;
 }
 
@@ -165,8 +162,6 @@ export async function startRemoteServer(t: TestContext): Promise<RemoteServer> {
     db,
     url,
     token,
-    hasBuilds: app.hasRoute({ method: "GET", url: "/api/v1/targets" }),
-    hasLogs: app.hasRoute({ method: "GET", url: "/api/v1/builds/:id/logs/stream" }),
     async close() {
       await app.close();
       await db.close();

@@ -234,8 +234,7 @@ test("remote publish uploads a deb built with @packyard/formats and publishes it
   assert.match(bad.stderr, /not a package format/);
 });
 
-test("remote targets lists the catalogue (every id of @packyard/repo's CATALOGUE), as JSON for CI matrices", async (t) => {
-  if (!remote.hasBuilds) return t.todo("the builds plugin (GET /api/v1/targets) is not there yet");
+test("remote targets lists the catalogue (every id of @packyard/repo's CATALOGUE), as JSON for CI matrices", async () => {
   const r = await cli(["remote", "targets", "--json"], {
     PACKYARD_SERVER: server,
     XDG_CONFIG_HOME: join(temp, "none"),
@@ -324,8 +323,6 @@ addFormats.default(ajv);
 const validBuild = ajv.compile(BUILD_VIEW_SCHEMA);
 
 test("remote build follows the log across a dropped connection to success: exit 0, every line once and in order, --json matches the schema", async (t) => {
-  if (!remote.hasBuilds || !remote.hasLogs)
-    return t.todo("the builds and build-logs plugins are not there yet");
   const proxy = await cuttingProxy(server, "step line 3");
   t.after(() => proxy.close());
   const env = { ...REMOTE_ENV(), PACKYARD_SERVER: proxy.url };
@@ -384,9 +381,7 @@ test("remote build follows the log across a dropped connection to success: exit 
   assert.deepEqual(JSON.parse(status.stdout), view);
 });
 
-test("remote build exits 1 for a failing step with the targets, failure code, message and last log lines; --no-wait prints the id", async (t) => {
-  if (!remote.hasBuilds || !remote.hasLogs)
-    return t.todo("the builds and build-logs plugins are not there yet");
+test("remote build exits 1 for a failing step with the targets, failure code, message and last log lines; --no-wait prints the id", async () => {
   const running = cli(
     [
       "remote",
