@@ -20,6 +20,8 @@ import { installErrorHandlers, sendError } from "./http-errors.ts";
 import { notFound } from "../repos/serve.ts";
 import { REDACT } from "./logger.ts";
 import { Metrics } from "./metrics.ts";
+import { billingPlugin } from "../billing/plugin.ts";
+import { type WebOptions, webPlugin } from "../web/plugin.ts";
 import { accountsPlugin } from "./plugins/accounts.ts";
 import { type AgentApiOptions, createAgentsPlugin } from "./plugins/agents.ts";
 import { type BuildLogsOptions, buildLogsPlugin } from "./plugins/build-logs.ts";
@@ -90,6 +92,8 @@ export interface BuildsOptions {
 export interface BuildOptions {
   /** Settings of the builds plugins (registered always). */
   builds?: BuildsOptions;
+  /** Settings of the web interface (pages, sessions, the public install page). */
+  web?: WebOptions;
   /** More plugins (later areas: builds, web), registered under the same rules after the built-in ones. */
   plugins?: readonly FastifyPluginAsync<PluginOptions>[];
 }
@@ -216,6 +220,9 @@ export async function buildApp(deps: AppDeps, build: BuildOptions = {}): Promise
   await app.register(createAgentsPlugin(build.builds?.agents), options);
   await app.register(hooksPlugin(build.builds?.hooks), options);
   await app.register(opsPlugin, options);
+  // Issue 21: plans, usage and the billing webhook; the web pages, sessions and the public install page.
+  await app.register(billingPlugin, options);
+  await app.register(webPlugin(build.web), options);
   for (const plugin of build.plugins ?? []) await app.register(plugin, options);
   await app.ready();
   return app;
