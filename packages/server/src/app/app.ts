@@ -21,6 +21,7 @@ import { notFound } from "../repos/serve.ts";
 import { REDACT } from "./logger.ts";
 import { Metrics } from "./metrics.ts";
 import { billingPlugin } from "../billing/plugin.ts";
+import { installPagePlugin } from "../web/install-page.ts";
 import { type WebOptions, webPlugin } from "../web/plugin.ts";
 import { accountsPlugin } from "./plugins/accounts.ts";
 import { type AgentApiOptions, createAgentsPlugin } from "./plugins/agents.ts";
@@ -223,6 +224,7 @@ export async function buildApp(deps: AppDeps, build: BuildOptions = {}): Promise
   // Issue 21: plans, usage and the billing webhook; the web pages, sessions and the public install page.
   await app.register(billingPlugin, options);
   await app.register(webPlugin(build.web), options);
+  await app.register(installPagePlugin, options);
   for (const plugin of build.plugins ?? []) await app.register(plugin, options);
   await app.ready();
   return app;
