@@ -104,6 +104,14 @@ export type ServerErrorCode =
   | "BAD_SIGNATURE"
   /** A signed source URL has expired or was altered (403). */
   | "URL_INVALID"
+  /** A state-changing request made with the session cookie lacks a valid CSRF token, or comes from another origin (403). */
+  | "CSRF_INVALID"
+  /** The sign-in session has expired (idle or absolute) or was signed out (401). */
+  | "SESSION_EXPIRED"
+  /** A quota of the billing account's plan is used up; a higher plan lifts it (402). */
+  | "PLAN_LIMIT_REACHED"
+  /** The billing account's subscription is not active (past_due or canceled): new writes stop (403). */
+  | "SUBSCRIPTION_INACTIVE"
   /** A failure the server did not expect; the response carries the request id to find it in the log (500). */
   | "INTERNAL"
   /** The database or the storage does not answer (503). */
