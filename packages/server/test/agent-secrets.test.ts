@@ -277,7 +277,11 @@ eachDb((_kind, fresh) => {
           ...(body !== undefined ? { "content-type": type } : {}),
         },
         ...(body !== undefined
-          ? { body: typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body) }
+          ? {
+              body: (typeof body === "string" || body instanceof Uint8Array
+                ? body
+                : JSON.stringify(body)) as BodyInit,
+            }
           : {}),
       });
       const text = await r.text();

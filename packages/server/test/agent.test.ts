@@ -368,7 +368,7 @@ describe("LogBatcher and runAgent with a scripted client", () => {
         return { state: "succeeded" };
       },
       async fetchSource(s) {
-        return new Blob([files[s.accessName]!]).stream();
+        return new Blob([files[s.accessName]! as BlobPart]).stream();
       },
     };
     const said: string[] = [];
@@ -471,7 +471,11 @@ async function server(
       method,
       headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": type } : {}) },
       ...(body !== undefined
-        ? { body: typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body) }
+        ? {
+            body: (typeof body === "string" || body instanceof Uint8Array
+              ? body
+              : JSON.stringify(body)) as BodyInit,
+          }
         : {}),
     });
     const text = await r.text();

@@ -171,9 +171,9 @@ describe("seal / unseal", () => {
       `packyard-seal-v1\n${JSON.stringify(["7", CONTEXT.keyId, CONTEXT.purpose, 1])}`,
     );
     const plain = await crypto.subtle.decrypt(
-      { name: "AES-GCM", iv: sealed.nonce, additionalData: aad, tagLength: 128 },
+      { name: "AES-GCM", iv: sealed.nonce as BufferSource, additionalData: aad, tagLength: 128 },
       key,
-      sealed.ciphertext,
+      sealed.ciphertext as BufferSource,
     );
     assert.deepStrictEqual(new Uint8Array(plain), new Uint8Array(secret));
   });

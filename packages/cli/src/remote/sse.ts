@@ -131,18 +131,27 @@ export async function followLogs(
         const parser = new SseParser();
         const decoder = new TextDecoder();
         let ended: string | undefined;
-        for await (const chunk of response.body) {
-          for (const event of parser.feed(decoder.decode(chunk, { stream: true }))) {
-            if (event.event === "log") {
-              const entry = JSON.parse(event.data) as LogEntry;
-              if (last !== undefined && entry.seq <= last) continue;
-              last = entry.seq;
-              options.onEntry(entry);
-            } else if (event.event === "end") {
-              ended = (JSON.parse(event.data) as { state: string }).state;
+        // Read through a reader, not `for await` over the body: typed either way whether the program
+        // has the DOM library (preact's types bring it) or Node's stream types only.
+        const reader = response.body.getReader();
+        try {
+          for (let r = await reader.read(); !r.done; r = await reader.read()) {
+            const chunk = r.value;
+            for (const event of parser.feed(decoder.decode(chunk, { stream: true }))) {
+              if (event.event === "log") {
+                const entry = JSON.parse(event.data) as LogEntry;
+                if (last !== undefined && entry.seq <= last) continue;
+                last = entry.seq;
+                options.onEntry(entry);
+              } else if (event.event === "end") {
+                ended = (JSON.parse(event.data) as { state: string }).state;
+              }
             }
+            if (ended !== undefined) break;
           }
-          if (ended !== undefined) break;
+        } finally {
+          // Ends the request (a break leaves the body open otherwise).
+          await reader.cancel().catch(() => {});
         }
         if (ended !== undefined) return ended;
         reason = "the stream ended before the build did";

@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
+import { ReadableStream as NodeReadableStream } from "node:stream/web";
 import type { CommandIo } from "../command.ts";
 import { humanBytes } from "../human-bytes.ts";
 import { type RemoteClient, RemoteError } from "./client.ts";
@@ -61,7 +62,9 @@ export async function uploadFile<T extends Uploaded>(
     if (io.tty) draw(true);
   }
   const answer = await client.call<T>("PUT", route, {
-    body: ReadableStream.from(body()),
+    // node:stream/web's class (the same one as the global at run time): with the DOM library in the
+    // program (preact's types bring it), the global type has no from().
+    body: NodeReadableStream.from(body()) as unknown as ReadableStream<Uint8Array>,
     headers: {
       "content-type": "application/octet-stream",
       "content-length": String(size),

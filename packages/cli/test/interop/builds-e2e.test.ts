@@ -245,7 +245,11 @@ async function endToEnd(t: TestContext, kind: string, env: NodeJS.ProcessEnv, da
       },
       ...(body === undefined
         ? {}
-        : { body: typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body) }),
+        : {
+            body: (typeof body === "string" || body instanceof Uint8Array
+              ? body
+              : JSON.stringify(body)) as BodyInit,
+          }),
     });
     const text = await r.text();
     assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}\n${server.output().slice(-6000)}`);

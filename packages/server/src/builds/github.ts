@@ -486,7 +486,9 @@ export async function downloadSource(
         { url, status: response.status },
       );
     }
-    const body: AsyncIterable<Uint8Array> = response.body ?? (async function* () {})();
+    // The web stream is async-iterable at run time; typed as one here because the DOM library's
+    // ReadableStream type (preact's types bring it into the program) does not say so.
+    const body = (response.body ?? (async function* () {})()) as unknown as AsyncIterable<Uint8Array>;
     staged = await stageUpload(storage, body, {
       limitBytes: o.limitBytes,
       ...(o.sha256 === undefined ? {} : { declaredSha256: o.sha256 }),
