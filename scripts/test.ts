@@ -63,5 +63,10 @@ run(process.execPath, [
   "--test",
   "--test-concurrency=2",
   "--test-timeout=600000",
+  "--test-reporter=spec",
+  "--test-reporter-destination=stdout",
+  // The slowest files, printed last: where the suite's time goes, in CI's log tail too.
+  `--test-reporter=${join(root, "scripts/test-times.ts")}`,
+  "--test-reporter-destination=stdout",
   ...files,
 ]);
