@@ -4,7 +4,7 @@ import { type Command, runFrom } from "../command.ts";
 export const serveCommand: Command = {
   name: "serve",
   summary: "run the packyard server (embedded database and storage by default)",
-  help: `Usage: packyard serve [--data DIR] [--host HOST] [--port PORT] [--public-url URL] [--repo-base-url URL] [--allow-signup] [--metrics-public] [--admin-token-file FILE] [--reindex] [--workers N | --no-worker] [--local-agent] [--log-retention-days N] [--log-level LEVEL]
+  help: `Usage: packyard serve [--data DIR] [--host HOST] [--port PORT] [--public-url URL] [--repo-base-url URL] [--allow-signup] [--metrics-public] [--admin-token-file FILE] [--reindex] [--workers N | --no-worker] [--local-agent] [--log-retention-days N] [--plans FILE] [--log-level LEVEL]
 
 Runs the packyard server. With no settings everything lives in the data folder: the embedded database
 (PGlite), the storage and master.key (created 0600 on first start). One server per data folder.
@@ -34,6 +34,8 @@ Options:
       --local-agent           also start a build agent as a child process (registered as a shared agent
                               named local-<random>; it runs build steps, see packyard agent --help)
       --log-retention-days N  delete finished builds and their logs after N days (default: 30)
+      --plans FILE            plans and their limits (JSON, see README "Plans and billing"); checked at
+                              start. Without it every account is unlimited
       --log-level LEVEL       fatal, error, warn, info (default), debug or trace; logs are JSON on stderr
       --debug                 stack traces on errors
   -h, --help                  show this help
@@ -48,6 +50,8 @@ Environment:
   PACKYARD_BUILD_LEASE_MS      lease of a claimed build job, renewed by heartbeats (default: 60000)
   PACKYARD_BUILD_HEARTBEAT_MS  the in-process workers' heartbeat interval (default: a quarter of the
                                lease, at most 15000)
+  PACKYARD_BILLING_WEBHOOK_SECRET  the billing webhook's signing secret(s), comma-separated while rotating
+                               (POST /hooks/billing answers 404 without one)
 
 SIGTERM or SIGINT stops it: no new connections, requests in flight finish (up to 30 s), the build
 workers' running jobs finish and are published, the local agent is stopped.
@@ -67,6 +71,7 @@ workers' running jobs finish and are published, the local agent is stopped.
     "local-agent": { type: "boolean" },
     "log-retention-days": { type: "string" },
     "log-level": { type: "string" },
+    plans: { type: "string" },
   },
   positionals: { min: 0, max: 0 },
   run: runFrom(() => import("../run/serve.ts")),

@@ -151,6 +151,7 @@ export const run: RunCommand = async (flags, _positionals, io) => {
       },
       ...(text("admin-token-file") !== undefined ? { adminTokenFile: text("admin-token-file")! } : {}),
       ...(flags.reindex === true ? { reindex: true } : {}),
+      ...(text("plans") !== undefined ? { plansFile: text("plans")! } : {}),
       print: (s) => io.out(s),
       logger,
     });

@@ -8,6 +8,7 @@ import type { Db } from "../db/db.ts";
 import type { MasterKey } from "../keys/master-key.ts";
 import type { ScryptCost } from "../accounts/password.ts";
 import type { KeyGenerator } from "../keys/generate.ts";
+import type { Plans } from "../billing/plans.ts";
 
 /** The time source; tests pass a clock they move. */
 export interface Clock {
@@ -50,6 +51,16 @@ export interface AppConfig {
   repoBaseUrl?: string;
   /** The GitHub API the webhook downloads release assets and tag tarballs from (default https://api.github.com; tests point it at a fake). */
   githubApiUrl?: string;
+  /**
+   * The plans file, parsed (`--plans`, billing/plans.ts). Absent: every account is unlimited and no write is
+   * ever refused for its plan or subscription.
+   */
+  plans?: Plans;
+  /**
+   * Secrets the billing webhook's signatures are checked with (PACKYARD_BILLING_WEBHOOK_SECRET, comma
+   * separated: several while rotating). Absent or empty: `POST /hooks/billing` answers 404.
+   */
+  billingWebhookSecrets?: readonly string[];
 }
 
 /** Dependencies of {@link buildApp}. */

@@ -38,7 +38,8 @@ import { toApkVersion } from "@packyard/formats/apk";
 import { debVersion } from "@packyard/formats/deb";
 import { formatEvr, rpmEvr } from "@packyard/formats/rpm";
 import { CATALOGUE } from "@packyard/repo";
-import type { Clock } from "../app/deps.ts";
+import type { AppConfig, Clock } from "../app/deps.ts";
+import { checkBuildRequest, checkTargets, countBuild, plansFor } from "../billing/entitlements.ts";
 import type { Db, Queryable } from "../db/db.ts";
 import { ServerError } from "../errors.ts";
 import { findRepository, type RepositorySettings } from "../repos/settings.ts";
@@ -388,13 +389,19 @@ interface SucceededRow {
 
 /** Creates a build and its jobs (see the module comment for the rules); returns its view. */
 export async function createBuild(
-  deps: { db: Db; clock: Clock },
+  deps: { db: Db; clock: Clock; config?: AppConfig },
   input: CreateBuildInput,
 ): Promise<BuildView> {
   const name = checkPackageName(input.packageName);
   const version = checkReleaseVersion(input.version);
   const now = deps.clock.now();
+  // Billing (billing/entitlements.ts): the plans are the config's, else those the billing plugin registered
+  // for this database (the builds and GitHub hook plugins pass only db and clock).
+  const plans = plansFor(deps);
   return deps.db.transaction(async (tx) => {
+    // Billing: the account's subscription row locked first (before the package row), active, and one more
+    // build within builds_per_month; the targets limit is checked once the targets are known.
+    const entitlement = await checkBuildRequest(tx, plans, input.projectId, now);
     const { rows: packages } = await tx.query<PackageRow>(
       "SELECT id, config FROM packages WHERE project_id = $1 AND name = $2 FOR UPDATE",
       [input.projectId, name],
@@ -419,6 +426,7 @@ export async function createBuild(
         `Expected at least one target, found none in ${from}; name catalogue ids (GET /api/v1/targets) in targets, or configure the repository's families`,
         { field: "targets" },
       );
+    checkTargets(entitlement, ids.length); // billing: targets in one request
     const { targets, warnings } = resolveTargets(ids);
     checkServed(settings, targets);
     const buildSettings = storedBuildSettings(raw);
@@ -461,6 +469,7 @@ export async function createBuild(
       ],
     );
     const buildId = builds[0]!.id;
+    await countBuild(tx, entitlement); // billing: the request counts in this period
     for (const job of planJobs(raw, targets))
       await tx.query(
         `INSERT INTO jobs (build_id, project_id, format, arch, environment, targets, has_steps, labels, state,

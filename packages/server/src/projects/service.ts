@@ -13,6 +13,7 @@ import { isUniqueViolation } from "../db/driver-error.ts";
 import { ServerError } from "../errors.ts";
 import { newProjectKeys } from "../keys/new-keys.ts";
 import { insertKey } from "../keys/project-keys.ts";
+import { checkProjectCreation } from "../billing/entitlements.ts";
 
 /** A project as the API shows it, with the caller's role. */
 export interface ProjectView {
@@ -83,13 +84,18 @@ export async function createProject(
     new ServerError("ALREADY_EXISTS", `Expected a free project name, found ${slug} taken`, { field: "slug" });
   const { rows: existing } = await db.query("SELECT 1 FROM projects WHERE slug = $1", [slug]);
   if (existing.length > 0) throw taken();
+  // Billing (billing/entitlements.ts): the caller is the new project's billing account. An early refusal
+  // before the keys are made; the check that counts is repeated below under the subscription's lock.
+  await checkProjectCreation(db, deps.config.plans, caller.userId, now, false);
   const keys = await newProjectKeys(deps, slug, now);
   try {
     const row = await db.transaction(async (tx) => {
+      // Billing: the check that counts, in this transaction with the account's subscription row locked.
+      await checkProjectCreation(tx, deps.config.plans, caller.userId, now, true);
       const { rows } = await tx.query<ProjectRow>(
-        `INSERT INTO projects (slug, display_name, created_at) VALUES ($1, $2, $3)
+        `INSERT INTO projects (slug, display_name, created_at, billing_user_id) VALUES ($1, $2, $3, $4)
          RETURNING id, slug, display_name, NULL AS role, created_at`,
-        [slug, input.displayName ?? "", now],
+        [slug, input.displayName ?? "", now, caller.userId],
       );
       const project = rows[0]!;
       for (const key of keys) await insertKey(tx, deps.masterKey, project.id, key, now);

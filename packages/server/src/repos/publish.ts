@@ -5,6 +5,7 @@
  * publish lock, with the install files rebuilt for the repository's URL. The database is only read before
  * the lock is taken and written after the publish: no transaction is open across storage I/O.
  */
+import { checkProjectWrite } from "../billing/entitlements.ts";
 import type {
   Family,
   PackageSelector,
@@ -138,6 +139,8 @@ export async function publishRepository(
   request: PublishRequest,
   actorUserId: number | null,
 ): Promise<RepositoryPublishResult> {
+  // Billing (billing/entitlements.ts): a lapsed subscription publishes nothing new (what is hosted stays).
+  await checkProjectWrite(deps.db, deps.config.plans, project.id, "publish");
   const started = performance.now();
   let outcome: "ok" | "failed" = "failed";
   try {

@@ -13,6 +13,7 @@ import { IMMUTABLE_CACHE, type Storage } from "@packyard/repo";
 import type { Clock } from "../app/deps.ts";
 import type { Db, Tx } from "../db/db.ts";
 import { ServerError } from "../errors.ts";
+import type { WriteGuard } from "../billing/entitlements.ts";
 
 /** Where committed blobs live. */
 export const BLOB_PREFIX = "blobs/sha256/";
@@ -43,6 +44,11 @@ export interface StageOptions {
   limitBytes: number;
   /** The SHA-256 the client declared (lowercase hex); other bytes fail with CHECKSUM_MISMATCH. */
   declaredSha256?: string;
+  /**
+   * The error thrown instead of PAYLOAD_TOO_LARGE once the stream passes `limitBytes` (billing: a plan's
+   * storage_bytes left, when that is below the upload limit: 402 PLAN_LIMIT_REACHED).
+   */
+  overLimit?: (size: number) => Error;
 }
 
 /**
@@ -64,10 +70,13 @@ export async function stageUpload(
     for await (const chunk of body) {
       size += chunk.length;
       if (size > options.limitBytes)
-        throw new ServerError(
-          "PAYLOAD_TOO_LARGE",
-          `Expected an upload of at most ${options.limitBytes} bytes, found more (${size} bytes read so far)`,
-          { limit: options.limitBytes },
+        throw (
+          options.overLimit?.(size) ??
+          new ServerError(
+            "PAYLOAD_TOO_LARGE",
+            `Expected an upload of at most ${options.limitBytes} bytes, found more (${size} bytes read so far)`,
+            { limit: options.limitBytes },
+          )
         );
       hash.update(chunk);
       yield chunk;
@@ -169,7 +178,8 @@ export interface BlobDeps {
  * Commits staged uploads as blobs together with the rows that reference them: each object first (copied
  * unless present), then one transaction that takes every blob's lock (in digest order, so two commits of the
  * same blobs never wait on each other crosswise), inserts each blobs row and runs `write` (the referencing
- * rows), then a last look that every object is still there ({@link recheckBlobObject}). When the
+ * rows; `guard`, the billing storage check, around it), then a last look that every object is still there
+ * ({@link recheckBlobObject}). When the
  * transaction fails, the objects this call wrote and no row names are deleted again and the error is
  * rethrown. The temporary objects stay for the caller to discard.
  *
@@ -179,6 +189,7 @@ export async function commitBlobs<T>(
   deps: BlobDeps,
   staged: readonly StagedUpload[],
   write: (tx: Tx) => Promise<T>,
+  guard?: WriteGuard,
 ): Promise<T> {
   const wrote: string[] = [];
   for (const s of staged) if (await ensureBlobObject(deps.storage, s)) wrote.push(s.sha256);
@@ -189,7 +200,11 @@ export async function commitBlobs<T>(
       const blobs = new Map(staged.map((s) => [s.sha256, s.size]));
       for (const sha256 of [...blobs.keys()].sort()) await lockBlob(tx, sha256);
       for (const [sha256, size] of blobs) await insertBlobRow(tx, sha256, size, now);
-      return write(tx);
+      // Billing (storage_bytes): the account's subscription locked and measured around the rows written.
+      await guard?.before(tx);
+      const written = await write(tx);
+      await guard?.after(tx);
+      return written;
     });
   } catch (e) {
     for (const sha256 of wrote) await dropIfOrphan(deps.db, deps.storage, sha256).catch(() => undefined);

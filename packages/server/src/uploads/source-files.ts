@@ -7,6 +7,7 @@
 import type { Tx } from "../db/db.ts";
 import { isForeignKeyViolation } from "../db/driver-error.ts";
 import { ServerError } from "../errors.ts";
+import type { WriteGuard } from "../billing/entitlements.ts";
 import { type BlobDeps, commitBlobs, type StagedUpload } from "./blob-store.ts";
 import { collectBlobs } from "./gc.ts";
 
@@ -41,6 +42,8 @@ export interface StoreSourceOptions {
   audit?: (tx: Tx, now: Date) => Promise<void>;
   /** Called when collecting the replaced blobs failed (the files are stored; the next collection retries). */
   onCollectError?: (err: unknown) => void;
+  /** Billing: the storage check around the rows (billing/entitlements.ts storageGuard). */
+  guard?: WriteGuard;
 }
 
 /**
@@ -90,6 +93,7 @@ export async function storeSourceFiles(
         await options.audit?.(tx, now);
         return out;
       },
+      options.guard,
     );
   } catch (e) {
     if (isForeignKeyViolation(e)) throw packageGone(pkg.name);

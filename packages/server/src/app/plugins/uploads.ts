@@ -49,6 +49,12 @@ import {
 import { checkPackageConfig } from "../../uploads/package-config.ts";
 import { packageGone, storeSourceFiles } from "../../uploads/source-files.ts";
 import type { PluginOptions } from "../app.ts";
+import {
+  checkProjectWrite,
+  storageGuard,
+  type UploadAllowance,
+  uploadAllowance,
+} from "../../billing/entitlements.ts";
 import { ERRORS, NO_CONTENT, SLUG } from "../schemas.ts";
 
 /** Largest packyard.yml accepted (as the JSON body limit). */
@@ -209,6 +215,11 @@ export interface ReceiveOptions {
   limitBytes: number;
   /** Whether the client must declare the digest in {@link CHECKSUM_HEADER} (else it may). */
   checksumRequired: boolean;
+  /**
+   * Billing: what the project's plan still allows (billing/entitlements.ts uploadAllowance). A body that
+   * would pass it is refused like one over the limit, with the allowance's 402 PLAN_LIMIT_REACHED.
+   */
+  allowance?: UploadAllowance;
 }
 
 /**
@@ -233,9 +244,13 @@ export async function receiveUpload(
         `Expected an upload of at most ${limit} bytes, found Content-Length ${length}`,
         { limit },
       );
+    // Billing: the plan's storage left cuts the stream sooner than the upload limit, with its own error.
+    const quota = options.allowance;
+    const byQuota = quota !== undefined && quota.remaining < limit;
     const body = (request.body ?? request.raw) as AsyncIterable<Uint8Array>;
     return await stageUpload(storage, body, {
-      limitBytes: limit,
+      limitBytes: byQuota ? quota.remaining : limit,
+      ...(byQuota ? { overLimit: quota.refuse } : {}),
       ...(declared === undefined ? {} : { declaredSha256: declared }),
     });
   } catch (e) {
@@ -289,6 +304,7 @@ function isReaderError(e: unknown): e is Error & { code: string } {
 export async function uploadsPlugin(app: FastifyInstance, options: PluginOptions): Promise<void> {
   const { db, storage, clock } = options.deps;
   const limit = options.deps.config.uploadLimitBytes ?? DEFAULT_UPLOAD_LIMIT;
+  const plans = options.deps.config.plans; // billing (billing/entitlements.ts)
   const metrics = options.metrics;
 
   for (const type of ["text/yaml", "application/yaml", "application/x-yaml"])
@@ -340,8 +356,31 @@ export async function uploadsPlugin(app: FastifyInstance, options: PluginOptions
     }
   }
 
-  const receive = (request: FastifyRequest, reply: FastifyReply) =>
-    receiveUpload(request, reply, storage, { limitBytes: limit, checksumRequired: false });
+  /**
+   * Receives an upload to the route's project. Billing first (billing/entitlements.ts): an inactive
+   * subscription, or a Content-Length over the plan's storage left, is refused before the body is read.
+   */
+  const guardOf = (projectId: number) => {
+    const guard = storageGuard(plans, projectId, clock.now());
+    return guard === undefined ? {} : { guard };
+  };
+
+  const receive = async (request: FastifyRequest, reply: FastifyReply) => {
+    const length = request.headers["content-length"];
+    const declared = length === undefined || !/^\d+$/.test(length) ? undefined : Number(length);
+    let allowance: UploadAllowance | undefined;
+    try {
+      allowance = await uploadAllowance(db, plans, request.project!.id, declared);
+    } catch (e) {
+      reply.header("connection", "close");
+      throw e;
+    }
+    return receiveUpload(request, reply, storage, {
+      limitBytes: limit,
+      checksumRequired: false,
+      ...(allowance === undefined ? {} : { allowance }),
+    });
+  };
 
   /** Lists a package's files. */
   async function filesOf(packageId: number): Promise<FileRow[]> {
@@ -395,6 +434,7 @@ export async function uploadsPlugin(app: FastifyInstance, options: PluginOptions
       const name = checkPackageName(request.params.pkg);
       const text = typeof request.body === "string" ? request.body : request.body.config;
       checkPackageConfig(text);
+      await checkProjectWrite(db, plans, request.project!.id, "upload a package's packyard.yml"); // billing
       const now = clock.now();
       const { rows } = await db.query<PackageRow & { inserted: boolean }>(
         `INSERT INTO packages (project_id, name, config, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
@@ -571,6 +611,7 @@ export async function uploadsPlugin(app: FastifyInstance, options: PluginOptions
     async (request, reply) => {
       const version = checkReleaseVersion(request.body.version);
       const pkg = await findPackage(request.project!.id, request.params.pkg);
+      await checkProjectWrite(db, plans, request.project!.id, "create a release"); // billing
       const { rows } = await db.query<{ created_at: Date }>(
         `INSERT INTO releases (package_id, project_id, version, created_by, created_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (package_id, version) DO NOTHING RETURNING created_at`,
@@ -653,6 +694,8 @@ export async function uploadsPlugin(app: FastifyInstance, options: PluginOptions
         try {
           const [file] = await storeSourceFiles({ db, storage, clock }, pkg, [{ accessName, staged }], {
             uploadedBy: request.principal!.userId,
+            // Billing: storage_bytes checked under the account's lock, around the file's row.
+            ...guardOf(request.project!.id),
             onCollectError: (err) =>
               request.log.warn({ err }, "collecting the replaced blob failed; the next collection retries"),
           });
@@ -702,23 +745,28 @@ export async function uploadsPlugin(app: FastifyInstance, options: PluginOptions
           if (existing !== undefined) return reply.status(200).send(toArtifact(existing));
           let row: ArtifactRow;
           try {
-            row = await commitBlobs({ db, storage, clock }, [staged], async (tx) => {
-              const id = await insertArtifact(tx, {
-                packageId: pkg.id,
-                projectId,
-                release: version,
-                info,
-                fileName,
-                sha256: staged.sha256,
-                uploadedBy: request.principal!.userId,
-                at: clock.now(),
-              });
-              const made = await tx.query<ArtifactRow>(
-                `SELECT ${ARTIFACT_COLUMNS} FROM ${ARTIFACT_FROM} WHERE a.id = $1`,
-                [id],
-              );
-              return made.rows[0]!;
-            });
+            row = await commitBlobs(
+              { db, storage, clock },
+              [staged],
+              async (tx) => {
+                const id = await insertArtifact(tx, {
+                  packageId: pkg.id,
+                  projectId,
+                  release: version,
+                  info,
+                  fileName,
+                  sha256: staged.sha256,
+                  uploadedBy: request.principal!.userId,
+                  at: clock.now(),
+                });
+                const made = await tx.query<ArtifactRow>(
+                  `SELECT ${ARTIFACT_COLUMNS} FROM ${ARTIFACT_FROM} WHERE a.id = $1`,
+                  [id],
+                );
+                return made.rows[0]!;
+              },
+              storageGuard(plans, projectId, clock.now()),
+            ); // billing: storage_bytes, under the account's lock
           } catch (e) {
             if (isForeignKeyViolation(e)) throw packageGone(pkg.name);
             if (isUniqueViolation(e, "artifacts_package_key")) {
