@@ -2,7 +2,10 @@
  * Test-only pause point for the "server killed mid-publish" tests: a {@link Storage} wrapper that lets the
  * first `afterWrites` writes under `repos/` (the hosted repositories) complete, then announces the pause on
  * stderr and never finishes another write there, so a test can SIGKILL the server at a known point of a
- * publish. `packyard serve` wraps its storage with it only when PACKYARD_TEST_PAUSE_AFTER_WRITES is set.
+ * publish. `packyard serve` wraps its storage with it only when PACKYARD_TEST_PAUSE_AFTER_WRITES is set;
+ * PACKYARD_TEST_PAUSE_MATCH (a regular expression over the key) then counts only the writes whose key
+ * matches, so a test can stop right after a named object (`-other\.xml\.gz$`) whatever else the publishes
+ * wrote before it: a build's jobs publish one by one and how their publishes group varies from run to run.
  */
 import type { Storage } from "@packyard/repo";
 
@@ -20,10 +23,13 @@ export interface PauseOptions {
   onPause?: () => void;
   /** Called after each counted write completes (default: `PACKYARD_TEST_WRITE <n> <method> <key>` on stderr). */
   onWrite?: (n: number, method: "put" | "create" | "delete", key: string) => void;
+  /** Only writes whose key matches count towards the pause (all are reported); default: every write. */
+  match?: RegExp;
 }
 
 /**
- * `storage` with a pause after the `afterWrites`-th completed write (put, create or delete) under `repos/`:
+ * `storage` with a pause after the `afterWrites`-th completed write (put, create or delete) under `repos/`
+ * (of those whose key matches `options.match`, when given):
  * that write returns as usual, then `PACKYARD_TEST_PAUSED\n` goes to stderr; every later write under `repos/`
  * returns a promise that never settles, writing nothing (a write already in flight when the pause begins
  * reaches the store but never returns). Reads, and writes elsewhere (uploads' blobs), go through unchanged.
@@ -39,6 +45,7 @@ export function pausingStorage(storage: Storage, afterWrites: number, options: P
     options.onWrite ??
     ((n, method, key) => process.stderr.write(`${TEST_WRITE_LINE} ${n} ${method} ${key}\n`));
   let done = 0;
+  let matched = 0;
   let paused = false;
   const pause = (): void => {
     if (paused) return;
@@ -58,7 +65,8 @@ export function pausingStorage(storage: Storage, afterWrites: number, options: P
     if (paused) return never();
     done++;
     onWrite(done, method, key);
-    if (done >= afterWrites) pause();
+    if (options.match === undefined || options.match.test(key)) matched++;
+    if (matched >= afterWrites) pause();
     return result;
   };
   return {
