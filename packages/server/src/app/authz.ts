@@ -13,13 +13,27 @@
  *   names do not leak; so does a token bound to another project. An admin (admin user + `admin` scope) acts
  *   as an owner of every project.
  *
- * Credentials are `Authorization: Bearer pky_…` only: unknown, revoked, expired and repository read tokens
- * are 401 UNAUTHENTICATED. `last_used_at` is written at most once a minute per token.
+ * Credentials are `Authorization: Bearer pky_…`, or the web interface's session cookie (web/sessions.ts),
+ * which stands for its user with every scope the user may hold and no project binding. A request with both
+ * is taken by its token (the cookie is not looked at). Unknown, revoked, expired and repository read tokens
+ * are 401 UNAUTHENTICATED; an expired, revoked or unknown session is 401 SESSION_EXPIRED (pages redirect to
+ * /sign-in). A state-changing request made with the cookie must pass the CSRF checks (web/csrf.ts: origin
+ * and a token bound to the session) on every route, the API's included: 403 CSRF_INVALID.
+ * `last_used_at` is written at most once a minute per token.
  */
 import type { FastifyRequest, RouteOptions } from "fastify";
 import { type Scope, SCOPES, TOKEN_PATTERN, tokenHash } from "../accounts/tokens.ts";
 import type { Db } from "../db/db.ts";
 import { ServerError } from "../errors.ts";
+import {
+  changesState,
+  checkOrigin,
+  checkToken,
+  headerToken,
+  type WebRuntime,
+  webRuntimeOf,
+} from "../web/csrf.ts";
+import { findSession, sessionCookieOf } from "../web/sessions.ts";
 import type { Clock } from "./deps.ts";
 
 /** A project role, weakest first. */
@@ -45,6 +59,8 @@ export interface Principal {
   scopes: readonly Scope[];
   /** The project the token is bound to, when it is. */
   tokenProjectId: number | null;
+  /** The sign-in session's id when the caller came with the session cookie (tokenId is then 0). */
+  sessionId?: number;
 }
 
 /** The route's project, for `{ project }` rules. */
@@ -70,6 +86,11 @@ export const AGENT_TOKEN_PATTERN = /^pka_[A-Za-z0-9_-]{43}$/;
 declare module "fastify" {
   interface FastifyContextConfig {
     authz?: AuthzRule;
+    /**
+     * `"form"`: a page's form route, whose handler checks the CSRF token of the parsed body (`_csrf`) itself;
+     * the authorization hook runs before the body is read, so it checks only the origin and a header token.
+     */
+    csrf?: "form";
   }
   interface FastifyRequest {
     principal?: Principal;
@@ -245,16 +266,66 @@ function forbidden(message: string, details: Record<string, unknown>): ServerErr
   return new ServerError("FORBIDDEN", message, details);
 }
 
+/**
+ * The principal of a session cookie: its user with every scope the user may hold (admin only for an
+ * administrator), bound to no project. 401 SESSION_EXPIRED when the session is over or unknown.
+ */
+export async function sessionPrincipal(
+  db: Db,
+  clock: Clock,
+  cookie: string,
+  runtime: Pick<WebRuntime, "lifetimes">,
+): Promise<Principal> {
+  const found = await findSession(db, cookie, clock.now(), runtime.lifetimes);
+  if (found.state !== "live")
+    throw new ServerError(
+      "SESSION_EXPIRED",
+      `Expected a live sign-in session, found it ${found.state === "unknown" ? "unknown to this server" : found.state}; sign in again`,
+      { reason: found.state },
+    );
+  const { rows } = await db.query<{ slug: string; is_admin: boolean }>(
+    "SELECT slug, is_admin FROM users WHERE id = $1",
+    [found.session.userId],
+  );
+  const user = rows[0];
+  if (user === undefined)
+    throw new ServerError("SESSION_EXPIRED", "Expected the session's user, found the account gone", {
+      reason: "unknown",
+    });
+  return {
+    userId: found.session.userId,
+    userSlug: user.slug,
+    isAdmin: user.is_admin,
+    tokenId: 0,
+    scopes: SCOPES.filter((s) => s !== "admin" || user.is_admin),
+    tokenProjectId: null,
+    sessionId: found.session.id,
+  };
+}
+
 /** The `onRequest` enforcement of the route's rule; sets `request.principal` and `request.project`. */
 export async function authorize(db: Db, clock: Clock, request: FastifyRequest): Promise<void> {
   const rule = request.routeOptions.config.authz;
   // Unmatched URLs (the 404 handler) have no rule and nothing to protect.
-  if (rule === undefined || rule === "public") return;
+  if (rule === undefined) return;
+  // The session cookie counts only without an Authorization header (a token wins), and only when the web
+  // interface is registered over this database.
+  const web = webRuntimeOf(db);
+  const cookie =
+    web !== undefined && request.headers.authorization === undefined ? sessionCookieOf(request) : undefined;
+  if (cookie !== undefined && web !== undefined && changesState(request.method)) {
+    checkOrigin(request, web);
+    const token = headerToken(request);
+    if (token !== undefined || request.routeOptions.config.csrf !== "form") checkToken(request, web, token);
+  }
+  if (rule === "public") return;
   if (rule === "agent") {
     request.agent = await authenticateAgent(db, clock, request);
     return;
   }
-  const principal = await authenticate(db, clock, request);
+  let principal = await authenticate(db, clock, request);
+  if (principal === undefined && cookie !== undefined && web !== undefined)
+    principal = await sessionPrincipal(db, clock, cookie, web);
   if (principal === undefined)
     throw unauthenticated("Expected an Authorization: Bearer pky_… header, found none");
   request.principal = principal;
