@@ -437,7 +437,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
             done();
           }, deadline);
         });
+        // A keep-alive connection whose request ends during the drain turns idle after close() began, and
+        // Node closes idle connections only when close() is called: without this, one such client held
+        // the stop until the deadline.
+        const idle = setInterval(() => app.server.closeIdleConnections(), 100);
         await Promise.race([app.close(), late]);
+        clearInterval(idle);
         clearTimeout(timer);
         cleanup.splice(cleanup.indexOf(closeApp), 1); // app.close() ran
         await undo();
