@@ -203,7 +203,7 @@ export interface PagesOptions {
   uploadLimitBytes: number;
 }
 
-/** The response schema of an HTML page route (hidden from the OpenAPI document by `hide`). */
+/** The response schema of an HTML page route (listed in the OpenAPI document as HTML). */
 export const PAGE_RESPONSE = {
   200: { type: "string" },
   201: { type: "string" },

@@ -75,7 +75,6 @@ export function buildPages(app: FastifyInstance, o: PagesOptions, packagePage: P
     {
       config: { authz: { signedIn: true, scope: "read" } },
       schema: {
-        hide: true,
         params: { type: "object", required: ["id"], properties: { id: { type: "integer", minimum: 1 } } },
         response: PAGE_RESPONSE,
       },
@@ -132,7 +131,6 @@ export function buildPages(app: FastifyInstance, o: PagesOptions, packagePage: P
       config: { authz: { project: "maintainer", scope: "publish" }, csrf: "form" },
       preHandler: formCsrf(o.runtime),
       schema: {
-        hide: true,
         params: {
           type: "object",
           required: ["project", "pkg"],

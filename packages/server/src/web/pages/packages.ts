@@ -242,7 +242,7 @@ export function packagePages(app: FastifyInstance, o: PagesOptions): PackagePage
 
   app.get<{ Params: { project: string; pkg: string } }>(
     "/projects/:project/packages/:pkg",
-    { ...projectRoute("viewer"), schema: { hide: true, params: PKG_PARAMS, response: PAGE_RESPONSE } },
+    { ...projectRoute("viewer"), schema: { params: PKG_PARAMS, response: PAGE_RESPONSE } },
     async (request, reply) => packagePage(request, reply, request.params.pkg),
   );
 
@@ -305,7 +305,7 @@ export function packagePages(app: FastifyInstance, o: PagesOptions): PackagePage
     "/projects/:project/packages/:pkg/files",
     {
       config: { authz: { project: "maintainer", scope: "write" }, csrf: "form" },
-      schema: { hide: true, params: PKG_PARAMS, response: PAGE_RESPONSE },
+      schema: { params: PKG_PARAMS, response: PAGE_RESPONSE },
     },
     async (request, reply) => {
       const access = request.project!;

@@ -36,7 +36,7 @@ const PROJECT_PARAMS = {
 export function projectRoute(role: "viewer" | "maintainer" | "owner", write = false) {
   return {
     config: { authz: { project: role, scope: write ? ("write" as const) : ("read" as const) } },
-    schema: { hide: true, params: PROJECT_PARAMS, response: PAGE_RESPONSE },
+    schema: { params: PROJECT_PARAMS, response: PAGE_RESPONSE },
   };
 }
 
@@ -112,7 +112,7 @@ export function projectPages(app: FastifyInstance, o: PagesOptions): void {
 
   app.get(
     "/",
-    { config: { authz: { signedIn: true, scope: "read" } }, schema: { hide: true, response: PAGE_RESPONSE } },
+    { config: { authz: { signedIn: true, scope: "read" } }, schema: { response: PAGE_RESPONSE } },
     async (request, reply) => {
       const ctx = pageContext(request, reply, o.runtime);
       return sendPage(reply, ctx, await projectsPage(ctx));
@@ -124,7 +124,7 @@ export function projectPages(app: FastifyInstance, o: PagesOptions): void {
     {
       config: { authz: { signedIn: true, scope: "write" }, csrf: "form" },
       preHandler: formCsrf(o.runtime),
-      schema: { hide: true, response: PAGE_RESPONSE },
+      schema: { response: PAGE_RESPONSE },
     },
     async (request, reply) => {
       const form = formOf(request);

@@ -287,12 +287,12 @@ export function settingsPages(app: FastifyInstance, o: PagesOptions): void {
 
   const signedIn = {
     config: { authz: { signedIn: true as const } },
-    schema: { hide: true, response: PAGE_RESPONSE },
+    schema: { response: PAGE_RESPONSE },
   };
   const signedInForm = {
     config: { authz: { signedIn: true as const }, csrf: "form" as const, rateLimit: o.strict },
     preHandler: formCsrf(o.runtime),
-    schema: { hide: true, response: PAGE_RESPONSE },
+    schema: { response: PAGE_RESPONSE },
   };
 
   app.get("/settings/tokens", signedIn, async (request, reply) => tokensPage(request, reply));
@@ -330,7 +330,6 @@ export function settingsPages(app: FastifyInstance, o: PagesOptions): void {
       ...signedInForm,
       config: { authz: { signedIn: true as const }, csrf: "form" as const },
       schema: {
-        hide: true,
         params: { type: "object", required: ["id"], properties: { id: { type: "integer", minimum: 1 } } },
         response: PAGE_RESPONSE,
       },

@@ -58,7 +58,7 @@ export function signInPages(app: FastifyInstance, o: PagesOptions): void {
 
   app.get(
     "/sign-in",
-    { config: { authz: "public" }, schema: { hide: true, response: PAGE_RESPONSE } },
+    { config: { authz: "public" }, schema: { response: PAGE_RESPONSE } },
     async (request, reply) =>
       sendHtml(reply, signInPage(csrfTokenFor(request, reply, o.runtime), ""), 200, { noStore: true }),
   );
@@ -67,7 +67,7 @@ export function signInPages(app: FastifyInstance, o: PagesOptions): void {
     "/sign-in",
     {
       config: { authz: "public", csrf: "form", rateLimit: o.strict },
-      schema: { hide: true, response: PAGE_RESPONSE },
+      schema: { response: PAGE_RESPONSE },
     },
     async (request, reply) => {
       const form = formOf(request);
@@ -101,7 +101,7 @@ export function signInPages(app: FastifyInstance, o: PagesOptions): void {
 
   app.post(
     "/sign-out",
-    { config: { authz: { signedIn: true }, csrf: "form" }, schema: { hide: true, response: PAGE_RESPONSE } },
+    { config: { authz: { signedIn: true }, csrf: "form" }, schema: { response: PAGE_RESPONSE } },
     async (request, reply) => {
       checkForm(request, o.runtime, formOf(request)._csrf?.[0]);
       const cookie = sessionCookieOf(request);
@@ -113,7 +113,7 @@ export function signInPages(app: FastifyInstance, o: PagesOptions): void {
 
   app.post(
     "/sign-out-everywhere",
-    { config: { authz: { signedIn: true }, csrf: "form" }, schema: { hide: true, response: PAGE_RESPONSE } },
+    { config: { authz: { signedIn: true }, csrf: "form" }, schema: { response: PAGE_RESPONSE } },
     async (request, reply) => {
       checkForm(request, o.runtime, formOf(request)._csrf?.[0]);
       await revokeAllSessions(db, request.principal!.userId, clock.now());
