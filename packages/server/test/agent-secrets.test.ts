@@ -29,7 +29,7 @@ import {
   serverLogger,
   verifyMasterKey,
 } from "../src/index.ts";
-import { TEST_MASTER_KEY, TEST_SCRYPT } from "./app-harness.ts";
+import { httpCaller, TEST_MASTER_KEY, TEST_SCRYPT } from "./app-harness.ts";
 import { eachDb } from "./dbs.ts";
 import { keyPool, POOL_APK, POOL_OPENPGP } from "./key-pool.ts";
 
@@ -263,31 +263,7 @@ eachDb((_kind, fresh) => {
       },
       clock.now(),
     );
-    const call = async (
-      method: string,
-      path: string,
-      body?: unknown,
-      type = "application/json",
-      bearer = token,
-    ) => {
-      const r = await fetch(url + path, {
-        method,
-        headers: {
-          authorization: `Bearer ${bearer}`,
-          ...(body !== undefined ? { "content-type": type } : {}),
-        },
-        ...(body !== undefined
-          ? {
-              body: (typeof body === "string" || body instanceof Uint8Array
-                ? body
-                : JSON.stringify(body)) as BodyInit,
-            }
-          : {}),
-      });
-      const text = await r.text();
-      assert.ok(r.status < 300, `${method} ${path}: ${r.status} ${text}`);
-      return text === "" ? undefined : JSON.parse(text);
-    };
+    const call = httpCaller(url, token);
 
     // A project (its keys come from the pool), a secret, the package and its source, an agent.
     await call("POST", "/api/v1/projects", { slug: "demo" });

@@ -33,7 +33,7 @@ import {
   serverLogger,
   verifyMasterKey,
 } from "../src/index.ts";
-import { TEST_MASTER_KEY, TEST_SCRYPT } from "./app-harness.ts";
+import { httpCaller, TEST_MASTER_KEY, TEST_SCRYPT } from "./app-harness.ts";
 import { eachDb, type FreshDb } from "./dbs.ts";
 import { poolKeyGenerator } from "./key-pool.ts";
 
@@ -466,22 +466,7 @@ async function server(
     },
     clock.now(),
   );
-  const call = async (method: string, path: string, body?: unknown, type = "application/json") => {
-    const r = await fetch(url + path, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": type } : {}) },
-      ...(body !== undefined
-        ? {
-            body: (typeof body === "string" || body instanceof Uint8Array
-              ? body
-              : JSON.stringify(body)) as BodyInit,
-          }
-        : {}),
-    });
-    const text = await r.text();
-    assert.ok(r.status < 300, `${method} ${path}: ${r.status} ${text}`);
-    return text === "" ? undefined : JSON.parse(text);
-  };
+  const call = httpCaller(url, token);
   await call("POST", "/api/v1/projects", { slug: "demo" });
   const agent = (await call("POST", "/api/v1/agents", { name: "test-agent" })) as { token: string };
   return { db: f.db, url, call, agentToken: agent.token, adminToken: token, lines };

@@ -176,3 +176,37 @@ export function errorOf(r: LightMyRequestResponse): {
   assert.deepEqual(Object.keys(body).sort(), ["error"]);
   return body.error as { code: string; message: string; details: Record<string, unknown> };
 }
+
+/**
+ * A JSON caller of an app listening at `url`: `call(method, path, body?, type?, token?)` sends `body`
+ * (a string or bytes as they are, anything else as JSON) with the token (default `token`), fails the test
+ * on a status of 300 or more, and returns the parsed answer (undefined when empty).
+ */
+export function httpCaller(url: string, token: string) {
+  return async (
+    method: string,
+    path: string,
+    body?: unknown,
+    type = "application/json",
+    bearerToken = token,
+    // biome-ignore lint/suspicious/noExplicitAny: the API's JSON bodies, of many shapes, read field by field.
+  ): Promise<any> => {
+    const r = await fetch(url + path, {
+      method,
+      headers: {
+        authorization: `Bearer ${bearerToken}`,
+        ...(body !== undefined ? { "content-type": type } : {}),
+      },
+      ...(body !== undefined
+        ? {
+            body: (typeof body === "string" || body instanceof Uint8Array
+              ? body
+              : JSON.stringify(body)) as BodyInit,
+          }
+        : {}),
+    });
+    const text = await r.text();
+    assert.ok(r.status < 300, `${method} ${path}: ${r.status} ${text}`);
+    return text === "" ? undefined : JSON.parse(text);
+  };
+}
