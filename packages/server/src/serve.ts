@@ -16,6 +16,12 @@
  *    jobs finish and their publishes end, stops the reaper and the timers, then closes the database and
  *    releases the lock.
  *
+ * Billing (issue 21): `plansFile` (`--plans`) is read and checked first, before anything else starts (a bad
+ * file stops the start with INVALID_CONFIG naming file, plan and field); PACKYARD_BILLING_WEBHOOK_SECRET
+ * (comma-separated while rotating) holds the billing webhook's secrets (an environment variable, never a
+ * flag: secrets stay out of process lists). Storage use is computed from the rows at every check
+ * (billing/entitlements.ts), so no periodic recount runs.
+ *
  * Build tuning from the environment (tests shorten both): PACKYARD_BUILD_LEASE_MS (lease of claims and
  * heartbeats, default 60000) and PACKYARD_BUILD_HEARTBEAT_MS (the workers' heartbeat interval, default a
  * quarter of the lease, at most 15000). PACKYARD_TEST_PAUSE_AFTER_WRITES=k (tests only) pauses every write
@@ -49,6 +55,7 @@ import { openPostgres } from "./db/postgres.ts";
 import { verifyMasterKey } from "./keys/key-check.ts";
 import { keyProviderFromEnv, MASTER_KEY_FILE } from "./keys/master-key.ts";
 import { ServerError } from "./errors.ts";
+import { loadPlansFile, type Plans } from "./billing/plans.ts";
 
 /** Objects younger than this are not collected (an upload in flight has its object before its row). */
 const SWEEP_GRACE_MS = 24 * 3600_000;
@@ -100,6 +107,16 @@ export interface ServeOptions {
   builds?: BuildsOptions;
   /** Finished builds (and their logs) older than this many days are deleted, but for each package's last succeeded and last failed (default 30). */
   logRetentionDays?: number;
+  /** The plans file (`--plans`, billing/plans.ts; relative to `cwd`); absent: every account is unlimited. */
+  plansFile?: string;
+}
+
+/** The billing webhook's secrets from PACKYARD_BILLING_WEBHOOK_SECRET (comma-separated; blanks dropped). */
+export function billingSecretsFromEnv(env: ServeOptions["env"]): string[] {
+  return (env.PACKYARD_BILLING_WEBHOOK_SECRET ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
 }
 
 /** A listening server. */
@@ -218,6 +235,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   if (!Number.isFinite(retentionDays) || retentionDays <= 0)
     throw new RangeError(`logRetentionDays: expected a number of days above 0, found ${retentionDays}`);
   const tuning = buildTuningFromEnv(env);
+  // Billing: the plans file is checked before anything starts.
+  const plans: Plans | undefined =
+    options.plansFile === undefined ? undefined : await loadPlansFile(resolve(cwd, options.plansFile));
+  const billingSecrets = billingSecretsFromEnv(env);
   const cleanup: (() => Promise<void>)[] = [];
   const undo = async () => {
     for (const step of cleanup.reverse()) await step().catch(() => {});
@@ -275,7 +296,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 
     // The app reads its settings when it answers; the public URL defaults to the address it listens on
     // (known once it listens), so install text and links work with no --public-url.
-    const config: AppConfig = { ...options.config };
+    const config: AppConfig = {
+      ...(plans === undefined ? {} : { plans }),
+      ...(billingSecrets.length === 0 ? {} : { billingWebhookSecrets: billingSecrets }),
+      ...options.config,
+    };
     // The agents' claims and heartbeats use the environment's lease unless the options set one.
     const builds: BuildsOptions = {
       ...options.builds,
