@@ -5,7 +5,9 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { type TestContext, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import type { LightMyRequestResponse } from "fastify";
+import { loadPlansFile } from "../src/billing/plans.ts";
 import { bearer, errorOf, type Harness, harness, secret, secretsNeverLeak } from "./app-harness.ts";
 import { eachDb, type FreshDb } from "./dbs.ts";
 
@@ -297,6 +299,79 @@ eachDb((_kind, fresh) => {
       for (const f of forbidden) assert.equal(body.includes(f), false, `${url} holds ${f.slice(0, 20)}…`);
     const keys = pages.find(([u]) => u.endsWith("/keys"))![1];
     assert.match(keys, /([0-9A-F]{4} ){9}[0-9A-F]{4}/, "a full fingerprint in groups of four");
+  });
+
+  test("the plan page shows what GET /api/v1/usage answers: plan, status, period, used and allowed; unlimited for null limits", async (t) => {
+    const plans = await loadPlansFile(fileURLToPath(new URL("./fixtures/plans/quota.json", import.meta.url)));
+    const s = await setUp(t, fresh, { plans });
+    if (s === undefined) return;
+    const b = new Browser(s.h);
+    await b.signIn("ada@example.org");
+    await b.get("/");
+    assert.equal((await b.post("/projects", { _csrf: b.csrf, slug: "counted" })).statusCode, 303);
+    // A build request counts in the period (the plan allows 2).
+    await b.get("/projects/counted");
+    const boundary = "----packyard-plan";
+    const pkg = await s.h.request({
+      method: "POST",
+      url: "/projects/counted/packages",
+      headers: { cookie: b.header(), "content-type": `multipart/form-data; boundary=${boundary}` },
+      payload: `--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${b.csrf}\r\n--${boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\nhello\r\n--${boundary}\r\nContent-Disposition: form-data; name="config"\r\n\r\nname: hello\nversion: 1.0.0\narch: amd64\ndescription: hi\n\r\n--${boundary}--\r\n`,
+    });
+    assert.equal(pkg.statusCode, 303, pkg.body);
+    await b.get("/projects/counted/packages/hello");
+    const build = await b.post("/projects/counted/packages/hello/builds", {
+      _csrf: b.csrf,
+      version: "1.0.0",
+      targets: "debian-12",
+    });
+    assert.equal(build.statusCode, 303, build.body);
+
+    const api = await s.h.request({ method: "GET", url: "/api/v1/usage", headers: { cookie: b.header() } });
+    assert.equal(api.statusCode, 200, api.body);
+    const usage = api.json() as {
+      plan: { id: string; name: string };
+      status: string;
+      used: Record<string, number>;
+      period: { start: string; end: string };
+    };
+    assert.deepEqual(usage.used, { projects: 1, builds_per_month: 1, storage_bytes: 0 });
+    const page = await b.get("/settings/plan");
+    assert.equal(page.statusCode, 200);
+    const row = (label: string) => {
+      const m = new RegExp(`<th scope="row">${label}</th><td>([^<]*)</td><td>([^<]*)</td>`).exec(
+        page.body.replace(/>\s+</g, "><"),
+      );
+      assert.ok(m !== null, `a row for ${label}`);
+      return [m[1], m[2]];
+    };
+    // Independent of the page's code: the fixture's limits and the rows made above.
+    assert.deepEqual(row("Projects"), ["1", "1"]);
+    assert.deepEqual(row("Builds this period"), ["1", "2"]);
+    assert.deepEqual(row("Storage"), ["0 bytes", "1048576 bytes (1.0 MiB)"]);
+    assert.equal(row("Targets in one build request")[1], "2");
+    assert.match(page.body, /<strong>Free<\/strong> \(free\)/);
+    assert.match(page.body, />active</);
+    assert.ok(page.body.includes(`datetime="${usage.period.start}"`), "the period's start");
+    assert.ok(page.body.includes(`datetime="${usage.period.end}"`), "the period's end");
+
+    // Without a plans file: the unlimited plan, every limit "unlimited".
+    const free = await setUp(t, fresh);
+    if (free === undefined) return;
+    const fb = new Browser(free.h);
+    await fb.signIn("ada@example.org");
+    const open = await fb.get("/settings/plan");
+    assert.equal(open.statusCode, 200);
+    const cells = [
+      ...open.body
+        .replace(/>\s+</g, "><")
+        .matchAll(/<th scope="row">[^<]*<\/th><td>[^<]*<\/td><td>([^<]*)<\/td>/g),
+    ];
+    assert.deepEqual(
+      cells.map((m) => m[1]),
+      ["unlimited", "unlimited", "unlimited", "unlimited"],
+    );
+    assert.match(open.body, /<strong>Unlimited<\/strong> \(unlimited\)/);
   });
 
   test("project, package and release fields holding markup are escaped on every page", async (t) => {

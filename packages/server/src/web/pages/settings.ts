@@ -3,12 +3,16 @@
  * removeMember: a change that would leave no owner shows LAST_OWNER) and its GitHub webhook secret
  * (builds/github.ts rotateWebhookSecret, shown once); the account's API tokens (accounts/tokens.ts
  * issueToken, listTokens, revokeToken: a new token is shown in the answer to its creation only) and its
- * plan and usage.
+ * plan and usage (billing/usage.ts usageOf, what GET /api/v1/usage answers; the signed-in user is the
+ * billing account).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { VNode } from "preact";
 import type { Role } from "../../app/authz.ts";
 import { ROLES } from "../../app/authz.ts";
 import { issueToken, listTokens, revokeToken, SCOPES, type Scope } from "../../accounts/tokens.ts";
+import type { LimitName } from "../../billing/plans.ts";
+import { type UsageView, usageOf } from "../../billing/usage.ts";
 import { getWebhook, rotateWebhookSecret } from "../../builds/github.ts";
 import { ServerError } from "../../errors.ts";
 import { listMembers, removeMember, setMember } from "../../projects/service.ts";
@@ -349,14 +353,72 @@ export function settingsPages(app: FastifyInstance, o: PagesOptions): void {
 
   app.get("/settings/plan", signedIn, async (request, reply) => {
     const ctx = pageContext(request, reply, o.runtime);
+    // The signed-in user is the billing account, as GET /api/v1/usage reads it (billing/usage.ts).
+    const usage = await usageOf(db, deps.config.plans, request.principal!.userId);
     return sendPage(reply, ctx, {
       title: "Plan and usage",
       nav: accountNav("Plan and usage"),
-      body: html`<div>
-        <h1>Plan and usage</h1>
-        <p>Plan: <strong>unlimited</strong>. This server enforces no plan limits for your account (no plans file is
-        configured), so projects, builds, storage and targets are not counted against a quota here.</p>
-      </div>`,
+      body: planBody(usage, deps.config.plans !== undefined),
     });
   });
+}
+
+/** How each limit is named and counted on the plan page. */
+const LIMIT_ROWS: { limit: LimitName; label: string; unit: "count" | "bytes" }[] = [
+  { limit: "projects", label: "Projects", unit: "count" },
+  { limit: "builds_per_month", label: "Builds this period", unit: "count" },
+  { limit: "storage_bytes", label: "Storage", unit: "bytes" },
+  { limit: "targets", label: "Targets in one build request", unit: "count" },
+];
+
+/** A byte count with its binary-prefixed size (e.g. "1048576 bytes (1.0 MiB)"). */
+export function byteText(n: number): string {
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let value = n;
+  let unit = "";
+  for (const u of units) {
+    if (value < 1024) break;
+    value /= 1024;
+    unit = u;
+  }
+  return unit === "" ? `${n} bytes` : `${n} bytes (${value.toFixed(1)} ${unit})`;
+}
+
+/** The plan page's body: plan, status, period, and per limit what is used and what is allowed. */
+export function planBody(usage: UsageView, withPlans: boolean): VNode {
+  const amount = (n: number | null, unit: "count" | "bytes") =>
+    n === null ? "unlimited" : unit === "bytes" ? byteText(n) : String(n);
+  return html`<div>
+    <h1>Plan and usage</h1>
+    <dl>
+      <dt>Plan</dt>
+      <dd><strong>${usage.plan.name}</strong> (${usage.plan.id})</dd>
+      <dt>Subscription</dt>
+      <dd><span class="badge" data-state=${usage.status}>${usage.status}</span>${
+        usage.status === "active"
+          ? null
+          : " — new writes wait until it is active again; hosted repositories and install pages keep serving"
+      }</dd>
+      <dt>Current period</dt>
+      <dd>${when(usage.period.start)} to ${when(usage.period.end)}</dd>
+    </dl>
+    ${
+      withPlans
+        ? null
+        : html`<p class="note">This server runs without a plans file: no limit applies to your account.</p>`
+    }
+    <table>
+      <caption>Usage against the plan's limits</caption>
+      <thead><tr><th scope="col">Limit</th><th scope="col">Used</th><th scope="col">Allowed</th></tr></thead>
+      <tbody>
+        ${LIMIT_ROWS.map(
+          (r) => html`<tr>
+            <th scope="row">${r.label}</th>
+            <td>${r.limit === "targets" ? "— (counted per request)" : amount(usage.used[r.limit], r.unit)}</td>
+            <td>${amount(usage.limits[r.limit], r.unit)}</td>
+          </tr>`,
+        )}
+      </tbody>
+    </table>
+  </div>`;
 }
