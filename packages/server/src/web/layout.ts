@@ -39,6 +39,7 @@ export function Layout(p: LayoutProps): VNode {
       <meta name="viewport" content="width=device-width, initial-scale=1" />
       <meta name="color-scheme" content="light dark" />
       <title>${`${p.title} · ${SITE_NAME}`}</title>
+      <link rel="icon" href="data:," />
       <link rel="stylesheet" href="/static/style.css" />
       <script type="module" src="/static/app.js"></script>
     </head>
