@@ -31,7 +31,7 @@
  * - Without a plans file (`plans` undefined) nothing here runs: no row, no lock, no refusal.
  */
 import type { AppConfig } from "../app/deps.ts";
-import type { Db, Queryable, Tx } from "../db/db.ts";
+import type { Queryable, Tx } from "../db/db.ts";
 import { ServerError } from "../errors.ts";
 import { type LimitName, type Plan, type Plans, planOf } from "./plans.ts";
 
@@ -68,21 +68,9 @@ interface EntitlementRow {
   period_end: Date;
 }
 
-const plansByDb = new WeakMap<Db, Plans>();
-
-/**
- * Records the plans of the app running on `db` (the billing plugin calls it at registration), for
- * service functions whose callers pass only `{ db, clock }` (createBuild from the builds and GitHub hook
- * plugins). Undefined forgets them.
- */
-export function registerPlans(db: Db, plans: Plans | undefined): void {
-  if (plans === undefined) plansByDb.delete(db);
-  else plansByDb.set(db, plans);
-}
-
-/** The plans in force: the config's, else those registered for `deps.db`; undefined: unlimited. */
-export function plansFor(deps: { db: Db; config?: AppConfig }): Plans | undefined {
-  return deps.config?.plans ?? plansByDb.get(deps.db);
+/** The plans in force (`--plans`); undefined: every account is unlimited. */
+export function plansFor(deps: { config?: AppConfig }): Plans | undefined {
+  return deps.config?.plans;
 }
 
 /** The billing account of project `projectId`; undefined when it has none (no owner, no billing user). */

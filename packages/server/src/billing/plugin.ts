@@ -9,15 +9,11 @@
  *   `config.billingWebhookSecrets` (PACKYARD_BILLING_WEBHOOK_SECRET, comma-separated while rotating). Without
  *   a secret the route answers 404 NOT_FOUND. The event is applied by billing/subscriptions.ts; the answer
  *   is 200 with its outcome (`applied`, `stale`, `ignored`, or `duplicate` with `duplicate: true`).
- *
- * Registering the plugin also records the app's plans for its database (entitlements.ts registerPlans),
- * for the service functions whose callers pass only `{ db, clock }`.
  */
 import type { FastifyPluginAsync } from "fastify";
 import type { PluginOptions } from "../app/app.ts";
 import { ERRORS } from "../app/schemas.ts";
 import { ServerError } from "../errors.ts";
-import { registerPlans } from "./entitlements.ts";
 import { LIMIT_NAMES } from "./plans.ts";
 import { type BillingProvider, stripeProvider } from "./stripe.ts";
 import { applyBillingEvent } from "./subscriptions.ts";
@@ -76,7 +72,6 @@ export function createBillingPlugin(
   return async (app, options) => {
     const { deps } = options;
     const { db, clock, config } = deps;
-    registerPlans(db, config.plans);
 
     app.get(
       "/api/v1/usage",

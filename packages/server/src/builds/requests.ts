@@ -395,8 +395,7 @@ export async function createBuild(
   const name = checkPackageName(input.packageName);
   const version = checkReleaseVersion(input.version);
   const now = deps.clock.now();
-  // Billing (billing/entitlements.ts): the plans are the config's, else those the billing plugin registered
-  // for this database (the builds and GitHub hook plugins pass only db and clock).
+  // Billing (billing/entitlements.ts): the plans of the app's config.
   const plans = plansFor(deps);
   return deps.db.transaction(async (tx) => {
     // Billing: the account's subscription row locked first (before the package row), active, and one more

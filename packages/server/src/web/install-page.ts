@@ -292,7 +292,6 @@ export async function installPagePlugin(app: FastifyInstance, options: PluginOpt
       {
         config: { authz: "public", rateLimit: filesLimit },
         schema: {
-          hide: true,
           response: {
             200: {
               description: name,
@@ -336,7 +335,6 @@ export async function installPagePlugin(app: FastifyInstance, options: PluginOpt
       config: { authz: "public" },
       schema: {
         summary: "A project's public install page (HTML)",
-        hide: true,
         params: PROJECT_PARAM,
         response: { 200: HTML_BODY, 404: HTML_BODY },
       },
@@ -360,7 +358,6 @@ export async function installPagePlugin(app: FastifyInstance, options: PluginOpt
         config: { authz: "public", rateLimit: filesLimit },
         schema: {
           summary: `The ${name} of a project's public repository`,
-          hide: true,
           params: PROJECT_PARAM,
           response: { 200: FILE_BODY, 304: { description: "Not modified", type: "null" }, 404: HTML_BODY },
         },

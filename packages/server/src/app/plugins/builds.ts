@@ -171,7 +171,7 @@ const BUILD_ID_PARAMS = {
 } as const;
 
 export async function buildsPlugin(app: FastifyInstance, options: PluginOptions): Promise<void> {
-  const { db, clock } = options.deps;
+  const { db } = options.deps;
 
   app.get(
     "/api/v1/targets",
@@ -210,18 +210,15 @@ export async function buildsPlugin(app: FastifyInstance, options: PluginOptions)
     },
     async (request, reply) => {
       const body = request.body;
-      const build = await createBuild(
-        { db, clock },
-        {
-          projectId: request.project!.id,
-          packageName: request.params.pkg,
-          version: body.version,
-          ...(body.targets === undefined ? {} : { targets: body.targets }),
-          force: body.force === true,
-          userId: request.principal!.userId,
-          trigger: "api",
-        },
-      );
+      const build = await createBuild(options.deps, {
+        projectId: request.project!.id,
+        packageName: request.params.pkg,
+        version: body.version,
+        ...(body.targets === undefined ? {} : { targets: body.targets }),
+        force: body.force === true,
+        userId: request.principal!.userId,
+        trigger: "api",
+      });
       return reply.status(201).send(build);
     },
   );

@@ -233,7 +233,7 @@ export function hooksPlugin(o: HooksPluginOptions = {}): FastifyPluginAsync<Plug
               limitBytes,
               timeoutMs,
               build: async (input) => {
-                const view = await createBuild({ db, clock }, { ...input, userId: null, trigger: "webhook" });
+                const view = await createBuild(deps, { ...input, userId: null, trigger: "webhook" });
                 return { id: view.id, version: view.version, state: view.state, targets: view.targets };
               },
             },
