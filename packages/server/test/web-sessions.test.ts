@@ -252,6 +252,20 @@ eachDb((_kind, fresh) => {
     const b = new Browser(s.h);
     await b.signIn("ada@example.org");
     await b.get("/settings/tokens");
+    // The API's grant rules (accounts/tokens.ts grantToken) refuse on the page too, naming the field.
+    const noScope = await b.post("/settings/tokens", { _csrf: b.csrf, name: "none" });
+    assert.equal(noScope.statusCode, 400, noScope.body);
+    assert.match(noScope.body, /role="alert"[\s\S]*INVALID_REQUEST[\s\S]*scopes/);
+    const admin = await b.post("/settings/tokens", {
+      _csrf: b.csrf,
+      name: "root",
+      scopes: ["read", "admin"],
+    });
+    assert.equal(admin.statusCode, 403, admin.body);
+    assert.match(admin.body, /FORBIDDEN[\s\S]*admin scope only on an administrator/);
+    const long = await b.post("/settings/tokens", { _csrf: b.csrf, name: "x".repeat(101), scopes: "read" });
+    assert.equal(long.statusCode, 400, long.body);
+    assert.equal((await s.h.db.query("SELECT id FROM api_tokens")).rows.length, 0, "nothing was issued");
     const made = await b.post("/settings/tokens", { _csrf: b.csrf, name: "ci", scopes: ["read", "write"] });
     assert.equal(made.statusCode, 201, made.body);
     const token = secret(/pky_[A-Za-z0-9_-]{43}/.exec(made.body)?.[0] ?? "");

@@ -1,9 +1,13 @@
 /**
  * API tokens: `pky_` + 32 random bytes in base64url, shown once; the database keeps only the SHA-256 of the
  * whole string. A token has a name, scopes, optionally one project and an expiry, and can be revoked.
+ * {@link grantToken} holds the rules of what a request may be granted; the API's token routes
+ * (app/plugins/accounts.ts) and the web interface's tokens page (web/pages/settings.ts) both call it.
  */
 import { createHash, randomBytes } from "node:crypto";
-import type { Queryable } from "../db/db.ts";
+import { actsAsAdmin, type Principal, projectAccess } from "../app/authz.ts";
+import type { Db, Queryable } from "../db/db.ts";
+import { ServerError } from "../errors.ts";
 
 /** What a token may be used for. */
 export type Scope = "read" | "write" | "publish" | "keys" | "admin";
@@ -148,4 +152,106 @@ export async function revokeToken(
     [tokenId, userId, now],
   );
   return rowCount > 0;
+}
+
+/** Longest token name. */
+export const TOKEN_NAME_MAX = 100;
+
+/** What a token request asks for (`POST /api/v1/tokens`, `POST /api/v1/auth/token`, the tokens page). */
+export interface TokenRequest {
+  /** 1 to {@link TOKEN_NAME_MAX} characters. */
+  name: string;
+  /** One or more of {@link SCOPES}. */
+  scopes: readonly Scope[];
+  /** Slug of a project to bind the token to (one the user can see). */
+  project?: string;
+  /** An ISO 8601 date-time in the future. */
+  expiresAt?: string;
+}
+
+const invalid = (field: string, message: string, data: Record<string, unknown> = {}) =>
+  new ServerError("INVALID_REQUEST", message, { field, ...data });
+
+/**
+ * Issues a token for `user` as `request` asks, within what `caller` may grant, and returns it with its string
+ * (shown this once). The rules, in order:
+ *
+ * - the name is 1 to 100 characters and the scopes one or more known scopes (400 INVALID_REQUEST; the API's
+ *   schemas refuse these first, the pages' forms reach them here);
+ * - the `admin` scope only for an administrator (403 FORBIDDEN);
+ * - a token asking (`caller` from a Bearer token) grants only scopes it holds itself, unless it acts as an
+ *   administrator (403 FORBIDDEN); a sign-in session's principal holds every scope its user may hold, and
+ *   sign-in with a password (`caller` undefined) is not narrowed;
+ * - `project` must be a project the user (or the caller) can see (404 NOT_FOUND, as a missing one), and a
+ *   caller bound to a project grants only tokens bound to that same project (403 FORBIDDEN);
+ * - `expiresAt` must lie after `now` (400 INVALID_REQUEST).
+ *
+ * @example const made = await grantToken(db, clock.now(), { id: p.userId, isAdmin: p.isAdmin }, body, p);
+ */
+export async function grantToken(
+  db: Db,
+  now: Date,
+  user: { id: number; isAdmin: boolean },
+  request: TokenRequest,
+  caller?: Principal,
+): Promise<{ token: string; info: TokenInfo }> {
+  const { name, scopes } = request;
+  // Characters as the API's schema counts them (code points, not UTF-16 units).
+  const length = [...name].length;
+  if (length === 0 || length > TOKEN_NAME_MAX)
+    throw invalid("name", `Expected a token name of 1 to ${TOKEN_NAME_MAX} characters, found ${length}`);
+  const unknown = scopes.filter((s) => !SCOPES.includes(s));
+  if (scopes.length === 0 || unknown.length > 0)
+    throw invalid(
+      "scopes",
+      `Expected one or more scopes of ${SCOPES.join(", ")}, found ${scopes.length === 0 ? "none" : scopes.join(", ")}`,
+      unknown.length === 0 ? {} : { found: unknown },
+    );
+  if (scopes.includes("admin") && !user.isAdmin)
+    throw new ServerError("FORBIDDEN", "Expected the admin scope only on an administrator's token", {
+      field: "scopes",
+    });
+  if (caller !== undefined && !actsAsAdmin(caller)) {
+    const extra = scopes.filter((s) => !caller.scopes.includes(s));
+    if (extra.length > 0)
+      throw new ServerError(
+        "FORBIDDEN",
+        `Expected scopes within this token's (${caller.scopes.join(", ")}), found ${extra.join(", ")}`,
+        { field: "scopes", found: extra },
+      );
+  }
+  let projectId: number | null = null;
+  if (request.project !== undefined) {
+    const principal: Principal = caller ?? {
+      userId: user.id,
+      userSlug: "",
+      isAdmin: user.isAdmin,
+      tokenId: 0,
+      scopes,
+      tokenProjectId: null,
+    };
+    const access = await projectAccess(db, principal, request.project);
+    if (access === undefined)
+      throw new ServerError(
+        "NOT_FOUND",
+        `Expected a project named ${request.project} that you can see, found none`,
+        { field: "project" },
+      );
+    projectId = access.id;
+  }
+  if (caller?.tokenProjectId != null && projectId !== caller.tokenProjectId)
+    throw new ServerError(
+      "FORBIDDEN",
+      "Expected a token bound to this token's project, found another or none",
+      {
+        field: "project",
+      },
+    );
+  let expiresAt: Date | null = null;
+  if (request.expiresAt !== undefined) {
+    expiresAt = new Date(request.expiresAt);
+    if (!(expiresAt.getTime() > now.getTime()))
+      throw invalid("expiresAt", `Expected expiresAt in the future, found ${request.expiresAt}`);
+  }
+  return issueToken(db, { userId: user.id, name, scopes, projectId, expiresAt }, now);
 }

@@ -1,16 +1,15 @@
 /**
  * Accounts: sign-up (off unless allowSignup), users (admin), the caller's own account, and API tokens:
  * signing in with email and password issues one, a token issues narrower ones, and the owner revokes them.
- * Sign-in, sign-up and token creation have the stricter rate limit.
+ * Sign-in, sign-up and token creation have the stricter rate limit. What a token request may be granted is
+ * accounts/tokens.ts grantToken (the web interface's tokens page calls it too).
  */
 import type { FastifyInstance } from "fastify";
-import { issueToken, listTokens, revokeToken, type Scope } from "../../accounts/tokens.ts";
+import { grantToken, listTokens, revokeToken, type TokenRequest } from "../../accounts/tokens.ts";
 import { createUser, listUsers, signIn, type User } from "../../accounts/users.ts";
 import type { Queryable } from "../../db/db.ts";
 import { ServerError } from "../../errors.ts";
 import type { PluginOptions } from "../app.ts";
-import { actsAsAdmin, type Principal, projectAccess } from "../authz.ts";
-import type { Clock } from "../deps.ts";
 import {
   EMAIL,
   ERRORS,
@@ -22,24 +21,6 @@ import {
   TOKEN_REQUEST_PROPERTIES,
   USER,
 } from "../schemas.ts";
-
-interface TokenRequest {
-  name: string;
-  scopes: Scope[];
-  project?: string;
-  expiresAt?: string;
-}
-
-/** The expiry a request asks for, which must be in the future. */
-function expiry(text: string | undefined, clock: Clock): Date | null {
-  if (text === undefined) return null;
-  const at = new Date(text);
-  if (!(at.getTime() > clock.now().getTime()))
-    throw new ServerError("INVALID_REQUEST", `Expected expiresAt in the future, found ${text}`, {
-      field: "expiresAt",
-    });
-  return at;
-}
 
 export async function accountsPlugin(app: FastifyInstance, options: PluginOptions): Promise<void> {
   const { db, clock, config } = options.deps;
@@ -137,58 +118,6 @@ export async function accountsPlugin(app: FastifyInstance, options: PluginOption
     },
   );
 
-  /** Issues a token for `user` as asked, within what `caller` (when a token asks) may grant. */
-  async function grant(user: { id: number; isAdmin: boolean }, body: TokenRequest, caller?: Principal) {
-    const scopes = body.scopes;
-    if (scopes.includes("admin") && !user.isAdmin)
-      throw new ServerError("FORBIDDEN", "Expected the admin scope only on an administrator's token", {
-        field: "scopes",
-      });
-    if (caller !== undefined && !actsAsAdmin(caller)) {
-      const extra = scopes.filter((s) => !caller.scopes.includes(s));
-      if (extra.length > 0)
-        throw new ServerError(
-          "FORBIDDEN",
-          `Expected scopes within this token's (${caller.scopes.join(", ")}), found ${extra.join(", ")}`,
-          { field: "scopes", found: extra },
-        );
-    }
-    let projectId: number | null = null;
-    if (body.project !== undefined) {
-      const principal: Principal = caller ?? {
-        userId: user.id,
-        userSlug: "",
-        isAdmin: user.isAdmin,
-        tokenId: 0,
-        scopes,
-        tokenProjectId: null,
-      };
-      const access = await projectAccess(db, principal, body.project);
-      if (access === undefined)
-        throw new ServerError(
-          "NOT_FOUND",
-          `Expected a project named ${body.project} that you can see, found none`,
-          {
-            field: "project",
-          },
-        );
-      projectId = access.id;
-    }
-    if (caller?.tokenProjectId != null && projectId !== caller.tokenProjectId)
-      throw new ServerError(
-        "FORBIDDEN",
-        "Expected a token bound to this token's project, found another or none",
-        {
-          field: "project",
-        },
-      );
-    return issueToken(
-      db,
-      { userId: user.id, name: body.name, scopes, projectId, expiresAt: expiry(body.expiresAt, clock) },
-      clock.now(),
-    );
-  }
-
   app.post<{ Body: TokenRequest & { email: string; password: string } }>(
     "/auth/token",
     {
@@ -211,7 +140,7 @@ export async function accountsPlugin(app: FastifyInstance, options: PluginOption
       const user = await signIn(db, request.body.email, request.body.password);
       if (user === undefined)
         throw new ServerError("UNAUTHENTICATED", "Expected a known email with its password, found no match");
-      return reply.status(201).send(await grant(user, request.body));
+      return reply.status(201).send(await grantToken(db, clock.now(), user, request.body));
     },
   );
 
@@ -242,7 +171,15 @@ export async function accountsPlugin(app: FastifyInstance, options: PluginOption
       const caller = request.principal!;
       return reply
         .status(201)
-        .send(await grant({ id: caller.userId, isAdmin: caller.isAdmin }, request.body, caller));
+        .send(
+          await grantToken(
+            db,
+            clock.now(),
+            { id: caller.userId, isAdmin: caller.isAdmin },
+            request.body,
+            caller,
+          ),
+        );
     },
   );
 

@@ -2,15 +2,22 @@
  * Settings: a project's members and roles (projects/service.ts setMember, changeMember via setMember,
  * removeMember: a change that would leave no owner shows LAST_OWNER) and its GitHub webhook secret
  * (builds/github.ts rotateWebhookSecret, shown once); the account's API tokens (accounts/tokens.ts
- * issueToken, listTokens, revokeToken: a new token is shown in the answer to its creation only) and its
- * plan and usage (billing/usage.ts usageOf, what GET /api/v1/usage answers; the signed-in user is the
+ * grantToken, as the API's token routes, listTokens, revokeToken: a new token is shown in the answer to its
+ * creation only) and its plan and usage (billing/usage.ts usageOf, what GET /api/v1/usage answers; the signed-in user is the
  * billing account).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { VNode } from "preact";
 import type { Role } from "../../app/authz.ts";
 import { ROLES } from "../../app/authz.ts";
-import { issueToken, listTokens, revokeToken, SCOPES, type Scope } from "../../accounts/tokens.ts";
+import {
+  grantToken,
+  listTokens,
+  revokeToken,
+  SCOPES,
+  type Scope,
+  TOKEN_NAME_MAX,
+} from "../../accounts/tokens.ts";
 import type { LimitName } from "../../billing/plans.ts";
 import { type UsageView, usageOf } from "../../billing/usage.ts";
 import { getWebhook, rotateWebhookSecret } from "../../builds/github.ts";
@@ -270,7 +277,7 @@ export function settingsPages(app: FastifyInstance, o: PagesOptions): void {
             <form method="post" action="/settings/tokens" class="stacked">
               ${csrfField(ctx.csrf)}
               <label for="token-name">Name</label>
-              <input id="token-name" name="name" required maxlength="100" />
+              <input id="token-name" name="name" required maxlength=${TOKEN_NAME_MAX} />
               <fieldset>
                 <legend>Scopes</legend>
                 ${scopes.map(
@@ -305,22 +312,13 @@ export function settingsPages(app: FastifyInstance, o: PagesOptions): void {
     const form = formOf(request);
     const caller = request.principal!;
     try {
-      const name = field(form, "name");
-      const scopes = fields(form, "scopes") as Scope[];
-      if (name === "" || name.length > 100)
-        throw new ServerError("INVALID_REQUEST", "Expected a token name of 1 to 100 characters", {
-          field: "name",
-        });
-      const unknown = scopes.filter((s) => !SCOPES.includes(s));
-      if (scopes.length === 0 || unknown.length > 0)
-        throw new ServerError("INVALID_REQUEST", `Expected one or more scopes of ${SCOPES.join(", ")}`, {
-          field: "scopes",
-        });
-      if (scopes.includes("admin") && !caller.isAdmin)
-        throw new ServerError("FORBIDDEN", "Expected the admin scope only on an administrator's token", {
-          field: "scopes",
-        });
-      const made = await issueToken(db, { userId: caller.userId, name, scopes }, clock.now());
+      const made = await grantToken(
+        db,
+        clock.now(),
+        { id: caller.userId, isAdmin: caller.isAdmin },
+        { name: field(form, "name"), scopes: fields(form, "scopes") as Scope[] },
+        caller,
+      );
       return tokensPage(request, reply, { token: made.token }, 201);
     } catch (e) {
       const error = formError(e);
