@@ -31,7 +31,7 @@ import { projectRoute } from "./projects.ts";
 const FINISHED = new Set(["succeeded", "failed", "cancelled"]);
 
 export function buildPages(app: FastifyInstance, o: PagesOptions, packagePage: PackagePage): void {
-  const { db, clock } = o.deps;
+  const { db } = o.deps;
 
   app.get<{ Params: { project: string } }>(
     "/projects/:project/builds",
@@ -143,18 +143,16 @@ export function buildPages(app: FastifyInstance, o: PagesOptions, packagePage: P
       const form = formOf(request);
       const targets = fields(form, "targets");
       try {
-        const build = await createBuild(
-          { db, clock },
-          {
-            projectId: request.project!.id,
-            packageName: request.params.pkg,
-            version: field(form, "version"),
-            ...(targets.length === 0 ? {} : { targets }),
-            force: false,
-            userId: request.principal!.userId,
-            trigger: "web",
-          },
-        );
+        // The app's deps, config included: the plans file's limits apply (billing/entitlements.ts plansFor).
+        const build = await createBuild(o.deps, {
+          projectId: request.project!.id,
+          packageName: request.params.pkg,
+          version: field(form, "version"),
+          ...(targets.length === 0 ? {} : { targets }),
+          force: false,
+          userId: request.principal!.userId,
+          trigger: "web",
+        });
         return reply.status(303).header("location", `/builds/${build.id}`).send();
       } catch (e) {
         const error = formError(e);
