@@ -1,10 +1,19 @@
 // The authorization matrix, generated from the app's route table: every route × every kind of caller gets
 // the status its rule implies. A route the samples below do not cover fails the test, so a new route must
 // come with a sample (and so with a row in the matrix). Runs on PGlite and PostgreSQL.
+//
+// Every call carries a Bearer token (or none), never a session cookie: for the web pages (PAGES below) the
+// matrix checks the authorization rule each page declares, the same rule a session's principal meets. What a
+// cookie changes (the session's lookup and expiry, the CSRF origin and token checks on every state-changing
+// cookie request, sign-out revoking sessions) is test/web-sessions.test.ts's. The pages' form handlers check
+// the CSRF token of every form post, Bearer or not, so the form samples carry what a browser holds before
+// signing in: the CSRF cookie and a token from GET /sign-in, bound to no session (still no session cookie).
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import type { LightMyRequestResponse } from "fastify";
+import { INSTALL_SCHEMA, type InstallDocument, installFiles } from "@packyard/repo";
 import { testDeb } from "@packyard/testkit/debs";
 import type { AuthzRule, Scope } from "../src/index.ts";
 import { checkKey, insertKey, issueReadToken, routeTable, ROLES, ruleText, SCOPES } from "../src/index.ts";
@@ -38,9 +47,13 @@ const BUILD_ROLES: Record<string, (typeof ROLES)[number]> = {
   "POST /api/v1/builds/:id/cancel": "maintainer",
   "GET /api/v1/builds/:id/logs": "viewer",
   "GET /api/v1/builds/:id/logs/stream": "viewer",
+  "GET /builds/:id": "viewer",
 };
 
 function expectedFor(key: string, rule: AuthzRule, who: PrincipalName): "2xx" | 401 | 403 | 404 {
+  // The billing webhook is public (its Stripe signature is the credential) but off without a configured
+  // secret, as in this app: 404 NOT_FOUND to everyone. Its signed deliveries are test/billing.test.ts's.
+  if (key === "POST /hooks/billing") return 404;
   const role = BUILD_ROLES[key];
   if (role !== undefined && typeof rule === "object" && "signedIn" in rule)
     return expected({ project: role, scope: rule.scope! }, who);
@@ -59,6 +72,126 @@ function expected(rule: AuthzRule, who: PrincipalName): "2xx" | 401 | 403 | 404 
   if (who === "token lacking the scope") return 403;
   if (who === "admin") return "2xx";
   return ROLES.indexOf(who as (typeof ROLES)[number]) >= ROLES.indexOf(rule.project) ? "2xx" : 403;
+}
+
+/**
+ * The web pages (HTML: web/plugin.ts, web/pages/*), whose cells read the rule's answer as a browser gets it:
+ *
+ * - 401 (no token, a revoked or an expired one): a 303 redirect to /sign-in, setting no session cookie;
+ * - 403 and 404: that status with an HTML error page naming FORBIDDEN or NOT_FOUND (so a refused CSRF check,
+ *   403 CSRF_INVALID, does not pass for the rule's 403);
+ * - admitted: an HTML page with a 2xx status, or for a form post its success redirect (303, Post/Redirect/Get)
+ *   to `redirect`; sign-out's clears the session cookie too, which tells it from a refused caller's redirect.
+ */
+interface Page {
+  redirect?: (c: Cell) => string | RegExp;
+  clearsSession?: boolean;
+}
+
+const toPackage = (c: Cell) => `/projects/${c.project}/packages/hello`;
+const toSettings = (c: Cell) => `/projects/${c.project}/settings`;
+
+const PAGES: Record<string, Page> = {
+  "GET /sign-in": {},
+  "POST /sign-in": { redirect: () => "/" },
+  "POST /sign-out": { redirect: () => "/sign-in", clearsSession: true },
+  "POST /sign-out-everywhere": { redirect: () => "/sign-in", clearsSession: true },
+  "GET /": {},
+  "POST /projects": { redirect: (c) => `/projects/new-${c.n}` },
+  "GET /projects/:project": {},
+  "GET /projects/:project/packages/:pkg": {},
+  "POST /projects/:project/packages": { redirect: toPackage },
+  "POST /projects/:project/packages/:pkg/files": { redirect: toPackage },
+  "GET /projects/:project/releases": {},
+  "GET /projects/:project/builds": {},
+  "GET /builds/:id": {},
+  "POST /projects/:project/packages/:pkg/builds": { redirect: () => /^\/builds\/\d+$/ },
+  "GET /projects/:project/keys": {},
+  "GET /projects/:project/repositories": {},
+  "GET /projects/:project/settings": {},
+  "POST /projects/:project/settings/members": { redirect: toSettings },
+  "POST /projects/:project/settings/members/remove": { redirect: toSettings },
+  // Answers with the settings page showing the new secret once (200), not a redirect.
+  "POST /projects/:project/settings/webhook-secret": {},
+  "GET /settings/tokens": {},
+  // Answers with the tokens page showing the new token once (201), not a redirect.
+  "POST /settings/tokens": {},
+  "POST /settings/tokens/:id/revoke": { redirect: () => "/settings/tokens" },
+  "GET /settings/plan": {},
+};
+
+const SESSION_COOKIE = "packyard_session";
+
+/** Whether a page's answer is what `want` means for a browser (see {@link PAGES}). */
+function pageAnswers(
+  page: Page,
+  want: "2xx" | 401 | 403 | 404,
+  r: LightMyRequestResponse,
+  c: Cell,
+  head: boolean,
+): boolean {
+  const location = String(r.headers.location ?? "");
+  const cookies = r.cookies as { name: string; value: string }[];
+  const html = String(r.headers["content-type"] ?? "").startsWith("text/html");
+  if (want === 401)
+    return r.statusCode === 303 && location === "/sign-in" && !cookies.some((k) => k.name === SESSION_COOKIE);
+  if (want === 403 || want === 404)
+    return (
+      r.statusCode === want &&
+      html &&
+      (head || r.body.includes(`${want === 403 ? "FORBIDDEN" : "NOT_FOUND"}:`))
+    );
+  if (r.statusCode >= 200 && r.statusCode < 300) return html;
+  if (page.redirect === undefined || r.statusCode !== 303) return false;
+  const to = page.redirect(c);
+  const redirected = typeof to === "string" ? location === to : to.test(location);
+  return (
+    redirected &&
+    (page.clearsSession !== true || cookies.some((k) => k.name === SESSION_COOKIE && k.value === ""))
+  );
+}
+
+/** The CSRF cookie and token a browser holds before signing in (from GET /sign-in; set up before the matrix). */
+let csrf = { cookie: "", token: "" };
+
+/** A page's urlencoded form post with the CSRF field and cookie. */
+function form(url: string, fields: Record<string, string | string[]>): CellRequest {
+  const body = new URLSearchParams({ _csrf: csrf.token });
+  for (const [k, v] of Object.entries(fields)) for (const x of [v].flat()) body.append(k, x);
+  return {
+    url,
+    payload: body.toString(),
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie: csrf.cookie },
+  };
+}
+
+/** A page's multipart form post (the upload forms): the CSRF field first, then `fields`, then the file. */
+function multipartForm(
+  url: string,
+  fields: Record<string, string>,
+  file?: { field: string; filename: string; bytes: Buffer },
+): CellRequest {
+  const boundary = "packyard-matrix-boundary";
+  const parts: Buffer[] = [];
+  for (const [name, value] of Object.entries({ _csrf: csrf.token, ...fields }))
+    parts.push(
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`),
+    );
+  if (file !== undefined)
+    parts.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${file.field}"; filename="${file.filename}"\r\n` +
+          "Content-Type: application/octet-stream\r\n\r\n",
+      ),
+      file.bytes,
+      Buffer.from("\r\n"),
+    );
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  return {
+    url,
+    payload: Buffer.concat(parts),
+    headers: { "content-type": `multipart/form-data; boundary=${boundary}`, cookie: csrf.cookie },
+  };
 }
 
 /** What a route's request carries in one cell. */
@@ -180,6 +313,38 @@ async function withWebhook(c: SetupCell): Promise<string> {
   );
   return secret(made.secret!);
 }
+
+const ELSEWHERE = "https://packages.example.org/r/elsewhere/main";
+
+/** Project `elsewhere`'s install document: one Debian 12 target with one step (what the install API reads). */
+const INSTALL_DOC: InstallDocument = {
+  schema: INSTALL_SCHEMA,
+  name: "elsewhere",
+  baseUrl: ELSEWHERE,
+  public: true,
+  updated: "2026-12-01T00:00:00.000Z",
+  keys: {},
+  latest: [{ family: "deb", name: "hello", version: "1.0.0-1" }],
+  targets: [
+    {
+      id: "debian-12",
+      name: "Debian 12",
+      family: "deb",
+      manager: "apt",
+      architectures: ["amd64"],
+      packages: ["hello"],
+      package: "hello",
+      osRelease: { ids: ["debian"], versionId: { exact: "12" } },
+      root: "deb/dists/stable",
+      steps: [{ title: "t", command: "true", sudo: "true" }],
+    },
+  ],
+  downloads: [],
+  script: { url: `${ELSEWHERE}/install.sh`, command: `curl -fsSL ${ELSEWHERE}/install.sh | sh` },
+  page: `${ELSEWHERE}/index.html`,
+  json: `${ELSEWHERE}/install.json`,
+  badge: `${ELSEWHERE}/badge.svg`,
+};
 
 const SAMPLES: Record<string, Sample> = {
   // Builds (issue 20).
@@ -461,6 +626,84 @@ const SAMPLES: Record<string, Sample> = {
   "GET /api/openapi.json": () => ({ url: "/api/openapi.json" }),
   "GET /healthz": () => ({ url: "/healthz" }),
   "GET /metrics": () => ({ url: "/metrics" }),
+  // Billing (issue 21): the caller's usage; the webhook answers 404 here (no secret; see expectedFor).
+  "GET /api/v1/usage": () => ({ url: "/api/v1/usage" }),
+  "POST /hooks/billing": (c) => ({
+    url: "/hooks/billing",
+    payload: JSON.stringify({
+      id: `evt_${c.n}`,
+      type: "customer.subscription.updated",
+      data: { object: {} },
+    }),
+    headers: { "content-type": "application/json", "stripe-signature": `t=${c.n},v1=${"0".repeat(64)}` },
+  }),
+  // Web pages (issue 21; PAGES says how their cells answer).
+  "GET /sign-in": () => ({ url: "/sign-in" }),
+  "POST /sign-in": (c) => form("/sign-in", { email: "owner@example.org", password: c.ownerPassword }),
+  "POST /sign-out": () => form("/sign-out", {}),
+  "POST /sign-out-everywhere": () => form("/sign-out-everywhere", {}),
+  "GET /": () => ({ url: "/" }),
+  "POST /projects": (c) => form("/projects", { slug: `new-${c.n}` }),
+  "GET /projects/:project": (c) => ({ url: `/projects/${c.project}` }),
+  "GET /projects/:project/packages/:pkg": async (c) => {
+    await withPackage(c);
+    return { url: toPackage(c) };
+  },
+  "POST /projects/:project/packages": (c) =>
+    multipartForm(`/projects/${c.project}/packages`, { name: "hello", config: CONFIG }),
+  "POST /projects/:project/packages/:pkg/files": async (c) => {
+    await withPackage(c);
+    return multipartForm(
+      `${toPackage(c)}/files`,
+      { accessName: "src.tar.gz" },
+      { field: "file", filename: "src.tar.gz", bytes: Buffer.from(`form upload ${c.n}`) },
+    );
+  },
+  "GET /projects/:project/releases": async (c) => {
+    await withRelease(c);
+    return { url: `/projects/${c.project}/releases` };
+  },
+  "GET /projects/:project/builds": async (c) => {
+    await withBuild(c);
+    return { url: `/projects/${c.project}/builds` };
+  },
+  "GET /builds/:id": async (c) => ({ url: `/builds/${await withBuild(c, "succeeded")}` }),
+  "POST /projects/:project/packages/:pkg/builds": async (c) => {
+    await c.h.db.query(
+      "INSERT INTO packages (project_id, name, config, created_at, updated_at) VALUES ($1, 'hello', $2, $3, $3)",
+      [c.projectId, BUILDABLE, c.h.clock.now()],
+    );
+    return form(`${toPackage(c)}/builds`, { version: "1.0.0", targets: ["debian-12"] });
+  },
+  "GET /projects/:project/keys": async (c) => {
+    await withKeys(c);
+    return { url: `/projects/${c.project}/keys` };
+  },
+  "GET /projects/:project/repositories": (c) => ({ url: `/projects/${c.project}/repositories` }),
+  "GET /projects/:project/settings": async (c) => {
+    await withWebhook(c);
+    return { url: toSettings(c) };
+  },
+  "POST /projects/:project/settings/members": (c) =>
+    form(`${toSettings(c)}/members`, { user: "newcomer", role: "maintainer" }),
+  "POST /projects/:project/settings/members/remove": (c) =>
+    form(`${toSettings(c)}/members/remove`, { user: "viewer" }),
+  "POST /projects/:project/settings/webhook-secret": async (c) => {
+    await withWebhook(c);
+    return form(`${toSettings(c)}/webhook-secret`, {});
+  },
+  "GET /settings/tokens": () => ({ url: "/settings/tokens" }),
+  "POST /settings/tokens": () => form("/settings/tokens", { name: "more", scopes: "read" }),
+  "POST /settings/tokens/:id/revoke": (c) => form(`/settings/tokens/${c.spareTokenId}/revoke`, {}),
+  "GET /settings/plan": () => ({ url: "/settings/plan" }),
+  // The public install page and the static files: project `elsewhere` published its install files.
+  "GET /p/:project": () => ({ url: "/p/elsewhere" }),
+  "GET /p/:project/install.sh": () => ({ url: "/p/elsewhere/install.sh" }),
+  "GET /p/:project/install.json": () => ({ url: "/p/elsewhere/install.json" }),
+  "GET /p/:project/badge.svg": () => ({ url: "/p/elsewhere/badge.svg" }),
+  "GET /p/:project/index.html": () => ({ url: "/p/elsewhere/index.html" }),
+  "GET /static/app.js": () => ({ url: "/static/app.js" }),
+  "GET /static/style.css": () => ({ url: "/static/style.css" }),
 };
 
 const MEMBER_SCOPES: Scope[] = ["read", "write", "publish", "keys"];
@@ -502,19 +745,32 @@ eachDb((_kind, fresh) => {
       [elsewhere, h.clock.now()],
     );
     await h.storage.put("repos/elsewhere/main/deb/dists/stable/InRelease", Buffer.from("signed text\n"));
-    // Its install document, reduced to what the steps script reads.
-    const install = {
-      targets: [
-        { id: "debian-12", name: "Debian 12", steps: [{ title: "t", command: "true", sudo: "true" }] },
-      ],
-    };
-    await h.storage.put("repos/elsewhere/main/install.json", Buffer.from(JSON.stringify(install)));
+    // Its install files as a publish writes them (@packyard/repo's installFiles): install.json (the install
+    // API and /p/ read it), install.sh, badge.svg and index.html (served under /p/elsewhere/).
+    for (const [name, bytes] of installFiles(INSTALL_DOC))
+      await h.storage.put(`repos/elsewhere/main/${name}`, bytes);
+    // What a browser holds before signing in: the CSRF cookie and a token bound to no session.
+    const signInForm = await h.request({ method: "GET", url: "/sign-in" });
+    const csrfCookie = (signInForm.cookies as { name: string; value: string }[]).find(
+      (k) => k.name === "packyard_csrf",
+    );
+    const csrfToken = /name="_csrf" value="([^"]+)"/.exec(signInForm.body)?.[1];
+    assert.ok(
+      csrfCookie !== undefined && csrfToken !== undefined,
+      "GET /sign-in gives a CSRF cookie and token",
+    );
+    csrf = { cookie: `packyard_csrf=${csrfCookie.value}`, token: csrfToken };
     const table = routeTable(h.app);
     const covered = new Set(Object.keys(SAMPLES));
     const missing = table
       .filter((r) => r.method !== "HEAD" && !covered.has(`${r.method} ${r.url}`))
       .map((r) => `${r.method} ${r.url}`);
     assert.deepEqual(missing, [], "routes without a sample in this matrix");
+    assert.deepEqual(
+      Object.keys(PAGES).filter((k) => !table.some((r) => `${r.method} ${r.url}` === k)),
+      [],
+      "pages listed in PAGES that the app does not have",
+    );
     assert.ok(
       table.some((r) => r.method === "HEAD"),
       "GET routes answer HEAD too",
@@ -589,7 +845,7 @@ eachDb((_kind, fresh) => {
         }
         const spareTokenId = (await h.token(userId ?? users.owner, ["read"])).id;
         if (who === "expired token") h.clock.advance(2000);
-        const { url, payload, headers } = await sample({
+        const cell = {
           project,
           projectId: p[0]!.id,
           h,
@@ -598,19 +854,27 @@ eachDb((_kind, fresh) => {
           spareTokenId,
           ownerPassword,
           ownerId: users.owner,
-        });
+        };
+        const { url, payload, headers } = await sample(cell);
         const r = await h.request({
           method: route.method as "GET",
           url,
           headers: { ...headers, ...(token === undefined ? {} : bearer(token)) },
           ...(payload === undefined ? {} : { payload }),
         });
-        const want = expectedFor(`${route.method === "HEAD" ? "GET" : route.method} ${route.url}`, rule, who);
-        const ok = want === "2xx" ? r.statusCode >= 200 && r.statusCode < 300 : r.statusCode === want;
+        const key = `${route.method === "HEAD" ? "GET" : route.method} ${route.url}`;
+        const want = expectedFor(key, rule, who);
+        const page = PAGES[key];
+        const ok =
+          page !== undefined
+            ? pageAnswers(page, want, r, cell, route.method === "HEAD")
+            : want === "2xx"
+              ? r.statusCode >= 200 && r.statusCode < 300
+              : r.statusCode === want;
         rows++;
         if (!ok)
           failures.push(
-            `${route.method} ${route.url} [${ruleText(rule)}] as ${who}: expected ${want}, found ${r.statusCode} ${r.body.slice(0, 160)}`,
+            `${route.method} ${route.url} [${ruleText(rule)}] as ${who}: expected ${want}${page === undefined ? "" : " (page)"}, found ${r.statusCode}${r.headers.location === undefined ? "" : ` to ${String(r.headers.location)}`} ${page === undefined ? r.body.slice(0, 160) : (/<strong>(?:Error )?([A-Z_]+):<\/strong>/.exec(r.body)?.[1] ?? "")}`,
           );
       }
     }

@@ -176,6 +176,8 @@ eachDb((kind, fresh) => {
       "api_tokens",
       "artifacts",
       "audit_events",
+      "billing_events",
+      "billing_usage",
       "blobs",
       "builds",
       "job_attempts",
@@ -191,7 +193,9 @@ eachDb((kind, fresh) => {
       "projects",
       "releases",
       "repositories",
+      "sessions",
       "signing_keys",
+      "subscriptions",
       "users",
       "webhook_deliveries",
     ]);
