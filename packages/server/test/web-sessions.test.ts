@@ -130,6 +130,20 @@ eachDb((_kind, fresh) => {
     assert.equal(errorOf(foreign).code, "CSRF_INVALID");
     const crossSite = await api({ "x-csrf-token": b.csrf, "sec-fetch-site": "cross-site" }, "cross");
     assert.equal(errorOf(crossSite).code, "CSRF_INVALID");
+    // Origin "null" (a sandboxed frame) is foreign unless the browser says same-origin (Chromium's form posts
+    // under Referrer-Policy: no-referrer send exactly that).
+    const nullOrigin = await api({ "x-csrf-token": b.csrf, origin: "null" }, "null-origin");
+    assert.equal(errorOf(nullOrigin).code, "CSRF_INVALID");
+    const nullCross = await api(
+      { "x-csrf-token": b.csrf, origin: "null", "sec-fetch-site": "cross-site" },
+      "x",
+    );
+    assert.equal(errorOf(nullCross).code, "CSRF_INVALID");
+    const nullSame = await api(
+      { "x-csrf-token": b.csrf, origin: "null", "sec-fetch-site": "same-origin" },
+      "null-same-origin",
+    );
+    assert.equal(nullSame.statusCode, 201, nullSame.body);
     const ok = await api(
       { "x-csrf-token": b.csrf, origin: "http://localhost:80", "sec-fetch-site": "same-origin" },
       "with-token",
@@ -172,7 +186,7 @@ eachDb((_kind, fresh) => {
     const { rows } = await s.h.db.query<{ slug: string }>("SELECT slug FROM projects ORDER BY slug");
     assert.deepEqual(
       rows.map((r) => r.slug),
-      ["both", "by-token", "form-made", "with-token"],
+      ["both", "by-token", "form-made", "null-same-origin", "with-token"],
     );
     // Reads with the cookie need no token.
     const list = await s.h.request({

@@ -4,7 +4,8 @@
  * included:
  *
  * - origin: `Sec-Fetch-Site` must be `same-origin` or `none` when sent, and `Origin` (when sent) must be
- *   this server's own origin (the public URL's, else the request's scheme and Host);
+ *   this server's own origin (the public URL's, else the request's scheme and Host), or `null` together
+ *   with `Sec-Fetch-Site: same-origin` (what Chromium sends from a page under `Referrer-Policy: no-referrer`);
  * - token: @fastify/csrf-protection's tokens (the `_csrf` form field or the `x-csrf-token` header), made
  *   from a secret in an HttpOnly cookie and bound to the session (the token's user info is the SHA-256 of
  *   the session id; a page shown before sign-in binds its token to {@link PRE_SESSION}).
@@ -108,6 +109,10 @@ export function checkOrigin(request: FastifyRequest, runtime: WebRuntime): void 
     });
   const origin = request.headers.origin;
   if (origin === undefined) return;
+  // Under the pages' `Referrer-Policy: no-referrer` (helmet's default) Chromium sends `Origin: null` on a
+  // same-origin form post; `Sec-Fetch-Site` (which no page script can set) then says where it came from.
+  // Without it, "null" (a sandboxed frame, a privacy setting) is refused like any other foreign origin.
+  if (origin === "null" && site === "same-origin") return;
   const own = runtime.publicOrigin ?? `${request.protocol}://${request.host}`;
   if (origin !== own && origin !== `${request.protocol}://${request.host}`)
     throw invalid(`Expected Origin ${own}, found ${origin.slice(0, 200)}`, { field: "Origin" });
