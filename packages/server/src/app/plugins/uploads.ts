@@ -46,8 +46,8 @@ import {
   checkPackageName,
   checkReleaseVersion,
 } from "../../uploads/names.ts";
-import { checkPackageConfig } from "../../uploads/package-config.ts";
-import { packageGone, storeSourceFiles } from "../../uploads/source-files.ts";
+import { findPackage as findPackageRow, savePackageConfig, uploadSourceFile } from "../../uploads/service.ts";
+import { packageGone } from "../../uploads/source-files.ts";
 import type { PluginOptions } from "../app.ts";
 import {
   checkProjectWrite,
@@ -209,6 +209,12 @@ function declaredSha256(request: FastifyRequest, required: boolean): string | un
   return text.toLowerCase();
 }
 
+/** The declared digest as an option of the upload services (none declared: no field). */
+function declaredDigest(request: FastifyRequest): { declaredSha256?: string } {
+  const declared = declaredSha256(request, false);
+  return declared === undefined ? {} : { declaredSha256: declared };
+}
+
 /** Options of {@link receiveUpload}. */
 export interface ReceiveOptions {
   /** Largest accepted body in bytes. */
@@ -312,19 +318,8 @@ export async function uploadsPlugin(app: FastifyInstance, options: PluginOptions
       done(null, body),
     );
 
-  async function findPackage(projectId: number, name: string): Promise<PackageRow> {
-    checkPackageName(name);
-    const { rows } = await db.query<PackageRow>(
-      "SELECT id, name, config, created_at, updated_at FROM packages WHERE project_id = $1 AND name = $2",
-      [projectId, name],
-    );
-    const row = rows[0];
-    if (row === undefined)
-      throw new ServerError("NOT_FOUND", `Expected a package named ${name} in this project, found none`, {
-        field: "package",
-      });
-    return row;
-  }
+  const findPackage = (projectId: number, name: string): Promise<PackageRow> =>
+    findPackageRow(db, projectId, name);
 
   async function findRelease(packageId: number, version: string): Promise<{ id: number; created_at: Date }> {
     checkReleaseVersion(version);
@@ -360,11 +355,6 @@ export async function uploadsPlugin(app: FastifyInstance, options: PluginOptions
    * Receives an upload to the route's project. Billing first (billing/entitlements.ts): an inactive
    * subscription, or a Content-Length over the plan's storage left, is refused before the body is read.
    */
-  const guardOf = (projectId: number) => {
-    const guard = storageGuard(plans, projectId, clock.now());
-    return guard === undefined ? {} : { guard };
-  };
-
   const receive = async (request: FastifyRequest, reply: FastifyReply) => {
     const length = request.headers["content-length"];
     const declared = length === undefined || !/^\d+$/.test(length) ? undefined : Number(length);
@@ -431,18 +421,9 @@ export async function uploadsPlugin(app: FastifyInstance, options: PluginOptions
       },
     },
     async (request, reply) => {
-      const name = checkPackageName(request.params.pkg);
       const text = typeof request.body === "string" ? request.body : request.body.config;
-      checkPackageConfig(text);
-      await checkProjectWrite(db, plans, request.project!.id, "upload a package's packyard.yml"); // billing
-      const now = clock.now();
-      const { rows } = await db.query<PackageRow & { inserted: boolean }>(
-        `INSERT INTO packages (project_id, name, config, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
-         ON CONFLICT (project_id, name) DO UPDATE SET config = EXCLUDED.config, updated_at = EXCLUDED.updated_at
-         RETURNING id, name, config, created_at, updated_at, (xmax = 0) AS inserted`,
-        [request.project!.id, name, text, now],
-      );
-      const row = rows[0]!;
+      const saved = await savePackageConfig(options.deps, request.project!.id, request.params.pkg, text);
+      const row = { ...saved.row, inserted: saved.inserted };
       const files = row.inserted ? [] : (await filesOf(row.id)).map(toFile);
       return reply.status(row.inserted ? 201 : 200).send({
         name: row.name,
@@ -688,28 +669,35 @@ export async function uploadsPlugin(app: FastifyInstance, options: PluginOptions
         schema: { params: params("pkg", "*"), response: { 200: FILE, 201: FILE, ...ERRORS } },
       },
       async (request, reply) => {
-        const accessName = checkAccessName(request.params["*"]);
-        const pkg = await findPackage(request.project!.id, request.params.pkg);
-        const staged = await receive(request, reply);
+        const length = request.headers["content-length"];
+        let stored: Awaited<ReturnType<typeof uploadSourceFile>>;
         try {
-          const [file] = await storeSourceFiles({ db, storage, clock }, pkg, [{ accessName, staged }], {
+          stored = await uploadSourceFile(options.deps, {
+            projectId: request.project!.id,
+            packageName: request.params.pkg,
+            accessName: request.params["*"],
+            body: (request.body ?? request.raw) as AsyncIterable<Uint8Array>,
+            ...(length === undefined || !/^\d+$/.test(length) ? {} : { length: Number(length) }),
+            ...declaredDigest(request),
+            limitBytes: limit,
             uploadedBy: request.principal!.userId,
-            // Billing: storage_bytes checked under the account's lock, around the file's row.
-            ...guardOf(request.project!.id),
             onCollectError: (err) =>
               request.log.warn({ err }, "collecting the replaced blob failed; the next collection retries"),
           });
-          metrics.uploaded("file", staged.size);
-          return reply.status(file!.previous === undefined ? 201 : 200).send({
-            name: file!.accessName,
-            sha256: file!.sha256,
-            size: file!.size,
-            createdAt: file!.createdAt,
-            updatedAt: file!.updatedAt,
-          });
-        } finally {
-          await discard(storage, staged.tmpKey);
+        } catch (e) {
+          // A refused upload may leave its body unread: the connection cannot carry another request.
+          reply.header("connection", "close");
+          throw e;
         }
+        const { file, size } = stored;
+        metrics.uploaded("file", size);
+        return reply.status(file.previous === undefined ? 201 : 200).send({
+          name: file.accessName,
+          sha256: file.sha256,
+          size: file.size,
+          createdAt: file.createdAt,
+          updatedAt: file.updatedAt,
+        });
       },
     );
 

@@ -1,17 +1,15 @@
 /**
  * A package's page (`/projects/:project/packages/:pkg`): its packyard.yml, its source files by access name,
- * the upload form (multipart, streamed into the upload functions the API uses: uploads/blob-store.ts
- * stageUpload with the API's size limit, uploads/source-files.ts storeSourceFiles), the "request a build"
+ * the upload form (multipart, streamed into the service functions the API's routes call: uploads/service.ts
+ * savePackageConfig and uploadSourceFile, with the API's size limit and the plan's checks), the "request a build"
  * form, and its releases; the project's releases (`/projects/:project/releases`).
  */
 import type { MultipartFile, MultipartValue } from "@fastify/multipart";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { listTargets } from "../../builds/catalogue.ts";
 import { ServerError } from "../../errors.ts";
-import { discard, stageUpload } from "../../uploads/blob-store.ts";
-import { checkAccessName, checkPackageName } from "../../uploads/names.ts";
-import { checkPackageConfig } from "../../uploads/package-config.ts";
-import { storeSourceFiles } from "../../uploads/source-files.ts";
+import { checkPackageName } from "../../uploads/names.ts";
+import { savePackageConfig, uploadSourceFile } from "../../uploads/service.ts";
 import {
   canAct,
   checkForm,
@@ -71,6 +69,18 @@ async function readUploadForm<T>(
   return result === undefined ? { fields } : { fields, result };
 }
 
+/**
+ * A file part's bytes, failing with PAYLOAD_TOO_LARGE at the end when the multipart parser cut it at its
+ * size limit (it ends a cut part quietly), so the upload fails before anything is stored.
+ */
+async function* untruncated(file: MultipartFile, limit: number): AsyncIterable<Uint8Array> {
+  for await (const chunk of file.file) yield chunk;
+  if (file.file.truncated)
+    throw new ServerError("PAYLOAD_TOO_LARGE", `Expected an upload of at most ${limit} bytes, found more`, {
+      limit,
+    });
+}
+
 async function readText(file: MultipartFile, limit: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -108,7 +118,7 @@ export type PackagePage = (
 /** Registers the package pages; returns the package page renderer. */
 export function packagePages(app: FastifyInstance, o: PagesOptions): PackagePage {
   const { deps } = o;
-  const { db, storage, clock } = deps;
+  const { db } = deps;
 
   async function findPackage(projectId: number, name: string): Promise<PackageRow> {
     checkPackageName(name);
@@ -271,14 +281,8 @@ export function packagePages(app: FastifyInstance, o: PagesOptions): PackagePage
               field: "config",
             },
           );
-        checkPackageConfig(text);
-        const now = clock.now();
-        // The same statement as the API's route (uploads plugin): insert or replace the config.
-        await db.query(
-          `INSERT INTO packages (project_id, name, config, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
-           ON CONFLICT (project_id, name) DO UPDATE SET config = EXCLUDED.config, updated_at = EXCLUDED.updated_at`,
-          [access.id, name, text, now],
-        );
+        // The API's service function: the loader's check, the subscription, insert or replace.
+        await savePackageConfig(deps, access.id, name, text);
         return reply
           .status(303)
           .header("location", `/projects/${access.slug}/packages/${encodeURIComponent(name)}`)
@@ -311,27 +315,20 @@ export function packagePages(app: FastifyInstance, o: PagesOptions): PackagePage
       const access = request.project!;
       try {
         const pkg = await findPackage(access.id, request.params.pkg);
-        const { result } = await readUploadForm(request, o, async (fields, file) => {
-          const accessName = checkAccessName(fields.accessName?.trim() || file.filename);
-          const staged = await stageUpload(storage, file.file, { limitBytes: o.uploadLimitBytes });
-          try {
-            if (file.file.truncated)
-              throw new ServerError(
-                "PAYLOAD_TOO_LARGE",
-                `Expected an upload of at most ${o.uploadLimitBytes} bytes, found more`,
-                {
-                  limit: o.uploadLimitBytes,
-                },
-              );
-            return await storeSourceFiles({ db, storage, clock }, pkg, [{ accessName, staged }], {
-              uploadedBy: request.principal!.userId,
-              onCollectError: (err) =>
-                request.log.warn({ err }, "collecting the replaced blob failed; the next collection retries"),
-            });
-          } finally {
-            await discard(storage, staged.tmpKey);
-          }
-        });
+        // The API's service function: names, the upload limit, the plan's storage (before, while streaming
+        // and at commit), the temporary object removed whatever happens.
+        const { result } = await readUploadForm(request, o, async (fields, file) =>
+          uploadSourceFile(deps, {
+            projectId: access.id,
+            packageName: pkg.name,
+            accessName: fields.accessName?.trim() || file.filename,
+            body: untruncated(file, o.uploadLimitBytes),
+            limitBytes: o.uploadLimitBytes,
+            uploadedBy: request.principal!.userId,
+            onCollectError: (err) =>
+              request.log.warn({ err }, "collecting the replaced blob failed; the next collection retries"),
+          }),
+        );
         if (result === undefined)
           throw new ServerError("INVALID_REQUEST", "Expected a file to upload, found none", {
             field: "file",
