@@ -294,6 +294,111 @@ eachDb((_kind, fresh) => {
     assert.equal(rows.length, 0);
   });
 
+  test("billing webhook: the stored binding wins, another subscription never ends an active account, same-second ties", async (t) => {
+    const plans = await loadPlansFile(`${FIXTURES}quota.json`);
+    const h = await harness(t, fresh, {
+      plans,
+      billingWebhookSecrets: [SECRET_NEW],
+      rateLimit: { max: 100_000 },
+    });
+    if (h === undefined) return;
+    const w = await world(h);
+    for (const slug of ["bob", "mallory", "carol"]) await h.user(slug);
+    const T = w.now();
+    let n = 0;
+    /** Delivers a `customer.subscription.<type>` event created at `created`; its 200 answer's JSON. */
+    const send = async (
+      type: "created" | "updated" | "deleted",
+      created: number,
+      o: { status?: string; user: string; sub: string; customer?: string },
+    ) => {
+      const body = subscriptionEvent(`evt_b${++n}`, type, created, {
+        customer: `cus_${o.user}`,
+        ...o,
+        ...(type === "deleted" ? { status: "canceled" } : {}),
+      });
+      const r = await w.post(body, sign(body, SECRET_NEW, w.now()));
+      assert.equal(r.statusCode, 200, `${type} ${o.sub} for ${o.user}: ${r.body}`);
+      return r.json() as { outcome: string; reason?: string; account?: string; status?: string };
+    };
+    const row = async (slug: string) => {
+      const { rows } = await h.db.query<{ status: string; provider_subscription_id: string | null }>(
+        `SELECT s.status, s.provider_subscription_id FROM subscriptions s JOIN users u ON u.id = s.user_id
+          WHERE u.slug = $1`,
+        [slug],
+      );
+      return rows[0];
+    };
+
+    await t.test("a second subscription naming the same user does not take the account over", async () => {
+      assert.equal((await send("created", T, { user: "alice", sub: "sub_A" })).outcome, "applied");
+      // sub_M names alice while her sub_A is active: recorded, ignored; its deletion does not cancel her.
+      let r = await send("created", T + 20, { user: "alice", sub: "sub_M" });
+      assert.equal(r.outcome, "ignored", JSON.stringify(r));
+      assert.match(r.reason ?? "", /sub_M is not the account's current subscription \(sub_A/);
+      r = await send("deleted", T + 30, { user: "alice", sub: "sub_M" });
+      assert.equal(r.outcome, "ignored", JSON.stringify(r));
+      assert.deepEqual(await row("alice"), { status: "active", provider_subscription_id: "sub_A" });
+      // A re-subscription after a cancel replaces the ended one; a late event of the ended one then
+      // changes nothing.
+      assert.equal((await send("deleted", T + 40, { user: "alice", sub: "sub_A" })).status, "canceled");
+      r = await send("created", T + 50, { user: "alice", sub: "sub_N" });
+      assert.equal(r.outcome, "applied", JSON.stringify(r));
+      assert.deepEqual(await row("alice"), { status: "active", provider_subscription_id: "sub_N" });
+      r = await send("updated", T + 60, { user: "alice", sub: "sub_A", status: "past_due" });
+      assert.equal(r.outcome, "ignored", JSON.stringify(r));
+      assert.deepEqual(await row("alice"), { status: "active", provider_subscription_id: "sub_N" });
+    });
+
+    await t.test(
+      "metadata naming another user on a bound subscription: 200 ignored, the binding stays",
+      async () => {
+        assert.equal((await send("created", T, { user: "bob", sub: "sub_B" })).outcome, "applied");
+        const r = await send("updated", T + 10, { user: "mallory", sub: "sub_B", status: "past_due" });
+        assert.equal(r.outcome, "ignored", JSON.stringify(r));
+        assert.equal(r.account, "bob");
+        assert.match(r.reason ?? "", /bound to account bob/);
+        assert.equal(await row("mallory"), undefined);
+        assert.deepEqual(await row("bob"), { status: "active", provider_subscription_id: "sub_B" });
+        const { rows } = await h.db.query<{ outcome: string }>(
+          "SELECT outcome FROM billing_events WHERE event_id = $1",
+          [`evt_b${n}`],
+        );
+        assert.deepEqual(rows, [{ outcome: "ignored" }]);
+        // Its own name still applies.
+        assert.equal(
+          (await send("updated", T + 20, { user: "bob", sub: "sub_B", status: "past_due" })).outcome,
+          "applied",
+        );
+        assert.deepEqual(await row("bob"), { status: "past_due", provider_subscription_id: "sub_B" });
+      },
+    );
+
+    await t.test(
+      "same-second events: created never overrides, deleted always wins, others apply",
+      async () => {
+        const c = { user: "carol", sub: "sub_C" };
+        assert.equal((await send("created", T, { ...c, status: "incomplete" })).status, "past_due");
+        assert.equal((await send("updated", T + 1, { ...c, status: "active" })).status, "active");
+        // The `created` of the same second, delivered late: stale.
+        let r = await send("created", T + 1, { ...c, status: "incomplete" });
+        assert.equal(r.outcome, "stale", JSON.stringify(r));
+        assert.equal((await row("carol"))?.status, "active");
+        // Another `updated` of the same second applies (arrival order).
+        r = await send("updated", T + 1, { ...c, status: "past_due" });
+        assert.equal(r.outcome, "applied", JSON.stringify(r));
+        assert.equal((await row("carol"))?.status, "past_due");
+        // `deleted` wins at equal seconds, and nothing of its second revives the subscription.
+        assert.equal((await send("updated", T + 2, { ...c, status: "active" })).outcome, "applied");
+        r = await send("deleted", T + 2, c);
+        assert.equal(r.outcome, "applied", JSON.stringify(r));
+        r = await send("updated", T + 2, { ...c, status: "active" });
+        assert.equal(r.outcome, "stale", JSON.stringify(r));
+        assert.equal((await row("carol"))?.status, "canceled");
+      },
+    );
+  });
+
   test("billing webhook without a secret answers 404", async (t) => {
     const h = await harness(t, fresh, { plans: await loadPlansFile(`${FIXTURES}quota.json`) });
     if (h === undefined) return;

@@ -4,15 +4,22 @@
  * One transaction per event:
  * 1. The event's row in `billing_events` (provider + event id, unique): present already → `duplicate`,
  *    nothing changes (a replay, even freshly signed, is applied once).
- * 2. The account: for subscription events the user whose slug is the subscription's `metadata.packyard_user`,
- *    else the account already holding that provider subscription (or, failing that, customer); for a
- *    failed payment the account holding the invoice's subscription, else its customer, else the metadata.
- *    None → `ignored` (recorded; the provider gets 200 and stops retrying).
- * 3. The account's subscription row locked (made when absent). An event `created` before the row's
+ * 2. The account: the one already holding the event's provider subscription id (the stored binding wins);
+ *    for a subscription the server has never seen, the user whose slug is the subscription's
+ *    `metadata.packyard_user`, else the account holding its customer; for a failed payment the invoice's
+ *    subscription's account, else its customer's, else the metadata's. Metadata naming another existing
+ *    user than the account a subscription is bound to → `ignored` (reason: bound to another account; 200,
+ *    never an error the provider would retry for days). None → `ignored` (recorded; the provider gets 200
+ *    and stops retrying).
+ * 3. The account's subscription row locked (made when absent). An event of a subscription other than the
+ *    row's current one never makes an active account inactive and never replaces an active subscription:
+ *    it is `ignored` with the reason, unless the current one is not active and the event makes the account
+ *    active (a re-subscription after a cancel replaces the ended one). An event `created` before the row's
  *    `last_event_at` → `stale`, nothing changes: events arrive out of order and must not roll a newer state
- *    back. An event of a subscription other than the row's current one applies only when it makes the
- *    account active (a new subscription replaces an ended one); otherwise it is `ignored` (a late
- *    `deleted` of an old subscription does not cancel the new one).
+ *    back. At equal seconds (Stripe's `created` is whole seconds) the tie rule: an event that ends the
+ *    subscription (`deleted`, or a status read as canceled) applies; once one ended it, nothing else of that
+ *    second applies; `customer.subscription.created` never overrides; any other event applies, in arrival
+ *    order.
  * 4. Subscription events set plan (from the first price id the plans file lists; an unknown price is 400
  *    INVALID_REQUEST and rolls back, so the provider retries once the plans file lists it), status, period
  *    and provider ids; `deleted` sets canceled and keeps the plan. `invoice.payment_failed` sets past_due.
@@ -112,24 +119,32 @@ async function decide(
   const subscriptionId = sub?.id ?? failed?.subscriptionId ?? null;
   const customer = sub?.customer ?? failed?.customer ?? null;
   const slug = sub?.accountSlug ?? failed?.accountSlug;
+  // The stored binding first: metadata binds only a subscription the server has never seen.
+  const bound = await accountBy(tx, provider, "provider_subscription_id", subscriptionId);
+  if (bound !== undefined && slug !== undefined) {
+    const named = await accountBySlug(tx, slug);
+    if (named !== undefined && named !== bound) {
+      const account = await slugOf(tx, bound);
+      return {
+        outcome: "ignored",
+        account,
+        reason: `subscription ${subscriptionId} is bound to account ${account}, its metadata.packyard_user names ${slug}: the stored binding wins (correct the metadata, or cancel it and subscribe again as ${slug})`,
+      };
+    }
+  }
   const accountId =
-    sub !== undefined
-      ? ((await accountBySlug(tx, slug)) ??
-        (await accountBy(tx, provider, "provider_subscription_id", subscriptionId)) ??
-        (await accountBy(tx, provider, "provider_customer_id", customer)))
-      : ((await accountBy(tx, provider, "provider_subscription_id", subscriptionId)) ??
-        (await accountBy(tx, provider, "provider_customer_id", customer)) ??
-        (await accountBySlug(tx, slug)));
+    bound ??
+    (sub !== undefined
+      ? ((await accountBySlug(tx, slug)) ?? (await accountBy(tx, provider, "provider_customer_id", customer)))
+      : ((await accountBy(tx, provider, "provider_customer_id", customer)) ??
+        (await accountBySlug(tx, slug))));
   if (accountId === undefined)
     return {
       outcome: "ignored",
       reason:
         "no packyard account for this subscription: set metadata.packyard_user to the user's name on the subscription",
     };
-  const { rows: users } = await tx.query<{ slug: string }>("SELECT slug FROM users WHERE id = $1", [
-    accountId,
-  ]);
-  const account = users[0]!.slug;
+  const account = await slugOf(tx, accountId);
 
   await tx.query(
     `INSERT INTO subscriptions (user_id, status, created_at, updated_at) VALUES ($1, 'active', $2, $2)
@@ -142,36 +157,40 @@ async function decide(
     [accountId],
   );
   const row = rows[0]!;
-  if (row.last_event_at !== null && event.created.getTime() < row.last_event_at.getTime())
-    return {
-      outcome: "stale",
-      account,
-      reason: `event created ${event.created.toISOString()}, before the last applied one (${row.last_event_at.toISOString()})`,
-    };
 
-  let planId = row.plan_id;
-  let status: SubscriptionStatus;
-  if (sub !== undefined) {
-    status = sub.status;
-    if (sub.status !== "canceled") {
-      const price = sub.priceIds.find((p) => plans.byPrice.has(p));
-      if (price === undefined)
-        throw new ServerError(
-          "INVALID_REQUEST",
-          `Expected the subscription's price (${sub.priceIds.join(", ") || "none"}) to be listed under a plan's prices in ${plans.file}, found none; add it there and the provider's retry applies the event`,
-          { field: "price", prices: sub.priceIds },
-        );
-      planId = plans.byPrice.get(price)!.id;
-    }
-  } else status = "past_due";
+  const status: SubscriptionStatus = sub?.status ?? "past_due";
 
+  // Another subscription than the account's current one replaces it only when the current one is not
+  // active and the event makes the account active (a re-subscription after a cancel); it never ends or
+  // suspends the current one.
   const current = row.provider_subscription_id;
-  if (current !== null && subscriptionId !== null && current !== subscriptionId && status !== "active")
+  if (
+    current !== null &&
+    subscriptionId !== null &&
+    current !== subscriptionId &&
+    (row.status === "active" || status !== "active")
+  )
     return {
       outcome: "ignored",
       account,
-      reason: `subscription ${subscriptionId} is not the account's current one (${current})`,
+      reason: `subscription ${subscriptionId} is not the account's current subscription (${current}, ${row.status})${row.status === "active" ? ", which is active" : ""}: it changes nothing`,
     };
+
+  const stale = staleness(event, status, row);
+  if (stale !== undefined) return { outcome: "stale", account, reason: stale };
+
+  // Subscription events set the plan from their price (deleted keeps it); a failed payment keeps it.
+  let planId = row.plan_id;
+  if (sub !== undefined && sub.status !== "canceled") {
+    const price = sub.priceIds.find((p) => plans.byPrice.has(p));
+    if (price === undefined)
+      throw new ServerError(
+        "INVALID_REQUEST",
+        `Expected the subscription's price (${sub.priceIds.join(", ") || "none"}) to be listed under a plan's prices in ${plans.file}, found none; add it there and the provider's retry applies the event`,
+        { field: "price", prices: sub.priceIds },
+      );
+    planId = plans.byPrice.get(price)!.id;
+  }
 
   await tx.query(
     `UPDATE subscriptions
@@ -196,4 +215,34 @@ async function decide(
     ],
   );
   return { outcome: "applied", account, plan: planId ?? plans.defaultPlan.id, status };
+}
+
+async function slugOf(tx: Tx, userId: number): Promise<string> {
+  const { rows } = await tx.query<{ slug: string }>("SELECT slug FROM users WHERE id = $1", [userId]);
+  return rows[0]!.slug;
+}
+
+/**
+ * Why the event is stale against the row's last applied event, or undefined when it applies. Older → stale.
+ * Equal seconds (the provider's `created` has no finer grain), the tie rule: an event that ends the
+ * subscription (`deleted`, or a status read as canceled) applies; after one that ended it nothing else of
+ * the same second applies; a `customer.subscription.created` never overrides; any other event applies, in
+ * arrival order.
+ */
+function staleness(
+  event: BillingEvent,
+  status: SubscriptionStatus,
+  row: SubscriptionRow,
+): string | undefined {
+  if (row.last_event_at === null) return undefined;
+  const at = event.created.getTime();
+  const last = row.last_event_at.getTime();
+  const when = `event created ${event.created.toISOString()}`;
+  if (at < last) return `${when}, before the last applied one (${row.last_event_at.toISOString()})`;
+  if (at > last || status === "canceled") return undefined;
+  if (row.status === "canceled")
+    return `${when}, the same second as the last applied one, which ended the subscription (an end wins a tie)`;
+  if (event.type === "customer.subscription.created")
+    return `${when}, the same second as the last applied one: a creation never overrides a change of its second`;
+  return undefined;
 }
