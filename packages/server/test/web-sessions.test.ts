@@ -8,7 +8,16 @@ import { type TestContext, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { LightMyRequestResponse } from "fastify";
 import { loadPlansFile } from "../src/billing/plans.ts";
-import { bearer, errorOf, type Harness, harness, secret, secretsNeverLeak } from "./app-harness.ts";
+import { putWebhook } from "../src/builds/github.ts";
+import {
+  bearer,
+  errorOf,
+  type Harness,
+  harness,
+  secret,
+  secretsNeverLeak,
+  TEST_MASTER_KEY,
+} from "./app-harness.ts";
 import { eachDb, type FreshDb } from "./dbs.ts";
 
 const PASSWORD = secret("correct horse battery staple");
@@ -120,6 +129,8 @@ eachDb((_kind, fresh) => {
         headers: { cookie: b.header(), "content-type": "application/json", ...headers },
         payload: { slug },
       });
+    // Pages keep their referrer on the site only, so browsers send the real Origin on form posts.
+    assert.equal((await b.get("/")).headers["referrer-policy"], "same-origin");
     const none = await api({}, "no-token");
     assert.equal(none.statusCode, 403);
     assert.equal(errorOf(none).code, "CSRF_INVALID");
@@ -130,8 +141,21 @@ eachDb((_kind, fresh) => {
     assert.equal(errorOf(foreign).code, "CSRF_INVALID");
     const crossSite = await api({ "x-csrf-token": b.csrf, "sec-fetch-site": "cross-site" }, "cross");
     assert.equal(errorOf(crossSite).code, "CSRF_INVALID");
+    // A malformed CSRF cookie (`%` alone) is a refusal, not a 500.
+    const malformed = await s.h.request({
+      method: "POST",
+      url: "/api/v1/projects",
+      headers: {
+        cookie: `${b.header().replace(/packyard_csrf=[^;]*/, "packyard_csrf=%")}`,
+        "content-type": "application/json",
+        "x-csrf-token": b.csrf,
+      },
+      payload: { slug: "malformed" },
+    });
+    assert.equal(malformed.statusCode, 403, malformed.body);
+    assert.equal(errorOf(malformed).code, "CSRF_INVALID");
     // Origin "null" (a sandboxed frame) is foreign unless the browser says same-origin (Chromium's form posts
-    // under Referrer-Policy: no-referrer send exactly that).
+    // under Referrer-Policy: no-referrer sent exactly that; the pages now send same-origin).
     const nullOrigin = await api({ "x-csrf-token": b.csrf, origin: "null" }, "null-origin");
     assert.equal(errorOf(nullOrigin).code, "CSRF_INVALID");
     const nullCross = await api(
@@ -400,6 +424,48 @@ eachDb((_kind, fresh) => {
       ["unlimited", "unlimited", "unlimited", "unlimited"],
     );
     assert.match(open.body, /<strong>Unlimited<\/strong> \(unlimited\)/);
+  });
+
+  test("the settings page shows the GitHub webhook to maintainers and owners only, as the API does", async (t) => {
+    const s = await setUp(t, fresh);
+    if (s === undefined) return;
+    const owner = new Browser(s.h);
+    await owner.signIn("ada@example.org");
+    await owner.get("/");
+    assert.equal((await owner.post("/projects", { _csrf: owner.csrf, slug: "hooked" })).statusCode, 303);
+    const { rows } = await s.h.db.query<{ id: number }>("SELECT id FROM projects WHERE slug = 'hooked'");
+    const projectId = rows[0]!.id;
+    await s.h.db.query(
+      "INSERT INTO packages (project_id, name, config, created_at, updated_at) VALUES ($1, 'hello', $2, $3, $3)",
+      [projectId, "name: hello\nversion: 1.0.0\narch: amd64\n", s.h.clock.now()],
+    );
+    const made = await putWebhook(
+      { db: s.h.db, masterKey: TEST_MASTER_KEY, clock: s.h.clock },
+      projectId,
+      { package: "hello", assets: [], pushAccessName: null },
+      null,
+    );
+    secret(made.secret!);
+    for (const [slug, role] of [
+      ["vera", "viewer"],
+      ["max", "maintainer"],
+    ] as const) {
+      const id = await s.h.user(slug, { password: PASSWORD });
+      await s.h.db.query(
+        "INSERT INTO memberships (project_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
+        [projectId, id, role, s.h.clock.now()],
+      );
+    }
+    const seen = async (email: string) => {
+      const b = new Browser(s.h);
+      await b.signIn(email);
+      const page = await b.get("/projects/hooked/settings");
+      assert.equal(page.statusCode, 200, page.body);
+      return /GitHub webhook/.test(page.body) && /Builds package hello/.test(page.body);
+    };
+    assert.equal(await seen("ada@example.org"), true, "the owner sees the webhook");
+    assert.equal(await seen("max@example.org"), true, "a maintainer sees the webhook");
+    assert.equal(await seen("vera@example.org"), false, "a viewer does not");
   });
 
   test("project, package and release fields holding markup are escaped on every page", async (t) => {

@@ -121,7 +121,13 @@ export function checkOrigin(request: FastifyRequest, runtime: WebRuntime): void 
 function cookieValue(request: FastifyRequest, name: string): string | undefined {
   for (const part of (request.headers.cookie ?? "").split(";")) {
     const eq = part.indexOf("=");
-    if (eq >= 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
+    // A malformed value (`%` alone) counts as none: a refusal, not a 500.
+    try {
+      return decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      return undefined;
+    }
   }
   return undefined;
 }

@@ -58,7 +58,9 @@ export function settingsPages(app: FastifyInstance, o: PagesOptions): void {
     const access = request.project!;
     const members = await listMembers(db, access.id);
     const owner = canAct(access, "owner");
-    const webhook = await getWebhook(db, access.id).catch(() => undefined);
+    // The API shows a webhook to maintainers and owners only (hooks plugin): the page the same.
+    const seesWebhook = canAct(access, "maintainer");
+    const webhook = seesWebhook ? await getWebhook(db, access.id).catch(() => undefined) : undefined;
     const action = `/projects/${access.slug}/settings`;
     return sendPage(
       reply,
@@ -120,7 +122,9 @@ export function settingsPages(app: FastifyInstance, o: PagesOptions): void {
                 : null
             }
           </section>
-          <section aria-labelledby="webhook">
+          ${
+            seesWebhook
+              ? html`<section aria-labelledby="webhook">
             <h2 id="webhook">GitHub webhook</h2>
             ${
               webhook === undefined
@@ -144,7 +148,9 @@ export function settingsPages(app: FastifyInstance, o: PagesOptions): void {
                       : null
                   }`
             }
-          </section>
+          </section>`
+              : null
+          }
         </div>`,
       },
       status,
