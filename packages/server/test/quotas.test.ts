@@ -9,7 +9,9 @@ import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import type { Storage } from "@packyard/repo";
+import type { AppConfig } from "../src/app/deps.ts";
 import { loadPlansFile } from "../src/billing/plans.ts";
+import { createBuild } from "../src/builds/requests.ts";
 import type { Db } from "../src/index.ts";
 import { bearer, errorOf, type Harness, harness, secretsNeverLeak } from "./app-harness.ts";
 import { eachDb } from "./dbs.ts";
@@ -152,8 +154,21 @@ eachDb((_kind, fresh) => {
     assert.deepEqual(await snapshot(h.db, h.storage), before);
 
     // builds_per_month: 2 allowed; the third is refused.
-    r = await call("POST", builds, { version: "1.0.0", targets: ["debian-12", "arch"] });
-    assert.equal(r.statusCode, 201, r.body);
+    // A target named twice counts once: the limit is checked on the resolved, de-duplicated targets (the
+    // API's schema refuses duplicates; the build form's and webhooks' lists reach createBuild as given).
+    const { rows: project } = await h.db.query<{ id: number }>("SELECT id FROM projects WHERE slug = 'one'");
+    const view = await createBuild(
+      { db: h.db, clock: h.clock, config: { plans } as AppConfig },
+      {
+        projectId: Number(project[0]!.id),
+        packageName: "hello",
+        version: "1.0.0",
+        targets: ["debian-12", "arch", "debian-12"],
+        userId: alice,
+        trigger: "web",
+      },
+    );
+    assert.deepEqual(view.targets, ["debian-12", "arch"]);
     r = await call("POST", builds, { version: "1.0.1", targets: ["debian-12"] });
     assert.equal(r.statusCode, 201, r.body);
     before = await snapshot(h.db, h.storage);
@@ -193,6 +208,77 @@ eachDb((_kind, fresh) => {
     assert.equal(r.statusCode, 204, r.body);
     r = await call("GET", "/api/v1/usage");
     assert.equal(r.json().used.storage_bytes, 0);
+  });
+
+  test("storage_bytes: replacing a file under its access name frees what it held (early check and stream cut)", async (t) => {
+    const plans = await loadPlansFile(`${FIXTURES}quota.json`);
+    const h = await harness(t, fresh, { plans, rateLimit: { max: 100_000 } });
+    if (h === undefined) return;
+    const erin = await h.user("erin");
+    const { token } = await h.token(erin, ["read", "write"]);
+    const put = (name: string, body: Buffer | Readable) =>
+      h.request({
+        method: "PUT",
+        url: `/api/v1/projects/one/packages/hello/files/${name}`,
+        headers: { ...bearer(token), "content-type": "application/octet-stream" },
+        payload: body,
+      });
+    const stored = async () => {
+      const r = await h.request({ method: "GET", url: "/api/v1/usage", headers: bearer(token) });
+      return r.json().used.storage_bytes as number;
+    };
+    let r = await h.request({
+      method: "POST",
+      url: "/api/v1/projects",
+      headers: bearer(token),
+      payload: { slug: "one" },
+    });
+    assert.equal(r.statusCode, 201, r.body);
+    r = await h.request({
+      method: "PUT",
+      url: "/api/v1/projects/one/packages/hello",
+      headers: { ...bearer(token), "content-type": "text/yaml" },
+      payload: CONFIG,
+    });
+    assert.equal(r.statusCode, 201, r.body);
+    const size = Math.floor(0.8 * MiB);
+    const a = randomBytes(size);
+    assert.equal((await put("a.tar.gz", a)).statusCode, 201);
+    // The same bytes again, with Content-Length (0.8 + 0.8 > 1 MiB unless the held blob counts as freed).
+    r = await put("a.tar.gz", a);
+    assert.equal(r.statusCode, 200, r.body);
+    // Other bytes of the same size, with Content-Length, then streamed without one (cut at 0.2 MiB before).
+    r = await put("a.tar.gz", randomBytes(size));
+    assert.equal(r.statusCode, 200, r.body);
+    const last = randomBytes(size);
+    r = await put("a.tar.gz", Readable.from([last.subarray(0, size / 2), last.subarray(size / 2)]));
+    assert.equal(r.statusCode, 200, r.body);
+    assert.equal(await stored(), size);
+    // A replacement that grows past the limit is still refused, before and while streaming.
+    const before = await snapshot(h.db, h.storage);
+    r = await put("a.tar.gz", randomBytes(Math.floor(1.1 * MiB)));
+    assertLimit(r, "storage_bytes", MiB, size);
+    assert.equal(errorOf(r).details.freed, size);
+    const grown = randomBytes(Math.floor(1.1 * MiB));
+    r = await put("a.tar.gz", Readable.from([grown.subarray(0, MiB / 2), grown.subarray(MiB / 2)]));
+    assertLimit(r, "storage_bytes", MiB, size);
+    // Another access name adds; nothing is freed.
+    r = await put("b.tar.gz", randomBytes(Math.floor(0.3 * MiB)));
+    assertLimit(r, "storage_bytes", MiB, size);
+    assert.deepEqual(await snapshot(h.db, h.storage), before);
+    // The held blob is freed only when no other row references it: with b.tar.gz holding the same bytes,
+    // replacing a.tar.gz frees nothing.
+    // (Written by SQL: the early check cannot know an upload's bytes before reading them, so it counts
+    // new bytes under a new name in full.)
+    await h.db.query(
+      `INSERT INTO package_files (package_id, access_name, blob_sha256, uploaded_by, created_at, updated_at)
+       SELECT package_id, 'b.tar.gz', blob_sha256, uploaded_by, created_at, updated_at FROM package_files
+        WHERE access_name = 'a.tar.gz'`,
+    );
+    assert.equal(await stored(), size);
+    r = await put("a.tar.gz", randomBytes(size));
+    assertLimit(r, "storage_bytes", MiB, size);
+    assert.equal(errorOf(r).details.freed, undefined);
   });
 
   test("a limit of 3 projects: 10 parallel creations, exactly 3 succeed", async (t) => {
@@ -267,6 +353,14 @@ eachDb((_kind, fresh) => {
       targets: null,
     });
     assert.equal(usage.json().used.projects, 4);
+    // A project row without a billing user (written by SQL, or its user deleted) counts for its first owner.
+    await h.db.query(
+      `WITH p AS (INSERT INTO projects (slug, created_at) VALUES ('c-five', now()) RETURNING id)
+       INSERT INTO memberships (project_id, user_id, role, created_at) SELECT id, $1, 'owner', now() FROM p`,
+      [carol],
+    );
+    const more = await h.request({ method: "GET", url: "/api/v1/usage", headers: bearer(token) });
+    assert.equal(more.json().used.projects, 5);
   });
 });
 

@@ -47,12 +47,23 @@ export interface Entitlement {
   periodEnd: Date;
 }
 
+/** The first owner of project `p` (an SQL expression over alias `p` of projects). */
+const FIRST_OWNER = `(SELECT m.user_id FROM memberships m
+  WHERE m.project_id = p.id AND m.role = 'owner' ORDER BY m.created_at, m.user_id LIMIT 1)`;
+
 /**
  * The billing account of project `p` (an SQL expression over alias `p` of projects): its billing user, else
- * its first owner.
+ * its first owner (COALESCE runs the subquery only for a row without a billing user).
  */
-export const ACCOUNT_OF_PROJECT = `COALESCE(p.billing_user_id, (SELECT m.user_id FROM memberships m
-  WHERE m.project_id = p.id AND m.role = 'owner' ORDER BY m.created_at, m.user_id LIMIT 1))`;
+export const ACCOUNT_OF_PROJECT = `COALESCE(p.billing_user_id, ${FIRST_OWNER})`;
+
+/**
+ * The ids of the projects whose billing account is `$1` (an SQL query): the rows naming it in
+ * `billing_user_id` (its index), and the few without a billing user (its user deleted, or a row written
+ * without it) whose first owner it is.
+ */
+const PROJECTS_OF_ACCOUNT = `SELECT p.id FROM projects p WHERE p.billing_user_id = $1
+  UNION ALL SELECT p.id FROM projects p WHERE p.billing_user_id IS NULL AND ${FIRST_OWNER} = $1`;
 
 // The period: the provider's while now() is inside it, else the calendar month (UTC) of now().
 const MONTH_START = "(date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')";
@@ -135,8 +146,17 @@ export function requireActive(e: Entitlement, what: string): void {
   );
 }
 
-/** The 402 PLAN_LIMIT_REACHED error of limit `limit`. */
-export function limitReached(e: Entitlement, limit: LimitName, used: number, requested: number): ServerError {
+/**
+ * The 402 PLAN_LIMIT_REACHED error of limit `limit`; `freed` (storage only): what the request's replacement
+ * would free, in the message and `details.freed` when not 0.
+ */
+export function limitReached(
+  e: Entitlement,
+  limit: LimitName,
+  used: number,
+  requested: number,
+  freed = 0,
+): ServerError {
   const allowed = e.plan.limits[limit]!;
   const unit: Record<LimitName, string> = {
     projects: "projects",
@@ -146,8 +166,8 @@ export function limitReached(e: Entitlement, limit: LimitName, used: number, req
   };
   return new ServerError(
     "PLAN_LIMIT_REACHED",
-    `Expected at most ${allowed} ${unit[limit]} on plan ${e.plan.name} (${e.plan.id}), found ${used} used and ${requested} more requested (limits.${limit}); a higher plan lifts it`,
-    { limit, allowed, used, requested, plan: e.plan.id },
+    `Expected at most ${allowed} ${unit[limit]} on plan ${e.plan.name} (${e.plan.id}), found ${used} used and ${requested} more requested${freed > 0 ? ` (replacing ${freed} bytes)` : ""} (limits.${limit}); a higher plan lifts it`,
+    { limit, allowed, used, requested, plan: e.plan.id, ...(freed > 0 ? { freed } : {}) },
   );
 }
 
@@ -160,7 +180,7 @@ export function checkLimit(e: Entitlement, limit: LimitName, used: number, reque
 /** Projects whose billing account is `accountId`. */
 export async function projectsUsed(q: Queryable, accountId: number): Promise<number> {
   const { rows } = await q.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM projects p WHERE ${ACCOUNT_OF_PROJECT} = $1`,
+    `SELECT count(*)::int AS n FROM (${PROJECTS_OF_ACCOUNT}) owned`,
     [accountId],
   );
   return Number(rows[0]?.n ?? 0);
@@ -178,7 +198,7 @@ export async function buildsUsed(q: Queryable, accountId: number, periodStart: D
 /** Bytes of the distinct blobs the projects of `accountId` reference (files, artifacts, jobs' uploads). */
 export async function storageUsed(q: Queryable, accountId: number): Promise<number> {
   const { rows } = await q.query<{ bytes: string | number | null }>(
-    `WITH owned AS (SELECT p.id FROM projects p WHERE ${ACCOUNT_OF_PROJECT} = $1)
+    `WITH owned AS (${PROJECTS_OF_ACCOUNT})
      SELECT COALESCE(sum(b.size), 0)::text AS bytes FROM blobs b WHERE b.sha256 IN (
        SELECT f.blob_sha256 FROM package_files f JOIN packages k ON k.id = f.package_id
         WHERE k.project_id IN (SELECT id FROM owned)
@@ -263,22 +283,53 @@ export async function checkProjectWrite(
 
 /** How much an upload to a project may still add, before its body is read. */
 export interface UploadAllowance {
-  /** Bytes that fit under `storage_bytes` now (unlocked reading). */
+  /** Bytes that fit under `storage_bytes` now (unlocked reading), the replaced file's freed bytes included. */
   remaining: number;
   /** The error of an upload found to be `size` bytes (over {@link remaining}). */
   refuse(size: number): ServerError;
 }
 
+/** The file an upload replaces: its package and access name. */
+export interface ReplacedFile {
+  packageId: number;
+  accessName: string;
+}
+
+/**
+ * Bytes an upload under `file` frees in `accountId`'s storage: the size of the blob the access name holds
+ * now when no other row of the account's projects references it (0 when the name is new or the blob stays
+ * referenced).
+ */
+export async function storageFreed(q: Queryable, accountId: number, file: ReplacedFile): Promise<number> {
+  const { rows } = await q.query<{ size: string | number }>(
+    `WITH owned AS (${PROJECTS_OF_ACCOUNT})
+     SELECT b.size::text AS size FROM package_files f JOIN blobs b ON b.sha256 = f.blob_sha256
+      WHERE f.package_id = $2 AND f.access_name = $3
+        AND NOT EXISTS (SELECT 1 FROM package_files o JOIN packages k ON k.id = o.package_id
+                         WHERE o.blob_sha256 = f.blob_sha256 AND k.project_id IN (SELECT id FROM owned)
+                           AND NOT (o.package_id = f.package_id AND o.access_name = f.access_name))
+        AND NOT EXISTS (SELECT 1 FROM artifacts a
+                         WHERE a.blob_sha256 = f.blob_sha256 AND a.project_id IN (SELECT id FROM owned))
+        AND NOT EXISTS (SELECT 1 FROM jobs j
+                         WHERE j.upload_sha256 = f.blob_sha256 AND j.project_id IN (SELECT id FROM owned))`,
+    [accountId, file.packageId, file.accessName],
+  );
+  return Number(rows[0]?.size ?? 0);
+}
+
 /**
  * Before an upload's body is read: active, and a `contentLength` that fits under `storage_bytes` (a body
- * that cannot fit is refused without reading it). Returns the allowance for the stream (undefined:
- * unlimited), which cuts a body without Content-Length once it is over.
+ * that cannot fit is refused without reading it). An upload that `replaces` a file counts the bytes that
+ * file frees ({@link storageFreed}) as available, so a replacement that frees as much as it adds passes, as
+ * it does under the lock ({@link storageGuard}, which decides). Returns the allowance for the stream
+ * (undefined: unlimited), which cuts a body without Content-Length once it is over.
  */
 export async function uploadAllowance(
   q: Queryable,
   plans: Plans | undefined,
   projectId: number,
   contentLength: number | undefined,
+  replaces?: ReplacedFile,
 ): Promise<UploadAllowance | undefined> {
   if (plans === undefined) return undefined;
   const account = await accountOfProject(q, projectId);
@@ -288,11 +339,10 @@ export async function uploadAllowance(
   const allowed = e.plan.limits.storage_bytes;
   if (allowed === null) return undefined;
   const used = await storageUsed(q, account);
-  if (contentLength !== undefined) checkLimit(e, "storage_bytes", used, contentLength);
-  return {
-    remaining: Math.max(0, allowed - used),
-    refuse: (size) => limitReached(e, "storage_bytes", used, size),
-  };
+  const freed = replaces === undefined ? 0 : await storageFreed(q, account, replaces);
+  const refuse = (size: number) => limitReached(e, "storage_bytes", used, size, freed);
+  if (contentLength !== undefined && used - freed + contentLength > allowed) throw refuse(contentLength);
+  return { remaining: Math.max(0, allowed - used + freed), refuse };
 }
 
 /** Runs inside an upload's commit transaction, around the rows it writes (uploads/blob-store.ts commitBlobs). */

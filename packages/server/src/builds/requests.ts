@@ -425,8 +425,8 @@ export async function createBuild(
         `Expected at least one target, found none in ${from}; name catalogue ids (GET /api/v1/targets) in targets, or configure the repository's families`,
         { field: "targets" },
       );
-    checkTargets(entitlement, ids.length); // billing: targets in one request
     const { targets, warnings } = resolveTargets(ids);
+    checkTargets(entitlement, targets.length); // billing: targets in one request, once each
     checkServed(settings, targets);
     const buildSettings = storedBuildSettings(raw);
     const packagers = [...new Set(targets.map((t) => t.packager))];

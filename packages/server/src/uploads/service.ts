@@ -112,7 +112,8 @@ export async function uploadSourceFile(
       `Expected an upload of at most ${limit} bytes, found Content-Length ${input.length}`,
       { limit },
     );
-  const allowance = await uploadAllowance(db, plans, input.projectId, input.length);
+  const replaces = { packageId: pkg.id, accessName }; // billing: what the access name holds now is freed
+  const allowance = await uploadAllowance(db, plans, input.projectId, input.length, replaces);
   // The plan's storage left cuts the stream sooner than the upload limit, with its own error.
   const byQuota = allowance !== undefined && allowance.remaining < limit;
   const staged = await stageUpload(storage, input.body, {
