@@ -282,6 +282,20 @@ eachDb((_kind, fresh) => {
       const r = await s.h.request({ method: "GET", url: "/api/v1/projects", headers: { cookie: c } });
       assert.equal(errorOf(r).code, "SESSION_EXPIRED");
     }
+    // The next sign-in takes the user's ended sessions away: only the new one is left.
+    const count = async () =>
+      Number(
+        (
+          await s.h.db.query<{ n: number }>("SELECT count(*) AS n FROM sessions WHERE user_id = $1", [
+            s.userId,
+          ])
+        ).rows[0]!.n,
+      );
+    assert.equal(await count(), 3, "ended sessions are kept until the next sign-in");
+    const four = new Browser(s.h);
+    await four.signIn("ada@example.org");
+    assert.equal(await count(), 1);
+    assert.equal((await four.get("/")).statusCode, 200);
   });
 
   test("a token is shown in the answer to its creation and absent after reload; no page holds key material or token hashes", async (t) => {

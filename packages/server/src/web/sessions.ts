@@ -64,6 +64,12 @@ export async function createSession(
   now: Date,
   lifetimes: SessionLifetimes = DEFAULT_LIFETIMES,
 ): Promise<{ cookie: string; session: Session }> {
+  // The user's ended sessions (expired or signed out) go at each sign-in, so the table holds about as many
+  // rows as there are live sessions: it is never scanned, and nothing of an ended session is kept.
+  await db.query(
+    "DELETE FROM sessions WHERE user_id = $1 AND (revoked_at IS NOT NULL OR idle_expires_at <= $2 OR expires_at <= $2)",
+    [userId, now],
+  );
   const cookie = randomBytes(32).toString("base64url");
   const expiresAt = new Date(now.getTime() + lifetimes.absoluteMs);
   const idleExpiresAt = new Date(Math.min(now.getTime() + lifetimes.idleMs, expiresAt.getTime()));
