@@ -188,6 +188,11 @@ eachDb((_kind, fresh) => {
         failures.push(`${key}: Content-Type ${get.headers["content-type"]}, expected ${type}`);
       if (get.headers["cache-control"] !== cache)
         failures.push(`${key}: Cache-Control ${get.headers["cache-control"]}, expected ${cache}`);
+      // Hosted files run sandboxed in an origin of their own: no script in them acts as the signed-in user.
+      if (!/^sandbox(?![^;]*allow-same-origin)/.test(String(get.headers["content-security-policy"])))
+        failures.push(
+          `${key}: Content-Security-Policy ${get.headers["content-security-policy"]}, expected a sandbox`,
+        );
       if (head.statusCode !== 200 || head.rawPayload.length !== 0)
         failures.push(`HEAD ${key}: ${head.statusCode}, ${head.rawPayload.length} body bytes`);
       for (const name of ["content-type", "cache-control", "etag", "last-modified", "accept-ranges"])

@@ -30,6 +30,12 @@ import {
 } from "@packyard/repo";
 import type { FastifyReply, FastifyRequest } from "fastify";
 
+/**
+ * The Content-Security-Policy of every hosted file: a sandbox without `allow-same-origin` (scripts of the
+ * repository's own install page still run, in an origin of their own).
+ */
+export const REPO_FILES_CSP = "sandbox allow-scripts allow-popups allow-downloads";
+
 /** The folder of hosted repositories in the server's Storage: `repos/<project>/<repository>/`. */
 export const REPOS_PREFIX = "repos/";
 
@@ -245,6 +251,10 @@ export async function sendObject(
   );
   reply.header("accept-ranges", "bytes");
   reply.header("x-content-type-options", "nosniff");
+  // Hosted files share the dashboard's origin: an HTML or SVG file among them (the install page, the badge,
+  // anything a publish wrote) runs sandboxed in an opaque origin, so no script in it reaches the session
+  // cookie or the API as the signed-in user. Package clients ignore the header.
+  reply.header("content-security-policy", REPO_FILES_CSP);
   if (etag !== undefined) reply.header("etag", etag);
   if (info.lastModified !== undefined) reply.header("last-modified", info.lastModified.toUTCString());
 
