@@ -9,15 +9,17 @@ import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import type { Storage } from "@packyard/repo";
+import type { LightMyRequestResponse } from "fastify";
 import type { AppConfig } from "../src/app/deps.ts";
 import { loadPlansFile } from "../src/billing/plans.ts";
 import { createBuild } from "../src/builds/requests.ts";
 import type { Db } from "../src/index.ts";
-import { bearer, errorOf, type Harness, harness, secretsNeverLeak } from "./app-harness.ts";
+import { bearer, errorOf, type Harness, harness, secret, secretsNeverLeak } from "./app-harness.ts";
 import { eachDb } from "./dbs.ts";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/plans/", import.meta.url));
 const MiB = 1024 * 1024;
+const PASSWORD = secret("correct horse battery staple");
 
 // A package without source files: a build needs nothing uploaded.
 const CONFIG = `name: hello
@@ -192,6 +194,12 @@ eachDb((_kind, fresh) => {
     assert.equal(usage.period.start, monthStart.toISOString());
     assert.equal(usage.period.end, nextMonth.toISOString());
 
+    // Usage is account-wide: a token bound to one project is refused, as project creation refuses it.
+    const bound = await h.token(alice, ["read"], { projectId: Number(project[0]!.id) });
+    r = await h.request({ method: "GET", url: "/api/v1/usage", headers: bearer(bound.token) });
+    assert.equal(r.statusCode, 403, r.body);
+    assert.equal(errorOf(r).code, "FORBIDDEN");
+
     // The period rolls over: the counted builds moved to last month, this month's count is 0 again.
     await h.db.query("UPDATE billing_usage SET period_start = period_start - interval '1 month'");
     r = await call("GET", "/api/v1/usage");
@@ -317,6 +325,72 @@ eachDb((_kind, fresh) => {
     await inactiveChecks(h);
   });
 
+  test("the package page's forms meet the plan: a 2 MiB file is 402, a canceled subscription 403, nothing stored", async (t) => {
+    const plans = await loadPlansFile(`${FIXTURES}quota.json`);
+    const h = await harness(t, fresh, { plans, rateLimit: { max: 100_000 } });
+    if (h === undefined) return;
+    const ada = await h.user("ada", { password: PASSWORD });
+    const { token } = await h.token(ada, ["read", "write"]);
+    let r = await h.request({
+      method: "POST",
+      url: "/api/v1/projects",
+      headers: bearer(token),
+      payload: { slug: "paged" },
+    });
+    assert.equal(r.statusCode, 201, r.body);
+    r = await h.request({
+      method: "PUT",
+      url: "/api/v1/projects/paged/packages/hello",
+      headers: { ...bearer(token), "content-type": "text/yaml" },
+      payload: CONFIG,
+    });
+    assert.equal(r.statusCode, 201, r.body);
+    const page = "/projects/paged/packages/hello";
+    const b = await signedIn(h, "ada@example.org");
+    const fileForm = async (name: string, bytes: Buffer) => {
+      await b.get(page);
+      return b.multipart(`${page}/files`, [
+        { name: "_csrf", value: b.csrf },
+        { name: "file", value: bytes, filename: name },
+      ]);
+    };
+    const configForm = async (text: string) => {
+      await b.get(page);
+      return b.multipart("/projects/paged/packages", [
+        { name: "_csrf", value: b.csrf },
+        { name: "name", value: "hello" },
+        { name: "config", value: text },
+      ]);
+    };
+    // The forms work (a control: what is refused below is the plan's doing).
+    r = await fileForm("small.tar.gz", randomBytes(1024));
+    assert.equal(r.statusCode, 303, r.body);
+
+    let before = await snapshot(h.db, h.storage);
+    r = await fileForm("big.tar.gz", randomBytes(2 * MiB));
+    assert.equal(r.statusCode, 402, r.body);
+    assert.match(String(r.headers["content-type"]), /^text\/html/);
+    assert.match(r.body, /Error PLAN_LIMIT_REACHED:/);
+    assert.match(r.body, /limits\.storage_bytes/);
+    assert.deepEqual(await snapshot(h.db, h.storage), before);
+    assert.deepEqual(await listAll(h.storage, "uploads/tmp/"), []);
+
+    await h.db.query("UPDATE subscriptions SET status = 'canceled' WHERE user_id = $1", [ada]);
+    before = await snapshot(h.db, h.storage);
+    const config = async () =>
+      (await h.db.query<{ config: string }>("SELECT config FROM packages WHERE name = 'hello'")).rows;
+    const configBefore = await config();
+    r = await configForm(CONFIG.replace("1.0.0", "2.0.0"));
+    assert.equal(r.statusCode, 403, r.body);
+    assert.match(r.body, /Error SUBSCRIPTION_INACTIVE:/);
+    r = await fileForm("small.tar.gz", Buffer.from("other bytes"));
+    assert.equal(r.statusCode, 403, r.body);
+    assert.match(r.body, /Error SUBSCRIPTION_INACTIVE:/);
+    assert.match(r.body, /canceled/);
+    assert.deepEqual(await snapshot(h.db, h.storage), before);
+    assert.deepEqual(await config(), configBefore);
+  });
+
   test("without a plans file nothing is refused and usage is unlimited", async (t) => {
     const h = await harness(t, fresh, { rateLimit: { max: 100_000 } });
     if (h === undefined) return;
@@ -363,6 +437,61 @@ eachDb((_kind, fresh) => {
     assert.equal(more.json().used.projects, 5);
   });
 });
+
+/** A signed-in browser against the app: its cookies, the last page's CSRF token, form posts. */
+async function signedIn(h: Harness, email: string) {
+  const cookies = new Map<string, string>();
+  const b = {
+    csrf: "",
+    header: () => [...cookies].map(([k, v]) => `${k}=${v}`).join("; "),
+    take(r: LightMyRequestResponse) {
+      for (const c of r.cookies as { name: string; value: string }[])
+        if (c.value === "") cookies.delete(c.name);
+        else cookies.set(c.name, c.value);
+      const m = /name="_csrf" value="([^"]+)"/.exec(r.body);
+      if (m !== null) b.csrf = m[1]!;
+      return r;
+    },
+    get: async (url: string) =>
+      b.take(await h.request({ method: "GET", url, headers: { cookie: b.header() } })),
+    /** A multipart/form-data POST of `parts` (a part with a filename is a file). */
+    async multipart(url: string, parts: { name: string; value: string | Buffer; filename?: string }[]) {
+      const boundary = `----packyard${randomBytes(8).toString("hex")}`;
+      const body = Buffer.concat([
+        ...parts.flatMap((p) => [
+          Buffer.from(
+            `--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"` +
+              (p.filename === undefined
+                ? "\r\n\r\n"
+                : `; filename="${p.filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`),
+          ),
+          Buffer.from(p.value),
+          Buffer.from("\r\n"),
+        ]),
+        Buffer.from(`--${boundary}--\r\n`),
+      ]);
+      return b.take(
+        await h.request({
+          method: "POST",
+          url,
+          headers: { cookie: b.header(), "content-type": `multipart/form-data; boundary=${boundary}` },
+          payload: body,
+        }),
+      );
+    },
+  };
+  await b.get("/sign-in");
+  const r = b.take(
+    await h.request({
+      method: "POST",
+      url: "/sign-in",
+      headers: { cookie: b.header(), "content-type": "application/x-www-form-urlencoded" },
+      payload: new URLSearchParams({ _csrf: b.csrf, email, password: PASSWORD }).toString(),
+    }),
+  );
+  assert.equal(r.statusCode, 303, r.body);
+  return b;
+}
 
 /** Writes refused with the status named, reads answered, after the subscription is set to canceled. */
 async function inactiveChecks(h: Harness): Promise<void> {

@@ -2,7 +2,9 @@
  * Plans, entitlements, usage and the billing webhook (issue 21, items 5–7): `GET /api/v1/usage` and
  * `POST /hooks/billing`. Registered by app.ts with the app's plugin options.
  *
- * - `GET /api/v1/usage` (signed in, scope read): the caller's own billing account (billing/usage.ts).
+ * - `GET /api/v1/usage` (signed in, scope read): the caller's own billing account (billing/usage.ts); a
+ *   token bound to a project is 403 FORBIDDEN (the account is wider than its project), as for creating a
+ *   project.
  * - `POST /hooks/billing` (public: the signature is the credential): a Stripe webhook delivery
  *   (billing/stripe.ts, behind {@link BillingProvider}), read as raw bytes (1 MiB at most) so the
  *   signature is checked over exactly what was signed, before parsing, against every secret of
@@ -79,7 +81,16 @@ export function createBillingPlugin(
         config: { authz: { signedIn: true, scope: "read" } },
         schema: { response: { 200: USAGE, ...ERRORS } },
       },
-      async (request) => usageOf(db, config.plans, request.principal!.userId),
+      async (request) => {
+        const caller = request.principal!;
+        // Account-wide, like creating a project: a token bound to one project may not read it.
+        if (caller.tokenProjectId !== null)
+          throw new ServerError(
+            "FORBIDDEN",
+            "Expected a token not bound to a project, found one bound to a project: usage is the whole account's",
+          );
+        return usageOf(db, config.plans, caller.userId);
+      },
     );
 
     // Deliveries: the body stays raw bytes (every Content-Type, 1 MiB at most) for the signature check.
