@@ -40,12 +40,7 @@ import {
 } from "../../uploads/blob-store.ts";
 import { collectBlobs } from "../../uploads/gc.ts";
 import { insertArtifact } from "../../uploads/artifacts.ts";
-import {
-  checkAccessName,
-  checkArtifactFileName,
-  checkPackageName,
-  checkReleaseVersion,
-} from "../../uploads/names.ts";
+import { checkAccessName, checkArtifactFileName, checkReleaseVersion } from "../../uploads/names.ts";
 import { findPackage as findPackageRow, savePackageConfig, uploadSourceFile } from "../../uploads/service.ts";
 import { packageGone } from "../../uploads/source-files.ts";
 import type { PluginOptions } from "../app.ts";
