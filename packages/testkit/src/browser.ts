@@ -139,3 +139,29 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 export async function colorScheme(page: Page, scheme: "light" | "dark"): Promise<void> {
   await page.emulateMedia({ colorScheme: scheme });
 }
+
+/**
+ * An init script (`context.addInitScript(CSP_WATCH)`) that collects the page's Content-Security-Policy
+ * violations into `window.__violations` ("<directive> <blocked URI>"), from before any page script runs.
+ */
+export const CSP_WATCH = `
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__violations.push(e.violatedDirective + " " + e.blockedURI);
+});
+`;
+
+/** Evaluates `expression` in the page (through CDP: pages whose CSP has no eval still answer). */
+export async function js<T>(page: Page, expression: string): Promise<T> {
+  return (await page.evaluate(expression)) as T;
+}
+
+/** Waits until `expression` is true in the page (every 50 ms), or fails after `ms` naming it. */
+export async function untilTrue(page: Page, expression: string, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if ((await js(page, expression)) === true) return;
+    await new Promise((ok) => setTimeout(ok, 50));
+  }
+  throw new Error(`still false after ${ms} ms: ${expression}`);
+}

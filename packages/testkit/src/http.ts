@@ -126,3 +126,15 @@ function parseRange(
   if (start >= size || start >= end) return "unsatisfiable";
   return { start, end };
 }
+
+/** A TCP port free on 127.0.0.1 right now (for an app that needs its public URL before it listens). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

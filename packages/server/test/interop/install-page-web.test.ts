@@ -14,7 +14,6 @@
 //   `script` so install.sh finds the terminal it asks its question on, answered "y".
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
 import type { InstallDocument } from "@packyard/repo";
@@ -24,45 +23,17 @@ import {
   describeViolations,
   launchBrowser,
   screenshot,
+  CSP_WATCH,
+  js,
+  untilTrue,
 } from "@packyard/testkit/browser";
 import { type DebianRoot, freshDebianRoot } from "@packyard/testkit/debian-root";
-import type { Page } from "playwright-core";
+import { freePort } from "@packyard/testkit/http";
 import { bearer, secretsNeverLeak } from "../app-harness.ts";
 import { eachDb } from "../dbs.ts";
 import { examplePackage, repoSetup, uploadArtifact } from "../repos-support.ts";
 
 const ATTACK = `<script>window.__pwned=1</script> "><img src=x onerror="window.__pwned=2"> </script>`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-const WATCH = `
-window.__violations = [];
-document.addEventListener("securitypolicyviolation", function (e) {
-  window.__violations.push(e.violatedDirective + " " + e.blockedURI);
-});
-`;
-
-async function js<T>(page: Page, expression: string): Promise<T> {
-  return (await page.evaluate(expression)) as T;
-}
-
-/** Waits until `expression` is true (evaluated by CDP, not compiled by the page: its CSP has no eval). */
-async function until(page: Page, expression: string): Promise<void> {
-  for (let i = 0; i < 250; i++) {
-    if ((await js(page, expression)) === true) return;
-    await new Promise((ok) => setTimeout(ok, 20));
-  }
-  assert.fail(`still false after 5 s: ${expression}`);
-}
 
 const out = (what: string, r: { code: number; stdout: string; stderr: string }) =>
   `${what}: exit ${r.code}\n${r.stdout}\n${r.stderr}`;
@@ -117,7 +88,7 @@ eachDb((kind, fresh) => {
     assert.ok(debian !== undefined, doc.targets.map((x) => x.id).join(", "));
 
     await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: url });
-    await browser.context.addInitScript(WATCH);
+    await browser.context.addInitScript(CSP_WATCH);
     const page = await browser.page();
     const problems: string[] = [];
     page.on("console", (m) => {
@@ -215,7 +186,7 @@ eachDb((kind, fresh) => {
         assert.equal(await js(page, "getComputedStyle(document.activeElement).outlineStyle"), "solid");
         await js(page, `navigator.clipboard.writeText("(nothing copied)")`);
         await page.keyboard.press("Enter");
-        await until(page, `document.getElementById("live-status").textContent.startsWith("Copied")`);
+        await untilTrue(page, `document.getElementById("live-status").textContent.startsWith("Copied")`);
         assert.equal(
           await js(page, "document.getElementById('live-status').getAttribute('aria-live')"),
           "polite",

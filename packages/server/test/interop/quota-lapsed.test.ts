@@ -8,7 +8,6 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -16,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { folderStorage } from "@packyard/repo";
 import { scratchApt } from "@packyard/testkit/apt";
 import { needTool } from "@packyard/testkit/tools";
+import { freePort } from "@packyard/testkit/http";
 import { loadPlansFile } from "../../src/billing/plans.ts";
 import { bearer, errorOf, secret, secretsNeverLeak } from "../app-harness.ts";
 import { eachDb } from "../dbs.ts";
@@ -23,17 +23,6 @@ import { examplePackage, HELLO_CONFIG, repoSetup, uploadArtifact } from "../repo
 
 const FIXTURES = fileURLToPath(new URL("../fixtures/plans/", import.meta.url));
 const WEBHOOK_SECRET = secret("whsec_lapsed_test_0123456789");
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const run = (what: string, r: { code: number; stdout: string; stderr: string }) =>
   `${what}: exit ${r.code}\n${r.stdout}\n${r.stderr}`;

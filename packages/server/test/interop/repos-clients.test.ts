@@ -6,7 +6,6 @@
 // SigLevel = Required with the key locally signed, all through /r/demo/main/.
 import assert from "node:assert/strict";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type TestContext, test } from "node:test";
@@ -17,21 +16,10 @@ import { makeKeyring } from "@packyard/testkit/pacman-root";
 import { scratchDnf } from "@packyard/testkit/rpms";
 import { startS3 } from "@packyard/testkit/s3";
 import { needTool } from "@packyard/testkit/tools";
+import { freePort } from "@packyard/testkit/http";
 import { bearer, secretsNeverLeak } from "../app-harness.ts";
 import { eachDb, type FreshDb } from "../dbs.ts";
 import { examplePackage, projectPublicKey, repoSetup, uploadArtifact } from "../repos-support.ts";
-
-/** A port free on 127.0.0.1 right now (the app needs its public URL before it listens). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function fetchText(url: string): Promise<string> {
   const r = await fetch(url);

@@ -13,7 +13,6 @@
 //   events and the console).
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -23,7 +22,11 @@ import {
   describeViolations,
   launchBrowser,
   screenshot,
+  CSP_WATCH,
+  js,
+  untilTrue,
 } from "@packyard/testkit/browser";
+import { freePort } from "@packyard/testkit/http";
 import type { Page } from "playwright-core";
 import { startWorkers } from "../../src/builds/worker.ts";
 import { serverLogger } from "../../src/index.ts";
@@ -50,39 +53,6 @@ contents:
     file_info:
       mode: 0755
 `;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Collects CSP violations from the first script that runs in every page. */
-const WATCH = `
-window.__violations = [];
-document.addEventListener("securitypolicyviolation", function (e) {
-  window.__violations.push(e.violatedDirective + " " + e.blockedURI);
-});
-`;
-
-async function js<T>(page: Page, expression: string): Promise<T> {
-  return (await page.evaluate(expression)) as T;
-}
-
-/** Waits until `expression` is true (evaluated through CDP: the page's CSP has no eval), up to `ms`. */
-async function until(page: Page, expression: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if ((await js(page, expression)) === true) return;
-    await new Promise((ok) => setTimeout(ok, 50));
-  }
-  assert.fail(`still false after ${ms} ms: ${expression}`);
-}
 
 /** The page's own checks: no injected element, no payload ran, no CSP violation, only the site's scripts. */
 async function assertClean(page: Page, where: string): Promise<void> {
@@ -151,7 +121,7 @@ eachDb((kind, fresh) => {
     t.after(() => workers.stop());
 
     const consoleErrors: string[] = [];
-    await browser.context.addInitScript(WATCH);
+    await browser.context.addInitScript(CSP_WATCH);
     const page = await browser.page();
     page.on("console", (m) => {
       if (m.type() === "error" || /Content.Security.Policy/i.test(m.text())) consoleErrors.push(m.text());
@@ -224,12 +194,12 @@ eachDb((kind, fresh) => {
     await page.evaluate("window.__sameDocument = true");
     const initial = await page.locator("[data-build-state]").textContent();
     assert.notEqual(initial, "succeeded", "the page was rendered before the build finished");
-    await until(page, `document.querySelector("[data-build-state]").textContent === "succeeded"`, 60_000);
+    await untilTrue(page, `document.querySelector("[data-build-state]").textContent === "succeeded"`, 60_000);
     assert.equal(await js(page, "window.__sameDocument"), true, "no reload happened");
     const log = (await page.getByRole("log").textContent()) ?? "";
     assert.match(log, /hello\.sh/, `the log shows the build's lines:\n${log}`);
     // The live region announces the end (app.js writes it after a short pause).
-    await until(
+    await untilTrue(
       page,
       `document.getElementById("live-status")?.textContent === "The build finished: succeeded."`,
     );
