@@ -254,7 +254,8 @@ export async function sendObject(
   // Hosted files share the dashboard's origin: an HTML or SVG file among them (the install page, the badge,
   // anything a publish wrote) runs sandboxed in an opaque origin, so no script in it reaches the session
   // cookie or the API as the signed-in user. Package clients ignore the header.
-  reply.header("content-security-policy", REPO_FILES_CSP);
+  // A caller that set its own policy (the install page's index.html under /p/, its meta policy) keeps it.
+  if (!reply.hasHeader("content-security-policy")) reply.header("content-security-policy", REPO_FILES_CSP);
   if (etag !== undefined) reply.header("etag", etag);
   if (info.lastModified !== undefined) reply.header("last-modified", info.lastModified.toUTCString());
 
