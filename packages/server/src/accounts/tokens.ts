@@ -154,6 +154,19 @@ export async function revokeToken(
   return rowCount > 0;
 }
 
+/** Revokes token `tokenId` of user `userId` (the API's route and the tokens page): NOT_FOUND when they have none of that id. */
+export async function revokeOwnToken(
+  db: Queryable,
+  userId: number,
+  tokenId: number,
+  now: Date,
+): Promise<void> {
+  if (!(await revokeToken(db, userId, tokenId, now)))
+    throw new ServerError("NOT_FOUND", `Expected a token of yours with id ${tokenId}, found none`, {
+      field: "id",
+    });
+}
+
 /** Longest token name. */
 export const TOKEN_NAME_MAX = 100;
 

@@ -5,7 +5,7 @@
  * accounts/tokens.ts grantToken (the web interface's tokens page calls it too).
  */
 import type { FastifyInstance } from "fastify";
-import { grantToken, listTokens, revokeToken, type TokenRequest } from "../../accounts/tokens.ts";
+import { grantToken, listTokens, revokeOwnToken, type TokenRequest } from "../../accounts/tokens.ts";
 import { createUser, listUsers, signIn, type User } from "../../accounts/users.ts";
 import type { Queryable } from "../../db/db.ts";
 import { ServerError } from "../../errors.ts";
@@ -193,14 +193,7 @@ export async function accountsPlugin(app: FastifyInstance, options: PluginOption
       },
     },
     async (request, reply) => {
-      if (!(await revokeToken(db, request.principal!.userId, request.params.id, clock.now())))
-        throw new ServerError(
-          "NOT_FOUND",
-          `Expected a token of yours with id ${request.params.id}, found none`,
-          {
-            field: "id",
-          },
-        );
+      await revokeOwnToken(db, request.principal!.userId, request.params.id, clock.now());
       return reply.status(204).send();
     },
   );

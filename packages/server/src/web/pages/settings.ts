@@ -2,7 +2,7 @@
  * Settings: a project's members and roles (projects/service.ts setMember, changeMember via setMember,
  * removeMember: a change that would leave no owner shows LAST_OWNER) and its GitHub webhook secret
  * (builds/github.ts rotateWebhookSecret, shown once); the account's API tokens (accounts/tokens.ts
- * grantToken, as the API's token routes, listTokens, revokeToken: a new token is shown in the answer to its
+ * grantToken, as the API's token routes, listTokens, revokeOwnToken: a new token is shown in the answer to its
  * creation only) and its plan and usage (billing/usage.ts usageOf, what GET /api/v1/usage answers; the signed-in user is the
  * billing account).
  */
@@ -13,7 +13,7 @@ import { ROLES } from "../../app/authz.ts";
 import {
   grantToken,
   listTokens,
-  revokeToken,
+  revokeOwnToken,
   SCOPES,
   type Scope,
   TOKEN_NAME_MAX,
@@ -343,14 +343,7 @@ export function settingsPages(app: FastifyInstance, o: PagesOptions): void {
       },
     },
     async (request, reply) => {
-      if (!(await revokeToken(db, request.principal!.userId, request.params.id, clock.now())))
-        throw new ServerError(
-          "NOT_FOUND",
-          `Expected a token of yours with id ${request.params.id}, found none`,
-          {
-            field: "id",
-          },
-        );
+      await revokeOwnToken(db, request.principal!.userId, request.params.id, clock.now());
       return reply.status(303).header("location", "/settings/tokens").send();
     },
   );
