@@ -28,7 +28,7 @@ import {
   verifyDetached,
 } from "./formats.ts";
 import { DEFAULT_MANIFEST } from "./library-names.ts";
-import { type PublishInput, RepoError } from "./repo.ts";
+import { mapLimited, type PublishInput, RepoError } from "./repo.ts";
 import { aboutFile } from "./report.ts";
 import { readError } from "./sniff.ts";
 
@@ -244,6 +244,12 @@ async function besideSignature(file: Named): Promise<Named | undefined> {
 }
 
 /**
+ * Files stat'ed, sniffed and read at once: enough to keep the disk busy while the main thread parses (a
+ * first publish of 5,000 packages waited on one read at a time).
+ */
+const FILE_CONCURRENCY = 16;
+
+/**
  * The inputs from command-line files (paths relative to `cwd`): packages (read once each, format
  * checked first), `.sig` files beside them, checksums files and their `.asc` (verified, not published),
  * and manifests or folders holding one.
@@ -261,22 +267,25 @@ export async function inputsFromFiles(
     named.push({ path, shown: f });
   }
   const names = new Set(named.map((n) => basename(n.path)));
+  const byPath = new Map(named.map((n) => [n.path, n]));
   const kinds = new Map<Named, Kind>();
   const folders = new Set<Named>();
-  for (const n of named) {
+  const isFolder = await mapLimited(named, FILE_CONCURRENCY, async (n) => {
     try {
-      if ((await stat(n.path)).isDirectory()) folders.add(n);
+      return (await stat(n.path)).isDirectory();
     } catch (e) {
       throw readError(n.shown, e);
     }
+  });
+  for (const [i, n] of named.entries()) {
+    if (isFolder[i]) folders.add(n);
     kinds.set(n, kindOf(basename(n.path), names, folders.has(n)));
   }
   const of = (k: Kind) => named.filter((n) => kinds.get(n) === k);
   const out: GatheredInputs = { inputs: [], notes: [] };
 
   // Every package's format first, so a wrong file fails before anything is read whole.
-  const packages: { file: Named; source: Awaited<ReturnType<typeof fileSource>> }[] = [];
-  for (const file of of("package")) {
+  const packages = await mapLimited(of("package"), FILE_CONCURRENCY, async (file) => {
     const source = await fileSource(file.path).catch((e: unknown) => {
       throw aboutFile(file.shown, e);
     });
@@ -289,8 +298,8 @@ export async function inputsFromFiles(
       );
     }
     checkPublished(format, file);
-    packages.push({ file, source });
-  }
+    return { file, source };
+  });
   for (const asc of of("checksums-signature")) {
     if (!names.has(basename(asc.path).slice(0, -".asc".length))) {
       throw new RepoError(
@@ -312,7 +321,7 @@ export async function inputsFromFiles(
     }
     const checked = await verifySums(sums, new TextDecoder().decode(bytes), given);
     out.notes.push(`${sums.shown}: ${checked} of the given files listed, and their checksums match`);
-    const asc = named.find((n) => n.path === `${sums.path}.asc`);
+    const asc = byPath.get(`${sums.path}.asc`);
     if (asc !== undefined) {
       out.notes.push(
         opts.signers.length > 0
@@ -322,14 +331,14 @@ export async function inputsFromFiles(
     }
   }
 
-  for (const { file, source } of packages) {
+  const read = await mapLimited(packages, FILE_CONCURRENCY, async ({ file, source }) => {
     const info = await readPackage(source, basename(file.path)).catch((e: unknown) => {
       throw aboutFile(file.shown, e);
     });
     // An Arch package's .sig beside it travels with it whether named or not (`dist/*.pkg.tar.zst` leaves
     // it out); pacman fetches it with the package.
     const sig =
-      named.find((n) => n.path === `${file.path}.sig`) ??
+      byPath.get(`${file.path}.sig`) ??
       (info.format === "archlinux" ? await besideSignature(file) : undefined);
     let signature: Uint8Array | undefined;
     try {
@@ -337,13 +346,11 @@ export async function inputsFromFiles(
     } catch (e) {
       throw readError(sig!.shown, e);
     }
-    out.inputs.push({
-      info,
-      source,
-      name: file.shown,
-      ...(signature !== undefined ? { signature } : {}),
-    });
-  }
+    const input: PublishInput = { info, source, name: file.shown };
+    if (signature !== undefined) input.signature = signature;
+    return input;
+  });
+  out.inputs.push(...read);
   for (const m of of("manifest")) {
     const manifest = folders.has(m)
       ? { path: join(m.path, BUILD_MANIFEST_NAME), shown: join(m.shown, BUILD_MANIFEST_NAME) }

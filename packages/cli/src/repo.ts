@@ -9,6 +9,7 @@ export {
   siteOptions,
   writeInstallFiles,
   isRepoError,
+  mapLimited,
   publish,
   pruneRepository,
   RepoError,

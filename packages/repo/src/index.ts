@@ -51,6 +51,8 @@ export { folderStorage } from "./storage/fs.ts";
 export { memoryStorage } from "./storage/memory.ts";
 export { prefixStorage } from "./storage/prefix.ts";
 export { collectBytes, readObject } from "./storage/read.ts";
+// Bounded parallel work, as the engine writes blobs (the CLI reads its input files with it).
+export { mapLimited } from "./limit.ts";
 export { type S3Credentials, type S3StorageOptions, s3Storage } from "./storage/s3.ts";
 export { type StorageUrlOptions, storageFromUrl } from "./storage/url.ts";
 
@@ -65,7 +67,7 @@ export {
   refreshRepository,
   updateInstallFiles,
 } from "./publish/operations.ts";
-export { type EngineOptions, MIN_RSA_BITS } from "./publish/engine.ts";
+export { DEFAULT_WRITE_CONCURRENCY, type EngineOptions, MIN_RSA_BITS } from "./publish/engine.ts";
 export {
   isStorageLock,
   type LockRecord,

@@ -13,6 +13,7 @@ import { buildAptIndexes } from "../apt/indexes.ts";
 import { releaseText } from "../apt/release.ts";
 import { signDetachedArmored, signRelease } from "../apt/sign.ts";
 import { RepoError } from "../errors.ts";
+import { mapLimited } from "../limit.ts";
 import { readObject } from "../storage/read.ts";
 import { contentTypeFor, IMMUTABLE_CACHE, MUTABLE_CACHE, type Storage } from "../storage/storage.ts";
 import type { PoolWrite } from "./apt-change.ts";
@@ -60,6 +61,8 @@ export interface EngineContext {
   keyName: string;
   conditionalCreate: boolean | undefined;
   onProgress: ((p: PublishProgress) => void) | undefined;
+  /** How many blobs (package files, by-hash copies, metadata files) are written at once. */
+  writeConcurrency: number;
 }
 
 /** One root to commit: its previous state (if any) and the new packages/settings/tombstones. */
@@ -645,7 +648,16 @@ export async function commitRoots(
     step: "pointers",
     mutable: true,
   }));
-  const plan = [...dedupe(blobs), ...indexes, ...tops, ...pointers];
+  // States first, one by one: each names the blobs of its root before any is written (what makes a
+  // publish that stops later visible to the next one). Then the other blobs, `writeConcurrency` at a time
+  // (new keys, read by nothing until an index names them); then indexes, top files and pointers, one by
+  // one and in order, each after everything it names.
+  const unique = dedupe(blobs);
+  const phases: Write[][] = [
+    ...unique.filter((w) => w.step === "states").map((w) => [w]),
+    unique.filter((w) => w.step !== "states"),
+    ...[...indexes, ...tops, ...pointers].map((w) => [w]),
+  ];
   const result: CommitResult = {
     warnings: keyWarnings(
       ctx,
@@ -658,9 +670,9 @@ export async function commitRoots(
   };
   let bytes = 0;
   const totals = new Map<string, number>();
-  for (const w of plan) totals.set(w.step, (totals.get(w.step) ?? 0) + 1);
+  for (const w of phases.flat()) totals.set(w.step, (totals.get(w.step) ?? 0) + 1);
   const done = new Map<string, number>();
-  for (const w of plan) {
+  const write = async (w: Write): Promise<void> => {
     if (ctx.lock !== undefined) await ctx.lock.assertHeld();
     const options = {
       contentType: contentTypeFor(w.key),
@@ -683,8 +695,6 @@ export async function commitRoots(
         );
       }
     }
-    result.written.push(w.key);
-    if (w.mutable && w.step !== "pointers") result.changedKeys.push(w.key);
     done.set(w.step, (done.get(w.step) ?? 0) + 1);
     ctx.onProgress?.({
       step: w.step,
@@ -693,6 +703,14 @@ export async function commitRoots(
       bytes,
       key: w.key,
     });
+  };
+  for (const phase of phases) {
+    await mapLimited(phase, ctx.writeConcurrency, write);
+    // In the plan's order, whatever order the writes of one phase finished in.
+    for (const w of phase) {
+      result.written.push(w.key);
+      if (w.mutable && w.step !== "pointers") result.changedKeys.push(w.key);
+    }
   }
   for (const b of built)
     result.states.set(b.plan.root, { state: b.state, key: b.key, maxGeneration: b.state.generation });

@@ -17,7 +17,8 @@ import { readObject } from "../storage/read.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { VerifyOptions } from "./apt.ts";
 import { Problems, type VerifyProblem } from "./problems.ts";
-import { mapLimited, once } from "./reads.ts";
+import { mapLimited } from "../limit.ts";
+import { once } from "./reads.ts";
 
 /** The index file of a folder (apk fetches `<repo-url>/<arch>/APKINDEX.tar.gz`). */
 const INDEX = "APKINDEX.tar.gz";

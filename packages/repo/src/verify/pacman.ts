@@ -15,7 +15,8 @@ import type { Storage } from "../storage/storage.ts";
 import type { VerifyOptions } from "./apt.ts";
 import { digestObject } from "./digests.ts";
 import { Problems, type VerifyProblem } from "./problems.ts";
-import { mapLimited, once, readSmall } from "./reads.ts";
+import { mapLimited } from "../limit.ts";
+import { once, readSmall } from "./reads.ts";
 
 /** A pacman root: `archlinux/<repo>/os/<arch>` (Arch's mirror layout; pacman's `$repo/os/$arch`). */
 const ROOT = /^archlinux\/([^/]+)\/os\/([^/]+)$/;

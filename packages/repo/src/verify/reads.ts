@@ -1,4 +1,4 @@
-/** How the verifiers read: small objects whole (with a cap), one chunk as a stream, and bounded parallel work. */
+/** How the verifiers read: small objects whole (with a cap) and one chunk as a stream (bounded parallel work: ../limit.ts). */
 import { readObject } from "../storage/read.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { Problems } from "./problems.ts";
@@ -26,22 +26,4 @@ export async function readSmall(
     return "too big";
   }
   return readObject(storage, key);
-}
-
-/** Runs `work` on every item, at most `limit` at a time; the results in the items' order. */
-export async function mapLimited<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

@@ -79,7 +79,7 @@ function lockSuite(fresh: () => Promise<{ plan: ChildPlan["storage"]; storage: S
       key: secret,
       add: [{ name: "alpha" }],
       lease: { leaseMs, host: "elsewhere.invalid" },
-      killAfterWrite: 6, // after the probe (3 writes), the lock (1) and two pool files
+      killAfterWrite: 6, // after the probe (3 writes), the lock (1), the state and a pool file
     });
     assert.equal(killed.signal, "SIGKILL");
     const next = await runChild({ storage: plan, key: secret, add: [{ name: "beta" }] });
@@ -107,6 +107,10 @@ function lockSuite(fresh: () => Promise<{ plan: ChildPlan["storage"]; storage: S
         add: [{ name: "alpha" }],
         lease: { leaseMs: 2000, host: "elsewhere.invalid" },
         stopAfterWrite: 6,
+        // One write at a time, so that none is under way when it stops: with several, the ones started
+        // before the lock was lost finish when it resumes (new blobs no index names), and only then does
+        // the next check of the lock stop it.
+        writeConcurrency: 1,
       },
       (p) => {
         pid = p;
