@@ -30,3 +30,67 @@ export async function mapLimited<T, R>(
   if (failures.length > 0) throw failures.reduce((a, b) => (b.index < a.index ? b : a)).error;
   return results;
 }
+
+/**
+ * Packages read whole at once while a publish plans (signature checks and signing of rpms, Arch packages
+ * and apks): enough to overlap reads and WebCrypto's verifications on the thread pool with the main thread.
+ */
+export const PREPARE_CONCURRENCY = 8;
+
+/** Work started ahead of a loop that awaits it item by item (see {@link prefetch}). */
+export interface Prefetched<K, R> {
+  /** The promise of the work for `key`, started now if it had not begun; undefined for a key not given. */
+  get(key: K): Promise<R> | undefined;
+  /** Starts nothing more (work under way finishes); call it when the loop ends, however it ends. */
+  stop(): void;
+}
+
+/**
+ * Starts `work` for the first item of each key (`keyOf` undefined or throwing: none), at most `limit` at a
+ * time, in the items' order, for a loop that then awaits `get(key)` item by item: the loop sees each result
+ * and each error where its sequential code would have, while the reads and signature checks of the items
+ * after it run meanwhile. A rejection nobody awaits is not reported as unhandled.
+ *
+ * @example const ahead = prefetch(inputs, (i) => i.identity, 8, prepare); try { for (…) await ahead.get(id); } finally { ahead.stop(); }
+ */
+export function prefetch<T, K, R>(
+  items: readonly T[],
+  keyOf: (item: T) => K | undefined,
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Prefetched<K, R> {
+  const entries = new Map<K, { item: T; promise?: Promise<R> }>();
+  for (const item of items) {
+    let key: K | undefined;
+    try {
+      key = keyOf(item);
+    } catch {
+      key = undefined;
+    }
+    if (key !== undefined && !entries.has(key)) entries.set(key, { item });
+  }
+  const queue = [...entries.values()];
+  let stopped = false;
+  const start = (entry: { item: T; promise?: Promise<R> }): Promise<R> => {
+    entry.promise ??= work(entry.item);
+    entry.promise.catch(() => {});
+    return entry.promise;
+  };
+  const lane = async (): Promise<void> => {
+    for (let entry = queue.shift(); entry !== undefined && !stopped; entry = queue.shift()) {
+      if (entry.promise !== undefined) continue;
+      await start(entry).catch(() => {});
+    }
+  };
+  for (let i = 0; i < Math.max(1, Math.floor(limit) || 1); i++) void lane();
+  return {
+    get(key) {
+      const entry = entries.get(key);
+      return entry === undefined ? undefined : start(entry);
+    },
+    stop() {
+      stopped = true;
+      queue.length = 0;
+    },
+  };
+}

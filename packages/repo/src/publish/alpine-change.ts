@@ -11,6 +11,7 @@ import { signApk } from "@packyard/formats/apk";
 import { apkIndexInfo } from "../apkindex/index.ts";
 import { type CatalogueTarget, catalogueTarget, targetsOf } from "../catalogue/index.ts";
 import { RepoError } from "../errors.ts";
+import { PREPARE_CONCURRENCY, prefetch } from "../limit.ts";
 import { digestStream } from "../verify/digests.ts";
 import type { PoolWrite } from "./apt-change.ts";
 import { apkKeyRecord } from "./commit.ts";
@@ -329,75 +330,96 @@ export async function changeAlpineRoots(args: {
     }
   }
   const prepared = new Map<string, PreparedApk>();
-  for (const input of args.add) {
-    const info = apkInfoOf(input);
-    const where = input.name ?? `${info.name}-${info.versionString}.apk`;
-    if (args.signers.length === 0) {
-      throw new RepoError(
-        "MISSING_KEY",
-        `${where}: Alpine repositories are signed with an RSA key, and none was given; pass --apk-key (make one with \`packyard keygen --type rsa\`)`,
-        { path: where, expected: "an RSA private key (PEM)" },
-      );
+  // Signing or checking each new apk reads it whole: the next ones are read meanwhile.
+  const heldIdentities = new Set<string>();
+  for (const { state } of args.roots.values())
+    if (state.family === "alpine") for (const p of state.packages) heldIdentities.add(p.identity);
+  const ahead = prefetch(
+    args.signers.length === 0 ? [] : args.add,
+    (input) => {
+      const identity = apkInfoOf(input).raw.controlSha1;
+      return heldIdentities.has(identity) ? undefined : identity;
+    },
+    PREPARE_CONCURRENCY,
+    (input) => prepareApk(input, args.signers),
+  );
+  try {
+    for (const input of args.add) {
+      const info = apkInfoOf(input);
+      const where = input.name ?? `${info.name}-${info.versionString}.apk`;
+      if (args.signers.length === 0) {
+        throw new RepoError(
+          "MISSING_KEY",
+          `${where}: Alpine repositories are signed with an RSA key, and none was given; pass --apk-key (make one with \`packyard keygen --type rsa\`)`,
+          { path: where, expected: "an RSA private key (PEM)" },
+        );
+      }
+      const arch = info.archString;
+      const identity = info.raw.controlSha1;
+      const index = apkIndexInfo(info, where);
+      const dests = args.plans.flatMap((plan) => {
+        const arches = arch === "noarch" ? plan.arches : plan.arches.filter((a) => a === arch);
+        if (arches.length === 0) {
+          throw new RepoError(
+            "ARCH_NOT_IN_REPO",
+            `${where}: architecture ${arch} is not served by ${plan.target.id} (${plan.arches.join(", ")}); add it with --apk-arch ${arch}`,
+            { path: where, expected: plan.arches, found: arch },
+          );
+        }
+        return arches.map((a) => alpineRoot(plan.target.layout.branch, plan.repo, a));
+      });
+      for (const root of dests) {
+        const change = changes.get(root)!;
+        const same = change.held.get(id({ name: info.name, version: info.versionString }));
+        if (same !== undefined && same.identity === identity) {
+          if (!change.added.includes(same)) change.unchanged.push(same);
+          continue;
+        }
+        if (same !== undefined) {
+          // apk asks for `<P>-<V>.apk` by name: another build under a held name would reach clients and caches
+          // that hold the old index with the wrong bytes, so not even `replace` may write it.
+          throw new RepoError(
+            "REPO_CONFLICT",
+            `${where}: ${root} already holds ${info.name} ${info.versionString} with other content (C: ${same.alpine?.checksum}, this one ${index.checksum}); apk fetches ${info.name}-${info.versionString}.apk by name, so another build needs another version: bump the -r release${args.replace ? " (--replace cannot apply: the file name is fixed)" : ""}`,
+            { path: where, key: same.key, expected: same.identity, found: identity },
+          );
+        }
+        let p = prepared.get(identity);
+        if (p === undefined) {
+          p = await (ahead.get(identity) ?? prepareApk(input, args.signers));
+          prepared.set(identity, p);
+        }
+        const key = `${root}/${info.name}-${info.versionString}.apk`;
+        const once = args.ever.get(key);
+        if (once !== undefined && once.sha256 !== p.digests.sha256) {
+          throw new RepoError(
+            "REPO_CONFLICT",
+            `${where}: ${key} once held other bytes (sha256 ${once.sha256.slice(0, 16)}…, removed since); apk fetches it by that name and caches may still hold the old file, so another build needs another version: bump the -r release`,
+            { path: where, key, expected: once.sha256, found: p.digests.sha256 },
+          );
+        }
+        const record: PackageRecord = {
+          name: info.name,
+          version: info.versionString,
+          arch,
+          key,
+          size: p.size,
+          digests: p.digests,
+          identity,
+          added: args.now.toISOString(),
+          alpine: index,
+        };
+        const prep = p;
+        writes.push({
+          key,
+          input: { ...input, source: { size: prep.size, open: () => prep.open() } },
+          record,
+        });
+        putRecord(change, id(record), record, same);
+      }
     }
-    const arch = info.archString;
-    const identity = info.raw.controlSha1;
-    const index = apkIndexInfo(info, where);
-    const dests = args.plans.flatMap((plan) => {
-      const arches = arch === "noarch" ? plan.arches : plan.arches.filter((a) => a === arch);
-      if (arches.length === 0) {
-        throw new RepoError(
-          "ARCH_NOT_IN_REPO",
-          `${where}: architecture ${arch} is not served by ${plan.target.id} (${plan.arches.join(", ")}); add it with --apk-arch ${arch}`,
-          { path: where, expected: plan.arches, found: arch },
-        );
-      }
-      return arches.map((a) => alpineRoot(plan.target.layout.branch, plan.repo, a));
-    });
-    for (const root of dests) {
-      const change = changes.get(root)!;
-      const same = change.held.get(id({ name: info.name, version: info.versionString }));
-      if (same !== undefined && same.identity === identity) {
-        if (!change.added.includes(same)) change.unchanged.push(same);
-        continue;
-      }
-      if (same !== undefined) {
-        // apk asks for `<P>-<V>.apk` by name: another build under a held name would reach clients and caches
-        // that hold the old index with the wrong bytes, so not even `replace` may write it.
-        throw new RepoError(
-          "REPO_CONFLICT",
-          `${where}: ${root} already holds ${info.name} ${info.versionString} with other content (C: ${same.alpine?.checksum}, this one ${index.checksum}); apk fetches ${info.name}-${info.versionString}.apk by name, so another build needs another version: bump the -r release${args.replace ? " (--replace cannot apply: the file name is fixed)" : ""}`,
-          { path: where, key: same.key, expected: same.identity, found: identity },
-        );
-      }
-      let p = prepared.get(identity);
-      if (p === undefined) {
-        p = await prepareApk(input, args.signers);
-        prepared.set(identity, p);
-      }
-      const key = `${root}/${info.name}-${info.versionString}.apk`;
-      const once = args.ever.get(key);
-      if (once !== undefined && once.sha256 !== p.digests.sha256) {
-        throw new RepoError(
-          "REPO_CONFLICT",
-          `${where}: ${key} once held other bytes (sha256 ${once.sha256.slice(0, 16)}…, removed since); apk fetches it by that name and caches may still hold the old file, so another build needs another version: bump the -r release`,
-          { path: where, key, expected: once.sha256, found: p.digests.sha256 },
-        );
-      }
-      const record: PackageRecord = {
-        name: info.name,
-        version: info.versionString,
-        arch,
-        key,
-        size: p.size,
-        digests: p.digests,
-        identity,
-        added: args.now.toISOString(),
-        alpine: index,
-      };
-      const prep = p;
-      writes.push({ key, input: { ...input, source: { size: prep.size, open: () => prep.open() } }, record });
-      putRecord(change, id(record), record, same);
-    }
+  } finally {
+    ahead.stop();
   }
   for (const change of changes.values()) {
     settleChange(change, {

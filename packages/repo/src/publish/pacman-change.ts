@@ -9,6 +9,7 @@ import { archlinuxFormat, type OpenPGPSigner, type PackageInfo, readPackage } fr
 import { signArchlinux } from "@packyard/formats/archlinux";
 import { catalogueTarget } from "../catalogue/index.ts";
 import { RepoError } from "../errors.ts";
+import { PREPARE_CONCURRENCY, prefetch } from "../limit.ts";
 import { pacmanIndexInfo } from "../pacman/index.ts";
 import { sha256Hex } from "./state-io.ts";
 import type { PoolWrite } from "./apt-change.ts";
@@ -332,91 +333,113 @@ export async function changePacmanRoots(args: {
     changes.set(root, change);
   }
   const signatures = new Map<string, PreparedSignature>();
-  for (const input of args.add) {
-    const info = pacmanInfoOf(input);
-    const where = input.name ?? `${info.name}-${info.versionString}-${info.archString}`;
-    const arch = info.archString;
-    const dests = arch === "any" ? args.plan.arches : args.plan.arches.filter((a) => a === arch);
-    if (dests.length === 0) {
-      throw new RepoError(
-        "ARCH_NOT_IN_REPO",
-        `${where}: architecture ${arch} is not served by pacman repository ${args.plan.repo} (${args.plan.arches.join(", ")}); add it with --pacman-arch ${arch}`,
-        { path: where, expected: args.plan.arches, found: arch },
-      );
-    }
-    const identity = info.artifact.digests.sha256;
-    const index = pacmanIndexInfo(info, where);
-    for (const a of dests) {
-      const root = pacmanRoot(args.plan.repo, a);
-      const change = changes.get(root)!;
-      const same = change.held.get(info.name);
-      if (same !== undefined) {
-        if (same.identity === identity) {
-          if (!change.added.includes(same)) change.unchanged.push(same);
-          continue;
+  // Checking or making each new package's signature reads it whole: the next ones are read meanwhile.
+  const heldIdentities = new Set<string>();
+  for (const { state } of args.roots.values())
+    if (state.family === "archlinux") for (const p of state.packages) heldIdentities.add(p.identity);
+  const ahead = prefetch(
+    args.add,
+    (input) => {
+      const identity = (input.info as PackageInfo).artifact.digests.sha256;
+      return heldIdentities.has(identity) ? undefined : identity;
+    },
+    PREPARE_CONCURRENCY,
+    (input) => preparePacmanSignature(input, args.signers, args.options?.resign ?? false),
+  );
+  try {
+    for (const input of args.add) {
+      const info = pacmanInfoOf(input);
+      const where = input.name ?? `${info.name}-${info.versionString}-${info.archString}`;
+      const arch = info.archString;
+      const dests = arch === "any" ? args.plan.arches : args.plan.arches.filter((a) => a === arch);
+      if (dests.length === 0) {
+        throw new RepoError(
+          "ARCH_NOT_IN_REPO",
+          `${where}: architecture ${arch} is not served by pacman repository ${args.plan.repo} (${args.plan.arches.join(", ")}); add it with --pacman-arch ${arch}`,
+          { path: where, expected: args.plan.arches, found: arch },
+        );
+      }
+      const identity = info.artifact.digests.sha256;
+      const index = pacmanIndexInfo(info, where);
+      for (const a of dests) {
+        const root = pacmanRoot(args.plan.repo, a);
+        const change = changes.get(root)!;
+        const same = change.held.get(info.name);
+        if (same !== undefined) {
+          if (same.identity === identity) {
+            if (!change.added.includes(same)) change.unchanged.push(same);
+            continue;
+          }
+          const order = compare(same.version, info.versionString);
+          if (order > 0) {
+            warnings.push({
+              code: "PACMAN_NOT_NEWEST",
+              root,
+              message: `${where}: not added to ${root}: it holds ${info.name} ${same.version}, newer than ${info.versionString} (a pacman database lists one version per name)`,
+            });
+            continue;
+          }
+          if (order === 0 && !args.replace) {
+            throw new RepoError(
+              "REPO_CONFLICT",
+              `${where}: ${root} already holds ${info.name} ${info.versionString} with other content (sha256 ${same.identity.slice(0, 16)}…, this one ${identity.slice(0, 16)}…); bump pkgrel, or give --replace`,
+              { path: where, key: same.key, expected: same.identity, found: identity },
+            );
+          }
         }
-        const order = compare(same.version, info.versionString);
-        if (order > 0) {
-          warnings.push({
-            code: "PACMAN_NOT_NEWEST",
-            root,
-            message: `${where}: not added to ${root}: it holds ${info.name} ${same.version}, newer than ${info.versionString} (a pacman database lists one version per name)`,
-          });
-          continue;
+        let sig = signatures.get(identity);
+        if (sig === undefined) {
+          sig = await (ahead.get(identity) ??
+            preparePacmanSignature(input, args.signers, args.options?.resign ?? false));
+          signatures.set(identity, sig);
         }
-        if (order === 0 && !args.replace) {
-          throw new RepoError(
-            "REPO_CONFLICT",
-            `${where}: ${root} already holds ${info.name} ${info.versionString} with other content (sha256 ${same.identity.slice(0, 16)}…, this one ${identity.slice(0, 16)}…); bump pkgrel, or give --replace`,
-            { path: where, key: same.key, expected: same.identity, found: identity },
+        const sigSha = sha256Hex(sig.bytes);
+        const ext = packageExtension(input.name);
+        let file = pacmanFileName(info, ext);
+        if (used(`${root}/${file}`, identity) || used(`${root}/${file}.sig`, sigSha))
+          file = pacmanFileName(info, ext, identity.slice(0, 16));
+        if (used(`${root}/${file}`, identity) || used(`${root}/${file}.sig`, sigSha))
+          file = pacmanFileName(
+            info,
+            ext,
+            sha256Hex(new TextEncoder().encode(identity + sigSha)).slice(0, 16),
           );
+        const key = `${root}/${file}`;
+        const record: PackageRecord = {
+          name: info.name,
+          version: info.versionString,
+          arch,
+          key,
+          size: info.artifact.size,
+          digests: { ...info.artifact.digests },
+          identity,
+          added: args.now.toISOString(),
+          archlinux: index,
+          signature: {
+            key: `${key}.sig`,
+            size: sig.bytes.length,
+            sha256: sigSha,
+            base64: Buffer.from(sig.bytes).toString("base64"),
+          },
+          signedBy: sig.signedBy,
+        };
+        if (!present(key, identity)) writes.push({ key, input, record });
+        if (!present(record.signature!.key, sigSha)) {
+          const bytes = sig.bytes;
+          writes.push({
+            key: record.signature!.key,
+            input: { source: bytesInput(bytes), name: `${where}.sig` },
+            record,
+            expect: { size: bytes.length, sha256: sigSha },
+          });
         }
+        keyHolds.set(key, identity);
+        keyHolds.set(record.signature!.key, sigSha);
+        putRecord(change, info.name, record, same);
       }
-      let sig = signatures.get(identity);
-      if (sig === undefined) {
-        sig = await preparePacmanSignature(input, args.signers, args.options?.resign ?? false);
-        signatures.set(identity, sig);
-      }
-      const sigSha = sha256Hex(sig.bytes);
-      const ext = packageExtension(input.name);
-      let file = pacmanFileName(info, ext);
-      if (used(`${root}/${file}`, identity) || used(`${root}/${file}.sig`, sigSha))
-        file = pacmanFileName(info, ext, identity.slice(0, 16));
-      if (used(`${root}/${file}`, identity) || used(`${root}/${file}.sig`, sigSha))
-        file = pacmanFileName(info, ext, sha256Hex(new TextEncoder().encode(identity + sigSha)).slice(0, 16));
-      const key = `${root}/${file}`;
-      const record: PackageRecord = {
-        name: info.name,
-        version: info.versionString,
-        arch,
-        key,
-        size: info.artifact.size,
-        digests: { ...info.artifact.digests },
-        identity,
-        added: args.now.toISOString(),
-        archlinux: index,
-        signature: {
-          key: `${key}.sig`,
-          size: sig.bytes.length,
-          sha256: sigSha,
-          base64: Buffer.from(sig.bytes).toString("base64"),
-        },
-        signedBy: sig.signedBy,
-      };
-      if (!present(key, identity)) writes.push({ key, input, record });
-      if (!present(record.signature!.key, sigSha)) {
-        const bytes = sig.bytes;
-        writes.push({
-          key: record.signature!.key,
-          input: { source: bytesInput(bytes), name: `${where}.sig` },
-          record,
-          expect: { size: bytes.length, sha256: sigSha },
-        });
-      }
-      keyHolds.set(key, identity);
-      keyHolds.set(record.signature!.key, sigSha);
-      putRecord(change, info.name, record, same);
     }
+  } finally {
+    ahead.stop();
   }
   for (const change of changes.values()) {
     settleChange(change, {

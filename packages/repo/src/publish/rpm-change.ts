@@ -10,6 +10,7 @@ import { signRpm } from "@packyard/formats/rpm";
 import { escapeKeySegment, poolPrefix } from "../apt/pool.ts";
 import { type CatalogueTarget, catalogueTarget, targetsOf } from "../catalogue/index.ts";
 import { RepoError } from "../errors.ts";
+import { PREPARE_CONCURRENCY, prefetch } from "../limit.ts";
 import { digestStream, type ObjectDigests } from "../verify/digests.ts";
 import { rpmIndexInfo } from "../rpmmd/info.ts";
 import { type PoolWrite, sortRecordsBy } from "./apt-change.ts";
@@ -466,97 +467,111 @@ export async function changeRpmRoots(args: {
   }
   const writes: PoolWrite[] = [];
   const prepared = new Map<string, PreparedRpm>();
-  for (const input of args.add) {
-    const info = rpmInfoOf(input);
-    const where = input.name ?? `${info.name}-${info.versionString}.${info.archString}.rpm`;
-    const arch = info.archString;
-    const dests = args.targets.flatMap((t) => {
-      const arches = arch === "noarch" ? t.arches : t.arches.filter((a) => a === arch);
-      if (arches.length === 0) {
-        throw new RepoError(
-          "ARCH_NOT_IN_REPO",
-          `${where}: architecture ${arch} is not served by ${t.target.id} (${t.arches.join(", ")}); add it with --rpm-arch ${arch}`,
-          { path: where, expected: t.arches, found: arch },
-        );
-      }
-      return arches.map((a) => rpmRoot(t.path, a));
-    });
-    const identity = info.raw.headerSha256;
-    for (const root of dests) {
-      const change = changes.get(root)!;
-      const key = id({ name: info.name, version: info.versionString, arch });
-      const same = change.held.get(key);
-      if (same !== undefined && same.identity === identity) {
-        if (!change.added.includes(same)) change.unchanged.push(same);
-        continue;
-      }
-      if (same !== undefined && !args.replace) {
-        throw new RepoError(
-          "REPO_CONFLICT",
-          `${where}: ${root} already holds ${info.name} ${info.versionString} ${arch} with other content (header sha256 ${same.identity.slice(0, 16)}…, this one ${identity.slice(0, 16)}…); bump the release, or give --replace`,
-          { path: where, key: same.key, expected: same.identity, found: identity },
-        );
-      }
-      let stored = byIdentity.get(identity);
-      let record: PackageRecord;
-      if (stored !== undefined) {
-        record = {
-          ...stored,
-          added: args.now.toISOString(),
-          rpm: rpmIndexInfo(info, {
-            headerStart: stored.rpm!.headerRange.start,
-            changelogLimit: change.settings.changelogLimit,
-          }),
-        };
-      } else {
-        let p = prepared.get(identity);
-        if (p === undefined) {
-          p = await prepareRpm(input, args.signers, args.options?.resign ?? false);
-          prepared.set(identity, p);
+  // Signing or checking the signature of each new rpm reads it whole: the next ones are read meanwhile.
+  const ahead = prefetch(
+    args.add,
+    (input) => {
+      const identity = rpmInfoOf(input).raw.headerSha256;
+      return byIdentity.has(identity) ? undefined : identity;
+    },
+    PREPARE_CONCURRENCY,
+    (input) => prepareRpm(input, args.signers, args.options?.resign ?? false),
+  );
+  try {
+    for (const input of args.add) {
+      const info = rpmInfoOf(input);
+      const where = input.name ?? `${info.name}-${info.versionString}.${info.archString}.rpm`;
+      const arch = info.archString;
+      const dests = args.targets.flatMap((t) => {
+        const arches = arch === "noarch" ? t.arches : t.arches.filter((a) => a === arch);
+        if (arches.length === 0) {
+          throw new RepoError(
+            "ARCH_NOT_IN_REPO",
+            `${where}: architecture ${arch} is not served by ${t.target.id} (${t.arches.join(", ")}); add it with --rpm-arch ${arch}`,
+            { path: where, expected: t.arches, found: arch },
+          );
         }
-        let poolKey = rpmPoolKey({
-          name: info.name,
-          ver: rpmVer(info),
-          rel: rpmRel(info),
-          arch,
-        });
-        const holds = keyHolds.get(poolKey) ?? args.ever.get(poolKey)?.sha256;
-        if (holds !== undefined && holds !== p.digests.sha256) {
-          const slash = poolKey.lastIndexOf("/");
-          poolKey = `${poolKey.slice(0, slash)}/${p.digests.sha256.slice(0, 16)}${poolKey.slice(slash)}`;
+        return arches.map((a) => rpmRoot(t.path, a));
+      });
+      const identity = info.raw.headerSha256;
+      for (const root of dests) {
+        const change = changes.get(root)!;
+        const key = id({ name: info.name, version: info.versionString, arch });
+        const same = change.held.get(key);
+        if (same !== undefined && same.identity === identity) {
+          if (!change.added.includes(same)) change.unchanged.push(same);
+          continue;
         }
-        record = {
-          name: info.name,
-          version: info.versionString,
-          arch,
-          key: poolKey,
-          size: p.size,
-          digests: p.digests,
-          identity,
-          added: args.now.toISOString(),
-          rpm: rpmIndexInfo(info, {
-            headerStart: p.headerStart,
-            changelogLimit: change.settings.changelogLimit,
-          }),
-          signedBy: p.signedBy,
-        };
-        stored = record;
-        byIdentity.set(identity, record);
-        const present =
-          keyHolds.get(poolKey) === p.digests.sha256 ||
-          (args.ever.get(poolKey)?.sha256 === p.digests.sha256 && args.ever.get(poolKey)?.present === true);
-        keyHolds.set(poolKey, p.digests.sha256);
-        if (!present) {
-          const prep = p;
-          writes.push({
-            key: poolKey,
-            input: { ...input, source: { size: prep.size, open: () => prep.open() } },
-            record,
+        if (same !== undefined && !args.replace) {
+          throw new RepoError(
+            "REPO_CONFLICT",
+            `${where}: ${root} already holds ${info.name} ${info.versionString} ${arch} with other content (header sha256 ${same.identity.slice(0, 16)}…, this one ${identity.slice(0, 16)}…); bump the release, or give --replace`,
+            { path: where, key: same.key, expected: same.identity, found: identity },
+          );
+        }
+        let stored = byIdentity.get(identity);
+        let record: PackageRecord;
+        if (stored !== undefined) {
+          record = {
+            ...stored,
+            added: args.now.toISOString(),
+            rpm: rpmIndexInfo(info, {
+              headerStart: stored.rpm!.headerRange.start,
+              changelogLimit: change.settings.changelogLimit,
+            }),
+          };
+        } else {
+          let p = prepared.get(identity);
+          if (p === undefined) {
+            p = await (ahead.get(identity) ?? prepareRpm(input, args.signers, args.options?.resign ?? false));
+            prepared.set(identity, p);
+          }
+          let poolKey = rpmPoolKey({
+            name: info.name,
+            ver: rpmVer(info),
+            rel: rpmRel(info),
+            arch,
           });
+          const holds = keyHolds.get(poolKey) ?? args.ever.get(poolKey)?.sha256;
+          if (holds !== undefined && holds !== p.digests.sha256) {
+            const slash = poolKey.lastIndexOf("/");
+            poolKey = `${poolKey.slice(0, slash)}/${p.digests.sha256.slice(0, 16)}${poolKey.slice(slash)}`;
+          }
+          record = {
+            name: info.name,
+            version: info.versionString,
+            arch,
+            key: poolKey,
+            size: p.size,
+            digests: p.digests,
+            identity,
+            added: args.now.toISOString(),
+            rpm: rpmIndexInfo(info, {
+              headerStart: p.headerStart,
+              changelogLimit: change.settings.changelogLimit,
+            }),
+            signedBy: p.signedBy,
+          };
+          stored = record;
+          byIdentity.set(identity, record);
+          const present =
+            keyHolds.get(poolKey) === p.digests.sha256 ||
+            (args.ever.get(poolKey)?.sha256 === p.digests.sha256 && args.ever.get(poolKey)?.present === true);
+          keyHolds.set(poolKey, p.digests.sha256);
+          if (!present) {
+            const prep = p;
+            writes.push({
+              key: poolKey,
+              input: { ...input, source: { size: prep.size, open: () => prep.open() } },
+              record,
+            });
+          }
         }
+        putRecord(change, key, record, same);
       }
-      putRecord(change, key, record, same);
     }
+  } finally {
+    ahead.stop();
   }
   for (const change of changes.values()) {
     settleChange(change, {

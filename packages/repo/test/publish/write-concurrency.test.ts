@@ -1,10 +1,11 @@
-// Blobs are written a few at a time (EngineOptions.writeConcurrency): the repository is byte-identical
+// Blobs are written a few at a time (and packages read ahead while a publish plans: prefetch) (EngineOptions.writeConcurrency): the repository is byte-identical
 // whatever the number, never more than that many puts are under way, every state is written before any
 // other blob and every index after the last blob, and a bad setting is refused before anything is written.
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import type { OpenPGPSigner } from "@packyard/formats";
 import { mapLimited, memoryStorage, publish, type PublishInput, type Storage } from "@packyard/repo";
+import { prefetch } from "../../src/limit.ts";
 import { testRpm } from "@packyard/testkit/debs";
 import { openpgpTestKey } from "@packyard/testkit/keyrings";
 import { clockAt, rejectsWith } from "./engine-support.ts";
@@ -135,4 +136,50 @@ test("mapLimited keeps the items' order, runs at most `limit` at once, and after
     /^Error: item 1$/,
   );
   assert.deepEqual(begun, [0, 1, 2, 3]);
+});
+
+test("prefetch runs ahead at most `limit` at a time, once per key, and its errors reach the loop where it asks", async () => {
+  let running = 0;
+  let most = 0;
+  const started: string[] = [];
+  const items = ["a", "b", "a", "skip", "c", "bad", "d", "e"];
+  const ahead = prefetch(
+    items,
+    (i) => {
+      if (i === "skip") throw new Error("not a key");
+      return i;
+    },
+    2,
+    async (i) => {
+      started.push(i);
+      running++;
+      most = Math.max(most, running);
+      await new Promise((r) => setTimeout(r, 5));
+      running--;
+      if (i === "bad") throw new Error(`bad item ${i}`);
+      return i.toUpperCase();
+    },
+  );
+  assert.equal(ahead.get("skip"), undefined, "a key that threw is not prefetched");
+  const seen: string[] = [];
+  try {
+    for (const i of items) {
+      if (i === "skip") continue;
+      seen.push(await ahead.get(i)!);
+    }
+    assert.fail("the loop should have stopped at the bad item");
+  } catch (e) {
+    assert.match(String(e), /bad item bad/);
+  } finally {
+    ahead.stop();
+  }
+  assert.deepEqual(seen, ["A", "B", "A", "C"]);
+  assert.equal(most, 2);
+  // Ran in order, each key once; after stop() nothing more starts (at most the two lanes' items after "bad").
+  await new Promise((r) => setTimeout(r, 30));
+  assert.deepEqual(started.slice(0, 4), ["a", "b", "c", "bad"]);
+  assert.ok(started.length <= 6, started.join(" "));
+  const before = started.length;
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(started.length, before, "nothing starts after stop()");
 });
