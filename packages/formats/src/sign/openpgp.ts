@@ -543,7 +543,27 @@ export interface DetachedVerification {
   reason?: string;
 }
 
-async function readPublicKeys(key: string | Uint8Array): Promise<openpgp.Key[]> {
+/**
+ * Public keys read from the same text before, newest last (at most {@link PUBLIC_KEY_CACHE_ENTRIES}): a
+ * publish checks thousands of package signatures against one key, and a key read afresh has its own
+ * binding signatures verified again by every verification (openpgp.js remembers that on the key object).
+ */
+const publicKeyCache = new Map<string, Promise<openpgp.Key[]>>();
+const PUBLIC_KEY_CACHE_ENTRIES = 16;
+
+function readPublicKeys(key: string | Uint8Array): Promise<openpgp.Key[]> {
+  if (typeof key !== "string") return parsePublicKeys(key);
+  const hit = publicKeyCache.get(key);
+  if (hit !== undefined) return hit;
+  const read = parsePublicKeys(key).then((keys) => keys.map((k) => k.toPublic()));
+  publicKeyCache.set(key, read);
+  read.catch(() => publicKeyCache.delete(key));
+  if (publicKeyCache.size > PUBLIC_KEY_CACHE_ENTRIES)
+    publicKeyCache.delete(publicKeyCache.keys().next().value!);
+  return read;
+}
+
+async function parsePublicKeys(key: string | Uint8Array): Promise<openpgp.Key[]> {
   const armored = isArmored(key);
   try {
     return armored !== undefined
