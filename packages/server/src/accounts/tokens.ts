@@ -4,32 +4,19 @@
  * {@link grantToken} holds the rules of what a request may be granted; the API's token routes
  * (app/plugins/accounts.ts) and the web interface's tokens page (web/pages/settings.ts) both call it.
  */
-import { createHash, randomBytes } from "node:crypto";
 import { actsAsAdmin, type Principal, projectAccess } from "../app/authz.ts";
 import type { Db, Queryable } from "../db/db.ts";
 import { ServerError } from "../errors.ts";
+import { newToken, type Scope, SCOPES, tokenHash } from "./token-string.ts";
 
-/** What a token may be used for. */
-export type Scope = "read" | "write" | "publish" | "keys" | "admin";
-
-/** Every scope, in the order lists show them. */
-export const SCOPES: readonly Scope[] = ["read", "write", "publish", "keys", "admin"];
-
-/** The prefix every packyard token starts with (secret scanners can match it). */
-export const TOKEN_PREFIX = "pky_";
-
-/** A token's shape: the prefix and 43 base64url characters (32 bytes). */
-export const TOKEN_PATTERN = /^pky_[A-Za-z0-9_-]{43}$/;
-
-/** A new token string. */
-export function newToken(): string {
-  return TOKEN_PREFIX + randomBytes(32).toString("base64url");
-}
-
-/** The SHA-256 of a token string, as stored. */
-export function tokenHash(token: string): Uint8Array {
-  return new Uint8Array(createHash("sha256").update(token, "utf8").digest());
-}
+export {
+  newToken,
+  type Scope,
+  SCOPES,
+  TOKEN_PATTERN,
+  TOKEN_PREFIX,
+  tokenHash,
+} from "./token-string.ts";
 
 /** A token as lists show it (never the token string). */
 export interface TokenInfo {

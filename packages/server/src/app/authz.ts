@@ -22,7 +22,7 @@
  * `last_used_at` is written at most once a minute per token.
  */
 import type { FastifyRequest, RouteOptions } from "fastify";
-import { type Scope, SCOPES, TOKEN_PATTERN, tokenHash } from "../accounts/tokens.ts";
+import { type Scope, SCOPES, TOKEN_PATTERN, tokenHash } from "../accounts/token-string.ts";
 import type { Db } from "../db/db.ts";
 import { ServerError } from "../errors.ts";
 import {
