@@ -244,10 +244,12 @@ async function besideSignature(file: Named): Promise<Named | undefined> {
 }
 
 /**
- * Files stat'ed, sniffed and read at once: enough to keep the disk busy while the main thread parses (a
- * first publish of 5,000 packages waited on one read at a time).
+ * Files stat'ed and sniffed at once, and packages read whole at once: enough to keep the disk busy while
+ * the main thread parses (a first publish of 5,000 packages waited on one read at a time), few enough
+ * readers that their decoders' windows stay bounded (a zstd --ultra package may need 128 MiB).
  */
 const FILE_CONCURRENCY = 16;
+const READ_CONCURRENCY = 4;
 
 /**
  * The inputs from command-line files (paths relative to `cwd`): packages (read once each, format
@@ -331,7 +333,7 @@ export async function inputsFromFiles(
     }
   }
 
-  const read = await mapLimited(packages, FILE_CONCURRENCY, async ({ file, source }) => {
+  const read = await mapLimited(packages, READ_CONCURRENCY, async ({ file, source }) => {
     const info = await readPackage(source, basename(file.path)).catch((e: unknown) => {
       throw aboutFile(file.shown, e);
     });

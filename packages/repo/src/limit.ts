@@ -33,9 +33,10 @@ export async function mapLimited<T, R>(
 
 /**
  * Packages read whole at once while a publish plans (signature checks and signing of rpms, Arch packages
- * and apks): enough to overlap reads and WebCrypto's verifications on the thread pool with the main thread.
+ * and apks): enough to overlap reads and WebCrypto's verifications on the thread pool with the main
+ * thread, few enough that their decoders' windows (up to 128 MiB for a zstd --ultra package) stay bounded.
  */
-export const PREPARE_CONCURRENCY = 8;
+export const PREPARE_CONCURRENCY = 4;
 
 /** Work started ahead of a loop that awaits it item by item (see {@link prefetch}). */
 export interface Prefetched<K, R> {
@@ -72,8 +73,14 @@ export function prefetch<T, K, R>(
   const queue = [...entries.values()];
   let stopped = false;
   const start = (entry: { item: T; promise?: Promise<R> }): Promise<R> => {
-    entry.promise ??= work(entry.item);
-    entry.promise.catch(() => {});
+    if (entry.promise === undefined) {
+      try {
+        entry.promise = work(entry.item);
+      } catch (e) {
+        entry.promise = Promise.reject(e);
+      }
+      entry.promise.catch(() => {});
+    }
     return entry.promise;
   };
   const lane = async (): Promise<void> => {

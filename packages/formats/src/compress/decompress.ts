@@ -6,7 +6,7 @@
  * with the cause kept; errors thrown by the input itself pass through untouched.
  */
 import zlib from "node:zlib";
-import { peekStream } from "../bytes/bytes.ts";
+import { concatBytes, peekStream } from "../bytes/bytes.ts";
 import { FormatError, isPackyardError } from "../errors.ts";
 import { type ReadLimits, resolveLimits } from "../limits.ts";
 import { bunzip2 } from "./bzip2.ts";
@@ -152,10 +152,12 @@ async function* guarded(
 /**
  * gzip input up to this size is inflated in one synchronous call when it inflates to at most
  * {@link SYNC_GUNZIP_MAX_OUT} bytes: a stream per member costs ~0.1 ms of set-up, most of the time of a
- * small package's control.tar.gz (a first publish of 5,000 debs reads 10,000 of them).
+ * small package's control.tar.gz (a first publish of 5,000 debs reads 10,000 of them). 1 MiB out keeps
+ * the main thread blocked for a few milliseconds at most (a server reads uploads on it); more is streamed
+ * from the start, the dropped work counted.
  */
-const SYNC_GUNZIP_MAX_IN = 256 * 1024;
-const SYNC_GUNZIP_MAX_OUT = 8 * 1024 * 1024;
+export const SYNC_GUNZIP_MAX_IN = 256 * 1024;
+export const SYNC_GUNZIP_MAX_OUT = 1024 * 1024;
 
 /**
  * The input whole, when it ends within `max` bytes (one chunk is not copied); otherwise the input replayed
@@ -171,7 +173,7 @@ async function wholeIfSmall(
   for (;;) {
     const r = await it.next();
     if (r.done) {
-      const whole = seen.length === 1 ? seen[0]! : concatAll(seen, have);
+      const whole = seen.length === 1 ? seen[0]! : concatBytes(seen);
       return { whole, stream: once(whole) };
     }
     seen.push(r.value);
@@ -187,16 +189,6 @@ async function wholeIfSmall(
     }
   }
   return { stream: replay() };
-}
-
-function concatAll(parts: readonly Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
@@ -372,19 +364,9 @@ export async function decompressBytes(
   opts: DecompressOptions = {},
 ): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  let total = 0;
   async function* one(): AsyncGenerator<Uint8Array> {
     yield bytes;
   }
-  for await (const chunk of decompress(one(), algo, opts)) {
-    parts.push(chunk);
-    total += chunk.length;
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  for await (const chunk of decompress(one(), algo, opts)) parts.push(chunk);
+  return concatBytes(parts);
 }

@@ -544,15 +544,17 @@ export interface DetachedVerification {
 }
 
 /**
- * Public keys read from the same text before, newest last (at most {@link PUBLIC_KEY_CACHE_ENTRIES}): a
- * publish checks thousands of package signatures against one key, and a key read afresh has its own
- * binding signatures verified again by every verification (openpgp.js remembers that on the key object).
+ * Public keys read from the same text before, for verifications that ignore dates, oldest first (at most
+ * {@link PUBLIC_KEY_CACHE_ENTRIES}): a publish checks thousands of package signatures against one key, and
+ * a key read afresh has its own binding signatures verified again by every verification (openpgp.js
+ * remembers that on the key object). Only for `date: null`: openpgp.js also marks a binding it found
+ * revoked at one date on the key object, which a check at another date must not inherit.
  */
 const publicKeyCache = new Map<string, Promise<openpgp.Key[]>>();
 const PUBLIC_KEY_CACHE_ENTRIES = 16;
 
-function readPublicKeys(key: string | Uint8Array): Promise<openpgp.Key[]> {
-  if (typeof key !== "string") return parsePublicKeys(key);
+function readPublicKeys(key: string | Uint8Array, cacheable: boolean): Promise<openpgp.Key[]> {
+  if (typeof key !== "string" || !cacheable) return parsePublicKeys(key);
   const hit = publicKeyCache.get(key);
   if (hit !== undefined) return hit;
   const read = parsePublicKeys(key).then((keys) => keys.map((k) => k.toPublic()));
@@ -594,7 +596,7 @@ export async function verifyDetached(
   publicKey: string | Uint8Array,
   options: { date?: Date | null } = {},
 ): Promise<DetachedVerification> {
-  const verificationKeys = (await readPublicKeys(publicKey)).map((k) => k.toPublic());
+  const verificationKeys = (await readPublicKeys(publicKey, options.date === null)).map((k) => k.toPublic());
   let sig: openpgp.Signature;
   try {
     const armored = isArmored(signature);

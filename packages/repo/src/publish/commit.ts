@@ -1,10 +1,12 @@
 /**
  * Committing new root states: builds each root's indexes from its state, diffs them against the previous
  * generation, signs the top files, and applies the writes in the order that keeps every signed index
- * pointing at files that exist — (1) immutable blobs (packages, by-hash copies) and public keys, (2)
- * changed canonical indexes, (3) per root its content-addressed state, then its top files (InRelease,
- * Release, Release.gpg), (4) the pointers, (5) due deletions of blobs nothing references. The lock is
- * asserted before every write, so a publisher that lost it stops before its next one.
+ * pointing at files that exist — (1) per root its content-addressed state, (2) immutable blobs (packages,
+ * by-hash copies, metadata files), `writeConcurrency` at a time, (3) the public keys, (4) changed
+ * canonical indexes, (5) the top files (InRelease, Release, Release.gpg; repomd.xml and its signature…),
+ * (6) the pointers, (7) due deletions of blobs nothing references. All but (2) are written one at a time,
+ * in order. The lock is asserted before every write, so a publisher that lost it stops before its next
+ * one (after the immutable blobs already under way, which no index names yet).
  */
 import { createHash } from "node:crypto";
 import type { OpenPGPSigner, RSASigner } from "@packyard/formats";
@@ -655,9 +657,18 @@ export async function commitRoots(
   const unique = dedupe(blobs);
   const phases: Write[][] = [
     ...unique.filter((w) => w.step === "states").map((w) => [w]),
-    unique.filter((w) => w.step !== "states"),
+    unique.filter((w) => w.step !== "states" && !w.mutable),
+    // The public keys: replaced in place, so never among writes that may finish after the lock is lost.
+    ...unique.filter((w) => w.step !== "states" && w.mutable).map((w) => [w]),
     ...[...indexes, ...tops, ...pointers].map((w) => [w]),
   ];
+  // One check of the lock at a time, shared by the writes that ask while it runs (the server's lock asks
+  // its database connection, which runs one query at a time).
+  let checking: Promise<void> | undefined;
+  const assertHeld = (lock: PublishLock): Promise<void> =>
+    (checking ??= lock.assertHeld().finally(() => {
+      checking = undefined;
+    }));
   const result: CommitResult = {
     warnings: keyWarnings(
       ctx,
@@ -673,7 +684,7 @@ export async function commitRoots(
   for (const w of phases.flat()) totals.set(w.step, (totals.get(w.step) ?? 0) + 1);
   const done = new Map<string, number>();
   const write = async (w: Write): Promise<void> => {
-    if (ctx.lock !== undefined) await ctx.lock.assertHeld();
+    if (ctx.lock !== undefined) await assertHeld(ctx.lock);
     const options = {
       contentType: contentTypeFor(w.key),
       cacheControl: w.mutable ? MUTABLE_CACHE : IMMUTABLE_CACHE,

@@ -238,7 +238,7 @@ export async function withEngine<T>(
     throw new RepoError(
       "INVALID_SETTING",
       `writeConcurrency: expected a whole number from 1 to 256, found ${ctx.writeConcurrency}`,
-      { field: "writeConcurrency" },
+      { field: "writeConcurrency", expected: "1-256", found: String(ctx.writeConcurrency) },
     );
   if (!Number.isFinite(ctx.graceMs) || ctx.graceMs < 0)
     throw new RepoError("INVALID_SETTING", `grace: expected a duration ≥ 0, found ${ctx.graceMs}`, {

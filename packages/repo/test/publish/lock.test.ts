@@ -132,6 +132,43 @@ function lockSuite(fresh: () => Promise<{ plan: ChildPlan["storage"]; storage: S
     assert.deepEqual(await names(storage), ["beta"]);
     assert.deepEqual(await verifyRepository(storage, { publicKeys: [publicKey] }), []);
   });
+
+  test("with several writes at once, a publisher stopped while its lock is taken over finishes only new package and by-hash files, then fails with LOCK_LOST", async () => {
+    const { plan, storage } = await fresh();
+    let pid = 0;
+    const first = runChild(
+      {
+        storage: plan,
+        key: secret,
+        add: [{ name: "alpha" }, { name: "gamma" }, { name: "delta" }],
+        lease: { leaseMs: 2000, host: "elsewhere.invalid" },
+        stopAfterWrite: 6, // the probe (3), the lock, the state, and the first blob to finish
+      },
+      (p) => {
+        pid = p;
+      },
+    );
+    await until("the first publisher to stop", () => pid !== 0 && stopped(pid));
+    const second = await runChild({ storage: plan, key: secret, add: [{ name: "beta" }] });
+    assert.equal(second.code, 0, JSON.stringify(second.out));
+    const before = await snapshot(storage, { withLock: true });
+    process.kill(pid, "SIGCONT");
+    const end = await first;
+    assert.equal(end.code, 3);
+    assert.equal(end.out?.code, "LOCK_LOST", JSON.stringify(end.out));
+    const after = await snapshot(storage, { withLock: true });
+    const changed = [...after].filter(([k, sha]) => before.get(k) !== sha).map(([k]) => k);
+    for (const key of changed) {
+      assert.ok(!before.has(key), `${key} was replaced after the lock was lost`);
+      assert.match(
+        key,
+        /^deb\/(pool\/.+\.deb|dists\/.+\/by-hash\/SHA256\/[0-9a-f]{64})$/,
+        "an immutable blob",
+      );
+    }
+    assert.deepEqual(await names(storage), ["beta"]);
+    assert.deepEqual(await verifyRepository(storage, { publicKeys: [publicKey] }), []);
+  });
 }
 
 describe("the publish lock on the folder driver", () => {

@@ -4,7 +4,14 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import type { OpenPGPSigner } from "@packyard/formats";
-import { mapLimited, memoryStorage, publish, type PublishInput, type Storage } from "@packyard/repo";
+import {
+  mapLimited,
+  memoryStorage,
+  type PublishInput,
+  type PublishLock,
+  publish,
+  type Storage,
+} from "@packyard/repo";
 import { prefetch } from "../../src/limit.ts";
 import { testRpm } from "@packyard/testkit/debs";
 import { openpgpTestKey } from "@packyard/testkit/keyrings";
@@ -21,8 +28,11 @@ before(async () => {
     inputs.push(await testRpm({ name: `rpm${i}`, arch: i % 3 === 0 ? "noarch" : "x86_64" }));
 });
 
-/** `inner` whose puts take `delayMs` and are recorded: the order they began and ended, and the most at once. */
-function slowPuts(inner: Storage, delayMs: number) {
+/**
+ * `inner` whose puts take `delayMs` (or a random 0 to `delayMs` with `random`) and are recorded: the order
+ * they began and ended, and the most at once.
+ */
+function slowPuts(inner: Storage, delayMs: number, random = false) {
   const events: { what: "begin" | "end"; key: string }[] = [];
   let running = 0;
   let most = 0;
@@ -38,7 +48,7 @@ function slowPuts(inner: Storage, delayMs: number) {
       most = Math.max(most, running);
       events.push({ what: "begin", key });
       try {
-        await new Promise((r) => setTimeout(r, delayMs));
+        await new Promise((r) => setTimeout(r, random ? Math.random() * delayMs : delayMs));
         await inner.put(key, body, options);
       } finally {
         running--;
@@ -60,23 +70,24 @@ async function publishWith(storage: Storage, writeConcurrency: number | undefine
   });
 }
 
-test("one, eight and the default number of writes at once give byte-identical repositories and results", async () => {
-  const results = [];
-  const snapshots = [];
-  for (const n of [1, 8, undefined]) {
-    const storage = memoryStorage();
-    const result = await publishWith(storage, n);
-    results.push({ written: result.written, added: result.added.length });
-    snapshots.push(await snapshot(storage));
+test("one write at a time and eight with puts finishing in random order give byte-identical repositories and results", async () => {
+  const one = memoryStorage();
+  const first = await publishWith(one, 1);
+  assert.equal(first.added.length, inputs.length);
+  for (const n of [8, undefined]) {
+    const slow = slowPuts(memoryStorage(), 8, true);
+    const result = await publishWith(slow.storage, n);
+    // The result lists the writes in the plan's order, not the order they finished in.
+    assert.deepEqual(result.written, first.written, `written, writeConcurrency ${n}`);
+    assert.deepEqual(result.added, first.added);
+    assert.deepEqual(await snapshot(slow.storage), await snapshot(one));
+    const ends = slow.events.filter((e) => e.what === "end").map((e) => e.key);
+    const begins = slow.events.filter((e) => e.what === "begin").map((e) => e.key);
+    assert.notDeepEqual(ends, begins, "some puts finished out of order (else this proves nothing)");
   }
-  assert.equal(results[0]!.added, inputs.length);
-  assert.deepEqual(results[1], results[0]);
-  assert.deepEqual(results[2], results[0]);
-  assert.deepEqual(snapshots[1], snapshots[0]);
-  assert.deepEqual(snapshots[2], snapshots[0]);
 });
 
-test("at most writeConcurrency puts are under way; states come before every other blob, indexes after the last", async () => {
+test("at most writeConcurrency puts are under way; states come before every other blob, keys and indexes after the last", async () => {
   for (const n of [1, 3]) {
     const slow = slowPuts(memoryStorage(), 5);
     await publishWith(slow.storage, n);
@@ -100,7 +111,58 @@ test("at most writeConcurrency puts are under way; states come before every othe
       (e) => e.what === "begin" && !isState(e.key) && !isBlob(e.key) && !e.key.startsWith(".packyard/lock/"),
     );
     assert.ok(firstLater > lastBlobEnd, `indexes after the last blob: ${JSON.stringify(slow.events)}`);
+    // The public keys (replaced in place) are written one at a time, after every immutable blob.
+    const lastImmutableEnd = slow.events.findLastIndex(
+      (e) => e.what === "end" && isBlob(e.key) && !e.key.startsWith("keys/"),
+    );
+    const keyBegins = slow.events.flatMap((e, i) =>
+      e.what === "begin" && e.key.startsWith("keys/") ? [i] : [],
+    );
+    assert.ok(keyBegins.length > 0, "the first publish writes the public keys");
+    for (const i of keyBegins) {
+      assert.ok(i > lastImmutableEnd, `keys after the immutable blobs: ${JSON.stringify(slow.events)}`);
+      assert.equal(slow.events[i + 1]?.what, "end", "a key file is the only put under way");
+    }
   }
+});
+
+test("the lock is checked before every write, one check at a time however many writes wait for it", async () => {
+  let checks = 0;
+  let inCheck = 0;
+  let mostInCheck = 0;
+  const slow = slowPuts(memoryStorage(), 3);
+  const puts: number[] = [];
+  const lock: PublishLock = {
+    async acquire() {},
+    async renew() {},
+    async assertHeld() {
+      checks++;
+      inCheck++;
+      mostInCheck = Math.max(mostInCheck, inCheck);
+      await new Promise((r) => setTimeout(r, 2));
+      inCheck--;
+    },
+    async release() {},
+  };
+  const counting: Storage = {
+    ...slow.storage,
+    put: (k, b, o) => {
+      puts.push(checks);
+      return slow.storage.put(k, b, o);
+    },
+  };
+  await publish(counting, {
+    add: inputs,
+    signers: [signer],
+    apt: { architectures: ["amd64"] },
+    rpm: { targets: ["el-9"], architectures: ["x86_64"] },
+    clock: clockAt(),
+    lock,
+  });
+  assert.equal(mostInCheck, 1, "two checks of the lock at once");
+  assert.ok(puts.length > 20 && puts.every((c) => c > 0), "a check before every write");
+  // Writes that wait together share one check: fewer checks than writes, but more than the sequential ones.
+  assert.ok(checks < puts.length, `${checks} checks for ${puts.length} writes`);
 });
 
 test("a writeConcurrency that is not a whole number from 1 to 256 is INVALID_SETTING, nothing written", async () => {
@@ -109,12 +171,23 @@ test("a writeConcurrency that is not a whole number from 1 to 256 is INVALID_SET
     await rejectsWith(storage, "INVALID_SETTING", () => publishWith(storage, n));
 });
 
+/** A promise and the functions that settle it, for tests that decide the order things finish in. */
+function deferred<T = void>() {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
 test("mapLimited keeps the items' order, runs at most `limit` at once, and after a failure starts nothing more", async () => {
   let running = 0;
   let most = 0;
-  const started: number[] = [];
-  const out = await mapLimited([5, 1, 4, 2, 3], 2, async (ms, i) => {
-    started.push(i);
+  const out = await mapLimited([5, 1, 4, 2, 3], 2, async (ms) => {
     running++;
     most = Math.max(most, running);
     await new Promise((r) => setTimeout(r, ms * 3));
@@ -123,44 +196,62 @@ test("mapLimited keeps the items' order, runs at most `limit` at once, and after
   });
   assert.deepEqual(out, [50, 10, 40, 20, 30]);
   assert.equal(most, 2);
-  assert.deepEqual(started, [0, 1, 2, 3, 4]);
-  // Items 1 and 3 fail; 3 fails first in time, but 1 is the earlier item: its error is thrown. Item 4 never starts.
+  // Items 1 and 3 fail; 3 fails first, but 1 is the earlier item: its error is thrown. Item 4 never starts.
+  const gates = Array.from({ length: 5 }, () => deferred());
   const begun: number[] = [];
-  await assert.rejects(
-    mapLimited([30, 40, 0, 5, 0], 2, async (ms, i) => {
-      begun.push(i);
-      await new Promise((r) => setTimeout(r, ms));
-      if (i === 1 || i === 3) throw new Error(`item ${i}`);
-      return i;
-    }),
-    /^Error: item 1$/,
-  );
+  const run = mapLimited([0, 1, 2, 3, 4], 2, async (i) => {
+    begun.push(i);
+    await gates[i]!.promise;
+    if (i === 1 || i === 3) throw new Error(`item ${i}`);
+    return i;
+  });
+  run.catch(() => {});
+  await tick();
+  assert.deepEqual(begun, [0, 1]);
+  gates[0]!.resolve();
+  await tick();
+  assert.deepEqual(begun, [0, 1, 2]);
+  gates[2]!.resolve();
+  await tick();
+  assert.deepEqual(begun, [0, 1, 2, 3]);
+  gates[3]!.resolve(); // item 3 fails now: nothing more starts
+  await tick();
+  gates[1]!.resolve(); // then item 1 fails
+  await assert.rejects(run, /^Error: item 1$/);
   assert.deepEqual(begun, [0, 1, 2, 3]);
 });
 
 test("prefetch runs ahead at most `limit` at a time, once per key, and its errors reach the loop where it asks", async () => {
+  const keys = Array.from({ length: 20 }, (_, i) => `k${i}`);
+  const items = ["k0", "k1", "k0", "skip", ...keys.slice(2)];
+  const bad = "k5";
+  const gates = new Map(keys.map((k) => [k, deferred()]));
   let running = 0;
   let most = 0;
   const started: string[] = [];
-  const items = ["a", "b", "a", "skip", "c", "bad", "d", "e"];
   const ahead = prefetch(
     items,
     (i) => {
       if (i === "skip") throw new Error("not a key");
       return i;
     },
-    2,
+    3,
     async (i) => {
       started.push(i);
       running++;
       most = Math.max(most, running);
-      await new Promise((r) => setTimeout(r, 5));
+      await gates.get(i)!.promise;
       running--;
-      if (i === "bad") throw new Error(`bad item ${i}`);
+      // k7 fails too, but the loop stops at k5 and never asks for it: not an unhandled rejection.
+      if (i === bad || i === "k7") throw new Error(`bad item ${i}`);
       return i.toUpperCase();
     },
   );
   assert.equal(ahead.get("skip"), undefined, "a key that threw is not prefetched");
+  await tick();
+  assert.deepEqual(started, ["k0", "k1", "k2"], "three ahead, in order, each key once");
+  // Let every item up to k7 finish when started: the lanes run ahead of the loop.
+  for (const k of keys.slice(0, 8)) gates.get(k)!.resolve();
   const seen: string[] = [];
   try {
     for (const i of items) {
@@ -169,17 +260,17 @@ test("prefetch runs ahead at most `limit` at a time, once per key, and its error
     }
     assert.fail("the loop should have stopped at the bad item");
   } catch (e) {
-    assert.match(String(e), /bad item bad/);
+    assert.match(String(e), /bad item k5/);
   } finally {
     ahead.stop();
   }
-  assert.deepEqual(seen, ["A", "B", "A", "C"]);
-  assert.equal(most, 2);
-  // Ran in order, each key once; after stop() nothing more starts (at most the two lanes' items after "bad").
-  await new Promise((r) => setTimeout(r, 30));
-  assert.deepEqual(started.slice(0, 4), ["a", "b", "c", "bad"]);
-  assert.ok(started.length <= 6, started.join(" "));
-  const before = started.length;
-  await new Promise((r) => setTimeout(r, 30));
-  assert.equal(started.length, before, "nothing starts after stop()");
+  assert.deepEqual(seen, ["K0", "K1", "K0", "K2", "K3", "K4"]);
+  assert.equal(most, 3);
+  const atStop = started.length;
+  assert.ok(atStop <= keys.indexOf("k7") + 1 + 3, `started by stop(): ${started.join(" ")}`);
+  for (const k of keys.slice(8)) gates.get(k)!.resolve();
+  await tick();
+  await tick();
+  // Only the lanes' items under way at stop() ran on; nothing new started.
+  assert.equal(started.length, atStop, `nothing starts after stop(): ${started.join(" ")}`);
 });
