@@ -231,9 +231,19 @@ async function* decode(
     case "gzip": {
       // Gunzip continues across concatenated members (RFC 1952 §2.2) until the input ends, in both paths.
       const small = await wholeIfSmall(guarded(input), SYNC_GUNZIP_MAX_IN);
-      if (small.whole !== undefined && small.whole.length > 0) {
+      // ISIZE, the last member's size mod 2^32 (RFC 1952 §2.3.1): over the cap, the stream at once.
+      const w = small.whole;
+      const lastSize =
+        w === undefined || w.length < 4
+          ? 0
+          : (w[w.length - 4]! |
+              (w[w.length - 3]! << 8) |
+              (w[w.length - 2]! << 16) |
+              (w[w.length - 1]! << 24)) >>>
+            0;
+      if (w !== undefined && w.length > 0 && lastSize <= SYNC_GUNZIP_MAX_OUT) {
         try {
-          const out = zlib.gunzipSync(small.whole, { maxOutputLength: SYNC_GUNZIP_MAX_OUT });
+          const out = zlib.gunzipSync(w, { maxOutputLength: SYNC_GUNZIP_MAX_OUT });
           if (out.length > 0) yield plainBytes(out);
           return;
         } catch (e) {
