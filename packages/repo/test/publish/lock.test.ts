@@ -97,52 +97,21 @@ function lockSuite(fresh: () => Promise<{ plan: ChildPlan["storage"]; storage: S
     assert.deepEqual(await verifyRepository(storage, { publicKeys: [publicKey] }), []);
   });
 
-  test("a publisher whose lock is taken over while it is stopped writes nothing more and fails with LOCK_LOST", async () => {
+  /**
+   * Stops a publisher of `plan` after its sixth write, lets a second one publish beta (taking the lock
+   * over once the first's 2 s lease ends), resumes the first and checks it failed with LOCK_LOST and the
+   * repository serves beta alone; returns the snapshots from before and after the resume.
+   */
+  async function stopTakeOverResume(child: Partial<ChildPlan>) {
     const { plan, storage } = await fresh();
     let pid = 0;
     const first = runChild(
       {
         storage: plan,
         key: secret,
-        add: [{ name: "alpha" }],
         lease: { leaseMs: 2000, host: "elsewhere.invalid" },
         stopAfterWrite: 6,
-        // One write at a time, so that none is under way when it stops: with several, the ones started
-        // before the lock was lost finish when it resumes (new blobs no index names), and only then does
-        // the next check of the lock stop it.
-        writeConcurrency: 1,
-      },
-      (p) => {
-        pid = p;
-      },
-    );
-    await until("the first publisher to stop", () => pid !== 0 && stopped(pid));
-    const second = await runChild({ storage: plan, key: secret, add: [{ name: "beta" }] });
-    assert.equal(second.code, 0, JSON.stringify(second.out));
-    const before = await snapshot(storage, { withLock: true });
-    process.kill(pid, "SIGCONT");
-    const end = await first;
-    assert.equal(end.code, 3);
-    assert.equal(end.out?.code, "LOCK_LOST", JSON.stringify(end.out));
-    assert.deepEqual(
-      await snapshot(storage, { withLock: true }),
-      before,
-      "the stopped publisher wrote after it resumed",
-    );
-    assert.deepEqual(await names(storage), ["beta"]);
-    assert.deepEqual(await verifyRepository(storage, { publicKeys: [publicKey] }), []);
-  });
-
-  test("with several writes at once, a publisher stopped while its lock is taken over finishes only new package and by-hash files, then fails with LOCK_LOST", async () => {
-    const { plan, storage } = await fresh();
-    let pid = 0;
-    const first = runChild(
-      {
-        storage: plan,
-        key: secret,
-        add: [{ name: "alpha" }, { name: "gamma" }, { name: "delta" }],
-        lease: { leaseMs: 2000, host: "elsewhere.invalid" },
-        stopAfterWrite: 6, // the probe (3), the lock, the state, and the first blob to finish
+        ...child,
       },
       (p) => {
         pid = p;
@@ -157,6 +126,27 @@ function lockSuite(fresh: () => Promise<{ plan: ChildPlan["storage"]; storage: S
     assert.equal(end.code, 3);
     assert.equal(end.out?.code, "LOCK_LOST", JSON.stringify(end.out));
     const after = await snapshot(storage, { withLock: true });
+    assert.deepEqual(await names(storage), ["beta"]);
+    assert.deepEqual(await verifyRepository(storage, { publicKeys: [publicKey] }), []);
+    return { before, after };
+  }
+
+  test("a publisher whose lock is taken over while it is stopped writes nothing more and fails with LOCK_LOST", async () => {
+    const { before, after } = await stopTakeOverResume({
+      add: [{ name: "alpha" }],
+      // One write at a time, so that none is under way when it stops: with several, the ones started
+      // before the lock was lost finish when it resumes (new blobs no index names), and only then does
+      // the next check of the lock stop it.
+      writeConcurrency: 1,
+    });
+    assert.deepEqual(after, before, "the stopped publisher wrote after it resumed");
+  });
+
+  test("with several writes at once, a publisher stopped while its lock is taken over finishes only new package and by-hash files, then fails with LOCK_LOST", async () => {
+    // Stopped after the probe (3), the lock, the state, and the first blob to finish.
+    const { before, after } = await stopTakeOverResume({
+      add: [{ name: "alpha" }, { name: "gamma" }, { name: "delta" }],
+    });
     const changed = [...after].filter(([k, sha]) => before.get(k) !== sha).map(([k]) => k);
     for (const key of changed) {
       assert.ok(!before.has(key), `${key} was replaced after the lock was lost`);
@@ -166,8 +156,6 @@ function lockSuite(fresh: () => Promise<{ plan: ChildPlan["storage"]; storage: S
         "an immutable blob",
       );
     }
-    assert.deepEqual(await names(storage), ["beta"]);
-    assert.deepEqual(await verifyRepository(storage, { publicKeys: [publicKey] }), []);
   });
 }
 
