@@ -59,7 +59,7 @@ function slowPuts(inner: Storage, delayMs: number, random = false) {
   return { storage, events, most: () => most };
 }
 
-async function publishWith(storage: Storage, writeConcurrency: number | undefined) {
+async function publishWith(storage: Storage, writeConcurrency: number | undefined, lock?: PublishLock) {
   return publish(storage, {
     add: inputs,
     signers: [signer],
@@ -67,6 +67,7 @@ async function publishWith(storage: Storage, writeConcurrency: number | undefine
     rpm: { targets: ["el-9"], architectures: ["x86_64"] },
     clock: clockAt(),
     ...(writeConcurrency === undefined ? {} : { writeConcurrency }),
+    ...(lock === undefined ? {} : { lock }),
   });
 }
 
@@ -151,14 +152,7 @@ test("the lock is checked before every write, one check at a time however many w
       return slow.storage.put(k, b, o);
     },
   };
-  await publish(counting, {
-    add: inputs,
-    signers: [signer],
-    apt: { architectures: ["amd64"] },
-    rpm: { targets: ["el-9"], architectures: ["x86_64"] },
-    clock: clockAt(),
-    lock,
-  });
+  await publishWith(counting, undefined, lock);
   assert.equal(mostInCheck, 1, "two checks of the lock at once");
   assert.ok(puts.length > 20 && puts.every((c) => c > 0), "a check before every write");
   // Writes that wait together share one check: fewer checks than writes, but more than the sequential ones.
