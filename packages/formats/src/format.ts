@@ -2,6 +2,7 @@
  * The one interface every package format implements. `index.ts` builds the registry from plain
  * imports; nothing registers itself on import.
  */
+import type { KnownArtifact } from "./info/artifact-info.ts";
 import type { FormatId, PackageInfo } from "./info/types.ts";
 import type { ConfigBlock } from "./config/block.ts";
 import type { Signer } from "./sign/signer.ts";
@@ -41,6 +42,13 @@ export interface ReadContext {
   /** A detached signature lying beside the artifact (Arch `.sig`). */
   detachedSignature?: Uint8Array;
   spool?: SpoolFactory;
+  /**
+   * The artifact's size and md5, sha1, sha256 and sha512, when the caller computed them over exactly these
+   * bytes (a build hashes its package while writing it): PackageInfo.artifact takes them instead of
+   * hashing the file again. Trusted, not checked; ignored unless `size` is the source's and all four are
+   * given.
+   */
+  knownArtifact?: KnownArtifact;
 }
 
 /** A detached artifact produced beside the package (Arch `FILE.sig`). */

@@ -11,7 +11,7 @@ import { readTar, type TarEntry } from "../container/tar.ts";
 import { FormatError } from "../errors.ts";
 import type { ReadContext } from "../format.ts";
 import { createHasher, digestStream, hashBytes, hashBytesRaw } from "../hash/hasher.ts";
-import { artifactInfo } from "../info/artifact-info.ts";
+import { artifactDigests, artifactInfo } from "../info/artifact-info.ts";
 import type { FileInfo, PackageInfo, SignatureInfo } from "../info/types.ts";
 import { fileInfoFromTar } from "../info/file-info-from-tar.ts";
 import { type ReadLimits, resolveLimits } from "../limits.ts";
@@ -391,7 +391,7 @@ export async function readApk(source: ByteSource, ctx: ReadContext = {}): Promis
     }
   }
 
-  const artifact = await digestStream(source.open());
+  const artifact = await artifactDigests(source, ctx.knownArtifact);
   const archString = one(pkginfo, "arch") ?? "";
   const arch = archFromApk(archString);
   const info: PackageInfo = {

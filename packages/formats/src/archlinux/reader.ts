@@ -11,7 +11,7 @@ import { readTar, type TarEntry } from "../container/tar.ts";
 import { FormatError, isPackyardError } from "../errors.ts";
 import type { ReadContext } from "../format.ts";
 import { digestStream, hashBytes } from "../hash/hasher.ts";
-import { artifactInfo } from "../info/artifact-info.ts";
+import { artifactDigests, artifactInfo } from "../info/artifact-info.ts";
 import type { FileInfo, PackageInfo, SignatureInfo } from "../info/types.ts";
 import { fileInfoFromTar } from "../info/file-info-from-tar.ts";
 import { type ReadLimits, resolveLimits } from "../limits.ts";
@@ -213,7 +213,7 @@ async function signatureOf(source: ByteSource, ctx: ReadContext): Promise<Signat
  */
 export async function readArchlinux(source: ByteSource, ctx: ReadContext = {}): Promise<PackageInfo> {
   const limits = resolveLimits(ctx.limits);
-  const artifact = await digestStream(source.open());
+  const artifact = await artifactDigests(source, ctx.knownArtifact);
   const members = new Map<string, Member>();
   const metadata = new Map<string, { bytes: Uint8Array; digests: { md5?: string; sha256?: string } }>();
   let pkginfoText: string | undefined;

@@ -19,8 +19,9 @@ import { signChecksums } from "../checksums/sign.ts";
 import type { ConfigurableFormat, SigningMaterial } from "../config/block.ts";
 import { loadConfig } from "../config/load.ts";
 import { IOError, SignError, SpecError } from "../errors.ts";
-import type { PackageFormat, Warning } from "../format.ts";
+import type { PackageFormat, ReadContext, Warning } from "../format.ts";
 import { createHasher, type Hasher } from "../hash/hasher.ts";
+import type { KnownArtifact } from "../info/artifact-info.ts";
 import type { PackageInfo } from "../info/types.ts";
 import { FORMAT_ENTRIES, type FormatOptionsMap, loadFormat } from "../registry-lazy.ts";
 import { resolvePassphrase } from "../sign/passphrase.ts";
@@ -550,17 +551,20 @@ async function buildWith(
     chunks: AsyncIterable<Uint8Array>,
     fields: Omit<BuildArtifact, "file" | "size" | "sha256">,
     report: (written: number) => void = () => undefined,
-  ): Promise<BuildArtifact> => {
-    const tally = { size: 0, hash: createHasher(["sha256"]) };
+  ): Promise<{ artifact: BuildArtifact; known: KnownArtifact }> => {
+    // Every digest PackageInfo.artifact holds, while the bytes pass: the read-back then takes them
+    // instead of hashing the file again (the main thread mostly waits for the compressors here).
+    const tally = { size: 0, hash: createHasher() };
     await host.writeFileAtomic(path, measured(chunks, tally, report), 0o644);
+    const digests = tally.hash.digest();
     const artifact: BuildArtifact = {
       file: basename(path),
       ...fields,
       size: tally.size,
-      sha256: tally.hash.digest().sha256 ?? "",
+      sha256: digests.sha256 ?? "",
     };
     artifacts.push(artifact);
-    return artifact;
+    return { artifact, known: { size: tally.size, digests } };
   };
 
   for (const { packager, format, spec, options, signer, path } of plans) {
@@ -578,7 +582,7 @@ async function buildWith(
       ...(opts.spool !== undefined ? { spool: opts.spool } : {}),
       ...(opts.onWarning !== undefined ? { warn: (w: Warning) => opts.onWarning?.({ ...w, packager }) } : {}),
     });
-    const pkg = await put(path, chunks, { packager, kind: "package" }, (written) =>
+    const { artifact: pkg, known } = await put(path, chunks, { packager, kind: "package" }, (written) =>
       opts.onProgress?.({ kind: "write", packager, path, written }),
     );
 
@@ -594,7 +598,7 @@ async function buildWith(
         opts.onProgress?.({ kind: "signed", packager, path: sigPath });
       }
     }
-    pkg.info = await readBack(format, await host.fileSource(path), detachedSignature);
+    pkg.info = await readBack(format, await host.fileSource(path), { detachedSignature, known });
     opts.onProgress?.({ kind: "done", packager, path, artifact: pkg });
   }
 
@@ -613,7 +617,7 @@ async function buildWith(
     const name = checksumsName(checksum, { name: first.name, version });
     const sumsPath = join(dir, name);
     opts.onProgress?.({ kind: "checksums", path: sumsPath });
-    const sums = await put(sumsPath, once(new TextEncoder().encode(text)), {
+    const { artifact: sums } = await put(sumsPath, once(new TextEncoder().encode(text)), {
       packager: "checksums",
       kind: "checksums",
     });
@@ -649,10 +653,12 @@ async function buildWith(
 async function readBack(
   format: AnyFormat,
   source: Awaited<ReturnType<BuildHost["fileSource"]>>,
-  detachedSignature: Uint8Array | undefined,
+  given: { detachedSignature: Uint8Array | undefined; known: KnownArtifact },
 ): Promise<PackageInfo> {
+  const ctx: ReadContext = { knownArtifact: given.known };
+  if (given.detachedSignature !== undefined) ctx.detachedSignature = given.detachedSignature;
   try {
-    return await format.read(source, detachedSignature !== undefined ? { detachedSignature } : {});
+    return await format.read(source, ctx);
   } catch (e) {
     throw new IOError(
       "READ_FAILED",

@@ -3,19 +3,19 @@
  * order received, and answers each `frame`, `feed` and `end` with one {@link WorkerReply}, so the pool
  * matches answers to requests first in, first out:
  *
- * - `frame`: one piece compressed as an independent member/frame by the very {@link compressFrame} of
- *   the one-thread path (node:zlib's sync zstd gives other bytes than its async one).
+ * - `frame`: one piece compressed as an independent member/frame by {@link compressFrameSync} on the
+ *   worker's own thread (gzip, zstd), else by compressFrame: the bytes of the one-thread path.
  * - `open` / `feed` / `end` / `close`: one single stream, coded by a {@link PieceCoder} on the codec of
  *   {@link streamCodec}, fed in the {@link COMPRESS_PIECE_BYTES} pieces of the in-thread path, so the
  *   bytes are the same. `open` and `close` get no answer.
  *
- * One request at a time keeps a worker to one libuv pool thread (node:zlib codes there): the main
- * thread's file reads use the same pool.
+ * One request at a time keeps a worker to one libuv pool thread at most (node:zlib's async codecs code
+ * there; gzip and zstd frames on the worker's own thread): the main thread's file reads use the pool.
  */
 import { parentPort } from "node:worker_threads";
 import { concatBytes } from "../bytes/bytes.ts";
 import type { Compression } from "./compression.ts";
-import { compressFrame, streamCodec } from "./frame.ts";
+import { compressFrame, compressFrameSync, streamCodec } from "./frame.ts";
 import { PieceCoder } from "./through.ts";
 
 /**
@@ -40,12 +40,12 @@ export interface WireError {
 }
 
 /**
- * The output of one request, in order (its memory transferred, not copied), or its error. `back` is the
+ * The output of one request, in order (views whose buffers are transferred, not copied), or its error. `back` is the
  * request's input buffer, returned for the next piece: recycling it keeps both threads from piling up
  * dead megabyte buffers between garbage collections (V8 lets about 64 MiB of them build up per thread).
  */
 export type WorkerReply =
-  | { id: number; ok: true; out: ArrayBuffer[]; back?: ArrayBuffer }
+  | { id: number; ok: true; out: Uint8Array[]; back?: ArrayBuffer }
   | { id: number; ok: false; error: WireError };
 
 function wire(e: unknown): WireError {
@@ -63,22 +63,29 @@ function wire(e: unknown): WireError {
   return out;
 }
 
-/** An ArrayBuffer holding exactly `bytes` (zlib may hand back a view into a larger buffer). */
-function ownBuffer(bytes: Uint8Array): ArrayBuffer {
+/**
+ * Outputs that are views into a buffer of their own: a one-call frame's output (zlib sizes one output
+ * buffer for it and nothing else uses it). They are sent as they are, not copied into an exact buffer;
+ * a codec stream's chunks may share a buffer the codec still writes into, so they are always copied.
+ */
+const ownOutputs = new WeakSet<Uint8Array>();
+
+/** `bytes` as a view that can be transferred: itself when its buffer is its own, else a copy. */
+function transferable(bytes: Uint8Array): Uint8Array {
+  const b = bytes.buffer;
   if (
-    bytes.byteOffset === 0 &&
-    bytes.byteLength === bytes.buffer.byteLength &&
-    bytes.buffer instanceof ArrayBuffer
+    ownOutputs.has(bytes) ||
+    (bytes.byteOffset === 0 && bytes.byteLength === b.byteLength && b instanceof ArrayBuffer)
   )
-    return bytes.buffer;
-  return bytes.slice().buffer as ArrayBuffer;
+    return bytes;
+  return bytes.slice();
 }
 
-/** Joins a request's output into one buffer: one transfer per answer instead of one per 16 KiB. */
-function joined(parts: readonly Uint8Array[]): ArrayBuffer[] {
+/** Joins a request's output into one view: one transfer per answer instead of one per 16 KiB. */
+function joined(parts: readonly Uint8Array[]): Uint8Array[] {
   if (parts.length === 0) return [];
-  if (parts.length === 1) return [ownBuffer(parts[0] as Uint8Array)];
-  return [concatBytes(parts).buffer as ArrayBuffer];
+  if (parts.length === 1) return [transferable(parts[0] as Uint8Array)];
+  return [concatBytes(parts)];
 }
 
 const streams = new Map<number, PieceCoder>();
@@ -96,8 +103,13 @@ function openStream(id: number): PieceCoder {
 
 async function answer(req: WorkerRequest): Promise<Uint8Array[] | undefined> {
   switch (req.kind) {
-    case "frame":
-      return [await compressFrame(new Uint8Array(req.piece), req.c)];
+    case "frame": {
+      const piece = new Uint8Array(req.piece);
+      const out = compressFrameSync(piece, req.c);
+      if (out === undefined) return [await compressFrame(piece, req.c)];
+      if (out !== piece) ownOutputs.add(out);
+      return [out];
+    }
     case "open":
       if (req.c.algo === "xz") xzStreams.add(req.id);
       try {
@@ -145,7 +157,7 @@ if (port !== null) {
           (req.kind === "feed" || (req.kind === "frame" && req.c.algo !== "xz")) &&
           !xzStreams.has(req.id) &&
           // `none` answers with the piece itself: it cannot also come back.
-          !reply.out.includes(req.piece)
+          !reply.out.some((v) => v.buffer === req.piece)
         )
           reply.back = req.piece;
       } catch (e) {
@@ -155,7 +167,8 @@ if (port !== null) {
         port.postMessage({ id: req.id, ok: false, error: wire(e) } satisfies WorkerReply);
         return;
       }
-      port.postMessage(reply, reply.back === undefined ? reply.out : [...reply.out, reply.back]);
+      const transfer = reply.out.map((v) => v.buffer as ArrayBuffer);
+      port.postMessage(reply, reply.back === undefined ? transfer : [...transfer, reply.back]);
     });
   });
 }

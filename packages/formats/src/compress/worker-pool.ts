@@ -82,7 +82,7 @@ export class CompressWorker {
       if (this.#pending.length === 0) for (const f of this.#drained.splice(0)) f();
       if (!reply.ok) job.reject(revive(reply.error));
       else {
-        const out = reply.out.map((b) => new Uint8Array(b));
+        const out = reply.out;
         job.resolve(reply.back === undefined ? { out } : { out, back: reply.back });
       }
     });

@@ -13,7 +13,7 @@ import { normalizeMemberPath, readTar, type TarEntry } from "../container/tar.ts
 import { FormatError, isPackyardError } from "../errors.ts";
 import type { ReadContext } from "../format.ts";
 import { createHasher, hashing } from "../hash/hasher.ts";
-import { artifactInfo } from "../info/artifact-info.ts";
+import { artifactInfo, usableKnown } from "../info/artifact-info.ts";
 import type { ChangelogInfo, FileInfo, PackageInfo, SignatureInfo } from "../info/types.ts";
 import { fileInfoFromTar } from "../info/file-info-from-tar.ts";
 import { resolveLimits, type ReadLimits } from "../limits.ts";
@@ -348,7 +348,8 @@ async function signatureInfo(
  */
 export async function readDeb(source: ByteSource, ctx: ReadContext = {}): Promise<PackageInfo> {
   const limits = resolveLimits(ctx.limits);
-  const artifactHasher = createHasher();
+  const known = usableKnown(source, ctx.knownArtifact);
+  const artifactHasher = createHasher(known === undefined ? undefined : []);
   let stage: "start" | "binary" | "control" | "data" = "start";
   let control: Map<string, Uint8Array> | undefined;
   let files: FileInfo[] | undefined;
@@ -359,7 +360,8 @@ export async function readDeb(source: ByteSource, ctx: ReadContext = {}): Promis
   const signatures: { name: string; bytes: Uint8Array }[] = [];
   let headOffset = 0;
   try {
-    for await (const m of readAr(hashing(source.open(), artifactHasher), { limits })) {
+    const bytes = known === undefined ? hashing(source.open(), artifactHasher) : source.open();
+    for await (const m of readAr(bytes, { limits })) {
       members.push(m.name);
       headOffset = m.offset;
       if (stage === "start") {
@@ -475,7 +477,7 @@ export async function readDeb(source: ByteSource, ctx: ReadContext = {}): Promis
     files,
     scripts,
     signatures: sigs,
-    artifact: artifactInfo(source.size, artifactHasher.digest()),
+    artifact: artifactInfo(source.size, known?.digests ?? artifactHasher.digest()),
     raw: { format: "deb", control: controlText, members },
   };
   const arch = archFromDeb(archString);

@@ -17,8 +17,8 @@ import {
 } from "../container/xar.ts";
 import { FormatError } from "../errors.ts";
 import type { ReadContext } from "../format.ts";
-import { createHasher, digestStream } from "../hash/hasher.ts";
-import { artifactInfo } from "../info/artifact-info.ts";
+import { createHasher } from "../hash/hasher.ts";
+import { artifactDigests, artifactInfo } from "../info/artifact-info.ts";
 import type { FileInfo, PackageInfo, SignatureInfo } from "../info/types.ts";
 import { resolveLimits } from "../limits.ts";
 import { certificateMatchesKey, certificateSubjects, verifyDigestSignature } from "../sign/x509.ts";
@@ -146,7 +146,7 @@ export async function readMacos(
   details?: Partial<MacosDetails>,
 ): Promise<PackageInfo> {
   const limits = resolveLimits(ctx.limits);
-  const artifact = await digestStream(source.open());
+  const artifact = await artifactDigests(source, ctx.knownArtifact);
   const archive = await readXar(source, { limits });
   const distNode = member(archive, "", "Distribution");
   let distribution: DistributionXml | undefined;

@@ -11,7 +11,7 @@ import { decompress } from "../compress/decompress.ts";
 import { FormatError } from "../errors.ts";
 import type { ReadContext } from "../format.ts";
 import { createHasher, hashing } from "../hash/index.ts";
-import { artifactInfo } from "../info/artifact-info.ts";
+import { artifactInfo, usableKnown } from "../info/artifact-info.ts";
 import type { PackageInfo } from "../info/types.ts";
 import { resolveLimits } from "../limits.ts";
 import type { ByteSource } from "../spec/types.ts";
@@ -78,7 +78,8 @@ export async function readHeaders(reader: ByteReader, maxHeaderBytes: number): P
 /** Reads an rpm into PackageInfo, verifying every digest it carries. */
 export async function readRpm(source: ByteSource, ctx: ReadContext = {}): Promise<PackageInfo> {
   const limits = resolveLimits(ctx.limits);
-  const artifact = createHasher(["md5", "sha1", "sha256", "sha512"]);
+  const known = usableKnown(source, ctx.knownArtifact);
+  const artifact = createHasher(known === undefined ? ["md5", "sha1", "sha256", "sha512"] : []);
   let artifactSize = 0;
   const reader = new ByteReader(
     hashing(source.open(), {
@@ -147,7 +148,9 @@ export async function readRpm(source: ByteSource, ctx: ReadContext = {}): Promis
     parsed,
     rows,
     await readSignatures(sh, H, ctx),
-    artifactInfo(artifactSize, artifact.digest()),
+    known !== undefined
+      ? artifactInfo(known.size, known.digests)
+      : artifactInfo(artifactSize, artifact.digest()),
     headerSha256,
     plainSize,
   );

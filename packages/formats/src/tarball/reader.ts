@@ -11,7 +11,7 @@ import { normalizeMemberPath, readTar } from "../container/tar.ts";
 import { FormatError } from "../errors.ts";
 import type { ReadContext } from "../format.ts";
 import { digestStream } from "../hash/hasher.ts";
-import { artifactInfo } from "../info/artifact-info.ts";
+import { artifactDigests, artifactInfo } from "../info/artifact-info.ts";
 import type { FileInfo, PackageInfo } from "../info/types.ts";
 import { fileInfoFromTar } from "../info/file-info-from-tar.ts";
 import { resolveLimits } from "../limits.ts";
@@ -139,7 +139,7 @@ export async function readTarball(source: ByteSource, ctx: ReadContext = {}): Pr
   const zip = isZipHead(head);
   const algo: CompressionAlgo = zip ? "none" : (detectCompression(head) ?? "none");
   const files = zip ? await readZipFiles(source, ctx) : await readTarFiles(source, algo, ctx);
-  const artifact = await digestStream(source.open(), ["md5", "sha1", "sha256", "sha512"]);
+  const artifact = await artifactDigests(source, ctx.knownArtifact);
   const id = identity(files);
   let version: Version = { upstream: id.version };
   if (id.version !== "") version = parseVersion(id.version);
