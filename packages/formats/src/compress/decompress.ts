@@ -160,13 +160,6 @@ export const SYNC_GUNZIP_MAX_IN = 256 * 1024;
 export const SYNC_GUNZIP_MAX_OUT = 1024 * 1024;
 
 /**
- * Output chunk of the streaming gzip and zstd decoders. node:zlib's default, 16 KiB, costs one callback,
- * one Buffer and one trip through the consumer per 16 KiB: ~0.2 s of main-thread time to inflate 200 MB
- * (a build reading back its package). Larger chunks hold no more in flight than the stream's buffering.
- */
-export const DECODE_CHUNK_BYTES = 16 * 1024;
-
-/**
  * The input whole, when it ends within `max` bytes (one chunk is not copied); otherwise the input replayed
  * from its first byte.
  */
@@ -259,7 +252,7 @@ async function* decode(
           reportUnpacked("gzip", SYNC_GUNZIP_MAX_OUT);
         }
       }
-      yield* through(small.stream, zlib.createGunzip({ chunkSize: DECODE_CHUNK_BYTES }));
+      yield* through(small.stream, zlib.createGunzip());
       return;
     }
     case "zstd":
@@ -321,7 +314,7 @@ async function* zstdFrames(input: AsyncIterable<Uint8Array>, baseOffset: number)
   try {
     for (let first = await next(); first !== undefined; first = await next()) {
       if (first.length === 0) continue;
-      yield* through(oneFrame(first), zlib.createZstdDecompress({ chunkSize: DECODE_CHUNK_BYTES }));
+      yield* through(oneFrame(first), zlib.createZstdDecompress());
       if (done) break;
     }
     walker.end();
