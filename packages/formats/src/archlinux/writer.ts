@@ -13,7 +13,7 @@ import { entryTarMember, rootFileMember } from "../container/tar-member.ts";
 import { SpecError } from "../errors.ts";
 import type { WriteContext } from "../format.ts";
 import { hashBytes } from "../hash/hasher.ts";
-import { type FileRead, readFiles } from "../source/batch-read.ts";
+import { digestPass, type FileRead, readFiles } from "../source/batch-read.ts";
 import type { Entry, PackageSpec } from "../spec/types.ts";
 import { encodeBuildinfo } from "./buildinfo.ts";
 import { encodeChangelog } from "./changelog.ts";
@@ -45,27 +45,30 @@ function modeOf(e: Entry): number {
 async function hashFiles(entries: readonly Entry[]): Promise<Map<string, Hashed>> {
   const out = new Map<string, Hashed>();
   const files = entries.filter((e) => e.type === "file");
-  for await (const r of readFiles(
+  // Two readers side by side on a large tree (makepkg also reads every file twice: here the second
+  // pass, the tar, is the one that waits on the compressors).
+  await digestPass(
     files.map((e) => e.content),
-    { digests: ["md5", "sha256"], data: false },
-  )) {
-    const e = files[r.index]!;
-    const size = r.read;
-    const digests = r.digests!;
-    if (size !== e.content.size) {
-      throw new SpecError(
-        "INVALID_FIELD",
-        `content of ${e.path} has ${size} bytes, its size says ${e.content.size}`,
-        {
-          field: "entries",
-          path: e.path,
-          expected: e.content.size,
-          found: size,
-        },
-      );
-    }
-    out.set(e.path, { md5: digests.md5!, sha256: digests.sha256! });
-  }
+    ["md5", "sha256"],
+    (r, index) => {
+      const e = files[index]!;
+      const size = r.read;
+      const digests = r.digests!;
+      if (size !== e.content.size) {
+        throw new SpecError(
+          "INVALID_FIELD",
+          `content of ${e.path} has ${size} bytes, its size says ${e.content.size}`,
+          {
+            field: "entries",
+            path: e.path,
+            expected: e.content.size,
+            found: size,
+          },
+        );
+      }
+      out.set(e.path, { md5: digests.md5!, sha256: digests.sha256! });
+    },
+  );
   return out;
 }
 

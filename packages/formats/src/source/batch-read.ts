@@ -18,6 +18,7 @@
  * The worker is started on the first read and terminated when the iteration ends, fails or is abandoned
  * (`return()`); while no request is pending it does not keep the process alive.
  */
+import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { IOError } from "../errors.ts";
 import type { ByteSource } from "../spec/types.ts";
@@ -542,4 +543,74 @@ export async function* readFiles(
   } finally {
     await s.close();
   }
+}
+
+/** A digest pass is split over several readers only when it has at least this many bytes. */
+export const SPLIT_DIGEST_MIN_BYTES = 32 * 1024 * 1024;
+
+/**
+ * A digest pass (`readFiles` with `data: false`) over `items` on up to `readers` worker threads at once
+ * (default: 2 when the machine has 2 cores or more and the items hold at least
+ * {@link SPLIT_DIGEST_MIN_BYTES}), each reading a contiguous range of the list holding about the same
+ * number of bytes. `each` gets every item's FileRead and its index in `items` (in order within a range,
+ * ranges side by side). What it throws, or a read's error, ends that range, and the ranges after it stop
+ * at their next item; the error thrown is the earliest range's: the one a single pass in list order would
+ * have met first.
+ */
+export async function digestPass(
+  items: readonly ReadItem[],
+  digests: readonly ReadDigestAlgo[],
+  each: (r: FileRead, index: number) => void,
+  readers = defaultDigestReaders(items),
+): Promise<void> {
+  const ranges = byteRanges(items, Math.max(1, readers));
+  /** The first range that failed (ranges after it need not finish). */
+  let firstFailed = ranges.length;
+  const results = await Promise.allSettled(
+    ranges.map(async ([from, to], k) => {
+      try {
+        for await (const r of readFiles(items.slice(from, to), { digests, data: false })) {
+          if (firstFailed < k) return;
+          each(r, from + r.index);
+        }
+      } catch (e) {
+        firstFailed = Math.min(firstFailed, k);
+        throw e;
+      }
+    }),
+  );
+  for (const r of results) if (r.status === "rejected") throw r.reason;
+}
+
+function itemBytes(x: ReadItem): number {
+  return "source" in x ? Math.max(0, x.end - x.start) : x.size;
+}
+
+/** Readers for a digest pass by default: 2 on a multi-core machine for a large enough pass, else 1. */
+function defaultDigestReaders(items: readonly ReadItem[]): number {
+  let bytes = 0;
+  for (const x of items) bytes += itemBytes(x);
+  return bytes >= SPLIT_DIGEST_MIN_BYTES && availableParallelism() >= 2 ? 2 : 1;
+}
+
+/**
+ * At most `n` contiguous [from, to) ranges of `items` of about total/n bytes each: a range ends before
+ * the item that would take it past its share (so a large file starts a range of its own).
+ */
+function byteRanges(items: readonly ReadItem[], n: number): [number, number][] {
+  let total = 0;
+  for (const x of items) total += itemBytes(x);
+  const out: [number, number][] = [];
+  let from = 0;
+  let sum = 0;
+  for (let i = 0; i < items.length; i++) {
+    const size = itemBytes(items[i]!);
+    if (out.length < n - 1 && i > from && sum + size > (total * (out.length + 1)) / n) {
+      out.push([from, i]);
+      from = i;
+    }
+    sum += size;
+  }
+  out.push([from, items.length]);
+  return out;
 }

@@ -9,6 +9,7 @@ import { bytesSource } from "../../src/bytes/bytes.ts";
 import { IOError } from "../../src/errors.ts";
 import {
   BATCH_FILE_BYTES,
+  digestPass,
   type FileRead,
   liveReadWorkers,
   PIECE_BYTES,
@@ -290,4 +291,65 @@ test("readFiles: a view marked with markFileView is read from its file and hears
     `read ${PIECE_BYTES}`,
     "read 5",
   ]);
+});
+
+test("digestPass: 1, 2 or 3 readers give every item's digests once, as the files hold them", async () => {
+  const { items, bytes } = await mixedItems("pass");
+  for (const readers of [1, 2, 3]) {
+    const seen = new Map<number, string>();
+    await digestPass(
+      items,
+      ["md5", "sha256"],
+      (r, index) => {
+        assert.equal(seen.has(index), false, `item ${index} seen twice`);
+        assert.equal(r.read, bytes[index]!.length, `item ${index} bytes`);
+        seen.set(index, `${r.digests?.md5} ${r.digests?.sha256}`);
+      },
+      readers,
+    );
+    assert.equal(seen.size, items.length, `readers ${readers}`);
+    for (const [i, b] of bytes.entries()) assert.equal(seen.get(i), `${md5(b)} ${sha256(b)}`, `item ${i}`);
+  }
+  assert.equal(liveReadWorkers(), 0);
+});
+
+test("digestPass: the error is the one a pass in list order meets first, whichever range fails sooner", async () => {
+  const make = async (tag: string) => {
+    const items: ByteSource[] = [];
+    // 20 small files, then one large one: with 2 readers the ranges are the small ones and the large one,
+    // and the second range (one file) ends long before the first.
+    for (let i = 0; i < 20; i++) {
+      const p = join(dir, `${tag}-${i}.bin`);
+      writeFileSync(p, sampleBytes(i === 19 ? 3 * PIECE_BYTES : 2000, i));
+      items.push(await fileSource(p));
+    }
+    return items;
+  };
+  const items = await make("order");
+  unlinkSync(join(dir, "order-19.bin"));
+  // Only the later range fails: its error.
+  await assert.rejects(
+    digestPass(items, ["md5"], () => undefined, 2),
+    (e: unknown) => e instanceof IOError && e.data.path === join(dir, "order-19.bin"),
+  );
+  // Both fail: the earlier range's, though the later one failed first.
+  unlinkSync(join(dir, "order-15.bin"));
+  await assert.rejects(
+    digestPass(items, ["md5"], () => undefined, 2),
+    (e: unknown) => e instanceof IOError && e.data.path === join(dir, "order-15.bin"),
+  );
+  // What `each` throws ends its range the same way.
+  const again = await make("each");
+  await assert.rejects(
+    digestPass(
+      again,
+      ["md5"],
+      (_r, index) => {
+        if (index === 19 || index === 3) throw new Error(`stop at ${index}`);
+      },
+      2,
+    ),
+    /stop at 3/,
+  );
+  assert.equal(liveReadWorkers(), 0);
 });
