@@ -42,7 +42,11 @@ export async function uploadFile<T extends Uploaded>(
   const { sha256, size } = await fileDigest(path);
   let sent = 0;
   let last = 0;
+  /** The final line was drawn: nothing is drawn after it. */
+  let closed = false;
   const draw = (done: boolean) => {
+    if (!io.tty || closed) return;
+    closed = done;
     const pct = size === 0 ? 100 : Math.floor((sent / size) * 100);
     const line = `uploading ${label}: ${humanBytes(sent)} / ${humanBytes(size)} (${pct}%)`;
     io.err(`\r${line.slice(0, (io.columns ?? 80) - 1)}\u001b[K${done ? "\n" : ""}`);
@@ -50,27 +54,34 @@ export async function uploadFile<T extends Uploaded>(
   async function* body(): AsyncGenerator<Uint8Array> {
     for await (const chunk of createReadStream(path)) {
       sent += (chunk as Uint8Array).length;
-      if (io.tty) {
-        const now = performance.now();
-        if (now - last > 100) {
-          last = now;
-          draw(false);
-        }
+      const now = performance.now();
+      if (now - last > 100) {
+        last = now;
+        draw(false);
       }
       yield chunk as Uint8Array;
     }
-    if (io.tty) draw(true);
+    draw(true);
   }
-  const answer = await client.call<T>("PUT", route, {
-    // node:stream/web's class (the same one as the global at run time): with the DOM library in the
-    // program (preact's types bring it), the global type has no from().
-    body: NodeReadableStream.from(body()) as unknown as ReadableStream<Uint8Array>,
-    headers: {
-      "content-type": "application/octet-stream",
-      "content-length": String(size),
-      "x-checksum-sha256": sha256,
-    },
-  });
+  let answer: T;
+  try {
+    answer = await client.call<T>("PUT", route, {
+      // node:stream/web's class (the same one as the global at run time): with the DOM library in the
+      // program (preact's types bring it), the global type has no from().
+      body: NodeReadableStream.from(body()) as unknown as ReadableStream<Uint8Array>,
+      headers: {
+        "content-type": "application/octet-stream",
+        "content-length": String(size),
+        "x-checksum-sha256": sha256,
+      },
+    });
+    // The answer can come before fetch asks the body for its end (a loaded machine): the server has every
+    // byte by then (it checked the length and digest), so the line ends at 100 %.
+    sent = size;
+  } finally {
+    // On an error too: what follows goes on a line of its own.
+    draw(true);
+  }
   if (answer.sha256 !== sha256)
     throw new RemoteError(
       "CHECKSUM_MISMATCH",
