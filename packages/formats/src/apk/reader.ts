@@ -5,8 +5,8 @@
  */
 import { bytesSource, collect, decodeUtf8, readRange } from "../bytes/bytes.ts";
 import { encodeBase64 } from "../bytes/encoding.ts";
-import { decompress, decompressBytes } from "../compress/decompress.ts";
-import { type GzipMember, gzipMemberAt } from "../compress/gzip-members.ts";
+import { decompressBytes } from "../compress/decompress.ts";
+import { type GzipMember, gzipMemberAt, inflateMember } from "../compress/gzip-members.ts";
 import { readTar, type TarEntry } from "../container/tar.ts";
 import { FormatError } from "../errors.ts";
 import type { ReadContext } from "../format.ts";
@@ -157,16 +157,30 @@ function mismatch(path: string, offset: number, what: string, expected: string, 
   );
 }
 
-/** Reads the data member: entries, parent directories, checksums. */
-async function readData(source: ByteSource, m: GzipMember, limits: ReadLimits): Promise<FileInfo[]> {
+/**
+ * Reads the data member, which starts at `start`: entries, parent directories, checksums, and where the
+ * member ends. One inflating pass does both: the tar is parsed from the inflater's output, and what follows
+ * the tar's end-of-archive blocks is inflated (and dropped) up to the member's trailer, which is checked.
+ */
+async function readData(
+  source: ByteSource,
+  start: number,
+  limits: ReadLimits,
+): Promise<{ files: FileInfo[]; member: GzipMember }> {
+  const inflation = inflateMember(source, start, limits);
+  try {
+    const files = await dataFiles(inflation.output, limits);
+    return { files, member: await inflation.end() };
+  } finally {
+    await inflation.cancel();
+  }
+}
+
+/** The entries of the data tar, with their parent directories and checksums checked. */
+async function dataFiles(tar: AsyncIterable<Uint8Array>, limits: ReadLimits): Promise<FileInfo[]> {
   const files: FileInfo[] = [];
   const dirs = new Set<string>();
-  const tarStream = decompress(source.open({ start: m.start, end: m.end }), "gzip", {
-    limits,
-    offset: m.start,
-    path: "data",
-  });
-  for await (const e of readTar(tarStream, { limits })) {
+  for await (const e of readTar(tar, { limits })) {
     const path = checkName(e);
     const slash = path.lastIndexOf("/");
     if (slash > 0 && !dirs.has(path.slice(0, slash))) {
@@ -227,18 +241,16 @@ function missingData(end: number, signed: boolean): FormatError {
 }
 
 /**
- * Finds the data member, which starts at `start` and must run to the end of the package: another gzip
- * member after it is UNEXPECTED_MEMBER (bytes that are no gzip member, BAD_MAGIC).
+ * Checks that the data member runs to the end of the package: another gzip member after it is
+ * UNEXPECTED_MEMBER (bytes that are no gzip member, BAD_MAGIC).
  */
-async function dataMemberAt(
+async function checkDataIsLast(
   source: ByteSource,
-  start: number,
+  data: GzipMember,
   signed: boolean,
-  limits: ReadLimits,
   metaLimits: ReadLimits,
-): Promise<GzipMember> {
-  const data = await gzipMemberAt(source, start, limits);
-  if (data.end === source.size) return data;
+): Promise<void> {
+  if (data.end === source.size) return;
   const extra = await gzipMemberAt(source, data.end, metaLimits);
   throw new FormatError(
     "UNEXPECTED_MEMBER",
@@ -275,7 +287,8 @@ export async function readApk(source: ByteSource, ctx: ReadContext = {}): Promis
   const controlMember = signed ? await gzipMemberAt(source, firstMember.end, metaLimits) : firstMember;
   if (signed && controlMember.end === source.size) throw missingData(firstMember.end, true);
   // The data part is everything after the control member: what apk-tools hashes for datahash (extract_v2.c
-  // counts every block after the control one as data). Its member boundary is found later, by inflating.
+  // counts every block after the control one as data). Its member boundary is found later, by inflating it
+  // (readData).
   const dataStart = controlMember.end;
   const controlRaw = signed
     ? await readRange(
@@ -332,8 +345,10 @@ export async function readApk(source: ByteSource, ctx: ReadContext = {}): Promis
       );
     }
   }
-  const dataMember = await dataMemberAt(source, dataStart, signed, limits, metaLimits);
-  const files = await readData(source, dataMember, limits);
+  // One pass inflates the data member: its tar is read and its end found. A tar error in the data is thus
+  // reported before an extra member after it.
+  const { files, member: dataMember } = await readData(source, dataStart, limits);
+  await checkDataIsLast(source, dataMember, signed, metaLimits);
   if (size === 0 && files.length > 0) {
     throw new FormatError(
       "INVALID_VALUE",

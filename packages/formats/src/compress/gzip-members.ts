@@ -1,14 +1,17 @@
 /**
  * Splits a gzip file into its members with their exact *compressed* byte ranges (apk signs and indexes
  * digests of individual members). The deflate data of each member is run through node:zlib's raw inflater,
- * whose `bytesWritten` at stream end is exactly the deflate length; output is discarded, so memory stays
- * small, and reading stops right after each member.
+ * whose `bytesWritten` at stream end is exactly the deflate length. {@link gzipMembers} and
+ * {@link gzipMemberAt} discard the output, so memory stays small, and reading stops right after each
+ * member; {@link inflateMember} hands the output of one member to a consumer and finds its end in the same
+ * pass, so a reader that needs both inflates the member once.
  */
 import zlib from "node:zlib";
 import { encodeHex } from "../bytes/encoding.ts";
 import { FormatError } from "../errors.ts";
 import { type ReadLimits, resolveLimits } from "../limits.ts";
 import type { ByteSource } from "../spec/types.ts";
+import { plainBytes } from "./through.ts";
 import { reportUnpacked } from "./unpacked-channel.ts";
 
 /** One gzip member (RFC 1952 §2.3). Offsets are absolute in the source; `end` is exclusive. */
@@ -77,6 +80,7 @@ function headerLength(head: Uint8Array, at: number): number {
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
   const out = new Uint8Array(a.length + b.length);
   out.set(a, 0);
   out.set(b, a.length);
@@ -92,6 +96,76 @@ function truncated(at: number, what: string, cause?: unknown): FormatError {
   );
 }
 
+function tooLarge(start: number, limits: ReadLimits): FormatError {
+  return new FormatError(
+    "LIMIT_UNPACKED_BYTES",
+    `gzip: decompressed size exceeds the limit of ${limits.maxUnpackedBytes} bytes (maxUnpackedBytes)`,
+    {
+      offset: start,
+      limit: "maxUnpackedBytes",
+      expected: `<= ${limits.maxUnpackedBytes}`,
+    },
+  );
+}
+
+/** A raw inflater's failure as a FormatError: TRUNCATED when the input ended (at `inputEnd`), else CORRUPT_COMPRESSED_DATA. */
+function inflateFailure(failure: unknown, start: number, inputEnd: number): FormatError {
+  if (failure instanceof FormatError) return failure;
+  if ((failure as { code?: unknown }).code === "Z_BUF_ERROR")
+    return truncated(inputEnd, "deflate data", failure);
+  return new FormatError(
+    "CORRUPT_COMPRESSED_DATA",
+    `gzip: corrupt deflate data in the member at offset ${start} (${(failure as Error).message})`,
+    { offset: start },
+    { cause: failure },
+  );
+}
+
+/**
+ * Reads the member header at `start` from `input`: its length, and the bytes after it that came with it
+ * (the start of the deflate data).
+ */
+async function readHeader(
+  input: AsyncIterator<Uint8Array>,
+  start: number,
+  limits: ReadLimits,
+): Promise<{ length: number; rest: Uint8Array }> {
+  let head: Uint8Array = new Uint8Array(0);
+  for (;;) {
+    const r = await input.next();
+    if (r.done) throw truncated(start + head.length, "a gzip member header");
+    head = concat(head, r.value);
+    const length = headerLength(head, start);
+    if (length >= 0) return { length, rest: head.subarray(length) };
+    if (head.length > limits.maxHeaderBytes) {
+      throw new FormatError(
+        "LIMIT_HEADER_BYTES",
+        `gzip: member header at offset ${start} exceeds ${limits.maxHeaderBytes} bytes (maxHeaderBytes)`,
+        {
+          offset: start,
+          limit: "maxHeaderBytes",
+        },
+      );
+    }
+  }
+}
+
+/** The 8-byte trailer: `pending` (input already read past the deflate data), then more of `input`. */
+async function readTrailer(
+  input: AsyncIterator<Uint8Array>,
+  pending: Uint8Array,
+  at: number,
+): Promise<{ crc32: number; isize: number }> {
+  let trailer = pending;
+  while (trailer.length < TRAILER) {
+    const r = await input.next();
+    if (r.done) throw truncated(at + trailer.length, "a gzip member trailer");
+    trailer = concat(trailer, r.value);
+  }
+  const view = new DataView(trailer.buffer, trailer.byteOffset, TRAILER);
+  return { crc32: view.getUint32(0, true), isize: view.getUint32(4, true) };
+}
+
 /** Finds the end of one member starting at `start`. */
 async function scanMember(
   source: ByteSource,
@@ -99,9 +173,7 @@ async function scanMember(
   limits: ReadLimits,
   unpackedSoFar: { n: number },
 ): Promise<GzipMember> {
-  let head: Uint8Array = new Uint8Array(0);
-  let hlen = -1;
-  let fed = 0;
+  const input = source.open({ start, end: source.size })[Symbol.asyncIterator]();
   const inflater = zlib.createInflateRaw();
   let ended = false;
   let failure: unknown;
@@ -121,15 +193,7 @@ async function scanMember(
     unpackedSoFar.n += d.length;
     reportUnpacked("gzip", d.length);
     if (unpackedSoFar.n > limits.maxUnpackedBytes && failure === undefined) {
-      failure = new FormatError(
-        "LIMIT_UNPACKED_BYTES",
-        `gzip: decompressed size exceeds the limit of ${limits.maxUnpackedBytes} bytes (maxUnpackedBytes)`,
-        {
-          offset: start,
-          limit: "maxUnpackedBytes",
-          expected: `<= ${limits.maxUnpackedBytes}`,
-        },
-      );
+      failure = tooLarge(start, limits);
       inflater.destroy();
     }
   });
@@ -140,65 +204,235 @@ async function scanMember(
         inflater.write(chunk, () => resolve());
       }),
     ]);
+  let deflateStart = start;
+  let fed = 0;
+  let last: Uint8Array = new Uint8Array(0);
   try {
-    for await (const chunk of source.open({ start, end: source.size })) {
-      if (ended || failure !== undefined) break;
-      let rest = chunk;
-      if (hlen < 0) {
-        head = concat(head, chunk);
-        hlen = headerLength(head, start);
-        if (hlen < 0) {
-          if (head.length > limits.maxHeaderBytes) {
-            throw new FormatError(
-              "LIMIT_HEADER_BYTES",
-              `gzip: member header at offset ${start} exceeds ${limits.maxHeaderBytes} bytes (maxHeaderBytes)`,
-              {
-                offset: start,
-                limit: "maxHeaderBytes",
-              },
-            );
-          }
-          continue;
-        }
-        rest = head.subarray(hlen);
-        head = new Uint8Array(0);
+    const header = await readHeader(input, start, limits);
+    deflateStart = start + header.length;
+    for (let chunk = header.rest; ; ) {
+      if (chunk.length > 0) {
+        fed += chunk.length;
+        last = chunk;
+        await write(chunk);
       }
-      fed += rest.length;
-      if (rest.length > 0) await write(rest);
-      // Stop before pulling another chunk: what follows the member is not read (the reader may be a hash
-      // that must see the next member first, or a caller refusing to inflate it).
-      if (ended || failure !== undefined) break;
+      // Once a written chunk is not taken whole, the deflate data ended in it. Stop before pulling another
+      // chunk: what follows the member is not read (the reader may be a hash that must see the next member
+      // first, or a caller refusing to inflate it).
+      if (failure !== undefined || inflater.bytesWritten < fed) break;
+      const r = await input.next();
+      if (r.done) {
+        inflater.end();
+        break;
+      }
+      chunk = r.value;
     }
-    if (hlen < 0) throw truncated(source.size, "a gzip member header");
-    if (!ended && failure === undefined) inflater.end();
     await finished;
+    if (failure !== undefined) throw inflateFailure(failure, start, deflateStart + fed);
+    const trailerStart = deflateStart + inflater.bytesWritten;
+    // Input already read past the deflate data: the tail of the last chunk, which the inflater left.
+    const pending = last.subarray(last.length - (deflateStart + fed - trailerStart));
+    const trailer = await readTrailer(input, pending, trailerStart);
+    return { start, deflateStart, end: trailerStart + TRAILER, ...trailer };
   } finally {
     if (!ended) inflater.destroy();
+    await input.return?.();
   }
-  if (failure instanceof FormatError) throw failure;
-  const deflateStart = start + hlen;
-  if (failure !== undefined) {
-    const code = (failure as { code?: unknown }).code;
-    if (code === "Z_BUF_ERROR") throw truncated(deflateStart + fed, "deflate data", failure);
+}
+
+/**
+ * Output chunk and read-ahead of {@link inflateMember}'s inflater: 128 KiB chunks and up to 1 MiB decoded
+ * ahead, so the pool thread inflates while the consumer parses and hashes (as decompress.ts's decoders).
+ */
+const INFLATE_OPTIONS = { chunkSize: 128 * 1024, readableHighWaterMark: 1024 * 1024 } as const;
+
+/** What {@link feed} left: the input it wrote, the last chunk, and the input's own failure if any. */
+interface Fed {
+  bytes: number;
+  last: Uint8Array;
+  failure?: unknown;
+}
+
+/**
+ * Writes `first`, then the rest of `input`, to `inflater` one chunk at a time, and stops as soon as the
+ * inflater has not taken a whole chunk (the deflate data ended in it) or has failed; ends the inflater when
+ * the input ends first. An input error destroys the inflater with it and is reported in `failure`.
+ */
+async function feed(
+  input: AsyncIterator<Uint8Array>,
+  inflater: zlib.InflateRaw,
+  first: Uint8Array,
+): Promise<Fed> {
+  const fed: Fed = { bytes: 0, last: first };
+  const closed = new Promise<void>((resolve) => inflater.once("close", resolve));
+  try {
+    for (let chunk = first; ; ) {
+      if (chunk.length > 0) {
+        fed.bytes += chunk.length;
+        fed.last = chunk;
+        await Promise.race([closed, new Promise<void>((resolve) => inflater.write(chunk, () => resolve()))]);
+        if (inflater.destroyed || inflater.bytesWritten < fed.bytes) return fed;
+      }
+      const r = await input.next();
+      if (r.done) {
+        inflater.end();
+        return fed;
+      }
+      chunk = r.value;
+    }
+  } catch (e) {
+    fed.failure = e;
+    inflater.destroy(e as Error);
+    return fed;
+  }
+}
+
+/**
+ * Inflates the member at `start`, yielding its output, then reads its trailer, checks the CRC-32 and ISIZE
+ * of what was inflated against it, and passes the member to `onEnd`.
+ */
+async function* inflateChunks(
+  source: ByteSource,
+  start: number,
+  limits: ReadLimits,
+  onEnd: (member: GzipMember) => void,
+): AsyncGenerator<Uint8Array> {
+  const input = source.open({ start, end: source.size })[Symbol.asyncIterator]();
+  let inflater: zlib.InflateRaw | undefined;
+  let feeding: Promise<Fed> | undefined;
+  try {
+    const header = await readHeader(input, start, limits);
+    const deflateStart = start + header.length;
+    inflater = zlib.createInflateRaw(INFLATE_OPTIONS);
+    feeding = feed(input, inflater, header.rest);
+    let crc = 0;
+    let size = 0;
+    try {
+      for await (const chunk of inflater) {
+        const out = plainBytes(chunk as Uint8Array);
+        size += out.length;
+        reportUnpacked("gzip", out.length);
+        if (size > limits.maxUnpackedBytes) throw tooLarge(start, limits);
+        crc = zlib.crc32(out, crc);
+        yield out;
+      }
+    } catch (e) {
+      const fed = await feeding;
+      if (fed.failure !== undefined && e === fed.failure) throw e;
+      throw inflateFailure(e, start, deflateStart + fed.bytes);
+    }
+    const fed = await feeding;
+    const consumed = inflater.bytesWritten;
+    const trailerStart = deflateStart + consumed;
+    const trailer = await readTrailer(
+      input,
+      fed.last.subarray(fed.last.length - (fed.bytes - consumed)),
+      trailerStart,
+    );
+    checkTrailer(trailer, crc, size, start, trailerStart);
+    onEnd({ start, deflateStart, end: trailerStart + TRAILER, ...trailer });
+  } finally {
+    inflater?.destroy();
+    await feeding;
+    await input.return?.();
+  }
+}
+
+/** gunzip's check of the trailer (RFC 1952 §2.3.1): CRC-32 and size mod 2^32 of the inflated data. */
+function checkTrailer(
+  trailer: { crc32: number; isize: number },
+  crc: number,
+  size: number,
+  start: number,
+  at: number,
+): void {
+  const hex = (n: number) => n.toString(16).padStart(8, "0");
+  if (trailer.crc32 !== crc) {
     throw new FormatError(
       "CORRUPT_COMPRESSED_DATA",
-      `gzip: corrupt deflate data in the member at offset ${start} (${(failure as Error).message})`,
-      { offset: start },
-      { cause: failure },
+      `gzip: the member at offset ${start} inflates to data with CRC-32 ${hex(crc)}, its trailer (offset ${at}) says ${hex(trailer.crc32)}`,
+      { offset: at, field: "CRC32", expected: hex(trailer.crc32), found: hex(crc) },
     );
   }
-  const trailerStart = deflateStart + inflater.bytesWritten;
-  if (trailerStart + TRAILER > source.size) throw truncated(source.size, "a gzip member trailer");
-  let trailer: Uint8Array = new Uint8Array(0);
-  for await (const c of source.open({ start: trailerStart, end: trailerStart + TRAILER }))
-    trailer = concat(trailer, c);
-  const view = new DataView(trailer.buffer, trailer.byteOffset, trailer.byteLength);
+  if (trailer.isize !== size % 2 ** 32) {
+    throw new FormatError(
+      "CORRUPT_COMPRESSED_DATA",
+      `gzip: the member at offset ${start} inflates to ${size} bytes, its trailer (offset ${at + 4}) says ${trailer.isize} (mod 2^32)`,
+      { offset: at + 4, field: "ISIZE", expected: trailer.isize, found: size % 2 ** 32 },
+    );
+  }
+}
+
+/** One gzip member being inflated once: its output for a consumer, then where it ends. */
+export interface MemberInflation {
+  /**
+   * The member's inflated bytes, as plain Uint8Array chunks; iterate it once. A consumer may stop early
+   * (break, or `return()` as readTar does after the end-of-archive blocks): the inflater keeps its place
+   * for {@link MemberInflation.end}.
+   */
+  readonly output: AsyncIterable<Uint8Array>;
+  /**
+   * Inflates what `output` did not hand out (discarding it: memory stays at the inflater's read-ahead),
+   * reads the trailer and checks its CRC-32 and ISIZE; resolves with the member, or rejects with the first
+   * error of the whole inflation.
+   */
+  end(): Promise<GzipMember>;
+  /** Stops inflating and closes the input, for a consumer that gives up. Harmless after `end()`. */
+  cancel(): Promise<void>;
+}
+
+/**
+ * Inflates the member that starts at `start` once: `output` yields what it inflates to and `end()` finds
+ * where it ends, with the same checks as gunzip (the trailer's CRC-32 and ISIZE). Input stops being fed
+ * exactly where the deflate data ends; at most `limits.maxUnpackedBytes` are inflated (LIMIT_UNPACKED_BYTES).
+ * Errors are those of {@link gzipMemberAt} (BAD_MAGIC, TRUNCATED, CORRUPT_COMPRESSED_DATA...); a CRC-32 or
+ * ISIZE that does not match is CORRUPT_COMPRESSED_DATA; errors of the source pass through untouched.
+ *
+ * @example
+ * const inflation = inflateMember(source, start);
+ * try {
+ *   for await (const entry of readTar(inflation.output)) use(entry);
+ *   const member = await inflation.end();
+ * } finally {
+ *   await inflation.cancel();
+ * }
+ */
+export function inflateMember(
+  source: ByteSource,
+  start: number,
+  limits: Partial<ReadLimits> = {},
+): MemberInflation {
+  let member: GzipMember | undefined;
+  const chunks = inflateChunks(source, start, resolveLimits(limits), (m) => {
+    member = m;
+  });
+  let failure: { error: unknown } | undefined;
+  // The next chunk, or undefined once the member has ended; the first failure again on every later call.
+  const next = async (): Promise<Uint8Array | undefined> => {
+    if (failure !== undefined) throw failure.error;
+    try {
+      const r = await chunks.next();
+      return r.done ? undefined : r.value;
+    } catch (error) {
+      failure = { error };
+      throw error;
+    }
+  };
   return {
-    start,
-    deflateStart,
-    end: trailerStart + TRAILER,
-    crc32: view.getUint32(0, true),
-    isize: view.getUint32(4, true),
+    output: {
+      // Not `yield* chunks`: a consumer's return() must leave `chunks` where it is.
+      async *[Symbol.asyncIterator]() {
+        for (let c = await next(); c !== undefined; c = await next()) yield c;
+      },
+    },
+    async end() {
+      while ((await next()) !== undefined);
+      if (member === undefined) throw new Error("gzip: inflateMember was cancelled before its end");
+      return member;
+    },
+    async cancel() {
+      await chunks.return(undefined);
+    },
   };
 }
 
