@@ -64,7 +64,14 @@ function scratchLock(tarballs: Record<string, string>): object {
       dependencies: Object.fromEntries(Object.entries(tarballs).map(([n, f]) => [n, `file:${f}`])),
     },
   };
-  const todo: string[] = [];
+  // A dependency resolves as npm lays it out: nested under the package that needs it (or an ancestor)
+  // when the monorepo lock has it there (ajv needs fast-uri 3 while the top level holds 4), else at the
+  // top. Flattening every entry to node_modules/<name> made npm resolve the nested ones afresh, which
+  // needs the registry's metadata: not in the cache on a fresh machine, so the offline install failed.
+  const todo: { name: string; from: string; to: string }[] = [];
+  const need = (deps: Record<string, string> | undefined, from: string, to: string) => {
+    for (const name of Object.keys(deps ?? {})) todo.push({ name, from, to });
+  };
   for (const [name, file] of Object.entries(tarballs)) {
     const dir = name === "packyard" ? "cli" : name.slice("@packyard/".length);
     const pkg = JSON.parse(readFileSync(join(REPO, "packages", dir, "package.json"), "utf8")) as {
@@ -80,17 +87,35 @@ function scratchLock(tarballs: Record<string, string>): object {
       ...(pkg.optionalDependencies ? { optionalDependencies: pkg.optionalDependencies } : {}),
       ...(pkg.bin ? { bin: pkg.bin } : {}),
     };
-    todo.push(...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.optionalDependencies ?? {}));
+    need(pkg.dependencies, `packages/${dir}`, `node_modules/${name}`);
+    need(pkg.optionalDependencies, `packages/${dir}`, `node_modules/${name}`);
   }
   while (todo.length > 0) {
-    const name = todo.pop()!;
-    const key = `node_modules/${name}`;
+    const { name, from, to } = todo.pop()!;
+    // From the package's own folder up to the top, in the monorepo lock and in the scratch one alike.
+    let at = from;
+    let scratchAt = to;
+    let key: string | undefined;
+    for (;;) {
+      const here = at === "" ? `node_modules/${name}` : `${at}/node_modules/${name}`;
+      if (root.packages[here] !== undefined) {
+        key = scratchAt === "" ? `node_modules/${name}` : `${scratchAt}/node_modules/${name}`;
+        at = here;
+        break;
+      }
+      if (at === "") break;
+      const up = at.lastIndexOf("/node_modules/");
+      at = up < 0 ? "" : at.slice(0, up);
+      const scratchUp = scratchAt.lastIndexOf("/node_modules/");
+      scratchAt = scratchUp < 0 ? "" : scratchAt.slice(0, scratchUp);
+    }
+    if (key === undefined) assert.fail(`the monorepo lock has no ${name} for ${from}`);
     if (packages[key] !== undefined) continue;
-    const entry = root.packages[key];
-    if (entry === undefined) assert.fail(`the monorepo lock has no ${key}`);
+    const entry = root.packages[at]!;
     const { dev: _d, devOptional: _o, ...rest } = entry;
     packages[key] = rest;
-    todo.push(...Object.keys(entry.dependencies ?? {}), ...Object.keys(entry.optionalDependencies ?? {}));
+    need(entry.dependencies, at, key);
+    need(entry.optionalDependencies, at, key);
   }
   return { name: "scratch", lockfileVersion: 3, requires: true, packages };
 }
