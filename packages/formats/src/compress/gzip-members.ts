@@ -197,41 +197,19 @@ async function scanMember(
       inflater.destroy();
     }
   });
-  const write = (chunk: Uint8Array) =>
-    Promise.race([
-      finished,
-      new Promise<void>((resolve) => {
-        inflater.write(chunk, () => resolve());
-      }),
-    ]);
   let deflateStart = start;
-  let fed = 0;
-  let last: Uint8Array = new Uint8Array(0);
   try {
     const header = await readHeader(input, start, limits);
     deflateStart = start + header.length;
-    for (let chunk = header.rest; ; ) {
-      if (chunk.length > 0) {
-        fed += chunk.length;
-        last = chunk;
-        await write(chunk);
-      }
-      // Once a written chunk is not taken whole, the deflate data ended in it. Stop before pulling another
-      // chunk: what follows the member is not read (the reader may be a hash that must see the next member
-      // first, or a caller refusing to inflate it).
-      if (failure !== undefined || inflater.bytesWritten < fed) break;
-      const r = await input.next();
-      if (r.done) {
-        inflater.end();
-        break;
-      }
-      chunk = r.value;
-    }
+    // What follows the member is not read (the reader may be a hash that must see the next member first,
+    // or a caller refusing to inflate it): feed stops at the chunk the deflate data ends in.
+    const fed = await feed(input, inflater, header.rest);
     await finished;
-    if (failure !== undefined) throw inflateFailure(failure, start, deflateStart + fed);
+    if (fed.failure !== undefined) throw fed.failure;
+    if (failure !== undefined) throw inflateFailure(failure, start, deflateStart + fed.bytes);
     const trailerStart = deflateStart + inflater.bytesWritten;
     // Input already read past the deflate data: the tail of the last chunk, which the inflater left.
-    const pending = last.subarray(last.length - (deflateStart + fed - trailerStart));
+    const pending = fed.last.subarray(fed.last.length - (fed.bytes - inflater.bytesWritten));
     const trailer = await readTrailer(input, pending, trailerStart);
     return { start, deflateStart, end: trailerStart + TRAILER, ...trailer };
   } finally {
