@@ -159,14 +159,15 @@ async function* guarded(
 export const SYNC_GUNZIP_MAX_IN = 256 * 1024;
 
 /**
- * The streaming gzip and zstd decoders' output chunk and read-ahead. node:zlib's defaults (16 KiB chunks,
+ * The streaming gzip and zstd decoders' output chunk and read-ahead (also apk's one-member inflater,
+ * gzip-members.ts). node:zlib's defaults (16 KiB chunks,
  * 16 KiB buffered) make decoder and consumer take turns: each 16 KiB is one trip through the libuv pool,
  * and the decoder waits for the consumer to take a chunk before it makes the next. With 128 KiB chunks and
  * up to 1 MiB decoded ahead, the decoder runs on its pool thread while the main thread parses and hashes
  * the previous chunks: reading back a 100 MB .deb, .rpm or .tar.gz of 200 MB takes ~30 % less time
  * (bench/README.md, "Reading a package"). Memory in flight: about 1 MiB more per open decoder.
  */
-const DECODER_OPTIONS = { chunkSize: 128 * 1024, readableHighWaterMark: 1024 * 1024 } as const;
+export const DECODER_OPTIONS = { chunkSize: 128 * 1024, readableHighWaterMark: 1024 * 1024 } as const;
 export const SYNC_GUNZIP_MAX_OUT = 1024 * 1024;
 
 /**

@@ -11,6 +11,7 @@ import { encodeHex } from "../bytes/encoding.ts";
 import { FormatError } from "../errors.ts";
 import { type ReadLimits, resolveLimits } from "../limits.ts";
 import type { ByteSource } from "../spec/types.ts";
+import { DECODER_OPTIONS } from "./decompress.ts";
 import { plainBytes } from "./through.ts";
 import { reportUnpacked } from "./unpacked-channel.ts";
 
@@ -218,12 +219,6 @@ async function scanMember(
   }
 }
 
-/**
- * Output chunk and read-ahead of {@link inflateMember}'s inflater: 128 KiB chunks and up to 1 MiB decoded
- * ahead, so the pool thread inflates while the consumer parses and hashes (as decompress.ts's decoders).
- */
-const INFLATE_OPTIONS = { chunkSize: 128 * 1024, readableHighWaterMark: 1024 * 1024 } as const;
-
 /** What {@link feed} left: the input it wrote, the last chunk, and the input's own failure if any. */
 interface Fed {
   bytes: number;
@@ -281,7 +276,7 @@ async function* inflateChunks(
   try {
     const header = await readHeader(input, start, limits);
     const deflateStart = start + header.length;
-    inflater = zlib.createInflateRaw(INFLATE_OPTIONS);
+    inflater = zlib.createInflateRaw(DECODER_OPTIONS);
     feeding = feed(input, inflater, header.rest);
     let crc = 0;
     let size = 0;
