@@ -10,7 +10,7 @@ import type { TarWriteEntry } from "../container/tar.ts";
 import { entryTarMember } from "../container/tar-member.ts";
 import { digestStream, hashBytes } from "../hash/hasher.ts";
 import { parentDirs } from "../spec/path.ts";
-import { compareBytes } from "../spec/validate.ts";
+import { sortByPath } from "../bytes/order.ts";
 import { type Entry, type PackageSpec, ROOT } from "../spec/types.ts";
 
 /** The pax record apk reads a file's SHA-1 from (io_archive.c, abuild-tar --hash). */
@@ -39,7 +39,7 @@ export function dataEntries(spec: PackageSpec): Entry[] {
       }
     }
   }
-  const all = [...byPath.values()].sort((a, b) => compareBytes(a.path, b.path));
+  const all = sortByPath([...byPath.values()]);
   return [...all.filter((e) => e.type !== "hardlink"), ...all.filter((e) => e.type === "hardlink")];
 }
 

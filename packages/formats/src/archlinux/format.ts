@@ -4,7 +4,7 @@ import type { PackageFormat } from "../format.ts";
 import { versionOrder } from "../version-order.ts";
 import { archlinuxConfig } from "./config.ts";
 import type { ArchlinuxOptions } from "./options.ts";
-import { planArchlinuxPackage } from "./plan.ts";
+import { archlinuxFileName, planArchlinuxPackage } from "./plan.ts";
 import { readArchlinux } from "./reader.ts";
 import { signArchlinux } from "./sign.ts";
 import { compareArchlinuxVersions } from "./version.ts";
@@ -22,7 +22,7 @@ function isTarHeader(head: Uint8Array): boolean {
 export const archlinuxFormat: PackageFormat<ArchlinuxOptions> = {
   id: "archlinux",
   fileName(spec, options) {
-    return planArchlinuxPackage(spec, options ?? {}).fileName;
+    return archlinuxFileName(spec, options ?? {});
   },
   validate(spec, options) {
     planArchlinuxPackage(spec, options ?? {});

@@ -3,7 +3,7 @@ export { fromArchlinuxArch, toArchlinuxArch } from "./arch.ts";
 export { archlinuxConfig, parseArchlinuxConfig } from "./config.ts";
 export { archlinuxFormat } from "./format.ts";
 export type { ArchlinuxOptions, ArchlinuxSignatureOptions } from "./options.ts";
-export { type ArchlinuxPlan, packageSuffix, planArchlinuxPackage } from "./plan.ts";
+export { type ArchlinuxPlan, archlinuxFileName, packageSuffix, planArchlinuxPackage } from "./plan.ts";
 export { readArchlinux } from "./reader.ts";
 export { signArchlinux } from "./sign.ts";
 export {

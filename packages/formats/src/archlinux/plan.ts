@@ -6,6 +6,7 @@ import { SpecError } from "../errors.ts";
 import type { Warning } from "../format.ts";
 import { parentDirs } from "../spec/path.ts";
 import type { Entry, PackageSpec, Script } from "../spec/types.ts";
+import { sortByPath } from "../bytes/order.ts";
 import { validateSpec } from "../spec/validate.ts";
 import { toArchlinuxArch } from "./arch.ts";
 import { INSTALL_FUNCTIONS, type InstallScriptKind } from "./install.ts";
@@ -79,15 +80,7 @@ function withParents(entries: readonly Entry[], date: number): Entry[] {
       });
     }
   }
-  return out.sort((a, b) => compareUtf8(a.path, b.path));
-}
-
-function compareUtf8(a: string, b: string): number {
-  const ea = new TextEncoder().encode(a);
-  const eb = new TextEncoder().encode(b);
-  const n = Math.min(ea.length, eb.length);
-  for (let i = 0; i < n; i++) if (ea[i] !== eb[i]) return ea[i]! - eb[i]!;
-  return ea.length - eb.length;
+  return sortByPath(out);
 }
 
 /** Builds and checks the plan; throws SpecError naming the field. Does not read file contents. */
@@ -250,8 +243,17 @@ export function planArchlinuxPackage(input: PackageSpec, options: ArchlinuxOptio
     entries,
     scripts,
     warnings,
-    fileName: `${spec.name}-${versionString}-${arch}${packageSuffix(options)}`,
+    fileName: archlinuxFileName(spec, options),
   };
+}
+
+/**
+ * `<pkgname>-<pkgver>-<pkgrel>-<arch>.pkg.tar.zst`: the plan's file name, from the name, version, arch
+ * and compression alone (no pass over the entries).
+ */
+export function archlinuxFileName(spec: PackageSpec, options: ArchlinuxOptions): string {
+  const version = formatArchlinuxVersion(toArchlinuxVersion(spec.version));
+  return `${spec.name}-${version}-${toArchlinuxArch(spec.arch, options.arch)}${packageSuffix(options)}`;
 }
 
 /** `.pkg.tar.zst`, `.pkg.tar.gz`, `.pkg.tar.xz` or `.pkg.tar` (pacman sniffs the magic, the name is convention). */

@@ -4,7 +4,7 @@
  */
 import { SpecError } from "../errors.ts";
 import { normalizeDestination } from "../spec/path.ts";
-import { compareBytes } from "../spec/validate.ts";
+import { compareBytes, sortBytewise, sortByPath } from "../bytes/order.ts";
 import { type Entry, type EntryFlags, type Principal, ROOT } from "../spec/types.ts";
 import { expandEnv } from "./expand.ts";
 import { checkKeys, invalid, isNull, readBool, readMap, readOctal, readString, readTime } from "./fields.ts";
@@ -157,7 +157,7 @@ export async function resolveContents(
       }
     }
   }
-  return [...out.values()].map((v) => v.entry).sort((a, b) => compareBytes(a.path, b.path));
+  return sortByPath([...out.values()].map((v) => v.entry));
 }
 
 function principal(name: string | undefined): Principal {
@@ -274,7 +274,10 @@ async function resolveItem(item: ContentItem, o: ResolveContentsOptions): Promis
     if (st.type !== "dir") found.set(m, st);
     else for (const w of await walk(m, o.host)) if (w.stat.type !== "dir") found.set(w.abs, w.stat);
   }
-  const files = [...found].map(([abs, stat]) => ({ abs, stat })).sort((a, b) => compareBytes(a.abs, b.abs));
+  const files = sortBytewise(
+    [...found].map(([abs, stat]) => ({ abs, stat })),
+    (f) => f.abs,
+  );
   if (files.length === 0) {
     throw new SpecError("GLOB_NO_MATCH", `${f}.src: "${item.src}" contains no file`, {
       field: `${f}.src`,

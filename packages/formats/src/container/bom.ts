@@ -16,6 +16,7 @@
  * by name; leaves hold at most 256 pairs, and a branch node above them when there are more (as mkbom).
  */
 import { decodeAscii, encodeUtf8 } from "../bytes/bytes.ts";
+import { sortBytewise } from "../bytes/order.ts";
 import { FormatError, SpecError } from "../errors.ts";
 import { type ReadLimits, resolveLimits } from "../limits.ts";
 
@@ -244,12 +245,6 @@ export function encodeBom(entries: readonly BomEntry[]): Uint8Array {
   const leaves: [number, number][][] = [[]];
   const queue: [number, Tree][] = root ? [[0, root]] : [];
   let id = 0;
-  const byteOrder = (a: string, b: string): number => {
-    const x = encodeUtf8(a);
-    const y = encodeUtf8(b);
-    for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
-    return x.length - y.length;
-  };
   const visit = (parent: number, t: Tree): void => {
     const e = t.entry;
     const link = e.type === "symlink" ? encodeUtf8(e.linkName ?? "") : new Uint8Array(0);
@@ -293,7 +288,8 @@ export function encodeBom(entries: readonly BomEntry[]): Uint8Array {
   if (root) visit(0, root);
   for (let qi = 1; qi < queue.length; qi++) {
     const [pid, t] = queue[qi]!;
-    for (const name of [...t.children.keys()].sort(byteOrder)) visit(pid, t.children.get(name)!);
+    for (const name of sortBytewise([...t.children.keys()], (name) => name))
+      visit(pid, t.children.get(name)!);
   }
   // Leaves: reserve their indexes first so forward/backward links can point both ways.
   const leafIds = leaves.map(() => store.add(new Uint8Array(0)));

@@ -6,7 +6,7 @@ import { bytesSource } from "../bytes/bytes.ts";
 import { SpecError } from "../errors.ts";
 import { parentDirs } from "../spec/path.ts";
 import { type Entry, type PackageSpec, ROOT } from "../spec/types.ts";
-import { compareBytes } from "../spec/validate.ts";
+import { compareBytes, sortByPath } from "../bytes/order.ts";
 import { compressChangelog, docDir, renderChangelog, renderCopyright } from "./docs.ts";
 
 /**
@@ -71,7 +71,7 @@ export async function debDataEntries(
       }
     }
   }
-  return hardlinksAfterTargets([...byPath.values()].sort((a, b) => compareBytes(a.path, b.path)));
+  return hardlinksAfterTargets(sortByPath([...byPath.values()]));
 }
 
 /**

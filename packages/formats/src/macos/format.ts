@@ -4,7 +4,7 @@ import type { X509Signer } from "../sign/x509.ts";
 import { compareSemverStrings, versionOrder } from "../version-order.ts";
 import { macosConfig } from "./config.ts";
 import type { MacosOptions } from "./options.ts";
-import { planMacos } from "./plan.ts";
+import { macosFileName, planMacos } from "./plan.ts";
 import { readMacos } from "./reader.ts";
 import { macosSigner, signMacos } from "./sign.ts";
 import { writeMacos } from "./writer.ts";
@@ -15,8 +15,8 @@ const XAR = [0x78, 0x61, 0x72, 0x21];
 /** macOS flat packages (`.pkg`): product archives by default, component packages on request. */
 export const macosFormat: PackageFormat<MacosOptions> = {
   id: "macos",
-  fileName(spec, options) {
-    return planMacos(spec, options ?? {}).fileName;
+  fileName(spec) {
+    return macosFileName(spec);
   },
   validate(spec, options) {
     planMacos(spec, options ?? {});

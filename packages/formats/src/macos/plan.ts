@@ -3,6 +3,7 @@
  * Payload entries relative to it (with every ancestor directory, starting with "."), scripts.
  */
 import { encodeUtf8 } from "../bytes/bytes.ts";
+import { compareBytes, sortBytewise } from "../bytes/order.ts";
 import { SpecError } from "../errors.ts";
 import type { Warning } from "../format.ts";
 import { normalizeDestination, parentDirs } from "../spec/path.ts";
@@ -200,9 +201,8 @@ export function planMacos(input: PackageSpec, options: MacosOptions = {}): Macos
         path: rel,
       });
   }
-  const payload = [...items.values()].sort((a, b) =>
-    a.rel === "." ? -1 : b.rel === "." ? 1 : cmp(a.rel, b.rel),
-  );
+  // "." (the install location itself) first, then bytewise
+  const payload = sortBytewise([...items.values()], (it) => (it.rel === "." ? "" : it.rel));
   const scripts: ScriptItem[] = [];
   const scriptNames: ("preinstall" | "postinstall")[] = [];
   for (const k of ["preinstall", "postinstall"] as const) {
@@ -233,7 +233,7 @@ export function planMacos(input: PackageSpec, options: MacosOptions = {}): Macos
       );
     scripts.push({ name: h.name, mode: 0o755, body: h.content });
   }
-  scripts.sort((a, b) => cmp(a.name, b.name));
+  scripts.sort((a, b) => compareBytes(a.name, b.name));
   let bytes = 0;
   for (const p of payload) if (p.type !== "dir") bytes += p.size;
   return {
@@ -250,11 +250,4 @@ export function planMacos(input: PackageSpec, options: MacosOptions = {}): Macos
     installKBytes: Math.ceil(bytes / 1024),
     warnings,
   };
-}
-
-function cmp(a: string, b: string): number {
-  const x = encodeUtf8(a);
-  const y = encodeUtf8(b);
-  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
-  return x.length - y.length;
 }

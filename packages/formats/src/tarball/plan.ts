@@ -6,7 +6,7 @@
  */
 import { SpecError } from "../errors.ts";
 import type { ByteSource, PackageSpec } from "../spec/types.ts";
-import { compareBytes } from "../spec/validate.ts";
+import { sortByPath } from "../bytes/order.ts";
 import { wrapDirectory } from "./name.ts";
 import { ARCHIVE_FORMATS, type ArchiveFormat, type TarballOptions } from "./options.ts";
 
@@ -158,7 +158,7 @@ export function planArchiveEntries(spec: PackageSpec, options: TarballOptions): 
       }
     }
   }
-  const sorted = [...byPath.values()].sort((a, b) => compareBytes(a.path, b.path));
+  const sorted = sortByPath([...byPath.values()]);
   return [...sorted.filter((e) => e.type !== "hardlink"), ...sorted.filter((e) => e.type === "hardlink")];
 }
 

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { compareBytes } from "../../src/spec/validate.ts";
+import { compareBytes, sortBytewise, sortByPath } from "../../src/bytes/order.ts";
 
 function byEncoding(a: string, b: string): number {
   const ea = new TextEncoder().encode(a);
@@ -59,4 +59,32 @@ test("compareBytes: the cases where UTF-16 order is not UTF-8 order", () => {
   }
   assert.ok(compareBytes("\uffff", "\u{10000}") < 0 && "\uffff" > "\u{10000}");
   assert.equal(compareBytes("\ud800", "\ufffd"), 0);
+});
+
+test("sortBytewise orders as a stable sort by the UTF-8 encodings, on the native path and the compareBytes one", () => {
+  const ascii = fc
+    .array(fc.constantFrom("a", "b", "/", ".", "é", "\u07ff", "\ud7ff"), { maxLength: 5 })
+    .map((u) => u.join(""));
+  for (const keys of [ascii, text]) {
+    fc.assert(
+      fc.property(fc.array(keys, { maxLength: 40 }), (list) => {
+        // the index tells equal keys apart: a stable sort keeps them in input order
+        const items = list.map((k, i) => ({ k, i }));
+        const expected = items.slice().sort((a, b) => byEncoding(a.k, b.k) || a.i - b.i);
+        const got = sortBytewise(items.slice(), (x) => x.k);
+        assert.deepEqual(got, expected);
+      }),
+      { numRuns: 3000 },
+    );
+  }
+});
+
+test("sortByPath sorts in place by path, astral paths after U+E000..U+FFFF as in UTF-8", () => {
+  const list = [{ path: "/\u{10000}" }, { path: "/b" }, { path: "/\uffff" }, { path: "/a" }];
+  const same = sortByPath(list);
+  assert.equal(same, list);
+  assert.deepEqual(
+    list.map((e) => e.path),
+    ["/a", "/b", "/\uffff", "/\u{10000}"],
+  );
 });
