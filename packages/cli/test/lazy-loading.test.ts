@@ -18,6 +18,7 @@ import { FORMAT_ENTRIES, FORMATS } from "@packyard/formats";
 import { exampleProject } from "@packyard/testkit/example";
 import { BUILD_MANIFEST_NAME, PACKAGERS } from "../src/formats.ts";
 import { DEFAULT_MANIFEST, MANIFEST_FILE_NAME, PACKAGER_NAMES } from "../src/library-names.ts";
+import { KEY } from "./publish/support.ts";
 import { LAUNCHER, REPO } from "./run-cli.ts";
 import { tempDirs } from "./temp-dirs.ts";
 
@@ -55,6 +56,7 @@ const matching = (files: readonly string[], pattern: RegExp): string[] =>
 
 const FORMATS_CODE = /[/\\]packages[/\\]formats[/\\]/;
 const REPO_CODE = /[/\\]packages[/\\]repo[/\\]|[/\\]node_modules[/\\]@(aws-sdk|smithy)[/\\]/;
+const AWS_SDK = /[/\\]node_modules[/\\]@(aws-sdk|smithy)[/\\]/;
 const YAML = /[/\\]node_modules[/\\]yaml[/\\]/;
 const OPENPGP = /[/\\]node_modules[/\\]openpgp[/\\]/;
 const FORGE = /[/\\]node_modules[/\\]node-forge[/\\]/;
@@ -129,6 +131,20 @@ test("build -p deb loads the deb format and the config loader, not @packyard/rep
     [],
     "no other command's work",
   );
+});
+
+test("publish of a deb to a folder loads the repository engine and openpgp.js, not the AWS SDK", () => {
+  const cwd = debProject();
+  const built = loadedBy(["build", "-p", "deb", "-q"], cwd);
+  assert.equal(built.status, 0, built.stderr);
+  const r = loadedBy(["publish", "--to", "repo", "--key", KEY, "-q", "dist/hello_1.0.0_all.deb"], cwd);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(readFileSync(join(cwd, "repo", "deb", "dists", "stable", "InRelease")).length > 0);
+  // What it needs is loaded (and so recorded): the engine and the signer.
+  assert.notDeepEqual(matching(r.files, /[/\\]repo[/\\](dist|src)[/\\]publish[/\\]publish\.(js|ts)$/), []);
+  assert.notDeepEqual(matching(r.files, OPENPGP), []);
+  // The S3 driver's module is part of the engine's entry point; the SDK behind it loads on first use.
+  assert.deepEqual(matching(r.files, AWS_SDK), [], "no AWS SDK for a folder");
 });
 
 test("the library names help texts repeat are the library's", () => {

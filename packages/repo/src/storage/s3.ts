@@ -5,21 +5,26 @@
  * PUT with `If-None-Match: *`.
  */
 import { Readable } from "node:stream";
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  type ListObjectsV2CommandOutput,
-  PutObjectCommand,
-  S3Client,
-  type S3ClientConfig,
-} from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
+import type { ListObjectsV2CommandOutput, S3Client, S3ClientConfig } from "@aws-sdk/client-s3";
 import { isRepoError, RepoError } from "../errors.ts";
 import { checkKey, checkLimit, checkPrefix, checkRange } from "./key.ts";
 import { plainBytes } from "./read.ts";
 import { contentTypeFor, type ListPage, type ObjectInfo, type PutOptions, type Storage } from "./storage.ts";
+
+/** The AWS SDK's S3 client and multipart uploader, loaded on first use (~100 ms of start-up otherwise). */
+type Sdk = typeof import("@aws-sdk/client-s3") & Pick<typeof import("@aws-sdk/lib-storage"), "Upload">;
+let sdkLoad: Promise<Sdk> | undefined;
+
+/**
+ * Loads the SDK once per process. Importing this module does not: a publish to a folder never needs it,
+ * and `@packyard/repo`'s entry point (which names {@link s3Storage}) is imported by every command.
+ */
+function loadSdk(): Promise<Sdk> {
+  sdkLoad ??= Promise.all([import("@aws-sdk/client-s3"), import("@aws-sdk/lib-storage")]).then(
+    ([s3, storage]) => ({ ...s3, Upload: storage.Upload }),
+  );
+  return sdkLoad;
+}
 
 /** Static credentials of an S3 access key. */
 export interface S3Credentials {
@@ -123,7 +128,7 @@ let defaultRegion: Promise<string> | undefined;
 /** The region the SDK's own chain finds (AWS_REGION, the profile), or `us-east-1` when there is none. */
 function resolveDefaultRegion(): Promise<string> {
   defaultRegion ??= (async () => {
-    const probe = new S3Client({});
+    const probe = new (await loadSdk()).S3Client({});
     try {
       return await probe.config.region();
     } catch {
@@ -165,19 +170,27 @@ export function s3Storage(options: S3StorageOptions): Storage {
   const description = endpoint === undefined ? location : `${location} at ${endpoint}`;
   const endpointText = endpoint ?? "the AWS S3 endpoint";
 
-  const client =
-    options.client ??
-    new S3Client({
-      ...(endpoint === undefined ? {} : { endpoint }),
-      region: options.region ?? resolveDefaultRegion,
-      forcePathStyle: options.forcePathStyle ?? endpoint !== undefined,
-      ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
-      requestChecksumCalculation: "WHEN_REQUIRED",
-      responseChecksumValidation: "WHEN_REQUIRED",
-      // One retry: enough for a dropped keep-alive connection, few enough to report a dead endpoint quickly.
-      maxAttempts: 2,
-      requestHandler: { connectionTimeout: 10_000, socketTimeout: 120_000 },
-    } satisfies S3ClientConfig);
+  // The client is made on the first request, once the SDK is loaded (options are checked above, now).
+  let ready: Promise<{ client: S3Client; sdk: Sdk }> | undefined;
+  const connect = (): Promise<{ client: S3Client; sdk: Sdk }> => {
+    ready ??= loadSdk().then((sdk) => ({
+      sdk,
+      client:
+        options.client ??
+        new sdk.S3Client({
+          ...(endpoint === undefined ? {} : { endpoint }),
+          region: options.region ?? resolveDefaultRegion,
+          forcePathStyle: options.forcePathStyle ?? endpoint !== undefined,
+          ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+          requestChecksumCalculation: "WHEN_REQUIRED",
+          responseChecksumValidation: "WHEN_REQUIRED",
+          // One retry: enough for a dropped keep-alive connection, few enough to report a dead endpoint quickly.
+          maxAttempts: 2,
+          requestHandler: { connectionTimeout: 10_000, socketTimeout: 120_000 },
+        } satisfies S3ClientConfig),
+    }));
+    return ready;
+  };
 
   const fail = (e: unknown, action: string, key: string): RepoError => {
     if (isRepoError(e)) return e;
@@ -222,7 +235,8 @@ export function s3Storage(options: S3StorageOptions): Storage {
 
   const head = async (key: string): Promise<ObjectInfo | undefined> => {
     try {
-      const out = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: base + key }));
+      const { client, sdk } = await connect();
+      const out = await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: base + key }));
       const info: ObjectInfo = { key, size: out.ContentLength ?? 0 };
       if (out.ETag !== undefined) info.etag = out.ETag;
       if (out.LastModified !== undefined) info.lastModified = out.LastModified;
@@ -250,8 +264,9 @@ export function s3Storage(options: S3StorageOptions): Storage {
       let body: AsyncIterable<Uint8Array> | undefined;
       let expected: number | undefined;
       try {
+        const { client, sdk } = await connect();
         const out = await client.send(
-          new GetObjectCommand({ Bucket: bucket, Key: base + key, ...(header ? { Range: header } : {}) }),
+          new sdk.GetObjectCommand({ Bucket: bucket, Key: base + key, ...(header ? { Range: header } : {}) }),
         );
         // In Node the body is an IncomingMessage, an async iterable of Buffers.
         body = out.Body as AsyncIterable<Uint8Array> | undefined;
@@ -293,7 +308,8 @@ export function s3Storage(options: S3StorageOptions): Storage {
       const params = putParams(key, options);
       if (body instanceof Uint8Array) {
         try {
-          await client.send(new PutObjectCommand({ ...params, Body: body, ContentLength: body.length }));
+          const { client, sdk } = await connect();
+          await client.send(new sdk.PutObjectCommand({ ...params, Body: body, ContentLength: body.length }));
         } catch (e) {
           throw fail(e, "write", key);
         }
@@ -302,6 +318,12 @@ export function s3Storage(options: S3StorageOptions): Storage {
       // The caller's stream failing is the caller's error: rethrown as it was, not as a storage failure.
       // An iterator without `throw`, so that destroying the Readable returns the caller's stream rather
       // than throwing an AbortError into it (which would then look like the stream's own failure).
+      let connected: { client: S3Client; sdk: Sdk };
+      try {
+        connected = await connect();
+      } catch (e) {
+        throw fail(e, "write", key);
+      }
       let sourceError: { error: unknown } | undefined;
       const chunks = body[Symbol.asyncIterator]();
       const guarded: AsyncIterableIterator<Uint8Array> = {
@@ -317,8 +339,8 @@ export function s3Storage(options: S3StorageOptions): Storage {
         return: async () => (await chunks.return?.()) ?? { done: true, value: undefined },
       };
       const stream = Readable.from(guarded);
-      const upload = new Upload({
-        client,
+      const upload = new connected.sdk.Upload({
+        client: connected.client,
         params: { ...params, Body: stream },
         partSize: PART_SIZE,
         queueSize: QUEUE_SIZE,
@@ -338,8 +360,9 @@ export function s3Storage(options: S3StorageOptions): Storage {
     async create(key, body, options) {
       checkKey(key);
       try {
+        const { client, sdk } = await connect();
         await client.send(
-          new PutObjectCommand({
+          new sdk.PutObjectCommand({
             ...putParams(key, options),
             Body: body,
             ContentLength: body.length,
@@ -363,8 +386,9 @@ export function s3Storage(options: S3StorageOptions): Storage {
       checkLimit(limit);
       let out: ListObjectsV2CommandOutput;
       try {
+        const { client, sdk } = await connect();
         out = await client.send(
-          new ListObjectsV2Command({
+          new sdk.ListObjectsV2Command({
             Bucket: bucket,
             ...(base + prefix === "" ? {} : { Prefix: base + prefix }),
             MaxKeys: Math.min(limit, MAX_PAGE),
@@ -392,7 +416,8 @@ export function s3Storage(options: S3StorageOptions): Storage {
     async delete(key) {
       checkKey(key);
       try {
-        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: base + key }));
+        const { client, sdk } = await connect();
+        await client.send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key: base + key }));
       } catch (e) {
         if (nameOf(e) === "NoSuchKey") return;
         throw fail(e, "delete", key);
