@@ -288,7 +288,9 @@ function servedTargets(states: readonly RootState[], baseUrl: string): Served[] 
 }
 
 /**
- * The install document of the repository in `storage`.
+ * The install document of the repository in `storage`. `states` are the repository's root states when
+ * the caller already holds them as the repository now is (the publish engine, right after its commit);
+ * otherwise they are read.
  *
  * @example
  * const doc = await installDocument(folderStorage("public"), { baseUrl: "https://example.com/repo" });
@@ -297,6 +299,7 @@ function servedTargets(states: readonly RootState[], baseUrl: string): Served[] 
 export async function installDocument(
   storage: Storage,
   options: InstallOptions = {},
+  states?: readonly RootState[],
 ): Promise<InstallDocument> {
   const isPublic = options.baseUrl !== undefined;
   if (!isPublic && options.location === undefined)
@@ -307,7 +310,7 @@ export async function installDocument(
     );
   const baseUrl = isPublic ? trimUrl(options.baseUrl!, "baseUrl") : trimUrl(options.location!, "location");
   const access = options.private === undefined ? undefined : privateAccess(options.private);
-  const states = await readRepository(storage);
+  states ??= await readRepository(storage);
   const keyName = await openpgpKeyName(storage, options.keyName);
   let openpgp: OpenPGPKeyInfo | undefined;
   if (keyName !== undefined) {

@@ -9,6 +9,7 @@
 import { createHash } from "node:crypto";
 import { RepoError } from "../errors.ts";
 import { ENGINE_PREFIX } from "../publish/layout.ts";
+import type { RootState } from "../publish/state.ts";
 import { readJson, readObject } from "../storage/read.ts";
 import { contentTypeFor, MUTABLE_CACHE, type Storage } from "../storage/storage.ts";
 import { badgeFor } from "./badge.ts";
@@ -78,17 +79,19 @@ export interface InstallWriteResult {
 
 /**
  * Builds the install document from the repository (completing `options` with the remembered settings) and
- * writes the install files whose bytes changed; a public `baseUrl` given here is remembered.
+ * writes the install files whose bytes changed; a public `baseUrl` given here is remembered. `hooks.states`:
+ * the repository's root states when the caller holds them as they now are (else they are read);
+ * `hooks.beforeWrite` runs before each write (the engine checks its lock there).
  *
  * @example await writeInstallFiles(storage, { baseUrl: "https://example.com/repo", name: "hello" })
  */
 export async function writeInstallFiles(
   storage: Storage,
   options: InstallOptions,
-  hooks: { beforeWrite?: () => Promise<void> } = {},
+  hooks: { beforeWrite?: () => Promise<void>; states?: readonly RootState[] } = {},
 ): Promise<InstallWriteResult> {
   const merged = await siteOptions(storage, options);
-  const document = await installDocument(storage, merged);
+  const document = await installDocument(storage, merged, hooks.states);
   const written: string[] = [];
   for (const [key, bytes] of installFiles(document)) {
     const held = await storage.head(key);

@@ -65,6 +65,12 @@ export interface EngineContext {
   onProgress: ((p: PublishProgress) => void) | undefined;
   /** How many blobs (package files, by-hash copies, metadata files) are written at once. */
   writeConcurrency: number;
+  /**
+   * Every root as the repository now holds it, set by {@link commitRoots} once its states are written
+   * (the roots it committed and the others as loaded): the install files are made from it without
+   * reading and parsing every state again.
+   */
+  committed?: Map<string, LoadedRoot>;
 }
 
 /** One root to commit: its previous state (if any) and the new packages/settings/tombstones. */
@@ -730,6 +736,7 @@ export async function commitRoots(
     result.states,
     built.flatMap((b) => b.due),
   );
+  ctx.committed = result.states;
   return result;
 }
 

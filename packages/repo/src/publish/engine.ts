@@ -12,7 +12,7 @@ import type { EngineContext } from "./commit.ts";
 import { isStorageLock, type PublishLock, storageLock } from "./lock.ts";
 import type { PublishProgress } from "./options.ts";
 import { checkOwner, checkOwnerOption, OWNER_KEY, ownerMarker, type RepositoryOwner } from "./owner.ts";
-import { type LoadedRoot, loadRepository } from "./state-io.ts";
+import { type LoadedRoot, loadRepository, sortedStates } from "./state-io.ts";
 
 /**
  * Blobs written at once by default: enough to overlap a folder's fsyncs (libuv runs four file operations
@@ -66,12 +66,14 @@ async function afterWork<T>(
   install: InstallOptions | undefined,
   lock: PublishLock | undefined,
   out: T,
+  roots: ReadonlyMap<string, LoadedRoot>,
 ): Promise<T> {
   if (install === undefined) return out;
   const lists = out as { written?: unknown; changedKeys?: unknown; warnings?: unknown };
   try {
     const { written } = await writeInstallFiles(storage, install, {
       ...(lock !== undefined ? { beforeWrite: () => lock.assertHeld() } : {}),
+      states: sortedStates(roots),
     });
     if (Array.isArray(lists.written)) lists.written.push(...written);
     if (Array.isArray(lists.changedKeys)) lists.changedKeys.push(...written);
@@ -255,7 +257,9 @@ export async function withEngine<T>(
   };
   if (lock === undefined) {
     await markOwner();
-    return afterWork(storage, options.install, undefined, await work(ctx, await loadRepository(storage)));
+    const roots = await loadRepository(storage);
+    const out = await work(ctx, roots);
+    return afterWork(storage, options.install, undefined, out, ctx.committed ?? roots);
   }
   await lock.acquire({ timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS });
   try {
@@ -275,7 +279,8 @@ export async function withEngine<T>(
       }
       ctx.conditionalCreate = true;
     }
-    return await afterWork(storage, options.install, lock, await work(ctx, roots));
+    const out = await work(ctx, roots);
+    return await afterWork(storage, options.install, lock, out, ctx.committed ?? roots);
   } finally {
     await lock.release().catch(() => {});
   }

@@ -12,12 +12,11 @@ import { aptRoot } from "./layout.ts";
 import type { AptPublishSettings, PackageSelector, PublishResult } from "./options.ts";
 import type { OpenPGPSigner } from "@packyard/formats";
 import type { RootState } from "./state.ts";
-import { loadRepository } from "./state-io.ts";
+import { loadRepository, sortedStates } from "./state-io.ts";
 
 /** The current state of every root of the repository (APT suites, RPM-MD, pacman and Alpine roots), sorted by root. */
 export async function readRepository(storage: Storage): Promise<RootState[]> {
-  const roots = await loadRepository(storage);
-  return [...roots.values()].map((r) => r.state).sort((a, b) => (a.root < b.root ? -1 : 1));
+  return sortedStates(await loadRepository(storage));
 }
 
 function emptyResult(): PublishResult {

@@ -340,6 +340,11 @@ export async function loadFamily(storage: Storage, family: Family): Promise<Map<
   return out;
 }
 
+/** The states of loaded roots, in root order (what {@link readRepository} returns). */
+export function sortedStates(roots: ReadonlyMap<string, LoadedRoot>): RootState[] {
+  return [...roots.values()].map((r) => r.state).sort((a, b) => (a.root < b.root ? -1 : 1));
+}
+
 /** The families this version publishes. */
 export const PUBLISHED_FAMILIES: readonly Family[] = ["deb", "rpm", "archlinux", "alpine"];
 

@@ -147,6 +147,67 @@ describe("writeInstallFiles", () => {
     assert.deepEqual(moved.written.sort(), ["index.html", "install.json", "install.sh"]);
   });
 
+  test("publish makes the install files from the states it committed: no state is read twice, the files are those a fresh read makes", async () => {
+    const base = memoryStorage();
+    let stateReads = 0;
+    const counting: Storage = {
+      ...base,
+      description: base.description,
+      get: (key, options) => {
+        if (key.startsWith(".packyard/states/")) stateReads++;
+        return base.get(key, options);
+      },
+    };
+    const install = { baseUrl: BASE, name: "hello" };
+    const rounds: { add: Awaited<ReturnType<typeof testDeb>>[]; changed: boolean }[] = [
+      {
+        add: [await testDeb({ name: "hello", version: "1.0.0-1" }), await testRpm({ name: "hello" })],
+        changed: true,
+      },
+      // one root changes, the other is carried over as loaded
+      { add: [await testDeb({ name: "hello", version: "1.2.0-1" })], changed: true },
+      // nothing changes: no commit, the loaded states stand
+      { add: [await testDeb({ name: "hello", version: "1.2.0-1" })], changed: false },
+    ];
+    for (const [i, round] of rounds.entries()) {
+      const run = (withInstall: boolean, storage: Storage) =>
+        publish(storage, {
+          add: round.add,
+          rpm: { targets: ["el-9"], baseUrl: BASE, name: "hello" },
+          keyName: "hello",
+          signers: [signer],
+          clock: clockAt(),
+          ...(withInstall ? { install } : {}),
+        });
+      // The same publish without install files, on a copy, reads the states as often.
+      const copy = memoryStorage();
+      for (const o of (await base.list("")).objects) await copy.put(o.key, (await readObject(base, o.key))!);
+      const before = stateReads;
+      const withFiles = await run(true, counting);
+      const reads = stateReads - before;
+      let copyReads = 0;
+      await run(false, {
+        ...copy,
+        description: copy.description,
+        get: (key, options) => {
+          if (key.startsWith(".packyard/states/")) copyReads++;
+          return copy.get(key, options);
+        },
+      });
+      assert.equal(reads, copyReads, `round ${i}: states read for the install files`);
+      assert.equal(withFiles.roots.length > 0, round.changed, `round ${i}: committed`);
+      // What a separate, fresh read of the repository makes is what publish wrote.
+      const again = await writeInstallFiles(base, install);
+      assert.deepEqual(again.written, [], `round ${i}: install files rewritten from a fresh read`);
+      const doc = JSON.parse(new TextDecoder().decode(await readObject(base, "install.json")));
+      assert.deepEqual(
+        doc.latest.map((p: { family: string; version: string }) => `${p.family} ${p.version}`).sort(),
+        [`deb ${i === 0 ? "1.0.0-1" : "1.2.0-1"}`, "rpm 1.0-1"],
+        `round ${i}: install.json lists the newest packages`,
+      );
+    }
+  });
+
   test("publish with `install` writes them after the indexes and lists them as changed", async () => {
     const s = memoryStorage();
     const r = await publish(s, {
