@@ -14,7 +14,8 @@ import {
   privateEncrypt,
   publicDecrypt,
 } from "node:crypto";
-import forge from "node-forge";
+import { createRequire } from "node:module";
+import type * as Forge from "node-forge";
 import { SignError } from "../errors.ts";
 
 /** A Developer ID Installer–style signer: certificates (leaf first) and an RSA key. */
@@ -43,6 +44,18 @@ export interface LoadX509SignerOptions {
   passphrase?: string;
 }
 
+const requireCjs = createRequire(import.meta.url);
+let forgeModule: typeof Forge | undefined;
+
+/**
+ * node-forge, loaded on first use: it is 43 modules and ~40 ms of start-up, which every command that
+ * imports the signing code (a publish with an OpenPGP key, inspect) would otherwise pay for X.509 alone.
+ */
+function forge(): typeof Forge {
+  forgeModule ??= requireCjs("node-forge") as typeof Forge;
+  return forgeModule;
+}
+
 const DIGEST_INFO_PREFIX: Record<"sha1" | "sha256", string> = {
   sha1: "3021300906052b0e03021a05000414",
   sha256: "3031300d060960864801650304020105000420",
@@ -60,11 +73,11 @@ function fromBinary(s: string): Uint8Array {
   return out;
 }
 
-function certDer(c: forge.pki.Certificate): Uint8Array {
-  return fromBinary(forge.asn1.toDer(forge.pki.certificateToAsn1(c)).getBytes());
+function certDer(c: Forge.pki.Certificate): Uint8Array {
+  return fromBinary(forge().asn1.toDer(forge().pki.certificateToAsn1(c)).getBytes());
 }
 
-function subjectOf(c: forge.pki.Certificate): string {
+function subjectOf(c: Forge.pki.Certificate): string {
   return c.subject.attributes.map((a) => `${a.shortName ?? a.name ?? a.type}=${String(a.value)}`).join(", ");
 }
 
@@ -72,7 +85,7 @@ function subjectOf(c: forge.pki.Certificate): string {
 export function certificateSubjects(ders: readonly Uint8Array[]): string[] {
   return ders.map((d) => {
     try {
-      return subjectOf(forge.pki.certificateFromAsn1(forge.asn1.fromDer(toBinary(d))));
+      return subjectOf(forge().pki.certificateFromAsn1(forge().asn1.fromDer(toBinary(d))));
     } catch {
       return "(unreadable)";
     }
@@ -87,8 +100,8 @@ export function verifyDigestSignature(
   hash: "sha1" | "sha256" = "sha1",
 ): boolean {
   try {
-    const cert = forge.pki.certificateFromAsn1(forge.asn1.fromDer(toBinary(leafDer)));
-    const pem = forge.pki.publicKeyToPem(cert.publicKey as forge.pki.rsa.PublicKey);
+    const cert = forge().pki.certificateFromAsn1(forge().asn1.fromDer(toBinary(leafDer)));
+    const pem = forge().pki.publicKeyToPem(cert.publicKey as Forge.pki.rsa.PublicKey);
     const plain = publicDecrypt({ key: pem, padding: constants.RSA_PKCS1_PADDING }, signature);
     return (
       Buffer.from(plain).toString("hex") === DIGEST_INFO_PREFIX[hash] + Buffer.from(digest).toString("hex")
@@ -101,8 +114,10 @@ export function verifyDigestSignature(
 /** True when the certificate's public key equals one of `keys` (PEM public keys or certificates). */
 export function certificateMatchesKey(certDer: Uint8Array, keys: readonly string[]): boolean {
   try {
-    const cert = forge.pki.certificateFromAsn1(forge.asn1.fromDer(toBinary(certDer)));
-    const spki = createPublicKey(forge.pki.publicKeyToPem(cert.publicKey as forge.pki.rsa.PublicKey)).export({
+    const cert = forge().pki.certificateFromAsn1(forge().asn1.fromDer(toBinary(certDer)));
+    const spki = createPublicKey(
+      forge().pki.publicKeyToPem(cert.publicKey as Forge.pki.rsa.PublicKey),
+    ).export({
       type: "spki",
       format: "der",
     });
@@ -118,8 +133,8 @@ export function certificateMatchesKey(certDer: Uint8Array, keys: readonly string
   }
 }
 
-function orderChain(certs: forge.pki.Certificate[], leafModulus: string): forge.pki.Certificate[] {
-  const leaf = certs.find((c) => (c.publicKey as forge.pki.rsa.PublicKey).n?.toString(16) === leafModulus);
+function orderChain(certs: Forge.pki.Certificate[], leafModulus: string): Forge.pki.Certificate[] {
+  const leaf = certs.find((c) => (c.publicKey as Forge.pki.rsa.PublicKey).n?.toString(16) === leafModulus);
   if (!leaf) throw new SignError("KEY_NOT_FOUND", "no certificate matches the private key", {});
   const chain = [leaf];
   const rest = certs.filter((c) => c !== leaf);
@@ -134,26 +149,27 @@ function orderChain(certs: forge.pki.Certificate[], leafModulus: string): forge.
   return chain;
 }
 
-function fromP12(p12: Uint8Array, passphrase: string): { key: KeyObject; certs: forge.pki.Certificate[] } {
-  let pfx: forge.pkcs12.Pkcs12Pfx;
+function fromP12(p12: Uint8Array, passphrase: string): { key: KeyObject; certs: Forge.pki.Certificate[] } {
+  let pfx: Forge.pkcs12.Pkcs12Pfx;
   try {
-    pfx = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(toBinary(p12)), false, passphrase);
+    pfx = forge().pkcs12.pkcs12FromAsn1(forge().asn1.fromDer(toBinary(p12)), false, passphrase);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     const code = /password|mac|decrypt|invalid/i.test(msg) ? "BAD_PASSPHRASE" : "KEY_READ";
     throw new SignError(code, `PKCS#12: cannot open (${msg})`, {}, { cause: e });
   }
-  const certs: forge.pki.Certificate[] = [];
-  for (const b of pfx.getBags({ bagType: forge.pki.oids.certBag! })[forge.pki.oids.certBag!] ?? [])
+  const certs: Forge.pki.Certificate[] = [];
+  for (const b of pfx.getBags({ bagType: forge().pki.oids.certBag! })[forge().pki.oids.certBag!] ?? [])
     if (b.cert) certs.push(b.cert);
   const keyBags = [
-    ...(pfx.getBags({ bagType: forge.pki.oids.pkcs8ShroudedKeyBag! })[forge.pki.oids.pkcs8ShroudedKeyBag!] ??
-      []),
-    ...(pfx.getBags({ bagType: forge.pki.oids.keyBag! })[forge.pki.oids.keyBag!] ?? []),
+    ...(pfx.getBags({ bagType: forge().pki.oids.pkcs8ShroudedKeyBag! })[
+      forge().pki.oids.pkcs8ShroudedKeyBag!
+    ] ?? []),
+    ...(pfx.getBags({ bagType: forge().pki.oids.keyBag! })[forge().pki.oids.keyBag!] ?? []),
   ];
   const fk = keyBags.find((b) => b.key)?.key;
   if (!fk) throw new SignError("KEY_NOT_FOUND", "PKCS#12: no private key inside (or it is not RSA)", {});
-  const key = createPrivateKey(forge.pki.privateKeyToPem(fk));
+  const key = createPrivateKey(forge().pki.privateKeyToPem(fk));
   return { key, certs };
 }
 
@@ -161,7 +177,7 @@ function fromPem(
   certificatePem: string,
   keyPem: string,
   passphrase: string | undefined,
-): { key: KeyObject; certs: forge.pki.Certificate[] } {
+): { key: KeyObject; certs: Forge.pki.Certificate[] } {
   let key: KeyObject;
   try {
     key = createPrivateKey(passphrase === undefined ? keyPem : { key: keyPem, passphrase });
@@ -173,7 +189,7 @@ function fromPem(
   const blocks = certificatePem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   if (blocks.length === 0) throw new SignError("KEY_READ", "certificate PEM: no CERTIFICATE block found", {});
   try {
-    return { key, certs: blocks.map((b) => forge.pki.certificateFromPem(b)) };
+    return { key, certs: blocks.map((b) => forge().pki.certificateFromPem(b)) };
   } catch (e) {
     throw new SignError(
       "KEY_READ",
@@ -189,7 +205,7 @@ function fromPem(
  * @throws SignError KEY_READ, BAD_PASSPHRASE, KEY_NOT_FOUND, KEY_UNSUPPORTED (not RSA).
  */
 export function loadX509Signer(options: LoadX509SignerOptions): X509Signer {
-  let loaded: { key: KeyObject; certs: forge.pki.Certificate[] };
+  let loaded: { key: KeyObject; certs: Forge.pki.Certificate[] };
   if (options.p12) loaded = fromP12(options.p12, options.passphrase ?? "");
   else if (options.certificatePem !== undefined && options.keyPem !== undefined)
     loaded = fromPem(options.certificatePem, options.keyPem, options.passphrase);
@@ -205,7 +221,7 @@ export function loadX509Signer(options: LoadX509SignerOptions): X509Signer {
   const jwk = key.export({ format: "jwk" }) as { n: string };
   const modulus = Buffer.from(jwk.n, "base64url");
   const chain = orderChain(loaded.certs, modulus.toString("hex").replace(/^0+/, ""));
-  const forgeKey = forge.pki.privateKeyFromPem(key.export({ format: "pem", type: "pkcs1" }) as string);
+  const forgeKey = forge().pki.privateKeyFromPem(key.export({ format: "pem", type: "pkcs1" }) as string);
   const certificates = chain.map(certDer);
   return {
     kind: "x509",
@@ -218,21 +234,21 @@ export function loadX509Signer(options: LoadX509SignerOptions): X509Signer {
     },
     async cms(content, { signingTime }) {
       try {
-        const p7 = forge.pkcs7.createSignedData();
-        p7.content = forge.util.createBuffer(toBinary(content));
+        const p7 = forge().pkcs7.createSignedData();
+        p7.content = forge().util.createBuffer(toBinary(content));
         for (const c of chain) p7.addCertificate(c);
         p7.addSigner({
           key: forgeKey,
           certificate: chain[0]!,
-          digestAlgorithm: forge.pki.oids.sha256!,
+          digestAlgorithm: forge().pki.oids.sha256!,
           authenticatedAttributes: [
-            { type: forge.pki.oids.contentType!, value: forge.pki.oids.data! },
-            { type: forge.pki.oids.messageDigest! },
-            { type: forge.pki.oids.signingTime!, value: new Date(signingTime * 1000) as unknown as string },
+            { type: forge().pki.oids.contentType!, value: forge().pki.oids.data! },
+            { type: forge().pki.oids.messageDigest! },
+            { type: forge().pki.oids.signingTime!, value: new Date(signingTime * 1000) as unknown as string },
           ],
         });
         p7.sign({ detached: true });
-        return fromBinary(forge.asn1.toDer(p7.toAsn1()).getBytes());
+        return fromBinary(forge().asn1.toDer(p7.toAsn1()).getBytes());
       } catch (e) {
         throw new SignError(
           "SIGN_FAILED",
