@@ -34,7 +34,8 @@ export const ABOVE_BLOCKS = ["config", "build", "format.ts", "registry.ts", "api
 export const NODE_SEAMS: Readonly<Record<string, readonly string[] | "*">> = {
   compress: "*",
   hash: ["node:crypto"],
-  sign: ["node:crypto"],
+  // node:module: createRequire loads node-forge (CommonJS) on first use, synchronously (sign/x509.ts).
+  sign: ["node:crypto", "node:module"],
   spool: "*",
   source: "*",
   build: ["node:path"],

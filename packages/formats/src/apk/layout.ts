@@ -10,7 +10,7 @@ import type { TarWriteEntry } from "../container/tar.ts";
 import { entryTarMember } from "../container/tar-member.ts";
 import { digestStream, hashBytes } from "../hash/hasher.ts";
 import { parentDirs } from "../spec/path.ts";
-import { sortByPath } from "../bytes/order.ts";
+import { sortByPath } from "../spec/order.ts";
 import { type Entry, type PackageSpec, ROOT } from "../spec/types.ts";
 
 /** The pax record apk reads a file's SHA-1 from (io_archive.c, abuild-tar --hash). */

@@ -6,7 +6,7 @@ import { SpecError } from "../errors.ts";
 import type { Warning } from "../format.ts";
 import { parentDirs } from "../spec/path.ts";
 import type { Entry, PackageSpec, Script } from "../spec/types.ts";
-import { sortByPath } from "../bytes/order.ts";
+import { sortByPath } from "../spec/order.ts";
 import { validateSpec } from "../spec/validate.ts";
 import { toArchlinuxArch } from "./arch.ts";
 import { INSTALL_FUNCTIONS, type InstallScriptKind } from "./install.ts";

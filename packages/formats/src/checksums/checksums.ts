@@ -6,7 +6,7 @@
 import { SpecError, FormatError } from "../errors.ts";
 import { digestStream, hashBytes } from "../hash/hasher.ts";
 import type { ByteSource } from "../spec/types.ts";
-import { compareBytes } from "../bytes/order.ts";
+import { compareBytes } from "../spec/order.ts";
 
 export type ChecksumAlgo = "sha256" | "sha512";
 export const CHECKSUM_ALGOS: readonly ChecksumAlgo[] = ["sha256", "sha512"];

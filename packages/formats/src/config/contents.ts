@@ -4,7 +4,7 @@
  */
 import { SpecError } from "../errors.ts";
 import { normalizeDestination } from "../spec/path.ts";
-import { compareBytes, sortBytewise, sortByPath } from "../bytes/order.ts";
+import { compareBytes, sortBytewise, sortByPath } from "../spec/order.ts";
 import { type Entry, type EntryFlags, type Principal, ROOT } from "../spec/types.ts";
 import { expandEnv } from "./expand.ts";
 import { checkKeys, invalid, isNull, readBool, readMap, readOctal, readString, readTime } from "./fields.ts";

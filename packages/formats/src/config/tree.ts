@@ -3,9 +3,17 @@
  * reads `version: 1.10` into a string field as "1.10", and `mode: 0644` as octal) and its line/column
  * for error messages.
  */
-import { createRequire } from "node:module";
-import type * as Yaml from "yaml";
-import type { Document, ErrorCode, LineCounter, Node } from "yaml";
+import {
+  type Document,
+  type ErrorCode,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+} from "yaml";
 import { SpecError } from "../errors.ts";
 
 export interface Position {
@@ -35,18 +43,8 @@ export interface SeqNode {
 }
 export type ConfigNode = ScalarNode | MapNode | SeqNode;
 
-const requireCjs = createRequire(import.meta.url);
-let yamlModule: typeof Yaml | undefined;
-
-/** The YAML parser, loaded when a config is first parsed (72 modules, ~35 ms of start-up otherwise). */
-function yaml(): typeof Yaml {
-  yamlModule ??= requireCjs("yaml") as typeof Yaml;
-  return yamlModule;
-}
-
 /** Parses YAML text into a ConfigNode tree; a syntax error is a SpecError CONFIG_SYNTAX with line/column. */
 export function parseYamlTree(text: string, path = "packyard.yml"): ConfigNode {
-  const { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } = yaml();
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const err = doc.errors[0];

@@ -16,7 +16,7 @@
  * by name; leaves hold at most 256 pairs, and a branch node above them when there are more (as mkbom).
  */
 import { decodeAscii, encodeUtf8 } from "../bytes/bytes.ts";
-import { sortBytewise } from "../bytes/order.ts";
+import { sortBytewise } from "../spec/order.ts";
 import { FormatError, SpecError } from "../errors.ts";
 import { type ReadLimits, resolveLimits } from "../limits.ts";
 

@@ -6,7 +6,7 @@ import { bytesSource } from "../bytes/bytes.ts";
 import { SpecError } from "../errors.ts";
 import { parentDirs } from "../spec/path.ts";
 import { type Entry, type PackageSpec, ROOT } from "../spec/types.ts";
-import { compareBytes, sortByPath } from "../bytes/order.ts";
+import { compareBytes, sortByPath } from "../spec/order.ts";
 import { compressChangelog, docDir, renderChangelog, renderCopyright } from "./docs.ts";
 
 /**

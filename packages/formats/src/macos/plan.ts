@@ -3,7 +3,7 @@
  * Payload entries relative to it (with every ancestor directory, starting with "."), scripts.
  */
 import { encodeUtf8 } from "../bytes/bytes.ts";
-import { compareBytes, sortBytewise } from "../bytes/order.ts";
+import { compareBytes, sortBytewise } from "../spec/order.ts";
 import { SpecError } from "../errors.ts";
 import type { Warning } from "../format.ts";
 import { normalizeDestination, parentDirs } from "../spec/path.ts";

@@ -5,7 +5,7 @@
 import { SpecError } from "../errors.ts";
 import { assertRichRelation, isRichRelation } from "../spec/relation.ts";
 import type { PackageSpec, Relation, RelationGroup, RelationKind, Relations } from "../spec/types.ts";
-import { compareBytes } from "../bytes/order.ts";
+import { compareBytes } from "../spec/order.ts";
 import { rpmIsa } from "./arch.ts";
 import { REQUIRE_PHASES, type RequirePhase, type RpmCompression, type RpmOptions } from "./options.ts";
 import { type RichContext, richDependencyError } from "./rich.ts";

@@ -1,4 +1,4 @@
-import { compareBytes } from "../bytes/order.ts";
+import { compareBytes } from "./order.ts";
 import { SpecError } from "../errors.ts";
 import {
   isNormalDestination,

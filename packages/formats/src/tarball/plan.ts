@@ -6,7 +6,7 @@
  */
 import { SpecError } from "../errors.ts";
 import type { ByteSource, PackageSpec } from "../spec/types.ts";
-import { sortByPath } from "../bytes/order.ts";
+import { sortByPath } from "../spec/order.ts";
 import { wrapDirectory } from "./name.ts";
 import { ARCHIVE_FORMATS, type ArchiveFormat, type TarballOptions } from "./options.ts";
 

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { compareBytes, sortBytewise, sortByPath } from "../../src/bytes/order.ts";
+import { compareBytes, sortBytewise, sortByPath } from "../../src/spec/order.ts";
 
 function byEncoding(a: string, b: string): number {
   const ea = new TextEncoder().encode(a);

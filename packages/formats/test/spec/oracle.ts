@@ -6,7 +6,7 @@
 import { SpecError } from "../../src/errors.ts";
 import { assertRichRelation, isRichRelation } from "../../src/spec/relation.ts";
 import { ARCHES, type Entry, type PackageSpec, RELATION_KINDS, SCRIPT_KINDS } from "../../src/spec/types.ts";
-import { compareBytes } from "../../src/bytes/order.ts";
+import { compareBytes } from "../../src/spec/order.ts";
 
 export function oldNormalizeDestination(input: string, field = "path"): string {
   if (input.includes("\0")) {
