@@ -12,7 +12,7 @@ import { RepoError } from "../errors.ts";
 import { gzipBytes } from "../gzip.ts";
 import type { AptSettings, IndexFileRecord, PackageRecord, RootState } from "../publish/state.ts";
 import { contentsFile } from "./contents.ts";
-import { packagesFile } from "./packages.ts";
+import { packagesFileBytes } from "./packages.ts";
 import type { ReleaseFile } from "./release.ts";
 import { validateAptSettings } from "./settings.ts";
 import type { BuiltFile } from "./types.ts";
@@ -175,7 +175,7 @@ export async function buildAptIndexes(state: RootState, options: AptIndexOptions
         (r) => r.component === component && (r.arch === arch || r.arch === "all"),
       );
       const base = `${dists}${component}/binary-${arch}/Packages`;
-      const plain = encoder.encode(packagesFile(records, settings.hashes));
+      const plain = packagesFileBytes(records, settings.hashes);
       add(base, plain);
       add(`${base}.gz`, await compressIndex(compress, plain, GZIP, `${base}.gz`));
       if (settings.compressions.includes("xz"))

@@ -6,6 +6,7 @@
 import { debFormat } from "@packyard/formats";
 import { RepoError } from "../errors.ts";
 import type { AptSettings, PackageRecord } from "../publish/state.ts";
+import { utf8Document } from "../utf8.ts";
 
 /**
  * Fields the archive writes itself. A control file carrying one of them (never the case for a .deb
@@ -96,4 +97,21 @@ export function packagesFile(records: readonly PackageRecord[], hashes: AptSetti
     .sort(comparePackageRecords)
     .map((r) => packagesStanza(r, hashes))
     .join("\n");
+}
+
+/** {@link packagesFile} as UTF-8, built stanza by stanza (what the suite's indexes are made from). */
+export function packagesFileBytes(
+  records: readonly PackageRecord[],
+  hashes: AptSettings["hashes"],
+): Uint8Array {
+  let first = true;
+  const stanza = (r: PackageRecord): string => {
+    const text = packagesStanza(r, hashes);
+    if (first) {
+      first = false;
+      return text;
+    }
+    return `\n${text}`;
+  };
+  return utf8Document("", [...records].sort(comparePackageRecords), stanza, "");
 }

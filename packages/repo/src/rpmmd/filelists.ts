@@ -3,6 +3,7 @@
  * (src/xml_dump_filelists.c; repos.md §3.4): `<package pkgid= name= arch=>`, `<version>`, then one
  * `<file>` per path in header order, directories typed `dir` and ghosts `ghost`.
  */
+import { utf8Document } from "../utf8.ts";
 import type { RpmMdPackage } from "./types.ts";
 import { XML_DECLARATION, xmlAttr, xmlText } from "./xml.ts";
 
@@ -19,9 +20,10 @@ export function packageHead(pkg: RpmMdPackage, where: string): string {
 /** One `<package>` of filelists.xml, ending with a newline. */
 export function filelistsPackageXml(pkg: RpmMdPackage): string {
   let out = packageHead(pkg, "filelists.xml");
+  const where = `filelists.xml ${pkg.info.name} file`;
   for (const f of pkg.info.files) {
     const type = f.type === undefined ? "" : ` type="${f.type}"`;
-    out += `  <file${type}>${xmlText(f.path, `filelists.xml ${pkg.info.name} file`)}</file>\n`;
+    out += `  <file${type}>${xmlText(f.path, where)}</file>\n`;
   }
   return `${out}</package>\n`;
 }
@@ -31,7 +33,18 @@ export function filelistsPackageXml(pkg: RpmMdPackage): string {
  * @example filelistsXml([]) // '<?xml ...?>\n<filelists ... packages="0">\n</filelists>'
  */
 export function filelistsXml(pkgs: readonly RpmMdPackage[]): string {
-  let out = `${XML_DECLARATION}<filelists xmlns="http://linux.duke.edu/metadata/filelists" packages="${pkgs.length}">\n`;
+  let out = filelistsOpen(pkgs.length);
   for (const p of pkgs) out += filelistsPackageXml(p);
-  return `${out}</filelists>`;
+  return `${out}${FILELISTS_CLOSE}`;
 }
+
+/** {@link filelistsXml} as UTF-8, built package by package (what buildRpmMetadata compresses). */
+export function filelistsXmlBytes(pkgs: readonly RpmMdPackage[]): Uint8Array {
+  return utf8Document(filelistsOpen(pkgs.length), pkgs, filelistsPackageXml, FILELISTS_CLOSE);
+}
+
+function filelistsOpen(count: number): string {
+  return `${XML_DECLARATION}<filelists xmlns="http://linux.duke.edu/metadata/filelists" packages="${count}">\n`;
+}
+
+const FILELISTS_CLOSE = "</filelists>";

@@ -8,9 +8,9 @@ import { createHash } from "node:crypto";
 import { type Compression, compressBytes } from "@packyard/formats/compress";
 import { gzipBytes } from "../gzip.ts";
 import { RepoError } from "../errors.ts";
-import { filelistsXml } from "./filelists.ts";
-import { otherXml } from "./other.ts";
-import { primaryXml } from "./primary.ts";
+import { filelistsXmlBytes } from "./filelists.ts";
+import { otherXmlBytes } from "./other.ts";
+import { primaryXmlBytes } from "./primary.ts";
 import type { RpmMdPackage } from "./types.ts";
 import { XML_DECLARATION } from "./xml.ts";
 
@@ -45,8 +45,6 @@ const COMPRESSION: Record<RpmMetadataOptions["compression"], Compression> = {
   zst: { algo: "zstd", level: 10 },
 };
 
-const encoder = new TextEncoder();
-
 function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
@@ -78,9 +76,9 @@ export async function buildRpmMetadata(
       { field: "compression", found: options.compression },
     );
   const documents = [
-    ["primary", primaryXml(pkgs)],
-    ["filelists", filelistsXml(pkgs)],
-    ["other", otherXml(pkgs)],
+    ["primary", primaryXmlBytes(pkgs)],
+    ["filelists", filelistsXmlBytes(pkgs)],
+    ["other", otherXmlBytes(pkgs)],
   ] as const;
   const files: RpmMetadataFile[] = [];
   let repomd =
@@ -88,8 +86,7 @@ export async function buildRpmMetadata(
     `  <revision>${options.revision}</revision>\n`;
   // The three documents compress at once (gzip on the thread pool: gzipBytes, the bytes compressBytes writes).
   const compressed = await Promise.all(
-    documents.map(([, xml]) => {
-      const open = encoder.encode(xml);
+    documents.map(([, open]) => {
       const bytes =
         compression.algo === "gzip" ? gzipBytes(open, compression.level) : compressBytes(open, compression);
       return bytes.then((b) => ({ open, bytes: b }));

@@ -2,7 +2,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseStanzas } from "@packyard/formats/text";
-import { comparePackageRecords, packagesFile, packagesStanza } from "../../src/apt/packages.ts";
+import {
+  comparePackageRecords,
+  packagesFile,
+  packagesFileBytes,
+  packagesStanza,
+} from "../../src/apt/packages.ts";
 import { isRepoError } from "../../src/errors.ts";
 import { testPackage } from "./support.ts";
 
@@ -78,6 +83,14 @@ test("packagesFile: stanzas sorted by name, dpkg version order, arch; one blank 
   );
   assert.ok(file.endsWith("\n") && !file.endsWith("\n\n"));
   assert.equal(file.split("\n\n").length, 7);
+  // The bytes the indexes are made from: the same text as UTF-8 (none, one and every record).
+  for (const list of [[], packages.slice(0, 1), packages]) {
+    const records = list.map((p) => p.record);
+    assert.deepEqual(
+      packagesFileBytes(records, ["SHA256"]),
+      new TextEncoder().encode(packagesFile(records, ["SHA256"])),
+    );
+  }
   assert.ok(!/\n\n\n/.test(file));
   // Input order does not matter.
   assert.equal(

@@ -4,10 +4,10 @@ import { test } from "node:test";
 import { bytesSource, type Entry, ROOT } from "@packyard/formats";
 import { exampleSpec } from "@packyard/testkit/example";
 import type { RpmIndexInfo } from "../../src/publish/state.ts";
-import { filelistsXml } from "../../src/rpmmd/filelists.ts";
+import { filelistsXml, filelistsXmlBytes } from "../../src/rpmmd/filelists.ts";
 import { rpmIndexInfo } from "../../src/rpmmd/info.ts";
-import { otherXml } from "../../src/rpmmd/other.ts";
-import { isPrimaryFile, primaryXml } from "../../src/rpmmd/primary.ts";
+import { otherXml, otherXmlBytes } from "../../src/rpmmd/other.ts";
+import { isPrimaryFile, primaryXml, primaryXmlBytes } from "../../src/rpmmd/primary.ts";
 import { exampleIndexInfo, mdPackage, writtenRpm } from "./support.ts";
 import { attr, child, elements, parseXml, textOf, type XmlElement } from "./xml-parse.ts";
 
@@ -276,6 +276,15 @@ test("hostile text in summary, description, changelog, file names and href comes
     elements(filelists, "file").map(textOf),
     info.files.map((f) => f.path),
   );
+  // The byte forms buildRpmMetadata compresses are the UTF-8 of the same documents.
+  for (const [text, bytes] of [
+    [primaryXml, primaryXmlBytes],
+    [filelistsXml, filelistsXmlBytes],
+    [otherXml, otherXmlBytes],
+  ] as const) {
+    for (const list of [[], [p], [p, mdPackage(example.info, example.bytes)]])
+      assert.deepEqual(bytes(list), new TextEncoder().encode(text(list)), `${bytes.name} of ${list.length}`);
+  }
   const other = pkgElements(parseXml(otherXml([p])))[0]!;
   const [entry] = elements(other, "changelog");
   assert.equal(attr(entry!, "author"), `Jöhn "J" <j&x> - 1.0.0`);
