@@ -50,3 +50,22 @@ export function utf8Document<T>(
   for (const item of items) out.append(part(item));
   return out.append(close).bytes();
 }
+
+/**
+ * A document of one part per item between an opening (which may name the count) and a closing, as one
+ * string (`text`) or as UTF-8 built item by item (`bytes`): the same text either way.
+ */
+export function itemDocument<T>(
+  open: (count: number) => string,
+  part: (item: T) => string,
+  close: string,
+): { text(items: readonly T[]): string; bytes(items: readonly T[]): Uint8Array } {
+  return {
+    text(items) {
+      let out = open(items.length);
+      for (const item of items) out += part(item);
+      return out + close;
+    },
+    bytes: (items) => utf8Document(open(items.length), items, part, close),
+  };
+}

@@ -3,7 +3,7 @@
  * (src/xml_dump_filelists.c; repos.md §3.4): `<package pkgid= name= arch=>`, `<version>`, then one
  * `<file>` per path in header order, directories typed `dir` and ghosts `ghost`.
  */
-import { utf8Document } from "../utf8.ts";
+import { itemDocument } from "../utf8.ts";
 import type { RpmMdPackage } from "./types.ts";
 import { XML_DECLARATION, xmlAttr, xmlText } from "./xml.ts";
 
@@ -33,18 +33,17 @@ export function filelistsPackageXml(pkg: RpmMdPackage): string {
  * @example filelistsXml([]) // '<?xml ...?>\n<filelists ... packages="0">\n</filelists>'
  */
 export function filelistsXml(pkgs: readonly RpmMdPackage[]): string {
-  let out = filelistsOpen(pkgs.length);
-  for (const p of pkgs) out += filelistsPackageXml(p);
-  return `${out}${FILELISTS_CLOSE}`;
+  return FILELISTS.text(pkgs);
 }
 
 /** {@link filelistsXml} as UTF-8, built package by package (what buildRpmMetadata compresses). */
 export function filelistsXmlBytes(pkgs: readonly RpmMdPackage[]): Uint8Array {
-  return utf8Document(filelistsOpen(pkgs.length), pkgs, filelistsPackageXml, FILELISTS_CLOSE);
+  return FILELISTS.bytes(pkgs);
 }
 
-function filelistsOpen(count: number): string {
-  return `${XML_DECLARATION}<filelists xmlns="http://linux.duke.edu/metadata/filelists" packages="${count}">\n`;
-}
-
-const FILELISTS_CLOSE = "</filelists>";
+const FILELISTS = itemDocument(
+  (count) =>
+    `${XML_DECLARATION}<filelists xmlns="http://linux.duke.edu/metadata/filelists" packages="${count}">\n`,
+  filelistsPackageXml,
+  "</filelists>",
+);

@@ -5,7 +5,7 @@
  * them (oldest of the kept first).
  */
 import { packageHead } from "./filelists.ts";
-import { utf8Document } from "../utf8.ts";
+import { itemDocument } from "../utf8.ts";
 import type { RpmMdPackage } from "./types.ts";
 import { XML_DECLARATION, xmlAttr, xmlInteger, xmlText } from "./xml.ts";
 
@@ -24,18 +24,17 @@ export function otherPackageXml(pkg: RpmMdPackage): string {
  * @example otherXml([]) // '<?xml ...?>\n<otherdata ... packages="0">\n</otherdata>'
  */
 export function otherXml(pkgs: readonly RpmMdPackage[]): string {
-  let out = otherOpen(pkgs.length);
-  for (const p of pkgs) out += otherPackageXml(p);
-  return `${out}${OTHER_CLOSE}`;
+  return OTHER.text(pkgs);
 }
 
 /** {@link otherXml} as UTF-8, built package by package (what buildRpmMetadata compresses). */
 export function otherXmlBytes(pkgs: readonly RpmMdPackage[]): Uint8Array {
-  return utf8Document(otherOpen(pkgs.length), pkgs, otherPackageXml, OTHER_CLOSE);
+  return OTHER.bytes(pkgs);
 }
 
-function otherOpen(count: number): string {
-  return `${XML_DECLARATION}<otherdata xmlns="http://linux.duke.edu/metadata/other" packages="${count}">\n`;
-}
-
-const OTHER_CLOSE = "</otherdata>";
+const OTHER = itemDocument(
+  (count) =>
+    `${XML_DECLARATION}<otherdata xmlns="http://linux.duke.edu/metadata/other" packages="${count}">\n`,
+  otherPackageXml,
+  "</otherdata>",
+);

@@ -4,7 +4,7 @@
  * and attributes in the same order, two-space indentation, libxml2's escaping (./xml.ts).
  */
 import type { RpmDepEntry, RpmDepLists } from "../publish/state.ts";
-import { utf8Document } from "../utf8.ts";
+import { itemDocument } from "../utf8.ts";
 import type { RpmMdPackage } from "./types.ts";
 import { XML_DECLARATION, xmlAttr, xmlInteger, xmlText } from "./xml.ts";
 
@@ -102,18 +102,17 @@ export function primaryPackageXml(pkg: RpmMdPackage): string {
  * @example primaryXml([]) // '<?xml ...?>\n<metadata ... packages="0">\n</metadata>'
  */
 export function primaryXml(pkgs: readonly RpmMdPackage[]): string {
-  let out = primaryOpen(pkgs.length);
-  for (const p of pkgs) out += primaryPackageXml(p);
-  return `${out}${PRIMARY_CLOSE}`;
+  return PRIMARY.text(pkgs);
 }
 
 /** {@link primaryXml} as UTF-8, built package by package (what buildRpmMetadata compresses). */
 export function primaryXmlBytes(pkgs: readonly RpmMdPackage[]): Uint8Array {
-  return utf8Document(primaryOpen(pkgs.length), pkgs, primaryPackageXml, PRIMARY_CLOSE);
+  return PRIMARY.bytes(pkgs);
 }
 
-function primaryOpen(count: number): string {
-  return `${XML_DECLARATION}<metadata xmlns="http://linux.duke.edu/metadata/common" xmlns:rpm="http://linux.duke.edu/metadata/rpm" packages="${count}">\n`;
-}
-
-const PRIMARY_CLOSE = "</metadata>";
+const PRIMARY = itemDocument(
+  (count) =>
+    `${XML_DECLARATION}<metadata xmlns="http://linux.duke.edu/metadata/common" xmlns:rpm="http://linux.duke.edu/metadata/rpm" packages="${count}">\n`,
+  primaryPackageXml,
+  "</metadata>",
+);
