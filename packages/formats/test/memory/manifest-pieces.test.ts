@@ -74,6 +74,21 @@ test("the pieces make serializeBuildManifest's text: byte arrays, undefined, emp
       signature: new Uint8Array([1, 2, 3, 250]),
       when: new Date(0),
       nested: { a: [{ b: [{ c: [{ d: [1, { e: new Uint8Array(0) }] }] }] }] },
+      // Records and lists of primitives only (written directly, not through JSON.stringify): what JSON
+      // leaves out of an object (undefined, functions, symbols) is left out, and written as null in a list.
+      records: Array.from({ length: 50 }, (_, i) => ({
+        path: `/usr/lib/x${i}\t"ü"`,
+        size: i,
+        fn: () => 1,
+        sym: Symbol("s"),
+        u: undefined,
+        nan: Number.NaN,
+        zero: -0,
+        yes: i % 2 === 0,
+        none: null,
+      })),
+      lists: [[undefined, () => 2, Symbol("t"), 1, "x", null], [], [undefined]],
+      onlySkipped: [{ fn: () => 3, u: undefined }],
       nothing: undefined,
       emptyArray: [],
       emptyObject: {},
