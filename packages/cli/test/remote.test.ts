@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -174,6 +175,37 @@ test("upload streams a file under its access name with its SHA-256; the server s
   const missing = await cli(["upload", "--project", "demo", "--package", "nope", file], REMOTE_ENV());
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /^error: Expected a package named nope.*\[ServerError NOT_FOUND\]\n$/);
+  // The refusal comes before the body is read; the client, still sending, must get to send the rest and
+  // read that answer (it was cut off under its write now and then: EPIPE, "found no answer"). Deterministic:
+  // the rest of the body is written only after the answer has arrived.
+  const refused = await new Promise<number>((resolve, reject) => {
+    const url = new URL(`${server}/api/v1/projects/demo/packages/nope/files/late.txt`);
+    const req = request(url, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${token}`, "content-length": String(512 * 1024) },
+    });
+    let sent = false;
+    const timer = setTimeout(() => reject(new Error("the rest of the body was not taken in 10 s")), 10_000);
+    req.on("error", reject);
+    // Closed before the whole body went out: the server cut the connection.
+    req.on("close", () => {
+      if (!sent) reject(new Error("the connection closed before the rest of the body was sent"));
+    });
+    req.on("response", (res) => {
+      res.resume();
+      setTimeout(
+        () =>
+          req.end(new Uint8Array(448 * 1024), () => {
+            sent = true;
+            clearTimeout(timer);
+            resolve(res.statusCode ?? 0);
+          }),
+        100,
+      );
+    });
+    req.write(new Uint8Array(64 * 1024));
+  });
+  assert.equal(refused, 404);
   const anonymous = await cli(["upload", "--project", "demo", "--package", "hello", file], {
     XDG_CONFIG_HOME: join(temp, "none"),
     PACKYARD_SERVER: server,

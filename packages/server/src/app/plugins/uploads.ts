@@ -223,11 +223,29 @@ export interface ReceiveOptions {
   allowance?: UploadAllowance;
 }
 
+/** An unread upload body up to this size is read and dropped after a refusal rather than cut off. */
+const DRAINABLE_BYTES = 1024 * 1024;
+
+/**
+ * After a refused upload: closes the connection (`Connection: close`), so a client sending a large body
+ * stops, unless nothing of the body was read yet and its Content-Length is at most DRAINABLE_BYTES. Then
+ * Node reads and drops the rest after the answer (as for any unread body on a kept-alive connection), so
+ * the client, still sending, receives the answer — the error it should show — instead of a connection
+ * reset under its write (EPIPE: a refused 300 KiB upload showed "found no answer" now and then).
+ */
+function closeUnlessDrainable(request: FastifyRequest, reply: FastifyReply): void {
+  const length = request.headers["content-length"];
+  const small = length !== undefined && /^\d+$/.test(length) && Number(length) <= DRAINABLE_BYTES;
+  if (small && !request.raw.readableDidRead) return;
+  reply.header("connection", "close");
+}
+
 /**
  * Streams a raw request body (a route under {@link acceptRawBodies}) to a temporary object of the blob
  * store, hashed, counted and checked against the declared {@link CHECKSUM_HEADER}. A Content-Length over
  * the limit is refused before a byte is read; a body without one is cut at the limit. A refused upload
- * closes the connection, so the client stops sending. The caller commits or discards the staged object.
+ * closes the connection, so the client stops sending (a small body not yet read is drained instead:
+ * {@link closeUnlessDrainable}). The caller commits or discards the staged object.
  */
 export async function receiveUpload(
   request: FastifyRequest,
@@ -255,7 +273,7 @@ export async function receiveUpload(
       ...(declared === undefined ? {} : { declaredSha256: declared }),
     });
   } catch (e) {
-    reply.header("connection", "close");
+    closeUnlessDrainable(request, reply);
     throw e;
   }
 }
@@ -680,8 +698,7 @@ export async function uploadsPlugin(app: FastifyInstance, options: PluginOptions
               request.log.warn({ err }, "collecting the replaced blob failed; the next collection retries"),
           });
         } catch (e) {
-          // A refused upload may leave its body unread: the connection cannot carry another request.
-          reply.header("connection", "close");
+          closeUnlessDrainable(request, reply);
           throw e;
         }
         const { file, size } = stored;
