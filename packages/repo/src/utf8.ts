@@ -33,21 +33,33 @@ export class Utf8Builder {
     return this;
   }
 
+  /** Bytes appended so far. */
+  get length(): number {
+    return this.#length;
+  }
+
   /** The bytes appended so far (a view of the buffer: appending more may move or overwrite it). */
   bytes(): Uint8Array {
     return this.#buffer.subarray(0, this.#length);
   }
 }
 
-/** `open`, the text `part` gives each item, then `close`, as UTF-8, each item's text dropped once appended. */
+/**
+ * `open`, the text `part` gives each item, then `close`, as UTF-8, each item's text dropped once appended.
+ * With `ends`, the offset just after each item is pushed onto it (where a gzip index may be cut: gzipIndex).
+ */
 export function utf8Document<T>(
   open: string,
   items: Iterable<T>,
   part: (item: T) => string,
   close: string,
+  ends?: number[],
 ): Uint8Array {
   const out = new Utf8Builder().append(open);
-  for (const item of items) out.append(part(item));
+  for (const item of items) {
+    out.append(part(item));
+    ends?.push(out.length);
+  }
   return out.append(close).bytes();
 }
 
@@ -59,13 +71,13 @@ export function itemDocument<T>(
   open: (count: number) => string,
   part: (item: T) => string,
   close: string,
-): { text(items: readonly T[]): string; bytes(items: readonly T[]): Uint8Array } {
+): { text(items: readonly T[]): string; bytes(items: readonly T[], ends?: number[]): Uint8Array } {
   return {
     text(items) {
       let out = open(items.length);
       for (const item of items) out += part(item);
       return out + close;
     },
-    bytes: (items) => utf8Document(open(items.length), items, part, close),
+    bytes: (items, ends) => utf8Document(open(items.length), items, part, close, ends),
   };
 }

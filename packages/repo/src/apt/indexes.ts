@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { type Compression, compressBytes } from "@packyard/formats/compress";
 import { isPackyardError } from "@packyard/formats";
 import { RepoError } from "../errors.ts";
-import { gzipBytes } from "../gzip.ts";
+import { type GzipPieceTable, type GzipPrevious, gzipBytes, gzipIndex } from "../gzip.ts";
 import type { AptSettings, IndexFileRecord, PackageRecord, RootState } from "../publish/state.ts";
 import { contentsFile } from "./contents.ts";
 import { packagesFileBytes } from "./packages.ts";
@@ -21,6 +21,11 @@ import type { BuiltFile } from "./types.ts";
 export interface AptIndexOptions {
   /** The compressor (default: @packyard/formats' `compressBytes`); tests inject one whose xz is missing. */
   compress?: (bytes: Uint8Array, compression: Compression) => Promise<Uint8Array>;
+  /**
+   * The `.gz` index a previous build wrote at a key, with its piece table, when the caller has it: its
+   * unchanged pieces are copied instead of compressed again (the bytes are the same either way).
+   */
+  previous?: (key: string) => Promise<GzipPrevious | undefined>;
 }
 
 /** What {@link buildAptIndexes} produces. */
@@ -34,7 +39,7 @@ export interface AptIndexes {
 }
 
 // Debian compresses its indexes with gzip -9 and xz -6.
-const GZIP: Compression = { algo: "gzip", level: 9 };
+const GZIP = { algo: "gzip", level: 9 } satisfies Compression;
 const XZ: Compression = { algo: "xz", level: 6 };
 
 const encoder = new TextEncoder();
@@ -138,10 +143,10 @@ export async function buildAptIndexes(state: RootState, options: AptIndexOptions
   const releaseFiles: ReleaseFile[] = [];
   const withSha512 = settings.hashes.includes("SHA512");
 
-  const add = (key: string, bytes: Uint8Array) => {
+  const add = (key: string, bytes: Uint8Array, gzip?: GzipPieceTable) => {
     const sha256 = hex(bytes, "sha256");
     const sha512 = withSha512 ? hex(bytes, "sha512") : undefined;
-    files.set(key, { key, bytes, kind: "index" });
+    files.set(key, gzip === undefined ? { key, bytes, kind: "index" } : { key, bytes, kind: "index", gzip });
     const record: IndexFileRecord = { key, size: bytes.length, sha256 };
     if (settings.byHash) {
       const dir = key.slice(0, key.lastIndexOf("/") + 1);
@@ -175,9 +180,13 @@ export async function buildAptIndexes(state: RootState, options: AptIndexOptions
         (r) => r.component === component && (r.arch === arch || r.arch === "all"),
       );
       const base = `${dists}${component}/binary-${arch}/Packages`;
-      const plain = packagesFileBytes(records, settings.hashes);
+      const ends: number[] = [];
+      const plain = packagesFileBytes(records, settings.hashes, ends);
       add(base, plain);
-      add(`${base}.gz`, await compressIndex(compress, plain, GZIP, `${base}.gz`));
+      if (options.compress === undefined) {
+        const gz = await gzipIndex(plain, ends, GZIP.level, await options.previous?.(`${base}.gz`));
+        add(`${base}.gz`, gz.bytes, gz.table);
+      } else add(`${base}.gz`, await compressIndex(compress, plain, GZIP, `${base}.gz`));
       if (settings.compressions.includes("xz"))
         add(`${base}.xz`, await compressIndex(compress, plain, XZ, `${base}.xz`));
     }

@@ -99,10 +99,14 @@ export function packagesFile(records: readonly PackageRecord[], hashes: AptSetti
     .join("\n");
 }
 
-/** {@link packagesFile} as UTF-8, built stanza by stanza (what the suite's indexes are made from). */
+/**
+ * {@link packagesFile} as UTF-8, built stanza by stanza (what the suite's indexes are made from); with
+ * `ends`, the offset after each stanza's last line is pushed onto it.
+ */
 export function packagesFileBytes(
   records: readonly PackageRecord[],
   hashes: AptSettings["hashes"],
+  ends?: number[],
 ): Uint8Array {
   let first = true;
   const stanza = (r: PackageRecord): string => {
@@ -113,5 +117,5 @@ export function packagesFileBytes(
     }
     return `\n${text}`;
   };
-  return utf8Document("", [...records].sort(comparePackageRecords), stanza, "");
+  return utf8Document("", [...records].sort(comparePackageRecords), stanza, "", ends);
 }

@@ -1,4 +1,5 @@
 /** What the APT index builders produce: files to write, each with its storage key and content. */
+import type { GzipPieceTable } from "../gzip.ts";
 
 /** One file an index builder produced. */
 export interface BuiltFile {
@@ -7,4 +8,6 @@ export interface BuiltFile {
   bytes: Uint8Array;
   /** `blob`: immutable (by-hash copies); `index`: a canonical second-level index, rewritten in place. */
   kind: "blob" | "index";
+  /** How a gzip index was cut into pieces (gzipIndex), for the next build to copy the unchanged ones. */
+  gzip?: GzipPieceTable;
 }

@@ -15,6 +15,7 @@ import { buildAptIndexes } from "../apt/indexes.ts";
 import { releaseText } from "../apt/release.ts";
 import { signDetachedArmored, signRelease } from "../apt/sign.ts";
 import { RepoError } from "../errors.ts";
+import type { GzipPieceTable, GzipPrevious } from "../gzip.ts";
 import { mapLimited } from "../limit.ts";
 import { readObject } from "../storage/read.ts";
 import { contentTypeFor, IMMUTABLE_CACHE, MUTABLE_CACHE, type Storage } from "../storage/storage.ts";
@@ -167,6 +168,8 @@ interface IndexOutput {
   bytes: Uint8Array;
   mutable: boolean;
   copies: { key: string; bytes: Uint8Array }[];
+  /** A gzip index's pieces (IndexFileRecord.gzip). */
+  gzip?: GzipPieceTable;
 }
 
 /** What a family builds from a draft state: the files its top file lists, and the top files in write order. */
@@ -176,9 +179,34 @@ interface FamilyOutput {
   tops: { key: string; bytes: Uint8Array }[];
 }
 
-async function aptOutput(draft: RootState, date: Date, ctx: EngineContext): Promise<FamilyOutput> {
+/**
+ * The gzip index the previous generation recorded with its pieces, read back so that its unchanged pieces
+ * are copied (gzipIndex): only when the stored bytes are the ones recorded (a publish that stopped midway
+ * may have rewritten a canonical file), else undefined and the index is compressed whole.
+ */
+async function previousGzip(
+  ctx: EngineContext,
+  prev: readonly IndexFileRecord[],
+  match: (key: string) => boolean,
+): Promise<GzipPrevious | undefined> {
+  const record = prev.find((r) => r.gzip !== undefined && match(r.key));
+  if (record?.gzip === undefined) return undefined;
+  const bytes = await readObject(ctx.storage, record.key);
+  if (bytes === undefined || bytes.length !== record.size || sha256Hex(bytes) !== record.sha256)
+    return undefined;
+  return { bytes, table: record.gzip };
+}
+
+async function aptOutput(
+  draft: RootState,
+  date: Date,
+  ctx: EngineContext,
+  prev: readonly IndexFileRecord[],
+): Promise<FamilyOutput> {
   const settings = draft.apt!;
-  const built = await buildAptIndexes(draft);
+  const built = await buildAptIndexes(draft, {
+    previous: (key) => previousGzip(ctx, prev, (k) => k === key),
+  });
   const blobsByDir = new Map<string, { key: string; bytes: Uint8Array; hex: string }[]>();
   for (const f of built.files) {
     if (f.kind !== "blob") continue;
@@ -202,7 +230,7 @@ async function aptOutput(draft: RootState, date: Date, ctx: EngineContext): Prom
     const copies = candidates
       .filter((b) => b.hex === sha256 || b.hex === sha512)
       .map((b) => ({ key: b.key, bytes: b.bytes }));
-    indexes.push({ key: f.key, bytes: f.bytes, mutable: true, copies });
+    indexes.push({ key: f.key, bytes: f.bytes, mutable: true, copies, ...(f.gzip ? { gzip: f.gzip } : {}) });
   }
   const release = releaseText(settings, { date, files: built.releaseFiles });
   const signed = await signRelease(release, ctx.signers, date);
@@ -217,7 +245,12 @@ async function aptOutput(draft: RootState, date: Date, ctx: EngineContext): Prom
   };
 }
 
-async function rpmOutput(draft: RootState, date: Date, ctx: EngineContext): Promise<FamilyOutput> {
+async function rpmOutput(
+  draft: RootState,
+  date: Date,
+  ctx: EngineContext,
+  prev: readonly IndexFileRecord[],
+): Promise<FamilyOutput> {
   const settings = draft.rpm!;
   const seconds = Math.floor(date.getTime() / 1000);
   const md = await buildRpmMetadata(
@@ -235,7 +268,12 @@ async function rpmOutput(draft: RootState, date: Date, ctx: EngineContext): Prom
       href: rpmHref(draft.root, p.key),
       fileTime: Math.floor(Date.parse(p.added) / 1000),
     })),
-    { compression: settings.compression, revision: seconds, timestamp: seconds },
+    {
+      compression: settings.compression,
+      revision: seconds,
+      timestamp: seconds,
+      previous: (type) => previousGzip(ctx, prev, (k) => k.endsWith(`-${type}.xml.gz`)),
+    },
   );
   const repomd = encoder.encode(md.repomd);
   // One signature, by the first key: rpm's OpenPGP parser (librepo's rpm backend, dnf5) reads one
@@ -259,6 +297,7 @@ async function rpmOutput(draft: RootState, date: Date, ctx: EngineContext): Prom
       bytes: f.bytes,
       mutable: false,
       copies: [],
+      ...(f.gzip ? { gzip: f.gzip } : {}),
     })),
     tops,
   };
@@ -458,13 +497,14 @@ async function buildRoot(
   const build = { deb: aptOutput, rpm: rpmOutput, archlinux: pacmanOutput, alpine: alpineOutput }[
     draft.family
   ];
-  const output = await build(draft, date, ctx);
+  const output = await build(draft, date, ctx, prev?.indexes ?? []);
   const prevIndexes = new Map((prev?.indexes ?? []).map((i) => [i.key, i]));
   const dirty = (plan.prev?.abandoned?.length ?? 0) > 0;
   const writes: Write[] = [];
   for (const f of output.indexes) {
     const sha256 = sha256Hex(f.bytes);
     const record: IndexFileRecord = { key: f.key, size: f.bytes.length, sha256 };
+    if (f.gzip !== undefined) record.gzip = f.gzip;
     const sha256Copy = f.copies.find((c) => c.key.endsWith(`/${sha256}`));
     if (sha256Copy !== undefined) record.byHash = sha256Copy.key;
     if (f.copies.length > 0) record.byHashKeys = f.copies.map((c) => c.key).sort();

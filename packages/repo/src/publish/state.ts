@@ -12,6 +12,7 @@
  * two-space indented, which reads the same). Times are ISO-8601 UTC strings.
  */
 import type { ApkIndexInfo } from "../apkindex/types.ts";
+import type { GzipPieceTable } from "../gzip.ts";
 import type { PacmanIndexInfo } from "../pacman/types.ts";
 
 /** The schema id this version writes and reads. */
@@ -160,6 +161,12 @@ export interface IndexFileRecord {
   byHash?: string;
   /** Storage keys of every by-hash copy (SHA256, and SHA512 when listed); the engine fills it. */
   byHashKeys?: string[];
+  /**
+   * A gzip index of several pieces (APT Packages.gz, RPM-MD's documents): how it was cut, each piece's
+   * size and SHA-256 uncompressed and its deflated size, so the next publish copies the pieces whose text
+   * did not change (gzipIndex). Absent in states written before it was recorded, and for small indexes.
+   */
+  gzip?: GzipPieceTable;
 }
 
 /** An APT suite's persistent identity and index settings. */

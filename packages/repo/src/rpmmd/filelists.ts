@@ -36,9 +36,10 @@ export function filelistsXml(pkgs: readonly RpmMdPackage[]): string {
   return FILELISTS.text(pkgs);
 }
 
-/** {@link filelistsXml} as UTF-8, built package by package (what buildRpmMetadata compresses). */
-export function filelistsXmlBytes(pkgs: readonly RpmMdPackage[]): Uint8Array {
-  return FILELISTS.bytes(pkgs);
+/** {@link filelistsXml} as UTF-8, built package by package (what buildRpmMetadata compresses); with
+ * `ends`, the offset after each package is pushed onto it. */
+export function filelistsXmlBytes(pkgs: readonly RpmMdPackage[], ends?: number[]): Uint8Array {
+  return FILELISTS.bytes(pkgs, ends);
 }
 
 const FILELISTS = itemDocument(

@@ -27,9 +27,10 @@ export function otherXml(pkgs: readonly RpmMdPackage[]): string {
   return OTHER.text(pkgs);
 }
 
-/** {@link otherXml} as UTF-8, built package by package (what buildRpmMetadata compresses). */
-export function otherXmlBytes(pkgs: readonly RpmMdPackage[]): Uint8Array {
-  return OTHER.bytes(pkgs);
+/** {@link otherXml} as UTF-8, built package by package (what buildRpmMetadata compresses); with
+ * `ends`, the offset after each package is pushed onto it. */
+export function otherXmlBytes(pkgs: readonly RpmMdPackage[], ends?: number[]): Uint8Array {
+  return OTHER.bytes(pkgs, ends);
 }
 
 const OTHER = itemDocument(

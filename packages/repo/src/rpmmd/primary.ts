@@ -105,9 +105,10 @@ export function primaryXml(pkgs: readonly RpmMdPackage[]): string {
   return PRIMARY.text(pkgs);
 }
 
-/** {@link primaryXml} as UTF-8, built package by package (what buildRpmMetadata compresses). */
-export function primaryXmlBytes(pkgs: readonly RpmMdPackage[]): Uint8Array {
-  return PRIMARY.bytes(pkgs);
+/** {@link primaryXml} as UTF-8, built package by package (what buildRpmMetadata compresses); with
+ * `ends`, the offset after each package is pushed onto it. */
+export function primaryXmlBytes(pkgs: readonly RpmMdPackage[], ends?: number[]): Uint8Array {
+  return PRIMARY.bytes(pkgs, ends);
 }
 
 const PRIMARY = itemDocument(

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { type Compression, compressBytes } from "@packyard/formats/compress";
-import { gzipBytes } from "../gzip.ts";
+import { type GzipPieceTable, type GzipPrevious, gzipIndex } from "../gzip.ts";
 import { RepoError } from "../errors.ts";
 import { filelistsXmlBytes } from "./filelists.ts";
 import { otherXmlBytes } from "./other.ts";
@@ -22,6 +22,11 @@ export interface RpmMetadataOptions {
   revision: number;
   /** `<timestamp>` of every file (createrepo_c writes each file's mtime), Unix seconds. */
   timestamp: number;
+  /**
+   * The `.gz` document of a type a previous build wrote, with its piece table, when the caller has it:
+   * its unchanged pieces are copied instead of compressed again (the bytes are the same either way).
+   */
+  previous?: (type: RpmMetadataFile["type"]) => Promise<GzipPrevious | undefined>;
 }
 
 /** One compressed metadata document. */
@@ -30,6 +35,8 @@ export interface RpmMetadataFile {
   /** Relative to the directory holding `repodata/`: `repodata/<sha256>-primary.xml.gz`. */
   href: string;
   bytes: Uint8Array;
+  /** How a gzip document was cut into pieces (gzipIndex), for the next build to copy the unchanged ones. */
+  gzip?: GzipPieceTable;
 }
 
 /** What {@link buildRpmMetadata} produces: the documents to upload first, then repomd.xml. */
@@ -40,7 +47,7 @@ export interface RpmMetadata {
 }
 
 // createrepo_c's levels (src/compression_wrapper.c): zlib's default for gzip, 10 for zstd.
-const COMPRESSION: Record<RpmMetadataOptions["compression"], Compression> = {
+const COMPRESSION: Record<RpmMetadataOptions["compression"], Compression & { level: number }> = {
   gz: { algo: "gzip", level: 6 },
   zst: { algo: "zstd", level: 10 },
 };
@@ -75,28 +82,38 @@ export async function buildRpmMetadata(
       `RPM-MD compression: expected gz or zst, found ${String(options.compression)}`,
       { field: "compression", found: options.compression },
     );
-  const documents = [
-    ["primary", primaryXmlBytes(pkgs)],
-    ["filelists", filelistsXmlBytes(pkgs)],
-    ["other", otherXmlBytes(pkgs)],
-  ] as const;
+  const documents = (
+    [
+      ["primary", primaryXmlBytes],
+      ["filelists", filelistsXmlBytes],
+      ["other", otherXmlBytes],
+    ] as const
+  ).map(([type, build]) => {
+    const ends: number[] = [];
+    return { type, open: build(pkgs, ends), ends };
+  });
   const files: RpmMetadataFile[] = [];
   let repomd =
     `${XML_DECLARATION}<repomd xmlns="http://linux.duke.edu/metadata/repo" xmlns:rpm="http://linux.duke.edu/metadata/rpm">\n` +
     `  <revision>${options.revision}</revision>\n`;
-  // The three documents compress at once (gzip on the thread pool: gzipBytes, the bytes compressBytes writes).
+  // The three documents compress at once (gzip on the thread pool: gzipIndex, pieces of a previous build
+  // copied when their text did not change).
   const compressed = await Promise.all(
-    documents.map(([, open]) => {
-      const bytes =
-        compression.algo === "gzip" ? gzipBytes(open, compression.level) : compressBytes(open, compression);
-      return bytes.then((b) => ({ open, bytes: b }));
-    }),
+    documents.map(async ({ type, open, ends }) =>
+      compression.algo === "gzip"
+        ? { open, ...(await gzipIndex(open, ends, compression.level, await options.previous?.(type))) }
+        : { open, bytes: await compressBytes(open, compression) },
+    ),
   );
-  for (const [i, [type]] of documents.entries()) {
-    const { open, bytes } = compressed[i]!;
+  for (const [i, { type }] of documents.entries()) {
+    const { open, bytes, table } = compressed[i]! as {
+      open: Uint8Array;
+      bytes: Uint8Array;
+      table?: GzipPieceTable;
+    };
     const checksum = sha256(bytes);
     const href = `repodata/${checksum}-${type}.xml.${options.compression}`;
-    files.push({ type, href, bytes });
+    files.push(table === undefined ? { type, href, bytes } : { type, href, bytes, gzip: table });
     repomd +=
       `  <data type="${type}">\n` +
       `    <checksum type="sha256">${checksum}</checksum>\n` +
