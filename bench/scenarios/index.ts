@@ -163,7 +163,7 @@ function wholeEnv(name: string, fallback: number): number {
 
 const REPO = "bench";
 /** Changes when what packyard writes into a prepared base changes the timed runs (the state's form). */
-const BASE_FORMAT = "state-compact-1";
+const BASE_FORMAT = "state-gzip-pieces-1";
 
 /** The index scenario for some families (its RESULTS.md section is `name`). */
 export function indexScenario(name: string, families: readonly IndexFamily[]): CustomScenario {
@@ -234,8 +234,8 @@ async function runIndex(
   /** Builds a base once (untimed), cached while the corpus and the bench key are the same. */
   const base = async (id: string, make: (dir: string) => Promise<void>): Promise<string> => {
     const dir = join(bases, id);
-    // BASE_FORMAT: bases made before the compact state (issue 18) would time that state's one-off
-    // conversion in every add-one, so they are made again.
+    // BASE_FORMAT: bases made before the compact state, or before the states recorded their gzip
+    // pieces (issue 18), would time a one-off conversion in every add-one, so they are made again.
     const mark = `${readFileSync(key.secretFile, "utf8").length}:${id}:${BASE_FORMAT}\n`;
     if (existsSync(join(dir, ".bench-base")) && readFileSync(join(dir, ".bench-base"), "utf8") === mark)
       return dir;

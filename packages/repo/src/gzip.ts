@@ -12,7 +12,8 @@
  * Packages: +0.03 %) and about twice as fast on two cores (71-78 -> 39-50 ms). The cut points depend on
  * the input alone: the same bytes give the same file on any machine.
  *
- * An index made of packages (Packages, RPM-MD's documents) goes through {@link gzipIndex} instead: cut
+ * An index made of packages (Packages, RPM-MD's documents, pacman's databases) goes through
+ * {@link gzipIndex} instead: cut
  * between packages where their content says ({@link pieceCuts}), with a table of the pieces that the
  * root's state keeps, so that the next publish copies the deflated pieces whose text did not change
  * (adding one package to 5,000 debs deflates one or two pieces of ~13 instead of all of them).

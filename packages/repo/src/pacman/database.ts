@@ -5,7 +5,7 @@
  * files, root-owned, dated by the package's build date (0 without one), gzip without name or time.
  */
 import { type TarHeader, type TarWriteEntry, writeTar } from "@packyard/formats/container/tar";
-import { gzipBytes } from "../gzip.ts";
+import { type GzipPieceTable, type GzipPrevious, gzipBytes, gzipIndex } from "../gzip.ts";
 import { compareByteOrder } from "./byte-order.ts";
 import { pacmanDescText, pacmanFilesText } from "./desc.ts";
 import type { PacmanEntry } from "./types.ts";
@@ -14,6 +14,11 @@ import type { PacmanEntry } from "./types.ts";
 export interface PacmanDatabaseOptions {
   /** Embed each package's detached signature as `%PGPSIG%` (repo-add ≥ 7 `--include-sigs`; 6.x always did). */
   includeSignatures: boolean;
+  /**
+   * A database a previous build wrote, with its piece table, when the caller has it: its unchanged pieces
+   * are copied instead of compressed again (the bytes are the same either way).
+   */
+  previous?: (which: "db" | "files") => Promise<GzipPrevious | undefined>;
 }
 
 /** The two compressed databases. */
@@ -22,6 +27,9 @@ export interface PacmanDatabases {
   db: Uint8Array;
   /** `<repo>.files`: `desc` and `files` per package. */
   files: Uint8Array;
+  /** How each was cut into gzip pieces (gzipIndex), when it was: for the next build to copy the unchanged ones. */
+  dbTable?: GzipPieceTable;
+  filesTable?: GzipPieceTable;
 }
 
 /** The largest mtime the ustar field holds without a pax record. */
@@ -117,6 +125,17 @@ function plainName(name: string): boolean {
  * `writeTar` instead (tarOf), which is what this reproduces for the rest.
  */
 export function fastTar(members: readonly TarWriteEntry[]): Uint8Array | undefined {
+  return fastTarEnds(members)?.bytes;
+}
+
+/**
+ * {@link fastTar}, also giving where each item ends: `items` are member counts (ascending), and `ends`
+ * the offset in the tar just after the member that closes each (a package's folder, desc and files).
+ */
+function fastTarEnds(
+  members: readonly TarWriteEntry[],
+  items: readonly number[] = [],
+): { bytes: Uint8Array; ends: number[] } | undefined {
   let size = 2 * BLOCK;
   for (const m of members) {
     const h = m.header;
@@ -130,8 +149,10 @@ export function fastTar(members: readonly TarWriteEntry[]): Uint8Array | undefin
     size += BLOCK + Math.ceil(length / BLOCK) * BLOCK;
   }
   const out = new Uint8Array(size);
+  const ends: number[] = [];
+  let next = 0;
   let at = 0;
-  for (const m of members) {
+  for (const [index, m] of members.entries()) {
     const h = m.header;
     const block = out.subarray(at, at + BLOCK);
     encoder.encodeInto(h.name, block);
@@ -155,17 +176,33 @@ export function fastTar(members: readonly TarWriteEntry[]): Uint8Array | undefin
       out.set(m.content, at);
       at += Math.ceil(m.content.length / BLOCK) * BLOCK;
     }
+    while (items[next] === index + 1) {
+      ends.push(at);
+      next++;
+    }
   }
-  return out;
+  return { bytes: out, ends };
 }
 
 /** "ustar\0" then version "00". */
 const MAGIC = new Uint8Array([0x75, 0x73, 0x74, 0x61, 0x72, 0, 0x30, 0x30]);
 
-/** The tar of `members`, gzip-compressed. */
-async function gzipTar(members: readonly TarWriteEntry[]): Promise<Uint8Array> {
-  return gzipBytes(fastTar(members) ?? (await tarOf(members)));
+/**
+ * The tar of `members`, gzip-compressed: in pieces cut between packages (`items`: member counts), copied
+ * from `previous` where unchanged, when every member fits fastTar; else in fixed pieces.
+ */
+async function gzipTar(
+  members: readonly TarWriteEntry[],
+  items: readonly number[],
+  previous: GzipPrevious | undefined,
+): Promise<{ bytes: Uint8Array; table?: GzipPieceTable }> {
+  const fast = fastTarEnds(members, items);
+  if (fast === undefined) return { bytes: await gzipBytes(await tarOf(members)) };
+  return gzipIndex(fast.bytes, fast.ends, GZIP_LEVEL, previous);
 }
+
+/** gzip's (and repo-add's) default level. */
+const GZIP_LEVEL = 6;
 
 /**
  * Builds `<repo>.db` and `<repo>.files` from the entries (one per package name; pacman lists one version
@@ -180,6 +217,8 @@ export async function buildPacmanDatabases(
 ): Promise<PacmanDatabases> {
   const db: TarWriteEntry[] = [];
   const files: TarWriteEntry[] = [];
+  const dbItems: number[] = [];
+  const filesItems: number[] = [];
   for (const entry of sorted(entries)) {
     const folder = `${entry.info.name}-${entry.info.version}`;
     const mtime = mtimeOf(entry);
@@ -187,8 +226,20 @@ export async function buildPacmanDatabases(
     const desc = fileMember(`${folder}/desc`, pacmanDescText(entry, options.includeSignatures), mtime);
     db.push(dir, desc);
     files.push(dir, desc, fileMember(`${folder}/files`, pacmanFilesText(entry.info), mtime));
+    dbItems.push(db.length);
+    filesItems.push(files.length);
   }
-  // Both compress at once: node:zlib runs each on a thread of its own.
-  const [dbBytes, filesBytes] = await Promise.all([gzipTar(db), gzipTar(files)]);
-  return { db: dbBytes, files: filesBytes };
+  const [dbPrevious, filesPrevious] = await Promise.all([
+    options.previous?.("db"),
+    options.previous?.("files"),
+  ]);
+  // Both compress at once, on the thread pool.
+  const [dbOut, filesOut] = await Promise.all([
+    gzipTar(db, dbItems, dbPrevious),
+    gzipTar(files, filesItems, filesPrevious),
+  ]);
+  const out: PacmanDatabases = { db: dbOut.bytes, files: filesOut.bytes };
+  if (dbOut.table !== undefined) out.dbTable = dbOut.table;
+  if (filesOut.table !== undefined) out.filesTable = filesOut.table;
+  return out;
 }

@@ -176,7 +176,7 @@ interface IndexOutput {
 interface FamilyOutput {
   indexes: IndexOutput[];
   /** The first is the one the state records (InRelease, repomd.xml); the others follow it. */
-  tops: { key: string; bytes: Uint8Array }[];
+  tops: { key: string; bytes: Uint8Array; gzip?: GzipPieceTable }[];
 }
 
 /**
@@ -186,14 +186,14 @@ interface FamilyOutput {
  */
 async function previousGzip(
   ctx: EngineContext,
-  prev: readonly IndexFileRecord[],
+  records: readonly { key: string; size?: number; sha256: string; gzip?: GzipPieceTable }[],
   match: (key: string) => boolean,
 ): Promise<GzipPrevious | undefined> {
-  const record = prev.find((r) => r.gzip !== undefined && match(r.key));
+  const record = records.find((r) => r.gzip !== undefined && match(r.key));
   if (record?.gzip === undefined) return undefined;
   const bytes = await readObject(ctx.storage, record.key);
-  if (bytes === undefined || bytes.length !== record.size || sha256Hex(bytes) !== record.sha256)
-    return undefined;
+  if (bytes === undefined || (record.size !== undefined && bytes.length !== record.size)) return undefined;
+  if (sha256Hex(bytes) !== record.sha256) return undefined;
   return { bytes, table: record.gzip };
 }
 
@@ -201,11 +201,11 @@ async function aptOutput(
   draft: RootState,
   date: Date,
   ctx: EngineContext,
-  prev: readonly IndexFileRecord[],
+  prev: RootState | undefined,
 ): Promise<FamilyOutput> {
   const settings = draft.apt!;
   const built = await buildAptIndexes(draft, {
-    previous: (key) => previousGzip(ctx, prev, (k) => k === key),
+    previous: (key) => previousGzip(ctx, prev?.indexes ?? [], (k) => k === key),
   });
   const blobsByDir = new Map<string, { key: string; bytes: Uint8Array; hex: string }[]>();
   for (const f of built.files) {
@@ -249,7 +249,7 @@ async function rpmOutput(
   draft: RootState,
   date: Date,
   ctx: EngineContext,
-  prev: readonly IndexFileRecord[],
+  prev: RootState | undefined,
 ): Promise<FamilyOutput> {
   const settings = draft.rpm!;
   const seconds = Math.floor(date.getTime() / 1000);
@@ -272,7 +272,7 @@ async function rpmOutput(
       compression: settings.compression,
       revision: seconds,
       timestamp: seconds,
-      previous: (type) => previousGzip(ctx, prev, (k) => k.endsWith(`-${type}.xml.gz`)),
+      previous: (type) => previousGzip(ctx, prev?.indexes ?? [], (k) => k.endsWith(`-${type}.xml.gz`)),
     },
   );
   const repomd = encoder.encode(md.repomd);
@@ -316,9 +316,20 @@ function firstSigner(ctx: EngineContext, root: string): OpenPGPSigner {
   return signer;
 }
 
-async function pacmanOutput(draft: RootState, date: Date, ctx: EngineContext): Promise<FamilyOutput> {
+async function pacmanOutput(
+  draft: RootState,
+  date: Date,
+  ctx: EngineContext,
+  prev: RootState | undefined,
+): Promise<FamilyOutput> {
   const settings = draft.archlinux!;
-  const { db, files } = await buildPacmanDatabases(
+  const keys = pacmanTopKeys(draft.root);
+  // The .files database is an index of the state, the .db database its top file.
+  const previous = (which: "db" | "files") =>
+    which === "db"
+      ? previousGzip(ctx, prev === undefined ? [] : [prev.top], (k) => k === keys.db)
+      : previousGzip(ctx, prev?.indexes ?? [], (k) => k === keys.files);
+  const { db, files, dbTable, filesTable } = await buildPacmanDatabases(
     draft.packages.map((p) => ({
       info: p.archlinux!,
       filename: p.key.slice(p.key.lastIndexOf("/") + 1),
@@ -327,23 +338,28 @@ async function pacmanOutput(draft: RootState, date: Date, ctx: EngineContext): P
       sha256: p.digests.sha256,
       signature: Buffer.from(p.signature!.base64, "base64"),
     })),
-    { includeSignatures: settings.includeSignatures },
+    { includeSignatures: settings.includeSignatures, previous },
   );
   // One binary signature, by the first key: a database signed by two keys fails for users who lack one
   // (repos.md §4.3). During a rotation the key files under keys/ hold both.
   const signer = firstSigner(ctx, draft.root);
   const sign = (bytes: Uint8Array) => signer.detached(once(bytes), { date });
   const [dbSig, filesSig] = [await sign(db), await sign(files)];
-  const keys = pacmanTopKeys(draft.root);
   return {
     indexes: [
-      { key: keys.files, bytes: files, mutable: true, copies: [] },
+      {
+        key: keys.files,
+        bytes: files,
+        mutable: true,
+        copies: [],
+        ...(filesTable ? { gzip: filesTable } : {}),
+      },
       { key: keys.filesSig, bytes: filesSig, mutable: true, copies: [] },
       { key: keys.filesTarGz, bytes: files, mutable: true, copies: [] },
       { key: keys.filesTarGzSig, bytes: filesSig, mutable: true, copies: [] },
     ],
     tops: [
-      { key: keys.db, bytes: db },
+      { key: keys.db, bytes: db, ...(dbTable ? { gzip: dbTable } : {}) },
       { key: keys.dbSig, bytes: dbSig },
       { key: keys.dbTarGz, bytes: db },
       { key: keys.dbTarGzSig, bytes: dbSig },
@@ -497,7 +513,7 @@ async function buildRoot(
   const build = { deb: aptOutput, rpm: rpmOutput, archlinux: pacmanOutput, alpine: alpineOutput }[
     draft.family
   ];
-  const output = await build(draft, date, ctx, prev?.indexes ?? []);
+  const output = await build(draft, date, ctx, prev);
   const prevIndexes = new Map((prev?.indexes ?? []).map((i) => [i.key, i]));
   const dirty = (plan.prev?.abandoned?.length ?? 0) > 0;
   const writes: Write[] = [];
@@ -571,6 +587,7 @@ async function buildRoot(
     sha256: sha256Hex(first!.bytes),
     others: Object.fromEntries(rest.map((t) => [t.key, sha256Hex(t.bytes)])),
   };
+  if (first!.gzip !== undefined) draft.top.gzip = first!.gzip;
   const { key, bytes } = encodeState(draft);
   const tops: Write[] = output.tops.map((t) => ({ key: t.key, body: t.bytes, step: "top", mutable: true }));
   for (const w of [...plan.poolWrites].reverse()) {

@@ -105,7 +105,9 @@ export function encodeState(state: RootState): { key: string; bytes: Uint8Array 
 
 /** A pointer as the bytes stored. */
 export function encodePointer(root: string, key: string, state: RootState): Uint8Array {
-  const pointer: Pointer = { schema: POINTER_SCHEMA, root, state: key, top: state.top };
+  // The top's gzip pieces stay in the state (the pointer only names it).
+  const { gzip: _, ...top } = state.top;
+  const pointer: Pointer = { schema: POINTER_SCHEMA, root, state: key, top };
   return encoder.encode(`${JSON.stringify(pointer, null, 2)}\n`);
 }
 

@@ -284,9 +284,10 @@ export interface RootState {
   /**
    * The top file (APT: InRelease) and its SHA-256, as written right after this state; `others` are the
    * SHA-256 of the top files written after it (APT: Release, Release.gpg), so that a publish stopped
-   * between them is noticed and finished.
+   * between them is noticed and finished. `gzip`: the top file's gzip pieces when it is a gzip index
+   * (pacman's `.db` database), as IndexFileRecord.gzip.
    */
-  top: { key: string; sha256: string; others?: Record<string, string> };
+  top: { key: string; sha256: string; others?: Record<string, string>; gzip?: GzipPieceTable };
   /** Whether the store honours conditional creates (probed once, then remembered). */
   conditionalCreate?: boolean;
 }

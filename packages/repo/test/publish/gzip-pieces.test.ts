@@ -1,4 +1,5 @@
-// The engine copies the unchanged gzip pieces of the previous Packages.gz and RPM-MD documents (gzipIndex):
+// The engine copies the unchanged gzip pieces of the previous Packages.gz, RPM-MD documents and pacman
+// databases (gzipIndex):
 // a publish reads the previous file when its state records the pieces, and what it writes is byte for
 // byte what compressing every index again writes. Each test publishes into two copies of one repository
 // with the same clock; in one copy the previous indexes are overwritten with other bytes first, so the
@@ -12,6 +13,7 @@ import { testRpm } from "@packyard/testkit/debs";
 import { openpgpTestKey } from "@packyard/testkit/keyrings";
 import type { RootState } from "../../src/publish/state.ts";
 import { listAll } from "../../src/publish/state-io.ts";
+import { inputOf, pacmanDatabase, testArch } from "./arch-apk-support.ts";
 import { fakeDeb } from "./fake-debs.ts";
 
 let signer: OpenPGPSigner;
@@ -146,4 +148,44 @@ test("RPM-MD: adding an rpm copies the documents' pieces, and writes what compre
     await readObject(a, `${root}/repodata/repomd.xml`),
     await readObject(b, `${root}/repodata/repomd.xml`),
   );
+});
+
+test("pacman: adding a package copies both databases' pieces, and writes what compressing them all writes", async () => {
+  const N = 500;
+  const archlinux = { architectures: ["x86_64"] };
+  const many: PublishInput[] = [];
+  for (let i = 0; i < N; i++)
+    many.push(inputOf(await testArch({ name: `pkg${String(i * 2).padStart(5, "0")}` })));
+  const a = memoryStorage();
+  const clock = steppingClock();
+  await publish(a, { add: many, signers: [signer], archlinux, clock });
+  const [clockA, clockB] = twoClocks(clock);
+  const root = "archlinux/repository/os/x86_64";
+  const db = `${root}/repository.db`;
+  const files = `${root}/repository.files`;
+  const state = await stateOf(a, root);
+  assert.ok(state.top.key === db && state.top.gzip !== undefined, "the state records the .db's pieces");
+  assert.ok(state.top.gzip.pieces.length >= 2, `${state.top.gzip.pieces.length} pieces`);
+  assert.ok(state.indexes.find((i) => i.key === files)?.gzip !== undefined, "and the .files database's");
+  const pointer = JSON.parse(new TextDecoder().decode(await readObject(a, `.packyard/roots/${root}.json`)));
+  assert.equal(pointer.top.gzip, undefined, "the pointer does not repeat the pieces");
+  const b = await copyOf(a);
+  for (const key of [db, files]) {
+    const real = (await readObject(b, key))!;
+    await b.put(key, real.subarray(0, real.length - 1));
+  }
+  const newcomer = inputOf(await testArch({ name: "pkg00401" }));
+  const gets: string[] = [];
+  await publish(countingGets(a, /repository\.(db|files)$/, gets), {
+    add: [newcomer],
+    signers: [signer],
+    archlinux,
+    clock: clockA,
+  });
+  await publish(b, { add: [newcomer], signers: [signer], archlinux, clock: clockB });
+  // (The .db is read twice: also as the live top file, to see whether the last publish stopped midway.)
+  assert.deepEqual([...new Set(gets)].sort(), [db, files], "the previous databases are read");
+  await assertSameObjects(a, b, (k) => k.startsWith(".packyard/lock/"));
+  const entries = await pacmanDatabase((await readObject(a, db))!);
+  assert.equal(entries.size, N + 1, "the .db lists every package");
 });
