@@ -17,6 +17,8 @@
  * between packages where their content says ({@link pieceCuts}), with a table of the pieces that the
  * root's state keeps, so that the next publish copies the deflated pieces whose text did not change
  * (adding one package to 5,000 debs deflates one or two pieces of ~13 instead of all of them).
+ * pacman's databases go through {@link gzipItems}: pieces cut and known by their items (packages), so the
+ * text of an unchanged piece is never made at all.
  */
 import { createHash } from "node:crypto";
 import { promisify } from "node:util";
@@ -61,6 +63,8 @@ export interface GzipPiece {
   sha256: string;
   tail: string;
   deflated: number;
+  /** {@link gzipItems}: the CRC-32 of its text (the file's is combined from them), and `sha256` is its items' key. */
+  crc32?: number;
 }
 
 /**
@@ -166,7 +170,8 @@ export async function gzipIndex(
 function reusablePieces(
   previous: GzipPrevious,
   level: number,
-): { find(pieces: readonly GzipPiece[], i: number): Uint8Array | undefined } | undefined {
+  keyed = false,
+): { find(pieces: readonly GzipPiece[], i: number, count?: number): Uint8Array | undefined } | undefined {
   const { bytes, table } = previous;
   if (table.level !== level || !Array.isArray(table.pieces) || table.pieces.length === 0) return undefined;
   const head = header(level);
@@ -183,7 +188,8 @@ function reusablePieces(
       !Number.isSafeInteger(p.deflated) ||
       p.deflated < 1 ||
       typeof p.sha256 !== "string" ||
-      typeof p.tail !== "string"
+      typeof p.tail !== "string" ||
+      (keyed && !(Number.isInteger(p.crc32) && p.crc32! >= 0 && p.crc32! < 2 ** 32))
     )
       return undefined;
     offsets.push(at);
@@ -193,19 +199,23 @@ function reusablePieces(
   if (at + 8 !== bytes.length) return undefined;
   const oldLast = table.pieces.length - 1;
   return {
-    find(pieces, i) {
+    // `count`: how many pieces the new file has (default: pieces.length). For gzipItems, `pieces[i]` holds
+    // only the key (its size is not known before rendering): a piece found is written over it.
+    find(pieces, i, count = pieces.length) {
       const piece = pieces[i]!;
       const before = pieces[i - 1];
       for (const j of bySha.get(piece.sha256) ?? []) {
         const p = table.pieces[j]!;
-        if (p.size !== piece.size || (j === oldLast) !== (i === pieces.length - 1)) continue;
+        if ((!keyed && p.size !== piece.size) || (j === oldLast) !== (i === count - 1)) continue;
         // The same 32 KiB before it (its dictionary, what its matches may reach back into), or none.
         const q = table.pieces[j - 1];
         const samePrefix =
           before === undefined
             ? j === 0
             : q !== undefined && q.tail === before.tail && q.size >= WINDOW && before.size >= WINDOW;
-        if (samePrefix) return bytes.subarray(offsets[j]!, offsets[j]! + p.deflated);
+        if (!samePrefix) continue;
+        if (keyed) Object.assign(piece, p);
+        return bytes.subarray(offsets[j]!, offsets[j]! + p.deflated);
       }
       return undefined;
     },
@@ -243,7 +253,11 @@ function header(level: number): number[] {
 }
 
 /** The gzip member: header, the pieces' deflate stream, CRC-32 and size of `bytes`. */
-function assemble(bytes: Uint8Array, level: number, deflated: readonly Uint8Array[]): Uint8Array {
+function assemble(
+  bytes: Uint8Array | { crc32: number; size: number },
+  level: number,
+  deflated: readonly Uint8Array[],
+): Uint8Array {
   const head = header(level);
   let size = head.length + 8;
   for (const p of deflated) size += p.length;
@@ -255,7 +269,175 @@ function assemble(bytes: Uint8Array, level: number, deflated: readonly Uint8Arra
     at += p.length;
   }
   const trailer = new DataView(out.buffer, at, 8);
-  trailer.setUint32(0, crc32(bytes), true);
-  trailer.setUint32(4, bytes.length >>> 0, true);
+  const whole = bytes instanceof Uint8Array ? { crc32: crc32(bytes), size: bytes.length } : bytes;
+  trailer.setUint32(0, whole.crc32, true);
+  trailer.setUint32(4, whole.size % 2 ** 32, true);
+  return out;
+}
+
+/** `m` times the 32-bit vector `v` over GF(2): the XOR of the columns `v` selects. */
+function gf2Times(m: Uint32Array, v: number): number {
+  let sum = 0;
+  for (let i = 0; v !== 0; i++, v >>>= 1) if (v & 1) sum ^= m[i]!;
+  return sum >>> 0;
+}
+
+/** `m` squared over GF(2). */
+function gf2Square(m: Uint32Array): Uint32Array {
+  const out = new Uint32Array(32);
+  for (let i = 0; i < 32; i++) out[i] = gf2Times(m, m[i]!);
+  return out;
+}
+
+/**
+ * The CRC-32 of A followed by B from the CRC-32 of A, that of B and B's length (zlib's crc32_combine):
+ * A's CRC is advanced through `lengthB` zero bytes (a linear map over GF(2), applied by repeated squaring
+ * of the one-zero-bit operator) and XORed with B's.
+ * @example crc32Combine(crc32(a), crc32(b), b.length) === crc32(concat(a, b))
+ */
+export function crc32Combine(crcA: number, crcB: number, lengthB: number): number {
+  // The operator for one zero bit: the reflected polynomial, then a shift.
+  let op: Uint32Array = new Uint32Array(32);
+  op[0] = 0xedb88320;
+  for (let i = 1; i < 32; i++) op[i] = (1 << (i - 1)) >>> 0;
+  op = gf2Square(gf2Square(gf2Square(op))); // one zero byte: eight bits
+  let crc = crcA >>> 0;
+  for (let n = lengthB; n > 0; n = Math.floor(n / 2)) {
+    if (n % 2 === 1) crc = gf2Times(op, crc);
+    op = gf2Square(op);
+  }
+  return (crc ^ crcB) >>> 0;
+}
+
+/** One item of an index {@link gzipItems} compresses. */
+export interface GzipItem {
+  /** Lowercase hex, random-looking and stable for the item (a digest of it): where pieces are cut. */
+  cut: string;
+  /** Bytes that differ whenever the item's text would (what the text is made from): which pieces changed. */
+  id: Uint8Array;
+  /** The item's text (made only for the pieces that changed). */
+  text(): Uint8Array;
+}
+
+/** A piece of {@link gzipItems} ends after an item once it holds ITEMS_MIN items and the item's cut says so... */
+const ITEMS_MIN = 32;
+/** ...with a chance of 1 in ITEMS_SPREAD per item, or at ITEMS_MAX items whatever the cuts say. */
+const ITEMS_SPREAD = 96;
+const ITEMS_MAX = 1024;
+
+/** Where {@link gzipItems} cuts a list of items: the item count at the end of each piece (the last is all). */
+export function itemCuts(cuts: readonly string[]): number[] {
+  const out: number[] = [];
+  let start = 0;
+  for (let i = 0; i < cuts.length; i++) {
+    const count = i + 1 - start;
+    const draw = Number.parseInt(cuts[i]!.slice(0, 8), 16);
+    if (!(draw >= 0))
+      throw new RangeError(`gzip index: item ${i}'s cut is not hex: ${JSON.stringify(cuts[i])}`);
+    if (count >= ITEMS_MAX || (count >= ITEMS_MIN && draw < 2 ** 32 / ITEMS_SPREAD)) {
+      out.push(i + 1);
+      start = i + 1;
+    }
+  }
+  if (start < cuts.length || out.length === 0) out.push(cuts.length);
+  return out;
+}
+
+/**
+ * gzip of an index of items followed by `close` (a tar's end blocks), as {@link gzipIndex} writes it
+ * — one member, pieces primed with the 32 KiB before them, sync-flushed — but cut by the items alone
+ * ({@link itemCuts}: no text needed to know the cuts) and knowing a piece by its items' ids, so that a
+ * piece of a previous file whose ids, 32 KiB before it and place are unchanged is copied without making
+ * its text at all: only the pieces that changed (and the ones before them, for their last 32 KiB) are
+ * made and deflated. The file's CRC-32 is combined from the pieces' ({@link crc32Combine}). Same items,
+ * same bytes, with or without `previous`; a `previous` that does not fit is ignored.
+ */
+export async function gzipItems(
+  items: readonly GzipItem[],
+  options: {
+    level: number;
+    /** Bytes after the last item (a tar's end blocks). */
+    close: Uint8Array;
+    previous?: GzipPrevious | undefined;
+    /** Part of every piece's key: what the items' text depends on besides their ids (settings, a version). */
+    salt?: string;
+  },
+): Promise<GzipIndex> {
+  const { level, close, previous, salt = "" } = options;
+  const ranges = cutsToPieces(itemCuts(items.map((i) => i.cut)));
+  const last = ranges.length - 1;
+  const pieces: GzipPiece[] = ranges.map(({ start, end }, i) => {
+    const h = createHash("sha256").update(`${salt.length}:${salt}`);
+    for (let k = start; k < end; k++) {
+      const id = items[k]!.id;
+      h.update(`${id.length}:`).update(id);
+    }
+    if (i === last) h.update(`close ${close.length}:`).update(close);
+    return { size: 0, sha256: h.digest("hex"), tail: "", deflated: 0 };
+  });
+  const texts = new Map<number, Uint8Array>();
+  const text = (i: number): Uint8Array => {
+    let t = texts.get(i);
+    if (t === undefined) {
+      const { start, end } = ranges[i]!;
+      const parts = items.slice(start, end).map((item) => item.text());
+      if (i === last) parts.push(close);
+      t = concat(parts);
+      texts.set(i, t);
+    }
+    return t;
+  };
+  const old = previous === undefined ? undefined : reusablePieces(previous, level, true);
+  let reused = 0;
+  const out: Promise<Uint8Array>[] = [];
+  for (let i = 0; i < ranges.length; i++) {
+    const copy = old?.find(pieces, i, ranges.length);
+    if (copy !== undefined) {
+      reused++;
+      out.push(Promise.resolve(copy));
+      continue;
+    }
+    const t = text(i);
+    const piece = pieces[i]!;
+    piece.size = t.length;
+    piece.tail = createHash("sha256")
+      .update(t.subarray(Math.max(0, t.length - WINDOW)))
+      .digest("hex");
+    piece.crc32 = crc32(t);
+    const zlib: ZlibOptions = {
+      level,
+      finishFlush: i === last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
+    };
+    // The 32 KiB before the piece, from as many pieces back as it takes (their text made for it).
+    const window: Uint8Array[] = [];
+    for (let k = i - 1, need = WINDOW; k >= 0 && need > 0; k--) {
+      const before = text(k);
+      window.unshift(before.subarray(Math.max(0, before.length - need)));
+      need -= before.length;
+    }
+    if (window.length > 0) zlib.dictionary = concat(window);
+    out.push(deflateRawAsync(t, zlib));
+  }
+  const deflated = await Promise.all(out);
+  let crc = 0;
+  let size = 0;
+  for (const [i, p] of pieces.entries()) {
+    p.deflated = deflated[i]!.length;
+    crc = crc32Combine(crc, p.crc32!, p.size);
+    size += p.size;
+  }
+  return { bytes: assemble({ crc32: crc, size }, level, deflated), table: { level, pieces }, reused };
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  let size = 0;
+  for (const p of parts) size += p.length;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }

@@ -8,15 +8,25 @@
 // decompresses to its input, and the same input gives the same bytes.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { gunzipSync, inflateRawSync } from "node:zlib";
+import { crc32, gunzipSync, inflateRawSync } from "node:zlib";
 import { compressBytes } from "@packyard/formats/compress";
 import { needTool } from "@packyard/testkit/tools";
-import { GZIP_PIECE, type GzipIndex, gzipBytes, gzipIndex, pieceCuts } from "../src/gzip.ts";
+import {
+  crc32Combine,
+  GZIP_PIECE,
+  type GzipIndex,
+  type GzipItem,
+  gzipBytes,
+  gzipIndex,
+  gzipItems,
+  itemCuts,
+  pieceCuts,
+} from "../src/gzip.ts";
 
 const text = new TextEncoder().encode("Package: hello\nVersion: 1.0\nDescription: x\n\n".repeat(80_000));
 
@@ -282,4 +292,90 @@ test("gzip -t, zcat, libarchive (bsdcat) and apt-helper cat-file take an index w
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("crc32Combine gives the CRC-32 of two parts joined, for empty, short and long parts", () => {
+  const parts = [
+    new Uint8Array(0),
+    text.subarray(0, 1),
+    text.subarray(0, 1000),
+    new Uint8Array(randomBytes(300_000)),
+  ];
+  for (const a of parts) {
+    for (const b of parts) {
+      const joined = Buffer.concat([a, b]);
+      assert.equal(crc32Combine(crc32(a), crc32(b), b.length), crc32(joined), `${a.length} + ${b.length}`);
+    }
+  }
+});
+
+/** Items of 1-12 KiB (a package's tar members, say), each with a hex cut and an id. */
+function items(names: readonly string[]): GzipItem[] {
+  return names.map((name) => {
+    const body = stanzas(
+      [name, `${name}-a`, `${name}-b`, `${name}-c`, `${name}-d`].slice(0, 1 + (name.length % 5)),
+    );
+    return {
+      cut: createHash("sha256").update(name).digest("hex"),
+      id: new TextEncoder().encode(name),
+      text: () => body.bytes,
+    };
+  });
+}
+
+const END = new Uint8Array(1024);
+
+test("gzipItems: one member that gives the items and the close back; one piece is gzipBytes' one call", async () => {
+  const list = items(names.slice(0, 2000));
+  const out = await gzipItems(list, { level: 6, close: END });
+  const whole = Buffer.concat([...list.map((i) => i.text()), END]);
+  checkIndex(out, whole, 6, "2,000 items");
+  assert.ok(out.table!.pieces.length >= 4, `${out.table!.pieces.length} pieces`);
+  assert.equal(crc32(whole), Buffer.from(out.bytes.subarray(out.bytes.length - 8)).readUInt32LE(0));
+  const few = items(names.slice(0, 5));
+  const one = await gzipItems(few, { level: 6, close: END });
+  sameBytes(one.bytes, await gzipBytes(Buffer.concat([...few.map((i) => i.text()), END]), 6), "one piece");
+  assert.deepEqual(itemCuts([]), [0]);
+  assert.throws(() => itemCuts(["not hex"]), RangeError);
+});
+
+test("gzipItems: after a change, only the changed pieces' text is made, and the bytes are those of compressing it all", async () => {
+  const base = items(names);
+  const first = await gzipItems(base, { level: 6, close: END, salt: "v1" });
+  const previous = { bytes: first.bytes, table: first.table! };
+  const cuts = itemCuts(base.map((i) => i.cut));
+  const changed = (i: number, n: string) => items(names.map((m, k) => (k === i ? n : m)));
+  const cases: [string, GzipItem[]][] = [
+    ["nothing", base],
+    ["added in the middle", items([...names.slice(0, 2001), "pkg02001", ...names.slice(2001)])],
+    ["removed at the start", items(names.slice(1))],
+    ["added at the end", items([...names, "zz-last"])],
+    ["changed just before a cut", changed(cuts[1]! - 2, "changed-name-here")],
+    ["ended at a cut", items(names.slice(0, cuts[2]!))],
+  ];
+  for (const [what, list] of cases) {
+    let made = 0;
+    const counted = list.map((i) => ({
+      ...i,
+      text: () => {
+        made++;
+        return i.text();
+      },
+    }));
+    const again = await gzipItems(counted, { level: 6, close: END, previous, salt: "v1" });
+    const fresh = await gzipItems(list, { level: 6, close: END, salt: "v1" });
+    const whole = Buffer.concat([...list.map((i) => i.text()), END]);
+    checkIndex(again, whole, 6, what);
+    sameBytes(again.bytes, fresh.bytes, `${what}: the bytes of compressing it all`);
+    assert.deepEqual(again.table, fresh.table, `${what}: the same table`);
+    const pieces = again.table!.pieces.length;
+    assert.ok(
+      again.reused >= pieces - (what === "nothing" ? 0 : 2),
+      `${what}: ${again.reused} of ${pieces} copied`,
+    );
+    // The changed pieces, and the ones before them for their last 32 KiB: a few hundred items at most.
+    assert.ok(made <= (what === "nothing" ? 0 : 4 * 300), `${what}: ${made} of ${list.length} items made`);
+  }
+  const salted = await gzipItems(base, { level: 6, close: END, previous, salt: "v2" });
+  assert.equal(salted.reused, 0, "another salt copies nothing");
 });

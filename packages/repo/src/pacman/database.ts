@@ -4,8 +4,9 @@
  * `<repo>.db.tar.gz` and `<repo>.files.tar.gz`. Deterministic: entries sorted by name, folders before their
  * files, root-owned, dated by the package's build date (0 without one), gzip without name or time.
  */
+import { createHash } from "node:crypto";
 import { type TarHeader, type TarWriteEntry, writeTar } from "@packyard/formats/container/tar";
-import { type GzipPieceTable, type GzipPrevious, gzipBytes, gzipIndex } from "../gzip.ts";
+import { type GzipItem, type GzipPieceTable, type GzipPrevious, gzipBytes, gzipItems } from "../gzip.ts";
 import { compareByteOrder } from "./byte-order.ts";
 import { pacmanDescText, pacmanFilesText } from "./desc.ts";
 import type { PacmanEntry } from "./types.ts";
@@ -125,18 +126,19 @@ function plainName(name: string): boolean {
  * `writeTar` instead (tarOf), which is what this reproduces for the rest.
  */
 export function fastTar(members: readonly TarWriteEntry[]): Uint8Array | undefined {
-  return fastTarEnds(members)?.bytes;
+  const body = tarMembers(members);
+  if (body === undefined) return undefined;
+  const out = new Uint8Array(body.length + END.length);
+  out.set(body);
+  return out;
 }
 
-/**
- * {@link fastTar}, also giving where each item ends: `items` are member counts (ascending), and `ends`
- * the offset in the tar just after the member that closes each (a package's folder, desc and files).
- */
-function fastTarEnds(
-  members: readonly TarWriteEntry[],
-  items: readonly number[] = [],
-): { bytes: Uint8Array; ends: number[] } | undefined {
-  let size = 2 * BLOCK;
+/** The two zero blocks that end a tar. */
+const END = new Uint8Array(2 * BLOCK);
+
+/** {@link fastTar} without the end blocks: the members' headers and contents, or undefined as fastTar. */
+function tarMembers(members: readonly TarWriteEntry[]): Uint8Array | undefined {
+  let size = 0;
   for (const m of members) {
     const h = m.header;
     if (!plainName(h.name) || !(m.content === undefined || m.content instanceof Uint8Array)) return undefined;
@@ -149,10 +151,8 @@ function fastTarEnds(
     size += BLOCK + Math.ceil(length / BLOCK) * BLOCK;
   }
   const out = new Uint8Array(size);
-  const ends: number[] = [];
-  let next = 0;
   let at = 0;
-  for (const [index, m] of members.entries()) {
+  for (const m of members) {
     const h = m.header;
     const block = out.subarray(at, at + BLOCK);
     encoder.encodeInto(h.name, block);
@@ -176,33 +176,25 @@ function fastTarEnds(
       out.set(m.content, at);
       at += Math.ceil(m.content.length / BLOCK) * BLOCK;
     }
-    while (items[next] === index + 1) {
-      ends.push(at);
-      next++;
-    }
   }
-  return { bytes: out, ends };
+  return out;
 }
 
 /** "ustar\0" then version "00". */
 const MAGIC = new Uint8Array([0x75, 0x73, 0x74, 0x61, 0x72, 0, 0x30, 0x30]);
 
-/**
- * The tar of `members`, gzip-compressed: in pieces cut between packages (`items`: member counts), copied
- * from `previous` where unchanged, when every member fits fastTar; else in fixed pieces.
- */
-async function gzipTar(
-  members: readonly TarWriteEntry[],
-  items: readonly number[],
-  previous: GzipPrevious | undefined,
-): Promise<{ bytes: Uint8Array; table?: GzipPieceTable }> {
-  const fast = fastTarEnds(members, items);
-  if (fast === undefined) return { bytes: await gzipBytes(await tarOf(members)) };
-  return gzipIndex(fast.bytes, fast.ends, GZIP_LEVEL, previous);
-}
-
 /** gzip's (and repo-add's) default level. */
 const GZIP_LEVEL = 6;
+
+/** Bumped whenever the text made of an entry changes, so that no piece made by the old text is copied. */
+const TEXT_VERSION = "pacman-db-1";
+
+/** What an entry's database text is made of, when the caller gives no `id`: its fields as JSON. */
+function entryId(entry: PacmanEntry): Uint8Array {
+  const { signature, ...rest } = entry;
+  const sig = signature === undefined ? null : Buffer.from(signature).toString("base64");
+  return encoder.encode(JSON.stringify([rest, sig]));
+}
 
 /**
  * Builds `<repo>.db` and `<repo>.files` from the entries (one per package name; pacman lists one version
@@ -215,31 +207,47 @@ export async function buildPacmanDatabases(
   entries: readonly PacmanEntry[],
   options: PacmanDatabaseOptions,
 ): Promise<PacmanDatabases> {
-  const db: TarWriteEntry[] = [];
-  const files: TarWriteEntry[] = [];
-  const dbItems: number[] = [];
-  const filesItems: number[] = [];
-  for (const entry of sorted(entries)) {
+  const list = sorted(entries);
+  const members = (entry: PacmanEntry, withFiles: boolean): TarWriteEntry[] => {
     const folder = `${entry.info.name}-${entry.info.version}`;
     const mtime = mtimeOf(entry);
-    const dir: TarWriteEntry = { header: header(`${folder}/`, "dir", 0, mtime) };
-    const desc = fileMember(`${folder}/desc`, pacmanDescText(entry, options.includeSignatures), mtime);
-    db.push(dir, desc);
-    files.push(dir, desc, fileMember(`${folder}/files`, pacmanFilesText(entry.info), mtime));
-    dbItems.push(db.length);
-    filesItems.push(files.length);
+    const out: TarWriteEntry[] = [
+      { header: header(`${folder}/`, "dir", 0, mtime) },
+      fileMember(`${folder}/desc`, pacmanDescText(entry, options.includeSignatures), mtime),
+    ];
+    if (withFiles) out.push(fileMember(`${folder}/files`, pacmanFilesText(entry.info), mtime));
+    return out;
+  };
+  // Names the ustar header holds as they are (nearly always): each package's members are made only for
+  // the pieces that changed (gzipItems). Otherwise the whole tar through @packyard/formats' writer.
+  if (!list.every((e) => plainName(`${e.info.name}-${e.info.version}/files`))) {
+    const [db, files] = await Promise.all(
+      [false, true].map(async (withFiles) =>
+        gzipBytes(await tarOf(list.flatMap((e) => members(e, withFiles))), GZIP_LEVEL),
+      ),
+    );
+    return { db: db!, files: files! };
   }
+  const items = (withFiles: boolean): GzipItem[] =>
+    list.map((entry) => {
+      const id = entry.id ?? entryId(entry);
+      // Where pieces are cut: the package's SHA-256 (random, and stable while the package is).
+      const cut = /^[0-9a-f]{8}/.test(entry.sha256)
+        ? entry.sha256
+        : createHash("sha256").update(id).digest("hex");
+      return { cut, id, text: () => tarMembers(members(entry, withFiles))! };
+    });
   const [dbPrevious, filesPrevious] = await Promise.all([
     options.previous?.("db"),
     options.previous?.("files"),
   ]);
-  // Both compress at once, on the thread pool.
-  const [dbOut, filesOut] = await Promise.all([
-    gzipTar(db, dbItems, dbPrevious),
-    gzipTar(files, filesItems, filesPrevious),
+  const salt = `${TEXT_VERSION} signatures=${options.includeSignatures}`;
+  const [db, files] = await Promise.all([
+    gzipItems(items(false), { level: GZIP_LEVEL, close: END, previous: dbPrevious, salt }),
+    gzipItems(items(true), { level: GZIP_LEVEL, close: END, previous: filesPrevious, salt }),
   ]);
-  const out: PacmanDatabases = { db: dbOut.bytes, files: filesOut.bytes };
-  if (dbOut.table !== undefined) out.dbTable = dbOut.table;
-  if (filesOut.table !== undefined) out.filesTable = filesOut.table;
+  const out: PacmanDatabases = { db: db.bytes, files: files.bytes };
+  if (db.table !== undefined) out.dbTable = db.table;
+  if (files.table !== undefined) out.filesTable = files.table;
   return out;
 }

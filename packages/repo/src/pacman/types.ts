@@ -49,4 +49,9 @@ export interface PacmanEntry {
   sha256: string;
   /** The binary detached signature, for `%PGPSIG%` when signatures are embedded. */
   signature?: Uint8Array;
+  /**
+   * Bytes that differ whenever anything above does (the engine gives the package's state record as
+   * stored): how the databases' gzip pieces know which packages changed. Absent: the fields as JSON.
+   */
+  id?: Uint8Array;
 }

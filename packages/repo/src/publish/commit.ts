@@ -47,7 +47,14 @@ import type {
   Tombstone,
 } from "./state.ts";
 import { once } from "./sources.ts";
-import { encodePointer, encodeState, type LoadedRoot, parseState, sha256Hex } from "./state-io.ts";
+import {
+  encodePointer,
+  encodeState,
+  type LoadedRoot,
+  parseState,
+  sha256Hex,
+  storedRecordBytes,
+} from "./state-io.ts";
 
 /** What every operation on a repository shares. */
 export interface EngineContext {
@@ -337,6 +344,8 @@ async function pacmanOutput(
       md5: p.digests.md5,
       sha256: p.digests.sha256,
       signature: Buffer.from(p.signature!.base64, "base64"),
+      // The record as the state stores it (a new one as it will be stored): what every field above is made of.
+      id: storedRecordBytes(p) ?? encoder.encode(JSON.stringify(p)),
     })),
     { includeSignatures: settings.includeSignatures, previous },
   );

@@ -57,6 +57,11 @@ export function sha256Hex(bytes: Uint8Array): string {
  */
 const recordBytes = new WeakMap<object, Uint8Array>();
 
+/** The bytes a package record had in the state it was read from (its line), or undefined for a new record. */
+export function storedRecordBytes(record: object): Uint8Array | undefined {
+  return recordBytes.get(record);
+}
+
 const PACKAGES_OPEN = encoder.encode(`"packages":[\n`);
 const RECORD_SEP = encoder.encode(",\n");
 const PACKAGES_CLOSE = encoder.encode("\n]");

@@ -5,12 +5,17 @@
 // with the same clock; in one copy the previous indexes are overwritten with other bytes first, so the
 // engine cannot use them (their SHA-256 is not the state's) and compresses everything.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { before, test } from "node:test";
 import { gunzipSync } from "node:zlib";
 import type { OpenPGPSigner } from "@packyard/formats";
 import { memoryStorage, type PublishInput, publish, readObject, type Storage } from "@packyard/repo";
 import { testRpm } from "@packyard/testkit/debs";
 import { openpgpTestKey } from "@packyard/testkit/keyrings";
+import { needTool } from "@packyard/testkit/tools";
 import type { RootState } from "../../src/publish/state.ts";
 import { listAll } from "../../src/publish/state-io.ts";
 import { inputOf, pacmanDatabase, testArch } from "./arch-apk-support.ts";
@@ -150,7 +155,7 @@ test("RPM-MD: adding an rpm copies the documents' pieces, and writes what compre
   );
 });
 
-test("pacman: adding a package copies both databases' pieces, and writes what compressing them all writes", async () => {
+test("pacman: adding a package copies both databases' pieces, and writes what compressing them all writes", async (t) => {
   const N = 500;
   const archlinux = { architectures: ["x86_64"] };
   const many: PublishInput[] = [];
@@ -188,4 +193,21 @@ test("pacman: adding a package copies both databases' pieces, and writes what co
   await assertSameObjects(a, b, (k) => k.startsWith(".packyard/lock/"));
   const entries = await pacmanDatabase((await readObject(a, db))!);
   assert.equal(entries.size, N + 1, "the .db lists every package");
+  // libarchive, pacman's reader, takes the pieced databases (bsdtar -t lists every member).
+  if (!needTool(t, "bsdtar")) return;
+  const dir = mkdtempSync(join(tmpdir(), "packyard-pieces-"));
+  try {
+    for (const [key, members] of [
+      [db, 2 * (N + 1)],
+      [files, 3 * (N + 1)],
+    ] as const) {
+      const file = join(dir, key.slice(key.lastIndexOf("/") + 1));
+      writeFileSync(file, (await readObject(a, key))!);
+      const r = spawnSync("bsdtar", ["-tf", file], { encoding: "utf8", maxBuffer: 64 << 20 });
+      assert.equal(r.status, 0, `bsdtar -tf ${key}: ${r.stderr}`);
+      assert.equal(r.stdout.trim().split("\n").length, members, `${key}: every member listed`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
