@@ -23,6 +23,7 @@
 import { createHash } from "node:crypto";
 import { promisify } from "node:util";
 import { constants, crc32, deflateRaw, gzip, type ZlibOptions } from "node:zlib";
+import { joinBytes } from "./bytes.ts";
 
 const gzipAsync = promisify(gzip);
 const deflateRawAsync = promisify(deflateRaw);
@@ -382,7 +383,7 @@ export async function gzipItems(
       const { start, end } = ranges[i]!;
       const parts = items.slice(start, end).map((item) => item.text());
       if (i === last) parts.push(close);
-      t = concat(parts);
+      t = joinBytes(parts);
       texts.set(i, t);
     }
     return t;
@@ -415,7 +416,7 @@ export async function gzipItems(
       window.unshift(before.subarray(Math.max(0, before.length - need)));
       need -= before.length;
     }
-    if (window.length > 0) zlib.dictionary = concat(window);
+    if (window.length > 0) zlib.dictionary = joinBytes(window);
     out.push(deflateRawAsync(t, zlib));
   }
   const deflated = await Promise.all(out);
@@ -427,17 +428,4 @@ export async function gzipItems(
     size += p.size;
   }
   return { bytes: assemble({ crc32: crc, size }, level, deflated), table: { level, pieces }, reused };
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { type TarHeader, type TarWriteEntry, writeTar } from "@packyard/formats/container/tar";
 import { type GzipItem, type GzipPieceTable, type GzipPrevious, gzipBytes, gzipItems } from "../gzip.ts";
+import { collectBytes } from "../storage/read.ts";
 import { compareByteOrder } from "./byte-order.ts";
 import { pacmanDescText, pacmanFilesText } from "./desc.ts";
 import type { PacmanEntry } from "./types.ts";
@@ -77,20 +78,8 @@ function sorted(entries: readonly PacmanEntry[]): PacmanEntry[] {
 }
 
 /** The uncompressed tar, through @packyard/formats' writer (any name). */
-async function tarOf(members: readonly TarWriteEntry[]): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for await (const c of writeTar(members, { flavour: "pax" })) {
-    parts.push(c);
-    size += c.length;
-  }
-  const tar = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    tar.set(p, at);
-    at += p.length;
-  }
-  return tar;
+function tarOf(members: readonly TarWriteEntry[]): Promise<Uint8Array> {
+  return collectBytes(writeTar(members, { flavour: "pax" }));
 }
 
 const BLOCK = 512;

@@ -4,6 +4,7 @@
  * stopped between its top file and its pointer).
  */
 import { createHash } from "node:crypto";
+import { joinBytes } from "../bytes.ts";
 import { RepoError } from "../errors.ts";
 import { readObject } from "../storage/read.ts";
 import type { Storage } from "../storage/storage.ts";
@@ -91,15 +92,7 @@ export function stateBytes(state: RootState): Uint8Array {
     }
   }
   parts.push(encoder.encode(first ? "{}\n" : "}\n"));
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return joinBytes(parts);
 }
 
 /** A state as the bytes stored, and its content-addressed key. */

@@ -1,4 +1,5 @@
 /** Whole-object reads: the small objects (states, pointers, indexes) callers want as bytes, not streams. */
+import { joinBytes } from "../bytes.ts";
 import { RepoError } from "../errors.ts";
 import type { Storage } from "./storage.ts";
 
@@ -14,19 +15,8 @@ export async function collectBytes(
   chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
 ): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of chunks) {
-    parts.push(chunk);
-    total += chunk.length;
-  }
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(total);
-  let pos = 0;
-  for (const part of parts) {
-    out.set(part, pos);
-    pos += part.length;
-  }
-  return out;
+  for await (const chunk of chunks) parts.push(chunk);
+  return joinBytes(parts);
 }
 
 /**
