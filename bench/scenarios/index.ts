@@ -163,7 +163,7 @@ function wholeEnv(name: string, fallback: number): number {
 
 const REPO = "bench";
 /** Changes when what packyard writes into a prepared base changes the timed runs (the state's form). */
-const BASE_FORMAT = "state-gzip-pieces-1";
+const BASE_FORMAT = "state-gzip-pieces-2";
 
 /** The index scenario for some families (its RESULTS.md section is `name`). */
 export function indexScenario(name: string, families: readonly IndexFamily[]): CustomScenario {
