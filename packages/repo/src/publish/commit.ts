@@ -14,6 +14,7 @@ import { armorBlock } from "../apt/armor.ts";
 import { buildAptIndexes } from "../apt/indexes.ts";
 import { releaseText } from "../apt/release.ts";
 import { signDetachedArmored, signRelease } from "../apt/sign.ts";
+import { joinBytes } from "../bytes.ts";
 import { RepoError } from "../errors.ts";
 import type { GzipPieceTable, GzipPrevious } from "../gzip.ts";
 import { mapLimited } from "../limit.ts";
@@ -198,9 +199,24 @@ async function previousGzip(
 ): Promise<GzipPrevious | undefined> {
   const record = records.find((r) => r.gzip !== undefined && match(r.key));
   if (record?.gzip === undefined) return undefined;
-  const bytes = await readObject(ctx.storage, record.key);
-  if (bytes === undefined || (record.size !== undefined && bytes.length !== record.size)) return undefined;
-  if (sha256Hex(bytes) !== record.sha256) return undefined;
+  // The size the state records (a top file: the table's), and not a byte more read whatever is stored.
+  let size = record.size;
+  if (size === undefined) {
+    size = 18;
+    for (const p of Array.isArray(record.gzip.pieces) ? record.gzip.pieces : []) size += Number(p?.deflated);
+  }
+  if (!Number.isSafeInteger(size)) return undefined;
+  const body = await ctx.storage.get(record.key);
+  if (body === undefined) return undefined;
+  const parts: Uint8Array[] = [];
+  let read = 0;
+  for await (const chunk of body) {
+    read += chunk.length;
+    if (read > size) return undefined;
+    parts.push(chunk);
+  }
+  const bytes = joinBytes(parts);
+  if (bytes.length !== size || sha256Hex(bytes) !== record.sha256) return undefined;
   return { bytes, table: record.gzip };
 }
 

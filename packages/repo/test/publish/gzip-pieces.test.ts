@@ -111,6 +111,39 @@ test("APT: adding and removing packages copies Packages.gz pieces, and writes wh
   }
 });
 
+test("a previous index grown past the size its state records is read no further than that size", async () => {
+  const apt = { architectures: ["amd64"] };
+  const many = Array.from({ length: 2000 }, (_, i) => fakeDeb(`pkg${String(i * 2).padStart(5, "0")}`));
+  const storage = memoryStorage();
+  const clock = steppingClock();
+  await publish(storage, { add: many, signers: [signer], apt, clock });
+  const record = (await stateOf(storage, "deb/stable")).indexes.find((i) => i.key.endsWith("Packages.gz"))!;
+  assert.ok(record.gzip !== undefined);
+  await storage.put(record.key, new Uint8Array(16 << 20));
+  let pulled = 0;
+  const chunked: Storage = {
+    ...storage,
+    description: storage.description,
+    async get(key, o) {
+      if (key !== record.key) return storage.get(key, o);
+      const whole = (await readObject(storage, key))!;
+      return (async function* () {
+        for (let at = 0; at < whole.length; at += 65536) {
+          pulled += Math.min(65536, whole.length - at);
+          yield whole.subarray(at, at + 65536);
+        }
+      })();
+    },
+  };
+  await publish(chunked, { add: [fakeDeb("pkg01001")], signers: [signer], apt, clock });
+  assert.ok(
+    pulled > 0 && pulled <= record.size + 65536,
+    `${pulled} bytes read of a ${record.size}-byte record`,
+  );
+  const packages = (await readObject(storage, record.key.slice(0, -".gz".length)))!;
+  assert.equal(Buffer.compare(gunzipSync((await readObject(storage, record.key))!), packages), 0);
+});
+
 test("RPM-MD: adding an rpm copies the documents' pieces, and writes what compressing them all writes", async () => {
   const N = 800;
   const rpm = { targets: ["el-9"], architectures: ["x86_64"] };
