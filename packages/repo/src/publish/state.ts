@@ -162,9 +162,11 @@ export interface IndexFileRecord {
   /** Storage keys of every by-hash copy (SHA256, and SHA512 when listed); the engine fills it. */
   byHashKeys?: string[];
   /**
-   * A gzip index of several pieces (APT Packages.gz, RPM-MD's documents): how it was cut, each piece's
-   * size and SHA-256 uncompressed and its deflated size, so the next publish copies the pieces whose text
-   * did not change (gzipIndex). Absent in states written before it was recorded, and for small indexes.
+   * A gzip index of several pieces (APT Packages.gz, RPM-MD's documents, pacman's .files database): how
+   * it was cut — per piece its uncompressed size, the SHA-256 of its text (for pacman, of its packages'
+   * records) and of its last 32 KiB, its deflated size (and, for pacman, its CRC-32) — so the next
+   * publish copies the pieces that did not change (gzipIndex, gzipItems). Absent in states written
+   * before it was recorded, and for indexes of one piece.
    */
   gzip?: GzipPieceTable;
 }
