@@ -166,7 +166,7 @@ export interface IndexFileRecord {
    * it was cut — per piece its uncompressed size, the SHA-256 of its text (for pacman, of its packages'
    * records) and of its last 32 KiB, its deflated size (and, for pacman, its CRC-32) — so the next
    * publish copies the pieces that did not change (gzipIndex, gzipItems). Absent in states written
-   * before it was recorded, and for indexes of one piece.
+   * before it was recorded, and for Packages and RPM-MD documents of up to 256 KiB.
    */
   gzip?: GzipPieceTable;
 }
