@@ -13,20 +13,20 @@
  * the input alone: the same bytes give the same file on any machine.
  *
  * An index made of packages (Packages, RPM-MD's documents, pacman's databases) goes through
- * {@link gzipIndex} instead: cut
- * between packages where their content says ({@link pieceCuts}), with a table of the pieces that the
- * root's state keeps, so that the next publish copies the deflated pieces whose text did not change
- * (adding one package to 5,000 debs deflates one or two pieces of ~13 instead of all of them).
- * pacman's databases go through {@link gzipItems}: pieces cut and known by their items (packages), so the
- * text of an unchanged piece is never made at all.
+ * {@link gzipItems} instead: pieces cut between packages and known by the packages they hold, with a
+ * table of the pieces that the root's state keeps, so that the next publish copies the deflated pieces of
+ * packages that did not change without making their text at all (adding one package to 5,000 debs makes
+ * and deflates one or two pieces of ~40).
  */
 import { createHash } from "node:crypto";
 import { promisify } from "node:util";
-import { constants, crc32, deflateRaw, gzip, type ZlibOptions } from "node:zlib";
+import { constants, crc32, deflateRaw, gunzip, gzip, type ZlibOptions } from "node:zlib";
 import { joinBytes } from "./bytes.ts";
+import { Utf8Builder } from "./utf8.ts";
 
 const gzipAsync = promisify(gzip);
 const deflateRawAsync = promisify(deflateRaw);
+const gunzipAsync = promisify(gunzip);
 
 /** Offset of the OS byte in a gzip header (RFC 1952 §2.3). */
 const OS_OFFSET = 9;
@@ -56,171 +56,40 @@ export async function gzipBytes(bytes: Uint8Array, level = 6): Promise<Uint8Arra
 }
 
 /**
- * One piece of a gzip index: its uncompressed size and SHA-256, the SHA-256 of its last 32 KiB (what the
- * piece after it is primed with), and the size of its deflate output.
+ * One piece of a gzip index: its key (`sha256`: of its items' ids, the salt, and the opening or closing
+ * it holds), its uncompressed size, the SHA-256 of the index's last 32 KiB up to its end (what the piece
+ * after it is primed with: from the pieces before it too when it is shorter), the size of its deflate
+ * output and the CRC-32 of its text (the file's is combined from them).
  */
 export interface GzipPiece {
   size: number;
   sha256: string;
   tail: string;
   deflated: number;
-  /** {@link gzipItems}: the CRC-32 of its text (the file's is combined from them), and `sha256` is its items' key. */
+  /** Required to copy the piece; states written before it was recorded lack it (their pieces are not copied). */
   crc32?: number;
 }
 
 /**
- * How {@link gzipIndex} cut an index: a root's state records it beside the index, so that the next publish
- * copies the deflated pieces whose text did not change instead of compressing them again.
+ * How {@link gzipItems} cut an index: a root's state records it beside the index, so that the next publish
+ * copies the deflated pieces whose items did not change instead of making and compressing them again.
  */
 export interface GzipPieceTable {
   level: number;
   pieces: GzipPiece[];
 }
 
-/** An index {@link gzipIndex} wrote before, with its table: the pieces it may copy. */
+/** An index {@link gzipItems} wrote before, with its table: the pieces it may copy. */
 export interface GzipPrevious {
   bytes: Uint8Array;
   table: GzipPieceTable;
 }
 
-/** What {@link gzipIndex} made: the file, its table (absent for an index of one piece), how many pieces it copied. */
+/** What {@link gzipItems} made: the file, its table, how many pieces it copied. */
 export interface GzipIndex {
   bytes: Uint8Array;
   table?: GzipPieceTable;
   reused: number;
-}
-
-/** A piece is cut at an item's end once it holds this many bytes and that item's hash says so... */
-const PIECE_MIN = 128 * 1024;
-/** ...with a chance of (item's bytes / PIECE_SPREAD) per item: pieces of ~PIECE_MIN + PIECE_SPREAD. */
-const PIECE_SPREAD = 128 * 1024;
-/** A piece is cut at the first item's end past this, whatever the hashes say. */
-const PIECE_MAX = 1024 * 1024;
-
-/**
- * Where {@link gzipIndex} cuts an index whose items end at `ends` (ascending offsets into `bytes`): after an
- * item, once the piece holds PIECE_MIN bytes, when the CRC-32 of that item's bytes falls under a threshold
- * proportional to its size, or at once past PIECE_MAX. The cuts depend on the items alone, not on where
- * an earlier piece began by chance: adding or changing one package moves at most the cuts around it, so
- * every other piece keeps its text (and its deflated bytes can be copied). Returns the end of each piece,
- * the last being `bytes.length`.
- */
-export function pieceCuts(bytes: Uint8Array, ends: readonly number[]): number[] {
-  const cuts: number[] = [];
-  let start = 0;
-  let prev = 0;
-  for (const end of ends) {
-    if (!Number.isInteger(end) || end < prev || end > bytes.length)
-      throw new RangeError(
-        `gzip index: item ends must ascend within ${bytes.length} bytes, found ${end} after ${prev}`,
-      );
-    const length = end - start;
-    const chance = Math.min(2 ** 32, Math.floor(((end - prev) * 2 ** 32) / PIECE_SPREAD));
-    if (length >= PIECE_MAX || (length >= PIECE_MIN && crc32(bytes.subarray(prev, end)) < chance)) {
-      cuts.push(end);
-      start = end;
-    }
-    prev = end;
-  }
-  if (start < bytes.length || cuts.length === 0) cuts.push(bytes.length);
-  return cuts;
-}
-
-/**
- * gzip of an index made of items (packages) ending at `ends`: as {@link gzipBytes} — one member, pieces
- * deflated at once, each primed with the 32 KiB before it and ended with a sync flush — but cut at item
- * ends chosen by content ({@link pieceCuts}), with a table of the pieces. Given the file and table a
- * previous call wrote, a piece whose text, 32 KiB before it and place (last or not) are unchanged is copied
- * from it, not deflated: its bytes are those deflating would give, so the output never depends on
- * `previous` (same input, same bytes). A `previous` that does not fit (another level, a table that does
- * not add up to its file) is ignored. Up to {@link GZIP_PIECE} bytes: {@link gzipBytes}, no table.
- * @example const { bytes, table } = await gzipIndex(packages, ends, 9, previous);
- */
-export async function gzipIndex(
-  bytes: Uint8Array,
-  ends: readonly number[],
-  level: number,
-  previous?: GzipPrevious,
-): Promise<GzipIndex> {
-  if (bytes.length <= GZIP_PIECE) return { bytes: await gzipWhole(bytes, level), reused: 0 };
-  const ranges = cutsToPieces(pieceCuts(bytes, ends));
-  const sha256 = (from: number, to: number) =>
-    createHash("sha256").update(bytes.subarray(from, to)).digest("hex");
-  const pieces: GzipPiece[] = ranges.map(({ start, end }) => ({
-    size: end - start,
-    sha256: sha256(start, end),
-    tail: sha256(Math.max(start, end - WINDOW), end),
-    deflated: 0,
-  }));
-  const old = previous === undefined ? undefined : reusablePieces(previous, level);
-  let reused = 0;
-  const last = pieces.length - 1;
-  const out = await Promise.all(
-    ranges.map((range, i) => {
-      const copy = old?.find(pieces, i);
-      if (copy === undefined) return deflatePiece(bytes, range, level, i === last);
-      reused++;
-      return copy;
-    }),
-  );
-  for (const [i, d] of out.entries()) pieces[i]!.deflated = d.length;
-  return { bytes: assemble(bytes, level, out), table: { level, pieces }, reused };
-}
-
-/** The pieces of a previous index that {@link gzipIndex} may copy, found by text and checked for place. */
-function reusablePieces(
-  previous: GzipPrevious,
-  level: number,
-  keyed = false,
-): { find(pieces: readonly GzipPiece[], i: number, count?: number): Uint8Array | undefined } | undefined {
-  const { bytes, table } = previous;
-  if (table.level !== level || !Array.isArray(table.pieces) || table.pieces.length === 0) return undefined;
-  const head = header(level);
-  if (bytes.length < 18 || head.some((b, i) => bytes[i] !== b)) return undefined;
-  const offsets: number[] = [];
-  let at = head.length;
-  const bySha = new Map<string, number[]>();
-  for (const [j, p] of table.pieces.entries()) {
-    if (
-      typeof p !== "object" ||
-      p === null ||
-      !Number.isSafeInteger(p.size) ||
-      p.size < 0 ||
-      !Number.isSafeInteger(p.deflated) ||
-      p.deflated < 1 ||
-      typeof p.sha256 !== "string" ||
-      typeof p.tail !== "string" ||
-      (keyed && !(Number.isInteger(p.crc32) && p.crc32! >= 0 && p.crc32! < 2 ** 32))
-    )
-      return undefined;
-    offsets.push(at);
-    at += p.deflated;
-    bySha.set(p.sha256, [...(bySha.get(p.sha256) ?? []), j]);
-  }
-  if (at + 8 !== bytes.length) return undefined;
-  const oldLast = table.pieces.length - 1;
-  return {
-    // `count`: how many pieces the new file has (default: pieces.length). For gzipItems, `pieces[i]` holds
-    // only the key (its size is not known before rendering): a piece found is written over it.
-    find(pieces, i, count = pieces.length) {
-      const piece = pieces[i]!;
-      const before = pieces[i - 1];
-      for (const j of bySha.get(piece.sha256) ?? []) {
-        const p = table.pieces[j]!;
-        if ((!keyed && p.size !== piece.size) || (j === oldLast) !== (i === count - 1)) continue;
-        // The same 32 KiB before it (its dictionary, what its matches may reach back into), or none.
-        const q = table.pieces[j - 1];
-        const samePrefix =
-          before === undefined
-            ? j === 0
-            : q !== undefined && q.tail === before.tail && q.size >= WINDOW && before.size >= WINDOW;
-        if (!samePrefix) continue;
-        if (keyed) Object.assign(piece, p);
-        return bytes.subarray(offsets[j]!, offsets[j]! + p.deflated);
-      }
-      return undefined;
-    },
-  };
 }
 
 function cutsToPieces(cuts: readonly number[]): { start: number; end: number }[] {
@@ -290,34 +159,32 @@ function gf2Square(m: Uint32Array): Uint32Array {
   return out;
 }
 
+/** ZERO_BYTES[k]: the operator that advances a CRC-32 through 2^k zero bytes (made as needed). */
+const ZERO_BYTES: Uint32Array[] = [];
+
+function zeroBytes(k: number): Uint32Array {
+  if (ZERO_BYTES.length === 0) {
+    // The operator for one zero bit: the reflected polynomial, then a shift; cubed by squaring: one byte.
+    const op = new Uint32Array(32);
+    op[0] = 0xedb88320;
+    for (let i = 1; i < 32; i++) op[i] = (1 << (i - 1)) >>> 0;
+    ZERO_BYTES.push(gf2Square(gf2Square(gf2Square(op))));
+  }
+  while (ZERO_BYTES.length <= k) ZERO_BYTES.push(gf2Square(ZERO_BYTES[ZERO_BYTES.length - 1]!));
+  return ZERO_BYTES[k]!;
+}
+
 /**
  * The CRC-32 of A followed by B from the CRC-32 of A, that of B and B's length (zlib's crc32_combine):
- * A's CRC is advanced through `lengthB` zero bytes (a linear map over GF(2), applied by repeated squaring
- * of the one-zero-bit operator) and XORed with B's.
+ * A's CRC is advanced through `lengthB` zero bytes (a linear map over GF(2): one operator per set bit of
+ * the length, each the one-zero-byte operator squared k times, kept once made) and XORed with B's.
  * @example crc32Combine(crc32(a), crc32(b), b.length) === crc32(concat(a, b))
  */
 export function crc32Combine(crcA: number, crcB: number, lengthB: number): number {
-  // The operator for one zero bit: the reflected polynomial, then a shift.
-  let op: Uint32Array = new Uint32Array(32);
-  op[0] = 0xedb88320;
-  for (let i = 1; i < 32; i++) op[i] = (1 << (i - 1)) >>> 0;
-  op = gf2Square(gf2Square(gf2Square(op))); // one zero byte: eight bits
   let crc = crcA >>> 0;
-  for (let n = lengthB; n > 0; n = Math.floor(n / 2)) {
-    if (n % 2 === 1) crc = gf2Times(op, crc);
-    op = gf2Square(op);
-  }
+  for (let n = lengthB, k = 0; n > 0; n = Math.floor(n / 2), k++)
+    if (n % 2 === 1) crc = gf2Times(zeroBytes(k), crc);
   return (crc ^ crcB) >>> 0;
-}
-
-/** One item of an index {@link gzipItems} compresses. */
-export interface GzipItem {
-  /** Lowercase hex, random-looking and stable for the item (a digest of it): where pieces are cut. */
-  cut: string;
-  /** Bytes that differ whenever the item's text would (what the text is made from): which pieces changed. */
-  id: Uint8Array;
-  /** The item's text (made only for the pieces that changed). */
-  text(): Uint8Array;
 }
 
 /** A piece of {@link gzipItems} ends after an item once it holds ITEMS_MIN items and the item's cut says so... */
@@ -344,88 +211,267 @@ export function itemCuts(cuts: readonly string[]): number[] {
   return out;
 }
 
+/** What {@link itemPieces} needs of an item (a package) of an index. */
+export interface PieceItem {
+  /** Lowercase hex, random-looking and stable for the item (a digest of it): where pieces are cut. */
+  cut: string;
+  /** Bytes that differ whenever the item's text would (what the text is made from): which pieces changed. */
+  id: Uint8Array;
+}
+
 /**
- * gzip of an index of items followed by `close` (a tar's end blocks), as {@link gzipIndex} writes it
- * — one member, pieces primed with the 32 KiB before them, sync-flushed — but cut by the items alone
- * ({@link itemCuts}: no text needed to know the cuts) and knowing a piece by its items' ids, so that a
- * piece of a previous file whose ids, 32 KiB before it and place are unchanged is copied without making
- * its text at all: only the pieces that changed (and the ones before them, for their last 32 KiB) are
- * made and deflated. The file's CRC-32 is combined from the pieces' ({@link crc32Combine}). Same items,
- * same bytes, with or without `previous`; a `previous` that does not fit is ignored.
+ * How {@link gzipItems} cuts a list of items ({@link itemCuts}) and the SHA-256 of each piece's ids: made
+ * once for several indexes of the same items (RPM-MD's three documents, pacman's two databases), each of
+ * which keys its pieces by these and its own salt.
  */
-export async function gzipItems(
-  items: readonly GzipItem[],
-  options: {
-    level: number;
-    /** Bytes after the last item (a tar's end blocks). */
-    close: Uint8Array;
-    previous?: GzipPrevious | undefined;
-    /** Part of every piece's key: what the items' text depends on besides their ids (settings, a version). */
-    salt?: string;
-  },
-): Promise<GzipIndex> {
-  const { level, close, previous, salt = "" } = options;
+export interface ItemPieces {
+  ranges: { start: number; end: number }[];
+  keys: string[];
+}
+
+/** The pieces of `items`: where they are cut and what each holds (see {@link ItemPieces}). */
+export function itemPieces(items: readonly PieceItem[]): ItemPieces {
   const ranges = cutsToPieces(itemCuts(items.map((i) => i.cut)));
-  const last = ranges.length - 1;
-  const pieces: GzipPiece[] = ranges.map(({ start, end }, i) => {
-    const h = createHash("sha256").update(`${salt.length}:${salt}`);
+  const keys = ranges.map(({ start, end }) => {
+    const h = createHash("sha256");
     for (let k = start; k < end; k++) {
       const id = items[k]!.id;
       h.update(`${id.length}:`).update(id);
     }
+    return h.digest("hex");
+  });
+  return { ranges, keys };
+}
+
+/** Options of {@link gzipItems}. */
+export interface GzipItemsOptions {
+  level: number;
+  /** Bytes before the first item (a document's opening), part of the first piece. */
+  open?: Uint8Array;
+  /** Bytes after the last item (a tar's end blocks, a document's closing), part of the last piece. */
+  close?: Uint8Array;
+  /** The file and table a previous call wrote: the pieces it may copy. */
+  previous?: GzipPrevious | undefined;
+  /** Part of every piece's key: what the items' text depends on besides their ids (settings, a version). */
+  salt?: string;
+  /** Also give the uncompressed text back (`text`), for the indexes whose plain text is hashed or written. */
+  text?: boolean;
+}
+
+/** What {@link gzipItems} made: as {@link GzipIndex}, and with `options.text` the uncompressed text in parts. */
+export interface GzipItemsIndex extends GzipIndex {
+  text?: Uint8Array[];
+}
+
+/**
+ * gzip of an index made of items: `open`, each item's text, `close`, as one member whose pieces are
+ * deflated at once, each primed with the 32 KiB before it and ended with a sync flush (the last with the
+ * final block), as pigz does: every gzip reader takes it (apt's FileFd, zcat, libarchive, Python, Go).
+ * The pieces are cut by the items alone ({@link itemPieces}: no text needed to know the cuts) and known by
+ * their items' ids, so a piece of a previous file whose ids, 32 KiB before it and place (first, last) are
+ * unchanged is copied without making its text at all: only the pieces that changed (and the ones before
+ * them, for their last 32 KiB) are made and deflated. The file's CRC-32 is combined from the pieces'
+ * ({@link crc32Combine}). Same items, same bytes, with or without `previous`; a `previous` that does not
+ * fit is ignored. One piece (under 32 items, and often more) is the bytes of {@link gzipBytes}' one call.
+ *
+ * With `text`, the uncompressed text comes back too: the copied pieces' from inflating the previous file
+ * once (on the pool, beside the deflating), so an index whose plain text is hashed (repomd's
+ * open-checksum) or written (APT's `Packages`) still makes only the pieces that changed.
+ * @example const { bytes, table } = await gzipItems(pkgs.map((p) => () => stanza(p)), itemPieces(keys), { level: 9, previous });
+ */
+export async function gzipItems(
+  texts: readonly (() => Uint8Array | string)[],
+  pieces: ItemPieces,
+  options: GzipItemsOptions,
+): Promise<GzipItemsIndex> {
+  const { level, open = EMPTY, close = EMPTY, previous, salt = "" } = options;
+  const { ranges } = pieces;
+  const last = ranges.length - 1;
+  if (ranges.length === 0 || ranges[last]!.end !== texts.length || pieces.keys.length !== ranges.length)
+    throw new RangeError(
+      `gzip index: the pieces cover ${ranges[last]?.end ?? 0} items in ${ranges.length} pieces, the index has ${texts.length}`,
+    );
+  const table: GzipPiece[] = ranges.map((_, i) => {
+    const h = createHash("sha256").update(`${salt.length}:${salt}`).update(pieces.keys[i]!);
+    if (i === 0) h.update(`open ${open.length}:`).update(open);
     if (i === last) h.update(`close ${close.length}:`).update(close);
     return { size: 0, sha256: h.digest("hex"), tail: "", deflated: 0 };
   });
-  const texts = new Map<number, Uint8Array>();
+  const made = new Map<number, Uint8Array>();
   const text = (i: number): Uint8Array => {
-    let t = texts.get(i);
+    let t = made.get(i);
     if (t === undefined) {
       const { start, end } = ranges[i]!;
-      const parts = items.slice(start, end).map((item) => item.text());
-      if (i === last) parts.push(close);
-      t = joinBytes(parts);
-      texts.set(i, t);
+      const out = new Utf8Builder();
+      if (i === 0) out.appendBytes(open);
+      for (let k = start; k < end; k++) {
+        const part = texts[k]!();
+        if (typeof part === "string") out.append(part);
+        else out.appendBytes(part);
+      }
+      if (i === last) out.appendBytes(close);
+      t = out.bytes();
+      made.set(i, t);
     }
     return t;
   };
-  const old = previous === undefined ? undefined : reusablePieces(previous, level, true);
-  let reused = 0;
-  const out: Promise<Uint8Array>[] = [];
-  for (let i = 0; i < ranges.length; i++) {
-    const copy = old?.find(pieces, i, ranges.length);
-    if (copy !== undefined) {
-      reused++;
-      out.push(Promise.resolve(copy));
-      continue;
-    }
-    const t = text(i);
-    const piece = pieces[i]!;
-    piece.size = t.length;
-    piece.tail = createHash("sha256")
-      .update(t.subarray(Math.max(0, t.length - WINDOW)))
-      .digest("hex");
-    piece.crc32 = crc32(t);
-    const zlib: ZlibOptions = {
-      level,
-      finishFlush: i === last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
-    };
-    // The 32 KiB before the piece, from as many pieces back as it takes (their text made for it).
+  // The 32 KiB of text before piece `i` (its dictionary), from as many pieces back as it takes.
+  const windowBefore = (i: number): Uint8Array => {
     const window: Uint8Array[] = [];
     for (let k = i - 1, need = WINDOW; k >= 0 && need > 0; k--) {
       const before = text(k);
       window.unshift(before.subarray(Math.max(0, before.length - need)));
       need -= before.length;
     }
-    if (window.length > 0) zlib.dictionary = joinBytes(window);
+    return joinBytes(window);
+  };
+  const old = previous === undefined ? undefined : reusablePieces(previous, level);
+  let reused = 0;
+  const copied: ({ from: number; to: number } | undefined)[] = [];
+  const out: Promise<Uint8Array>[] = [];
+  for (let i = 0; i < ranges.length; i++) {
+    const copy = old?.find(table, i);
+    copied.push(copy?.text);
+    if (copy !== undefined) {
+      reused++;
+      out.push(Promise.resolve(copy.deflated));
+      continue;
+    }
+    const t = text(i);
+    const piece = table[i]!;
+    piece.size = t.length;
+    piece.tail = createHash("sha256")
+      .update(windowBefore(i + 1))
+      .digest("hex");
+    piece.crc32 = crc32(t);
+    const zlib: ZlibOptions = {
+      level,
+      finishFlush: i === last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
+    };
+    if (i > 0) zlib.dictionary = windowBefore(i);
     out.push(deflateRawAsync(t, zlib));
   }
+  // The copied pieces' text: the previous file inflated whole, while the pool deflates the others.
+  const before = options.text === true && reused > 0 ? inflatedText(old!) : undefined;
   const deflated = await Promise.all(out);
   let crc = 0;
   let size = 0;
-  for (const [i, p] of pieces.entries()) {
+  for (const [i, p] of table.entries()) {
     p.deflated = deflated[i]!.length;
     crc = crc32Combine(crc, p.crc32!, p.size);
     size += p.size;
   }
-  return { bytes: assemble({ crc32: crc, size }, level, deflated), table: { level, pieces }, reused };
+  const index: GzipItemsIndex = {
+    bytes: assemble({ crc32: crc, size }, level, deflated),
+    table: { level, pieces: table },
+    reused,
+  };
+  if (options.text !== true) return index;
+  const whole = await before;
+  const parts: Uint8Array[] = [];
+  for (const [i, range] of copied.entries()) {
+    const part = range === undefined ? text(i) : whole?.subarray(range.from, range.to);
+    // A previous file that does not inflate to what its table says: make it all, copying nothing.
+    if (part === undefined || (range !== undefined && crc32(part) !== table[i]!.crc32))
+      return gzipItems(texts, pieces, { ...options, previous: undefined });
+    const prior = parts[parts.length - 1];
+    // Neighbours in the previous text stay one view (nothing changed: the previous text itself).
+    if (
+      prior !== undefined &&
+      range !== undefined &&
+      prior.buffer === part.buffer &&
+      prior.byteOffset + prior.length === part.byteOffset
+    )
+      parts[parts.length - 1] = new Uint8Array(prior.buffer, prior.byteOffset, prior.length + part.length);
+    else parts.push(part);
+  }
+  index.text = parts;
+  return index;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** A previous file and table checked to fit, with where each piece's deflate output and text lie in it. */
+interface Reusable {
+  previous: GzipPrevious;
+  /** Uncompressed size of the whole previous file. */
+  size: number;
+  find(
+    pieces: GzipPiece[],
+    i: number,
+  ): { deflated: Uint8Array; text: { from: number; to: number } } | undefined;
+}
+
+/**
+ * The pieces of a previous file that {@link gzipItems} may copy, found by key and checked for place: a
+ * piece found is written over `pieces[i]` (which holds only its key until then).
+ */
+function reusablePieces(previous: GzipPrevious, level: number): Reusable | undefined {
+  const { bytes, table } = previous;
+  if (table.level !== level || !Array.isArray(table.pieces) || table.pieces.length === 0) return undefined;
+  const head = header(level);
+  if (bytes.length < 18 || head.some((b, i) => bytes[i] !== b)) return undefined;
+  const offsets: number[] = [];
+  const textAt: number[] = [];
+  let at = head.length;
+  let size = 0;
+  const byKey = new Map<string, number[]>();
+  for (const [j, p] of table.pieces.entries()) {
+    if (
+      typeof p !== "object" ||
+      p === null ||
+      !Number.isSafeInteger(p.size) ||
+      p.size < 0 ||
+      !Number.isSafeInteger(p.deflated) ||
+      p.deflated < 1 ||
+      typeof p.sha256 !== "string" ||
+      typeof p.tail !== "string" ||
+      !(Number.isInteger(p.crc32) && p.crc32! >= 0 && p.crc32! < 2 ** 32)
+    )
+      return undefined;
+    offsets.push(at);
+    textAt.push(size);
+    at += p.deflated;
+    size += p.size;
+    byKey.set(p.sha256, [...(byKey.get(p.sha256) ?? []), j]);
+  }
+  if (at + 8 !== bytes.length) return undefined;
+  const oldLast = table.pieces.length - 1;
+  return {
+    previous,
+    size,
+    find(pieces, i) {
+      const piece = pieces[i]!;
+      const before = pieces[i - 1];
+      for (const j of byKey.get(piece.sha256) ?? []) {
+        const p = table.pieces[j]!;
+        if ((j === oldLast) !== (i === pieces.length - 1)) continue;
+        // The same 32 KiB before it (its dictionary, what its matches may reach back into), or none.
+        const q = table.pieces[j - 1];
+        const samePrefix = before === undefined ? j === 0 : q !== undefined && q.tail === before.tail;
+        if (!samePrefix) continue;
+        Object.assign(piece, p);
+        return {
+          deflated: bytes.subarray(offsets[j]!, offsets[j]! + p.deflated),
+          text: { from: textAt[j]!, to: textAt[j]! + p.size },
+        };
+      }
+      return undefined;
+    },
+  };
+}
+
+/** The previous file's text, or undefined when it does not inflate to the size its table says. */
+async function inflatedText(old: Reusable): Promise<Uint8Array | undefined> {
+  try {
+    // One output chunk for the whole text: with zlib's 16 KiB chunks, a text of megabytes takes hundreds of
+    // trips between the pool and the main thread (7 MB: ~40 ms against ~9).
+    const out = await gunzipAsync(old.previous.bytes, {
+      maxOutputLength: Math.max(1, old.size),
+      chunkSize: Math.min(Math.max(old.size, 64 * 1024), 64 * 1024 * 1024),
+    });
+    return out.length === old.size ? new Uint8Array(out.buffer, out.byteOffset, out.length) : undefined;
+  } catch {
+    return undefined;
+  }
 }

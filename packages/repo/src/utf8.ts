@@ -21,16 +21,26 @@ export class Utf8Builder {
    */
   append(text: string): this {
     // At most 3 bytes per UTF-16 code unit (a surrogate pair: 4 bytes for 2 units).
-    const most = this.#length + text.length * 3;
-    if (most > this.#buffer.length) {
-      let size = this.#buffer.length * 2;
-      while (size < most) size *= 2;
-      const grown = new Uint8Array(size);
-      grown.set(this.#buffer.subarray(0, this.#length));
-      this.#buffer = grown;
-    }
+    this.#reserve(this.#length + text.length * 3);
     this.#length += encoder.encodeInto(text, this.#buffer.subarray(this.#length)).written;
     return this;
+  }
+
+  /** Appends `bytes` as they are. */
+  appendBytes(bytes: Uint8Array): this {
+    this.#reserve(this.#length + bytes.length);
+    this.#buffer.set(bytes, this.#length);
+    this.#length += bytes.length;
+    return this;
+  }
+
+  #reserve(most: number): void {
+    if (most <= this.#buffer.length) return;
+    let size = this.#buffer.length * 2;
+    while (size < most) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(this.#buffer.subarray(0, this.#length));
+    this.#buffer = grown;
   }
 
   /** Bytes appended so far. */
@@ -44,40 +54,44 @@ export class Utf8Builder {
   }
 }
 
-/**
- * `open`, the text `part` gives each item, then `close`, as UTF-8, each item's text dropped once appended.
- * With `ends`, the offset just after each item is pushed onto it (where a gzip index may be cut: gzipIndex).
- */
+/** `open`, the text `part` gives each item, then `close`, as UTF-8, each item's text dropped once appended. */
 export function utf8Document<T>(
   open: string,
   items: Iterable<T>,
   part: (item: T) => string,
   close: string,
-  ends?: number[],
 ): Uint8Array {
   const out = new Utf8Builder().append(open);
-  for (const item of items) {
-    out.append(part(item));
-    ends?.push(out.length);
-  }
+  for (const item of items) out.append(part(item));
   return out.append(close).bytes();
 }
 
-/**
- * A document of one part per item between an opening (which may name the count) and a closing, as one
- * string (`text`) or as UTF-8 built item by item (`bytes`): the same text either way.
- */
+/** A document of one part per item between an opening (which may name the count) and a closing. */
+export interface ItemDocument<T> {
+  open(count: number): string;
+  part(item: T): string;
+  close: string;
+  /** The whole document as one string. */
+  text(items: readonly T[]): string;
+  /** The whole document as UTF-8 built item by item: the same text. */
+  bytes(items: readonly T[]): Uint8Array;
+}
+
+/** An {@link ItemDocument} of `open`, `part` and `close`. */
 export function itemDocument<T>(
   open: (count: number) => string,
   part: (item: T) => string,
   close: string,
-): { text(items: readonly T[]): string; bytes(items: readonly T[], ends?: number[]): Uint8Array } {
+): ItemDocument<T> {
   return {
+    open,
+    part,
+    close,
     text(items) {
       let out = open(items.length);
       for (const item of items) out += part(item);
       return out + close;
     },
-    bytes: (items, ends) => utf8Document(open(items.length), items, part, close, ends),
+    bytes: (items) => utf8Document(open(items.length), items, part, close),
   };
 }

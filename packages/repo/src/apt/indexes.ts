@@ -9,10 +9,12 @@ import { createHash } from "node:crypto";
 import { type Compression, compressBytes } from "@packyard/formats/compress";
 import { isPackyardError } from "@packyard/formats";
 import { RepoError } from "../errors.ts";
-import { type GzipPieceTable, type GzipPrevious, gzipBytes, gzipIndex } from "../gzip.ts";
+import { joinBytes } from "../bytes.ts";
+import { type GzipPieceTable, type GzipPrevious, gzipBytes, gzipItems, itemPieces } from "../gzip.ts";
+import { storedRecordBytes } from "../publish/state-io.ts";
 import type { AptSettings, IndexFileRecord, PackageRecord, RootState } from "../publish/state.ts";
 import { contentsFile } from "./contents.ts";
-import { packagesFileBytes } from "./packages.ts";
+import { comparePackageRecords, packagesFileBytes, packagesPart } from "./packages.ts";
 import type { ReleaseFile } from "./release.ts";
 import { validateAptSettings } from "./settings.ts";
 import type { BuiltFile } from "./types.ts";
@@ -43,6 +45,18 @@ const GZIP = { algo: "gzip", level: 9 } satisfies Compression;
 const XZ: Compression = { algo: "xz", level: 6 };
 
 const encoder = new TextEncoder();
+
+/** Bumped whenever the Packages text made of a record changes, so that no piece made by the old text is copied. */
+const TEXT_VERSION = "apt-packages-1";
+
+/** Where a record's pieces are cut (its package's SHA-256, random and stable) and what its stanza is made of. */
+function pieceItem(r: PackageRecord): { cut: string; id: Uint8Array } {
+  const id = storedRecordBytes(r) ?? encoder.encode(JSON.stringify(r));
+  const cut = /^[0-9a-f]{8}/.test(r.digests.sha256)
+    ? r.digests.sha256
+    : createHash("sha256").update(id).digest("hex");
+  return { cut, id };
+}
 
 /** `deb/dists/<suite>/`: the folder of a suite's Release files and indexes, relative to the repository root. */
 export function aptDistsDir(suite: string): string {
@@ -180,13 +194,30 @@ export async function buildAptIndexes(state: RootState, options: AptIndexOptions
         (r) => r.component === component && (r.arch === arch || r.arch === "all"),
       );
       const base = `${dists}${component}/binary-${arch}/Packages`;
-      const ends: number[] = [];
-      const plain = packagesFileBytes(records, settings.hashes, ends);
-      add(base, plain);
       if (options.compress === undefined) {
-        const gz = await gzipIndex(plain, ends, GZIP.level, await options.previous?.(`${base}.gz`));
+        // In pieces known by their packages: only the pieces whose packages changed are made and
+        // deflated, the others copied from the previous Packages.gz, and the plain text comes back whole.
+        const sorted = [...records].sort(comparePackageRecords);
+        const gz = await gzipItems(
+          sorted.map((r, i) => () => packagesPart(r, settings.hashes, i === 0)),
+          itemPieces(sorted.map(pieceItem)),
+          {
+            level: GZIP.level,
+            previous: await options.previous?.(`${base}.gz`),
+            salt: `${TEXT_VERSION} ${settings.hashes.join(",")}`,
+            text: true,
+          },
+        );
+        const plain = joinBytes(gz.text!);
+        add(base, plain);
         add(`${base}.gz`, gz.bytes, gz.table);
-      } else add(`${base}.gz`, await compressIndex(compress, plain, GZIP, `${base}.gz`));
+        if (settings.compressions.includes("xz"))
+          add(`${base}.xz`, await compressIndex(compress, plain, XZ, `${base}.xz`));
+        continue;
+      }
+      const plain = packagesFileBytes(records, settings.hashes);
+      add(base, plain);
+      add(`${base}.gz`, await compressIndex(compress, plain, GZIP, `${base}.gz`));
       if (settings.compressions.includes("xz"))
         add(`${base}.xz`, await compressIndex(compress, plain, XZ, `${base}.xz`));
     }

@@ -100,22 +100,19 @@ export function packagesFile(records: readonly PackageRecord[], hashes: AptSetti
 }
 
 /**
- * {@link packagesFile} as UTF-8, built stanza by stanza (what the suite's indexes are made from); with
- * `ends`, the offset after each stanza's last line is pushed onto it.
+ * {@link packagesFile} as UTF-8, built stanza by stanza: the records sorted, and the text of each
+ * (`packagesStanza`, after a blank line but the first).
  */
 export function packagesFileBytes(
   records: readonly PackageRecord[],
   hashes: AptSettings["hashes"],
-  ends?: number[],
 ): Uint8Array {
-  let first = true;
-  const stanza = (r: PackageRecord): string => {
-    const text = packagesStanza(r, hashes);
-    if (first) {
-      first = false;
-      return text;
-    }
-    return `\n${text}`;
-  };
-  return utf8Document("", [...records].sort(comparePackageRecords), stanza, "", ends);
+  const sorted = [...records].sort(comparePackageRecords);
+  return utf8Document("", sorted.entries(), ([i, r]) => packagesPart(r, hashes, i === 0), "");
+}
+
+/** One record's part of a Packages file: its stanza, after the blank line that ends the one before. */
+export function packagesPart(record: PackageRecord, hashes: AptSettings["hashes"], first: boolean): string {
+  const text = packagesStanza(record, hashes);
+  return first ? text : `\n${text}`;
 }

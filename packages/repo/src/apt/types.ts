@@ -8,6 +8,6 @@ export interface BuiltFile {
   bytes: Uint8Array;
   /** `blob`: immutable (by-hash copies); `index`: a canonical second-level index, rewritten in place. */
   kind: "blob" | "index";
-  /** How a gzip index was cut into pieces (gzipIndex), for the next build to copy the unchanged ones. */
+  /** How a gzip index was cut into pieces (gzipItems), for the next build to copy the unchanged ones. */
   gzip?: GzipPieceTable;
 }

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { type TarHeader, type TarWriteEntry, writeTar } from "@packyard/formats/container/tar";
-import { type GzipItem, type GzipPieceTable, type GzipPrevious, gzipBytes, gzipItems } from "../gzip.ts";
+import { type GzipPieceTable, type GzipPrevious, gzipBytes, gzipItems, itemPieces } from "../gzip.ts";
 import { collectBytes } from "../storage/read.ts";
 import { compareByteOrder } from "./byte-order.ts";
 import { pacmanDescText, pacmanFilesText } from "./desc.ts";
@@ -29,7 +29,7 @@ export interface PacmanDatabases {
   db: Uint8Array;
   /** `<repo>.files`: `desc` and `files` per package. */
   files: Uint8Array;
-  /** How each was cut into gzip pieces (gzipIndex), when it was: for the next build to copy the unchanged ones. */
+  /** How each was cut into gzip pieces (gzipItems), when it was: for the next build to copy the unchanged ones. */
   dbTable?: GzipPieceTable;
   filesTable?: GzipPieceTable;
 }
@@ -217,23 +217,26 @@ export async function buildPacmanDatabases(
     );
     return { db: db!, files: files! };
   }
-  const items = (withFiles: boolean): GzipItem[] =>
+  // Where pieces are cut: the package's SHA-256 (random, and stable while the package is); one set of
+  // pieces, known by the entries' ids, for both databases.
+  const pieces = itemPieces(
     list.map((entry) => {
       const id = entry.id ?? entryId(entry);
-      // Where pieces are cut: the package's SHA-256 (random, and stable while the package is).
       const cut = /^[0-9a-f]{8}/.test(entry.sha256)
         ? entry.sha256
         : createHash("sha256").update(id).digest("hex");
-      return { cut, id, text: () => tarMembers(members(entry, withFiles))! };
-    });
+      return { cut, id };
+    }),
+  );
   const [dbPrevious, filesPrevious] = await Promise.all([
     options.previous?.("db"),
     options.previous?.("files"),
   ]);
   const salt = `${TEXT_VERSION} signatures=${options.includeSignatures}`;
+  const texts = (withFiles: boolean) => list.map((entry) => () => tarMembers(members(entry, withFiles))!);
   const [db, files] = await Promise.all([
-    gzipItems(items(false), { level: GZIP_LEVEL, close: END, previous: dbPrevious, salt }),
-    gzipItems(items(true), { level: GZIP_LEVEL, close: END, previous: filesPrevious, salt }),
+    gzipItems(texts(false), pieces, { level: GZIP_LEVEL, close: END, previous: dbPrevious, salt }),
+    gzipItems(texts(true), pieces, { level: GZIP_LEVEL, close: END, previous: filesPrevious, salt }),
   ]);
   const out: PacmanDatabases = { db: db.bytes, files: files.bytes };
   if (db.table !== undefined) out.dbTable = db.table;

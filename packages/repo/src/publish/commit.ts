@@ -189,7 +189,7 @@ interface FamilyOutput {
 
 /**
  * The gzip index the previous generation recorded with its pieces, read back so that its unchanged pieces
- * are copied (gzipIndex): only when the stored bytes are the ones recorded (a publish that stopped midway
+ * are copied (gzipItems): only when the stored bytes are the ones recorded (a publish that stopped midway
  * may have rewritten a canonical file), else undefined and the index is compressed whole.
  */
 async function previousGzip(
@@ -276,6 +276,7 @@ async function rpmOutput(
 ): Promise<FamilyOutput> {
   const settings = draft.rpm!;
   const seconds = Math.floor(date.getTime() / 1000);
+  const hrefPrefix = rpmHref(draft.root, "rpm/");
   const md = await buildRpmMetadata(
     draft.packages.map((p) => ({
       // A limit lowered since the record was made applies now (other.xml lists the newest entries last).
@@ -288,13 +289,17 @@ async function rpmOutput(
           : p.rpm!,
       pkgid: p.digests.sha256,
       size: p.size,
-      href: rpmHref(draft.root, p.key),
+      href: hrefPrefix + p.key.slice("rpm/".length),
       fileTime: Math.floor(Date.parse(p.added) / 1000),
+      // The record as the state stores it (a new one as it will be stored): what every field above is made
+      // of, with the root and the changelog limit (the context).
+      id: storedRecordBytes(p) ?? encoder.encode(JSON.stringify(p)),
     })),
     {
       compression: settings.compression,
       revision: seconds,
       timestamp: seconds,
+      context: JSON.stringify({ root: draft.root, changelogLimit: settings.changelogLimit }),
       previous: (type) => previousGzip(ctx, prev?.indexes ?? [], (k) => k.endsWith(`-${type}.xml.gz`)),
     },
   );

@@ -162,11 +162,11 @@ export interface IndexFileRecord {
   /** Storage keys of every by-hash copy (SHA256, and SHA512 when listed); the engine fills it. */
   byHashKeys?: string[];
   /**
-   * A gzip index of several pieces (APT Packages.gz, RPM-MD's documents, pacman's .files database): how
-   * it was cut — per piece its uncompressed size, the SHA-256 of its text (for pacman, of its packages'
-   * records) and of its last 32 KiB, its deflated size (and, for pacman, its CRC-32) — so the next
-   * publish copies the pieces that did not change (gzipIndex, gzipItems). Absent in states written
-   * before it was recorded, and for Packages and RPM-MD documents of up to 256 KiB.
+   * A gzip index made in pieces (APT Packages.gz, RPM-MD's gzip documents, pacman's .files database): how
+   * it was cut — per piece its key (the SHA-256 of its packages' records as stored, with what else its
+   * text depends on), uncompressed size, the SHA-256 of its last 32 KiB, deflated size and CRC-32 — so
+   * the next publish copies the pieces whose packages did not change (gzipItems). Absent in states
+   * written before it was recorded (and their pieces without a CRC-32 are not copied).
    */
   gzip?: GzipPieceTable;
 }

@@ -33,16 +33,16 @@ export function filelistsPackageXml(pkg: RpmMdPackage): string {
  * @example filelistsXml([]) // '<?xml ...?>\n<filelists ... packages="0">\n</filelists>'
  */
 export function filelistsXml(pkgs: readonly RpmMdPackage[]): string {
-  return FILELISTS.text(pkgs);
+  return FILELISTS_DOCUMENT.text(pkgs);
 }
 
-/** {@link filelistsXml} as UTF-8, built package by package (what buildRpmMetadata compresses); with
- * `ends`, the offset after each package is pushed onto it. */
-export function filelistsXmlBytes(pkgs: readonly RpmMdPackage[], ends?: number[]): Uint8Array {
-  return FILELISTS.bytes(pkgs, ends);
+/** {@link filelistsXml} as UTF-8, built package by package. */
+export function filelistsXmlBytes(pkgs: readonly RpmMdPackage[]): Uint8Array {
+  return FILELISTS_DOCUMENT.bytes(pkgs);
 }
 
-const FILELISTS = itemDocument(
+/** The document's opening, one package's part and closing (what buildRpmMetadata compresses piece by piece). */
+export const FILELISTS_DOCUMENT = itemDocument(
   (count) =>
     `${XML_DECLARATION}<filelists xmlns="http://linux.duke.edu/metadata/filelists" packages="${count}">\n`,
   filelistsPackageXml,

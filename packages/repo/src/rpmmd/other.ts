@@ -24,16 +24,16 @@ export function otherPackageXml(pkg: RpmMdPackage): string {
  * @example otherXml([]) // '<?xml ...?>\n<otherdata ... packages="0">\n</otherdata>'
  */
 export function otherXml(pkgs: readonly RpmMdPackage[]): string {
-  return OTHER.text(pkgs);
+  return OTHER_DOCUMENT.text(pkgs);
 }
 
-/** {@link otherXml} as UTF-8, built package by package (what buildRpmMetadata compresses); with
- * `ends`, the offset after each package is pushed onto it. */
-export function otherXmlBytes(pkgs: readonly RpmMdPackage[], ends?: number[]): Uint8Array {
-  return OTHER.bytes(pkgs, ends);
+/** {@link otherXml} as UTF-8, built package by package. */
+export function otherXmlBytes(pkgs: readonly RpmMdPackage[]): Uint8Array {
+  return OTHER_DOCUMENT.bytes(pkgs);
 }
 
-const OTHER = itemDocument(
+/** The document's opening, one package's part and closing (what buildRpmMetadata compresses piece by piece). */
+export const OTHER_DOCUMENT = itemDocument(
   (count) =>
     `${XML_DECLARATION}<otherdata xmlns="http://linux.duke.edu/metadata/other" packages="${count}">\n`,
   otherPackageXml,

@@ -102,16 +102,16 @@ export function primaryPackageXml(pkg: RpmMdPackage): string {
  * @example primaryXml([]) // '<?xml ...?>\n<metadata ... packages="0">\n</metadata>'
  */
 export function primaryXml(pkgs: readonly RpmMdPackage[]): string {
-  return PRIMARY.text(pkgs);
+  return PRIMARY_DOCUMENT.text(pkgs);
 }
 
-/** {@link primaryXml} as UTF-8, built package by package (what buildRpmMetadata compresses); with
- * `ends`, the offset after each package is pushed onto it. */
-export function primaryXmlBytes(pkgs: readonly RpmMdPackage[], ends?: number[]): Uint8Array {
-  return PRIMARY.bytes(pkgs, ends);
+/** {@link primaryXml} as UTF-8, built package by package. */
+export function primaryXmlBytes(pkgs: readonly RpmMdPackage[]): Uint8Array {
+  return PRIMARY_DOCUMENT.bytes(pkgs);
 }
 
-const PRIMARY = itemDocument(
+/** The document's opening, one package's part and closing (what buildRpmMetadata compresses piece by piece). */
+export const PRIMARY_DOCUMENT = itemDocument(
   (count) =>
     `${XML_DECLARATION}<metadata xmlns="http://linux.duke.edu/metadata/common" xmlns:rpm="http://linux.duke.edu/metadata/rpm" packages="${count}">\n`,
   primaryPackageXml,

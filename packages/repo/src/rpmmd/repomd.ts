@@ -6,11 +6,11 @@
  */
 import { createHash } from "node:crypto";
 import { type Compression, compressBytes } from "@packyard/formats/compress";
-import { type GzipPieceTable, type GzipPrevious, gzipIndex } from "../gzip.ts";
+import { type GzipPieceTable, type GzipPrevious, gzipItems, itemPieces } from "../gzip.ts";
 import { RepoError } from "../errors.ts";
-import { filelistsXmlBytes } from "./filelists.ts";
-import { otherXmlBytes } from "./other.ts";
-import { primaryXmlBytes } from "./primary.ts";
+import { FILELISTS_DOCUMENT } from "./filelists.ts";
+import { OTHER_DOCUMENT } from "./other.ts";
+import { PRIMARY_DOCUMENT } from "./primary.ts";
 import type { RpmMdPackage } from "./types.ts";
 import { XML_DECLARATION } from "./xml.ts";
 
@@ -27,6 +27,11 @@ export interface RpmMetadataOptions {
    * its unchanged pieces are copied instead of compressed again (the bytes are the same either way).
    */
   previous?: (type: RpmMetadataFile["type"]) => Promise<GzipPrevious | undefined>;
+  /**
+   * What the packages' XML depends on besides their {@link RpmMdPackage.id}s (the settings a caller made
+   * `href`, `info` or `fileTime` from), so that no piece made under other settings is copied.
+   */
+  context?: string;
 }
 
 /** One compressed metadata document. */
@@ -35,7 +40,7 @@ export interface RpmMetadataFile {
   /** Relative to the directory holding `repodata/`: `repodata/<sha256>-primary.xml.gz`. */
   href: string;
   bytes: Uint8Array;
-  /** How a gzip document was cut into pieces (gzipIndex), for the next build to copy the unchanged ones. */
+  /** How a gzip document was cut into pieces (gzipItems), for the next build to copy the unchanged ones. */
   gzip?: GzipPieceTable;
 }
 
@@ -51,6 +56,17 @@ const COMPRESSION: Record<RpmMetadataOptions["compression"], Compression & { lev
   gz: { algo: "gzip", level: 6 },
   zst: { algo: "zstd", level: 10 },
 };
+
+/** Bumped whenever the XML made of a package changes, so that no piece made by the old text is copied. */
+const TEXT_VERSION = "rpm-md-1";
+
+const encoder = new TextEncoder();
+
+/** Where a package's pieces are cut (its pkgid, random and stable) and what its XML is made of. */
+function pieceItem(p: RpmMdPackage): { cut: string; id: Uint8Array } {
+  const cut = /^[0-9a-f]{8}/.test(p.pkgid) ? p.pkgid : createHash("sha256").update(p.pkgid).digest("hex");
+  return { cut, id: p.id ?? encoder.encode(JSON.stringify([p.info, p.pkgid, p.size, p.href, p.fileTime])) };
+}
 
 function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
@@ -82,46 +98,58 @@ export async function buildRpmMetadata(
       `RPM-MD compression: expected gz or zst, found ${String(options.compression)}`,
       { field: "compression", found: options.compression },
     );
-  const documents = (
-    [
-      ["primary", primaryXmlBytes],
-      ["filelists", filelistsXmlBytes],
-      ["other", otherXmlBytes],
-    ] as const
-  ).map(([type, build]) => {
-    const ends: number[] = [];
-    return { type, open: build(pkgs, ends), ends };
-  });
+  const documents = [
+    ["primary", PRIMARY_DOCUMENT],
+    ["filelists", FILELISTS_DOCUMENT],
+    ["other", OTHER_DOCUMENT],
+  ] as const;
   const files: RpmMetadataFile[] = [];
   let repomd =
     `${XML_DECLARATION}<repomd xmlns="http://linux.duke.edu/metadata/repo" xmlns:rpm="http://linux.duke.edu/metadata/rpm">\n` +
     `  <revision>${options.revision}</revision>\n`;
-  // The three documents compress at once (gzip on the thread pool: gzipIndex, pieces of a previous build
-  // copied when their text did not change).
+  // gzip: the three documents in pieces known by their packages (one set of pieces for the three), on the
+  // thread pool, the pieces of a previous build whose packages did not change copied without making their
+  // XML; the text of each comes back for its open-checksum.
+  const pieces = compression.algo === "gzip" ? itemPieces(pkgs.map(pieceItem)) : undefined;
   const compressed = await Promise.all(
-    documents.map(async ({ type, open, ends }) =>
-      compression.algo === "gzip"
-        ? { open, ...(await gzipIndex(open, ends, compression.level, await options.previous?.(type))) }
-        : { open, bytes: await compressBytes(open, compression) },
-    ),
+    documents.map(async ([type, doc]) => {
+      if (pieces === undefined) {
+        const open = doc.bytes(pkgs);
+        return { type, text: [open], bytes: await compressBytes(open, compression) };
+      }
+      const out = await gzipItems(
+        pkgs.map((p) => () => doc.part(p)),
+        pieces,
+        {
+          level: compression.level,
+          open: encoder.encode(doc.open(pkgs.length)),
+          close: encoder.encode(doc.close),
+          previous: await options.previous?.(type),
+          salt: `${TEXT_VERSION} ${type} ${options.context ?? ""}`,
+          text: true,
+        },
+      );
+      return { type, text: out.text!, bytes: out.bytes, table: out.table };
+    }),
   );
-  for (const [i, { type }] of documents.entries()) {
-    const { open, bytes, table } = compressed[i]! as {
-      open: Uint8Array;
-      bytes: Uint8Array;
-      table?: GzipPieceTable;
-    };
+  for (const { type, text, bytes, table } of compressed) {
+    const open = createHash("sha256");
+    let openSize = 0;
+    for (const part of text) {
+      open.update(part);
+      openSize += part.length;
+    }
     const checksum = sha256(bytes);
     const href = `repodata/${checksum}-${type}.xml.${options.compression}`;
     files.push(table === undefined ? { type, href, bytes } : { type, href, bytes, gzip: table });
     repomd +=
       `  <data type="${type}">\n` +
       `    <checksum type="sha256">${checksum}</checksum>\n` +
-      `    <open-checksum type="sha256">${sha256(open)}</open-checksum>\n` +
+      `    <open-checksum type="sha256">${open.digest("hex")}</open-checksum>\n` +
       `    <location href="${href}"/>\n` +
       `    <timestamp>${options.timestamp}</timestamp>\n` +
       `    <size>${bytes.length}</size>\n` +
-      `    <open-size>${open.length}</open-size>\n` +
+      `    <open-size>${openSize}</open-size>\n` +
       `  </data>\n`;
   }
   return { files, repomd: `${repomd}</repomd>\n` };

@@ -13,4 +13,10 @@ export interface RpmMdPackage {
   href: string;
   /** `<time file=>`: createrepo_c writes the file's mtime (Unix seconds). */
   fileTime: number;
+  /**
+   * Bytes that differ whenever this package's XML would (what it is made from: a caller's stored record),
+   * by which a compressed document's pieces are known across builds; default: the fields above as JSON.
+   * With an `id`, {@link RpmMetadataOptions.context} names what else the XML depends on.
+   */
+  id?: Uint8Array;
 }
