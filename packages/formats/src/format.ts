@@ -3,6 +3,7 @@
  * imports; nothing registers itself on import.
  */
 import type { KnownArtifact } from "./info/artifact-info.ts";
+import type { KnownPayload } from "./info/known-payload.ts";
 import type { FormatId, PackageInfo } from "./info/types.ts";
 import type { ConfigBlock } from "./config/block.ts";
 import type { Signer } from "./sign/signer.ts";
@@ -32,6 +33,11 @@ export interface WriteContext {
    */
   date?: number;
   warn?: (w: Warning) => void;
+  /**
+   * Called once the payload is written, with what the writer knows of it, by the formats that can say
+   * (deb): a build passes it to the reader as ReadContext.knownPayload when it reads the package back.
+   */
+  onPayload?: (payload: KnownPayload) => void;
 }
 
 /** What a reader may use. */
@@ -49,6 +55,12 @@ export interface ReadContext {
    * given.
    */
   knownArtifact?: KnownArtifact;
+  /**
+   * The payload as the writer that made exactly these bytes described it (WriteContext.onPayload): the
+   * reader takes its file list instead of decompressing the payload again. Trusted, not checked (the
+   * tests compare both ways); ignored by readers of another format.
+   */
+  knownPayload?: KnownPayload;
 }
 
 /** A detached artifact produced beside the package (Arch `FILE.sig`). */

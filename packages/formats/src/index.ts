@@ -70,6 +70,8 @@ export {
 
 // Formats: the interface, the registry, dispatch by id or by content.
 export type { DetachedArtifact, PackageFormat, ReadContext, Warning, WriteContext } from "./format.ts";
+export type { KnownArtifact } from "./info/artifact-info.ts";
+export type { KnownPayload } from "./info/known-payload.ts";
 export { DEFAULT_LIMITS, type ReadLimits, resolveLimits } from "./limits.ts";
 export { FORMATS, type FormatOptionsMap, formatById, formatForPackager } from "./registry.ts";
 export { FORMAT_ENTRIES, type FormatEntry, loadFormat } from "./registry-lazy.ts";

@@ -7,7 +7,7 @@
  */
 import { decodeUtf8 } from "../bytes/bytes.ts";
 import { decompress, decompressBytes } from "../compress/decompress.ts";
-import { readTar, type TarEntry } from "../container/tar.ts";
+import { readTar, type TarEntry, type TarHeader } from "../container/tar.ts";
 import { FormatError, isPackyardError } from "../errors.ts";
 import type { ReadContext } from "../format.ts";
 import { digestStream, hashBytes } from "../hash/hasher.ts";
@@ -67,7 +67,7 @@ function text(bytes: Uint8Array, name: string, offset: number): string {
 }
 
 /** A payload member name as pacman sees it: relative, no `..`; `undefined` for root dot-names pacman ignores. */
-function payloadPath(name: string, offset: number): string | undefined {
+export function payloadPath(name: string, offset: number): string | undefined {
   if (name.startsWith("/")) {
     throw new FormatError("UNSAFE_PATH", `member ${JSON.stringify(name)} at offset ${offset} is absolute`, {
       offset,
@@ -86,6 +86,16 @@ function payloadPath(name: string, offset: number): string | undefined {
   // libalpm add.c: every root name starting with "." is metadata; pacman skips it (this is why "./usr" installs nothing)
   if (name.startsWith(".")) return undefined;
   return segments.join("/");
+}
+
+/**
+ * The FileInfo of a payload member at `rel` (digests to come): what the reader lists, and what the writer
+ * lists of the members it writes (KnownPayload), from the header as read.
+ */
+export function payloadInfo(h: TarHeader, rel: string, offset: number): FileInfo {
+  const info = fileInfoFromTar(h, rel);
+  if (h.type === "hardlink") info.target = `/${payloadPath(h.linkname ?? "", offset) ?? ""}`;
+  return info;
 }
 
 function mismatch(path: string, field: string, expected: unknown, found: unknown): FormatError {
@@ -221,80 +231,91 @@ export async function readArchlinux(source: ByteSource, ctx: ReadContext = {}): 
   let installText: string | undefined;
   let changelogText: string | undefined;
   const hardlinks: Member[] = [];
-  try {
-    const plain = decompress(source.open(), "auto", { limits })[Symbol.asyncIterator]();
-    const tar = readTar({ [Symbol.asyncIterator]: () => ({ next: () => plain.next() }) }, { limits });
-    for await (const e of tar) {
-      const name = e.header.name;
-      if ((METADATA_NAMES as readonly string[]).includes(name)) {
-        if (metadata.has(name)) {
-          throw new FormatError("UNEXPECTED_MEMBER", `${name} appears twice (second at offset ${e.offset})`, {
-            offset: e.offset,
-            path: name,
-          });
-        }
-        const bytes = await metadataBytes(e, limits);
-        metadata.set(name, {
-          bytes,
-          digests: { md5: hashBytes(bytes, "md5"), sha256: hashBytes(bytes, "sha256") },
-        });
-        const meta = name as MetadataName;
-        if (meta === ".PKGINFO") pkginfoText = text(bytes, name, e.offset);
-        else if (meta === ".INSTALL") installText = text(bytes, name, e.offset);
-        else if (meta === ".CHANGELOG") changelogText = text(bytes, name, e.offset);
-        else if (meta === ".MTREE") {
-          const plain = await decompressBytes(bytes, "auto", {
-            limits: { maxUnpackedBytes: limits.maxHeaderBytes },
-            path: ".MTREE",
-          });
-          mtree = decodeMtree(text(plain, ".MTREE", e.offset), limits.maxEntries);
-        }
-        continue;
-      }
-      const rel = payloadPath(name, e.offset);
-      if (rel === undefined || rel === "") continue;
-      if (members.has(rel)) {
-        throw new FormatError(
-          "UNEXPECTED_MEMBER",
-          `member ${JSON.stringify(rel)} appears twice (second at offset ${e.offset})`,
-          { offset: e.offset, path: rel },
-        );
-      }
-      const h = e.header;
-      const info = fileInfoFromTar(h, rel);
-      if (h.type === "file") {
-        const d = await digestStream(e.body(), ["md5", "sha256"]);
-        info.digests = d.digests;
-      }
-      const member = { name, offset: e.offset, info };
-      if (h.type === "hardlink") {
-        const target = payloadPath(h.linkname ?? "", e.offset) ?? "";
-        info.target = `/${target}`;
-        hardlinks.push(member);
-      }
-      members.set(rel, member);
+  const addMetadata = async (
+    name: string,
+    offset: number,
+    read: () => Promise<Uint8Array>,
+  ): Promise<void> => {
+    if (metadata.has(name)) {
+      throw new FormatError("UNEXPECTED_MEMBER", `${name} appears twice (second at offset ${offset})`, {
+        offset,
+        path: name,
+      });
     }
-    // read to the end so the compressor's checksum is verified; tar record padding is small
-    let trailing = 0;
-    for (let r = await plain.next(); !r.done; r = await plain.next()) {
-      trailing += r.value.length;
-      if (trailing > MAX_TRAILING_BYTES) {
-        throw new FormatError(
-          "UNEXPECTED_MEMBER",
-          `more than ${MAX_TRAILING_BYTES} bytes follow the end of the tar archive`,
-          { expected: MAX_TRAILING_BYTES, found: trailing },
-        );
-      }
+    const bytes = await read();
+    metadata.set(name, {
+      bytes,
+      digests: { md5: hashBytes(bytes, "md5"), sha256: hashBytes(bytes, "sha256") },
+    });
+    const meta = name as MetadataName;
+    if (meta === ".PKGINFO") pkginfoText = text(bytes, name, offset);
+    else if (meta === ".INSTALL") installText = text(bytes, name, offset);
+    else if (meta === ".CHANGELOG") changelogText = text(bytes, name, offset);
+    else if (meta === ".MTREE") {
+      const plain = await decompressBytes(bytes, "auto", {
+        limits: { maxUnpackedBytes: limits.maxHeaderBytes },
+        path: ".MTREE",
+      });
+      mtree = decodeMtree(text(plain, ".MTREE", offset), limits.maxEntries);
     }
-  } catch (e) {
-    if (isPackyardError(e)) throw e;
-    throw new FormatError(
-      "CORRUPT_COMPRESSED_DATA",
-      `could not read the package: ${(e as Error).message}`,
-      {},
-      { cause: e },
-    );
-  }
+  };
+  const addMember = (rel: string, member: Member): void => {
+    if (members.has(rel)) {
+      throw new FormatError(
+        "UNEXPECTED_MEMBER",
+        `member ${JSON.stringify(rel)} appears twice (second at offset ${member.offset})`,
+        { offset: member.offset, path: rel },
+      );
+    }
+    if (member.info.type === "hardlink") hardlinks.push(member);
+    members.set(rel, member);
+  };
+  // A package the writer just wrote lists its members itself (ReadContext.knownPayload): the metadata
+  // members' bytes and the payload's files with the digests of the bytes written, taken instead of
+  // decompressing the package again; everything below (.MTREE against the files included) still runs.
+  const known = ctx.knownPayload?.format === "archlinux" ? ctx.knownPayload : undefined;
+  if (known !== undefined) {
+    for (const [name, bytes] of known.contents) await addMetadata(name, 0, async () => bytes);
+    for (const f of known.files)
+      addMember(f.path.slice(1), { name: f.path.slice(1), offset: 0, info: { ...f } });
+  } else
+    try {
+      const plain = decompress(source.open(), "auto", { limits })[Symbol.asyncIterator]();
+      const tar = readTar({ [Symbol.asyncIterator]: () => ({ next: () => plain.next() }) }, { limits });
+      for await (const e of tar) {
+        const name = e.header.name;
+        if ((METADATA_NAMES as readonly string[]).includes(name)) {
+          await addMetadata(name, e.offset, () => metadataBytes(e, limits));
+          continue;
+        }
+        const rel = payloadPath(name, e.offset);
+        if (rel === undefined || rel === "") continue;
+        const info = payloadInfo(e.header, rel, e.offset);
+        if (e.header.type === "file")
+          info.digests = (await digestStream(e.body(), ["md5", "sha256"])).digests;
+        addMember(rel, { name, offset: e.offset, info });
+      }
+      // read to the end so the compressor's checksum is verified; tar record padding is small
+      let trailing = 0;
+      for (let r = await plain.next(); !r.done; r = await plain.next()) {
+        trailing += r.value.length;
+        if (trailing > MAX_TRAILING_BYTES) {
+          throw new FormatError(
+            "UNEXPECTED_MEMBER",
+            `more than ${MAX_TRAILING_BYTES} bytes follow the end of the tar archive`,
+            { expected: MAX_TRAILING_BYTES, found: trailing },
+          );
+        }
+      }
+    } catch (e) {
+      if (isPackyardError(e)) throw e;
+      throw new FormatError(
+        "CORRUPT_COMPRESSED_DATA",
+        `could not read the package: ${(e as Error).message}`,
+        {},
+        { cause: e },
+      );
+    }
   for (const m of hardlinks) {
     const t = members.get(m.info.target!.slice(1));
     if (t === undefined || t.info.type !== "file") {

@@ -8,11 +8,12 @@
 import { encodeUtf8 } from "../bytes/bytes.ts";
 import { compress, compressBytes } from "../compress/compress.ts";
 import { applyDefaultFraming, type Compression, type CompressionSetting } from "../compress/compression.ts";
-import { type TarWriteEntry, writeTar } from "../container/tar.ts";
+import { headerAsRead, type TarWriteEntry, writeTar } from "../container/tar.ts";
 import { entryTarMember, rootFileMember } from "../container/tar-member.ts";
 import { SpecError } from "../errors.ts";
 import type { WriteContext } from "../format.ts";
 import { hashBytes } from "../hash/hasher.ts";
+import type { FileInfo } from "../info/types.ts";
 import { digestPass, type FileRead, readFiles } from "../source/batch-read.ts";
 import type { Entry, PackageSpec } from "../spec/types.ts";
 import { encodeBuildinfo } from "./buildinfo.ts";
@@ -22,6 +23,7 @@ import { encodeMtree, type MtreeEntry } from "./mtree.ts";
 import type { ArchlinuxOptions } from "./options.ts";
 import { encodePkginfo } from "./pkginfo.ts";
 import { type ArchlinuxPlan, planArchlinuxPackage } from "./plan.ts";
+import { payloadInfo, payloadPath } from "./reader.ts";
 
 /**
  * Default package compression: zstd level 3, what makepkg's `zstd -c -z -q -` gives; one stream (framed
@@ -162,34 +164,69 @@ export async function renderMetadata(plan: ArchlinuxPlan): Promise<{ name: strin
   return out;
 }
 
-/** The tar members in write order, file contents from the batch reader (read a bounded window ahead). */
+/**
+ * The tar members in write order, file contents from the batch reader (read a bounded window ahead).
+ * With `listing`, every member is listed there as the reader lists it (the metadata members' bytes, each
+ * payload member from its header as read, with the md5 and SHA-256 of the bytes written, computed in the
+ * same read): a KnownPayload, whose digests the reader still checks against .MTREE (made from the first
+ * pass), as it does reading the archive.
+ */
 async function* tarEntries(
   meta: readonly { name: string; bytes: Uint8Array }[],
   plan: ArchlinuxPlan,
+  listing?: { files: FileInfo[]; contents: Map<string, Uint8Array> },
 ): AsyncGenerator<TarWriteEntry> {
   const date = plan.spec.date;
-  for (const m of meta) yield rootFileMember(m.name, m.bytes, 0o644, date);
+  for (const m of meta) {
+    listing?.contents.set(m.name, m.bytes);
+    yield rootFileMember(m.name, m.bytes, 0o644, date);
+  }
   // hard links last: libarchive links to a target that must already be extracted
   const payload = [
     ...plan.entries.filter((e) => e.type !== "hardlink"),
     ...plan.entries.filter((e) => e.type === "hardlink"),
   ];
-  const reads = readFiles(payload.flatMap((e) => (e.type === "file" ? [e.content] : [])));
+  const reads = readFiles(
+    payload.flatMap((e) => (e.type === "file" ? [e.content] : [])),
+    listing === undefined ? {} : { digests: ["md5", "sha256"] },
+  );
   try {
     for (const e of payload) {
       const member = payloadEntry(e, date);
-      if (e.type === "file") member.content = ((await reads.next()).value as FileRead).content!;
+      const h = listing === undefined ? undefined : headerAsRead(member.header);
+      const rel = h === undefined ? undefined : payloadPath(h.name, 0);
+      const info = h === undefined || rel === undefined || rel === "" ? undefined : payloadInfo(h, rel, 0);
+      if (info !== undefined) listing!.files.push(info);
+      if (e.type !== "file") {
+        yield member;
+        continue;
+      }
+      const r = (await reads.next()).value as FileRead;
+      member.content = r.content!;
       yield member;
+      // The tar writer asks for the next member once this one's content has passed: its digests are known.
+      if (info !== undefined) {
+        const d = r.digests;
+        if (d?.md5 === undefined || d.sha256 === undefined)
+          throw new Error(`archlinux: the content of ${e.path} was not read to its end`);
+        info.digests = { md5: d.md5, sha256: d.sha256 };
+      }
     }
   } finally {
     await reads.return(undefined);
   }
 }
 
-/** The uncompressed tar stream of a planned package. */
-export async function* writeArchlinuxTar(plan: ArchlinuxPlan): AsyncGenerator<Uint8Array> {
+/** The uncompressed tar stream of a planned package; with `ctx.onPayload`, what was written is listed. */
+export async function* writeArchlinuxTar(
+  plan: ArchlinuxPlan,
+  ctx: WriteContext = {},
+): AsyncGenerator<Uint8Array> {
   const meta = await renderMetadata(plan);
-  yield* writeTar(tarEntries(meta, plan), { flavour: "pax" });
+  const listing =
+    ctx.onPayload === undefined ? undefined : { files: [], contents: new Map<string, Uint8Array>() };
+  yield* writeTar(tarEntries(meta, plan, listing), { flavour: "pax" });
+  if (listing !== undefined) ctx.onPayload?.({ format: "archlinux", ...listing });
 }
 
 /**
@@ -205,5 +242,5 @@ export async function* writeArchlinux(
   for (const w of plan.warnings) ctx.warn?.(w);
   // compress() cuts its input into 128 KiB pieces itself; gzip without a framing goes in 2 MiB members
   const compression = applyDefaultFraming(options.compression ?? DEFAULT_COMPRESSION, true);
-  yield* compress(writeArchlinuxTar(plan), compression);
+  yield* compress(writeArchlinuxTar(plan, ctx), compression);
 }

@@ -22,6 +22,7 @@ import { IOError, SignError, SpecError } from "../errors.ts";
 import type { PackageFormat, ReadContext, Warning } from "../format.ts";
 import { createHasher, type Hasher } from "../hash/hasher.ts";
 import type { KnownArtifact } from "../info/artifact-info.ts";
+import type { KnownPayload } from "../info/known-payload.ts";
 import type { PackageInfo } from "../info/types.ts";
 import { FORMAT_ENTRIES, type FormatOptionsMap, loadFormat } from "../registry-lazy.ts";
 import { resolvePassphrase } from "../sign/passphrase.ts";
@@ -576,8 +577,13 @@ async function buildWith(
         : countingReads(spec, ({ files, bytes, pass, passBytes }) =>
             onProgress({ kind: "read", packager, path, files, bytes, pass, passBytes }),
           );
+    // What the writer knows of the payload (deb): the read-back below lists it instead of inflating it.
+    let payload: KnownPayload | undefined;
     const chunks = format.write(input, options, {
       date: opts.date,
+      onPayload: (p) => {
+        payload = p;
+      },
       ...(signer !== undefined ? { signer } : {}),
       ...(opts.spool !== undefined ? { spool: opts.spool } : {}),
       ...(opts.onWarning !== undefined ? { warn: (w: Warning) => opts.onWarning?.({ ...w, packager }) } : {}),
@@ -598,7 +604,7 @@ async function buildWith(
         opts.onProgress?.({ kind: "signed", packager, path: sigPath });
       }
     }
-    pkg.info = await readBack(format, await host.fileSource(path), { detachedSignature, known });
+    pkg.info = await readBack(format, await host.fileSource(path), { detachedSignature, known, payload });
     opts.onProgress?.({ kind: "done", packager, path, artifact: pkg });
   }
 
@@ -653,9 +659,14 @@ async function buildWith(
 async function readBack(
   format: AnyFormat,
   source: Awaited<ReturnType<BuildHost["fileSource"]>>,
-  given: { detachedSignature: Uint8Array | undefined; known: KnownArtifact },
+  given: {
+    detachedSignature: Uint8Array | undefined;
+    known: KnownArtifact;
+    payload: KnownPayload | undefined;
+  },
 ): Promise<PackageInfo> {
   const ctx: ReadContext = { knownArtifact: given.known };
+  if (given.payload !== undefined) ctx.knownPayload = given.payload;
   if (given.detachedSignature !== undefined) ctx.detachedSignature = given.detachedSignature;
   try {
     return await format.read(source, ctx);

@@ -12,6 +12,7 @@ import { AR_HEADER_SIZE, type ArMember, readAr } from "../container/ar.ts";
 import { normalizeMemberPath, readTar, type TarEntry } from "../container/tar.ts";
 import { FormatError, isPackyardError } from "../errors.ts";
 import type { ReadContext } from "../format.ts";
+import type { KnownPayload } from "../info/known-payload.ts";
 import { createHasher, hashing } from "../hash/hasher.ts";
 import { artifactInfo, usableKnown } from "../info/artifact-info.ts";
 import type { ChangelogInfo, FileInfo, PackageInfo, SignatureInfo } from "../info/types.ts";
@@ -208,19 +209,7 @@ async function readDataTar(
   changelog: readonly string[],
   changelogMax: number,
 ): Promise<{ files: FileInfo[]; changelog?: ChangelogFile }> {
-  const algo = memberCompression(m.name, "data.tar");
-  if (algo === undefined || algo === "lzma") {
-    throw new FormatError(
-      "UNSUPPORTED",
-      `deb member ${m.name} at offset ${m.offset}: unsupported data.tar compression`,
-      { offset: m.offset, path: m.name },
-    );
-  }
-  if (m.size === 0)
-    throw new FormatError("TRUNCATED", `deb member ${m.name} at offset ${m.offset} is empty`, {
-      offset: m.offset,
-      path: m.name,
-    });
+  const algo = dataCompression(m);
   const start = m.offset + AR_HEADER_SIZE;
   const files: FileInfo[] = [];
   let best: ChangelogFile | undefined;
@@ -248,6 +237,48 @@ async function readDataTar(
   }
   await stream.drain();
   return best === undefined ? { files } : { files, changelog: best };
+}
+
+/**
+ * data.tar as the writer that just wrote it listed it (ReadContext.knownPayload): its files, and the
+ * changelog chosen as {@link readDataTar} chooses it; undefined when the payload lacks the chosen file's
+ * bytes (then the member is read).
+ */
+function knownDataTar(
+  known: KnownPayload,
+  changelog: readonly string[],
+  changelogMax: number,
+): { files: FileInfo[]; changelog?: ChangelogFile } | undefined {
+  // Copies: the reader marks conffiles on them.
+  const files = known.files.map((f) => ({ ...f }));
+  let best: ChangelogFile | undefined;
+  for (const info of files) {
+    if (info.type !== "file") continue;
+    const rank = info.size <= changelogMax ? changelog.indexOf(info.path) : -1;
+    if (rank < 0 || (best !== undefined && rank >= best.rank)) continue;
+    const bytes = known.contents.get(info.path);
+    if (bytes === undefined) return undefined;
+    best = { rank, path: info.path, bytes };
+  }
+  return best === undefined ? { files } : { files, changelog: best };
+}
+
+/** The compression of data.tar member `m`, which must be one the reader reads and not empty. */
+function dataCompression(m: ArMember): Exclude<ReturnType<typeof memberCompression>, "lzma" | undefined> {
+  const algo = memberCompression(m.name, "data.tar");
+  if (algo === undefined || algo === "lzma") {
+    throw new FormatError(
+      "UNSUPPORTED",
+      `deb member ${m.name} at offset ${m.offset}: unsupported data.tar compression`,
+      { offset: m.offset, path: m.name },
+    );
+  }
+  if (m.size === 0)
+    throw new FormatError("TRUNCATED", `deb member ${m.name} at offset ${m.offset} is empty`, {
+      offset: m.offset,
+      path: m.name,
+    });
+  return algo;
 }
 
 /**
@@ -407,7 +438,12 @@ export async function readDeb(source: ByteSource, ctx: ReadContext = {}): Promis
         stage = "control";
       } else if (stage === "control") {
         expectMember(m, "data.tar", "control.tar");
-        const data = await readDataTar(m, limits, changelogCandidatesOf(control!), changelogMax);
+        const candidates = changelogCandidatesOf(control!);
+        const known = ctx.knownPayload?.format === "deb" ? ctx.knownPayload : undefined;
+        if (known !== undefined) dataCompression(m);
+        const data =
+          (known === undefined ? undefined : knownDataTar(known, candidates, changelogMax)) ??
+          (await readDataTar(m, limits, candidates, changelogMax));
         files = data.files;
         changelogFile = data.changelog;
         signed.push(memberRange(m));

@@ -7,10 +7,19 @@ import { collect, encodeUtf8 } from "../bytes/bytes.ts";
 import { compress, compressBytes } from "../compress/compress.ts";
 import { applyDefaultFraming, type CompressionSetting } from "../compress/compression.ts";
 import { type ArWriteMember, writeAr } from "../container/ar.ts";
-import { type TarHeader, type TarWriteEntry, writeTar } from "../container/tar.ts";
+import {
+  headerAsRead,
+  normalizeMemberPath,
+  type TarHeader,
+  type TarWriteEntry,
+  writeTar,
+} from "../container/tar.ts";
 import { entryTarMember, rootDirMember, rootFileMember } from "../container/tar-member.ts";
 import { SpecError } from "../errors.ts";
 import type { WriteContext } from "../format.ts";
+import { hashBytes } from "../hash/hasher.ts";
+import { fileInfoFromTar } from "../info/file-info-from-tar.ts";
+import type { FileInfo } from "../info/types.ts";
 import { type FileRead, readFiles } from "../source/batch-read.ts";
 import type { SpoolFactory } from "../spool/spool.ts";
 import { createSpool, spoolStream } from "../spool/index.ts";
@@ -20,6 +29,7 @@ import { debArch } from "./arch.ts";
 import { renderControl } from "./control.ts";
 import { debDataEntries, installedSizeKiB } from "./layout.ts";
 import { DEBIAN_BINARY, MEMBER_SUFFIX, signatureMemberName } from "./members.ts";
+import { MAX_DEB_CHANGELOG_BYTES } from "./reader.ts";
 import type { DebOptions, DebTriggers } from "./options.ts";
 import { signDebMembers } from "./sign.ts";
 import { validateDeb } from "./name.ts";
@@ -164,14 +174,43 @@ export async function buildControlTar(layout: DebLayout, mtime: number, framed =
 }
 
 /**
+ * What {@link dataTar} lists of the entries it writes: each as the deb reader lists a data.tar entry
+ * (fileInfoFromTar of the header as read, md5 of every file), and the bytes of the files the reader
+ * looks inside (the changelog, under /usr/share/doc/). For a KnownPayload (WriteContext.onPayload).
+ */
+export interface DataListing {
+  files: FileInfo[];
+  contents: Map<string, Uint8Array>;
+  /** False when such a file's bytes were not at hand (streamed from its source): no KnownPayload then. */
+  complete: boolean;
+}
+
+/** A file whose bytes the deb reader may look inside: a changelog under /usr/share/doc/ (deb/reader.ts). */
+function readerLooksInside(path: string): boolean {
+  return path.startsWith("/usr/share/doc/") && /\/changelog[^/]*$/.test(path);
+}
+
+/** The data.tar entry as the deb reader lists it (deb/reader.ts readDataTar), digests to come. */
+function listed(header: TarHeader): FileInfo | undefined {
+  const h = headerAsRead(header);
+  const rel = normalizeMemberPath(h.name, 0);
+  if (rel === "") return undefined; // the root "./"
+  const info = fileInfoFromTar(h, rel);
+  if (h.type === "hardlink") info.target = `/${normalizeMemberPath(h.linkname ?? "", 0)}`;
+  return info;
+}
+
+/**
  * Streams data.tar (GNU flavour, "./" root first). File contents come from the batch reader (read off the
  * main thread, a bounded window ahead of the tar); when `md5` is given, each file's md5 is computed in the
- * same read and stored by path as the file passes, so every file is read once.
+ * same read and stored by path as the file passes, so every file is read once. With `listing` (and
+ * `md5`), each entry is listed there as the reader would list it.
  */
 export async function* dataTar(
   list: readonly Entry[],
   mtime: number,
   md5?: Map<string, string>,
+  listing?: DataListing,
 ): AsyncGenerator<Uint8Array> {
   async function* entries(): AsyncGenerator<TarWriteEntry> {
     yield rootDirMember("./", 0o755, mtime);
@@ -182,17 +221,35 @@ export async function* dataTar(
     );
     try {
       for (const e of list) {
+        const header = dataHeader(e, mtime);
+        const info = listing === undefined ? undefined : listed(header);
+        if (info !== undefined) listing!.files.push(info);
         if (e.type !== "file") {
-          yield { header: dataHeader(e, mtime) };
+          yield { header };
           continue;
         }
         const r = (await reads.next()).value as FileRead;
-        yield { header: dataHeader(e, mtime), content: r.content! };
+        // A file the reader looks inside: its bytes, from the batch or read again from its source (small).
+        let kept: Uint8Array | undefined;
+        if (info !== undefined && readerLooksInside(info.path)) {
+          if (r.content instanceof Uint8Array) kept = r.content.slice();
+          else if (e.content !== undefined && e.content.size <= MAX_DEB_CHANGELOG_BYTES)
+            kept = await collect(e.content.open());
+          if (kept === undefined) listing!.complete = false;
+        }
+        yield { header, content: r.content! };
         // The tar writer asks for the next entry once this one's content has passed: its md5 is known.
         if (md5 !== undefined) {
           const sum = r.digests?.md5;
           if (sum === undefined) throw new Error(`deb: the content of ${e.path} was not read to its end`);
           md5.set(e.path, sum);
+          if (info !== undefined) info.digests = { md5: sum };
+        }
+        // Kept only when they are the bytes packed (a source read twice could have changed between).
+        if (kept !== undefined && info !== undefined) {
+          if (md5 !== undefined && hashBytes(kept, "md5") === info.digests.md5)
+            listing!.contents.set(info.path, kept);
+          else listing!.complete = false;
         }
       }
     } finally {
@@ -232,8 +289,12 @@ export async function* writeDeb(
   const entries = await debDataEntries(spec, debVersion(spec.version), options.generateDocs !== false);
   const md5 = new Map<string, string>();
   const spool: SpoolFactory = ctx.spool ?? createSpool();
+  const listing: DataListing | undefined =
+    ctx.onPayload === undefined ? undefined : { files: [], contents: new Map(), complete: true };
   // No digests of data.tar: the deb records none (md5sums covers the files, a signature reads the member).
-  const data = await spoolStream(spool, compress(dataTar(entries, spec.date, md5), compression), []);
+  const data = await spoolStream(spool, compress(dataTar(entries, spec.date, md5, listing), compression), []);
+  if (listing?.complete === true)
+    ctx.onPayload?.({ format: "deb", files: listing.files, contents: listing.contents });
   let control: Uint8Array;
   try {
     control = await buildControlTar(

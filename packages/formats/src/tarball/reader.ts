@@ -32,7 +32,7 @@ export function isZipHead(head: Uint8Array): boolean {
 }
 
 /** A nameless owner or group: root for id 0 (zip entries are all id 0), else no name. */
-const nameless = (id: number) => (id === 0 ? "root" : "");
+export const nameless = (id: number) => (id === 0 ? "root" : "");
 
 async function readZipFiles(source: ByteSource, ctx: ReadContext): Promise<FileInfo[]> {
   const limits = resolveLimits(ctx.limits);
@@ -138,7 +138,14 @@ export async function readTarball(source: ByteSource, ctx: ReadContext = {}): Pr
   const head = await collect(source.open({ start: 0, end: Math.min(source.size, 512) }));
   const zip = isZipHead(head);
   const algo: CompressionAlgo = zip ? "none" : (detectCompression(head) ?? "none");
-  const files = zip ? await readZipFiles(source, ctx) : await readTarFiles(source, algo, ctx);
+  // A tar the writer just wrote lists its files itself (ReadContext.knownPayload): not inflated again.
+  const known = !zip && ctx.knownPayload?.format === "tarball" ? ctx.knownPayload : undefined;
+  const files =
+    known !== undefined
+      ? known.files.map((f) => ({ ...f }))
+      : zip
+        ? await readZipFiles(source, ctx)
+        : await readTarFiles(source, algo, ctx);
   const artifact = await artifactDigests(source, ctx.knownArtifact);
   const id = identity(files);
   let version: Version = { upstream: id.version };

@@ -4,14 +4,23 @@
  */
 import { compress } from "../compress/compress.ts";
 import { type Compression, DEFAULT_FRAME_BYTES } from "../compress/compression.ts";
-import { type TarWriteEntry, writeTar } from "../container/tar.ts";
+import {
+  headerAsRead,
+  normalizeMemberPath,
+  type TarHeader,
+  type TarWriteEntry,
+  writeTar,
+} from "../container/tar.ts";
 import { entryTarMember } from "../container/tar-member.ts";
 import type { WriteContext } from "../format.ts";
+import { fileInfoFromTar } from "../info/file-info-from-tar.ts";
+import type { FileInfo } from "../info/types.ts";
 import { type FileRead, readFiles } from "../source/batch-read.ts";
 import type { PackageSpec } from "../spec/types.ts";
 import { validateSpec } from "../spec/validate.ts";
 import type { ArchiveFormat, TarballOptions } from "./options.ts";
 import { type ArchiveEntry, validateTarball } from "./plan.ts";
+import { nameless } from "./reader.ts";
 import { writeZip } from "./zip-writer.ts";
 
 /** Compression of each tar-based archive kind. */
@@ -28,21 +37,50 @@ function tarEntry(e: ArchiveEntry): TarWriteEntry {
   return entryTarMember({ ...e, owner, group }, { name: (path) => path, mtime: e.mtime });
 }
 
-/** The tar members of planned entries, file contents from the batch reader (off the main thread, bounded). */
-async function* tarMembers(entries: readonly ArchiveEntry[]): AsyncGenerator<TarWriteEntry> {
+/**
+ * The tar members of planned entries, file contents from the batch reader (off the main thread, bounded).
+ * With `listing`, each member is listed there as the tarball reader lists it (the header as read, the
+ * SHA-256 of every file computed in the same read): a KnownPayload.
+ */
+async function* tarMembers(
+  entries: readonly ArchiveEntry[],
+  listing?: FileInfo[],
+): AsyncGenerator<TarWriteEntry> {
   const reads = readFiles(
     entries.flatMap((e) => (e.type === "file" && e.content !== undefined ? [e.content] : [])),
+    listing === undefined ? {} : { digests: ["sha256"] },
   );
   try {
     for (const e of entries) {
       const member = tarEntry(e);
-      if (e.type === "file" && e.content !== undefined)
-        member.content = ((await reads.next()).value as FileRead).content!;
-      yield member;
+      const info = listing === undefined ? undefined : listedMember(member.header);
+      if (info !== undefined) listing!.push(info);
+      if (e.type === "file" && e.content !== undefined) {
+        const r = (await reads.next()).value as FileRead;
+        member.content = r.content!;
+        yield member;
+        // The tar writer asks for the next member once this one's content has passed: its digest is known.
+        if (info !== undefined) {
+          const sha256 = r.digests?.sha256;
+          if (sha256 === undefined)
+            throw new Error(`tarball: the content of ${e.path} was not read to its end`);
+          info.digests = { sha256 };
+        }
+      } else yield member;
     }
   } finally {
     await reads.return(undefined);
   }
+}
+
+/** A tar member as the tarball reader lists it (tarball/reader.ts readTarFiles), digests to come. */
+function listedMember(header: TarHeader): FileInfo | undefined {
+  const h = headerAsRead(header);
+  const path = normalizeMemberPath(h.name, 0);
+  if (path === "") return undefined;
+  const info = fileInfoFromTar(h, path, nameless);
+  if (h.type === "hardlink") info.target = `/${normalizeMemberPath(h.linkname ?? "", 0)}`;
+  return info;
 }
 
 /**
@@ -75,8 +113,11 @@ export async function* writeTarball(
     });
     return;
   }
+  // Archive paths are relative (plan.ts); the reader refuses an absolute one, so none is listed as read.
+  const listing = ctx.onPayload === undefined || entries.some((e) => e.path.startsWith("/")) ? undefined : [];
   yield* compress(
-    writeTar(tarMembers(entries), { flavour: "pax" }),
+    writeTar(tarMembers(entries, listing), { flavour: "pax" }),
     tarCompression(format, options.level, options.framing),
   );
+  if (listing !== undefined) ctx.onPayload?.({ format: "tarball", files: listing, contents: new Map() });
 }

@@ -6,6 +6,7 @@ import { chunked } from "@packyard/testkit/chunked";
 import { FormatError, SpecError } from "../../src/errors.ts";
 import {
   encodeTarHeader,
+  headerAsRead,
   normalizeMemberPath,
   readTar,
   TAR_FIELD,
@@ -126,6 +127,43 @@ for (const flavour of ["gnu", "pax"] as const) {
         },
       ),
       { numRuns: 60 },
+    );
+  });
+}
+
+for (const flavour of ["gnu", "pax"] as const) {
+  test(`headerAsRead is the header readTar decodes from writeTar's ${flavour} blocks, also for headers it normalises`, async () => {
+    const odd = fc.record({
+      emptyNames: fc.boolean(),
+      stray: fc.boolean(),
+      slash: fc.boolean(),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(headerArb("gnu"), odd), { minLength: 1, maxLength: 6 }),
+        async (list) => {
+          const entries = list.map(([e, o]) => {
+            const header: TarHeader = { ...e.header };
+            // What a writer may hand over that the archive cannot keep: empty owner names, a link target or
+            // device numbers on an entry of another type, a file named like a directory.
+            if (o.emptyNames) [header.uname, header.gname] = ["", ""];
+            if (o.stray && header.type !== "symlink" && header.type !== "hardlink")
+              header.linkname = "stray/target";
+            if (o.stray && header.type !== "char" && header.type !== "block")
+              [header.devmajor, header.devminor] = [0, 0];
+            if (o.slash && header.type === "file" && header.size === 0) header.name = `${header.name}/`;
+            return e.content === undefined || header.type !== "file"
+              ? { header }
+              : { header, content: e.content };
+          });
+          const read = await readAll(await tarOf(entries, "gnu"));
+          assert.deepEqual(
+            read.map((e) => e.header),
+            entries.map((e) => headerAsRead(e.header)),
+          );
+        },
+      ),
+      { numRuns: 80 },
     );
   });
 }
