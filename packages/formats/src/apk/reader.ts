@@ -329,8 +329,11 @@ export async function readApk(source: ByteSource, ctx: ReadContext = {}): Promis
   const size = integer(pkginfo, "size") ?? 0;
   const datahash = one(pkginfo, "datahash")?.toLowerCase();
 
+  // A package the writer just wrote (ReadContext.knownPayload): the data member's entries as it listed
+  // them (with the digests of the bytes written); the member is neither hashed nor inflated again.
+  const known = ctx.knownPayload?.format === "apk" && datahash !== undefined ? ctx.knownPayload : undefined;
   // datahash: SHA-256 of the data as stored (compressed), checked before a byte of it is inflated.
-  if (datahash !== undefined) {
+  if (datahash !== undefined && known === undefined) {
     const { digests } = await digestStream(source.open({ start: dataStart, end: source.size }), ["sha256"]);
     if (digests.sha256 !== datahash) {
       throw new FormatError(
@@ -347,8 +350,13 @@ export async function readApk(source: ByteSource, ctx: ReadContext = {}): Promis
   }
   // One pass inflates the data member: its tar is read and its end found. A tar error in the data is thus
   // reported before an extra member after it.
-  const { files, member: dataMember } = await readData(source, dataStart, limits);
-  await checkDataIsLast(source, dataMember, signed, metaLimits);
+  let files: FileInfo[];
+  let dataMember: GzipMember | undefined;
+  if (known !== undefined) files = known.files.map((f) => ({ ...f }));
+  else {
+    ({ files, member: dataMember } = await readData(source, dataStart, limits));
+    await checkDataIsLast(source, dataMember, signed, metaLimits);
+  }
   if (size === 0 && files.length > 0) {
     throw new FormatError(
       "INVALID_VALUE",
@@ -377,7 +385,7 @@ export async function readApk(source: ByteSource, ctx: ReadContext = {}): Promis
           : await readRange(
               source,
               controlMember.start,
-              dataMember.end,
+              dataMember!.end,
               "apk control and data members",
               limits.maxUnpackedBytes,
             );

@@ -5,10 +5,12 @@
  */
 import { encodeUtf8 } from "../bytes/bytes.ts";
 import { compress } from "../compress/compress.ts";
-import { type TarWriteEntry, writeTar } from "../container/tar.ts";
+import { headerAsRead, type TarHeader, type TarWriteEntry, writeTar } from "../container/tar.ts";
 import { entryTarMember, rootFileMember } from "../container/tar-member.ts";
 import type { Warning, WriteContext } from "../format.ts";
 import { hashBytes } from "../hash/hasher.ts";
+import { fileInfoFromTar } from "../info/file-info-from-tar.ts";
+import type { FileInfo } from "../info/types.ts";
 import { type FileRead, readFiles } from "../source/batch-read.ts";
 import { createSpool } from "../spool/index.ts";
 import type { SpooledBytes } from "../spool/spool.ts";
@@ -43,26 +45,48 @@ export async function controlTar(pkginfo: string, spec: PackageSpec): Promise<Ui
  * the batch reader digests each file before handing it over: a small file is read once (bytes and SHA-1
  * together, off the main thread), a large one twice (digest, then pieces).
  */
-async function* dataMembers(entries: readonly Entry[], date: number): AsyncGenerator<TarWriteEntry> {
+async function* dataMembers(
+  entries: readonly Entry[],
+  date: number,
+  listing?: FileInfo[],
+): AsyncGenerator<TarWriteEntry> {
   const reads = readFiles(
     entries.flatMap((e) => (e.type === "file" ? [e.content] : [])),
-    { digests: ["sha1"], digestsFirst: true },
+    { digests: listing === undefined ? ["sha1"] : ["md5", "sha1", "sha256"], digestsFirst: true },
   );
   try {
     for (const e of entries) {
       const member = entryTarMember(e, { name: (path) => path.slice(1), mtime: date });
+      let digests: FileInfo["digests"] | undefined;
       if (e.type === "file") {
         const r = (await reads.next()).value as FileRead;
-        member.header.pax = { [APK_CHECKSUM_SHA1]: r.digests!.sha1! };
+        const d = r.digests!;
+        member.header.pax = { [APK_CHECKSUM_SHA1]: d.sha1! };
         member.content = r.content!;
+        digests = { md5: d.md5!, sha1: d.sha1!, sha256: d.sha256! };
       } else if (e.type === "symlink") {
         member.header.pax = { [APK_CHECKSUM_SHA1]: hashBytes(encodeUtf8(e.target), "sha1") };
       }
+      if (listing !== undefined) listing.push(listedMember(member.header, digests));
       yield member;
     }
   } finally {
     await reads.return(undefined);
   }
+}
+
+/**
+ * A data member as the apk reader lists it (apk/reader.ts dataFiles): from the header as read, a file
+ * with its md5, SHA-1 and SHA-256 (computed before its content, as its SHA-1 record needs), a symlink
+ * with the SHA-1 of its target, a hard link's target absolute.
+ */
+function listedMember(header: TarHeader, digests: FileInfo["digests"] | undefined): FileInfo {
+  const h = headerAsRead(header);
+  const info = fileInfoFromTar(h, h.name.replace(/\/+$/, ""), (id) => (id === 0 ? "root" : String(id)));
+  if (h.type === "file") info.digests = digests!;
+  else if (h.type === "symlink") info.digests = { sha1: hashBytes(encodeUtf8(info.target ?? ""), "sha1") };
+  else if (h.type === "hardlink") info.target = `/${(h.linkname ?? "").replace(/^\/+/, "")}`;
+  return info;
 }
 
 /** Streams a v2 apk. See the module comment for the order of computation. */
@@ -90,16 +114,21 @@ export async function* writeApk(
 
   // .PKGINFO's datahash is the SHA-256 of the compressed data member: the one digest the spool computes.
   const writer = (ctx.spool ?? createSpool())(["sha256"]);
+  const listing: FileInfo[] | undefined = ctx.onPayload === undefined ? undefined : [];
   let data: SpooledBytes<"sha256">;
   try {
     // One gzip stream, never framed: apk-tools 3 rejects extra member boundaries inside the data part.
-    for await (const chunk of compress(writeTar(dataMembers(entries, spec.date), { flavour: "pax" }), {
-      algo: "gzip",
-      level,
-    })) {
+    for await (const chunk of compress(
+      writeTar(dataMembers(entries, spec.date, listing), { flavour: "pax" }),
+      {
+        algo: "gzip",
+        level,
+      },
+    )) {
       await writer.write(chunk);
     }
     data = await writer.close();
+    if (listing !== undefined) ctx.onPayload?.({ format: "apk", files: listing, contents: new Map() });
   } catch (e) {
     await writer.abort();
     throw e;

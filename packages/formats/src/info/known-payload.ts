@@ -15,8 +15,13 @@ import type { FileInfo } from "./types.ts";
 export interface KnownPayload {
   /** The format that wrote it; a reader of another format ignores it. */
   format: FormatId;
-  /** Every payload entry in archive order, as the format's reader lists it (before applying its metadata). */
+  /**
+   * Every payload entry in archive order, as the format's reader lists it (before applying its metadata);
+   * empty for rpm, whose header lists the files (read as always).
+   */
   files: readonly FileInfo[];
   /** The bytes of the payload files a reader looks inside, by path (`/usr/share/doc/x/changelog.Debian.gz`). */
   contents: ReadonlyMap<string, Uint8Array>;
+  /** The uncompressed payload's size in bytes (rpm: the cpio archive, `raw.archiveSize`). */
+  archiveSize?: number;
 }

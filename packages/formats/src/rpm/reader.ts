@@ -93,6 +93,21 @@ export async function readRpm(source: ByteSource, ctx: ReadContext = {}): Promis
   const { signature: sh, header: h } = parsed;
   const H = h.bytes;
   const headerSha256 = checkHeaderDigests(sh, H, parsed.headerStart);
+  // A package the writer just wrote (ReadContext.knownPayload): its payload is not decompressed and
+  // checked against the header again; the writer made the header's payload fields from it.
+  const knownPayload = ctx.knownPayload?.format === "rpm" ? ctx.knownPayload.archiveSize : undefined;
+  if (knownPayload !== undefined && known !== undefined) {
+    await reader.close();
+    return packageInfoOf(
+      h,
+      parsed,
+      fileRows(h, limits.maxEntries),
+      await readSignatures(sh, H, ctx),
+      artifactInfo(known.size, known.digests),
+      headerSha256,
+      knownPayload,
+    );
+  }
 
   // Payload: compressed bytes → digests → decompress → ALT digest → cpio.
   const payloadHasher = createHasher(["sha256"]);

@@ -94,6 +94,9 @@ export async function* writeRpm(
     yield sigHeader;
     yield header;
     yield* payload.spooled.open();
+    // The header lists the files; what a read-back would learn from the payload is its size (and that
+    // it matches the header, which the writer made from it).
+    ctx.onPayload?.({ format: "rpm", files: [], contents: new Map(), archiveSize: payload.uncompressedSize });
   } finally {
     await payload.spooled.dispose();
   }
