@@ -129,19 +129,7 @@ function memberStream(
 
 /** Reads control.tar: the control files by name (bounded by maxHeaderBytes each). */
 async function readControlTar(m: ArMember, limits: ReadLimits): Promise<Map<string, Uint8Array>> {
-  const algo = memberCompression(m.name, "control.tar");
-  if (algo === undefined || algo === "lzma" || algo === "bzip2") {
-    throw new FormatError(
-      "UNSUPPORTED",
-      `deb member ${m.name} at offset ${m.offset}: unknown control.tar compression`,
-      { offset: m.offset, path: m.name },
-    );
-  }
-  if (m.size === 0)
-    throw new FormatError("TRUNCATED", `deb member ${m.name} at offset ${m.offset} is empty`, {
-      offset: m.offset,
-      path: m.name,
-    });
+  const algo = memberAlgo(m, "control.tar");
   const start = m.offset + AR_HEADER_SIZE;
   const out = new Map<string, Uint8Array>();
   const stream = memberStream(m, algo, limits);
@@ -209,7 +197,7 @@ async function readDataTar(
   changelog: readonly string[],
   changelogMax: number,
 ): Promise<{ files: FileInfo[]; changelog?: ChangelogFile }> {
-  const algo = dataCompression(m);
+  const algo = memberAlgo(m, "data.tar");
   const start = m.offset + AR_HEADER_SIZE;
   const files: FileInfo[] = [];
   let best: ChangelogFile | undefined;
@@ -263,13 +251,19 @@ function knownDataTar(
   return best === undefined ? { files } : { files, changelog: best };
 }
 
-/** The compression of data.tar member `m`, which must be one the reader reads and not empty. */
-function dataCompression(m: ArMember): Exclude<ReturnType<typeof memberCompression>, "lzma" | undefined> {
-  const algo = memberCompression(m.name, "data.tar");
-  if (algo === undefined || algo === "lzma") {
+/**
+ * The compression of member `m` (control.tar or data.tar), which must be one the reader reads for that
+ * member (control.tar: not bzip2 either) and not empty.
+ */
+function memberAlgo(
+  m: ArMember,
+  kind: "control.tar" | "data.tar",
+): Exclude<ReturnType<typeof memberCompression>, "lzma" | undefined> {
+  const algo = memberCompression(m.name, kind);
+  if (algo === undefined || algo === "lzma" || (kind === "control.tar" && algo === "bzip2")) {
     throw new FormatError(
       "UNSUPPORTED",
-      `deb member ${m.name} at offset ${m.offset}: unsupported data.tar compression`,
+      `deb member ${m.name} at offset ${m.offset}: ${kind === "data.tar" ? "unsupported" : "unknown"} ${kind} compression`,
       { offset: m.offset, path: m.name },
     );
   }
@@ -440,7 +434,7 @@ export async function readDeb(source: ByteSource, ctx: ReadContext = {}): Promis
         expectMember(m, "data.tar", "control.tar");
         const candidates = changelogCandidatesOf(control!);
         const known = ctx.knownPayload?.format === "deb" ? ctx.knownPayload : undefined;
-        if (known !== undefined) dataCompression(m);
+        if (known !== undefined) memberAlgo(m, "data.tar");
         const data =
           (known === undefined ? undefined : knownDataTar(known, candidates, changelogMax)) ??
           (await readDataTar(m, limits, candidates, changelogMax));

@@ -6,30 +6,19 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { apkFormat } from "../../src/apk/index.ts";
-import { bytesSource, collect } from "../../src/bytes/bytes.ts";
+import { bytesSource } from "../../src/bytes/bytes.ts";
 import type { WriteContext } from "../../src/format.ts";
 import type { KnownPayload } from "../../src/info/known-payload.ts";
 import type { PackageSpec } from "../../src/spec/types.ts";
 import { arbApkSpec } from "../support/arbitrary-apk.ts";
+import { writeListed } from "../support/known-payload.ts";
 import { exampleSigner } from "./example-signer.ts";
 
 async function written(
   spec: PackageSpec,
   ctx: WriteContext = {},
 ): Promise<{ bytes: Uint8Array; payload: KnownPayload }> {
-  let payload: KnownPayload | undefined;
-  const bytes = await collect(
-    apkFormat.write(
-      spec,
-      {},
-      {
-        ...ctx,
-        onPayload: (p) => {
-          payload = p;
-        },
-      },
-    ),
-  );
+  const { bytes, payload } = await writeListed((c) => apkFormat.write(spec, {}, c), ctx);
   assert.ok(payload !== undefined, "the writer lists its data member");
   return { bytes, payload };
 }

@@ -7,26 +7,19 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { type ArchlinuxOptions, readArchlinux, writeArchlinux } from "../../src/archlinux/index.ts";
-import { bytesSource, collect } from "../../src/bytes/bytes.ts";
+import { bytesSource } from "../../src/bytes/bytes.ts";
 import { FormatError } from "../../src/errors.ts";
 import type { KnownPayload } from "../../src/info/known-payload.ts";
 import type { PackageSpec } from "../../src/spec/types.ts";
 import { archlinuxSpec } from "../support/arbitrary-archlinux.ts";
+import { writeListed } from "../support/known-payload.ts";
 import { helloSpec } from "./hello.ts";
 
-async function written(
+function written(
   spec: PackageSpec,
   options: ArchlinuxOptions = {},
 ): Promise<{ bytes: Uint8Array; payload?: KnownPayload }> {
-  let payload: KnownPayload | undefined;
-  const bytes = await collect(
-    writeArchlinux(spec, options, {
-      onPayload: (p) => {
-        payload = p;
-      },
-    }),
-  );
-  return payload === undefined ? { bytes } : { bytes, payload };
+  return writeListed((ctx) => writeArchlinux(spec, options, ctx));
 }
 
 test("an Arch package read with the writer's listing gives the PackageInfo of a full read, over generated specs", async () => {

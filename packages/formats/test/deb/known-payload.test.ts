@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { bytesSource, collect } from "../../src/bytes/bytes.ts";
+import { bytesSource } from "../../src/bytes/bytes.ts";
 import { readDeb } from "../../src/deb/reader.ts";
 import { writeDeb } from "../../src/deb/writer.ts";
 import type { KnownPayload } from "../../src/info/known-payload.ts";
@@ -13,20 +13,10 @@ import type { KnownPayload } from "../../src/info/known-payload.ts";
 import type { PackageSpec } from "../../src/spec/types.ts";
 import { arbDebSpec } from "../support/arbitrary-deb.ts";
 import { fuzzSpec } from "../fuzz/seeds.ts";
+import { writeListed } from "../support/known-payload.ts";
 
-async function written(
-  spec: PackageSpec,
-  options = {},
-): Promise<{ bytes: Uint8Array; payload?: KnownPayload }> {
-  let payload: KnownPayload | undefined;
-  const bytes = await collect(
-    writeDeb(spec, options, {
-      onPayload: (p) => {
-        payload = p;
-      },
-    }),
-  );
-  return payload === undefined ? { bytes } : { bytes, payload };
+function written(spec: PackageSpec, options = {}): Promise<{ bytes: Uint8Array; payload?: KnownPayload }> {
+  return writeListed((ctx) => writeDeb(spec, options, ctx));
 }
 
 test("a deb read with the writer's payload listing gives the PackageInfo of a full read, over generated specs", async () => {

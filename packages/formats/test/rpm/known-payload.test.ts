@@ -6,26 +6,20 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { test } from "node:test";
 import fc from "fast-check";
-import { bytesSource, collect } from "../../src/bytes/bytes.ts";
+import { bytesSource } from "../../src/bytes/bytes.ts";
 import type { KnownArtifact } from "../../src/info/artifact-info.ts";
 import type { KnownPayload } from "../../src/info/known-payload.ts";
 import { readRpm } from "../../src/rpm/reader.ts";
 import { writeRpm } from "../../src/rpm/writer.ts";
 import type { PackageSpec } from "../../src/spec/types.ts";
 import { arbRpmSpec } from "../support/arbitrary-rpm.ts";
+import { writeListed } from "../support/known-payload.ts";
 
 async function written(
   spec: PackageSpec,
   options = {},
 ): Promise<{ bytes: Uint8Array; payload: KnownPayload; known: KnownArtifact }> {
-  let payload: KnownPayload | undefined;
-  const bytes = await collect(
-    writeRpm(spec, options, {
-      onPayload: (p) => {
-        payload = p;
-      },
-    }),
-  );
+  const { bytes, payload } = await writeListed((ctx) => writeRpm(spec, options, ctx));
   const digests = Object.fromEntries(
     (["md5", "sha1", "sha256", "sha512"] as const).map((a) => [a, createHash(a).update(bytes).digest("hex")]),
   );

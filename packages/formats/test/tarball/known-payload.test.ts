@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { bytesSource, collect } from "../../src/bytes/bytes.ts";
+import { bytesSource } from "../../src/bytes/bytes.ts";
 import type { KnownPayload } from "../../src/info/known-payload.ts";
 import type { TarballOptions } from "../../src/tarball/options.ts";
 import { readTarball } from "../../src/tarball/reader.ts";
@@ -12,20 +12,13 @@ import { writeTarball } from "../../src/tarball/writer.ts";
 import type { PackageSpec } from "../../src/spec/types.ts";
 import { arbDebSpec } from "../support/arbitrary-deb.ts";
 import { fuzzSpec } from "../fuzz/seeds.ts";
+import { writeListed } from "../support/known-payload.ts";
 
-async function written(
+function written(
   spec: PackageSpec,
   options: TarballOptions,
 ): Promise<{ bytes: Uint8Array; payload?: KnownPayload }> {
-  let payload: KnownPayload | undefined;
-  const bytes = await collect(
-    writeTarball(spec, options, {
-      onPayload: (p) => {
-        payload = p;
-      },
-    }),
-  );
-  return payload === undefined ? { bytes } : { bytes, payload };
+  return writeListed((ctx) => writeTarball(spec, options, ctx));
 }
 
 test("a tar read with the writer's listing gives the PackageInfo of a full read, over generated specs (tar.gz, tar.zst)", async () => {
