@@ -163,7 +163,7 @@ function wholeEnv(name: string, fallback: number): number {
 
 const REPO = "bench";
 /** Changes when what packyard writes into a prepared base changes the timed runs (the state's form). */
-const BASE_FORMAT = "state-gzip-items-3";
+const BASE_FORMAT = "state-marked-index-fields-4";
 
 /** The index scenario for some families (its RESULTS.md section is `name`). */
 export function indexScenario(name: string, families: readonly IndexFamily[]): CustomScenario {
@@ -235,8 +235,8 @@ async function runIndex(
   const base = async (id: string, make: (dir: string) => Promise<void>): Promise<string> => {
     const dir = join(bases, id);
     // BASE_FORMAT: bases made before the compact state, or before the states recorded their gzip
-    // pieces (issue 18), or in another form (items-3: pieces keyed by their packages), would time a
-    // one-off conversion in every add-one, so they are made again.
+    // pieces (issue 18), or in another form (items-3: pieces keyed by their packages; 4: each record's
+    // index fields after a TAB), would time a one-off conversion in every add-one, so they are made again.
     const mark = `${readFileSync(key.secretFile, "utf8").length}:${id}:${BASE_FORMAT}\n`;
     if (existsSync(join(dir, ".bench-base")) && readFileSync(join(dir, ".bench-base"), "utf8") === mark)
       return dir;

@@ -11,7 +11,7 @@ import { isPackyardError } from "@packyard/formats";
 import { RepoError } from "../errors.ts";
 import { joinBytes } from "../bytes.ts";
 import { type GzipPieceTable, type GzipPrevious, gzipBytes, gzipItems, itemPieces } from "../gzip.ts";
-import { storedRecordBytes } from "../publish/state-io.ts";
+import { recordBytesOf } from "../publish/state-io.ts";
 import type { AptSettings, IndexFileRecord, PackageRecord, RootState } from "../publish/state.ts";
 import { contentsFile } from "./contents.ts";
 import { comparePackageRecords, packagesFileBytes, packagesPart } from "./packages.ts";
@@ -51,7 +51,7 @@ const TEXT_VERSION = "apt-packages-1";
 
 /** Where a record's pieces are cut (its package's SHA-256, random and stable) and what its stanza is made of. */
 function pieceItem(r: PackageRecord): { cut: string; id: Uint8Array } {
-  const id = storedRecordBytes(r) ?? encoder.encode(JSON.stringify(r));
+  const id = recordBytesOf(r);
   const cut = /^[0-9a-f]{8}/.test(r.digests.sha256)
     ? r.digests.sha256
     : createHash("sha256").update(id).digest("hex");
@@ -77,7 +77,8 @@ function corrupt(record: PackageRecord, expected: string, found: unknown): RepoE
 
 /** Refuses records the suite cannot index, rather than silently leaving them out of every Packages. */
 function checkRecord(settings: AptSettings, record: PackageRecord): void {
-  if (record.deb === undefined) throw corrupt(record, "the control stanza (deb)", undefined);
+  // `in`: a record read from a state parses its stanza only when its Packages piece is made.
+  if (!("deb" in record)) throw corrupt(record, "the control stanza (deb)", undefined);
   if (record.component === undefined || !settings.components.includes(record.component))
     throw corrupt(record, `a component of ${settings.components.join(", ")}`, record.component);
   if (record.arch !== "all" && !settings.architectures.includes(record.arch))

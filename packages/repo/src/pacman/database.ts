@@ -66,12 +66,16 @@ function fileMember(name: string, text: string, mtime: number): TarWriteEntry {
   return { header: header(name, "file", content.length, mtime), content };
 }
 
+/** The entry's package name and version (given beside its info, or its info's). */
+const nameOf = (e: PacmanEntry): string => e.name ?? e.info.name;
+const versionOf = (e: PacmanEntry): string => e.version ?? e.info.version;
+
 /** Entries by name, then (for callers that give one name twice) version, file name and digest. */
 function sorted(entries: readonly PacmanEntry[]): PacmanEntry[] {
   return [...entries].sort(
     (a, b) =>
-      compareByteOrder(a.info.name, b.info.name) ||
-      compareByteOrder(a.info.version, b.info.version) ||
+      compareByteOrder(nameOf(a), nameOf(b)) ||
+      compareByteOrder(versionOf(a), versionOf(b)) ||
       compareByteOrder(a.filename, b.filename) ||
       compareByteOrder(a.sha256, b.sha256),
   );
@@ -209,7 +213,7 @@ export async function buildPacmanDatabases(
   };
   // Names the ustar header holds as they are (nearly always): each package's members are made only for
   // the pieces that changed (gzipItems). Otherwise the whole tar through @packyard/formats' writer.
-  if (!list.every((e) => plainName(`${e.info.name}-${e.info.version}/files`))) {
+  if (!list.every((e) => plainName(`${nameOf(e)}-${versionOf(e)}/files`))) {
     const [db, files] = await Promise.all(
       [false, true].map(async (withFiles) =>
         gzipBytes(await tarOf(list.flatMap((e) => members(e, withFiles))), GZIP_LEVEL),

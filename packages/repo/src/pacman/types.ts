@@ -41,6 +41,13 @@ export interface PacmanIndexInfo {
 /** One package of a pacman database: its index info plus what the stored file gives. */
 export interface PacmanEntry {
   info: PacmanIndexInfo;
+  /**
+   * `info.name` and `info.version`, when the caller has them without `info` (the engine, from its
+   * records): the databases are sorted by them, and then read `info` only for the packages whose text is
+   * made. Must equal info's.
+   */
+  name?: string;
+  version?: string;
   /** `%FILENAME%`: the file's name in the architecture folder. */
   filename: string;
   /** `%CSIZE%`: size of the package file. */

@@ -54,7 +54,7 @@ import {
   type LoadedRoot,
   parseState,
   sha256Hex,
-  storedRecordBytes,
+  recordBytesOf,
 } from "./state-io.ts";
 
 /** What every operation on a repository shares. */
@@ -279,21 +279,21 @@ async function rpmOutput(
   const hrefPrefix = rpmHref(draft.root, "rpm/");
   const md = await buildRpmMetadata(
     draft.packages.map((p) => ({
-      // A limit lowered since the record was made applies now (other.xml lists the newest entries last).
-      info:
-        p.rpm!.changelog.length > settings.changelogLimit
-          ? {
-              ...p.rpm!,
-              changelog: p.rpm!.changelog.slice(p.rpm!.changelog.length - settings.changelogLimit),
-            }
-          : p.rpm!,
+      // Read only for the pieces being made (a record's index fields are parsed when first read). A limit
+      // lowered since the record was made applies now (other.xml lists the newest entries last).
+      get info() {
+        const rpm = p.rpm!;
+        return rpm.changelog.length > settings.changelogLimit
+          ? { ...rpm, changelog: rpm.changelog.slice(rpm.changelog.length - settings.changelogLimit) }
+          : rpm;
+      },
       pkgid: p.digests.sha256,
       size: p.size,
       href: hrefPrefix + p.key.slice("rpm/".length),
       fileTime: Math.floor(Date.parse(p.added) / 1000),
       // The record as the state stores it (a new one as it will be stored): what every field above is made
       // of, with the root and the changelog limit (the context).
-      id: storedRecordBytes(p) ?? encoder.encode(JSON.stringify(p)),
+      id: recordBytesOf(p),
     })),
     {
       compression: settings.compression,
@@ -359,14 +359,22 @@ async function pacmanOutput(
       : previousGzip(ctx, prev?.indexes ?? [], (k) => k === keys.files);
   const { db, files, dbTable, filesTable } = await buildPacmanDatabases(
     draft.packages.map((p) => ({
-      info: p.archlinux!,
+      // Read only for the pieces being made (a record's index fields are parsed when first read); the
+      // record's name and version are its .PKGINFO pkgname and pkgver.
+      get info() {
+        return p.archlinux!;
+      },
+      name: p.name,
+      version: p.version,
       filename: p.key.slice(p.key.lastIndexOf("/") + 1),
       csize: p.size,
       md5: p.digests.md5,
       sha256: p.digests.sha256,
-      signature: Buffer.from(p.signature!.base64, "base64"),
+      get signature() {
+        return Buffer.from(p.signature!.base64, "base64");
+      },
       // The record as the state stores it (a new one as it will be stored): what every field above is made of.
-      id: storedRecordBytes(p) ?? encoder.encode(JSON.stringify(p)),
+      id: recordBytesOf(p),
     })),
     { includeSignatures: settings.includeSignatures, previous },
   );

@@ -406,8 +406,9 @@ export async function changePacmanRoots(args: {
           );
         const key = `${root}/${file}`;
         const record: PackageRecord = {
-          name: info.name,
-          version: info.versionString,
+          // .PKGINFO's pkgname and pkgver, as the database lists them (what it sorts by).
+          name: index.name,
+          version: index.version,
           arch,
           key,
           size: info.artifact.size,

@@ -9,7 +9,7 @@ import { RepoError } from "../errors.ts";
 import { readObject } from "../storage/read.ts";
 import type { Storage } from "../storage/storage.ts";
 import { ENGINE_PREFIX, parseStateKey, pointerKey, stateKey, statesPrefix, topKeyOf } from "./layout.ts";
-import { type Family, type RootState, STATE_SCHEMA } from "./state.ts";
+import { type Family, type PackageRecord, type RootState, STATE_SCHEMA } from "./state.ts";
 
 /** The schema id of pointers. */
 export const POINTER_SCHEMA = "packyard-pointer/1";
@@ -58,20 +58,47 @@ export function sha256Hex(bytes: Uint8Array): string {
  */
 const recordBytes = new WeakMap<object, Uint8Array>();
 
-/** The bytes a package record had in the state it was read from (its line), or undefined for a new record. */
-export function storedRecordBytes(record: object): Uint8Array | undefined {
-  return recordBytes.get(record);
+/** The fields that hold a record's index fields: each record has one (its family's), written last. */
+const DETAIL_FIELDS: readonly Family[] = ["deb", "rpm", "archlinux", "alpine"];
+
+/** `,"rpm":` and a TAB (`,"deb":\t`, …): where a stored record's index fields start. */
+const detailMarker = (field: Family): Uint8Array => encoder.encode(`,${JSON.stringify(field)}:\t`);
+
+/**
+ * A record as a state stores it: compact JSON, its index fields last and after a TAB (JSON whitespace,
+ * which compact JSON holds nowhere else: a reader finds them without parsing, see {@link parseLaidOut}).
+ * A record without index fields, or with several, is plain compact JSON.
+ */
+function encodeRecord(record: PackageRecord): Uint8Array {
+  const present = DETAIL_FIELDS.filter((f) => record[f] !== undefined);
+  if (present.length !== 1) return encoder.encode(JSON.stringify(record));
+  const field = present[0]!;
+  const { [field]: detail, ...head } = record as unknown as Record<string, unknown>;
+  const headText = JSON.stringify(head);
+  if (headText === "{}") return encoder.encode(JSON.stringify(record));
+  return encoder.encode(`${headText.slice(0, -1)},${JSON.stringify(field)}:\t${JSON.stringify(detail)}}`);
+}
+
+/**
+ * A package record's bytes: as the state it was read from stores them, or, for a new record (or one read
+ * from a state written before the index fields were marked), as the next state will. What index pieces
+ * know their packages by.
+ */
+export function recordBytesOf(record: PackageRecord): Uint8Array {
+  return recordBytes.get(record) ?? encodeRecord(record);
 }
 
 const PACKAGES_OPEN = encoder.encode(`"packages":[\n`);
+const PACKAGES_EMPTY = encoder.encode(`"packages":[]`);
 const RECORD_SEP = encoder.encode(",\n");
 const PACKAGES_CLOSE = encoder.encode("\n]");
 
 /**
  * The bytes of a state: compact JSON, every package record on a line of its own
- * (`{"schema":…,"packages":[\n{…},\n{…}\n],…}` and a newline), so that the records a state carries
- * over are copied as bytes (see {@link recordBytes}). Any JSON reader reads it; a state written two-space
- * indented by earlier versions parses the same (its records are encoded once, at its next commit).
+ * (`{"schema":…,"packages":[\n{…},\n{…}\n],…}` and a newline), so that the records a state carries over
+ * are copied as bytes (see {@link recordBytes}), and each record's index fields last, after a TAB, so
+ * that a reader can leave them unparsed until they are used (see {@link encodeRecord}, {@link parseState}).
+ * Any JSON reader reads it.
  */
 export function stateBytes(state: RootState): Uint8Array {
   const parts: Uint8Array[] = [];
@@ -82,9 +109,9 @@ export function stateBytes(state: RootState): Uint8Array {
     first = false;
     if (field === "packages" && Array.isArray(value) && value.length > 0) {
       parts.push(encoder.encode(lead), PACKAGES_OPEN);
-      for (const [i, r] of (value as object[]).entries()) {
+      for (const [i, r] of (value as PackageRecord[]).entries()) {
         if (i > 0) parts.push(RECORD_SEP);
-        parts.push(recordBytes.get(r) ?? encoder.encode(JSON.stringify(r)));
+        parts.push(recordBytesOf(r));
       }
       parts.push(PACKAGES_CLOSE);
     } else {
@@ -107,33 +134,6 @@ export function encodePointer(root: string, key: string, state: RootState): Uint
   const { gzip: _, ...top } = state.top;
   const pointer: Pointer = { schema: POINTER_SCHEMA, root, state: key, top };
   return encoder.encode(`${JSON.stringify(pointer, null, 2)}\n`);
-}
-
-/**
- * Remembers the bytes of each package record of a state written by {@link stateBytes} (one record a
- * line), so an unchanged record is written again as it was read. Anything else (an indented state, lines
- * that are not one record each) is left alone: those records are encoded when the state is next written.
- */
-function rememberRecordBytes(bytes: Uint8Array, packages: readonly unknown[]): void {
-  if (packages.length === 0) return;
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const start = buf.indexOf(PACKAGES_OPEN);
-  if (start < 0) return;
-  const lines: Uint8Array[] = [];
-  let at = start + PACKAGES_OPEN.length;
-  for (let i = 0; i < packages.length; i++) {
-    const nl = buf.indexOf(0x0a, at);
-    if (nl < 0) return;
-    const last = i === packages.length - 1;
-    // `{…},` on every line but the last, `{…}` then `]` on the last.
-    const end = last ? nl : nl - 1;
-    if (end <= at || bytes[at] !== 0x7b || bytes[end - 1] !== 0x7d) return;
-    if (last ? bytes[nl + 1] !== 0x5d : bytes[nl - 1] !== 0x2c) return;
-    lines.push(bytes.subarray(at, end));
-    at = nl + 1;
-  }
-  for (const [i, p] of packages.entries())
-    if (typeof p === "object" && p !== null) recordBytes.set(p, lines[i]!);
 }
 
 function corrupt(key: string, expected: string, found: unknown, cause?: unknown): never {
@@ -173,14 +173,144 @@ function parseJson(key: string, bytes: Uint8Array): Record<string, unknown> {
   return data;
 }
 
-/** Parses and checks a state document (schema, root, the fields the engine relies on). */
+/** What a record's index fields must hold at least (what the engine reads without checking again). */
+function checkDetail(family: Family, where: string, v: unknown): void {
+  if (family === "rpm") {
+    if (!isObject(v) || !isObject(v.deps) || !Array.isArray(v.files) || !Array.isArray(v.changelog))
+      corrupt(where, "an rpm record with its index fields { deps, files, changelog, ... }", v);
+  } else if (family === "archlinux") {
+    if (!isObject(v) || !Array.isArray(v.files) || !Array.isArray(v.depends))
+      corrupt(where, "a pacman record with its desc fields { depends, files, ... }", v);
+  } else if (family === "alpine") {
+    if (!isObject(v) || typeof v.checksum !== "string" || !Array.isArray(v.depends))
+      corrupt(where, "an apk record with its index fields { checksum, depends, ... }", v);
+  } else if (v !== undefined && (!isObject(v) || typeof v.control !== "string")) {
+    corrupt(where, "a deb record's index fields { control, ... }", v);
+  }
+}
+
+/**
+ * The property of a record read by {@link parseLaidOut} that holds its index fields: parsed from the
+ * record's stored line and checked when first read, then an ordinary value (assigning one replaces it as
+ * usual). Most publishes make the index text of a few packages only, and a state's index fields are most
+ * of its bytes (RPM-MD's file and dependency lists, pacman's). One accessor per family, shared by every
+ * record (the record's line is {@link recordBytes}'s).
+ */
+const detailProperty = Object.fromEntries(
+  DETAIL_FIELDS.map((field) => {
+    const settle = (record: object, value: unknown) =>
+      Object.defineProperty(record, field, { value, writable: true, enumerable: true, configurable: true });
+    const descriptor: PropertyDescriptor = {
+      configurable: true,
+      enumerable: true,
+      get(this: PackageRecord) {
+        const line = recordBytes.get(this);
+        if (line === undefined)
+          throw new Error(`the ${field} index fields of a record not read from a state`);
+        // After the line's one TAB, up to the `}` that closes the record.
+        const tab = Buffer.from(line.buffer, line.byteOffset, line.byteLength).indexOf(0x09);
+        const where = `the state record of ${this.name} ${this.version} ${this.arch} (${this.key})`;
+        let value: unknown;
+        try {
+          value = JSON.parse(utf8Text(line.subarray(tab + 1, line.length - 1)));
+        } catch (e) {
+          corrupt(where, `its ${field} index fields as JSON`, "text that does not parse", e);
+        }
+        checkDetail(field, where, value);
+        settle(this, value);
+        return value;
+      },
+      set(this: PackageRecord, value: unknown) {
+        // The line no longer spells the record: it is encoded again when written.
+        recordBytes.delete(this);
+        settle(this, value);
+      },
+    };
+    return [field, descriptor];
+  }),
+) as Record<Family, PropertyDescriptor>;
+
+/**
+ * A state whose records {@link stateBytes} wrote one a line with their index fields marked, read without
+ * parsing those: the document but its package lines, then the lines cut at their marker (`,"rpm":` and a
+ * TAB; the one TAB of the line) as one array; each record's index fields are parsed when first read
+ * ({@link detailProperty}). Undefined for anything else (a record without the marker, as earlier versions
+ * wrote them; other layouts; damage): the whole document is then parsed, and checked, as JSON.
+ */
+function parseLaidOut(key: string, bytes: Uint8Array): Record<string, unknown> | undefined {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const open = buf.indexOf(PACKAGES_OPEN);
+  if (open < 0) return undefined;
+  // Each line a record: `{…},` and, before the `]` that closes the list, `{…}`; one TAB in each.
+  const lines: number[] = [];
+  let at = open + PACKAGES_OPEN.length;
+  for (;;) {
+    const nl = buf.indexOf(0x0a, at);
+    if (nl < 0) return undefined;
+    const last = bytes[nl + 1] === 0x5d;
+    const end = last ? nl : nl - 1;
+    if (end <= at || bytes[at] !== 0x7b || bytes[end - 1] !== 0x7d) return undefined;
+    if (!last && bytes[nl - 1] !== 0x2c) return undefined;
+    const tab = buf.indexOf(0x09, at);
+    if (tab < 0 || tab >= end) return undefined;
+    const next = buf.indexOf(0x09, tab + 1);
+    if (next >= 0 && next < end) return undefined;
+    lines.push(at, end, tab);
+    at = nl + 1;
+    if (last) break;
+  }
+  const data = parseJson(key, joinBytes([buf.subarray(0, open), PACKAGES_EMPTY, buf.subarray(at + 1)]));
+  const family = data.family as Family;
+  if (!DETAIL_FIELDS.includes(family)) return undefined;
+  const marker = detailMarker(family);
+  // The heads as one JSON array: `[` head `,` head … `]`, each head its line up to the marker, closed.
+  const heads = Buffer.allocUnsafe(bytes.length);
+  let n = 0;
+  heads[n++] = 0x5b;
+  for (let i = 0; i < lines.length; i += 3) {
+    const start = lines[i]!;
+    const end = lines[i + 1]!;
+    const tab = lines[i + 2]!;
+    const cut = tab + 1 - marker.length;
+    if (cut <= start || bytes[tab + 1] !== 0x7b || bytes[end - 2] !== 0x7d) return undefined;
+    if (!marker.every((b, j) => bytes[cut + j] === b)) return undefined;
+    if (i > 0) heads[n++] = 0x2c;
+    n += buf.copy(heads, n, start, cut);
+    heads[n++] = 0x7d;
+  }
+  heads[n++] = 0x5d;
+  let records: unknown;
+  try {
+    records = JSON.parse(utf8Text(heads.subarray(0, n)));
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(records) || records.length * 3 !== lines.length) return undefined;
+  const property = detailProperty[family];
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i] as unknown;
+    if (!isObject(r) || Object.hasOwn(r, family)) return undefined;
+    recordBytes.set(r, bytes.subarray(lines[3 * i]!, lines[3 * i + 1]!));
+    Object.defineProperty(r, family, property);
+  }
+  data.packages = records;
+  return data;
+}
+
+/**
+ * Parses and checks a state document (schema, root, the fields the engine relies on). A
+ * `packyard-state/2` state as this version writes it is read without parsing its records' index fields
+ * (see {@link parseLaidOut}): those are checked when first read.
+ */
 export function parseState(key: string, bytes: Uint8Array, root?: string): RootState {
-  const data = parseJson(key, bytes);
+  const laidOut = parseLaidOut(key, bytes);
+  const data = laidOut ?? parseJson(key, bytes);
   if (data.schema !== STATE_SCHEMA) corrupt(key, `schema ${STATE_SCHEMA}`, data.schema);
   if (typeof data.root !== "string") corrupt(key, "a string root", data.root);
   if (root !== undefined && data.root !== root) corrupt(key, `root ${root}`, data.root);
-  if (!["deb", "rpm", "archlinux", "alpine"].includes(data.family as string))
+  if (!DETAIL_FIELDS.includes(data.family as Family))
     corrupt(key, "family deb, rpm, archlinux or alpine", data.family);
+  const family = data.family as Family;
   if (typeof data.generation !== "number" || !Number.isInteger(data.generation) || data.generation < 1)
     corrupt(key, "a positive integer generation", data.generation);
   if (typeof data.date !== "string" || Number.isNaN(Date.parse(data.date)))
@@ -191,6 +321,8 @@ export function parseState(key: string, bytes: Uint8Array, root?: string): RootS
   const top = data.top;
   if (!isObject(top) || typeof top.key !== "string" || typeof top.sha256 !== "string")
     corrupt(key, "top { key, sha256 }", top);
+  const settings = { deb: "apt", rpm: "rpm", archlinux: "archlinux", alpine: "alpine" }[family];
+  if (!isObject(data[settings])) corrupt(key, `${settings} settings`, data[settings]);
   for (const [i, p] of (data.packages as unknown[]).entries()) {
     if (
       !isObject(p) ||
@@ -208,40 +340,14 @@ export function parseState(key: string, bytes: Uint8Array, root?: string): RootS
         p,
       );
     }
-  }
-  if (data.family === "deb" && !isObject(data.apt)) corrupt(key, "apt settings", data.apt);
-  if (data.family === "rpm") {
-    if (!isObject(data.rpm)) corrupt(key, "rpm settings", data.rpm);
-    for (const [i, p] of (data.packages as Record<string, unknown>[]).entries()) {
-      const rpm = p.rpm;
-      if (!isObject(rpm) || !isObject(rpm.deps) || !Array.isArray(rpm.files) || !Array.isArray(rpm.changelog))
-        corrupt(
-          `${key} packages[${i}]`,
-          "an rpm record with its index fields { deps, files, changelog, ... }",
-          rpm,
-        );
-    }
-  }
-  if (data.family === "archlinux") {
-    if (!isObject(data.archlinux)) corrupt(key, "archlinux settings", data.archlinux);
-    for (const [i, p] of (data.packages as Record<string, unknown>[]).entries()) {
-      const a = p.archlinux;
+    // Read lazily: checked when first read.
+    if (laidOut === undefined) checkDetail(family, `${key} packages[${i}]`, p[family]);
+    if (family === "archlinux") {
       const sig = p.signature;
-      if (!isObject(a) || !Array.isArray(a.files) || !Array.isArray(a.depends))
-        corrupt(`${key} packages[${i}]`, "a pacman record with its desc fields { depends, files, ... }", a);
       if (!isObject(sig) || typeof sig.key !== "string" || typeof sig.base64 !== "string")
         corrupt(`${key} packages[${i}]`, "a pacman record's signature { key, size, sha256, base64 }", sig);
     }
   }
-  if (data.family === "alpine") {
-    if (!isObject(data.alpine)) corrupt(key, "alpine settings", data.alpine);
-    for (const [i, p] of (data.packages as Record<string, unknown>[]).entries()) {
-      const a = p.alpine;
-      if (!isObject(a) || typeof a.checksum !== "string" || !Array.isArray(a.depends))
-        corrupt(`${key} packages[${i}]`, "an apk record with its index fields { checksum, depends, ... }", a);
-    }
-  }
-  rememberRecordBytes(bytes, data.packages as unknown[]);
   return data as unknown as RootState;
 }
 

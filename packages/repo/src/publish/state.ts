@@ -8,8 +8,11 @@
  * (`.packyard/roots/<root>.json`) names the current one. After a crash the state whose recorded hash
  * matches the live top file wins, so the next publish continues from what clients see.
  *
- * Schema `packyard-state/1` (JSON: compact, one package record a line since issue 18; earlier versions wrote it
- * two-space indented, which reads the same). Times are ISO-8601 UTC strings.
+ * Schema `packyard-state/1`: JSON, compact since issue 18 (earlier versions wrote it two-space indented,
+ * which reads the same), one package record a line, each record's index fields (its `deb`, `rpm`,
+ * `archlinux` or `alpine` object) last and after a TAB — JSON whitespace, which compact JSON holds nowhere
+ * else — so a reader can take a record's other fields without parsing its index fields, which only the
+ * index pieces being made need (state-io.ts). Times are ISO-8601 UTC strings.
  */
 import type { ApkIndexInfo } from "../apkindex/types.ts";
 import type { GzipPieceTable } from "../gzip.ts";

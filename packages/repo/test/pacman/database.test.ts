@@ -168,3 +168,50 @@ test("fastTar writes the bytes of @packyard/formats' writeTar (pax flavour) for 
   // No members: two zero blocks, as writeTar ends.
   assert.deepEqual(fastTar([]), new Uint8Array(1024));
 });
+
+test("entries given their name and version: sorted by them, and info read only for the packages whose text is made", async () => {
+  const { createHash } = await import("node:crypto");
+  const read = new Set<string>();
+  const many = (counted: boolean): PacmanEntry[] =>
+    Array.from({ length: 400 }, (_, i) => {
+      const info = fullIndexInfo({ name: `pkg${String(i).padStart(3, "0")}`, version: "1.0-1" });
+      const plain = fullEntry(info);
+      plain.sha256 = createHash("sha256").update(info.name).digest("hex");
+      if (!counted) return plain;
+      const { info: _info, ...rest } = plain;
+      return {
+        ...rest,
+        name: info.name,
+        version: info.version,
+        get info() {
+          read.add(info.name);
+          return info;
+        },
+      };
+    }).reverse();
+  // What the engine gives as ids (its records as stored): here the fields that change.
+  const withIds = (list: PacmanEntry[]): PacmanEntry[] => {
+    for (const e of list) e.id = new TextEncoder().encode(`${e.filename} ${e.csize}`);
+    return list;
+  };
+  const first = await buildPacmanDatabases(withIds(many(false)), { includeSignatures: false });
+  assert.ok(first.dbTable !== undefined && first.dbTable.pieces.length > 3, "several pieces");
+  const previous = async (which: "db" | "files") =>
+    which === "db"
+      ? { bytes: first.db, table: first.dbTable! }
+      : { bytes: first.files, table: first.filesTable! };
+  // Nothing changed: the same bytes, and no info read at all.
+  const same = await buildPacmanDatabases(withIds(many(true)), { includeSignatures: false, previous });
+  assert.deepEqual([same.db, same.files], [first.db, first.files]);
+  assert.equal(read.size, 0);
+  // One package changed: only the packages of its piece are made.
+  const changed = many(true);
+  changed[7]!.csize++;
+  const plainChanged = many(false);
+  plainChanged[7]!.csize++;
+  const again = await buildPacmanDatabases(withIds(changed), { includeSignatures: false, previous });
+  const expected = await buildPacmanDatabases(withIds(plainChanged), { includeSignatures: false });
+  assert.deepEqual(gunzipSync(again.db), gunzipSync(expected.db));
+  assert.deepEqual(gunzipSync(again.files), gunzipSync(expected.files));
+  assert.ok(read.has(changed[7]!.name!) && read.size < 400, `info read of ${read.size} of 400 entries`);
+});
