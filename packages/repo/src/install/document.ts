@@ -16,7 +16,7 @@ import { RepoError } from "../errors.ts";
 import { readDownloads } from "../publish/downloads.ts";
 import { apkPublicKeyKey, publicKeyKeys, rpmRepoFileKey } from "../publish/layout.ts";
 import { readRepository } from "../publish/operations.ts";
-import type { PackageRecord, RootState } from "../publish/state.ts";
+import { type PackageRecord, type RootState, recordSummary } from "../publish/state.ts";
 import { readObject } from "../storage/read.ts";
 import type { Storage } from "../storage/storage.ts";
 import { certificateFingerprints } from "./keys.ts";
@@ -150,13 +150,9 @@ async function* listAll(storage: Storage, prefix: string): AsyncGenerator<string
   } while (cursor !== undefined);
 }
 
-/** A package's one-line summary from what its index records. */
+/** A package's one-line summary from what its index records, if it has one. */
 function summaryOf(p: PackageRecord): string | undefined {
-  if (p.deb !== undefined) return /^Description: (.*)$/m.exec(p.deb.control)?.[1]?.trim();
-  if (p.rpm !== undefined) return p.rpm.summary || undefined;
-  if (p.archlinux !== undefined) return p.archlinux.desc;
-  if (p.alpine !== undefined) return p.alpine.description || undefined;
-  return undefined;
+  return recordSummary(p) || undefined;
 }
 
 const FORMAT_OF = { deb: "deb", rpm: "rpm", archlinux: "archlinux", alpine: "apk" } as const;

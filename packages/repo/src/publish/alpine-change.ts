@@ -17,7 +17,7 @@ import type { PoolWrite } from "./apt-change.ts";
 import { apkKeyRecord } from "./commit.ts";
 import { alpineRoot } from "./layout.ts";
 import type { AlpinePublishSettings, PackageSelector, PublishInput } from "./options.ts";
-import type { AlpineSettings, BlobDigests, PackageRecord } from "./state.ts";
+import { type AlpineSettings, type BlobDigests, type PackageRecord, withSummary } from "./state.ts";
 import type { LoadedRoot } from "./state-io.ts";
 import {
   type PendingChange,
@@ -398,7 +398,7 @@ export async function changeAlpineRoots(args: {
             { path: where, key, expected: once.sha256, found: p.digests.sha256 },
           );
         }
-        const record: PackageRecord = {
+        const record: PackageRecord = withSummary({
           name: info.name,
           version: info.versionString,
           arch,
@@ -408,7 +408,7 @@ export async function changeAlpineRoots(args: {
           identity,
           added: args.now.toISOString(),
           alpine: index,
-        };
+        });
         const prep = p;
         writes.push({
           key,

@@ -7,7 +7,7 @@ import { debFormat, type PackageInfo } from "@packyard/formats";
 import { debPoolKey } from "../apt/pool.ts";
 import { RepoError } from "../errors.ts";
 import type { AptPublishSettings, PackageSelector, PublishInput } from "./options.ts";
-import type { AptSettings, PackageRecord } from "./state.ts";
+import { type AptSettings, type PackageRecord, withSummary } from "./state.ts";
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9.+~_/-]*$/;
 
@@ -299,7 +299,7 @@ export function changeAptPackages(args: {
       const slash = key.lastIndexOf("/");
       key = `${key.slice(0, slash)}/${identity.slice(0, 16)}${key.slice(slash)}`;
     }
-    const record: PackageRecord = {
+    const record: PackageRecord = withSummary({
       name: info.name,
       version: info.versionString,
       arch,
@@ -310,7 +310,7 @@ export function changeAptPackages(args: {
       identity,
       added: args.now.toISOString(),
       deb: settings.contents ? { control, paths: contentsPaths(info) } : { control },
-    };
+    });
     if (same !== undefined) {
       if (added.includes(same)) added.splice(added.indexOf(same), 1);
       else removed.push(same);

@@ -16,7 +16,7 @@ import type { PoolWrite } from "./apt-change.ts";
 import { pacmanRoot } from "./layout.ts";
 import type { ArchlinuxPublishSettings, PackageSelector, PublishInput, PublishWarning } from "./options.ts";
 import { ours, rpmKeySegment } from "./rpm-change.ts";
-import type { PackageRecord, PacmanSettings } from "./state.ts";
+import { type PackageRecord, type PacmanSettings, withSummary } from "./state.ts";
 import type { LoadedRoot } from "./state-io.ts";
 import {
   type PendingChange,
@@ -405,7 +405,7 @@ export async function changePacmanRoots(args: {
             sha256Hex(new TextEncoder().encode(identity + sigSha)).slice(0, 16),
           );
         const key = `${root}/${file}`;
-        const record: PackageRecord = {
+        const record: PackageRecord = withSummary({
           // .PKGINFO's pkgname and pkgver, as the database lists them (what it sorts by).
           name: index.name,
           version: index.version,
@@ -423,7 +423,7 @@ export async function changePacmanRoots(args: {
             base64: Buffer.from(sig.bytes).toString("base64"),
           },
           signedBy: sig.signedBy,
-        };
+        });
         if (!present(key, identity)) writes.push({ key, input, record });
         if (!present(record.signature!.key, sigSha)) {
           const bytes = sig.bytes;

@@ -16,7 +16,7 @@ import { rpmIndexInfo } from "../rpmmd/info.ts";
 import { type PoolWrite, sortRecordsBy } from "./apt-change.ts";
 import { rpmRoot } from "./layout.ts";
 import type { PackageSelector, PublishInput, RpmPublishSettings } from "./options.ts";
-import type { BlobDigests, PackageRecord, RpmSettings } from "./state.ts";
+import { type BlobDigests, type PackageRecord, type RpmSettings, withSummary } from "./state.ts";
 import type { LoadedRoot } from "./state-io.ts";
 import { checkUnchanged } from "./sources.ts";
 import {
@@ -512,14 +512,15 @@ export async function changeRpmRoots(args: {
         let stored = byIdentity.get(identity);
         let record: PackageRecord;
         if (stored !== undefined) {
-          record = {
-            ...stored,
+          const { summary: _, ...rest } = stored;
+          record = withSummary({
+            ...rest,
             added: args.now.toISOString(),
             rpm: rpmIndexInfo(info, {
               headerStart: stored.rpm!.headerRange.start,
               changelogLimit: change.settings.changelogLimit,
             }),
-          };
+          });
         } else {
           let p = prepared.get(identity);
           if (p === undefined) {
@@ -537,7 +538,7 @@ export async function changeRpmRoots(args: {
             const slash = poolKey.lastIndexOf("/");
             poolKey = `${poolKey.slice(0, slash)}/${p.digests.sha256.slice(0, 16)}${poolKey.slice(slash)}`;
           }
-          record = {
+          record = withSummary({
             name: info.name,
             version: info.versionString,
             arch,
@@ -551,7 +552,7 @@ export async function changeRpmRoots(args: {
               changelogLimit: change.settings.changelogLimit,
             }),
             signedBy: p.signedBy,
-          };
+          });
           stored = record;
           byIdentity.set(identity, record);
           const present =

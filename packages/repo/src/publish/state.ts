@@ -51,6 +51,12 @@ export interface PackageRecord {
   identity: string;
   /** When it was added to this root. */
   added: string;
+  /**
+   * Its one-line summary as its index fields give it (`""` without one), what install pages list: kept
+   * apart so that they do not parse every record's index fields. Absent in records written before it was
+   * (see {@link recordSummary}).
+   */
+  summary?: string;
   /** Index material taken from PackageInfo at publish (never re-read from the package). */
   deb?: DebIndexInfo;
   rpm?: RpmIndexInfo;
@@ -295,4 +301,20 @@ export interface RootState {
   top: { key: string; sha256: string; others?: Record<string, string>; gzip?: GzipPieceTable };
   /** Whether the store honours conditional creates (probed once, then remembered). */
   conditionalCreate?: boolean;
+}
+
+/** A record's one-line summary from its index fields (`""` without one); {@link PackageRecord.summary}. */
+export function recordSummary(p: PackageRecord): string {
+  if (p.summary !== undefined) return p.summary;
+  if (p.deb !== undefined) return /^Description: (.*)$/m.exec(p.deb.control)?.[1]?.trim() ?? "";
+  if (p.rpm !== undefined) return p.rpm.summary;
+  if (p.archlinux !== undefined) return p.archlinux.desc ?? "";
+  if (p.alpine !== undefined) return p.alpine.description;
+  return "";
+}
+
+/** The record with its {@link PackageRecord.summary} (for a record being made). */
+export function withSummary(p: PackageRecord): PackageRecord {
+  p.summary = recordSummary(p);
+  return p;
 }

@@ -14,6 +14,7 @@ import {
   memoryStorage,
   publish,
   readObject,
+  readRepository,
   type Storage,
   writeInstallFiles,
 } from "@packyard/repo";
@@ -107,6 +108,34 @@ describe("installDocument", () => {
       doc.latest.map((l) => l.family),
       ["deb", "rpm", "archlinux", "alpine"],
     );
+  });
+
+  test("latest: each package's summary from its record, kept apart from its index fields, which stay unread", async () => {
+    const storage = await fourFamilies();
+    const states = await readRepository(storage);
+    const doc = await installDocument(storage, { baseUrl: BASE }, states);
+    assert.deepEqual(
+      doc.latest.map((l) => [l.family, l.summary]),
+      [
+        ["deb", "Test package hello"],
+        ["rpm", "Test package hello"],
+        ["archlinux", "Test package hello"],
+        ["alpine", "Test package hello"],
+      ],
+    );
+    for (const state of states) {
+      for (const p of state.packages) {
+        assert.equal(typeof p.summary, "string", `${state.root} ${p.name}: summary recorded`);
+        const field = Object.getOwnPropertyDescriptor(p, state.family);
+        assert.equal(typeof field?.get, "function", `${state.root} ${p.name}: index fields not parsed`);
+      }
+    }
+    // Records written before the summary was kept: taken from their index fields, the same.
+    const older = states.map((s) => ({
+      ...s,
+      packages: s.packages.map(({ summary: _, ...p }) => p),
+    }));
+    assert.deepEqual((await installDocument(storage, { baseUrl: BASE }, older)).latest, doc.latest);
   });
 
   test("no public URL: the location is used and the document says it is not public; neither is refused", async () => {
