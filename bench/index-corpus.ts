@@ -355,3 +355,24 @@ export async function inflateRepository(dir: string, factor: number): Promise<nu
   }
   return total;
 }
+
+/**
+ * Publishes a grown repository once (removing one clone: `publish()` in-process), so that its indexes are
+ * written from its records with their gzip pieces as after any publish, and an add-one timed on it does
+ * the work of an add-one, not that of the first publish after the growth (every index rebuilt whole).
+ */
+export async function settleRepository(dir: string, family: IndexFamily, key: BenchKey): Promise<void> {
+  const { loadRepository } = await import("../packages/repo/src/publish/state-io.ts");
+  const { publish } = await import("../packages/repo/src/publish/publish.ts");
+  const { folderStorage } = await import("../packages/repo/src/storage/fs.ts");
+  const storage = folderStorage(dir);
+  const clone = [...(await loadRepository(storage)).values()]
+    .flatMap((r) => r.state.packages)
+    .find((p) => p.name.endsWith("-c1"));
+  if (clone === undefined) throw new Error(`${dir}: no generated record to remove`);
+  const result = await publish(storage, {
+    remove: [{ name: clone.name, family }],
+    signers: [await benchSigner(key)],
+  });
+  if (result.removed.length === 0) throw new Error(`${dir}: ${clone.name} was not removed`);
+}

@@ -8,7 +8,8 @@
  * - adding one package to N (each repetition from a fresh copy of the same prepared repository, copied
  *   in an untimed set-up step): reprepro includedeb; createrepo_c --update (with and without gpg);
  *   repo-add --sign of one package; plus packyard's `publish()` in-process (drivers/index-add.ts);
- * - packyard's add-one also at 10 × the largest size, from generated records (inflateRepository).
+ * - packyard's add-one also at 10 × the largest size, from generated records (inflateRepository, then
+ *   one publish: settleRepository).
  *
  * Sizes: INDEX_SIZES (default `1000,5000`); the first publish is raced at the largest. repo-add takes
  * about 0.1-0.4 s a package (a shell script forking per package), so its first publish of 5,000 runs
@@ -29,6 +30,7 @@ import {
   EXTRA_INDEX,
   type IndexFamily,
   inflateRepository,
+  settleRepository,
   stageCorpus,
 } from "../index-corpus.ts";
 import {
@@ -378,11 +380,12 @@ async function runIndex(
     for (const n of sizesHere) {
       const generated = n > maxN;
       const pbase = generated
-        ? await base(`packyard-${family}-${n}-generated`, async (dir) => {
+        ? await base(`packyard-${family}-${n}-generated-settled`, async (dir) => {
             await rm(dir, { recursive: true, force: true });
             copyTree(await packyardBase(family, maxN), dir);
             const total = await inflateRepository(dir, growth);
-            o.log(`  ${total} records`);
+            await settleRepository(dir, family, key);
+            o.log(`  ${total - 1} records`);
           })
         : await packyardBase(family, n);
       const dir = (side: string) => join(runs, `add-${family}-${n}-${side}`);
@@ -521,7 +524,7 @@ async function runIndex(
     );
   if (growth > 1)
     notes.push(
-      `The ${maxN * growth}-package repositories are the ${maxN}-package ones with every record cloned ${growth - 1} times under new names (inflateRepository in bench/index-corpus.ts): no package files, no native tool.`,
+      `The ${maxN * growth}-package repositories are the ${maxN}-package ones with every record cloned ${growth - 1} times under new names (inflateRepository in bench/index-corpus.ts), then published once with one clone removed (settleRepository), so that the timed add-one finds indexes written by a publish: no package files, no native tool.`,
     );
   notes.push(
     `Key: an Ed25519 OpenPGP key made by gpg (bench/out/index-corpus/key/), used by both sides. Native first publishes index hard links of the corpus made in the untimed set-up; packyard's time includes copying every package into its pool.`,
