@@ -213,10 +213,24 @@ export async function prepareRpm(
   if (sigs.length > 0 && foreign.length === 0) {
     // Naming our key is not enough: the signature must verify over these bytes, or users get rpm's BAD
     // signature at install.
+    // The bytes must be those the input's PackageInfo was read from (which checked the payload against
+    // the header's digests); then only the headers and signatures are read again, not the payload.
+    await checkUnchanged(
+      input.source,
+      { size: info.artifact.size, sha256: info.artifact.digests.sha256 },
+      where,
+    );
     let checked: PackageInfo;
     try {
       checked = await readPackage(input.source, where, {
         publicKeys: signers.map((k) => k.publicKeyArmored()),
+        knownArtifact: info.artifact,
+        knownPayload: {
+          format: "rpm",
+          files: [],
+          contents: new Map(),
+          ...(info.raw.archiveSize === undefined ? {} : { archiveSize: info.raw.archiveSize }),
+        },
       });
     } catch (e) {
       throw new RepoError(

@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import type { ByteSource } from "@packyard/formats";
 import { RepoError } from "../errors.ts";
+import { collectBytes } from "../storage/read.ts";
 
 /** One chunk, as an async iterable (what signers and storage take). */
 export async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
@@ -11,6 +12,18 @@ export async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
 /** Bytes in memory as a re-openable source. */
 export function bytesInput(bytes: Uint8Array): ByteSource {
   return { size: bytes.length, open: () => once(bytes) };
+}
+
+/**
+ * Sources up to this size are handed to a signature check as bytes: openpgp.js verifies bytes in one
+ * call, while a stream goes through its web-stream machinery chunk by chunk (~0.2 ms more a package, most
+ * of a first publish of 5,000 small Arch packages' planning). Larger ones stream, in bounded memory.
+ */
+export const VERIFY_IN_MEMORY_BYTES = 4 * 1024 * 1024;
+
+/** What a detached signature over `source` is checked against: its bytes when small, else a stream of them. */
+export async function signedBytes(source: ByteSource): Promise<Uint8Array | AsyncIterable<Uint8Array>> {
+  return source.size <= VERIFY_IN_MEMORY_BYTES ? collectBytes(source.open()) : source.open();
 }
 
 /** A stored object as a source, to copy it to another key (`any`/`noarch` packages into a new folder). */

@@ -407,15 +407,41 @@ describe("publish to RPM-MD roots", () => {
 
   test("an rpm naming the repository key whose signature does not verify is CORRUPT_PACKAGE", async () => {
     const s = memoryStorage();
-    const input = await testRpm({ name: "hello" });
-    const bytes = await signedWith(input, signer);
+    const bytes = Buffer.from(await signedWith(await testRpm({ name: "hello" }), signer));
+    // The last byte of the header signature (DSAHEADER 267, RSAHEADER 268 or OPENPGP 278 in the signature
+    // header, after the 96-byte lead): the signature still parses, but no longer verifies.
+    const count = bytes.readUInt32BE(96 + 8);
+    const store = 96 + 16 + count * 16;
+    let end = -1;
+    for (let i = 0; i < count; i++) {
+      const at = 96 + 16 + i * 16;
+      const tag = bytes.readUInt32BE(at);
+      if (tag === 267 || tag === 268 || tag === 278)
+        end = store + bytes.readUInt32BE(at + 8) + bytes.readUInt32BE(at + 12) - 1;
+    }
+    assert.ok(end > 0, "the signed rpm has a header signature");
+    bytes[end]! ^= 0x01;
     const info = await readPackage(bytesSource(bytes), "signed.rpm");
-    const tampered = Buffer.from(bytes);
-    const at = info.raw.format === "rpm" ? info.raw.headerEnd - 8 : 0;
-    tampered[at]! ^= 0x01;
     await rejectsWith(s, "CORRUPT_PACKAGE", () =>
       publish(s, {
-        add: [{ info, source: bytesSource(tampered), name: "signed.rpm" }],
+        add: [{ info, source: bytesSource(bytes), name: "signed.rpm" }],
+        rpm: { targets: ["el-9"] },
+        signers: [signer],
+        clock: clockAt(),
+      }),
+    );
+  });
+
+  test("a signed rpm whose bytes changed after its PackageInfo was read is CHECKSUM_MISMATCH", async () => {
+    const s = memoryStorage();
+    const bytes = await signedWith(await testRpm({ name: "hello" }), signer);
+    const info = await readPackage(bytesSource(bytes), "signed.rpm");
+    // A payload byte: the header (and so its signature) is unchanged, only the bytes differ from the info.
+    const changed = Buffer.from(bytes);
+    changed[changed.length - 20]! ^= 0x01;
+    await rejectsWith(s, "CHECKSUM_MISMATCH", () =>
+      publish(s, {
+        add: [{ info, source: bytesSource(changed), name: "signed.rpm" }],
         rpm: { targets: ["el-9"] },
         signers: [signer],
         clock: clockAt(),
