@@ -15,8 +15,9 @@ import { checkOwner, checkOwnerOption, OWNER_KEY, ownerMarker, type RepositoryOw
 import { type LoadedRoot, loadRepository, sortedStates } from "./state-io.ts";
 
 /**
- * Blobs written at once by default: enough to overlap a folder's fsyncs (libuv runs four file operations
- * at a time) and an object store's round trips; measured in bench/README.md.
+ * Blobs written at once by default: enough to overlap an object store's round trips while its multipart
+ * uploads (up to 20 MiB buffered each) stay bounded. A store may ask for another number
+ * (`Storage.writeConcurrency`: the folder driver asks for 32); measured in bench/README.md.
  */
 export const DEFAULT_WRITE_CONCURRENCY = 8;
 
@@ -29,8 +30,8 @@ export interface EngineOptions {
   sleep?: (ms: number) => Promise<void>;
   onProgress?: (p: PublishProgress) => void;
   /**
-   * How many blobs (package files, by-hash copies, RPM-MD metadata files) are written at once (default
-   * {@link DEFAULT_WRITE_CONCURRENCY}; 1 writes them one by one). States, indexes, top files and pointers
+   * How many blobs (package files, by-hash copies, RPM-MD metadata files) are written at once (default: the
+   * storage's `writeConcurrency`, else {@link DEFAULT_WRITE_CONCURRENCY}; 1 writes them one by one). States, indexes, top files and pointers
    * are always written one at a time, in order, each after every blob it names.
    */
   writeConcurrency?: number;
@@ -234,7 +235,7 @@ export async function withEngine<T>(
     keyName,
     conditionalCreate: undefined,
     onProgress: options.onProgress,
-    writeConcurrency: options.writeConcurrency ?? DEFAULT_WRITE_CONCURRENCY,
+    writeConcurrency: options.writeConcurrency ?? storage.writeConcurrency ?? DEFAULT_WRITE_CONCURRENCY,
   };
   if (!Number.isInteger(ctx.writeConcurrency) || ctx.writeConcurrency < 1 || ctx.writeConcurrency > 256)
     throw new RepoError(

@@ -60,6 +60,7 @@ export function prefixStorage(storage: Storage, prefix: string): Storage {
   };
   return {
     description: base === "" ? storage.description : `${storage.description}, under ${base}`,
+    ...(storage.writeConcurrency === undefined ? {} : { writeConcurrency: storage.writeConcurrency }),
     // Async methods throughout, so a bad key is a rejected promise as with the drivers, not a throw.
     async get(key, options) {
       return storage.get(full(key), options);

@@ -41,6 +41,12 @@ export interface Storage {
   /** Where this is, for messages: `folder /srv/repo`, `s3://bucket/prefix`, `memory`. */
   readonly description: string;
   /**
+   * How many blobs a publish writes at once into this store when its caller sets no `writeConcurrency`
+   * (absent: the engine's default, 8). The folder driver asks for more: its writes wait on the disk and on
+   * the thread pool rather than on memory.
+   */
+  readonly writeConcurrency?: number;
+  /**
    * The object's bytes as a stream (optionally a range of them, clamped to the object: a range past its end
    * yields nothing), or `undefined` when the key is absent. Read the stream to its end or stop iterating it:
    * until then it holds an open file or connection.

@@ -5,8 +5,10 @@ import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import type { OpenPGPSigner } from "@packyard/formats";
 import {
+  folderStorage,
   mapLimited,
   memoryStorage,
+  prefixStorage,
   type PublishInput,
   type PublishLock,
   publish,
@@ -32,12 +34,13 @@ before(async () => {
  * `inner` whose puts take `delayMs` (or a random 0 to `delayMs` with `random`) and are recorded: the order
  * they began and ended, and the most at once.
  */
-function slowPuts(inner: Storage, delayMs: number, random = false) {
+function slowPuts(inner: Storage, delayMs: number, random = false, writeConcurrency?: number) {
   const events: { what: "begin" | "end"; key: string }[] = [];
   let running = 0;
   let most = 0;
   const storage: Storage = {
     description: inner.description,
+    ...(writeConcurrency === undefined ? {} : { writeConcurrency }),
     get: (k, o) => inner.get(k, o),
     head: (k) => inner.head(k),
     list: (p, o) => inner.list(p, o),
@@ -125,6 +128,24 @@ test("at most writeConcurrency puts are under way; states come before every othe
       assert.equal(slow.events[i + 1]?.what, "end", "a key file is the only put under way");
     }
   }
+});
+
+test("without writeConcurrency, as many puts as the storage asks for are under way (8 when it asks none); the folder driver asks 32", async () => {
+  for (const [asked, expected] of [
+    [2, 2],
+    [undefined, 8],
+  ] as const) {
+    const slow = slowPuts(memoryStorage(), 5, false, asked);
+    await publishWith(slow.storage, undefined);
+    assert.equal(slow.most(), expected, `the most puts under way at once when the storage asks ${asked}`);
+  }
+  // The caller's number wins over the storage's.
+  const slow = slowPuts(memoryStorage(), 5, false, 2);
+  await publishWith(slow.storage, 3);
+  assert.equal(slow.most(), 3);
+  assert.equal(folderStorage("unused-folder").writeConcurrency, 32);
+  assert.equal(prefixStorage(folderStorage("unused-folder"), "a/b").writeConcurrency, 32);
+  assert.equal(prefixStorage(memoryStorage(), "a/b").writeConcurrency, undefined);
 });
 
 test("the lock is checked before every write, one check at a time however many writes wait for it", async () => {
