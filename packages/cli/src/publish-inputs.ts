@@ -19,12 +19,12 @@ import {
   type BuildManifest,
   detectFormat,
   fileSource,
+  formatById,
   IOError,
   type OpenPGPSigner,
   type PackageInfo,
   parseBuildManifest,
   parseChecksums,
-  readPackage,
   verifyDetached,
 } from "./formats.ts";
 import { DEFAULT_MANIFEST } from "./library-names.ts";
@@ -272,15 +272,18 @@ export async function inputsFromFiles(
   const byPath = new Map(named.map((n) => [n.path, n]));
   const kinds = new Map<Named, Kind>();
   const folders = new Set<Named>();
-  const isFolder = await mapLimited(named, FILE_CONCURRENCY, async (n) => {
+  const stats = await mapLimited(named, FILE_CONCURRENCY, async (n) => {
     try {
-      return (await stat(n.path)).isDirectory();
+      return await stat(n.path);
     } catch (e) {
       throw readError(n.shown, e);
     }
   });
+  // A regular file's size, taken from that stat rather than a second one.
+  const sizes = new Map<Named, number>();
   for (const [i, n] of named.entries()) {
-    if (isFolder[i]) folders.add(n);
+    if (stats[i]!.isDirectory()) folders.add(n);
+    else if (stats[i]!.isFile()) sizes.set(n, stats[i]!.size);
     kinds.set(n, kindOf(basename(n.path), names, folders.has(n)));
   }
   const of = (k: Kind) => named.filter((n) => kinds.get(n) === k);
@@ -288,7 +291,7 @@ export async function inputsFromFiles(
 
   // Every package's format first, so a wrong file fails before anything is read whole.
   const packages = await mapLimited(of("package"), FILE_CONCURRENCY, async (file) => {
-    const source = await fileSource(file.path).catch((e: unknown) => {
+    const source = await fileSource(file.path, sizes.get(file)).catch((e: unknown) => {
       throw aboutFile(file.shown, e);
     });
     const format = await detectFormat(source, basename(file.path));
@@ -300,7 +303,7 @@ export async function inputsFromFiles(
       );
     }
     checkPublished(format, file);
-    return { file, source };
+    return { file, source, format };
   });
   for (const asc of of("checksums-signature")) {
     if (!names.has(basename(asc.path).slice(0, -".asc".length))) {
@@ -333,10 +336,13 @@ export async function inputsFromFiles(
     }
   }
 
-  const read = await mapLimited(packages, READ_CONCURRENCY, async ({ file, source }) => {
-    const info = await readPackage(source, basename(file.path)).catch((e: unknown) => {
-      throw aboutFile(file.shown, e);
-    });
+  const read = await mapLimited(packages, READ_CONCURRENCY, async ({ file, source, format }) => {
+    // The format the sniff found: readPackage would sniff the file again.
+    const info = await formatById(format)!
+      .read(source)
+      .catch((e: unknown) => {
+        throw aboutFile(file.shown, e);
+      });
     // An Arch package's .sig beside it travels with it whether named or not (`dist/*.pkg.tar.zst` leaves
     // it out); pacman fetches it with the package.
     const sig =
