@@ -33,7 +33,7 @@ import {
   settleChange,
   settledWrites,
 } from "./root-change.ts";
-import { bytesInput, checkUnchanged, signedBytes, storedSource } from "./sources.ts";
+import { bytesInput, checkedBytes, storedSource } from "./sources.ts";
 
 /** The catalogue target of pacman repositories. */
 export const PACMAN_TARGET = "arch";
@@ -177,7 +177,7 @@ export async function preparePacmanSignature(
     // The signature alone is checked, over the bytes the input's PackageInfo was read from (checked
     // first): parsing the package again would repeat that read (a first publish of 5,000 packages spent
     // most of its planning there).
-    await checkUnchanged(
+    const held = await checkedBytes(
       input.source,
       { size: info.artifact.size, sha256: info.artifact.digests.sha256 },
       where,
@@ -208,7 +208,7 @@ export async function preparePacmanSignature(
     let valid: boolean;
     try {
       valid = (
-        await verifyDetached(await signedBytes(input.source), given, by.publicKeyArmored(), { date: null })
+        await verifyDetached(held.bytes ?? held.source.open(), given, by.publicKeyArmored(), { date: null })
       ).valid;
     } catch (e) {
       throw new RepoError(

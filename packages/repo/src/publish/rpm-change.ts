@@ -5,7 +5,7 @@
  * repository's keys), conflicts, removals and `keep`. Identity is the main header's SHA-256, so the same
  * build signed or not is one package; the file stored is the signed one.
  */
-import { type OpenPGPSigner, type PackageInfo, readPackage, rpmFormat } from "@packyard/formats";
+import { type OpenPGPSigner, type PackageInfo, rpmFormat } from "@packyard/formats";
 import { signRpm } from "@packyard/formats/rpm";
 import { escapeKeySegment, poolPrefix } from "../apt/pool.ts";
 import { type CatalogueTarget, catalogueTarget, targetsOf } from "../catalogue/index.ts";
@@ -18,7 +18,7 @@ import { rpmRoot } from "./layout.ts";
 import type { PackageSelector, PublishInput, RpmPublishSettings } from "./options.ts";
 import { type BlobDigests, type PackageRecord, type RpmSettings, withSummary } from "./state.ts";
 import type { LoadedRoot } from "./state-io.ts";
-import { checkUnchanged } from "./sources.ts";
+import { checkedBytes, checkUnchanged } from "./sources.ts";
 import {
   type PendingChange,
   pendingChange,
@@ -215,14 +215,14 @@ export async function prepareRpm(
     // signature at install.
     // The bytes must be those the input's PackageInfo was read from (which checked the payload against
     // the header's digests); then only the headers and signatures are read again, not the payload.
-    await checkUnchanged(
+    const held = await checkedBytes(
       input.source,
       { size: info.artifact.size, sha256: info.artifact.digests.sha256 },
       where,
     );
     let checked: PackageInfo;
     try {
-      checked = await readPackage(input.source, where, {
+      checked = await rpmFormat.read(held.source, {
         publicKeys: signers.map((k) => k.publicKeyArmored()),
         knownArtifact: info.artifact,
         knownPayload: {

@@ -15,15 +15,31 @@ export function bytesInput(bytes: Uint8Array): ByteSource {
 }
 
 /**
- * Sources up to this size are handed to a signature check as bytes: openpgp.js verifies bytes in one
- * call, while a stream goes through its web-stream machinery chunk by chunk (~0.2 ms more a package, most
- * of a first publish of 5,000 small Arch packages' planning). Larger ones stream, in bounded memory.
+ * Packages up to this size are read once into memory for the checks of a kept signature (their bytes
+ * against the PackageInfo, then the signature): one read of the file instead of one per check, and
+ * openpgp.js verifies bytes in one call, while a stream goes through its web-stream machinery chunk by
+ * chunk (~0.2 ms more a package, most of a first publish of 5,000 small Arch packages' planning). Larger
+ * ones are streamed by each check, in bounded memory.
  */
 export const VERIFY_IN_MEMORY_BYTES = 4 * 1024 * 1024;
 
-/** What a detached signature over `source` is checked against: its bytes when small, else a stream of them. */
-export async function signedBytes(source: ByteSource): Promise<Uint8Array | AsyncIterable<Uint8Array>> {
-  return source.size <= VERIFY_IN_MEMORY_BYTES ? collectBytes(source.open()) : source.open();
+/**
+ * The input's bytes for the checks of its kept signature, after checking that they are those its
+ * PackageInfo was read from ({@link checkUnchanged}): in memory when small, else the source itself.
+ */
+export async function checkedBytes(
+  source: ByteSource,
+  expected: { size: number; sha256: string },
+  where: string,
+): Promise<{ source: ByteSource; bytes?: Uint8Array }> {
+  if (source.size > VERIFY_IN_MEMORY_BYTES) {
+    await checkUnchanged(source, expected, where);
+    return { source };
+  }
+  const bytes = await collectBytes(source.open());
+  const held = bytesInput(bytes);
+  await checkUnchanged(held, expected, where);
+  return { source: held, bytes };
 }
 
 /** A stored object as a source, to copy it to another key (`any`/`noarch` packages into a new folder). */
