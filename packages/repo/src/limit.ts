@@ -101,3 +101,39 @@ export function prefetch<T, K, R>(
     },
   };
 }
+
+/**
+ * Runs work under a budget of bytes: `run(n, work)` starts `work` once its `n` bytes fit beside those of
+ * the work under way, or when nothing is under way (so one item larger than the budget still runs,
+ * alone), in the order it was asked. With a count limit around it (mapLimited), many small items run at
+ * once and few large ones.
+ *
+ * @example const run = byteBudget(256 * 1024 * 1024); await mapLimited(writes, 32, (w) => run(w.size, () => put(w)));
+ */
+export function byteBudget(max: number): <R>(n: number, work: () => Promise<R>) => Promise<R> {
+  let used = 0;
+  let running = 0;
+  const waiting: { n: number; go: () => void }[] = [];
+  const pump = (): void => {
+    for (let next = waiting[0]; next !== undefined; next = waiting[0]) {
+      if (running > 0 && used + next.n > max) return;
+      waiting.shift();
+      used += next.n;
+      running++;
+      next.go();
+    }
+  };
+  return async (n, work) => {
+    await new Promise<void>((go) => {
+      waiting.push({ n, go });
+      pump();
+    });
+    try {
+      return await work();
+    } finally {
+      used -= n;
+      running--;
+      pump();
+    }
+  };
+}

@@ -17,7 +17,7 @@ import { signDetachedArmored, signRelease } from "../apt/sign.ts";
 import { joinBytes } from "../bytes.ts";
 import { RepoError } from "../errors.ts";
 import type { GzipPieceTable, GzipPrevious } from "../gzip.ts";
-import { mapLimited } from "../limit.ts";
+import { byteBudget, mapLimited } from "../limit.ts";
 import { readObject } from "../storage/read.ts";
 import { contentTypeFor, IMMUTABLE_CACHE, MUTABLE_CACHE, type Storage } from "../storage/storage.ts";
 import type { PoolWrite } from "./apt-change.ts";
@@ -105,6 +105,14 @@ export interface CommitResult {
 }
 
 type Body = Uint8Array | (() => AsyncIterable<Uint8Array>);
+
+/**
+ * Bytes of streamed blobs (package files) written at once, whatever `writeConcurrency` allows: a stored
+ * package copied to another folder (an Arch `any` or Alpine `noarch` package for a new architecture) is
+ * read whole by the folder driver up to 32 MiB, so 32 such copies could otherwise hold 1 GiB. Counted by
+ * each package's full size (most are read in small pieces), so large packages go a few at a time.
+ */
+const STREAMED_BYTES_IN_FLIGHT = 256 * 1024 * 1024;
 
 interface Write {
   key: string;
@@ -816,8 +824,11 @@ export async function commitRoots(
       key: w.key,
     });
   };
+  const budget = byteBudget(STREAMED_BYTES_IN_FLIGHT);
   for (const phase of phases) {
-    await mapLimited(phase, ctx.writeConcurrency, write);
+    await mapLimited(phase, ctx.writeConcurrency, (w) =>
+      budget(w.body instanceof Uint8Array ? 0 : (w.expect?.size ?? 0), () => write(w)),
+    );
     // In the plan's order, whatever order the writes of one phase finished in.
     for (const w of phase) {
       result.written.push(w.key);

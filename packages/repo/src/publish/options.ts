@@ -8,8 +8,14 @@ import type { RepositoryOwner } from "./owner.ts";
  * archives go to `downloads/<name>/<version>/` with a signed SHA256SUMS (and a Homebrew cask for a .pkg).
  */
 export interface PublishInput {
+  /**
+   * What `readPackage` (or a build) returned for exactly `source`'s bytes. Its indexes are made from it,
+   * and the bytes are checked against its size and SHA-256 (CHECKSUM_MISMATCH when they differ); what the
+   * reader verified inside (an rpm's payload against its header, .MTREE against an Arch package's files)
+   * is not verified again.
+   */
   info: PackageInfo;
-  /** The package file (re-openable). Read once, while copying it into the pool. */
+  /** The package file (re-openable). Read while copying it into the pool, and to check a kept signature. */
   source: ByteSource;
   /** The file's name, for messages (`dist/hello_1.0.0_amd64.deb`). */
   name?: string;

@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import type { ByteSource } from "@packyard/formats";
 import { RepoError } from "../errors.ts";
-import { collectBytes } from "../storage/read.ts";
+import { joinBytes } from "../bytes.ts";
 
 /** One chunk, as an async iterable (what signers and storage take). */
 export async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
@@ -36,7 +36,15 @@ export async function checkedBytes(
     await checkUnchanged(source, expected, where);
     return { source };
   }
-  const bytes = await collectBytes(source.open());
+  // Read no further than the size expected: a source that yields more fails the check below anyway.
+  const parts: Uint8Array[] = [];
+  let read = 0;
+  for await (const chunk of source.open()) {
+    parts.push(chunk);
+    read += chunk.length;
+    if (read > Math.min(expected.size, VERIFY_IN_MEMORY_BYTES)) break;
+  }
+  const bytes = parts.length === 1 ? parts[0]! : joinBytes(parts);
   const held = bytesInput(bytes);
   await checkUnchanged(held, expected, where);
   return { source: held, bytes };

@@ -15,9 +15,10 @@ import type { ListPage, ObjectInfo, Storage } from "./storage.ts";
 
 /**
  * Blobs a publish writes at once into a folder (Storage.writeConcurrency). A folder write is a chain of
- * thread-pool steps (open, write, fsync, close, rename, the folder's fsync) with little memory; with more
- * of them queued, libuv's four threads wait less between steps: a first publish of 5,000 packages wrote
- * its pool 15-25 % faster at 32 than at 8, no faster at 64 (bench/README.md).
+ * thread-pool steps (open, write, fsync, close, rename, the folder's fsync); with more of them queued,
+ * libuv's four threads wait less between steps: a first publish of 5,000 packages wrote its pool 15-25 %
+ * faster at 32 than at 8, no faster at 64 (bench/README.md). The engine bounds the bytes of package files
+ * under way (commit.ts), so 32 large packages are not held at once.
  */
 const FOLDER_WRITE_CONCURRENCY = 32;
 

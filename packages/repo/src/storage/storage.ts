@@ -42,8 +42,8 @@ export interface Storage {
   readonly description: string;
   /**
    * How many blobs a publish writes at once into this store when its caller sets no `writeConcurrency`
-   * (absent: the engine's default, 8). The folder driver asks for more: its writes wait on the disk and on
-   * the thread pool rather than on memory.
+   * (absent: the engine's default, 8). The folder driver asks for more: its writes mostly wait on the disk
+   * and the thread pool (the engine bounds the bytes of package files under way whatever the number).
    */
   readonly writeConcurrency?: number;
   /**

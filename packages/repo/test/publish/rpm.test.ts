@@ -408,15 +408,15 @@ describe("publish to RPM-MD roots", () => {
   test("an rpm naming the repository key whose signature does not verify is CORRUPT_PACKAGE", async () => {
     const s = memoryStorage();
     const bytes = Buffer.from(await signedWith(await testRpm({ name: "hello" }), signer));
-    // The last byte of the header signature (DSAHEADER 267, RSAHEADER 268 or OPENPGP 278 in the signature
-    // header, after the 96-byte lead): the signature still parses, but no longer verifies.
+    // The last byte of the header signature (DSAHEADER 267 or RSAHEADER 268 in the signature header, after
+    // the 96-byte lead): the signature still parses, but no longer verifies.
     const count = bytes.readUInt32BE(96 + 8);
     const store = 96 + 16 + count * 16;
     let end = -1;
     for (let i = 0; i < count; i++) {
       const at = 96 + 16 + i * 16;
       const tag = bytes.readUInt32BE(at);
-      if (tag === 267 || tag === 268 || tag === 278)
+      if (tag === 267 || tag === 268)
         end = store + bytes.readUInt32BE(at + 8) + bytes.readUInt32BE(at + 12) - 1;
     }
     assert.ok(end > 0, "the signed rpm has a header signature");
