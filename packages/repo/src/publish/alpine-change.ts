@@ -6,7 +6,7 @@
  * file name is fixed: a key never holds other bytes than it once did, and another build of a version is
  * refused even with `replace`.
  */
-import { apkFormat, type PackageInfo, type RSASigner, readPackage } from "@packyard/formats";
+import { apkFormat, type PackageInfo, type RSASigner } from "@packyard/formats";
 import { signApk } from "@packyard/formats/apk";
 import { apkIndexInfo } from "../apkindex/index.ts";
 import { type CatalogueTarget, catalogueTarget, targetsOf } from "../catalogue/index.ts";
@@ -28,7 +28,7 @@ import {
   settleChange,
   settledWrites,
 } from "./root-change.ts";
-import { checkUnchanged, storedSource } from "./sources.ts";
+import { checkedBytes, checkUnchanged, storedSource } from "./sources.ts";
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** apk's package name and version characters (the file name apk asks for is `<P>-<V>.apk`). */
@@ -212,10 +212,18 @@ async function prepareApk(input: PublishInput, signers: readonly RSASigner[]): P
     location.startsWith(".SIGN.") && signers.some((k) => location.endsWith(`.${k.keyName}`));
   const mine = info.signatures.filter((s) => ours(s.location));
   if (mine.length > 0) {
+    // The bytes are those the PackageInfo was read from (read once for both checks), and its artifact
+    // digests are not computed again.
+    const held = await checkedBytes(
+      input.source,
+      { size: info.artifact.size, sha256: info.artifact.digests.sha256 },
+      where,
+    );
     let checked: PackageInfo;
     try {
-      checked = await readPackage(input.source, where, {
+      checked = await apkFormat.read(held.source, {
         publicKeys: signers.map((k) => k.publicKeyPem()),
+        knownArtifact: info.artifact,
       });
     } catch (e) {
       throw new RepoError(

@@ -9,9 +9,12 @@ export async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes;
 }
 
-/** Bytes in memory as a re-openable source. */
+/** Bytes in memory as a re-openable source (whole, or the range asked). */
 export function bytesInput(bytes: Uint8Array): ByteSource {
-  return { size: bytes.length, open: () => once(bytes) };
+  return {
+    size: bytes.length,
+    open: (range) => once(range === undefined ? bytes : bytes.subarray(range.start, range.end)),
+  };
 }
 
 /**

@@ -394,12 +394,19 @@ describe("publish to Alpine roots", () => {
         () => readPackage(bytesSource(bad), "hi.apk"),
         (e: unknown) => e instanceof FormatError,
       );
-      // Signed by our key: its signature no longer verifies. Unsigned: the bytes are not those read, which
-      // is caught before a signed copy is planned (the copy's own digests would not notice).
-      await rejectsWith(s, signer !== undefined ? "CORRUPT_PACKAGE" : "CHECKSUM_MISMATCH", () =>
+      // The bytes are not those the PackageInfo was read from: caught before the signature is checked or a
+      // signed copy is planned (the copy's own digests would not notice).
+      await rejectsWith(s, "CHECKSUM_MISMATCH", () =>
         publish(s, { add: [{ ...inputOf(good), source: bytesSource(bad) }], ...o({ clock }) }),
       );
     }
+    // Signed under the repository key's name by another key: read as it is, its signature does not verify.
+    const impostor = loadRSASigner(readFileSync(`${KEYS_DIR}openssl-pkcs8.rsa`, "utf8"), {
+      keyName: KEY_NAME,
+    });
+    await rejectsWith(s, "CORRUPT_PACKAGE", async () =>
+      publish(s, { add: [inputOf(await testApk({ name: "hi", signer: impostor }))], ...o({ clock }) }),
+    );
     // A PackageInfo of another format, and a name apk could not fetch.
     const apk = await testApk({ name: "hi" });
     await rejectsWith(s, "CHECKSUM_MISMATCH", () =>
