@@ -214,11 +214,7 @@ async function prepareApk(input: PublishInput, signers: readonly RSASigner[]): P
   if (mine.length > 0) {
     // The bytes are those the PackageInfo was read from (read once for both checks), and its artifact
     // digests are not computed again.
-    const held = await checkedBytes(
-      input.source,
-      { size: info.artifact.size, sha256: info.artifact.digests.sha256 },
-      where,
-    );
+    const held = await checkedBytes(input.source, info.artifact, where);
     let checked: PackageInfo;
     try {
       checked = await apkFormat.read(held.source, {
@@ -247,11 +243,7 @@ async function prepareApk(input: PublishInput, signers: readonly RSASigner[]): P
       open: () => input.source.open(),
     };
   }
-  await checkUnchanged(
-    input.source,
-    { size: info.artifact.size, sha256: info.artifact.digests.sha256 },
-    where,
-  );
+  await checkUnchanged(input.source, info.artifact, where);
   const open = () => signApk(input.source, signer);
   try {
     const { size, ...digests } = await digestStream(open());

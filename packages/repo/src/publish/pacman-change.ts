@@ -177,11 +177,7 @@ export async function preparePacmanSignature(
     // The signature alone is checked, over the bytes the input's PackageInfo was read from (checked
     // first): parsing the package again would repeat that read (a first publish of 5,000 packages spent
     // most of its planning there).
-    const held = await checkedBytes(
-      input.source,
-      { size: info.artifact.size, sha256: info.artifact.digests.sha256 },
-      where,
-    );
+    const held = await checkedBytes(input.source, info.artifact, where);
     let sig: ReturnType<typeof readSignatureInfo>;
     try {
       sig = readSignatureInfo(given);

@@ -215,11 +215,7 @@ export async function prepareRpm(
     // signature at install.
     // The bytes must be those the input's PackageInfo was read from (which checked the payload against
     // the header's digests); then only the headers and signatures are read again, not the payload.
-    const held = await checkedBytes(
-      input.source,
-      { size: info.artifact.size, sha256: info.artifact.digests.sha256 },
-      where,
-    );
+    const held = await checkedBytes(input.source, info.artifact, where);
     let checked: PackageInfo;
     try {
       checked = await rpmFormat.read(held.source, {
@@ -275,11 +271,7 @@ export async function prepareRpm(
   }
   const signer = signers[0]!;
   checkRpmSigner(signer);
-  await checkUnchanged(
-    input.source,
-    { size: info.artifact.size, sha256: info.artifact.digests.sha256 },
-    where,
-  );
+  await checkUnchanged(input.source, info.artifact, where);
   const open = () => signRpm(input.source, signer);
   let digests: ObjectDigests;
   try {

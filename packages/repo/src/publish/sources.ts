@@ -1,6 +1,6 @@
 /** Byte sources the engine makes for files it writes: bytes in memory, and objects already stored. */
 import { createHash } from "node:crypto";
-import type { ByteSource } from "@packyard/formats";
+import type { ByteSource, PackageInfo } from "@packyard/formats";
 import { RepoError } from "../errors.ts";
 import { joinBytes } from "../bytes.ts";
 
@@ -32,11 +32,11 @@ export const VERIFY_IN_MEMORY_BYTES = 4 * 1024 * 1024;
  */
 export async function checkedBytes(
   source: ByteSource,
-  expected: { size: number; sha256: string },
+  artifact: PackageInfo["artifact"],
   where: string,
 ): Promise<{ source: ByteSource; bytes?: Uint8Array }> {
   if (source.size > VERIFY_IN_MEMORY_BYTES) {
-    await checkUnchanged(source, expected, where);
+    await checkUnchanged(source, artifact, where);
     return { source };
   }
   // Read no further than the size expected: a source that yields more fails the check below anyway.
@@ -45,11 +45,11 @@ export async function checkedBytes(
   for await (const chunk of source.open()) {
     parts.push(chunk);
     read += chunk.length;
-    if (read > Math.min(expected.size, VERIFY_IN_MEMORY_BYTES)) break;
+    if (read > Math.min(artifact.size, VERIFY_IN_MEMORY_BYTES)) break;
   }
   const bytes = parts.length === 1 ? parts[0]! : joinBytes(parts);
   const held = bytesInput(bytes);
-  await checkUnchanged(held, expected, where);
+  await checkUnchanged(held, artifact, where);
   return { source: held, bytes };
 }
 
@@ -81,9 +81,10 @@ export function storedSource(
  */
 export async function checkUnchanged(
   source: ByteSource,
-  expected: { size: number; sha256: string },
+  artifact: PackageInfo["artifact"],
   where: string,
 ): Promise<void> {
+  const expected = { size: artifact.size, sha256: artifact.digests.sha256 };
   const hash = createHash("sha256");
   let size = 0;
   for await (const chunk of source.open()) {
