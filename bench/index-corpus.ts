@@ -347,7 +347,11 @@ export async function inflateRepository(dir: string, factor: number): Promise<nu
     }
     packages.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.version < b.version ? -1 : 1));
     const grown = { ...state, packages, generation: loaded.maxGeneration + 1 };
-    const { key, bytes } = encodeState(grown);
+    const { key, bytes, layout } = encodeState(grown);
+    for (const c of layout.writes) {
+      await mkdir(join(dir, c.chunk.key, ".."), { recursive: true });
+      await writeFile(join(dir, c.chunk.key), c.bytes);
+    }
     await mkdir(join(dir, key, ".."), { recursive: true });
     await writeFile(join(dir, key), bytes);
     await writeFile(join(dir, pointerKey(root)), encodePointer(root, key, grown));

@@ -165,7 +165,7 @@ function wholeEnv(name: string, fallback: number): number {
 
 const REPO = "bench";
 /** Changes when what packyard writes into a prepared base changes the timed runs (the state's form). */
-const BASE_FORMAT = "state-marked-index-fields-4";
+const BASE_FORMAT = "state-chunks-5";
 
 /** The index scenario for some families (its RESULTS.md section is `name`). */
 export function indexScenario(name: string, families: readonly IndexFamily[]): CustomScenario {
@@ -238,7 +238,8 @@ async function runIndex(
     const dir = join(bases, id);
     // BASE_FORMAT: bases made before the compact state, or before the states recorded their gzip
     // pieces (issue 18), or in another form (items-3: pieces keyed by their packages; 4: each record's
-    // index fields after a TAB), would time a one-off conversion in every add-one, so they are made again.
+    // index fields after a TAB; 5: records in chunks), would time a one-off conversion in every add-one,
+    // so they are made again.
     const mark = `${readFileSync(key.secretFile, "utf8").length}:${id}:${BASE_FORMAT}\n`;
     if (existsSync(join(dir, ".bench-base")) && readFileSync(join(dir, ".bench-base"), "utf8") === mark)
       return dir;

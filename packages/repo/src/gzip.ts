@@ -92,7 +92,8 @@ export interface GzipIndex {
   reused: number;
 }
 
-function cutsToPieces(cuts: readonly number[]): { start: number; end: number }[] {
+/** Item counts at the end of each piece ({@link itemCuts}) as the pieces' ranges. */
+export function cutsToPieces(cuts: readonly number[]): { start: number; end: number }[] {
   return cuts.map((end, i) => ({ start: i === 0 ? 0 : cuts[i - 1]!, end }));
 }
 
@@ -193,16 +194,28 @@ const ITEMS_MIN = 32;
 const ITEMS_SPREAD = 96;
 const ITEMS_MAX = 1024;
 
-/** Where {@link gzipItems} cuts a list of items: the item count at the end of each piece (the last is all). */
-export function itemCuts(cuts: readonly string[]): number[] {
+/** How {@link itemCuts} cuts: at least `min` items a piece, then 1 in `spread` per item, at most `max`. */
+export interface CutRule {
+  min: number;
+  spread: number;
+  max: number;
+}
+
+const GZIP_ITEM_CUTS: CutRule = { min: ITEMS_MIN, spread: ITEMS_SPREAD, max: ITEMS_MAX };
+
+/**
+ * Where a list of items is cut into pieces by their cut strings alone (so one item more or less moves only
+ * the cuts around it): the item count at the end of each piece (the last is all). By default as
+ * {@link gzipItems} cuts.
+ */
+export function itemCuts(cuts: readonly string[], rule: CutRule = GZIP_ITEM_CUTS): number[] {
   const out: number[] = [];
   let start = 0;
   for (let i = 0; i < cuts.length; i++) {
     const count = i + 1 - start;
     const draw = Number.parseInt(cuts[i]!.slice(0, 8), 16);
-    if (!(draw >= 0))
-      throw new RangeError(`gzip index: item ${i}'s cut is not hex: ${JSON.stringify(cuts[i])}`);
-    if (count >= ITEMS_MAX || (count >= ITEMS_MIN && draw < 2 ** 32 / ITEMS_SPREAD)) {
+    if (!(draw >= 0)) throw new RangeError(`item ${i}'s cut is not hex: ${JSON.stringify(cuts[i])}`);
+    if (count >= rule.max || (count >= rule.min && draw < 2 ** 32 / rule.spread)) {
       out.push(i + 1);
       start = i + 1;
     }

@@ -39,22 +39,24 @@ import {
 } from "./layout.ts";
 import type { PublishLock } from "./lock.ts";
 import type { PublishProgress, PublishWarning } from "./options.ts";
-import type {
-  AlpineSettings,
-  ApkKeyRecord,
-  IndexFileRecord,
-  RootState,
-  RpmSettings,
-  Tombstone,
+import {
+  type AlpineSettings,
+  type ApkKeyRecord,
+  type IndexFileRecord,
+  type RootState,
+  type RpmSettings,
+  STATE_SCHEMA,
+  type Tombstone,
 } from "./state.ts";
 import { once } from "./sources.ts";
 import {
   encodePointer,
   encodeState,
   type LoadedRoot,
-  parseState,
-  sha256Hex,
+  layoutChunks,
+  readState,
   recordBytesOf,
+  sha256Hex,
 } from "./state-io.ts";
 
 /** What every operation on a repository shares. */
@@ -121,6 +123,8 @@ interface Write {
   mutable: boolean;
   /** For streamed pool blobs: what the bytes must hash to. */
   expect?: { size: number; sha256: string; where: string };
+  /** A chunk of a state's records (step "states"): written right after the states, several at once. */
+  chunk?: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -158,9 +162,10 @@ function dueFrom(now: Date, graceMs: number): string {
   return new Date(now.getTime() + graceMs).toISOString();
 }
 
-/** Keys a state keeps alive: its packages, indexes and their by-hash copies. */
+/** Keys a state keeps alive: its packages, indexes and their by-hash copies, the chunks of its records. */
 export function referencedKeys(state: RootState): Set<string> {
   const out = new Set<string>();
+  for (const c of state.chunks ?? []) out.add(c.key);
   for (const p of state.packages) {
     out.add(p.key);
     if (p.signature !== undefined) out.add(p.signature.key);
@@ -539,7 +544,7 @@ async function buildRoot(
   if (settingsOf === undefined)
     throw new Error(`root ${plan.root}: no ${plan.draft.family} settings in the plan`);
   const draft: RootState = {
-    schema: "packyard-state/1",
+    schema: STATE_SCHEMA,
     family: plan.draft.family,
     root: plan.root,
     // After the highest generation any publish of this root wrote, abandoned ones included.
@@ -584,6 +589,9 @@ async function buildRoot(
     if (!unchanged)
       writes.push({ key: f.key, body: f.bytes, step: f.mutable ? "indexes" : "blobs", mutable: f.mutable });
   }
+  // The records' chunks: those of the previous state that did not change are kept as they are.
+  const layout = layoutChunks(plan.root, draft.packages, new Set((prev?.chunks ?? []).map((c) => c.key)));
+  draft.chunks = layout.chunks;
   // Tombstones: what the previous generation referenced and this one does not, plus the previous state.
   const keep = referencedKeys(draft);
   const tombstones = new Map<string, Tombstone>();
@@ -615,9 +623,9 @@ async function buildRoot(
       if (!keep.has(t.key) && !tombstones.has(t.key)) tombstones.set(t.key, t);
     };
     later({ key: abandonedKey, due: dueFrom(now, ctx.graceMs) });
-    const bytes = await readObject(ctx.storage, abandonedKey);
-    if (bytes === undefined) continue;
-    const other = parseState(abandonedKey, bytes, plan.root);
+    // It may have stopped before writing its chunks (and then before any blob they name).
+    const other = await readState(ctx.storage, abandonedKey, plan.root, true);
+    if (other === undefined) continue;
     // No hash: no index ever named these files, and the publish may have stopped before writing them, so
     // they neither count as present (a re-publish writes them again) nor retire their keys.
     for (const k of referencedKeys(other)) later({ key: k, due: dueFrom(now, ctx.graceMs) });
@@ -634,7 +642,7 @@ async function buildRoot(
     others: Object.fromEntries(rest.map((t) => [t.key, sha256Hex(t.bytes)])),
   };
   if (first!.gzip !== undefined) draft.top.gzip = first!.gzip;
-  const { key, bytes } = encodeState(draft);
+  const { key, bytes } = encodeState(draft, layout);
   const tops: Write[] = output.tops.map((t) => ({ key: t.key, body: t.bytes, step: "top", mutable: true }));
   for (const w of [...plan.poolWrites].reverse()) {
     writes.unshift({
@@ -651,7 +659,12 @@ async function buildRoot(
   }
   // The state goes first of all: an immutable blob naming a top file not yet written, it is what makes a
   // publish that stops at any later write visible to the next one (LoadedRoot.abandoned).
-  writes.unshift({ key, body: bytes, step: "states", mutable: false });
+  writes.unshift(
+    { key, body: bytes, step: "states", mutable: false },
+    ...layout.writes.map(
+      (c): Write => ({ key: c.chunk.key, body: c.bytes, step: "states", mutable: false, chunk: true }),
+    ),
+  );
   return { state: draft, key, bytes, writes, tops, due };
 }
 
@@ -760,12 +773,13 @@ export async function commitRoots(
     mutable: true,
   }));
   // States first, one by one: each names the blobs of its root before any is written (what makes a
-  // publish that stops later visible to the next one). Then the other blobs, `writeConcurrency` at a time
-  // (new keys, read by nothing until an index names them); then indexes, top files and pointers, one by
-  // one and in order, each after everything it names.
+  // publish that stops later visible to the next one). Then the chunks of their records, then the other
+  // blobs, `writeConcurrency` at a time (new keys, read by nothing until an index names them); then
+  // indexes, top files and pointers, one by one and in order, each after everything it names.
   const unique = dedupe(blobs);
   const phases: Write[][] = [
-    ...unique.filter((w) => w.step === "states").map((w) => [w]),
+    ...unique.filter((w) => w.step === "states" && w.chunk !== true).map((w) => [w]),
+    unique.filter((w) => w.chunk === true),
     unique.filter((w) => w.step !== "states" && !w.mutable),
     // The public keys: replaced in place, so never among writes that may finish after the lock is lost.
     ...unique.filter((w) => w.step !== "states" && w.mutable).map((w) => [w]),

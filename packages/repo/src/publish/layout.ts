@@ -17,6 +17,20 @@ export function statesPrefix(root: string): string {
   return `${ENGINE_PREFIX}states/${root}/`;
 }
 
+/**
+ * The content-addressed key of a chunk of a root's package records (a state of schema
+ * `packyard-state/2` lists its chunks; unchanged chunks are shared by the states that follow):
+ * `.packyard/chunks/deb/stable/<sha256 of the chunk>.json`. Not under `states/`, whose folders are roots.
+ */
+export function chunkKey(root: string, sha256: string): string {
+  return `${chunksPrefix(root)}${sha256}.json`;
+}
+
+/** The folder of a root's record chunks. */
+export function chunksPrefix(root: string): string {
+  return `${ENGINE_PREFIX}chunks/${root}/`;
+}
+
 const GENERATION_DIGITS = 10;
 
 /**

@@ -6,10 +6,28 @@
 import { createHash } from "node:crypto";
 import { joinBytes } from "../bytes.ts";
 import { RepoError } from "../errors.ts";
+import { type CutRule, cutsToPieces, itemCuts } from "../gzip.ts";
+import { mapLimited } from "../limit.ts";
 import { readObject } from "../storage/read.ts";
 import type { Storage } from "../storage/storage.ts";
-import { ENGINE_PREFIX, parseStateKey, pointerKey, stateKey, statesPrefix, topKeyOf } from "./layout.ts";
-import { type Family, type PackageRecord, type RootState, STATE_SCHEMA } from "./state.ts";
+import {
+  chunkKey,
+  chunksPrefix,
+  ENGINE_PREFIX,
+  parseStateKey,
+  pointerKey,
+  stateKey,
+  statesPrefix,
+  topKeyOf,
+} from "./layout.ts";
+import {
+  type Family,
+  type PackageRecord,
+  type RootState,
+  STATE_SCHEMA,
+  STATE_SCHEMA_V1,
+  type StateChunk,
+} from "./state.ts";
 
 /** The schema id of pointers. */
 export const POINTER_SCHEMA = "packyard-pointer/1";
@@ -91,41 +109,117 @@ export function recordBytesOf(record: PackageRecord): Uint8Array {
 const PACKAGES_OPEN = encoder.encode(`"packages":[\n`);
 const PACKAGES_EMPTY = encoder.encode(`"packages":[]`);
 const RECORD_SEP = encoder.encode(",\n");
-const PACKAGES_CLOSE = encoder.encode("\n]");
+const CHUNK_OPEN = encoder.encode("[\n");
+const CHUNK_CLOSE = encoder.encode("\n]\n");
 
 /**
- * The bytes of a state: compact JSON, every package record on a line of its own
- * (`{"schema":…,"packages":[\n{…},\n{…}\n],…}` and a newline), so that the records a state carries over
- * are copied as bytes (see {@link recordBytes}), and each record's index fields last, after a TAB, so
- * that a reader can leave them unparsed until they are used (see {@link encodeRecord}, {@link parseState}).
- * Any JSON reader reads it.
+ * How a state's records are cut into chunks ({@link itemCuts} of each record's SHA-256): 64 records at
+ * least, then 1 in 256 per record, 2,048 at most — a few hundred records (100-500 KB) a chunk, so adding
+ * one package rewrites one chunk, and a state of 50,000 packages lists ~150.
  */
-export function stateBytes(state: RootState): Uint8Array {
-  const parts: Uint8Array[] = [];
-  let first = true;
-  for (const [field, value] of Object.entries(state)) {
-    if (value === undefined) continue;
-    const lead = first ? "{" : ",";
-    first = false;
-    if (field === "packages" && Array.isArray(value) && value.length > 0) {
-      parts.push(encoder.encode(lead), PACKAGES_OPEN);
-      for (const [i, r] of (value as PackageRecord[]).entries()) {
-        if (i > 0) parts.push(RECORD_SEP);
-        parts.push(recordBytesOf(r));
-      }
-      parts.push(PACKAGES_CLOSE);
-    } else {
-      parts.push(encoder.encode(`${lead}${JSON.stringify(field)}:${JSON.stringify(value)}`));
-    }
-  }
-  parts.push(encoder.encode(first ? "{}\n" : "}\n"));
-  return joinBytes(parts);
+const CHUNK_CUTS: CutRule = { min: 64, spread: 256, max: 2048 };
+
+/** How many chunks a state's read fetches at once. */
+const CHUNK_READ_CONCURRENCY = 8;
+
+/**
+ * The chunks records were read from or written in, by their first record: a run of records that is
+ * exactly one such chunk's, in order, is that chunk again, neither encoded nor hashed (the engine never
+ * changes a record in place). Keyed by first records only: a weak entry per record would cost the
+ * collector more than the lookups save.
+ */
+const chunkByFirst = new WeakMap<object, { chunk: StateChunk; root: string; records: readonly object[] }>();
+
+/** How a state's records are stored: the chunks it lists, and those to write before it. */
+export interface ChunkLayout {
+  chunks: StateChunk[];
+  /** The chunks not among those held, with their bytes. */
+  writes: { chunk: StateChunk; bytes: Uint8Array }[];
 }
 
-/** A state as the bytes stored, and its content-addressed key. */
-export function encodeState(state: RootState): { key: string; bytes: Uint8Array } {
-  const bytes = stateBytes(state);
-  return { key: stateKey(state.root, state.generation, state.top.sha256, sha256Hex(bytes)), bytes };
+/** The chunk `packages[start, end)` was read from or written as, if it is exactly one. */
+function storedChunk(
+  root: string,
+  packages: readonly PackageRecord[],
+  start: number,
+  end: number,
+): StateChunk | undefined {
+  const known = chunkByFirst.get(packages[start]!);
+  if (known === undefined || known.root !== root || known.records.length !== end - start) return undefined;
+  for (let i = start + 1; i < end; i++) if (known.records[i - start] !== packages[i]) return undefined;
+  return known.chunk;
+}
+
+/**
+ * The chunks of a root's `packages` (cut by {@link CHUNK_CUTS}): a run of records read from a chunk that
+ * `held` holds (the previous state's) is that chunk; every other chunk is encoded (records carried over
+ * copied as their stored bytes), hashed and, unless `held` holds it, to be written.
+ */
+export function layoutChunks(
+  root: string,
+  packages: readonly PackageRecord[],
+  held: ReadonlySet<string> = new Set(),
+): ChunkLayout {
+  const layout: ChunkLayout = { chunks: [], writes: [] };
+  if (packages.length === 0) return layout;
+  const cuts = itemCuts(
+    packages.map((p) => p.digests.sha256),
+    CHUNK_CUTS,
+  );
+  for (const { start, end } of cutsToPieces(cuts)) {
+    const stored = storedChunk(root, packages, start, end);
+    if (stored !== undefined && held.has(stored.key)) {
+      layout.chunks.push(stored);
+      continue;
+    }
+    const parts: Uint8Array[] = [CHUNK_OPEN];
+    for (let i = start; i < end; i++) {
+      if (i > start) parts.push(RECORD_SEP);
+      parts.push(recordBytesOf(packages[i]!));
+    }
+    parts.push(CHUNK_CLOSE);
+    const bytes = joinBytes(parts);
+    const chunk: StateChunk = {
+      key: chunkKey(root, sha256Hex(bytes)),
+      size: bytes.length,
+      count: end - start,
+    };
+    chunkByFirst.set(packages[start]!, { chunk, root, records: packages.slice(start, end) });
+    layout.chunks.push(chunk);
+    if (!held.has(chunk.key)) layout.writes.push({ chunk, bytes });
+  }
+  return layout;
+}
+
+/**
+ * The bytes of a state (schema 2): compact JSON and a newline, its records stored apart and listed as
+ * `chunks` where the records were (`layout`, else {@link layoutChunks} of its packages). Any JSON reader
+ * reads it; the chunks are JSON arrays, one record a line (see {@link encodeRecord}).
+ */
+export function stateBytes(state: RootState, layout?: ChunkLayout): Uint8Array {
+  const chunks = (layout ?? layoutChunks(state.root, state.packages)).chunks;
+  const fields: string[] = [];
+  for (const [field, value] of Object.entries(state)) {
+    if (field === "packages" || field === "chunks") continue;
+    // Always just before `indexes`, wherever the object holds its records.
+    if (field === "indexes") fields.push(`"chunks":${JSON.stringify(chunks)}`);
+    if (field === "schema") fields.push(`"schema":${JSON.stringify(STATE_SCHEMA)}`);
+    else if (value !== undefined) fields.push(`${JSON.stringify(field)}:${JSON.stringify(value)}`);
+  }
+  if (!Object.hasOwn(state, "indexes")) fields.push(`"chunks":${JSON.stringify(chunks)}`);
+  return encoder.encode(`{${fields.join(",")}}\n`);
+}
+
+/**
+ * A state as the bytes stored, its content-addressed key, and how its records are stored (the chunks
+ * `layout` says, else all of them to write).
+ */
+export function encodeState(
+  state: RootState,
+  layout: ChunkLayout = layoutChunks(state.root, state.packages),
+): { key: string; bytes: Uint8Array; layout: ChunkLayout } {
+  const bytes = stateBytes(state, layout);
+  return { key: stateKey(state.root, state.generation, state.top.sha256, sha256Hex(bytes)), bytes, layout };
 }
 
 /** A pointer as the bytes stored. */
@@ -231,20 +325,21 @@ const detailProperty = Object.fromEntries(
 ) as Record<Family, PropertyDescriptor>;
 
 /**
- * A state whose records {@link stateBytes} wrote one a line with their index fields marked, read without
- * parsing those: the document but its package lines, then the lines cut at their marker (`,"rpm":` and a
- * TAB; the one TAB of the line) as one array; each record's index fields are parsed when first read
- * ({@link detailProperty}). Undefined for anything else (a record without the marker, as earlier versions
- * wrote them; other layouts; damage): the whole document is then parsed, and checked, as JSON.
+ * Records laid out one a line from `at` (`{…},` lines and a last `{…}` line, then a newline and `]`), each
+ * with its index fields after its one TAB, read without parsing those: the lines cut at their marker
+ * (`,"rpm":` and a TAB) as one array, each record's index fields parsed when first read
+ * ({@link detailProperty}). The records and the offset of the closing `]`, or undefined for anything else
+ * (a record without the marker, as earlier versions wrote them; other layouts; damage): the caller then
+ * parses, and checks, the whole text as JSON.
  */
-function parseLaidOut(key: string, bytes: Uint8Array): Record<string, unknown> | undefined {
+function laidOutRecords(
+  bytes: Uint8Array,
+  at: number,
+  family: Family,
+): { records: Record<string, unknown>[]; close: number } | undefined {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const open = buf.indexOf(PACKAGES_OPEN);
-  if (open < 0) return undefined;
-  // Each line a record: `{…},` and, before the `]` that closes the list, `{…}`; one TAB in each.
   const lines: number[] = [];
   let headBytes = 2;
-  let at = open + PACKAGES_OPEN.length;
   for (;;) {
     const nl = buf.indexOf(0x0a, at);
     if (nl < 0) return undefined;
@@ -261,9 +356,6 @@ function parseLaidOut(key: string, bytes: Uint8Array): Record<string, unknown> |
     at = nl + 1;
     if (last) break;
   }
-  const data = parseJson(key, joinBytes([buf.subarray(0, open), PACKAGES_EMPTY, buf.subarray(at + 1)]));
-  const family = data.family as Family;
-  if (!DETAIL_FIELDS.includes(family)) return undefined;
   const marker = detailMarker(family);
   // The heads as one JSON array: `[` head `,` head … `]`, each head its line up to the marker, closed.
   // (Its size from the scan: memory written for the first time costs page faults, ~3 ms a MB here.)
@@ -296,24 +388,127 @@ function parseLaidOut(key: string, bytes: Uint8Array): Record<string, unknown> |
     recordBytes.set(r, bytes.subarray(lines[3 * i]!, lines[3 * i + 1]!));
     Object.defineProperty(r, family, property);
   }
-  data.packages = records;
+  return { records: records as Record<string, unknown>[], close: at };
+}
+
+/**
+ * A schema 1 state whose records {@link laidOutRecords} reads (as versions before chunks wrote them:
+ * `"packages":[` and a newline, one record a line): the document but its package lines parsed as JSON,
+ * then the records. Undefined for anything else.
+ */
+function parseLaidOut(key: string, bytes: Uint8Array): Record<string, unknown> | undefined {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const open = buf.indexOf(PACKAGES_OPEN);
+  if (open < 0) return undefined;
+  // The family, from the text before the records (`{"schema":…,"family":"deb",…`), to know the marker.
+  const family = /"family":"(deb|rpm|archlinux|alpine)"/.exec(buf.toString("latin1", 0, open))?.[1] as
+    | Family
+    | undefined;
+  if (family === undefined) return undefined;
+  const laid = laidOutRecords(bytes, open + PACKAGES_OPEN.length, family);
+  if (laid === undefined) return undefined;
+  const data = parseJson(
+    key,
+    joinBytes([buf.subarray(0, open), PACKAGES_EMPTY, buf.subarray(laid.close + 1)]),
+  );
+  if (data.family !== family) return undefined;
+  data.packages = laid.records;
   return data;
 }
 
 /**
- * Parses and checks a state document (schema, root, the fields the engine relies on). A
- * `packyard-state/2` state as this version writes it is read without parsing its records' index fields
- * (see {@link parseLaidOut}): those are checked when first read.
+ * The records of a chunk (a JSON array, one record a line as {@link layoutChunks} writes it; any other
+ * JSON array of records is read and checked whole).
  */
-export function parseState(key: string, bytes: Uint8Array, root?: string): RootState {
+function parseChunk(key: string, bytes: Uint8Array, family: Family): unknown[] {
+  if (bytes[0] === 0x5b && bytes[1] === 0x0a) {
+    const laid = laidOutRecords(bytes, 2, family);
+    if (laid !== undefined && bytes.subarray(laid.close + 1).every((b) => b === 0x0a)) return laid.records;
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(utf8Text(bytes));
+  } catch (e) {
+    corrupt(key, "a JSON array of package records", "text that does not parse", e);
+  }
+  if (!Array.isArray(data)) corrupt(key, "a JSON array of package records", data);
+  for (const [i, p] of data.entries()) if (isObject(p)) checkDetail(family, `${key}[${i}]`, p[family]);
+  return data;
+}
+
+/** A state document parsed, before its records are read from its chunks ({@link completeState}). */
+interface StateDocument {
+  key: string;
+  data: Record<string, unknown>;
+  /** Schema 2: the chunks it lists (checked). */
+  chunks?: StateChunk[];
+  /** Schema 1 whose records were parsed whole (their index fields checked with the rest). */
+  whole: boolean;
+}
+
+function parseStateDocument(key: string, bytes: Uint8Array, root?: string): StateDocument {
   const laidOut = parseLaidOut(key, bytes);
   const data = laidOut ?? parseJson(key, bytes);
-  if (data.schema !== STATE_SCHEMA) corrupt(key, `schema ${STATE_SCHEMA}`, data.schema);
+  if (data.schema !== STATE_SCHEMA && data.schema !== STATE_SCHEMA_V1)
+    corrupt(key, `schema ${STATE_SCHEMA} (or ${STATE_SCHEMA_V1})`, data.schema);
   if (typeof data.root !== "string") corrupt(key, "a string root", data.root);
   if (root !== undefined && data.root !== root) corrupt(key, `root ${root}`, data.root);
   if (!DETAIL_FIELDS.includes(data.family as Family))
     corrupt(key, "family deb, rpm, archlinux or alpine", data.family);
+  if (data.schema === STATE_SCHEMA_V1) return { key, data, whole: laidOut === undefined };
+  const prefix = chunksPrefix(data.root);
+  const chunks = data.chunks;
+  if (!Array.isArray(chunks) || data.packages !== undefined)
+    corrupt(key, "a list of chunks (and no packages)", chunks);
+  for (const [i, c] of chunks.entries()) {
+    if (
+      !isObject(c) ||
+      typeof c.key !== "string" ||
+      !c.key.startsWith(prefix) ||
+      !Number.isSafeInteger(c.size) ||
+      !Number.isSafeInteger(c.count) ||
+      (c.count as number) < 1
+    )
+      corrupt(`${key} chunks[${i}]`, `a chunk { key under ${prefix}, size, count ≥ 1 }`, c);
+  }
+  return { key, data, chunks: chunks as StateChunk[], whole: false };
+}
+
+/** The records of one of a document's chunks, from its bytes (checked against what the document lists). */
+function chunkRecordsOf(doc: StateDocument, chunk: StateChunk, bytes: Uint8Array): unknown[] {
+  if (bytes.length !== chunk.size)
+    corrupt(chunk.key, `${chunk.size} bytes, as ${doc.key} lists it`, `${bytes.length} bytes`);
+  const got = parseChunk(chunk.key, bytes, doc.data.family as Family);
+  if (got.length !== chunk.count)
+    corrupt(chunk.key, `${chunk.count} records, as ${doc.key} lists it`, `${got.length} records`);
+  if (isObject(got[0]))
+    chunkByFirst.set(got[0], { chunk, root: doc.data.root as string, records: got as object[] });
+  return got;
+}
+
+/**
+ * The state of a parsed document: its records those of its chunks (schema 2; a chunk `chunkRecords` has
+ * not is damage, or, with `partial`, left out), then checked (schema, root, the fields the engine relies on).
+ */
+function completeState(
+  doc: StateDocument,
+  chunkRecords: (chunk: StateChunk) => readonly unknown[] | undefined,
+  partial: boolean,
+): RootState {
+  const { key, data } = doc;
   const family = data.family as Family;
+  if (doc.chunks !== undefined) {
+    const records: unknown[] = [];
+    for (const chunk of doc.chunks) {
+      const got = chunkRecords(chunk);
+      if (got === undefined) {
+        if (partial) continue;
+        corrupt(chunk.key, `the chunk of records ${key} lists`, "no such object");
+      }
+      for (const r of got) records.push(r);
+    }
+    data.packages = records;
+  }
   if (typeof data.generation !== "number" || !Number.isInteger(data.generation) || data.generation < 1)
     corrupt(key, "a positive integer generation", data.generation);
   if (typeof data.date !== "string" || Number.isNaN(Date.parse(data.date)))
@@ -335,16 +530,18 @@ export function parseState(key: string, bytes: Uint8Array, root?: string): RootS
       typeof p.key !== "string" ||
       typeof p.size !== "number" ||
       !isObject(p.digests) ||
+      typeof p.digests.sha256 !== "string" ||
+      !SHA256_HEX.test(p.digests.sha256) ||
       typeof p.identity !== "string"
     ) {
       corrupt(
         `${key} packages[${i}]`,
-        "a package record { name, version, arch, key, size, digests, identity }",
+        "a package record { name, version, arch, key, size, digests { sha256, … }, identity }",
         p,
       );
     }
     // Read lazily: checked when first read.
-    if (laidOut === undefined) checkDetail(family, `${key} packages[${i}]`, p[family]);
+    if (doc.whole) checkDetail(family, `${key} packages[${i}]`, p[family]);
     if (family === "archlinux") {
       const sig = p.signature;
       if (!isObject(sig) || typeof sig.key !== "string" || typeof sig.base64 !== "string")
@@ -352,6 +549,55 @@ export function parseState(key: string, bytes: Uint8Array, root?: string): RootS
     }
   }
   return data as unknown as RootState;
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/**
+ * Parses and checks a state document (schema, root, the fields the engine relies on). Records are read
+ * without parsing their index fields where they are laid out as this version writes them (see
+ * {@link laidOutRecords}): those are checked when first read. A schema 2 state's records come from its
+ * chunks, which `chunkBytes` gives by chunk (see {@link readState}); a schema 1 state holds its own.
+ */
+export function parseState(
+  key: string,
+  bytes: Uint8Array,
+  root?: string,
+  chunkBytes: (chunk: StateChunk) => Uint8Array | undefined = () => undefined,
+): RootState {
+  const doc = parseStateDocument(key, bytes, root);
+  return completeState(
+    doc,
+    (c) => {
+      const chunk = chunkBytes(c);
+      return chunk === undefined ? undefined : chunkRecordsOf(doc, c, chunk);
+    },
+    false,
+  );
+}
+
+/**
+ * Reads the state stored under `key` with its chunks (a few at a time); undefined when there is no such
+ * object. A missing chunk is damage (CORRUPT_STATE), or, with `partial` (a state a publish abandoned,
+ * which may have stopped before writing its chunks), leaves its records out; the chunks it lists are in
+ * `chunks` either way.
+ */
+export async function readState(
+  storage: Storage,
+  key: string,
+  root: string,
+  partial = false,
+): Promise<RootState | undefined> {
+  const bytes = await readObject(storage, key);
+  if (bytes === undefined) return undefined;
+  const doc = parseStateDocument(key, bytes, root);
+  // Each chunk parsed as it arrives, while the others are read.
+  const parsed = new Map<string, unknown[]>();
+  await mapLimited(doc.chunks ?? [], CHUNK_READ_CONCURRENCY, async (c) => {
+    const chunk = await readObject(storage, c.key);
+    if (chunk !== undefined) parsed.set(c.key, chunkRecordsOf(doc, c, chunk));
+  });
+  return completeState(doc, (c) => parsed.get(c.key), partial);
 }
 
 function parsePointer(key: string, bytes: Uint8Array): Pointer {
@@ -405,9 +651,8 @@ export async function loadRoot(storage: Storage, root: string): Promise<LoadedRo
   }
   chosen ??= pointer?.state;
   if (chosen === undefined) return undefined;
-  const bytes = await readObject(storage, chosen);
-  if (bytes === undefined) corrupt(chosen, "the state the pointer names", "no such object");
-  const state = parseState(chosen, bytes, root);
+  const state = await readState(storage, chosen, root);
+  if (state === undefined) corrupt(chosen, "the state the pointer names", "no such object");
   const abandoned = states.filter((e) => e.generation > state.generation).map((e) => e.key);
   const maxGeneration = Math.max(state.generation, ...states.map((e) => e.generation));
   let stale = pointer?.state !== chosen || live !== state.top.sha256 || abandoned.length > 0;

@@ -8,18 +8,36 @@
  * (`.packyard/roots/<root>.json`) names the current one. After a crash the state whose recorded hash
  * matches the live top file wins, so the next publish continues from what clients see.
  *
- * Schema `packyard-state/1`: JSON, compact since issue 18 (earlier versions wrote it two-space indented,
- * which reads the same), one package record a line, each record's index fields (its `deb`, `rpm`,
- * `archlinux` or `alpine` object) last and after a TAB — JSON whitespace, which compact JSON holds nowhere
- * else — so a reader can take a record's other fields without parsing its index fields, which only the
- * index pieces being made need (state-io.ts). Times are ISO-8601 UTC strings.
+ * Schema `packyard-state/2` (written since issue 18): compact JSON whose package records are stored apart,
+ * in content-addressed chunk files of a few hundred records (`.packyard/chunks/<root>/<sha256>.json`, cut
+ * by the records' own digests, so one package more or less changes one chunk) that the state lists in
+ * `chunks`; a publish writes only the chunks that changed and the states that follow share the rest. A
+ * chunk is a JSON array with one record a line, each record's index fields (its `deb`, `rpm`, `archlinux`
+ * or `alpine` object) last and after a TAB — JSON whitespace, which compact JSON holds nowhere else — so a
+ * reader can take a record's other fields without parsing its index fields, which only the index pieces
+ * being made need (state-io.ts). Schema `packyard-state/1` (earlier versions) held the records in the
+ * state itself, as its `packages` array laid out the same way (or two-space indented, before that): still
+ * read, and written as schema 2 at the root's next commit. Times are ISO-8601 UTC strings.
  */
 import type { ApkIndexInfo } from "../apkindex/types.ts";
 import type { GzipPieceTable } from "../gzip.ts";
 import type { PacmanIndexInfo } from "../pacman/types.ts";
 
-/** The schema id this version writes and reads. */
-export const STATE_SCHEMA = "packyard-state/1";
+/** The schema id this version writes (and reads). */
+export const STATE_SCHEMA = "packyard-state/2";
+
+/** The schema id of earlier versions' states (records inline), which this version reads too. */
+export const STATE_SCHEMA_V1 = "packyard-state/1";
+
+/** A chunk of a state's package records, as the state lists it (in the records' order). */
+export interface StateChunk {
+  /** Storage key (`.packyard/chunks/<root>/<sha256 of its bytes>.json`). */
+  key: string;
+  /** Its size in bytes. */
+  size: number;
+  /** How many records it holds. */
+  count: number;
+}
 
 /** Repository families: one folder each under the repository root. */
 export type Family = "deb" | "rpm" | "archlinux" | "alpine";
@@ -268,7 +286,7 @@ export interface ApkKeyRecord {
 
 /** The state document of one root. */
 export interface RootState {
-  schema: typeof STATE_SCHEMA;
+  schema: typeof STATE_SCHEMA | typeof STATE_SCHEMA_V1;
   family: Family;
   /** The root's id, also its path under `.packyard/roots/` and `.packyard/states/`: `deb/stable`. */
   root: string;
@@ -282,6 +300,12 @@ export interface RootState {
   alpine?: AlpineSettings;
   /** Packages, sorted by name, version, arch, component. */
   packages: PackageRecord[];
+  /**
+   * Where `packages` is stored (schema 2): set on a state read from storage and on a state being committed
+   * once its records are laid out; `packages` is what counts (a state is written with the chunks of its
+   * `packages`, whatever this says).
+   */
+  chunks?: StateChunk[];
   /** Index files the top file lists. */
   indexes: IndexFileRecord[];
   /** Blobs to delete once due. */

@@ -112,7 +112,7 @@ export function testSettings(overrides: Partial<AptSettings> = {}): AptSettings 
 /** A state holding `packages` with `settings`. */
 export function testState(settings: AptSettings, packages: readonly TestPackage[]): RootState {
   return {
-    schema: "packyard-state/1",
+    schema: "packyard-state/2",
     family: "deb",
     root: `deb/${settings.suite}`,
     generation: 1,

@@ -64,6 +64,7 @@ function kindOf(key: string, deleted: ReadonlySet<string>): string {
   const kinds: [string, RegExp][] = [
     ["the lock", /^\.packyard\/lock\//],
     ["a state", /^\.packyard\/states\//],
+    ["a chunk of records", /^\.packyard\/chunks\//],
     ["a pointer", /^\.packyard\/roots\//],
     ["a deb", /^deb\/pool\/.+\.deb$/],
     ["a by-hash copy", /^deb\/dists\/.+\/by-hash\/SHA256\/[0-9a-f]{64}$/],
@@ -117,6 +118,8 @@ async function probe(driver: CrashDriver): Promise<{ log: string[]; deleted: Set
       "a Release.gpg",
       "a by-hash copy",
       "a by-hash copy, deleted",
+      "a chunk of records",
+      "a chunk of records, deleted",
       "a deb",
       "a metadata file",
       "a metadata file, deleted",

@@ -51,12 +51,13 @@ const verifyOptions = () => ({
   apkKeys: [{ name: APK_KEY, pem: apkSigner.publicKeyPem() }],
 });
 
-/** The root a key belongs to (its files, its state folder, its pointer), or undefined. */
+/** The root a key belongs to (its files, its state and chunk folders, its pointer), or undefined. */
 function rootOfKey(key: string, roots: readonly string[]): string | undefined {
   return roots.find(
     (r) =>
       key.startsWith(`${r}/`) ||
       key.startsWith(`.packyard/states/${r}/`) ||
+      key.startsWith(`.packyard/chunks/${r}/`) ||
       key === `.packyard/roots/${r}.json`,
   );
 }

@@ -87,6 +87,8 @@ for (const arch of ["amd64", "all"] as const) {
     const written = writes.map((w) => w.key.replace(/[0-9a-f]{64}/g, "<sha256>"));
     const expected = [
       ".packyard/states/deb/stable/0000000002.<sha256>.<sha256>.json",
+      // The one chunk of records that changed (the others are shared with the previous state).
+      ".packyard/chunks/deb/stable/<sha256>.json",
       `deb/pool/main/n/newcomer/newcomer_2.0-1_${arch}.deb`,
       ...affected.flatMap((a) => [
         `deb/dists/stable/main/binary-${a}/by-hash/SHA256/<sha256>`,

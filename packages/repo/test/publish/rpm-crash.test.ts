@@ -45,6 +45,7 @@ function kindOf(key: string, deleted: ReadonlySet<string>): string {
   const kinds: [string, RegExp][] = [
     ["the lock", /^\.packyard\/lock\//],
     ["a state", /^\.packyard\/states\/rpm\//],
+    ["a chunk of records", /^\.packyard\/chunks\/rpm\//],
     ["a pool file", /^rpm\/pool\/.+\.rpm$/],
     ["a metadata file", /^rpm\/el\/9\/[^/]+\/repodata\/[0-9a-f]{64}-(primary|filelists|other)\.xml\.gz$/],
     ["a repomd.xml", /\/repodata\/repomd\.xml$/],
@@ -70,6 +71,8 @@ async function probe(driver: CrashDriver): Promise<{ log: string[]; kinds: strin
   assert.deepEqual(
     [...new Set(kinds)].sort(),
     [
+      "a chunk of records",
+      "a chunk of records, deleted",
       "a metadata file",
       "a metadata file, deleted",
       "a pointer",

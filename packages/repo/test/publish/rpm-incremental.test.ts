@@ -124,6 +124,8 @@ for (const arch of ["x86_64", "noarch"] as const) {
     // Started in this order (the blobs after the states run a few at a time).
     assert.deepEqual(written, [
       ...affected.map((a) => `.packyard/states/rpm/el/9/${a}/0000000002.<sha256>.<sha256>.json`),
+      // Each root's one chunk of records that changed.
+      ...affected.map((a) => `.packyard/chunks/rpm/el/9/${a}/<sha256>.json`),
       ...affected.flatMap((a, i) => [
         ...(i === 0 ? [`rpm/pool/n/newcomer/newcomer-2.0-1.${arch}.rpm`] : []),
         `${dir(a)}/<sha256>-primary.xml.gz`,

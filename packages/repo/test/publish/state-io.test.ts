@@ -1,15 +1,26 @@
-// The stored state's bytes (issue 18): compact JSON with one package record a line, its index fields last
-// after the line's one TAB; records carried over from the state read copied as they were, their index fields
-// parsed only when read; states written by earlier versions (two-space indented, or compact without the
-// TAB) read as before and written in the current form at their next commit.
+// The stored state's bytes (issue 18): a compact JSON document listing its package records' chunks,
+// content-addressed chunk files (JSON arrays, one record a line, its index fields last after the line's one
+// TAB) cut by the records' digests so one package more or less changes one chunk; records carried over from
+// the state read copied as they were (whole chunks not even encoded), their index fields parsed only when
+// read; states written by earlier versions (schema 1: records inline, two-space indented, or compact with
+// or without the TAB) read as before and written in the current form at their next commit.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { encodeState, parseState, stateBytes } from "../../src/publish/state-io.ts";
+import {
+  encodeState,
+  layoutChunks,
+  parseState,
+  readState,
+  recordBytesOf,
+  stateBytes,
+} from "../../src/publish/state-io.ts";
 import { isRepoError } from "../../src/errors.ts";
-import type { RootState, RpmIndexInfo } from "../../src/publish/state.ts";
+import type { PackageRecord, RootState, RpmIndexInfo } from "../../src/publish/state.ts";
+import { memoryStorage } from "../../src/storage/memory.ts";
 import { testPackage, testSettings, testState } from "../apt/support.ts";
 
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 
 function sample(): RootState {
   const packages = [
@@ -28,31 +39,84 @@ function sample(): RootState {
 }
 
 /** The state as a fresh object tree: no record read from stored bytes. */
-const fresh = (s: RootState): RootState => JSON.parse(JSON.stringify(s)) as RootState;
+const fresh = (s: RootState): RootState => {
+  const { chunks: _, ...rest } = s;
+  return JSON.parse(JSON.stringify(rest)) as RootState;
+};
 
 /** A line as JSON.stringify spells the record: the TAB before its index fields taken out. */
 const untabbed = (line: string): string => line.replace(/:\t/, ":");
 
-test("a state is compact JSON, one package record a line with its index fields after its one TAB, and reads back equal", () => {
+/** A state as stored: its document and chunks. */
+interface Stored {
+  key: string;
+  bytes: Uint8Array;
+  chunks: Map<string, Uint8Array>;
+}
+
+function store(state: RootState): Stored {
+  const { key, bytes, layout } = encodeState(state);
+  return { key, bytes, chunks: new Map(layout.writes.map((w) => [w.chunk.key, w.bytes])) };
+}
+
+/** Reads a stored state back (its chunks from `stored`, or from `chunks`). */
+function read(stored: Stored, root: string, chunks = stored.chunks): RootState {
+  return parseState(stored.key, stored.bytes, root, (c) => chunks.get(c.key));
+}
+
+/** The text of a state's only chunk. */
+function onlyChunk(stored: Stored): string {
+  assert.equal(stored.chunks.size, 1);
+  return decoder.decode([...stored.chunks.values()][0]);
+}
+
+/** A state as versions before chunks wrote it (schema 1): its records inline, one a line, as given. */
+function v1Bytes(
+  state: RootState,
+  lines = state.packages.map((p) => decoder.decode(recordBytesOf(p))),
+): Uint8Array {
+  const parts: string[] = [];
+  for (const [field, value] of Object.entries(state)) {
+    if (value === undefined || field === "chunks") continue;
+    if (field === "schema") parts.push('"schema":"packyard-state/1"');
+    else if (field === "packages") parts.push(`"packages":[\n${lines.join(",\n")}\n]`);
+    else parts.push(`${JSON.stringify(field)}:${JSON.stringify(value)}`);
+  }
+  return encoder.encode(`{${parts.join(",")}}\n`);
+}
+
+/** What a schema 1 state reads as: the same, as schema 1. */
+const asV1 = (s: RootState): RootState => ({ ...fresh(s), schema: "packyard-state/1" });
+
+test("a state is a compact JSON document listing chunks, each a JSON array of one record a line with its index fields after its one TAB, and reads back equal", () => {
   const state = sample();
-  const bytes = stateBytes(state);
-  const text = decoder.decode(bytes);
-  assert.deepEqual(JSON.parse(text), JSON.parse(JSON.stringify(state)));
+  const stored = store(state);
+  const doc = decoder.decode(stored.bytes);
+  const { packages, ...rest } = JSON.parse(JSON.stringify(state)) as RootState;
+  const chunks = [...stored.chunks].map(([key, bytes]) => ({ key, size: bytes.length, count: 3 }));
+  // The document: JSON.stringify's text, schema 2, `chunks` in the place of `packages`, and a newline.
+  assert.equal(
+    doc,
+    `${JSON.stringify({ ...rest, schema: "packyard-state/2" }).replace(',"indexes"', `,"chunks":${JSON.stringify(chunks)},"indexes"`)}\n`,
+  );
+  assert.match(chunks[0]!.key, /^\.packyard\/chunks\/deb\/stable\/[0-9a-f]{64}\.json$/);
+  const text = onlyChunk(stored);
+  assert.deepEqual(JSON.parse(text), packages);
   const lines = text.split("\n");
-  // `{…"packages":[`, one line per record, `],…}`, and the final newline.
+  // `[`, one line per record, `]`, and the final newline.
   assert.equal(lines.length, state.packages.length + 3);
+  assert.equal(lines[0], "[");
+  assert.equal(lines.at(-2), "]");
   for (const [i, p] of state.packages.entries()) {
     const line = lines[i + 1]!;
     assert.equal(line.split("\t").length, 2, "one TAB a line");
     assert.ok(line.includes(',"deb":\t{"control":'), "the TAB opens the index fields");
     assert.equal(untabbed(line), JSON.stringify(p) + (i < state.packages.length - 1 ? "," : ""));
   }
-  assert.ok(lines[0]!.startsWith('{"schema":"packyard-state/1",') && lines[0]!.endsWith('"packages":['));
-  assert.ok(lines.at(-2)!.startsWith('],"indexes":[]') && lines.at(-1) === "");
-  // Outside the records, no whitespace: the text is JSON.stringify's but for the newlines and TABs.
-  assert.equal(text.replaceAll("\n", "").replaceAll("\t", ""), `${JSON.stringify(state)}`);
-  const parsed = parseState("k", bytes, state.root);
-  assert.deepEqual(parsed, JSON.parse(JSON.stringify(state)));
+  const parsed = read(stored, state.root);
+  assert.deepEqual(parsed.chunks, chunks);
+  assert.deepEqual(fresh(parsed), fresh(state));
+  assert.equal(parsed.schema, "packyard-state/2");
 });
 
 test("a record's index fields are written last, whatever their place in the record", () => {
@@ -62,51 +126,52 @@ test("a record's index fields are written last, whatever their place in the reco
   // deb first, then the other fields: written after them.
   const reordered = { deb: deb!, ...head, signedBy: "07962191B2826E8F1D471B0F4D5503A21837F8FD" };
   state.packages = [reordered, ...rest];
-  const line = decoder.decode(stateBytes(state)).split("\n")[1]!;
+  const stored = store(state);
+  const line = onlyChunk(stored).split("\n")[1]!;
   assert.ok(line.endsWith(`,"deb":\t${JSON.stringify(deb)}},`), line);
   assert.ok(line.startsWith('{"name":"hello",'), line);
   assert.deepEqual(JSON.parse(line.slice(0, -1)), reordered);
-  const read = parseState("k", stateBytes(state), state.root);
-  assert.deepEqual(read.packages[0], reordered);
+  assert.deepEqual(read(stored, state.root).packages[0], reordered);
 });
 
 test("a state read leaves each record's index fields unparsed until read; unread, they are written back as they were", () => {
   const state = sample();
   const first = encodeState(state);
-  const read = parseState(first.key, first.bytes, state.root);
-  for (const p of read.packages)
+  const stored = store(state);
+  const again = read(stored, state.root);
+  for (const p of again.packages)
     assert.equal(
       typeof Object.getOwnPropertyDescriptor(p, "deb")?.get,
       "function",
       `${p.name}: not parsed yet`,
     );
-  assert.deepEqual(encodeState(read), first);
+  assert.deepEqual(encodeState(again), first);
   // Read: the stanza as written, from then on an ordinary value (parsed once).
-  const deb = read.packages[1]!.deb;
+  const deb = again.packages[1]!.deb;
   assert.deepEqual(deb, state.packages[1]!.deb);
-  assert.equal(Object.getOwnPropertyDescriptor(read.packages[1]!, "deb")?.value, deb);
-  assert.equal(read.packages[1]!.deb, deb);
-  assert.deepEqual(encodeState(read), first);
-  assert.deepEqual(read, fresh(state));
+  assert.equal(Object.getOwnPropertyDescriptor(again.packages[1]!, "deb")?.value, deb);
+  assert.equal(again.packages[1]!.deb, deb);
+  assert.deepEqual(encodeState(again), first);
+  assert.deepEqual(fresh(again), fresh(state));
 });
 
 test("assigning a read record's index fields replaces them, and the record is written as it now is", () => {
   const state = sample();
-  const read = parseState("k", stateBytes(state), state.root);
-  const changed = read.packages[2]!;
+  const again = read(store(state), state.root);
+  const changed = again.packages[2]!;
   changed.deb = { control: "Package: zed\nVersion: 2\n" };
   assert.equal(changed.deb.control, "Package: zed\nVersion: 2\n");
-  const written = decoder.decode(stateBytes(read));
+  const written = onlyChunk(store(again));
   assert.ok(written.includes('"deb":\t{"control":"Package: zed\\nVersion: 2\\n"}}'), written);
   const expected = fresh(state);
   expected.packages[2]!.deb = { control: "Package: zed\nVersion: 2\n" };
-  assert.deepEqual(stateBytes(read), stateBytes(expected));
+  assert.deepEqual(store(again), store(expected));
 });
 
 /** An RPM-MD root's state holding one record whose index fields are `rpm`. */
 function rpmState(rpm: unknown): RootState {
   return {
-    schema: "packyard-state/1",
+    schema: "packyard-state/2",
     family: "rpm",
     root: "rpm/el/9/x86_64",
     generation: 1,
@@ -119,7 +184,7 @@ function rpmState(rpm: unknown): RootState {
         arch: "x86_64",
         key: "rpm/pool/h/hello/hello-1.0-1.x86_64.rpm",
         size: 1,
-        digests: { md5: "a", sha1: "b", sha256: "c", sha512: "d" },
+        digests: { md5: "a", sha1: "b", sha256: "c".repeat(64), sha512: "d" },
         identity: "c",
         added: "2026-12-06T02:03:04.000Z",
         rpm: rpm as RpmIndexInfo,
@@ -131,110 +196,278 @@ function rpmState(rpm: unknown): RootState {
   };
 }
 
+/** `stored` with its only chunk's text changed by `edit` (under the same key). */
+function editChunk(stored: Stored, edit: (text: string) => string): Stored {
+  const [[key, bytes]] = [...stored.chunks] as [[string, Uint8Array]];
+  const changed = encoder.encode(edit(decoder.decode(bytes)));
+  const doc = decoder.decode(stored.bytes).replace(`"size":${bytes.length}`, `"size":${changed.length}`);
+  return { key: stored.key, bytes: encoder.encode(doc), chunks: new Map([[key, changed]]) };
+}
+
 test("index fields that lack what the engine reads, or do not parse, are CORRUPT_STATE when first read, naming the record", () => {
-  const bad = stateBytes(rpmState({ deps: 1, files: [], changelog: [] }));
-  const read = parseState("k", bad, "rpm/el/9/x86_64");
+  const root = "rpm/el/9/x86_64";
+  const bad = store(rpmState({ deps: 1, files: [], changelog: [] }));
+  const again = read(bad, root);
   assert.throws(
-    () => read.packages[0]!.rpm,
+    () => again.packages[0]!.rpm,
     (e: unknown) =>
       isRepoError(e) &&
       e.code === "CORRUPT_STATE" &&
       e.message.includes("hello 1.0-1 x86_64") &&
       e.message.includes("{ deps, files, changelog, ... }"),
   );
-  // Without the TAB (as earlier versions wrote records), the state is checked whole when read.
-  const untabbedBad = new TextEncoder().encode(decoder.decode(bad).replace("\t", ""));
-  assert.throws(() => parseState("k", untabbedBad, "rpm/el/9/x86_64"), { code: "CORRUPT_STATE" });
+  // Without the TAB (as earlier versions wrote records), the chunk is checked whole when read, and so is
+  // a schema 1 state.
+  assert.throws(
+    () =>
+      read(
+        editChunk(bad, (t) => t.replace("\t", "")),
+        root,
+      ),
+    { code: "CORRUPT_STATE" },
+  );
+  const state = rpmState({ deps: 1, files: [], changelog: [] });
+  const [line] = state.packages.map((p) => untabbed(decoder.decode(recordBytesOf(p))));
+  assert.throws(() => parseState("k", v1Bytes(state, [line!]), root), { code: "CORRUPT_STATE" });
   // Index fields that are not JSON: read, and CORRUPT_STATE once they are.
-  const good = decoder.decode(stateBytes(rpmState({ deps: {}, files: [], changelog: [] })));
-  const broken = new TextEncoder().encode(good.replace('"files":[]', '"files":]'));
-  const read2 = parseState("k", broken, "rpm/el/9/x86_64");
+  const good = store(rpmState({ deps: {}, files: [], changelog: [] }));
+  const read2 = read(
+    editChunk(good, (t) => t.replace('"files":[]', '"files":]')),
+    root,
+  );
   assert.equal(read2.packages[0]!.name, "hello");
   assert.throws(
     () => read2.packages[0]!.rpm,
     (e: unknown) =>
       isRepoError(e) && e.code === "CORRUPT_STATE" && e.message.includes("index fields as JSON"),
   );
-  assert.deepEqual(parseState("k", new TextEncoder().encode(good), "rpm/el/9/x86_64").packages[0]!.rpm, {
-    deps: {},
-    files: [],
-    changelog: [],
-  });
+  assert.deepEqual(read(good, root).packages[0]!.rpm, { deps: {}, files: [], changelog: [] });
 });
 
-test("an empty package list and absent fields are written as JSON.stringify writes them", () => {
+test("an empty package list is no chunk; absent fields are left out as JSON.stringify leaves them", () => {
   const state = testState(testSettings(), []);
   (state as unknown as Record<string, unknown>).retired = undefined;
-  assert.equal(decoder.decode(stateBytes(state)), `${JSON.stringify(state)}\n`);
+  const stored = store(state);
+  assert.equal(stored.chunks.size, 0);
+  const { packages: _, ...rest } = state;
+  assert.equal(
+    decoder.decode(stored.bytes),
+    `${JSON.stringify(rest).replace(',"indexes"', ',"chunks":[],"indexes"')}\n`,
+  );
+  assert.deepEqual(read(stored, state.root).packages, []);
 });
 
 test("records carried over from a read state are copied; new and changed ones encoded; same bytes either way", () => {
   const state = sample();
-  const first = encodeState(state);
-  const read = parseState(first.key, first.bytes, state.root);
+  const first = store(state);
+  const again = read(first, state.root);
   // Written again unchanged: the same bytes and key.
-  assert.deepEqual(encodeState(read), first);
+  assert.deepEqual(store(again), first);
   // One record added, one replaced by a changed copy, one carried over: the bytes are those of a state
   // built from scratch (no record read from storage).
   const added = testPackage({ name: "new", version: "1", arch: "amd64", paths: ["usr/bin/new"] }).record;
-  const changed = { ...read.packages[1]!, size: read.packages[1]!.size + 1 };
+  const changed = { ...again.packages[1]!, size: again.packages[1]!.size + 1 };
   const next: RootState = {
-    ...read,
+    ...again,
     generation: 2,
-    packages: [read.packages[0]!, changed, read.packages[2]!, added],
+    packages: [again.packages[0]!, changed, again.packages[2]!, added],
   };
-  const encoded = encodeState(next);
-  assert.deepEqual(encoded, encodeState(fresh(next)));
-  assert.ok(decoder.decode(encoded.bytes).includes(`"size":${changed.size}`));
+  const encoded = store(next);
+  assert.deepEqual(encoded, store(fresh(next)));
+  assert.ok(onlyChunk(encoded).includes(`"size":${changed.size}`));
 });
 
-test("a state written two-space indented by an earlier version reads the same and is written compact", () => {
+/** `n` records in name order, their digests those of distinct bytes. */
+function manyRecords(n: number, prefix = "p"): PackageRecord[] {
+  return Array.from(
+    { length: n },
+    (_, i) =>
+      testPackage({ name: `${prefix}${String(i).padStart(5, "0")}`, version: "1.0-1", arch: "amd64" }).record,
+  ).sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+test("chunks are cut by the records alone: one record more or less changes one chunk (two where it moves a cut), the rest are kept unencoded", () => {
+  const root = "deb/stable";
+  const state = testState(testSettings(), []);
+  state.packages = manyRecords(2000);
+  const first = store(state);
+  const chunks = JSON.parse(decoder.decode(first.bytes)).chunks as { key: string; count: number }[];
+  // 64 records at least, 2,048 at most, a few hundred on average.
+  assert.ok(chunks.length >= 3 && chunks.length <= 31, `${chunks.length} chunks`);
+  assert.equal(
+    chunks.reduce((n, c) => n + c.count, 0),
+    2000,
+  );
+  assert.ok(chunks.slice(0, -1).every((c) => c.count >= 64 && c.count <= 2048));
+  const loaded = read(first, root);
+  const held = new Set(chunks.map((c) => c.key));
+  // Unchanged: every chunk kept, nothing encoded or written.
+  const same = layoutChunks(root, loaded.packages, held);
+  assert.deepEqual(
+    same.chunks.map((c) => c.key),
+    chunks.map((c) => c.key),
+  );
+  assert.deepEqual(
+    same.writes.map((w) => w.chunk.key),
+    [],
+  );
+  for (const at of [0, 1000, 1999]) {
+    // One record added (in name order), one removed.
+    const extra = manyRecords(1, `p0${String(at).padStart(4, "0")}x`)[0]!;
+    const added = [...loaded.packages.slice(0, at + 1), extra, ...loaded.packages.slice(at + 1)];
+    const removed = loaded.packages.filter((_, i) => i !== at);
+    for (const packages of [added, removed]) {
+      const next = layoutChunks(root, packages, held);
+      assert.ok(next.writes.length >= 1 && next.writes.length <= 2, `${next.writes.length} chunks written`);
+      const kept = next.chunks.filter((c) => held.has(c.key));
+      assert.ok(kept.length >= chunks.length - 2, `${kept.length} of ${chunks.length} kept`);
+      // The same chunks as a layout of fresh records, which encodes them all.
+      const all = layoutChunks(
+        root,
+        packages.map((p) => JSON.parse(JSON.stringify(p)) as PackageRecord),
+      );
+      assert.deepEqual(
+        next.chunks.map((c) => c.key),
+        all.chunks.map((c) => c.key),
+      );
+      assert.equal(all.writes.length, all.chunks.length);
+    }
+  }
+  // Kept means not encoded again: a record changed in place (which the engine never does) goes unseen
+  // while its chunk is held, and is written once it is not.
+  const inPlace = read(first, root);
+  inPlace.packages[5]!.deb = { control: "Package: changed\n" };
+  assert.deepEqual(
+    layoutChunks(root, inPlace.packages, held).writes.map((w) => w.chunk.key),
+    [],
+  );
+  const unheld = layoutChunks(root, inPlace.packages);
+  assert.notEqual(unheld.chunks[0]!.key, chunks[0]!.key);
+  assert.deepEqual(
+    unheld.chunks.slice(1).map((c) => c.key),
+    chunks.slice(1).map((c) => c.key),
+  );
+  // A chunk not held (the previous state does not list it) is written again, though read from storage.
+  const partly = layoutChunks(root, loaded.packages, new Set(chunks.slice(1).map((c) => c.key)));
+  assert.deepEqual(
+    partly.writes.map((w) => w.chunk.key),
+    [chunks[0]!.key],
+  );
+  assert.deepEqual(partly.writes[0]!.bytes, first.chunks.get(chunks[0]!.key));
+});
+
+test("a chunk missing, of another size or record count, or not a list of records is CORRUPT_STATE naming the chunk; readState reads a state with its chunks, partial ones without the missing", async () => {
+  const state = testState(testSettings(), []);
+  state.packages = manyRecords(600);
+  const stored = store(state);
+  const [firstKey, secondKey] = [...stored.chunks.keys()];
+  assert.ok(secondKey !== undefined, "several chunks");
+  const without = new Map(stored.chunks);
+  without.delete(secondKey);
+  const named = (key: string) => (e: unknown) =>
+    isRepoError(e) && e.code === "CORRUPT_STATE" && e.message.startsWith(`${key}: `);
+  assert.throws(() => read(stored, state.root, without), named(secondKey));
+  const shorter = new Map(stored.chunks);
+  shorter.set(firstKey!, stored.chunks.get(firstKey!)!.subarray(0, -1));
+  assert.throws(() => read(stored, state.root, shorter), named(firstKey!));
+  // Same size, one record fewer: a record's line blanked out with spaces.
+  const text = decoder.decode(stored.chunks.get(firstKey!));
+  const lines = text.split("\n");
+  const fewer = `${lines[0]}\n${" ".repeat(lines[1]!.length)}${lines.slice(2).join("\n")}`;
+  assert.equal(encoder.encode(fewer).length + 1, stored.chunks.get(firstKey!)!.length);
+  const counted = new Map(stored.chunks);
+  counted.set(firstKey!, encoder.encode(`${fewer} `));
+  assert.throws(() => read(stored, state.root, counted), named(firstKey!));
+  const notList = new Map(stored.chunks);
+  notList.set(firstKey!, encoder.encode(`{${" ".repeat(stored.chunks.get(firstKey!)!.length - 2)}}`));
+  assert.throws(() => read(stored, state.root, notList), named(firstKey!));
+  // A document whose chunk list is not one: named by the document.
+  const odd = encoder.encode(decoder.decode(stored.bytes).replace('"chunks":[', '"chunks":[7,'));
+  assert.throws(
+    () => parseState("doc", odd, state.root, (c) => stored.chunks.get(c.key)),
+    (e: unknown) => isRepoError(e) && e.code === "CORRUPT_STATE" && e.message.startsWith("doc chunks[0]: "),
+  );
+
+  const storage = memoryStorage();
+  await storage.put(stored.key, stored.bytes);
+  for (const [key, bytes] of without) await storage.put(key, bytes);
+  await assert.rejects(readState(storage, stored.key, state.root), named(secondKey));
+  const partial = await readState(storage, stored.key, state.root, true);
+  const missing = JSON.parse(decoder.decode(stored.bytes)).chunks[1].count as number;
+  assert.equal(partial!.packages.length, 600 - missing);
+  assert.equal(partial!.chunks!.length, stored.chunks.size);
+  await storage.put(secondKey, stored.chunks.get(secondKey)!);
+  assert.deepEqual(fresh((await readState(storage, stored.key, state.root))!), fresh(state));
+  assert.equal(await readState(storage, "no/such/state.json", state.root), undefined);
+});
+
+test("a schema 1 state (records inline) reads the same, and is written as schema 2 with all its chunks", () => {
   const state = sample();
-  const old = new TextEncoder().encode(`${JSON.stringify(state, null, 2)}\n`);
-  const read = parseState("old", old, state.root);
-  assert.deepEqual(read, JSON.parse(JSON.stringify(state)));
-  const again = encodeState({ ...read, generation: 2 });
-  assert.deepEqual(again, encodeState({ ...fresh(state), generation: 2 }));
-  assert.ok(!decoder.decode(again.bytes).includes("\n  "), "no indentation left");
+  for (const bytes of [
+    // Two-space indented, as the first versions wrote it.
+    encoder.encode(`${JSON.stringify({ ...fresh(state), schema: "packyard-state/1" }, null, 2)}\n`),
+    // Compact, one record a line, with and without the TABs.
+    v1Bytes(state),
+    v1Bytes(
+      state,
+      state.packages.map((p) => untabbed(decoder.decode(recordBytesOf(p)))),
+    ),
+  ]) {
+    const old = parseState("old", bytes, state.root);
+    assert.deepEqual(old, asV1(state));
+    assert.equal(old.chunks, undefined);
+    const again = store({ ...old, generation: 2 });
+    assert.deepEqual(again, store({ ...fresh(state), generation: 2 }));
+    assert.equal(JSON.parse(decoder.decode(again.bytes)).schema, "packyard-state/2");
+  }
 });
 
 test("compact text whose lines are not one record each is read, and its records encoded afresh", () => {
   const state = sample();
   // The records as a state stores them (each with its TAB), and as earlier versions did (without).
-  const stored = decoder.decode(stateBytes(state)).split("\n");
-  const [a, b, c] = stored.slice(1, 4).map((l) => l.replace(/,$/, "")) as [string, string, string];
-  const head = stored[0]!;
-  const tail = stored.at(-2)!;
+  const [a, b, c] = state.packages.map((p) => decoder.decode(recordBytesOf(p))) as [string, string, string];
   // Two records on the first line, the third alone: the line count matches nothing.
-  const odd = new TextEncoder().encode(`${head}\n${a},${b},\n${c}\n${tail}\n`);
-  const read = parseState("odd", odd, state.root);
-  assert.deepEqual(read, JSON.parse(JSON.stringify(state)));
-  assert.deepEqual(encodeState(read), encodeState(fresh(state)));
+  const read1 = parseState("odd", v1Bytes(state, [`${a},${b}`, c]), state.root);
+  assert.deepEqual(read1, asV1(state));
+  assert.deepEqual(store(read1), store(fresh(state)));
   // Records split over lines by whitespace JSON allows: read, and encoded afresh.
-  const spread = new TextEncoder().encode(`${head}\n${a},\n${b.replace(",", ",\n")},\n${c}\n${tail}\n`);
-  const read2 = parseState("spread", spread, state.root);
-  assert.deepEqual(encodeState(read2), encodeState(fresh(state)));
+  const read2 = parseState("spread", v1Bytes(state, [a, b.replace(",", ",\n"), c]), state.root);
+  assert.deepEqual(store(read2), store(fresh(state)));
   // A line without its TAB (a record as earlier versions wrote it): every record read whole, and written
   // again with its TAB.
-  const old = new TextEncoder().encode(`${head}\n${a},\n${untabbed(b)},\n${c}\n${tail}\n`);
-  const read3 = parseState("old", old, state.root);
+  const read3 = parseState("old", v1Bytes(state, [a, untabbed(b), c]), state.root);
   for (const p of read3.packages) assert.ok("value" in Object.getOwnPropertyDescriptor(p, "deb")!);
-  assert.deepEqual(read3, JSON.parse(JSON.stringify(state)));
-  assert.deepEqual(encodeState(read3), encodeState(fresh(state)));
+  assert.deepEqual(read3, asV1(state));
+  assert.deepEqual(store(read3), store(fresh(state)));
+  // The same in a chunk.
+  const stored = store(state);
+  const spread = read(
+    editChunk(stored, (t) => t.replace(",\n{", ",{")),
+    state.root,
+  );
+  assert.deepEqual(fresh(spread), fresh(state));
+  assert.deepEqual(store(spread), stored);
 });
 
 test("a state's bytes must be UTF-8: invalid bytes are CORRUPT_STATE, U+FFFD and a byte order mark read", () => {
   const state = sample();
-  const bytes = stateBytes(state);
-  // An invalid byte (0xff) inside a string value.
+  const stored = store(state);
+  const bytes = stored.bytes;
+  // An invalid byte (0xff) inside a string value, in the document and in a chunk.
   const text = decoder.decode(bytes);
-  const at = new TextEncoder().encode(text.slice(0, text.indexOf('"stable"') + 2)).length;
+  const at = encoder.encode(text.slice(0, text.indexOf('"stable"') + 2)).length;
   const bad = bytes.slice();
   bad[at] = 0xff;
-  assert.throws(() => parseState("bad", bad, state.root), { code: "CORRUPT_STATE" });
+  assert.throws(() => read({ ...stored, bytes: bad }, state.root), { code: "CORRUPT_STATE" });
+  const [[key, chunk]] = [...stored.chunks] as [[string, Uint8Array]];
+  const badChunk = chunk.slice();
+  badChunk[chunk.indexOf(0x22) + 1] = 0xff;
+  assert.throws(() => read(stored, state.root, new Map([[key, badChunk]])), { code: "CORRUPT_STATE" });
   // U+FFFD itself is a character like any other; a leading byte order mark is not part of the text.
   const withReplacement = { ...fresh(state), apt: { ...state.apt!, origin: "Packyard \uFFFD" } };
-  assert.equal(parseState("r", stateBytes(withReplacement), state.root).apt!.origin, "Packyard \uFFFD");
+  assert.equal(read(store(withReplacement), state.root).apt!.origin, "Packyard \uFFFD");
   const bom = new Uint8Array([0xef, 0xbb, 0xbf, ...bytes]);
-  assert.deepEqual(parseState("bom", bom, state.root), parseState("plain", bytes, state.root));
+  assert.deepEqual(fresh(read({ ...stored, bytes: bom }, state.root)), fresh(read(stored, state.root)));
+  const stateBom = stateBytes(state);
+  assert.deepEqual(stateBom, bytes);
 });

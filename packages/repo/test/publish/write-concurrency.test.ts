@@ -97,7 +97,8 @@ test("at most writeConcurrency puts are under way; states come before every othe
     await publishWith(slow.storage, n);
     assert.equal(slow.most(), n, `the most puts under way at once with writeConcurrency ${n}`);
     const begins = slow.events.filter((e) => e.what === "begin").map((e) => e.key);
-    const isState = (k: string) => k.startsWith(".packyard/states/");
+    // A state and the chunks of its records.
+    const isState = (k: string) => k.startsWith(".packyard/states/") || k.startsWith(".packyard/chunks/");
     const isBlob = (k: string) =>
       /\.(deb|rpm)$/.test(k) ||
       k.includes("/by-hash/") ||
