@@ -237,12 +237,18 @@ export async function withEngine<T>(
     onProgress: options.onProgress,
     writeConcurrency: options.writeConcurrency ?? storage.writeConcurrency ?? DEFAULT_WRITE_CONCURRENCY,
   };
-  if (!Number.isInteger(ctx.writeConcurrency) || ctx.writeConcurrency < 1 || ctx.writeConcurrency > 256)
+  if (!Number.isInteger(ctx.writeConcurrency) || ctx.writeConcurrency < 1 || ctx.writeConcurrency > 256) {
+    // The caller's, or else the storage's own.
+    const where =
+      options.writeConcurrency === undefined
+        ? `${storage.description}: its writeConcurrency`
+        : "writeConcurrency";
     throw new RepoError(
       "INVALID_SETTING",
-      `writeConcurrency: expected a whole number from 1 to 256, found ${ctx.writeConcurrency}`,
+      `${where}: expected a whole number from 1 to 256, found ${ctx.writeConcurrency}`,
       { field: "writeConcurrency", expected: "1-256", found: String(ctx.writeConcurrency) },
     );
+  }
   if (!Number.isFinite(ctx.graceMs) || ctx.graceMs < 0)
     throw new RepoError("INVALID_SETTING", `grace: expected a duration ≥ 0, found ${ctx.graceMs}`, {
       field: "grace",

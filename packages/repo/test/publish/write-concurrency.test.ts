@@ -181,10 +181,17 @@ test("the lock is checked before every write, one check at a time however many w
   assert.ok(checks < puts.length, `${checks} checks for ${puts.length} writes`);
 });
 
-test("a writeConcurrency that is not a whole number from 1 to 256 is INVALID_SETTING, nothing written", async () => {
+test("a writeConcurrency that is not a whole number from 1 to 256 is INVALID_SETTING, nothing written; one a storage asks for is named as the storage's", async () => {
   const storage = memoryStorage();
   for (const n of [0, -1, 1.5, 257, Number.NaN])
     await rejectsWith(storage, "INVALID_SETTING", () => publishWith(storage, n));
+  const asking = { ...storage, description: "a custom store", writeConcurrency: 0 };
+  await rejectsWith(storage, "INVALID_SETTING", () => publishWith(asking, undefined));
+  await assert.rejects(publishWith(asking, undefined), {
+    message: /^a custom store: its writeConcurrency: expected a whole number from 1 to 256, found 0$/,
+  });
+  // The caller's setting wins over the storage's, and is the one named.
+  await assert.rejects(publishWith(asking, 300), { message: /^writeConcurrency: expected .* found 300$/ });
 });
 
 /** A promise and the functions that settle it, for tests that decide the order things finish in. */
