@@ -455,23 +455,31 @@ function parseStateDocument(key: string, bytes: Uint8Array, root?: string): Stat
   if (root !== undefined && data.root !== root) corrupt(key, `root ${root}`, data.root);
   if (!DETAIL_FIELDS.includes(data.family as Family))
     corrupt(key, "family deb, rpm, archlinux or alpine", data.family);
-  if (data.schema === STATE_SCHEMA_V1) return { key, data, whole: laidOut === undefined };
+  if (data.schema === STATE_SCHEMA_V1) {
+    if (data.chunks !== undefined) corrupt(key, `no chunks in a ${STATE_SCHEMA_V1} state`, data.chunks);
+    return { key, data, whole: laidOut === undefined };
+  }
   const prefix = chunksPrefix(data.root);
-  const chunks = data.chunks;
-  if (!Array.isArray(chunks) || data.packages !== undefined)
-    corrupt(key, "a list of chunks (and no packages)", chunks);
-  for (const [i, c] of chunks.entries()) {
+  const list = data.chunks;
+  if (!Array.isArray(list) || data.packages !== undefined)
+    corrupt(key, "a list of chunks (and no packages)", list);
+  // Each entry as this version writes it (so a state written again spells it the same way).
+  const chunks = list.map((c, i): StateChunk => {
     if (
       !isObject(c) ||
       typeof c.key !== "string" ||
       !c.key.startsWith(prefix) ||
+      !CHUNK_NAME.test(c.key.slice(prefix.length)) ||
       !Number.isSafeInteger(c.size) ||
+      (c.size as number) < 0 ||
       !Number.isSafeInteger(c.count) ||
       (c.count as number) < 1
     )
-      corrupt(`${key} chunks[${i}]`, `a chunk { key under ${prefix}, size, count ≥ 1 }`, c);
-  }
-  return { key, data, chunks: chunks as StateChunk[], whole: false };
+      corrupt(`${key} chunks[${i}]`, `a chunk { key ${prefix}<sha256>.json, size, count ≥ 1 }`, c);
+    return { key: c.key, size: c.size as number, count: c.count as number };
+  });
+  data.chunks = chunks;
+  return { key, data, chunks, whole: false };
 }
 
 /** The records of one of a document's chunks, from its bytes (checked against what the document lists). */
@@ -552,6 +560,7 @@ function completeState(
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
+const CHUNK_NAME = /^[0-9a-f]{64}\.json$/;
 
 /**
  * Parses and checks a state document (schema, root, the fields the engine relies on). Records are read
@@ -632,7 +641,9 @@ async function liveTopSha(storage: Storage, key: string): Promise<string | undef
  * The current state of one root. Among the root's states, the one whose recorded top-file hash matches
  * the live top file wins (the pointer's when it is one of them, else the newest: a publish stopped
  * between its top file and its pointer); with no live top file, or one no state records, the pointer's
- * state stands. Whatever is out of step is reported as `stale`, newer states as `abandoned`.
+ * state stands. A matching state whose chunks are not all there is passed over for the next: its publish
+ * stopped before its top file (one with the same bytes as another's: a pacman database of the same
+ * packages carries no date). Whatever is out of step is reported as `stale`, newer states as `abandoned`.
  */
 export async function loadRoot(storage: Storage, root: string): Promise<LoadedRoot | undefined> {
   const pkey = pointerKey(root);
@@ -642,17 +653,38 @@ export async function loadRoot(storage: Storage, root: string): Promise<LoadedRo
     .map((key) => ({ key, ...parseStateKey(root, key) }))
     .filter((e): e is { key: string; generation: number; top: string } => e.generation !== undefined);
   const live = await liveTopSha(storage, pointer?.top.key ?? topKeyOf(root));
-  let chosen: string | undefined;
+  const candidates: string[] = [];
   if (live !== undefined) {
     const matching = states
       .filter((e) => e.top === live)
       .sort((a, b) => b.generation - a.generation || (a.key < b.key ? 1 : -1));
-    chosen = matching.some((e) => e.key === pointer?.state) ? pointer!.state : matching[0]?.key;
+    if (matching.some((e) => e.key === pointer?.state)) candidates.push(pointer!.state);
+    candidates.push(...matching.map((e) => e.key));
   }
-  chosen ??= pointer?.state;
-  if (chosen === undefined) return undefined;
-  const state = await readState(storage, chosen, root);
-  if (state === undefined) corrupt(chosen, "the state the pointer names", "no such object");
+  if (pointer !== undefined) candidates.push(pointer.state);
+  if (candidates.length === 0) return undefined;
+  let chosen: string | undefined;
+  let state: RootState | undefined;
+  for (const [i, key] of candidates.entries()) {
+    // The pointer's state was complete when the pointer was written (its last write): a missing chunk of
+    // it, or of the last candidate, is damage.
+    const last = key === pointer?.state || i === candidates.length - 1;
+    const read = await readState(storage, key, root, !last);
+    if (read === undefined) {
+      if (last)
+        corrupt(
+          key,
+          key === pointer?.state ? "the state the pointer names" : "the state listed under this key",
+          "no such object",
+        );
+      continue;
+    }
+    if (read.packages.length < (read.chunks ?? []).reduce((n, c) => n + c.count, 0)) continue;
+    chosen = key;
+    state = read;
+    break;
+  }
+  if (chosen === undefined || state === undefined) return undefined;
   const abandoned = states.filter((e) => e.generation > state.generation).map((e) => e.key);
   const maxGeneration = Math.max(state.generation, ...states.map((e) => e.generation));
   let stale = pointer?.state !== chosen || live !== state.top.sha256 || abandoned.length > 0;

@@ -6,9 +6,12 @@
 // or without the TAB) read as before and written in the current form at their next commit.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { createHash } from "node:crypto";
 import {
+  encodePointer,
   encodeState,
   layoutChunks,
+  loadRoot,
   parseState,
   readState,
   recordBytesOf,
@@ -470,4 +473,73 @@ test("a state's bytes must be UTF-8: invalid bytes are CORRUPT_STATE, U+FFFD and
   assert.deepEqual(fresh(read({ ...stored, bytes: bom }, state.root)), fresh(read(stored, state.root)));
   const stateBom = stateBytes(state);
   assert.deepEqual(stateBom, bytes);
+});
+
+test("a chunk list entry is read as this version writes it; a bad chunk key, or chunks in a schema 1 state, are CORRUPT_STATE", () => {
+  const state = sample();
+  const stored = store(state);
+  const doc = decoder.decode(stored.bytes);
+  const [chunk] = JSON.parse(doc).chunks as { key: string; size: number; count: number }[];
+  // Another key order and a field this version does not know: read as { key, size, count }.
+  const reordered = doc.replace(
+    JSON.stringify(chunk),
+    JSON.stringify({ count: chunk!.count, future: 1, size: chunk!.size, key: chunk!.key }),
+  );
+  const again = read({ ...stored, bytes: encoder.encode(reordered) }, state.root);
+  assert.deepEqual(again.chunks, [chunk]);
+  assert.deepEqual(store(again).bytes, stored.bytes);
+  const named = (e: unknown) =>
+    isRepoError(e) && e.code === "CORRUPT_STATE" && e.message.startsWith("doc chunks[0]: ");
+  for (const key of [".packyard/chunks/deb/stable/", ".packyard/chunks/deb/stable/../../x.json"]) {
+    const bad = encoder.encode(doc.replace(chunk!.key, key));
+    assert.throws(() => parseState("doc", bad, state.root, () => undefined), named);
+  }
+  const v1 = decoder
+    .decode(v1Bytes(state))
+    .replace('"indexes"', `"chunks":[${JSON.stringify(chunk)}],"indexes"`);
+  assert.throws(() => parseState("v1", encoder.encode(v1), state.root), {
+    code: "CORRUPT_STATE",
+    message: /^v1: expected no chunks in a packyard-state\/1 state/,
+  });
+});
+
+test("loadRoot passes over a state whose publish stopped before its chunks though its top file matches the live one, and reports it abandoned; the pointer's state missing a chunk is CORRUPT_STATE", async () => {
+  const root = "deb/stable";
+  const top = encoder.encode("the live top file\n");
+  const topSha = createHash("sha256").update(top).digest("hex");
+  const storage = memoryStorage();
+  await storage.put("deb/dists/stable/InRelease", top);
+  const complete = testState(testSettings(), []);
+  complete.packages = manyRecords(300);
+  complete.top = { key: "deb/dists/stable/InRelease", sha256: topSha };
+  const a = store(complete);
+  await storage.put(a.key, a.bytes);
+  for (const [key, bytes] of a.chunks) await storage.put(key, bytes);
+  // A later state with the same top file (a pacman database carries no date), its document written and
+  // none of its chunks that differ.
+  const stopped: RootState = { ...complete, generation: 2, packages: manyRecords(301) };
+  const b = store(stopped);
+  await storage.put(b.key, b.bytes);
+  for (const [key, bytes] of b.chunks) if (a.chunks.has(key)) await storage.put(key, bytes);
+  assert.ok(
+    [...b.chunks.keys()].some((k) => !a.chunks.has(k)),
+    "a chunk of the later state is missing",
+  );
+  const loaded = await loadRoot(storage, root);
+  assert.equal(loaded!.key, a.key);
+  assert.equal(loaded!.state.packages.length, 300);
+  assert.equal(loaded!.stale, true);
+  assert.deepEqual(loaded!.abandoned, [b.key]);
+  assert.equal(loaded!.maxGeneration, 2);
+  // With a pointer naming the later state (so it was complete once), its missing chunk is damage.
+  await storage.put(`.packyard/roots/${root}.json`, encodePointer(root, b.key, stopped));
+  await assert.rejects(loadRoot(storage, root), { code: "CORRUPT_STATE" });
+  // Without the complete state, the stopped one is all there is: damage too, naming the chunk.
+  await storage.delete(`.packyard/roots/${root}.json`);
+  await storage.delete(a.key);
+  await assert.rejects(
+    loadRoot(storage, root),
+    (e: unknown) =>
+      isRepoError(e) && e.code === "CORRUPT_STATE" && e.message.startsWith(".packyard/chunks/deb/stable/"),
+  );
 });
