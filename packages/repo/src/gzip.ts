@@ -328,13 +328,29 @@ export async function gzipItems(
     }
     return t;
   };
-  // The 32 KiB of text before piece `i` (its dictionary), from as many pieces back as it takes.
+  // The 32 KiB of text before piece `i` (its dictionary), from as many pieces back as it takes: a piece
+  // made anyway gives its tail, one that is copied gives the text of its last items only (a piece of a
+  // hundred packages' file lists may be 300 KiB, of which the window needs a few packages).
   const windowBefore = (i: number): Uint8Array => {
     const window: Uint8Array[] = [];
-    for (let k = i - 1, need = WINDOW; k >= 0 && need > 0; k--) {
-      const before = text(k);
-      window.unshift(before.subarray(Math.max(0, before.length - need)));
-      need -= before.length;
+    let need = WINDOW;
+    const take = (part: Uint8Array) => {
+      window.unshift(part.subarray(Math.max(0, part.length - need)));
+      need -= part.length;
+    };
+    for (let k = i - 1; k >= 0 && need > 0; k--) {
+      const whole = made.get(k);
+      if (whole !== undefined) {
+        take(whole);
+        continue;
+      }
+      const { start, end } = ranges[k]!;
+      if (k === last) take(close);
+      for (let j = end - 1; j >= start && need > 0; j--) {
+        const part = texts[j]!();
+        take(typeof part === "string" ? encoder.encode(part) : part);
+      }
+      if (k === 0 && need > 0) take(open);
     }
     return joinBytes(window);
   };
@@ -403,6 +419,7 @@ export async function gzipItems(
 }
 
 const EMPTY = new Uint8Array(0);
+const encoder = new TextEncoder();
 
 /** A previous file and table checked to fit, with where each piece's deflate output and text lie in it. */
 interface Reusable {

@@ -21,6 +21,7 @@ import {
   GZIP_PIECE,
   type GzipIndex,
   type GzipItemsOptions,
+  type GzipPieceTable,
   type GzipPrevious,
   gzipBytes,
   gzipItems,
@@ -153,17 +154,70 @@ const END = new TextEncoder().encode("</metadata>");
 async function run(
   list: readonly Item[],
   options: GzipItemsOptions,
-): Promise<GzipIndex & { made: number; text?: Uint8Array[] }> {
+): Promise<GzipIndex & { made: number; madeAt: Set<number>; text?: Uint8Array[] }> {
   let made = 0;
+  const madeAt = new Set<number>();
   const out = await gzipItems(
-    list.map((i) => () => {
+    list.map((i, k) => () => {
       made++;
+      madeAt.add(k);
       return i.text();
     }),
     itemPieces(list),
     options,
   );
-  return { ...out, made };
+  return { ...out, made, madeAt };
+}
+
+/**
+ * The pieces of `next` that were copied from `previous` (same key, same place, same 32 KiB before them),
+ * as gzipItems finds them: the others were made and deflated again.
+ */
+function copiedPieces(previous: GzipPieceTable, next: GzipPieceTable): Set<number> {
+  const copied = new Set<number>();
+  const last = next.pieces.length - 1;
+  const oldLast = previous.pieces.length - 1;
+  for (const [i, p] of next.pieces.entries()) {
+    const found = previous.pieces.some(
+      (q, j) =>
+        q.sha256 === p.sha256 &&
+        (j === oldLast) === (i === last) &&
+        (i === 0 ? j === 0 : j > 0 && previous.pieces[j - 1]!.tail === next.pieces[i - 1]!.tail),
+    );
+    if (found) copied.add(i);
+  }
+  return copied;
+}
+
+/**
+ * Checks that the items whose text was made are those of the pieces made again and, for the dictionary
+ * of a piece made again, the last items of a copied piece before it: no more of them than its last 32
+ * KiB takes.
+ */
+function madeOnlyWhatIsNeeded(
+  list: readonly Item[],
+  madeAt: ReadonlySet<number>,
+  copied: ReadonlySet<number>,
+  what: string,
+): void {
+  for (const [i, { start, end }] of itemPieces(list).ranges.entries()) {
+    const made = [...madeAt].filter((k) => k >= start && k < end).sort((a, b) => a - b);
+    if (!copied.has(i)) {
+      assert.equal(made.length, end - start, `${what}: piece ${i} is made again, all its items`);
+      continue;
+    }
+    if (made.length === 0) continue;
+    assert.deepEqual(
+      made,
+      Array.from({ length: made.length }, (_, j) => end - made.length + j),
+      `${what}: the items made of copied piece ${i} are its last ones`,
+    );
+    const after = made.slice(1).reduce((n, k) => n + Buffer.byteLength(list[k]!.text()), 0);
+    assert.ok(
+      after < 32 * 1024,
+      `${what}: ${made.length} items of copied piece ${i} made for a 32 KiB window`,
+    );
+  }
 }
 
 /** The whole uncompressed index: open, every item's text, close. */
@@ -271,7 +325,13 @@ test("gzipItems: after a change only the changed pieces' text is made, the text 
         again.reused >= pieces - (what === "nothing" ? 0 : 3),
         `${what}, level ${level}: ${again.reused} of ${pieces} copied`,
       );
-      // The changed pieces, and the ones before them for their last 32 KiB: a few hundred items at most.
+      // The changed pieces, and the last items of the ones before them for their last 32 KiB.
+      madeOnlyWhatIsNeeded(
+        list,
+        again.madeAt,
+        copiedPieces(first.table!, again.table!),
+        `${what}, level ${level}`,
+      );
       assert.ok(
         again.made <= (what === "nothing" ? 0 : 4 * 300),
         `${what}: ${again.made} of ${list.length} items made`,

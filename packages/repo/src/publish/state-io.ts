@@ -3,6 +3,7 @@
  * whose recorded top-file hash matches the live top file (the pointer's, or one written by a publish that
  * stopped between its top file and its pointer).
  */
+import { isAscii } from "node:buffer";
 import { createHash } from "node:crypto";
 import { joinBytes } from "../bytes.ts";
 import { RepoError } from "../errors.ts";
@@ -250,7 +251,11 @@ function isObject(v: unknown): v is Record<string, unknown> {
  * only a text holding U+FFFD (which valid text may hold too) is decoded again strictly to tell which.
  */
 function utf8Text(bytes: Uint8Array): string {
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // ASCII (most states: JSON escapes nothing else) is its own Latin-1, which V8 takes as it is; its UTF-8
+  // decoding goes through the general path at a few hundred MB/s (3 MB of records: ~9 ms against ~1).
+  if (isAscii(buf)) return buf.toString("latin1");
+  const text = buf.toString("utf8");
   if (text.includes("\uFFFD")) return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   // As TextDecoder: a byte order mark is not part of the text.
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
