@@ -2,8 +2,9 @@
  * apk: `packyard build -p apk` (the CLI from dist/; data tar with per-file SHA-1 pax records, gzip -9,
  * datahash, cut control) against abuild's core step without abuild (not installable here): GNU tar in
  * POSIX format piped through `gzip -n -9`. The native side does less work (no per-file SHA-1 pass, no
- * control member), so the ratio is a conservative bound. The ceiling runs on one core: apk's members are
- * signed and indexed as written, so its gzip is never split. Gates (issue 18): ≥ 1.0× the native
+ * control member), so the ratio is a conservative bound. The ceiling runs on every core: apk's members are
+ * signed as written, so they are never framed, but packyard makes the data member in blocks (one member,
+ * deflated side by side: compress/gzip-blocks.ts), so its gzip work is split all the same. Gates (issue 18): ≥ 1.0× the native
  * pipeline on electron5k and small50k; peak RSS ≤ 150 MiB on small50k and the 2 GB payload.
  */
 import { cliBuild, cliOutput, writePackyardConfig } from "../cli-build.ts";
@@ -30,12 +31,8 @@ export const scenario: Scenario = {
   ],
   outputs: { packyard: cliOutput("apk"), native: "data.tar.gz" },
   packageKind: "apk",
-  ceiling: {
-    algo: "gzip",
-    level: 9,
-    split: false,
-    why: "apk signs its gzip members as written: never split",
-  },
+  // Every core: the data member is one member made in blocks, compressed side by side.
+  ceiling: { algo: "gzip", level: 9, split: true },
   gates: [
     ...speedGates(".apk gzip-9", GATED_PAYLOADS, "native", 1, "≥ 1.0× `tar | gzip -9`"),
     ...rssGates(".apk"),

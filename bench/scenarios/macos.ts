@@ -3,7 +3,8 @@
  * Payload + Bom + PackageInfo + Distribution in a xar; the payload's usr/ goes to /usr/local, since
  * packyard refuses SIP-protected paths) against `bsdtar --format xar` of the same tree (libarchive's xar
  * writer, gzip-6 per file) — the closest native tool on Linux; pkgbuild/productbuild exist only on macOS.
- * The ceiling runs on one core: that Installer reads a Payload of several gzip members is not proven.
+ * The ceiling runs on every core: the Payload is one gzip member (several are not proven for Installer)
+ * made in blocks, deflated side by side (compress/gzip-blocks.ts).
  * Gates (issue 18): ≥ 1.0× bsdtar on electron5k and small50k; peak RSS ≤ 150 MiB on small50k and 2 GB.
  */
 import { cliBuild, cliOutput, writePackyardConfig } from "../cli-build.ts";
@@ -37,12 +38,7 @@ export const scenario: Scenario = {
   ],
   outputs: { packyard: cliOutput("macos"), native: "out.xar" },
   packageKind: "macos",
-  ceiling: {
-    algo: "gzip",
-    level: 6,
-    split: false,
-    why: "Installer reading a Payload of several gzip members is not proven",
-  },
+  ceiling: { algo: "gzip", level: 6, split: true },
   gates: [
     ...speedGates("macOS .pkg", GATED_PAYLOADS, "native", 1, "≥ 1.0× `bsdtar --format xar`"),
     ...rssGates("macOS .pkg"),

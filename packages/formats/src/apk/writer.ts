@@ -5,6 +5,7 @@
  */
 import { encodeUtf8 } from "../bytes/bytes.ts";
 import { compress } from "../compress/compress.ts";
+import { DEFAULT_BLOCK_BYTES } from "../compress/gzip-blocks.ts";
 import { headerAsRead, type TarHeader, type TarWriteEntry, writeTar } from "../container/tar.ts";
 import { entryTarMember, rootFileMember } from "../container/tar-member.ts";
 import type { Warning, WriteContext } from "../format.ts";
@@ -117,13 +118,12 @@ export async function* writeApk(
   const listing: FileInfo[] | undefined = ctx.onPayload === undefined ? undefined : [];
   let data: SpooledBytes<"sha256">;
   try {
-    // One gzip stream, never framed: apk-tools 3 rejects extra member boundaries inside the data part.
+    // One gzip member, never framed: apk-tools 3 rejects extra member boundaries inside the data part. Its
+    // deflate stream is made in blocks on the compression workers (one member all the same; a data part
+    // of one block is the bytes of one stream).
     for await (const chunk of compress(
       writeTar(dataMembers(entries, spec.date, listing), { flavour: "pax" }),
-      {
-        algo: "gzip",
-        level,
-      },
+      { algo: "gzip", level, blocks: { chunkBytes: DEFAULT_BLOCK_BYTES } },
     )) {
       await writer.write(chunk);
     }

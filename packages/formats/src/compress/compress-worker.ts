@@ -5,6 +5,8 @@
  *
  * - `frame`: one piece compressed as an independent member/frame by {@link compressFrameSync} on the
  *   worker's own thread (gzip, zstd), else by compressFrame: the bytes of the one-thread path.
+ * - `block`: one piece deflated as a block of a gzip member by {@link deflateBlock}, primed with the
+ *   window before it, on the worker's own thread: the call the one-thread path makes.
  * - `open` / `feed` / `end` / `close`: one single stream, coded by a {@link PieceCoder} on the codec of
  *   {@link streamCodec}, fed in the {@link COMPRESS_PIECE_BYTES} pieces of the in-thread path, so the
  *   bytes are the same. `open` and `close` get no answer.
@@ -16,6 +18,7 @@ import { parentPort } from "node:worker_threads";
 import { concatBytes } from "../bytes/bytes.ts";
 import type { Compression } from "./compression.ts";
 import { compressFrame, compressFrameSync, streamCodec } from "./frame.ts";
+import { deflateBlock } from "./gzip-blocks.ts";
 import { PieceCoder } from "./through.ts";
 
 /**
@@ -26,6 +29,7 @@ export const WORKER_PIECE_BYTES = 128 * 1024;
 
 export type WorkerRequest =
   | { kind: "frame"; id: number; piece: ArrayBuffer; c: Compression }
+  | { kind: "block"; id: number; piece: ArrayBuffer; level: number; last: boolean; dictionary?: ArrayBuffer }
   | { kind: "open"; id: number; c: Compression }
   | { kind: "feed"; id: number; piece: ArrayBuffer }
   | { kind: "end"; id: number }
@@ -110,6 +114,12 @@ async function answer(req: WorkerRequest): Promise<Uint8Array[] | undefined> {
       if (out !== piece) ownOutputs.add(out);
       return [out];
     }
+    case "block": {
+      const dictionary = req.dictionary === undefined ? undefined : new Uint8Array(req.dictionary);
+      const out = deflateBlock(new Uint8Array(req.piece), req.level, dictionary, req.last);
+      ownOutputs.add(out);
+      return [out];
+    }
     case "open":
       if (req.c.algo === "xz") xzStreams.add(req.id);
       try {
@@ -154,7 +164,7 @@ if (port !== null) {
         // The codec has consumed the input (zlib and zstd copy what they keep into their own window), so
         // the buffer can go back. Not for xz: lzma-native's stream is not known to let go of it.
         if (
-          (req.kind === "feed" || (req.kind === "frame" && req.c.algo !== "xz")) &&
+          (req.kind === "feed" || req.kind === "block" || (req.kind === "frame" && req.c.algo !== "xz")) &&
           !xzStreams.has(req.id) &&
           // `none` answers with the piece itself: it cannot also come back.
           !reply.out.some((v) => v.buffer === req.piece)

@@ -16,9 +16,16 @@
  * start-up would cost more than it saves), unless a framing names its threads. Same bytes every way.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { type Compression, type Framing, MAX_FRAME_THREADS } from "./compression.ts";
+import { crc32 } from "node:zlib";
+import { type Compression, effectiveLevel, type Framing, MAX_FRAME_THREADS } from "./compression.ts";
 import { compressFrame, GZIP_OS_OFFSET, GZIP_OS_UNIX, streamCodec, unsupportedWrite } from "./frame.ts";
-import { compressFramesInWorkers, defaultFrameThreads } from "./frame-pool.ts";
+import {
+  type BlockPlaces,
+  compressFramesInWorkers,
+  deflateBlocksInWorkers,
+  defaultFrameThreads,
+} from "./frame-pool.ts";
+import { deflateBlock, gzipHeader, gzipTrailer, windowAfter } from "./gzip-blocks.ts";
 import { loadLzmaNative } from "./lzma-native.ts";
 import { concatBytes, PieceBuffers, rechunk, rechunkOwned } from "./rechunk.ts";
 import { compressStreamInWorker, STREAM_PIECE_BYTES } from "./stream-pool.ts";
@@ -204,6 +211,74 @@ async function* framed(
   else yield* compressFramesInWorkers(start.rest, c, threads, inFlightBytes, buffers);
 }
 
+/**
+ * The pieces of a member of blocks, one behind the input (so the last is known when it is handed on: an
+ * empty input gives one empty piece), with the window before each and which is last in `places`, while
+ * `sum` takes the CRC-32 and size of the input (before a piece can go to another thread).
+ */
+async function* blockPieces(
+  input: AsyncIterable<Uint8Array>,
+  chunkBytes: number,
+  owned: PieceBuffers | undefined,
+  sum: { crc: number; size: number },
+  places: BlockPlaces,
+): AsyncGenerator<Uint8Array> {
+  let window: Uint8Array | undefined;
+  let held: Uint8Array | undefined;
+  for await (const piece of owned ? rechunkOwned(input, chunkBytes, owned) : rechunk(input, chunkBytes)) {
+    if (piece.length === 0) continue;
+    sum.crc = crc32(piece, sum.crc);
+    sum.size += piece.length;
+    if (window !== undefined) places.windows.set(piece, window);
+    window = windowAfter(window, piece);
+    if (held !== undefined) yield held;
+    held = piece;
+  }
+  held ??= new Uint8Array(0);
+  places.last.add(held);
+  yield held;
+}
+
+/**
+ * One gzip member of blocks (gzip-blocks.ts): the header, the blocks in input order, the trailer. An input
+ * of one block gives the bytes of one stream.
+ */
+async function* gzipBlocks(
+  input: AsyncIterable<Uint8Array>,
+  level: number,
+  blocks: Framing,
+  workers: number,
+  inFlightBytes: number,
+): AsyncGenerator<Uint8Array> {
+  const sum = { crc: 0, size: 0 };
+  const places: BlockPlaces = { windows: new WeakMap(), last: new WeakSet() };
+  const threads = Math.min(blocks.threads ?? workers, MAX_FRAME_THREADS);
+  yield gzipHeader(level);
+  const inThread = async function* (pieces: AsyncIterable<Uint8Array>) {
+    for await (const piece of pieces)
+      yield deflateBlock(piece, level, places.windows.get(piece), places.last.has(piece));
+  };
+  if (threads <= 1) {
+    yield* inThread(blockPieces(input, blocks.chunkBytes, undefined, sum, places));
+  } else {
+    const buffers = new PieceBuffers(blocks.chunkBytes);
+    const pieces = blockPieces(input, blocks.chunkBytes, buffers, sum, places);
+    // Threads named by the setting itself: workers from the first piece, as asked.
+    const start = blocks.threads !== undefined ? undefined : await peek(pieces, IN_THREAD_BYTES);
+    if (start?.small === true) yield* inThread(from(start.head));
+    else
+      yield* deflateBlocksInWorkers(
+        start === undefined ? pieces : start.rest,
+        level,
+        places,
+        threads,
+        inFlightBytes,
+        buffers,
+      );
+  }
+  yield gzipTrailer(sum.crc, sum.size);
+}
+
 async function* singleStream(
   input: AsyncIterable<Uint8Array>,
   c: Compression,
@@ -242,6 +317,11 @@ export async function* compress(
   }
   if (c.algo === "none") {
     yield* input;
+    return;
+  }
+  const level = effectiveLevel(c);
+  if (c.blocks !== undefined && c.algo === "gzip" && level !== undefined && level > 0) {
+    yield* gzipBlocks(input, level, c.blocks, workers, inFlightBytes);
     return;
   }
   const out = singleStream(input, c, workers, inFlightBytes);

@@ -42,6 +42,12 @@ export interface Compression {
   level?: number;
   /** Absent: one stream. */
   framing?: Framing;
+  /**
+   * gzip only, without `framing`: one member whose deflate stream is made of blocks of `chunkBytes` of
+   * input, deflated side by side on `threads` (gzip-blocks.ts), for formats that must hold exactly one
+   * member (apk's data, macOS's Payload). Level 0 ignores it (one stream).
+   */
+  blocks?: Framing;
 }
 
 /**

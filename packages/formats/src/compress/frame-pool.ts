@@ -11,6 +11,7 @@
 import { availableParallelism } from "node:os";
 import { type Compression, MAX_FRAME_THREADS } from "./compression.ts";
 import { pipelined } from "./pipeline.ts";
+import type { WorkerRequest } from "./compress-worker.ts";
 import type { PieceBuffers } from "./rechunk.ts";
 import {
   type CompressWorker,
@@ -45,12 +46,60 @@ export function defaultFrameThreads(): number {
  * rechunkOwned); the buffers the workers hand back go to `buffers`, for the next pieces. Errors from a
  * worker are rethrown as the same typed errors.
  */
-export async function* compressFramesInWorkers(
+export function compressFramesInWorkers(
   pieces: AsyncIterable<Uint8Array>,
   c: Compression,
   threads: number,
   inFlightBytes: number,
   buffers?: PieceBuffers,
+): AsyncGenerator<Uint8Array> {
+  return inWorkers(pieces, threads, inFlightBytes, buffers, (piece, id) => ({
+    request: { kind: "frame", id, piece, c },
+    transfer: [piece],
+  }));
+}
+
+/**
+ * Deflates each piece as a block of one gzip member (gzip-blocks.ts: `deflateBlock` at `level`, primed
+ * with the window `blocks` gives for it, the final block if `blocks` says it is the last) on up to
+ * `threads` worker threads, and yields the blocks in input order; pieces and buffers as
+ * {@link compressFramesInWorkers}.
+ */
+export function deflateBlocksInWorkers(
+  pieces: AsyncIterable<Uint8Array>,
+  level: number,
+  blocks: BlockPlaces,
+  threads: number,
+  inFlightBytes: number,
+  buffers?: PieceBuffers,
+): AsyncGenerator<Uint8Array> {
+  return inWorkers(pieces, threads, inFlightBytes, buffers, (piece, id, view) => {
+    const window = blocks.windows.get(view);
+    const dictionary = window === undefined ? undefined : (window.slice().buffer as ArrayBuffer);
+    const last = blocks.last.has(view);
+    return {
+      request: { kind: "block", id, piece, level, last, ...(dictionary === undefined ? {} : { dictionary }) },
+      transfer: dictionary === undefined ? [piece] : [piece, dictionary],
+    };
+  });
+}
+
+/** Where each block of a member of blocks lies: the window before it (none for the first) and which is last. */
+export interface BlockPlaces {
+  windows: WeakMap<Uint8Array, Uint8Array>;
+  last: WeakSet<Uint8Array>;
+}
+
+async function* inWorkers(
+  pieces: AsyncIterable<Uint8Array>,
+  threads: number,
+  inFlightBytes: number,
+  buffers: PieceBuffers | undefined,
+  requestOf: (
+    piece: ArrayBuffer,
+    id: number,
+    view: Uint8Array,
+  ) => { request: WorkerRequest; transfer: ArrayBuffer[] },
 ): AsyncGenerator<Uint8Array> {
   const workers: CompressWorker[] = [];
   const submit = (piece: Uint8Array): Promise<Uint8Array[]> => {
@@ -61,10 +110,8 @@ export async function* compressFramesInWorkers(
       w = leaseWorker();
       workers.push(w);
     }
-    const buffer = piece.buffer as ArrayBuffer;
-    const answer = (w as CompressWorker).request({ kind: "frame", id: requestId(), piece: buffer, c }, [
-      buffer,
-    ]);
+    const { request, transfer } = requestOf(piece.buffer as ArrayBuffer, requestId(), piece);
+    const answer = (w as CompressWorker).request(request, transfer);
     return answer.then((a) => {
       buffers?.give(a.back);
       return a.out;

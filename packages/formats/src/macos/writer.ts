@@ -6,6 +6,7 @@
  */
 import { collect, encodeUtf8 } from "../bytes/bytes.ts";
 import { compress } from "../compress/compress.ts";
+import { DEFAULT_BLOCK_BYTES } from "../compress/gzip-blocks.ts";
 import { type BomEntry, cksumFinish, cksumUpdate, encodeBom } from "../container/bom.ts";
 import { type CpioWriteEntry, writeCpio } from "../container/cpio.ts";
 import { writeXar, type XarWriteData, type XarWriteNode, xarStored, xarZlib } from "../container/xar.ts";
@@ -109,7 +110,9 @@ export async function buildComponent(
   // xar's table of contents records the Payload's SHA-1: the one digest the spool computes.
   const payload = await spoolStream(
     ctx.spool ?? createSpool(),
-    compress(cpio, { algo: "gzip", level: PAYLOAD_GZIP_LEVEL }),
+    // One gzip member (a Payload of several is not proven for Installer), its deflate stream made in
+    // blocks on the compression workers; a Payload of one block is the bytes of one stream.
+    compress(cpio, { algo: "gzip", level: PAYLOAD_GZIP_LEVEL, blocks: { chunkBytes: DEFAULT_BLOCK_BYTES } }),
     ["sha1"],
   );
   try {

@@ -2,9 +2,11 @@
  * Framing as each format's default (issue 18 item 3): a package spanning about ten 2 MiB frames
  * (framed-payload.ts) is built with 1, 2 and 8 compression workers and must come out byte-identical,
  * for every format that frames by default (deb data.tar.gz and control.tar.gz, rpm gzip payload, Arch
- * gzip, tar.gz); the opt-in framed zstd of rpm and Arch and the one-stream settings are compared at 2. The compressed parts are cut out and
- * checked without packyard's readers: their gzip members are counted by header (one per 2 MiB of
- * uncompressed input, or one with `/stream`) and node:zlib decompresses them to the expected size.
+ * gzip, tar.gz) and for the one-member parts made in blocks (apk's data member, macOS's Payload); the
+ * opt-in framed zstd of rpm and Arch and the one-stream settings are compared at 2. The compressed parts
+ * are cut out and checked without packyard's readers: their gzip members are counted by header (one per
+ * 2 MiB of uncompressed input, or one with `/stream` or in blocks, whose sync flushes are counted) and
+ * node:zlib decompresses them to the expected size.
  * The real tools read the same packages in test/interop/framed-formats.test.ts.
  */
 import assert from "node:assert/strict";
@@ -12,13 +14,16 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { gunzipSync, zstdDecompressSync } from "node:zlib";
+import { gunzipSync, inflateSync, zstdDecompressSync } from "node:zlib";
+import { writeApk } from "../../src/apk/writer.ts";
 import { writeArchlinux } from "../../src/archlinux/writer.ts";
 import { collect } from "../../src/bytes/bytes.ts";
 import { withCompressionWorkers } from "../../src/compress/compress.ts";
 import { DEFAULT_FRAME_BYTES, parseCompression } from "../../src/compress/compression.ts";
 import { liveFrameWorkers } from "../../src/compress/frame-pool.ts";
+import { DEFAULT_BLOCK_BYTES } from "../../src/compress/gzip-blocks.ts";
 import { writeDeb } from "../../src/deb/writer.ts";
+import { writeMacos } from "../../src/macos/writer.ts";
 import { writeRpm } from "../../src/rpm/writer.ts";
 import type { PackageSpec } from "../../src/spec/types.ts";
 import { writeTarball } from "../../src/tarball/writer.ts";
@@ -60,14 +65,52 @@ interface Case {
   parts: (pkg: Uint8Array) => Record<string, Uint8Array>;
   /** Worker counts compared with 1: 2 and 8 where the format frames by default, else 2. */
   workers?: number[];
-  /** Per part: its codec and whether it is framed (members = one per 2 MiB) or one stream. */
-  expect: Record<string, { algo: "gzip" | "zstd"; framed: boolean }>;
+  /**
+   * Per part: its codec and whether it is framed (members = one per 2 MiB) or one stream; `blocks`: one
+   * gzip member whose deflate stream is made of a block per MiB (compress/gzip-blocks.ts).
+   */
+  expect: Record<string, { algo: "gzip" | "zstd"; framed: boolean; blocks?: boolean }>;
 }
 
 const debParts = (pkg: Uint8Array): Record<string, Uint8Array> => {
   const m = arMembers(pkg);
   return { "control.tar.gz": m.get("control.tar.gz")!, "data.tar.gz": m.get("data.tar.gz")! };
 };
+
+/** An unsigned apk's two gzip members (control, data), cut at the data member's header. */
+const apkParts = (pkg: Uint8Array): Record<string, Uint8Array> => {
+  const header = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0]);
+  const at = Buffer.from(pkg.buffer, pkg.byteOffset, pkg.byteLength).indexOf(header, 10);
+  assert.ok(at > 0, "a second gzip member");
+  return { control: pkg.subarray(0, at), data: pkg.subarray(at) };
+};
+
+/** The framed payload where macOS installs: below /usr/local (Installer refuses /usr itself). */
+const macosSpec = (): PackageSpec => ({
+  ...spec,
+  entries: spec.entries.map((e) => ({ ...e, path: e.path.replace("/usr/share/", "/usr/local/share/") })),
+});
+
+/** A macOS product archive's Payload, as its xar stores it. */
+const xarPayload = (pkg: Uint8Array): Uint8Array => {
+  const view = new DataView(pkg.buffer, pkg.byteOffset, pkg.byteLength);
+  // xar: header size and compressed TOC length in the header; the heap follows the TOC.
+  const tocEnd = view.getUint16(4) + Number(view.getBigUint64(8));
+  const toc = inflateSync(pkg.subarray(view.getUint16(4), tocEnd)).toString();
+  const file = /<file id="\d+">\s*<data>((?:(?!<\/data>)[\s\S])*)<\/data>\s*<name>Payload<\/name>/.exec(toc);
+  assert.ok(file !== null, "a Payload in the xar table of contents");
+  const num = (tag: string) => Number(new RegExp(`<${tag}>(\\d+)</${tag}>`).exec(file[1]!)![1]);
+  return pkg.subarray(tocEnd + num("offset"), tocEnd + num("offset") + num("length"));
+};
+
+/** Sync-flush markers (an empty stored block) in a deflate stream: at least one between two blocks. */
+function syncMarkers(b: Uint8Array): number {
+  const marker = Buffer.from([0, 0, 0xff, 0xff]);
+  const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  let n = 0;
+  for (let i = buf.indexOf(marker); i >= 0; i = buf.indexOf(marker, i + 1)) n++;
+  return n;
+}
 
 const CASES: Case[] = [
   {
@@ -130,6 +173,21 @@ const CASES: Case[] = [
     expect: { archive: { algo: "gzip", framed: true } },
   },
   {
+    name: "apk (gzip-9: the data member in blocks)",
+    write: () => writeApk(spec, {}),
+    parts: apkParts,
+    expect: {
+      control: { algo: "gzip", framed: false },
+      data: { algo: "gzip", framed: false, blocks: true },
+    },
+  },
+  {
+    name: "macOS (gzip-6 Payload in blocks)",
+    write: () => writeMacos(macosSpec(), {}),
+    parts: (pkg) => ({ Payload: xarPayload(pkg) }),
+    expect: { Payload: { algo: "gzip", framed: false, blocks: true } },
+  },
+  {
     name: "tar.gz framing: false",
     workers: [2],
     write: () => writeTarball(spec, { framing: false }),
@@ -152,8 +210,13 @@ for (const c of CASES) {
       const what = `${name}: ${plain} bytes in ${count} ${want.algo === "gzip" ? "members" : "frames"}`;
       assert.equal(count, want.framed ? frames(plain) : 1, what);
       if (want.framed && plain > DEFAULT_FRAME_BYTES) framedPlain = plain;
+      if (want.blocks === true) {
+        const blocks = Math.ceil(plain / DEFAULT_BLOCK_BYTES);
+        assert.ok(syncMarkers(part) >= blocks - 1, `${what}: ${syncMarkers(part)} sync flushes`);
+        framedPlain = Math.max(framedPlain, plain);
+      }
     }
-    const framed = Object.values(c.expect).some((e) => e.framed);
+    const framed = Object.values(c.expect).some((e) => e.framed || e.blocks === true);
     if (framed) assert.ok(framedPlain > 8 * DEFAULT_FRAME_BYTES, "a framed part spans several frames");
     for (const workers of c.workers ?? [2, 8]) {
       const other = await build(workers, c.write);

@@ -11,7 +11,9 @@
  * - Arch, gzip (default framed) and `zstd:3/2MiB`: `gzip -t`/`zstd -t`, `zstd -lv`'s frame count,
  *   `bsdtar -tf`/`-xf`, signed `pacman -U` into a scratch root and `pacman -Qkk`;
  * - tar.gz: `gzip -t`, GNU `tar -tzf`/`-xzf`, `bsdtar -tf`; tar.zst and tar.xz with `framing: true`:
- *   `zstd`/`xz -t` and `-lv`, GNU tar and bsdtar extraction.
+ *   `zstd`/`xz -t` and `-lv`, GNU tar and bsdtar extraction;
+ * - apk's data member and macOS's Payload, one gzip member each made in blocks: `gzip -t`, one member
+ *   by Python's zlib (`decompressobj(31)` ends at the file's end), GNU tar / bsdtar / cpio extraction.
  *
  * Every unpacked file is compared with the content written.
  */
@@ -20,12 +22,15 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { gunzipSync } from "node:zlib";
+import { writeApk } from "../../src/apk/writer.ts";
 import { archlinuxFormat } from "../../src/archlinux/index.ts";
 import type { ArchlinuxOptions } from "../../src/archlinux/options.ts";
 import { bytesSource, collect } from "../../src/bytes/bytes.ts";
 import { compressBytes, withCompressionWorkers } from "../../src/compress/compress.ts";
 import { parseCompression } from "../../src/compress/compression.ts";
 import { writeDeb } from "../../src/deb/writer.ts";
+import { writeMacos } from "../../src/macos/writer.ts";
 import { SpecError } from "../../src/errors.ts";
 import { writeRpm } from "../../src/rpm/writer.ts";
 import type { RpmOptions } from "../../src/rpm/options.ts";
@@ -234,6 +239,60 @@ test("tar.gz in members (the default): gzip -t, GNU tar -tzf and -xzf, bsdtar -t
   const out = mkdtempSync(join(dir, "tgz-"));
   run("tar", ["-xzf", file, "-C", out]);
   assertUnpacked(out, "tar -xzf");
+});
+
+/** Checks with Python's zlib that `file` is exactly one gzip member (decompressobj(31) takes one). */
+function oneMember(file: string, plain: number): void {
+  const py = run("python3", [
+    "-c",
+    "import sys,zlib\nd=zlib.decompressobj(31)\nout=d.decompress(open(sys.argv[1],'rb').read())\nprint(d.eof, len(d.unused_data), len(out))",
+    file,
+  ]);
+  assert.equal(py.trim(), `True 0 ${plain}`, `${file}: one gzip member of ${plain} bytes`);
+}
+
+/** Sync-flush markers (empty stored blocks) in a deflate stream: one between two blocks at least. */
+function syncMarkers(b: Uint8Array): number {
+  const marker = Buffer.from([0, 0, 0xff, 0xff]);
+  const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  let n = 0;
+  for (let i = buf.indexOf(marker); i >= 0; i = buf.indexOf(marker, i + 1)) n++;
+  return n;
+}
+
+test("apk with its data member in blocks (one member): gzip -t, one member by Python's zlib, GNU tar -tzf, bsdtar -x", async (t) => {
+  if (!needTool(t, "gzip", "tar", "bsdtar", "python3")) return;
+  const bytes = await build(() => writeApk(spec, {}));
+  // Unsigned: the control member, then the data member.
+  const at = Buffer.from(bytes).indexOf(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0]), 10);
+  const data = bytes.subarray(at);
+  assert.ok(syncMarkers(data) >= MANY, `the data member holds ${syncMarkers(data)} sync flushes`);
+  const file = save("framed-1.0.0-r1.apk", bytes);
+  const dataFile = save("data.tar.gz", data);
+  run("gzip", ["-t", file, dataFile]);
+  oneMember(dataFile, gunzipSync(data).length);
+  assert.deepEqual(listed(run("tar", ["-tzf", file])), [...PATHS].sort());
+  const out = mkdtempSync(join(dir, "apk-"));
+  run("bsdtar", ["-xf", file, "-C", out]);
+  assertUnpacked(out, "bsdtar -xf (apk)");
+});
+
+test("macOS Payload in blocks (one member): bsdtar -x of the .pkg, gzip -t, one member by Python's zlib, cpio -i", async (t) => {
+  if (!needTool(t, "gzip", "bsdtar", "cpio", "python3")) return;
+  // Below /opt (Installer refuses /usr itself), so that /opt is where the payload's usr/ lands.
+  const local = { ...spec, entries: spec.entries.map((e) => ({ ...e, path: `/opt${e.path}` })) };
+  const file = save("framed.pkg", await build(() => writeMacos(local, {})));
+  const work = mkdtempSync(join(dir, "macos-"));
+  run("bsdtar", ["-xf", file, "-C", work]);
+  const payload = join(work, "framed.pkg", "Payload");
+  const bytes = new Uint8Array(readFileSync(payload));
+  assert.ok(syncMarkers(bytes) >= MANY, `the Payload holds ${syncMarkers(bytes)} sync flushes`);
+  run("gzip", ["-t", payload]);
+  oneMember(payload, gunzipSync(bytes).length);
+  const out = join(work, "root");
+  mkdirSync(out);
+  run("sh", ["-c", 'cd "$1" && gzip -dc "$0" | cpio -idm --quiet', payload, out]);
+  assertUnpacked(join(out, "opt"), "gzip -dc | cpio -i (macOS Payload)");
 });
 
 for (const format of ["tar.zst", "tar.xz"] as const) {
