@@ -377,9 +377,14 @@ export function ceilingSpec(
   return { algo: spec.algo, level: spec.level, split: true, why: `packyard wrote ${stream.frames} frames` };
 }
 
-/** Frame size of a split ceiling: packyard's own (its first frame) when it framed, else the default. */
-export function ceilingFrame(stream: StreamInfo): number {
-  return stream.frames > 1 && stream.firstFrameBytes > 0 ? stream.firstFrameBytes : DEFAULT_CEILING_FRAME;
+/**
+ * Frame size of a split ceiling: packyard's own (its first frame) when it framed, else the default. An
+ * apk's members (control, data) are not framing: its first is the control tar, a few KiB.
+ */
+export function ceilingFrame(stream: StreamInfo, kind?: Scenario["packageKind"]): number {
+  return kind !== "apk" && stream.frames > 1 && stream.firstFrameBytes > 0
+    ? stream.firstFrameBytes
+    : DEFAULT_CEILING_FRAME;
 }
 
 /** Times the ceiling once on `stream` (a child process; only its in-process compression time counts). */
@@ -475,7 +480,7 @@ async function runPayload(
           ceiling = runCeiling(
             streamFile,
             ceilingSpec(scenario, stream),
-            ceilingFrame(stream),
+            ceilingFrame(stream, scenario.packageKind),
             availableParallelism(),
           );
           process.stderr.write(`    ceiling: ${ceiling.seconds.toFixed(2)} s\n`);
@@ -500,7 +505,7 @@ async function runPayload(
             ceiling = runCeiling(
               streamFile,
               ceilingSpec(scenario, stream),
-              ceilingFrame(stream),
+              ceilingFrame(stream, scenario.packageKind),
               availableParallelism(),
             );
             process.stderr.write(`    ceiling: ${ceiling.seconds.toFixed(2)} s\n`);

@@ -179,6 +179,9 @@ test("a one-core ceiling follows packyard when it framed a format (apk's members
   assert.deepEqual(ceilingSpec({ ceiling: one, packageKind: "apk" }, s(3)), one);
   assert.equal(ceilingFrame(s(3)), 4 << 20);
   assert.equal(ceilingFrame(s(1)), 8 << 20);
+  // An apk's first member is its control tar: a split ceiling of an apk takes the default frames.
+  assert.equal(ceilingFrame(s(3), "apk"), 8 << 20);
+  assert.equal(ceilingFrame(s(3), "deb"), 4 << 20);
 });
 
 test("a scenario's sides: packyard and native with their package files, then the extra sides", () => {
