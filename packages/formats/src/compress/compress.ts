@@ -25,7 +25,7 @@ import {
   deflateBlocksInWorkers,
   defaultFrameThreads,
 } from "./frame-pool.ts";
-import { deflateBlock, gzipHeader, gzipTrailer, windowAfter } from "./gzip-blocks.ts";
+import { deflateBlockAsync, gzipHeader, gzipTrailer, windowAfter } from "./gzip-blocks.ts";
 import { loadLzmaNative } from "./lzma-native.ts";
 import { concatBytes, PieceBuffers, rechunk, rechunkOwned } from "./rechunk.ts";
 import { compressStreamInWorker, STREAM_PIECE_BYTES } from "./stream-pool.ts";
@@ -225,7 +225,9 @@ async function* blockPieces(
 ): AsyncGenerator<Uint8Array> {
   let window: Uint8Array | undefined;
   let held: Uint8Array | undefined;
-  for await (const piece of owned ? rechunkOwned(input, chunkBytes, owned) : rechunk(input, chunkBytes)) {
+  // Buffers of their own even on the calling thread: a piece is held until the next one is read, and a
+  // producer may reuse the buffer it yielded once the next chunk is pulled.
+  for await (const piece of rechunkOwned(input, chunkBytes, owned)) {
     if (piece.length === 0) continue;
     sum.crc = crc32(piece, sum.crc);
     sum.size += piece.length;
@@ -256,7 +258,7 @@ async function* gzipBlocks(
   yield gzipHeader(level);
   const inThread = async function* (pieces: AsyncIterable<Uint8Array>) {
     for await (const piece of pieces)
-      yield deflateBlock(piece, level, places.windows.get(piece), places.last.has(piece));
+      yield await deflateBlockAsync(piece, level, places.windows.get(piece), places.last.has(piece));
   };
   if (threads <= 1) {
     yield* inThread(blockPieces(input, blocks.chunkBytes, undefined, sum, places));

@@ -9,6 +9,7 @@
  * boundaries, like apk-tools' and its signatures, sees none inside it), while the pieces can be
  * compressed side by side. The bytes depend on the input, the level and `chunkBytes` only.
  */
+import { promisify } from "node:util";
 import zlib from "node:zlib";
 
 /** deflate's window: what a piece may refer back to, and so what it is primed with. */
@@ -53,14 +54,40 @@ export function deflateBlock(
   dictionary: Uint8Array | undefined,
   last: boolean,
 ): Uint8Array {
+  const out = zlib.deflateRawSync(piece, blockOptions(piece, level, dictionary, last));
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+}
+
+const deflateRawAsync = promisify(zlib.deflateRaw);
+
+/**
+ * {@link deflateBlock} on libuv's thread pool, for the calling thread's path (workers: 1, small inputs),
+ * which must not hold the event loop for the block's time: the same options, and deflate's output does
+ * not depend on how it is handed back, so the same bytes (the tests compare both paths).
+ */
+export async function deflateBlockAsync(
+  piece: Uint8Array,
+  level: number,
+  dictionary: Uint8Array | undefined,
+  last: boolean,
+): Promise<Uint8Array> {
+  const out = await deflateRawAsync(piece, blockOptions(piece, level, dictionary, last));
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+}
+
+function blockOptions(
+  piece: Uint8Array,
+  level: number,
+  dictionary: Uint8Array | undefined,
+  last: boolean,
+): zlib.ZlibOptions {
   const options: zlib.ZlibOptions = {
     level,
     finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
     chunkSize: deflateOutBytes(piece.length),
   };
   if (dictionary !== undefined && dictionary.length > 0) options.dictionary = dictionary;
-  const out = zlib.deflateRawSync(piece, options);
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  return options;
 }
 
 /**

@@ -99,7 +99,9 @@ export async function* pipelined(
           await toPump.wait();
         // Leaving the loop closes the producer (its return()).
         if (stopped) return;
-        hold(stage.submit(piece), piece.length);
+        // Its length before submit: a stage that transfers the piece to a worker detaches it (length 0).
+        const bytes = piece.length;
+        hold(stage.submit(piece), bytes);
       }
       if (!stopped) hold(stage.finish(), 0);
     } catch (e) {

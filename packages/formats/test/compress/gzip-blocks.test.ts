@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { gunzipSync, gzipSync } from "node:zlib";
+import { constants, crc32, deflateRawSync, gunzipSync, gzipSync, type ZlibOptions } from "node:zlib";
 import { needTool } from "@packyard/testkit/tools";
 import { compressBytes } from "../../src/compress/compress.ts";
 import type { Compression } from "../../src/compress/compression.ts";
@@ -44,6 +44,29 @@ function syncMarkers(b: Uint8Array): number {
   let n = 0;
   for (let i = buf.indexOf(marker); i >= 0; i = buf.indexOf(marker, i + 1)) n++;
   return n;
+}
+
+/**
+ * What a member of blocks must be, made independently with node:zlib: zlib's gzip header for the level,
+ * each `chunkBytes` of input raw-deflated with the 32 KiB of input before it as its dictionary (sync flush,
+ * the last finished), the CRC-32 and size of the input.
+ */
+function reference(input: Uint8Array, level: number, chunkBytes: number): Uint8Array {
+  const parts: Uint8Array[] = [oneStream(new Uint8Array(0), level).subarray(0, 10)];
+  const count = Math.max(1, Math.ceil(input.length / chunkBytes));
+  for (let i = 0; i < count; i++) {
+    const start = i * chunkBytes;
+    const options: ZlibOptions = {
+      level,
+      finishFlush: i === count - 1 ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
+    };
+    if (start > 0) options.dictionary = input.subarray(Math.max(0, start - GZIP_WINDOW), start);
+    parts.push(deflateRawSync(input.subarray(start, start + chunkBytes), options));
+  }
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(crc32(input), 0);
+  trailer.writeUInt32LE(input.length % 2 ** 32, 4);
+  return Buffer.concat([...parts, trailer]);
 }
 
 async function members(b: Uint8Array): Promise<number> {
@@ -79,6 +102,8 @@ test("several blocks: the same bytes with 1, 2 and 8 workers; one member; a bloc
       }, 2);
       const other = await compressBytes(MIXED, blocks(level), { workers }).finally(() => clearInterval(tick));
       sameBytes(other, one, `level ${level}, workers ${workers} against 1`);
+      if (workers === 2)
+        sameBytes(one, reference(MIXED, level, DEFAULT_BLOCK_BYTES), `level ${level}: blocks`);
       assert.ok(leased >= 2, `level ${level}, workers ${workers}: ${leased} workers at most`);
     }
     sameBytes(gunzipSync(one), MIXED, `level ${level}: the input back`);
@@ -101,6 +126,7 @@ test("blocks shorter than the window are primed from several pieces before them;
   const input = MIXED.subarray(0, 300_000);
   // 20,000-byte blocks: each block's 32 KiB window reaches two pieces back.
   const one = await compressBytes(input, blocks(6, 20_000), { workers: 1 });
+  sameBytes(one, reference(input, 6, 20_000), "each block primed with the 32 KiB before it");
   sameBytes(gunzipSync(one), input, "the input back");
   assert.equal(await members(one), 1);
   assert.ok(syncMarkers(one) >= 14, `${syncMarkers(one)} sync flushes for 15 blocks`);

@@ -22,6 +22,7 @@ import type { Compression } from "../../src/compress/compression.ts";
 import { decompressBytes } from "../../src/compress/decompress.ts";
 import { defaultFrameThreads, liveFrameWorkers } from "../../src/compress/frame-pool.ts";
 import { tryLoadLzmaNative, XZ_PACKAGE } from "../../src/compress/lzma-native.ts";
+import { type PipelineStage, pipelined } from "../../src/compress/pipeline.ts";
 import { STREAM_PIECE_BYTES } from "../../src/compress/stream-pool.ts";
 import {
   closeCompressionWorkers,
@@ -277,4 +278,43 @@ test("the pool is reused: later compressions start no new worker, and can be clo
 
 test("the default bound is a few MiB", () => {
   assert.ok(DEFAULT_IN_FLIGHT_BYTES >= 4 * MiB && DEFAULT_IN_FLIGHT_BYTES <= 16 * MiB);
+});
+
+test("the pipeline counts a piece's bytes when its stage transfers it to another thread (detaching it)", async () => {
+  const PIECE = 1000;
+  let submitted = 0;
+  const answers: (() => void)[] = [];
+  const stage: PipelineStage = {
+    submit(piece) {
+      submitted++;
+      const out = new Uint8Array(piece);
+      // What a worker request does to its piece: the buffer moves, the view here is left empty.
+      structuredClone(piece.buffer, { transfer: [piece.buffer as ArrayBuffer] });
+      assert.equal(piece.length, 0, "the piece is detached");
+      return new Promise((resolve) => answers.push(() => resolve([out])));
+    },
+    finish: async () => [],
+  };
+  async function* pieces() {
+    for (let i = 0; i < 10; i++) yield new Uint8Array(PIECE).fill(i);
+  }
+  const it = pipelined(pieces(), stage, { bytes: 2.5 * PIECE, pieces: 100, minPieces: 1 })[
+    Symbol.asyncIterator
+  ]();
+  const first = it.next();
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+  assert.ok(
+    submitted <= 3,
+    `${submitted} pieces of ${PIECE} bytes submitted within a bound of ${2.5 * PIECE}`,
+  );
+  let got = 0;
+  const drain = (async () => {
+    for (let r = await first; !r.done; r = await it.next()) got += r.value.length;
+  })();
+  while (got < 10 * PIECE) {
+    for (const a of answers.splice(0)) a();
+    await new Promise((r) => setImmediate(r));
+  }
+  await drain;
+  assert.equal(submitted, 10);
 });
