@@ -56,7 +56,7 @@ export type PackageKind = "deb" | "rpm" | "archlinux" | "apk" | "macos" | "tar";
 export interface CeilingSpec {
   algo: "gzip" | "zstd";
   level: number;
-  /** False where the format takes one stream only (apk; deb zstd, whose reader takes the first frame). */
+  /** False where the format takes one stream only (deb zstd, whose reader takes the first frame). */
   split: boolean;
   /** Why the ceiling runs on one core, for RESULTS.md. */
   why?: string;
