@@ -27,7 +27,7 @@ import { writeMacos } from "../../src/macos/writer.ts";
 import { writeRpm } from "../../src/rpm/writer.ts";
 import type { PackageSpec } from "../../src/spec/types.ts";
 import { writeTarball } from "../../src/tarball/writer.ts";
-import { arMembers, framedSpec, gzipMembers, rpmPayload, zstdFrames } from "./framed-payload.ts";
+import { arMembers, framedSpec, gzipMembers, rpmPayload, syncFlushes, zstdFrames } from "./framed-payload.ts";
 import { sameBytes } from "./helpers.ts";
 
 let dir: string;
@@ -102,15 +102,6 @@ const xarPayload = (pkg: Uint8Array): Uint8Array => {
   const num = (tag: string) => Number(new RegExp(`<${tag}>(\\d+)</${tag}>`).exec(file[1]!)![1]);
   return pkg.subarray(tocEnd + num("offset"), tocEnd + num("offset") + num("length"));
 };
-
-/** Sync-flush markers (an empty stored block) in a deflate stream: at least one between two blocks. */
-function syncMarkers(b: Uint8Array): number {
-  const marker = Buffer.from([0, 0, 0xff, 0xff]);
-  const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-  let n = 0;
-  for (let i = buf.indexOf(marker); i >= 0; i = buf.indexOf(marker, i + 1)) n++;
-  return n;
-}
 
 const CASES: Case[] = [
   {
@@ -212,7 +203,7 @@ for (const c of CASES) {
       if (want.framed && plain > DEFAULT_FRAME_BYTES) framedPlain = plain;
       if (want.blocks === true) {
         const blocks = Math.ceil(plain / DEFAULT_BLOCK_BYTES);
-        assert.ok(syncMarkers(part) >= blocks - 1, `${what}: ${syncMarkers(part)} sync flushes`);
+        assert.ok(syncFlushes(part) >= blocks - 1, `${what}: ${syncFlushes(part)} sync flushes`);
         framedPlain = Math.max(framedPlain, plain);
       }
     }

@@ -150,3 +150,12 @@ export function zstdFrames(b: Uint8Array): number {
   for (let i = buf.indexOf(magic); i >= 0; i = buf.indexOf(magic, i + 1)) n++;
   return n;
 }
+
+/** Sync-flush markers (an empty stored block: LEN 0, NLEN 0xffff) in a deflate stream: one between two blocks of a member made in blocks. */
+export function syncFlushes(b: Uint8Array): number {
+  const marker = Buffer.from([0, 0, 0xff, 0xff]);
+  const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  let n = 0;
+  for (let i = buf.indexOf(marker); i >= 0; i = buf.indexOf(marker, i + 1)) n++;
+  return n;
+}

@@ -19,7 +19,7 @@ import { liveFrameWorkers } from "../../src/compress/frame-pool.ts";
 import { closeCompressionWorkers } from "../../src/compress/worker-pool.ts";
 import { DEFAULT_BLOCK_BYTES, GZIP_WINDOW } from "../../src/compress/gzip-blocks.ts";
 import { gzipMembers } from "../../src/compress/gzip-members.ts";
-import { framedContent } from "./framed-payload.ts";
+import { framedContent, syncFlushes } from "./framed-payload.ts";
 import { sameBytes, sampleBytes } from "./helpers.ts";
 
 after(() => closeCompressionWorkers());
@@ -35,15 +35,6 @@ function oneStream(input: Uint8Array, level: number): Uint8Array {
   const out = gzipSync(input, { level });
   out[9] = 3;
   return out;
-}
-
-/** Sync-flush markers (an empty stored block: LEN 0, NLEN 0xffff) in a deflate stream. */
-function syncMarkers(b: Uint8Array): number {
-  const marker = Buffer.from([0, 0, 0xff, 0xff]);
-  const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-  let n = 0;
-  for (let i = buf.indexOf(marker); i >= 0; i = buf.indexOf(marker, i + 1)) n++;
-  return n;
 }
 
 /**
@@ -110,8 +101,8 @@ test("several blocks: the same bytes with 1, 2 and 8 workers; one member; a bloc
     assert.equal(await members(one), 1, `level ${level}: one gzip member`);
     const count = Math.ceil(MIXED.length / DEFAULT_BLOCK_BYTES);
     assert.ok(
-      syncMarkers(one) >= count - 1,
-      `level ${level}: ${count} blocks, ${syncMarkers(one)} sync flushes`,
+      syncFlushes(one) >= count - 1,
+      `level ${level}: ${count} blocks, ${syncFlushes(one)} sync flushes`,
     );
     // Primed with the window before each block: a few hundredths of a percent of one stream.
     const stream = oneStream(MIXED, level).length;
@@ -129,7 +120,7 @@ test("blocks shorter than the window are primed from several pieces before them;
   sameBytes(one, reference(input, 6, 20_000), "each block primed with the 32 KiB before it");
   sameBytes(gunzipSync(one), input, "the input back");
   assert.equal(await members(one), 1);
-  assert.ok(syncMarkers(one) >= 14, `${syncMarkers(one)} sync flushes for 15 blocks`);
+  assert.ok(syncFlushes(one) >= 14, `${syncFlushes(one)} sync flushes for 15 blocks`);
   sameBytes(await compressBytes(input, blocks(6, 20_000, 3)), one, "threads: 3 in the setting");
   // Without its windows, a block of text would find none of the matches before it: visibly larger.
   const unprimed = Buffer.concat(

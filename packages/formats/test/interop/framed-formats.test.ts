@@ -46,6 +46,7 @@ import {
   framedSpec,
   gzipMembers,
   rpmPayload,
+  syncFlushes,
 } from "../compress/framed-payload.ts";
 import { makeKeyring, makeRoot } from "@packyard/testkit/pacman-root";
 import { needRoot, needTool, run, tryRun } from "@packyard/testkit/tools";
@@ -251,22 +252,13 @@ function oneMember(file: string, plain: number): void {
   assert.equal(py.trim(), `True 0 ${plain}`, `${file}: one gzip member of ${plain} bytes`);
 }
 
-/** Sync-flush markers (empty stored blocks) in a deflate stream: one between two blocks at least. */
-function syncMarkers(b: Uint8Array): number {
-  const marker = Buffer.from([0, 0, 0xff, 0xff]);
-  const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-  let n = 0;
-  for (let i = buf.indexOf(marker); i >= 0; i = buf.indexOf(marker, i + 1)) n++;
-  return n;
-}
-
 test("apk with its data member in blocks (one member): gzip -t, one member by Python's zlib, GNU tar -tzf, bsdtar -x", async (t) => {
   if (!needTool(t, "gzip", "tar", "bsdtar", "python3")) return;
   const bytes = await build(() => writeApk(spec, {}));
   // Unsigned: the control member, then the data member.
   const at = Buffer.from(bytes).indexOf(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0]), 10);
   const data = bytes.subarray(at);
-  assert.ok(syncMarkers(data) >= MANY, `the data member holds ${syncMarkers(data)} sync flushes`);
+  assert.ok(syncFlushes(data) >= MANY, `the data member holds ${syncFlushes(data)} sync flushes`);
   const file = save("framed-1.0.0-r1.apk", bytes);
   const dataFile = save("data.tar.gz", data);
   run("gzip", ["-t", file, dataFile]);
@@ -286,7 +278,7 @@ test("macOS Payload in blocks (one member): bsdtar -x of the .pkg, gzip -t, one 
   run("bsdtar", ["-xf", file, "-C", work]);
   const payload = join(work, "framed.pkg", "Payload");
   const bytes = new Uint8Array(readFileSync(payload));
-  assert.ok(syncMarkers(bytes) >= MANY, `the Payload holds ${syncMarkers(bytes)} sync flushes`);
+  assert.ok(syncFlushes(bytes) >= MANY, `the Payload holds ${syncFlushes(bytes)} sync flushes`);
   run("gzip", ["-t", payload]);
   oneMember(payload, gunzipSync(bytes).length);
   const out = join(work, "root");
