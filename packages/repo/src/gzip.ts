@@ -19,6 +19,7 @@
  * and deflates one or two pieces of ~40).
  */
 import { createHash } from "node:crypto";
+import { gzipHeader } from "@packyard/formats/compress";
 import { promisify } from "node:util";
 import { constants, crc32, deflateRaw, gunzip, gzip, type ZlibOptions } from "node:zlib";
 import { joinBytes } from "./bytes.ts";
@@ -118,18 +119,13 @@ async function deflatePiece(
   return deflateRawAsync(bytes.subarray(start, end), options);
 }
 
-/** ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL OS: zlib's own header for the level (XFL 2 at 9, 4 at 0-1). */
-function header(level: number): number[] {
-  return [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, level === 9 ? 2 : level < 2 ? 4 : 0, OS_UNIX];
-}
-
 /** The gzip member: header, the pieces' deflate stream, CRC-32 and size of `bytes`. */
 function assemble(
   bytes: Uint8Array | { crc32: number; size: number },
   level: number,
   deflated: readonly Uint8Array[],
 ): Uint8Array {
-  const head = header(level);
+  const head = gzipHeader(level);
   let size = head.length + 8;
   for (const p of deflated) size += p.length;
   const out = new Uint8Array(size);
@@ -439,7 +435,7 @@ interface Reusable {
 function reusablePieces(previous: GzipPrevious, level: number): Reusable | undefined {
   const { bytes, table } = previous;
   if (table.level !== level || !Array.isArray(table.pieces) || table.pieces.length === 0) return undefined;
-  const head = header(level);
+  const head = gzipHeader(level);
   if (bytes.length < 18 || head.some((b, i) => bytes[i] !== b)) return undefined;
   const offsets: number[] = [];
   const textAt: number[] = [];

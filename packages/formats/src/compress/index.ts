@@ -33,6 +33,6 @@ export {
 export { closeCompressionWorkers } from "./worker-pool.ts";
 export { type DecompressOptions, decompress, decompressBytes } from "./decompress.ts";
 export { DETECT_BYTES, detectCompression } from "./detect.ts";
-export { DEFAULT_BLOCK_BYTES } from "./gzip-blocks.ts";
+export { DEFAULT_BLOCK_BYTES, gzipHeader } from "./gzip-blocks.ts";
 export { type GzipMember, gzipMembers } from "./gzip-members.ts";
 export { XZ_PACKAGE } from "./lzma-native.ts";
